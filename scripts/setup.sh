@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every Debian package recistry needs to build, test and run (idempotent).
+# Used by both README commands and by CI; nothing is ever installed by hand.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  build-essential cmake pkg-config clang libclang-rt-14-dev
+  # libraries (see DESIGN.md, "Dependencies")
+  libdcmtk-dev libinsighttoolkit5-dev libsqlite3-dev libpng-dev libjansson-dev
+  libcmocka-dev libmicrohttpd-dev libinih-dev libsodium-dev libcairo2-dev libssl-dev
+  # real DICOM peers and validators used by tests and benchmarks
+  dcmtk dicom3tools orthanc sqlite3 curl
+  # browser tests
+  chromium
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+# Node.js + npm: take Debian's only when no node is present (the machine may ship its own build).
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm  >/dev/null 2>&1 || missing+=(npm)
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Orthanc's package starts a system service; our tests start their own instances.
+  if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now orthanc >/dev/null 2>&1 || true; fi
+  $SUDO service orthanc stop >/dev/null 2>&1 || true
+else
+  echo "setup: all Debian packages present" >&2
+fi

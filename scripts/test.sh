@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The README's test command (and CI's): install what is missing, then build twice — a normal build and an
+# ASan+UBSan build, both with -Wall -Wextra -Werror — and run the whole ctest suite on each.
+#   scripts/test.sh [ctest args...]      e.g. scripts/test.sh -L unit
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export TCP_NODELAY=1   # DCMTK peers: no 40 ms Nagle stall per instance (shared/notes/machine.md)
+jobs=$(nproc 2>/dev/null || echo 2)
+status=0
+for flavour in release asan; do
+  dir=build; [ "$flavour" = asan ] && dir=build-asan
+  echo "== $flavour build ($dir)" >&2
+  scripts/build.sh "$flavour" "$dir"
+  echo "== $flavour tests" >&2
+  # detect_leaks stays on: every allocator has its _free.
+  ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1} \
+  UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+    ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@" || status=1
+done
+exit $status

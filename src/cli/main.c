@@ -1,0 +1,52 @@
+/* `recistry`: dispatch to a subcommand. */
+#include "commands.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#ifndef RCY_VERSION
+#define RCY_VERSION "dev"
+#endif
+
+typedef struct {
+  const char *name;
+  const char *summary;
+  int (*run)(int argc, char **argv);
+} command;
+
+#define RCY_ENTRY(name, summary) {#name, summary, rcy_cmd_##name},
+static const command commands[] = {RCY_COMMANDS(RCY_ENTRY)};
+#undef RCY_ENTRY
+
+static void usage(FILE *out) {
+  fprintf(out, "usage: recistry <command> [options]\n\ncommands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (commands[i].run) fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "\n`recistry <command> --help` describes a command. Exit codes: 0 ok, 1 failure, 2 usage.\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return RCY_EXIT_USAGE;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+    usage(stdout);
+    return RCY_EXIT_OK;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("recistry %s\n", RCY_VERSION);
+    return RCY_EXIT_OK;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+    if (strcmp(argv[1], commands[i].name) != 0) continue;
+    if (!commands[i].run) {
+      fprintf(stderr, "recistry: command '%s' is not part of this build\n", argv[1]);
+      return RCY_EXIT_USAGE;
+    }
+    return commands[i].run(argc - 1, argv + 1);
+  }
+  fprintf(stderr, "recistry: unknown command '%s'\n\n", argv[1]);
+  usage(stderr);
+  return RCY_EXIT_USAGE;
+}
