@@ -1,0 +1,174 @@
+/* Archive lifecycle: create, open (with migrations), close, transactions. */
+#include "store_internal.h"
+
+#include "schema.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const rcy_schema_part *const schema_parts[] = {&rcy_schema_archive, &rcy_schema_reads};
+
+int rcy_store_fail(rcy_store *store, const char *what, rcy_error *err) {
+  int rc = sqlite3_errcode(store->db);
+  int code = (rc == SQLITE_FULL) ? RCY_ENOSPC : (rc == SQLITE_CONSTRAINT ? RCY_ECONFLICT : RCY_ESTORE);
+  return rcy_error_set(err, code, "archive %s: %s: %s", store->archive_dir, what, sqlite3_errmsg(store->db));
+}
+
+int rcy_store_exec(rcy_store *store, const char *sql, const char *what, rcy_error *err) {
+  if (sqlite3_exec(store->db, sql, NULL, NULL, NULL) != SQLITE_OK) return rcy_store_fail(store, what, err);
+  return RCY_OK;
+}
+
+static char *join(const char *dir, const char *name) {
+  size_t n = strlen(dir) + strlen(name) + 2;
+  char *p = malloc(n);
+  if (p) snprintf(p, n, "%s/%s", dir, name);
+  return p;
+}
+
+static int applied_steps(rcy_store *store, const char *component, int *out, rcy_error *err) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(store->db, "SELECT version FROM schema_version WHERE component = ?", -1, &st, NULL))
+    return rcy_store_fail(store, "reading schema version", err);
+  sqlite3_bind_text(st, 1, component, -1, SQLITE_STATIC);
+  *out = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+  sqlite3_finalize(st);
+  return RCY_OK;
+}
+
+static int migrate(rcy_store *store, rcy_error *err) {
+  int rc = rcy_store_exec(store,
+                          "CREATE TABLE IF NOT EXISTS schema_version ("
+                          " component TEXT PRIMARY KEY, version INTEGER NOT NULL);",
+                          "creating schema_version", err);
+  if (rc) return rc;
+  for (size_t p = 0; p < sizeof schema_parts / sizeof schema_parts[0]; p++) {
+    const rcy_schema_part *part = schema_parts[p];
+    if ((rc = rcy_store_begin(store, err))) return rc;
+    int have = 0;
+    if ((rc = applied_steps(store, part->component, &have, err))) goto fail;
+    if ((size_t)have > part->n_steps) {
+      rc = rcy_error_set(err, RCY_ESTORE,
+                         "archive %s: schema '%s' is at step %d but this recistry knows %zu: upgrade recistry",
+                         store->archive_dir, part->component, have, part->n_steps);
+      goto fail;
+    }
+    for (size_t i = (size_t)have; i < part->n_steps; i++) {
+      char what[96];
+      snprintf(what, sizeof what, "migrating schema '%s' to step %zu", part->component, i + 1);
+      if ((rc = rcy_store_exec(store, part->steps[i], what, err))) goto fail;
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(store->db, "INSERT INTO schema_version(component, version) VALUES(?, ?) "
+                           "ON CONFLICT(component) DO UPDATE SET version = excluded.version", -1, &st, NULL)) {
+      rc = rcy_store_fail(store, "recording schema version", err);
+      goto fail;
+    }
+    sqlite3_bind_text(st, 1, part->component, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, (int)part->n_steps);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE) {
+      rc = rcy_store_fail(store, "recording schema version", err);
+      goto fail;
+    }
+    if ((rc = rcy_store_commit(store, err))) return rc;
+  }
+  return RCY_OK;
+fail:
+  rcy_store_rollback(store);
+  return rc;
+}
+
+static int connect(rcy_store **out, const char *archive_dir, int create, rcy_error *err) {
+  *out = NULL;
+  rcy_store *s = calloc(1, sizeof *s);
+  if (!s) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  s->archive_dir = strdup(archive_dir);
+  s->storage_dir = join(archive_dir, "storage");
+  char *db_path = join(archive_dir, "recistry.db");
+  if (!s->archive_dir || !s->storage_dir || !db_path) {
+    free(db_path);
+    rcy_store_close(s);
+    return rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  }
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(db_path, &s->db, flags, NULL);
+  free(db_path);
+  if (rc != SQLITE_OK) {
+    rc = rcy_error_set(err, create ? RCY_EIO : RCY_ENOTFOUND, "archive %s: cannot open recistry.db: %s%s",
+                       archive_dir, s->db ? sqlite3_errmsg(s->db) : "out of memory",
+                       create ? "" : " (create it with `recistry init --archive DIR`)");
+    rcy_store_close(s);
+    return rc;
+  }
+  sqlite3_busy_timeout(s->db, 30000);
+  /* WAL: readers (the workstation) never block the daemon's writers. synchronous=FULL: a committed
+   * index row survives power loss, which is what lets the daemon answer Success. */
+  rc = rcy_store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+                      "setting pragmas", err);
+  if (!rc) rc = migrate(s, err);
+  if (rc) {
+    rcy_store_close(s);
+    return rc;
+  }
+  *out = s;
+  return RCY_OK;
+}
+
+int rcy_store_init(const char *archive_dir, rcy_error *err) {
+  char *db_path = join(archive_dir, "recistry.db");
+  char *storage = join(archive_dir, "storage");
+  int rc = RCY_OK;
+  if (!db_path || !storage) {
+    rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
+    goto out;
+  }
+  if (access(db_path, F_OK) == 0) {
+    rc = rcy_error_set(err, RCY_EEXIST, "archive %s already exists (recistry.db present); nothing changed",
+                       archive_dir);
+    goto out;
+  }
+  if (mkdir(archive_dir, 0750) != 0 && errno != EEXIST) {
+    rc = rcy_error_set(err, RCY_EIO, "cannot create archive directory %s: %s", archive_dir, strerror(errno));
+    goto out;
+  }
+  if (mkdir(storage, 0750) != 0 && errno != EEXIST) {
+    rc = rcy_error_set(err, RCY_EIO, "cannot create %s: %s", storage, strerror(errno));
+    goto out;
+  }
+  rcy_store *s;
+  if ((rc = connect(&s, archive_dir, 1, err))) goto out;
+  rcy_store_close(s);
+out:
+  free(db_path);
+  free(storage);
+  return rc;
+}
+
+int rcy_store_open(rcy_store **out, const char *archive_dir, rcy_error *err) {
+  return connect(out, archive_dir, 0, err);
+}
+
+void rcy_store_close(rcy_store *store) {
+  if (!store) return;
+  sqlite3_close_v2(store->db);
+  free(store->archive_dir);
+  free(store->storage_dir);
+  free(store);
+}
+
+const char *rcy_store_archive_dir(const rcy_store *store) { return store->archive_dir; }
+const char *rcy_store_storage_dir(const rcy_store *store) { return store->storage_dir; }
+
+int rcy_store_begin(rcy_store *store, rcy_error *err) {
+  return rcy_store_exec(store, "BEGIN IMMEDIATE", "starting a transaction", err);
+}
+int rcy_store_commit(rcy_store *store, rcy_error *err) {
+  return rcy_store_exec(store, "COMMIT", "committing", err);
+}
+void rcy_store_rollback(rcy_store *store) { sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL); }
