@@ -1,9 +1,65 @@
-/* Schema of the archive index: what the ingest daemon records. */
+/* Schema of the archive index: what the ingest daemon records and the reader workstation reads.
+ * Step 2 is the contract between the two: add columns or tables in later steps, never rename these. */
 #include "schema.h"
 
 static const char *const steps[] = {
     /* 1: archive identity */
     "CREATE TABLE archive_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+
+    /* 2: studies, series, instances, QC findings */
+    "CREATE TABLE studies ("
+    "  study_uid TEXT PRIMARY KEY,"
+    "  site_id TEXT NOT NULL,"          /* Clinical Trial Site ID, checked against the sending site */
+    "  subject_id TEXT NOT NULL,"       /* Clinical Trial Subject ID (a trial code, not identity) */
+    "  timepoint TEXT,"                 /* Clinical Trial Time Point ID: BL, FU1, ... */
+    "  modality TEXT,"
+    "  study_date TEXT,"                /* ISO YYYY-MM-DD */
+    "  status TEXT NOT NULL DEFAULT 'receiving'"
+    "    CHECK (status IN ('receiving', 'complete', 'qc-warning', 'quarantined')),"
+    "  first_received_at TEXT NOT NULL," /* ISO 8601 UTC */
+    "  last_received_at TEXT NOT NULL,"
+    "  checked_at TEXT"
+    ");"
+    "CREATE INDEX studies_subject ON studies(subject_id, study_date);"
+    "CREATE INDEX studies_site ON studies(site_id);"
+    "CREATE TABLE series ("
+    "  series_uid TEXT PRIMARY KEY,"
+    "  study_uid TEXT NOT NULL REFERENCES studies(study_uid),"
+    "  modality TEXT,"
+    "  series_number INTEGER,"
+    "  description TEXT,"
+    "  frame_of_reference_uid TEXT"
+    ");"
+    "CREATE INDEX series_study ON series(study_uid);"
+    "CREATE TABLE instances ("
+    "  sop_instance_uid TEXT PRIMARY KEY,"
+    "  series_uid TEXT NOT NULL REFERENCES series(series_uid),"
+    "  sop_class_uid TEXT NOT NULL,"
+    "  transfer_syntax_uid TEXT NOT NULL,"
+    "  instance_number INTEGER,"
+    "  path TEXT NOT NULL UNIQUE,"      /* relative to DIR/storage */
+    "  size_bytes INTEGER NOT NULL,"
+    "  sha256 TEXT NOT NULL,"           /* lowercase hex of the whole file */
+    "  rows INTEGER,"
+    "  columns INTEGER,"
+    "  pixel_spacing_row_mm REAL,"      /* Pixel Spacing[0]: between rows */
+    "  pixel_spacing_col_mm REAL,"      /* Pixel Spacing[1]: between columns */
+    "  slice_thickness_mm REAL,"
+    "  position_x_mm REAL, position_y_mm REAL, position_z_mm REAL," /* Image Position (Patient) */
+    "  orientation TEXT,"               /* Image Orientation (Patient): 6 values, backslash-separated */
+    "  window_center REAL, window_width REAL,"
+    "  received_at TEXT NOT NULL"
+    ");"
+    "CREATE INDEX instances_series ON instances(series_uid);"
+    "CREATE TABLE qc_findings ("
+    "  id INTEGER PRIMARY KEY,"
+    "  study_uid TEXT NOT NULL REFERENCES studies(study_uid),"
+    "  series_uid TEXT,"
+    "  code TEXT NOT NULL,"             /* slice_gap, spacing_inconsistent, thick_slices, orientation_mixed, ... */
+    "  severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'error')),"
+    "  message TEXT NOT NULL"
+    ");"
+    "CREATE INDEX qc_findings_study ON qc_findings(study_uid);",
 };
 
 const rcy_schema_part rcy_schema_archive = {"archive", steps, sizeof steps / sizeof steps[0]};
