@@ -99,8 +99,10 @@ OFCondition write_meta(DcmOutputStream &out, T_ASC_Association *assoc, T_ASC_Pre
   DcmXfer xfer(pc.acceptedTransferSyntax);
   DcmFileFormat ff;
   DcmMetaInfo *meta = ff.getMetaInfo();
-  meta->putAndInsertString(DCM_MediaStorageSOPClassUID, req->AffectedSOPClassUID);
-  meta->putAndInsertString(DCM_MediaStorageSOPInstanceUID, req->AffectedSOPInstanceUID);
+  // validateMetaInfo takes the SOP UIDs from the data set (which is never written here, only the meta header).
+  DcmDataset *ds = ff.getDataset();
+  ds->putAndInsertString(DCM_SOPClassUID, req->AffectedSOPClassUID);
+  ds->putAndInsertString(DCM_SOPInstanceUID, req->AffectedSOPInstanceUID);
   meta->putAndInsertString(DCM_SourceApplicationEntityTitle, assoc->params->DULparams.callingAPTitle);
   c = ff.validateMetaInfo(xfer.getXfer());
   if (c.bad()) return c;
