@@ -118,8 +118,8 @@ typedef struct rcy_dicom_received {
 typedef struct rcy_dicom_scp_handlers {
   void *ctx;
   /* Decide on an association: return 0 to accept (setting *assoc_ctx, handed to the calls below), or reject
-   * it with RCY_ENOTFOUND (calling AE title not recognised) or RCY_EDENIED (any other policy reason),
-   * giving a reason (no PHI) for the log. */
+   * it with RCY_ENOTFOUND (calling AE title not recognised), RCY_EINVAL (called AE title not ours) or
+   * RCY_EDENIED (any other policy reason), giving a reason (no PHI) for the log. */
   int (*associate)(void *ctx, const rcy_dicom_assoc_request *req, void **assoc_ctx, char *reason,
                    size_t reason_len);
   /* Where the next C-STORE data set goes: a fresh temporary file name on the archive's file system. */
@@ -133,7 +133,7 @@ typedef struct rcy_dicom_scp_handlers {
 } rcy_dicom_scp_handlers;
 
 typedef struct rcy_dicom_scp_config {
-  const char *ae_title;         /* our AE title: the called AE every association must use */
+  const char *ae_title;         /* our AE title (the policy checks that associations call it) */
   const char *bind;             /* address to listen on (NULL or "" = all) */
   int port;                     /* plain TCP port, 0 = none */
   int tls_port;                 /* DICOM TLS port, 0 = none */

@@ -136,12 +136,6 @@ void serve(Server *s, T_ASC_Association *assoc, int tls) {
   const char *calling = assoc->params->DULparams.callingAPTitle;
   const char *called = assoc->params->DULparams.calledAPTitle;
   const char *peer = assoc->params->DULparams.callingPresentationAddress;
-  if (strcmp(called, s->cfg->ae_title) != 0) {
-    rcy_log(RCY_LOG_WARN, "dicom", "association from %s (calling AE %s) rejected: called AE %s is not ours (%s)",
-            peer, calling, called, s->cfg->ae_title);
-    reject(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER, ASC_REASON_SU_CALLEDAETITLENOTRECOGNIZED);
-    return;
-  }
   std::vector<unsigned char> cert;
   if (tls) {
     unsigned long len = ASC_getPeerCertificateLength(assoc);
@@ -155,7 +149,9 @@ void serve(Server *s, T_ASC_Association *assoc, int tls) {
   if (rc != 0) {
     rcy_log(RCY_LOG_WARN, "dicom", "association from %s (calling AE %s) rejected: %s", peer, calling, reason);
     reject(assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER,
-           rc == RCY_ENOTFOUND ? ASC_REASON_SU_CALLINGAETITLENOTRECOGNIZED : ASC_REASON_SU_NOREASON);
+           rc == RCY_ENOTFOUND ? ASC_REASON_SU_CALLINGAETITLENOTRECOGNIZED
+           : rc == RCY_EINVAL  ? ASC_REASON_SU_CALLEDAETITLENOTRECOGNIZED
+                               : ASC_REASON_SU_NOREASON);
     return;
   }
   OFCondition c = negotiate(assoc, calling);

@@ -75,6 +75,10 @@ static int on_associate(void *ctx, const rcy_dicom_assoc_request *req, void **ac
   daemon_ctx *d = ctx;
   const rcy_ingest_site *site = NULL;
   char text[256];
+  if (strcmp(req->called_ae, d->cfg->ae_title) != 0) {
+    snprintf(text, sizeof text, "called AE title %s is not ours (%s)", req->called_ae, d->cfg->ae_title);
+    return deny(d, NULL, req, RCY_EINVAL, reason, len, text);
+  }
   /* A site calls with its ae_title; its node (pacs) may call too, to deliver a C-MOVE we asked for. */
   for (size_t i = 0; i < d->cfg->n_sites; i++)
     if (strcmp(d->cfg->sites[i].ae_title, req->calling_ae) == 0 ||

@@ -150,5 +150,5 @@ sql() { sqlite3 "$WORK/archive/recistry.db" "$1"; }
 # send AE PORT FILES... : storescu with Nagle off; prints its log; returns its status.
 send() {
   local ae=$1 port=$2; shift 2
-  storescu -aet "$ae" -aec "${CALLED_AE:-FFCD_CORE}" ${STORESCU_OPTS:-} 127.0.0.1 "$port" "$@" 2>&1
+  storescu -v -aet "$ae" -aec "${CALLED_AE:-FFCD_CORE}" ${STORESCU_OPTS:-} 127.0.0.1 "$port" "$@" 2>&1
 }
