@@ -389,7 +389,7 @@ void rcy_pipeline_store(rcy_store_outcome *out, rcy_pipeline *p, const rcy_inges
   if (v.kind == RCY_VERDICT_NOT_ANONYMISED) {
     j.kind = JOB_QUARANTINE;
     j.reason = v.reason;
-    j.subject = NULL;
+    j.subject = v.subject_id; /* NULL when off the site pattern: possibly a real identifier */
     snprintf(j.rel, sizeof j.rel, "%s/%s-%.16s.dcm", s_site, a->sop_instance_uid, in->sha256_hex);
     snprintf(j.full, sizeof j.full, "%s/%s", p->quarantine_dir, j.rel);
     set_outcome(out, RCY_QUARANTINED, v.status, v.comment, v.reason);

@@ -51,7 +51,6 @@ make_ct() {
 (0008,0090) PN []
 (0010,0010) PN [$name]
 (0010,0020) LO [$subject]
-(0010,0030) DA []
 (0012,0030) LO [$site]
 (0012,0040) LO [$subject]
 (0012,0050) LO [$tp]
@@ -125,11 +124,13 @@ INI
 
 # start_daemon CONFIG : runs `recistry ingest` in the background, waits until it is listening.
 start_daemon() {
+  local before
+  before=$(grep -c "ready: AE" "$WORK/daemon.log" 2>/dev/null || true)
   "$RECISTRY" ingest --config "$1" >>"$WORK/daemon.log" 2>&1 &
   DAEMON_PID=$!
   local i
   for ((i = 0; i < 100; i++)); do
-    if grep -q "ready: AE" "$WORK/daemon.log" 2>/dev/null; then return 0; fi
+    if [ "$(grep -c "ready: AE" "$WORK/daemon.log" 2>/dev/null || true)" -gt "${before:-0}" ]; then return 0; fi
     kill -0 "$DAEMON_PID" 2>/dev/null || { cat "$WORK/daemon.log"; fail "daemon exited at start"; }
     sleep 0.1
   done
@@ -150,5 +151,5 @@ sql() { sqlite3 "$WORK/archive/recistry.db" "$1"; }
 # send AE PORT FILES... : storescu with Nagle off; prints its log; returns its status.
 send() {
   local ae=$1 port=$2; shift 2
-  storescu -v -aet "$ae" -aec "${CALLED_AE:-FFCD_CORE}" ${STORESCU_OPTS:-} 127.0.0.1 "$port" "$@" 2>&1
+  storescu -v --no-halt -aet "$ae" -aec "${CALLED_AE:-FFCD_CORE}" ${STORESCU_OPTS:-} 127.0.0.1 "$port" "$@" 2>&1
 }
