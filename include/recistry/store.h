@@ -48,8 +48,9 @@ int rcy_store_read_get(char **doc_out, rcy_store *store, const char *subject_id,
 
 typedef struct rcy_audit_entry rcy_audit_entry;
 
-/* Replaces (or creates) the document and appends `audit` to the audit log in one transaction, so that
- * no change exists without its audit row. audit may be NULL only for imports that log their own row. */
+/* Replaces (or creates) the document and appends `audit` to the audit log in one transaction (the caller's,
+ * when one is open: rcy_store_begin before reading for a read-modify-write), so that no change exists
+ * without its audit row. audit may be NULL only for imports that log their own row. */
 int rcy_store_read_put(rcy_store *store, const char *subject_id, const char *role, const char *reader,
                        const char *doc, const rcy_audit_entry *audit, rcy_error *err);
 

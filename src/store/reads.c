@@ -30,7 +30,9 @@ int rcy_store_read_get(char **doc_out, rcy_store *store, const char *subject_id,
 
 int rcy_store_read_put(rcy_store *store, const char *subject_id, const char *role, const char *reader,
                        const char *doc, const rcy_audit_entry *audit, rcy_error *err) {
-  int rc = rcy_store_begin(store, err);
+  /* Inside a caller's transaction (a read-modify-write, an all-or-nothing import) join it. */
+  int own_tx = sqlite3_get_autocommit(store->db) != 0;
+  int rc = own_tx ? rcy_store_begin(store, err) : RCY_OK;
   if (rc) return rc;
   char now[32];
   rcy_reads_now_iso(now, sizeof now);
@@ -55,9 +57,9 @@ int rcy_store_read_put(rcy_store *store, const char *subject_id, const char *rol
     goto fail;
   }
   if (audit && (rc = rcy_store_audit_append(store, audit, err))) goto fail;
-  return rcy_store_commit(store, err);
+  return own_tx ? rcy_store_commit(store, err) : RCY_OK;
 fail:
-  rcy_store_rollback(store);
+  if (own_tx) rcy_store_rollback(store);
   return rc;
 }
 
