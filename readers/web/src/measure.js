@@ -78,5 +78,11 @@ export function drawStoredMeasurement(pane, m, label) {
   } else {
     tools.LengthTool.hydrate(pane.id, [imageToWorld(imageId, m.p1), imageToWorld(imageId, m.p2)], opts);
   }
+  const a = tools.annotation.state.getAnnotation(uid);
+  if (a) {
+    a.data.label = label;
+    // What the server stored is not edited by dragging its handles: a new caliper replaces it ("Measure").
+    tools.annotation.locking.setAnnotationLocked(uid, true);
+  }
   return uid;
 }

@@ -145,9 +145,11 @@ export class SubjectView {
           onchange: (e) => { this.viewer.sync = e.target.checked; } }), ' Link scrolling (by position)'),
       this.measuring ? h('div', { class: 'measuring', id: 'measuring' },
         `Measuring ${this.measuring.lesionId}` + (this.measuring.fragments ? ` (split: ${this.measuring.fragments.length} fragment(s))` : ''),
+        this.measuring.pending ? h('button', { type: 'button', class: 'primary', id: 'save-caliper',
+          onclick: () => this.storeCaliper(this.measuring.pending.pane, this.measuring.pending.annotation) }, 'Save caliper') : null,
         this.measuring.fragments ? h('button', { type: 'button', id: 'save-fragments', disabled: this.measuring.fragments.length < 2,
           onclick: () => this.saveFragments() }, 'Save fragments') : null,
-        h('button', { type: 'button', onclick: () => { this.measuring = null; this.renderToolbar(); this.renderLesions(); } }, 'Cancel'))
+        h('button', { type: 'button', id: 'cancel-measure', onclick: () => this.cancelMeasuring() }, 'Cancel'))
         : null);
   }
 
@@ -249,6 +251,20 @@ export class SubjectView {
       this.say(`Measure on the ${this.currentTp.timepoint} images (right), not on the baseline.`, 'error');
       return;
     }
+    annotation.data.label = m.lesionId;
+    if (annotation.metadata.toolName === TOOL.bidirectional && !m.fragments) {
+      // A node's short axis usually needs adjusting after the long axis is drawn: stored on "Save caliper".
+      if (m.pending) this.viewer.removeAnnotation(m.pending.annotation);
+      m.pending = { pane, annotation };
+      this.renderToolbar();
+      this.say(`Adjust the short axis of ${m.lesionId} if needed, then “Save caliper”.`);
+      return;
+    }
+    await this.storeCaliper(pane, annotation);
+  }
+
+  async storeCaliper(pane, annotation) {
+    const m = this.measuring;
     let meas;
     try {
       meas = annotationToMeasurement(pane, annotation);
@@ -277,8 +293,18 @@ export class SubjectView {
     await this.putObservation(m.lesionId, { fragments: m.fragments }, `${m.lesionId}: ${m.fragments.length} fragments stored.`);
   }
 
+  cancelMeasuring() {
+    if (this.measuring?.pending) this.viewer.removeAnnotation(this.measuring.pending.annotation);
+    this.measuring = null;
+    this.drawStored();
+    this.renderToolbar();
+    this.renderLesions();
+    this.say('');
+  }
+
   startMeasuring(lesion, fragments) {
-    this.measuring = { lesionId: lesion.lesion_id, fragments: fragments ? [] : null };
+    if (this.measuring?.pending) this.viewer.removeAnnotation(this.measuring.pending.annotation);
+    this.measuring = { lesionId: lesion.lesion_id, fragments: fragments ? [] : null, pending: null };
     // A node's recorded size is its short axis: the bidirectional caliper gives both axes.
     this.viewer.setPrimaryTool(lesion.nodal ? TOOL.bidirectional : TOOL.length);
     this.renderToolbar();
@@ -291,7 +317,7 @@ export class SubjectView {
   /** Redraws every stored caliper of the shown timepoints (the server's copy, not what was dragged). */
   drawStored() {
     if (!this.viewer) return;
-    this.viewer.clearAnnotations();
+    this.viewer.removeAnnotationsByPrefix('stored-');
     for (const l of this.read.lesions || []) {
       for (const [key, tp] of [['current', this.currentTp], ['baseline', this.baselineTp]]) {
         const pane = this.viewer.panes[key];

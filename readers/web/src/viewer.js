@@ -20,6 +20,24 @@ const PRIMARY_TOOLS = [TOOL.windowLevel, TOOL.pan, TOOL.zoom, TOOL.length, TOOL.
 const ANNOTATION_TOOLS = [TOOL.length, TOOL.bidirectional];
 let engineSeq = 0;
 
+// Caliper labels: the lesion id (data.label, set on stored calipers) above Cornerstone's live length. The number
+// on the image is feedback while dragging; the value recorded is the one the server computes.
+const mm = (v) => (typeof v === 'number' && Number.isFinite(v) ? `${v.toFixed(1)} mm` : null);
+const TOOL_CONFIG = {
+  [TOOL.length]: {
+    getTextLines: (data, targetId) => {
+      const s = data.cachedStats?.[targetId];
+      return [data.label, mm(s?.length)].filter(Boolean);
+    },
+  },
+  [TOOL.bidirectional]: {
+    getTextLines: (data, targetId) => {
+      const s = data.cachedStats?.[targetId];
+      return [data.label, s && mm(s.length) ? `L ${mm(s.length)}` : null, s && mm(s.width) ? `S ${mm(s.width)}` : null].filter(Boolean);
+    },
+  },
+};
+
 /** One viewport showing one series (an ordered list of instances with positions along the slice normal). */
 class Pane {
   constructor(viewer, id, element, label) {
@@ -129,7 +147,7 @@ export class Viewer {
 
     this.toolGroupId = `rcy-tools-${n}`;
     const tg = tools.ToolGroupManager.createToolGroup(this.toolGroupId);
-    for (const name of Object.values(TOOL)) tg.addTool(name);
+    for (const name of Object.values(TOOL)) tg.addTool(name, TOOL_CONFIG[name]);
     for (const p of Object.values(this.panes)) tg.addViewport(p.id, this.engine.id);
     this.toolGroup = tg;
     const MB = tools.Enums.MouseBindings;
@@ -206,6 +224,14 @@ export class Viewer {
   removeAnnotation(annotation) {
     tools.annotation.state.removeAnnotation(annotation.annotationUID);
     this.engine.render();
+  }
+
+  /** Removes the annotations whose UID starts with prefix (e.g. the redrawn stored calipers). */
+  removeAnnotationsByPrefix(prefix) {
+    for (const a of tools.annotation.state.getAllAnnotations()) {
+      if (a.annotationUID && a.annotationUID.startsWith(prefix)) tools.annotation.state.removeAnnotation(a.annotationUID);
+    }
+    if (this.engine) this.engine.render();
   }
 
   clearAnnotations() {
