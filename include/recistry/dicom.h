@@ -109,7 +109,6 @@ typedef struct rcy_dicom_attrs {
 
 /* A DICOM tag as (group << 16) | element. */
 typedef uint32_t rcy_dicom_tag;
-#define RCY_DICOM_TAG(group, element) ((rcy_dicom_tag)(((uint32_t)(group) << 16) | (uint32_t)(element)))
 
 /* Reads the attributes of the Part 10 file at path. For each of the n_check tags in check, present[i] is set
  * to 1 when the top-level data set holds that attribute with a non-empty value (a sequence with items counts
