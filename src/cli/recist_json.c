@@ -436,7 +436,7 @@ static void read_set_free(read_set *r) {
 static int read_set_evaluate(read_set *rs, const char *text, size_t len, const char *what,
                              const rcy_recist_json_flags *flags, rcy_error *err) {
   memset(rs, 0, sizeof *rs);
-  int rc = load(&rs->doc, text, len, what, err);
+  int rc = load(&rs->doc, text, len, what ? what : "input", err);
   if (rc) return rc;
   const bool array = json_is_array(rs->doc);
   const size_t n = array ? json_array_size(rs->doc) : 1;
