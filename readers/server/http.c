@@ -1,0 +1,346 @@
+/* The HTTP server: libmicrohttpd with a small thread pool, request bodies capped at 1 MiB (413 beyond),
+ * one SQLite connection per handler thread (WAL lets it run beside the ingest daemon), replies built by
+ * the handlers through the rcy_reply_* helpers, security headers on every reply. */
+#include "server_internal.h"
+
+#include "recistry/log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+int rcy_route(rcy_req *r); /* router.c */
+
+/* ---- per-thread store connections ---- */
+
+static pthread_mutex_t stores_lock = PTHREAD_MUTEX_INITIALIZER;
+static rcy_store *stores[128];
+static size_t n_stores;
+static _Thread_local rcy_store *thread_store;
+
+rcy_store *rcy_server_store(const rcy_server *srv, rcy_error *err) {
+  if (thread_store) return thread_store;
+  rcy_store *s;
+  if (rcy_store_open(&s, srv->cfg->archive_dir, err)) return NULL;
+  pthread_mutex_lock(&stores_lock);
+  if (n_stores < sizeof stores / sizeof stores[0]) stores[n_stores++] = s;
+  else {
+    pthread_mutex_unlock(&stores_lock);
+    rcy_store_close(s);
+    rcy_error_set(err, RCY_EINTERNAL, "too many handler threads");
+    return NULL;
+  }
+  pthread_mutex_unlock(&stores_lock);
+  thread_store = s;
+  return s;
+}
+
+static void close_stores(void) {
+  pthread_mutex_lock(&stores_lock);
+  for (size_t i = 0; i < n_stores; i++) rcy_store_close(stores[i]);
+  n_stores = 0;
+  pthread_mutex_unlock(&stores_lock);
+}
+
+/* ---- replies ---- */
+
+static void set_reply(rcy_req *r, unsigned status, struct MHD_Response *resp) {
+  if (r->response) MHD_destroy_response(r->response);
+  r->status = status;
+  r->response = resp;
+}
+
+int rcy_reply_bytes(rcy_req *r, unsigned status, const char *content_type, void *data, size_t len,
+                    int free_data) {
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer(len, data, free_data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_MUST_COPY);
+  if (!resp) {
+    if (free_data) free(data);
+    set_reply(r, 500, NULL);
+    return 0;
+  }
+  if (content_type) MHD_add_response_header(resp, "Content-Type", content_type);
+  set_reply(r, status, resp);
+  return 0;
+}
+
+int rcy_reply_json(rcy_req *r, unsigned status, json_t *body) {
+  char *s = json_dumps(body, JSON_COMPACT);
+  json_decref(body);
+  if (!s) return rcy_reply_bytes(r, 500, "text/plain", "out of memory", 13, 0);
+  rcy_reply_bytes(r, status, "application/json", s, strlen(s), 1);
+  MHD_add_response_header(r->response, "Cache-Control", "no-store");
+  return 0;
+}
+
+int rcy_reply_error(rcy_req *r, unsigned status, const char *fmt, ...) {
+  char msg[600];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return rcy_reply_json(r, status, json_pack("{s:s}", "error", msg));
+}
+
+int rcy_reply_empty(rcy_req *r, unsigned status) { return rcy_reply_bytes(r, status, NULL, "", 0, 0); }
+
+int rcy_reply_rcy_error(rcy_req *r, const rcy_error *err) {
+  unsigned status = 500;
+  switch (err->code) {
+  case RCY_EINVAL: status = 400; break;
+  case RCY_ENOTFOUND: status = 404; break;
+  case RCY_EDENIED: status = 403; break;
+  case RCY_ECONFLICT:
+  case RCY_EEXIST: status = 409; break;
+  case RCY_ENOSPC: status = 507; break;
+  default: break;
+  }
+  return rcy_reply_error(r, status, "%s", err->message[0] ? err->message : rcy_error_name(err->code));
+}
+
+int rcy_reply_file(rcy_req *r, const char *path, const char *content_type) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fd >= 0) close(fd);
+    return rcy_reply_error(r, 404, "not found");
+  }
+  struct MHD_Response *resp = MHD_create_response_from_fd64((uint64_t)st.st_size, fd);
+  if (!resp) {
+    close(fd);
+    return rcy_reply_error(r, 500, "out of memory");
+  }
+  MHD_add_response_header(resp, "Content-Type", content_type);
+  set_reply(r, 200, resp);
+  return 0;
+}
+
+void rcy_reply_header(rcy_req *r, const char *name, const char *value) {
+  if (r->response) MHD_add_response_header(r->response, name, value);
+}
+
+const char *rcy_req_query(rcy_req *r, const char *key) {
+  return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+json_t *rcy_req_json_body(rcy_req *r) {
+  if (r->body_len == 0) {
+    rcy_reply_error(r, 400, "request body must be a JSON object");
+    return NULL;
+  }
+  json_error_t je;
+  json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
+  if (!j) {
+    rcy_reply_error(r, 400, "invalid JSON body at line %d column %d: %s", je.line, je.column, je.text);
+    return NULL;
+  }
+  if (!json_is_object(j)) {
+    json_decref(j);
+    rcy_reply_error(r, 400, "request body must be a JSON object");
+    return NULL;
+  }
+  return j;
+}
+
+/* ---- connection handling ---- */
+
+typedef struct {
+  char *body;
+  size_t len;
+  int too_big;
+} conn_state;
+
+static void split_path(rcy_req *r) {
+  snprintf(r->segbuf, sizeof r->segbuf, "%s", r->path);
+  r->n_seg = 0;
+  char *save = NULL;
+  for (char *t = strtok_r(r->segbuf, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+    if (r->n_seg == RCY_MAX_SEGMENTS) {
+      r->n_seg = -1; /* too deep: no route matches */
+      return;
+    }
+    r->seg[r->n_seg++] = t;
+  }
+}
+
+static void peer_of(struct MHD_Connection *c, char *out, size_t size) {
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  out[0] = '\0';
+  if (!ci || !ci->client_addr) return;
+  const struct sockaddr *sa = ci->client_addr;
+  if (sa->sa_family == AF_INET)
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, (socklen_t)size);
+  else if (sa->sa_family == AF_INET6)
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, (socklen_t)size);
+}
+
+static enum MHD_Result queue(struct MHD_Connection *c, rcy_req *r) {
+  if (!r->response) rcy_reply_error(r, 500, "internal error: no reply");
+  if (!r->response) return MHD_NO;
+  MHD_add_response_header(r->response, "X-Content-Type-Options", "nosniff");
+  MHD_add_response_header(r->response, "X-Frame-Options", "DENY");
+  MHD_add_response_header(r->response, "Referrer-Policy", "no-referrer");
+  enum MHD_Result ret = MHD_queue_response(c, r->status, r->response);
+  MHD_destroy_response(r->response);
+  r->response = NULL;
+  return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls) {
+  (void)version;
+  const rcy_server *srv = cls;
+  conn_state *cs = *con_cls;
+  if (!cs) {
+    cs = calloc(1, sizeof *cs);
+    if (!cs) return MHD_NO;
+    *con_cls = cs;
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    if (cl && strtoull(cl, NULL, 10) > RCY_MAX_BODY_BYTES) {
+      rcy_req r = {.srv = srv, .conn = c};
+      rcy_reply_error(&r, 413, "request body larger than %d bytes", RCY_MAX_BODY_BYTES);
+      return queue(c, &r);
+    }
+    return MHD_YES;
+  }
+  if (*upload_data_size) {
+    if (!cs->too_big) {
+      if (cs->len + *upload_data_size > RCY_MAX_BODY_BYTES) {
+        cs->too_big = 1;
+        free(cs->body);
+        cs->body = NULL;
+        cs->len = 0;
+      } else {
+        char *b = realloc(cs->body, cs->len + *upload_data_size + 1);
+        if (!b) return MHD_NO;
+        memcpy(b + cs->len, upload_data, *upload_data_size);
+        cs->body = b;
+        cs->len += *upload_data_size;
+        cs->body[cs->len] = '\0';
+      }
+    }
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
+  rcy_req r = {.srv = srv, .conn = c, .method = method, .path = url, .body = cs->body, .body_len = cs->len};
+  if (cs->too_big) {
+    rcy_reply_error(&r, 413, "request body larger than %d bytes", RCY_MAX_BODY_BYTES);
+    return queue(c, &r);
+  }
+  peer_of(c, r.peer, sizeof r.peer);
+  rcy_error err = {0};
+  r.store = rcy_server_store(srv, &err);
+  if (!r.store) {
+    rcy_log(RCY_LOG_ERROR, "serve", "cannot open the archive: %s", err.message);
+    rcy_reply_error(&r, 503, "archive unavailable");
+    return queue(c, &r);
+  }
+  if (strlen(url) >= sizeof r.segbuf) {
+    rcy_reply_error(&r, 414, "URL too long");
+    return queue(c, &r);
+  }
+  split_path(&r);
+  rcy_route(&r);
+  /* Method, path (identifiers only: UIDs and trial subject IDs) and status; never bodies. */
+  rcy_log(RCY_LOG_DEBUG, "serve", "%s %s -> %u", method, url, r.status);
+  return queue(c, &r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode t) {
+  (void)cls;
+  (void)c;
+  (void)t;
+  conn_state *cs = *con_cls;
+  if (cs) {
+    free(cs->body);
+    free(cs);
+  }
+  *con_cls = NULL;
+}
+
+static char *join(const char *a, const char *b) {
+  size_t n = strlen(a) + strlen(b) + 2;
+  char *p = malloc(n);
+  if (p) snprintf(p, n, "%s/%s", a, b);
+  return p;
+}
+
+int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err) {
+  rcy_server srv = {.cfg = cfg};
+  /* Open once up front: applies migrations and reports a missing archive before listening. */
+  rcy_store *probe;
+  int rc = rcy_store_open(&probe, cfg->archive_dir, err);
+  if (rc) return rc;
+  rcy_store_close(probe);
+  srv.key_image_dir = join(cfg->archive_dir, "key-images");
+  if (!srv.key_image_dir) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  if (mkdir(srv.key_image_dir, 0750) != 0 && errno != EEXIST) {
+    rc = rcy_error_set(err, RCY_EIO, "cannot create %s: %s", srv.key_image_dir, strerror(errno));
+    free(srv.key_image_dir);
+    return rc;
+  }
+  const char *web = cfg->web_root ? cfg->web_root : RCY_WEB_DIST;
+  srv.web_root_real = realpath(web, NULL);
+  if (!srv.web_root_real)
+    rcy_log(RCY_LOG_WARN, "serve", "web UI not found at %s (run scripts/build-ui.sh); serving the API only", web);
+
+  struct sockaddr_in6 a6 = {0};
+  struct sockaddr_in a4 = {0};
+  const struct sockaddr *sa;
+  if (inet_pton(AF_INET, cfg->bind, &a4.sin_addr) == 1) {
+    a4.sin_family = AF_INET;
+    a4.sin_port = htons((uint16_t)cfg->port);
+    sa = (const struct sockaddr *)&a4;
+  } else if (inet_pton(AF_INET6, cfg->bind, &a6.sin6_addr) == 1) {
+    a6.sin6_family = AF_INET6;
+    a6.sin6_port = htons((uint16_t)cfg->port);
+    sa = (const struct sockaddr *)&a6;
+  } else {
+    free(srv.key_image_dir);
+    free(srv.web_root_real);
+    return rcy_error_set(err, RCY_EINVAL, "[http] bind '%s' is not an IPv4 or IPv6 address", cfg->bind);
+  }
+  /* SIGINT/SIGTERM are blocked in every thread (MHD's inherit the mask) and taken by sigwait below. */
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | (sa->sa_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+  struct MHD_Daemon *d = MHD_start_daemon(
+      flags, (uint16_t)cfg->port, NULL, NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR, sa,
+      MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
+  if (!d) {
+    free(srv.key_image_dir);
+    free(srv.web_root_real);
+    return rcy_error_set(err, RCY_EIO, "cannot listen on %s port %d (in use, or not allowed)", cfg->bind, cfg->port);
+  }
+  const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+  int port = di ? di->port : cfg->port;
+  printf("listening on http://%s%s%s:%d/\n", sa->sa_family == AF_INET6 ? "[" : "", cfg->bind,
+         sa->sa_family == AF_INET6 ? "]" : "", port);
+  fflush(stdout);
+  rcy_log(RCY_LOG_INFO, "serve", "reader workstation on port %d, archive %s", port, cfg->archive_dir);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  MHD_stop_daemon(d);
+  close_stores();
+  free(srv.key_image_dir);
+  free(srv.web_root_real);
+  rcy_log(RCY_LOG_INFO, "serve", "stopped");
+  return RCY_OK;
+}

@@ -1,0 +1,310 @@
+/* Image endpoints: the worklist (subjects and timepoints this user may see), series of a study with their
+ * instances in slice order, the stored DICOM files (WADO-URI style), server-rendered PNGs and thumbnails,
+ * and key images. Site users see only their own site's subjects; everything is addressed by UIDs and trial
+ * IDs, never by anything identifying a patient. */
+#include "server_internal.h"
+
+#include "recistry/render.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int rcy_own_read(const rcy_user *u, const char **role, const char **reader) {
+  if (strcmp(u->role, "central") == 0 || strcmp(u->role, "adjudicator") == 0) {
+    *role = u->role;
+    *reader = u->name;
+    return 1;
+  }
+  if (strcmp(u->role, "site") == 0) {
+    *role = "site";
+    *reader = "site";
+    return 1;
+  }
+  return 0;
+}
+
+/* ---- timepoints of a subject ---- */
+
+typedef struct {
+  rcy_tp_list *list;
+  const char *subject;
+  int oom;
+} tp_ctx;
+
+static int add_tp(void *ctx, const rcy_store_study *s) {
+  tp_ctx *c = ctx;
+  if (strcmp(s->subject_id, c->subject) != 0) return 0;
+  for (size_t i = 0; i < c->list->n; i++)
+    if (strcmp(c->list->items[i].timepoint, s->timepoint) == 0) return 0; /* first study of a timepoint */
+  rcy_tp *items = realloc(c->list->items, (c->list->n + 1) * sizeof *items);
+  if (!items) {
+    c->oom = 1;
+    return 1;
+  }
+  c->list->items = items;
+  rcy_tp *t = &items[c->list->n++];
+  snprintf(t->timepoint, sizeof t->timepoint, "%s", s->timepoint);
+  snprintf(t->date, sizeof t->date, "%s", s->study_date);
+  snprintf(t->study_uid, sizeof t->study_uid, "%s", s->study_uid);
+  snprintf(t->modality, sizeof t->modality, "%s", s->modality);
+  snprintf(t->site_id, sizeof t->site_id, "%s", s->site_id);
+  return 0;
+}
+
+int rcy_tp_list_load(rcy_tp_list *out, rcy_store *store, const char *subject_id, rcy_error *err) {
+  out->items = NULL;
+  out->n = 0;
+  tp_ctx c = {out, subject_id, 0};
+  /* Studies come ordered by subject, date: the first one is the baseline. */
+  int rc = rcy_store_studies_each(store, NULL, add_tp, &c, err);
+  if (c.oom) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  if (rc) rcy_tp_list_free(out);
+  return rc;
+}
+
+void rcy_tp_list_free(rcy_tp_list *l) {
+  free(l->items);
+  l->items = NULL;
+  l->n = 0;
+}
+
+const rcy_tp *rcy_tp_find(const rcy_tp_list *l, const char *timepoint) {
+  for (size_t i = 0; i < l->n; i++)
+    if (strcmp(l->items[i].timepoint, timepoint) == 0) return &l->items[i];
+  return NULL;
+}
+
+int rcy_subject_visible(rcy_req *r, const char *subject_id) {
+  rcy_tp_list l;
+  rcy_error err = {0};
+  if (rcy_tp_list_load(&l, r->store, subject_id, &err)) return 0;
+  int ok = l.n > 0 && (strcmp(r->user.role, "site") != 0 || strcmp(l.items[0].site_id, r->user.site_id) == 0);
+  rcy_tp_list_free(&l);
+  return ok;
+}
+
+/* ---- worklist ---- */
+
+typedef struct {
+  rcy_req *r;
+  json_t *subjects, *current;
+  const char *role, *reader;
+  json_t *doc;
+  rcy_error err;
+} wl_ctx;
+
+static int add_qc(void *ctx, const rcy_store_qc_finding *f) {
+  json_array_append_new(ctx, json_pack("{s:s,s:s,s:s}", "code", f->code, "severity", f->severity, "message",
+                                       f->message));
+  return 0;
+}
+
+static int add_study(void *ctx, const rcy_store_study *s) {
+  wl_ctx *c = ctx;
+  const char *cur = c->current ? json_string_value(json_object_get(c->current, "subject_id")) : NULL;
+  if (!cur || strcmp(cur, s->subject_id) != 0) {
+    c->current = json_pack("{s:s,s:s,s:[]}", "subject_id", s->subject_id, "site_id", s->site_id, "timepoints");
+    json_array_append_new(c->subjects, c->current);
+    json_decref(c->doc);
+    c->doc = NULL;
+    if (c->role) {
+      char *text = NULL;
+      if (rcy_store_read_get(&text, c->r->store, s->subject_id, c->role, c->reader, NULL) == RCY_OK)
+        c->doc = json_loads(text, 0, NULL);
+      free(text);
+    }
+  }
+  json_t *tps = json_object_get(c->current, "timepoints");
+  size_t i;
+  json_t *t;
+  json_array_foreach(tps, i, t) if (strcmp(json_string_value(json_object_get(t, "timepoint")), s->timepoint) == 0)
+      return 0;
+  json_t *qc = json_array();
+  int rc = rcy_store_qc_each(c->r->store, s->study_uid, add_qc, qc, &c->err);
+  json_array_append_new(tps, json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "timepoint", s->timepoint, "study_uid",
+                                       s->study_uid, "date", s->study_date, "modality", s->modality, "status",
+                                       rcy_read_tp_status(c->doc, s->timepoint), "qc", qc));
+  return rc;
+}
+
+int rcy_handle_worklist(rcy_req *r) {
+  wl_ctx c = {.r = r, .subjects = json_array()};
+  if (!rcy_own_read(&r->user, &c.role, &c.reader)) c.role = c.reader = NULL;
+  const char *site = strcmp(r->user.role, "site") == 0 ? r->user.site_id : NULL;
+  int rc = rcy_store_studies_each(r->store, site, add_study, &c, &c.err);
+  json_decref(c.doc);
+  if (rc) {
+    json_decref(c.subjects);
+    return rcy_reply_rcy_error(r, &c.err);
+  }
+  return rcy_reply_json(r, 200, json_pack("{s:o}", "subjects", c.subjects));
+}
+
+/* ---- series and instances ---- */
+
+typedef struct {
+  rcy_req *r;
+  json_t *series;
+  rcy_error err;
+} series_ctx;
+
+static int add_instance(void *ctx, const rcy_store_instance *in) {
+  json_t *list = ctx;
+  char url[160];
+  snprintf(url, sizeof url, "/wado/instances/%s", in->sop_instance_uid);
+  json_array_append_new(list, json_pack("{s:s,s:i,s:[f,f,f],s:s}", "sop_instance_uid", in->sop_instance_uid,
+                                        "instance_number", in->instance_number, "position_mm", in->position_mm[0],
+                                        in->position_mm[1], in->position_mm[2], "url", url));
+  return 0;
+}
+
+static int add_series(void *ctx, const rcy_store_series *s) {
+  series_ctx *c = ctx;
+  char thumb[160];
+  snprintf(thumb, sizeof thumb, "/api/series/%s/thumbnail.png", s->series_uid);
+  json_t *instances = json_array();
+  int rc = rcy_store_instances_each(c->r->store, s->series_uid, add_instance, instances, &c->err);
+  json_array_append_new(c->series, json_pack("{s:s,s:s,s:i,s:s,s:f,s:s,s:o}", "series_uid", s->series_uid,
+                                             "modality", s->modality, "series_number", s->series_number,
+                                             "description", s->description, "slice_thickness_mm",
+                                             s->slice_thickness_mm, "thumbnail_url", thumb, "instances",
+                                             instances));
+  return rc;
+}
+
+/* Finds the study's subject: 1 and visible, or replies 404 (unknown and not-yours look the same). */
+typedef struct {
+  const char *study_uid;
+  char subject[65];
+} study_find;
+
+static int match_study(void *ctx, const rcy_store_study *s) {
+  study_find *f = ctx;
+  if (strcmp(s->study_uid, f->study_uid) != 0) return 0;
+  snprintf(f->subject, sizeof f->subject, "%s", s->subject_id);
+  return 1;
+}
+
+int rcy_handle_series(rcy_req *r, const char *study_uid) {
+  study_find f = {study_uid, ""};
+  rcy_error err = {0};
+  const char *site = strcmp(r->user.role, "site") == 0 ? r->user.site_id : NULL;
+  int rc = rcy_store_studies_each(r->store, site, match_study, &f, &err);
+  if (rc < 0) return rcy_reply_rcy_error(r, &err);
+  if (!f.subject[0]) return rcy_reply_error(r, 404, "no study %s visible to you", study_uid);
+  series_ctx c = {.r = r, .series = json_array()};
+  if (rcy_store_series_each(r->store, study_uid, add_series, &c, &c.err)) {
+    json_decref(c.series);
+    return rcy_reply_rcy_error(r, &c.err);
+  }
+  return rcy_reply_json(r, 200, json_pack("{s:o}", "series", c.series));
+}
+
+/* ---- instance files and renderings ---- */
+
+typedef struct {
+  char path[4096];
+  char subject[65];
+  char site[65];
+} inst_found;
+
+static int keep_instance(void *ctx, const rcy_store_instance *in) {
+  inst_found *f = ctx;
+  snprintf(f->path, sizeof f->path, "%s", in->path);
+  snprintf(f->subject, sizeof f->subject, "%s", in->subject_id);
+  snprintf(f->site, sizeof f->site, "%s", in->site_id);
+  return 0;
+}
+
+/* The absolute path of a visible instance, or replies 404. */
+static int instance_path(rcy_req *r, const char *sop, char *out, size_t size) {
+  inst_found f = {0};
+  rcy_error err = {0};
+  int rc = rcy_store_instance_find(r->store, sop, keep_instance, &f, &err);
+  if (rc == RCY_ENOTFOUND || (rc == RCY_OK && strcmp(r->user.role, "site") == 0 && strcmp(f.site, r->user.site_id)))
+    return rcy_reply_error(r, 404, "no instance %s visible to you", sop), -1;
+  if (rc) return rcy_reply_rcy_error(r, &err), -1;
+  if (strstr(f.path, "..") || f.path[0] == '/') return rcy_reply_error(r, 500, "bad path in the index"), -1;
+  snprintf(out, size, "%s/%s", rcy_store_storage_dir(r->store), f.path);
+  return 0;
+}
+
+int rcy_handle_wado(rcy_req *r, const char *sop) {
+  char path[4200];
+  if (instance_path(r, sop, path, sizeof path)) return 0;
+  rcy_reply_file(r, path, "application/dicom");
+  rcy_reply_header(r, "Cache-Control", "private, max-age=3600");
+  return 0;
+}
+
+/* A window parameter: absent → fallback; else a finite number in range, or replies 400. */
+static int window_param(rcy_req *r, const char *key, double lo, double hi, double *out) {
+  const char *v = rcy_req_query(r, key);
+  if (!v) return 0;
+  char *end;
+  double d = strtod(v, &end);
+  if (!*v || *end || !isfinite(d) || d < lo || d > hi)
+    return rcy_reply_error(r, 400, "%s must be a number in [%g, %g], got '%s'", key, lo, hi, v), -1;
+  *out = d;
+  return 0;
+}
+
+static int reply_png(rcy_req *r, int rc, unsigned char *png, size_t len, const rcy_error *err) {
+  if (rc) return rcy_reply_rcy_error(r, err);
+  rcy_reply_bytes(r, 200, "image/png", png, len, 1);
+  rcy_reply_header(r, "Cache-Control", "private, max-age=3600");
+  return 0;
+}
+
+int rcy_handle_render(rcy_req *r, const char *sop) {
+  double wc = 0, ww = 0;
+  if (window_param(r, "wc", -100000, 100000, &wc) || window_param(r, "ww", 1, 200000, &ww)) return 0;
+  if ((rcy_req_query(r, "wc") != NULL) != (rcy_req_query(r, "ww") != NULL))
+    return rcy_reply_error(r, 400, "give both wc and ww, or neither");
+  char path[4200];
+  if (instance_path(r, sop, path, sizeof path)) return 0;
+  unsigned char *png = NULL;
+  size_t len = 0;
+  rcy_error err = {0};
+  int rc = rcy_render_frame_png(&png, &len, path, wc, ww, &err);
+  return reply_png(r, rc, png, len, &err);
+}
+
+typedef struct {
+  int n, want;
+  char sop[65];
+} middle_ctx;
+
+static int count_instance(void *ctx, const rcy_store_instance *in) {
+  middle_ctx *m = ctx;
+  if (m->n++ == m->want) snprintf(m->sop, sizeof m->sop, "%s", in->sop_instance_uid);
+  return 0;
+}
+
+int rcy_handle_thumbnail(rcy_req *r, const char *series_uid) {
+  middle_ctx m = {0, -1, ""};
+  rcy_error err = {0};
+  if (rcy_store_instances_each(r->store, series_uid, count_instance, &m, &err)) return rcy_reply_rcy_error(r, &err);
+  if (m.n == 0) return rcy_reply_error(r, 404, "no series %s", series_uid);
+  m.want = m.n / 2;
+  m.n = 0;
+  if (rcy_store_instances_each(r->store, series_uid, count_instance, &m, &err)) return rcy_reply_rcy_error(r, &err);
+  char path[4200];
+  if (instance_path(r, m.sop, path, sizeof path)) return 0;
+  unsigned char *png = NULL;
+  size_t len = 0;
+  int rc = rcy_render_thumbnail_png(&png, &len, path, 128, &err);
+  return reply_png(r, rc, png, len, &err);
+}
+
+int rcy_handle_key_image(rcy_req *r, const char *file) {
+  /* Names are 32 lowercase hex + ".png", made by the server: anything else cannot be one. */
+  size_t n = strlen(file);
+  if (n != 36 || strcmp(file + 32, ".png") != 0 || strspn(file, "0123456789abcdef") != 32)
+    return rcy_reply_error(r, 404, "no such key image");
+  char path[4200];
+  snprintf(path, sizeof path, "%s/%s", r->srv->key_image_dir, file);
+  return rcy_reply_file(r, path, "image/png");
+}

@@ -1,0 +1,52 @@
+/* Key-image files: ARCHIVE/key-images/<32 hex>.png, written durably (temp file, fsync, rename, fsync of the
+ * directory) before the measurement that names them is committed, so a committed measurement never points
+ * at a missing or partial picture. */
+#include "server_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int rcy_key_image_save(char *id_out, const char *dir, const void *png, size_t len, rcy_error *err) {
+  unsigned char rnd[16];
+  if (sodium_init() < 0) return rcy_error_set(err, RCY_EINTERNAL, "libsodium failed to initialise");
+  randombytes_buf(rnd, sizeof rnd);
+  sodium_bin2hex(id_out, 33, rnd, sizeof rnd);
+  char tmp[4200], final[4200];
+  snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, id_out);
+  snprintf(final, sizeof final, "%s/%s.png", dir, id_out);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (fd < 0) return rcy_error_set(err, RCY_EIO, "cannot create a key image in %s: %s", dir, strerror(errno));
+  const char *p = png;
+  size_t left = len;
+  while (left > 0) {
+    ssize_t w = write(fd, p, left);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) goto fail;
+    p += w;
+    left -= (size_t)w;
+  }
+  if (fsync(fd) != 0) goto fail;
+  if (close(fd) != 0) {
+    fd = -1;
+    goto fail;
+  }
+  fd = -1;
+  if (rename(tmp, final) != 0) goto fail;
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    int s = fsync(dfd);
+    close(dfd);
+    if (s != 0) return rcy_error_set(err, RCY_EIO, "fsync of %s failed: %s", dir, strerror(errno));
+  }
+  return RCY_OK;
+fail:;
+  int e = errno;
+  if (fd >= 0) close(fd);
+  unlink(tmp);
+  return rcy_error_set(err, e == ENOSPC ? RCY_ENOSPC : RCY_EIO, "writing a key image in %s failed: %s", dir,
+                       strerror(e));
+}

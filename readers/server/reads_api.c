@@ -1,0 +1,522 @@
+/* The read endpoints: get a read, add/delete lesions, record an observation (measurement, state, fragments,
+ * merge) at a timepoint, sign and unsign. Each change is a read-modify-write inside one transaction that
+ * also appends the audit row (who, before, after, reason); a signed timepoint changes only with a reason.
+ * Millimetres come from the instance's Pixel Spacing in the index, never from the browser. */
+#include "server_internal.h"
+
+#include "recistry/render.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct {
+  rcy_req *r;
+  const char *subject, *role, *reader;
+  rcy_tp_list tps;
+  json_t *doc;
+  int in_tx;
+} read_ctx;
+
+static void ctx_free(read_ctx *c) {
+  if (c->in_tx) rcy_store_rollback(c->r->store);
+  rcy_tp_list_free(&c->tps);
+  json_decref(c->doc);
+}
+
+static int valid_role_param(const char *role) {
+  return strcmp(role, "site") == 0 || strcmp(role, "central") == 0 || strcmp(role, "adjudicator") == 0;
+}
+
+/* Resolves which read the caller addresses and loads it; on failure replies and returns -1. For writes,
+ * opens the transaction the change will commit in. */
+static int open_read(read_ctx *c, rcy_req *r, const char *subject, int write) {
+  memset(c, 0, sizeof *c);
+  c->r = r;
+  c->subject = subject;
+  if (!rcy_own_read(&r->user, &c->role, &c->reader)) {
+    if (write) return rcy_reply_error(r, 403, "role %s may look at reads but not change them", r->user.role), -1;
+    /* QA (and admin): any read, named by ?role= and ?reader=. */
+    const char *role = rcy_req_query(r, "role"), *reader = rcy_req_query(r, "reader");
+    if (!role || !valid_role_param(role))
+      return rcy_reply_error(r, 400, "give ?role=site|central|adjudicator (and &reader=NAME for central reads)"),
+             -1;
+    if (strcmp(role, "site") == 0) reader = "site";
+    if (!reader || !*reader) return rcy_reply_error(r, 400, "give &reader=NAME for a %s read", role), -1;
+    c->role = role;
+    c->reader = reader;
+  }
+  if (!rcy_subject_visible(r, subject)) return rcy_reply_error(r, 404, "no subject %s visible to you", subject), -1;
+  rcy_error err = {0};
+  if (rcy_tp_list_load(&c->tps, r->store, subject, &err)) return rcy_reply_rcy_error(r, &err), -1;
+  if (write) {
+    if (rcy_store_begin(r->store, &err)) return rcy_reply_rcy_error(r, &err), -1;
+    c->in_tx = 1;
+  }
+  if (rcy_read_load(&c->doc, r->store, subject, c->role, c->reader, &err)) return rcy_reply_rcy_error(r, &err), -1;
+  return 0;
+}
+
+static int reply_view(read_ctx *c, unsigned status, json_t *extra) {
+  json_t *view = rcy_read_view(c->r->store, c->subject, c->role, c->reader, c->doc, &c->tps);
+  if (extra) {
+    json_object_set_new(extra, "read", view);
+    view = extra;
+  }
+  return rcy_reply_json(c->r, status, view);
+}
+
+/* Saves the document with its audit row and commits; replies with the whole read (status) on success. */
+static int commit(read_ctx *c, const char *action, const char *tp, const char *lesion, json_t *before,
+                  json_t *after, const char *reason, unsigned status, json_t *extra) {
+  char *b = before ? json_dumps(before, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+  char *a = after ? json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+  rcy_audit_entry e = {c->r->user.name, action, c->subject, c->role, c->reader, tp, lesion, b, a, reason};
+  rcy_error err = {0};
+  int rc = rcy_read_save(c->r->store, c->subject, c->role, c->reader, c->doc, &e, &err);
+  if (!rc) rc = rcy_store_commit(c->r->store, &err);
+  free(b);
+  free(a);
+  if (rc) {
+    json_decref(extra);
+    return rcy_reply_rcy_error(c->r, &err);
+  }
+  c->in_tx = 0;
+  return reply_view(c, status, extra);
+}
+
+static int is_signed(const read_ctx *c, const char *tp) {
+  return json_object_get(json_object_get(c->doc, "signoffs"), tp) != NULL;
+}
+
+/* The reason for a change at a signed timepoint: NULL and a 409 when missing; "" when not needed. */
+static const char *reason_for(read_ctx *c, const char *tp, const char *given) {
+  if (given && *given) return given;
+  if (tp && is_signed(c, tp)) {
+    rcy_reply_error(c->r, 409, "timepoint %s is signed: a change needs a \"reason\"", tp);
+    return NULL;
+  }
+  return "";
+}
+
+static const char *baseline_tp(const read_ctx *c) { return c->tps.n ? c->tps.items[0].timepoint : NULL; }
+
+int rcy_handle_read_get(rcy_req *r, const char *subject) {
+  read_ctx c;
+  if (open_read(&c, r, subject, 0)) {
+    ctx_free(&c);
+    return 0;
+  }
+  reply_view(&c, 200, NULL);
+  ctx_free(&c);
+  return 0;
+}
+
+/* ---- lesions ---- */
+
+static int valid_id(const char *s) {
+  size_t n = s ? strlen(s) : 0;
+  return n >= 1 && n <= 16 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+static void next_id(char *out, size_t size, const json_t *doc, const char *prefix) {
+  int max = 0;
+  size_t i, plen = strlen(prefix);
+  json_t *l;
+  json_array_foreach(json_object_get(doc, "lesions"), i, l) {
+    const char *id = json_string_value(json_object_get(l, "lesion_id"));
+    if (id && strncmp(id, prefix, plen) == 0 && id[plen] >= '0' && id[plen] <= '9') {
+      int v = atoi(id + plen);
+      if (v > max) max = v;
+    }
+  }
+  snprintf(out, size, "%s%d", prefix, max + 1);
+}
+
+static const char *const target_states[] = {"too_small", "disappeared", "not_evaluable", NULL};
+static const char *const non_target_states[] = {"present", "absent", "unequivocal_progression", "not_evaluable",
+                                                NULL};
+static const char *const new_states[] = {"equivocal", "unequivocal", NULL};
+
+static int in_list(const char *s, const char *const *list) {
+  for (; *list; list++)
+    if (strcmp(s, *list) == 0) return 1;
+  return 0;
+}
+
+static const char *const *states_for(const char *kind) {
+  if (strcmp(kind, "target") == 0) return target_states;
+  if (strcmp(kind, "non_target") == 0) return non_target_states;
+  return new_states;
+}
+
+static int add_lesion(read_ctx *c, json_t *body) {
+  rcy_req *r = c->r;
+  const char *kind = json_string_value(json_object_get(body, "kind"));
+  const char *organ = json_string_value(json_object_get(body, "organ"));
+  const char *tp = json_string_value(json_object_get(body, "timepoint"));
+  const char *id = json_string_value(json_object_get(body, "lesion_id"));
+  const char *state = json_string_value(json_object_get(body, "state"));
+  json_t *nodal = json_object_get(body, "nodal");
+  if (!kind || (strcmp(kind, "target") && strcmp(kind, "non_target") && strcmp(kind, "new")))
+    return rcy_reply_error(r, 400, "\"kind\" must be target, non_target or new");
+  if (!organ || !*organ || strlen(organ) > 64) return rcy_reply_error(r, 400, "\"organ\" must be 1-64 characters");
+  if (nodal && !json_is_boolean(nodal)) return rcy_reply_error(r, 400, "\"nodal\" must be true or false");
+  if (!tp) return rcy_reply_error(r, 400, "\"timepoint\" is required");
+  if (json_object_get(body, "lesion_id") && !valid_id(id))
+    return rcy_reply_error(r, 400, "\"lesion_id\" must be 1-16 characters of A-Z a-z 0-9 _ -");
+  if (json_object_get(body, "state") && (!state || !in_list(state, states_for(kind))))
+    return rcy_reply_error(r, 400, "\"state\" is not valid for a %s lesion", kind);
+  if (!rcy_tp_find(&c->tps, tp)) return rcy_reply_error(r, 404, "subject %s has no timepoint %s", c->subject, tp);
+  int at_baseline = strcmp(tp, baseline_tp(c)) == 0;
+  if (strcmp(kind, "new") != 0 && !at_baseline)
+    return rcy_reply_error(r, 422, "%s lesions are chosen at baseline (%s), not at %s", kind, baseline_tp(c), tp);
+  if (strcmp(kind, "new") == 0 && at_baseline)
+    return rcy_reply_error(r, 422, "new lesions are recorded at follow-ups, not at baseline (%s)", tp);
+  char auto_id[24];
+  if (!id) {
+    next_id(auto_id, sizeof auto_id, c->doc, strcmp(kind, "target") == 0 ? "T" : strcmp(kind, "new") == 0 ? "N" : "NT");
+    id = auto_id;
+  } else if (rcy_read_find_lesion(c->doc, id))
+    return rcy_reply_error(r, 409, "lesion %s already exists in this read", id);
+  int is_nodal = json_is_true(nodal);
+  if (strcmp(kind, "target") == 0) {
+    size_t i, n = 0, same = 0;
+    json_t *l;
+    json_array_foreach(json_object_get(c->doc, "lesions"), i, l) {
+      const char *k = json_string_value(json_object_get(l, "kind"));
+      if (!k || strcmp(k, "target")) continue;
+      n++;
+      int ln = json_is_true(json_object_get(l, "nodal"));
+      const char *lo = json_string_value(json_object_get(l, "organ"));
+      if ((is_nodal && ln) || (!is_nodal && !ln && lo && strcmp(lo, organ) == 0)) same++;
+    }
+    if (n >= 5) return rcy_reply_error(r, 422, "RECIST 1.1 allows at most 5 target lesions (already %zu)", n);
+    if (same >= 2)
+      return rcy_reply_error(r, 422, "RECIST 1.1 allows at most 2 target lesions per organ (%s has %zu)",
+                             is_nodal ? "lymph node" : organ, same);
+  }
+  const char *reason = reason_for(c, tp, json_string_value(json_object_get(body, "reason")));
+  if (!reason) return 0;
+  json_t *obs = json_object();
+  if (!state && strcmp(kind, "non_target") == 0) state = "present";
+  if (!state && strcmp(kind, "new") == 0) state = "unequivocal";
+  if (state) json_object_set_new(obs, tp, json_pack("{s:s}", "state", state));
+  json_t *lesion = json_pack("{s:s,s:s,s:s,s:b,s:s,s:n,s:o}", "lesion_id", id, "kind", kind, "organ", organ,
+                             "nodal", is_nodal, "timepoint", tp, "baseline", "observations", obs);
+  json_array_append(json_object_get(c->doc, "lesions"), lesion);
+  json_t *extra = json_deep_copy(lesion);
+  commit(c, "lesion.add", tp, id, NULL, lesion, *reason ? reason : NULL, 201, extra);
+  json_decref(lesion);
+  return 0;
+}
+
+int rcy_handle_lesion_add(rcy_req *r, const char *subject) {
+  json_t *body = rcy_req_json_body(r);
+  if (!body) return 0;
+  read_ctx c;
+  if (!open_read(&c, r, subject, 1)) add_lesion(&c, body);
+  json_decref(body);
+  ctx_free(&c);
+  return 0;
+}
+
+int rcy_handle_lesion_delete(rcy_req *r, const char *subject, const char *lesion_id) {
+  read_ctx c;
+  if (open_read(&c, r, subject, 1)) {
+    ctx_free(&c);
+    return 0;
+  }
+  json_t *lesions = json_object_get(c.doc, "lesions");
+  json_t *l = rcy_read_find_lesion(c.doc, lesion_id);
+  const char *given = rcy_req_query(r, "reason");
+  if (!l) {
+    rcy_reply_error(r, 404, "no lesion %s in this read", lesion_id);
+    goto out;
+  }
+  size_t i;
+  json_t *o;
+  json_array_foreach(lesions, i, o) {
+    json_t *obs;
+    const char *tp;
+    json_object_foreach(json_object_get(o, "observations"), tp, obs) {
+      const char *m = json_string_value(json_object_get(obs, "merged_into"));
+      if (m && strcmp(m, lesion_id) == 0) {
+        rcy_reply_error(r, 409, "%s is merged into %s at %s: change that first",
+                        json_string_value(json_object_get(o, "lesion_id")), lesion_id, tp);
+        goto out;
+      }
+    }
+  }
+  /* A lesion touching a signed timepoint needs a reason to go. */
+  const char *reason = reason_for(&c, json_string_value(json_object_get(l, "timepoint")), given);
+  const char *tp;
+  json_t *obs;
+  json_object_foreach(json_object_get(l, "observations"), tp, obs) {
+    if (reason && !*reason) reason = reason_for(&c, tp, given);
+  }
+  if (!reason) goto out;
+  json_t *before = json_incref(l);
+  json_array_foreach(lesions, i, o) if (o == l) {
+    json_array_remove(lesions, i);
+    break;
+  }
+  commit(&c, "lesion.delete", NULL, lesion_id, before, NULL, *reason ? reason : NULL, 200, NULL);
+  json_decref(before);
+out:
+  ctx_free(&c);
+  return 0;
+}
+
+/* ---- measurements ---- */
+
+typedef struct {
+  char subject[65], timepoint[65], path[4200];
+  int rows, columns;
+  double sr, sc, thick, pos[3];
+} inst_info;
+
+static int keep(void *ctx, const rcy_store_instance *in) {
+  inst_info *i = ctx;
+  snprintf(i->subject, sizeof i->subject, "%s", in->subject_id);
+  snprintf(i->timepoint, sizeof i->timepoint, "%s", in->timepoint);
+  snprintf(i->path, sizeof i->path, "%s", in->path);
+  i->rows = in->rows;
+  i->columns = in->columns;
+  i->sr = in->pixel_spacing_row_mm;
+  i->sc = in->pixel_spacing_col_mm;
+  i->thick = in->slice_thickness_mm;
+  memcpy(i->pos, in->position_mm, sizeof i->pos);
+  return 0;
+}
+
+/* A point [col, row] inside the image, or NULL after replying 400. */
+static int get_point(rcy_req *r, const json_t *m, const char *key, const inst_info *in, double p[2], int required) {
+  json_t *v = json_object_get(m, key);
+  if (!v || json_is_null(v)) {
+    if (required) return rcy_reply_error(r, 400, "measurement.%s is required ([col, row] in image pixels)", key), -1;
+    return 1;
+  }
+  if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_number(json_array_get(v, 0)) ||
+      !json_is_number(json_array_get(v, 1)))
+    return rcy_reply_error(r, 400, "measurement.%s must be [col, row] (two numbers)", key), -1;
+  p[0] = json_number_value(json_array_get(v, 0));
+  p[1] = json_number_value(json_array_get(v, 1));
+  if (!isfinite(p[0]) || !isfinite(p[1]) || p[0] < -0.5 || p[1] < -0.5 || p[0] > in->columns - 0.5 ||
+      p[1] > in->rows - 0.5)
+    return rcy_reply_error(r, 400, "measurement.%s [%g, %g] lies outside the %dx%d image", key, p[0], p[1],
+                           in->columns, in->rows),
+           -1;
+  return 0;
+}
+
+static double dist_mm(const double a[2], const double b[2], const inst_info *in) {
+  double dc = (b[0] - a[0]) * in->sc, dr = (b[1] - a[1]) * in->sr;
+  return sqrt(dc * dc + dr * dr);
+}
+
+/* Validates a client measurement, computes millimetres from the index's Pixel Spacing, renders and stores
+ * the key image. Returns the stored measurement object, or NULL after replying. */
+static json_t *measure(read_ctx *c, const json_t *m, const char *tp, int nodal_target, double *diameter_out) {
+  rcy_req *r = c->r;
+  if (!json_is_object(m)) return rcy_reply_error(r, 400, "measurement must be an object"), NULL;
+  const char *sop = json_string_value(json_object_get(m, "sop_instance_uid"));
+  if (!sop || !*sop || strlen(sop) > 64) return rcy_reply_error(r, 400, "measurement.sop_instance_uid is required"), NULL;
+  inst_info in = {0};
+  rcy_error err = {0};
+  int rc = rcy_store_instance_find(r->store, sop, keep, &in, &err);
+  if (rc == RCY_ENOTFOUND) return rcy_reply_error(r, 422, "no instance %s in the archive", sop), NULL;
+  if (rc) return rcy_reply_rcy_error(r, &err), NULL;
+  if (strcmp(in.subject, c->subject) != 0)
+    return rcy_reply_error(r, 422, "instance %s does not belong to subject %s", sop, c->subject), NULL;
+  if (strcmp(in.timepoint, tp) != 0)
+    return rcy_reply_error(r, 422, "instance %s belongs to timepoint %s, not %s", sop, in.timepoint, tp), NULL;
+  if (in.sr <= 0 || in.sc <= 0)
+    return rcy_reply_error(r, 422, "instance %s has no Pixel Spacing: it cannot be measured in mm", sop), NULL;
+  double p1[2], p2[2], s1[2], s2[2];
+  if (get_point(r, m, "p1", &in, p1, 1) || get_point(r, m, "p2", &in, p2, 1)) return NULL;
+  int n1 = get_point(r, m, "short_p1", &in, s1, 0), n2 = get_point(r, m, "short_p2", &in, s2, 0);
+  if (n1 < 0 || n2 < 0) return NULL;
+  int has_short = n1 == 0 && n2 == 0;
+  if (n1 != n2) return rcy_reply_error(r, 400, "give both short_p1 and short_p2, or neither"), NULL;
+  if (nodal_target && !has_short)
+    return rcy_reply_error(r, 422, "a nodal target is recorded by its short axis: give short_p1 and short_p2"), NULL;
+  double long_mm = dist_mm(p1, p2, &in), short_mm = has_short ? dist_mm(s1, s2, &in) : 0;
+  *diameter_out = nodal_target ? short_mm : long_mm;
+  char l1[32], l2[32];
+  snprintf(l1, sizeof l1, "%.1f mm", long_mm);
+  snprintf(l2, sizeof l2, "%.1f mm", short_mm);
+  rcy_render_caliper cal[2] = {{{p1[0], p1[1]}, {p2[0], p2[1]}, l1}, {{s1[0], s1[1]}, {s2[0], s2[1]}, l2}};
+  char path[4400];
+  snprintf(path, sizeof path, "%s/%s", rcy_store_storage_dir(r->store), in.path);
+  unsigned char *png = NULL;
+  size_t len = 0;
+  if (rcy_render_key_image_png(&png, &len, path, 0, 0, cal, has_short ? 2 : 1, &err))
+    return rcy_reply_rcy_error(r, &err), NULL;
+  char id[33];
+  rc = rcy_key_image_save(id, r->srv->key_image_dir, png, len, &err);
+  rcy_render_free(png);
+  if (rc) return rcy_reply_rcy_error(r, &err), NULL;
+  char url[64];
+  snprintf(url, sizeof url, "/api/key-images/%s.png", id);
+  json_t *out = json_pack("{s:s,s:[f,f],s:[f,f],s:f,s:f,s:f,s:[f,f,f],s:s}", "sop_instance_uid", sop, "p1", p1[0],
+                          p1[1], "p2", p2[0], p2[1], "long_mm", long_mm, "pixel_spacing_row_mm", in.sr,
+                          "pixel_spacing_col_mm", in.sc, "slice_position_mm", in.pos[0], in.pos[1], in.pos[2],
+                          "key_image_url", url);
+  if (has_short) {
+    json_object_set_new(out, "short_p1", json_pack("[f,f]", s1[0], s1[1]));
+    json_object_set_new(out, "short_p2", json_pack("[f,f]", s2[0], s2[1]));
+    json_object_set_new(out, "short_mm", json_real(short_mm));
+  } else {
+    json_object_set_new(out, "short_p1", json_null());
+    json_object_set_new(out, "short_p2", json_null());
+  }
+  json_object_set_new(out, "slice_thickness_mm", in.thick > 0 ? json_real(in.thick) : json_null());
+  return out;
+}
+
+static json_t *empty_obs(void) {
+  return json_pack("{s:n,s:n,s:n,s:n,s:n}", "diameter_mm", "state", "fragments_mm", "merged_into", "measurement");
+}
+
+static int set_observation(read_ctx *c, json_t *body, const char *tp, const char *lesion_id) {
+  rcy_req *r = c->r;
+  json_t *l = rcy_read_find_lesion(c->doc, lesion_id);
+  if (!l) return rcy_reply_error(r, 404, "no lesion %s in this read", lesion_id);
+  if (!rcy_tp_find(&c->tps, tp)) return rcy_reply_error(r, 404, "subject %s has no timepoint %s", c->subject, tp);
+  const char *kind = json_string_value(json_object_get(l, "kind"));
+  int target = strcmp(kind, "target") == 0, at_bl = strcmp(tp, baseline_tp(c)) == 0;
+  int nodal = json_is_true(json_object_get(l, "nodal"));
+  json_t *m = json_object_get(body, "measurement"), *st = json_object_get(body, "state");
+  json_t *fr = json_object_get(body, "fragments"), *mi = json_object_get(body, "merged_into");
+  if ((m != NULL) + (st != NULL) + (fr != NULL) + (mi != NULL) != 1)
+    return rcy_reply_error(r, 400, "give exactly one of \"measurement\", \"state\", \"fragments\", \"merged_into\"");
+  if (strcmp(kind, "new") == 0) {
+    const char *added = json_string_value(json_object_get(l, "timepoint"));
+    const rcy_tp *a = added ? rcy_tp_find(&c->tps, added) : NULL, *t = rcy_tp_find(&c->tps, tp);
+    if (a && t < a) return rcy_reply_error(r, 422, "new lesion %s was first seen at %s, after %s", lesion_id, added, tp);
+  }
+  if (at_bl && target && !m)
+    return rcy_reply_error(r, 422, "baseline target %s must be measured (a state, fragments or merge is for follow-ups)",
+                           lesion_id);
+  if ((fr || mi) && (!target || at_bl))
+    return rcy_reply_error(r, 422, "fragments and merged_into apply to target lesions at follow-ups");
+  const char *reason = reason_for(c, tp, json_string_value(json_object_get(body, "reason")));
+  if (!reason) return 0;
+  json_t *obs = empty_obs();
+  if (st) {
+    const char *s = json_string_value(st);
+    if (!s || !in_list(s, states_for(kind))) {
+      json_decref(obs);
+      return rcy_reply_error(r, 400, "state '%s' is not valid for a %s lesion", s ? s : "(not a string)", kind);
+    }
+    if (at_bl && strcmp(kind, "non_target") == 0 && strcmp(s, "present") != 0) {
+      json_decref(obs);
+      return rcy_reply_error(r, 422, "a non-target lesion at baseline is present");
+    }
+    json_object_set_new(obs, "state", json_string(s));
+  } else if (mi) {
+    const char *into = json_string_value(mi);
+    json_t *t = into ? rcy_read_find_lesion(c->doc, into) : NULL;
+    if (!t || strcmp(json_string_value(json_object_get(t, "kind")), "target") || strcmp(into, lesion_id) == 0) {
+      json_decref(obs);
+      return rcy_reply_error(r, 422, "merged_into must name another target lesion of this read");
+    }
+    json_object_set_new(obs, "merged_into", json_string(into));
+  } else if (fr) {
+    if (!json_is_array(fr) || json_array_size(fr) < 2 || json_array_size(fr) > 10) {
+      json_decref(obs);
+      return rcy_reply_error(r, 400, "fragments must be an array of 2 to 10 measurements");
+    }
+    json_t *mm = json_array(), *ms = json_array();
+    size_t i;
+    json_t *f;
+    json_array_foreach(fr, i, f) {
+      double d;
+      json_t *one = measure(c, f, tp, nodal, &d);
+      if (!one) {
+        json_decref(mm), json_decref(ms), json_decref(obs);
+        return 0;
+      }
+      json_array_append_new(mm, json_real(d));
+      json_array_append_new(ms, one);
+    }
+    json_object_set_new(obs, "fragments_mm", mm);
+    json_object_set_new(obs, "fragments", ms);
+  } else {
+    double d;
+    json_t *one = measure(c, m, tp, target && nodal, &d);
+    if (!one) {
+      json_decref(obs);
+      return 0;
+    }
+    json_object_set_new(obs, "diameter_mm", json_real(d));
+    json_object_set_new(obs, "measurement", one);
+    if (at_bl)
+      json_object_set_new(l, "baseline", json_pack("{s:O,s:O}", "sop_instance_uid",
+                                                   json_object_get(one, "sop_instance_uid"), "slice_position_mm",
+                                                   json_object_get(one, "slice_position_mm")));
+  }
+  json_t *observations = json_object_get(l, "observations");
+  json_t *before = json_incref(json_object_get(observations, tp));
+  json_object_set(observations, tp, obs);
+  commit(c, "observation.set", tp, lesion_id, before, obs, *reason ? reason : NULL, 200, NULL);
+  json_decref(before);
+  json_decref(obs);
+  return 0;
+}
+
+int rcy_handle_observation_put(rcy_req *r, const char *subject, const char *tp, const char *lesion) {
+  json_t *body = rcy_req_json_body(r);
+  if (!body) return 0;
+  read_ctx c;
+  if (!open_read(&c, r, subject, 1)) set_observation(&c, body, tp, lesion);
+  json_decref(body);
+  ctx_free(&c);
+  return 0;
+}
+
+/* ---- sign-off ---- */
+
+int rcy_handle_sign(rcy_req *r, const char *subject, const char *tp, int sign) {
+  json_t *body = r->body_len ? rcy_req_json_body(r) : json_object();
+  if (!body) return 0;
+  read_ctx c;
+  if (open_read(&c, r, subject, 1)) goto out;
+  if (!rcy_tp_find(&c.tps, tp)) {
+    rcy_reply_error(r, 404, "subject %s has no timepoint %s", subject, tp);
+    goto out;
+  }
+  json_t *signoffs = json_object_get(c.doc, "signoffs");
+  json_t *before = json_incref(json_object_get(signoffs, tp));
+  const char *reason = json_string_value(json_object_get(body, "reason"));
+  if (sign) {
+    if (before) {
+      rcy_reply_error(r, 409, "timepoint %s is already signed", tp);
+    } else {
+      char now[32];
+      time_t t = time(NULL);
+      struct tm tm;
+      gmtime_r(&t, &tm);
+      strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+      json_t *after = json_pack("{s:s,s:s}", "signed_by", r->user.name, "signed_at", now);
+      json_object_set(signoffs, tp, after);
+      commit(&c, "timepoint.sign", tp, NULL, NULL, after, reason && *reason ? reason : NULL, 200, NULL);
+      json_decref(after);
+    }
+  } else if (!before) {
+    rcy_reply_error(r, 409, "timepoint %s is not signed", tp);
+  } else if (!reason || !*reason) {
+    rcy_reply_error(r, 400, "unsigning needs a \"reason\"");
+  } else {
+    json_object_del(signoffs, tp);
+    commit(&c, "timepoint.unsign", tp, NULL, before, NULL, reason, 200, NULL);
+  }
+  json_decref(before);
+out:
+  json_decref(body);
+  ctx_free(&c);
+  return 0;
+}

@@ -1,0 +1,81 @@
+/* Routing: which handler answers a method and path, and the checks every route shares — a session for
+ * /api (except login), the CSRF token on every mutating request, 404 for unknown paths and 405 for known
+ * paths with the wrong method. */
+#include "server_internal.h"
+
+#include <string.h>
+
+typedef struct {
+  const char *method;
+  const char *pattern[RCY_MAX_SEGMENTS]; /* "*" matches one segment, captured in order */
+  int (*h0)(rcy_req *);
+  int (*h1)(rcy_req *, const char *);
+  int (*h2)(rcy_req *, const char *, const char *);
+  int (*h3)(rcy_req *, const char *, const char *, const char *);
+  int auth; /* needs a session */
+} route;
+
+static int sign(rcy_req *r, const char *s, const char *tp) { return rcy_handle_sign(r, s, tp, 1); }
+static int unsign(rcy_req *r, const char *s, const char *tp) { return rcy_handle_sign(r, s, tp, 0); }
+
+static const route routes[] = {
+    {"POST", {"api", "login"}, rcy_handle_login, NULL, NULL, NULL, 0},
+    {"POST", {"api", "logout"}, rcy_handle_logout, NULL, NULL, NULL, 1},
+    {"GET", {"api", "me"}, rcy_handle_me, NULL, NULL, NULL, 1},
+    {"GET", {"api", "worklist"}, rcy_handle_worklist, NULL, NULL, NULL, 1},
+    {"GET", {"api", "studies", "*", "series"}, NULL, rcy_handle_series, NULL, NULL, 1},
+    {"GET", {"wado", "instances", "*"}, NULL, rcy_handle_wado, NULL, NULL, 1},
+    {"GET", {"api", "instances", "*", "render.png"}, NULL, rcy_handle_render, NULL, NULL, 1},
+    {"GET", {"api", "series", "*", "thumbnail.png"}, NULL, rcy_handle_thumbnail, NULL, NULL, 1},
+    {"GET", {"api", "key-images", "*"}, NULL, rcy_handle_key_image, NULL, NULL, 1},
+    {"GET", {"api", "reads", "*"}, NULL, rcy_handle_read_get, NULL, NULL, 1},
+    {"POST", {"api", "reads", "*", "lesions"}, NULL, rcy_handle_lesion_add, NULL, NULL, 1},
+    {"DELETE", {"api", "reads", "*", "lesions", "*"}, NULL, NULL, rcy_handle_lesion_delete, NULL, 1},
+    {"PUT", {"api", "reads", "*", "timepoints", "*", "lesions", "*"}, NULL, NULL, NULL,
+     rcy_handle_observation_put, 1},
+    {"POST", {"api", "reads", "*", "timepoints", "*", "sign"}, NULL, NULL, sign, NULL, 1},
+    {"POST", {"api", "reads", "*", "timepoints", "*", "unsign"}, NULL, NULL, unsign, NULL, 1},
+};
+
+/* 1 when the path matches the pattern, with the "*" segments in args. */
+static int match(const rcy_req *r, const route *rt, const char **args) {
+  int n = 0, i = 0;
+  for (; i < RCY_MAX_SEGMENTS && rt->pattern[i]; i++) {
+    if (i >= r->n_seg) return 0;
+    if (strcmp(rt->pattern[i], "*") == 0) args[n++] = r->seg[i];
+    else if (strcmp(rt->pattern[i], r->seg[i]) != 0) return 0;
+  }
+  return i == r->n_seg;
+}
+
+static int mutating(const char *method) {
+  return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 && strcmp(method, "OPTIONS") != 0;
+}
+
+int rcy_route(rcy_req *r) {
+  int is_api = r->n_seg > 0 && (strcmp(r->seg[0], "api") == 0 || strcmp(r->seg[0], "wado") == 0);
+  if (!is_api) {
+    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+      return rcy_reply_error(r, 405, "method %s not allowed here", r->method);
+    return rcy_handle_static(r);
+  }
+  int path_known = 0;
+  for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+    const route *rt = &routes[i];
+    const char *a[3] = {0};
+    if (!match(r, rt, a)) continue;
+    path_known = 1;
+    if (strcmp(rt->method, r->method) != 0) continue;
+    if (rt->auth) {
+      rcy_auth_load_session(r);
+      if (!rcy_auth_require(r)) return 0;
+      if (mutating(r->method) && !rcy_auth_check_csrf(r)) return 0;
+    }
+    if (rt->h0) return rt->h0(r);
+    if (rt->h1) return rt->h1(r, a[0]);
+    if (rt->h2) return rt->h2(r, a[0], a[1]);
+    return rt->h3(r, a[0], a[1], a[2]);
+  }
+  if (path_known) return rcy_reply_error(r, 405, "method %s not allowed on %s", r->method, r->path);
+  return rcy_reply_error(r, 404, "no such endpoint");
+}

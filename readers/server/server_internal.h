@@ -1,0 +1,132 @@
+/* What the files of the reader workstation's server share: the request being answered, reply helpers,
+ * authentication state, and the handlers the router dispatches to. Not public. */
+#ifndef RECISTRY_READERS_SERVER_INTERNAL_H
+#define RECISTRY_READERS_SERVER_INTERNAL_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "readers.h"
+#include "recistry/store.h"
+
+#define RCY_MAX_BODY_BYTES (1024 * 1024)
+#define RCY_MAX_SEGMENTS 10
+
+struct MHD_Connection;
+struct MHD_Response;
+
+typedef struct rcy_server {
+  const rcy_readers_config *cfg;
+  char *web_root_real; /* realpath of the static root, or NULL when the UI is not built */
+  char *key_image_dir; /* ARCHIVE/key-images */
+} rcy_server;
+
+typedef struct rcy_req {
+  const rcy_server *srv;
+  struct MHD_Connection *conn;
+  rcy_store *store;
+  const char *method, *path;
+  const char *seg[RCY_MAX_SEGMENTS]; /* path split on '/' (pointers into segbuf) */
+  int n_seg;
+  char segbuf[2048];
+  const char *body;
+  size_t body_len;
+  char peer[64];
+  /* authentication (auth.c) */
+  int authed;
+  rcy_user user;
+  char csrf[RCY_TOKEN_HEX + 1];
+  char token[RCY_TOKEN_HEX + 1];
+  /* the reply */
+  unsigned status;
+  struct MHD_Response *response;
+} rcy_req;
+
+/* Replies (http.c). Each sets r->status and r->response; the return value is just 0 for chaining. */
+int rcy_reply_json(rcy_req *r, unsigned status, json_t *body); /* steals body */
+int rcy_reply_error(rcy_req *r, unsigned status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int rcy_reply_bytes(rcy_req *r, unsigned status, const char *content_type, void *data, size_t len,
+                    int free_data);
+int rcy_reply_file(rcy_req *r, const char *path, const char *content_type); /* 404 when absent */
+int rcy_reply_empty(rcy_req *r, unsigned status);
+void rcy_reply_header(rcy_req *r, const char *name, const char *value);
+/* Maps an rcy_error code to an HTTP status and replies with its message. */
+int rcy_reply_rcy_error(rcy_req *r, const rcy_error *err);
+const char *rcy_req_query(rcy_req *r, const char *key);
+/* Parses the body as a JSON object: NULL after replying 400 naming the problem. */
+json_t *rcy_req_json_body(rcy_req *r);
+
+/* auth.c */
+int rcy_auth_load_session(rcy_req *r);         /* fills r->authed/user/csrf from the cookie */
+int rcy_auth_check_csrf(rcy_req *r);           /* 1 ok, else replies 403 and returns 0 */
+int rcy_auth_require(rcy_req *r);              /* 1 logged in, else replies 401 and returns 0 */
+int rcy_handle_login(rcy_req *r);
+int rcy_handle_logout(rcy_req *r);
+int rcy_handle_me(rcy_req *r);
+void rcy_auth_rate_reset(void);
+
+/* static.c */
+int rcy_handle_static(rcy_req *r);
+
+/* images.c */
+int rcy_subject_visible(rcy_req *r, const char *subject_id); /* 1 when the user may see the subject */
+int rcy_handle_worklist(rcy_req *r);
+int rcy_handle_series(rcy_req *r, const char *study_uid);
+int rcy_handle_wado(rcy_req *r, const char *sop);
+int rcy_handle_render(rcy_req *r, const char *sop);
+int rcy_handle_thumbnail(rcy_req *r, const char *series_uid);
+int rcy_handle_key_image(rcy_req *r, const char *file);
+
+/* reads_api.c */
+int rcy_handle_read_get(rcy_req *r, const char *subject);
+int rcy_handle_lesion_add(rcy_req *r, const char *subject);
+int rcy_handle_observation_put(rcy_req *r, const char *subject, const char *tp, const char *lesion);
+int rcy_handle_lesion_delete(rcy_req *r, const char *subject, const char *lesion);
+int rcy_handle_sign(rcy_req *r, const char *subject, const char *tp, int sign);
+
+/* Timepoints of a subject from the archive index, ordered by date (first = baseline). */
+typedef struct rcy_tp {
+  char timepoint[65], date[11], study_uid[65], modality[17], site_id[65];
+} rcy_tp;
+typedef struct rcy_tp_list {
+  rcy_tp *items;
+  size_t n;
+} rcy_tp_list;
+int rcy_tp_list_load(rcy_tp_list *out, rcy_store *store, const char *subject_id, rcy_error *err);
+void rcy_tp_list_free(rcy_tp_list *l);
+const rcy_tp *rcy_tp_find(const rcy_tp_list *l, const char *timepoint);
+
+/* read_model.c: the stored read document <-> the API view and the engine input. */
+/* The API view of a read (GET /api/reads/{subject}): doc + timepoints + engine result + warnings. */
+json_t *rcy_read_view(rcy_store *store, const char *subject, const char *role, const char *reader,
+                      const json_t *doc, const rcy_tp_list *tps);
+/* The engine's input for one subject; warnings (array, may be NULL) collect why follow-ups were left out.
+ * NULL when the read has no baseline date. */
+json_t *rcy_read_engine_input(const char *subject, const json_t *doc, const rcy_tp_list *tps, json_t *warnings);
+/* Baseline RECIST rule warnings (counts, sizes) appended to warnings. */
+void rcy_read_rule_warnings(const json_t *doc, const char *baseline_tp, json_t *warnings);
+json_t *rcy_read_find_lesion(const json_t *doc, const char *lesion_id);
+/* Loads the stored document, or a fresh empty one. */
+int rcy_read_load(json_t **doc_out, rcy_store *store, const char *subject, const char *role, const char *reader,
+                  rcy_error *err);
+int rcy_read_save(rcy_store *store, const char *subject, const char *role, const char *reader, const json_t *doc,
+                  const rcy_audit_entry *audit, rcy_error *err);
+
+/* engine.c: the one place the RECIST engine is called. 0 and *out (the engine's output JSON), or an error
+ * message in *error_out (malloc'ed). */
+int rcy_readers_engine_run(json_t **out, char **error_out, const json_t *input);
+
+/* keyimage_store.c: durable key-image files under ARCHIVE/key-images. */
+int rcy_key_image_save(char *id_out /* 33 bytes */, const char *dir, const void *png, size_t len,
+                       rcy_error *err);
+
+/* The read a user writes: central/adjudicator their own (role = their role, reader = their name); site
+ * users the site read (role "site", reader "site", shared by the site's users). 0 for qa/admin. */
+int rcy_own_read(const rcy_user *u, const char **role, const char **reader);
+/* "to_read" | "in_progress" | "signed" of a timepoint in a read document (doc may be NULL). */
+const char *rcy_read_tp_status(const json_t *doc, const char *timepoint);
+
+/* Thread-local store connection for handler threads (http.c). */
+rcy_store *rcy_server_store(const rcy_server *srv, rcy_error *err);
+
+#endif

@@ -1,0 +1,46 @@
+/* `recistry serve --config FILE`: the reader workstation over HTTP ([archive] path, [http] bind/port). */
+#include "commands.h"
+
+#include "readers.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: recistry serve --config FILE\n"
+    "Serves the reader workstation (web UI + HTTP API, docs/api.md) until SIGINT/SIGTERM.\n"
+    "FILE (INI, shared with `recistry ingest`):\n"
+    "  [archive] path = DIR\n"
+    "  [http]    bind = 127.0.0.1   port = 8080 (0: any free port)   web_root = DIR (built UI)\n"
+    "            session_ttl_s = 28800   threads = 4\n";
+
+int rcy_cmd_serve(int argc, char **argv) {
+  const char *config = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) config = argv[++i];
+    else if (strcmp(argv[i], "--help") == 0) {
+      fputs(usage, stdout);
+      return RCY_EXIT_OK;
+    } else {
+      fprintf(stderr, "recistry serve: unexpected argument '%s'\n%s", argv[i], usage);
+      return RCY_EXIT_USAGE;
+    }
+  }
+  if (!config) {
+    fprintf(stderr, "recistry serve: --config FILE is required\n%s", usage);
+    return RCY_EXIT_USAGE;
+  }
+  rcy_readers_config cfg;
+  rcy_error err = {0};
+  if (rcy_readers_config_load(&cfg, config, &err)) {
+    fprintf(stderr, "recistry serve: %s\n", err.message);
+    return RCY_EXIT_FAIL;
+  }
+  int rc = rcy_readers_serve(&cfg, &err);
+  rcy_readers_config_free(&cfg);
+  if (rc) {
+    fprintf(stderr, "recistry serve: %s\n", err.message);
+    return RCY_EXIT_FAIL;
+  }
+  return RCY_EXIT_OK;
+}

@@ -1,0 +1,132 @@
+/* The audit log: one row per change to a lesion, measurement or sign-off, chained by SHA-256 so that
+ * editing, removing or inserting a row breaks every later hash. SQLite triggers refuse UPDATE and DELETE;
+ * the chain catches what bypasses them (someone dropping the triggers or editing the file).
+ *
+ * Canonical form of a row (what is hashed, after the previous hash in hex): each field in column order
+ * (seq, at, actor, action, subject_id, read_role, reader, timepoint, lesion_id, before_json, after_json,
+ * reason) written as "<byte length>:<bytes>;" or "-;" for NULL, so no two rows share a canonical form. */
+#include "reads_internal.h"
+#include "store_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N_FIELDS 12
+static const char zero_hash[] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+typedef struct {
+  char *p;
+  size_t len, cap;
+} buf;
+
+static int put(buf *b, const char *s, size_t n) {
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = (b->cap ? b->cap * 2 : 1024) + n;
+    char *p = realloc(b->p, cap);
+    if (!p) return -1;
+    b->p = p;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+  b->p[b->len] = '\0';
+  return 0;
+}
+
+static int put_field(buf *b, const char *v) {
+  if (!v) return put(b, "-;", 2);
+  char head[32];
+  size_t n = strlen(v);
+  int h = snprintf(head, sizeof head, "%zu:", n);
+  return put(b, head, (size_t)h) || put(b, v, n) || put(b, ";", 1);
+}
+
+/* hash_out = SHA-256(prev || canonical(fields)). */
+static int chain_hash(char *hash_out, const char *prev, const char *const fields[N_FIELDS]) {
+  buf b = {0};
+  int rc = put(&b, prev, strlen(prev));
+  for (int i = 0; !rc && i < N_FIELDS; i++) rc = put_field(&b, fields[i]);
+  if (!rc) rcy_reads_sha256_hex(hash_out, b.p, b.len);
+  free(b.p);
+  return rc;
+}
+
+int rcy_store_audit_append(rcy_store *store, const rcy_audit_entry *e, rcy_error *err) {
+  if (!e || !e->actor || !e->action) return rcy_error_set(err, RCY_EINVAL, "audit entry needs actor and action");
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(store->db, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", -1, &st, NULL))
+    return rcy_store_fail(store, "reading the audit chain", err);
+  long long seq = 1;
+  char prev[65];
+  snprintf(prev, sizeof prev, "%s", zero_hash);
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    seq = sqlite3_column_int64(st, 0) + 1;
+    snprintf(prev, sizeof prev, "%s", (const char *)sqlite3_column_text(st, 1));
+  }
+  sqlite3_finalize(st);
+  char seq_s[24], at[32], hash[65];
+  snprintf(seq_s, sizeof seq_s, "%lld", seq);
+  rcy_reads_now_iso(at, sizeof at);
+  const char *f[N_FIELDS] = {seq_s,           at,          e->actor,       e->action,
+                             e->subject_id,   e->read_role, e->reader,     e->timepoint,
+                             e->lesion_id,    e->before_json, e->after_json, e->reason};
+  if (chain_hash(hash, prev, f)) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  if (sqlite3_prepare_v2(store->db,
+                         "INSERT INTO audit_log(seq, at, actor, action, subject_id, read_role, reader, timepoint,"
+                         " lesion_id, before_json, after_json, reason, prev_hash, hash)"
+                         " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                         -1, &st, NULL))
+    return rcy_store_fail(store, "appending to the audit log", err);
+  sqlite3_bind_int64(st, 1, seq);
+  for (int i = 1; i < N_FIELDS; i++) sqlite3_bind_text(st, i + 1, f[i], -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 13, prev, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 14, hash, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? RCY_OK : rcy_store_fail(store, "appending to the audit log", err);
+}
+
+int rcy_store_audit_verify(long long *n_rows, long long *first_bad_seq, rcy_store *store, rcy_error *err) {
+  *n_rows = 0;
+  *first_bad_seq = 0;
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(store->db,
+                         "SELECT seq, at, actor, action, subject_id, read_role, reader, timepoint, lesion_id,"
+                         " before_json, after_json, reason, prev_hash, hash FROM audit_log ORDER BY seq",
+                         -1, &st, NULL))
+    return rcy_store_fail(store, "reading the audit log", err);
+  char prev[65];
+  snprintf(prev, sizeof prev, "%s", zero_hash);
+  long long expect_seq = 1;
+  int rc = RCY_OK, step;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    long long seq = sqlite3_column_int64(st, 0);
+    const char *f[N_FIELDS];
+    f[0] = (const char *)sqlite3_column_text(st, 0);
+    for (int i = 1; i < N_FIELDS; i++) f[i] = (const char *)sqlite3_column_text(st, i);
+    const char *stored_prev = (const char *)sqlite3_column_text(st, 12);
+    const char *stored_hash = (const char *)sqlite3_column_text(st, 13);
+    char hash[65];
+    if (chain_hash(hash, prev, f)) {
+      rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
+      break;
+    }
+    const char *why = NULL;
+    if (seq != expect_seq) why = "a row before it was removed (sequence gap)";
+    else if (!stored_prev || strcmp(stored_prev, prev) != 0) why = "its prev_hash does not match the previous row";
+    else if (!stored_hash || strcmp(stored_hash, hash) != 0) why = "its content does not match its hash";
+    if (why) {
+      *first_bad_seq = seq;
+      rc = rcy_error_set(err, RCY_ECONFLICT, "audit log broken at row seq=%lld (action %s, at %s): %s", seq,
+                         f[3] ? f[3] : "?", f[1] ? f[1] : "?", why);
+      break;
+    }
+    snprintf(prev, sizeof prev, "%s", hash);
+    expect_seq = seq + 1;
+    (*n_rows)++;
+  }
+  if (!rc && step != SQLITE_DONE) rc = rcy_store_fail(store, "reading the audit log", err);
+  sqlite3_finalize(st);
+  return rc;
+}

@@ -1,0 +1,172 @@
+/* Reader accounts and login sessions. Passwords are stored as argon2id strings (libsodium crypto_pwhash_str);
+ * a session token is 256 random bits given to the browser once, of which only the SHA-256 is stored, so a
+ * copy of the database cannot be replayed as a login. */
+#include "reads_internal.h"
+#include "store_internal.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static int valid_name(const char *s) {
+  size_t n = s ? strlen(s) : 0;
+  if (n == 0 || n > RCY_NAME_MAX) return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+          c == '-'))
+      return 0;
+  }
+  return 1;
+}
+
+static int valid_role(const char *r) {
+  static const char *const roles[] = {"central", "adjudicator", "site", "qa", "admin"};
+  for (size_t i = 0; r && i < sizeof roles / sizeof roles[0]; i++)
+    if (strcmp(r, roles[i]) == 0) return 1;
+  return 0;
+}
+
+int rcy_store_user_add(rcy_store *store, const char *name, const char *role, const char *site_id,
+                       const char *password, rcy_error *err) {
+  if (!valid_name(name))
+    return rcy_error_set(err, RCY_EINVAL, "user name must be 1-%d characters of A-Z a-z 0-9 . _ -", RCY_NAME_MAX);
+  if (!valid_role(role))
+    return rcy_error_set(err, RCY_EINVAL, "role '%s' is not one of central, adjudicator, site, qa, admin",
+                         role ? role : "");
+  if (strcmp(role, "site") == 0 && !valid_name(site_id))
+    return rcy_error_set(err, RCY_EINVAL, "a site user needs --site SITE_ID (e.g. S014)");
+  if (strcmp(role, "site") != 0 && site_id && *site_id)
+    return rcy_error_set(err, RCY_EINVAL, "--site applies to role site only, not %s", role);
+  if (!password || strlen(password) < 8)
+    return rcy_error_set(err, RCY_EINVAL, "password must have at least 8 characters");
+  if (sodium_init() < 0) return rcy_error_set(err, RCY_EINTERNAL, "libsodium failed to initialise");
+  char hash[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(hash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+    return rcy_error_set(err, RCY_ENOMEM, "out of memory hashing the password");
+  char now[32];
+  rcy_reads_now_iso(now, sizeof now);
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(store->db,
+                         "INSERT INTO users(name, role, site_id, password_hash, created_at) VALUES(?,?,?,?,?)", -1,
+                         &st, NULL))
+    return rcy_store_fail(store, "adding a user", err);
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
+  if (strcmp(role, "site") == 0) sqlite3_bind_text(st, 3, site_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, hash, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc == SQLITE_CONSTRAINT) return rcy_error_set(err, RCY_EEXIST, "user '%s' already exists", name);
+  if (rc != SQLITE_DONE) return rcy_store_fail(store, "adding a user", err);
+  return RCY_OK;
+}
+
+static void copy(char *dst, size_t size, const unsigned char *src) {
+  snprintf(dst, size, "%s", src ? (const char *)src : "");
+}
+
+int rcy_store_user_check(rcy_user *out, rcy_store *store, const char *name, const char *password,
+                         rcy_error *err) {
+  if (!valid_name(name) || !password) return rcy_error_set(err, RCY_EDENIED, "wrong name or password");
+  if (sodium_init() < 0) return rcy_error_set(err, RCY_EINTERNAL, "libsodium failed to initialise");
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(store->db, "SELECT name, role, site_id, password_hash FROM users WHERE name = ?", -1,
+                         &st, NULL))
+    return rcy_store_fail(store, "looking a user up", err);
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW) {
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return rcy_store_fail(store, "looking a user up", err);
+    return rcy_error_set(err, RCY_EDENIED, "wrong name or password");
+  }
+  const char *hash = (const char *)sqlite3_column_text(st, 3);
+  int ok = hash && crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+  if (ok) {
+    copy(out->name, sizeof out->name, sqlite3_column_text(st, 0));
+    copy(out->role, sizeof out->role, sqlite3_column_text(st, 1));
+    copy(out->site_id, sizeof out->site_id, sqlite3_column_text(st, 2));
+  }
+  sqlite3_finalize(st);
+  return ok ? RCY_OK : rcy_error_set(err, RCY_EDENIED, "wrong name or password");
+}
+
+int rcy_store_session_create(char *token_out, char *csrf_out, rcy_store *store, const char *name, int ttl_s,
+                             rcy_error *err) {
+  if (rcy_reads_random_hex(token_out, 32) || rcy_reads_random_hex(csrf_out, 32))
+    return rcy_error_set(err, RCY_EINTERNAL, "libsodium failed to initialise");
+  char token_hash[65];
+  rcy_reads_sha256_hex(token_hash, token_out, strlen(token_out));
+  long long now = (long long)time(NULL);
+  /* Expired sessions are swept here, the only place sessions are created. */
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(store->db, "DELETE FROM sessions WHERE expires_at <= ?", -1, &st, NULL))
+    return rcy_store_fail(store, "sweeping sessions", err);
+  sqlite3_bind_int64(st, 1, now);
+  sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (sqlite3_prepare_v2(store->db,
+                         "INSERT INTO sessions(token_sha256, user_name, csrf_token, created_at, expires_at) "
+                         "VALUES(?,?,?,?,?)",
+                         -1, &st, NULL))
+    return rcy_store_fail(store, "creating a session", err);
+  sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, csrf_out, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 4, now);
+  sqlite3_bind_int64(st, 5, now + ttl_s);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return rcy_store_fail(store, "creating a session", err);
+  return RCY_OK;
+}
+
+static int token_ok(const char *token) {
+  if (!token || strlen(token) != RCY_TOKEN_HEX) return 0;
+  for (const char *p = token; *p; p++)
+    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return 0;
+  return 1;
+}
+
+int rcy_store_session_find(rcy_user *user_out, char *csrf_out, rcy_store *store, const char *token,
+                           rcy_error *err) {
+  if (!token_ok(token)) return rcy_error_set(err, RCY_ENOTFOUND, "no such session");
+  char token_hash[65];
+  rcy_reads_sha256_hex(token_hash, token, strlen(token));
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(store->db,
+                         "SELECT u.name, u.role, u.site_id, s.csrf_token FROM sessions s JOIN users u "
+                         "ON u.name = s.user_name WHERE s.token_sha256 = ? AND s.expires_at > ?",
+                         -1, &st, NULL))
+    return rcy_store_fail(store, "looking a session up", err);
+  sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, (long long)time(NULL));
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    copy(user_out->name, sizeof user_out->name, sqlite3_column_text(st, 0));
+    copy(user_out->role, sizeof user_out->role, sqlite3_column_text(st, 1));
+    copy(user_out->site_id, sizeof user_out->site_id, sqlite3_column_text(st, 2));
+    copy(csrf_out, RCY_TOKEN_HEX + 1, sqlite3_column_text(st, 3));
+  }
+  sqlite3_finalize(st);
+  if (rc == SQLITE_ROW) return RCY_OK;
+  if (rc != SQLITE_DONE) return rcy_store_fail(store, "looking a session up", err);
+  return rcy_error_set(err, RCY_ENOTFOUND, "no such session (expired or logged out)");
+}
+
+int rcy_store_session_delete(rcy_store *store, const char *token, rcy_error *err) {
+  if (!token_ok(token)) return RCY_OK;
+  char token_hash[65];
+  rcy_reads_sha256_hex(token_hash, token, strlen(token));
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(store->db, "DELETE FROM sessions WHERE token_sha256 = ?", -1, &st, NULL))
+    return rcy_store_fail(store, "ending a session", err);
+  sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? RCY_OK : rcy_store_fail(store, "ending a session", err);
+}
