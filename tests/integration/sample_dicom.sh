@@ -2,7 +2,7 @@
 # The phantom generator's output checked by independent tools: dciodvfy (dicom3tools) finds no error in any
 # clean instance, dcmdump shows the intended attributes, every truth JSON's slice UID matches its file,
 # dates follow the CIREL schedule, the dirty cases carry exactly their defect, and the same seed gives the
-# same bytes. Uses a small cohort (7 subjects = every scenario, CT and MR, 6 slices per series).
+# same bytes. Uses a small cohort (7 subjects = every scenario, CT and MR, 8 slices per series).
 set -euo pipefail
 : "${RECISTRY:?RECISTRY must name the recistry program}"
 tmp="${RCY_TEST_TMP:-/tmp}/sample_dicom.$$"
@@ -16,7 +16,7 @@ attr() {
 }
 
 out="$tmp/a"
-"$RECISTRY" sample --out "$out" --subjects 7 --seed 3 --slices 6 --timepoints 3 >"$tmp/log"
+"$RECISTRY" sample --out "$out" --subjects 7 --seed 3 --slices 8 --timepoints 3 >"$tmp/log"
 grep -q 'instances/s' "$tmp/log" || fail "no speed line: $(cat "$tmp/log")"
 cat "$tmp/log"
 
@@ -111,9 +111,9 @@ expect 0012,0062 "$d/identity_not_removed/CT_0001.dcm" NO
 echo "dirty: 13 cases carry their defect"
 
 # 5. determinism: same seed, same bytes; another seed, other bytes.
-"$RECISTRY" sample --out "$tmp/b" --subjects 7 --seed 3 --slices 6 --timepoints 3 >/dev/null
+"$RECISTRY" sample --out "$tmp/b" --subjects 7 --seed 3 --slices 8 --timepoints 3 >/dev/null
 diff -r "$out" "$tmp/b" >/dev/null || fail "same seed gave different output"
-"$RECISTRY" sample --out "$tmp/c" --subjects 1 --seed 4 --slices 6 --timepoints 2 --no-dirty >/dev/null
+"$RECISTRY" sample --out "$tmp/c" --subjects 1 --seed 4 --slices 8 --timepoints 2 --no-dirty >/dev/null
 ! cmp -s "$out/S014/CIREL-014-0001/BL/CT_0001.dcm" "$tmp/c/S014/CIREL-014-0001/BL/CT_0001.dcm" ||
   fail "another seed gave the same bytes"
 [ ! -e "$tmp/c/dirty" ] || fail "--no-dirty wrote dirty cases"

@@ -115,9 +115,9 @@ static void test_same_seed_same_bytes(void **state) {
   make_tmp(a, sizeof a, "det-a");
   make_tmp(b, sizeof b, "det-b");
   make_tmp(c, sizeof c, "det-c");
-  generate(a, 3, 42, 6, 2, 10, 1);
-  generate(b, 3, 42, 6, 2, 10, 1);
-  generate(c, 3, 43, 6, 2, 10, 1);
+  generate(a, 3, 42, 8, 2, 10, 1);
+  generate(b, 3, 42, 8, 2, 10, 1);
+  generate(c, 3, 43, 8, 2, 10, 1);
   size_t files;
   assert_int_equal(compare_trees(a, b, &files), 0);
   assert_true(files > 60); /* DICOM, truth, reads, dirty */
@@ -287,7 +287,7 @@ static void test_reads(void **state) {
   (void)state;
   char dir[1100], path[1200];
   make_tmp(dir, sizeof dir, "reads");
-  generate(dir, 7, 1, 6, 3, 10, 0);
+  generate(dir, 7, 1, 8, 3, 10, 0);
   json_error_t jerr;
   snprintf(path, sizeof path, "%s/reads/central.json", dir);
   json_t *central = json_load_file(path, 0, &jerr);
