@@ -16,6 +16,6 @@ for flavour in release asan; do
   # detect_leaks stays on: every allocator has its _free.
   ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1} \
   UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-    ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@" || status=1
+    ctest --test-dir "$dir" --output-on-failure --no-tests=error -j "$jobs" "$@" || status=1
 done
 exit $status

@@ -19,6 +19,53 @@ const char *rcy_dicom_toolkit_version(void);
 
 /* ---- Section: datasets — build and write instances (src/dicom/write*.cc; used by sample/) ---- */
 
+/* A DICOM dataset under construction. Attributes are named by tag (RCY_DICOM_TAG(group, element)); their VR
+ * comes from DCMTK's data dictionary, so only standard (dictionary) attributes can be set. */
+typedef struct rcy_dicom_dataset rcy_dicom_dataset;
+
+#define RCY_DICOM_TAG(group, element) ((uint32_t)(((uint32_t)(group) << 16) | (uint32_t)(element)))
+/* Longest UID (PS3.5 9.1) plus its terminating NUL. */
+#define RCY_DICOM_UID_SIZE 65
+
+int rcy_dicom_dataset_new(rcy_dicom_dataset **out, rcy_error *err);
+/* A deep copy (a series template cloned per instance). The copy is a root dataset: free it. */
+int rcy_dicom_dataset_clone(rcy_dicom_dataset **out, const rcy_dicom_dataset *src, rcy_error *err);
+/* Frees a root dataset and every item handle obtained from it. NULL and item handles are ignored. */
+void rcy_dicom_dataset_free(rcy_dicom_dataset *ds);
+
+/* Sets (replaces) a string-valued attribute; several values are separated by backslashes ("0.75\\0.75").
+ * An empty string makes an empty (type 2) attribute. The value is checked against the VR. */
+int rcy_dicom_dataset_set_string(rcy_dicom_dataset *ds, uint32_t tag, const char *value, rcy_error *err);
+/* Sets a numeric attribute of any numeric VR (US, SS, UL, SL, FL, FD, DS, IS): DS is written with at most
+ * 16 characters, IS and the binary integer VRs must receive an integral value in range. */
+int rcy_dicom_dataset_set_number(rcy_dicom_dataset *ds, uint32_t tag, double value, rcy_error *err);
+/* Sets an OB/OW/UN attribute to raw bytes (e.g. Encapsulated Document). */
+int rcy_dicom_dataset_set_bytes(rcy_dicom_dataset *ds, uint32_t tag, const void *bytes, size_t size,
+                                rcy_error *err);
+/* Inserts an attribute with no value (a type 2 attribute, or an empty sequence). */
+int rcy_dicom_dataset_set_empty(rcy_dicom_dataset *ds, uint32_t tag, rcy_error *err);
+int rcy_dicom_dataset_remove(rcy_dicom_dataset *ds, uint32_t tag, rcy_error *err);
+/* Appends a new item to sequence `seq_tag` (created when absent). *item is owned by ds: fill it with the
+ * set_* functions, never free it; it stays valid until ds is freed. */
+int rcy_dicom_dataset_add_item(rcy_dicom_dataset **item, rcy_dicom_dataset *ds, uint32_t seq_tag,
+                               rcy_error *err);
+/* Pixel Data (OW) of one monochrome frame, with Rows, Columns, Samples per Pixel, Bits Allocated/Stored
+ * (16), High Bit (15) and Pixel Representation (1 signed / 0 unsigned). Photometric Interpretation and
+ * everything else are the caller's. */
+int rcy_dicom_dataset_set_pixels_int16(rcy_dicom_dataset *ds, const int16_t *pixels, uint16_t rows,
+                                       uint16_t columns, rcy_error *err);
+int rcy_dicom_dataset_set_pixels_uint16(rcy_dicom_dataset *ds, const uint16_t *pixels, uint16_t rows,
+                                        uint16_t columns, rcy_error *err);
+/* Writes a Part 10 file: preamble, File Meta Information built from SOP Class/Instance UID (which must be
+ * set), explicit VR little endian. Written to PATH.tmp and renamed, so PATH is never a partial file.
+ * The output depends only on the dataset: same dataset, same bytes. */
+int rcy_dicom_dataset_write_file(rcy_dicom_dataset *ds, const char *path, rcy_error *err);
+
+/* A UID derived deterministically from `key`: "2.25." followed by the decimal value of a 128-bit
+ * UUID (version 4 layout) hashed from key (PS3.5 B.2). Same key, same UID; different keys collide with
+ * negligible probability. Used for reproducible synthetic data, never for real acquisitions. */
+void rcy_dicom_uid_from_key(char uid[RCY_DICOM_UID_SIZE], const char *key);
+
 
 /* ---- Section: reading — attributes and geometry of an instance (src/dicom/read*.cc; used by ingest/, readers/) ---- */
 

@@ -1,0 +1,106 @@
+// HTTP client for the reader workstation API (contract: docs/api.md, agreed in reader-api.md).
+// One place that knows URLs, the CSRF header and the error shape, so views only see data or an ApiError
+// carrying the server's own message (422 RECIST rule violations, 409 "reason required", ...), which the UI
+// shows verbatim: the server is the authority on rules and millimetres, never this file.
+
+export class ApiError extends Error {
+  constructor(status, message, body) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.body = body;
+  }
+}
+
+let csrfToken = null;
+
+export function setCsrfToken(token) {
+  csrfToken = token || null;
+}
+
+const enc = encodeURIComponent;
+
+async function request(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  const init = { method, headers, credentials: 'same-origin' };
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch (e) {
+    throw new ApiError(0, `cannot reach the server (${e.message})`, null);
+  }
+  if (res.status === 204) return null;
+  const text = await res.text();
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!res.ok) {
+    const msg = (data && data.error) || `${method} ${path}: HTTP ${res.status}`;
+    throw new ApiError(res.status, msg, data);
+  }
+  return data;
+}
+
+export async function login(name, password) {
+  const r = await request('POST', '/api/login', { name, password });
+  setCsrfToken(r.csrf_token);
+  return r.user;
+}
+
+export async function logout() {
+  try {
+    await request('POST', '/api/logout', {});
+  } finally {
+    setCsrfToken(null);
+  }
+}
+
+/** The current session's user, or null when not logged in. */
+export async function me() {
+  try {
+    const r = await request('GET', '/api/me');
+    setCsrfToken(r.csrf_token);
+    return r.user;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return null;
+    throw e;
+  }
+}
+
+export const worklist = () => request('GET', '/api/worklist');
+export const studySeries = (studyUid) => request('GET', `/api/studies/${enc(studyUid)}/series`);
+export const getRead = (subjectId) => request('GET', `/api/reads/${enc(subjectId)}`);
+
+export const addLesion = (subjectId, lesion) =>
+  request('POST', `/api/reads/${enc(subjectId)}/lesions`, lesion);
+
+/** body: {measurement}|{state}|{fragments}|{merged_into}, plus reason when the timepoint is signed. */
+export const putObservation = (subjectId, timepoint, lesionId, body) =>
+  request('PUT', `/api/reads/${enc(subjectId)}/timepoints/${enc(timepoint)}/lesions/${enc(lesionId)}`, body);
+
+export const deleteLesion = (subjectId, lesionId, reason) =>
+  request(
+    'DELETE',
+    `/api/reads/${enc(subjectId)}/lesions/${enc(lesionId)}` + (reason ? `?reason=${enc(reason)}` : ''),
+  );
+
+export const signTimepoint = (subjectId, timepoint) =>
+  request('POST', `/api/reads/${enc(subjectId)}/timepoints/${enc(timepoint)}/sign`, {});
+
+export const unsignTimepoint = (subjectId, timepoint, reason) =>
+  request('POST', `/api/reads/${enc(subjectId)}/timepoints/${enc(timepoint)}/unsign`, { reason });
+
+/** Absolute URL of an instance for the dicom-image-loader's wadouri: scheme. */
+export function wadoImageId(url) {
+  return 'wadouri:' + new URL(url, window.location.href).href;
+}

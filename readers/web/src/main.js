@@ -1,0 +1,121 @@
+// Entry point: session check, hash routing (#/login, #/worklist, #/subject/{id}/{timepoint}), the top bar,
+// the login page and the worklist. The subject view (viewer + lesion table + response) is in subject.js.
+import './styles.css';
+import * as api from './api.js';
+import { h, clear } from './dom.js';
+import { SubjectView } from './subject.js';
+
+const app = document.getElementById('app');
+const topbar = document.getElementById('topbar');
+let user = null;
+let currentView = null;
+
+const STATUS_LABEL = { to_read: 'to read', in_progress: 'in progress', signed: 'signed' };
+
+function go(hash) {
+  if (window.location.hash === hash) route();
+  else window.location.hash = hash;
+}
+
+function renderTopbar() {
+  clear(
+    topbar,
+    h('a', { class: 'brand', href: '#/worklist' }, 'recistry', h('span', {}, ' reader')),
+    user
+      ? h('div', { class: 'who' },
+          h('span', { class: 'user', dataset: { testid: 'user' } }, `${user.name} (${user.role}${user.site ? ', ' + user.site : ''})`),
+          h('button', { type: 'button', onclick: async () => { await api.logout().catch(() => {}); user = null; go('#/login'); } }, 'Log out'))
+      : null,
+  );
+}
+
+function showLogin(message) {
+  const name = h('input', { id: 'login-name', name: 'name', autocomplete: 'username', required: true });
+  const password = h('input', { id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const error = h('p', { class: 'error', id: 'login-error', role: 'alert' }, message || '');
+  const form = h('form', { class: 'login card', id: 'login-form' },
+    h('h2', {}, 'Sign in'),
+    h('label', {}, 'User name', name),
+    h('label', {}, 'Password', password),
+    h('button', { class: 'primary', type: 'submit', id: 'login-submit' }, 'Sign in'),
+    error);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    error.textContent = '';
+    try {
+      user = await api.login(name.value, password.value);
+      renderTopbar();
+      go('#/worklist');
+    } catch (err) {
+      error.textContent = err.message;
+    }
+  });
+  clear(app, form);
+  name.focus();
+}
+
+async function showWorklist() {
+  clear(app, h('p', { class: 'loading' }, 'Loading worklist…'));
+  const data = await api.worklist();
+  const subjects = data.subjects || [];
+  const rows = [];
+  for (const s of subjects) {
+    (s.timepoints || []).forEach((tp, k) => {
+      rows.push(
+        h('tr', { dataset: { subject: s.subject_id, timepoint: tp.timepoint } },
+          k === 0 ? h('td', { rowspan: s.timepoints.length, class: 'subject' }, s.subject_id, h('div', { class: 'muted' }, s.site_id || '')) : null,
+          h('td', {}, h('a', { href: `#/subject/${encodeURIComponent(s.subject_id)}/${encodeURIComponent(tp.timepoint)}`, class: 'open-tp' }, tp.timepoint)),
+          h('td', {}, tp.date || ''),
+          h('td', {}, tp.modality || ''),
+          h('td', {}, h('span', { class: `status status-${tp.status}` }, STATUS_LABEL[tp.status] || tp.status)),
+          h('td', { class: 'qc' }, (tp.qc || []).map((q) => h('div', { class: `qc-${q.severity}` }, q.message))),
+        ),
+      );
+    });
+  }
+  clear(app,
+    h('section', { class: 'worklist card' },
+      h('h2', {}, 'Worklist'),
+      subjects.length
+        ? h('table', { class: 'grid', id: 'worklist' },
+            h('thead', {}, h('tr', {}, ['Subject', 'Timepoint', 'Date', 'Modality', 'Status', 'QC'].map((t) => h('th', {}, t)))),
+            h('tbody', {}, rows))
+        : h('p', { class: 'muted' }, 'No subjects are ready for you to read.')));
+}
+
+async function route() {
+  if (currentView) {
+    currentView.destroy();
+    currentView = null;
+  }
+  const hash = window.location.hash || '#/worklist';
+  const parts = hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  try {
+    if (parts[0] === 'login') {
+      if (user) return go('#/worklist');
+      return showLogin();
+    }
+    if (!user) {
+      user = await api.me();
+      renderTopbar();
+      if (!user) return go('#/login');
+    }
+    if (parts[0] === 'subject' && parts[1]) {
+      currentView = new SubjectView(app, parts[1], parts[2] || null, { user, go });
+      await currentView.start();
+      return;
+    }
+    await showWorklist();
+  } catch (err) {
+    if (err instanceof api.ApiError && err.status === 401) {
+      user = null;
+      renderTopbar();
+      return showLogin('Your session has ended: sign in again.');
+    }
+    clear(app, h('p', { class: 'error', role: 'alert' }, err.message));
+  }
+}
+
+window.addEventListener('hashchange', route);
+renderTopbar();
+route();

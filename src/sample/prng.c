@@ -1,0 +1,85 @@
+/* Seeded pseudo-random numbers (splitmix64) and calendar arithmetic for the phantom generator.
+ * Each stream is keyed by (seed, text key), so a subject, a slice or a read always gets the same numbers
+ * whatever else is generated, which is what makes the sample set byte-reproducible. */
+#include "sample_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static uint64_t splitmix(uint64_t *x) {
+  uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+void prng_init(prng *r, uint64_t seed, const char *key) {
+  uint64_t h = 0xcbf29ce484222325ULL ^ seed;
+  for (const char *p = key; p && *p; p++) {
+    h ^= (unsigned char)*p;
+    h *= 0x100000001b3ULL;
+  }
+  r->state = h;
+  (void)splitmix(&r->state);
+}
+
+uint64_t prng_next(prng *r) { return splitmix(&r->state); }
+
+double prng_uniform(prng *r, double lo, double hi) {
+  return lo + (hi - lo) * ((double)(prng_next(r) >> 11) / 9007199254740992.0);
+}
+
+int prng_int(prng *r, int lo, int hi_inclusive) {
+  return lo + (int)(prng_next(r) % (uint64_t)(hi_inclusive - lo + 1));
+}
+
+double prng_gauss(prng *r) {
+  uint64_t v = prng_next(r);
+  double sum = (double)(v & 0xffff) + (double)((v >> 16) & 0xffff) + (double)((v >> 32) & 0xffff) +
+               (double)(v >> 48);
+  /* Sum of 4 U(0,65535): mean 131070, variance 4 * 65536^2 / 12. */
+  return (sum - 131070.0) / (65536.0 * 0.5773502691896258);
+}
+
+/* Howard Hinnant's days_from_civil. */
+int64_t days_from_civil(int y, int m, int d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int *y, int *m, int *d) {
+  z += 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+  *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+void format_iso_date(char out[11], int64_t days) {
+  int y, m, d;
+  civil_from_days(days, &y, &m, &d);
+  char buf[40];
+  snprintf(buf, sizeof buf, "%04d-%02d-%02d", y % 10000, m, d);
+  memcpy(out, buf, 10);
+  out[10] = '\0';
+}
+
+void format_dicom_date(char out[9], int64_t days) {
+  int y, m, d;
+  civil_from_days(days, &y, &m, &d);
+  char buf[40];
+  snprintf(buf, sizeof buf, "%04d%02d%02d", y % 10000, m, d);
+  memcpy(out, buf, 8);
+  out[8] = '\0';
+}
+
+double round1(double v) { return round(v * 10.0) / 10.0; }

@@ -1,0 +1,68 @@
+// Launches Debian's Chromium headless through playwright-core with the flags this machine needs (no sandbox as
+// root, no GPU, no background network: the machine's closed network refuses those connections) and a fresh
+// profile; and small helpers shared by the browser tests (artifact dir, free port, waiting for a URL).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import { createRequire } from 'node:module';
+
+const SOURCE = process.env.RCY_SOURCE_DIR || path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
+const BUILD = process.env.RCY_BUILD_DIR || path.join(SOURCE, 'build');
+export const paths = {
+  source: SOURCE,
+  build: BUILD,
+  web: path.join(SOURCE, 'readers/web'),
+  dist: path.join(SOURCE, 'readers/web/dist'),
+  artifacts: path.join(BUILD, 'test-artifacts'),
+  tmp: process.env.RCY_TEST_TMP || path.join(BUILD, 'test-tmp'),
+};
+
+// playwright-core is a devDependency of readers/web (installed by scripts/build-ui.sh with npm ci).
+const require = createRequire(path.join(paths.web, 'package.json'));
+
+export async function launchBrowser() {
+  const { chromium } = require('playwright-core');
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'rcy-chromium-'));
+  const exe = process.env.RCY_CHROMIUM || '/usr/bin/chromium';
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: exe,
+    headless: true,
+    viewport: { width: 1600, height: 900 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  const close = async () => {
+    await context.close().catch(() => {});
+    fs.rmSync(profile, { recursive: true, force: true });
+  };
+  return { context, close };
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function artifactPath(name) {
+  fs.mkdirSync(paths.artifacts, { recursive: true });
+  return path.join(paths.artifacts, name);
+}
+
+/** Collects console errors and page errors so a test can fail on them and print them. */
+export function watchPage(page, log) {
+  const errors = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    if (log) log(`[page ${m.type()}] ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  return errors;
+}

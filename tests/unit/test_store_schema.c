@@ -1,0 +1,143 @@
+/* Archive lifecycle: init, reopen, refusal to overwrite, migrations recorded per component,
+ * refusal to open an archive whose schema is newer than this build. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "recistry/store.h"
+
+static char *make_tmpdir(void) {
+  char tmpl[] = "/tmp/rcy-store-XXXXXX";
+  char *d = mkdtemp(tmpl);
+  assert_non_null(d);
+  return strdup(d);
+}
+
+static void remove_tree(const char *dir) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
+static int query_int(const char *db_path, const char *sql) {
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+  sqlite3_stmt *st;
+  assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+  int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
+static void init_creates_database_and_storage(void **state) {
+  (void)state;
+  char *root = make_tmpdir();
+  char archive[512], path[600];
+  snprintf(archive, sizeof archive, "%s/archive", root);
+  rcy_error err = {0};
+  assert_int_equal(rcy_store_init(archive, &err), RCY_OK);
+  struct stat st;
+  snprintf(path, sizeof path, "%s/storage", archive);
+  assert_int_equal(stat(path, &st), 0);
+  assert_true(S_ISDIR(st.st_mode));
+  snprintf(path, sizeof path, "%s/recistry.db", archive);
+  assert_int_equal(query_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'instances'"), 1);
+  assert_true(query_int(path, "SELECT version FROM schema_version WHERE component = 'archive'") >= 2);
+
+  rcy_store *s = NULL;
+  assert_int_equal(rcy_store_open(&s, archive, &err), RCY_OK);
+  assert_string_equal(rcy_store_archive_dir(s), archive);
+  snprintf(path, sizeof path, "%s/storage", archive);
+  assert_string_equal(rcy_store_storage_dir(s), path);
+  rcy_store_close(s);
+  remove_tree(root);
+  free(root);
+}
+
+static void init_refuses_existing_archive(void **state) {
+  (void)state;
+  char *root = make_tmpdir();
+  rcy_error err = {0};
+  assert_int_equal(rcy_store_init(root, &err), RCY_OK);
+  assert_int_equal(rcy_store_init(root, &err), RCY_EEXIST);
+  assert_non_null(strstr(err.message, "already exists"));
+  remove_tree(root);
+  free(root);
+}
+
+static void open_missing_archive_names_the_fix(void **state) {
+  (void)state;
+  rcy_store *s = (rcy_store *)0x1;
+  rcy_error err = {0};
+  assert_int_equal(rcy_store_open(&s, "/nonexistent/recistry-archive", &err), RCY_ENOTFOUND);
+  assert_null(s);
+  assert_non_null(strstr(err.message, "/nonexistent/recistry-archive"));
+  assert_non_null(strstr(err.message, "recistry init"));
+}
+
+static void newer_schema_is_refused_and_left_alone(void **state) {
+  (void)state;
+  char *root = make_tmpdir();
+  char db_path[600];
+  rcy_error err = {0};
+  assert_int_equal(rcy_store_init(root, &err), RCY_OK);
+  snprintf(db_path, sizeof db_path, "%s/recistry.db", root);
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, "UPDATE schema_version SET version = 999 WHERE component = 'archive'", 0, 0, 0),
+                   SQLITE_OK);
+  sqlite3_close(db);
+  rcy_store *s = NULL;
+  assert_int_equal(rcy_store_open(&s, root, &err), RCY_ESTORE);
+  assert_non_null(strstr(err.message, "upgrade recistry"));
+  assert_int_equal(query_int(db_path, "SELECT version FROM schema_version WHERE component = 'archive'"), 999);
+  remove_tree(root);
+  free(root);
+}
+
+static void archive_uses_wal(void **state) {
+  (void)state;
+  char *root = make_tmpdir();
+  char db_path[600];
+  rcy_error err = {0};
+  assert_int_equal(rcy_store_init(root, &err), RCY_OK);
+  rcy_store *s = NULL;
+  assert_int_equal(rcy_store_open(&s, root, &err), RCY_OK);
+  assert_int_equal(rcy_store_begin(s, &err), RCY_OK);
+  assert_int_equal(rcy_store_commit(s, &err), RCY_OK);
+  rcy_store_close(s);
+  /* WAL lets the workstation read while the daemon writes. */
+  snprintf(db_path, sizeof db_path, "%s/recistry.db", root);
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+  sqlite3_stmt *st;
+  assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  remove_tree(root);
+  free(root);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(init_creates_database_and_storage),
+      cmocka_unit_test(init_refuses_existing_archive),
+      cmocka_unit_test(open_missing_archive_names_the_fix),
+      cmocka_unit_test(newer_schema_is_refused_and_left_alone),
+      cmocka_unit_test(archive_uses_wal),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
