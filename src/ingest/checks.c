@@ -125,7 +125,8 @@ void rcy_ingest_check(rcy_verdict *v, const rcy_dicom_attrs *a, const int *prese
   }
   if (names[0]) {
     char comment[RCY_DICOM_COMMENT_MAX];
-    snprintf(comment, sizeof comment, "not anonymised: %s", names);
+    /* the Error Comment is an LO (64 characters): the first names; the full list goes to the reason */
+    snprintf(comment, sizeof comment, "not anonymised: %.48s", names);
     char reason[256];
     snprintf(reason, sizeof reason, "not anonymised: %s", names);
     refuse(v, RCY_VERDICT_NOT_ANONYMISED, RCY_DICOM_STATUS_NOT_ANONYMISED, comment, reason);
