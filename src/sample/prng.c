@@ -47,22 +47,17 @@ static void civil_from_days(int64_t z, int *y, int *m, int *d) {
   *y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
-void format_iso_date(char out[11], int64_t days) {
+static void format_date(char *out, size_t size, const char *fmt, int64_t days) {
   int y, m, d;
-  civil_from_days(days, &y, &m, &d);
   char buf[40];
-  snprintf(buf, sizeof buf, "%04d-%02d-%02d", y % 10000, m, d);
-  memcpy(out, buf, 10);
-  out[10] = '\0';
+  civil_from_days(days, &y, &m, &d);
+  snprintf(buf, sizeof buf, fmt, y % 10000, m, d);
+  memcpy(out, buf, size - 1);
+  out[size - 1] = '\0';
 }
 
-void format_dicom_date(char out[9], int64_t days) {
-  int y, m, d;
-  civil_from_days(days, &y, &m, &d);
-  char buf[40];
-  snprintf(buf, sizeof buf, "%04d%02d%02d", y % 10000, m, d);
-  memcpy(out, buf, 8);
-  out[8] = '\0';
-}
+void format_iso_date(char out[11], int64_t days) { format_date(out, 11, "%04d-%02d-%02d", days); }
+
+void format_dicom_date(char out[9], int64_t days) { format_date(out, 9, "%04d%02d%02d", days); }
 
 double round1(double v) { return round(v * 10.0) / 10.0; }
