@@ -29,6 +29,7 @@ extern "C" {
 #define RCY_RECIST_NODAL_NORMAL_MM 10.0  /* a node under this short axis is normal (counts for CR) */
 #define RCY_RECIST_TOO_SMALL_MM 5.0      /* value of a lesion "too small to measure" */
 #define RCY_RECIST_PD_MIN_INCREASE_MM 5.0
+#define RCY_RECIST_MAX_MM 10000.0        /* larger (or negative, NaN) diameters are invalid input */
 
 /* ---- responses ------------------------------------------------------------------------------------ */
 

@@ -328,18 +328,16 @@ static int subject_from_json(subject_buf *b, json_t *obj, size_t index, const rc
 
 /* ---- output ---------------------------------------------------------------------------------------- */
 
-/* Percentages: one decimal, half away from zero, never "-0.0". */
-static json_t *pct_json(double x) {
-  double r = round(x * 10.0) / 10.0;
+/* Rounded to 1/scale, half away from zero, never "-0.0"; null if not finite (JSON has no inf/NaN). */
+static json_t *rounded(double x, double scale) {
+  double r = round(x * scale) / scale;
+  if (!isfinite(r)) return json_null();
   if (r == 0.0) r = 0.0;
   return json_real(r);
 }
 
-static json_t *rounded(double x, double scale) {
-  double r = round(x * scale) / scale;
-  if (r == 0.0) r = 0.0;
-  return json_real(r);
-}
+/* Percentages: one decimal. */
+static json_t *pct_json(double x) { return rounded(x, 10.0); }
 
 static json_t *response_json(rcy_recist_response r) {
   const char *name = rcy_recist_response_name(r);
@@ -363,7 +361,7 @@ static json_t *progression_json(const rcy_recist_result *r, const rcy_recist_pro
                    "reasons", reasons, "confirmed_timepoint", r->timepoints[p->confirmed_index].timepoint);
 }
 
-static json_t *opt_real(bool has, double v) { return has ? json_real(v) : json_null(); }
+static json_t *opt_real(bool has, double v) { return has && isfinite(v) ? json_real(v) : json_null(); }
 static json_t *opt_pct(bool has, double v) { return has ? pct_json(v) : json_null(); }
 
 static json_t *result_to_json(const rcy_recist_result *r) {
@@ -378,7 +376,11 @@ static json_t *result_to_json(const rcy_recist_result *r) {
         opt_pct(t->has_change_from_nadir, t->change_from_nadir_pct), "target_response",
         response_json(t->target_response), "non_target_response", response_json(t->non_target_response),
         "new_lesions", t->new_lesions, "overall_response", response_json(t->overall_response));
-    json_object_set_new(o, "evaluable_sum_mm", t->has_nadir ? json_real(t->evaluable_sum_mm) : json_null());
+    if (!o) {
+      json_decref(tps);
+      return NULL;
+    }
+    json_object_set_new(o, "evaluable_sum_mm", opt_real(t->has_nadir, t->evaluable_sum_mm));
     json_object_set_new(o, "equivocal_new_lesions", json_boolean(t->equivocal_new_lesions));
     json_array_append_new(tps, o);
   }
@@ -468,7 +470,9 @@ static int read_set_evaluate(read_set *rs, const char *text, size_t len, const c
 }
 
 static int dump(char **out_text, json_t *j, bool pretty, rcy_error *err) {
-  if (!j) return rcy_error_set(err, RCY_ENOMEM, "out of memory building the output");
+  /* jansson returns NULL for a value it cannot build: memory, or a bug of ours (the fuzz target aborts on
+   * RCY_EINTERNAL, so such a bug cannot hide). */
+  if (!j) return rcy_error_set(err, RCY_EINTERNAL, "internal error: cannot build the output JSON");
   *out_text = json_dumps(j, (pretty ? JSON_INDENT(2) : JSON_COMPACT) | JSON_REAL_PRECISION(15));
   json_decref(j);
   return *out_text ? 0 : rcy_error_set(err, RCY_ENOMEM, "out of memory printing the output");
@@ -483,7 +487,14 @@ int rcy_recist_json_evaluate(char **out_text, const char *text, size_t len, cons
   json_t *out;
   if (json_is_array(rs.doc)) {
     out = json_array();
-    for (size_t i = 0; i < rs.n; i++) json_array_append_new(out, result_to_json(&rs.results[i]));
+    for (size_t i = 0; out && i < rs.n; i++) {
+      /* json_array_append_new fails (and frees nothing it did not get) on a NULL value: stop there. */
+      json_t *one = result_to_json(&rs.results[i]);
+      if (!one || json_array_append_new(out, one)) {
+        json_decref(out);
+        out = NULL;
+      }
+    }
   } else {
     out = result_to_json(&rs.results[0]);
   }

@@ -209,6 +209,9 @@ __attribute__((format(printf, 4, 5))) static int issue(const ctx *c, size_t a, c
 
 /* ---- pass 1: structure and baseline rules --------------------------------------------------------- */
 
+/* Bounded so that sums and percentages stay finite whatever the input (no lesion is 10 m long). */
+static bool valid_mm(double mm) { return mm >= 0 && mm <= RCY_RECIST_MAX_MM; }
+
 static bool is_liver(const char *organ) { return organ && strcasecmp(organ, "liver") == 0; }
 static bool empty(const char *s) { return !s || !*s; }
 
@@ -273,8 +276,9 @@ static int check_baseline(ctx *c) {
     const rcy_recist_target *t = &bl->targets[i];
     if (t->state != RCY_RECIST_TARGET_MEASURED)
       return fail(c, 0, t->lesion_id, RCY_EINVAL, "a baseline target lesion must be measured (diameter_mm)");
-    if (!isfinite(t->diameter_mm) || t->diameter_mm < 0)
-      return fail(c, 0, t->lesion_id, RCY_EINVAL, "diameter_mm must be a finite number >= 0");
+    if (!valid_mm(t->diameter_mm))
+      return fail(c, 0, t->lesion_id, RCY_EINVAL, "diameter_mm must be a number from 0 to %.0f",
+                  RCY_RECIST_MAX_MM);
     if (empty(t->organ)) return fail(c, 0, t->lesion_id, RCY_EINVAL, "a baseline target lesion needs its organ");
     if (baseline_id_taken(c, t->lesion_id)) {
       if ((rc = issue(c, 0, t->lesion_id, "duplicate lesion id at baseline"))) return rc;
@@ -351,8 +355,9 @@ static size_t find_nt(const ctx *c, const char *id, size_t hint) {
 static int target_value(const ctx *c, size_t a, const rcy_recist_target *t, double *out) {
   switch (t->state) {
   case RCY_RECIST_TARGET_MEASURED:
-    if (!isfinite(t->diameter_mm) || t->diameter_mm < 0)
-      return fail(c, a, t->lesion_id, RCY_EINVAL, "diameter_mm must be a finite number >= 0");
+    if (!valid_mm(t->diameter_mm))
+      return fail(c, a, t->lesion_id, RCY_EINVAL, "diameter_mm must be a number from 0 to %.0f",
+                  RCY_RECIST_MAX_MM);
     *out = t->diameter_mm;
     return 0;
   case RCY_RECIST_TARGET_TOO_SMALL: *out = RCY_RECIST_TOO_SMALL_MM; return 0;
@@ -363,8 +368,9 @@ static int target_value(const ctx *c, size_t a, const rcy_recist_target *t, doub
       return fail(c, a, t->lesion_id, RCY_EINVAL, "fragments_mm must list at least one fragment");
     double sum = 0;
     for (size_t i = 0; i < t->n_fragments; i++) {
-      if (!isfinite(t->fragments_mm[i]) || t->fragments_mm[i] < 0)
-        return fail(c, a, t->lesion_id, RCY_EINVAL, "fragments_mm[%zu] must be a finite number >= 0", i);
+      if (!valid_mm(t->fragments_mm[i]))
+        return fail(c, a, t->lesion_id, RCY_EINVAL, "fragments_mm[%zu] must be a number from 0 to %.0f", i,
+                    RCY_RECIST_MAX_MM);
       sum += t->fragments_mm[i];
     }
     *out = sum;

@@ -195,7 +195,11 @@ static void test_structural_errors(void **state) {
   expect(&b, "subject S9, timepoint BL, lesion T1: a baseline target lesion needs its organ", false);
   base(&b);
   b.t[0][0].diameter_mm = -1;
-  expect(&b, "subject S9, timepoint BL, lesion T1: diameter_mm must be a finite number >= 0", false);
+  expect(&b, "subject S9, timepoint BL, lesion T1: diameter_mm must be a number from 0 to 10000", false);
+  base(&b);
+  b_at(&b, "FU1", 42);
+  b_mm(&b, "T1", 10000.5);
+  expect(&b, "subject S9, timepoint FU1, lesion T1: diameter_mm must be a number from 0 to 10000", false);
   base(&b);
   b_nt(&b, "NT1", NULL, PRESENT);
   expect(&b, "subject S9, timepoint BL, lesion NT1: a baseline non-target lesion needs its organ", false);
