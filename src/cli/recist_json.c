@@ -601,11 +601,14 @@ int rcy_recist_json_read_file(char **out, size_t *out_len, const char *path, rcy
   if (!f) return rcy_error_set(err, RCY_EIO, "cannot open %s", path);
   size_t cap = 1 << 16, len = 0;
   char *buf = malloc(cap);
-  int rc = 0;
-  while (buf) {
+  bool nomem = !buf;
+  while (!nomem) {
     if (len + 1 == cap) {
       char *q = realloc(buf, cap * 2);
-      if (!q) break;
+      if (!q) {
+        nomem = true;
+        break;
+      }
       buf = q;
       cap *= 2;
     }
@@ -613,7 +616,8 @@ int rcy_recist_json_read_file(char **out, size_t *out_len, const char *path, rcy
     len += got;
     if (got == 0) break;
   }
-  if (!buf || len + 1 > cap) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory reading %s", path);
+  int rc = 0;
+  if (nomem) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory reading %s", path);
   else if (ferror(f)) rc = rcy_error_set(err, RCY_EIO, "cannot read %s", path);
   if (!stdin_) fclose(f);
   if (rc) {
