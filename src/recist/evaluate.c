@@ -36,9 +36,9 @@ struct rcy_recist_workspace {
   size_t *target_src, *nt_src; /* kept baseline lesions → index in the baseline arrays */
   unsigned char *target_nodal, *target_liver, *nt_liver, *seen;
   size_t cap_lesions;
-  unsigned char *new_flags;           /* per assessment: NEW_* */
+  unsigned char *new_flags;                /* per assessment: NEW_* */
   size_t *first_sight, *first_sight_liver; /* per assessment: earliest first sight of an unequivocal one */
-  rcy_recist_response *overall;       /* per assessment, for the BOR of one track */
+  rcy_recist_response *overall;            /* per assessment, for the BOR of one track */
   int32_t *dates;
   rcy_recist_timepoint *liver_tp;
   size_t cap_assessments;
@@ -60,7 +60,8 @@ static int grow(void *pptr, size_t *cap, size_t need, size_t elem) {
   void **p = pptr;
   if (need <= *cap && *p) return 0;
   size_t n = *cap ? *cap : 8;
-  while (n < need) n *= 2;
+  while (n < need)
+    n *= 2;
   void *q = realloc(*p, n * elem);
   if (!q) return RCY_ENOMEM;
   *p = q;
@@ -74,12 +75,19 @@ static int grow_lesion_arrays(struct rcy_recist_workspace *ws, size_t need) {
   size_t cap = 0;
   size_t c;
   int rc = 0;
-  c = ws->cap_lesions; rc |= grow(&ws->target_src, &c, need, sizeof(size_t)); cap = c;
-  c = ws->cap_lesions; rc |= grow(&ws->nt_src, &c, need, sizeof(size_t));
-  c = ws->cap_lesions; rc |= grow(&ws->target_nodal, &c, need, 1);
-  c = ws->cap_lesions; rc |= grow(&ws->target_liver, &c, need, 1);
-  c = ws->cap_lesions; rc |= grow(&ws->nt_liver, &c, need, 1);
-  c = ws->cap_lesions; rc |= grow(&ws->seen, &c, need, 1);
+  c = ws->cap_lesions;
+  rc |= grow(&ws->target_src, &c, need, sizeof(size_t));
+  cap = c;
+  c = ws->cap_lesions;
+  rc |= grow(&ws->nt_src, &c, need, sizeof(size_t));
+  c = ws->cap_lesions;
+  rc |= grow(&ws->target_nodal, &c, need, 1);
+  c = ws->cap_lesions;
+  rc |= grow(&ws->target_liver, &c, need, 1);
+  c = ws->cap_lesions;
+  rc |= grow(&ws->nt_liver, &c, need, 1);
+  c = ws->cap_lesions;
+  rc |= grow(&ws->seen, &c, need, 1);
   if (rc) return RCY_ENOMEM;
   ws->cap_lesions = cap;
   return 0;
@@ -89,12 +97,19 @@ static int grow_assessment_arrays(struct rcy_recist_workspace *ws, size_t need) 
   if (need <= ws->cap_assessments && ws->new_flags) return 0;
   size_t cap = 0, c;
   int rc = 0;
-  c = ws->cap_assessments; rc |= grow(&ws->new_flags, &c, need, 1); cap = c;
-  c = ws->cap_assessments; rc |= grow(&ws->first_sight, &c, need, sizeof(size_t));
-  c = ws->cap_assessments; rc |= grow(&ws->first_sight_liver, &c, need, sizeof(size_t));
-  c = ws->cap_assessments; rc |= grow(&ws->overall, &c, need, sizeof(rcy_recist_response));
-  c = ws->cap_assessments; rc |= grow(&ws->dates, &c, need, sizeof(int32_t));
-  c = ws->cap_assessments; rc |= grow(&ws->liver_tp, &c, need, sizeof(rcy_recist_timepoint));
+  c = ws->cap_assessments;
+  rc |= grow(&ws->new_flags, &c, need, 1);
+  cap = c;
+  c = ws->cap_assessments;
+  rc |= grow(&ws->first_sight, &c, need, sizeof(size_t));
+  c = ws->cap_assessments;
+  rc |= grow(&ws->first_sight_liver, &c, need, sizeof(size_t));
+  c = ws->cap_assessments;
+  rc |= grow(&ws->overall, &c, need, sizeof(rcy_recist_response));
+  c = ws->cap_assessments;
+  rc |= grow(&ws->dates, &c, need, sizeof(int32_t));
+  c = ws->cap_assessments;
+  rc |= grow(&ws->liver_tp, &c, need, sizeof(rcy_recist_timepoint));
   if (rc) return RCY_ENOMEM;
   ws->cap_assessments = cap;
   return 0;
@@ -109,7 +124,9 @@ void rcy_recist_options_default(rcy_recist_options *o) {
   o->lenient = false;
 }
 
-void rcy_recist_result_init(rcy_recist_result *r) { memset(r, 0, sizeof *r); }
+void rcy_recist_result_init(rcy_recist_result *r) {
+  memset(r, 0, sizeof *r);
+}
 
 void rcy_recist_result_free(rcy_recist_result *r) {
   if (!r) return;
@@ -154,13 +171,14 @@ static void vformat(char *buf, size_t size, const ctx *c, size_t a, const char *
   else if (!lesion)
     n = snprintf(buf, size, "subject %s, timepoint %s: ", sid, label(c, a));
   else
-    n = snprintf(buf, size, "subject %s, timepoint %s, lesion %s: ", sid, label(c, a), *lesion ? lesion : "?");
+    n = snprintf(buf, size, "subject %s, timepoint %s, lesion %s: ", sid, label(c, a),
+                 *lesion ? lesion : "?");
   if (n < 0) n = 0;
   if ((size_t)n < size) vsnprintf(buf + n, size - (size_t)n, fmt, ap);
 }
 
-__attribute__((format(printf, 5, 6))) static int fail(const ctx *c, size_t a, const char *lesion,
-                                                      int code, const char *fmt, ...) {
+__attribute__((format(printf, 5, 6))) static int fail(const ctx *c, size_t a, const char *lesion, int code,
+                                                      const char *fmt, ...) {
   if (c->err) {
     va_list ap;
     va_start(ap, fmt);
@@ -210,10 +228,16 @@ __attribute__((format(printf, 4, 5))) static int issue(const ctx *c, size_t a, c
 /* ---- pass 1: structure and baseline rules --------------------------------------------------------- */
 
 /* Bounded so that sums and percentages stay finite whatever the input (no lesion is 10 m long). */
-static bool valid_mm(double mm) { return mm >= 0 && mm <= RCY_RECIST_MAX_MM; }
+static bool valid_mm(double mm) {
+  return mm >= 0 && mm <= RCY_RECIST_MAX_MM;
+}
 
-static bool is_liver(const char *organ) { return organ && strcasecmp(organ, "liver") == 0; }
-static bool empty(const char *s) { return !s || !*s; }
+static bool is_liver(const char *organ) {
+  return organ && strcasecmp(organ, "liver") == 0;
+}
+static bool empty(const char *s) {
+  return !s || !*s;
+}
 
 static int check_structure(ctx *c) {
   const rcy_recist_subject *s = c->s;
@@ -227,7 +251,8 @@ static int check_structure(ctx *c) {
     return fail(c, NO_INDEX, NULL, RCY_EINVAL, "no assessments (the first one is the baseline)");
   for (size_t a = 0; a < s->n_assessments; a++) {
     const rcy_recist_assessment *A = &s->assessments[a];
-    if (empty(A->timepoint)) return fail(c, a, NULL, RCY_EINVAL, "assessment %zu has no timepoint label", a + 1);
+    if (empty(A->timepoint))
+      return fail(c, a, NULL, RCY_EINVAL, "assessment %zu has no timepoint label", a + 1);
     for (size_t b = 0; b < a; b++)
       if (strcmp(s->assessments[b].timepoint, A->timepoint) == 0)
         return fail(c, a, NULL, RCY_EINVAL, "timepoint label used twice");
@@ -235,8 +260,10 @@ static int check_structure(ctx *c) {
       char d[11], p[11];
       rcy_recist_date_format(d, A->date_days);
       rcy_recist_date_format(p, s->assessments[a - 1].date_days);
-      return fail(c, a, NULL, RCY_EINVAL, "date %s is not after the previous assessment %s (%s): dates must "
-                  "strictly increase", d, label(c, a - 1), p);
+      return fail(c, a, NULL, RCY_EINVAL,
+                  "date %s is not after the previous assessment %s (%s): dates must "
+                  "strictly increase",
+                  d, label(c, a - 1), p);
     }
     if ((A->n_targets && !A->targets) || (A->n_non_targets && !A->non_targets) ||
         (A->n_new_lesions && !A->new_lesions))
@@ -254,7 +281,9 @@ static int check_structure(ctx *c) {
   return 0;
 }
 
-static const char *organ_group(const rcy_recist_target *t) { return t->nodal ? "lymph node" : t->organ; }
+static const char *organ_group(const rcy_recist_target *t) {
+  return t->nodal ? "lymph node" : t->organ;
+}
 
 static bool baseline_id_taken(const ctx *c, const char *id) {
   const rcy_recist_assessment *bl = &c->s->assessments[0];
@@ -279,7 +308,8 @@ static int check_baseline(ctx *c) {
     if (!valid_mm(t->diameter_mm))
       return fail(c, 0, t->lesion_id, RCY_EINVAL, "diameter_mm must be a number from 0 to %.0f",
                   RCY_RECIST_MAX_MM);
-    if (empty(t->organ)) return fail(c, 0, t->lesion_id, RCY_EINVAL, "a baseline target lesion needs its organ");
+    if (empty(t->organ))
+      return fail(c, 0, t->lesion_id, RCY_EINVAL, "a baseline target lesion needs its organ");
     if (baseline_id_taken(c, t->lesion_id)) {
       if ((rc = issue(c, 0, t->lesion_id, "duplicate lesion id at baseline"))) return rc;
       continue; /* lenient: the first lesion with that id is the one followed */
@@ -297,8 +327,10 @@ static int check_baseline(ctx *c) {
     for (size_t j = 0; j < c->n_targets; j++)
       if (strcasecmp(organ_group(&bl->targets[ws->target_src[j]]), organ_group(t)) == 0) same_organ++;
     if (same_organ == RCY_RECIST_MAX_TARGETS_PER_ORGAN &&
-        (rc = issue(c, 0, t->lesion_id, "more than %d target lesions in organ '%s' (all lymph nodes count as "
-                    "one organ)", RCY_RECIST_MAX_TARGETS_PER_ORGAN, organ_group(t))))
+        (rc = issue(c, 0, t->lesion_id,
+                    "more than %d target lesions in organ '%s' (all lymph nodes count as "
+                    "one organ)",
+                    RCY_RECIST_MAX_TARGETS_PER_ORGAN, organ_group(t))))
       return rc;
     if (c->n_targets == RCY_RECIST_MAX_TARGETS &&
         (rc = issue(c, 0, t->lesion_id, "more than %d target lesions at baseline", RCY_RECIST_MAX_TARGETS)))
@@ -448,9 +480,8 @@ static int resolve_non_targets(ctx *c, size_t a) {
     row[k] = (unsigned char)n->state;
   }
   for (size_t k = 0; k < c->n_nts; k++)
-    if (row[k] == NT_MISSING &&
-        (rc = warn(c, a, c->s->assessments[0].non_targets[ws->nt_src[k]].lesion_id,
-                   "non-target lesion not assessed: counted as not evaluable")))
+    if (row[k] == NT_MISSING && (rc = warn(c, a, c->s->assessments[0].non_targets[ws->nt_src[k]].lesion_id,
+                                           "non-target lesion not assessed: counted as not evaluable")))
       return rc;
   return 0;
 }
@@ -466,7 +497,8 @@ static int resolve_new_lesions(ctx *c, size_t a) {
     if ((unsigned)n->state > RCY_RECIST_NEW_UNEQUIVOCAL)
       return fail(c, a, n->lesion_id, RCY_EINVAL, "unknown new-lesion state %d", (int)n->state);
     bool dup = false;
-    for (size_t p = 0; p < i && !dup; p++) dup = strcmp(A->new_lesions[p].lesion_id, n->lesion_id) == 0;
+    for (size_t p = 0; p < i && !dup; p++)
+      dup = strcmp(A->new_lesions[p].lesion_id, n->lesion_id) == 0;
     if (dup) {
       if ((rc = issue(c, a, n->lesion_id, "duplicate lesion id"))) return rc;
       continue;
@@ -504,7 +536,9 @@ static int resolve_new_lesions(ctx *c, size_t a) {
 
 /* ---- pass 3: the rules over one track (all lesions, or the liver alone) ---------------------------- */
 
-static double pct_change(double value, double reference) { return (value - reference) / reference * 100.0; }
+static double pct_change(double value, double reference) {
+  return (value - reference) / reference * 100.0;
+}
 
 static void run_track(const ctx *c, bool liver, rcy_recist_timepoint *tp) {
   const struct rcy_recist_workspace *ws = c->ws;
@@ -518,7 +552,8 @@ static void run_track(const ctx *c, bool liver, rcy_recist_timepoint *tp) {
     n_targets++;
     baseline += bl[ws->target_src[j]].diameter_mm;
   }
-  for (size_t k = 0; k < nN; k++) n_nts += !liver || ws->nt_liver[k];
+  for (size_t k = 0; k < nN; k++)
+    n_nts += !liver || ws->nt_liver[k];
   const bool has_targets = n_targets > 0;
 
   rcy_recist_timepoint *t0 = &tp[0];
@@ -555,8 +590,14 @@ static void run_track(const ctx *c, bool liver, rcy_recist_timepoint *tp) {
       switch (nrow[k]) {
       case RCY_RECIST_NON_TARGET_ABSENT: break;
       case RCY_RECIST_NON_TARGET_PRESENT: nf.all_absent = false; break;
-      case RCY_RECIST_NON_TARGET_UNEQUIVOCAL_PROGRESSION: nf.any_progression = true; nf.all_absent = false; break;
-      default: nf.any_not_evaluable = true; nf.all_absent = false; break; /* not evaluable or not assessed */
+      case RCY_RECIST_NON_TARGET_UNEQUIVOCAL_PROGRESSION:
+        nf.any_progression = true;
+        nf.all_absent = false;
+        break;
+      default:
+        nf.any_not_evaluable = true;
+        nf.all_absent = false;
+        break; /* not evaluable or not assessed */
       }
     }
     const unsigned char fl = ws->new_flags[a];
@@ -642,8 +683,8 @@ static rcy_recist_response best_response(const ctx *c, const rcy_recist_result *
   }
   /* The window ends where progression is dated: responses recorded from then on cannot count. */
   const size_t end = r->progression.present ? r->progression.index : r->n_timepoints;
-  return rcy_recist_best_response(ws->overall, ws->dates, end, r->progression.present, r->timepoints[0].has_sum,
-                                  c->start_days, c->o);
+  return rcy_recist_best_response(ws->overall, ws->dates, end, r->progression.present,
+                                  r->timepoints[0].has_sum, c->start_days, c->o);
 }
 
 int rcy_recist_evaluate(rcy_recist_result *r, const rcy_recist_subject *s, const rcy_recist_options *options,
@@ -677,7 +718,8 @@ int rcy_recist_evaluate(rcy_recist_result *r, const rcy_recist_subject *s, const
   ws->new_flags[0] = 0;
   ws->first_sight[0] = ws->first_sight_liver[0] = NO_INDEX;
   for (size_t a = 1; a < n; a++)
-    if ((rc = resolve_targets(&c, a)) || (rc = resolve_non_targets(&c, a)) || (rc = resolve_new_lesions(&c, a)))
+    if ((rc = resolve_targets(&c, a)) || (rc = resolve_non_targets(&c, a)) ||
+        (rc = resolve_new_lesions(&c, a)))
       return rc;
 
   r->n_timepoints = n;
