@@ -56,62 +56,72 @@ typedef struct ctx {
   int32_t start_days;
 } ctx;
 
-static int grow(void *pptr, size_t *cap, size_t need, size_t elem) {
-  void **p = pptr;
-  if (need <= *cap && *p) return 0;
-  size_t n = *cap ? *cap : 8;
+/* Capacity for `need` elements: doubling from 8, so a warm workspace stops reallocating. */
+static size_t capacity_for(size_t cap, size_t need) {
+  size_t n = cap ? cap : 8;
   while (n < need)
     n *= 2;
-  void *q = realloc(*p, n * elem);
-  if (!q) return RCY_ENOMEM;
-  *p = q;
-  *cap = n;
-  return 0;
+  return n;
 }
 
-/* Several arrays share one capacity counter: grow each to the same size. */
+/* Reallocates `arr` (any pointer type) to `cap` elements; returns RCY_ENOMEM from the enclosing function
+ * on failure, leaving `arr` valid. */
+#define RESIZE(arr, cap)                                                                                     \
+  do {                                                                                                       \
+    void *q_ = realloc((arr), (cap) * sizeof *(arr));                                                        \
+    if (!q_) return RCY_ENOMEM;                                                                              \
+    (arr) = q_;                                                                                              \
+  } while (0)
+
+/* Makes room for `need` elements in `arr`, whose capacity is the lvalue `cap`. */
+#define ENSURE(arr, cap, need)                                                                               \
+  do {                                                                                                       \
+    if ((need) > (cap) || !(arr)) {                                                                          \
+      const size_t n_ = capacity_for((cap), (need));                                                         \
+      RESIZE(arr, n_);                                                                                       \
+      (cap) = n_;                                                                                            \
+    }                                                                                                        \
+  } while (0)
+
+/* The per-lesion arrays share one capacity. */
 static int grow_lesion_arrays(struct rcy_recist_workspace *ws, size_t need) {
   if (need <= ws->cap_lesions && ws->target_src) return 0;
-  size_t cap = 0;
-  size_t c;
-  int rc = 0;
-  c = ws->cap_lesions;
-  rc |= grow(&ws->target_src, &c, need, sizeof(size_t));
-  cap = c;
-  c = ws->cap_lesions;
-  rc |= grow(&ws->nt_src, &c, need, sizeof(size_t));
-  c = ws->cap_lesions;
-  rc |= grow(&ws->target_nodal, &c, need, 1);
-  c = ws->cap_lesions;
-  rc |= grow(&ws->target_liver, &c, need, 1);
-  c = ws->cap_lesions;
-  rc |= grow(&ws->nt_liver, &c, need, 1);
-  c = ws->cap_lesions;
-  rc |= grow(&ws->seen, &c, need, 1);
-  if (rc) return RCY_ENOMEM;
+  const size_t cap = capacity_for(ws->cap_lesions, need);
+  RESIZE(ws->target_src, cap);
+  RESIZE(ws->nt_src, cap);
+  RESIZE(ws->target_nodal, cap);
+  RESIZE(ws->target_liver, cap);
+  RESIZE(ws->nt_liver, cap);
+  RESIZE(ws->seen, cap);
   ws->cap_lesions = cap;
   return 0;
 }
 
-static int grow_assessment_arrays(struct rcy_recist_workspace *ws, size_t need) {
-  if (need <= ws->cap_assessments && ws->new_flags) return 0;
-  size_t cap = 0, c;
-  int rc = 0;
-  c = ws->cap_assessments;
-  rc |= grow(&ws->new_flags, &c, need, 1);
-  cap = c;
-  c = ws->cap_assessments;
-  rc |= grow(&ws->first_sight, &c, need, sizeof(size_t));
-  c = ws->cap_assessments;
-  rc |= grow(&ws->first_sight_liver, &c, need, sizeof(size_t));
-  c = ws->cap_assessments;
-  rc |= grow(&ws->overall, &c, need, sizeof(rcy_recist_response));
-  c = ws->cap_assessments;
-  rc |= grow(&ws->dates, &c, need, sizeof(int32_t));
-  c = ws->cap_assessments;
-  rc |= grow(&ws->liver_tp, &c, need, sizeof(rcy_recist_timepoint));
-  if (rc) return RCY_ENOMEM;
+/* So do the per-assessment ones, and the tables sized by assessments × lesions. */
+static int grow_assessment_arrays(rcy_recist_result *r, struct rcy_recist_workspace *ws, size_t n,
+                                  size_t n_targets, size_t n_nts) {
+  ENSURE(r->timepoints, ws->cap_timepoints, n);
+  ENSURE(ws->values, ws->cap_values, n * n_targets + 1);
+  ENSURE(ws->nt_states, ws->cap_nt_states, n * n_nts + 1);
+  if (n <= ws->cap_assessments && ws->new_flags) return 0;
+  const size_t cap = capacity_for(ws->cap_assessments, n);
+  RESIZE(ws->new_flags, cap);
+  RESIZE(ws->first_sight, cap);
+  RESIZE(ws->first_sight_liver, cap);
+  RESIZE(ws->overall, cap);
+  RESIZE(ws->dates, cap);
+  RESIZE(ws->liver_tp, cap);
   ws->cap_assessments = cap;
+  return 0;
+}
+
+static int add_warning_slot(rcy_recist_result *r, struct rcy_recist_workspace *ws) {
+  ENSURE(r->warnings, ws->cap_warnings, r->n_warnings + 1);
+  return 0;
+}
+
+static int add_sighting_slot(struct rcy_recist_workspace *ws) {
+  ENSURE(ws->sightings, ws->cap_sightings, ws->n_sightings + 1);
   return 0;
 }
 
@@ -191,8 +201,7 @@ __attribute__((format(printf, 5, 6))) static int fail(const ctx *c, size_t a, co
 
 static int add_warning_v(const ctx *c, size_t a, const char *lesion, const char *fmt, va_list ap) {
   rcy_recist_result *r = c->r;
-  if (grow(&r->warnings, &c->ws->cap_warnings, r->n_warnings + 1, sizeof *r->warnings))
-    return fail(c, a, lesion, RCY_ENOMEM, "out of memory");
+  if (add_warning_slot(r, c->ws)) return fail(c, a, lesion, RCY_ENOMEM, "out of memory");
   vformat(r->warnings[r->n_warnings++], RCY_ERROR_MESSAGE_MAX, c, a, lesion, fmt, ap);
   return 0;
 }
@@ -511,8 +520,7 @@ static int resolve_new_lesions(ctx *c, size_t a) {
     for (size_t q = 0; q < ws->n_sightings && !sg; q++)
       if (strcmp(ws->sightings[q].lesion_id, n->lesion_id) == 0) sg = &ws->sightings[q];
     if (!sg) {
-      if (grow(&ws->sightings, &ws->cap_sightings, ws->n_sightings + 1, sizeof *ws->sightings))
-        return fail(c, a, n->lesion_id, RCY_ENOMEM, "out of memory");
+      if (add_sighting_slot(ws)) return fail(c, a, n->lesion_id, RCY_ENOMEM, "out of memory");
       sg = &ws->sightings[ws->n_sightings++];
       sg->lesion_id = n->lesion_id;
       sg->organ = NULL;
@@ -711,9 +719,7 @@ int rcy_recist_evaluate(rcy_recist_result *r, const rcy_recist_subject *s, const
 
   const size_t n = s->n_assessments;
   struct rcy_recist_workspace *ws = c.ws;
-  if (grow(&r->timepoints, &ws->cap_timepoints, n, sizeof *r->timepoints) || grow_assessment_arrays(ws, n) ||
-      grow(&ws->values, &ws->cap_values, n * c.n_targets + 1, sizeof(double)) ||
-      grow(&ws->nt_states, &ws->cap_nt_states, n * c.n_nts + 1, 1))
+  if (grow_assessment_arrays(r, ws, n, c.n_targets, c.n_nts))
     return fail(&c, NO_INDEX, NULL, RCY_ENOMEM, "out of memory");
   ws->new_flags[0] = 0;
   ws->first_sight[0] = ws->first_sight_liver[0] = NO_INDEX;
