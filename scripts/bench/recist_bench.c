@@ -179,7 +179,7 @@ static char *to_json(const cohort *c, size_t n) {
 int main(int argc, char **argv) {
   const size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 100000;
   const size_t na = argc > 2 ? strtoul(argv[2], NULL, 10) : 8;
-  size_t nj = argc > 3 ? strtoul(argv[3], NULL, 10) : 10000;
+  size_t nj = argc > 3 ? strtoul(argv[3], NULL, 10) : 2000;
   if (n == 0 || na < 1 || na > 16) {
     fprintf(stderr, "usage: bench_recist [SUBJECTS [ASSESSMENTS(1-16) [JSON_SUBJECTS]]]\n");
     return 2;
