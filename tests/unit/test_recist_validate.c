@@ -272,10 +272,15 @@ static void test_result_reuse_is_clean(void **state) {
   b_new(&big, "N1", "liver", RCY_RECIST_NEW_EQUIVOCAL);
   assert_int_equal(rcy_recist_evaluate(&R, &big.s, NULL, &E), 0);
   assert_true(R.progression.present);
+  const rcy_recist_timepoint *timepoints = R.timepoints;
+  const struct rcy_recist_workspace *workspace = R.workspace_;
   base(&small);
   b_at(&small, "FU1", 42);
   b_mm(&small, "T1", 30);
   assert_int_equal(rcy_recist_evaluate(&R, &small.s, NULL, &E), 0);
+  /* A warm result is reused as it is: no buffer moved (the benchmark's no-allocation hot path). */
+  assert_ptr_equal(R.timepoints, timepoints);
+  assert_ptr_equal(R.workspace_, workspace);
   assert_int_equal(R.n_timepoints, 2);
   assert_false(R.progression.present);
   assert_false(R.timepoints[1].equivocal_new_lesions);
