@@ -215,7 +215,12 @@ export class SubjectView {
       this.drawStored();
       return true;
     } catch (err) {
+      if (err instanceof api.ApiError && err.status === 401) {
+        window.dispatchEvent(new CustomEvent('rcy-session-expired'));
+        return false;
+      }
       this.say(err.message, 'error');
+      this.renderLesions(); // put the state menus back to what is stored
       return false;
     }
   }
@@ -235,6 +240,7 @@ export class SubjectView {
       reason = await this.reasonIfSigned(tp);
     } catch (err) {
       this.say(err.message, 'error');
+      this.renderLesions(); // put the state menu back to what is stored
       return false;
     }
     return this.change(() => api.putObservation(this.subjectId, tp, lesionId, reason ? { ...body, reason } : body), okText);
@@ -420,7 +426,8 @@ export class SubjectView {
   lesionActions(l, obs) {
     const isNewHere = l.kind === 'new';
     const out = [];
-    if (!this.isBaseline && l.kind !== 'new') {
+    const blSop = l.observations?.[this.baselineTp.timepoint]?.measurement?.sop_instance_uid || l.baseline?.sop_instance_uid;
+    if (!this.isBaseline && l.kind !== 'new' && blSop) {
       out.push(h('button', { type: 'button', class: 'small goto-bl', title: 'Show its baseline slice', onclick: () => this.jumpToLesion(l, 'baseline') }, 'BL slice'));
     }
     if (obs.measurement) {
