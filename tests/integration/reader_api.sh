@@ -312,7 +312,7 @@ grep -q 'append-only' "$T/sql.err" || fail "trigger message: $(cat "$T/sql.err")
 if sqlite3 "$A/recistry.db" "DELETE FROM audit_log WHERE seq = 3" 2>/dev/null; then fail "audit DELETE allowed"; fi
 expect 204 alice POST /api/logout
 expect 401 alice GET /api/me
-kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; grep -q "Leak\|runtime error" "$T/serve.err" && fail "sanitizer report from the server"
 sqlite3 "$A/recistry.db" "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET after_json = replace(after_json, '28.90625', '18.90625') WHERE seq = (SELECT MIN(seq) FROM audit_log WHERE after_json LIKE '%28.90625%')"
 bad=$(sqlite3 "$A/recistry.db" "SELECT MIN(seq) FROM audit_log WHERE after_json LIKE '%18.90625%'")
 if "$R" audit verify --archive "$A" 2>"$T/audit.err"; then fail "tampered audit log verified"; fi
