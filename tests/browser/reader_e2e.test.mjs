@@ -54,14 +54,20 @@ test('reader workstation end to end: baseline and follow-up of a phantom subject
   const { truth } = stack;
   const { context, close } = await launchBrowser();
   let passed = false;
+  let page = null;
   t.after(async () => {
+    if (!passed && page) await page.screenshot({ path: artifactPath('reader_e2e_FAILED.png') }).catch(() => {});
     await close();
     await stack.serve.stop();
     if (passed) fs.rmSync(dir, { recursive: true, force: true });
     else console.log(`kept ${dir} (serve log: ${stack.serve.logPath})`);
   });
-  const page = await context.newPage();
+  page = await context.newPage();
   const errors = watchPage(page);
+  if (process.env.RCY_TEST_DEBUG) {
+    page.on('request', (r) => console.log(`>> ${r.method()} ${r.url().replace(stack.url, '')} ${r.postData() || ''}`));
+    page.on('response', (r) => console.log(`<< ${r.status()} ${r.url().replace(stack.url, '')}`));
+  }
   const shot = async (name) => {
     const p = artifactPath(`reader_e2e_${name}.png`);
     await page.screenshot({ path: p });
@@ -223,6 +229,20 @@ test('reader workstation end to end: baseline and follow-up of a phantom subject
   assert.equal(await shown('#resp-bor'), String(read.engine.best_overall_response).replace(/_/g, '-'));
   console.log(`FU response shown: ${await shown('#resp-overall')} (perfect read: ${expFu.overall_response}), ` +
     `change ${await shown('#resp-chg-bl')}, BOR ${await shown('#resp-bor')}`);
+  // The key image the server rendered for a stored caliper is linked from the row and is a PNG.
+  const keyUrl = await page.locator(`tr[data-lesion="${targets[0].lesion_id}"] a.key-image`).getAttribute('href');
+  const key = await page.evaluate(async (u) => { const r = await fetch(u); return [r.status, r.headers.get('content-type')]; }, keyUrl);
+  assert.deepEqual(key, [200, 'image/png'], `key image ${keyUrl}`);
+
+  // An equivocal new lesion is listed with its state and is not progression (the overall response stays).
+  await page.selectOption('#new-kind', 'new');
+  await page.selectOption('#new-organ', 'liver');
+  await page.selectOption('#new-state', 'equivocal');
+  await page.click('#add-lesion-btn');
+  await page.waitForFunction(() => /added \(equivocal\)/.test(document.querySelector('#message')?.textContent || ''));
+  const newId = await page.locator('tr[data-kind="new"]').first().getAttribute('data-lesion');
+  assert.equal((await page.locator(`tr[data-lesion="${newId}"] td.value`).textContent()).trim(), 'equivocal');
+  assert.equal(await shown('#resp-overall'), engFu.overall_response.replace(/_/g, '-'), 'an equivocal new lesion is not PD');
   await shot('4_followup_measured');
 
   // ---- sign, then a change to the signed timepoint asks for a reason (kept by the server)
