@@ -26,7 +26,7 @@ typedef struct rcy_sample_options {
   const char *out_dir;  /* created if missing; existing sample files are overwritten */
   int subjects;         /* cohort size (default 6); subject i follows scenario i mod 7 */
   uint64_t seed;        /* default 1 */
-  int slices;           /* slices per series (default 60; 2..1000); sets the slice thickness, see docs */
+  int slices;           /* slices per series (default 60; 8..1000); sets the slice thickness, see docs */
   int max_timepoints;   /* cap on assessments per subject including baseline (0 = the scenario's 3..5) */
   double noise_hu;      /* standard deviation of the image noise in HU (default 10; 0 = noiseless) */
   int dirty;            /* also write DIR/dirty (default 1) */

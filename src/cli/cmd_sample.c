@@ -16,7 +16,7 @@ static const char usage_text[] =
     "  DIR/dirty/<case>/ (defective studies for the ingest checks) and DIR/dirty/manifest.json.\n"
     "  --subjects N    cohort size (default 6); subject i follows scenario i mod 7\n"
     "  --seed S        default 1; same options and seed give byte-identical output\n"
-    "  --slices K      slices per series (default 60): K >= 200 gives 1.25 mm, >= 100 2.5 mm, else 5 mm\n"
+    "  --slices K      slices per series (8..1000, default 60): K >= 200 gives 1.25 mm, >= 100 2.5 mm, else 5 mm\n"
     "  --timepoints T  at most T assessments per subject, baseline included (2..5; default: 3..5)\n"
     "  --noise HU      image noise standard deviation (default 10; 0 for noiseless images)\n"
     "  --no-dirty      do not write DIR/dirty\n";

@@ -191,15 +191,22 @@ static int parse_target(rcy_recist_target *t, double **frag, json_t *v, rcy_erro
   return 0;
 }
 
+/* The fields non-target and new lesions share: lesion_id, optional organ, required state. */
+static int lesion_head(const char **id, const char **organ, const char **state, json_t *v, const char *what,
+                       rcy_error *err, where *w) {
+  if (!json_is_object(v)) return bad(err, w, "a %s must be an object", what);
+  int rc;
+  if ((rc = get_string(id, v, "lesion_id", true, err, w))) return rc;
+  w->lesion_id = *id;
+  if ((rc = get_string(organ, v, "organ", false, err, w))) return rc;
+  return get_string(state, v, "state", true, err, w);
+}
+
 static int parse_non_target(rcy_recist_non_target *n, json_t *v, rcy_error *err, where *w) {
   memset(n, 0, sizeof *n);
-  if (!json_is_object(v)) return bad(err, w, "a non-target lesion must be an object");
-  int rc;
   const char *s;
-  if ((rc = get_string(&n->lesion_id, v, "lesion_id", true, err, w))) return rc;
-  w->lesion_id = n->lesion_id;
-  if ((rc = get_string(&n->organ, v, "organ", false, err, w))) return rc;
-  if ((rc = get_string(&s, v, "state", true, err, w))) return rc;
+  int rc = lesion_head(&n->lesion_id, &n->organ, &s, v, "non-target lesion", err, w);
+  if (rc) return rc;
   if (strcmp(s, "present") == 0) n->state = RCY_RECIST_NON_TARGET_PRESENT;
   else if (strcmp(s, "absent") == 0) n->state = RCY_RECIST_NON_TARGET_ABSENT;
   else if (strcmp(s, "unequivocal_progression") == 0) n->state = RCY_RECIST_NON_TARGET_UNEQUIVOCAL_PROGRESSION;
@@ -212,13 +219,9 @@ static int parse_non_target(rcy_recist_non_target *n, json_t *v, rcy_error *err,
 
 static int parse_new_lesion(rcy_recist_new_lesion *n, json_t *v, rcy_error *err, where *w) {
   memset(n, 0, sizeof *n);
-  if (!json_is_object(v)) return bad(err, w, "a new lesion must be an object");
-  int rc;
   const char *s;
-  if ((rc = get_string(&n->lesion_id, v, "lesion_id", true, err, w))) return rc;
-  w->lesion_id = n->lesion_id;
-  if ((rc = get_string(&n->organ, v, "organ", false, err, w))) return rc;
-  if ((rc = get_string(&s, v, "state", true, err, w))) return rc;
+  int rc = lesion_head(&n->lesion_id, &n->organ, &s, v, "new lesion", err, w);
+  if (rc) return rc;
   if (strcmp(s, "equivocal") == 0) n->state = RCY_RECIST_NEW_EQUIVOCAL;
   else if (strcmp(s, "unequivocal") == 0) n->state = RCY_RECIST_NEW_UNEQUIVOCAL;
   else return bad(err, w, "unknown new-lesion state '%.40s' (expected equivocal or unequivocal)", s);
@@ -436,7 +439,7 @@ static void read_set_free(read_set *r) {
 static int read_set_evaluate(read_set *rs, const char *text, size_t len, const char *what,
                              const rcy_recist_json_flags *flags, rcy_error *err) {
   memset(rs, 0, sizeof *rs);
-  int rc = load(&rs->doc, text, len, what, err);
+  int rc = load(&rs->doc, text, len, what ? what : "input", err);
   if (rc) return rc;
   const bool array = json_is_array(rs->doc);
   const size_t n = array ? json_array_size(rs->doc) : 1;

@@ -151,7 +151,7 @@ static void build_lesions(subject *s, prng *r) {
       break;
     }
     case SC_NODE_CR: {
-      static const double nodes[] = {0, 12.0, 8.0, 7.0};
+      static const double nodes[] = {0, 10.5, 8.0, 7.0}; /* FU1 clearly PR, FU2 CR */
       static const double small[] = {0, 10.5, 8.0, 7.0};
       static const double gone[] = {1, 0.6, 0};
       lesion *t1 = add_lesion(s, r, "T1", ROLE_TARGET, ORG_NODE);

@@ -41,7 +41,8 @@ static int check_options(const rcy_sample_options *o, rcy_error *err) {
   if (!o || !o->out_dir || !*o->out_dir) return rcy_error_set(err, RCY_EINVAL, "an output folder is required");
   if (o->subjects < 1 || o->subjects > 2997)
     return rcy_error_set(err, RCY_EINVAL, "subjects must be 1..2997 (999 per site), got %d", o->subjects);
-  if (o->slices < 2 || o->slices > 1000) return rcy_error_set(err, RCY_EINVAL, "slices must be 2..1000, got %d", o->slices);
+  if (o->slices < 8 || o->slices > 1000) /* fewer slices leave too little lung for its lesions */
+    return rcy_error_set(err, RCY_EINVAL, "slices must be 8..1000, got %d", o->slices);
   if (o->max_timepoints != 0 && (o->max_timepoints < 2 || o->max_timepoints > MAX_TP))
     return rcy_error_set(err, RCY_EINVAL, "timepoints must be 2..%d (baseline included), got %d", MAX_TP,
                          o->max_timepoints);

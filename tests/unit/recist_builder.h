@@ -98,4 +98,21 @@ static inline void b_new(builder *b, const char *id, const char *organ, rcy_reci
   n->state = st;
 }
 
+/* One result and one error per test file, reset around each test (cmocka setup/teardown). */
+static rcy_recist_result R __attribute__((unused));
+static rcy_error E __attribute__((unused));
+
+static inline int b_setup(void **state) {
+  (void)state;
+  rcy_recist_result_init(&R);
+  memset(&E, 0, sizeof E);
+  return 0;
+}
+
+static inline int b_teardown(void **state) {
+  (void)state;
+  rcy_recist_result_free(&R);
+  return 0;
+}
+
 #endif

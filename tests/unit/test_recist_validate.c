@@ -12,21 +12,6 @@
 
 #define PRESENT RCY_RECIST_NON_TARGET_PRESENT
 
-static rcy_recist_result R;
-static rcy_error E;
-
-static int setup(void **state) {
-  (void)state;
-  rcy_recist_result_init(&R);
-  memset(&E, 0, sizeof E);
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  rcy_recist_result_free(&R);
-  return 0;
-}
 
 /* Strict: fails with exactly `message`. Lenient (when `lenient_ok`): succeeds with that message as the
  * first warning. */
@@ -284,23 +269,23 @@ static void test_result_reuse_is_clean(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_too_many_targets, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_too_many_per_organ, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_lymph_nodes_are_one_organ, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_non_nodal_minimum, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_nodal_minimum, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_duplicate_baseline_ids, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_duplicate_follow_up_ids, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_unknown_follow_up_target, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_unknown_follow_up_non_target, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_target_listed_as_non_target, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_new_lesion_reusing_baseline_id, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_dates_strictly_increasing, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_duplicate_timepoint_label, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_structural_errors, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_baseline_non_target_state_and_no_disease, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_options_validated, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_result_reuse_is_clean, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_too_many_targets, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_too_many_per_organ, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_lymph_nodes_are_one_organ, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_non_nodal_minimum, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_nodal_minimum, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_duplicate_baseline_ids, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_duplicate_follow_up_ids, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_unknown_follow_up_target, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_unknown_follow_up_non_target, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_target_listed_as_non_target, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_new_lesion_reusing_baseline_id, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_dates_strictly_increasing, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_duplicate_timepoint_label, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_structural_errors, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_baseline_non_target_state_and_no_disease, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_options_validated, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_result_reuse_is_clean, b_setup, b_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
