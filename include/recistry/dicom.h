@@ -17,13 +17,16 @@ extern "C" {
 /* "DCMTK x.y.z": the toolkit this build links. */
 const char *rcy_dicom_toolkit_version(void);
 
+/* A DICOM tag as (group << 16) | element. */
+typedef uint32_t rcy_dicom_tag;
+#define RCY_DICOM_TAG(group, element) ((rcy_dicom_tag)(((uint32_t)(group) << 16) | (uint32_t)(element)))
+
 /* ---- Section: datasets — build and write instances (src/dicom/write*.cc; used by sample/) ---- */
 
 /* A DICOM dataset under construction. Attributes are named by tag (RCY_DICOM_TAG(group, element)); their VR
  * comes from DCMTK's data dictionary, so only standard (dictionary) attributes can be set. */
 typedef struct rcy_dicom_dataset rcy_dicom_dataset;
 
-#define RCY_DICOM_TAG(group, element) ((uint32_t)(((uint32_t)(group) << 16) | (uint32_t)(element)))
 /* Longest UID (PS3.5 9.1) plus its terminating NUL. */
 #define RCY_DICOM_UID_SIZE 65
 
@@ -107,9 +110,6 @@ typedef struct rcy_dicom_attrs {
   double window_center, window_width;
 } rcy_dicom_attrs;
 
-/* A DICOM tag as (group << 16) | element. */
-typedef uint32_t rcy_dicom_tag;
-#define RCY_DICOM_TAG(group, element) ((rcy_dicom_tag)(((uint32_t)(group) << 16) | (uint32_t)(element)))
 
 /* Reads the attributes of the Part 10 file at path. For each of the n_check tags in check, present[i] is set
  * to 1 when the top-level data set holds that attribute with a non-empty value (a sequence with items counts
