@@ -106,23 +106,13 @@ function session(page, stack) {
       // Cornerstone draws a default short axis; drag each of its handles onto the true short-axis end nearest to it.
       await page.waitForSelector('#save-caliper');
       const truthShort = await S.toPage(tr.short_axis_endpoints_mm);
-      const handles = await page.evaluate(() => {
-        const a = window.rcy.view.measuring.pending.annotation;
-        const vp = window.rcy.viewer.panes.current.viewport;
-        const r = vp.element.getBoundingClientRect();
-        return a.data.handles.points.slice(2, 4).map((w) => { const c = vp.worldToCanvas(w); return [r.left + c[0], r.top + c[1]]; });
-      });
+      const shortHandles = () => page.evaluate(() => window.rcy.view.measuring.pending.annotation.data.handles.points.slice(2, 4));
+      const handles = await S.toPage(await shortHandles());
       const d = (p, q) => Math.hypot(p[0] - q[0], p[1] - q[1]);
       const first = d(handles[0], truthShort[0]) + d(handles[1], truthShort[1]) <= d(handles[0], truthShort[1]) + d(handles[1], truthShort[0]);
       const goals = first ? truthShort : [truthShort[1], truthShort[0]];
       for (let k = 0; k < 2; k++) {
-        const now = await page.evaluate((i) => {
-          const a = window.rcy.view.measuring.pending.annotation;
-          const vp = window.rcy.viewer.panes.current.viewport;
-          const r = vp.element.getBoundingClientRect();
-          const c = vp.worldToCanvas(a.data.handles.points[2 + i]);
-          return [r.left + c[0], r.top + c[1]];
-        }, k);
+        const now = (await S.toPage(await shortHandles()))[k]; // moving one handle can move the other
         await S.drag(now, goals[k]);
       }
       await page.click('#save-caliper');
