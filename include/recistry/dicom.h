@@ -17,13 +17,16 @@ extern "C" {
 /* "DCMTK x.y.z": the toolkit this build links. */
 const char *rcy_dicom_toolkit_version(void);
 
+/* A DICOM tag as (group << 16) | element. */
+typedef uint32_t rcy_dicom_tag;
+#define RCY_DICOM_TAG(group, element) ((rcy_dicom_tag)(((uint32_t)(group) << 16) | (uint32_t)(element)))
+
 /* ---- Section: datasets — build and write instances (src/dicom/write*.cc; used by sample/) ---- */
 
 /* A DICOM dataset under construction. Attributes are named by tag (RCY_DICOM_TAG(group, element)); their VR
  * comes from DCMTK's data dictionary, so only standard (dictionary) attributes can be set. */
 typedef struct rcy_dicom_dataset rcy_dicom_dataset;
 
-#define RCY_DICOM_TAG(group, element) ((uint32_t)(((uint32_t)(group) << 16) | (uint32_t)(element)))
 /* Longest UID (PS3.5 9.1) plus its terminating NUL. */
 #define RCY_DICOM_UID_SIZE 65
 
@@ -69,6 +72,54 @@ void rcy_dicom_uid_from_key(char uid[RCY_DICOM_UID_SIZE], const char *key);
 
 /* ---- Section: reading — attributes and geometry of an instance (src/dicom/read*.cc; used by ingest/, readers/) ---- */
 
+#define RCY_DICOM_UID_MAX 65 /* 64 characters + NUL */
+#define RCY_DICOM_LO_MAX 65
+
+/* The attributes the archive needs from one stored instance. Values that may carry identity (patient name and
+ * ID) are read only so the anonymisation check can compare them; callers never log them. Numeric fields come
+ * with a has_ flag: 0 when the attribute is absent or not a number. Pixel data is never loaded. */
+typedef struct rcy_dicom_attrs {
+  char sop_class_uid[RCY_DICOM_UID_MAX];
+  char sop_instance_uid[RCY_DICOM_UID_MAX];
+  char transfer_syntax_uid[RCY_DICOM_UID_MAX]; /* from the file meta header */
+  char study_uid[RCY_DICOM_UID_MAX];
+  char series_uid[RCY_DICOM_UID_MAX];
+  char frame_of_reference_uid[RCY_DICOM_UID_MAX];
+  char modality[17];
+  char study_date[11];                          /* ISO YYYY-MM-DD, "" if absent or malformed */
+  char series_description[RCY_DICOM_LO_MAX];
+  char site_id[RCY_DICOM_LO_MAX];               /* Clinical Trial Site ID (0012,0030) */
+  char subject_id[RCY_DICOM_LO_MAX];            /* Clinical Trial Subject ID (0012,0040) */
+  char timepoint[RCY_DICOM_LO_MAX];             /* Clinical Trial Time Point ID (0012,0050) */
+  char patient_id[RCY_DICOM_LO_MAX];            /* (0010,0020): identity-bearing, never log */
+  char patient_name[RCY_DICOM_LO_MAX];          /* (0010,0010): identity-bearing, never log */
+  char patient_identity_removed[17];            /* (0012,0062) YES/NO */
+  char burned_in_annotation[17];                /* (0028,0301) YES/NO */
+  int has_series_number, series_number;
+  int has_instance_number, instance_number;
+  int has_rows, rows, columns;
+  int has_pixel_spacing;
+  double pixel_spacing_row_mm, pixel_spacing_col_mm;
+  int has_slice_thickness;
+  double slice_thickness_mm;
+  int has_position;
+  double position_mm[3];                        /* Image Position (Patient) */
+  int has_orientation;
+  double orientation[6];                        /* Image Orientation (Patient) */
+  int has_window;
+  double window_center, window_width;
+} rcy_dicom_attrs;
+
+
+/* Reads the attributes of the Part 10 file at path. For each of the n_check tags in check, present[i] is set
+ * to 1 when the top-level data set holds that attribute with a non-empty value (a sequence with items counts
+ * as non-empty), else 0: this is how the caller checks that identity-bearing attributes are empty without the
+ * values ever leaving this module. RCY_EDICOM when the file is not DICOM, truncated or unparseable. */
+int rcy_dicom_read_attrs(rcy_dicom_attrs *out, int *present, const char *path, const rcy_dicom_tag *check,
+                         size_t n_check, rcy_error *err);
+/* Keyword of a tag from the data dictionary ("PatientBirthDate"), or "(gggg,eeee)" for an unknown tag. */
+void rcy_dicom_tag_name(char *out, size_t out_len, rcy_dicom_tag tag);
+
 
 /* ---- Section: pixels — decoded frames with rescale, for rendering (src/dicom/pixels*.cc; used by render/, readers/) ---- */
 
@@ -101,6 +152,104 @@ int rcy_dicom_index_info_read(rcy_dicom_index_info *out, const char *path, rcy_e
 
 
 /* ---- Section: network — associations, C-ECHO, C-STORE SCP, C-GET/C-MOVE SCU (src/dicom/net*.cc; used by ingest/) ---- */
+
+/* DIMSE statuses the storage SCP answers (see docs/conformance.md). */
+#define RCY_DICOM_STATUS_SUCCESS 0x0000u
+#define RCY_DICOM_STATUS_NOT_AUTHORIZED 0x0124u     /* instance of another site / subject pattern mismatch */
+#define RCY_DICOM_STATUS_OUT_OF_RESOURCES 0xA700u   /* disk full, storage or index failure */
+#define RCY_DICOM_STATUS_DATASET_MISMATCH 0xA900u   /* data set does not match the request / SOP class */
+#define RCY_DICOM_STATUS_CANNOT_UNDERSTAND 0xC000u  /* not DICOM, truncated, unparseable */
+#define RCY_DICOM_STATUS_NOT_ANONYMISED 0xC001u     /* anonymisation check failed */
+#define RCY_DICOM_STATUS_DUPLICATE_CONFLICT 0xC002u /* same SOP Instance UID, different content */
+
+/* Longest Error Comment (0000,0902) a response carries (LO: 64 characters). */
+#define RCY_DICOM_COMMENT_MAX 65
+
+/* An association request, as the policy sees it. peer_cert_der is the TLS peer certificate (DER), NULL on
+ * plain TCP. */
+typedef struct rcy_dicom_assoc_request {
+  const char *calling_ae;
+  const char *called_ae;
+  const char *peer_host; /* numeric address */
+  int tls;
+  const unsigned char *peer_cert_der;
+  size_t peer_cert_len;
+} rcy_dicom_assoc_request;
+
+/* One C-STORE data set, received into a temporary file. */
+typedef struct rcy_dicom_received {
+  const char *temp_path;        /* Part 10 file, meta header included */
+  int fd;                       /* open read-write on temp_path (for fdatasync); the SCP closes it afterwards */
+  const char *sop_class_uid;    /* from the C-STORE request */
+  const char *sop_instance_uid;
+  uint64_t size_bytes;
+  char sha256_hex[65];          /* of the whole file, computed while it streamed in */
+  int write_errno;              /* non-zero: writing the file failed (ENOSPC, EIO...): the file is incomplete */
+} rcy_dicom_received;
+
+/* What the storage SCP asks of its user (ingest/). All callbacks run on the association's own thread;
+ * several associations run concurrently, so they must be thread-safe. */
+typedef struct rcy_dicom_scp_handlers {
+  void *ctx;
+  /* Decide on an association: return 0 to accept (setting *assoc_ctx, handed to the calls below), or reject
+   * it with RCY_ENOTFOUND (calling AE title not recognised), RCY_EINVAL (called AE title not ours) or
+   * RCY_EDENIED (any other policy reason), giving a reason (no PHI) for the log. */
+  int (*associate)(void *ctx, const rcy_dicom_assoc_request *req, void **assoc_ctx, char *reason,
+                   size_t reason_len);
+  /* Where the next C-STORE data set goes: a fresh temporary file name on the archive's file system. */
+  int (*temp_path)(void *assoc_ctx, char *path, size_t path_len);
+  /* A C-STORE data set is complete. Returns the DIMSE status to answer, filling comment (no PHI) on
+   * failure; Success only once the instance is durable. The callee moves the file away or leaves it: the
+   * SCP removes whatever is still at temp_path afterwards, so no partial file survives. */
+  unsigned (*store)(void *assoc_ctx, const rcy_dicom_received *in, char *comment, size_t comment_len);
+  /* The association ended; aborted is 1 when it did not end by an orderly release. */
+  void (*release)(void *assoc_ctx, int aborted);
+} rcy_dicom_scp_handlers;
+
+typedef struct rcy_dicom_scp_config {
+  const char *ae_title;         /* our AE title (the policy checks that associations call it) */
+  const char *bind;             /* address to listen on (NULL or "" = all) */
+  int port;                     /* plain TCP port, 0 = none */
+  int tls_port;                 /* DICOM TLS port, 0 = none */
+  const char *tls_certificate;  /* PEM: our certificate and private key for tls_port */
+  const char *tls_private_key;
+  const char *const *tls_trusted; /* PEM certificates of the peers we accept over TLS */
+  size_t n_tls_trusted;
+  int max_associations;         /* concurrent associations; more are rejected (transient) */
+  int idle_timeout_s;           /* an association silent this long is aborted */
+} rcy_dicom_scp_config;
+
+/* Runs the storage SCP (Verification + Storage of CT, MR, PET, NM, SEG, SR, Secondary Capture) until *stop
+ * becomes non-zero, then stops accepting, lets the associations in flight finish (aborting those still open
+ * after grace_s seconds) and returns 0. Listening sockets are open when `ready` is called (may be NULL). */
+int rcy_dicom_scp_run(const rcy_dicom_scp_config *config, const rcy_dicom_scp_handlers *handlers,
+                      volatile int *stop, int grace_s, void (*ready)(void *ctx), rcy_error *err);
+
+/* One transfer syntax / SOP class list entry of the conformance statement. */
+typedef struct rcy_dicom_uid_entry {
+  const char *uid;
+  const char *name;
+} rcy_dicom_uid_entry;
+/* The storage SOP classes and transfer syntaxes the SCP accepts (static tables). */
+const rcy_dicom_uid_entry *rcy_dicom_scp_sop_classes(size_t *n);
+const rcy_dicom_uid_entry *rcy_dicom_scp_transfer_syntaxes(size_t *n);
+
+/* A remote node to pull from. */
+typedef struct rcy_dicom_peer {
+  const char *host;
+  int port;
+  const char *ae_title;      /* the peer's AE */
+  const char *our_ae_title;  /* calling AE we use */
+  int use_move;              /* 1: C-MOVE to move_destination; 0: C-GET */
+  const char *move_destination;
+} rcy_dicom_peer;
+
+/* Retrieves every instance of study_uid from peer (C-GET, or C-MOVE to move_destination). With C-GET each
+ * received instance is streamed to handlers->temp_path and handed to handlers->store (the same checks as the
+ * SCP; associate and release are not called, assoc_ctx is handlers->ctx). Counts of completed/failed
+ * sub-operations as reported by the peer go to *n_completed / *n_failed. */
+int rcy_dicom_retrieve_study(int *n_completed, int *n_failed, const rcy_dicom_peer *peer, const char *study_uid,
+                             const rcy_dicom_scp_handlers *handlers, rcy_error *err);
 
 
 #ifdef __cplusplus

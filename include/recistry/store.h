@@ -36,6 +36,124 @@ void rcy_store_rollback(rcy_store *store);
 
 /* ---- Section: instances and studies index (src/store/archive*.c; used by ingest/) ---- */
 
+/* ISO 8601 UTC timestamp "YYYY-MM-DDTHH:MM:SSZ" of now (or of t seconds since the epoch when t >= 0). */
+void rcy_archive_timestamp(char out[21], long long t);
+
+/* One instance to index, with the study and series it belongs to (values already checked by ingest). */
+typedef struct rcy_archive_instance {
+  const char *site_id, *subject_id, *timepoint, *study_date; /* study_date ISO or NULL */
+  const char *study_uid, *series_uid, *sop_instance_uid, *sop_class_uid, *transfer_syntax_uid;
+  const char *modality, *series_description, *frame_of_reference_uid;
+  int has_series_number, series_number, has_instance_number, instance_number;
+  int has_rows, rows, columns;
+  int has_pixel_spacing;
+  double pixel_spacing_row_mm, pixel_spacing_col_mm;
+  int has_slice_thickness;
+  double slice_thickness_mm;
+  int has_position;
+  double position_mm[3];
+  const char *orientation;      /* 6 values backslash-separated, or NULL */
+  int has_window;
+  double window_center, window_width;
+  const char *path;             /* relative to DIR/storage */
+  uint64_t size_bytes;
+  const char *sha256;           /* lowercase hex */
+  const char *received_at;
+} rcy_archive_instance;
+
+/* What the index holds for a SOP Instance UID: *found 0/1, and its relative path, size and SHA-256. */
+int rcy_archive_find_instance(int *found, char *path, size_t path_len, uint64_t *size_bytes, char sha256[65],
+                              rcy_store *store, const char *sop_instance_uid, rcy_error *err);
+/* The site and subject a study is indexed under (*found 0 when the study is new). */
+int rcy_archive_find_study(int *found, char site_id[65], char subject_id[65], rcy_store *store,
+                           const char *study_uid, rcy_error *err);
+/* Inserts the instance (and its study and series when new); the study goes back to 'receiving' with
+ * last_received_at = received_at. Call inside a transaction. RCY_ECONFLICT when the SOP Instance UID is there. */
+int rcy_archive_add_instance(rcy_store *store, const rcy_archive_instance *in, rcy_error *err);
+
+/* An instance kept aside by the anonymisation check: not indexed as a study. subject_id may be NULL. */
+int rcy_archive_add_quarantine(rcy_store *store, const char *sop_instance_uid, const char *study_uid,
+                               const char *site_id, const char *subject_id, const char *path, uint64_t size_bytes,
+                               const char *sha256, const char *reason, const char *received_at, rcy_error *err);
+
+/* Audit of associations: a row when one is accepted or rejected, completed with counts when it ends. */
+typedef struct rcy_archive_association {
+  const char *site_id;          /* NULL when the calling AE matched no site */
+  const char *calling_ae, *called_ae, *peer;
+  int tls;
+  const char *outcome;          /* accepted | rejected */
+  const char *reason;           /* why rejected, NULL otherwise */
+  const char *started_at;
+} rcy_archive_association;
+int rcy_archive_association_begin(int64_t *id, rcy_store *store, const rcy_archive_association *a,
+                                  rcy_error *err);
+int rcy_archive_association_end(rcy_store *store, int64_t id, const char *ended_at, int aborted, int n_stored,
+                                int n_duplicates, int n_refused, int n_failed, const char *last_refusal,
+                                rcy_error *err);
+
+/* Studies whose status is 'receiving' and whose last instance arrived at or before `before` (ISO UTC). */
+int rcy_archive_stable_studies(char ***uids, size_t *n, rcy_store *store, const char *before, rcy_error *err);
+void rcy_archive_strings_free(char **strings, size_t n);
+
+/* Per-instance geometry of a study, for the QC checks. */
+typedef struct rcy_archive_slice {
+  char series_uid[65];
+  char modality[17];
+  int has_position, has_orientation, has_slice_thickness, has_pixel_spacing, has_instance_number;
+  double position_mm[3], orientation[6], slice_thickness_mm, pixel_spacing_mm[2];
+  int instance_number;
+} rcy_archive_slice;
+int rcy_archive_study_slices(rcy_archive_slice **slices, size_t *n, rcy_store *store, const char *study_uid,
+                             rcy_error *err);
+void rcy_archive_slices_free(rcy_archive_slice *slices);
+
+typedef struct rcy_archive_finding {
+  const char *series_uid; /* NULL for a study-level finding */
+  const char *code;       /* slice_gap, spacing_inconsistent, thick_slices, orientation_mixed, ... */
+  const char *severity;   /* info | warning | error */
+  const char *message;
+} rcy_archive_finding;
+/* Records the QC outcome (replacing earlier findings) unless an instance arrived after `last_received_at`
+ * (then *applied = 0 and nothing changes: the study is still receiving). status: complete | qc-warning. */
+int rcy_archive_set_study_qc(int *applied, rcy_store *store, const char *study_uid, const char *last_received_at,
+                             const char *status, const rcy_archive_finding *findings, size_t n_findings,
+                             const char *checked_at, rcy_error *err);
+int rcy_archive_study_last_received(char out[32], rcy_store *store, const char *study_uid, rcy_error *err);
+
+/* `recistry studies`: every study (and every group of quarantined instances by study) with counts and findings. */
+typedef struct rcy_archive_study {
+  char *study_uid, *site_id, *subject_id, *timepoint, *modality, *study_date, *status, *first_received_at,
+      *last_received_at;
+  int n_series, n_instances;
+  rcy_archive_finding *findings; /* strings owned by the list */
+  size_t n_findings;
+} rcy_archive_study;
+int rcy_archive_list_studies(rcy_archive_study **studies, size_t *n, rcy_store *store, rcy_error *err);
+void rcy_archive_studies_free(rcy_archive_study *studies, size_t n);
+
+/* Calls fn for every indexed instance (relative path, size, SHA-256); fn returns non-zero to stop. */
+int rcy_archive_each_instance(rcy_store *store,
+                              int (*fn)(void *ctx, const char *sop_instance_uid, const char *path,
+                                        uint64_t size_bytes, const char *sha256),
+                              void *ctx, rcy_error *err);
+/* 1 when some instance row has this relative path. */
+int rcy_archive_has_path(int *found, rcy_store *store, const char *path, rcy_error *err);
+
+/* Durable files (src/store/files*.c). */
+/* Creates the directories of rel (relative to base; the last component is a file name) as needed, fsyncing
+ * the parent of every directory it creates so the new entries survive a crash. */
+int rcy_files_make_parents(const char *base, const char *rel, rcy_error *err);
+/* fdatasync(fd) of the file at tmp_path, rename to final_path, fsync of final_path's directory: afterwards
+ * the file is durable under its final name. RCY_ENOSPC / RCY_EIO on failure (tmp_path left in place). */
+int rcy_files_commit(int fd, const char *tmp_path, const char *final_path, rcy_error *err);
+/* fsync of the directory holding path (or of path itself when it is a directory). */
+int rcy_files_sync_dir_of(const char *path, rcy_error *err);
+/* Size and SHA-256 (lowercase hex) of a file. */
+int rcy_files_sha256(char hex[65], uint64_t *size_bytes, const char *path, rcy_error *err);
+/* Walks every regular file below dir (recursively; entries starting with '.' skipped), calling fn with its
+ * path relative to dir; fn returns non-zero to stop. */
+int rcy_files_walk(const char *dir, int (*fn)(void *ctx, const char *rel), void *ctx, rcy_error *err);
+
 
 /* ---- Section: reads, lesions and measurements (src/store/reads*.c; used by readers/) ---- */
 

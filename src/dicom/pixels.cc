@@ -64,28 +64,26 @@ int decode(rcy_dicom_frame *f, DcmDataset *ds, const char *path, rcy_error *err)
   if (!f->values) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
   const uint32_t mask = stored >= 32 ? 0xffffffffu : ((1u << stored) - 1u);
   const int32_t sign_bit = (int32_t)(1u << (stored - 1));
+  const bool is_signed = repr == 1;
+  // Stored value → masked to Bits Stored → sign-extended → Rescale Slope/Intercept.
+  auto convert = [&](const auto *px, unsigned long count) {
+    if (!px || count < n) return rcy_error_set(err, RCY_EDICOM, "%s: Pixel Data missing or shorter than Rows x Columns", path);
+    for (size_t i = 0; i < n; i++) {
+      int32_t v = (int32_t)(px[i] & mask);
+      if (is_signed && (v & sign_bit)) v -= 2 * sign_bit;
+      f->values[i] = (float)(v * slope + intercept);
+    }
+    return (int)RCY_OK;
+  };
+  unsigned long count = 0;
   if (alloc == 16) {
     const Uint16 *px = nullptr;
-    unsigned long count = 0;
-    if (ds->findAndGetUint16Array(DCM_PixelData, px, &count).bad() || !px || count < n)
-      return rcy_error_set(err, RCY_EDICOM, "%s: Pixel Data missing or shorter than Rows x Columns", path);
-    for (size_t i = 0; i < n; i++) {
-      int32_t v = (int32_t)(px[i] & mask);
-      if (repr == 1 && (v & sign_bit)) v -= 2 * sign_bit;
-      f->values[i] = (float)(v * slope + intercept);
-    }
-  } else {
-    const Uint8 *px = nullptr;
-    unsigned long count = 0;
-    if (ds->findAndGetUint8Array(DCM_PixelData, px, &count).bad() || !px || count < n)
-      return rcy_error_set(err, RCY_EDICOM, "%s: Pixel Data missing or shorter than Rows x Columns", path);
-    for (size_t i = 0; i < n; i++) {
-      int32_t v = (int32_t)(px[i] & mask);
-      if (repr == 1 && (v & sign_bit)) v -= 2 * sign_bit;
-      f->values[i] = (float)(v * slope + intercept);
-    }
+    if (ds->findAndGetUint16Array(DCM_PixelData, px, &count).bad()) px = nullptr;
+    return convert(px, count);
   }
-  return RCY_OK;
+  const Uint8 *px = nullptr;
+  if (ds->findAndGetUint8Array(DCM_PixelData, px, &count).bad()) px = nullptr;
+  return convert(px, count);
 }
 
 } // namespace

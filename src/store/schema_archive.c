@@ -60,6 +60,40 @@ static const char *const steps[] = {
     "  message TEXT NOT NULL"
     ");"
     "CREATE INDEX qc_findings_study ON qc_findings(study_uid);",
+
+    /* 3: instances kept aside by the anonymisation check, and the audit of every association */
+    "CREATE TABLE quarantine ("
+    "  id INTEGER PRIMARY KEY,"
+    "  sop_instance_uid TEXT NOT NULL,"
+    "  study_uid TEXT,"
+    "  site_id TEXT NOT NULL,"
+    "  subject_id TEXT,"                /* only when it matched the site's pattern (never a real identifier) */
+    "  path TEXT NOT NULL UNIQUE,"      /* relative to DIR/quarantine */
+    "  size_bytes INTEGER NOT NULL,"
+    "  sha256 TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"           /* attribute names that failed, never their values */
+    "  received_at TEXT NOT NULL"
+    ");"
+    "CREATE INDEX quarantine_study ON quarantine(study_uid);"
+    "CREATE TABLE associations ("
+    "  id INTEGER PRIMARY KEY,"
+    "  site_id TEXT,"
+    "  calling_ae TEXT NOT NULL,"
+    "  called_ae TEXT NOT NULL,"
+    "  peer TEXT NOT NULL,"
+    "  tls INTEGER NOT NULL DEFAULT 0,"
+    "  outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'rejected')),"
+    "  reason TEXT,"
+    "  started_at TEXT NOT NULL,"
+    "  ended_at TEXT,"
+    "  aborted INTEGER,"
+    "  n_stored INTEGER NOT NULL DEFAULT 0,"
+    "  n_duplicates INTEGER NOT NULL DEFAULT 0,"
+    "  n_refused INTEGER NOT NULL DEFAULT 0,"
+    "  n_failed INTEGER NOT NULL DEFAULT 0,"
+    "  last_refusal TEXT"
+    ");"
+    "CREATE INDEX associations_site ON associations(site_id, started_at);",
 };
 
 const rcy_schema_part rcy_schema_archive = {"archive", steps, sizeof steps / sizeof steps[0]};

@@ -33,7 +33,9 @@ static inline void b_start(builder *b, int day) {
   b->s.treatment_start_days = B_DAY0 + day;
 }
 
-static inline rcy_recist_assessment *b_last(builder *b) { return &b->a[b->s.n_assessments - 1]; }
+static inline rcy_recist_assessment *b_last(builder *b) {
+  return &b->a[b->s.n_assessments - 1];
+}
 
 static inline void b_at(builder *b, const char *label, int day) {
   size_t i = b->s.n_assessments++;
@@ -60,7 +62,9 @@ static inline void b_bl(builder *b, const char *id, const char *organ, bool noda
   t->diameter_mm = mm;
 }
 
-static inline void b_mm(builder *b, const char *id, double mm) { b_target_slot(b, id)->diameter_mm = mm; }
+static inline void b_mm(builder *b, const char *id, double mm) {
+  b_target_slot(b, id)->diameter_mm = mm;
+}
 
 static inline void b_state(builder *b, const char *id, rcy_recist_target_state st) {
   b_target_slot(b, id)->state = st;
@@ -96,6 +100,23 @@ static inline void b_new(builder *b, const char *id, const char *organ, rcy_reci
   n->lesion_id = id;
   n->organ = organ;
   n->state = st;
+}
+
+/* One result and one error per test file, reset around each test (cmocka setup/teardown). */
+static rcy_recist_result R __attribute__((unused));
+static rcy_error E __attribute__((unused));
+
+static inline int b_setup(void **state) {
+  (void)state;
+  rcy_recist_result_init(&R);
+  memset(&E, 0, sizeof E);
+  return 0;
+}
+
+static inline int b_teardown(void **state) {
+  (void)state;
+  rcy_recist_result_free(&R);
+  return 0;
 }
 
 #endif

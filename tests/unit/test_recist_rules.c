@@ -26,23 +26,9 @@
 #define UNEQ_PROG RCY_RECIST_NON_TARGET_UNEQUIVOCAL_PROGRESSION
 #define NT_NE RCY_RECIST_NON_TARGET_NOT_EVALUABLE
 
-static rcy_recist_result R;
-static rcy_error E;
-
-static int setup(void **state) {
-  (void)state;
-  rcy_recist_result_init(&R);
-  memset(&E, 0, sizeof E);
-  return 0;
+static int eval_opts(builder *b, const rcy_recist_options *o) {
+  return rcy_recist_evaluate(&R, &b->s, o, &E);
 }
-
-static int teardown(void **state) {
-  (void)state;
-  rcy_recist_result_free(&R);
-  return 0;
-}
-
-static int eval_opts(builder *b, const rcy_recist_options *o) { return rcy_recist_evaluate(&R, &b->s, o, &E); }
 
 static void eval_ok(builder *b) {
   int rc = eval_opts(b, NULL);
@@ -232,8 +218,10 @@ static void two_targets_ne(builder *b, double t1_fu, bool t2_ne) {
   b_bl(b, "T2", "lung", false, 30);
   b_at(b, "FU1", 42);
   b_mm(b, "T1", t1_fu);
-  if (t2_ne) b_state(b, "T2", RCY_RECIST_TARGET_NOT_EVALUABLE);
-  else b_mm(b, "T2", 30);
+  if (t2_ne)
+    b_state(b, "T2", RCY_RECIST_TARGET_NOT_EVALUABLE);
+  else
+    b_mm(b, "T2", 30);
 }
 
 static void test_ne_without_pd(void **state) {
@@ -348,7 +336,7 @@ static void test_nodal_cr_below_10_mm(void **state) {
   b_mm(&b, "T2", 10.0);
   eval_ok(&b);
   assert_int_equal(R.timepoints[1].target_response, CR);
-  assert_true(R.timepoints[1].sum_mm == 9.9); /* nodes keep their real value in the sum */
+  assert_true(R.timepoints[1].sum_mm == 9.9);            /* nodes keep their real value in the sum */
   assert_int_equal(R.timepoints[2].target_response, PR); /* a 10 mm node is not normal */
 }
 
@@ -654,8 +642,9 @@ static void test_missing_lesions_are_not_evaluable_with_warning(void **state) {
   assert_int_equal(R.timepoints[1].target_response, NE);
   assert_int_equal(R.timepoints[1].non_target_response, NE);
   assert_int_equal(R.n_warnings, 2);
-  assert_string_equal(R.warnings[0], "subject S, timepoint FU1, lesion T1: target lesion not assessed: counted as "
-                                     "not evaluable");
+  assert_string_equal(R.warnings[0],
+                      "subject S, timepoint FU1, lesion T1: target lesion not assessed: counted as "
+                      "not evaluable");
 }
 
 /* ---- output details ----------------------------------------------------------------------------- */
@@ -715,39 +704,41 @@ static void test_dates_and_names(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_table1_rows, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_table2_rows, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_table1_through_engine, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_table2_through_engine, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_pr_exactly_30_pct, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_pd_exactly_20_pct_and_5_mm, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_20_pct_below_5_mm_is_not_pd, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_5_mm_below_20_pct_is_not_pd, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_nadir_at_baseline_and_after, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_ne_without_pd, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_ne_with_pd, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_ne_never_becomes_nadir, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_too_small_counts_5_mm_and_small_measured_kept, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_disappeared_counts_zero_cr, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_split_lesion_sums_fragments, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_merged_lesion_counts_zero, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_nodal_cr_below_10_mm, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_equivocal_then_unequivocal_backdates, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_equivocal_never_confirmed_is_not_pd, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_bor_confirmation, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_bor_one_ne_rule_min_days, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_bor_sd_min_duration_from_treatment_start, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_bor_ignores_after_first_pd, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_bor_without_confirmation_end_to_end, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_ets_window_and_thresholds, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_ets_null_when_ne_or_no_targets, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_dpr_sign_and_nadir, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_hepatic_progression_liver_only, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_hepatic_progression_new_lesions, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_non_target_response_rules, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_missing_lesions_are_not_evaluable_with_warning, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_contract_example_values, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_dates_and_names, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_table1_rows, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_table2_rows, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_table1_through_engine, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_table2_through_engine, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_pr_exactly_30_pct, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_pd_exactly_20_pct_and_5_mm, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_20_pct_below_5_mm_is_not_pd, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_5_mm_below_20_pct_is_not_pd, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_nadir_at_baseline_and_after, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_ne_without_pd, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_ne_with_pd, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_ne_never_becomes_nadir, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_too_small_counts_5_mm_and_small_measured_kept, b_setup,
+                                      b_teardown),
+      cmocka_unit_test_setup_teardown(test_disappeared_counts_zero_cr, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_split_lesion_sums_fragments, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_merged_lesion_counts_zero, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_nodal_cr_below_10_mm, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_equivocal_then_unequivocal_backdates, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_equivocal_never_confirmed_is_not_pd, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_bor_confirmation, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_bor_one_ne_rule_min_days, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_bor_sd_min_duration_from_treatment_start, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_bor_ignores_after_first_pd, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_bor_without_confirmation_end_to_end, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_ets_window_and_thresholds, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_ets_null_when_ne_or_no_targets, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_dpr_sign_and_nadir, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_hepatic_progression_liver_only, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_hepatic_progression_new_lesions, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_non_target_response_rules, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_missing_lesions_are_not_evaluable_with_warning, b_setup,
+                                      b_teardown),
+      cmocka_unit_test_setup_teardown(test_contract_example_values, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_dates_and_names, b_setup, b_teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

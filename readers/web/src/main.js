@@ -117,5 +117,14 @@ async function route() {
 }
 
 window.addEventListener('hashchange', route);
+window.addEventListener('rcy-session-expired', () => {
+  user = null;
+  renderTopbar();
+  if (currentView) {
+    currentView.destroy();
+    currentView = null;
+  }
+  showLogin('Your session has ended: sign in again (nothing unsaved was stored).');
+});
 renderTopbar();
 route();

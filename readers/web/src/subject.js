@@ -215,7 +215,12 @@ export class SubjectView {
       this.drawStored();
       return true;
     } catch (err) {
+      if (err instanceof api.ApiError && err.status === 401) {
+        window.dispatchEvent(new CustomEvent('rcy-session-expired'));
+        return false;
+      }
       this.say(err.message, 'error');
+      this.renderLesions(); // put the state menus back to what is stored
       return false;
     }
   }
@@ -235,6 +240,7 @@ export class SubjectView {
       reason = await this.reasonIfSigned(tp);
     } catch (err) {
       this.say(err.message, 'error');
+      this.renderLesions(); // put the state menu back to what is stored
       return false;
     }
     return this.change(() => api.putObservation(this.subjectId, tp, lesionId, reason ? { ...body, reason } : body), okText);
@@ -392,7 +398,7 @@ export class SubjectView {
     const rows = lesions.map((l) => {
       const obs = l.observations?.[tp] || {};
       const blObs = l.observations?.[bl] || {};
-      return h('tr', { dataset: { lesion: l.lesion_id }, class: this.measuring?.lesionId === l.lesion_id ? 'measuring' : '' },
+      return h('tr', { dataset: { lesion: l.lesion_id, kind: l.kind }, class: this.measuring?.lesionId === l.lesion_id ? 'measuring' : '' },
         h('td', {}, h('b', {}, l.lesion_id)),
         h('td', {}, KIND_LABEL[l.kind] || l.kind),
         h('td', {}, l.organ, l.nodal ? ' (node)' : ''),
@@ -420,11 +426,16 @@ export class SubjectView {
   lesionActions(l, obs) {
     const isNewHere = l.kind === 'new';
     const out = [];
-    if (!this.isBaseline && l.kind !== 'new') {
+    const blSop = l.observations?.[this.baselineTp.timepoint]?.measurement?.sop_instance_uid || l.baseline?.sop_instance_uid;
+    if (!this.isBaseline && l.kind !== 'new' && blSop) {
       out.push(h('button', { type: 'button', class: 'small goto-bl', title: 'Show its baseline slice', onclick: () => this.jumpToLesion(l, 'baseline') }, 'BL slice'));
     }
     if (obs.measurement) {
       out.push(h('button', { type: 'button', class: 'small goto', title: 'Show the measured slice', onclick: () => this.jumpToLesion(l, 'current') }, 'Go'));
+      if (obs.measurement.key_image_url) {
+        out.push(h('a', { class: 'key-image', href: obs.measurement.key_image_url, target: '_blank', rel: 'noopener',
+          title: 'Key image rendered by the server with the stored caliper' }, 'key image'));
+      }
     }
     if (l.kind === 'target' || (l.kind === 'non_target' && this.isBaseline)) {
       out.push(h('button', { type: 'button', class: 'small measure', onclick: () => this.startMeasuring(l, false) }, 'Measure'));
@@ -471,10 +482,13 @@ export class SubjectView {
     const kind = h('select', { id: 'new-kind' }, kinds.map(([v, t]) => h('option', { value: v }, t)));
     const organ = h('select', { id: 'new-organ' }, ORGANS.map((o) => h('option', { value: o }, o)));
     const nodal = h('input', { type: 'checkbox', id: 'new-nodal' });
+    // A new lesion is progression only when unequivocal: the reader says which when adding it.
+    const newState = this.isBaseline ? null : h('select', { id: 'new-state', required: true },
+      h('option', { value: '' }, 'equivocal or unequivocal?'), NEW_STATES.map(([v, t]) => h('option', { value: v }, t)));
     organ.addEventListener('change', () => { nodal.checked = organ.value === 'lymph node'; });
     const form = h('form', { class: 'add-form' },
       h('h3', {}, this.isBaseline ? 'Add a baseline lesion' : 'Add a new lesion'),
-      kind, organ, h('label', {}, nodal, ' nodal'),
+      kind, organ, h('label', {}, nodal, ' nodal'), newState,
       h('button', { class: 'primary', type: 'submit', id: 'add-lesion-btn' }, 'Add'));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
@@ -484,11 +498,14 @@ export class SubjectView {
         created = await api.addLesion(this.subjectId, body);
         return api.getRead(this.subjectId);
       }, 'Lesion added.');
-      if (ok && created) {
-        this.say(`${created.lesion_id} added.`);
-        const l = (this.read.lesions || []).find((x) => x.lesion_id === created.lesion_id);
-        if (l && l.kind === 'target') this.startMeasuring(l, false);
-        if (l && l.kind === 'non_target') await this.putObservation(l.lesion_id, { state: 'present' }, `${l.lesion_id} added (present).`);
+      if (!ok || !created) return;
+      this.say(`${created.lesion_id} added.`);
+      const l = (this.read.lesions || []).find((x) => x.lesion_id === created.lesion_id);
+      if (!l) return;
+      if (l.kind === 'target') this.startMeasuring(l, false);
+      else if (l.kind === 'non_target') await this.putObservation(l.lesion_id, { state: 'present' }, `${l.lesion_id} added (present).`);
+      else if (l.kind === 'new' && newState.value) {
+        await this.putObservation(l.lesion_id, { state: newState.value }, `${l.lesion_id} added (${newState.value}).`);
       }
     });
     clear(this.els.addForm, form);

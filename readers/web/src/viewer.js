@@ -67,6 +67,8 @@ class Pane {
     await this.viewport.setStack(this.imageIds, Math.min(Math.max(0, start), Math.max(0, instances.length - 1)));
     if (this.viewer.voi) this.applyVoi(this.viewer.voi);
     this.viewport.render();
+    // Load the slices around the current one in the background so wheel scrolling does not wait on the network.
+    tools.utilities.stackContextPrefetch.enable(this.element);
     this.viewer.onPaneChanged(this);
   }
 
@@ -241,6 +243,9 @@ export class Viewer {
 
   destroy() {
     for (const [t, name, fn] of this.listeners) t.removeEventListener(name, fn);
+    for (const p of Object.values(this.panes || {})) {
+      if (p.imageIds.length) tools.utilities.stackContextPrefetch.disable(p.element);
+    }
     this.listeners = [];
     if (this.resizeObserver) this.resizeObserver.disconnect();
     tools.annotation.state.removeAllAnnotations();

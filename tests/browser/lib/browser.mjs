@@ -56,13 +56,20 @@ export function artifactPath(name) {
   return path.join(paths.artifacts, name);
 }
 
-/** Collects console errors and page errors so a test can fail on them and print them. */
+/**
+ * Collects page errors, console errors and HTTP responses ≥ 400 (as "STATUS METHOD PATH") so a test can fail on
+ * the unexpected ones and print them. The browser's own "Failed to load resource" console line is left out:
+ * the response list names the URL.
+ */
 export function watchPage(page, log) {
   const errors = [];
   page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) errors.push(`console: ${m.text()}`);
     if (log) log(`[page ${m.type()}] ${m.text()}`);
   });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) errors.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
+  });
   return errors;
 }

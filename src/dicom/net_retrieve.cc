@@ -1,0 +1,158 @@
+// Pulling a study from a site's node: C-GET (the instances arrive on the same association, each through the
+// same receive-and-check path as the SCP) or C-MOVE (the node sends them to our SCP, i.e. the running daemon).
+#include "net_internal.h"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcuid.h>
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+
+#include "recistry/log.h"
+
+namespace {
+
+const char *kUncompressed[] = {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax};
+
+bool is_pending(DIC_US status) { return status == STATUS_Pending || status == STATUS_GET_Pending_SubOperationsAreContinuing; }
+
+int retrieve(int *n_completed, int *n_failed, const rcy_dicom_peer *peer, const char *study_uid,
+             const rcy_dicom_scp_handlers *h, rcy_error *err) {
+  *n_completed = *n_failed = 0;
+  rcy_net::disable_nagle();
+  const char *model = peer->use_move ? UID_MOVEStudyRootQueryRetrieveInformationModel
+                                     : UID_GETStudyRootQueryRetrieveInformationModel;
+  T_ASC_Network *net = NULL;
+  T_ASC_Parameters *params = NULL;
+  T_ASC_Association *assoc = NULL;
+  int rc = RCY_OK;
+  char addr[512];
+  OFCondition c = ASC_initializeNetwork(NET_REQUESTOR, 0, 30, &net);
+  if (c.good()) c = ASC_createAssociationParameters(&params, ASC_MAXIMUMPDUSIZE);
+  if (c.bad()) {
+    rc = rcy_error_set(err, RCY_EDICOM, "cannot initialise the DICOM network: %s", c.text());
+    goto out;
+  }
+  ASC_setAPTitles(params, peer->our_ae_title, peer->ae_title, NULL);
+  snprintf(addr, sizeof addr, "%s:%d", peer->host, peer->port);
+  ASC_setPresentationAddresses(params, "localhost", addr);
+  c = ASC_addPresentationContext(params, 1, model, kUncompressed, 2);
+  if (!peer->use_move) {
+    // C-GET: we are the storage SCP on this association, for every SOP class we accept.
+    size_t n_sop, n_ts;
+    const rcy_dicom_uid_entry *sops = rcy_dicom_scp_sop_classes(&n_sop);
+    const rcy_dicom_uid_entry *tss = rcy_dicom_scp_transfer_syntaxes(&n_ts);
+    const char *ts[16];
+    for (size_t i = 0; i < n_ts && i < 16; i++) ts[i] = tss[i].uid;
+    for (size_t i = 0; i < n_sop && c.good(); i++)
+      c = ASC_addPresentationContext(params, (T_ASC_PresentationContextID)(3 + 2 * i), sops[i].uid, ts,
+                                     (int)(n_ts < 16 ? n_ts : 16), ASC_SC_ROLE_SCP);
+  }
+  if (c.good()) c = ASC_requestAssociation(net, params, &assoc);
+  if (c.bad()) {
+    rc = rcy_error_set(err, RCY_EDICOM, "association with %s at %s refused or failed: %s", peer->ae_title, addr,
+                       c.text());
+    if (!assoc) ASC_destroyAssociationParameters(&params);
+    goto out;
+  }
+  {
+    T_ASC_PresentationContextID pc = ASC_findAcceptedPresentationContextID(assoc, model);
+    if (pc == 0) {
+      rc = rcy_error_set(err, RCY_EDICOM, "%s does not support %s", peer->ae_title,
+                         peer->use_move ? "C-MOVE (Study Root)" : "C-GET (Study Root)");
+      ASC_abortAssociation(assoc);
+      goto out;
+    }
+    DcmDataset query;
+    query.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+    query.putAndInsertString(DCM_StudyInstanceUID, study_uid);
+    T_DIMSE_Message msg;
+    memset(&msg, 0, sizeof msg);
+    if (peer->use_move) {
+      msg.CommandField = DIMSE_C_MOVE_RQ;
+      T_DIMSE_C_MoveRQ &rq = msg.msg.CMoveRQ;
+      rq.MessageID = assoc->nextMsgID++;
+      OFStandard::strlcpy(rq.AffectedSOPClassUID, model, sizeof rq.AffectedSOPClassUID);
+      rq.Priority = DIMSE_PRIORITY_MEDIUM;
+      rq.DataSetType = DIMSE_DATASET_PRESENT;
+      OFStandard::strlcpy(rq.MoveDestination, peer->move_destination ? peer->move_destination : "",
+                          sizeof rq.MoveDestination);
+    } else {
+      msg.CommandField = DIMSE_C_GET_RQ;
+      T_DIMSE_C_GetRQ &rq = msg.msg.CGetRQ;
+      rq.MessageID = assoc->nextMsgID++;
+      OFStandard::strlcpy(rq.AffectedSOPClassUID, model, sizeof rq.AffectedSOPClassUID);
+      rq.Priority = DIMSE_PRIORITY_MEDIUM;
+      rq.DataSetType = DIMSE_DATASET_PRESENT;
+    }
+    c = DIMSE_sendMessageUsingMemoryData(assoc, pc, &msg, NULL, &query, NULL, NULL);
+    for (;;) {
+      if (c.bad()) {
+        rc = rcy_error_set(err, RCY_EDICOM, "retrieve from %s failed: %s", peer->ae_title, c.text());
+        ASC_abortAssociation(assoc);
+        goto out;
+      }
+      T_ASC_PresentationContextID rpc;
+      T_DIMSE_Message rsp;
+      DcmDataset *detail = NULL;
+      c = DIMSE_receiveCommand(assoc, DIMSE_NONBLOCKING, 120, &rpc, &rsp, &detail);
+      delete detail;
+      if (c.bad()) continue;
+      if (rsp.CommandField == DIMSE_C_STORE_RQ) {
+        c = rcy_net::handle_store(assoc, rpc, &rsp.msg.CStoreRQ, h, h->ctx, 120, NULL);
+        continue;
+      }
+      DIC_US status;
+      int has_data;
+      if (rsp.CommandField == DIMSE_C_GET_RSP) {
+        status = rsp.msg.CGetRSP.DimseStatus;
+        has_data = rsp.msg.CGetRSP.DataSetType != DIMSE_DATASET_NULL;
+        *n_completed = rsp.msg.CGetRSP.NumberOfCompletedSubOperations;
+        *n_failed = rsp.msg.CGetRSP.NumberOfFailedSubOperations;
+      } else if (rsp.CommandField == DIMSE_C_MOVE_RSP) {
+        status = rsp.msg.CMoveRSP.DimseStatus;
+        has_data = rsp.msg.CMoveRSP.DataSetType != DIMSE_DATASET_NULL;
+        *n_completed = rsp.msg.CMoveRSP.NumberOfCompletedSubOperations;
+        *n_failed = rsp.msg.CMoveRSP.NumberOfFailedSubOperations;
+      } else {
+        rc = rcy_error_set(err, RCY_EDICOM, "unexpected DIMSE command 0x%04x from %s",
+                           (unsigned)rsp.CommandField, peer->ae_title);
+        ASC_abortAssociation(assoc);
+        goto out;
+      }
+      if (has_data) {
+        DcmDataset *ds = NULL;
+        c = DIMSE_receiveDataSetInMemory(assoc, DIMSE_NONBLOCKING, 120, &rpc, &ds, NULL, NULL);
+        delete ds;
+      }
+      if (is_pending(status)) continue;
+      if (status != STATUS_Success && status != STATUS_GET_Warning_SubOperationsCompleteOneOrMoreFailures)
+        rc = rcy_error_set(err, RCY_EDICOM, "%s answered the retrieve with status 0x%04x (%d completed, %d failed)",
+                           peer->ae_title, (unsigned)status, *n_completed, *n_failed);
+      break;
+    }
+    ASC_releaseAssociation(assoc);
+  }
+out:
+  if (assoc) {
+    ASC_dropAssociation(assoc);
+    ASC_destroyAssociation(&assoc);
+  }
+  if (net) ASC_dropNetwork(&net);
+  return rc;
+}
+
+}  // namespace
+
+extern "C" int rcy_dicom_retrieve_study(int *n_completed, int *n_failed, const rcy_dicom_peer *peer,
+                                        const char *study_uid, const rcy_dicom_scp_handlers *handlers,
+                                        rcy_error *err) {
+  try {
+    return retrieve(n_completed, n_failed, peer, study_uid, handlers, err);
+  } catch (const std::exception &e) {
+    return rcy_error_set(err, RCY_EINTERNAL, "retrieve: %s", e.what());
+  } catch (...) {
+    return rcy_error_set(err, RCY_EINTERNAL, "retrieve: unknown exception");
+  }
+}

@@ -1,0 +1,271 @@
+/* The daemon's INI configuration (inih): [archive], [dicom], [policy] and one [site:ID] per site. Every
+ * error names the file, the section and the key, so a site administrator can fix it without reading code. */
+#include "recistry/ingest.h"
+
+#include <ini.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  rcy_ingest_config *cfg;
+  rcy_error *err;
+  int failed;
+} parse_ctx;
+
+static int fail(parse_ctx *p, const char *section, const char *key, const char *fmt, const char *value) {
+  char what[256];
+  snprintf(what, sizeof what, fmt, value ? value : "");
+  rcy_error_set(p->err, RCY_EINVAL, "%s: [%s] %s: %s", p->cfg->path, section, key, what);
+  p->failed = 1;
+  return 0;
+}
+
+static int set_str(parse_ctx *p, char **dst, const char *value) {
+  free(*dst);
+  *dst = strdup(value);
+  if (!*dst) {
+    rcy_error_set(p->err, RCY_ENOMEM, "out of memory reading %s", p->cfg->path);
+    p->failed = 1;
+    return 0;
+  }
+  return 1;
+}
+
+static int parse_int(parse_ctx *p, const char *section, const char *key, const char *value, int lo, int hi,
+                     int *out) {
+  char *end;
+  long v = strtol(value, &end, 10);
+  if (!value[0] || *end || v < lo || v > hi) {
+    char fmt[96];
+    snprintf(fmt, sizeof fmt, "'%%s' is not an integer between %d and %d", lo, hi);
+    return fail(p, section, key, fmt, value);
+  }
+  *out = (int)v;
+  return 1;
+}
+
+static int valid_ae(const char *v) {
+  size_t n = strlen(v);
+  if (n == 0 || n > 16) return 0;
+  for (size_t i = 0; i < n; i++)
+    if (v[i] == '\\' || (unsigned char)v[i] < 0x20) return 0;
+  return 1;
+}
+
+static rcy_ingest_site *site_for(parse_ctx *p, const char *id) {
+  rcy_ingest_config *c = p->cfg;
+  for (size_t i = 0; i < c->n_sites; i++)
+    if (strcmp(c->sites[i].id, id) == 0) return &c->sites[i];
+  rcy_ingest_site *s = realloc(c->sites, (c->n_sites + 1) * sizeof *s);
+  if (!s) return NULL;
+  c->sites = s;
+  s = &c->sites[c->n_sites++];
+  memset(s, 0, sizeof *s);
+  s->id = strdup(id);
+  return s->id ? s : NULL;
+}
+
+static int add_hosts(parse_ctx *p, rcy_ingest_site *s, const char *value) {
+  char *copy = strdup(value);
+  if (!copy) return set_str(p, &copy, value);
+  char *save = NULL;
+  for (char *tok = strtok_r(copy, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save)) {
+    char **h = realloc(s->hosts, (s->n_hosts + 1) * sizeof *h);
+    if (!h || !(h[s->n_hosts] = strdup(tok))) {
+      if (h) s->hosts = h;
+      free(copy);
+      rcy_error_set(p->err, RCY_ENOMEM, "out of memory");
+      p->failed = 1;
+      return 0;
+    }
+    s->hosts = h;
+    s->n_hosts++;
+  }
+  free(copy);
+  return 1;
+}
+
+static int site_key(parse_ctx *p, const char *section, rcy_ingest_site *s, const char *key, const char *value) {
+  if (strcmp(key, "name") == 0) return set_str(p, &s->name, value);
+  if (strcmp(key, "ae_title") == 0) {
+    if (!valid_ae(value)) return fail(p, section, key, "'%s' is not a valid AE title (1-16 characters)", value);
+    return set_str(p, &s->ae_title, value);
+  }
+  if (strcmp(key, "hosts") == 0) return add_hosts(p, s, value);
+  if (strcmp(key, "subject_pattern") == 0) {
+    regex_t re;
+    if (regcomp(&re, value, REG_EXTENDED | REG_NOSUB) != 0)
+      return fail(p, section, key, "'%s' is not a valid POSIX extended regular expression", value);
+    regfree(&re);
+    return set_str(p, &s->subject_pattern, value);
+  }
+  if (strcmp(key, "pacs") == 0) {
+    /* host:port:AE */
+    char host[256], ae[64];
+    int port;
+    const char *c1 = strchr(value, ':');
+    const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (!c1 || !c2 || (size_t)(c1 - value) >= sizeof host || strlen(c2 + 1) >= sizeof ae)
+      return fail(p, section, key, "'%s' is not host:port:AE_TITLE", value);
+    memcpy(host, value, (size_t)(c1 - value));
+    host[c1 - value] = '\0';
+    char portstr[16];
+    size_t np = (size_t)(c2 - c1 - 1);
+    if (np == 0 || np >= sizeof portstr) return fail(p, section, key, "'%s' is not host:port:AE_TITLE", value);
+    memcpy(portstr, c1 + 1, np);
+    portstr[np] = '\0';
+    if (!parse_int(p, section, key, portstr, 1, 65535, &port)) return 0;
+    snprintf(ae, sizeof ae, "%s", c2 + 1);
+    if (!host[0] || !valid_ae(ae)) return fail(p, section, key, "'%s' is not host:port:AE_TITLE", value);
+    s->pacs_port = port;
+    return set_str(p, &s->pacs_host, host) && set_str(p, &s->pacs_ae_title, ae);
+  }
+  if (strcmp(key, "retrieve") == 0) {
+    if (strcmp(value, "get") == 0) s->pull_move = 0;
+    else if (strcmp(value, "move") == 0) s->pull_move = 1;
+    else return fail(p, section, key, "'%s' must be get or move", value);
+    return 1;
+  }
+  if (strcmp(key, "tls") == 0) {
+    if (strcmp(value, "required") == 0) s->tls = RCY_TLS_REQUIRED;
+    else if (strcmp(value, "off") == 0 || strcmp(value, "no") == 0) s->tls = RCY_TLS_OFF;
+    else return fail(p, section, key, "'%s' must be required or off", value);
+    return 1;
+  }
+  if (strcmp(key, "tls_certificate") == 0) return set_str(p, &s->tls_certificate, value);
+  return fail(p, section, key, "unknown key%s", "");
+}
+
+static int handler(void *user, const char *section, const char *key, const char *value) {
+  parse_ctx *p = user;
+  rcy_ingest_config *c = p->cfg;
+  if (p->failed) return 0;
+  if (strcmp(section, "archive") == 0) {
+    if (strcmp(key, "path") == 0) return set_str(p, &c->archive, value);
+  } else if (strcmp(section, "dicom") == 0) {
+    if (strcmp(key, "ae_title") == 0) {
+      if (!valid_ae(value)) return fail(p, section, key, "'%s' is not a valid AE title (1-16 characters)", value);
+      return set_str(p, &c->ae_title, value);
+    }
+    if (strcmp(key, "port") == 0) return parse_int(p, section, key, value, 1, 65535, &c->port);
+    if (strcmp(key, "tls_port") == 0) return parse_int(p, section, key, value, 1, 65535, &c->tls_port);
+    if (strcmp(key, "bind") == 0) return set_str(p, &c->bind, value);
+    if (strcmp(key, "max_associations") == 0) return parse_int(p, section, key, value, 1, 1024, &c->max_associations);
+    if (strcmp(key, "stable_age") == 0) return parse_int(p, section, key, value, 0, 86400 * 30, &c->stable_age_s);
+    if (strcmp(key, "idle_timeout") == 0) return parse_int(p, section, key, value, 1, 86400, &c->idle_timeout_s);
+    if (strcmp(key, "tls_certificate") == 0) return set_str(p, &c->tls_certificate, value);
+    if (strcmp(key, "tls_private_key") == 0) return set_str(p, &c->tls_private_key, value);
+  } else if (strcmp(section, "policy") == 0) {
+    if (strcmp(key, "phi") == 0) {
+      if (strcmp(value, "reject") == 0) c->phi = RCY_PHI_REJECT;
+      else if (strcmp(value, "quarantine") == 0) c->phi = RCY_PHI_QUARANTINE;
+      else return fail(p, section, key, "'%s' must be reject or quarantine", value);
+      return 1;
+    }
+  } else if (strncmp(section, "site:", 5) == 0) {
+    const char *id = section + 5;
+    if (!id[0] || strlen(id) > 64 || strpbrk(id, "/\\ .")) return fail(p, section, key, "bad site ID in section name%s", "");
+    rcy_ingest_site *s = site_for(p, id);
+    if (!s) {
+      rcy_error_set(p->err, RCY_ENOMEM, "out of memory");
+      p->failed = 1;
+      return 0;
+    }
+    return site_key(p, section, s, key, value);
+  } else if (strcmp(section, "http") == 0) {
+    return 1; /* the same file configures `recistry serve`, which checks its own section */
+  } else {
+    return fail(p, section, key, "unknown section (expected archive, dicom, policy, http or site:ID)%s", "");
+  }
+  return fail(p, section, key, "unknown key%s", "");
+}
+
+static int validate(rcy_ingest_config *c, rcy_error *err) {
+  if (!c->archive) return rcy_error_set(err, RCY_EINVAL, "%s: [archive] path: missing", c->path);
+  if (!c->ae_title) return rcy_error_set(err, RCY_EINVAL, "%s: [dicom] ae_title: missing", c->path);
+  if (!c->port && !c->tls_port) return rcy_error_set(err, RCY_EINVAL, "%s: [dicom] port: missing", c->path);
+  if (c->tls_port && (!c->tls_certificate || !c->tls_private_key))
+    return rcy_error_set(err, RCY_EINVAL, "%s: [dicom] tls_certificate / tls_private_key: required with tls_port",
+                         c->path);
+  if (c->n_sites == 0) return rcy_error_set(err, RCY_EINVAL, "%s: no [site:ID] section: no site could send", c->path);
+  for (size_t i = 0; i < c->n_sites; i++) {
+    rcy_ingest_site *s = &c->sites[i];
+    if (!s->ae_title) return rcy_error_set(err, RCY_EINVAL, "%s: [site:%s] ae_title: missing", c->path, s->id);
+    if (!s->subject_pattern)
+      return rcy_error_set(err, RCY_EINVAL, "%s: [site:%s] subject_pattern: missing", c->path, s->id);
+    if (s->tls == RCY_TLS_REQUIRED && !c->tls_port)
+      return rcy_error_set(err, RCY_EINVAL, "%s: [site:%s] tls: required, but [dicom] tls_port is not set", c->path,
+                           s->id);
+    if (s->tls == RCY_TLS_REQUIRED && !s->tls_certificate)
+      return rcy_error_set(err, RCY_EINVAL, "%s: [site:%s] tls_certificate: required with tls = required", c->path,
+                           s->id);
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(c->sites[j].ae_title, s->ae_title) == 0)
+        return rcy_error_set(err, RCY_EINVAL, "%s: [site:%s] ae_title: %s is already the AE title of site %s",
+                             c->path, s->id, s->ae_title, c->sites[j].id);
+  }
+  return RCY_OK;
+}
+
+int rcy_ingest_config_load(rcy_ingest_config **out, const char *path, rcy_error *err) {
+  *out = NULL;
+  rcy_ingest_config *c = calloc(1, sizeof *c);
+  if (!c || !(c->path = strdup(path))) {
+    free(c);
+    return rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  }
+  c->max_associations = 16;
+  c->stable_age_s = 60;
+  c->idle_timeout_s = 60;
+  parse_ctx p = {c, err, 0};
+  int line = ini_parse(path, handler, &p);
+  int rc = RCY_OK;
+  if (line == -1) rc = rcy_error_set(err, RCY_ENOTFOUND, "%s: cannot open the configuration file", path);
+  else if (line == -2) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory reading %s", path);
+  else if (p.failed) {
+    if (line > 0) {
+      size_t n = strlen(err ? err->message : "");
+      if (err) snprintf(err->message + n, sizeof err->message - n, " (line %d)", line);
+    }
+    rc = err ? err->code : RCY_EINVAL;
+  } else if (line > 0) rc = rcy_error_set(err, RCY_EINVAL, "%s: line %d: syntax error", path, line);
+  else rc = validate(c, err);
+  if (rc) {
+    rcy_ingest_config_free(c);
+    return rc;
+  }
+  *out = c;
+  return RCY_OK;
+}
+
+void rcy_ingest_config_free(rcy_ingest_config *c) {
+  if (!c) return;
+  for (size_t i = 0; i < c->n_sites; i++) {
+    rcy_ingest_site *s = &c->sites[i];
+    free(s->id);
+    free(s->name);
+    free(s->ae_title);
+    for (size_t j = 0; j < s->n_hosts; j++) free(s->hosts[j]);
+    free(s->hosts);
+    free(s->subject_pattern);
+    free(s->pacs_host);
+    free(s->pacs_ae_title);
+    free(s->tls_certificate);
+  }
+  free(c->sites);
+  free(c->path);
+  free(c->archive);
+  free(c->ae_title);
+  free(c->bind);
+  free(c->tls_certificate);
+  free(c->tls_private_key);
+  free(c);
+}
+
+const rcy_ingest_site *rcy_ingest_config_site(const rcy_ingest_config *c, const char *site_id) {
+  for (size_t i = 0; i < c->n_sites; i++)
+    if (strcmp(c->sites[i].id, site_id) == 0) return &c->sites[i];
+  return NULL;
+}

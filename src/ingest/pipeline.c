@@ -1,0 +1,411 @@
+/* Receive → check → store → index, with group commit. Association threads check their instance on their own
+ * (reading the file the SCP streamed to storage/.tmp), then queue it; whichever thread finds no batch in
+ * progress becomes the leader and commits everything queued so far: duplicate and ownership checks, fdatasync
+ * of each file, rename to its final name, one fsync per directory, one index transaction. Every queued
+ * thread is answered only after that commit, so Success always means durable file + committed row, while
+ * concurrent associations share the fsyncs of the directory and of the index. */
+#include "ingest_internal.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "recistry/log.h"
+
+/* Test hook: when this variable is set, committing a file fails as if the disk were full. */
+#define FAIL_ENV "RECISTRY_TEST_FAIL_STORAGE"
+
+typedef struct {
+  const rcy_ingest_site *site;
+  regex_t re;
+} site_re;
+
+typedef enum { JOB_STORE, JOB_QUARANTINE } job_kind;
+
+typedef struct job {
+  job_kind kind;
+  const rcy_dicom_received *in;
+  const rcy_dicom_attrs *a;
+  const rcy_ingest_site *site;
+  const char *subject; /* only when it matched the site pattern */
+  const char *reason;  /* quarantine reason */
+  char rel[600];       /* final path relative to storage/ or quarantine/ */
+  char full[4096];
+  int write;           /* phase 2: this job's file must be committed */
+  int renamed;
+  rcy_store_outcome *out;
+  int done;
+  struct job *next;
+} job;
+
+struct rcy_pipeline {
+  const rcy_ingest_config *cfg;
+  rcy_store *db;
+  char *storage_dir, *tmp_dir, *quarantine_dir;
+  site_re *sites;
+  size_t n_sites;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int committing;
+  job *head, *tail;
+  atomic_ulong counter;
+};
+
+static char *join2(const char *a, const char *b) {
+  size_t n = strlen(a) + strlen(b) + 2;
+  char *p = malloc(n);
+  if (p) snprintf(p, n, "%s/%s", a, b);
+  return p;
+}
+
+int rcy_pipeline_open(rcy_pipeline **out, const rcy_ingest_config *cfg, rcy_error *err) {
+  *out = NULL;
+  rcy_pipeline *p = calloc(1, sizeof *p);
+  if (!p) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  p->cfg = cfg;
+  pthread_mutex_init(&p->mu, NULL);
+  pthread_cond_init(&p->cv, NULL);
+  int rc = rcy_store_open(&p->db, cfg->archive, err);
+  if (rc) goto fail;
+  p->storage_dir = strdup(rcy_store_storage_dir(p->db));
+  p->tmp_dir = p->storage_dir ? join2(p->storage_dir, ".tmp") : NULL;
+  p->quarantine_dir = join2(cfg->archive, "quarantine");
+  p->sites = calloc(cfg->n_sites, sizeof *p->sites);
+  if (!p->storage_dir || !p->tmp_dir || !p->quarantine_dir || !p->sites) {
+    rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
+    goto fail;
+  }
+  for (size_t i = 0; i < cfg->n_sites; i++) {
+    if (regcomp(&p->sites[i].re, cfg->sites[i].subject_pattern, REG_EXTENDED | REG_NOSUB) != 0) {
+      rc = rcy_error_set(err, RCY_EINVAL, "[site:%s] subject_pattern does not compile", cfg->sites[i].id);
+      goto fail;
+    }
+    p->sites[i].site = &cfg->sites[i];
+    p->n_sites++;
+  }
+  if ((mkdir(p->tmp_dir, 0750) != 0 && errno != EEXIST) || (mkdir(p->quarantine_dir, 0750) != 0 && errno != EEXIST)) {
+    rc = rcy_error_set(err, RCY_EIO, "cannot create %s or %s: %s", p->tmp_dir, p->quarantine_dir, strerror(errno));
+    goto fail;
+  }
+  *out = p;
+  return RCY_OK;
+fail:
+  rcy_pipeline_close(p);
+  return rc;
+}
+
+void rcy_pipeline_close(rcy_pipeline *p) {
+  if (!p) return;
+  for (size_t i = 0; i < p->n_sites; i++) regfree(&p->sites[i].re);
+  free(p->sites);
+  rcy_store_close(p->db);
+  free(p->storage_dir);
+  free(p->tmp_dir);
+  free(p->quarantine_dir);
+  pthread_mutex_destroy(&p->mu);
+  pthread_cond_destroy(&p->cv);
+  free(p);
+}
+
+const regex_t *rcy_pipeline_subject_re(rcy_pipeline *p, const rcy_ingest_site *site) {
+  for (size_t i = 0; i < p->n_sites; i++)
+    if (p->sites[i].site == site) return &p->sites[i].re;
+  return NULL;
+}
+
+int rcy_pipeline_temp_path(rcy_pipeline *p, char *path, size_t len) {
+  unsigned long n = atomic_fetch_add(&p->counter, 1);
+  int w = snprintf(path, len, "%s/%ld-%lu.part", p->tmp_dir, (long)getpid(), n);
+  return (w < 0 || (size_t)w >= len) ? RCY_EINVAL : RCY_OK;
+}
+
+/* A path component from a trial identifier: only [A-Za-z0-9._-], never starting with a dot. */
+static void safe_component(char *out, size_t cap, const char *in) {
+  size_t i = 0;
+  for (; in[i] && i + 1 < cap; i++) {
+    char c = in[i];
+    int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+             (c == '.' && i > 0);
+    out[i] = ok ? c : '_';
+  }
+  out[i] = '\0';
+}
+
+static void set_outcome(rcy_store_outcome *o, rcy_store_result r, unsigned status, const char *comment,
+                        const char *reason) {
+  o->result = r;
+  o->status = status;
+  snprintf(o->comment, sizeof o->comment, "%s", comment ? comment : "");
+  snprintf(o->reason, sizeof o->reason, "%s", reason ? reason : (comment ? comment : ""));
+}
+
+static void fail_job(job *j, int code, const char *why) {
+  set_outcome(j->out, RCY_FAILED, RCY_DICOM_STATUS_OUT_OF_RESOURCES,
+              code == RCY_ENOSPC ? "storage full" : "storage error", why);
+  j->write = 0;
+}
+
+void rcy_ingest_row_from_attrs(rcy_archive_instance *r, char *orientation, size_t olen, const rcy_dicom_attrs *a,
+                               const char *site_id, const char *subject_id, const char *rel, uint64_t size_bytes,
+                               const char *sha256, const char *received_at) {
+  memset(r, 0, sizeof *r);
+  r->site_id = site_id;
+  r->subject_id = subject_id;
+  r->timepoint = a->timepoint;
+  r->study_date = a->study_date[0] ? a->study_date : NULL;
+  r->study_uid = a->study_uid;
+  r->series_uid = a->series_uid;
+  r->sop_instance_uid = a->sop_instance_uid;
+  r->sop_class_uid = a->sop_class_uid;
+  r->transfer_syntax_uid = a->transfer_syntax_uid;
+  r->modality = a->modality;
+  r->series_description = a->series_description;
+  r->frame_of_reference_uid = a->frame_of_reference_uid;
+  r->has_series_number = a->has_series_number;
+  r->series_number = a->series_number;
+  r->has_instance_number = a->has_instance_number;
+  r->instance_number = a->instance_number;
+  r->has_rows = a->has_rows;
+  r->rows = a->rows;
+  r->columns = a->columns;
+  r->has_pixel_spacing = a->has_pixel_spacing;
+  r->pixel_spacing_row_mm = a->pixel_spacing_row_mm;
+  r->pixel_spacing_col_mm = a->pixel_spacing_col_mm;
+  r->has_slice_thickness = a->has_slice_thickness;
+  r->slice_thickness_mm = a->slice_thickness_mm;
+  r->has_position = a->has_position;
+  memcpy(r->position_mm, a->position_mm, sizeof r->position_mm);
+  if (a->has_orientation) {
+    snprintf(orientation, olen, "%.9g\\%.9g\\%.9g\\%.9g\\%.9g\\%.9g", a->orientation[0], a->orientation[1],
+             a->orientation[2], a->orientation[3], a->orientation[4], a->orientation[5]);
+    r->orientation = orientation;
+  }
+  r->has_window = a->has_window;
+  r->window_center = a->window_center;
+  r->window_width = a->window_width;
+  r->path = rel;
+  r->size_bytes = size_bytes;
+  r->sha256 = sha256;
+  r->received_at = received_at;
+}
+
+/* Phase 1 for a store job: duplicates (in the index or earlier in this batch) and study ownership. */
+static int decide(rcy_pipeline *p, job *j, job *batch, rcy_error *err) {
+  const rcy_dicom_attrs *a = j->a;
+  for (job *o = batch; o != j; o = o->next) {
+    if (o->kind != JOB_STORE || !o->write || strcmp(o->a->sop_instance_uid, a->sop_instance_uid) != 0) continue;
+    if (strcmp(o->in->sha256_hex, j->in->sha256_hex) == 0)
+      set_outcome(j->out, RCY_DUPLICATE, RCY_DICOM_STATUS_SUCCESS, NULL, "duplicate, identical content");
+    else
+      set_outcome(j->out, RCY_REFUSED, RCY_DICOM_STATUS_DUPLICATE_CONFLICT,
+                  "SOP Instance UID already stored, different content", NULL);
+    return RCY_OK;
+  }
+  int found;
+  uint64_t size;
+  char sha[65];
+  int rc = rcy_archive_find_instance(&found, NULL, 0, &size, sha, p->db, a->sop_instance_uid, err);
+  if (rc) return rc;
+  if (found) {
+    if (size == j->in->size_bytes && strcmp(sha, j->in->sha256_hex) == 0)
+      set_outcome(j->out, RCY_DUPLICATE, RCY_DICOM_STATUS_SUCCESS, NULL, "duplicate, identical content");
+    else
+      set_outcome(j->out, RCY_REFUSED, RCY_DICOM_STATUS_DUPLICATE_CONFLICT,
+                  "SOP Instance UID already stored, different content", NULL);
+    return RCY_OK;
+  }
+  char site[65], subject[65];
+  if ((rc = rcy_archive_find_study(&found, site, subject, p->db, a->study_uid, err))) return rc;
+  if (found && strcmp(site, j->site->id) != 0) {
+    set_outcome(j->out, RCY_REFUSED, RCY_DICOM_STATUS_NOT_AUTHORIZED, "study belongs to another site", NULL);
+    return RCY_OK;
+  }
+  if (found && strcmp(subject, j->subject) != 0) {
+    set_outcome(j->out, RCY_REFUSED, RCY_DICOM_STATUS_NOT_AUTHORIZED, "study is indexed under another subject",
+                NULL);
+    return RCY_OK;
+  }
+  j->write = 1;
+  return RCY_OK;
+}
+
+static int sync_dirs_of(job *batch, rcy_error *err) {
+  /* One fsync per distinct directory: the batch's files mostly share their series directory. */
+  for (job *j = batch; j; j = j->next) {
+    if (!j->renamed) continue;
+    const char *slash = strrchr(j->full, '/');
+    size_t dl = (size_t)(slash - j->full);
+    int seen = 0;
+    for (job *o = batch; o != j; o = o->next)
+      if (o->renamed && strncmp(o->full, j->full, dl) == 0 && strrchr(o->full, '/') - o->full == (long)dl) seen = 1;
+    if (seen) continue;
+    int rc = rcy_files_sync_dir_of(j->full, err);
+    if (rc) return rc;
+  }
+  return RCY_OK;
+}
+
+static void undo_files(job *batch) {
+  for (job *j = batch; j; j = j->next)
+    if (j->renamed) {
+      unlink(j->full);
+      j->renamed = 0;
+    }
+}
+
+static void commit_batch(rcy_pipeline *p, job *batch) {
+  rcy_error err = {0};
+  char now[21];
+  rcy_archive_timestamp(now, -1);
+  int injected = getenv(FAIL_ENV) != NULL;
+  if (rcy_store_begin(p->db, &err)) {
+    for (job *j = batch; j; j = j->next) fail_job(j, err.code, err.message);
+    return;
+  }
+  /* Phase 1: decide. */
+  for (job *j = batch; j; j = j->next) {
+    if (j->kind == JOB_QUARANTINE) {
+      struct stat sb;
+      j->write = stat(j->full, &sb) != 0; /* else the same content is already kept aside */
+      continue;
+    }
+    if (decide(p, j, batch, &err)) fail_job(j, err.code, err.message);
+  }
+  /* Phase 2: make each file durable under its final name. */
+  for (job *j = batch; j; j = j->next) {
+    if (!j->write) continue;
+    const char *base = j->kind == JOB_STORE ? p->storage_dir : p->quarantine_dir;
+    int rc = injected ? rcy_error_set(&err, RCY_ENOSPC, "%s is set", FAIL_ENV)
+                      : rcy_files_make_parents(base, j->rel, &err);
+    if (!rc && fdatasync(j->in->fd) != 0)
+      rc = rcy_error_set(&err, errno == ENOSPC ? RCY_ENOSPC : RCY_EIO, "flush: %s", strerror(errno));
+    if (!rc && rename(j->in->temp_path, j->full) != 0)
+      rc = rcy_error_set(&err, errno == ENOSPC ? RCY_ENOSPC : RCY_EIO, "rename: %s", strerror(errno));
+    if (rc) fail_job(j, rc, err.message);
+    else j->renamed = 1;
+  }
+  if (sync_dirs_of(batch, &err)) {
+    undo_files(batch);
+    for (job *j = batch; j; j = j->next)
+      if (j->write) fail_job(j, err.code, err.message);
+  }
+  /* Phase 3: index rows, one transaction. */
+  for (job *j = batch; j; j = j->next) {
+    if (!j->renamed) continue;
+    int rc;
+    if (j->kind == JOB_STORE) {
+      rcy_archive_instance row;
+      char orientation[160];
+      rcy_ingest_row_from_attrs(&row, orientation, sizeof orientation, j->a, j->site->id, j->subject, j->rel,
+                                j->in->size_bytes, j->in->sha256_hex, now);
+      rc = rcy_archive_add_instance(p->db, &row, &err);
+    } else {
+      rc = rcy_archive_add_quarantine(p->db, j->a->sop_instance_uid, j->a->study_uid, j->site->id, j->subject,
+                                      j->rel, j->in->size_bytes, j->in->sha256_hex, j->reason, now, &err);
+    }
+    if (rc) {
+      unlink(j->full);
+      j->renamed = 0;
+      fail_job(j, rc, err.message);
+    }
+  }
+  if (rcy_store_commit(p->db, &err)) {
+    rcy_store_rollback(p->db);
+    undo_files(batch);
+    for (job *j = batch; j; j = j->next)
+      if (j->out->result == RCY_STORED || j->out->result == RCY_QUARANTINED) fail_job(j, err.code, err.message);
+  }
+}
+
+static void submit(rcy_pipeline *p, job *j) {
+  pthread_mutex_lock(&p->mu);
+  j->next = NULL;
+  if (p->tail) p->tail->next = j;
+  else p->head = j;
+  p->tail = j;
+  while (!j->done) {
+    if (p->committing) {
+      pthread_cond_wait(&p->cv, &p->mu);
+      continue;
+    }
+    p->committing = 1;
+    job *batch = p->head;
+    p->head = p->tail = NULL;
+    pthread_mutex_unlock(&p->mu);
+    commit_batch(p, batch);
+    pthread_mutex_lock(&p->mu);
+    for (job *b = batch, *next; b; b = next) {
+      next = b->next;
+      b->done = 1;
+    }
+    p->committing = 0;
+    pthread_cond_broadcast(&p->cv);
+  }
+  pthread_mutex_unlock(&p->mu);
+}
+
+void rcy_pipeline_store(rcy_store_outcome *out, rcy_pipeline *p, const rcy_ingest_site *site,
+                        const rcy_dicom_received *in) {
+  memset(out, 0, sizeof *out);
+  if (in->write_errno) {
+    set_outcome(out, RCY_FAILED, RCY_DICOM_STATUS_OUT_OF_RESOURCES,
+                in->write_errno == ENOSPC ? "storage full" : "storage error", strerror(in->write_errno));
+    return;
+  }
+  const uint32_t *tags;
+  size_t n_tags = rcy_ingest_phi_tags(&tags);
+  int present[64];
+  rcy_dicom_attrs *a = malloc(sizeof *a);
+  if (!a) {
+    set_outcome(out, RCY_FAILED, RCY_DICOM_STATUS_OUT_OF_RESOURCES, "out of memory", NULL);
+    return;
+  }
+  rcy_error err = {0};
+  if (rcy_dicom_read_attrs(a, present, in->temp_path, tags, n_tags, &err)) {
+    set_outcome(out, RCY_REFUSED, RCY_DICOM_STATUS_CANNOT_UNDERSTAND, "not a readable DICOM data set", err.message);
+    free(a);
+    return;
+  }
+  rcy_verdict v;
+  rcy_ingest_check(&v, a, present, site, rcy_pipeline_subject_re(p, site), in->sop_class_uid, in->sop_instance_uid);
+  job j;
+  memset(&j, 0, sizeof j);
+  j.in = in;
+  j.a = a;
+  j.site = site;
+  j.out = out;
+  char subj[65], s_site[65];
+  safe_component(s_site, sizeof s_site, site->id);
+  if (v.kind == RCY_VERDICT_REFUSE ||
+      (v.kind == RCY_VERDICT_NOT_ANONYMISED && p->cfg->phi == RCY_PHI_REJECT)) {
+    set_outcome(out, RCY_REFUSED, v.status, v.comment, v.reason);
+    free(a);
+    return;
+  }
+  if (v.kind == RCY_VERDICT_NOT_ANONYMISED) {
+    j.kind = JOB_QUARANTINE;
+    j.reason = v.reason;
+    j.subject = v.subject_id; /* NULL when off the site pattern: possibly a real identifier */
+    snprintf(j.rel, sizeof j.rel, "%s/%s-%.16s.dcm", s_site, a->sop_instance_uid, in->sha256_hex);
+    snprintf(j.full, sizeof j.full, "%s/%s", p->quarantine_dir, j.rel);
+    set_outcome(out, RCY_QUARANTINED, v.status, v.comment, v.reason);
+  } else {
+    j.kind = JOB_STORE;
+    j.subject = v.subject_id;
+    safe_component(subj, sizeof subj, v.subject_id);
+    snprintf(j.rel, sizeof j.rel, "%s/%s/%s/%s/%s.dcm", s_site, subj, a->study_uid, a->series_uid,
+             a->sop_instance_uid);
+    snprintf(j.full, sizeof j.full, "%s/%s", p->storage_dir, j.rel);
+    set_outcome(out, RCY_STORED, RCY_DICOM_STATUS_SUCCESS, NULL, NULL);
+  }
+  submit(p, &j);
+  free(a);
+}
+
+rcy_store *rcy_pipeline_db(rcy_pipeline *p) { return p->db; }
+const char *rcy_pipeline_storage(rcy_pipeline *p) { return p->storage_dir; }
+const char *rcy_pipeline_tmp(rcy_pipeline *p) { return p->tmp_dir; }

@@ -1,0 +1,91 @@
+/* Startup recovery after a crash (kill -9, power loss): temporary files of interrupted receptions are
+ * removed, and a file that reached its final name without its index row (the daemon died between the
+ * rename and the commit: it was never acknowledged, but it is complete and was checked) is indexed, so that
+ * `recistry verify` finds index and storage in agreement. */
+#include "ingest_internal.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "recistry/log.h"
+
+struct pipeline_view {
+  rcy_store *db;
+  const char *storage_dir;
+  const rcy_ingest_config *cfg;
+  int adopted, failed;
+};
+
+
+static int adopt(void *ctx, const char *rel) {
+  struct pipeline_view *v = ctx;
+  rcy_error err = {0};
+  int found = 0;
+  if (rcy_archive_has_path(&found, v->db, rel, &err) || found) return 0;
+  char full[4096];
+  snprintf(full, sizeof full, "%s/%s", v->storage_dir, rel);
+  rcy_dicom_attrs *a = malloc(sizeof *a);
+  int present[64];
+  const uint32_t *tags;
+  size_t n = rcy_ingest_phi_tags(&tags);
+  char sha[65];
+  uint64_t size = 0;
+  if (!a || rcy_dicom_read_attrs(a, present, full, tags, n, &err) || rcy_files_sha256(sha, &size, full, &err)) {
+    rcy_log(RCY_LOG_ERROR, "ingest", "recovery: cannot index %s: %s", rel, a ? err.message : "out of memory");
+    v->failed++;
+    free(a);
+    return 0;
+  }
+  /* The path is site/subject/study/series/sop.dcm, written by this daemon after the checks passed. */
+  char site[65] = "";
+  const char *slash = strchr(rel, '/');
+  if (slash && (size_t)(slash - rel) < sizeof site) {
+    memcpy(site, rel, (size_t)(slash - rel));
+    site[slash - rel] = '\0';
+  }
+  const char *subject = a->subject_id[0] ? a->subject_id : a->patient_id;
+  rcy_archive_instance r;
+  char now[21], orientation[160];
+  rcy_archive_timestamp(now, -1);
+  rcy_ingest_row_from_attrs(&r, orientation, sizeof orientation, a, site, subject, rel, size, sha, now);
+  int rc = rcy_store_begin(v->db, &err);
+  if (!rc) rc = rcy_archive_add_instance(v->db, &r, &err);
+  if (!rc) rc = rcy_store_commit(v->db, &err);
+  else rcy_store_rollback(v->db);
+  if (rc) {
+    rcy_log(RCY_LOG_ERROR, "ingest", "recovery: cannot index %s: %s", rel, err.message);
+    v->failed++;
+  } else {
+    rcy_log(RCY_LOG_INFO, "ingest", "recovery: indexed %s (stored before a crash, never acknowledged)", rel);
+    v->adopted++;
+  }
+  free(a);
+  return 0;
+}
+
+int rcy_pipeline_recover(rcy_pipeline *p, rcy_error *err) {
+  const char *tmp = rcy_pipeline_tmp(p);
+  DIR *d = opendir(tmp);
+  int removed = 0;
+  if (d) {
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+      if (e->d_name[0] == '.') continue;
+      char full[4096];
+      snprintf(full, sizeof full, "%s/%s", tmp, e->d_name);
+      if (unlink(full) == 0) removed++;
+    }
+    closedir(d);
+  }
+  if (removed) rcy_log(RCY_LOG_INFO, "ingest", "recovery: removed %d incomplete temporary file(s)", removed);
+  struct pipeline_view v = {rcy_pipeline_db(p), rcy_pipeline_storage(p), NULL, 0, 0};
+  int rc = rcy_files_walk(v.storage_dir, adopt, &v, err);
+  if (rc) return rc;
+  if (v.failed) rcy_log(RCY_LOG_WARN, "ingest", "recovery: %d file(s) could not be indexed; see `recistry verify`",
+                        v.failed);
+  return RCY_OK;
+}

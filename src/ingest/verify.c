@@ -1,0 +1,63 @@
+/* `recistry verify`: the index and storage/ must agree. Every row's file must exist with the recorded size
+ * and SHA-256; every file under storage/ (temporary files aside) must have its row. */
+#include "ingest_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+  const char *storage;
+  rcy_store *db;
+  void (*fn)(void *, const char *);
+  void *ctx;
+  int n;
+  rcy_error *err;
+  int failed;
+} verify_ctx;
+
+static void report(verify_ctx *v, const char *fmt, const char *a, const char *b) {
+  char line[1024];
+  snprintf(line, sizeof line, fmt, a, b);
+  v->n++;
+  if (v->fn) v->fn(v->ctx, line);
+}
+
+static int check_row(void *ctx, const char *sop, const char *path, uint64_t size, const char *sha) {
+  verify_ctx *v = ctx;
+  char full[4096], hex[65];
+  uint64_t actual = 0;
+  snprintf(full, sizeof full, "%s/%s", v->storage, path);
+  rcy_error e = {0};
+  int rc = rcy_files_sha256(hex, &actual, full, &e);
+  if (rc == RCY_ENOTFOUND) report(v, "missing file: %s (SOP Instance %s)", path, sop);
+  else if (rc) report(v, "unreadable file: %s: %s", path, e.message);
+  else if (actual != size) report(v, "size differs from the index: %s (SOP Instance %s)", path, sop);
+  else if (strcmp(hex, sha) != 0) report(v, "SHA-256 differs from the index: %s (SOP Instance %s)", path, sop);
+  return 0;
+}
+
+static int check_file(void *ctx, const char *rel) {
+  verify_ctx *v = ctx;
+  int found = 0;
+  if (rcy_archive_has_path(&found, v->db, rel, v->err)) {
+    v->failed = 1;
+    return 1;
+  }
+  if (!found) report(v, "file not in the index: %s%s", rel, "");
+  return 0;
+}
+
+int rcy_ingest_verify(int *n_mismatches, const char *archive_dir, void (*fn)(void *ctx, const char *line),
+                      void *ctx, rcy_error *err) {
+  *n_mismatches = 0;
+  rcy_store *db;
+  int rc = rcy_store_open(&db, archive_dir, err);
+  if (rc) return rc;
+  verify_ctx v = {rcy_store_storage_dir(db), db, fn, ctx, 0, err, 0};
+  rc = rcy_archive_each_instance(db, check_row, &v, err);
+  if (!rc) rc = rcy_files_walk(v.storage, check_file, &v, err);
+  if (!rc && v.failed) rc = err ? err->code : RCY_ESTORE;
+  *n_mismatches = v.n;
+  rcy_store_close(db);
+  return rc;
+}

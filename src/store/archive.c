@@ -1,0 +1,206 @@
+/* The instances index: instances with their series and studies, lookups for duplicates and ownership, and
+ * the quarantine. Writers are the ingest daemon (inside its group-commit transactions) and `recistry pull`. */
+#include "archive_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int rcy_archive_prepare(sqlite3_stmt **st, rcy_store *store, const char *sql, const char *what, rcy_error *err) {
+  if (sqlite3_prepare_v2(store->db, sql, -1, st, NULL) != SQLITE_OK) return rcy_store_fail(store, what, err);
+  return RCY_OK;
+}
+
+void rcy_archive_bind_text(sqlite3_stmt *st, int i, const char *v) {
+  if (v && v[0]) sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+  else sqlite3_bind_null(st, i);
+}
+
+void rcy_archive_bind_opt_double(sqlite3_stmt *st, int i, int has, double v) {
+  if (has) sqlite3_bind_double(st, i, v);
+  else sqlite3_bind_null(st, i);
+}
+
+void rcy_archive_bind_opt_int(sqlite3_stmt *st, int i, int has, int v) {
+  if (has) sqlite3_bind_int(st, i, v);
+  else sqlite3_bind_null(st, i);
+}
+
+int rcy_archive_step_done(sqlite3_stmt *st, rcy_store *store, const char *what, rcy_error *err) {
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return rcy_store_fail(store, what, err);
+  return RCY_OK;
+}
+
+char *rcy_archive_column_dup(sqlite3_stmt *st, int col, int *oom) {
+  const unsigned char *v = sqlite3_column_text(st, col);
+  if (!v) return NULL;
+  char *d = strdup((const char *)v);
+  if (!d) *oom = 1;
+  return d;
+}
+
+void rcy_archive_timestamp(char out[21], long long t) {
+  time_t tt = t >= 0 ? (time_t)t : time(NULL);
+  struct tm tm;
+  gmtime_r(&tt, &tm);
+  strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int rcy_archive_find_instance(int *found, char *path, size_t path_len, uint64_t *size_bytes, char sha256[65],
+                              rcy_store *store, const char *sop_instance_uid, rcy_error *err) {
+  sqlite3_stmt *st;
+  *found = 0;
+  int rc = rcy_archive_prepare(&st, store, "SELECT path, size_bytes, sha256 FROM instances WHERE sop_instance_uid = ?",
+                               "looking up an instance", err);
+  if (rc) return rc;
+  sqlite3_bind_text(st, 1, sop_instance_uid, -1, SQLITE_STATIC);
+  int step = sqlite3_step(st);
+  if (step == SQLITE_ROW) {
+    *found = 1;
+    if (path) snprintf(path, path_len, "%s", (const char *)sqlite3_column_text(st, 0));
+    if (size_bytes) *size_bytes = (uint64_t)sqlite3_column_int64(st, 1);
+    if (sha256) snprintf(sha256, 65, "%s", (const char *)sqlite3_column_text(st, 2));
+  }
+  sqlite3_finalize(st);
+  if (step != SQLITE_ROW && step != SQLITE_DONE) return rcy_store_fail(store, "looking up an instance", err);
+  return RCY_OK;
+}
+
+int rcy_archive_find_study(int *found, char site_id[65], char subject_id[65], rcy_store *store,
+                           const char *study_uid, rcy_error *err) {
+  sqlite3_stmt *st;
+  *found = 0;
+  int rc = rcy_archive_prepare(&st, store, "SELECT site_id, subject_id FROM studies WHERE study_uid = ?",
+                               "looking up a study", err);
+  if (rc) return rc;
+  sqlite3_bind_text(st, 1, study_uid, -1, SQLITE_STATIC);
+  int step = sqlite3_step(st);
+  if (step == SQLITE_ROW) {
+    *found = 1;
+    snprintf(site_id, 65, "%s", (const char *)sqlite3_column_text(st, 0));
+    snprintf(subject_id, 65, "%s", (const char *)sqlite3_column_text(st, 1));
+  }
+  sqlite3_finalize(st);
+  if (step != SQLITE_ROW && step != SQLITE_DONE) return rcy_store_fail(store, "looking up a study", err);
+  return RCY_OK;
+}
+
+int rcy_archive_add_instance(rcy_store *store, const rcy_archive_instance *in, rcy_error *err) {
+  sqlite3_stmt *st;
+  int rc = rcy_archive_prepare(
+      &st, store,
+      "INSERT INTO studies(study_uid, site_id, subject_id, timepoint, modality, study_date, status,"
+      " first_received_at, last_received_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 'receiving', ?7, ?7)"
+      " ON CONFLICT(study_uid) DO UPDATE SET status = 'receiving', last_received_at = excluded.last_received_at,"
+      " timepoint = COALESCE(studies.timepoint, excluded.timepoint),"
+      " modality = COALESCE(studies.modality, excluded.modality),"
+      " study_date = COALESCE(studies.study_date, excluded.study_date)",
+      "indexing a study", err);
+  if (rc) return rc;
+  rcy_archive_bind_text(st, 1, in->study_uid);
+  rcy_archive_bind_text(st, 2, in->site_id);
+  rcy_archive_bind_text(st, 3, in->subject_id);
+  rcy_archive_bind_text(st, 4, in->timepoint);
+  rcy_archive_bind_text(st, 5, in->modality);
+  rcy_archive_bind_text(st, 6, in->study_date);
+  rcy_archive_bind_text(st, 7, in->received_at);
+  if ((rc = rcy_archive_step_done(st, store, "indexing a study", err))) return rc;
+
+  rc = rcy_archive_prepare(&st, store,
+                           "INSERT INTO series(series_uid, study_uid, modality, series_number, description,"
+                           " frame_of_reference_uid) VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(series_uid) DO NOTHING",
+                           "indexing a series", err);
+  if (rc) return rc;
+  rcy_archive_bind_text(st, 1, in->series_uid);
+  rcy_archive_bind_text(st, 2, in->study_uid);
+  rcy_archive_bind_text(st, 3, in->modality);
+  rcy_archive_bind_opt_int(st, 4, in->has_series_number, in->series_number);
+  rcy_archive_bind_text(st, 5, in->series_description);
+  rcy_archive_bind_text(st, 6, in->frame_of_reference_uid);
+  if ((rc = rcy_archive_step_done(st, store, "indexing a series", err))) return rc;
+
+  rc = rcy_archive_prepare(
+      &st, store,
+      "INSERT INTO instances(sop_instance_uid, series_uid, sop_class_uid, transfer_syntax_uid, instance_number,"
+      " path, size_bytes, sha256, rows, columns, pixel_spacing_row_mm, pixel_spacing_col_mm, slice_thickness_mm,"
+      " position_x_mm, position_y_mm, position_z_mm, orientation, window_center, window_width, received_at)"
+      " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "indexing an instance", err);
+  if (rc) return rc;
+  rcy_archive_bind_text(st, 1, in->sop_instance_uid);
+  rcy_archive_bind_text(st, 2, in->series_uid);
+  rcy_archive_bind_text(st, 3, in->sop_class_uid);
+  rcy_archive_bind_text(st, 4, in->transfer_syntax_uid);
+  rcy_archive_bind_opt_int(st, 5, in->has_instance_number, in->instance_number);
+  rcy_archive_bind_text(st, 6, in->path);
+  sqlite3_bind_int64(st, 7, (sqlite3_int64)in->size_bytes);
+  rcy_archive_bind_text(st, 8, in->sha256);
+  rcy_archive_bind_opt_int(st, 9, in->has_rows, in->rows);
+  rcy_archive_bind_opt_int(st, 10, in->has_rows, in->columns);
+  rcy_archive_bind_opt_double(st, 11, in->has_pixel_spacing, in->pixel_spacing_row_mm);
+  rcy_archive_bind_opt_double(st, 12, in->has_pixel_spacing, in->pixel_spacing_col_mm);
+  rcy_archive_bind_opt_double(st, 13, in->has_slice_thickness, in->slice_thickness_mm);
+  for (int i = 0; i < 3; i++) rcy_archive_bind_opt_double(st, 14 + i, in->has_position, in->position_mm[i]);
+  rcy_archive_bind_text(st, 17, in->orientation);
+  rcy_archive_bind_opt_double(st, 18, in->has_window, in->window_center);
+  rcy_archive_bind_opt_double(st, 19, in->has_window, in->window_width);
+  rcy_archive_bind_text(st, 20, in->received_at);
+  return rcy_archive_step_done(st, store, "indexing an instance", err);
+}
+
+int rcy_archive_add_quarantine(rcy_store *store, const char *sop_instance_uid, const char *study_uid,
+                               const char *site_id, const char *subject_id, const char *path, uint64_t size_bytes,
+                               const char *sha256, const char *reason, const char *received_at, rcy_error *err) {
+  sqlite3_stmt *st;
+  int rc = rcy_archive_prepare(&st, store,
+                               "INSERT INTO quarantine(sop_instance_uid, study_uid, site_id, subject_id, path,"
+                               " size_bytes, sha256, reason, received_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               "recording a quarantined instance", err);
+  if (rc) return rc;
+  rcy_archive_bind_text(st, 1, sop_instance_uid);
+  rcy_archive_bind_text(st, 2, study_uid);
+  rcy_archive_bind_text(st, 3, site_id);
+  rcy_archive_bind_text(st, 4, subject_id);
+  rcy_archive_bind_text(st, 5, path);
+  sqlite3_bind_int64(st, 6, (sqlite3_int64)size_bytes);
+  rcy_archive_bind_text(st, 7, sha256);
+  rcy_archive_bind_text(st, 8, reason);
+  rcy_archive_bind_text(st, 9, received_at);
+  return rcy_archive_step_done(st, store, "recording a quarantined instance", err);
+}
+
+int rcy_archive_has_path(int *found, rcy_store *store, const char *path, rcy_error *err) {
+  sqlite3_stmt *st;
+  *found = 0;
+  int rc = rcy_archive_prepare(&st, store, "SELECT 1 FROM instances WHERE path = ?", "looking up a path", err);
+  if (rc) return rc;
+  sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+  int step = sqlite3_step(st);
+  *found = step == SQLITE_ROW;
+  sqlite3_finalize(st);
+  if (step != SQLITE_ROW && step != SQLITE_DONE) return rcy_store_fail(store, "looking up a path", err);
+  return RCY_OK;
+}
+
+int rcy_archive_each_instance(rcy_store *store,
+                              int (*fn)(void *ctx, const char *sop_instance_uid, const char *path,
+                                        uint64_t size_bytes, const char *sha256),
+                              void *ctx, rcy_error *err) {
+  sqlite3_stmt *st;
+  int rc = rcy_archive_prepare(&st, store,
+                               "SELECT sop_instance_uid, path, size_bytes, sha256 FROM instances ORDER BY path",
+                               "listing instances", err);
+  if (rc) return rc;
+  int step;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    if (fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+           (uint64_t)sqlite3_column_int64(st, 2), (const char *)sqlite3_column_text(st, 3)))
+      break;
+  }
+  sqlite3_finalize(st);
+  if (step != SQLITE_ROW && step != SQLITE_DONE) return rcy_store_fail(store, "listing instances", err);
+  return RCY_OK;
+}

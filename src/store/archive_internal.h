@@ -1,0 +1,20 @@
+/* Small SQL helpers shared by the archive index files (archive*.c). Not public. */
+#ifndef RECISTRY_STORE_ARCHIVE_INTERNAL_H
+#define RECISTRY_STORE_ARCHIVE_INTERNAL_H
+
+#include "store_internal.h"
+
+/* Prepares sql on store, filling err naming `what` on failure. */
+int rcy_archive_prepare(sqlite3_stmt **st, rcy_store *store, const char *sql, const char *what, rcy_error *err);
+/* Binds a text or NULL. */
+void rcy_archive_bind_text(sqlite3_stmt *st, int i, const char *v);
+/* Binds a double when has, else NULL. */
+void rcy_archive_bind_opt_double(sqlite3_stmt *st, int i, int has, double v);
+/* Binds an int when has, else NULL. */
+void rcy_archive_bind_opt_int(sqlite3_stmt *st, int i, int has, int v);
+/* Steps a statement that returns no rows, finalizes it; fills err naming `what` on failure. */
+int rcy_archive_step_done(sqlite3_stmt *st, rcy_store *store, const char *what, rcy_error *err);
+/* strdup of a column (NULL stays NULL); sets *oom on allocation failure. */
+char *rcy_archive_column_dup(sqlite3_stmt *st, int col, int *oom);
+
+#endif

@@ -1,0 +1,330 @@
+// End-to-end reads of phantom subjects through the real stack: `recistry sample` writes two subjects
+// (partial response with liver and lung targets; progression by a new lesion with a nodal target) with their
+// ground truth, `recistry reads index` archives it, `recistry user add` makes a central reader,
+// `recistry serve` serves the built UI and the API, and headless Chromium (playwright-core) does what a
+// radiologist does: log in, open the subject from the worklist, mark the targets and the non-target at
+// baseline, scroll to each lesion's slice with the wheel and measure it by dragging the Length caliper along
+// its true long axis (a node: the Bidirectional caliper, short-axis handles dragged onto the true short axis),
+// sign; then at the follow-up jump to each baseline slice, measure again, set the non-targets, add the new
+// lesions, sign, and change a signed timepoint with a reason. The diameters the server stored (computed from
+// the image coordinates the UI sent) must be within 1.5 mm of the truth, and the response shown must be the
+// engine's answer for the perfect read (`recistry recist` on the truth's engine input).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { launchBrowser, paths, artifactPath, watchPage } from './lib/browser.mjs';
+import { recistry, Daemon, waitFor, RECISTRY } from './lib/stack.mjs';
+
+const TOL_MM = 1.5;
+const READER = 'reader.central';
+const PASSWORD = 'correct horse battery staple 42';
+
+async function startStack(dir) {
+  const sample = path.join(dir, 'sample');
+  recistry(['sample', '--out', sample, '--subjects', '2', '--timepoints', '2', '--seed', '1', '--no-dirty']);
+  const truths = fs.readdirSync(path.join(sample, 'truth')).filter((f) => f.endsWith('.json')).sort()
+    .map((f) => JSON.parse(fs.readFileSync(path.join(sample, 'truth', f), 'utf8')));
+  const archive = path.join(dir, 'archive');
+  recistry(['init', '--archive', archive]);
+  const files = truths.flatMap((truth) => truth.timepoints.flatMap((tp) =>
+    fs.readdirSync(path.join(sample, tp.folder)).filter((f) => f.endsWith('.dcm')).sort().map((f) => path.join(sample, tp.folder, f))));
+  recistry(['reads', 'index', '--archive', archive, ...files]);
+  const pw = path.join(dir, 'password');
+  fs.writeFileSync(pw, PASSWORD + '\n', { mode: 0o600 });
+  recistry(['user', 'add', '--archive', archive, '--name', READER, '--role', 'central', '--password-file', pw]);
+  const config = path.join(dir, 'recistry.ini');
+  fs.writeFileSync(config, `[archive]\npath = ${archive}\n\n[http]\nbind = 127.0.0.1\nport = 0\nweb_root = ${paths.dist}\n`);
+  const serve = new Daemon('serve', ['serve', '--config', config], dir);
+  const url = await waitFor('recistry serve to listen', () => {
+    serve.assertAlive();
+    const m = serve.log().match(/listening on (http:\/\/127\.0\.0\.1:\d+)\//);
+    return m && m[1];
+  }, 20000);
+  return { sample, truths, archive, serve, url };
+}
+
+/** The lesion's truth at a timepoint. */
+const at = (lesion, tp) => lesion.timepoints.find((t) => t.timepoint === tp);
+const resp = (v) => String(v).replace(/_/g, '-');
+
+/** A browser session on the workstation with the helpers a reader's gestures need. */
+function session(page, stack) {
+  const S = {};
+  S.shot = async (name) => {
+    const p = artifactPath(`reader_e2e_${name}.png`);
+    await page.screenshot({ path: p });
+    console.log(`screenshot: ${p}`);
+  };
+  S.api = (p) => page.evaluate(async (u) => {
+    const r = await fetch(u, { credentials: 'same-origin' });
+    return { status: r.status, body: await r.json() };
+  }, p);
+  S.ready = () => page.waitForSelector('#app[data-ready="1"]', { timeout: 30000 });
+  S.paneSop = (pane) => page.locator(`#vp-${pane}`).getAttribute('data-sop');
+  S.paneIndex = async (pane) => Number(await page.locator(`#vp-${pane}`).getAttribute('data-index'));
+  S.shown = async (id) => (await page.locator(id).textContent()).trim();
+  S.message = (re) => page.waitForFunction((src) => new RegExp(src).test(document.querySelector('#message')?.textContent || ''),
+    re.source, { timeout: 10000 });
+
+  /** Scrolls the current viewport with the mouse wheel until it shows the given instance. */
+  S.scrollTo = async (sop) => {
+    const n = await page.evaluate(() => window.rcy.viewer.panes.current.imageIds.length);
+    const wanted = await page.evaluate((s) => window.rcy.viewer.panes.current.indexBySop.get(s), sop);
+    assert.ok(wanted !== undefined, `instance ${sop} is in the series shown`);
+    const box = await page.locator('#vp-current').boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    for (let guard = 0; guard < n + 5 && (await S.paneIndex('current')) !== wanted; guard++) {
+      await page.mouse.wheel(0, (await S.paneIndex('current')) < wanted ? 100 : -100);
+      await page.waitForTimeout(40);
+    }
+    assert.equal(await S.paneSop('current'), sop, 'wheel scrolling reached the lesion slice');
+  };
+
+  /** Page coordinates of patient-space points (mm) on the current viewport. */
+  S.toPage = (points) => page.evaluate((pts) => {
+    const vp = window.rcy.viewer.panes.current.viewport;
+    const r = vp.element.getBoundingClientRect();
+    return pts.map((w) => { const c = vp.worldToCanvas(w); return [r.left + c[0], r.top + c[1]]; });
+  }, points);
+
+  /** A mouse drag between two page points, in small steps as a hand would. */
+  S.drag = async (a, b) => {
+    await page.mouse.move(a[0], a[1]);
+    await page.mouse.down();
+    for (let s = 1; s <= 12; s++) await page.mouse.move(a[0] + ((b[0] - a[0]) * s) / 12, a[1] + ((b[1] - a[1]) * s) / 12);
+    await page.mouse.up();
+  };
+
+  /** Measures an armed lesion on its truth slice: Length along the long axis, or Bidirectional for a node. */
+  S.measure = async (lesion, tp) => {
+    const tr = at(lesion, tp);
+    await S.scrollTo(tr.sop_instance_uid);
+    const [a, b] = await S.toPage(tr.long_axis_endpoints_mm);
+    await S.drag(a, b);
+    if (lesion.nodal) {
+      // Cornerstone draws a default short axis; drag each of its handles onto the true short-axis end nearest to it.
+      await page.waitForSelector('#save-caliper');
+      const truthShort = await S.toPage(tr.short_axis_endpoints_mm);
+      const shortHandles = () => page.evaluate(() => window.rcy.view.measuring.pending.annotation.data.handles.points.slice(2, 4));
+      const handles = await S.toPage(await shortHandles());
+      const d = (p, q) => Math.hypot(p[0] - q[0], p[1] - q[1]);
+      const first = d(handles[0], truthShort[0]) + d(handles[1], truthShort[1]) <= d(handles[0], truthShort[1]) + d(handles[1], truthShort[0]);
+      const goals = first ? truthShort : [truthShort[1], truthShort[0]];
+      for (let k = 0; k < 2; k++) {
+        const now = (await S.toPage(await shortHandles()))[k]; // moving one handle can move the other
+        await S.drag(now, goals[k]);
+      }
+      await page.click('#save-caliper');
+    }
+    await S.message(new RegExp(`${lesion.lesion_id} measured`));
+  };
+
+  /** The stored read; checks every target's diameter at tp against the truth (short axis for nodes). */
+  S.checkDiameters = async (subject, targets, tp) => {
+    const { status, body } = await S.api(`/api/reads/${encodeURIComponent(subject)}`);
+    assert.equal(status, 200);
+    for (const l of targets) {
+      const stored = body.lesions.find((x) => x.lesion_id === l.lesion_id);
+      assert.ok(stored, `${l.lesion_id} stored`);
+      const obs = stored.observations[tp];
+      const exp = l.nodal ? at(l, tp).expected_short_axis_mm : at(l, tp).expected_longest_diameter_mm;
+      assert.ok(obs && typeof obs.diameter_mm === 'number', `${l.lesion_id} at ${tp} has a diameter`);
+      assert.ok(Math.abs(obs.diameter_mm - exp) <= TOL_MM, `${l.lesion_id} at ${tp}: stored ${obs.diameter_mm} mm, truth ${exp} mm`);
+      assert.equal(obs.measurement.sop_instance_uid, at(l, tp).sop_instance_uid);
+      console.log(`${body.subject_id} ${l.lesion_id}${l.nodal ? ' (node, short axis)' : ''} ${tp}: stored ${obs.diameter_mm.toFixed(2)} mm, truth ${exp} mm`);
+    }
+    return body;
+  };
+
+  S.addLesion = async (kind, organ, nodal, state) => {
+    await page.selectOption('#new-kind', kind);
+    await page.selectOption('#new-organ', organ);
+    if (nodal !== (await page.isChecked('#new-nodal'))) await page.click('#new-nodal');
+    if (state) await page.selectOption('#new-state', state);
+    await page.click('#add-lesion-btn');
+  };
+  return S;
+}
+
+/**
+ * Reads one subject's baseline and first follow-up as the truth's perfect reader would, checking diameters and
+ * the response shown; `extra` adds scenario-specific checks at marked points.
+ */
+async function readSubject(page, S, truth, extra = {}) {
+  const subject = truth.subject_id;
+  const [BL, FU] = truth.timepoints.map((x) => x.timepoint);
+  const targets = truth.lesions.filter((l) => l.role === 'target');
+  const nonTargets = truth.lesions.filter((l) => l.role === 'non_target');
+  const fuInput = truth.recist_input.assessments.find((a) => a.timepoint === FU);
+  assert.ok(targets.length >= 1 && targets.length <= 5, 'the phantom subject has targets');
+
+  await page.click('a[href="#/worklist"]');
+  await page.waitForSelector('#worklist');
+  const row = page.locator(`tr[data-subject="${subject}"][data-timepoint="${BL}"]`);
+  assert.match(await row.textContent(), /to read/);
+  await row.locator('a.open-tp').click();
+
+  // ---- baseline: targets measured on their truth slice, non-targets marked
+  await S.ready();
+  for (const l of targets) {
+    await S.addLesion('target', l.organ, l.nodal);
+    await page.waitForFunction((id) => document.querySelector('#measuring')?.textContent.includes(`Measuring ${id}`), l.lesion_id, { timeout: 10000 });
+    await S.measure(l, BL);
+  }
+  for (const l of nonTargets) {
+    await S.addLesion('non_target', l.organ, l.nodal);
+    await page.waitForSelector(`tr[data-lesion="${l.lesion_id}"]`);
+    await S.message(new RegExp(`${l.lesion_id} added`));
+  }
+  let read = await S.checkDiameters(subject, targets, BL);
+  if (extra.baseline) await extra.baseline(read);
+  const blSum = read.engine.timepoints.find((x) => x.timepoint === BL).sum_mm;
+  assert.equal(await S.shown('#resp-sod'), `${blSum.toFixed(1)} mm`, 'SOD shown is the engine\'s');
+  await S.shot(`${subject}_3_baseline`);
+  await page.click('#sign-btn');
+  await page.waitForSelector('#signed-note');
+
+  // ---- follow-up: both viewports; each target from its baseline slice
+  await page.click(`#tp-tabs a:has-text("${FU}")`);
+  await S.ready();
+  await page.waitForFunction(() => document.querySelector('#vp-baseline')?.dataset.sop && document.querySelector('#vp-current')?.dataset.sop);
+  for (const l of targets) {
+    const r = page.locator(`tr[data-lesion="${l.lesion_id}"]`);
+    await r.locator('button.goto-bl').click();
+    await page.waitForFunction((sop) => document.querySelector('#vp-baseline').dataset.sop === sop, at(l, BL).sop_instance_uid, { timeout: 5000 });
+    await r.locator('button.measure').click();
+    await S.measure(l, FU);
+  }
+  // Linked scrolling is by position: after the last wheel scroll both viewports show the same z.
+  const zs = await page.evaluate(() => ['baseline', 'current'].map((k) => {
+    const p = window.rcy.viewer.panes[k];
+    return p.positions[p.currentIndex()];
+  }));
+  assert.ok(Math.abs(zs[0] - zs[1]) <= 5, `viewports linked by position: ${zs}`);
+  for (const l of nonTargets) {
+    const state = fuInput.non_target.find((x) => x.lesion_id === l.lesion_id).state;
+    await page.locator(`tr[data-lesion="${l.lesion_id}"] select.state`).selectOption(state);
+    await S.message(new RegExp(`^${l.lesion_id}: `));
+  }
+  for (const n of fuInput.new_lesions) {
+    const l = truth.lesions.find((x) => x.lesion_id === n.lesion_id) || n;
+    await S.addLesion('new', l.organ, !!l.nodal, n.state);
+    await S.message(new RegExp(`added \\(${n.state}\\)`));
+  }
+  read = await S.checkDiameters(subject, targets, FU);
+
+  // The response shown is the server's engine output, and it equals the engine's answer for the perfect read.
+  const perfect = JSON.parse(recistry(['recist', '-'], { input: JSON.stringify(truth.recist_input) }));
+  const expFu = perfect.timepoints.find((x) => x.timepoint === FU);
+  const engFu = read.engine.timepoints.find((x) => x.timepoint === FU);
+  assert.equal(await S.shown('#resp-overall'), resp(engFu.overall_response));
+  assert.equal(engFu.overall_response, expFu.overall_response, 'overall response matches the perfect read');
+  assert.equal(engFu.target_response, expFu.target_response);
+  assert.equal(engFu.new_lesions, expFu.new_lesions);
+  assert.equal(await S.shown('#resp-target'), resp(expFu.target_response));
+  assert.equal(await S.shown('#resp-nontarget'), resp(expFu.non_target_response));
+  assert.ok(Math.abs(engFu.change_from_baseline_pct - expFu.change_from_baseline_pct) < 3,
+    `change from baseline ${engFu.change_from_baseline_pct} vs perfect ${expFu.change_from_baseline_pct}`);
+  const pct = (v) => `${v > 0 ? '+' : ''}${v.toFixed(1)} %`;
+  assert.equal(await S.shown('#resp-chg-bl'), pct(engFu.change_from_baseline_pct));
+  assert.equal(await S.shown('#resp-chg-nadir'), pct(engFu.change_from_nadir_pct));
+  assert.equal(await S.shown('#resp-bor'), resp(read.engine.best_overall_response));
+  console.log(`${subject} ${FU} shown: overall ${await S.shown('#resp-overall')} (perfect read: ${expFu.overall_response}), ` +
+    `target ${await S.shown('#resp-target')}, change ${await S.shown('#resp-chg-bl')}, BOR so far ${await S.shown('#resp-bor')}`);
+  if (extra.followUp) await extra.followUp(read, engFu);
+  await S.shot(`${subject}_4_followup`);
+  await page.click('#sign-btn');
+  await page.waitForSelector('#signed-note');
+  return { BL, FU, targets, nonTargets, engFu };
+}
+
+test('reader workstation end to end: baseline and follow-up of phantom subjects', async (t) => {
+  assert.ok(fs.existsSync(RECISTRY), `RECISTRY=${RECISTRY} does not exist (build first)`);
+  assert.ok(fs.existsSync(path.join(paths.dist, 'index.html')), 'the UI is not built: scripts/build-ui.sh');
+  fs.mkdirSync(paths.tmp, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(paths.tmp, 'reader-e2e-'));
+  const stack = await startStack(dir);
+  const { context, close } = await launchBrowser();
+  let passed = false;
+  let page = null;
+  t.after(async () => {
+    if (!passed && page) await page.screenshot({ path: artifactPath('reader_e2e_FAILED.png') }).catch(() => {});
+    await close();
+    await stack.serve.stop();
+    if (passed) fs.rmSync(dir, { recursive: true, force: true });
+    else console.log(`kept ${dir} (serve log: ${stack.serve.logPath})`);
+  });
+  page = await context.newPage();
+  const errors = watchPage(page);
+  if (process.env.RCY_TEST_DEBUG) {
+    page.on('request', (r) => console.log(`>> ${r.method()} ${r.url().replace(stack.url, '')} ${r.postData() || ''}`));
+    page.on('response', (r) => console.log(`<< ${r.status()} ${r.url().replace(stack.url, '')}`));
+  }
+  const S = session(page, stack);
+  const [pr, pd] = stack.truths;
+  assert.equal(pr.scenario, 'partial_response');
+  assert.equal(pd.scenario, 'progression_new_lesion');
+
+  // ---- login: a wrong password is refused, the right one opens the worklist
+  await page.goto(stack.url + '/');
+  await page.waitForSelector('#login-form');
+  await page.fill('#login-name', READER);
+  await page.fill('#login-password', 'wrong password');
+  await page.click('#login-submit');
+  await page.waitForFunction(() => document.querySelector('#login-error')?.textContent.length > 0);
+  await S.shot('1_login_refused');
+  await page.fill('#login-password', PASSWORD);
+  await page.click('#login-submit');
+  await page.waitForSelector('#worklist');
+  await S.shot('2_worklist');
+
+  // ---- subject 1: partial response (liver + lung targets), with the rule, key-image and signed-change checks
+  const r1 = await readSubject(page, S, pr, {
+    baseline: async () => {
+      // A third liver target is refused by the server (≤ 2 per organ) and its message is shown.
+      await S.addLesion('target', 'liver', false);
+      await page.waitForFunction(() => document.querySelector('#message')?.dataset.kind === 'error');
+      const msg = await page.locator('#message').textContent();
+      assert.match(msg, /organ|liver/i, `the server's rule message is shown: ${msg}`);
+      assert.equal(await page.locator('#measuring').count(), 0, 'no lesion was created');
+    },
+    followUp: async (read, engFu) => {
+      const keyUrl = await page.locator('tr[data-kind="target"] a.key-image').first().getAttribute('href');
+      const key = await page.evaluate(async (u) => { const r = await fetch(u); return [r.status, r.headers.get('content-type')]; }, keyUrl);
+      assert.deepEqual(key, [200, 'image/png'], `key image ${keyUrl}`);
+      // An equivocal new lesion is listed with its state and is not progression.
+      await S.addLesion('new', 'liver', false, 'equivocal');
+      await S.message(/added \(equivocal\)/);
+      const newId = await page.locator('tr[data-kind="new"]').first().getAttribute('data-lesion');
+      assert.equal((await page.locator(`tr[data-lesion="${newId}"] td.value`).textContent()).trim(), 'equivocal');
+      assert.equal(await S.shown('#resp-overall'), resp(engFu.overall_response), 'an equivocal new lesion is not PD');
+    },
+  });
+  // A change to the signed follow-up asks for a reason, which goes to the server with the change.
+  const nt = r1.nonTargets[0].lesion_id;
+  await page.locator(`tr[data-lesion="${nt}"] select.state`).selectOption('not_evaluable');
+  await page.waitForSelector('.modal-overlay');
+  await S.shot('5_reason_asked');
+  await page.fill('.modal-input', 'lesion obscured by artefact on review');
+  await page.click('.modal-buttons button.primary');
+  await page.waitForFunction((x) => document.querySelector(`tr[data-lesion="${x}"] td.value`)?.textContent.includes('not evaluable'), nt);
+  const after = (await S.api(`/api/reads/${encodeURIComponent(pr.subject_id)}`)).body;
+  assert.equal(after.lesions.find((x) => x.lesion_id === nt).observations[r1.FU].state, 'not_evaluable');
+
+  // ---- subject 2: progression by a new lesion, with a nodal target measured by its short axis
+  assert.ok(pd.lesions.some((l) => l.role === 'target' && l.nodal), 'subject 2 has a nodal target');
+  const r2 = await readSubject(page, S, pd);
+  assert.equal(r2.engFu.overall_response, 'PD');
+
+  await page.click('a[href="#/worklist"]');
+  await page.waitForSelector('#worklist');
+  for (const s of [pr, pd]) {
+    assert.match(await page.locator(`tr[data-subject="${s.subject_id}"][data-timepoint="${r1.FU}"]`).textContent(), /signed/);
+  }
+  await S.shot('6_worklist_signed');
+  // Expected refusals: the session probe before login, the wrong password, the third liver target.
+  const expected = [/^401 GET \/api\/me$/, /^401 POST \/api\/login$/, /^422 POST \/api\/reads\/[^/]+\/lesions$/, /favicon/];
+  assert.deepEqual(errors.filter((e) => !expected.some((re) => re.test(e))), [], 'no unexpected errors in the page');
+  passed = true;
+});

@@ -1,0 +1,231 @@
+/* The reading side of the store: accounts (argon2id), sessions (hashed tokens, expiry), read documents
+ * saved with their audit row in one transaction, the hash-chained audit log and its tamper detection, and
+ * the archive-index queries the workstation uses. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "recistry/store.h"
+
+typedef struct {
+  char dir[64];
+  rcy_store *store;
+} fixture;
+
+static int setup(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  snprintf(f->dir, sizeof f->dir, "/tmp/rcy-reads-XXXXXX");
+  assert_non_null(mkdtemp(f->dir));
+  char archive[96];
+  snprintf(archive, sizeof archive, "%s/a", f->dir);
+  rcy_error err = {0};
+  assert_int_equal(rcy_store_init(archive, &err), 0);
+  assert_int_equal(rcy_store_open(&f->store, archive, &err), 0);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *f = *state;
+  rcy_store_close(f->store);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+  assert_int_equal(system(cmd), 0);
+  free(f);
+  return 0;
+}
+
+static void exec_sql(fixture *f, const char *sql, int expect_ok) {
+  char path[128];
+  snprintf(path, sizeof path, "%s/a/recistry.db", f->dir);
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+  if (expect_ok) assert_int_equal(rc, SQLITE_OK);
+  else assert_int_not_equal(rc, SQLITE_OK);
+  sqlite3_close(db);
+}
+
+static int count(fixture *f, const char *sql) {
+  char path[128];
+  snprintf(path, sizeof path, "%s/a/recistry.db", f->dir);
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  sqlite3_stmt *st;
+  assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  int n = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return n;
+}
+
+static void users(void **state) {
+  fixture *f = *state;
+  rcy_error err = {0};
+  assert_int_equal(rcy_store_user_add(f->store, "alice", "central", NULL, "correct horse", &err), 0);
+  assert_int_equal(rcy_store_user_add(f->store, "alice", "central", NULL, "correct horse", &err), RCY_EEXIST);
+  assert_int_equal(rcy_store_user_add(f->store, "bob", "reader", NULL, "correct horse", &err), RCY_EINVAL);
+  assert_non_null(strstr(err.message, "role 'reader'"));
+  assert_int_equal(rcy_store_user_add(f->store, "sam", "site", NULL, "correct horse", &err), RCY_EINVAL);
+  assert_int_equal(rcy_store_user_add(f->store, "sam", "site", "S014", "short", &err), RCY_EINVAL);
+  assert_int_equal(rcy_store_user_add(f->store, "a b", "qa", NULL, "correct horse", &err), RCY_EINVAL);
+  assert_int_equal(rcy_store_user_add(f->store, "sam", "site", "S014", "correct horse", &err), 0);
+  rcy_user u;
+  assert_int_equal(rcy_store_user_check(&u, f->store, "sam", "correct horse", &err), 0);
+  assert_string_equal(u.role, "site");
+  assert_string_equal(u.site_id, "S014");
+  assert_int_equal(rcy_store_user_check(&u, f->store, "sam", "correct horsE", &err), RCY_EDENIED);
+  assert_int_equal(rcy_store_user_check(&u, f->store, "nobody", "correct horse", &err), RCY_EDENIED);
+  /* Only an argon2id string is stored, never the password. */
+  assert_int_equal(count(f, "SELECT COUNT(*) FROM users WHERE password_hash LIKE '$argon2id$%'"
+                            " AND password_hash NOT LIKE '%correct%'"), 2);
+}
+
+static void sessions(void **state) {
+  fixture *f = *state;
+  rcy_error err = {0};
+  assert_int_equal(rcy_store_user_add(f->store, "alice", "central", NULL, "correct horse", &err), 0);
+  char token[RCY_TOKEN_HEX + 1], csrf[RCY_TOKEN_HEX + 1], csrf2[RCY_TOKEN_HEX + 1];
+  assert_int_equal(rcy_store_session_create(token, csrf, f->store, "alice", 3600, &err), 0);
+  assert_int_equal(strlen(token), 64);
+  assert_string_not_equal(token, csrf);
+  rcy_user u;
+  assert_int_equal(rcy_store_session_find(&u, csrf2, f->store, token, &err), 0);
+  assert_string_equal(u.name, "alice");
+  assert_string_equal(csrf, csrf2);
+  /* The stored key is the token's hash: the token itself is nowhere in the database. */
+  char sql[256];
+  snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM sessions WHERE token_sha256 = '%s' OR csrf_token = '%s'", token, token);
+  assert_int_equal(count(f, sql), 0);
+  assert_int_equal(count(f, "SELECT COUNT(*) FROM sessions"), 1);
+  token[0] = token[0] == 'a' ? 'b' : 'a';
+  assert_int_equal(rcy_store_session_find(&u, csrf2, f->store, token, &err), RCY_ENOTFOUND);
+  assert_int_equal(rcy_store_session_find(&u, csrf2, f->store, "short", &err), RCY_ENOTFOUND);
+  token[0] = token[0] == 'a' ? 'b' : 'a';
+  assert_int_equal(rcy_store_session_delete(f->store, token, &err), 0);
+  assert_int_equal(rcy_store_session_find(&u, csrf2, f->store, token, &err), RCY_ENOTFOUND);
+  /* Expired: a session with no lifetime left is never found. */
+  assert_int_equal(rcy_store_session_create(token, csrf, f->store, "alice", 0, &err), 0);
+  assert_int_equal(rcy_store_session_find(&u, csrf2, f->store, token, &err), RCY_ENOTFOUND);
+}
+
+static int collect(void *ctx, const char *subject, const char *role, const char *reader, const char *doc) {
+  char *out = ctx;
+  (void)role;
+  size_t n = strlen(out);
+  snprintf(out + n, 256 - n, "%s/%s=%s;", subject, reader, doc);
+  return 0;
+}
+
+static void reads_and_audit(void **state) {
+  fixture *f = *state;
+  rcy_error err = {0};
+  char *doc = NULL;
+  assert_int_equal(rcy_store_read_get(&doc, f->store, "S1", "central", "alice", &err), RCY_ENOTFOUND);
+  rcy_audit_entry e = {"alice", "lesion.add", "S1", "central", "alice", "BL", "T1", NULL, "{\"a\":1}", NULL};
+  assert_int_equal(rcy_store_read_put(f->store, "S1", "central", "alice", "{\"v\":1}", &e, &err), 0);
+  e.before_json = "{\"a\":1}";
+  e.after_json = "{\"a\":2}";
+  e.reason = "typo";
+  assert_int_equal(rcy_store_read_put(f->store, "S1", "central", "alice", "{\"v\":2}", &e, &err), 0);
+  assert_int_equal(rcy_store_read_put(f->store, "S2", "central", "bob", "{\"v\":3}", &e, &err), 0);
+  /* A change whose audit row cannot be written does not land either. */
+  rcy_audit_entry bad = {NULL, "x", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+  assert_int_equal(rcy_store_read_put(f->store, "S1", "central", "alice", "{\"v\":9}", &bad, &err), RCY_EINVAL);
+  assert_int_equal(rcy_store_read_get(&doc, f->store, "S1", "central", "alice", &err), 0);
+  assert_string_equal(doc, "{\"v\":2}");
+  free(doc);
+  char all[256] = "";
+  assert_int_equal(rcy_store_read_each(f->store, "central", NULL, collect, all, &err), 0);
+  assert_string_equal(all, "S1/alice={\"v\":2};S2/bob={\"v\":3};");
+  all[0] = '\0';
+  assert_int_equal(rcy_store_read_each(f->store, "central", "bob", collect, all, &err), 0);
+  assert_string_equal(all, "S2/bob={\"v\":3};");
+
+  long long n = 0, bad_seq = 0;
+  assert_int_equal(rcy_store_audit_verify(&n, &bad_seq, f->store, &err), 0);
+  assert_int_equal(n, 3);
+  exec_sql(f, "UPDATE audit_log SET reason = 'other' WHERE seq = 2", 0);
+  exec_sql(f, "DELETE FROM audit_log WHERE seq = 2", 0);
+  exec_sql(f, "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET reason = 'other' WHERE seq = 2", 1);
+  assert_int_equal(rcy_store_audit_verify(&n, &bad_seq, f->store, &err), RCY_ECONFLICT);
+  assert_int_equal(bad_seq, 2);
+  assert_non_null(strstr(err.message, "seq=2"));
+  exec_sql(f, "UPDATE audit_log SET reason = 'typo' WHERE seq = 2", 1);
+  assert_int_equal(rcy_store_audit_verify(&n, &bad_seq, f->store, &err), 0);
+  exec_sql(f, "DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq = 2", 1);
+  assert_int_equal(rcy_store_audit_verify(&n, &bad_seq, f->store, &err), RCY_ECONFLICT);
+  assert_int_equal(bad_seq, 3);
+}
+
+static int keep_sop(void *ctx, const rcy_store_instance *in) {
+  char *out = ctx;
+  size_t n = strlen(out);
+  snprintf(out + n, 256 - n, "%s@%g;", in->sop_instance_uid, in->position_mm[2]);
+  return 0;
+}
+
+static int keep_study(void *ctx, const rcy_store_study *s) {
+  char *out = ctx;
+  size_t n = strlen(out);
+  snprintf(out + n, 256 - n, "%s/%s;", s->subject_id, s->timepoint);
+  return 0;
+}
+
+static void index_queries(void **state) {
+  fixture *f = *state;
+  rcy_error err = {0};
+  rcy_store_index_row r = {.study_uid = "1.2.1", .series_uid = "1.2.1.1", .sop_instance_uid = "1.2.1.1.2",
+                           .sop_class_uid = "1.2.840.10008.5.1.4.1.1.2", .transfer_syntax_uid = "1.2.840.10008.1.2.1",
+                           .site_id = "S014", .subject_id = "C-1", .timepoint = "FU1", .modality = "CT",
+                           .study_date = "2025-03-01", .path = "a/2.dcm", .sha256_hex = "00", .size_bytes = 10,
+                           .rows = 512, .columns = 512, .pixel_spacing_row_mm = 0.7, .pixel_spacing_col_mm = 0.8,
+                           .position_mm = {0, 0, 5}};
+  assert_int_equal(rcy_store_index_instance(f->store, &r, &err), 0);
+  assert_int_equal(rcy_store_index_instance(f->store, &r, &err), RCY_EEXIST);
+  r.sop_instance_uid = "1.2.1.1.1";
+  r.path = "a/1.dcm";
+  r.position_mm[2] = -5;
+  assert_int_equal(rcy_store_index_instance(f->store, &r, &err), 0);
+  rcy_store_index_row bl = r;
+  bl.study_uid = "1.2.0";
+  bl.series_uid = "1.2.0.1";
+  bl.sop_instance_uid = "1.2.0.1.1";
+  bl.path = "b/1.dcm";
+  bl.timepoint = "BL";
+  bl.study_date = "2025-01-01";
+  assert_int_equal(rcy_store_index_instance(f->store, &bl, &err), 0);
+  char out[256] = "";
+  assert_int_equal(rcy_store_instances_each(f->store, "1.2.1.1", keep_sop, out, &err), 0);
+  assert_string_equal(out, "1.2.1.1.1@-5;1.2.1.1.2@5;");
+  out[0] = '\0';
+  assert_int_equal(rcy_store_studies_each(f->store, NULL, keep_study, out, &err), 0);
+  assert_string_equal(out, "C-1/BL;C-1/FU1;");
+  out[0] = '\0';
+  assert_int_equal(rcy_store_studies_each(f->store, "S999", keep_study, out, &err), 0);
+  assert_string_equal(out, "");
+  out[0] = '\0';
+  assert_int_equal(rcy_store_instance_find(f->store, "1.2.1.1.2", keep_sop, out, &err), 0);
+  assert_string_equal(out, "1.2.1.1.2@5;");
+  assert_int_equal(rcy_store_instance_find(f->store, "9.9", keep_sop, out, &err), RCY_ENOTFOUND);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(users, setup, teardown),
+      cmocka_unit_test_setup_teardown(sessions, setup, teardown),
+      cmocka_unit_test_setup_teardown(reads_and_audit, setup, teardown),
+      cmocka_unit_test_setup_teardown(index_queries, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
