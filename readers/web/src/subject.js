@@ -140,6 +140,7 @@ export class SubjectView {
       h('div', { class: 'group' }, Object.entries(PRESETS).map(([k, p]) =>
         h('button', { type: 'button', class: 'preset', dataset: { preset: k }, title: `W${p.ww} / L${p.wc}`,
           onclick: () => this.viewer.setPreset(k) }, p.label))),
+      h('button', { type: 'button', id: 'reset-view', title: 'Whole image, no zoom or pan', onclick: () => this.viewer.reset() }, 'Reset'),
       this.isBaseline ? null : h('label', { class: 'sync' },
         h('input', { type: 'checkbox', id: 'sync', checked: this.viewer.sync,
           onchange: (e) => { this.viewer.sync = e.target.checked; } }), ' Link scrolling (by position)'),
