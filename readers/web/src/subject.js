@@ -494,20 +494,24 @@ export class SubjectView {
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       const body = { kind: kind.value, organ: organ.value, nodal: nodal.checked, timepoint: this.currentTp.timepoint };
+      // Non-targets start present; a new lesion carries the reader's call from the start (one change, one audit row).
+      if (body.kind === 'non_target') body.state = 'present';
+      if (body.kind === 'new') {
+        if (!newState.value) {
+          this.say('Say whether the new lesion is equivocal or unequivocal.', 'error');
+          return;
+        }
+        body.state = newState.value;
+      }
       let created = null;
       const ok = await this.change(async () => {
         created = await api.addLesion(this.subjectId, body);
         return api.getRead(this.subjectId);
       }, 'Lesion added.');
       if (!ok || !created) return;
-      this.say(`${created.lesion_id} added.`);
+      this.say(`${created.lesion_id} added${body.state ? ` (${body.state})` : ''}.`);
       const l = (this.read.lesions || []).find((x) => x.lesion_id === created.lesion_id);
-      if (!l) return;
-      if (l.kind === 'target') this.startMeasuring(l, false);
-      else if (l.kind === 'non_target') await this.putObservation(l.lesion_id, { state: 'present' }, `${l.lesion_id} added (present).`);
-      else if (l.kind === 'new' && newState.value) {
-        await this.putObservation(l.lesion_id, { state: newState.value }, `${l.lesion_id} added (${newState.value}).`);
-      }
+      if (l && l.kind === 'target') this.startMeasuring(l, false);
     });
     clear(this.els.addForm, form);
   }
