@@ -373,7 +373,10 @@ test('reader workstation end to end: baseline and follow-up of phantom subjects'
       assert.equal(frags.length, 2);
       const whole = tr.expected_longest_diameter_mm;
       assert.ok(Math.abs(frags[0] - 0.4 * whole) < TOL_MM && Math.abs(frags[1] - 0.4 * whole) < TOL_MM, `fragments ${frags} of ${whole} mm`);
-      assert.match(await page.locator(`tr[data-lesion="${t1.lesion_id}"] td.value`).textContent(), /^split: /);
+      assert.match(await page.locator(`tr[data-lesion="${t1.lesion_id}"] td.value`).textContent(), /^split \d/);
+      // Both fragments are drawn back from the server's copy, labelled T1a and T1b.
+      const labels = await page.evaluate(() => window.rcy.viewer.storedLabels());
+      assert.ok(labels.includes(`${t1.lesion_id}a`) && labels.includes(`${t1.lesion_id}b`), `fragments drawn: ${labels}`);
       // Merged: the node coalesced into the liver target counts 0 mm.
       const node = pd.lesions.find((l) => l.role === 'target' && l.nodal);
       await page.locator(`tr[data-lesion="${node.lesion_id}"] select.state`).selectOption(`__merge:${t1.lesion_id}`);

@@ -330,9 +330,11 @@ export class SubjectView {
         const pane = this.viewer.panes[key];
         const obs = l.observations?.[tp.timepoint];
         if (!pane || !pane.imageIds.length) continue;
-        for (const meas of obs?.measurement ? [obs.measurement] : []) {
+        const calipers = obs?.measurement ? [[obs.measurement, l.lesion_id]]
+          : (obs?.fragments || []).map((f, k) => [f, `${l.lesion_id}${String.fromCharCode(97 + k)}`]); // T1a, T1b…
+        for (const [meas, label] of calipers) {
           try {
-            drawStoredMeasurement(pane, meas, l.lesion_id);
+            drawStoredMeasurement(pane, meas, label);
           } catch (err) {
             this.say(`cannot draw ${l.lesion_id}: ${err.message}`, 'warn');
           }
@@ -418,7 +420,7 @@ export class SubjectView {
 
   valueText(obs) {
     if (obs.diameter_mm !== null && obs.diameter_mm !== undefined) return fmt.mm(obs.diameter_mm);
-    if (obs.fragments_mm) return `split: ${obs.fragments_mm.map((v) => Number(v).toFixed(1)).join(' + ')} mm`;
+    if (obs.fragments_mm) return `split ${obs.fragments_mm.map((v) => Number(v).toFixed(1)).join(' + ')} mm`;
     if (obs.merged_into) return `merged into ${obs.merged_into}`;
     if (obs.state) return obs.state.replace(/_/g, ' ');
     return '—';

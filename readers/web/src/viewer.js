@@ -239,6 +239,13 @@ export class Viewer {
     }
   }
 
+  /** Labels of the stored calipers drawn now (what the reader sees on the images). */
+  storedLabels() {
+    return tools.annotation.state.getAllAnnotations()
+      .filter((a) => a.annotationUID?.startsWith('stored-'))
+      .map((a) => a.data?.label);
+  }
+
   /** Removes the annotations whose UID starts with prefix (e.g. the redrawn stored calipers). */
   removeAnnotationsByPrefix(prefix) {
     for (const a of tools.annotation.state.getAllAnnotations()) {
