@@ -29,7 +29,7 @@ int retrieve(int *n_completed, int *n_failed, const rcy_dicom_peer *peer, const 
   int rc = RCY_OK;
   char addr[512];
   OFCondition c = ASC_initializeNetwork(NET_REQUESTOR, 0, 30, &net);
-  if (c.good()) c = ASC_createAssociationParameters(&params, ASC_DEFAULTMAXPDU);
+  if (c.good()) c = ASC_createAssociationParameters(&params, ASC_MAXIMUMPDUSIZE);
   if (c.bad()) {
     rc = rcy_error_set(err, RCY_EDICOM, "cannot initialise the DICOM network: %s", c.text());
     goto out;

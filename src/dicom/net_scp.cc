@@ -229,7 +229,7 @@ void acceptor(Server *s, T_ASC_Network *net, int tls) {
   while (!*s->stop) {
     if (!ASC_associationWaiting(net, 1)) continue;
     T_ASC_Association *assoc = NULL;
-    OFCondition c = ASC_receiveAssociation(net, &assoc, ASC_DEFAULTMAXPDU, NULL, NULL, tls ? OFTrue : OFFalse,
+    OFCondition c = ASC_receiveAssociation(net, &assoc, ASC_MAXIMUMPDUSIZE, NULL, NULL, tls ? OFTrue : OFFalse,
                                            DUL_NOBLOCK, 30);
     if (c.bad()) {
       if (c != DUL_NOASSOCIATIONREQUEST)

@@ -101,9 +101,9 @@ static int on_associate(void *ctx, const rcy_dicom_assoc_request *req, void **ac
     snprintf(text, sizeof text, "site %s must connect over TLS", site->id);
     return deny(d, site, req, RCY_EDENIED, reason, len, text);
   }
-  if (req->tls && d->certs[si].len > 0 &&
+  if (req->tls && (d->certs[si].len <= 0 ||
       (req->peer_cert_len != (size_t)d->certs[si].len ||
-       memcmp(req->peer_cert_der, d->certs[si].der, req->peer_cert_len) != 0)) {
+       memcmp(req->peer_cert_der, d->certs[si].der, req->peer_cert_len) != 0))) {
     snprintf(text, sizeof text, "TLS certificate is not the one configured for site %s", site->id);
     return deny(d, site, req, RCY_EDENIED, reason, len, text);
   }

@@ -110,7 +110,8 @@ static int check_series(rcy_ingest_qc_result *r, const rcy_archive_slice *s, siz
   }
   memcpy(sorted, gap, (m - 1) * sizeof *sorted);
   qsort(sorted, m - 1, sizeof *sorted, cmp_double);
-  double median = sorted[(m - 1) / 2], lo = sorted[0], hi = sorted[m - 2];
+  /* lower median of the m - 1 gaps: with one gap missing out of few, the regular spacing still wins */
+  double median = sorted[(m - 2) / 2], lo = sorted[0], hi = sorted[m - 2];
   if (lo < 1e-3) rc = add(r, uid, "duplicate_position", "warning", "two or more slices at the same position");
   size_t worst = 0;
   for (size_t i = 0; i + 1 < m; i++)

@@ -148,22 +148,23 @@ static int truncate_file(const char *path, rcy_error *err) {
 static int dirty_case_write(const rcy_sample_options *o, int idx, json_t *manifest, rcy_sample_stats *stats,
                             rcy_error *err) {
   const dirty_case *c = &cases[idx];
-  char dir[3072];
-  snprintf(dir, sizeof dir, "%s/dirty/%s", o->out_dir, c->name);
+  const char *n = c->name;
+  char dir[3072], path[4096];
+  snprintf(dir, sizeof dir, "%s/dirty/%s", o->out_dir, n);
   int rc = make_dirs(dir, err);
   if (rc) return rc;
   subject s;
-  dirty_subject(&s, idx, strcmp(c->name, "wrong_site") == 0 ? "S027" : "S014");
-  if (strcmp(c->name, "slice_gap") == 0) s.slices = 4;
-  if (strcmp(c->name, "thick_slices") == 0) s.thickness_mm = 7.5;
+  dirty_subject(&s, idx, strcmp(n, "wrong_site") == 0 ? "S027" : "S014");
+  if (strcmp(n, "slice_gap") == 0) s.slices = 4;
+  if (strcmp(n, "thick_slices") == 0) s.thickness_mm = 7.5;
   /* The defects are in headers and files, not in image content: noiseless pixels keep these cheap to commit. */
   series_job job = {.s = &s, .tp = 0, .seed = o->seed, .noise_hu = 0, .out_dir = dir};
   series_uids_for(&job.uids, o->seed, &s, 0);
   rcy_dicom_dataset *tmpl;
   rc = series_template(&tmpl, &job, err);
   if (rc) return rc;
-  const char *n = c->name;
-  char path[4096];
+
+  /* header defects, on the series template */
   if (strcmp(n, "phi_name") == 0) {
     rc = rcy_dicom_dataset_set_string(tmpl, T(0x0010, 0x0010), "DUPONT^MARIE^CLAIRE", err);
   } else if (strcmp(n, "phi_birthdate") == 0) {
@@ -183,6 +184,7 @@ static int dirty_case_write(const rcy_sample_options *o, int idx, json_t *manife
   }
   if (rc) goto done;
 
+  /* file and series defects */
   if (strcmp(n, "not_dicom") == 0) {
     static const char text[] = "Site imaging report for CIREL: this is a plain text file, not a DICOM instance.\n";
     snprintf(path, sizeof path, "%s/REPORT_0001.dcm", dir);
@@ -205,29 +207,10 @@ static int dirty_case_write(const rcy_sample_options *o, int idx, json_t *manife
   } else if (strcmp(n, "duplicate_instances") == 0) {
     rc = write_one(&job, tmpl, 1, "CT_0002.dcm", 0, NULL, stats, err);
     if (!rc) rc = write_one(&job, tmpl, 1, "CT_0002_copy.dcm", 0, NULL, stats, err);
-    if (!rc) { /* same UID, other pixels: the altered copy has image noise, the original none */
-      series_job other = job;
-      other.noise_hu = 10;
-      rcy_dicom_dataset *alt;
-      rc = rcy_dicom_dataset_clone(&alt, tmpl, err);
-      char uid[RCY_DICOM_UID_SIZE];
-      instance_uid_for(uid, o->seed, &s, 0, slice_instance_number(&s, 1));
-      plane_grid g;
-      subject_grid(&g, &s);
-      int16_t *px = malloc((size_t)g.rows * g.columns * 2);
-      uint8_t *labels = malloc((size_t)g.rows * g.columns);
-      if (!rc && (!px || !labels)) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
-      if (!rc) {
-        series_render_slice(px, &other, 1, labels);
-        rc = series_image(alt, &job, 1, px, err);
-      }
-      if (!rc) {
-        snprintf(path, sizeof path, "%s/CT_0002_altered.dcm", dir);
-        rc = write_dataset(alt, path, stats, err);
-      }
-      free(px);
-      free(labels);
-      rcy_dicom_dataset_free(alt);
+    if (!rc) { /* same UID (same seed and slice), other pixels: the altered copy has image noise */
+      series_job noisy = job;
+      noisy.noise_hu = 10;
+      rc = write_one(&noisy, tmpl, 1, "CT_0002_altered.dcm", 0, NULL, stats, err);
     }
   } else if (strcmp(n, "burned_in") == 0) {
     for (int k = 0; k < s.slices && !rc; k++) {
@@ -239,9 +222,9 @@ static int dirty_case_write(const rcy_sample_options *o, int idx, json_t *manife
     rc = series_write_with(&job, tmpl, -1, stats, err);
   }
   if (!rc)
-    json_array_append_new(manifest, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "case", c->name, "folder", c->name,
-                                              "subject_id", s.subject_id, "sending_site", "S014", "defect", c->defect,
-                                              "expected", c->expect));
+    json_array_append_new(manifest, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "case", n, "folder", n, "subject_id",
+                                              s.subject_id, "sending_site", "S014", "defect", c->defect, "expected",
+                                              c->expect));
 done:
   rcy_dicom_dataset_free(tmpl);
   return rc;

@@ -225,23 +225,22 @@ void series_render_slice(void *pixels, const series_job *job, int k, uint8_t *la
    * background, and it keeps the committed samples compressible). */
   double sigma = job->noise_hu * (s->mr ? 2.0 : 1.0);
   size_t npx = (size_t)g.rows * g.columns;
-  if (s->mr) {
-    uint16_t *px = pixels;
-    for (size_t i = 0; i < npx; i++) {
-      double v = value[labels[i]];
-      if (labels[i] != TISSUE_AIR && sigma > 0) v = fabs(v + sigma * prng_gauss(&r));
-      px[i] = (uint16_t)(v > 65535 ? 65535 : lround(v));
+  /* stored values per label: HU + 1024 for CT (Rescale Intercept -1024), the signal itself for MR */
+  int base[256];
+  for (int l = 0; l < 256; l++) base[l] = (int)floor(value[l] + 0.5) + (s->mr ? 0 : 1024);
+  int lo = 0, hi = s->mr ? 65535 : 4095;
+  for (size_t i = 0; i < npx; i++) {
+    int v = base[labels[i]];
+    if (labels[i] != TISSUE_AIR && sigma > 0) {
+      double nz = sigma * prng_gauss(&r);
+      v += (int)(nz >= 0 ? nz + 0.5 : nz - 0.5);
+      if (s->mr && v < 0) v = -v; /* magnitude images: Rician-like floor */
     }
-  } else {
-    int16_t *px = pixels;
-    for (size_t i = 0; i < npx; i++) {
-      double v = value[labels[i]];
-      if (labels[i] != TISSUE_AIR && sigma > 0) v += sigma * prng_gauss(&r);
-      long hu = lround(v);
-      if (hu < -1024) hu = -1024;
-      if (hu > 3071) hu = 3071;
-      px[i] = (int16_t)(hu + 1024); /* stored value; Rescale Intercept -1024 */
-    }
+    v = v < lo ? lo : v > hi ? hi : v;
+    if (s->mr)
+      ((uint16_t *)pixels)[i] = (uint16_t)v;
+    else
+      ((int16_t *)pixels)[i] = (int16_t)v;
   }
 }
 

@@ -119,6 +119,10 @@ name = Centre 27
 ae_title = SITE027
 subject_pattern = ^CIREL-027-[0-9]{4}\$
 ${SITE027_EXTRA:-}
+[site:S031]
+name = Centre 31
+ae_title = SITE031
+subject_pattern = ^CIREL-031-[0-9]{4}\$
 INI
 }
 
@@ -143,6 +147,12 @@ stop_daemon() {
   wait "$DAEMON_PID" || rc=$?
   DAEMON_PID=
   [ $rc -eq 0 ] || fail "daemon exited $rc after SIGTERM"
+}
+
+# make_sample DIR [options] : the project's phantom generator (deterministic: seed 1).
+make_sample() {
+  local dir=$1; shift
+  "$RECISTRY" sample --out "$dir" --seed 1 "$@" >/dev/null
 }
 
 # sql QUERY : one value from the archive index.
