@@ -88,11 +88,14 @@ function session(page, stack) {
     return pts.map((w) => { const c = vp.worldToCanvas(w); return [r.left + c[0], r.top + c[1]]; });
   }, points);
 
-  /** A mouse drag between two page points, in small steps as a hand would. */
-  S.drag = async (a, b) => {
-    await page.mouse.move(a[0], a[1]);
+  /** A mouse drag through page points (start, ..., end), in small steps as a hand would. */
+  S.drag = async (...pts) => {
+    await page.mouse.move(pts[0][0], pts[0][1]);
     await page.mouse.down();
-    for (let s = 1; s <= 12; s++) await page.mouse.move(a[0] + ((b[0] - a[0]) * s) / 12, a[1] + ((b[1] - a[1]) * s) / 12);
+    for (let i = 1; i < pts.length; i++) {
+      const [a, b] = [pts[i - 1], pts[i]];
+      for (let s = 1; s <= 12; s++) await page.mouse.move(a[0] + ((b[0] - a[0]) * s) / 12, a[1] + ((b[1] - a[1]) * s) / 12);
+    }
     await page.mouse.up();
   };
 
@@ -100,24 +103,59 @@ function session(page, stack) {
   S.measure = async (lesion, tp) => {
     const tr = at(lesion, tp);
     await S.scrollTo(tr.sop_instance_uid);
+    if (lesion.nodal) {
+      // A node's short axis is small: zoom in on it first (right-button drag over the lesion), as a reader would,
+      // so that one screen pixel is well under a millimetre.
+      const [centre] = await S.toPage([tr.long_axis_endpoints_mm.reduce((s, p) => s.map((v, k) => v + p[k] / 2), [0, 0, 0])]);
+      await page.mouse.move(centre[0], centre[1]);
+      await page.mouse.down({ button: 'right' });
+      for (let s = 1; s <= 10; s++) await page.mouse.move(centre[0], centre[1] + 15 * s);
+      await page.mouse.up({ button: 'right' });
+    }
     const [a, b] = await S.toPage(tr.long_axis_endpoints_mm);
     await S.drag(a, b);
     if (lesion.nodal) {
-      // Cornerstone draws a default short axis; drag each of its handles onto the true short-axis end nearest to it.
+      // Cornerstone draws a default short axis perpendicular to the long axis as drawn (which is off the true one by
+      // the mouse's pixel rounding); like a reader, put each short-axis end on the lesion's edge along that
+      // perpendicular: at the true half-short-axis distance from the centre, on the true side.
       await page.waitForSelector('#save-caliper');
-      const truthShort = await S.toPage(tr.short_axis_endpoints_mm);
-      const shortHandles = () => page.evaluate(() => window.rcy.view.measuring.pending.annotation.data.handles.points.slice(2, 4));
-      const handles = await S.toPage(await shortHandles());
+      const points = () => page.evaluate(() => window.rcy.view.measuring.pending.annotation.data.handles.points);
+      const [L0, L1] = (await points()).slice(0, 2);
+      const len = Math.hypot(L1[0] - L0[0], L1[1] - L0[1]);
+      const u = [(L1[0] - L0[0]) / len, (L1[1] - L0[1]) / len];
+      const v = [-u[1], u[0]];
+      const m = [0, 1, 2].map((k) => (tr.long_axis_endpoints_mm[0][k] + tr.long_axis_endpoints_mm[1][k]) / 2);
+      const along = (m[0] - L0[0]) * u[0] + (m[1] - L0[1]) * u[1];
+      const c = [L0[0] + u[0] * along, L0[1] + u[1] * along, L0[2]];
+      const goalsMm = tr.short_axis_endpoints_mm.map((e) => {
+        const dist = Math.hypot(e[0] - m[0], e[1] - m[1]);
+        const side = Math.sign((e[0] - m[0]) * v[0] + (e[1] - m[1]) * v[1]) || 1;
+        return [c[0] + v[0] * side * dist, c[1] + v[1] * side * dist, c[2]];
+      });
+      const truthShort = await S.toPage(goalsMm);
+      const handles = await S.toPage((await points()).slice(2, 4));
       const d = (p, q) => Math.hypot(p[0] - q[0], p[1] - q[1]);
       const first = d(handles[0], truthShort[0]) + d(handles[1], truthShort[1]) <= d(handles[0], truthShort[1]) + d(handles[1], truthShort[0]);
       const goals = first ? truthShort : [truthShort[1], truthShort[0]];
+      const [c2] = await S.toPage([c]);
       for (let k = 0; k < 2; k++) {
-        const now = (await S.toPage(await shortHandles()))[k]; // moving one handle can move the other
-        await S.drag(now, goals[k]);
+        const now = (await S.toPage((await points()).slice(2, 4)))[k]; // moving one handle can move the other
+        // A handle moved by less than a few pixels is taken for a click: go out 20 px and come back onto the edge.
+        const dir = [goals[k][0] - c2[0], goals[k][1] - c2[1]];
+        const n = Math.hypot(dir[0], dir[1]) || 1;
+        await S.drag(now, [goals[k][0] + (20 * dir[0]) / n, goals[k][1] + (20 * dir[1]) / n], goals[k]);
+        if (process.env.RCY_TEST_DEBUG) console.log(`handle ${k}: from ${now} to ${goals[k]} → ${(await S.toPage((await points()).slice(2, 4)))[k]}`);
+      }
+      if (process.env.RCY_TEST_DEBUG) {
+        const pts = await points();
+        console.log(`short axis drawn ${JSON.stringify(pts.slice(2).map((p) => p.map((v) => +v.toFixed(2))))} truth ${JSON.stringify(tr.short_axis_endpoints_mm)}`);
+        console.log(`zoom ${await page.evaluate(() => window.rcy.viewer.panes.current.viewport.getZoom())}`);
+        console.log(`long axis drawn ${JSON.stringify(pts.slice(0, 2).map((p) => p.map((v) => +v.toFixed(2))))} truth ${JSON.stringify(tr.long_axis_endpoints_mm)}`);
       }
       await page.click('#save-caliper');
     }
     await S.message(new RegExp(`${lesion.lesion_id} measured`));
+    if (lesion.nodal) await page.click('#reset-view');
   };
 
   /** The stored read; checks every target's diameter at tp against the truth (short axis for nodes). */
@@ -314,7 +352,42 @@ test('reader workstation end to end: baseline and follow-up of phantom subjects'
 
   // ---- subject 2: progression by a new lesion, with a nodal target measured by its short axis
   assert.ok(pd.lesions.some((l) => l.role === 'target' && l.nodal), 'subject 2 has a nodal target');
-  const r2 = await readSubject(page, S, pd);
+  const r2 = await readSubject(page, S, pd, {
+    followUp: async () => {
+      // Split: two fragments drawn on the long axis of the non-nodal target, stored as fragments.
+      const t1 = pd.lesions.find((l) => l.role === 'target' && !l.nodal);
+      const tr = at(t1, 'FU1');
+      const [a, b] = tr.long_axis_endpoints_mm;
+      const lerp = (f) => [0, 1, 2].map((k) => a[k] + (b[k] - a[k]) * f);
+      await page.locator(`tr[data-lesion="${t1.lesion_id}"] select.state`).selectOption('__split');
+      await S.scrollTo(tr.sop_instance_uid);
+      for (const [f0, f1] of [[0, 0.4], [0.6, 1]]) {
+        const [p, q] = await S.toPage([lerp(f0), lerp(f1)]);
+        await S.drag(p, q);
+      }
+      await page.waitForFunction(() => /2 fragment/.test(document.querySelector('#measuring')?.textContent || ''));
+      await page.click('#save-fragments');
+      await S.message(/2 fragments stored/);
+      let read = (await S.api(`/api/reads/${encodeURIComponent(pd.subject_id)}`)).body;
+      const frags = read.lesions.find((x) => x.lesion_id === t1.lesion_id).observations.FU1.fragments_mm;
+      assert.equal(frags.length, 2);
+      const whole = tr.expected_longest_diameter_mm;
+      assert.ok(Math.abs(frags[0] - 0.4 * whole) < TOL_MM && Math.abs(frags[1] - 0.4 * whole) < TOL_MM, `fragments ${frags} of ${whole} mm`);
+      assert.match(await page.locator(`tr[data-lesion="${t1.lesion_id}"] td.value`).textContent(), /^split \d/);
+      // Both fragments are drawn back from the server's copy, labelled T1a and T1b.
+      const labels = await page.evaluate(() => window.rcy.viewer.storedLabels());
+      assert.ok(labels.includes(`${t1.lesion_id}a`) && labels.includes(`${t1.lesion_id}b`), `fragments drawn: ${labels}`);
+      // Merged: the node coalesced into the liver target counts 0 mm.
+      const node = pd.lesions.find((l) => l.role === 'target' && l.nodal);
+      await page.locator(`tr[data-lesion="${node.lesion_id}"] select.state`).selectOption(`__merge:${t1.lesion_id}`);
+      await S.message(new RegExp(`${node.lesion_id} merged`));
+      read = (await S.api(`/api/reads/${encodeURIComponent(pd.subject_id)}`)).body;
+      assert.equal(read.lesions.find((x) => x.lesion_id === node.lesion_id).observations.FU1.merged_into, t1.lesion_id);
+      const sum = read.engine.timepoints.find((x) => x.timepoint === 'FU1').sum_mm;
+      assert.equal(await S.shown('#resp-sod'), `${sum.toFixed(1)} mm`, 'the SOD shown follows every change');
+      console.log(`${pd.subject_id} FU1 after split + merge: SOD ${await S.shown('#resp-sod')}, fragments ${frags.map((v) => v.toFixed(1))}`);
+    },
+  });
   assert.equal(r2.engFu.overall_response, 'PD');
 
   await page.click('a[href="#/worklist"]');

@@ -140,6 +140,7 @@ export class SubjectView {
       h('div', { class: 'group' }, Object.entries(PRESETS).map(([k, p]) =>
         h('button', { type: 'button', class: 'preset', dataset: { preset: k }, title: `W${p.ww} / L${p.wc}`,
           onclick: () => this.viewer.setPreset(k) }, p.label))),
+      h('button', { type: 'button', id: 'reset-view', title: 'Whole image, no zoom or pan', onclick: () => this.viewer.reset() }, 'Reset'),
       this.isBaseline ? null : h('label', { class: 'sync' },
         h('input', { type: 'checkbox', id: 'sync', checked: this.viewer.sync,
           onchange: (e) => { this.viewer.sync = e.target.checked; } }), ' Link scrolling (by position)'),
@@ -329,9 +330,11 @@ export class SubjectView {
         const pane = this.viewer.panes[key];
         const obs = l.observations?.[tp.timepoint];
         if (!pane || !pane.imageIds.length) continue;
-        for (const meas of obs?.measurement ? [obs.measurement] : []) {
+        const calipers = obs?.measurement ? [[obs.measurement, l.lesion_id]]
+          : (obs?.fragments || []).map((f, k) => [f, `${l.lesion_id}${String.fromCharCode(97 + k)}`]); // T1a, T1b…
+        for (const [meas, label] of calipers) {
           try {
-            drawStoredMeasurement(pane, meas, l.lesion_id);
+            drawStoredMeasurement(pane, meas, label);
           } catch (err) {
             this.say(`cannot draw ${l.lesion_id}: ${err.message}`, 'warn');
           }
@@ -417,7 +420,7 @@ export class SubjectView {
 
   valueText(obs) {
     if (obs.diameter_mm !== null && obs.diameter_mm !== undefined) return fmt.mm(obs.diameter_mm);
-    if (obs.fragments_mm) return `split: ${obs.fragments_mm.map((v) => Number(v).toFixed(1)).join(' + ')} mm`;
+    if (obs.fragments_mm) return `split ${obs.fragments_mm.map((v) => Number(v).toFixed(1)).join(' + ')} mm`;
     if (obs.merged_into) return `merged into ${obs.merged_into}`;
     if (obs.state) return obs.state.replace(/_/g, ' ');
     return '—';
@@ -493,20 +496,24 @@ export class SubjectView {
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       const body = { kind: kind.value, organ: organ.value, nodal: nodal.checked, timepoint: this.currentTp.timepoint };
+      // Non-targets start present; a new lesion carries the reader's call from the start (one change, one audit row).
+      if (body.kind === 'non_target') body.state = 'present';
+      if (body.kind === 'new') {
+        if (!newState.value) {
+          this.say('Say whether the new lesion is equivocal or unequivocal.', 'error');
+          return;
+        }
+        body.state = newState.value;
+      }
       let created = null;
       const ok = await this.change(async () => {
         created = await api.addLesion(this.subjectId, body);
         return api.getRead(this.subjectId);
       }, 'Lesion added.');
       if (!ok || !created) return;
-      this.say(`${created.lesion_id} added.`);
+      this.say(`${created.lesion_id} added${body.state ? ` (${body.state})` : ''}.`);
       const l = (this.read.lesions || []).find((x) => x.lesion_id === created.lesion_id);
-      if (!l) return;
-      if (l.kind === 'target') this.startMeasuring(l, false);
-      else if (l.kind === 'non_target') await this.putObservation(l.lesion_id, { state: 'present' }, `${l.lesion_id} added (present).`);
-      else if (l.kind === 'new' && newState.value) {
-        await this.putObservation(l.lesion_id, { state: newState.value }, `${l.lesion_id} added (${newState.value}).`);
-      }
+      if (l && l.kind === 'target') this.startMeasuring(l, false);
     });
     clear(this.els.addForm, form);
   }

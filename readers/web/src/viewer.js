@@ -228,6 +228,24 @@ export class Viewer {
     this.engine.render();
   }
 
+  /** Back to the whole image: camera (zoom, pan) and the window of the preset in use or the file's own. */
+  reset() {
+    for (const pane of Object.values(this.panes)) {
+      if (!pane.imageIds.length) continue;
+      pane.viewport.resetCamera();
+      pane.viewport.resetProperties();
+      if (this.voi) pane.applyVoi(this.voi);
+      pane.viewport.render();
+    }
+  }
+
+  /** Labels of the stored calipers drawn now (what the reader sees on the images). */
+  storedLabels() {
+    return tools.annotation.state.getAllAnnotations()
+      .filter((a) => a.annotationUID?.startsWith('stored-'))
+      .map((a) => a.data?.label);
+  }
+
   /** Removes the annotations whose UID starts with prefix (e.g. the redrawn stored calipers). */
   removeAnnotationsByPrefix(prefix) {
     for (const a of tools.annotation.state.getAllAnnotations()) {
