@@ -201,7 +201,10 @@ async function readSubject(page, S, truth, extra = {}) {
   await page.waitForSelector('#worklist');
   const row = page.locator(`tr[data-subject="${subject}"][data-timepoint="${BL}"]`);
   assert.match(await row.textContent(), /to read/);
+  const t0 = Date.now();
   await row.locator('a.open-tp').click();
+  await page.waitForFunction(() => document.querySelector('#vp-current')?.dataset.sop, null, { timeout: 30000 });
+  console.log(`${subject} ${BL}: first image on screen ${Date.now() - t0} ms after the click (series of ${truth.timepoints[0].slices} slices)`);
 
   // ---- baseline: targets measured on their truth slice, non-targets marked
   await S.ready();

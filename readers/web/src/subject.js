@@ -23,9 +23,10 @@ export class SubjectView {
     this.user = user;
     this.go = go;
     this.read = null;
-    this.measuring = null; // {lesionId, fragments: null | [measurement...]}
+    // The lesion being measured: {lesionId, fragments: null | [measurement, ...] (split), pending: null |
+    // {pane, annotation} (a bidirectional caliper waiting for "Save caliper")}.
+    this.measuring = null;
     this.seriesByStudy = new Map();
-    this.storedAnnotations = [];
   }
 
   async start() {
@@ -45,12 +46,14 @@ export class SubjectView {
       { onMeasured: (pane, a) => this.onMeasured(pane, a), onSlice: (pane) => this.onSlice(pane) },
     );
     await this.viewer.start();
+    if (!this.viewer) return; // left while loading
     // Handle for debugging in the console and for the browser tests (world ↔ canvas of the live viewports).
     window.rcy = { view: this, viewer: this.viewer };
     this.renderAll();
     const loads = [this.loadStudy('current', this.currentTp)];
     if (!this.isBaseline) loads.push(this.loadStudy('baseline', this.baselineTp));
     await Promise.all(loads);
+    if (!this.viewer) return;
     this.drawStored();
     this.root.dataset.ready = '1';
   }
