@@ -402,5 +402,9 @@ test('reader workstation end to end: baseline and follow-up of phantom subjects'
   // Expected refusals: the session probe before login, the wrong password, the third liver target.
   const expected = [/^401 GET \/api\/me$/, /^401 POST \/api\/login$/, /^422 POST \/api\/reads\/[^/]+\/lesions$/, /favicon/];
   assert.deepEqual(errors.filter((e) => !expected.some((re) => re.test(e))), [], 'no unexpected errors in the page');
+  // The server ends cleanly on SIGTERM after all that traffic (under ASan: no error and no leak report).
+  const exit = await stack.serve.stop();
+  assert.deepEqual(exit, { code: 0, sig: null }, `serve exit: ${stack.serve.log().slice(-2000)}`);
+  assert.doesNotMatch(stack.serve.log(), /AddressSanitizer|LeakSanitizer|runtime error:/);
   passed = true;
 });
