@@ -61,6 +61,13 @@ typedef struct rcy_archive_instance {
   const char *received_at;
 } rcy_archive_instance;
 
+/* For the ingest writer's own connection: commits are atomic and survive a crash of the process, but are
+ * flushed to disk with the next checkpoint rather than at each commit (SQLite WAL, synchronous=NORMAL).
+ * Safe because the instance file is durable (fsync'ed under its final name) before its row is written, and
+ * the daemon re-indexes at start any file whose row a power loss took away: the index is rebuildable from
+ * storage, the files are not. Saves one disk flush per instance. */
+int rcy_archive_writer_sync(rcy_store *store, rcy_error *err);
+
 /* What the index holds for a SOP Instance UID: *found 0/1, and its relative path, size and SHA-256. */
 int rcy_archive_find_instance(int *found, char *path, size_t path_len, uint64_t *size_bytes, char sha256[65],
                               rcy_store *store, const char *sop_instance_uid, rcy_error *err);

@@ -70,6 +70,7 @@ int rcy_pipeline_open(rcy_pipeline **out, const rcy_ingest_config *cfg, rcy_erro
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->cv, NULL);
   int rc = rcy_store_open(&p->db, cfg->archive, err);
+  if (!rc) rc = rcy_archive_writer_sync(p->db, err);
   if (rc) goto fail;
   p->storage_dir = strdup(rcy_store_storage_dir(p->db));
   p->tmp_dir = p->storage_dir ? join2(p->storage_dir, ".tmp") : NULL;
@@ -281,8 +282,6 @@ static void commit_batch(rcy_pipeline *p, job *batch) {
     const char *base = j->kind == JOB_STORE ? p->storage_dir : p->quarantine_dir;
     int rc = injected ? rcy_error_set(&err, RCY_ENOSPC, "%s is set", FAIL_ENV)
                       : rcy_files_make_parents(base, j->rel, &err);
-    if (!rc && fdatasync(j->in->fd) != 0)
-      rc = rcy_error_set(&err, errno == ENOSPC ? RCY_ENOSPC : RCY_EIO, "flush: %s", strerror(errno));
     if (!rc && rename(j->in->temp_path, j->full) != 0)
       rc = rcy_error_set(&err, errno == ENOSPC ? RCY_ENOSPC : RCY_EIO, "rename: %s", strerror(errno));
     if (rc) fail_job(j, rc, err.message);
@@ -401,6 +400,16 @@ void rcy_pipeline_store(rcy_store_outcome *out, rcy_pipeline *p, const rcy_inges
              a->sop_instance_uid);
     snprintf(j.full, sizeof j.full, "%s/%s", p->storage_dir, j.rel);
     set_outcome(out, RCY_STORED, RCY_DICOM_STATUS_SUCCESS, NULL, NULL);
+  }
+  /* Flush the data here, on the association's thread: concurrent associations' flushes then overlap and
+   * share the file system's journal commits, and the batch leader is left with renames, one fsync per
+   * directory and the index transaction. */
+  if (fdatasync(in->fd) != 0) {
+    int e = errno;
+    set_outcome(out, RCY_FAILED, RCY_DICOM_STATUS_OUT_OF_RESOURCES, e == ENOSPC ? "storage full" : "storage error",
+                strerror(e));
+    free(a);
+    return;
   }
   submit(p, &j);
   free(a);

@@ -49,6 +49,10 @@ void rcy_archive_timestamp(char out[21], long long t) {
   strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+int rcy_archive_writer_sync(rcy_store *store, rcy_error *err) {
+  return rcy_store_exec(store, "PRAGMA synchronous=NORMAL", "setting the writer's synchronous mode", err);
+}
+
 int rcy_archive_find_instance(int *found, char *path, size_t path_len, uint64_t *size_bytes, char sha256[65],
                               rcy_store *store, const char *sop_instance_uid, rcy_error *err) {
   sqlite3_stmt *st;

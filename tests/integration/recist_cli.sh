@@ -108,25 +108,6 @@ expect_jq '.unpaired' '{"first_only":[],"second_only":[]}'
 run 1 concordance "$data/demo_site.json" "$data/invalid/wrong_type.json"
 expect_err "second read: subject S014-0009, timepoint BL, lesion T1: diameter_mm must be a number"
 
-# --- the phantom generator's reads (another module writing the engine's input) -------------------------------
-if "$RECISTRY" sample --help >/dev/null 2>&1; then
-  "$RECISTRY" sample --out "$tmp/sample" --subjects 7 --slices 8 --no-dirty >/dev/null 2>&1 ||
-    fail "recistry sample failed"
-  run 0 recist "$tmp/sample/reads/central.json"
-  expect_jq '[.[] | .warnings | length] | add' '0'
-  run 0 concordance "$tmp/sample/reads/site.json" "$tmp/sample/reads/central.json"
-  expect_jq '.subjects' '7'
-  # A site read that misses a new lesion where it first appears must put that subject on the adjudication list.
-  for truth in "$tmp/sample/truth/"*.json; do
-    if jq -e '.site_read_difference // "" | test("misses the new lesion")' "$truth" >/dev/null; then
-      id=$(jq -r .subject_id "$truth")
-      expect_jq "[.discordant[] | select(.subject_id == \"$id\") | .reasons | index(\"pd_timepoint_differs\") != null]" '[true]'
-    fi
-  done
-else
-  echo "recist_cli: 'recistry sample' not in this build: generator reads not checked"
-fi
-
 if [ "$failures" -ne 0 ]; then
   echo "recist_cli: $failures failure(s)" >&2
   exit 1
