@@ -124,13 +124,11 @@ void rcy_ingest_check(rcy_verdict *v, const rcy_dicom_attrs *a, const int *prese
     add_name(names, sizeof names, name);
   }
   if (names[0]) {
-    /* Error Comment is an LO (64 chars): a long list is cut there on purpose; the audit reason keeps more. */
     char comment[RCY_DICOM_COMMENT_MAX];
-    if (snprintf(comment, sizeof comment, "not anonymised: %s", names) >= (int)sizeof comment)
-      comment[sizeof comment - 1] = '\0';
+    /* the Error Comment is an LO (64 characters): the first names; the full list goes to the reason */
+    snprintf(comment, sizeof comment, "not anonymised: %.48s", names);
     char reason[256];
-    if (snprintf(reason, sizeof reason, "not anonymised: %s", names) >= (int)sizeof reason)
-      reason[sizeof reason - 1] = '\0';
+    snprintf(reason, sizeof reason, "not anonymised: %s", names);
     refuse(v, RCY_VERDICT_NOT_ANONYMISED, RCY_DICOM_STATUS_NOT_ANONYMISED, comment, reason);
   }
 }
