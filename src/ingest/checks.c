@@ -124,10 +124,13 @@ void rcy_ingest_check(rcy_verdict *v, const rcy_dicom_attrs *a, const int *prese
     add_name(names, sizeof names, name);
   }
   if (names[0]) {
+    /* Error Comment is an LO (64 chars): a long list is cut there on purpose; the audit reason keeps more. */
     char comment[RCY_DICOM_COMMENT_MAX];
-    snprintf(comment, sizeof comment, "not anonymised: %s", names);
+    if (snprintf(comment, sizeof comment, "not anonymised: %s", names) >= (int)sizeof comment)
+      comment[sizeof comment - 1] = '\0';
     char reason[256];
-    snprintf(reason, sizeof reason, "not anonymised: %s", names);
+    if (snprintf(reason, sizeof reason, "not anonymised: %s", names) >= (int)sizeof reason)
+      reason[sizeof reason - 1] = '\0';
     refuse(v, RCY_VERDICT_NOT_ANONYMISED, RCY_DICOM_STATUS_NOT_ANONYMISED, comment, reason);
   }
 }

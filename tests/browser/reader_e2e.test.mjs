@@ -18,6 +18,7 @@ import { recistry, Daemon, waitFor, RECISTRY } from './lib/stack.mjs';
 
 const TOL_MM = 1.5;
 const READER = 'reader.central';
+const QA_USER = 'qa.one';
 const PASSWORD = 'correct horse battery staple 42';
 
 async function startStack(dir) {
@@ -33,6 +34,7 @@ async function startStack(dir) {
   const pw = path.join(dir, 'password');
   fs.writeFileSync(pw, PASSWORD + '\n', { mode: 0o600 });
   recistry(['user', 'add', '--archive', archive, '--name', READER, '--role', 'central', '--password-file', pw]);
+  recistry(['user', 'add', '--archive', archive, '--name', QA_USER, '--role', 'qa', '--password-file', pw]);
   const config = path.join(dir, 'recistry.ini');
   fs.writeFileSync(config, `[archive]\npath = ${archive}\n\n[http]\nbind = 127.0.0.1\nport = 0\nweb_root = ${paths.dist}\n`);
   const serve = new Daemon('serve', ['serve', '--config', config], dir);
@@ -201,7 +203,10 @@ async function readSubject(page, S, truth, extra = {}) {
   await page.waitForSelector('#worklist');
   const row = page.locator(`tr[data-subject="${subject}"][data-timepoint="${BL}"]`);
   assert.match(await row.textContent(), /to read/);
+  const t0 = Date.now();
   await row.locator('a.open-tp').click();
+  await page.waitForFunction(() => document.querySelector('#vp-current')?.dataset.sop, null, { timeout: 30000 });
+  console.log(`${subject} ${BL}: first image on screen ${Date.now() - t0} ms after the click (series of ${truth.timepoints[0].slices} slices)`);
 
   // ---- baseline: targets measured on their truth slice, non-targets marked
   await S.ready();
@@ -396,8 +401,34 @@ test('reader workstation end to end: baseline and follow-up of phantom subjects'
     assert.match(await page.locator(`tr[data-subject="${s.subject_id}"][data-timepoint="${r1.FU}"]`).textContent(), /signed/);
   }
   await S.shot('6_worklist_signed');
+
+  // ---- QA: sees the central reader's read, read-only (no add, sign, measure or state controls)
+  await page.click('#topbar button');
+  await page.waitForSelector('#login-form');
+  await page.fill('#login-name', QA_USER);
+  await page.fill('#login-password', PASSWORD);
+  await page.click('#login-submit');
+  await page.waitForSelector('#worklist');
+  await page.locator(`tr[data-subject="${pr.subject_id}"][data-timepoint="${r1.FU}"] a.open-tp`).click();
+  await S.ready();
+  await page.selectOption('#pick-role', 'central');
+  await page.fill('#pick-reader', READER);
+  await page.click('#pick-show');
+  await S.message(/Showing the central read/);
+  const central = (await S.api(`/api/reads/${encodeURIComponent(pr.subject_id)}?role=central&reader=${encodeURIComponent(READER)}`)).body;
+  const fuSum = central.engine.timepoints.find((x) => x.timepoint === r1.FU).sum_mm;
+  assert.equal(await S.shown('#resp-sod'), `${fuSum.toFixed(1)} mm`, 'QA sees the central read\'s numbers');
+  assert.equal(await page.locator('tr[data-kind="target"]').count(), r1.targets.length);
+  for (const sel of ['#add-lesion-btn', '#sign-btn', 'button.measure', 'select.state', '#unsign']) {
+    assert.equal(await page.locator(sel).count(), 0, `no ${sel} for QA`);
+  }
+  await S.shot('7_qa_readonly');
   // Expected refusals: the session probe before login, the wrong password, the third liver target.
   const expected = [/^401 GET \/api\/me$/, /^401 POST \/api\/login$/, /^422 POST \/api\/reads\/[^/]+\/lesions$/, /favicon/];
   assert.deepEqual(errors.filter((e) => !expected.some((re) => re.test(e))), [], 'no unexpected errors in the page');
+  // The server ends cleanly on SIGTERM after all that traffic (under ASan: no error and no leak report).
+  const exit = await stack.serve.stop();
+  assert.deepEqual(exit, { code: 0, sig: null }, `serve exit: ${stack.serve.log().slice(-2000)}`);
+  assert.doesNotMatch(stack.serve.log(), /AddressSanitizer|LeakSanitizer|runtime error:/);
   passed = true;
 });

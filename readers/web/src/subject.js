@@ -14,6 +14,8 @@ const TARGET_STATES = [['too_small', 'too small to measure'], ['disappeared', 'd
 const NON_TARGET_STATES = [['present', 'present'], ['absent', 'absent'], ['unequivocal_progression', 'unequivocal progression'], ['not_evaluable', 'not evaluable']];
 const NEW_STATES = [['equivocal', 'equivocal'], ['unequivocal', 'unequivocal']];
 const KIND_LABEL = { target: 'target', non_target: 'non-target', new: 'new' };
+// Roles that read and write their own read; the others (QA, admin) look at any read and change none.
+const READER_ROLES = ['central', 'adjudicator', 'site'];
 
 export class SubjectView {
   constructor(root, subjectId, timepoint, { user, go }) {
@@ -23,15 +25,19 @@ export class SubjectView {
     this.user = user;
     this.go = go;
     this.read = null;
-    this.measuring = null; // {lesionId, fragments: null | [measurement...]}
+    // The lesion being measured: {lesionId, fragments: null | [measurement, ...] (split), pending: null |
+    // {pane, annotation} (a bidirectional caliper waiting for "Save caliper")}.
+    this.measuring = null;
     this.seriesByStudy = new Map();
-    this.storedAnnotations = [];
+    this.readOnly = !READER_ROLES.includes(user?.role);
+    // Which read a read-only user looks at: the site read first (it needs no reader name).
+    this.which = this.readOnly ? { role: 'site', reader: '' } : null;
   }
 
   async start() {
     delete this.root.dataset.ready;
     clear(this.root, h('p', { class: 'loading' }, 'Loading subject…'));
-    const [read, wl] = await Promise.all([api.getRead(this.subjectId), api.worklist()]);
+    const [read, wl] = await Promise.all([api.getRead(this.subjectId, this.which), api.worklist()]);
     this.read = read;
     this.worklistEntry = (wl.subjects || []).find((s) => s.subject_id === this.subjectId) || null;
     const tps = this.timepoints();
@@ -45,12 +51,14 @@ export class SubjectView {
       { onMeasured: (pane, a) => this.onMeasured(pane, a), onSlice: (pane) => this.onSlice(pane) },
     );
     await this.viewer.start();
+    if (!this.viewer) return; // left while loading
     // Handle for debugging in the console and for the browser tests (world ↔ canvas of the live viewports).
     window.rcy = { view: this, viewer: this.viewer };
     this.renderAll();
     const loads = [this.loadStudy('current', this.currentTp)];
     if (!this.isBaseline) loads.push(this.loadStudy('baseline', this.baselineTp));
     await Promise.all(loads);
+    if (!this.viewer) return;
     this.drawStored();
     this.root.dataset.ready = '1';
   }
@@ -91,6 +99,7 @@ export class SubjectView {
       addForm: h('div', { class: 'add-lesion', id: 'add-lesion' }),
       response: h('div', { class: 'response', id: 'response' }),
       sign: h('div', { class: 'sign', id: 'sign' }),
+      picker: h('div', { class: 'read-picker', id: 'read-picker' }),
     };
     const e = this.els;
     const pane = (key, title, tp) =>
@@ -106,10 +115,11 @@ export class SubjectView {
           h('div', { class: `panes ${this.isBaseline ? 'single' : 'double'}` },
             this.isBaseline ? null : pane('baseline', 'Baseline', this.baselineTp),
             pane('current', this.isBaseline ? 'Baseline' : 'Current', this.currentTp)),
-          h('aside', { class: 'side' }, e.message, e.warnings, e.response, e.lesions, e.addForm, e.sign))));
+          h('aside', { class: 'side' }, e.picker, e.message, e.warnings, e.response, e.lesions, e.addForm, e.sign))));
   }
 
   renderAll() {
+    this.renderPicker();
     this.renderTabs();
     this.renderToolbar();
     this.renderWarnings();
@@ -117,6 +127,23 @@ export class SubjectView {
     this.renderLesions();
     this.renderAddForm();
     this.renderSign();
+  }
+
+  /** Read-only users choose whose read they look at; nothing here can change it. */
+  renderPicker() {
+    if (!this.readOnly) return;
+    const role = h('select', { id: 'pick-role' }, ['site', 'central', 'adjudicator'].map((r) =>
+      h('option', { value: r, selected: this.which.role === r }, r)));
+    const reader = h('input', { id: 'pick-reader', placeholder: 'reader name', value: this.which.reader || '' });
+    const form = h('form', { class: 'picker-form' },
+      h('span', { class: 'muted' }, `Read-only (${this.user.role}). Read of:`), role, reader,
+      h('button', { type: 'submit', id: 'pick-show' }, 'Show'));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      this.which = { role: role.value, reader: role.value === 'site' ? '' : reader.value.trim() };
+      await this.change(() => api.getRead(this.subjectId, this.which), `Showing the ${this.which.role} read${this.which.reader ? ' of ' + this.which.reader : ''}.`);
+    });
+    clear(this.els.picker, form);
   }
 
   renderTabs() {
@@ -210,7 +237,7 @@ export class SubjectView {
     try {
       const read = await fn();
       if (read && read.lesions) this.read = read;
-      else this.read = await api.getRead(this.subjectId);
+      else this.read = await api.getRead(this.subjectId, this.which);
       this.say(okText || '', 'info');
       this.renderAll();
       this.drawStored();
@@ -249,6 +276,10 @@ export class SubjectView {
 
   async onMeasured(pane, annotation) {
     const m = this.measuring;
+    if (this.readOnly) {
+      this.say('Read-only: calipers drawn here are not stored.', 'warn');
+      return;
+    }
     if (!m) {
       this.say('This caliper is not stored: click “Measure” on a lesion row first.', 'warn');
       return;
@@ -410,7 +441,7 @@ export class SubjectView {
         h('td', { class: 'actions' }, this.lesionActions(l, obs)));
     });
     clear(this.els.lesions,
-      h('h3', {}, `Lesions at ${tp}`),
+      h('h3', {}, `Lesions at ${tp}`, this.readOnly ? h('span', { class: 'muted', id: 'read-shown' }, ` — ${this.read.role || ''} read${this.read.reader && this.read.role !== 'site' ? ' of ' + this.read.reader : ''}`) : null),
       lesions.length
         ? h('table', { class: 'grid', id: 'lesion-table' },
             h('thead', {}, h('tr', {}, ['ID', 'Kind', 'Organ', this.isBaseline ? null : 'Baseline', tp, ''].filter((t) => t !== null).map((t) => h('th', {}, t)))),
@@ -429,6 +460,7 @@ export class SubjectView {
   lesionActions(l, obs) {
     const isNewHere = l.kind === 'new';
     const out = [];
+    const ro = this.readOnly;
     const blSop = l.observations?.[this.baselineTp.timepoint]?.measurement?.sop_instance_uid || l.baseline?.sop_instance_uid;
     if (!this.isBaseline && l.kind !== 'new' && blSop) {
       out.push(h('button', { type: 'button', class: 'small goto-bl', title: 'Show its baseline slice', onclick: () => this.jumpToLesion(l, 'baseline') }, 'BL slice'));
@@ -440,6 +472,7 @@ export class SubjectView {
           title: 'Key image rendered by the server with the stored caliper' }, 'key image'));
       }
     }
+    if (ro) return out;
     if (l.kind === 'target' || (l.kind === 'non_target' && this.isBaseline)) {
       out.push(h('button', { type: 'button', class: 'small measure', onclick: () => this.startMeasuring(l, false) }, 'Measure'));
     }
@@ -481,6 +514,7 @@ export class SubjectView {
   }
 
   renderAddForm() {
+    if (this.readOnly) return;
     const kinds = this.isBaseline ? [['target', 'Target'], ['non_target', 'Non-target']] : [['new', 'New lesion']];
     const kind = h('select', { id: 'new-kind' }, kinds.map(([v, t]) => h('option', { value: v }, t)));
     const organ = h('select', { id: 'new-organ' }, ORGANS.map((o) => h('option', { value: o }, o)));
@@ -521,6 +555,10 @@ export class SubjectView {
   renderSign() {
     const tp = this.currentTp.timepoint;
     const info = this.tpInfo(tp);
+    if (this.readOnly) {
+      clear(this.els.sign, info.signed ? h('p', { class: 'signed', id: 'signed-note' }, `${tp} signed by ${info.signed_by || '?'} at ${info.signed_at || '?'}`) : null);
+      return;
+    }
     if (info.signed) {
       clear(this.els.sign,
         h('p', { class: 'signed', id: 'signed-note' }, `${tp} signed by ${info.signed_by || '?'} at ${info.signed_at || '?'}`),

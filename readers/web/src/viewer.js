@@ -134,6 +134,7 @@ export class Viewer {
 
   async start() {
     await initCornerstone();
+    if (this.destroyed) return;
     const n = ++engineSeq;
     this.engine = new RenderingEngine(`rcy-engine-${n}`);
     this.panes = {};
@@ -260,6 +261,7 @@ export class Viewer {
   }
 
   destroy() {
+    this.destroyed = true;
     for (const [t, name, fn] of this.listeners) t.removeEventListener(name, fn);
     for (const p of Object.values(this.panes || {})) {
       if (p.imageIds.length) tools.utilities.stackContextPrefetch.disable(p.element);
