@@ -1,8 +1,9 @@
 /* Puts a DICOM file that is already on disk into the archive: copied durably under storage/ (temp file,
  * flush, rename, directory fsync — the store's rcy_files_* as ingest uses them) and indexed with the
  * store's rcy_archive_add_instance, i.e. the same rows a C-STORE through the daemon writes. For demo and
- * test archives assembled from files (e.g. sample-dicom/) rather than received; ingest's checks (AE, PHI,
- * QC) are not run, so only files known to be anonymised belong here. */
+ * test archives assembled from files (e.g. sample-dicom/) rather than received. Attributes come from the
+ * dicom module's reader (as ingest reads them); files with identity attributes left in are refused. Ingest's
+ * other checks (AE, site patterns, QC) are not run: the archive's QC findings stay empty for these studies. */
 #include "server_internal.h"
 
 #include "recistry/dicom.h"
@@ -56,12 +57,30 @@ static int copy_durably(const char *src, const char *tmp, const char *dst, rcy_e
   return rc;
 }
 
+/* Identity-bearing attributes that must be empty in an archived instance (the sample set and any trial
+ * export are anonymised; a file carrying one of these, or a Patient Name/ID other than the trial subject ID,
+ * is refused rather than indexed — a subset of ingest's check, which stays the authority). */
+static const rcy_dicom_tag identity_tags[] = {RCY_DICOM_TAG(0x0010, 0x0030), RCY_DICOM_TAG(0x0010, 0x1040),
+                                              RCY_DICOM_TAG(0x0008, 0x0090)};
+#define N_IDENTITY (sizeof identity_tags / sizeof identity_tags[0])
+
 int rcy_readers_index_file(rcy_store *store, const char *src, rcy_error *err) {
-  rcy_dicom_index_info info;
-  int rc = rcy_dicom_index_info_read(&info, src, err);
+  rcy_dicom_attrs info;
+  int present[N_IDENTITY];
+  int rc = rcy_dicom_read_attrs(&info, present, src, identity_tags, N_IDENTITY, err);
   if (rc) return rc;
+  for (size_t i = 0; i < N_IDENTITY; i++)
+    if (present[i]) {
+      char name[64];
+      rcy_dicom_tag_name(name, sizeof name, identity_tags[i]);
+      return rcy_error_set(err, RCY_EDENIED, "%s: %s is not empty: not anonymised, not indexed", src, name);
+    }
   if (!info.site_id[0] || !info.subject_id[0])
     return rcy_error_set(err, RCY_EINVAL, "%s: no Clinical Trial Site ID / Subject ID: not a trial instance", src);
+  if ((info.patient_name[0] && strcmp(info.patient_name, info.subject_id) != 0) ||
+      (info.patient_id[0] && strcmp(info.patient_id, info.subject_id) != 0))
+    return rcy_error_set(err, RCY_EDENIED, "%s: Patient Name or ID is not the trial subject ID: not anonymised, not indexed",
+                         src);
   int found = 0;
   char existing[512];
   uint64_t size = 0;
@@ -84,19 +103,24 @@ int rcy_readers_index_file(rcy_store *store, const char *src, rcy_error *err) {
   if ((rc = rcy_files_sha256(sha, &size, dst, err))) goto fail;
   char now[21];
   rcy_archive_timestamp(now, -1);
+  char orientation[160] = "";
+  if (info.has_orientation)
+    snprintf(orientation, sizeof orientation, "%.10g\\%.10g\\%.10g\\%.10g\\%.10g\\%.10g", info.orientation[0],
+             info.orientation[1], info.orientation[2], info.orientation[3], info.orientation[4], info.orientation[5]);
   rcy_archive_instance row = {
       .site_id = info.site_id, .subject_id = info.subject_id, .timepoint = info.timepoint[0] ? info.timepoint : NULL,
       .study_date = info.study_date[0] ? info.study_date : NULL, .study_uid = info.study_uid,
       .series_uid = info.series_uid, .sop_instance_uid = info.sop_instance_uid, .sop_class_uid = info.sop_class_uid,
       .transfer_syntax_uid = info.transfer_syntax_uid, .modality = info.modality,
       .series_description = info.series_description, .frame_of_reference_uid = info.frame_of_reference_uid,
-      .has_series_number = 1, .series_number = info.series_number, .has_instance_number = 1,
-      .instance_number = info.instance_number, .has_rows = info.rows > 0, .rows = info.rows, .columns = info.columns,
-      .has_pixel_spacing = info.pixel_spacing_row_mm > 0, .pixel_spacing_row_mm = info.pixel_spacing_row_mm,
-      .pixel_spacing_col_mm = info.pixel_spacing_col_mm, .has_slice_thickness = info.slice_thickness_mm > 0,
-      .slice_thickness_mm = info.slice_thickness_mm, .has_position = 1,
+      .has_series_number = info.has_series_number, .series_number = info.series_number,
+      .has_instance_number = info.has_instance_number, .instance_number = info.instance_number,
+      .has_rows = info.has_rows, .rows = info.rows, .columns = info.columns,
+      .has_pixel_spacing = info.has_pixel_spacing, .pixel_spacing_row_mm = info.pixel_spacing_row_mm,
+      .pixel_spacing_col_mm = info.pixel_spacing_col_mm, .has_slice_thickness = info.has_slice_thickness,
+      .slice_thickness_mm = info.slice_thickness_mm, .has_position = info.has_position,
       .position_mm = {info.position_mm[0], info.position_mm[1], info.position_mm[2]},
-      .orientation = info.orientation[0] ? info.orientation : NULL, .has_window = info.window_width > 0,
+      .orientation = orientation[0] ? orientation : NULL, .has_window = info.has_window,
       .window_center = info.window_center, .window_width = info.window_width, .path = rel, .size_bytes = size,
       .sha256 = sha, .received_at = now};
   if ((rc = rcy_store_begin(store, err))) goto fail;
