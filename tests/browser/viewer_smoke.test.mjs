@@ -125,8 +125,9 @@ test('viewer: render, wheel scroll, position sync, presets, caliper in image coo
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   const idx = async (pane) => Number(await page.locator(`#vp-${pane}`).getAttribute('data-index'));
   for (let guard = 0; guard < 60 && (await idx('current')) !== 17; guard++) {
-    await page.mouse.wheel(0, (await idx('current')) < 17 ? 100 : -100);
-    await page.waitForTimeout(60);
+    const before = await idx('current');
+    await page.mouse.wheel(0, before < 17 ? 100 : -100);
+    await page.waitForFunction((b) => Number(document.querySelector('#vp-current').dataset.index) !== b, before, { timeout: 5000 });
   }
   assert.equal(await idx('current'), 17, 'wheel scrolling reaches the lesion slice');
   await page.waitForFunction(() => document.querySelector('#vp-baseline').dataset.index === '10', null, { timeout: 5000 });
