@@ -4,6 +4,7 @@
 
 #include "recistry/ingest.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,6 +35,7 @@ int rcy_cmd_pull(int argc, char **argv) {
     return RCY_EXIT_FAIL;
   }
   int stored = 0, refused = 0;
+  signal(SIGPIPE, SIG_IGN); /* a node closing its socket is an error to report, not a reason to die */
   int rc = rcy_ingest_pull(&stored, &refused, cfg, site, study, &err);
   rcy_ingest_config_free(cfg);
   printf("site %s study %s: %d instance(s) stored, %d refused\n", site, study, stored, refused);

@@ -1,6 +1,6 @@
 // Reading the attributes of a stored instance for the ingest checks and the index: identifiers, trial
-// attributes, geometry. Pixel data is left on disk (DCMTK loads values above 4 KB lazily) except that the
-// whole file is walked once so a truncated file is reported as such rather than indexed.
+// attributes, geometry. Pixel data is left on disk (DCMTK loads values above 4 KB lazily); a file cut short
+// is still reported, because DCMTK checks every element's length against the bytes left in the file.
 #include "recistry/dicom.h"
 
 #include <dcmtk/config/osconfig.h>
@@ -40,6 +40,13 @@ int get_int(DcmItem *item, const DcmTagKey &key, int *out) {
   return 1;
 }
 
+int get_u16(DcmItem *item, const DcmTagKey &key, int *out) {
+  Uint16 v = 0;
+  if (item->findAndGetUint16(key, v).bad()) return 0;
+  *out = (int)v;
+  return 1;
+}
+
 int get_doubles(DcmItem *item, const DcmTagKey &key, double *out, unsigned long n) {
   for (unsigned long i = 0; i < n; i++) {
     Float64 v = 0;
@@ -75,9 +82,6 @@ int read_attrs(rcy_dicom_attrs *a, int *present, const char *path, const rcy_dic
   DcmFileFormat ff;
   OFCondition c = ff.loadFile(path, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_fileOnly);
   if (c.bad()) return rcy_error_set(err, RCY_EDICOM, "not a readable DICOM file: %s", c.text());
-  // Walk every value so that a file cut short is detected here and not by a reader later.
-  c = ff.loadAllDataIntoMemory();
-  if (c.bad()) return rcy_error_set(err, RCY_EDICOM, "truncated or corrupt DICOM file: %s", c.text());
   DcmMetaInfo *meta = ff.getMetaInfo();
   DcmDataset *ds = ff.getDataset();
   get_string(meta, DCM_TransferSyntaxUID, a->transfer_syntax_uid, sizeof a->transfer_syntax_uid);
@@ -100,7 +104,7 @@ int read_attrs(rcy_dicom_attrs *a, int *present, const char *path, const rcy_dic
   get_string(ds, DCM_BurnedInAnnotation, a->burned_in_annotation, sizeof a->burned_in_annotation);
   a->has_series_number = get_int(ds, DCM_SeriesNumber, &a->series_number);
   a->has_instance_number = get_int(ds, DCM_InstanceNumber, &a->instance_number);
-  a->has_rows = get_int(ds, DCM_Rows, &a->rows) && get_int(ds, DCM_Columns, &a->columns);
+  a->has_rows = get_u16(ds, DCM_Rows, &a->rows) && get_u16(ds, DCM_Columns, &a->columns);
   double ps[2];
   if ((a->has_pixel_spacing = get_doubles(ds, DCM_PixelSpacing, ps, 2))) {
     a->pixel_spacing_row_mm = ps[0];

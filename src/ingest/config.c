@@ -144,6 +144,12 @@ static int handler(void *user, const char *section, const char *key, const char 
   if (p->failed) return 0;
   if (strcmp(section, "archive") == 0) {
     if (strcmp(key, "path") == 0) return set_str(p, &c->archive, value);
+    if (strcmp(key, "sync") == 0) {
+      if (strcmp(value, "portable") == 0) c->sync_journal = 0;
+      else if (strcmp(value, "journal") == 0) c->sync_journal = 1;
+      else return fail(p, section, key, "'%s' must be portable or journal", value);
+      return 1;
+    }
   } else if (strcmp(section, "dicom") == 0) {
     if (strcmp(key, "ae_title") == 0) {
       if (!valid_ae(value)) return fail(p, section, key, "'%s' is not a valid AE title (1-16 characters)", value);

@@ -34,8 +34,20 @@ static int adopt(void *ctx, const char *rel) {
   size_t n = rcy_ingest_phi_tags(&tags);
   char sha[65];
   uint64_t size = 0;
-  if (!a || rcy_dicom_read_attrs(a, present, full, tags, n, &err) || rcy_files_sha256(sha, &size, full, &err)) {
-    rcy_log(RCY_LOG_ERROR, "ingest", "recovery: cannot index %s: %s", rel, a ? err.message : "out of memory");
+  if (!a) {
+    v->failed++;
+    return 0;
+  }
+  if (rcy_dicom_read_attrs(a, present, full, tags, n, &err)) {
+    /* Never acknowledged (its row comes after its flush), and cut short by the crash (possible with
+     * sync = journal, where the rename precedes the flush): the site resends it. */
+    rcy_log(RCY_LOG_WARN, "ingest", "recovery: removing incomplete unacknowledged file %s: %s", rel, err.message);
+    if (unlink(full) != 0) v->failed++;
+    free(a);
+    return 0;
+  }
+  if (rcy_files_sha256(sha, &size, full, &err)) {
+    rcy_log(RCY_LOG_ERROR, "ingest", "recovery: cannot index %s: %s", rel, err.message);
     v->failed++;
     free(a);
     return 0;

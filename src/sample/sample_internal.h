@@ -190,6 +190,11 @@ void series_render_slice(void *pixels, const series_job *job, int k, uint8_t *la
 int series_image(rcy_dicom_dataset *img, const series_job *job, int k, const void *pixels, rcy_error *err);
 /* Writes every slice of the series; adds to stats. */
 int series_write(const series_job *job, rcy_sample_stats *stats, rcy_error *err);
+/* Writes slice k from a clone of tmpl as job->out_dir/name (NULL: its standard name). The dirty cases use
+ * `edit` (changes the stored pixels) and `orientation` (replaces Image Orientation); both may be NULL. */
+int series_write_slice(const series_job *job, const rcy_dicom_dataset *tmpl, int k, const char *name,
+                       void (*edit)(void *pixels, int columns), const char *orientation, rcy_sample_stats *stats,
+                       rcy_error *err);
 /* Writes the slices of the series from a given template, leaving out slice `skip` (-1: none). */
 int series_write_with(const series_job *job, const rcy_dicom_dataset *tmpl, int skip, rcy_sample_stats *stats,
                       rcy_error *err);

@@ -286,31 +286,39 @@ int series_write(const series_job *job, rcy_sample_stats *stats, rcy_error *err)
   return rc;
 }
 
-int series_write_with(const series_job *job, const rcy_dicom_dataset *tmpl, int skip, rcy_sample_stats *stats,
-                      rcy_error *err) {
+int series_write_slice(const series_job *job, const rcy_dicom_dataset *tmpl, int k, const char *name,
+                       void (*edit)(void *pixels, int columns), const char *orientation, rcy_sample_stats *stats,
+                       rcy_error *err) {
   const subject *s = job->s;
   plane_grid g;
   subject_grid(&g, s);
-  int rc = RCY_OK;
+  rcy_dicom_dataset *img = NULL;
   uint8_t *labels = malloc((size_t)g.rows * g.columns);
   void *pixels = malloc((size_t)g.rows * g.columns * 2);
-  if (!labels || !pixels) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory rendering %s", s->subject_id);
-  for (int k = 0; k < s->slices && !rc; k++) {
-    if (k == skip) continue;
-    rcy_dicom_dataset *img;
-    rc = rcy_dicom_dataset_clone(&img, tmpl, err);
-    if (rc) break;
+  int rc = labels && pixels ? rcy_dicom_dataset_clone(&img, tmpl, err)
+                            : rcy_error_set(err, RCY_ENOMEM, "out of memory rendering %s", s->subject_id);
+  if (!rc) {
     series_render_slice(pixels, job, k, labels);
+    if (edit) edit(pixels, g.columns);
     rc = series_image(img, job, k, pixels, err);
-    if (!rc) {
-      char name[32], path[4096];
-      slice_file_name(name, s, k);
-      snprintf(path, sizeof path, "%s/%s", job->out_dir, name);
-      rc = write_dataset(img, path, stats, err);
-    }
-    rcy_dicom_dataset_free(img);
   }
+  if (!rc && orientation) rc = rcy_dicom_dataset_set_string(img, T(0x0020, 0x0037), orientation, err);
+  if (!rc) {
+    char std_name[32], path[4096];
+    slice_file_name(std_name, s, k);
+    snprintf(path, sizeof path, "%s/%s", job->out_dir, name ? name : std_name);
+    rc = write_dataset(img, path, stats, err);
+  }
+  rcy_dicom_dataset_free(img);
   free(labels);
   free(pixels);
+  return rc;
+}
+
+int series_write_with(const series_job *job, const rcy_dicom_dataset *tmpl, int skip, rcy_sample_stats *stats,
+                      rcy_error *err) {
+  int rc = RCY_OK;
+  for (int k = 0; k < job->s->slices && !rc; k++)
+    if (k != skip) rc = series_write_slice(job, tmpl, k, NULL, NULL, NULL, stats, err);
   return rc;
 }

@@ -50,6 +50,16 @@ int rcy_files_make_parents(const char *base, const char *rel, rcy_error *err) {
   p[nb] = '/';
   memcpy(p + nb + 1, rel, nr + 1);
   int rc = RCY_OK;
+  /* Most instances land in an existing series directory: one stat instead of a mkdir per component. */
+  char *last = strrchr(p, '/');
+  struct stat sb;
+  *last = '\0';
+  int exists = stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+  *last = '/';
+  if (exists) {
+    free(p);
+    return RCY_OK;
+  }
   /* Each directory component after base; the last component of rel is the file and is skipped. */
   for (char *c = p + nb + 1; (c = strchr(c, '/')) != NULL; c++) {
     *c = '\0';

@@ -23,7 +23,16 @@ for i in $(seq 1 40); do
 done
 [ "$(sql "SELECT COUNT(*) FROM studies WHERE status = 'complete'")" = 6 ] || {
   "$RECISTRY" studies --archive "$WORK/archive"; fail "6 clean studies complete"; }
-ok "3 sites at once: $expected clean instances, 6 studies complete"
+# the columns the reader workstation relies on (schema step 2) are filled
+[ "$(sql "SELECT COUNT(*) FROM instances WHERE rows >= 256 AND columns >= 256 AND pixel_spacing_row_mm > 0
+  AND pixel_spacing_col_mm > 0 AND slice_thickness_mm > 0 AND position_z_mm IS NOT NULL AND orientation = '1\\0\\0\\0\\1\\0'
+  AND instance_number IS NOT NULL AND window_width > 0 AND transfer_syntax_uid = '1.2.840.10008.1.2.1'")" = "$expected" ] ||
+  fail "instance columns not filled"
+[ "$(sql "SELECT COUNT(*) FROM series WHERE modality IN ('CT', 'MR') AND series_number = 1 AND frame_of_reference_uid IS NOT NULL")" = 6 ] ||
+  fail "series columns not filled"
+[ "$(sql "SELECT COUNT(*) FROM studies WHERE timepoint IN ('BL', 'FU1') AND study_date LIKE '20__-__-__' AND modality IN ('CT', 'MR')")" = 6 ] ||
+  fail "study columns not filled"
+ok "3 sites at once: $expected clean instances, 6 studies complete, index columns filled"
 
 d="$WORK/sample/dirty"
 case_send() { # CASE -> storescu log in $WORK/dirty-CASE.log

@@ -358,6 +358,58 @@ static void test_reads(void **state) {
   json_decref(site);
 }
 
+static void copy_file(const char *from, const char *to) {
+  FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+  assert_non_null(a);
+  assert_non_null(b);
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, a)) > 0) assert_int_equal(fwrite(buf, 1, n, b), n);
+  fclose(a);
+  assert_int_equal(fclose(b), 0);
+}
+
+/* The ITK reader refuses what it cannot decide: an empty folder, two series without naming one, an unknown
+ * series; it reads the named one among several. */
+static void test_imaging_reader_errors(void **state) {
+  (void)state;
+  const char *dir = cohort_dir();
+  char two[1100], from[1400], to[1400];
+  make_tmp(two, sizeof two, "two-series");
+  assert_int_equal(mkdir(two, 0777), 0);
+  rcy_imaging_volume *vol = NULL;
+  rcy_error err = {0};
+  assert_int_equal(rcy_imaging_volume_read_series(&vol, two, NULL, &err), RCY_ENOTFOUND);
+  assert_null(vol);
+  const char *tps[] = {"BL", "FU1"};
+  for (int t = 0; t < 2; t++)
+    for (int i = 1; i <= 8; i++) {
+      snprintf(from, sizeof from, "%s/S014/CIREL-014-0001/%s/CT_%04d.dcm", dir, tps[t], i);
+      snprintf(to, sizeof to, "%s/%s_%d.dcm", two, tps[t], i);
+      copy_file(from, to);
+    }
+  assert_int_equal(rcy_imaging_volume_read_series(&vol, two, NULL, &err), RCY_EINVAL);
+  assert_non_null(strstr(err.message, "2 series"));
+  assert_int_equal(rcy_imaging_volume_read_series(&vol, two, "2.25.1", &err), RCY_ENOTFOUND);
+  char path[1200];
+  snprintf(path, sizeof path, "%s/truth/CIREL-014-0001.json", dir);
+  json_error_t jerr;
+  json_t *truth = json_load_file(path, 0, &jerr);
+  assert_non_null(truth);
+  const char *fu1 = json_string_value(
+      json_object_get(json_array_get(json_object_get(truth, "timepoints"), 1), "series_instance_uid"));
+  assert_int_equal(rcy_imaging_volume_read_series(&vol, two, fu1, &err), 0);
+  size_t size[3];
+  rcy_imaging_volume_size(vol, size);
+  assert_int_equal(size[2], 8);
+  double idx[3] = {0, 0, 1}, origin[3], p[3];
+  rcy_imaging_volume_origin_mm(vol, origin);
+  rcy_imaging_volume_index_to_mm(vol, idx, p);
+  assert_true(fabs(p[2] - origin[2] - 5.0) < 1e-6); /* 5 mm slices */
+  rcy_imaging_volume_free(vol);
+  json_decref(truth);
+}
+
 static void test_bad_options(void **state) {
   (void)state;
   rcy_sample_options o;
@@ -383,6 +435,7 @@ int main(void) {
       cmocka_unit_test(test_same_seed_same_bytes),
       cmocka_unit_test(test_reads),
       cmocka_unit_test(test_geometry_and_lesions_match_truth),
+      cmocka_unit_test(test_imaging_reader_errors),
   };
   return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }

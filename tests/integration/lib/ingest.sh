@@ -99,6 +99,7 @@ write_config() {
   cat > "$file" <<INI
 [archive]
 path = $WORK/archive
+${ARCHIVE_EXTRA:-}
 [dicom]
 ae_title = FFCD_CORE
 port = $port
