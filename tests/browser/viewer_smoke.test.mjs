@@ -133,6 +133,16 @@ test('viewer: render, wheel scroll, position sync, presets, caliper in image coo
   await page.waitForFunction(() => document.querySelector('#vp-baseline').dataset.index === '10', null, { timeout: 5000 });
   assert.equal(await page.locator('#vp-current').getAttribute('data-sop'), fx.fu.series.instances[17].sop_instance_uid);
 
+  // Keyboard: ↓ one slice (the baseline follows by position), ↑ back; 3 = lung preset.
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction(() => document.querySelector('#vp-current').dataset.index === '18');
+  await page.keyboard.press('ArrowUp');
+  await page.waitForFunction(() => document.querySelector('#vp-current').dataset.index === '17');
+  await page.waitForFunction(() => document.querySelector('#vp-baseline').dataset.index === '10');
+  await page.keyboard.press('3');
+  const lung = await page.evaluate(() => window.rcy.viewer.panes.baseline.viewport.getProperties().voiRange);
+  assert.ok(Math.abs(lung.lower - (-600 - 750)) < 1.5 && Math.abs(lung.upper - (-600 + 750)) < 1.5, `lung preset W1500/L-600 → ${JSON.stringify(lung)}`);
+
   await page.click('button[data-preset="liver"]');
   const voi = await page.evaluate(() => window.rcy.viewer.panes.current.viewport.getProperties().voiRange);
   assert.ok(Math.abs(voi.lower - (90 - 75)) < 1.5 && Math.abs(voi.upper - (90 + 75)) < 1.5, `liver preset W150/L90 → ${JSON.stringify(voi)}`);

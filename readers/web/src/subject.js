@@ -52,6 +52,8 @@ export class SubjectView {
     );
     await this.viewer.start();
     if (!this.viewer) return; // left while loading
+    this.onKey = (e) => this.handleKey(e);
+    window.addEventListener('keydown', this.onKey);
     // Handle for debugging in the console and for the browser tests (world ↔ canvas of the live viewports).
     window.rcy = { view: this, viewer: this.viewer };
     this.renderAll();
@@ -64,10 +66,37 @@ export class SubjectView {
   }
 
   destroy() {
+    if (this.onKey) window.removeEventListener('keydown', this.onKey);
     if (this.viewer) this.viewer.destroy();
     this.viewer = null;
     delete this.root.dataset.ready;
     if (window.rcy && window.rcy.view === this) delete window.rcy;
+  }
+
+  /**
+   * Keyboard: ↑/↓ or PageUp/PageDown one/ten slices of the current timepoint (the baseline follows when linked),
+   * 1–4 the presets (abdomen, liver, lung, bone), L Length, B Bidirectional, W window/level, R reset, Esc cancels a
+   * measurement. Ignored while typing in a form field or a dialog is open.
+   */
+  handleKey(e) {
+    const t = e.target;
+    if (e.ctrlKey || e.metaKey || e.altKey || document.querySelector('.modal-overlay')) return;
+    if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT')) return;
+    const presets = Object.keys(PRESETS);
+    const tools = { l: TOOL.length, b: TOOL.bidirectional, w: TOOL.windowLevel };
+    let done = true;
+    if (e.key === 'ArrowUp') this.viewer.scrollBy(-1);
+    else if (e.key === 'ArrowDown') this.viewer.scrollBy(1);
+    else if (e.key === 'PageUp') this.viewer.scrollBy(-10);
+    else if (e.key === 'PageDown') this.viewer.scrollBy(10);
+    else if (/^[1-4]$/.test(e.key)) this.viewer.setPreset(presets[Number(e.key) - 1]);
+    else if (tools[e.key.toLowerCase()]) {
+      this.viewer.setPrimaryTool(tools[e.key.toLowerCase()]);
+      this.renderToolbar();
+    } else if (e.key.toLowerCase() === 'r') this.viewer.reset();
+    else if (e.key === 'Escape' && this.measuring) this.cancelMeasuring();
+    else done = false;
+    if (done) e.preventDefault();
   }
 
   /** Timepoints of this subject: the read's list merged with the worklist's (which has QC and status). */
