@@ -112,24 +112,17 @@ export class SubjectView {
   }
 
   layout() {
-    const vp = (key) => h('div', { class: 'viewport', id: `vp-${key}`, dataset: { pane: key } });
-    this.els = {
-      baselineVp: vp('baseline'),
-      currentVp: vp('current'),
-      baselineStrip: h('div', { class: 'series-strip', id: 'series-baseline' }),
-      currentStrip: h('div', { class: 'series-strip', id: 'series-current' }),
-      baselineInfo: h('div', { class: 'pane-info', id: 'info-baseline' }),
-      currentInfo: h('div', { class: 'pane-info', id: 'info-current' }),
-      toolbar: h('div', { class: 'toolbar', id: 'toolbar' }),
-      tabs: h('nav', { class: 'tp-tabs', id: 'tp-tabs' }),
-      message: h('div', { class: 'message', id: 'message', role: 'status' }),
-      warnings: h('div', { class: 'warnings', id: 'warnings' }),
-      lesions: h('div', { class: 'lesions', id: 'lesions' }),
-      addForm: h('div', { class: 'add-lesion', id: 'add-lesion' }),
-      response: h('div', { class: 'response', id: 'response' }),
-      sign: h('div', { class: 'sign', id: 'sign' }),
-      picker: h('div', { class: 'read-picker', id: 'read-picker' }),
+    // name: [class, id, tag]
+    const parts = {
+      baselineVp: ['viewport', 'vp-baseline'], currentVp: ['viewport', 'vp-current'],
+      baselineStrip: ['series-strip', 'series-baseline'], currentStrip: ['series-strip', 'series-current'],
+      baselineInfo: ['pane-info', 'info-baseline'], currentInfo: ['pane-info', 'info-current'],
+      toolbar: ['toolbar', 'toolbar'], tabs: ['tp-tabs', 'tp-tabs', 'nav'], message: ['message', 'message'],
+      warnings: ['warnings', 'warnings'], lesions: ['lesions', 'lesions'], addForm: ['add-lesion', 'add-lesion'],
+      response: ['response', 'response'], sign: ['sign', 'sign'], picker: ['read-picker', 'read-picker'],
     };
+    this.els = Object.fromEntries(Object.entries(parts).map(([name, [cls, id, tag]]) => [name, h(tag || 'div', { class: cls, id })]));
+    this.els.message.setAttribute('role', 'status');
     const e = this.els;
     const pane = (key, title, tp) =>
       h('section', { class: `pane pane-${key}` },
