@@ -77,8 +77,10 @@ function session(page, stack) {
     const box = await page.locator('#vp-current').boundingBox();
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     for (let guard = 0; guard < n + 5 && (await S.paneIndex('current')) !== wanted; guard++) {
-      await page.mouse.wheel(0, (await S.paneIndex('current')) < wanted ? 100 : -100);
-      await page.waitForTimeout(40);
+      const before = await S.paneIndex('current');
+      await page.mouse.wheel(0, before < wanted ? 100 : -100);
+      // One notch, one slice: wait for it to be on screen so a slow machine never overshoots.
+      await page.waitForFunction((b) => Number(document.querySelector('#vp-current').dataset.index) !== b, before, { timeout: 5000 });
     }
     assert.equal(await S.paneSop('current'), sop, 'wheel scrolling reached the lesion slice');
   };

@@ -52,6 +52,8 @@ export class SubjectView {
     );
     await this.viewer.start();
     if (!this.viewer) return; // left while loading
+    this.onKey = (e) => this.handleKey(e);
+    window.addEventListener('keydown', this.onKey);
     // Handle for debugging in the console and for the browser tests (world ↔ canvas of the live viewports).
     window.rcy = { view: this, viewer: this.viewer };
     this.renderAll();
@@ -64,10 +66,37 @@ export class SubjectView {
   }
 
   destroy() {
+    if (this.onKey) window.removeEventListener('keydown', this.onKey);
     if (this.viewer) this.viewer.destroy();
     this.viewer = null;
     delete this.root.dataset.ready;
     if (window.rcy && window.rcy.view === this) delete window.rcy;
+  }
+
+  /**
+   * Keyboard: ↑/↓ or PageUp/PageDown one/ten slices of the current timepoint (the baseline follows when linked),
+   * 1–4 the presets (abdomen, liver, lung, bone), L Length, B Bidirectional, W window/level, R reset, Esc cancels a
+   * measurement. Ignored while typing in a form field or a dialog is open.
+   */
+  handleKey(e) {
+    const t = e.target;
+    if (e.ctrlKey || e.metaKey || e.altKey || document.querySelector('.modal-overlay')) return;
+    if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT')) return;
+    const presets = Object.keys(PRESETS);
+    const tools = { l: TOOL.length, b: TOOL.bidirectional, w: TOOL.windowLevel };
+    let done = true;
+    if (e.key === 'ArrowUp') this.viewer.scrollBy(-1);
+    else if (e.key === 'ArrowDown') this.viewer.scrollBy(1);
+    else if (e.key === 'PageUp') this.viewer.scrollBy(-10);
+    else if (e.key === 'PageDown') this.viewer.scrollBy(10);
+    else if (/^[1-4]$/.test(e.key)) this.viewer.setPreset(presets[Number(e.key) - 1]);
+    else if (tools[e.key.toLowerCase()]) {
+      this.viewer.setPrimaryTool(tools[e.key.toLowerCase()]);
+      this.renderToolbar();
+    } else if (e.key.toLowerCase() === 'r') this.viewer.reset();
+    else if (e.key === 'Escape' && this.measuring) this.cancelMeasuring();
+    else done = false;
+    if (done) e.preventDefault();
   }
 
   /** Timepoints of this subject: the read's list merged with the worklist's (which has QC and status). */
@@ -83,24 +112,17 @@ export class SubjectView {
   }
 
   layout() {
-    const vp = (key) => h('div', { class: 'viewport', id: `vp-${key}`, dataset: { pane: key } });
-    this.els = {
-      baselineVp: vp('baseline'),
-      currentVp: vp('current'),
-      baselineStrip: h('div', { class: 'series-strip', id: 'series-baseline' }),
-      currentStrip: h('div', { class: 'series-strip', id: 'series-current' }),
-      baselineInfo: h('div', { class: 'pane-info', id: 'info-baseline' }),
-      currentInfo: h('div', { class: 'pane-info', id: 'info-current' }),
-      toolbar: h('div', { class: 'toolbar', id: 'toolbar' }),
-      tabs: h('nav', { class: 'tp-tabs', id: 'tp-tabs' }),
-      message: h('div', { class: 'message', id: 'message', role: 'status' }),
-      warnings: h('div', { class: 'warnings', id: 'warnings' }),
-      lesions: h('div', { class: 'lesions', id: 'lesions' }),
-      addForm: h('div', { class: 'add-lesion', id: 'add-lesion' }),
-      response: h('div', { class: 'response', id: 'response' }),
-      sign: h('div', { class: 'sign', id: 'sign' }),
-      picker: h('div', { class: 'read-picker', id: 'read-picker' }),
+    // name: [class, id, tag]
+    const parts = {
+      baselineVp: ['viewport', 'vp-baseline'], currentVp: ['viewport', 'vp-current'],
+      baselineStrip: ['series-strip', 'series-baseline'], currentStrip: ['series-strip', 'series-current'],
+      baselineInfo: ['pane-info', 'info-baseline'], currentInfo: ['pane-info', 'info-current'],
+      toolbar: ['toolbar', 'toolbar'], tabs: ['tp-tabs', 'tp-tabs', 'nav'], message: ['message', 'message'],
+      warnings: ['warnings', 'warnings'], lesions: ['lesions', 'lesions'], addForm: ['add-lesion', 'add-lesion'],
+      response: ['response', 'response'], sign: ['sign', 'sign'], picker: ['read-picker', 'read-picker'],
     };
+    this.els = Object.fromEntries(Object.entries(parts).map(([name, [cls, id, tag]]) => [name, h(tag || 'div', { class: cls, id })]));
+    this.els.message.setAttribute('role', 'status');
     const e = this.els;
     const pane = (key, title, tp) =>
       h('section', { class: `pane pane-${key}` },

@@ -229,6 +229,14 @@ export class Viewer {
     this.engine.render();
   }
 
+  /** Scrolls a pane (default: the current timepoint's) by delta slices, clamped to the stack. */
+  async scrollBy(delta, key = 'current') {
+    const pane = this.panes[key] || Object.values(this.panes)[0];
+    if (!pane || !pane.imageIds.length) return;
+    const k = Math.min(Math.max(0, pane.currentIndex() + delta), pane.imageIds.length - 1);
+    await pane.jumpToIndex(k);
+  }
+
   /** Back to the whole image: camera (zoom, pan) and the window of the preset in use or the file's own. */
   reset() {
     for (const pane of Object.values(this.panes)) {
