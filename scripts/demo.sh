@@ -1,11 +1,104 @@
 #!/usr/bin/env bash
-# The README's main command: install, build, and run recistry on the committed sample data.
+# The README's main command: install what is missing, build, and run recistry on the committed sample data —
+# a demo archive receives the sample studies by DICOM (C-STORE with DCMTK's storescu, as sites send them),
+# checks and indexes them, the RECIST engine and concordance run on the sample reads, and the reader
+# workstation is served with a demo reader account. Ctrl-C stops everything.
+#
+#   scripts/demo.sh                 (env: DEMO_DIR=demo-archive  DICOM_PORT=11112  HTTP_PORT=8080)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+echo "== building (release)" >&2
 scripts/build.sh release build >/dev/null
-R=build/recistry
-echo "== RECIST 1.1 responses of the sample subjects (recistry recist)"
-$R recist sample-dicom/reads/central.json
-echo "== site vs central concordance (recistry concordance)"
-$R concordance sample-dicom/reads/site.json sample-dicom/reads/central.json
+R=$PWD/build/recistry
+SAMPLES=sample-dicom
+DEMO_DIR=${DEMO_DIR:-demo-archive}
+DICOM_PORT=${DICOM_PORT:-11112}
+HTTP_PORT=${HTTP_PORT:-8080}
+export TCP_NODELAY=1 # DCMTK peers: no 40 ms Nagle stall per instance
+
+# The demo archive is disposable: recreated on every run (a real archive is never touched by this script).
+[ ! -e "$DEMO_DIR" ] || [ -f "$DEMO_DIR/.recistry-demo" ] ||
+  { echo "demo: $DEMO_DIR exists and is not a demo archive; set DEMO_DIR" >&2; exit 1; }
+rm -rf "$DEMO_DIR"
+mkdir -p "$DEMO_DIR"
+"$R" init --archive "$DEMO_DIR/archive" >/dev/null
+touch "$DEMO_DIR/.recistry-demo"
+cat >"$DEMO_DIR/core.ini" <<INI
+[archive]
+path = $PWD/$DEMO_DIR/archive
+[dicom]
+ae_title = FFCD_CORE
+port = $DICOM_PORT
+bind = 127.0.0.1
+max_associations = 8
+stable_age = 2
+[policy]
+phi = quarantine
+[http]
+bind = 127.0.0.1
+port = $HTTP_PORT
+[site:S014]
+name = Centre 14
+ae_title = SITE014
+subject_pattern = ^CIREL-014-[0-9]{4}\$
+[site:S027]
+name = Centre 27
+ae_title = SITE027
+subject_pattern = ^CIREL-027-[0-9]{4}\$
+[site:S031]
+name = Centre 31
+ae_title = SITE031
+subject_pattern = ^CIREL-031-[0-9]{4}\$
+INI
+
+pids=()
+stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap stop EXIT INT TERM
+
+"$R" ingest --config "$DEMO_DIR/core.ini" 2>"$DEMO_DIR/ingest.log" &
+pids+=($!)
+for _ in $(seq 100); do grep -q "ready: AE" "$DEMO_DIR/ingest.log" && break; sleep 0.1; done
+grep -q "ready: AE" "$DEMO_DIR/ingest.log" || { cat "$DEMO_DIR/ingest.log" >&2; exit 1; }
+
+echo "== sites send their studies (storescu → FFCD_CORE@127.0.0.1:$DICOM_PORT)"
+for site_dir in "$SAMPLES"/S*/; do
+  site=$(basename "$site_dir")
+  n=$(find "$site_dir" -name '*.dcm' | wc -l)
+  storescu -aet "SITE${site#S}" -aec FFCD_CORE +sd +r 127.0.0.1 "$DICOM_PORT" "$site_dir" 2>/dev/null ||
+    { echo "demo: sending $site failed; see $DEMO_DIR/ingest.log" >&2; exit 1; }
+  echo "   $site: $n instances sent"
+done
+echo "== a site sends an instance with PHI left in (refused and quarantined, values never logged)"
+storescu -aet SITE014 -aec FFCD_CORE 127.0.0.1 "$DICOM_PORT" "$SAMPLES"/dirty/phi_name/*.dcm >/dev/null 2>&1 || true
+sleep 0.5
+grep -m1 'quarantined' "$DEMO_DIR/ingest.log" | sed 's/^.*ingest: /   daemon: /' || true
+
+sleep 3 # stable_age: studies are checked after 2 s of silence
+echo "== what arrived (recistry studies)"
+"$R" studies --archive "$DEMO_DIR/archive"
+"$R" verify --archive "$DEMO_DIR/archive" >/dev/null && echo "   recistry verify: index and files agree"
+
+echo "== RECIST 1.1 on the sample central reads (recistry recist, summary)"
+"$R" recist "$SAMPLES/reads/central.json" | jq -r '.[] | "   \(.subject_id): " +
+  ([.timepoints[] | "\(.timepoint) \(.sum_mm) mm \(.overall_response // "-")"] | join(", ")) +
+  "  → BOR \(.best_overall_response)"'
+echo "== site vs central concordance (recistry concordance, summary)"
+"$R" concordance "$SAMPLES/reads/site.json" "$SAMPLES/reads/central.json" |
+  jq -r '"   subjects \(.subjects), timepoints \(.timepoints); BOR agreement \(.best_overall_response_agreement.agreement_pct) %, kappa \(.best_overall_response_agreement.kappa); discordant: \([.discordant[]? | .subject_id] | join(", "))"'
+
+printf 'demo-reader\n' >"$DEMO_DIR/reader.pw"
+"$R" user add --archive "$DEMO_DIR/archive" --name reader --role central --password-file "$DEMO_DIR/reader.pw" >/dev/null
+"$R" serve --config "$DEMO_DIR/core.ini" >"$DEMO_DIR/serve.out" 2>"$DEMO_DIR/serve.log" &
+pids+=($!)
+for _ in $(seq 100); do grep -q '^listening on' "$DEMO_DIR/serve.out" && break; sleep 0.1; done
+url=$(sed -n 's/^listening on //p' "$DEMO_DIR/serve.out")
+[ -n "$url" ] || { cat "$DEMO_DIR/serve.log" >&2; exit 1; }
+cat <<MSG
+
+== reader workstation: $url
+   log in as  reader / demo-reader  (central reader; demo account only)
+   daemon log: $DEMO_DIR/ingest.log   server log: $DEMO_DIR/serve.log
+   Ctrl-C stops the daemon and the server.
+MSG
+wait

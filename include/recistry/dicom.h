@@ -137,18 +137,6 @@ typedef struct rcy_dicom_frame {
 int rcy_dicom_frame_load(rcy_dicom_frame **out, const char *path, rcy_error *err);
 void rcy_dicom_frame_free(rcy_dicom_frame *frame);
 
-/* What the archive index records of an instance, read from a file on disk (for indexing files that did not
- * come through the ingest daemon; no PHI is read). Strings are empty when absent. */
-typedef struct rcy_dicom_index_info {
-  char study_uid[65], series_uid[65], sop_instance_uid[65], sop_class_uid[65], transfer_syntax_uid[65];
-  char frame_of_reference_uid[65];
-  char site_id[65], subject_id[65], timepoint[65]; /* Clinical Trial Site / Subject / Time Point ID */
-  char modality[17], study_date[11] /* YYYY-MM-DD */, series_description[65], orientation[160];
-  int series_number, instance_number, rows, columns;
-  double pixel_spacing_row_mm, pixel_spacing_col_mm, slice_thickness_mm, position_mm[3];
-  double window_center, window_width;
-} rcy_dicom_index_info;
-int rcy_dicom_index_info_read(rcy_dicom_index_info *out, const char *path, rcy_error *err);
 
 
 /* ---- Section: network — associations, C-ECHO, C-STORE SCP, C-GET/C-MOVE SCU (src/dicom/net*.cc; used by ingest/) ---- */

@@ -29,6 +29,7 @@ extern "C" {
 #define RCY_RECIST_NODAL_NORMAL_MM 10.0  /* a node under this short axis is normal (counts for CR) */
 #define RCY_RECIST_TOO_SMALL_MM 5.0      /* value of a lesion "too small to measure" */
 #define RCY_RECIST_PD_MIN_INCREASE_MM 5.0
+#define RCY_RECIST_MAX_MM 10000.0 /* larger (or negative, NaN) diameters are invalid input */
 
 /* ---- responses ------------------------------------------------------------------------------------ */
 
@@ -59,12 +60,12 @@ void rcy_recist_date_format(char buf[11], int32_t days);
 /* ---- input ---------------------------------------------------------------------------------------- */
 
 typedef enum rcy_recist_target_state {
-  RCY_RECIST_TARGET_MEASURED = 0,   /* diameter_mm (the only state allowed at baseline) */
-  RCY_RECIST_TARGET_TOO_SMALL,      /* counts RCY_RECIST_TOO_SMALL_MM */
-  RCY_RECIST_TARGET_DISAPPEARED,    /* counts 0 mm */
-  RCY_RECIST_TARGET_NOT_EVALUABLE,  /* the sum is incomplete */
-  RCY_RECIST_TARGET_FRAGMENTS,      /* split lesion: the sum of fragments_mm */
-  RCY_RECIST_TARGET_MERGED          /* coalesced into merged_into: counts 0 */
+  RCY_RECIST_TARGET_MEASURED = 0,  /* diameter_mm (the only state allowed at baseline) */
+  RCY_RECIST_TARGET_TOO_SMALL,     /* counts RCY_RECIST_TOO_SMALL_MM */
+  RCY_RECIST_TARGET_DISAPPEARED,   /* counts 0 mm */
+  RCY_RECIST_TARGET_NOT_EVALUABLE, /* the sum is incomplete */
+  RCY_RECIST_TARGET_FRAGMENTS,     /* split lesion: the sum of fragments_mm */
+  RCY_RECIST_TARGET_MERGED         /* coalesced into merged_into: counts 0 */
 } rcy_recist_target_state;
 
 typedef struct rcy_recist_target {
@@ -72,10 +73,10 @@ typedef struct rcy_recist_target {
   const char *organ; /* baseline only (ignored at follow-ups) */
   bool nodal;        /* baseline only: nodal targets record the short axis */
   rcy_recist_target_state state;
-  double diameter_mm;          /* RCY_RECIST_TARGET_MEASURED */
-  const double *fragments_mm;  /* RCY_RECIST_TARGET_FRAGMENTS */
+  double diameter_mm;         /* RCY_RECIST_TARGET_MEASURED */
+  const double *fragments_mm; /* RCY_RECIST_TARGET_FRAGMENTS */
   size_t n_fragments;
-  const char *merged_into;     /* RCY_RECIST_TARGET_MERGED: another baseline target's id */
+  const char *merged_into; /* RCY_RECIST_TARGET_MERGED: another baseline target's id */
 } rcy_recist_target;
 
 typedef enum rcy_recist_non_target_state {
@@ -122,12 +123,12 @@ typedef struct rcy_recist_subject {
 } rcy_recist_subject;
 
 typedef struct rcy_recist_options {
-  bool confirmation;          /* BOR needs confirmed CR/PR (default true) */
-  int confirmation_min_days;  /* default 28 */
-  int sd_min_days;            /* default 42, counted from treatment start */
-  int ets_window_min_days;    /* default 28 */
-  int ets_window_max_days;    /* default 56 */
-  bool lenient;               /* baseline-rule violations become warnings (default false) */
+  bool confirmation;         /* BOR needs confirmed CR/PR (default true) */
+  int confirmation_min_days; /* default 28 */
+  int sd_min_days;           /* default 42, counted from treatment start */
+  int ets_window_min_days;   /* default 28 */
+  int ets_window_max_days;   /* default 56 */
+  bool lenient;              /* baseline-rule violations become warnings (default false) */
 } rcy_recist_options;
 
 void rcy_recist_options_default(rcy_recist_options *options);
@@ -149,15 +150,11 @@ typedef struct rcy_recist_timepoint {
   rcy_recist_response target_response;     /* RCY_RECIST_NULL at baseline; NONE without targets */
   rcy_recist_response non_target_response; /* RCY_RECIST_NULL at baseline */
   rcy_recist_response overall_response;    /* RCY_RECIST_NULL at baseline */
-  bool new_lesions;           /* an unequivocal new lesion at this assessment */
-  bool equivocal_new_lesions; /* an equivocal one (not progression by itself) */
+  bool new_lesions;                        /* an unequivocal new lesion at this assessment */
+  bool equivocal_new_lesions;              /* an equivocal one (not progression by itself) */
 } rcy_recist_timepoint;
 
-enum {
-  RCY_RECIST_REASON_TARGET = 1,
-  RCY_RECIST_REASON_NON_TARGET = 2,
-  RCY_RECIST_REASON_NEW_LESION = 4
-};
+enum { RCY_RECIST_REASON_TARGET = 1, RCY_RECIST_REASON_NON_TARGET = 2, RCY_RECIST_REASON_NEW_LESION = 4 };
 
 typedef struct rcy_recist_progression {
   bool present;

@@ -48,6 +48,10 @@ int rcy_render_key_image_png(unsigned char **png_out, size_t *len_out, const cha
 
 void rcy_render_free(void *png);
 
+/* Releases the process-wide font and cairo caches that key-image labels fill (fontconfig). Call once at
+ * exit, when no thread renders any more; rendering after it is not allowed. */
+void rcy_render_shutdown(void);
+
 #ifdef __cplusplus
 }
 #endif

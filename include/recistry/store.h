@@ -227,20 +227,6 @@ int rcy_store_instances_each(rcy_store *store, const char *series_uid, rcy_store
 int rcy_store_instance_find(rcy_store *store, const char *sop_instance_uid, rcy_store_instance_fn fn,
                             void *ctx, rcy_error *err);
 
-/* Indexes a DICOM file already placed under the storage dir (the row a C-STORE would have written).
- * For archives assembled from files on disk (demo, tests) before/without the ingest daemon. */
-typedef struct rcy_store_index_row {
-  const char *study_uid, *series_uid, *sop_instance_uid, *sop_class_uid, *transfer_syntax_uid;
-  const char *site_id, *subject_id, *timepoint, *modality, *study_date, *series_description;
-  const char *frame_of_reference_uid, *orientation;
-  const char *path; /* relative to the storage dir */
-  const char *sha256_hex;
-  long long size_bytes;
-  int series_number, instance_number, rows, columns;
-  double pixel_spacing_row_mm, pixel_spacing_col_mm, slice_thickness_mm, position_mm[3];
-  double window_center, window_width;
-} rcy_store_index_row;
-int rcy_store_index_instance(rcy_store *store, const rcy_store_index_row *row, rcy_error *err);
 
 
 /* ---- Section: users and sessions (src/store/users*.c; used by readers/) ---- */

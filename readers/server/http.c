@@ -4,6 +4,7 @@
 #include "server_internal.h"
 
 #include "recistry/log.h"
+#include "recistry/render.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -339,6 +340,7 @@ int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err) {
   sigwait(&stop_signals, &sig);
   MHD_stop_daemon(d);
   close_stores();
+  rcy_render_shutdown();
   free(srv.key_image_dir);
   free(srv.web_root_real);
   rcy_log(RCY_LOG_INFO, "serve", "stopped");

@@ -1,5 +1,5 @@
 /* Key-image files: ARCHIVE/key-images/<32 hex>.png, written durably (temp file, fsync, rename, fsync of the
- * directory) before the measurement that names them is committed, so a committed measurement never points
+ * directory, with the store's rcy_files_commit) before the measurement that names them is committed, so a committed measurement never points
  * at a missing or partial picture. */
 #include "server_internal.h"
 
@@ -22,31 +22,19 @@ int rcy_key_image_save(char *id_out, const char *dir, const void *png, size_t le
   if (fd < 0) return rcy_error_set(err, RCY_EIO, "cannot create a key image in %s: %s", dir, strerror(errno));
   const char *p = png;
   size_t left = len;
-  while (left > 0) {
+  int rc = RCY_OK;
+  while (left > 0 && !rc) {
     ssize_t w = write(fd, p, left);
     if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) goto fail;
-    p += w;
-    left -= (size_t)w;
+    if (w <= 0) rc = rcy_error_set(err, errno == ENOSPC ? RCY_ENOSPC : RCY_EIO, "writing a key image in %s: %s", dir,
+                                   strerror(errno));
+    else {
+      p += w;
+      left -= (size_t)w;
+    }
   }
-  if (fsync(fd) != 0) goto fail;
-  if (close(fd) != 0) {
-    fd = -1;
-    goto fail;
-  }
-  fd = -1;
-  if (rename(tmp, final) != 0) goto fail;
-  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    int s = fsync(dfd);
-    close(dfd);
-    if (s != 0) return rcy_error_set(err, RCY_EIO, "fsync of %s failed: %s", dir, strerror(errno));
-  }
-  return RCY_OK;
-fail:;
-  int e = errno;
-  if (fd >= 0) close(fd);
-  unlink(tmp);
-  return rcy_error_set(err, e == ENOSPC ? RCY_ENOSPC : RCY_EIO, "writing a key image in %s failed: %s", dir,
-                       strerror(e));
+  if (!rc) rc = rcy_files_commit(fd, tmp, final, err); /* flush, rename, directory fsync */
+  close(fd);
+  if (rc) unlink(tmp);
+  return rc;
 }

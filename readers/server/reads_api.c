@@ -335,6 +335,15 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, int nodal_t
     return rcy_reply_error(r, 422, "instance %s belongs to timepoint %s, not %s", sop, in.timepoint, tp), NULL;
   if (in.sr <= 0 || in.sc <= 0)
     return rcy_reply_error(r, 422, "instance %s has no Pixel Spacing: it cannot be measured in mm", sop), NULL;
+  char path[4400];
+  snprintf(path, sizeof path, "%s/%s", rcy_store_storage_dir(r->store), in.path);
+  if (in.rows <= 0 || in.columns <= 0) { /* an index row without Rows/Columns: take them from the frame */
+    rcy_dicom_frame *f;
+    if (rcy_dicom_frame_load(&f, path, &err)) return rcy_reply_rcy_error(r, &err), NULL;
+    in.rows = f->rows;
+    in.columns = f->columns;
+    rcy_dicom_frame_free(f);
+  }
   double p1[2], p2[2], s1[2], s2[2];
   if (get_point(r, m, "p1", &in, p1, 1) || get_point(r, m, "p2", &in, p2, 1)) return NULL;
   int n1 = get_point(r, m, "short_p1", &in, s1, 0), n2 = get_point(r, m, "short_p2", &in, s2, 0);
@@ -349,8 +358,6 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, int nodal_t
   snprintf(l1, sizeof l1, "%.1f mm", long_mm);
   snprintf(l2, sizeof l2, "%.1f mm", short_mm);
   rcy_render_caliper cal[2] = {{{p1[0], p1[1]}, {p2[0], p2[1]}, l1}, {{s1[0], s1[1]}, {s2[0], s2[1]}, l2}};
-  char path[4400];
-  snprintf(path, sizeof path, "%s/%s", rcy_store_storage_dir(r->store), in.path);
   unsigned char *png = NULL;
   size_t len = 0;
   if (rcy_render_key_image_png(&png, &len, path, 0, 0, cal, has_short ? 2 : 1, &err))

@@ -23,7 +23,9 @@ static uint64_t next(void) {
   rng_state ^= rng_state >> 27;
   return rng_state * 2685821657736338717ULL;
 }
-static int pick(int n) { return (int)(next() % (uint64_t)n); }
+static int pick(int n) {
+  return (int)(next() % (uint64_t)n);
+}
 
 static double now_s(void) {
   struct timespec ts;
@@ -34,8 +36,8 @@ static double now_s(void) {
 static const char *tids[] = {"T1", "T2", "T3", "T4", "T5"};
 static const char *organs[] = {"liver", "liver", "lung", "lymph node", "bone"};
 static const char *ntids[] = {"NT1", "NT2", "NT3"};
-static const char *labels[] = {"BL", "FU1", "FU2", "FU3", "FU4", "FU5", "FU6", "FU7", "FU8", "FU9",
-                               "FU10", "FU11", "FU12", "FU13", "FU14", "FU15"};
+static const char *labels[] = {"BL",  "FU1", "FU2",  "FU3",  "FU4",  "FU5",  "FU6",  "FU7",
+                               "FU8", "FU9", "FU10", "FU11", "FU12", "FU13", "FU14", "FU15"};
 
 typedef struct cohort {
   size_t n_subjects, n_assessments;
@@ -56,7 +58,8 @@ static int generate(cohort *c, size_t n, size_t na) {
   c->non_targets = calloc(n * na * 3, sizeof *c->non_targets);
   c->new_lesions = calloc(n * na, sizeof *c->new_lesions);
   c->ids = calloc(n, 32);
-  if (!c->subjects || !c->assessments || !c->targets || !c->non_targets || !c->new_lesions || !c->ids) return -1;
+  if (!c->subjects || !c->assessments || !c->targets || !c->non_targets || !c->new_lesions || !c->ids)
+    return -1;
   for (size_t s = 0; s < n; s++) {
     snprintf(c->ids + 32 * s, 32, "S%03u-%06u", (unsigned)(s % 40), (unsigned)(s % 1000000));
     const int nt = 1 + pick(5), nn = pick(4);
@@ -84,10 +87,14 @@ static int generate(cohort *c, size_t n, size_t na) {
         }
         const int u = pick(100);
         size[j] *= 0.6 + 0.01 * pick(70);
-        if (u < 3) T[j].state = RCY_RECIST_TARGET_NOT_EVALUABLE;
-        else if (u < 6) T[j].state = RCY_RECIST_TARGET_DISAPPEARED;
-        else if (u < 8) T[j].state = RCY_RECIST_TARGET_TOO_SMALL;
-        else T[j].diameter_mm = size[j];
+        if (u < 3)
+          T[j].state = RCY_RECIST_TARGET_NOT_EVALUABLE;
+        else if (u < 6)
+          T[j].state = RCY_RECIST_TARGET_DISAPPEARED;
+        else if (u < 8)
+          T[j].state = RCY_RECIST_TARGET_TOO_SMALL;
+        else
+          T[j].diameter_mm = size[j];
       }
       for (int k = 0; k < nn; k++) {
         N[k].lesion_id = ntids[k];
@@ -142,8 +149,10 @@ static char *to_json(const cohort *c, size_t n) {
           json_object_set_new(o, "organ", json_string(T->organ));
           json_object_set_new(o, "nodal", json_boolean(T->nodal));
         }
-        if (T->state == RCY_RECIST_TARGET_MEASURED) json_object_set_new(o, "diameter_mm", json_real(T->diameter_mm));
-        else json_object_set_new(o, "state", json_string(tstate[T->state]));
+        if (T->state == RCY_RECIST_TARGET_MEASURED)
+          json_object_set_new(o, "diameter_mm", json_real(T->diameter_mm));
+        else
+          json_object_set_new(o, "state", json_string(tstate[T->state]));
         json_array_append_new(t, o);
       }
       for (size_t k = 0; k < A->n_non_targets; k++) {
@@ -153,12 +162,12 @@ static char *to_json(const cohort *c, size_t n) {
         json_array_append_new(nt, o);
       }
       for (size_t w = 0; w < A->n_new_lesions; w++)
-        json_array_append_new(nw, json_pack("{s:s, s:s, s:s}", "lesion_id", A->new_lesions[w].lesion_id, "organ",
-                                            A->new_lesions[w].organ, "state",
+        json_array_append_new(nw, json_pack("{s:s, s:s, s:s}", "lesion_id", A->new_lesions[w].lesion_id,
+                                            "organ", A->new_lesions[w].organ, "state",
                                             A->new_lesions[w].state ? "unequivocal" : "equivocal"));
       rcy_recist_date_format(date, A->date_days);
-      json_array_append_new(as, json_pack("{s:s, s:s, s:o, s:o, s:o}", "timepoint", A->timepoint, "date", date,
-                                          "target", t, "non_target", nt, "new_lesions", nw));
+      json_array_append_new(as, json_pack("{s:s, s:s, s:o, s:o, s:o}", "timepoint", A->timepoint, "date",
+                                          date, "target", t, "non_target", nt, "new_lesions", nw));
     }
     json_array_append_new(arr, json_pack("{s:s, s:o}", "subject_id", S->subject_id, "assessments", as));
   }
@@ -170,7 +179,7 @@ static char *to_json(const cohort *c, size_t n) {
 int main(int argc, char **argv) {
   const size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 100000;
   const size_t na = argc > 2 ? strtoul(argv[2], NULL, 10) : 8;
-  size_t nj = argc > 3 ? strtoul(argv[3], NULL, 10) : 10000;
+  size_t nj = argc > 3 ? strtoul(argv[3], NULL, 10) : 2000;
   if (n == 0 || na < 1 || na > 16) {
     fprintf(stderr, "usage: bench_recist [SUBJECTS [ASSESSMENTS(1-16) [JSON_SUBJECTS]]]\n");
     return 2;

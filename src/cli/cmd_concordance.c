@@ -29,7 +29,8 @@ int rcy_cmd_concordance(int argc, char **argv) {
   char *a = NULL, *b = NULL, *out = NULL;
   size_t la, lb;
   int status = RCY_EXIT_OK;
-  if (rcy_recist_json_read_file(&a, &la, files[0], &err) || rcy_recist_json_read_file(&b, &lb, files[1], &err) ||
+  if (rcy_recist_json_read_file(&a, &la, files[0], &err) ||
+      rcy_recist_json_read_file(&b, &lb, files[1], &err) ||
       rcy_recist_json_concordance(&out, a, la, b, lb, &flags, true, &err)) {
     fprintf(stderr, "recistry concordance: %s\n", err.message);
     status = RCY_EXIT_FAIL;

@@ -166,9 +166,12 @@ static int parse_target(rcy_recist_target *t, double **frag, json_t *v, rcy_erro
     if (!(t->diameter_mm >= 0) || !isfinite(t->diameter_mm)) return bad(err, w, "diameter_mm must be >= 0");
   } else if (st) {
     const char *s = json_is_string(st) ? json_string_value(st) : NULL;
-    if (s && strcmp(s, "too_small") == 0) t->state = RCY_RECIST_TARGET_TOO_SMALL;
-    else if (s && strcmp(s, "disappeared") == 0) t->state = RCY_RECIST_TARGET_DISAPPEARED;
-    else if (s && strcmp(s, "not_evaluable") == 0) t->state = RCY_RECIST_TARGET_NOT_EVALUABLE;
+    if (s && strcmp(s, "too_small") == 0)
+      t->state = RCY_RECIST_TARGET_TOO_SMALL;
+    else if (s && strcmp(s, "disappeared") == 0)
+      t->state = RCY_RECIST_TARGET_DISAPPEARED;
+    else if (s && strcmp(s, "not_evaluable") == 0)
+      t->state = RCY_RECIST_TARGET_NOT_EVALUABLE;
     else
       return bad(err, w, "unknown target state %s%.40s%s (expected too_small, disappeared or not_evaluable)",
                  s ? "'" : "", s ? s : "(not a string)", s ? "'" : "");
@@ -207,13 +210,19 @@ static int parse_non_target(rcy_recist_non_target *n, json_t *v, rcy_error *err,
   const char *s;
   int rc = lesion_head(&n->lesion_id, &n->organ, &s, v, "non-target lesion", err, w);
   if (rc) return rc;
-  if (strcmp(s, "present") == 0) n->state = RCY_RECIST_NON_TARGET_PRESENT;
-  else if (strcmp(s, "absent") == 0) n->state = RCY_RECIST_NON_TARGET_ABSENT;
-  else if (strcmp(s, "unequivocal_progression") == 0) n->state = RCY_RECIST_NON_TARGET_UNEQUIVOCAL_PROGRESSION;
-  else if (strcmp(s, "not_evaluable") == 0) n->state = RCY_RECIST_NON_TARGET_NOT_EVALUABLE;
+  if (strcmp(s, "present") == 0)
+    n->state = RCY_RECIST_NON_TARGET_PRESENT;
+  else if (strcmp(s, "absent") == 0)
+    n->state = RCY_RECIST_NON_TARGET_ABSENT;
+  else if (strcmp(s, "unequivocal_progression") == 0)
+    n->state = RCY_RECIST_NON_TARGET_UNEQUIVOCAL_PROGRESSION;
+  else if (strcmp(s, "not_evaluable") == 0)
+    n->state = RCY_RECIST_NON_TARGET_NOT_EVALUABLE;
   else
-    return bad(err, w, "unknown non-target state '%.40s' (expected present, absent, unequivocal_progression "
-               "or not_evaluable)", s);
+    return bad(err, w,
+               "unknown non-target state '%.40s' (expected present, absent, unequivocal_progression "
+               "or not_evaluable)",
+               s);
   return 0;
 }
 
@@ -222,13 +231,18 @@ static int parse_new_lesion(rcy_recist_new_lesion *n, json_t *v, rcy_error *err,
   const char *s;
   int rc = lesion_head(&n->lesion_id, &n->organ, &s, v, "new lesion", err, w);
   if (rc) return rc;
-  if (strcmp(s, "equivocal") == 0) n->state = RCY_RECIST_NEW_EQUIVOCAL;
-  else if (strcmp(s, "unequivocal") == 0) n->state = RCY_RECIST_NEW_UNEQUIVOCAL;
-  else return bad(err, w, "unknown new-lesion state '%.40s' (expected equivocal or unequivocal)", s);
+  if (strcmp(s, "equivocal") == 0)
+    n->state = RCY_RECIST_NEW_EQUIVOCAL;
+  else if (strcmp(s, "unequivocal") == 0)
+    n->state = RCY_RECIST_NEW_UNEQUIVOCAL;
+  else
+    return bad(err, w, "unknown new-lesion state '%.40s' (expected equivocal or unequivocal)", s);
   return 0;
 }
 
-static void *alloc_n(size_t n, size_t size) { return malloc((n ? n : 1) * size); }
+static void *alloc_n(size_t n, size_t size) {
+  return malloc((n ? n : 1) * size);
+}
 
 static int subject_from_json(subject_buf *b, json_t *obj, size_t index, const rcy_recist_json_flags *flags,
                              rcy_error *err) {
@@ -328,17 +342,17 @@ static int subject_from_json(subject_buf *b, json_t *obj, size_t index, const rc
 
 /* ---- output ---------------------------------------------------------------------------------------- */
 
-/* Percentages: one decimal, half away from zero, never "-0.0". */
-static json_t *pct_json(double x) {
-  double r = round(x * 10.0) / 10.0;
+/* Rounded to 1/scale, half away from zero, never "-0.0"; null if not finite (JSON has no inf/NaN). */
+static json_t *rounded(double x, double scale) {
+  double r = round(x * scale) / scale;
+  if (!isfinite(r)) return json_null();
   if (r == 0.0) r = 0.0;
   return json_real(r);
 }
 
-static json_t *rounded(double x, double scale) {
-  double r = round(x * scale) / scale;
-  if (r == 0.0) r = 0.0;
-  return json_real(r);
+/* Percentages: one decimal. */
+static json_t *pct_json(double x) {
+  return rounded(x, 10.0);
 }
 
 static json_t *response_json(rcy_recist_response r) {
@@ -363,8 +377,12 @@ static json_t *progression_json(const rcy_recist_result *r, const rcy_recist_pro
                    "reasons", reasons, "confirmed_timepoint", r->timepoints[p->confirmed_index].timepoint);
 }
 
-static json_t *opt_real(bool has, double v) { return has ? json_real(v) : json_null(); }
-static json_t *opt_pct(bool has, double v) { return has ? pct_json(v) : json_null(); }
+static json_t *opt_real(bool has, double v) {
+  return has && isfinite(v) ? json_real(v) : json_null();
+}
+static json_t *opt_pct(bool has, double v) {
+  return has ? pct_json(v) : json_null();
+}
 
 static json_t *result_to_json(const rcy_recist_result *r) {
   json_t *tps = json_array();
@@ -378,26 +396,31 @@ static json_t *result_to_json(const rcy_recist_result *r) {
         opt_pct(t->has_change_from_nadir, t->change_from_nadir_pct), "target_response",
         response_json(t->target_response), "non_target_response", response_json(t->non_target_response),
         "new_lesions", t->new_lesions, "overall_response", response_json(t->overall_response));
-    json_object_set_new(o, "evaluable_sum_mm", t->has_nadir ? json_real(t->evaluable_sum_mm) : json_null());
+    if (!o) {
+      json_decref(tps);
+      return NULL;
+    }
+    json_object_set_new(o, "evaluable_sum_mm", opt_real(t->has_nadir, t->evaluable_sum_mm));
     json_object_set_new(o, "equivocal_new_lesions", json_boolean(t->equivocal_new_lesions));
     json_array_append_new(tps, o);
   }
   const rcy_recist_ets *e = &r->early_tumour_shrinkage;
-  json_t *ets = e->present ? json_pack("{s:s, s:i, s:b, s:o, s:b, s:b}", "timepoint",
-                                       r->timepoints[e->index].timepoint, "days", (json_int_t)e->days,
-                                       "in_window", e->in_window, "change_pct", pct_json(e->change_pct), "ets20",
-                                       e->ets20, "ets30", e->ets30)
-                           : json_null();
+  json_t *ets =
+      e->present ? json_pack("{s:s, s:i, s:b, s:o, s:b, s:b}", "timepoint", r->timepoints[e->index].timepoint,
+                             "days", (json_int_t)e->days, "in_window", e->in_window, "change_pct",
+                             pct_json(e->change_pct), "ets20", e->ets20, "ets30", e->ets30)
+                 : json_null();
   const rcy_recist_dpr *d = &r->depth_of_response;
   json_t *dpr = d->present ? json_pack("{s:o, s:s, s:i}", "pct", pct_json(d->pct), "timepoint",
                                        r->timepoints[d->index].timepoint, "time_to_nadir_days",
                                        (json_int_t)d->time_to_nadir_days)
                            : json_null();
   json_t *warnings = json_array();
-  for (size_t i = 0; i < r->n_warnings; i++) json_array_append_new(warnings, json_string(r->warnings[i]));
+  for (size_t i = 0; i < r->n_warnings; i++)
+    json_array_append_new(warnings, json_string(r->warnings[i]));
   return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "subject_id", r->subject_id, "timepoints", tps,
-                   "best_overall_response", response_json(r->best_overall_response), "early_tumour_shrinkage", ets,
-                   "depth_of_response", dpr, "progression", progression_json(r, &r->progression),
+                   "best_overall_response", response_json(r->best_overall_response), "early_tumour_shrinkage",
+                   ets, "depth_of_response", dpr, "progression", progression_json(r, &r->progression),
                    "hepatic_progression", progression_json(r, &r->hepatic_progression), "warnings", warnings);
 }
 
@@ -468,14 +491,16 @@ static int read_set_evaluate(read_set *rs, const char *text, size_t len, const c
 }
 
 static int dump(char **out_text, json_t *j, bool pretty, rcy_error *err) {
-  if (!j) return rcy_error_set(err, RCY_ENOMEM, "out of memory building the output");
+  /* jansson returns NULL for a value it cannot build: memory, or a bug of ours (the fuzz target aborts on
+   * RCY_EINTERNAL, so such a bug cannot hide). */
+  if (!j) return rcy_error_set(err, RCY_EINTERNAL, "internal error: cannot build the output JSON");
   *out_text = json_dumps(j, (pretty ? JSON_INDENT(2) : JSON_COMPACT) | JSON_REAL_PRECISION(15));
   json_decref(j);
   return *out_text ? 0 : rcy_error_set(err, RCY_ENOMEM, "out of memory printing the output");
 }
 
-int rcy_recist_json_evaluate(char **out_text, const char *text, size_t len, const rcy_recist_json_flags *flags,
-                             bool pretty, rcy_error *err) {
+int rcy_recist_json_evaluate(char **out_text, const char *text, size_t len,
+                             const rcy_recist_json_flags *flags, bool pretty, rcy_error *err) {
   *out_text = NULL;
   read_set rs;
   int rc = read_set_evaluate(&rs, text, len, NULL, flags, err);
@@ -483,7 +508,14 @@ int rcy_recist_json_evaluate(char **out_text, const char *text, size_t len, cons
   json_t *out;
   if (json_is_array(rs.doc)) {
     out = json_array();
-    for (size_t i = 0; i < rs.n; i++) json_array_append_new(out, result_to_json(&rs.results[i]));
+    for (size_t i = 0; out && i < rs.n; i++) {
+      /* json_array_append_new fails (and frees nothing it did not get) on a NULL value: stop there. */
+      json_t *one = result_to_json(&rs.results[i]);
+      if (!one || json_array_append_new(out, one)) {
+        json_decref(out);
+        out = NULL;
+      }
+    }
   } else {
     out = result_to_json(&rs.results[0]);
   }
@@ -497,7 +529,8 @@ static json_t *table_json(const rcy_concordance_table *t) {
   for (int i = 0; i < RCY_CONCORDANCE_K; i++) {
     json_array_append_new(cats, json_string(rcy_recist_response_name(rcy_concordance_categories[i])));
     json_t *row = json_array();
-    for (int j = 0; j < RCY_CONCORDANCE_K; j++) json_array_append_new(row, json_integer((json_int_t)t->counts[i][j]));
+    for (int j = 0; j < RCY_CONCORDANCE_K; j++)
+      json_array_append_new(row, json_integer((json_int_t)t->counts[i][j]));
     json_array_append_new(matrix, row);
   }
   return json_pack("{s:I, s:o, s:o, s:o, s:o}", "n", (json_int_t)t->n, "categories", cats, "matrix", matrix,
@@ -507,11 +540,14 @@ static json_t *table_json(const rcy_concordance_table *t) {
 
 static json_t *string_list(const char **s, size_t n) {
   json_t *a = json_array();
-  for (size_t i = 0; i < n; i++) json_array_append_new(a, json_string(s[i]));
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new(a, json_string(s[i]));
   return a;
 }
 
-static json_t *opt_string(const char *s) { return s ? json_string(s) : json_null(); }
+static json_t *opt_string(const char *s) {
+  return s ? json_string(s) : json_null();
+}
 
 static json_t *concordance_json(const rcy_concordance *c) {
   json_t *per = json_array();
@@ -527,16 +563,17 @@ static json_t *concordance_json(const rcy_concordance *c) {
     if (d->reasons & RCY_CONCORDANCE_BOR_DIFFERS) json_array_append_new(reasons, json_string("bor_differs"));
     if (d->reasons & RCY_CONCORDANCE_PD_TIMEPOINT_DIFFERS)
       json_array_append_new(reasons, json_string("pd_timepoint_differs"));
-    json_array_append_new(
-        disc, json_pack("{s:s, s:o, s:{s:o, s:o}, s:{s:o, s:o}}", "subject_id", d->subject_id, "reasons", reasons,
-                        "first", "best_overall_response", response_json(d->first_bor), "progression_timepoint",
-                        opt_string(d->first_pd_timepoint), "second", "best_overall_response",
-                        response_json(d->second_bor), "progression_timepoint", opt_string(d->second_pd_timepoint)));
+    json_array_append_new(disc, json_pack("{s:s, s:o, s:{s:o, s:o}, s:{s:o, s:o}}", "subject_id",
+                                          d->subject_id, "reasons", reasons, "first", "best_overall_response",
+                                          response_json(d->first_bor), "progression_timepoint",
+                                          opt_string(d->first_pd_timepoint), "second",
+                                          "best_overall_response", response_json(d->second_bor),
+                                          "progression_timepoint", opt_string(d->second_pd_timepoint)));
   }
   const bool sd = c->bland_altman.has_sd;
   json_t *ba = json_pack("{s:I, s:o, s:o, s:o, s:o}", "n", (json_int_t)c->bland_altman.n, "mean_diff_mm",
-                         c->bland_altman.n ? rounded(c->bland_altman.mean_diff_mm, 100.0) : json_null(), "sd_mm",
-                         sd ? rounded(c->bland_altman.sd_mm, 100.0) : json_null(), "loa_lower_mm",
+                         c->bland_altman.n ? rounded(c->bland_altman.mean_diff_mm, 100.0) : json_null(),
+                         "sd_mm", sd ? rounded(c->bland_altman.sd_mm, 100.0) : json_null(), "loa_lower_mm",
                          sd ? rounded(c->bland_altman.loa_lower_mm, 100.0) : json_null(), "loa_upper_mm",
                          sd ? rounded(c->bland_altman.loa_upper_mm, 100.0) : json_null());
   json_t *dr = json_pack(
@@ -545,19 +582,20 @@ static json_t *concordance_json(const rcy_concordance *c) {
       c->discrepancy.has_ldr ? rounded(c->discrepancy.ldr, 1000.0) : json_null(), "investigator_pd",
       (json_int_t)c->discrepancy.investigator_pd, "investigator_earlier", (json_int_t)c->discrepancy.early,
       "investigator_later", (json_int_t)c->discrepancy.late, "investigator_pd_only",
-      (json_int_t)c->discrepancy.investigator_only, "central_pd_only", (json_int_t)c->discrepancy.central_only,
-      "pd_discrepancies", (json_int_t)c->discrepancy.discrepancies);
-  json_t *prog = json_pack("{s:I, s:I, s:I, s:I, s:I}", "both_pd", (json_int_t)c->progression.both,
-                           "first_only_pd", (json_int_t)c->progression.first_only, "second_only_pd",
-                           (json_int_t)c->progression.second_only, "neither_pd", (json_int_t)c->progression.neither,
-                           "same_timepoint", (json_int_t)c->progression.same_timepoint);
+      (json_int_t)c->discrepancy.investigator_only, "central_pd_only",
+      (json_int_t)c->discrepancy.central_only, "pd_discrepancies", (json_int_t)c->discrepancy.discrepancies);
+  json_t *prog =
+      json_pack("{s:I, s:I, s:I, s:I, s:I}", "both_pd", (json_int_t)c->progression.both, "first_only_pd",
+                (json_int_t)c->progression.first_only, "second_only_pd",
+                (json_int_t)c->progression.second_only, "neither_pd", (json_int_t)c->progression.neither,
+                "same_timepoint", (json_int_t)c->progression.same_timepoint);
   return json_pack("{s:I, s:I, s:{s:o, s:o}, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "subjects",
-                   (json_int_t)c->n_subjects, "timepoints", (json_int_t)c->n_timepoints, "unpaired", "first_only",
-                   string_list(c->first_only, c->n_first_only), "second_only",
+                   (json_int_t)c->n_subjects, "timepoints", (json_int_t)c->n_timepoints, "unpaired",
+                   "first_only", string_list(c->first_only, c->n_first_only), "second_only",
                    string_list(c->second_only, c->n_second_only), "timepoint_agreement", per,
-                   "overall_response_agreement", table_json(&c->all_timepoints), "best_overall_response_agreement",
-                   table_json(&c->bor), "progression", prog, "discrepancy_rates", dr, "bland_altman_sum_mm", ba,
-                   "discordant", disc);
+                   "overall_response_agreement", table_json(&c->all_timepoints),
+                   "best_overall_response_agreement", table_json(&c->bor), "progression", prog,
+                   "discrepancy_rates", dr, "bland_altman_sum_mm", ba, "discordant", disc);
 }
 
 int rcy_recist_json_concordance(char **out_text, const char *first, size_t first_len, const char *second,
@@ -590,11 +628,14 @@ int rcy_recist_json_read_file(char **out, size_t *out_len, const char *path, rcy
   if (!f) return rcy_error_set(err, RCY_EIO, "cannot open %s", path);
   size_t cap = 1 << 16, len = 0;
   char *buf = malloc(cap);
-  int rc = 0;
-  while (buf) {
+  bool nomem = !buf;
+  while (!nomem) {
     if (len + 1 == cap) {
       char *q = realloc(buf, cap * 2);
-      if (!q) break;
+      if (!q) {
+        nomem = true;
+        break;
+      }
       buf = q;
       cap *= 2;
     }
@@ -602,8 +643,11 @@ int rcy_recist_json_read_file(char **out, size_t *out_len, const char *path, rcy
     len += got;
     if (got == 0) break;
   }
-  if (!buf || len + 1 > cap) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory reading %s", path);
-  else if (ferror(f)) rc = rcy_error_set(err, RCY_EIO, "cannot read %s", path);
+  int rc = 0;
+  if (nomem)
+    rc = rcy_error_set(err, RCY_ENOMEM, "out of memory reading %s", path);
+  else if (ferror(f))
+    rc = rcy_error_set(err, RCY_EIO, "cannot read %s", path);
   if (!stdin_) fclose(f);
   if (rc) {
     free(buf);

@@ -17,8 +17,8 @@ typedef struct rcy_recist_json_flags {
 /* text: one subject (object) or an array of subjects. *out_text (malloc'ed, caller frees) is the result
  * object or array, pretty-printed when `pretty`. RCY_EINVAL with a message naming subject, timepoint and
  * lesion for any invalid input. */
-int rcy_recist_json_evaluate(char **out_text, const char *text, size_t len, const rcy_recist_json_flags *flags,
-                             bool pretty, rcy_error *err);
+int rcy_recist_json_evaluate(char **out_text, const char *text, size_t len,
+                             const rcy_recist_json_flags *flags, bool pretty, rcy_error *err);
 
 /* Two reads (each an object or an array of subjects) → the concordance report. */
 int rcy_recist_json_concordance(char **out_text, const char *first, size_t first_len, const char *second,

@@ -180,8 +180,10 @@ static int handler(void *user, const char *section, const char *key, const char 
       return 0;
     }
     return site_key(p, section, s, key, value);
+  } else if (strcmp(section, "http") == 0) {
+    return 1; /* the same file configures `recistry serve`, which checks its own section */
   } else {
-    return fail(p, section, key, "unknown section (expected archive, dicom, policy or site:ID)%s", "");
+    return fail(p, section, key, "unknown section (expected archive, dicom, policy, http or site:ID)%s", "");
   }
   return fail(p, section, key, "unknown key%s", "");
 }

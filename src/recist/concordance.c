@@ -49,7 +49,8 @@ int rcy_concordance_kappa(double *out, const size_t *counts, size_t k, rcy_error
 
 static void table_finish(rcy_concordance_table *t) {
   size_t diag = 0;
-  for (int i = 0; i < RCY_CONCORDANCE_K; i++) diag += t->counts[i][i];
+  for (int i = 0; i < RCY_CONCORDANCE_K; i++)
+    diag += t->counts[i][i];
   t->agreement_pct = t->n ? 100.0 * (double)diag / (double)t->n : 0.0;
   t->has_kappa = rcy_concordance_kappa(&t->kappa, &t->counts[0][0], RCY_CONCORDANCE_K, NULL) == 0;
   if (!t->has_kappa) t->kappa = 0.0;
@@ -200,20 +201,21 @@ int rcy_concordance_compute(rcy_concordance **out, const rcy_recist_result *firs
       if (pair_subject(c, &label_cap, f[i++], s[j++], &ba_mean, &ba_m2)) goto nomem;
     }
   }
-  for (size_t t = 0; t < c->n_timepoint_labels; t++) table_finish(&c->timepoints[t].table);
+  for (size_t t = 0; t < c->n_timepoint_labels; t++)
+    table_finish(&c->timepoints[t].table);
   table_finish(&c->all_timepoints);
   table_finish(&c->bor);
 
-  c->discrepancy.discrepancies = c->discrepancy.early + c->discrepancy.late + c->discrepancy.investigator_only +
-                                 c->discrepancy.central_only;
+  c->discrepancy.discrepancies = c->discrepancy.early + c->discrepancy.late +
+                                 c->discrepancy.investigator_only + c->discrepancy.central_only;
   c->discrepancy.has_edr = c->discrepancy.investigator_pd > 0;
   if (c->discrepancy.has_edr)
     c->discrepancy.edr = (double)(c->discrepancy.early + c->discrepancy.investigator_only) /
                          (double)c->discrepancy.investigator_pd;
   c->discrepancy.has_ldr = c->discrepancy.discrepancies > 0;
   if (c->discrepancy.has_ldr)
-    c->discrepancy.ldr = (double)(c->discrepancy.late + c->discrepancy.central_only) /
-                         (double)c->discrepancy.discrepancies;
+    c->discrepancy.ldr =
+        (double)(c->discrepancy.late + c->discrepancy.central_only) / (double)c->discrepancy.discrepancies;
 
   c->bland_altman.mean_diff_mm = ba_mean;
   c->bland_altman.has_sd = c->bland_altman.n >= 2;

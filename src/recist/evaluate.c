@@ -36,9 +36,9 @@ struct rcy_recist_workspace {
   size_t *target_src, *nt_src; /* kept baseline lesions → index in the baseline arrays */
   unsigned char *target_nodal, *target_liver, *nt_liver, *seen;
   size_t cap_lesions;
-  unsigned char *new_flags;           /* per assessment: NEW_* */
+  unsigned char *new_flags;                /* per assessment: NEW_* */
   size_t *first_sight, *first_sight_liver; /* per assessment: earliest first sight of an unequivocal one */
-  rcy_recist_response *overall;       /* per assessment, for the BOR of one track */
+  rcy_recist_response *overall;            /* per assessment, for the BOR of one track */
   int32_t *dates;
   rcy_recist_timepoint *liver_tp;
   size_t cap_assessments;
@@ -56,47 +56,72 @@ typedef struct ctx {
   int32_t start_days;
 } ctx;
 
-static int grow(void *pptr, size_t *cap, size_t need, size_t elem) {
-  void **p = pptr;
-  if (need <= *cap && *p) return 0;
-  size_t n = *cap ? *cap : 8;
-  while (n < need) n *= 2;
-  void *q = realloc(*p, n * elem);
-  if (!q) return RCY_ENOMEM;
-  *p = q;
-  *cap = n;
-  return 0;
+/* Capacity for `need` elements: doubling from 8, so a warm workspace stops reallocating. */
+static size_t capacity_for(size_t cap, size_t need) {
+  size_t n = cap ? cap : 8;
+  while (n < need)
+    n *= 2;
+  return n;
 }
 
-/* Several arrays share one capacity counter: grow each to the same size. */
+/* Reallocates `arr` (any pointer type) to `cap` elements; returns RCY_ENOMEM from the enclosing function
+ * on failure, leaving `arr` valid. */
+#define RESIZE(arr, cap)                                                                                     \
+  do {                                                                                                       \
+    void *q_ = realloc((arr), (cap) * sizeof *(arr));                                                        \
+    if (!q_) return RCY_ENOMEM;                                                                              \
+    (arr) = q_;                                                                                              \
+  } while (0)
+
+/* Makes room for `need` elements in `arr`, whose capacity is the lvalue `cap`. */
+#define ENSURE(arr, cap, need)                                                                               \
+  do {                                                                                                       \
+    if ((need) > (cap) || !(arr)) {                                                                          \
+      const size_t n_ = capacity_for((cap), (need));                                                         \
+      RESIZE(arr, n_);                                                                                       \
+      (cap) = n_;                                                                                            \
+    }                                                                                                        \
+  } while (0)
+
+/* The per-lesion arrays share one capacity. */
 static int grow_lesion_arrays(struct rcy_recist_workspace *ws, size_t need) {
   if (need <= ws->cap_lesions && ws->target_src) return 0;
-  size_t cap = 0;
-  size_t c;
-  int rc = 0;
-  c = ws->cap_lesions; rc |= grow(&ws->target_src, &c, need, sizeof(size_t)); cap = c;
-  c = ws->cap_lesions; rc |= grow(&ws->nt_src, &c, need, sizeof(size_t));
-  c = ws->cap_lesions; rc |= grow(&ws->target_nodal, &c, need, 1);
-  c = ws->cap_lesions; rc |= grow(&ws->target_liver, &c, need, 1);
-  c = ws->cap_lesions; rc |= grow(&ws->nt_liver, &c, need, 1);
-  c = ws->cap_lesions; rc |= grow(&ws->seen, &c, need, 1);
-  if (rc) return RCY_ENOMEM;
+  const size_t cap = capacity_for(ws->cap_lesions, need);
+  RESIZE(ws->target_src, cap);
+  RESIZE(ws->nt_src, cap);
+  RESIZE(ws->target_nodal, cap);
+  RESIZE(ws->target_liver, cap);
+  RESIZE(ws->nt_liver, cap);
+  RESIZE(ws->seen, cap);
   ws->cap_lesions = cap;
   return 0;
 }
 
-static int grow_assessment_arrays(struct rcy_recist_workspace *ws, size_t need) {
-  if (need <= ws->cap_assessments && ws->new_flags) return 0;
-  size_t cap = 0, c;
-  int rc = 0;
-  c = ws->cap_assessments; rc |= grow(&ws->new_flags, &c, need, 1); cap = c;
-  c = ws->cap_assessments; rc |= grow(&ws->first_sight, &c, need, sizeof(size_t));
-  c = ws->cap_assessments; rc |= grow(&ws->first_sight_liver, &c, need, sizeof(size_t));
-  c = ws->cap_assessments; rc |= grow(&ws->overall, &c, need, sizeof(rcy_recist_response));
-  c = ws->cap_assessments; rc |= grow(&ws->dates, &c, need, sizeof(int32_t));
-  c = ws->cap_assessments; rc |= grow(&ws->liver_tp, &c, need, sizeof(rcy_recist_timepoint));
-  if (rc) return RCY_ENOMEM;
+/* So do the per-assessment ones, and the tables sized by assessments × lesions. */
+static int grow_assessment_arrays(rcy_recist_result *r, struct rcy_recist_workspace *ws, size_t n,
+                                  size_t n_targets, size_t n_nts) {
+  ENSURE(r->timepoints, ws->cap_timepoints, n);
+  ENSURE(ws->values, ws->cap_values, n * n_targets + 1);
+  ENSURE(ws->nt_states, ws->cap_nt_states, n * n_nts + 1);
+  if (n <= ws->cap_assessments && ws->new_flags) return 0;
+  const size_t cap = capacity_for(ws->cap_assessments, n);
+  RESIZE(ws->new_flags, cap);
+  RESIZE(ws->first_sight, cap);
+  RESIZE(ws->first_sight_liver, cap);
+  RESIZE(ws->overall, cap);
+  RESIZE(ws->dates, cap);
+  RESIZE(ws->liver_tp, cap);
   ws->cap_assessments = cap;
+  return 0;
+}
+
+static int add_warning_slot(rcy_recist_result *r, struct rcy_recist_workspace *ws) {
+  ENSURE(r->warnings, ws->cap_warnings, r->n_warnings + 1);
+  return 0;
+}
+
+static int add_sighting_slot(struct rcy_recist_workspace *ws) {
+  ENSURE(ws->sightings, ws->cap_sightings, ws->n_sightings + 1);
   return 0;
 }
 
@@ -109,7 +134,9 @@ void rcy_recist_options_default(rcy_recist_options *o) {
   o->lenient = false;
 }
 
-void rcy_recist_result_init(rcy_recist_result *r) { memset(r, 0, sizeof *r); }
+void rcy_recist_result_init(rcy_recist_result *r) {
+  memset(r, 0, sizeof *r);
+}
 
 void rcy_recist_result_free(rcy_recist_result *r) {
   if (!r) return;
@@ -154,13 +181,14 @@ static void vformat(char *buf, size_t size, const ctx *c, size_t a, const char *
   else if (!lesion)
     n = snprintf(buf, size, "subject %s, timepoint %s: ", sid, label(c, a));
   else
-    n = snprintf(buf, size, "subject %s, timepoint %s, lesion %s: ", sid, label(c, a), *lesion ? lesion : "?");
+    n = snprintf(buf, size, "subject %s, timepoint %s, lesion %s: ", sid, label(c, a),
+                 *lesion ? lesion : "?");
   if (n < 0) n = 0;
   if ((size_t)n < size) vsnprintf(buf + n, size - (size_t)n, fmt, ap);
 }
 
-__attribute__((format(printf, 5, 6))) static int fail(const ctx *c, size_t a, const char *lesion,
-                                                      int code, const char *fmt, ...) {
+__attribute__((format(printf, 5, 6))) static int fail(const ctx *c, size_t a, const char *lesion, int code,
+                                                      const char *fmt, ...) {
   if (c->err) {
     va_list ap;
     va_start(ap, fmt);
@@ -173,8 +201,7 @@ __attribute__((format(printf, 5, 6))) static int fail(const ctx *c, size_t a, co
 
 static int add_warning_v(const ctx *c, size_t a, const char *lesion, const char *fmt, va_list ap) {
   rcy_recist_result *r = c->r;
-  if (grow(&r->warnings, &c->ws->cap_warnings, r->n_warnings + 1, sizeof *r->warnings))
-    return fail(c, a, lesion, RCY_ENOMEM, "out of memory");
+  if (add_warning_slot(r, c->ws)) return fail(c, a, lesion, RCY_ENOMEM, "out of memory");
   vformat(r->warnings[r->n_warnings++], RCY_ERROR_MESSAGE_MAX, c, a, lesion, fmt, ap);
   return 0;
 }
@@ -209,8 +236,17 @@ __attribute__((format(printf, 4, 5))) static int issue(const ctx *c, size_t a, c
 
 /* ---- pass 1: structure and baseline rules --------------------------------------------------------- */
 
-static bool is_liver(const char *organ) { return organ && strcasecmp(organ, "liver") == 0; }
-static bool empty(const char *s) { return !s || !*s; }
+/* Bounded so that sums and percentages stay finite whatever the input (no lesion is 10 m long). */
+static bool valid_mm(double mm) {
+  return mm >= 0 && mm <= RCY_RECIST_MAX_MM;
+}
+
+static bool is_liver(const char *organ) {
+  return organ && strcasecmp(organ, "liver") == 0;
+}
+static bool empty(const char *s) {
+  return !s || !*s;
+}
 
 static int check_structure(ctx *c) {
   const rcy_recist_subject *s = c->s;
@@ -224,7 +260,8 @@ static int check_structure(ctx *c) {
     return fail(c, NO_INDEX, NULL, RCY_EINVAL, "no assessments (the first one is the baseline)");
   for (size_t a = 0; a < s->n_assessments; a++) {
     const rcy_recist_assessment *A = &s->assessments[a];
-    if (empty(A->timepoint)) return fail(c, a, NULL, RCY_EINVAL, "assessment %zu has no timepoint label", a + 1);
+    if (empty(A->timepoint))
+      return fail(c, a, NULL, RCY_EINVAL, "assessment %zu has no timepoint label", a + 1);
     for (size_t b = 0; b < a; b++)
       if (strcmp(s->assessments[b].timepoint, A->timepoint) == 0)
         return fail(c, a, NULL, RCY_EINVAL, "timepoint label used twice");
@@ -232,8 +269,10 @@ static int check_structure(ctx *c) {
       char d[11], p[11];
       rcy_recist_date_format(d, A->date_days);
       rcy_recist_date_format(p, s->assessments[a - 1].date_days);
-      return fail(c, a, NULL, RCY_EINVAL, "date %s is not after the previous assessment %s (%s): dates must "
-                  "strictly increase", d, label(c, a - 1), p);
+      return fail(c, a, NULL, RCY_EINVAL,
+                  "date %s is not after the previous assessment %s (%s): dates must "
+                  "strictly increase",
+                  d, label(c, a - 1), p);
     }
     if ((A->n_targets && !A->targets) || (A->n_non_targets && !A->non_targets) ||
         (A->n_new_lesions && !A->new_lesions))
@@ -251,7 +290,9 @@ static int check_structure(ctx *c) {
   return 0;
 }
 
-static const char *organ_group(const rcy_recist_target *t) { return t->nodal ? "lymph node" : t->organ; }
+static const char *organ_group(const rcy_recist_target *t) {
+  return t->nodal ? "lymph node" : t->organ;
+}
 
 static bool baseline_id_taken(const ctx *c, const char *id) {
   const rcy_recist_assessment *bl = &c->s->assessments[0];
@@ -273,9 +314,11 @@ static int check_baseline(ctx *c) {
     const rcy_recist_target *t = &bl->targets[i];
     if (t->state != RCY_RECIST_TARGET_MEASURED)
       return fail(c, 0, t->lesion_id, RCY_EINVAL, "a baseline target lesion must be measured (diameter_mm)");
-    if (!isfinite(t->diameter_mm) || t->diameter_mm < 0)
-      return fail(c, 0, t->lesion_id, RCY_EINVAL, "diameter_mm must be a finite number >= 0");
-    if (empty(t->organ)) return fail(c, 0, t->lesion_id, RCY_EINVAL, "a baseline target lesion needs its organ");
+    if (!valid_mm(t->diameter_mm))
+      return fail(c, 0, t->lesion_id, RCY_EINVAL, "diameter_mm must be a number from 0 to %.0f",
+                  RCY_RECIST_MAX_MM);
+    if (empty(t->organ))
+      return fail(c, 0, t->lesion_id, RCY_EINVAL, "a baseline target lesion needs its organ");
     if (baseline_id_taken(c, t->lesion_id)) {
       if ((rc = issue(c, 0, t->lesion_id, "duplicate lesion id at baseline"))) return rc;
       continue; /* lenient: the first lesion with that id is the one followed */
@@ -293,8 +336,10 @@ static int check_baseline(ctx *c) {
     for (size_t j = 0; j < c->n_targets; j++)
       if (strcasecmp(organ_group(&bl->targets[ws->target_src[j]]), organ_group(t)) == 0) same_organ++;
     if (same_organ == RCY_RECIST_MAX_TARGETS_PER_ORGAN &&
-        (rc = issue(c, 0, t->lesion_id, "more than %d target lesions in organ '%s' (all lymph nodes count as "
-                    "one organ)", RCY_RECIST_MAX_TARGETS_PER_ORGAN, organ_group(t))))
+        (rc = issue(c, 0, t->lesion_id,
+                    "more than %d target lesions in organ '%s' (all lymph nodes count as "
+                    "one organ)",
+                    RCY_RECIST_MAX_TARGETS_PER_ORGAN, organ_group(t))))
       return rc;
     if (c->n_targets == RCY_RECIST_MAX_TARGETS &&
         (rc = issue(c, 0, t->lesion_id, "more than %d target lesions at baseline", RCY_RECIST_MAX_TARGETS)))
@@ -351,8 +396,9 @@ static size_t find_nt(const ctx *c, const char *id, size_t hint) {
 static int target_value(const ctx *c, size_t a, const rcy_recist_target *t, double *out) {
   switch (t->state) {
   case RCY_RECIST_TARGET_MEASURED:
-    if (!isfinite(t->diameter_mm) || t->diameter_mm < 0)
-      return fail(c, a, t->lesion_id, RCY_EINVAL, "diameter_mm must be a finite number >= 0");
+    if (!valid_mm(t->diameter_mm))
+      return fail(c, a, t->lesion_id, RCY_EINVAL, "diameter_mm must be a number from 0 to %.0f",
+                  RCY_RECIST_MAX_MM);
     *out = t->diameter_mm;
     return 0;
   case RCY_RECIST_TARGET_TOO_SMALL: *out = RCY_RECIST_TOO_SMALL_MM; return 0;
@@ -363,8 +409,9 @@ static int target_value(const ctx *c, size_t a, const rcy_recist_target *t, doub
       return fail(c, a, t->lesion_id, RCY_EINVAL, "fragments_mm must list at least one fragment");
     double sum = 0;
     for (size_t i = 0; i < t->n_fragments; i++) {
-      if (!isfinite(t->fragments_mm[i]) || t->fragments_mm[i] < 0)
-        return fail(c, a, t->lesion_id, RCY_EINVAL, "fragments_mm[%zu] must be a finite number >= 0", i);
+      if (!valid_mm(t->fragments_mm[i]))
+        return fail(c, a, t->lesion_id, RCY_EINVAL, "fragments_mm[%zu] must be a number from 0 to %.0f", i,
+                    RCY_RECIST_MAX_MM);
       sum += t->fragments_mm[i];
     }
     *out = sum;
@@ -442,9 +489,8 @@ static int resolve_non_targets(ctx *c, size_t a) {
     row[k] = (unsigned char)n->state;
   }
   for (size_t k = 0; k < c->n_nts; k++)
-    if (row[k] == NT_MISSING &&
-        (rc = warn(c, a, c->s->assessments[0].non_targets[ws->nt_src[k]].lesion_id,
-                   "non-target lesion not assessed: counted as not evaluable")))
+    if (row[k] == NT_MISSING && (rc = warn(c, a, c->s->assessments[0].non_targets[ws->nt_src[k]].lesion_id,
+                                           "non-target lesion not assessed: counted as not evaluable")))
       return rc;
   return 0;
 }
@@ -460,7 +506,8 @@ static int resolve_new_lesions(ctx *c, size_t a) {
     if ((unsigned)n->state > RCY_RECIST_NEW_UNEQUIVOCAL)
       return fail(c, a, n->lesion_id, RCY_EINVAL, "unknown new-lesion state %d", (int)n->state);
     bool dup = false;
-    for (size_t p = 0; p < i && !dup; p++) dup = strcmp(A->new_lesions[p].lesion_id, n->lesion_id) == 0;
+    for (size_t p = 0; p < i && !dup; p++)
+      dup = strcmp(A->new_lesions[p].lesion_id, n->lesion_id) == 0;
     if (dup) {
       if ((rc = issue(c, a, n->lesion_id, "duplicate lesion id"))) return rc;
       continue;
@@ -473,8 +520,7 @@ static int resolve_new_lesions(ctx *c, size_t a) {
     for (size_t q = 0; q < ws->n_sightings && !sg; q++)
       if (strcmp(ws->sightings[q].lesion_id, n->lesion_id) == 0) sg = &ws->sightings[q];
     if (!sg) {
-      if (grow(&ws->sightings, &ws->cap_sightings, ws->n_sightings + 1, sizeof *ws->sightings))
-        return fail(c, a, n->lesion_id, RCY_ENOMEM, "out of memory");
+      if (add_sighting_slot(ws)) return fail(c, a, n->lesion_id, RCY_ENOMEM, "out of memory");
       sg = &ws->sightings[ws->n_sightings++];
       sg->lesion_id = n->lesion_id;
       sg->organ = NULL;
@@ -498,7 +544,9 @@ static int resolve_new_lesions(ctx *c, size_t a) {
 
 /* ---- pass 3: the rules over one track (all lesions, or the liver alone) ---------------------------- */
 
-static double pct_change(double value, double reference) { return (value - reference) / reference * 100.0; }
+static double pct_change(double value, double reference) {
+  return (value - reference) / reference * 100.0;
+}
 
 static void run_track(const ctx *c, bool liver, rcy_recist_timepoint *tp) {
   const struct rcy_recist_workspace *ws = c->ws;
@@ -512,7 +560,8 @@ static void run_track(const ctx *c, bool liver, rcy_recist_timepoint *tp) {
     n_targets++;
     baseline += bl[ws->target_src[j]].diameter_mm;
   }
-  for (size_t k = 0; k < nN; k++) n_nts += !liver || ws->nt_liver[k];
+  for (size_t k = 0; k < nN; k++)
+    n_nts += !liver || ws->nt_liver[k];
   const bool has_targets = n_targets > 0;
 
   rcy_recist_timepoint *t0 = &tp[0];
@@ -549,8 +598,14 @@ static void run_track(const ctx *c, bool liver, rcy_recist_timepoint *tp) {
       switch (nrow[k]) {
       case RCY_RECIST_NON_TARGET_ABSENT: break;
       case RCY_RECIST_NON_TARGET_PRESENT: nf.all_absent = false; break;
-      case RCY_RECIST_NON_TARGET_UNEQUIVOCAL_PROGRESSION: nf.any_progression = true; nf.all_absent = false; break;
-      default: nf.any_not_evaluable = true; nf.all_absent = false; break; /* not evaluable or not assessed */
+      case RCY_RECIST_NON_TARGET_UNEQUIVOCAL_PROGRESSION:
+        nf.any_progression = true;
+        nf.all_absent = false;
+        break;
+      default:
+        nf.any_not_evaluable = true;
+        nf.all_absent = false;
+        break; /* not evaluable or not assessed */
       }
     }
     const unsigned char fl = ws->new_flags[a];
@@ -636,8 +691,8 @@ static rcy_recist_response best_response(const ctx *c, const rcy_recist_result *
   }
   /* The window ends where progression is dated: responses recorded from then on cannot count. */
   const size_t end = r->progression.present ? r->progression.index : r->n_timepoints;
-  return rcy_recist_best_response(ws->overall, ws->dates, end, r->progression.present, r->timepoints[0].has_sum,
-                                  c->start_days, c->o);
+  return rcy_recist_best_response(ws->overall, ws->dates, end, r->progression.present,
+                                  r->timepoints[0].has_sum, c->start_days, c->o);
 }
 
 int rcy_recist_evaluate(rcy_recist_result *r, const rcy_recist_subject *s, const rcy_recist_options *options,
@@ -664,14 +719,13 @@ int rcy_recist_evaluate(rcy_recist_result *r, const rcy_recist_subject *s, const
 
   const size_t n = s->n_assessments;
   struct rcy_recist_workspace *ws = c.ws;
-  if (grow(&r->timepoints, &ws->cap_timepoints, n, sizeof *r->timepoints) || grow_assessment_arrays(ws, n) ||
-      grow(&ws->values, &ws->cap_values, n * c.n_targets + 1, sizeof(double)) ||
-      grow(&ws->nt_states, &ws->cap_nt_states, n * c.n_nts + 1, 1))
+  if (grow_assessment_arrays(r, ws, n, c.n_targets, c.n_nts))
     return fail(&c, NO_INDEX, NULL, RCY_ENOMEM, "out of memory");
   ws->new_flags[0] = 0;
   ws->first_sight[0] = ws->first_sight_liver[0] = NO_INDEX;
   for (size_t a = 1; a < n; a++)
-    if ((rc = resolve_targets(&c, a)) || (rc = resolve_non_targets(&c, a)) || (rc = resolve_new_lesions(&c, a)))
+    if ((rc = resolve_targets(&c, a)) || (rc = resolve_non_targets(&c, a)) ||
+        (rc = resolve_new_lesions(&c, a)))
       return rc;
 
   r->n_timepoints = n;

@@ -17,10 +17,10 @@ bool rcy_recist_meets_ets20(double sum_mm, double baseline_mm);
 /* Facts about one follow-up's target lesions. */
 typedef struct rcy_recist_target_facts {
   bool has_targets;
-  bool complete;            /* no target not evaluable */
-  double sum_mm;            /* of the evaluable targets */
-  bool non_nodal_all_zero;  /* every non-nodal evaluable target is 0 mm */
-  bool nodes_all_normal;    /* every nodal evaluable target < 10 mm */
+  bool complete;           /* no target not evaluable */
+  double sum_mm;           /* of the evaluable targets */
+  bool non_nodal_all_zero; /* every non-nodal evaluable target is 0 mm */
+  bool nodes_all_normal;   /* every nodal evaluable target < 10 mm */
 } rcy_recist_target_facts;
 
 rcy_recist_response rcy_recist_target_response(const rcy_recist_target_facts *facts, double nadir_mm,
@@ -41,7 +41,6 @@ rcy_recist_response rcy_recist_overall_response(bool has_targets, rcy_recist_res
  * pd_seen: a progression ends the window at `end`. */
 rcy_recist_response rcy_recist_best_response(const rcy_recist_response *overall, const int32_t *dates,
                                              size_t end, bool pd_seen, bool has_targets,
-                                             int32_t treatment_start_days,
-                                             const rcy_recist_options *options);
+                                             int32_t treatment_start_days, const rcy_recist_options *options);
 
 #endif

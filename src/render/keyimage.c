@@ -4,6 +4,7 @@
 #include "render_internal.h"
 
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,4 +100,9 @@ out:
   free(gray);
   rcy_dicom_frame_free(f);
   return rc;
+}
+
+void rcy_render_shutdown(void) {
+  cairo_debug_reset_static_data();
+  FcFini();
 }

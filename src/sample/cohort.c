@@ -86,145 +86,84 @@ static void set_baseline(lesion *l, prng *r, double lo, double hi) {
   }
 }
 
-/* Follow-up sizes as a factor of baseline per assessment (the last factor repeats). */
-static void trajectory(lesion *l, int n_tp, const double *f, int nf) {
-  for (int t = 1; t < n_tp; t++) {
-    double k = f[t < nf ? t : nf - 1];
-    l->long_mm[t] = round1(l->long_mm[0] * k);
-    l->short_mm[t] = round1(l->short_mm[0] * k);
-  }
-}
+/* How a lesion's size goes over the assessments (the last value repeats):
+ *   FACTOR  long and short axes x a[t] of baseline;
+ *   NODE    short axis a[t] mm (t >= 1), long axis in proportion;
+ *   NEW     absent at baseline, appears at FU2 (FU1 when there are only two assessments, or when `first` is 1)
+ *           with long a[i] and short b[i] mm at its i-th assessment; equivocal where first seen if `equivocal`. */
+typedef enum { FACTOR, NODE, NEW } course;
+typedef struct {
+  const char *id;
+  lesion_role role;
+  organ_kind organ;
+  double lo, hi; /* baseline size range (nodes: short axis) */
+  course kind;
+  double a[5], b[5];
+  int n;
+  int first, equivocal;
+} lesion_spec;
 
-/* Nodes shrinking to given short axes (mm), long axis in proportion. */
-static void node_course(lesion *l, int n_tp, const double *short_mm, int n) {
-  for (int t = 1; t < n_tp; t++) {
-    double v = short_mm[t < n ? t : n - 1];
-    l->long_mm[t] = round1(l->long_mm[0] * v / l->short_mm[0]);
-    l->short_mm[t] = v;
-  }
-}
+#define SPECS_MAX 4
+static const lesion_spec scenarios[SC_COUNT][SPECS_MAX] = {
+    [SC_PARTIAL_RESPONSE] = {{"T1", ROLE_TARGET, ORG_LIVER, 40, 55, FACTOR, {1, 0.65, 0.55, 0.5}, {0}, 4, 0, 0},
+                             {"T2", ROLE_TARGET, ORG_LIVER, 22, 32, FACTOR, {1, 0.65, 0.55, 0.5}, {0}, 4, 0, 0},
+                             {"T3", ROLE_TARGET, ORG_LUNG, 14, 20, FACTOR, {1, 0.65, 0.55, 0.5}, {0}, 4, 0, 0},
+                             {"NT1", ROLE_NON_TARGET, ORG_LIVER, 7, 9, FACTOR, {1, 0.9}, {0}, 2, 0, 0}},
+    [SC_NEW_LESION] = {{"T1", ROLE_TARGET, ORG_LIVER, 35, 50, FACTOR, {1, 0.92, 0.88, 0.9}, {0}, 4, 0, 0},
+                       {"T2", ROLE_TARGET, ORG_NODE, 15, 20, FACTOR, {1, 0.92, 0.88, 0.9}, {0}, 4, 0, 0},
+                       {"NT1", ROLE_NON_TARGET, ORG_LUNG, 6, 8, FACTOR, {1}, {0}, 1, 0, 0},
+                       {"N1", ROLE_NEW, ORG_LIVER, 0, 0, NEW, {14, 17, 20}, {11, 13, 15.5}, 3, 0, 0}},
+    /* FU1 clearly PR; FU2 CR: nodes under 10 mm, the liver target gone */
+    [SC_NODE_CR] = {{"T1", ROLE_TARGET, ORG_NODE, 15, 18, NODE, {0, 10.5, 8, 7}, {0}, 4, 0, 0},
+                    {"T2", ROLE_TARGET, ORG_NODE, 15, 19, NODE, {0, 10.5, 8, 7}, {0}, 4, 0, 0},
+                    {"T3", ROLE_TARGET, ORG_LIVER, 12, 16, FACTOR, {1, 0.6, 0}, {0}, 3, 0, 0},
+                    {"NT1", ROLE_NON_TARGET, ORG_NODE, 11, 13, NODE, {0, 10.5, 8, 7}, {0}, 4, 0, 0}},
+    [SC_GROWTH] = {{"T1", ROLE_TARGET, ORG_LIVER, 30, 42, FACTOR, {1, 0.9, 1.25, 1.45, 1.6}, {0}, 5, 0, 0},
+                   {"T2", ROLE_TARGET, ORG_LIVER, 20, 28, FACTOR, {1, 0.9, 1.25, 1.45, 1.6}, {0}, 5, 0, 0},
+                   {"T3", ROLE_TARGET, ORG_NODE, 15, 18, FACTOR, {1, 0.9, 1.25, 1.45, 1.6}, {0}, 5, 0, 0},
+                   {"NT1", ROLE_NON_TARGET, ORG_LIVER, 7, 9, FACTOR, {1, 1, 1.2}, {0}, 3, 0, 0}},
+    [SC_STABLE] = {{"T1", ROLE_TARGET, ORG_LIVER, 30, 45, FACTOR, {1, 0.95, 1.03, 0.97, 1.04}, {0}, 5, 0, 0},
+                   {"T2", ROLE_TARGET, ORG_LUNG, 12, 18, FACTOR, {1, 0.95, 1.03, 0.97, 1.04}, {0}, 5, 0, 0},
+                   {"NT1", ROLE_NON_TARGET, ORG_NODE, 11, 13, FACTOR, {1}, {0}, 1, 0, 0}},
+    [SC_EQUIVOCAL_NEW] = {{"T1", ROLE_TARGET, ORG_LIVER, 30, 45, FACTOR, {1, 0.9, 0.88, 0.9, 0.92}, {0}, 5, 0, 0},
+                          {"T2", ROLE_TARGET, ORG_LIVER, 18, 26, FACTOR, {1, 0.9, 0.88, 0.9, 0.92}, {0}, 5, 0, 0},
+                          {"N1", ROLE_NEW, ORG_LIVER, 0, 0, NEW, {6, 13, 16, 19}, {5, 10, 12, 14}, 4, 1, 1}},
+    [SC_LIVER_ONLY] = {{"T1", ROLE_TARGET, ORG_LIVER, 22, 30, FACTOR, {1, 1.05, 1.5, 1.7, 1.9}, {0}, 5, 0, 0},
+                       {"T2", ROLE_TARGET, ORG_LUNG, 14, 20, FACTOR, {1, 1.0, 0.98, 1.0}, {0}, 4, 0, 0},
+                       {"NT1", ROLE_NON_TARGET, ORG_LUNG, 6, 8, FACTOR, {1}, {0}, 1, 0, 0}},
+};
 
-/* A new lesion: absent until `first`, then sizes from the list (long, short pairs; the last pair repeats). */
-static void new_course(lesion *l, int n_tp, int first, const double (*sizes)[2], int n, int equivocal_first) {
-  for (int t = first; t < n_tp; t++) {
-    int i = t - first < n ? t - first : n - 1;
-    l->long_mm[t] = sizes[i][0];
-    l->short_mm[t] = sizes[i][1];
-    l->new_state[t] = (equivocal_first && t == first) ? 1 : 2;
+static void follow(lesion *l, const lesion_spec *sp, int n_tp) {
+  int first = sp->first ? sp->first : (n_tp > 2 ? 2 : 1);
+  for (int t = 1; t < n_tp; t++) {
+    int i = t < sp->n ? t : sp->n - 1;
+    switch (sp->kind) {
+      case FACTOR:
+        l->long_mm[t] = round1(l->long_mm[0] * sp->a[i]);
+        l->short_mm[t] = round1(l->short_mm[0] * sp->a[i]);
+        break;
+      case NODE:
+        l->long_mm[t] = round1(l->long_mm[0] * sp->a[i] / l->short_mm[0]);
+        l->short_mm[t] = sp->a[i];
+        break;
+      case NEW:
+        if (t < first) break;
+        i = t - first < sp->n ? t - first : sp->n - 1;
+        l->long_mm[t] = sp->a[i];
+        l->short_mm[t] = sp->b[i];
+        l->new_state[t] = (sp->equivocal && t == first) ? 1 : 2;
+        break;
+    }
   }
 }
 
 static void build_lesions(subject *s, prng *r) {
-  int n = s->n_tp;
   s->n_les = 0;
-  switch (s->sc) {
-    case SC_PARTIAL_RESPONSE: {
-      static const double f[] = {1, 0.65, 0.55, 0.5, 0.5};
-      lesion *t1 = add_lesion(s, r, "T1", ROLE_TARGET, ORG_LIVER);
-      set_baseline(t1, r, 40, 55);
-      lesion *t2 = add_lesion(s, r, "T2", ROLE_TARGET, ORG_LIVER);
-      set_baseline(t2, r, 22, 32);
-      lesion *t3 = add_lesion(s, r, "T3", ROLE_TARGET, ORG_LUNG);
-      set_baseline(t3, r, 14, 20);
-      lesion *nt = add_lesion(s, r, "NT1", ROLE_NON_TARGET, ORG_LIVER);
-      set_baseline(nt, r, 7, 9);
-      trajectory(t1, n, f, 5);
-      trajectory(t2, n, f, 5);
-      trajectory(t3, n, f, 5);
-      trajectory(nt, n, (const double[]){1, 0.9}, 2);
-      break;
-    }
-    case SC_NEW_LESION: {
-      static const double f[] = {1, 0.92, 0.88, 0.9, 0.9};
-      static const double grow[][2] = {{14.0, 11.0}, {17.0, 13.0}, {20.0, 15.5}};
-      lesion *t1 = add_lesion(s, r, "T1", ROLE_TARGET, ORG_LIVER);
-      set_baseline(t1, r, 35, 50);
-      lesion *t2 = add_lesion(s, r, "T2", ROLE_TARGET, ORG_NODE);
-      set_baseline(t2, r, 15, 20);
-      lesion *nt = add_lesion(s, r, "NT1", ROLE_NON_TARGET, ORG_LUNG);
-      set_baseline(nt, r, 6, 8);
-      lesion *n1 = add_lesion(s, r, "N1", ROLE_NEW, ORG_LIVER);
-      trajectory(t1, n, f, 5);
-      trajectory(t2, n, f, 5);
-      trajectory(nt, n, (const double[]){1}, 1);
-      new_course(n1, n, n > 2 ? 2 : 1, grow, 3, 0);
-      break;
-    }
-    case SC_NODE_CR: {
-      static const double nodes[] = {0, 10.5, 8.0, 7.0}; /* FU1 clearly PR, FU2 CR */
-      static const double small[] = {0, 10.5, 8.0, 7.0};
-      static const double gone[] = {1, 0.6, 0};
-      lesion *t1 = add_lesion(s, r, "T1", ROLE_TARGET, ORG_NODE);
-      set_baseline(t1, r, 15, 18);
-      lesion *t2 = add_lesion(s, r, "T2", ROLE_TARGET, ORG_NODE);
-      set_baseline(t2, r, 15, 19);
-      lesion *t3 = add_lesion(s, r, "T3", ROLE_TARGET, ORG_LIVER);
-      set_baseline(t3, r, 12, 16);
-      lesion *nt = add_lesion(s, r, "NT1", ROLE_NON_TARGET, ORG_NODE);
-      set_baseline(nt, r, 11, 13);
-      node_course(t1, n, nodes, 4);
-      node_course(t2, n, nodes, 4);
-      node_course(nt, n, small, 4);
-      trajectory(t3, n, gone, 3);
-      break;
-    }
-    case SC_GROWTH: {
-      static const double f[] = {1, 0.9, 1.25, 1.45, 1.6};
-      lesion *t1 = add_lesion(s, r, "T1", ROLE_TARGET, ORG_LIVER);
-      set_baseline(t1, r, 30, 42);
-      lesion *t2 = add_lesion(s, r, "T2", ROLE_TARGET, ORG_LIVER);
-      set_baseline(t2, r, 20, 28);
-      lesion *t3 = add_lesion(s, r, "T3", ROLE_TARGET, ORG_NODE);
-      set_baseline(t3, r, 15, 18);
-      lesion *nt = add_lesion(s, r, "NT1", ROLE_NON_TARGET, ORG_LIVER);
-      set_baseline(nt, r, 7, 9);
-      trajectory(t1, n, f, 5);
-      trajectory(t2, n, f, 5);
-      trajectory(t3, n, f, 5);
-      trajectory(nt, n, (const double[]){1, 1, 1.2}, 3);
-      break;
-    }
-    case SC_STABLE: {
-      static const double f[] = {1, 0.95, 1.03, 0.97, 1.04};
-      lesion *t1 = add_lesion(s, r, "T1", ROLE_TARGET, ORG_LIVER);
-      set_baseline(t1, r, 30, 45);
-      lesion *t2 = add_lesion(s, r, "T2", ROLE_TARGET, ORG_LUNG);
-      set_baseline(t2, r, 12, 18);
-      lesion *nt = add_lesion(s, r, "NT1", ROLE_NON_TARGET, ORG_NODE);
-      set_baseline(nt, r, 11, 13);
-      trajectory(t1, n, f, 5);
-      trajectory(t2, n, f, 5);
-      trajectory(nt, n, (const double[]){1}, 1);
-      break;
-    }
-    case SC_EQUIVOCAL_NEW: {
-      static const double f[] = {1, 0.9, 0.88, 0.9, 0.92};
-      static const double grow[][2] = {{6.0, 5.0}, {13.0, 10.0}, {16.0, 12.0}, {19.0, 14.0}};
-      lesion *t1 = add_lesion(s, r, "T1", ROLE_TARGET, ORG_LIVER);
-      set_baseline(t1, r, 30, 45);
-      lesion *t2 = add_lesion(s, r, "T2", ROLE_TARGET, ORG_LIVER);
-      set_baseline(t2, r, 18, 26);
-      lesion *n1 = add_lesion(s, r, "N1", ROLE_NEW, ORG_LIVER);
-      trajectory(t1, n, f, 5);
-      trajectory(t2, n, f, 5);
-      new_course(n1, n, 1, grow, 4, 1);
-      break;
-    }
-    case SC_LIVER_ONLY:
-    default: {
-      static const double liver[] = {1, 1.05, 1.5, 1.7, 1.9};
-      static const double lung[] = {1, 1.0, 0.98, 1.0, 1.0};
-      lesion *t1 = add_lesion(s, r, "T1", ROLE_TARGET, ORG_LIVER);
-      set_baseline(t1, r, 22, 30);
-      lesion *t2 = add_lesion(s, r, "T2", ROLE_TARGET, ORG_LUNG);
-      set_baseline(t2, r, 14, 20);
-      lesion *nt = add_lesion(s, r, "NT1", ROLE_NON_TARGET, ORG_LUNG);
-      set_baseline(nt, r, 6, 8);
-      trajectory(t1, n, liver, 5);
-      trajectory(t2, n, lung, 5);
-      trajectory(nt, n, (const double[]){1}, 1);
-      break;
-    }
+  for (int i = 0; i < SPECS_MAX && scenarios[s->sc][i].id; i++) {
+    const lesion_spec *sp = &scenarios[s->sc][i];
+    lesion *l = add_lesion(s, r, sp->id, sp->role, sp->organ);
+    if (sp->kind != NEW) set_baseline(l, r, sp->lo, sp->hi);
+    follow(l, sp, s->n_tp);
   }
 }
 
@@ -322,7 +261,7 @@ int cohort_subject(subject *s, const rcy_sample_options *o, int index, rcy_error
       snprintf(s->tp[t], sizeof s->tp[t], "BL");
       s->tp_day[t] = s->treatment_day - prng_int(&r, 3, 21);
     } else {
-      snprintf(s->tp[t], sizeof s->tp[t], "FU%d", t);
+      snprintf(s->tp[t], sizeof s->tp[t], "FU%u", (unsigned)t % 10u);
       s->tp_day[t] = t == 1 ? s->treatment_day + prng_int(&r, 28, 56) : s->tp_day[t - 1] + prng_int(&r, 42, 70);
     }
   }

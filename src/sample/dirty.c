@@ -61,36 +61,11 @@ static int write_text(const char *path, const void *data, size_t n, rcy_error *e
 }
 
 /* Text-like marks in the top-left corner, as a modality's burned-in patient banner would leave. */
-static void burn_banner(int16_t *px, int columns) {
+static void burn_banner(void *pixels, int columns) {
+  int16_t *px = pixels;
   for (int j = 12; j < 24; j++)
     for (int i = 12; i < 200; i++)
       if ((i / 3) % 4 != 0 && (j - 12) % 6 < 4 && ((i / 12) % 5 != 4)) px[(size_t)j * columns + i] = 3000 + 1024;
-}
-
-/* One slice of `job` with the template's attributes, optionally overridden, written to dir/name. */
-static int write_one(const series_job *job, const rcy_dicom_dataset *tmpl, int k, const char *name, int burn,
-                     const char *orientation, rcy_sample_stats *stats, rcy_error *err) {
-  plane_grid g;
-  subject_grid(&g, job->s);
-  rcy_dicom_dataset *img = NULL;
-  int16_t *px = malloc((size_t)g.rows * g.columns * 2);
-  uint8_t *labels = malloc((size_t)g.rows * g.columns);
-  int rc = px && labels ? rcy_dicom_dataset_clone(&img, tmpl, err) : rcy_error_set(err, RCY_ENOMEM, "out of memory");
-  if (!rc) {
-    series_render_slice(px, job, k, labels);
-    if (burn) burn_banner(px, g.columns);
-    rc = series_image(img, job, k, px, err);
-  }
-  if (!rc && orientation) rc = rcy_dicom_dataset_set_string(img, T(0x0020, 0x0037), orientation, err);
-  if (!rc) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", job->out_dir, name);
-    rc = write_dataset(img, path, stats, err);
-  }
-  rcy_dicom_dataset_free(img);
-  free(px);
-  free(labels);
-  return rc;
 }
 
 static int pdf_instance(const series_job *job, const rcy_dicom_dataset *tmpl, rcy_sample_stats *stats,
@@ -148,22 +123,23 @@ static int truncate_file(const char *path, rcy_error *err) {
 static int dirty_case_write(const rcy_sample_options *o, int idx, json_t *manifest, rcy_sample_stats *stats,
                             rcy_error *err) {
   const dirty_case *c = &cases[idx];
-  char dir[3072];
-  snprintf(dir, sizeof dir, "%s/dirty/%s", o->out_dir, c->name);
+  const char *n = c->name;
+  char dir[3072], path[4096];
+  snprintf(dir, sizeof dir, "%s/dirty/%s", o->out_dir, n);
   int rc = make_dirs(dir, err);
   if (rc) return rc;
   subject s;
-  dirty_subject(&s, idx, strcmp(c->name, "wrong_site") == 0 ? "S027" : "S014");
-  if (strcmp(c->name, "slice_gap") == 0) s.slices = 4;
-  if (strcmp(c->name, "thick_slices") == 0) s.thickness_mm = 7.5;
+  dirty_subject(&s, idx, strcmp(n, "wrong_site") == 0 ? "S027" : "S014");
+  if (strcmp(n, "slice_gap") == 0) s.slices = 4;
+  if (strcmp(n, "thick_slices") == 0) s.thickness_mm = 7.5;
   /* The defects are in headers and files, not in image content: noiseless pixels keep these cheap to commit. */
   series_job job = {.s = &s, .tp = 0, .seed = o->seed, .noise_hu = 0, .out_dir = dir};
   series_uids_for(&job.uids, o->seed, &s, 0);
   rcy_dicom_dataset *tmpl;
   rc = series_template(&tmpl, &job, err);
   if (rc) return rc;
-  const char *n = c->name;
-  char path[4096];
+
+  /* header defects, on the series template */
   if (strcmp(n, "phi_name") == 0) {
     rc = rcy_dicom_dataset_set_string(tmpl, T(0x0010, 0x0010), "DUPONT^MARIE^CLAIRE", err);
   } else if (strcmp(n, "phi_birthdate") == 0) {
@@ -183,6 +159,7 @@ static int dirty_case_write(const rcy_sample_options *o, int idx, json_t *manife
   }
   if (rc) goto done;
 
+  /* file and series defects */
   if (strcmp(n, "not_dicom") == 0) {
     static const char text[] = "Site imaging report for CIREL: this is a plain text file, not a DICOM instance.\n";
     snprintf(path, sizeof path, "%s/REPORT_0001.dcm", dir);
@@ -192,7 +169,7 @@ static int dirty_case_write(const rcy_sample_options *o, int idx, json_t *manife
   } else if (strcmp(n, "slice_gap") == 0) {
     rc = series_write_with(&job, tmpl, 1, stats, err);
   } else if (strcmp(n, "truncated") == 0) {
-    rc = write_one(&job, tmpl, 0, "CT_0002.dcm", 0, NULL, stats, err);
+    rc = series_write_slice(&job, tmpl, 0, NULL, NULL, NULL, stats, err);
     snprintf(path, sizeof path, "%s/CT_0002.dcm", dir);
     if (!rc) rc = truncate_file(path, err);
   } else if (strcmp(n, "mixed_orientation") == 0) {
@@ -200,48 +177,25 @@ static int dirty_case_write(const rcy_sample_options *o, int idx, json_t *manife
     /* ... and a third instance, sagittal: rows along +y, columns along -z */
     if (!rc) {
       s.slices = 3;
-      rc = write_one(&job, tmpl, 0, "CT_0003.dcm", 0, "0\\1\\0\\0\\0\\-1", stats, err);
+      rc = series_write_slice(&job, tmpl, 0, NULL, NULL, "0\\1\\0\\0\\0\\-1", stats, err);
     }
   } else if (strcmp(n, "duplicate_instances") == 0) {
-    rc = write_one(&job, tmpl, 1, "CT_0002.dcm", 0, NULL, stats, err);
-    if (!rc) rc = write_one(&job, tmpl, 1, "CT_0002_copy.dcm", 0, NULL, stats, err);
-    if (!rc) { /* same UID, other pixels: the altered copy has image noise, the original none */
-      series_job other = job;
-      other.noise_hu = 10;
-      rcy_dicom_dataset *alt;
-      rc = rcy_dicom_dataset_clone(&alt, tmpl, err);
-      char uid[RCY_DICOM_UID_SIZE];
-      instance_uid_for(uid, o->seed, &s, 0, slice_instance_number(&s, 1));
-      plane_grid g;
-      subject_grid(&g, &s);
-      int16_t *px = malloc((size_t)g.rows * g.columns * 2);
-      uint8_t *labels = malloc((size_t)g.rows * g.columns);
-      if (!rc && (!px || !labels)) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
-      if (!rc) {
-        series_render_slice(px, &other, 1, labels);
-        rc = series_image(alt, &job, 1, px, err);
-      }
-      if (!rc) {
-        snprintf(path, sizeof path, "%s/CT_0002_altered.dcm", dir);
-        rc = write_dataset(alt, path, stats, err);
-      }
-      free(px);
-      free(labels);
-      rcy_dicom_dataset_free(alt);
+    rc = series_write_slice(&job, tmpl, 1, "CT_0002.dcm", NULL, NULL, stats, err);
+    if (!rc) rc = series_write_slice(&job, tmpl, 1, "CT_0002_copy.dcm", NULL, NULL, stats, err);
+    if (!rc) { /* same UID (same seed and slice), other pixels: the altered copy has image noise */
+      series_job noisy = job;
+      noisy.noise_hu = 10;
+      rc = series_write_slice(&noisy, tmpl, 1, "CT_0002_altered.dcm", NULL, NULL, stats, err);
     }
   } else if (strcmp(n, "burned_in") == 0) {
-    for (int k = 0; k < s.slices && !rc; k++) {
-      char name[32];
-      slice_file_name(name, &s, k);
-      rc = write_one(&job, tmpl, k, name, 1, NULL, stats, err);
-    }
+    for (int k = 0; k < s.slices && !rc; k++) rc = series_write_slice(&job, tmpl, k, NULL, burn_banner, NULL, stats, err);
   } else {
     rc = series_write_with(&job, tmpl, -1, stats, err);
   }
   if (!rc)
-    json_array_append_new(manifest, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "case", c->name, "folder", c->name,
-                                              "subject_id", s.subject_id, "sending_site", "S014", "defect", c->defect,
-                                              "expected", c->expect));
+    json_array_append_new(manifest, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "case", n, "folder", n, "subject_id",
+                                              s.subject_id, "sending_site", "S014", "defect", c->defect, "expected",
+                                              c->expect));
 done:
   rcy_dicom_dataset_free(tmpl);
   return rc;

@@ -7,13 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static uint64_t splitmix(uint64_t *x) {
-  uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 void prng_init(prng *r, uint64_t seed, const char *key) {
   uint64_t h = 0xcbf29ce484222325ULL ^ seed;
   for (const char *p = key; p && *p; p++) {
@@ -24,22 +17,12 @@ void prng_init(prng *r, uint64_t seed, const char *key) {
   (void)splitmix(&r->state);
 }
 
-uint64_t prng_next(prng *r) { return splitmix(&r->state); }
-
 double prng_uniform(prng *r, double lo, double hi) {
   return lo + (hi - lo) * ((double)(prng_next(r) >> 11) / 9007199254740992.0);
 }
 
 int prng_int(prng *r, int lo, int hi_inclusive) {
   return lo + (int)(prng_next(r) % (uint64_t)(hi_inclusive - lo + 1));
-}
-
-double prng_gauss(prng *r) {
-  uint64_t v = prng_next(r);
-  double sum = (double)(v & 0xffff) + (double)((v >> 16) & 0xffff) + (double)((v >> 32) & 0xffff) +
-               (double)(v >> 48);
-  /* Sum of 4 U(0,65535): mean 131070, variance 4 * 65536^2 / 12. */
-  return (sum - 131070.0) / (65536.0 * 0.5773502691896258);
 }
 
 /* Howard Hinnant's days_from_civil. */
@@ -64,22 +47,17 @@ static void civil_from_days(int64_t z, int *y, int *m, int *d) {
   *y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
-void format_iso_date(char out[11], int64_t days) {
+static void format_date(char *out, size_t size, const char *fmt, int64_t days) {
   int y, m, d;
-  civil_from_days(days, &y, &m, &d);
   char buf[40];
-  snprintf(buf, sizeof buf, "%04d-%02d-%02d", y % 10000, m, d);
-  memcpy(out, buf, 10);
-  out[10] = '\0';
+  civil_from_days(days, &y, &m, &d);
+  snprintf(buf, sizeof buf, fmt, y % 10000, m, d);
+  memcpy(out, buf, size - 1);
+  out[size - 1] = '\0';
 }
 
-void format_dicom_date(char out[9], int64_t days) {
-  int y, m, d;
-  civil_from_days(days, &y, &m, &d);
-  char buf[40];
-  snprintf(buf, sizeof buf, "%04d%02d%02d", y % 10000, m, d);
-  memcpy(out, buf, 8);
-  out[8] = '\0';
-}
+void format_iso_date(char out[11], int64_t days) { format_date(out, 11, "%04d-%02d-%02d", days); }
+
+void format_dicom_date(char out[9], int64_t days) { format_date(out, 9, "%04d%02d%02d", days); }
 
 double round1(double v) { return round(v * 10.0) / 10.0; }

@@ -225,23 +225,22 @@ void series_render_slice(void *pixels, const series_job *job, int k, uint8_t *la
    * background, and it keeps the committed samples compressible). */
   double sigma = job->noise_hu * (s->mr ? 2.0 : 1.0);
   size_t npx = (size_t)g.rows * g.columns;
-  if (s->mr) {
-    uint16_t *px = pixels;
-    for (size_t i = 0; i < npx; i++) {
-      double v = value[labels[i]];
-      if (labels[i] != TISSUE_AIR && sigma > 0) v = fabs(v + sigma * prng_gauss(&r));
-      px[i] = (uint16_t)(v > 65535 ? 65535 : lround(v));
+  /* stored values per label: HU + 1024 for CT (Rescale Intercept -1024), the signal itself for MR */
+  int base[256];
+  for (int l = 0; l < 256; l++) base[l] = (int)floor(value[l] + 0.5) + (s->mr ? 0 : 1024);
+  int lo = 0, hi = s->mr ? 65535 : 4095;
+  for (size_t i = 0; i < npx; i++) {
+    int v = base[labels[i]];
+    if (labels[i] != TISSUE_AIR && sigma > 0) {
+      double nz = sigma * prng_gauss(&r);
+      v += (int)(nz >= 0 ? nz + 0.5 : nz - 0.5);
+      if (s->mr && v < 0) v = -v; /* magnitude images: Rician-like floor */
     }
-  } else {
-    int16_t *px = pixels;
-    for (size_t i = 0; i < npx; i++) {
-      double v = value[labels[i]];
-      if (labels[i] != TISSUE_AIR && sigma > 0) v += sigma * prng_gauss(&r);
-      long hu = lround(v);
-      if (hu < -1024) hu = -1024;
-      if (hu > 3071) hu = 3071;
-      px[i] = (int16_t)(hu + 1024); /* stored value; Rescale Intercept -1024 */
-    }
+    v = v < lo ? lo : v > hi ? hi : v;
+    if (s->mr)
+      ((uint16_t *)pixels)[i] = (uint16_t)v;
+    else
+      ((int16_t *)pixels)[i] = (int16_t)v;
   }
 }
 
@@ -287,31 +286,39 @@ int series_write(const series_job *job, rcy_sample_stats *stats, rcy_error *err)
   return rc;
 }
 
-int series_write_with(const series_job *job, const rcy_dicom_dataset *tmpl, int skip, rcy_sample_stats *stats,
-                      rcy_error *err) {
+int series_write_slice(const series_job *job, const rcy_dicom_dataset *tmpl, int k, const char *name,
+                       void (*edit)(void *pixels, int columns), const char *orientation, rcy_sample_stats *stats,
+                       rcy_error *err) {
   const subject *s = job->s;
   plane_grid g;
   subject_grid(&g, s);
-  int rc = RCY_OK;
+  rcy_dicom_dataset *img = NULL;
   uint8_t *labels = malloc((size_t)g.rows * g.columns);
   void *pixels = malloc((size_t)g.rows * g.columns * 2);
-  if (!labels || !pixels) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory rendering %s", s->subject_id);
-  for (int k = 0; k < s->slices && !rc; k++) {
-    if (k == skip) continue;
-    rcy_dicom_dataset *img;
-    rc = rcy_dicom_dataset_clone(&img, tmpl, err);
-    if (rc) break;
+  int rc = labels && pixels ? rcy_dicom_dataset_clone(&img, tmpl, err)
+                            : rcy_error_set(err, RCY_ENOMEM, "out of memory rendering %s", s->subject_id);
+  if (!rc) {
     series_render_slice(pixels, job, k, labels);
+    if (edit) edit(pixels, g.columns);
     rc = series_image(img, job, k, pixels, err);
-    if (!rc) {
-      char name[32], path[4096];
-      slice_file_name(name, s, k);
-      snprintf(path, sizeof path, "%s/%s", job->out_dir, name);
-      rc = write_dataset(img, path, stats, err);
-    }
-    rcy_dicom_dataset_free(img);
   }
+  if (!rc && orientation) rc = rcy_dicom_dataset_set_string(img, T(0x0020, 0x0037), orientation, err);
+  if (!rc) {
+    char std_name[32], path[4096];
+    slice_file_name(std_name, s, k);
+    snprintf(path, sizeof path, "%s/%s", job->out_dir, name ? name : std_name);
+    rc = write_dataset(img, path, stats, err);
+  }
+  rcy_dicom_dataset_free(img);
   free(labels);
   free(pixels);
+  return rc;
+}
+
+int series_write_with(const series_job *job, const rcy_dicom_dataset *tmpl, int skip, rcy_sample_stats *stats,
+                      rcy_error *err) {
+  int rc = RCY_OK;
+  for (int k = 0; k < job->s->slices && !rc; k++)
+    if (k != skip) rc = series_write_slice(job, tmpl, k, NULL, NULL, NULL, stats, err);
   return rc;
 }

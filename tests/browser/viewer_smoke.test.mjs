@@ -125,12 +125,23 @@ test('viewer: render, wheel scroll, position sync, presets, caliper in image coo
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   const idx = async (pane) => Number(await page.locator(`#vp-${pane}`).getAttribute('data-index'));
   for (let guard = 0; guard < 60 && (await idx('current')) !== 17; guard++) {
-    await page.mouse.wheel(0, (await idx('current')) < 17 ? 100 : -100);
-    await page.waitForTimeout(60);
+    const before = await idx('current');
+    await page.mouse.wheel(0, before < 17 ? 100 : -100);
+    await page.waitForFunction((b) => Number(document.querySelector('#vp-current').dataset.index) !== b, before, { timeout: 5000 });
   }
   assert.equal(await idx('current'), 17, 'wheel scrolling reaches the lesion slice');
   await page.waitForFunction(() => document.querySelector('#vp-baseline').dataset.index === '10', null, { timeout: 5000 });
   assert.equal(await page.locator('#vp-current').getAttribute('data-sop'), fx.fu.series.instances[17].sop_instance_uid);
+
+  // Keyboard: ↓ one slice (the baseline follows by position), ↑ back; 3 = lung preset.
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction(() => document.querySelector('#vp-current').dataset.index === '18');
+  await page.keyboard.press('ArrowUp');
+  await page.waitForFunction(() => document.querySelector('#vp-current').dataset.index === '17');
+  await page.waitForFunction(() => document.querySelector('#vp-baseline').dataset.index === '10');
+  await page.keyboard.press('3');
+  const lung = await page.evaluate(() => window.rcy.viewer.panes.baseline.viewport.getProperties().voiRange);
+  assert.ok(Math.abs(lung.lower - (-600 - 750)) < 1.5 && Math.abs(lung.upper - (-600 + 750)) < 1.5, `lung preset W1500/L-600 → ${JSON.stringify(lung)}`);
 
   await page.click('button[data-preset="liver"]');
   const voi = await page.evaluate(() => window.rcy.viewer.panes.current.viewport.getProperties().voiRange);

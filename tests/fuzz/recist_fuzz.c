@@ -19,11 +19,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *ff = memchr(text, '\f', size);
   if (ff) {
     const size_t first = (size_t)(ff - text);
-    rc = rcy_recist_json_concordance(&out, text, first, ff + 1, size - first - 1, &flags, (size & 4) != 0, &err);
+    rc = rcy_recist_json_concordance(&out, text, first, ff + 1, size - first - 1, &flags, (size & 4) != 0,
+                                     &err);
   } else {
     rc = rcy_recist_json_evaluate(&out, text, size, &flags, (size & 4) != 0, &err);
   }
-  if (rc == 0 && !out) abort();               /* success must produce output */
+  if (rc == 0 && !out) abort();                     /* success must produce output */
   if (rc != 0 && (out || !err.message[0])) abort(); /* failure: no output, and a message */
   if (rc != 0 && rc != RCY_EINVAL && rc != RCY_ENOMEM) abort();
   free(out);

@@ -198,6 +198,19 @@ expect 403 quinn POST /api/reads/$S/lesions '{"kind":"target","organ":"liver","t
 expect 403 quinn PUT $BLT/T1 '{"state":"too_small"}'
 expect 403 quinn POST /api/reads/$S/timepoints/BL/sign '{}'
 
+echo "== warnings: size thresholds, thick slices, QC findings"
+expect 201 bob POST /api/reads/$S/lesions '{"kind":"target","organ":"liver","timepoint":"BL"}'
+expect 200 bob PUT $BLT/T1 "$(m "$SOP_BL" '[300,220]' '[310,220]')"
+jq -e '.warnings | any(test("T1: 7.8 mm longest diameter is below the 10 mm minimum"))' "$T/out" >/dev/null ||
+  fail "size warning: $(jq -c .warnings "$T/out")"
+sqlite3 "$A/recistry.db" "INSERT INTO qc_findings(study_uid, code, severity, message) VALUES('$STUDY_O', 'thick_slices', 'warning', 'slices are 7.5 mm thick')"
+expect 200 tess GET /api/worklist
+jq -e '.subjects[0].timepoints[0].qc[0].code == "thick_slices"' "$T/out" >/dev/null || fail "worklist QC: $(cat "$T/out")"
+expect 201 tess POST /api/reads/CIREL-015-0001/lesions '{"kind":"target","organ":"liver","timepoint":"BL"}'
+expect 200 tess PUT /api/reads/CIREL-015-0001/timepoints/BL/lesions/T1 "$(m "$SOP_O" '[285,220]' '[315,220]')"
+jq -e '.warnings | any(test("^BL: thick_slices: slices are 7.5 mm thick$")) and any(test("T1: measured on a 7.5 mm slice"))' "$T/out" >/dev/null || fail "thick-slice warnings: $(jq -c .warnings "$T/out")"
+jq -e '.warnings | any(test("T1: 23.4 mm longest diameter")) | not' "$T/out" >/dev/null || fail "23.4 mm flagged (minimum is 15 mm on 7.5 mm slices)"
+
 echo "== signing"
 expect 200 alice POST /api/reads/$S/timepoints/BL/sign '{}'
 jq -e '.timepoints[0].signed == true and .timepoints[0].signed_by == "alice"' "$T/out" >/dev/null || fail "sign: $(head -c 300 "$T/out")"
@@ -215,7 +228,7 @@ expect 200 alice GET /api/worklist
 jq -e '.subjects[0].timepoints[0].status == "signed" and .subjects[0].timepoints[1].status == "to_read"' "$T/out" >/dev/null ||
   fail "worklist status: $(cat "$T/out")"
 expect 200 bob GET /api/worklist
-jq -e '.subjects[0].timepoints[0].status == "to_read"' "$T/out" >/dev/null || fail "bob's status leaks alice's"
+jq -e '.subjects[0].timepoints[0].status == "in_progress"' "$T/out" >/dev/null || fail "bob's status leaks alice's"
 
 echo "== follow-up and the engine"
 FUT=/api/reads/$S/timepoints/FU1/lesions
@@ -246,7 +259,9 @@ jq -e 'length == 1 and .[0].subject_id == "CIREL-014-0001" and (.[0].assessments
   and .[0].assessments[0].date == "2025-01-06" and .[0].assessments[0].target[0].diameter_mm == 28.90625
   and .[0].assessments[1].target[1].state == "too_small" and .[0].assessments[1].new_lesions[0].state == "equivocal"' \
   "$T/central.json" >/dev/null || fail "export: $(cat "$T/central.json")"
-"$R" reads export --archive "$A" --role central --reader bob --json | jq -e 'length == 0' >/dev/null || fail "bob's export"
+"$R" reads export --archive "$A" --role central --reader bob --json >"$T/bob.json"
+jq -e 'length == 1 and (.[0].assessments | length) == 1 and .[0].assessments[0].target[0].diameter_mm == 7.8125' \
+  "$T/bob.json" >/dev/null || fail "bob's export: $(cat "$T/bob.json")"
 cat >"$T/site-bad.csv" <<'CSV'
 subject_id,timepoint,date,lesion_id,kind,organ,nodal,diameter_mm,state
 CIREL-014-0001,BL,2025-01-06,T1,target,liver,false,31,
@@ -258,7 +273,8 @@ CSV
 if "$R" reads import --archive "$A" --role site "$T/site-bad.csv" 2>"$T/import.err"; then fail "bad CSV imported"; fi
 grep -q 'line 3: diameter_mm' "$T/import.err" && grep -q 'line 5: date' "$T/import.err" && grep -q 'line 6: kind' "$T/import.err" &&
   grep -q 'nothing imported' "$T/import.err" || fail "import report: $(cat "$T/import.err")"
-"$R" reads export --archive "$A" --role site --json | jq -e 'length == 0' >/dev/null || fail "half-imported"
+"$R" reads export --archive "$A" --role site --json | jq -e 'map(.subject_id) == ["CIREL-015-0001"]' >/dev/null ||
+  fail "half-imported"
 cat >"$T/site.csv" <<'CSV'
 subject_id,timepoint,date,lesion_id,kind,organ,nodal,diameter_mm,state
 CIREL-014-0001,BL,2025-01-06,T1,target,liver,false,31,
@@ -268,11 +284,14 @@ CIREL-014-0001,FU1,2025-03-03,NT1,non_target,,,,present
 CSV
 "$R" reads import --archive "$A" --role site "$T/site.csv" >/dev/null || fail "good CSV"
 "$R" reads export --archive "$A" --role site --json >"$T/site.json"
-jq -e 'length == 1 and .[0].assessments[1].target[0].diameter_mm == 20' "$T/site.json" >/dev/null || fail "site export: $(cat "$T/site.json")"
+jq -e 'map(.subject_id) == ["CIREL-014-0001","CIREL-015-0001"] and .[0].assessments[1].target[0].diameter_mm == 20' "$T/site.json" >/dev/null || fail "site export: $(cat "$T/site.json")"
 if "$R" reads import --archive "$A" --role site "$T/site.json" 2>"$T/import.err"; then fail "re-import overwrote"; fi
 grep -q 'already has a site read' "$T/import.err" || fail "re-import message: $(cat "$T/import.err")"
-jq '.[0].subject_id = "CIREL-015-0001" | [.[0]]' "$T/site.json" >"$T/site015.json"
-"$R" reads import --archive "$A" --role site "$T/site015.json" >/dev/null || fail "JSON import"
+# A subject whose studies are not (yet) in the archive: its dates come from the file.
+jq '.[0] | .subject_id = "CIREL-016-0001"' "$T/site.json" >"$T/site016.json"
+"$R" reads import --archive "$A" --role site "$T/site016.json" >/dev/null || fail "JSON import"
+"$R" reads export --archive "$A" --role site --json | jq -e '.[2].subject_id == "CIREL-016-0001" and .[2].assessments[1].date == "2025-03-03"' >/dev/null ||
+  fail "imported subject without studies"
 expect 200 sam GET /api/reads/$S
 jq -e '.role == "site" and (.lesions | length) == 2 and .timepoints[0].signed == true' "$T/out" >/dev/null || fail "site read: $(head -c 300 "$T/out")"
 expect 200 alice GET /api/reads/$S
@@ -293,7 +312,7 @@ grep -q 'append-only' "$T/sql.err" || fail "trigger message: $(cat "$T/sql.err")
 if sqlite3 "$A/recistry.db" "DELETE FROM audit_log WHERE seq = 3" 2>/dev/null; then fail "audit DELETE allowed"; fi
 expect 204 alice POST /api/logout
 expect 401 alice GET /api/me
-kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; grep -q "Leak\|runtime error" "$T/serve.err" && fail "sanitizer report from the server"
 sqlite3 "$A/recistry.db" "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET after_json = replace(after_json, '28.90625', '18.90625') WHERE seq = (SELECT MIN(seq) FROM audit_log WHERE after_json LIKE '%28.90625%')"
 bad=$(sqlite3 "$A/recistry.db" "SELECT MIN(seq) FROM audit_log WHERE after_json LIKE '%18.90625%'")
 if "$R" audit verify --archive "$A" 2>"$T/audit.err"; then fail "tampered audit log verified"; fi

@@ -33,7 +33,9 @@ static inline void b_start(builder *b, int day) {
   b->s.treatment_start_days = B_DAY0 + day;
 }
 
-static inline rcy_recist_assessment *b_last(builder *b) { return &b->a[b->s.n_assessments - 1]; }
+static inline rcy_recist_assessment *b_last(builder *b) {
+  return &b->a[b->s.n_assessments - 1];
+}
 
 static inline void b_at(builder *b, const char *label, int day) {
   size_t i = b->s.n_assessments++;
@@ -60,7 +62,9 @@ static inline void b_bl(builder *b, const char *id, const char *organ, bool noda
   t->diameter_mm = mm;
 }
 
-static inline void b_mm(builder *b, const char *id, double mm) { b_target_slot(b, id)->diameter_mm = mm; }
+static inline void b_mm(builder *b, const char *id, double mm) {
+  b_target_slot(b, id)->diameter_mm = mm;
+}
 
 static inline void b_state(builder *b, const char *id, rcy_recist_target_state st) {
   b_target_slot(b, id)->state = st;

@@ -148,7 +148,8 @@ static void test_cohort(void **state) {
       mean += d[n++];
     }
   mean /= (double)n;
-  for (size_t i = 0; i < n; i++) ss += (d[i] - mean) * (d[i] - mean);
+  for (size_t i = 0; i < n; i++)
+    ss += (d[i] - mean) * (d[i] - mean);
   const double sd = sqrt(ss / (double)(n - 1));
   assert_int_equal(c->bland_altman.n, 15);
   assert_true(fabs(c->bland_altman.mean_diff_mm - mean) < 1e-9);

@@ -25,8 +25,12 @@ static uint64_t next(rng *r) { /* xorshift64* */
   r->s ^= r->s >> 27;
   return r->s * 2685821657736338717ULL;
 }
-static double unif(rng *r) { return (double)(next(r) >> 11) / 9007199254740992.0; }
-static int pick(rng *r, int n) { return (int)(next(r) % (uint64_t)n); }
+static double unif(rng *r) {
+  return (double)(next(r) >> 11) / 9007199254740992.0;
+}
+static int pick(rng *r, int n) {
+  return (int)(next(r) % (uint64_t)n);
+}
 
 static const char *tids[] = {"T1", "T2", "T3", "T4", "T5"};
 static const char *nids[] = {"NT1", "NT2", "NT3"};
@@ -51,7 +55,12 @@ static void generate(builder *b, rng *r, const gen_opts *g) {
   for (int j = 0; j < n_targets; j++) {
     const bool nodal = !g->non_nodal_only && j == 4;
     size[j] = nodal ? 15 + pick(r, 40) : 10 + 0.5 * pick(r, 140);
-    b_bl(b, tids[j], g->all_liver ? (j < 2 ? "liver" : j < 4 ? "Liver" : "LIVER") : nodal ? "lymph node" : organs[j],
+    b_bl(b, tids[j],
+         g->all_liver ? (j < 2   ? "liver"
+                         : j < 4 ? "Liver"
+                                 : "LIVER")
+         : nodal      ? "lymph node"
+                      : organs[j],
          nodal, size[j]);
   }
   if (g->all_liver && n_targets > 2) b->a[0].n_targets = 2; /* at most 2 per organ */
@@ -65,17 +74,23 @@ static void generate(builder *b, rng *r, const gen_opts *g) {
       const int u = pick(r, 100);
       size[j] *= 0.55 + 0.9 * unif(r);
       size[j] = round(size[j] * 2) / 2;
-      if (u < 8) b_state(b, tids[j], RCY_RECIST_TARGET_DISAPPEARED);
-      else if (u < 12 && !g->non_nodal_only) b_state(b, tids[j], RCY_RECIST_TARGET_TOO_SMALL);
-      else if (u < 17) b_state(b, tids[j], RCY_RECIST_TARGET_NOT_EVALUABLE);
-      else if (u < 21) b_frag(b, tids[j], round(size[j]) / 2, size[j] - round(size[j]) / 2);
-      else if (u < 24 && j > 0) b_merged(b, tids[j], tids[0]);
-      else b_mm(b, tids[j], size[j]);
+      if (u < 8)
+        b_state(b, tids[j], RCY_RECIST_TARGET_DISAPPEARED);
+      else if (u < 12 && !g->non_nodal_only)
+        b_state(b, tids[j], RCY_RECIST_TARGET_TOO_SMALL);
+      else if (u < 17)
+        b_state(b, tids[j], RCY_RECIST_TARGET_NOT_EVALUABLE);
+      else if (u < 21)
+        b_frag(b, tids[j], round(size[j]) / 2, size[j] - round(size[j]) / 2);
+      else if (u < 24 && j > 0)
+        b_merged(b, tids[j], tids[0]);
+      else
+        b_mm(b, tids[j], size[j]);
     }
     for (int k = 0; k < n_nts; k++) {
       const int u = pick(r, 100);
       b_nt(b, nids[k], NULL,
-           u < 5 ? RCY_RECIST_NON_TARGET_UNEQUIVOCAL_PROGRESSION
+           u < 5    ? RCY_RECIST_NON_TARGET_UNEQUIVOCAL_PROGRESSION
            : u < 12 ? RCY_RECIST_NON_TARGET_NOT_EVALUABLE
            : u < 45 ? RCY_RECIST_NON_TARGET_ABSENT
                     : RCY_RECIST_NON_TARGET_PRESENT);
@@ -83,7 +98,10 @@ static void generate(builder *b, rng *r, const gen_opts *g) {
     const int u = pick(r, 100);
     if (u < 10) {
       const int which = pick(r, 3);
-      b_new(b, newids[which], g->all_liver ? "liver" : which == 0 ? "liver" : "lung",
+      b_new(b, newids[which],
+            g->all_liver ? "liver"
+            : which == 0 ? "liver"
+                         : "lung",
             u < 6 ? RCY_RECIST_NEW_EQUIVOCAL : RCY_RECIST_NEW_UNEQUIVOCAL);
     }
   }
@@ -109,7 +127,8 @@ static void test_sum_and_nadir_from_parts(void **state) {
     evaluate(&res, &b, NULL);
     const rcy_recist_assessment *bl = &b.a[0];
     double baseline = 0;
-    for (size_t j = 0; j < bl->n_targets; j++) baseline += bl->targets[j].diameter_mm;
+    for (size_t j = 0; j < bl->n_targets; j++)
+      baseline += bl->targets[j].diameter_mm;
     double nadir = baseline;
     for (size_t a = 1; a < b.s.n_assessments; a++) {
       const rcy_recist_assessment *A = &b.a[a];
@@ -150,8 +169,8 @@ static void test_overall_pd_iff_a_reason(void **state) {
     size_t first_pd = 0;
     for (size_t a = 1; a < res.n_timepoints; a++) {
       const rcy_recist_timepoint *t = &res.timepoints[a];
-      const bool reason = t->target_response == RCY_RECIST_PD || t->non_target_response == RCY_RECIST_PD ||
-                          t->new_lesions;
+      const bool reason =
+          t->target_response == RCY_RECIST_PD || t->non_target_response == RCY_RECIST_PD || t->new_lesions;
       assert_int_equal(t->overall_response == RCY_RECIST_PD, reason);
       if (reason && !first_pd) first_pd = a;
     }
@@ -249,8 +268,8 @@ static void test_scaling_keeps_responses(void **state) {
         assert_int_equal(res.timepoints[a].target_response, big.timepoints[a].target_response);
         assert_int_equal(res.timepoints[a].overall_response, big.timepoints[a].overall_response);
         if (res.timepoints[a].has_change_from_baseline)
-          assert_true(fabs(res.timepoints[a].change_from_baseline_pct - big.timepoints[a].change_from_baseline_pct) <
-                      1e-9);
+          assert_true(fabs(res.timepoints[a].change_from_baseline_pct -
+                           big.timepoints[a].change_from_baseline_pct) < 1e-9);
       }
       assert_int_equal(res.best_overall_response, big.best_overall_response);
       assert_int_equal(res.progression.present, big.progression.present);

@@ -26,8 +26,9 @@
 #define UNEQ_PROG RCY_RECIST_NON_TARGET_UNEQUIVOCAL_PROGRESSION
 #define NT_NE RCY_RECIST_NON_TARGET_NOT_EVALUABLE
 
-
-static int eval_opts(builder *b, const rcy_recist_options *o) { return rcy_recist_evaluate(&R, &b->s, o, &E); }
+static int eval_opts(builder *b, const rcy_recist_options *o) {
+  return rcy_recist_evaluate(&R, &b->s, o, &E);
+}
 
 static void eval_ok(builder *b) {
   int rc = eval_opts(b, NULL);
@@ -217,8 +218,10 @@ static void two_targets_ne(builder *b, double t1_fu, bool t2_ne) {
   b_bl(b, "T2", "lung", false, 30);
   b_at(b, "FU1", 42);
   b_mm(b, "T1", t1_fu);
-  if (t2_ne) b_state(b, "T2", RCY_RECIST_TARGET_NOT_EVALUABLE);
-  else b_mm(b, "T2", 30);
+  if (t2_ne)
+    b_state(b, "T2", RCY_RECIST_TARGET_NOT_EVALUABLE);
+  else
+    b_mm(b, "T2", 30);
 }
 
 static void test_ne_without_pd(void **state) {
@@ -333,7 +336,7 @@ static void test_nodal_cr_below_10_mm(void **state) {
   b_mm(&b, "T2", 10.0);
   eval_ok(&b);
   assert_int_equal(R.timepoints[1].target_response, CR);
-  assert_true(R.timepoints[1].sum_mm == 9.9); /* nodes keep their real value in the sum */
+  assert_true(R.timepoints[1].sum_mm == 9.9);            /* nodes keep their real value in the sum */
   assert_int_equal(R.timepoints[2].target_response, PR); /* a 10 mm node is not normal */
 }
 
@@ -639,8 +642,9 @@ static void test_missing_lesions_are_not_evaluable_with_warning(void **state) {
   assert_int_equal(R.timepoints[1].target_response, NE);
   assert_int_equal(R.timepoints[1].non_target_response, NE);
   assert_int_equal(R.n_warnings, 2);
-  assert_string_equal(R.warnings[0], "subject S, timepoint FU1, lesion T1: target lesion not assessed: counted as "
-                                     "not evaluable");
+  assert_string_equal(R.warnings[0],
+                      "subject S, timepoint FU1, lesion T1: target lesion not assessed: counted as "
+                      "not evaluable");
 }
 
 /* ---- output details ----------------------------------------------------------------------------- */
@@ -712,7 +716,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_ne_without_pd, b_setup, b_teardown),
       cmocka_unit_test_setup_teardown(test_ne_with_pd, b_setup, b_teardown),
       cmocka_unit_test_setup_teardown(test_ne_never_becomes_nadir, b_setup, b_teardown),
-      cmocka_unit_test_setup_teardown(test_too_small_counts_5_mm_and_small_measured_kept, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_too_small_counts_5_mm_and_small_measured_kept, b_setup,
+                                      b_teardown),
       cmocka_unit_test_setup_teardown(test_disappeared_counts_zero_cr, b_setup, b_teardown),
       cmocka_unit_test_setup_teardown(test_split_lesion_sums_fragments, b_setup, b_teardown),
       cmocka_unit_test_setup_teardown(test_merged_lesion_counts_zero, b_setup, b_teardown),
@@ -730,7 +735,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_hepatic_progression_liver_only, b_setup, b_teardown),
       cmocka_unit_test_setup_teardown(test_hepatic_progression_new_lesions, b_setup, b_teardown),
       cmocka_unit_test_setup_teardown(test_non_target_response_rules, b_setup, b_teardown),
-      cmocka_unit_test_setup_teardown(test_missing_lesions_are_not_evaluable_with_warning, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_missing_lesions_are_not_evaluable_with_warning, b_setup,
+                                      b_teardown),
       cmocka_unit_test_setup_teardown(test_contract_example_values, b_setup, b_teardown),
       cmocka_unit_test_setup_teardown(test_dates_and_names, b_setup, b_teardown),
   };

@@ -12,7 +12,6 @@
 
 #define PRESENT RCY_RECIST_NON_TARGET_PRESENT
 
-
 /* Strict: fails with exactly `message`. Lenient (when `lenient_ok`): succeeds with that message as the
  * first warning. */
 static void expect(builder *b, const char *message, bool lenient_ok) {
@@ -62,8 +61,10 @@ static void test_too_many_per_organ(void **state) {
   base(&b);
   b_bl(&b, "T2", "Liver", false, 30);
   b_bl(&b, "T3", "liver", false, 30);
-  expect(&b, "subject S9, timepoint BL, lesion T3: more than 2 target lesions in organ 'liver' (all lymph "
-             "nodes count as one organ)", true);
+  expect(&b,
+         "subject S9, timepoint BL, lesion T3: more than 2 target lesions in organ 'liver' (all lymph "
+         "nodes count as one organ)",
+         true);
 }
 
 static void test_lymph_nodes_are_one_organ(void **state) {
@@ -73,8 +74,10 @@ static void test_lymph_nodes_are_one_organ(void **state) {
   b_bl(&b, "N1", "mediastinum", true, 20);
   b_bl(&b, "N2", "retroperitoneum", true, 20);
   b_bl(&b, "N3", "axilla", true, 20);
-  expect(&b, "subject S9, timepoint BL, lesion N3: more than 2 target lesions in organ 'lymph node' (all lymph "
-             "nodes count as one organ)", true);
+  expect(&b,
+         "subject S9, timepoint BL, lesion N3: more than 2 target lesions in organ 'lymph node' (all lymph "
+         "nodes count as one organ)",
+         true);
 }
 
 static void test_non_nodal_minimum(void **state) {
@@ -82,7 +85,8 @@ static void test_non_nodal_minimum(void **state) {
   builder b;
   base(&b);
   b_bl(&b, "T2", "lung", false, 9.9);
-  expect(&b, "subject S9, timepoint BL, lesion T2: non-nodal target 9.9 mm at baseline (must be >= 10 mm)", true);
+  expect(&b, "subject S9, timepoint BL, lesion T2: non-nodal target 9.9 mm at baseline (must be >= 10 mm)",
+         true);
   base(&b);
   b_bl(&b, "T2", "lung", false, 10.0);
   assert_int_equal(rcy_recist_evaluate(&R, &b.s, NULL, &E), 0);
@@ -93,8 +97,10 @@ static void test_nodal_minimum(void **state) {
   builder b;
   base(&b);
   b_bl(&b, "N1", "lymph node", true, 14.9);
-  expect(&b, "subject S9, timepoint BL, lesion N1: nodal target short axis 14.9 mm at baseline (must be >= 15 mm)",
-         true);
+  expect(
+      &b,
+      "subject S9, timepoint BL, lesion N1: nodal target short axis 14.9 mm at baseline (must be >= 15 mm)",
+      true);
   base(&b);
   b_bl(&b, "N1", "lymph node", true, 15.0);
   assert_int_equal(rcy_recist_evaluate(&R, &b.s, NULL, &E), 0);
@@ -147,7 +153,8 @@ static void test_target_listed_as_non_target(void **state) {
   b_at(&b, "FU1", 42);
   b_mm(&b, "T1", 20);
   b_nt(&b, "T1", NULL, PRESENT);
-  expect(&b, "subject S9, timepoint FU1, lesion T1: listed as a non-target but it is a baseline target lesion",
+  expect(&b,
+         "subject S9, timepoint FU1, lesion T1: listed as a non-target but it is a baseline target lesion",
          true);
 }
 
@@ -167,8 +174,10 @@ static void test_dates_strictly_increasing(void **state) {
   base(&b);
   b_at(&b, "FU1", 0);
   b_mm(&b, "T1", 20);
-  expect(&b, "subject S9, timepoint FU1: date 2024-10-04 is not after the previous assessment BL (2024-10-04): "
-             "dates must strictly increase", false);
+  expect(&b,
+         "subject S9, timepoint FU1: date 2024-10-04 is not after the previous assessment BL (2024-10-04): "
+         "dates must strictly increase",
+         false);
 }
 
 static void test_duplicate_timepoint_label(void **state) {
@@ -189,13 +198,18 @@ static void test_structural_errors(void **state) {
   expect(&b, "subject ?: missing subject_id", false);
   base(&b);
   b.t[0][0].state = RCY_RECIST_TARGET_TOO_SMALL;
-  expect(&b, "subject S9, timepoint BL, lesion T1: a baseline target lesion must be measured (diameter_mm)", false);
+  expect(&b, "subject S9, timepoint BL, lesion T1: a baseline target lesion must be measured (diameter_mm)",
+         false);
   base(&b);
   b.t[0][0].organ = NULL;
   expect(&b, "subject S9, timepoint BL, lesion T1: a baseline target lesion needs its organ", false);
   base(&b);
   b.t[0][0].diameter_mm = -1;
-  expect(&b, "subject S9, timepoint BL, lesion T1: diameter_mm must be a finite number >= 0", false);
+  expect(&b, "subject S9, timepoint BL, lesion T1: diameter_mm must be a number from 0 to 10000", false);
+  base(&b);
+  b_at(&b, "FU1", 42);
+  b_mm(&b, "T1", 10000.5);
+  expect(&b, "subject S9, timepoint FU1, lesion T1: diameter_mm must be a number from 0 to 10000", false);
   base(&b);
   b_nt(&b, "NT1", NULL, PRESENT);
   expect(&b, "subject S9, timepoint BL, lesion NT1: a baseline non-target lesion needs its organ", false);
@@ -226,7 +240,8 @@ static void test_baseline_non_target_state_and_no_disease(void **state) {
   b_at(&b, "BL", 0);
   b_at(&b, "FU1", 42);
   b_new(&b, "N1", "liver", RCY_RECIST_NEW_UNEQUIVOCAL);
-  expect(&b, "subject S9, timepoint BL: no target or non-target lesion at baseline: response is not evaluable",
+  expect(&b,
+         "subject S9, timepoint BL: no target or non-target lesion at baseline: response is not evaluable",
          true);
   assert_int_equal(R.timepoints[1].overall_response, RCY_RECIST_PD); /* a new lesion is still progression */
 }
@@ -257,10 +272,15 @@ static void test_result_reuse_is_clean(void **state) {
   b_new(&big, "N1", "liver", RCY_RECIST_NEW_EQUIVOCAL);
   assert_int_equal(rcy_recist_evaluate(&R, &big.s, NULL, &E), 0);
   assert_true(R.progression.present);
+  const rcy_recist_timepoint *timepoints = R.timepoints;
+  const struct rcy_recist_workspace *workspace = R.workspace_;
   base(&small);
   b_at(&small, "FU1", 42);
   b_mm(&small, "T1", 30);
   assert_int_equal(rcy_recist_evaluate(&R, &small.s, NULL, &E), 0);
+  /* A warm result is reused as it is: no buffer moved (the benchmark's no-allocation hot path). */
+  assert_ptr_equal(R.timepoints, timepoints);
+  assert_ptr_equal(R.workspace_, workspace);
   assert_int_equal(R.n_timepoints, 2);
   assert_false(R.progression.present);
   assert_false(R.timepoints[1].equivocal_new_lesions);

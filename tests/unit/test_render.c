@@ -47,6 +47,7 @@ static int write_ct(void **state) {
 static int remove_ct(void **state) {
   (void)state;
   unlink(path);
+  rcy_render_shutdown();
   return 0;
 }
 

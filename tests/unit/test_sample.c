@@ -147,19 +147,18 @@ typedef struct {
   unsigned char *seen;
 } fill_buf;
 
-/* 4-connected region of value v around (i0, j0) on slice k; returns pixel count and fills xs/ys (mm). */
+/* 4-connected region of value v around (i0, j0) on one slice; returns its boundary pixels' centres (mm) in
+ * *pts: the longest chord and the widths are reached there, and it keeps the pair search small. */
 static size_t region(const int16_t *slice, size_t cols, size_t rows, size_t i0, size_t j0, int16_t v,
                      const double *ox_dx, double **pts) {
   unsigned char *seen = calloc(cols * rows, 1);
-  size_t *stack = malloc(cols * rows * sizeof *stack), top = 0, n = 0;
-  double *p = malloc(cols * rows * 2 * sizeof *p);
+  size_t *stack = malloc(cols * rows * sizeof *stack), *members = malloc(cols * rows * sizeof *members);
+  size_t top = 0, m = 0, n = 0;
   stack[top++] = j0 * cols + i0;
   seen[j0 * cols + i0] = 1;
   while (top) {
     size_t idx = stack[--top], i = idx % cols, j = idx / cols;
-    p[2 * n] = ox_dx[0] + (double)i * ox_dx[2];
-    p[2 * n + 1] = ox_dx[1] + (double)j * ox_dx[2];
-    n++;
+    members[m++] = idx;
     size_t nb[4] = {i > 0 ? idx - 1 : idx, i + 1 < cols ? idx + 1 : idx, j > 0 ? idx - cols : idx,
                     j + 1 < rows ? idx + cols : idx};
     for (int q = 0; q < 4; q++)
@@ -168,8 +167,19 @@ static size_t region(const int16_t *slice, size_t cols, size_t rows, size_t i0, 
         stack[top++] = nb[q];
       }
   }
+  double *p = malloc(m * 2 * sizeof *p);
+  for (size_t a = 0; a < m; a++) {
+    size_t idx = members[a], i = idx % cols, j = idx / cols;
+    int edge = i == 0 || j == 0 || i + 1 == cols || j + 1 == rows || !seen[idx - 1] || !seen[idx + 1] ||
+               !seen[idx - cols] || !seen[idx + cols];
+    if (!edge) continue;
+    p[2 * n] = ox_dx[0] + (double)i * ox_dx[2];
+    p[2 * n + 1] = ox_dx[1] + (double)j * ox_dx[2];
+    n++;
+  }
   free(seen);
   free(stack);
+  free(members);
   *pts = p;
   return n;
 }
@@ -263,12 +273,21 @@ static void check_subject(const char *dir, const char *subject_path) {
   json_decref(truth);
 }
 
+/* One cohort shared by the truth and reads tests, made on first use: 7 subjects (every scenario, CT and MR),
+ * noiseless so that lesions are exact value regions. */
+static const char *cohort_dir(void) {
+  static char dir[1100];
+  if (!dir[0]) {
+    make_tmp(dir, sizeof dir, "cohort");
+    generate(dir, 7, 5, 8, 3, 0, 0);
+  }
+  return dir;
+}
+
 static void test_geometry_and_lesions_match_truth(void **state) {
   (void)state;
-  char dir[1100], path[1200];
-  make_tmp(dir, sizeof dir, "truth");
-  /* 7 subjects: every scenario, CT and MR; noiseless so that lesions are exact value regions */
-  generate(dir, 7, 5, 8, 3, 0, 0);
+  char path[1200];
+  const char *dir = cohort_dir();
   const char *ids[] = {"CIREL-014-0001", "CIREL-027-0001", "CIREL-031-0001", "CIREL-014-0002",
                        "CIREL-027-0002", "CIREL-031-0002", "CIREL-014-0003"};
   for (size_t s = 0; s < 7; s++) {
@@ -285,9 +304,8 @@ static json_t *assessment(json_t *subjects, size_t s, size_t a) {
 
 static void test_reads(void **state) {
   (void)state;
-  char dir[1100], path[1200];
-  make_tmp(dir, sizeof dir, "reads");
-  generate(dir, 7, 1, 8, 3, 10, 0);
+  char path[1200];
+  const char *dir = cohort_dir();
   json_error_t jerr;
   snprintf(path, sizeof path, "%s/reads/central.json", dir);
   json_t *central = json_load_file(path, 0, &jerr);
@@ -340,6 +358,58 @@ static void test_reads(void **state) {
   json_decref(site);
 }
 
+static void copy_file(const char *from, const char *to) {
+  FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+  assert_non_null(a);
+  assert_non_null(b);
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, a)) > 0) assert_int_equal(fwrite(buf, 1, n, b), n);
+  fclose(a);
+  assert_int_equal(fclose(b), 0);
+}
+
+/* The ITK reader refuses what it cannot decide: an empty folder, two series without naming one, an unknown
+ * series; it reads the named one among several. */
+static void test_imaging_reader_errors(void **state) {
+  (void)state;
+  const char *dir = cohort_dir();
+  char two[1100], from[1400], to[1400];
+  make_tmp(two, sizeof two, "two-series");
+  assert_int_equal(mkdir(two, 0777), 0);
+  rcy_imaging_volume *vol = NULL;
+  rcy_error err = {0};
+  assert_int_equal(rcy_imaging_volume_read_series(&vol, two, NULL, &err), RCY_ENOTFOUND);
+  assert_null(vol);
+  const char *tps[] = {"BL", "FU1"};
+  for (int t = 0; t < 2; t++)
+    for (int i = 1; i <= 8; i++) {
+      snprintf(from, sizeof from, "%s/S014/CIREL-014-0001/%s/CT_%04d.dcm", dir, tps[t], i);
+      snprintf(to, sizeof to, "%s/%s_%d.dcm", two, tps[t], i);
+      copy_file(from, to);
+    }
+  assert_int_equal(rcy_imaging_volume_read_series(&vol, two, NULL, &err), RCY_EINVAL);
+  assert_non_null(strstr(err.message, "2 series"));
+  assert_int_equal(rcy_imaging_volume_read_series(&vol, two, "2.25.1", &err), RCY_ENOTFOUND);
+  char path[1200];
+  snprintf(path, sizeof path, "%s/truth/CIREL-014-0001.json", dir);
+  json_error_t jerr;
+  json_t *truth = json_load_file(path, 0, &jerr);
+  assert_non_null(truth);
+  const char *fu1 = json_string_value(
+      json_object_get(json_array_get(json_object_get(truth, "timepoints"), 1), "series_instance_uid"));
+  assert_int_equal(rcy_imaging_volume_read_series(&vol, two, fu1, &err), 0);
+  size_t size[3];
+  rcy_imaging_volume_size(vol, size);
+  assert_int_equal(size[2], 8);
+  double idx[3] = {0, 0, 1}, origin[3], p[3];
+  rcy_imaging_volume_origin_mm(vol, origin);
+  rcy_imaging_volume_index_to_mm(vol, idx, p);
+  assert_true(fabs(p[2] - origin[2] - 5.0) < 1e-6); /* 5 mm slices */
+  rcy_imaging_volume_free(vol);
+  json_decref(truth);
+}
+
 static void test_bad_options(void **state) {
   (void)state;
   rcy_sample_options o;
@@ -365,6 +435,7 @@ int main(void) {
       cmocka_unit_test(test_same_seed_same_bytes),
       cmocka_unit_test(test_reads),
       cmocka_unit_test(test_geometry_and_lesions_match_truth),
+      cmocka_unit_test(test_imaging_reader_errors),
   };
   return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }

@@ -185,26 +185,28 @@ static int keep_study(void *ctx, const rcy_store_study *s) {
 static void index_queries(void **state) {
   fixture *f = *state;
   rcy_error err = {0};
-  rcy_store_index_row r = {.study_uid = "1.2.1", .series_uid = "1.2.1.1", .sop_instance_uid = "1.2.1.1.2",
-                           .sop_class_uid = "1.2.840.10008.5.1.4.1.1.2", .transfer_syntax_uid = "1.2.840.10008.1.2.1",
-                           .site_id = "S014", .subject_id = "C-1", .timepoint = "FU1", .modality = "CT",
-                           .study_date = "2025-03-01", .path = "a/2.dcm", .sha256_hex = "00", .size_bytes = 10,
-                           .rows = 512, .columns = 512, .pixel_spacing_row_mm = 0.7, .pixel_spacing_col_mm = 0.8,
-                           .position_mm = {0, 0, 5}};
-  assert_int_equal(rcy_store_index_instance(f->store, &r, &err), 0);
-  assert_int_equal(rcy_store_index_instance(f->store, &r, &err), RCY_EEXIST);
+  rcy_archive_instance r = {.study_uid = "1.2.1", .series_uid = "1.2.1.1", .sop_instance_uid = "1.2.1.1.2",
+                            .sop_class_uid = "1.2.840.10008.5.1.4.1.1.2", .transfer_syntax_uid = "1.2.840.10008.1.2.1",
+                            .site_id = "S014", .subject_id = "C-1", .timepoint = "FU1", .modality = "CT",
+                            .study_date = "2025-03-01", .path = "a/2.dcm", .sha256 = "00", .size_bytes = 10,
+                            .has_rows = 1, .rows = 512, .columns = 512, .has_pixel_spacing = 1,
+                            .pixel_spacing_row_mm = 0.7, .pixel_spacing_col_mm = 0.8, .has_position = 1,
+                            .position_mm = {0, 0, 5}, .received_at = "2026-01-01T00:00:00Z"};
+  assert_int_equal(rcy_store_begin(f->store, &err), 0);
+  assert_int_equal(rcy_archive_add_instance(f->store, &r, &err), 0);
   r.sop_instance_uid = "1.2.1.1.1";
   r.path = "a/1.dcm";
   r.position_mm[2] = -5;
-  assert_int_equal(rcy_store_index_instance(f->store, &r, &err), 0);
-  rcy_store_index_row bl = r;
+  assert_int_equal(rcy_archive_add_instance(f->store, &r, &err), 0);
+  rcy_archive_instance bl = r;
   bl.study_uid = "1.2.0";
   bl.series_uid = "1.2.0.1";
   bl.sop_instance_uid = "1.2.0.1.1";
   bl.path = "b/1.dcm";
   bl.timepoint = "BL";
   bl.study_date = "2025-01-01";
-  assert_int_equal(rcy_store_index_instance(f->store, &bl, &err), 0);
+  assert_int_equal(rcy_archive_add_instance(f->store, &bl, &err), 0);
+  assert_int_equal(rcy_store_commit(f->store, &err), 0);
   char out[256] = "";
   assert_int_equal(rcy_store_instances_each(f->store, "1.2.1.1", keep_sop, out, &err), 0);
   assert_string_equal(out, "1.2.1.1.1@-5;1.2.1.1.2@5;");

@@ -79,7 +79,11 @@ export async function me() {
 
 export const worklist = () => request('GET', '/api/worklist');
 export const studySeries = (studyUid) => request('GET', `/api/studies/${enc(studyUid)}/series`);
-export const getRead = (subjectId) => request('GET', `/api/reads/${enc(subjectId)}`);
+/** The caller's own read; QA/admin name the read to look at with {role, reader}. */
+export const getRead = (subjectId, which) => {
+  const q = which && which.role ? `?role=${enc(which.role)}` + (which.reader ? `&reader=${enc(which.reader)}` : '') : '';
+  return request('GET', `/api/reads/${enc(subjectId)}${q}`);
+};
 
 export const addLesion = (subjectId, lesion) =>
   request('POST', `/api/reads/${enc(subjectId)}/lesions`, lesion);

@@ -14,6 +14,8 @@ const TARGET_STATES = [['too_small', 'too small to measure'], ['disappeared', 'd
 const NON_TARGET_STATES = [['present', 'present'], ['absent', 'absent'], ['unequivocal_progression', 'unequivocal progression'], ['not_evaluable', 'not evaluable']];
 const NEW_STATES = [['equivocal', 'equivocal'], ['unequivocal', 'unequivocal']];
 const KIND_LABEL = { target: 'target', non_target: 'non-target', new: 'new' };
+// Roles that read and write their own read; the others (QA, admin) look at any read and change none.
+const READER_ROLES = ['central', 'adjudicator', 'site'];
 
 export class SubjectView {
   constructor(root, subjectId, timepoint, { user, go }) {
@@ -23,15 +25,19 @@ export class SubjectView {
     this.user = user;
     this.go = go;
     this.read = null;
-    this.measuring = null; // {lesionId, fragments: null | [measurement...]}
+    // The lesion being measured: {lesionId, fragments: null | [measurement, ...] (split), pending: null |
+    // {pane, annotation} (a bidirectional caliper waiting for "Save caliper")}.
+    this.measuring = null;
     this.seriesByStudy = new Map();
-    this.storedAnnotations = [];
+    this.readOnly = !READER_ROLES.includes(user?.role);
+    // Which read a read-only user looks at: the site read first (it needs no reader name).
+    this.which = this.readOnly ? { role: 'site', reader: '' } : null;
   }
 
   async start() {
     delete this.root.dataset.ready;
     clear(this.root, h('p', { class: 'loading' }, 'Loading subject…'));
-    const [read, wl] = await Promise.all([api.getRead(this.subjectId), api.worklist()]);
+    const [read, wl] = await Promise.all([api.getRead(this.subjectId, this.which), api.worklist()]);
     this.read = read;
     this.worklistEntry = (wl.subjects || []).find((s) => s.subject_id === this.subjectId) || null;
     const tps = this.timepoints();
@@ -45,21 +51,52 @@ export class SubjectView {
       { onMeasured: (pane, a) => this.onMeasured(pane, a), onSlice: (pane) => this.onSlice(pane) },
     );
     await this.viewer.start();
+    if (!this.viewer) return; // left while loading
+    this.onKey = (e) => this.handleKey(e);
+    window.addEventListener('keydown', this.onKey);
     // Handle for debugging in the console and for the browser tests (world ↔ canvas of the live viewports).
     window.rcy = { view: this, viewer: this.viewer };
     this.renderAll();
     const loads = [this.loadStudy('current', this.currentTp)];
     if (!this.isBaseline) loads.push(this.loadStudy('baseline', this.baselineTp));
     await Promise.all(loads);
+    if (!this.viewer) return;
     this.drawStored();
     this.root.dataset.ready = '1';
   }
 
   destroy() {
+    if (this.onKey) window.removeEventListener('keydown', this.onKey);
     if (this.viewer) this.viewer.destroy();
     this.viewer = null;
     delete this.root.dataset.ready;
     if (window.rcy && window.rcy.view === this) delete window.rcy;
+  }
+
+  /**
+   * Keyboard: ↑/↓ or PageUp/PageDown one/ten slices of the current timepoint (the baseline follows when linked),
+   * 1–4 the presets (abdomen, liver, lung, bone), L Length, B Bidirectional, W window/level, R reset, Esc cancels a
+   * measurement. Ignored while typing in a form field or a dialog is open.
+   */
+  handleKey(e) {
+    const t = e.target;
+    if (e.ctrlKey || e.metaKey || e.altKey || document.querySelector('.modal-overlay')) return;
+    if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT')) return;
+    const presets = Object.keys(PRESETS);
+    const tools = { l: TOOL.length, b: TOOL.bidirectional, w: TOOL.windowLevel };
+    let done = true;
+    if (e.key === 'ArrowUp') this.viewer.scrollBy(-1);
+    else if (e.key === 'ArrowDown') this.viewer.scrollBy(1);
+    else if (e.key === 'PageUp') this.viewer.scrollBy(-10);
+    else if (e.key === 'PageDown') this.viewer.scrollBy(10);
+    else if (/^[1-4]$/.test(e.key)) this.viewer.setPreset(presets[Number(e.key) - 1]);
+    else if (tools[e.key.toLowerCase()]) {
+      this.viewer.setPrimaryTool(tools[e.key.toLowerCase()]);
+      this.renderToolbar();
+    } else if (e.key.toLowerCase() === 'r') this.viewer.reset();
+    else if (e.key === 'Escape' && this.measuring) this.cancelMeasuring();
+    else done = false;
+    if (done) e.preventDefault();
   }
 
   /** Timepoints of this subject: the read's list merged with the worklist's (which has QC and status). */
@@ -75,23 +112,17 @@ export class SubjectView {
   }
 
   layout() {
-    const vp = (key) => h('div', { class: 'viewport', id: `vp-${key}`, dataset: { pane: key } });
-    this.els = {
-      baselineVp: vp('baseline'),
-      currentVp: vp('current'),
-      baselineStrip: h('div', { class: 'series-strip', id: 'series-baseline' }),
-      currentStrip: h('div', { class: 'series-strip', id: 'series-current' }),
-      baselineInfo: h('div', { class: 'pane-info', id: 'info-baseline' }),
-      currentInfo: h('div', { class: 'pane-info', id: 'info-current' }),
-      toolbar: h('div', { class: 'toolbar', id: 'toolbar' }),
-      tabs: h('nav', { class: 'tp-tabs', id: 'tp-tabs' }),
-      message: h('div', { class: 'message', id: 'message', role: 'status' }),
-      warnings: h('div', { class: 'warnings', id: 'warnings' }),
-      lesions: h('div', { class: 'lesions', id: 'lesions' }),
-      addForm: h('div', { class: 'add-lesion', id: 'add-lesion' }),
-      response: h('div', { class: 'response', id: 'response' }),
-      sign: h('div', { class: 'sign', id: 'sign' }),
+    // name: [class, id, tag]
+    const parts = {
+      baselineVp: ['viewport', 'vp-baseline'], currentVp: ['viewport', 'vp-current'],
+      baselineStrip: ['series-strip', 'series-baseline'], currentStrip: ['series-strip', 'series-current'],
+      baselineInfo: ['pane-info', 'info-baseline'], currentInfo: ['pane-info', 'info-current'],
+      toolbar: ['toolbar', 'toolbar'], tabs: ['tp-tabs', 'tp-tabs', 'nav'], message: ['message', 'message'],
+      warnings: ['warnings', 'warnings'], lesions: ['lesions', 'lesions'], addForm: ['add-lesion', 'add-lesion'],
+      response: ['response', 'response'], sign: ['sign', 'sign'], picker: ['read-picker', 'read-picker'],
     };
+    this.els = Object.fromEntries(Object.entries(parts).map(([name, [cls, id, tag]]) => [name, h(tag || 'div', { class: cls, id })]));
+    this.els.message.setAttribute('role', 'status');
     const e = this.els;
     const pane = (key, title, tp) =>
       h('section', { class: `pane pane-${key}` },
@@ -106,10 +137,11 @@ export class SubjectView {
           h('div', { class: `panes ${this.isBaseline ? 'single' : 'double'}` },
             this.isBaseline ? null : pane('baseline', 'Baseline', this.baselineTp),
             pane('current', this.isBaseline ? 'Baseline' : 'Current', this.currentTp)),
-          h('aside', { class: 'side' }, e.message, e.warnings, e.response, e.lesions, e.addForm, e.sign))));
+          h('aside', { class: 'side' }, e.picker, e.message, e.warnings, e.response, e.lesions, e.addForm, e.sign))));
   }
 
   renderAll() {
+    this.renderPicker();
     this.renderTabs();
     this.renderToolbar();
     this.renderWarnings();
@@ -117,6 +149,23 @@ export class SubjectView {
     this.renderLesions();
     this.renderAddForm();
     this.renderSign();
+  }
+
+  /** Read-only users choose whose read they look at; nothing here can change it. */
+  renderPicker() {
+    if (!this.readOnly) return;
+    const role = h('select', { id: 'pick-role' }, ['site', 'central', 'adjudicator'].map((r) =>
+      h('option', { value: r, selected: this.which.role === r }, r)));
+    const reader = h('input', { id: 'pick-reader', placeholder: 'reader name', value: this.which.reader || '' });
+    const form = h('form', { class: 'picker-form' },
+      h('span', { class: 'muted' }, `Read-only (${this.user.role}). Read of:`), role, reader,
+      h('button', { type: 'submit', id: 'pick-show' }, 'Show'));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      this.which = { role: role.value, reader: role.value === 'site' ? '' : reader.value.trim() };
+      await this.change(() => api.getRead(this.subjectId, this.which), `Showing the ${this.which.role} read${this.which.reader ? ' of ' + this.which.reader : ''}.`);
+    });
+    clear(this.els.picker, form);
   }
 
   renderTabs() {
@@ -140,6 +189,7 @@ export class SubjectView {
       h('div', { class: 'group' }, Object.entries(PRESETS).map(([k, p]) =>
         h('button', { type: 'button', class: 'preset', dataset: { preset: k }, title: `W${p.ww} / L${p.wc}`,
           onclick: () => this.viewer.setPreset(k) }, p.label))),
+      h('button', { type: 'button', id: 'reset-view', title: 'Whole image, no zoom or pan', onclick: () => this.viewer.reset() }, 'Reset'),
       this.isBaseline ? null : h('label', { class: 'sync' },
         h('input', { type: 'checkbox', id: 'sync', checked: this.viewer.sync,
           onchange: (e) => { this.viewer.sync = e.target.checked; } }), ' Link scrolling (by position)'),
@@ -209,7 +259,7 @@ export class SubjectView {
     try {
       const read = await fn();
       if (read && read.lesions) this.read = read;
-      else this.read = await api.getRead(this.subjectId);
+      else this.read = await api.getRead(this.subjectId, this.which);
       this.say(okText || '', 'info');
       this.renderAll();
       this.drawStored();
@@ -248,6 +298,10 @@ export class SubjectView {
 
   async onMeasured(pane, annotation) {
     const m = this.measuring;
+    if (this.readOnly) {
+      this.say('Read-only: calipers drawn here are not stored.', 'warn');
+      return;
+    }
     if (!m) {
       this.say('This caliper is not stored: click “Measure” on a lesion row first.', 'warn');
       return;
@@ -329,9 +383,11 @@ export class SubjectView {
         const pane = this.viewer.panes[key];
         const obs = l.observations?.[tp.timepoint];
         if (!pane || !pane.imageIds.length) continue;
-        for (const meas of obs?.measurement ? [obs.measurement] : []) {
+        const calipers = obs?.measurement ? [[obs.measurement, l.lesion_id]]
+          : (obs?.fragments || []).map((f, k) => [f, `${l.lesion_id}${String.fromCharCode(97 + k)}`]); // T1a, T1b…
+        for (const [meas, label] of calipers) {
           try {
-            drawStoredMeasurement(pane, meas, l.lesion_id);
+            drawStoredMeasurement(pane, meas, label);
           } catch (err) {
             this.say(`cannot draw ${l.lesion_id}: ${err.message}`, 'warn');
           }
@@ -398,7 +454,7 @@ export class SubjectView {
     const rows = lesions.map((l) => {
       const obs = l.observations?.[tp] || {};
       const blObs = l.observations?.[bl] || {};
-      return h('tr', { dataset: { lesion: l.lesion_id }, class: this.measuring?.lesionId === l.lesion_id ? 'measuring' : '' },
+      return h('tr', { dataset: { lesion: l.lesion_id, kind: l.kind }, class: this.measuring?.lesionId === l.lesion_id ? 'measuring' : '' },
         h('td', {}, h('b', {}, l.lesion_id)),
         h('td', {}, KIND_LABEL[l.kind] || l.kind),
         h('td', {}, l.organ, l.nodal ? ' (node)' : ''),
@@ -407,7 +463,7 @@ export class SubjectView {
         h('td', { class: 'actions' }, this.lesionActions(l, obs)));
     });
     clear(this.els.lesions,
-      h('h3', {}, `Lesions at ${tp}`),
+      h('h3', {}, `Lesions at ${tp}`, this.readOnly ? h('span', { class: 'muted', id: 'read-shown' }, ` — ${this.read.role || ''} read${this.read.reader && this.read.role !== 'site' ? ' of ' + this.read.reader : ''}`) : null),
       lesions.length
         ? h('table', { class: 'grid', id: 'lesion-table' },
             h('thead', {}, h('tr', {}, ['ID', 'Kind', 'Organ', this.isBaseline ? null : 'Baseline', tp, ''].filter((t) => t !== null).map((t) => h('th', {}, t)))),
@@ -417,7 +473,7 @@ export class SubjectView {
 
   valueText(obs) {
     if (obs.diameter_mm !== null && obs.diameter_mm !== undefined) return fmt.mm(obs.diameter_mm);
-    if (obs.fragments_mm) return `split: ${obs.fragments_mm.map((v) => Number(v).toFixed(1)).join(' + ')} mm`;
+    if (obs.fragments_mm) return `split ${obs.fragments_mm.map((v) => Number(v).toFixed(1)).join(' + ')} mm`;
     if (obs.merged_into) return `merged into ${obs.merged_into}`;
     if (obs.state) return obs.state.replace(/_/g, ' ');
     return '—';
@@ -426,13 +482,19 @@ export class SubjectView {
   lesionActions(l, obs) {
     const isNewHere = l.kind === 'new';
     const out = [];
+    const ro = this.readOnly;
     const blSop = l.observations?.[this.baselineTp.timepoint]?.measurement?.sop_instance_uid || l.baseline?.sop_instance_uid;
     if (!this.isBaseline && l.kind !== 'new' && blSop) {
       out.push(h('button', { type: 'button', class: 'small goto-bl', title: 'Show its baseline slice', onclick: () => this.jumpToLesion(l, 'baseline') }, 'BL slice'));
     }
     if (obs.measurement) {
       out.push(h('button', { type: 'button', class: 'small goto', title: 'Show the measured slice', onclick: () => this.jumpToLesion(l, 'current') }, 'Go'));
+      if (obs.measurement.key_image_url) {
+        out.push(h('a', { class: 'key-image', href: obs.measurement.key_image_url, target: '_blank', rel: 'noopener',
+          title: 'Key image rendered by the server with the stored caliper' }, 'key image'));
+      }
     }
+    if (ro) return out;
     if (l.kind === 'target' || (l.kind === 'non_target' && this.isBaseline)) {
       out.push(h('button', { type: 'button', class: 'small measure', onclick: () => this.startMeasuring(l, false) }, 'Measure'));
     }
@@ -474,29 +536,40 @@ export class SubjectView {
   }
 
   renderAddForm() {
+    if (this.readOnly) return;
     const kinds = this.isBaseline ? [['target', 'Target'], ['non_target', 'Non-target']] : [['new', 'New lesion']];
     const kind = h('select', { id: 'new-kind' }, kinds.map(([v, t]) => h('option', { value: v }, t)));
     const organ = h('select', { id: 'new-organ' }, ORGANS.map((o) => h('option', { value: o }, o)));
     const nodal = h('input', { type: 'checkbox', id: 'new-nodal' });
+    // A new lesion is progression only when unequivocal: the reader says which when adding it.
+    const newState = this.isBaseline ? null : h('select', { id: 'new-state', required: true },
+      h('option', { value: '' }, 'equivocal or unequivocal?'), NEW_STATES.map(([v, t]) => h('option', { value: v }, t)));
     organ.addEventListener('change', () => { nodal.checked = organ.value === 'lymph node'; });
     const form = h('form', { class: 'add-form' },
       h('h3', {}, this.isBaseline ? 'Add a baseline lesion' : 'Add a new lesion'),
-      kind, organ, h('label', {}, nodal, ' nodal'),
+      kind, organ, h('label', {}, nodal, ' nodal'), newState,
       h('button', { class: 'primary', type: 'submit', id: 'add-lesion-btn' }, 'Add'));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       const body = { kind: kind.value, organ: organ.value, nodal: nodal.checked, timepoint: this.currentTp.timepoint };
+      // Non-targets start present; a new lesion carries the reader's call from the start (one change, one audit row).
+      if (body.kind === 'non_target') body.state = 'present';
+      if (body.kind === 'new') {
+        if (!newState.value) {
+          this.say('Say whether the new lesion is equivocal or unequivocal.', 'error');
+          return;
+        }
+        body.state = newState.value;
+      }
       let created = null;
       const ok = await this.change(async () => {
         created = await api.addLesion(this.subjectId, body);
         return api.getRead(this.subjectId);
       }, 'Lesion added.');
-      if (ok && created) {
-        this.say(`${created.lesion_id} added.`);
-        const l = (this.read.lesions || []).find((x) => x.lesion_id === created.lesion_id);
-        if (l && l.kind === 'target') this.startMeasuring(l, false);
-        if (l && l.kind === 'non_target') await this.putObservation(l.lesion_id, { state: 'present' }, `${l.lesion_id} added (present).`);
-      }
+      if (!ok || !created) return;
+      this.say(`${created.lesion_id} added${body.state ? ` (${body.state})` : ''}.`);
+      const l = (this.read.lesions || []).find((x) => x.lesion_id === created.lesion_id);
+      if (l && l.kind === 'target') this.startMeasuring(l, false);
     });
     clear(this.els.addForm, form);
   }
@@ -504,6 +577,10 @@ export class SubjectView {
   renderSign() {
     const tp = this.currentTp.timepoint;
     const info = this.tpInfo(tp);
+    if (this.readOnly) {
+      clear(this.els.sign, info.signed ? h('p', { class: 'signed', id: 'signed-note' }, `${tp} signed by ${info.signed_by || '?'} at ${info.signed_at || '?'}`) : null);
+      return;
+    }
     if (info.signed) {
       clear(this.els.sign,
         h('p', { class: 'signed', id: 'signed-note' }, `${tp} signed by ${info.signed_by || '?'} at ${info.signed_at || '?'}`),

@@ -134,6 +134,7 @@ export class Viewer {
 
   async start() {
     await initCornerstone();
+    if (this.destroyed) return;
     const n = ++engineSeq;
     this.engine = new RenderingEngine(`rcy-engine-${n}`);
     this.panes = {};
@@ -228,6 +229,32 @@ export class Viewer {
     this.engine.render();
   }
 
+  /** Scrolls a pane (default: the current timepoint's) by delta slices, clamped to the stack. */
+  async scrollBy(delta, key = 'current') {
+    const pane = this.panes[key] || Object.values(this.panes)[0];
+    if (!pane || !pane.imageIds.length) return;
+    const k = Math.min(Math.max(0, pane.currentIndex() + delta), pane.imageIds.length - 1);
+    await pane.jumpToIndex(k);
+  }
+
+  /** Back to the whole image: camera (zoom, pan) and the window of the preset in use or the file's own. */
+  reset() {
+    for (const pane of Object.values(this.panes)) {
+      if (!pane.imageIds.length) continue;
+      pane.viewport.resetCamera();
+      pane.viewport.resetProperties();
+      if (this.voi) pane.applyVoi(this.voi);
+      pane.viewport.render();
+    }
+  }
+
+  /** Labels of the stored calipers drawn now (what the reader sees on the images). */
+  storedLabels() {
+    return tools.annotation.state.getAllAnnotations()
+      .filter((a) => a.annotationUID?.startsWith('stored-'))
+      .map((a) => a.data?.label);
+  }
+
   /** Removes the annotations whose UID starts with prefix (e.g. the redrawn stored calipers). */
   removeAnnotationsByPrefix(prefix) {
     for (const a of tools.annotation.state.getAllAnnotations()) {
@@ -242,6 +269,7 @@ export class Viewer {
   }
 
   destroy() {
+    this.destroyed = true;
     for (const [t, name, fn] of this.listeners) t.removeEventListener(name, fn);
     for (const p of Object.values(this.panes || {})) {
       if (p.imageIds.length) tools.utilities.stackContextPrefetch.disable(p.element);

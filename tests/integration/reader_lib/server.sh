@@ -25,7 +25,7 @@ reader_start() { # [extra INI lines]
     "$A" "${1-}" >"$T/serve.ini"
   "$R" serve --config "$T/serve.ini" >"$T/serve.out" 2>"$T/serve.err" &
   SERVER_PID=$!
-  trap 'kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null || true' EXIT
+  trap 'kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true' EXIT
   for _ in $(seq 100); do
     grep -q '^listening on' "$T/serve.out" 2>/dev/null && break
     kill -0 "$SERVER_PID" 2>/dev/null || fail "server exited: $(cat "$T/serve.err")"
