@@ -87,8 +87,11 @@ echo "== site vs central concordance (recistry concordance, summary)"
 "$R" concordance "$SAMPLES/reads/site.json" "$SAMPLES/reads/central.json" |
   jq -r '"   subjects \(.subjects), timepoints \(.timepoints); BOR agreement \(.best_overall_response_agreement.agreement_pct) %, kappa \(.best_overall_response_agreement.kappa); discordant: \([.discordant[]? | .subject_id] | join(", "))"'
 
+echo "== the site investigators' reads, captured elsewhere, are imported (recistry reads import)"
+"$R" reads import --archive "$DEMO_DIR/archive" --role site "$SAMPLES/reads/site.json" | sed 's/^/   /'
 printf 'demo-reader\n' >"$DEMO_DIR/reader.pw"
 "$R" user add --archive "$DEMO_DIR/archive" --name reader --role central --password-file "$DEMO_DIR/reader.pw" >/dev/null
+"$R" user add --archive "$DEMO_DIR/archive" --name qa --role qa --password-file "$DEMO_DIR/reader.pw" >/dev/null
 "$R" serve --config "$DEMO_DIR/core.ini" >"$DEMO_DIR/serve.out" 2>"$DEMO_DIR/serve.log" &
 pids+=($!)
 for _ in $(seq 100); do grep -q '^listening on' "$DEMO_DIR/serve.out" && break; sleep 0.1; done
@@ -97,7 +100,8 @@ url=$(sed -n 's/^listening on //p' "$DEMO_DIR/serve.out")
 cat <<MSG
 
 == reader workstation: $url
-   log in as  reader / demo-reader  (central reader; demo account only)
+   log in as  reader / demo-reader  (central reader)  or  qa / demo-reader  (QA: sees the site read too)
+   (demo accounts only)
    daemon log: $DEMO_DIR/ingest.log   server log: $DEMO_DIR/serve.log
    Ctrl-C stops the daemon and the server.
 MSG
