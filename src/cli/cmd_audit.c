@@ -1,6 +1,7 @@
 /* `recistry audit verify --archive DIR`: recompute the audit log's hash chain; exit 1 naming the first
  * broken row. */
 #include "commands.h"
+#include "options.h"
 
 #include "recistry/store.h"
 
@@ -15,12 +16,14 @@ int rcy_cmd_audit(int argc, char **argv) {
     fputs(usage, stdout);
     return RCY_EXIT_OK;
   }
-  const char *archive = NULL;
-  if (argc == 4 && strcmp(argv[1], "verify") == 0 && strcmp(argv[2], "--archive") == 0) archive = argv[3];
-  if (!archive) {
-    fputs(usage, stderr);
+  if (argc < 2 || strcmp(argv[1], "verify") != 0) {
+    fprintf(stderr, "recistry audit: expected the action 'verify'\n%s", usage);
     return RCY_EXIT_USAGE;
   }
+  const char *archive = NULL;
+  const rcy_cli_option options[] = {{"--archive", "DIR", 1, &archive, NULL}};
+  int parsed = rcy_cli_parse("audit verify", usage, options, 1, argc - 1, argv + 1);
+  if (parsed >= 0) return parsed;
   rcy_store *store;
   rcy_error err = {0};
   if (rcy_store_open(&store, archive, &err)) {

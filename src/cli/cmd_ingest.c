@@ -1,5 +1,6 @@
 /* `recistry ingest --config FILE`: run the DICOM receiving daemon in the foreground until SIGTERM/SIGINT. */
 #include "commands.h"
+#include "options.h"
 
 #include "recistry/ingest.h"
 #include "recistry/log.h"
@@ -16,24 +17,14 @@ static void on_signal(int sig) {
 }
 
 int rcy_cmd_ingest(int argc, char **argv) {
+  static const char usage[] = "usage: recistry ingest --config FILE\n"
+                              "Runs the DICOM receiving daemon (C-ECHO, C-STORE) in the foreground, logging to stderr.\n"
+                              "SIGTERM or SIGINT: stop accepting, finish the associations in flight, exit 0.\n"
+                              "The INI file is described in docs/ingest.md.\n";
   const char *config = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) config = argv[++i];
-    else if (strcmp(argv[i], "--help") == 0) {
-      printf("usage: recistry ingest --config FILE\n"
-             "Runs the DICOM receiving daemon (C-ECHO, C-STORE) in the foreground, logging to stderr.\n"
-             "SIGTERM or SIGINT: stop accepting, finish the associations in flight, exit 0.\n"
-             "The INI file is described in docs/ingest.md.\n");
-      return RCY_EXIT_OK;
-    } else {
-      fprintf(stderr, "recistry ingest: unexpected argument '%s'\nusage: recistry ingest --config FILE\n", argv[i]);
-      return RCY_EXIT_USAGE;
-    }
-  }
-  if (!config) {
-    fprintf(stderr, "recistry ingest: --config FILE is required\n");
-    return RCY_EXIT_USAGE;
-  }
+  const rcy_cli_option options[] = {{"--config", "FILE", 1, &config, NULL}};
+  int parsed = rcy_cli_parse("ingest", usage, options, 1, argc, argv);
+  if (parsed >= 0) return parsed;
   rcy_error err = {0};
   rcy_ingest_config *cfg;
   if (rcy_ingest_config_load(&cfg, config, &err)) {

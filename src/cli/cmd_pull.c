@@ -1,6 +1,7 @@
 /* `recistry pull --config FILE --site ID --study UID`: fetch a study from the site's node (C-GET, or C-MOVE
  * to our AE when the site says retrieve = move) through the same checks as the daemon. */
 #include "commands.h"
+#include "options.h"
 
 #include "recistry/ingest.h"
 
@@ -9,25 +10,16 @@
 #include <string.h>
 
 int rcy_cmd_pull(int argc, char **argv) {
+  static const char usage[] =
+      "usage: recistry pull --config FILE --site ID --study UID\n"
+      "Retrieves the study from the site's node ([site:ID] pacs = host:port:AE) with C-GET, or C-MOVE\n"
+      "to our AE when the site has retrieve = move (the daemon must then be running).\n";
   const char *config = NULL, *site = NULL, *study = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) config = argv[++i];
-    else if (strcmp(argv[i], "--site") == 0 && i + 1 < argc) site = argv[++i];
-    else if (strcmp(argv[i], "--study") == 0 && i + 1 < argc) study = argv[++i];
-    else if (strcmp(argv[i], "--help") == 0) {
-      printf("usage: recistry pull --config FILE --site ID --study UID\n"
-             "Retrieves the study from the site's node ([site:ID] pacs = host:port:AE) with C-GET, or C-MOVE\n"
-             "to our AE when the site has retrieve = move (the daemon must then be running).\n");
-      return RCY_EXIT_OK;
-    } else {
-      fprintf(stderr, "recistry pull: unexpected argument '%s'\n", argv[i]);
-      return RCY_EXIT_USAGE;
-    }
-  }
-  if (!config || !site || !study) {
-    fprintf(stderr, "recistry pull: --config FILE, --site ID and --study UID are required\n");
-    return RCY_EXIT_USAGE;
-  }
+  const rcy_cli_option options[] = {{"--config", "FILE", 1, &config, NULL},
+                                    {"--site", "ID", 1, &site, NULL},
+                                    {"--study", "UID", 1, &study, NULL}};
+  int parsed = rcy_cli_parse("pull", usage, options, 3, argc, argv);
+  if (parsed >= 0) return parsed;
   rcy_error err = {0};
   rcy_ingest_config *cfg;
   if (rcy_ingest_config_load(&cfg, config, &err)) {

@@ -1,5 +1,6 @@
 /* `recistry serve --config FILE`: the reader workstation over HTTP ([archive] path, [http] bind/port). */
 #include "commands.h"
+#include "options.h"
 
 #include "readers.h"
 
@@ -16,20 +17,9 @@ static const char usage[] =
 
 int rcy_cmd_serve(int argc, char **argv) {
   const char *config = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) config = argv[++i];
-    else if (strcmp(argv[i], "--help") == 0) {
-      fputs(usage, stdout);
-      return RCY_EXIT_OK;
-    } else {
-      fprintf(stderr, "recistry serve: unexpected argument '%s'\n%s", argv[i], usage);
-      return RCY_EXIT_USAGE;
-    }
-  }
-  if (!config) {
-    fprintf(stderr, "recistry serve: --config FILE is required\n%s", usage);
-    return RCY_EXIT_USAGE;
-  }
+  const rcy_cli_option options[] = {{"--config", "FILE", 1, &config, NULL}};
+  int parsed = rcy_cli_parse("serve", usage, options, 1, argc, argv);
+  if (parsed >= 0) return parsed;
   rcy_readers_config cfg;
   rcy_error err = {0};
   if (rcy_readers_config_load(&cfg, config, &err)) {

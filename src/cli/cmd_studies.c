@@ -1,5 +1,6 @@
 /* `recistry studies --archive DIR [--json]`: what arrived, per study, with status and QC findings. */
 #include "commands.h"
+#include "options.h"
 
 #include "recistry/store.h"
 
@@ -45,25 +46,15 @@ static int print_json(const rcy_archive_study *s, size_t n) {
 static const char *or_dash(const char *s) { return s && s[0] ? s : "-"; }
 
 int rcy_cmd_studies(int argc, char **argv) {
+  static const char usage[] =
+      "usage: recistry studies --archive DIR [--json]\n"
+      "Lists every study: site, subject, timepoint, modality, date, series and instance counts,\n"
+      "status (receiving / complete / qc-warning / quarantined) and QC findings.\n";
   const char *archive = NULL;
   int json = 0;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--archive") == 0 && i + 1 < argc) archive = argv[++i];
-    else if (strcmp(argv[i], "--json") == 0) json = 1;
-    else if (strcmp(argv[i], "--help") == 0) {
-      printf("usage: recistry studies --archive DIR [--json]\n"
-             "Lists every study: site, subject, timepoint, modality, date, series and instance counts,\n"
-             "status (receiving / complete / qc-warning / quarantined) and QC findings.\n");
-      return RCY_EXIT_OK;
-    } else {
-      fprintf(stderr, "recistry studies: unexpected argument '%s'\n", argv[i]);
-      return RCY_EXIT_USAGE;
-    }
-  }
-  if (!archive) {
-    fprintf(stderr, "recistry studies: --archive DIR is required\n");
-    return RCY_EXIT_USAGE;
-  }
+  const rcy_cli_option options[] = {{"--archive", "DIR", 1, &archive, NULL}, {"--json", NULL, 0, NULL, &json}};
+  int parsed = rcy_cli_parse("studies", usage, options, 2, argc, argv);
+  if (parsed >= 0) return parsed;
   rcy_error err = {0};
   rcy_store *db;
   if (rcy_store_open(&db, archive, &err)) {

@@ -1,5 +1,6 @@
 /* `recistry user add`: create a reader account (password from a no-echo prompt or --password-file). */
 #include "commands.h"
+#include "options.h"
 
 #include "recistry/store.h"
 
@@ -50,23 +51,13 @@ int rcy_cmd_user(int argc, char **argv) {
     return RCY_EXIT_USAGE;
   }
   const char *archive = NULL, *name = NULL, *role = NULL, *site = NULL, *pwfile = NULL;
-  for (int i = 2; i < argc; i++) {
-    const char *a = argv[i];
-    const char **dst = strcmp(a, "--archive") == 0 ? &archive
-                       : strcmp(a, "--name") == 0 ? &name
-                       : strcmp(a, "--role") == 0 ? &role
-                       : strcmp(a, "--site") == 0 ? &site
-                       : strcmp(a, "--password-file") == 0 ? &pwfile : NULL;
-    if (!dst || i + 1 >= argc) {
-      fprintf(stderr, "recistry user add: unexpected argument '%s'\n%s", a, usage);
-      return RCY_EXIT_USAGE;
-    }
-    *dst = argv[++i];
-  }
-  if (!archive || !name || !role) {
-    fprintf(stderr, "recistry user add: --archive, --name and --role are required\n%s", usage);
-    return RCY_EXIT_USAGE;
-  }
+  const rcy_cli_option options[] = {{"--archive", "DIR", 1, &archive, NULL},
+                                    {"--name", "NAME", 1, &name, NULL},
+                                    {"--role", "ROLE", 1, &role, NULL},
+                                    {"--site", "SITE", 0, &site, NULL},
+                                    {"--password-file", "FILE", 0, &pwfile, NULL}};
+  int parsed = rcy_cli_parse("user add", usage, options, 5, argc - 1, argv + 1);
+  if (parsed >= 0) return parsed;
   char password[1024];
   if (pwfile) {
     FILE *f = fopen(pwfile, "r");

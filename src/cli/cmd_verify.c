@@ -1,5 +1,6 @@
 /* `recistry verify --archive DIR`: every index row against its file and every file against the index. */
 #include "commands.h"
+#include "options.h"
 
 #include "recistry/ingest.h"
 
@@ -11,24 +12,15 @@ static void print_line(void *ctx, const char *line) {
   printf("%s\n", line);
 }
 
+static const char usage[] = "usage: recistry verify --archive DIR\n"
+                            "Checks every indexed instance against its file (size, SHA-256) and every file under\n"
+                            "DIR/storage against the index. Prints each mismatch; exit 1 if there is any.\n";
+
 int rcy_cmd_verify(int argc, char **argv) {
   const char *archive = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--archive") == 0 && i + 1 < argc) archive = argv[++i];
-    else if (strcmp(argv[i], "--help") == 0) {
-      printf("usage: recistry verify --archive DIR\n"
-             "Checks every indexed instance against its file (size, SHA-256) and every file under\n"
-             "DIR/storage against the index. Prints each mismatch; exit 1 if there is any.\n");
-      return RCY_EXIT_OK;
-    } else {
-      fprintf(stderr, "recistry verify: unexpected argument '%s'\nusage: recistry verify --archive DIR\n", argv[i]);
-      return RCY_EXIT_USAGE;
-    }
-  }
-  if (!archive) {
-    fprintf(stderr, "recistry verify: --archive DIR is required\n");
-    return RCY_EXIT_USAGE;
-  }
+  const rcy_cli_option options[] = {{"--archive", "DIR", 1, &archive, NULL}};
+  int parsed = rcy_cli_parse("verify", usage, options, 1, argc, argv);
+  if (parsed >= 0) return parsed;
   rcy_error err = {0};
   int n = 0;
   if (rcy_ingest_verify(&n, archive, print_line, NULL, &err)) {
