@@ -4,6 +4,7 @@
 #include "server_internal.h"
 
 #include "recistry/log.h"
+#include "recistry/path.h"
 #include "recistry/render.h"
 
 #include <arpa/inet.h>
@@ -270,13 +271,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
   *con_cls = NULL;
 }
 
-static char *join(const char *a, const char *b) {
-  size_t n = strlen(a) + strlen(b) + 2;
-  char *p = malloc(n);
-  if (p) snprintf(p, n, "%s/%s", a, b);
-  return p;
-}
-
 int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err) {
   rcy_server srv = {.cfg = cfg};
   /* Open once up front: applies migrations and reports a missing archive before listening. */
@@ -284,7 +278,7 @@ int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err) {
   int rc = rcy_store_open(&probe, cfg->archive_dir, err);
   if (rc) return rc;
   rcy_store_close(probe);
-  srv.key_image_dir = join(cfg->archive_dir, "key-images");
+  srv.key_image_dir = rcy_path_join(cfg->archive_dir, "key-images");
   if (!srv.key_image_dir) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
   if (mkdir(srv.key_image_dir, 0750) != 0 && errno != EEXIST) {
     rc = rcy_error_set(err, RCY_EIO, "cannot create %s: %s", srv.key_image_dir, strerror(errno));

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "recistry/log.h"
+#include "recistry/path.h"
 
 /* Test hook: when this variable is set, committing a file fails as if the disk were full. */
 #define FAIL_ENV "RECISTRY_TEST_FAIL_STORAGE"
@@ -62,13 +63,6 @@ struct rcy_pipeline {
   atomic_ulong counter;
 };
 
-static char *join2(const char *a, const char *b) {
-  size_t n = strlen(a) + strlen(b) + 2;
-  char *p = malloc(n);
-  if (p) snprintf(p, n, "%s/%s", a, b);
-  return p;
-}
-
 int rcy_pipeline_open(rcy_pipeline **out, const rcy_ingest_config *cfg, rcy_error *err) {
   *out = NULL;
   rcy_pipeline *p = calloc(1, sizeof *p);
@@ -80,8 +74,8 @@ int rcy_pipeline_open(rcy_pipeline **out, const rcy_ingest_config *cfg, rcy_erro
   if (!rc) rc = rcy_archive_writer_sync(p->db, err);
   if (rc) goto fail;
   p->storage_dir = strdup(rcy_store_storage_dir(p->db));
-  p->tmp_dir = p->storage_dir ? join2(p->storage_dir, ".tmp") : NULL;
-  p->quarantine_dir = join2(cfg->archive, "quarantine");
+  p->tmp_dir = p->storage_dir ? rcy_path_join(p->storage_dir, ".tmp") : NULL;
+  p->quarantine_dir = rcy_path_join(cfg->archive, "quarantine");
   p->sites = calloc(cfg->n_sites, sizeof *p->sites);
   if (!p->storage_dir || !p->tmp_dir || !p->quarantine_dir || !p->sites) {
     rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");

@@ -2,6 +2,7 @@
 #include "store_internal.h"
 
 #include "schema.h"
+#include "recistry/path.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -21,13 +22,6 @@ int rcy_store_fail(rcy_store *store, const char *what, rcy_error *err) {
 int rcy_store_exec(rcy_store *store, const char *sql, const char *what, rcy_error *err) {
   if (sqlite3_exec(store->db, sql, NULL, NULL, NULL) != SQLITE_OK) return rcy_store_fail(store, what, err);
   return RCY_OK;
-}
-
-static char *join(const char *dir, const char *name) {
-  size_t n = strlen(dir) + strlen(name) + 2;
-  char *p = malloc(n);
-  if (p) snprintf(p, n, "%s/%s", dir, name);
-  return p;
 }
 
 static int applied_steps(rcy_store *store, const char *component, int *out, rcy_error *err) {
@@ -89,8 +83,8 @@ static int connect(rcy_store **out, const char *archive_dir, int create, rcy_err
   rcy_store *s = calloc(1, sizeof *s);
   if (!s) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
   s->archive_dir = strdup(archive_dir);
-  s->storage_dir = join(archive_dir, "storage");
-  char *db_path = join(archive_dir, "recistry.db");
+  s->storage_dir = rcy_path_join(archive_dir, "storage");
+  char *db_path = rcy_path_join(archive_dir, "recistry.db");
   if (!s->archive_dir || !s->storage_dir || !db_path) {
     free(db_path);
     rcy_store_close(s);
@@ -121,8 +115,8 @@ static int connect(rcy_store **out, const char *archive_dir, int create, rcy_err
 }
 
 int rcy_store_init(const char *archive_dir, rcy_error *err) {
-  char *db_path = join(archive_dir, "recistry.db");
-  char *storage = join(archive_dir, "storage");
+  char *db_path = rcy_path_join(archive_dir, "recistry.db");
+  char *storage = rcy_path_join(archive_dir, "storage");
   int rc = RCY_OK;
   if (!db_path || !storage) {
     rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
