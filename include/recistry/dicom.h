@@ -167,12 +167,17 @@ typedef struct rcy_dicom_assoc_request {
 /* One C-STORE data set, received into a temporary file. */
 typedef struct rcy_dicom_received {
   const char *temp_path;        /* Part 10 file, meta header included */
-  int fd;                       /* open read-write on temp_path (for fdatasync); the SCP closes it afterwards */
+  int fd;                       /* open on temp_path; the SCP closes it afterwards */
   const char *sop_class_uid;    /* from the C-STORE request */
   const char *sop_instance_uid;
   uint64_t size_bytes;
   char sha256_hex[65];          /* of the whole file, computed while it streamed in */
   int write_errno;              /* non-zero: writing the file failed (ENOSPC, EIO...): the file is incomplete */
+  /* Makes the file's data durable (fdatasync): 0, else its errno. The store callback must get 0 from it
+   * before it answers Success; it calls it after its checks, so the writeback started while the data
+   * streamed in has had that time to progress. */
+  int (*flush)(const struct rcy_dicom_received *in);
+  void *flush_ctx;
 } rcy_dicom_received;
 
 /* What the storage SCP asks of its user (ingest/). All callbacks run on the association's own thread;

@@ -38,7 +38,6 @@ typedef struct rcy_ingest_site {
 typedef struct rcy_ingest_config {
   char *path;            /* the INI file, for messages */
   char *archive;         /* [archive] path */
-  int sync_journal;      /* [archive] sync = journal: one fsync after the rename (ext4/XFS); default portable */
   char *ae_title;        /* [dicom] */
   char *bind;
   int port;

@@ -10,14 +10,15 @@
 #include <dcmtk/dcmnet/assoc.h>
 #include <dcmtk/dcmnet/dimse.h>
 
+#include "net_spool.h"
+
 namespace rcy_net {
 
-// Receives the data set of the C-STORE request `req` (command on presID) into a temporary file, hands it to
-// handlers->store and sends the C-STORE response. Returns a bad condition only when the association itself
+// Receives the data set of the C-STORE request `req` (command on presID) into a temporary file through the
+// association's spool, hands it to the spool's store handler and sends the C-STORE response. Returns a bad condition only when the association itself
 // failed (then the caller must stop using it); every storage failure is answered with a status instead.
 OFCondition handle_store(T_ASC_Association *assoc, T_ASC_PresentationContextID presID, T_DIMSE_C_StoreRQ *req,
-                         const rcy_dicom_scp_handlers *handlers, void *assoc_ctx, int timeout_s,
-                         unsigned *status_out);
+                         Spool &spool, int timeout_s, unsigned *status_out);
 
 // Sets TCP_NODELAY for every DCMTK socket created from now on (DCMTK reads the environment variable).
 void disable_nagle();

@@ -2,6 +2,8 @@
 // same receive-and-check path as the SCP) or C-MOVE (the node sends them to our SCP, i.e. the running daemon).
 #include "net_internal.h"
 
+#include <memory>
+
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcuid.h>
 
@@ -26,6 +28,7 @@ int retrieve(int *n_completed, int *n_failed, const rcy_dicom_peer *peer, const 
   T_ASC_Network *net = NULL;
   T_ASC_Parameters *params = NULL;
   T_ASC_Association *assoc = NULL;
+  std::unique_ptr<rcy_net::Spool> spool;  // made at the first C-STORE sub-operation (C-GET)
   int rc = RCY_OK;
   char addr[512];
   OFCondition c = ASC_initializeNetwork(NET_REQUESTOR, 0, 30, &net);
@@ -100,7 +103,8 @@ int retrieve(int *n_completed, int *n_failed, const rcy_dicom_peer *peer, const 
       delete detail;
       if (c.bad()) continue;
       if (rsp.CommandField == DIMSE_C_STORE_RQ) {
-        c = rcy_net::handle_store(assoc, rpc, &rsp.msg.CStoreRQ, h, h->ctx, 120, NULL);
+        if (!spool) spool.reset(new rcy_net::Spool(h, h->ctx));
+        c = rcy_net::handle_store(assoc, rpc, &rsp.msg.CStoreRQ, *spool, 120, NULL);
         continue;
       }
       DIC_US status;
@@ -135,6 +139,7 @@ int retrieve(int *n_completed, int *n_failed, const rcy_dicom_peer *peer, const 
     ASC_releaseAssociation(assoc);
   }
 out:
+  spool.reset();
   if (assoc) {
     ASC_dropAssociation(assoc);
     ASC_destroyAssociation(&assoc);

@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -164,6 +165,7 @@ void serve(Server *s, T_ASC_Association *assoc, int tls) {
     return;
   }
   int aborted = 1;
+  std::unique_ptr<rcy_net::Spool> spool;  // made at the first C-STORE: echo-only associations need none
   long idle_since = now_s();
   int timeout = s->cfg->idle_timeout_s > 0 ? s->cfg->idle_timeout_s : 60;
   for (;;) {
@@ -194,7 +196,8 @@ void serve(Server *s, T_ASC_Association *assoc, int tls) {
     if (msg.CommandField == DIMSE_C_ECHO_RQ) {
       c = DIMSE_sendEchoResponse(assoc, pc, &msg.msg.CEchoRQ, STATUS_Success, NULL);
     } else if (msg.CommandField == DIMSE_C_STORE_RQ) {
-      c = rcy_net::handle_store(assoc, pc, &msg.msg.CStoreRQ, s->h, actx, timeout, NULL);
+      if (!spool) spool.reset(new rcy_net::Spool(s->h, actx));
+      c = rcy_net::handle_store(assoc, pc, &msg.msg.CStoreRQ, *spool, timeout, NULL);
     } else {
       rcy_log(RCY_LOG_WARN, "dicom", "calling AE %s sent unsupported DIMSE command 0x%04x: aborting", calling,
               (unsigned)msg.CommandField);
@@ -207,6 +210,15 @@ void serve(Server *s, T_ASC_Association *assoc, int tls) {
       break;
     }
   }
+  if (spool && spool->timings.n > 0) {
+    const rcy_net::Spool::Timings &t = spool->timings;
+    double n = (double)t.n;
+    rcy_log(RCY_LOG_INFO, "dicom",
+            "calling AE %s: %ld data set(s); mean per instance: %.2f ms waiting for the peer, %.2f ms receiving, "
+            "%.2f ms checking and storing, %.2f ms answering",
+            calling, t.n, t.waiting_ms / n, t.receiving_ms / n, t.storing_ms / n, t.answering_ms / n);
+  }
+  spool.reset();  // before release: the spool uses the association context
   s->h->release(actx, aborted);
   ASC_dropAssociation(assoc);
   ASC_destroyAssociation(&assoc);

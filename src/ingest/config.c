@@ -145,10 +145,10 @@ static int handler(void *user, const char *section, const char *key, const char 
   if (strcmp(section, "archive") == 0) {
     if (strcmp(key, "path") == 0) return set_str(p, &c->archive, value);
     if (strcmp(key, "sync") == 0) {
-      if (strcmp(value, "portable") == 0) c->sync_journal = 0;
-      else if (strcmp(value, "journal") == 0) c->sync_journal = 1;
-      else return fail(p, section, key, "'%s' must be portable or journal", value);
-      return 1;
+      /* Only one way remains (fdatasync, rename, directory fsync): `journal` relied on a file system
+       * journal that ext4 may be formatted without, and then lost renames on power loss. */
+      if (strcmp(value, "portable") == 0) return 1;
+      return fail(p, section, key, "'%s' is not supported: the only value is portable (the default)", value);
     }
   } else if (strcmp(section, "dicom") == 0) {
     if (strcmp(key, "ae_title") == 0) {

@@ -1,16 +1,10 @@
 /* Receive → check → store → index, with group commit. Association threads check their instance on their own
- * (reading the file the SCP streamed to storage/.tmp), then queue it; whichever thread finds no batch in
- * progress becomes the leader and commits everything queued so far: duplicate and ownership checks, rename to
- * the final name, the flushes, one index transaction. Every queued thread is answered only after that
- * commit, so Success always means durable file + committed row, while concurrent associations share flushes.
- *
- * Two ways to make a file durable under its final name ([archive] sync):
- *   portable (default): fdatasync of the temporary file (on the association's thread, so concurrent flushes
- *     overlap), rename, fsync of the directory (once per directory per batch): correct on any POSIX
- *     file system, two device flushes per instance on a single association;
- *   journal: rename, then fsync of the file: on ext4/XFS this one journal commit carries the data and the
- *     rename together, one flush per instance. A crash between the two can leave an incomplete file under
- *     its final name, never acknowledged and never indexed; start-up recovery removes it. */
+ * (reading the file the SCP streamed to storage/.tmp, while the SCP's spool flushes it), then queue it;
+ * whichever thread finds no batch in progress becomes the leader and commits everything queued so far:
+ * duplicate and ownership checks, rename to the final name, one fsync per directory, one index transaction.
+ * Every queued thread is answered only after that commit, so Success always means durable file (data
+ * flushed, then renamed, then its directory flushed) + committed row, while concurrent associations share
+ * the directory flushes and the transaction. */
 #include "ingest_internal.h"
 
 #include <errno.h>
@@ -288,18 +282,7 @@ static void commit_batch(rcy_pipeline *p, job *batch) {
     if (rc) fail_job(j, rc, err.message);
     else j->renamed = 1;
   }
-  if (p->cfg->sync_journal) {
-    /* sync = journal: on a journalling file system (ext4, XFS) an fsync of the file after its rename commits
-     * the journal transaction holding the rename together with the data: one flush instead of two. The
-     * first fsync of the batch commits every rename; the others find their transaction committed. */
-    for (job *j = batch; j; j = j->next) {
-      if (!j->renamed || fsync(j->in->fd) == 0) continue;
-      int e = errno;
-      unlink(j->full);
-      j->renamed = 0;
-      fail_job(j, e == ENOSPC ? RCY_ENOSPC : RCY_EIO, strerror(e));
-    }
-  } else if (sync_dirs_of(batch, &err)) {
+  if (sync_dirs_of(batch, &err)) {
     undo_files(batch);
     for (job *j = batch; j; j = j->next)
       if (j->write) fail_job(j, err.code, err.message);
@@ -413,11 +396,10 @@ void rcy_pipeline_store(rcy_store_outcome *out, rcy_pipeline *p, const rcy_inges
     snprintf(j.full, sizeof j.full, "%s/%s", p->storage_dir, j.rel);
     set_outcome(out, RCY_STORED, RCY_DICOM_STATUS_SUCCESS, NULL, NULL);
   }
-  /* Flush the data here, on the association's thread: concurrent associations' flushes then overlap and
-   * share the file system's journal commits, and the batch leader is left with renames, one fsync per
-   * directory and the index transaction. */
-  if (!p->cfg->sync_journal && fdatasync(in->fd) != 0) {
-    int e = errno;
+  /* Flushed only now: the writeback the SCP started as the data arrived has been running while we parsed
+   * and checked the file. It is renamed to its final name only once its data is on stable storage. */
+  int e = in->flush(in);
+  if (e) {
     set_outcome(out, RCY_FAILED, RCY_DICOM_STATUS_OUT_OF_RESOURCES, e == ENOSPC ? "storage full" : "storage error",
                 strerror(e));
     free(a);

@@ -39,8 +39,8 @@ static int adopt(void *ctx, const char *rel) {
     return 0;
   }
   if (rcy_dicom_read_attrs(a, present, full, tags, n, &err)) {
-    /* Never acknowledged (its row comes after its flush), and cut short by the crash (possible with
-     * sync = journal, where the rename precedes the flush): the site resends it. */
+    /* Never acknowledged (its row comes after its flush), and incomplete: the flush precedes the rename, so
+     * only a file system breaking that order, or a hand, puts one here. The site resends it. */
     rcy_log(RCY_LOG_WARN, "ingest", "recovery: removing incomplete unacknowledged file %s: %s", rel, err.message);
     if (unlink(full) != 0) v->failed++;
     free(a);

@@ -34,6 +34,13 @@ int rcy_archive_step_done(sqlite3_stmt *st, rcy_store *store, const char *what, 
   return RCY_OK;
 }
 
+int rcy_archive_step_done_cached(sqlite3_stmt *st, rcy_store *store, const char *what, rcy_error *err) {
+  int rc = sqlite3_step(st);
+  int out = rc == SQLITE_DONE ? RCY_OK : rcy_store_fail(store, what, err);
+  sqlite3_reset(st);
+  return out;
+}
+
 char *rcy_archive_column_dup(sqlite3_stmt *st, int col, int *oom) {
   const unsigned char *v = sqlite3_column_text(st, col);
   if (!v) return NULL;
@@ -57,8 +64,8 @@ int rcy_archive_find_instance(int *found, char *path, size_t path_len, uint64_t 
                               rcy_store *store, const char *sop_instance_uid, rcy_error *err) {
   sqlite3_stmt *st;
   *found = 0;
-  int rc = rcy_archive_prepare(&st, store, "SELECT path, size_bytes, sha256 FROM instances WHERE sop_instance_uid = ?",
-                               "looking up an instance", err);
+  int rc = rcy_store_cached(&st, store, "SELECT path, size_bytes, sha256 FROM instances WHERE sop_instance_uid = ?",
+                            "looking up an instance", err);
   if (rc) return rc;
   sqlite3_bind_text(st, 1, sop_instance_uid, -1, SQLITE_STATIC);
   int step = sqlite3_step(st);
@@ -68,17 +75,17 @@ int rcy_archive_find_instance(int *found, char *path, size_t path_len, uint64_t 
     if (size_bytes) *size_bytes = (uint64_t)sqlite3_column_int64(st, 1);
     if (sha256) snprintf(sha256, 65, "%s", (const char *)sqlite3_column_text(st, 2));
   }
-  sqlite3_finalize(st);
-  if (step != SQLITE_ROW && step != SQLITE_DONE) return rcy_store_fail(store, "looking up an instance", err);
-  return RCY_OK;
+  rc = step != SQLITE_ROW && step != SQLITE_DONE ? rcy_store_fail(store, "looking up an instance", err) : RCY_OK;
+  sqlite3_reset(st);
+  return rc;
 }
 
 int rcy_archive_find_study(int *found, char site_id[65], char subject_id[65], rcy_store *store,
                            const char *study_uid, rcy_error *err) {
   sqlite3_stmt *st;
   *found = 0;
-  int rc = rcy_archive_prepare(&st, store, "SELECT site_id, subject_id FROM studies WHERE study_uid = ?",
-                               "looking up a study", err);
+  int rc = rcy_store_cached(&st, store, "SELECT site_id, subject_id FROM studies WHERE study_uid = ?",
+                            "looking up a study", err);
   if (rc) return rc;
   sqlite3_bind_text(st, 1, study_uid, -1, SQLITE_STATIC);
   int step = sqlite3_step(st);
@@ -87,14 +94,14 @@ int rcy_archive_find_study(int *found, char site_id[65], char subject_id[65], rc
     snprintf(site_id, 65, "%s", (const char *)sqlite3_column_text(st, 0));
     snprintf(subject_id, 65, "%s", (const char *)sqlite3_column_text(st, 1));
   }
-  sqlite3_finalize(st);
-  if (step != SQLITE_ROW && step != SQLITE_DONE) return rcy_store_fail(store, "looking up a study", err);
-  return RCY_OK;
+  rc = step != SQLITE_ROW && step != SQLITE_DONE ? rcy_store_fail(store, "looking up a study", err) : RCY_OK;
+  sqlite3_reset(st);
+  return rc;
 }
 
 int rcy_archive_add_instance(rcy_store *store, const rcy_archive_instance *in, rcy_error *err) {
   sqlite3_stmt *st;
-  int rc = rcy_archive_prepare(
+  int rc = rcy_store_cached(
       &st, store,
       "INSERT INTO studies(study_uid, site_id, subject_id, timepoint, modality, study_date, status,"
       " first_received_at, last_received_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 'receiving', ?7, ?7)"
@@ -111,9 +118,9 @@ int rcy_archive_add_instance(rcy_store *store, const rcy_archive_instance *in, r
   rcy_archive_bind_text(st, 5, in->modality);
   rcy_archive_bind_text(st, 6, in->study_date);
   rcy_archive_bind_text(st, 7, in->received_at);
-  if ((rc = rcy_archive_step_done(st, store, "indexing a study", err))) return rc;
+  if ((rc = rcy_archive_step_done_cached(st, store, "indexing a study", err))) return rc;
 
-  rc = rcy_archive_prepare(&st, store,
+  rc = rcy_store_cached(&st, store,
                            "INSERT INTO series(series_uid, study_uid, modality, series_number, description,"
                            " frame_of_reference_uid) VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(series_uid) DO NOTHING",
                            "indexing a series", err);
@@ -124,9 +131,9 @@ int rcy_archive_add_instance(rcy_store *store, const rcy_archive_instance *in, r
   rcy_archive_bind_opt_int(st, 4, in->has_series_number, in->series_number);
   rcy_archive_bind_text(st, 5, in->series_description);
   rcy_archive_bind_text(st, 6, in->frame_of_reference_uid);
-  if ((rc = rcy_archive_step_done(st, store, "indexing a series", err))) return rc;
+  if ((rc = rcy_archive_step_done_cached(st, store, "indexing a series", err))) return rc;
 
-  rc = rcy_archive_prepare(
+  rc = rcy_store_cached(
       &st, store,
       "INSERT INTO instances(sop_instance_uid, series_uid, sop_class_uid, transfer_syntax_uid, instance_number,"
       " path, size_bytes, sha256, rows, columns, pixel_spacing_row_mm, pixel_spacing_col_mm, slice_thickness_mm,"
@@ -152,7 +159,7 @@ int rcy_archive_add_instance(rcy_store *store, const rcy_archive_instance *in, r
   rcy_archive_bind_opt_double(st, 18, in->has_window, in->window_center);
   rcy_archive_bind_opt_double(st, 19, in->has_window, in->window_width);
   rcy_archive_bind_text(st, 20, in->received_at);
-  return rcy_archive_step_done(st, store, "indexing an instance", err);
+  return rcy_archive_step_done_cached(st, store, "indexing an instance", err);
 }
 
 int rcy_archive_add_quarantine(rcy_store *store, const char *sop_instance_uid, const char *study_uid,

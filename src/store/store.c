@@ -148,8 +148,30 @@ int rcy_store_open(rcy_store **out, const char *archive_dir, rcy_error *err) {
   return connect(out, archive_dir, 0, err);
 }
 
+int rcy_store_cached(sqlite3_stmt **st, rcy_store *store, const char *sql, const char *what, rcy_error *err) {
+  for (int i = 0; i < store->n_cached; i++)
+    if (store->cached[i].sql == sql) {
+      *st = store->cached[i].st;
+      sqlite3_reset(*st);
+      sqlite3_clear_bindings(*st);
+      return RCY_OK;
+    }
+  if (sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
+    return rcy_store_fail(store, what, err);
+  if (store->n_cached < RCY_STORE_CACHED_MAX) {
+    store->cached[store->n_cached].sql = sql;
+    store->cached[store->n_cached].st = *st;
+    store->n_cached++;
+    return RCY_OK;
+  }
+  sqlite3_finalize(*st);  /* a programming error: more hot statements than slots */
+  *st = NULL;
+  return rcy_error_set(err, RCY_EINTERNAL, "%s: statement cache full", what);
+}
+
 void rcy_store_close(rcy_store *store) {
   if (!store) return;
+  for (int i = 0; i < store->n_cached; i++) sqlite3_finalize(store->cached[i].st);
   sqlite3_close_v2(store->db);
   free(store->archive_dir);
   free(store->storage_dir);

@@ -6,14 +6,26 @@
 
 #include "recistry/store.h"
 
+/* Statements of the hot paths (the ingest daemon's per-instance lookups and inserts), prepared once per
+ * connection: re-parsing them for every instance cost a measurable share of its index time. */
+#define RCY_STORE_CACHED_MAX 16
+
 struct rcy_store {
   sqlite3 *db;
   char *archive_dir;
   char *storage_dir;
+  struct {
+    const char *sql; /* identity: a string literal */
+    sqlite3_stmt *st;
+  } cached[RCY_STORE_CACHED_MAX];
+  int n_cached;
 };
 
 /* Runs a script of statements without results; on failure fills err naming `what`. */
 int rcy_store_exec(rcy_store *store, const char *sql, const char *what, rcy_error *err);
+/* The prepared statement for `sql` (a string literal, cached by its address), reset and with no bindings;
+ * release it with sqlite3_reset, never finalize it. Fills err naming `what` on failure. */
+int rcy_store_cached(sqlite3_stmt **st, rcy_store *store, const char *sql, const char *what, rcy_error *err);
 /* Formats a SQLite failure into err (RCY_ESTORE) naming `what`. */
 int rcy_store_fail(rcy_store *store, const char *what, rcy_error *err);
 

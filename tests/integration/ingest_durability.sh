@@ -1,4 +1,3 @@
-# Run with [archive] sync = journal (one fsync after the rename); the other tests use the portable default.
 # Durability and concurrency with real peers: four storescu associations from two sites at once (all stored,
 # group commit shares the fsyncs), then a kill -9 of the daemon in the middle of a send: after a restart,
 # `recistry verify` is clean and every instance the daemon had acknowledged is in the index.
@@ -6,7 +5,6 @@ source "$(dirname "$0")/lib/ingest.sh"
 ingest_setup
 PORT=$(free_port)
 "$RECISTRY" init --archive "$WORK/archive" >/dev/null
-ARCHIVE_EXTRA="sync = journal"
 write_config "$WORK/c.ini" "$PORT" reject 1
 start_daemon "$WORK/c.ini"
 
@@ -44,7 +42,7 @@ n_acked=$(wc -l <"$WORK/acked.txt")
 # Also what a power loss may do with the index writer's relaxed sync: a committed row lost while its file is
 # durable; and a leftover temporary file. The restart must re-index the one and remove the other.
 echo partial >"$WORK/archive/storage/.tmp/999-1.part"
-# an incomplete file under a final name, as a crash between rename and fsync may leave with sync = journal
+# an incomplete file under a final name (what a file system that reorders a rename before the data may leave)
 mkdir -p "$WORK/archive/storage/S014/CIREL-014-0001/9.9/9.9.1"
 head -c 3000 "$(head -1 "$WORK/big.txt")" >"$WORK/archive/storage/S014/CIREL-014-0001/9.9/9.9.1/9.9.1.1.dcm"
 lost=$(sql "SELECT sop_instance_uid FROM instances ORDER BY received_at DESC LIMIT 1")

@@ -15,7 +15,7 @@
 #include "recistry/ingest.h"
 
 static const char *good =
-    "[archive]\npath = /srv/recistry\nsync = journal\n"
+    "[archive]\npath = /srv/recistry\nsync = portable\n"
     "[dicom]\nae_title = FFCD_CORE\nport = 11112\nbind = 127.0.0.1\nmax_associations = 4\n"
     "stable_age = 60                 ; seconds\n"
     "[policy]\nphi = quarantine   ; reject | quarantine\n"
@@ -39,7 +39,6 @@ static void test_good(void **state) {
   rcy_error err = {0};
   assert_int_equal(rcy_ingest_config_load(&c, path, &err), 0);
   assert_string_equal(c->archive, "/srv/recistry");
-  assert_int_equal(c->sync_journal, 1);
   assert_string_equal(c->ae_title, "FFCD_CORE");
   assert_int_equal(c->port, 11112);
   assert_int_equal(c->max_associations, 4);
@@ -92,7 +91,7 @@ static void test_errors(void **state) {
   expect_error("pacs = 127.0.0.1:4242:SITEPACS", "pacs = 127.0.0.1:SITEPACS", "[site:S014] pacs");
   expect_error("retrieve = move", "tls = required", "[site:S014] tls: required, but [dicom] tls_port is not set");
   expect_error("[archive]\npath = /srv/recistry\n", "[archive]\n", "[archive] path: missing");
-  expect_error("sync = journal", "sync = never", "[archive] sync: 'never' must be portable or journal");
+  expect_error("sync = portable", "sync = journal", "[archive] sync: 'journal' is not supported");
 }
 
 static void test_missing_file(void **state) {
