@@ -103,6 +103,10 @@ ok "QC: complete / qc-warning with slice_gap, thick_slices, orientation_mixed; s
 [ "$(sql "SELECT COUNT(*) FROM associations WHERE n_refused = 1 AND last_refusal LIKE '%different content%'")" = 1 ] || fail "refusal audited"
 ok "associations audited"
 
+# the spool made each association's next temporary file ahead: nothing of it may outlive the associations
+[ -z "$(ls -A "$WORK/archive/storage/.tmp")" ] || fail "temporary files left after the associations ended"
+grep -q "calling AE SITE014: 5 data set(s); mean per instance: .* ms receiving" "$WORK/daemon.log" ||
+  fail "per-association timing line"
 stop_daemon
 "$RECISTRY" verify --archive "$WORK/archive" >/dev/null || fail "verify after clean run"
 printf 'X' | dd of="$stored" bs=1 seek=400 conv=notrunc 2>/dev/null
@@ -110,4 +114,4 @@ touch "$WORK/archive/storage/S014/stray.dcm"
 if "$RECISTRY" verify --archive "$WORK/archive" >"$WORK/v.log"; then fail "verify missed damage"; fi
 grep -q "SHA-256 differs from the index: $f" "$WORK/v.log" || fail "verify: sha line"
 grep -q "file not in the index: S014/stray.dcm" "$WORK/v.log" || fail "verify: stray line"
-ok "SIGTERM exit 0; verify clean, then reports a damaged and a stray file"
+ok "no temporary file left, timing logged; SIGTERM exit 0; verify clean, then reports a damaged and a stray file"
