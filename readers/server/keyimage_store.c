@@ -1,6 +1,7 @@
 /* Key-image files: ARCHIVE/key-images/<32 hex>.png, written durably (temp file, fsync, rename, fsync of the
- * directory, with the store's rcy_files_commit) before the measurement that names them is committed, so a committed measurement never points
- * at a missing or partial picture. */
+ * directory, with the store's rcy_files_commit) before the measurement that names them is committed, so a
+ * committed measurement never points at a missing or partial picture; removed again when that change does
+ * not commit. */
 #include "server_internal.h"
 
 #include <errno.h>
@@ -37,4 +38,10 @@ int rcy_key_image_save(char *id_out, const char *dir, const void *png, size_t le
   close(fd);
   if (rc) unlink(tmp);
   return rc;
+}
+
+void rcy_key_image_remove(const char *dir, const char *id) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/%s.png", dir, id);
+  unlink(path);
 }

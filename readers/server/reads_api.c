@@ -12,16 +12,26 @@
 #include <string.h>
 #include <time.h>
 
+/* At most one measurement per request, or up to 10 fragments. */
+#define MAX_KEY_IMAGES 10
+
 typedef struct {
   rcy_req *r;
   const char *subject, *role, *reader;
   rcy_tp_list tps;
   json_t *doc;
   int in_tx;
+  /* Key images written for this request: durable before the change that names them commits, removed again
+   * when it does not (a later fragment refused, the commit failed), so no picture outlives its request. */
+  char key_images[MAX_KEY_IMAGES][33];
+  int n_key_images;
 } read_ctx;
 
 static void ctx_free(read_ctx *c) {
-  if (c->in_tx) rcy_store_rollback(c->r->store);
+  if (c->in_tx) {
+    rcy_store_rollback(c->r->store);
+    for (int i = 0; i < c->n_key_images; i++) rcy_key_image_remove(c->r->srv->key_image_dir, c->key_images[i]);
+  }
   rcy_tp_list_free(&c->tps);
   json_decref(c->doc);
 }
@@ -363,9 +373,14 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, int nodal_t
   if (rcy_render_key_image_png(&png, &len, path, 0, 0, cal, has_short ? 2 : 1, &err))
     return rcy_reply_rcy_error(r, &err), NULL;
   char id[33];
+  if (c->n_key_images == MAX_KEY_IMAGES) {
+    rcy_render_free(png);
+    return rcy_reply_error(r, 400, "at most %d measurements per request", MAX_KEY_IMAGES), NULL;
+  }
   rc = rcy_key_image_save(id, r->srv->key_image_dir, png, len, &err);
   rcy_render_free(png);
   if (rc) return rcy_reply_rcy_error(r, &err), NULL;
+  memcpy(c->key_images[c->n_key_images++], id, sizeof id);
   char url[64];
   snprintf(url, sizeof url, "/api/key-images/%s.png", id);
   json_t *out = json_pack("{s:s,s:[f,f],s:[f,f],s:f,s:f,s:f,s:[f,f,f],s:s}", "sop_instance_uid", sop, "p1", p1[0],

@@ -119,6 +119,9 @@ int rcy_readers_engine_run(json_t **out, char **error_out, const json_t *input);
 /* keyimage_store.c: durable key-image files under ARCHIVE/key-images. */
 int rcy_key_image_save(char *id_out /* 33 bytes */, const char *dir, const void *png, size_t len,
                        rcy_error *err);
+/* Removes a key image written for a change that did not commit (best effort: an orphan picture is harmless,
+ * a missing one would not be). */
+void rcy_key_image_remove(const char *dir, const char *id);
 
 /* The read a user writes: central/adjudicator their own (role = their role, reader = their name); site
  * users the site read (role "site", reader "site", shared by the site's users). 0 for qa/admin. */

@@ -241,6 +241,13 @@ expect 200 alice PUT $FUT/NT1 '{"state":"present"}'
 expect 422 alice PUT $FUT/T1 '{"merged_into":"T1"}'
 expect 422 alice PUT $FUT/T1 '{"merged_into":"NT1"}'
 expect 400 alice PUT $FUT/T1 '{"fragments":[1]}'
+# a refused request keeps none of the key images it rendered (here the first fragment's, before the second
+# names an instance the archive does not have)
+n_keys=$(ls "$A/key-images" | wc -l)
+expect 422 alice PUT $FUT/T1 "{\"fragments\":[{\"sop_instance_uid\":\"$SOP_FU\",\"p1\":[288,220],\"p2\":[300,220]},
+  {\"sop_instance_uid\":\"9.9.9.9\",\"p1\":[301,220],\"p2\":[313,220]}]}"
+grep -q "no instance 9.9.9.9" "$T/out" || fail "second fragment refusal: $(cat "$T/out")"
+[ "$(ls "$A/key-images" | wc -l)" = "$n_keys" ] || fail "a refused request left its key images behind"
 expect 201 alice POST /api/reads/$S/lesions '{"kind":"new","organ":"lung","timepoint":"FU1","state":"equivocal"}'
 jq -e '.lesion_id == "N1"' "$T/out" >/dev/null || fail "N1"
 expect 200 alice GET /api/reads/$S
