@@ -25,12 +25,14 @@ typedef struct {
    * when it does not (a later fragment refused, the commit failed), so no picture outlives its request. */
   char key_images[MAX_KEY_IMAGES][33];
   int n_key_images;
+  int commit_attempted; /* a failed COMMIT may still be replayed from the WAL: then keep the pictures */
 } read_ctx;
 
 static void ctx_free(read_ctx *c) {
   if (c->in_tx) {
     rcy_store_rollback(c->r->store);
-    for (int i = 0; i < c->n_key_images; i++) rcy_key_image_remove(c->r->srv->key_image_dir, c->key_images[i]);
+    for (int i = 0; i < c->n_key_images && !c->commit_attempted; i++)
+      rcy_key_image_remove(c->r->srv->key_image_dir, c->key_images[i]);
   }
   rcy_tp_list_free(&c->tps);
   json_decref(c->doc);
@@ -86,7 +88,10 @@ static int commit(read_ctx *c, const char *action, const char *tp, const char *l
   rcy_audit_entry e = {c->r->user.name, action, c->subject, c->role, c->reader, tp, lesion, b, a, reason};
   rcy_error err = {0};
   int rc = rcy_read_save(c->r->store, c->subject, c->role, c->reader, c->doc, &e, &err);
-  if (!rc) rc = rcy_store_commit(c->r->store, &err);
+  if (!rc) {
+    c->commit_attempted = 1;
+    rc = rcy_store_commit(c->r->store, &err);
+  }
   free(b);
   free(a);
   if (rc) {
@@ -368,15 +373,13 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, int nodal_t
   snprintf(l1, sizeof l1, "%.1f mm", long_mm);
   snprintf(l2, sizeof l2, "%.1f mm", short_mm);
   rcy_render_caliper cal[2] = {{{p1[0], p1[1]}, {p2[0], p2[1]}, l1}, {{s1[0], s1[1]}, {s2[0], s2[1]}, l2}};
+  if (c->n_key_images == MAX_KEY_IMAGES)
+    return rcy_reply_error(r, 400, "at most %d measurements per request", MAX_KEY_IMAGES), NULL;
   unsigned char *png = NULL;
   size_t len = 0;
   if (rcy_render_key_image_png(&png, &len, path, 0, 0, cal, has_short ? 2 : 1, &err))
     return rcy_reply_rcy_error(r, &err), NULL;
   char id[33];
-  if (c->n_key_images == MAX_KEY_IMAGES) {
-    rcy_render_free(png);
-    return rcy_reply_error(r, 400, "at most %d measurements per request", MAX_KEY_IMAGES), NULL;
-  }
   rc = rcy_key_image_save(id, r->srv->key_image_dir, png, len, &err);
   rcy_render_free(png);
   if (rc) return rcy_reply_rcy_error(r, &err), NULL;

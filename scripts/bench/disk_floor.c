@@ -2,7 +2,7 @@
  *
  * Each writer thread stores FILES files of SIZE bytes the way the ingest daemon does: written in 256 KB
  * chunks with each chunk's writeback started at once (sync_file_range), then fdatasync, rename from a
- * temporary directory into a shared final directory, fsync of that directory. Prints, for 1 and for
+ * temporary directory into the writer's own final directory (a series), fsync of that directory. Prints, for 1 and for
  * WRITERS threads, files/s and the mean time of the part a C-STORE response has to wait for after the last
  * byte (fdatasync + rename + directory fsync).
  *
@@ -43,7 +43,7 @@ static void *run(void *arg) {
   char tmp[4200], fin[4200];
   for (int i = 0; i < w->files && !w->failed; i++) {
     snprintf(tmp, sizeof tmp, "%s/tmp/%d-%d.part", w->dir, w->id, i);
-    snprintf(fin, sizeof fin, "%s/final/%d-%d.dcm", w->dir, w->id, i);
+    snprintf(fin, sizeof fin, "%s/final/%d/%d.dcm", w->dir, w->id, i);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (fd < 0) {
       w->failed = errno;
@@ -74,12 +74,15 @@ static int measure(const char *root, int n_writers, int files, size_t size, cons
   if (mkdir(sub, 0750) != 0) return fprintf(stderr, "cannot create %s: %s\n", sub, strerror(errno)), 1;
   writer w[64];
   pthread_t th[64];
-  int final_fd = open(sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  double t0 = now_ms();
+  char series[4200];
   for (int i = 0; i < n_writers; i++) {
-    w[i] = (writer){dir, i, files, final_fd, size, data, 0, 0};
-    pthread_create(&th[i], NULL, run, &w[i]);
+    snprintf(series, sizeof series, "%s/%d", sub, i);
+    int fd = mkdir(series, 0750) == 0 ? open(series, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (fd < 0) return fprintf(stderr, "cannot create %s: %s\n", series, strerror(errno)), 1;
+    w[i] = (writer){dir, i, files, fd, size, data, 0, 0};
   }
+  double t0 = now_ms();
+  for (int i = 0; i < n_writers; i++) pthread_create(&th[i], NULL, run, &w[i]);
   double post = 0;
   int failed = 0;
   for (int i = 0; i < n_writers; i++) {
@@ -88,7 +91,7 @@ static int measure(const char *root, int n_writers, int files, size_t size, cons
     if (w[i].failed) failed = w[i].failed;
   }
   double s = (now_ms() - t0) / 1e3;
-  close(final_fd);
+  for (int i = 0; i < n_writers; i++) close(w[i].dir_fd);
   if (failed) return fprintf(stderr, "writing under %s failed: %s\n", dir, strerror(failed)), 1;
   printf("writers %d: %.0f files/s, %.3f ms from last byte to durable (fdatasync + rename + dir fsync)\n",
          n_writers, n_writers * files / s, post / (n_writers * files));

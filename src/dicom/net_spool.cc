@@ -41,8 +41,9 @@ void Spool::prepare_next() {
 }
 
 int Spool::open_next() {
+  if (next_ready_ && next_errno_) next_ready_ = false;  // made ahead but failed: the cause may be gone, retry
   prepare_next();
-  next_ready_ = false;  // a failed creation is tried again for the next request
+  next_ready_ = false;
   if (next_errno_) return next_errno_;
   memcpy(path_, next_path_, sizeof path_);
   fd_ = next_fd_;
@@ -63,6 +64,8 @@ void Spool::write_chunk(const unsigned char *buf, size_t len) {
     ssize_t w = ::write(fd_, buf + off, len - off);
     if (w < 0) {
       if (errno != EINTR) write_errno_ = errno;
+    } else if (w == 0) {
+      write_errno_ = EIO;  // no progress: never loop on it
     } else {
       off += (size_t)w;
     }

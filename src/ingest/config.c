@@ -1,6 +1,7 @@
 /* The daemon's INI configuration (inih): [archive], [dicom], [policy] and one [site:ID] per site. Every
  * error names the file, the section and the key, so a site administrator can fix it without reading code. */
 #include "recistry/ingest.h"
+#include "recistry/log.h"
 
 #include <ini.h>
 #include <regex.h>
@@ -146,9 +147,15 @@ static int handler(void *user, const char *section, const char *key, const char 
     if (strcmp(key, "path") == 0) return set_str(p, &c->archive, value);
     if (strcmp(key, "sync") == 0) {
       /* Only one way remains (fdatasync, rename, directory fsync): `journal` relied on a file system
-       * journal that ext4 may be formatted without, and then lost renames on power loss. */
+       * journal that ext4 may be formatted without, and then lost renames on power loss. An old
+       * configuration asking for it gets the safe way, with a warning. */
       if (strcmp(value, "portable") == 0) return 1;
-      return fail(p, section, key, "'%s' is not supported: the only value is portable (the default)", value);
+      if (strcmp(value, "journal") == 0) {
+        rcy_log(RCY_LOG_WARN, "ingest", "[archive] sync = journal is no longer supported (unsafe on a file system "
+                "without a journal): files are made durable the portable way; remove the line");
+        return 1;
+      }
+      return fail(p, section, key, "'%s' must be portable (the default)", value);
     }
   } else if (strcmp(section, "dicom") == 0) {
     if (strcmp(key, "ae_title") == 0) {

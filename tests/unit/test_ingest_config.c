@@ -15,7 +15,7 @@
 #include "recistry/ingest.h"
 
 static const char *good =
-    "[archive]\npath = /srv/recistry\nsync = portable\n"
+    "[archive]\npath = /srv/recistry\nsync = journal   ; removed: accepted with a warning\n"
     "[dicom]\nae_title = FFCD_CORE\nport = 11112\nbind = 127.0.0.1\nmax_associations = 4\n"
     "stable_age = 60                 ; seconds\n"
     "[policy]\nphi = quarantine   ; reject | quarantine\n"
@@ -91,7 +91,7 @@ static void test_errors(void **state) {
   expect_error("pacs = 127.0.0.1:4242:SITEPACS", "pacs = 127.0.0.1:SITEPACS", "[site:S014] pacs");
   expect_error("retrieve = move", "tls = required", "[site:S014] tls: required, but [dicom] tls_port is not set");
   expect_error("[archive]\npath = /srv/recistry\n", "[archive]\n", "[archive] path: missing");
-  expect_error("sync = portable", "sync = journal", "[archive] sync: 'journal' is not supported");
+  expect_error("sync = journal", "sync = never", "[archive] sync: 'never' must be portable (the default)");
 }
 
 static void test_missing_file(void **state) {
