@@ -18,8 +18,10 @@
 #include "recistry/log.h"
 #include "recistry/path.h"
 
-/* Test hook: when this variable is set, committing a file fails as if the disk were full. */
+/* Test hooks: when FAIL_ENV is set, committing a file fails as if the disk were full; DELAY_ENV (ms) makes
+ * every batch wait before it starts, so that a test can queue instances into one batch. */
 #define FAIL_ENV "RECISTRY_TEST_FAIL_STORAGE"
+#define DELAY_ENV "RECISTRY_TEST_COMMIT_DELAY_MS"
 
 typedef struct {
   const rcy_ingest_site *site;
@@ -292,6 +294,8 @@ static void commit_batch(rcy_pipeline *p, job *batch) {
   char now[21];
   rcy_archive_timestamp(now, -1);
   int injected = getenv(FAIL_ENV) != NULL;
+  const char *delay = getenv(DELAY_ENV);
+  if (delay) usleep((useconds_t)atoi(delay) * 1000);
   if (rcy_store_begin(p->db, &err)) {
     for (job *j = batch; j; j = j->next) fail_job(j, err.code, err.message);
     return;
@@ -352,9 +356,12 @@ static void commit_batch(rcy_pipeline *p, job *batch) {
   }
   /* A copy answered as its twin in this batch is only as stored as that twin. */
   for (job *j = batch; j; j = j->next)
-    if (j->dup_of && j->dup_of->out->result == RCY_FAILED)
-      fail_job(j, strcmp(j->dup_of->out->comment, "storage full") == 0 ? RCY_ENOSPC : RCY_EIO,
+    if (j->dup_of && j->dup_of->out->result == RCY_FAILED) {
+      char why[sizeof j->out->reason];
+      snprintf(why, sizeof why, "its identical twin in the same batch could not be stored: %.400s",
                j->dup_of->out->reason);
+      fail_job(j, strcmp(j->dup_of->out->comment, "storage full") == 0 ? RCY_ENOSPC : RCY_EIO, why);
+    }
 }
 
 static void submit(rcy_pipeline *p, job *j) {
