@@ -125,6 +125,13 @@ OFCondition handle_store(T_ASC_Association *assoc, T_ASC_PresentationContextID p
         in.flush_ctx = &spool;
         status = spool.handlers()->store(spool.assoc_ctx(), &in, comment, sizeof comment);
         t2 = now_ms();
+        if (status == RCY_DICOM_STATUS_SUCCESS && !spool.flushed()) {
+          // The contract is that Success means durable: a store callback that never flushed breaks it.
+          rcy_log(RCY_LOG_ERROR, "dicom", "store handler answered Success for %s without flushing it: refused",
+                  req->AffectedSOPInstanceUID);
+          status = RCY_DICOM_STATUS_OUT_OF_RESOURCES;
+          set_comment(comment, sizeof comment, "storage error");
+        }
       } else if (meta.bad()) {
         set_comment(comment, sizeof comment, "cannot write file meta header");
       }

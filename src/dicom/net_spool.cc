@@ -51,6 +51,7 @@ int Spool::open_next() {
   size_ = written_ = 0;
   used_ = 0;
   write_errno_ = 0;
+  flushed_ = false;
   sha256_hex_[0] = '\0';
   if (!buf_ || !md_ || EVP_DigestInit_ex(md_, EVP_sha256(), NULL) != 1) write_errno_ = ENOMEM;
   return 0;
@@ -108,7 +109,9 @@ void Spool::finish_writing() {
 
 int Spool::flush() {
   if (write_errno_) return write_errno_;
-  return fdatasync(fd_) == 0 ? 0 : errno;
+  if (fdatasync(fd_) != 0) return errno;
+  flushed_ = true;
+  return 0;
 }
 
 void Spool::close_file() {

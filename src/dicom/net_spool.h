@@ -48,8 +48,9 @@ class Spool {
   uint64_t size() const { return size_; }
   int error() const { return write_errno_; }  // first write errno, 0 if none
   const char *sha256_hex() const { return sha256_hex_; }
-  // Makes the data durable (fdatasync): 0, or its errno.
+  // Makes the data durable (fdatasync): 0, or its errno. The SCP refuses a Success answered without it.
   int flush();
+  bool flushed() const { return flushed_; }  // flush() succeeded for the current data set
   // Done with the data set: closes and removes the temporary file (whatever the store callback did not
   // rename away: no partial file survives).
   void close_file();
@@ -79,6 +80,7 @@ class Spool {
   uint64_t size_ = 0;
   uint64_t written_ = 0;
   int write_errno_ = 0;
+  bool flushed_ = false;
   char sha256_hex_[65] = "";
   // The next temporary file, made ahead.
   bool next_ready_ = false;
