@@ -17,54 +17,24 @@ clang -c "${flags[@]}" -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE src/
 clang -c "${flags[@]}" -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE src/common/log.c -o "$out/log.o"
 clang++ "${flags[@]}" -std=c++17 -I/usr/include/dcmtk src/dicom/read_attrs.cc tests/fuzz/ingest_fuzz.cc \
   "$out/checks.o" "$out/error.o" "$out/log.o" -ldcmdata -loflog -lofstd -o "$out/ingest_fuzz"
-# Seeds: small CT instances (8x8 pixels, so that mutations reach the header rather than the pixels): a clean
-# one, and variants with identity left in (a birth date, a sequence of other IDs, burned-in annotation) and
-# with another site's ID.
+# Seeds: small CT instances (8x8 pixels, so that mutations reach the header rather than the pixels), made by
+# the ingest tests' make_ct: a clean one, and variants with identity left in (a birth date, a sequence of other
+# IDs, burned-in annotation), not marked de-identified, and of another site.
 seeds="$out/ingest-seeds"
 rm -rf "$seeds" && mkdir -p "$seeds"
-head -c 128 /dev/zero | tr '\0' '\1' >"$seeds/px.raw"
-seed() { # NAME EXTRA_DUMP_LINES
-  cat >"$seeds/$1.dump" <<DUMP
-(0008,0016) UI [1.2.840.10008.5.1.4.1.1.2]
-(0008,0018) UI [1.2.826.0.1.3680043.10.9.1.1.1]
-(0008,0020) DA [20240115]
-(0008,0060) CS [CT]
-(0010,0010) PN [CIREL-014-0001]
-(0010,0020) LO [CIREL-014-0001]
-(0012,0030) LO [S014]
-(0012,0040) LO [CIREL-014-0001]
-(0012,0050) LO [BL]
-(0012,0062) CS [YES]
-(0018,0050) DS [2.5]
-(0020,000d) UI [1.2.826.0.1.3680043.10.9.1]
-(0020,000e) UI [1.2.826.0.1.3680043.10.9.1.1]
-(0020,0013) IS [1]
-(0020,0032) DS [-200\\-200\\0]
-(0020,0037) DS [1\\0\\0\\0\\1\\0]
-(0028,0002) US 1
-(0028,0004) CS [MONOCHROME2]
-(0028,0010) US 8
-(0028,0011) US 8
-(0028,0030) DS [0.78\\0.78]
-(0028,0100) US 16
-(0028,0101) US 12
-(0028,0102) US 11
-(0028,0103) US 0
-$2
-(7fe0,0010) OW =$seeds/px.raw
-DUMP
-  dump2dcm +te "$seeds/$1.dump" "$seeds/$1.dcm" >/dev/null && rm "$seeds/$1.dump"
-}
-seed clean ""
-seed birthdate "(0010,0030) DA [19500101]"
-seed other_ids "(0010,1002) SQ (Sequence with explicit length #=1)
+RECISTRY=$PWD/build/recistry source tests/integration/lib/ingest.sh
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+make_ct "$seeds/clean.dcm" rows=8 cols=8
+make_ct "$seeds/birthdate.dcm" rows=8 cols=8 extra="(0010,0030) DA [19500101]"
+make_ct "$seeds/other_ids.dcm" rows=8 cols=8 extra="(0010,1002) SQ (Sequence with explicit length #=1)
 (fffe,e000) na (Item with explicit length #=1)
 (0010,0020) LO [H123]
 (fffe,e00d) na (ItemDelimitationItem for re-encoding)
 (fffe,e0dd) na (SequenceDelimitationItem for re-encoding)"
-seed burned_in "(0028,0301) CS [YES]"
-seed other_site "(0012,0031) LO [Centre 27]"
-rm "$seeds/px.raw"
+make_ct "$seeds/burned_in.dcm" rows=8 cols=8 extra="(0028,0301) CS [YES]"
+make_ct "$seeds/not_deidentified.dcm" rows=8 cols=8 pir=NO
+make_ct "$seeds/other_site.dcm" rows=8 cols=8 site=S027 subject=CIREL-027-0001
 cd "$out"
 RCY_LOG=${RCY_LOG:-error} RECISTRY_LOG=error ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=64} ./ingest_fuzz \
   -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 ingest-corpus ingest-seeds 2>&1 |
