@@ -18,8 +18,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include "recistry/log.h"
 
@@ -80,11 +78,11 @@ double now_ms() {
   return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
+int flush_received(const rcy_dicom_received *in) { return static_cast<Spool *>(in->flush_ctx)->flush(); }
+
 }  // namespace
 
 void disable_nagle() { setenv("TCP_NODELAY", "1", 1); }
-
-int flush_received(const rcy_dicom_received *in) { return static_cast<Spool *>(in->flush_ctx)->flush(); }
 
 OFCondition handle_store(T_ASC_Association *assoc, T_ASC_PresentationContextID presID, T_DIMSE_C_StoreRQ *req,
                          Spool &spool, int timeout_s, unsigned *status_out) {
