@@ -167,7 +167,6 @@ typedef struct rcy_dicom_assoc_request {
 /* One C-STORE data set, received into a temporary file. */
 typedef struct rcy_dicom_received {
   const char *temp_path;        /* Part 10 file, meta header included */
-  int fd;                       /* open on temp_path; the SCP closes it afterwards */
   const char *sop_class_uid;    /* from the C-STORE request */
   const char *sop_instance_uid;
   uint64_t size_bytes;

@@ -113,7 +113,6 @@ OFCondition handle_store(T_ASC_Association *assoc, T_ASC_PresentationContextID p
         rcy_dicom_received in;
         memset(&in, 0, sizeof in);
         in.temp_path = spool.path();
-        in.fd = spool.fd();
         in.sop_class_uid = req->AffectedSOPClassUID;
         in.sop_instance_uid = req->AffectedSOPInstanceUID;
         in.size_bytes = spool.size();

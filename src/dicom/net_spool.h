@@ -39,7 +39,6 @@ class Spool {
   // The temporary file for the data set about to arrive. 0, or the errno of its creation.
   int open_next();
   const char *path() const { return path_; }
-  int fd() const { return fd_; }
 
   // Data of the current data set, in order. Never fails: a write error is kept and reported by error().
   void append(const void *data, size_t len);
