@@ -11,6 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Where the key image `id` lives: the one naming rule for saving and removing. */
+static void final_path(char *out, size_t cap, const char *dir, const char *id) {
+  snprintf(out, cap, "%s/%s.png", dir, id);
+}
+
 int rcy_key_image_save(char *id_out, const char *dir, const void *png, size_t len, rcy_error *err) {
   unsigned char rnd[16];
   if (sodium_init() < 0) return rcy_error_set(err, RCY_EINTERNAL, "libsodium failed to initialise");
@@ -18,7 +23,7 @@ int rcy_key_image_save(char *id_out, const char *dir, const void *png, size_t le
   sodium_bin2hex(id_out, 33, rnd, sizeof rnd);
   char tmp[4200], final[4200];
   snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, id_out);
-  snprintf(final, sizeof final, "%s/%s.png", dir, id_out);
+  final_path(final, sizeof final, dir, id_out);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
   if (fd < 0) return rcy_error_set(err, RCY_EIO, "cannot create a key image in %s: %s", dir, strerror(errno));
   const char *p = png;
@@ -42,6 +47,6 @@ int rcy_key_image_save(char *id_out, const char *dir, const void *png, size_t le
 
 void rcy_key_image_remove(const char *dir, const char *id) {
   char path[4200];
-  snprintf(path, sizeof path, "%s/%s.png", dir, id);
+  final_path(path, sizeof path, dir, id);
   unlink(path);
 }

@@ -121,9 +121,9 @@ int rcy_archive_add_instance(rcy_store *store, const rcy_archive_instance *in, r
   if ((rc = rcy_archive_step_done_cached(st, store, "indexing a study", err))) return rc;
 
   rc = rcy_store_cached(&st, store,
-                           "INSERT INTO series(series_uid, study_uid, modality, series_number, description,"
-                           " frame_of_reference_uid) VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(series_uid) DO NOTHING",
-                           "indexing a series", err);
+                        "INSERT INTO series(series_uid, study_uid, modality, series_number, description,"
+                        " frame_of_reference_uid) VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(series_uid) DO NOTHING",
+                        "indexing a series", err);
   if (rc) return rc;
   rcy_archive_bind_text(st, 1, in->series_uid);
   rcy_archive_bind_text(st, 2, in->study_uid);
