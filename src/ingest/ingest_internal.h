@@ -69,6 +69,8 @@ const char *rcy_pipeline_tmp(rcy_pipeline *p);
 void rcy_ingest_row_from_attrs(rcy_archive_instance *r, char *orientation, size_t olen, const rcy_dicom_attrs *a,
                                const char *site_id, const char *subject_id, const char *rel, uint64_t size_bytes,
                                const char *sha256, const char *received_at);
+/* A path component from a trial identifier (site, subject): only [A-Za-z0-9._-], never starting with a dot. */
+void rcy_ingest_safe_component(char *out, size_t cap, const char *in);
 /* Startup recovery: removes storage/.tmp leftovers and indexes files that reached their final name without
  * their index row. */
 int rcy_pipeline_recover(rcy_pipeline *p, rcy_error *err);
