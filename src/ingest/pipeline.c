@@ -439,7 +439,7 @@ void rcy_pipeline_store(rcy_store_outcome *out, rcy_pipeline *p, const rcy_inges
   }
   const uint32_t *tags;
   size_t n_tags = rcy_ingest_phi_tags(&tags);
-  int present[64];
+  int present[RCY_INGEST_PROFILE_MAX];
   rcy_dicom_attrs *a = malloc(sizeof *a);
   if (!a) {
     set_outcome(out, RCY_FAILED, RCY_DICOM_STATUS_OUT_OF_RESOURCES, "out of memory", NULL);
@@ -452,7 +452,8 @@ void rcy_pipeline_store(rcy_store_outcome *out, rcy_pipeline *p, const rcy_inges
     return;
   }
   rcy_verdict v;
-  rcy_ingest_check(&v, a, present, site, rcy_pipeline_subject_re(p, site), in->sop_class_uid, in->sop_instance_uid);
+  rcy_ingest_check(&v, a, present, site, rcy_pipeline_subject_re(p, site), p->cfg, in->sop_class_uid,
+                   in->sop_instance_uid);
   job j;
   memset(&j, 0, sizeof j);
   j.in = in;
@@ -461,8 +462,10 @@ void rcy_pipeline_store(rcy_store_outcome *out, rcy_pipeline *p, const rcy_inges
   j.out = out;
   char subj[65], s_site[65];
   rcy_ingest_safe_component(s_site, sizeof s_site, site->id);
-  if (v.kind == RCY_VERDICT_REFUSE ||
-      (v.kind == RCY_VERDICT_NOT_ANONYMISED && p->cfg->phi == RCY_PHI_REJECT)) {
+  /* Not anonymised: kept aside when [policy] phi = quarantine, unless private_tags decides for private data
+   * elements (refuse: never kept; quarantine: kept aside even under phi = reject). */
+  int keep_aside = v.keep == RCY_KEEP_QUARANTINE || (v.keep == RCY_KEEP_PER_PHI && p->cfg->phi == RCY_PHI_QUARANTINE);
+  if (v.kind == RCY_VERDICT_REFUSE || (v.kind == RCY_VERDICT_NOT_ANONYMISED && !keep_aside)) {
     set_outcome(out, RCY_REFUSED, v.status, v.comment, v.reason);
     free(a);
     return;

@@ -13,14 +13,14 @@ mk() { # NAME extra-dump-lines
 mk accession   '(0008,0050) SH [ACC99887766]'
 mk history     '(0010,21b0) LT [Seen by Dr Martin at home]'
 mk station     '(0008,1010) SH [CTSCAN-ROOM3-HOSP]'
-mk nestedname  "(0008,1120) SQ (Sequence with explicit length #=1)
+mk nestedname  "(0040,0260) SQ (Sequence with explicit length #=1)
 (fffe,e000) na (Item with explicit length #=1)
 (0010,0010) PN [DURAND^PAUL]
 (fffe,e00d) na (ItemDelimitationItem)
 (fffe,e0dd) na (SequenceDelimitationItem)"
-mk deepbirth   "(0040,0275) SQ (Sequence with explicit length #=1)
+mk deepbirth   "(0040,0260) SQ (Sequence with explicit length #=1)
 (fffe,e000) na (Item with explicit length #=1)
-(0040,0008) SQ (Sequence with explicit length #=1)
+(0008,2218) SQ (Sequence with explicit length #=1)
 (fffe,e000) na (Item with explicit length #=1)
 (0010,0030) DA [19610203]
 (fffe,e00d) na (ItemDelimitationItem)
@@ -34,7 +34,7 @@ CASES="accession history station nestedname deepbirth private opname"
 NAMES="AccessionNumber AdditionalPatientHistory StationName PatientName PatientBirthDate private OperatorsName"
 VALUES="ACC99887766 Dr.Martin CTSCAN-ROOM3 DURAND 19610203 BERNARD LEROY"
 mk clean       ''
-mk nestedok    "(0008,1120) SQ (Sequence with explicit length #=1)
+mk nestedok    "(0040,0260) SQ (Sequence with explicit length #=1)
 (fffe,e000) na (Item with explicit length #=1)
 (0010,0010) PN [CIREL-014-0001]
 (fffe,e00d) na (ItemDelimitationItem)

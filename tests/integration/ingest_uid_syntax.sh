@@ -39,7 +39,7 @@ ok "Series UIDs of 65 characters: refused"
 
 # Malformed UIDs of legal length.
 i=0
-for bad in 1.2.826.01.5 1.2..826.5 .1.2.826.5 1.2.826.5. 1.2.826.a.5 "1.2.826 5"; do
+for bad in 1.2.826.01.5 1.2..826.5 .1.2.826.5 1.2.826.5. 1.2.826.a.5 1.2.826.-5; do
   i=$((i + 1))
   make_ct "$WORK/bad$i.dcm" study="$bad" series=1.2.826.0.1.3680043.10.8.$i.1 sop=1.2.826.0.1.3680043.10.8.$i.1.1
 done
@@ -47,13 +47,17 @@ STORESCU_OPTS=-d send SITE014 "$PORT" "$WORK"/bad?.dcm >"$WORK/bad.log" 2>&1 || 
 n=$(grep -ci "0xa900" "$WORK/bad.log" || true)
 [ "$n" -ge 6 ] || { cat "$WORK/bad.log"; fail "6 malformed Study UIDs: expected 6 refusals, got $n"; }
 [ "$(sql 'SELECT COUNT(*) FROM instances')" = 0 ] || fail "a malformed UID was indexed"
-ok "leading zero, empty component, leading/trailing dot, letter, space: refused"
+ok "leading zero, empty component, leading/trailing dot, letter, sign: refused"
 
-# A 64-character UID and a component "0" are valid and stored whole.
-make_ct "$WORK/max.dcm" study=$P series=${P:0:62}.0 sop=${P:0:62}.1
-send SITE014 "$PORT" "$WORK/max.dcm" >"$WORK/max.log" || { cat "$WORK/max.log"; fail "a 64-character UID was refused"; }
-[ "$(sql "SELECT COUNT(*) FROM studies WHERE study_uid = '$P'")" = 1 ] || fail "64-character Study UID not stored whole"
-[ "$(sql "SELECT COUNT(*) FROM series WHERE series_uid = '${P:0:62}.0'")" = 1 ] || fail "64-character Series UID not stored whole"
+# 64-character UIDs (Series, SOP Instance, Frame of Reference = study.9) and a component "0" are valid and
+# stored whole.
+Q=${P:0:62}
+make_ct "$WORK/max.dcm" study=$Q series=$Q.0 sop=$Q.1
+send SITE014 "$PORT" "$WORK/max.dcm" >"$WORK/max.log" 2>&1 || true
+grep -q "Received Store Response (Success)" "$WORK/max.log" || { cat "$WORK/max.log"; fail "64-character UIDs refused"; }
+[ "$(sql "SELECT COUNT(*) FROM series WHERE series_uid = '$Q.0' AND study_uid = '$Q' AND frame_of_reference_uid = '$Q.9'")" = 1 ] ||
+  fail "64-character Series / Frame of Reference UID not stored whole"
+[ "$(sql "SELECT COUNT(*) FROM instances WHERE sop_instance_uid = '$Q.1'")" = 1 ] || fail "64-character SOP UID not stored whole"
 ok "a 64-character UID is stored whole"
 
 # Overlong site and subject IDs (LO: 64 characters) are refused, never cut to a matching value.
