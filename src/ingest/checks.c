@@ -1,8 +1,9 @@
-/* The checks every instance passes before it is stored: its values fit their VRs (nothing is ever cut to fit),
- * its UIDs are valid, it is what the request says it is, it belongs to the sending site (Clinical Trial Site
- * ID), its subject ID follows the site's pattern, and it is anonymised: Patient Identity Removed = YES, Burned
- * In Annotation a clear NO (or absent), the PS3.15 profile of deid_profile.c at every depth, and private data
- * elements only as [policy] private_tags allows. Verdicts name attributes, never their values. */
+/* The checks every instance passes before it is stored: its values fit their VRs (nothing is ever cut to
+ * fit), its UIDs are valid, it is what the request says it is, it belongs to the sending site (Clinical Trial
+ * Site ID), its subject ID follows the site's pattern, and it is anonymised: Patient Identity Removed = YES,
+ * Burned In Annotation a clear NO (or absent), the PS3.15 profile of deid_profile.c at every depth, and
+ * private data elements only as [policy] private_tags allows. Verdicts name attributes, never their values.
+ */
 #include "ingest_internal.h"
 
 #include <ctype.h>
@@ -15,8 +16,8 @@ int rcy_ingest_valid_uid(const char *s) {
   size_t start = 0; /* first character of the current component */
   for (size_t i = 0; i <= n; i++) {
     if (i == n || s[i] == '.') {
-      if (i == start) return 0;                             /* empty component: leading, trailing or double dot */
-      if (s[start] == '0' && i - start > 1) return 0;       /* leading zero */
+      if (i == start) return 0;                       /* empty component: leading, trailing or double dot */
+      if (s[start] == '0' && i - start > 1) return 0; /* leading zero */
       start = i + 1;
     } else if (s[i] < '0' || s[i] > '9') {
       return 0;
@@ -25,7 +26,8 @@ int rcy_ingest_valid_uid(const char *s) {
   return 1;
 }
 
-static void refuse(rcy_verdict *v, rcy_verdict_kind kind, unsigned status, const char *comment, const char *reason) {
+static void refuse(rcy_verdict *v, rcy_verdict_kind kind, unsigned status, const char *comment,
+                   const char *reason) {
   v->kind = kind;
   v->status = status;
   snprintf(v->comment, sizeof v->comment, "%s", comment);
@@ -57,11 +59,13 @@ static int burned_in_clear(const rcy_dicom_attrs *a) {
 static int burned_in_says_yes(const rcy_dicom_attrs *a) {
   const char *s = a->burned_in_annotation;
   while (*s) {
-    while (*s == ' ') s++;
+    while (*s == ' ')
+      s++;
     if (toupper((unsigned char)s[0]) == 'Y' && toupper((unsigned char)s[1]) == 'E' &&
         toupper((unsigned char)s[2]) == 'S') {
       const char *e = s + 3;
-      while (*e == ' ') e++;
+      while (*e == ' ')
+        e++;
       if (*e == '\0' || *e == '\\') return 1;
     }
     const char *next = strchr(s, '\\');
@@ -75,14 +79,15 @@ static int private_allowed(const rcy_ingest_config *cfg, unsigned group, const c
   if (!cfg) return 0;
   for (size_t i = 0; i < cfg->n_private_allow; i++)
     if (cfg->private_allow[i].group == group &&
-        (!cfg->private_allow[i].creator || (creator[0] && strcmp(cfg->private_allow[i].creator, creator) == 0)))
+        (!cfg->private_allow[i].creator ||
+         (creator[0] && strcmp(cfg->private_allow[i].creator, creator) == 0)))
       return 1;
   return 0;
 }
 
-void rcy_ingest_check(rcy_verdict *v, const rcy_dicom_attrs *a, const int *present, const rcy_ingest_site *site,
-                      const regex_t *subject_re, const rcy_ingest_config *cfg, const char *sop_class_uid,
-                      const char *sop_instance_uid) {
+void rcy_ingest_check(rcy_verdict *v, const rcy_dicom_attrs *a, const int *present,
+                      const rcy_ingest_site *site, const regex_t *subject_re, const rcy_ingest_config *cfg,
+                      const char *sop_class_uid, const char *sop_instance_uid) {
   memset(v, 0, sizeof *v);
   v->kind = RCY_VERDICT_ACCEPT;
   v->status = RCY_DICOM_STATUS_SUCCESS;
@@ -109,15 +114,16 @@ void rcy_ingest_check(rcy_verdict *v, const rcy_dicom_attrs *a, const int *prese
     if (uids[i].optional && !uid[0]) continue;
     if (!rcy_ingest_valid_uid(uid)) {
       snprintf(comment, sizeof comment, "%s %s (PS3.5 9.1)", uid[0] ? "invalid" : "missing", uids[i].name);
-      snprintf(reason, sizeof reason, "%s %s: a UID is 1-64 digits and single dots, no leading zero (PS3.5 9.1)",
+      snprintf(reason, sizeof reason,
+               "%s %s: a UID is 1-64 digits and single dots, no leading zero (PS3.5 9.1)",
                uid[0] ? "invalid" : "missing", uids[i].name);
       refuse(v, RCY_VERDICT_REFUSE, RCY_DICOM_STATUS_DATASET_MISMATCH, comment, reason);
       return;
     }
   }
   if (strcmp(a->sop_instance_uid, sop_instance_uid) != 0 || strcmp(a->sop_class_uid, sop_class_uid) != 0) {
-    refuse(v, RCY_VERDICT_REFUSE, RCY_DICOM_STATUS_DATASET_MISMATCH, "SOP Class/Instance UID differ from request",
-           NULL);
+    refuse(v, RCY_VERDICT_REFUSE, RCY_DICOM_STATUS_DATASET_MISMATCH,
+           "SOP Class/Instance UID differ from request", NULL);
     return;
   }
   if (!a->site_id[0]) {
@@ -125,9 +131,10 @@ void rcy_ingest_check(rcy_verdict *v, const rcy_dicom_attrs *a, const int *prese
     return;
   }
   if (strcmp(a->site_id, site->id) != 0) {
-    snprintf(reason, sizeof reason, "Clinical Trial Site ID %.64s is not the sending site %s", a->site_id, site->id);
-    refuse(v, RCY_VERDICT_REFUSE, RCY_DICOM_STATUS_NOT_AUTHORIZED, "Clinical Trial Site ID is not the sending site",
-           reason);
+    snprintf(reason, sizeof reason, "Clinical Trial Site ID %.64s is not the sending site %s", a->site_id,
+             site->id);
+    refuse(v, RCY_VERDICT_REFUSE, RCY_DICOM_STATUS_NOT_AUTHORIZED,
+           "Clinical Trial Site ID is not the sending site", reason);
     return;
   }
   /* The subject: Clinical Trial Subject ID, or Patient ID when the site carries it there. */
@@ -139,16 +146,19 @@ void rcy_ingest_check(rcy_verdict *v, const rcy_dicom_attrs *a, const int *prese
   }
   if (regexec(subject_re, subject, 0, NULL, 0) != 0) {
     /* Not logged: a subject ID outside the pattern may be a real patient identifier. */
-    refuse(v, RCY_VERDICT_NOT_ANONYMISED, RCY_DICOM_STATUS_NOT_ANONYMISED, "subject ID does not match site pattern",
-           "subject ID does not match the site's subject_pattern");
+    refuse(v, RCY_VERDICT_NOT_ANONYMISED, RCY_DICOM_STATUS_NOT_ANONYMISED,
+           "subject ID does not match site pattern", "subject ID does not match the site's subject_pattern");
     return;
   }
   v->subject_id = subject;
   char names[200] = "";
-  if (strcmp(a->patient_identity_removed, "YES") != 0) add_name(names, sizeof names, "PatientIdentityRemoved!=YES");
+  if (strcmp(a->patient_identity_removed, "YES") != 0)
+    add_name(names, sizeof names, "PatientIdentityRemoved!=YES");
   if (!burned_in_clear(a))
-    add_name(names, sizeof names, burned_in_says_yes(a) ? "BurnedInAnnotation=YES" : "BurnedInAnnotation!=NO");
-  if (a->patient_name[0] && strcmp(a->patient_name, subject) != 0) add_name(names, sizeof names, "PatientName");
+    add_name(names, sizeof names,
+             burned_in_says_yes(a) ? "BurnedInAnnotation=YES" : "BurnedInAnnotation!=NO");
+  if (a->patient_name[0] && strcmp(a->patient_name, subject) != 0)
+    add_name(names, sizeof names, "PatientName");
   if (a->patient_id[0] && strcmp(a->patient_id, subject) != 0) add_name(names, sizeof names, "PatientID");
   if (a->study_id[0] && strcmp(a->study_id, subject) != 0 && strcmp(a->study_id, a->timepoint) != 0)
     add_name(names, sizeof names, "StudyID");
@@ -187,8 +197,11 @@ void rcy_ingest_check(rcy_verdict *v, const rcy_dicom_attrs *a, const int *prese
     snprintf(comment, sizeof comment, "not anonymised: %.48s", names);
     snprintf(reason, sizeof reason, "not anonymised: %s", names);
     refuse(v, RCY_VERDICT_NOT_ANONYMISED, RCY_DICOM_STATUS_NOT_ANONYMISED, comment, reason);
-    if (private_hit && (!cfg || cfg->private_tags == RCY_PRIVATE_REFUSE)) v->keep = RCY_KEEP_REFUSE;
-    else if (private_hit && strcmp(names, strstr(names, "private(")) == 0) v->keep = RCY_KEEP_QUARANTINE;
-    else v->keep = RCY_KEEP_PER_PHI;
+    if (private_hit && (!cfg || cfg->private_tags == RCY_PRIVATE_REFUSE))
+      v->keep = RCY_KEEP_REFUSE;
+    else if (private_hit && strcmp(names, strstr(names, "private(")) == 0)
+      v->keep = RCY_KEEP_QUARANTINE;
+    else
+      v->keep = RCY_KEEP_PER_PHI;
   }
 }

@@ -3,12 +3,12 @@
  * recistry does with each. A data table, not code: docs/ingest.md shows the same table to sites.
  *
  * Why not every row of E.1-1 is "must be empty": the registry receives data de-identified with the Basic
- * Profile plus the Retain Longitudinal Temporal Information (Modified Dates) and Retain Patient Characteristics
- * options (the sample files declare them in Deidentification Method Code Sequence), and it needs the clinical
- * trial attributes, dates and series descriptions to place and read an image. Rows whose action is U (UIDs)
- * are replaced by the site's pseudonymisation and cannot be checked; recistry validates the syntax of the three
- * it indexes. Rows of E.1-1 not listed here (technical, RT, waveform and other non-identity attributes) are not
- * checked. */
+ * Profile plus the Retain Longitudinal Temporal Information (Modified Dates) and Retain Patient
+ * Characteristics options (the sample files declare them in Deidentification Method Code Sequence), and it
+ * needs the clinical trial attributes, dates and series descriptions to place and read an image. Rows whose
+ * action is U (UIDs) are replaced by the site's pseudonymisation and cannot be checked; recistry validates
+ * the syntax of the three it indexes. Rows of E.1-1 not listed here (technical, RT, waveform and other
+ * non-identity attributes) are not checked. */
 #include "ingest_internal.h"
 
 #include <pthread.h>
@@ -171,7 +171,8 @@ static const rcy_deid_entry profile[] = {
     /* ---- a visit number: empty or one of the trial's own codes (subject ID, time point ID) ---- */
     {T(0020, 0010), "StudyID", "Z", RCY_DEID_TRIAL_CODE},
 
-    /* ---- kept: the registry's own trial attributes (Site ID and Subject ID are checked against the site) ---- */
+    /* ---- kept: the registry's own trial attributes (Site ID and Subject ID are checked against the site)
+       ---- */
     {T(0012, 0010), "ClinicalTrialSponsorName", "D", RCY_DEID_KEPT_TRIAL},
     {T(0012, 0020), "ClinicalTrialProtocolID", "D", RCY_DEID_KEPT_TRIAL},
     {T(0012, 0021), "ClinicalTrialProtocolName", "Z", RCY_DEID_KEPT_TRIAL},
