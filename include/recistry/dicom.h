@@ -75,9 +75,13 @@ void rcy_dicom_uid_from_key(char uid[RCY_DICOM_UID_SIZE], const char *key);
 #define RCY_DICOM_UID_MAX 65 /* 64 characters + NUL */
 #define RCY_DICOM_LO_MAX 65
 
+/* Private blocks (odd group + Private Creator) reported per instance; more are counted in private_more. */
+#define RCY_DICOM_PRIVATE_MAX 16
+
 /* The attributes the archive needs from one stored instance. Values that may carry identity (patient name and
  * ID) are read only so the anonymisation check can compare them; callers never log them. Numeric fields come
- * with a has_ flag: 0 when the attribute is absent or not a number. Pixel data is never loaded. */
+ * with a has_ flag: 0 when the attribute is absent or not a number. Pixel data is never loaded. No value is
+ * ever cut to fit: a value longer than its field leaves the field empty and names the attribute in overlong. */
 typedef struct rcy_dicom_attrs {
   char sop_class_uid[RCY_DICOM_UID_MAX];
   char sop_instance_uid[RCY_DICOM_UID_MAX];
@@ -93,8 +97,19 @@ typedef struct rcy_dicom_attrs {
   char timepoint[RCY_DICOM_LO_MAX];             /* Clinical Trial Time Point ID (0012,0050) */
   char patient_id[RCY_DICOM_LO_MAX];            /* (0010,0020): identity-bearing, never log */
   char patient_name[RCY_DICOM_LO_MAX];          /* (0010,0010): identity-bearing, never log */
+  char study_id[RCY_DICOM_LO_MAX];              /* (0020,0010) SH: may be a hospital number, never log */
   char patient_identity_removed[17];            /* (0012,0062) YES/NO */
-  char burned_in_annotation[17];                /* (0028,0301) YES/NO */
+  int has_burned_in_annotation;                 /* (0028,0301) present, even empty */
+  char burned_in_annotation[RCY_DICOM_LO_MAX];  /* all its values, backslash-separated, padding trimmed */
+  char overlong[64];                            /* keyword of the first attribute too long for its field, or "" */
+  /* Private data elements with a value, at any depth: their blocks (group, Private Creator; "" when the
+   * element has no creator). */
+  struct {
+    uint16_t group;
+    char creator[RCY_DICOM_LO_MAX];
+  } private_blocks[RCY_DICOM_PRIVATE_MAX];
+  size_t n_private_blocks;
+  int private_more;                             /* blocks beyond the list, or a creator too long to report */
   int has_series_number, series_number;
   int has_instance_number, instance_number;
   int has_rows, rows, columns;
@@ -110,11 +125,18 @@ typedef struct rcy_dicom_attrs {
   double window_center, window_width;
 } rcy_dicom_attrs;
 
+/* Bits of present[i] (rcy_dicom_read_attrs). */
+#define RCY_DICOM_FOUND_TOP 1    /* the top-level data set holds the attribute with a non-empty value */
+#define RCY_DICOM_FOUND_NESTED 2 /* an item of a sequence, at any depth, holds it with a non-empty value that is
+                                  * neither the top-level value of the same attribute nor the top-level Clinical
+                                  * Trial Subject ID */
+/* Sequences nested deeper than this are refused as unreadable (RCY_EDICOM): the walk is bounded. */
+#define RCY_DICOM_MAX_DEPTH 32
 
-/* Reads the attributes of the Part 10 file at path. For each of the n_check tags in check, present[i] is set
- * to 1 when the top-level data set holds that attribute with a non-empty value (a sequence with items counts
- * as non-empty), else 0: this is how the caller checks that identity-bearing attributes are empty without the
- * values ever leaving this module. RCY_EDICOM when the file is not DICOM, truncated or unparseable. */
+/* Reads the attributes of the Part 10 file at path. For each of the n_check tags in check, present[i] receives
+ * RCY_DICOM_FOUND_* bits (a sequence with items counts as non-empty): this is how the caller checks that
+ * identity-bearing attributes are empty, wherever they are, without the values ever leaving this module.
+ * RCY_EDICOM when the file is not DICOM, truncated, unparseable or nested deeper than RCY_DICOM_MAX_DEPTH. */
 int rcy_dicom_read_attrs(rcy_dicom_attrs *out, int *present, const char *path, const rcy_dicom_tag *check,
                          size_t n_check, rcy_error *err);
 /* Keyword of a tag from the data dictionary ("PatientBirthDate"), or "(gggg,eeee)" for an unknown tag. */

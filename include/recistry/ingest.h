@@ -19,6 +19,14 @@ extern "C" {
 
 typedef enum { RCY_PHI_REJECT = 0, RCY_PHI_QUARANTINE = 1 } rcy_phi_policy;
 typedef enum { RCY_TLS_OFF = 0, RCY_TLS_REQUIRED = 1 } rcy_tls_mode;
+/* [policy] private_tags: what an instance with private data elements outside private_allow gets. */
+typedef enum { RCY_PRIVATE_REFUSE = 0, RCY_PRIVATE_QUARANTINE = 1, RCY_PRIVATE_ALLOW = 2 } rcy_private_policy;
+
+/* One [policy] private_allow entry: an odd group, and the Private Creator of the block (NULL: any creator). */
+typedef struct rcy_private_block {
+  unsigned group;
+  char *creator;
+} rcy_private_block;
 
 typedef struct rcy_ingest_site {
   char *id;              /* "S014": section [site:S014], must equal the instances' Clinical Trial Site ID */
@@ -48,6 +56,9 @@ typedef struct rcy_ingest_config {
   int stable_age_s;
   int idle_timeout_s;
   rcy_phi_policy phi;    /* [policy] phi */
+  rcy_private_policy private_tags;  /* [policy] private_tags (default refuse) */
+  rcy_private_block *private_allow; /* [policy] private_allow */
+  size_t n_private_allow;
   rcy_ingest_site *sites;
   size_t n_sites;
 } rcy_ingest_config;
@@ -59,7 +70,8 @@ const rcy_ingest_site *rcy_ingest_config_site(const rcy_ingest_config *config, c
 
 /* ---- the checks on one instance (src/ingest/checks.c) ---- */
 
-/* The identity-bearing attributes that must be empty (docs/ingest.md lists them with their keywords). */
+/* The attributes of the anonymisation profile the check looks at (PS3.15 E.1-1 rows; docs/ingest.md lists
+ * them with their action codes and what recistry does). */
 size_t rcy_ingest_phi_tags(const uint32_t **tags);
 
 /* ---- the daemon (src/ingest/daemon.c) ---- */

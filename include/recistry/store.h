@@ -74,8 +74,13 @@ int rcy_archive_find_instance(int *found, char *path, size_t path_len, uint64_t 
 /* The site and subject a study is indexed under (*found 0 when the study is new). */
 int rcy_archive_find_study(int *found, char site_id[65], char subject_id[65], rcy_store *store,
                            const char *study_uid, rcy_error *err);
+/* The study a series is indexed under (*found 0 when the series is new). */
+int rcy_archive_find_series(int *found, char *study_uid, size_t study_uid_len, rcy_store *store,
+                            const char *series_uid, rcy_error *err);
 /* Inserts the instance (and its study and series when new); the study goes back to 'receiving' with
- * last_received_at = received_at. Call inside a transaction. RCY_ECONFLICT when the SOP Instance UID is there. */
+ * last_received_at = received_at. Call inside a transaction. Every UID level has one owner and one parent:
+ * RCY_EDENIED when the study is indexed under another site or subject, or the series under another study
+ * (nothing is written then); an error when the SOP Instance UID is there. */
 int rcy_archive_add_instance(rcy_store *store, const rcy_archive_instance *in, rcy_error *err);
 
 /* An instance kept aside by the anonymisation check: not indexed as a study. subject_id may be NULL. */
@@ -143,6 +148,13 @@ int rcy_archive_each_instance(rcy_store *store,
                               int (*fn)(void *ctx, const char *sop_instance_uid, const char *path,
                                         uint64_t size_bytes, const char *sha256),
                               void *ctx, rcy_error *err);
+/* Calls fn for every indexed instance with the series, study, site and subject the index places it under
+ * (NULL for a missing series or study row); fn returns non-zero to stop. */
+int rcy_archive_each_placement(rcy_store *store,
+                               int (*fn)(void *ctx, const char *sop_instance_uid, const char *path,
+                                         const char *series_uid, const char *study_uid, const char *site_id,
+                                         const char *subject_id),
+                               void *ctx, rcy_error *err);
 /* 1 when some instance row has this relative path. */
 int rcy_archive_has_path(int *found, rcy_store *store, const char *path, rcy_error *err);
 

@@ -69,6 +69,8 @@ int rcy_readers_index_file(rcy_store *store, const char *src, rcy_error *err) {
   int present[N_IDENTITY];
   int rc = rcy_dicom_read_attrs(&info, present, src, identity_tags, N_IDENTITY, err);
   if (rc) return rc;
+  if (info.overlong[0]) /* never cut to fit: refused like the ingest does */
+    return rcy_error_set(err, RCY_EINVAL, "%s: %s is longer than its VR allows: not indexed", src, info.overlong);
   for (size_t i = 0; i < N_IDENTITY; i++)
     if (present[i]) {
       char name[64];

@@ -34,6 +34,48 @@ static int set_str(parse_ctx *p, char **dst, const char *value) {
   return 1;
 }
 
+/* [policy] private_allow = GGGG[:Private Creator], ... : odd groups (4 hex digits), each optionally narrowed to
+ * the block of one Private Creator (exact, case-sensitive, no comma). */
+static int parse_private_allow(parse_ctx *p, const char *section, const char *key, const char *value) {
+  rcy_ingest_config *c = p->cfg;
+  for (size_t i = 0; i < c->n_private_allow; i++) free(c->private_allow[i].creator);
+  free(c->private_allow);
+  c->private_allow = NULL;
+  c->n_private_allow = 0;
+  const char *s = value;
+  while (*s) {
+    const char *end = strchr(s, ',');
+    size_t len = end ? (size_t)(end - s) : strlen(s);
+    while (len && (*s == ' ' || *s == '\t')) s++, len--;
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t')) len--;
+    char entry[128];
+    if (len == 0 || len >= sizeof entry) return fail(p, section, key, "empty or overlong entry in '%s'", value);
+    memcpy(entry, s, len);
+    entry[len] = '\0';
+    char *colon = strchr(entry, ':');
+    if (colon) *colon = '\0';
+    char *hex_end;
+    unsigned long g = strtoul(entry, &hex_end, 16);
+    if (strlen(entry) != 4 || *hex_end || !(g & 1) || g <= 0x0007 || g == 0xffff)
+      return fail(p, section, key, "'%s': expected GGGG (an odd private group, 4 hex digits) or GGGG:Creator",
+                  entry);
+    const char *creator = colon ? colon + 1 : NULL;
+    if (creator && (!creator[0] || strlen(creator) > 64))
+      return fail(p, section, key, "'%s': the Private Creator must be 1-64 characters", creator);
+    rcy_private_block *grown = realloc(c->private_allow, (c->n_private_allow + 1) * sizeof *grown);
+    if (!grown) return fail(p, section, key, "out of memory%s", "");
+    c->private_allow = grown;
+    grown[c->n_private_allow].group = (unsigned)g;
+    grown[c->n_private_allow].creator = NULL;
+    if (creator && !(grown[c->n_private_allow].creator = strdup(creator)))
+      return fail(p, section, key, "out of memory%s", "");
+    c->n_private_allow++;
+    if (!end) break;
+    s = end + 1;
+  }
+  return 1;
+}
+
 static int parse_int(parse_ctx *p, const char *section, const char *key, const char *value, int lo, int hi,
                      int *out) {
   char *end;
@@ -177,6 +219,14 @@ static int handler(void *user, const char *section, const char *key, const char 
       else return fail(p, section, key, "'%s' must be reject or quarantine", value);
       return 1;
     }
+    if (strcmp(key, "private_tags") == 0) {
+      if (strcmp(value, "refuse") == 0) c->private_tags = RCY_PRIVATE_REFUSE;
+      else if (strcmp(value, "quarantine") == 0) c->private_tags = RCY_PRIVATE_QUARANTINE;
+      else if (strcmp(value, "allow") == 0) c->private_tags = RCY_PRIVATE_ALLOW;
+      else return fail(p, section, key, "'%s' must be refuse, quarantine or allow", value);
+      return 1;
+    }
+    if (strcmp(key, "private_allow") == 0) return parse_private_allow(p, section, key, value);
   } else if (strncmp(section, "site:", 5) == 0) {
     const char *id = section + 5;
     if (!id[0] || strlen(id) > 64 || strpbrk(id, "/\\ .")) return fail(p, section, key, "bad site ID in section name%s", "");
@@ -268,6 +318,8 @@ void rcy_ingest_config_free(rcy_ingest_config *c) {
     free(s->tls_certificate);
   }
   free(c->sites);
+  for (size_t i = 0; i < c->n_private_allow; i++) free(c->private_allow[i].creator);
+  free(c->private_allow);
   free(c->path);
   free(c->archive);
   free(c->ae_title);

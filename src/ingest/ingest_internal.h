@@ -11,23 +11,60 @@
 #include "recistry/ingest.h"
 #include "recistry/store.h"
 
+/* ---- deid_profile.c: the PS3.15 E.1-1 rows the anonymisation check applies ---- */
+
+/* What recistry does with an attribute of the profile (docs/ingest.md, "The anonymisation profile"). */
+typedef enum {
+  RCY_DEID_EMPTY,            /* identity: absent or empty, at the top level and in every sequence item */
+  RCY_DEID_SUBJECT,          /* Patient Name / ID: empty or the trial subject ID */
+  RCY_DEID_TRIAL_CODE,       /* Study ID: empty, the subject ID or the time point ID */
+  RCY_DEID_KEPT_TRIAL,       /* the clinical trial attributes the registry works with */
+  RCY_DEID_KEPT_DATE,        /* Retain Longitudinal Temporal Information (Modified Dates) */
+  RCY_DEID_KEPT_PATIENT,     /* Retain Patient Characteristics */
+  RCY_DEID_KEPT_DESCRIPTOR,  /* descriptions the reader needs */
+  RCY_DEID_UID               /* action U: pseudonymised by the site, not checked */
+} rcy_deid_rule;
+
+typedef struct {
+  uint32_t tag;
+  const char *keyword;
+  const char *action; /* PS3.15 E.1-1 Basic Profile action code(s): D, Z, X, U, X/Z/D ... */
+  rcy_deid_rule rule;
+} rcy_deid_entry;
+
+/* Upper bound of the profile's size: callers size present[] with it. */
+#define RCY_INGEST_PROFILE_MAX 256
+
+/* The whole profile table (for docs and tests). */
+size_t rcy_ingest_deid_profile(const rcy_deid_entry **entries);
+/* The profile entry of rcy_ingest_phi_tags()'s i-th tag. */
+const rcy_deid_entry *rcy_ingest_phi_entry(size_t i);
+
 /* ---- checks.c ---- */
 
 typedef enum { RCY_VERDICT_ACCEPT, RCY_VERDICT_REFUSE, RCY_VERDICT_NOT_ANONYMISED } rcy_verdict_kind;
 
+/* Where a not-anonymised instance goes: as [policy] phi says, or as [policy] private_tags forces. */
+typedef enum { RCY_KEEP_PER_PHI = 0, RCY_KEEP_REFUSE, RCY_KEEP_QUARANTINE } rcy_verdict_keep;
+
 typedef struct {
   rcy_verdict_kind kind;
+  rcy_verdict_keep keep;                /* for RCY_VERDICT_NOT_ANONYMISED */
   unsigned status;                      /* DIMSE status when not accepted */
   char comment[RCY_DICOM_COMMENT_MAX];  /* Error Comment: no PHI */
   char reason[256];                     /* longer reason for log / quarantine row: attribute names, no values */
   const char *subject_id;               /* the trial subject ID (valid when accepted) */
 } rcy_verdict;
 
-/* Checks one received instance against the sending site: request/data set consistency, Clinical Trial Site
- * ID, subject pattern, anonymisation. present[] answers rcy_ingest_phi_tags(). */
+/* Checks one received instance against the sending site: values that fit their VR, valid UIDs, request/data
+ * set consistency, Clinical Trial Site ID, subject pattern, anonymisation (the profile, Burned In Annotation,
+ * private data elements under the private-tag policy of cfg; NULL cfg: refuse every private element).
+ * present[] answers rcy_ingest_phi_tags(). */
 void rcy_ingest_check(rcy_verdict *v, const rcy_dicom_attrs *a, const int *present, const rcy_ingest_site *site,
-                      const regex_t *subject_re, const char *sop_class_uid, const char *sop_instance_uid);
-/* 1 when s is a syntactically valid UID (digits and dots, at most 64 characters). */
+                      const regex_t *subject_re, const rcy_ingest_config *cfg, const char *sop_class_uid,
+                      const char *sop_instance_uid);
+/* 1 when s is a valid UID (VR UI, PS3.5 9.1): 1-64 characters, components of digits separated by single dots,
+ * no component with a leading zero other than "0" itself. */
 int rcy_ingest_valid_uid(const char *s);
 
 /* ---- pipeline.c: durable storage + index with group commit ---- */
@@ -69,6 +106,8 @@ const char *rcy_pipeline_tmp(rcy_pipeline *p);
 void rcy_ingest_row_from_attrs(rcy_archive_instance *r, char *orientation, size_t olen, const rcy_dicom_attrs *a,
                                const char *site_id, const char *subject_id, const char *rel, uint64_t size_bytes,
                                const char *sha256, const char *received_at);
+/* A path component from a trial identifier (site, subject): only [A-Za-z0-9._-], never starting with a dot. */
+void rcy_ingest_safe_component(char *out, size_t cap, const char *in);
 /* Startup recovery: removes storage/.tmp leftovers and indexes files that reached their final name without
  * their index row. */
 int rcy_pipeline_recover(rcy_pipeline *p, rcy_error *err);

@@ -125,8 +125,7 @@ int rcy_pipeline_temp_path(rcy_pipeline *p, char *path, size_t len) {
   return (w < 0 || (size_t)w >= len) ? RCY_EINVAL : RCY_OK;
 }
 
-/* A path component from a trial identifier: only [A-Za-z0-9._-], never starting with a dot. */
-static void safe_component(char *out, size_t cap, const char *in) {
+void rcy_ingest_safe_component(char *out, size_t cap, const char *in) {
   size_t i = 0;
   for (; in[i] && i + 1 < cap; i++) {
     char c = in[i];
@@ -195,7 +194,8 @@ void rcy_ingest_row_from_attrs(rcy_archive_instance *r, char *orientation, size_
   r->received_at = received_at;
 }
 
-/* Phase 1 for a store job: duplicates (in the index or earlier in this batch) and study ownership. */
+/* Phase 1 for a store job: duplicates (in the index or earlier in this batch) and the ownership of its study
+ * and series. */
 static int decide(rcy_pipeline *p, job *j, job *batch, rcy_error *err) {
   const rcy_dicom_attrs *a = j->a;
   for (job *o = batch; o != j; o = o->next) {
@@ -221,6 +221,22 @@ static int decide(rcy_pipeline *p, job *j, job *batch, rcy_error *err) {
                   "SOP Instance UID already stored, different content", NULL);
     return RCY_OK;
   }
+  /* Every UID level belongs to one site, subject and parent: checked against the jobs of this batch that will
+   * be written before it, then against the index (rcy_archive_add_instance enforces it again). */
+  for (job *o = batch; o != j; o = o->next) {
+    if (o->kind != JOB_STORE || !o->write) continue;
+    if (strcmp(o->a->study_uid, a->study_uid) == 0 &&
+        (o->site != j->site || strcmp(o->subject, j->subject) != 0)) {
+      set_outcome(j->out, RCY_REFUSED, RCY_DICOM_STATUS_NOT_AUTHORIZED, "study belongs to another site or subject",
+                  "Study Instance UID claimed by another site or subject earlier in the same batch");
+      return RCY_OK;
+    }
+    if (strcmp(o->a->series_uid, a->series_uid) == 0 && strcmp(o->a->study_uid, a->study_uid) != 0) {
+      set_outcome(j->out, RCY_REFUSED, RCY_DICOM_STATUS_NOT_AUTHORIZED, "series belongs to another study",
+                  "Series Instance UID claimed under another study earlier in the same batch");
+      return RCY_OK;
+    }
+  }
   char site[65], subject[65];
   if ((rc = rcy_archive_find_study(&found, site, subject, p->db, a->study_uid, err))) return rc;
   if (found && strcmp(site, j->site->id) != 0) {
@@ -230,6 +246,14 @@ static int decide(rcy_pipeline *p, job *j, job *batch, rcy_error *err) {
   if (found && strcmp(subject, j->subject) != 0) {
     set_outcome(j->out, RCY_REFUSED, RCY_DICOM_STATUS_NOT_AUTHORIZED, "study is indexed under another subject",
                 NULL);
+    return RCY_OK;
+  }
+  char parent[RCY_DICOM_UID_MAX];
+  if ((rc = rcy_archive_find_series(&found, parent, sizeof parent, p->db, a->series_uid, err))) return rc;
+  if (found && strcmp(parent, a->study_uid) != 0) {
+    /* The owning study is not named: it may be another site's. */
+    set_outcome(j->out, RCY_REFUSED, RCY_DICOM_STATUS_NOT_AUTHORIZED, "series belongs to another study",
+                "Series Instance UID is indexed under another study");
     return RCY_OK;
   }
   j->write = 1;
@@ -338,6 +362,16 @@ static void commit_batch(rcy_pipeline *p, job *batch) {
       rcy_ingest_row_from_attrs(&row, orientation, sizeof orientation, j->a, j->site->id, j->subject, j->rel,
                                 j->in->size_bytes, j->in->sha256_hex, now);
       rc = rcy_archive_add_instance(p->db, &row, &err);
+      if (rc == RCY_EDENIED) { /* an owner or parent check decide() did not see: a refusal, not a failure */
+        unlink(j->full);
+        j->renamed = 0;
+        j->write = 0;
+        set_outcome(j->out, RCY_REFUSED, RCY_DICOM_STATUS_NOT_AUTHORIZED,
+                    strstr(err.message, "series") ? "series belongs to another study"
+                                                  : "study belongs to another site or subject",
+                    err.message);
+        continue;
+      }
     } else {
       rc = rcy_archive_add_quarantine(p->db, j->a->sop_instance_uid, j->a->study_uid, j->site->id, j->subject,
                                       j->rel, j->in->size_bytes, j->in->sha256_hex, j->reason, now, &err);
@@ -405,7 +439,7 @@ void rcy_pipeline_store(rcy_store_outcome *out, rcy_pipeline *p, const rcy_inges
   }
   const uint32_t *tags;
   size_t n_tags = rcy_ingest_phi_tags(&tags);
-  int present[64];
+  int present[RCY_INGEST_PROFILE_MAX];
   rcy_dicom_attrs *a = malloc(sizeof *a);
   if (!a) {
     set_outcome(out, RCY_FAILED, RCY_DICOM_STATUS_OUT_OF_RESOURCES, "out of memory", NULL);
@@ -418,7 +452,8 @@ void rcy_pipeline_store(rcy_store_outcome *out, rcy_pipeline *p, const rcy_inges
     return;
   }
   rcy_verdict v;
-  rcy_ingest_check(&v, a, present, site, rcy_pipeline_subject_re(p, site), in->sop_class_uid, in->sop_instance_uid);
+  rcy_ingest_check(&v, a, present, site, rcy_pipeline_subject_re(p, site), p->cfg, in->sop_class_uid,
+                   in->sop_instance_uid);
   job j;
   memset(&j, 0, sizeof j);
   j.in = in;
@@ -426,9 +461,11 @@ void rcy_pipeline_store(rcy_store_outcome *out, rcy_pipeline *p, const rcy_inges
   j.site = site;
   j.out = out;
   char subj[65], s_site[65];
-  safe_component(s_site, sizeof s_site, site->id);
-  if (v.kind == RCY_VERDICT_REFUSE ||
-      (v.kind == RCY_VERDICT_NOT_ANONYMISED && p->cfg->phi == RCY_PHI_REJECT)) {
+  rcy_ingest_safe_component(s_site, sizeof s_site, site->id);
+  /* Not anonymised: kept aside when [policy] phi = quarantine, unless private_tags decides for private data
+   * elements (refuse: never kept; quarantine: kept aside even under phi = reject). */
+  int keep_aside = v.keep == RCY_KEEP_QUARANTINE || (v.keep == RCY_KEEP_PER_PHI && p->cfg->phi == RCY_PHI_QUARANTINE);
+  if (v.kind == RCY_VERDICT_REFUSE || (v.kind == RCY_VERDICT_NOT_ANONYMISED && !keep_aside)) {
     set_outcome(out, RCY_REFUSED, v.status, v.comment, v.reason);
     free(a);
     return;
@@ -443,7 +480,7 @@ void rcy_pipeline_store(rcy_store_outcome *out, rcy_pipeline *p, const rcy_inges
   } else {
     j.kind = JOB_STORE;
     j.subject = v.subject_id;
-    safe_component(subj, sizeof subj, v.subject_id);
+    rcy_ingest_safe_component(subj, sizeof subj, v.subject_id);
     snprintf(j.rel, sizeof j.rel, "%s/%s/%s/%s/%s.dcm", s_site, subj, a->study_uid, a->series_uid,
              a->sop_instance_uid);
     snprintf(j.full, sizeof j.full, "%s/%s", p->storage_dir, j.rel);

@@ -29,7 +29,7 @@ static int adopt(void *ctx, const char *rel) {
   char full[4096];
   snprintf(full, sizeof full, "%s/%s", v->storage_dir, rel);
   rcy_dicom_attrs *a = malloc(sizeof *a);
-  int present[64];
+  int present[RCY_INGEST_PROFILE_MAX];
   const uint32_t *tags;
   size_t n = rcy_ingest_phi_tags(&tags);
   char sha[65];

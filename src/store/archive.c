@@ -60,6 +60,20 @@ int rcy_archive_writer_sync(rcy_store *store, rcy_error *err) {
   return rcy_store_exec(store, "PRAGMA synchronous=NORMAL", "setting the writer's synchronous mode", err);
 }
 
+/* Copies a text column into a caller's buffer: a value that does not fit is an error, never cut (the index
+ * holds only validated identifiers, so this means the index was written by something else). */
+static int copy_column(char *out, size_t cap, sqlite3_stmt *st, int col, const char *what, rcy_error *err) {
+  const char *v = (const char *)sqlite3_column_text(st, col);
+  size_t n = v ? strlen(v) : 0;
+  if (n >= cap) {
+    out[0] = '\0';
+    return rcy_error_set(err, RCY_EINTERNAL, "index holds a %s of %zu characters (at most %zu expected)", what, n,
+                         cap - 1);
+  }
+  memcpy(out, v ? v : "", n + 1);
+  return RCY_OK;
+}
+
 int rcy_archive_find_instance(int *found, char *path, size_t path_len, uint64_t *size_bytes, char sha256[65],
                               rcy_store *store, const char *sop_instance_uid, rcy_error *err) {
   sqlite3_stmt *st;
@@ -71,11 +85,11 @@ int rcy_archive_find_instance(int *found, char *path, size_t path_len, uint64_t 
   int step = sqlite3_step(st);
   if (step == SQLITE_ROW) {
     *found = 1;
-    if (path) snprintf(path, path_len, "%s", (const char *)sqlite3_column_text(st, 0));
+    if (path) rc = copy_column(path, path_len, st, 0, "instance path", err);
     if (size_bytes) *size_bytes = (uint64_t)sqlite3_column_int64(st, 1);
-    if (sha256) snprintf(sha256, 65, "%s", (const char *)sqlite3_column_text(st, 2));
+    if (sha256 && !rc) rc = copy_column(sha256, 65, st, 2, "instance SHA-256", err);
   }
-  rc = step != SQLITE_ROW && step != SQLITE_DONE ? rcy_store_fail(store, "looking up an instance", err) : RCY_OK;
+  if (step != SQLITE_ROW && step != SQLITE_DONE) rc = rcy_store_fail(store, "looking up an instance", err);
   sqlite3_reset(st);
   return rc;
 }
@@ -91,15 +105,35 @@ int rcy_archive_find_study(int *found, char site_id[65], char subject_id[65], rc
   int step = sqlite3_step(st);
   if (step == SQLITE_ROW) {
     *found = 1;
-    snprintf(site_id, 65, "%s", (const char *)sqlite3_column_text(st, 0));
-    snprintf(subject_id, 65, "%s", (const char *)sqlite3_column_text(st, 1));
+    rc = copy_column(site_id, 65, st, 0, "study site ID", err);
+    if (!rc) rc = copy_column(subject_id, 65, st, 1, "study subject ID", err);
   }
-  rc = step != SQLITE_ROW && step != SQLITE_DONE ? rcy_store_fail(store, "looking up a study", err) : RCY_OK;
+  if (step != SQLITE_ROW && step != SQLITE_DONE) rc = rcy_store_fail(store, "looking up a study", err);
   sqlite3_reset(st);
   return rc;
 }
 
-int rcy_archive_add_instance(rcy_store *store, const rcy_archive_instance *in, rcy_error *err) {
+int rcy_archive_find_series(int *found, char *study_uid, size_t study_uid_len, rcy_store *store,
+                            const char *series_uid, rcy_error *err) {
+  sqlite3_stmt *st;
+  *found = 0;
+  int rc = rcy_store_cached(&st, store, "SELECT study_uid FROM series WHERE series_uid = ?", "looking up a series",
+                            err);
+  if (rc) return rc;
+  sqlite3_bind_text(st, 1, series_uid, -1, SQLITE_STATIC);
+  int step = sqlite3_step(st);
+  if (step == SQLITE_ROW) {
+    *found = 1;
+    rc = copy_column(study_uid, study_uid_len, st, 0, "series study UID", err);
+  }
+  if (step != SQLITE_ROW && step != SQLITE_DONE) rc = rcy_store_fail(store, "looking up a series", err);
+  sqlite3_reset(st);
+  return rc;
+}
+
+/* The three rows of one instance; the upserts refuse (no row changed) a study of another site or subject and a
+ * series of another study, so a UID level never changes owner or parent whatever the caller checked before. */
+static int add_instance_rows(rcy_store *store, const rcy_archive_instance *in, rcy_error *err) {
   sqlite3_stmt *st;
   int rc = rcy_store_cached(
       &st, store,
@@ -108,7 +142,8 @@ int rcy_archive_add_instance(rcy_store *store, const rcy_archive_instance *in, r
       " ON CONFLICT(study_uid) DO UPDATE SET status = 'receiving', last_received_at = excluded.last_received_at,"
       " timepoint = COALESCE(studies.timepoint, excluded.timepoint),"
       " modality = COALESCE(studies.modality, excluded.modality),"
-      " study_date = COALESCE(studies.study_date, excluded.study_date)",
+      " study_date = COALESCE(studies.study_date, excluded.study_date)"
+      " WHERE studies.site_id = excluded.site_id AND studies.subject_id = excluded.subject_id",
       "indexing a study", err);
   if (rc) return rc;
   rcy_archive_bind_text(st, 1, in->study_uid);
@@ -119,10 +154,14 @@ int rcy_archive_add_instance(rcy_store *store, const rcy_archive_instance *in, r
   rcy_archive_bind_text(st, 6, in->study_date);
   rcy_archive_bind_text(st, 7, in->received_at);
   if ((rc = rcy_archive_step_done_cached(st, store, "indexing a study", err))) return rc;
+  if (sqlite3_changes(store->db) == 0)
+    return rcy_error_set(err, RCY_EDENIED, "study %s belongs to another site or subject", in->study_uid);
 
   rc = rcy_store_cached(&st, store,
                         "INSERT INTO series(series_uid, study_uid, modality, series_number, description,"
-                        " frame_of_reference_uid) VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(series_uid) DO NOTHING",
+                        " frame_of_reference_uid) VALUES(?, ?, ?, ?, ?, ?)"
+                        " ON CONFLICT(series_uid) DO UPDATE SET modality = series.modality"
+                        " WHERE series.study_uid = excluded.study_uid",
                         "indexing a series", err);
   if (rc) return rc;
   rcy_archive_bind_text(st, 1, in->series_uid);
@@ -132,6 +171,9 @@ int rcy_archive_add_instance(rcy_store *store, const rcy_archive_instance *in, r
   rcy_archive_bind_text(st, 5, in->series_description);
   rcy_archive_bind_text(st, 6, in->frame_of_reference_uid);
   if ((rc = rcy_archive_step_done_cached(st, store, "indexing a series", err))) return rc;
+  if (sqlite3_changes(store->db) == 0)
+    return rcy_error_set(err, RCY_EDENIED, "series %s belongs to another study than %s", in->series_uid,
+                         in->study_uid);
 
   rc = rcy_store_cached(
       &st, store,
@@ -160,6 +202,21 @@ int rcy_archive_add_instance(rcy_store *store, const rcy_archive_instance *in, r
   rcy_archive_bind_opt_double(st, 19, in->has_window, in->window_width);
   rcy_archive_bind_text(st, 20, in->received_at);
   return rcy_archive_step_done_cached(st, store, "indexing an instance", err);
+}
+
+int rcy_archive_add_instance(rcy_store *store, const rcy_archive_instance *in, rcy_error *err) {
+  /* A savepoint, so that a refused instance leaves nothing (a new study row, say) in the caller's batch. */
+  int rc = rcy_store_exec(store, "SAVEPOINT add_instance", "indexing an instance", err);
+  if (rc) return rc;
+  rc = add_instance_rows(store, in, err);
+  if (rc) {
+    rcy_error ignored = {0};
+    rcy_store_exec(store, "ROLLBACK TO add_instance", "undoing an instance", &ignored);
+  }
+  rcy_error ignored = {0};
+  if (rcy_store_exec(store, "RELEASE add_instance", "indexing an instance", rc ? &ignored : err) && !rc)
+    rc = err ? err->code : RCY_ESTORE;
+  return rc;
 }
 
 int rcy_archive_add_quarantine(rcy_store *store, const char *sop_instance_uid, const char *study_uid,
@@ -213,5 +270,28 @@ int rcy_archive_each_instance(rcy_store *store,
   }
   sqlite3_finalize(st);
   if (step != SQLITE_ROW && step != SQLITE_DONE) return rcy_store_fail(store, "listing instances", err);
+  return RCY_OK;
+}
+
+int rcy_archive_each_placement(rcy_store *store,
+                               int (*fn)(void *ctx, const char *sop_instance_uid, const char *path,
+                                         const char *series_uid, const char *study_uid, const char *site_id,
+                                         const char *subject_id),
+                               void *ctx, rcy_error *err) {
+  sqlite3_stmt *st;
+  int rc = rcy_archive_prepare(&st, store,
+                               "SELECT i.sop_instance_uid, i.path, i.series_uid, e.study_uid, s.site_id, s.subject_id"
+                               " FROM instances i LEFT JOIN series e ON e.series_uid = i.series_uid"
+                               " LEFT JOIN studies s ON s.study_uid = e.study_uid ORDER BY i.path",
+                               "listing the hierarchy of instances", err);
+  if (rc) return rc;
+  int step;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *c[6];
+    for (int i = 0; i < 6; i++) c[i] = (const char *)sqlite3_column_text(st, i);
+    if (fn(ctx, c[0], c[1], c[2], c[3], c[4], c[5])) break;
+  }
+  sqlite3_finalize(st);
+  if (step != SQLITE_ROW && step != SQLITE_DONE) return rcy_store_fail(store, "listing the hierarchy of instances", err);
   return RCY_OK;
 }

@@ -102,9 +102,16 @@ int rcy_archive_study_slices(rcy_archive_slice **slices, size_t *n, rcy_store *s
     }
     rcy_archive_slice *s = &(*slices)[(*n)++];
     memset(s, 0, sizeof *s);
-    snprintf(s->series_uid, sizeof s->series_uid, "%s", (const char *)sqlite3_column_text(st, 0));
-    const unsigned char *mod = sqlite3_column_text(st, 1);
-    snprintf(s->modality, sizeof s->modality, "%s", mod ? (const char *)mod : "");
+    const unsigned char *ser = sqlite3_column_text(st, 0), *mod = sqlite3_column_text(st, 1);
+    int w1 = snprintf(s->series_uid, sizeof s->series_uid, "%s", ser ? (const char *)ser : "");
+    int w2 = snprintf(s->modality, sizeof s->modality, "%s", mod ? (const char *)mod : "");
+    if ((size_t)w1 >= sizeof s->series_uid || (size_t)w2 >= sizeof s->modality) { /* never cut an identifier */
+      sqlite3_finalize(st);
+      free(*slices);
+      *slices = NULL;
+      *n = 0;
+      return rcy_error_set(err, RCY_EINTERNAL, "study %s: index holds a series UID or modality too long", study_uid);
+    }
     s->has_position = sqlite3_column_type(st, 2) != SQLITE_NULL;
     for (int k = 0; k < 3; k++) s->position_mm[k] = sqlite3_column_double(st, 2 + k);
     parse_orientation(s, (const char *)sqlite3_column_text(st, 5));

@@ -94,6 +94,19 @@ static const char *const steps[] = {
     "  last_refusal TEXT"
     ");"
     "CREATE INDEX associations_site ON associations(site_id, started_at);",
+
+    /* 4: every UID level has one owner and one parent for good: a study never changes site or subject, a
+     * series never changes study, an instance never changes series (the ingest refuses such an instance;
+     * these make the index itself refuse it, whoever writes). */
+    "CREATE TRIGGER studies_owner_fixed BEFORE UPDATE OF site_id, subject_id ON studies"
+    "  WHEN NEW.site_id IS NOT OLD.site_id OR NEW.subject_id IS NOT OLD.subject_id"
+    "  BEGIN SELECT RAISE(ABORT, 'a study belongs to one site and one subject'); END;"
+    "CREATE TRIGGER series_study_fixed BEFORE UPDATE OF study_uid ON series"
+    "  WHEN NEW.study_uid IS NOT OLD.study_uid"
+    "  BEGIN SELECT RAISE(ABORT, 'a series belongs to one study'); END;"
+    "CREATE TRIGGER instances_series_fixed BEFORE UPDATE OF series_uid ON instances"
+    "  WHEN NEW.series_uid IS NOT OLD.series_uid"
+    "  BEGIN SELECT RAISE(ABORT, 'an instance belongs to one series'); END;",
 };
 
 const rcy_schema_part rcy_schema_archive = {"archive", steps, sizeof steps / sizeof steps[0]};

@@ -36,14 +36,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (write(fd, data, size) != (ssize_t)size) abort();
   close(fd);
   rcy_dicom_attrs *a = static_cast<rcy_dicom_attrs *>(malloc(sizeof *a));
-  int present[64];
+  int present[RCY_INGEST_PROFILE_MAX];
   const uint32_t *tags;
   size_t n = rcy_ingest_phi_tags(&tags);
   rcy_error err = {0, {0}};
   if (rcy_dicom_read_attrs(a, present, g_path, tags, n, &err) == 0) {
     rcy_verdict v;
     // As the SCP does: the request's UIDs are the data set's own (the mismatch path is covered by tests).
-    rcy_ingest_check(&v, a, present, &g_site, &g_re, a->sop_class_uid, a->sop_instance_uid);
+    rcy_ingest_check(&v, a, present, &g_site, &g_re, NULL, a->sop_class_uid, a->sop_instance_uid);
     if (v.kind == RCY_VERDICT_ACCEPT && !v.subject_id) abort();  // accepted without a subject: a bug
   }
   free(a);
