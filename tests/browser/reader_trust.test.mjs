@@ -299,7 +299,7 @@ test('reading you can trust (issue 10)', async (t) => {
     await ct.page.close();
     const { page } = await open(MR, 'BL');
     for (const k of ['abdomen', 'liver', 'lung', 'bone']) assert.equal(await page.locator(`button[data-preset="${k}"]`).count(), 0, `MR has no ${k} preset`);
-    await page.keyboard.press('2');
+    await page.keyboard.press('3'); // the lung preset's key on CT
     await sleep(300);
     const v = await voi(page, 'current');
     // The MR's own window: WindowCenter 500 / WindowWidth 1000.
