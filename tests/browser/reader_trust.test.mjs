@@ -326,6 +326,7 @@ test('reading you can trust (issue 10)', async (t) => {
     await sleep(300);
     const [vc, vb] = [await voi(page, 'current'), await voi(page, 'baseline')];
     assert.ok(Math.abs(vc.lower - vb.lower) < 1 && Math.abs(vc.upper - vb.upper) < 1, `window linked: ${JSON.stringify([vc, vb])}`);
+    assert.equal(await page.locator('button.preset.active').count(), 0, 'a window changed by hand is no longer "Liver"');
     // Zoom (right drag) on the current pane: the baseline follows.
     await page.mouse.move(c[0], c[1]);
     await page.mouse.down({ button: 'right' });

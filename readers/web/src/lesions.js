@@ -166,6 +166,9 @@ export const lesionMethods = {
     const newState = this.isBaseline ? null : h('select', { id: 'new-state', required: true },
       h('option', { value: '' }, 'equivocal or unequivocal?'), NEW_STATES.map(([v, t]) => h('option', { value: v }, t)));
     organ.addEventListener('change', () => { nodal.checked = organ.value === 'lymph node'; });
+    // These selects only fill in the form (nothing is stored before "Add"); they give the focus back after a
+    // choice so that ↑/↓ scroll the images again instead of changing the choice.
+    for (const el of [kind, organ, nodal, newState]) el?.addEventListener('change', () => el.blur());
     const form = h('form', { class: 'add-form' },
       h('h3', {}, this.isBaseline ? 'Add a baseline lesion' : 'Add a new lesion'),
       kind, organ, h('label', {}, nodal, ' nodal'), newState,

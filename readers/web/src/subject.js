@@ -51,7 +51,8 @@ export class SubjectView {
     this.layout();
     this.viewer = new Viewer(
       { baseline: this.isBaseline ? null : this.els.baselineVp, current: this.els.currentVp },
-      { onMeasured: (pane, a) => this.onMeasured(pane, a), onSlice: (pane) => this.onSlice(pane), onView: () => this.saveView() },
+      { onMeasured: (pane, a) => this.onMeasured(pane, a), onSlice: (pane) => this.onSlice(pane), onView: () => this.saveView(),
+        onPresetCleared: () => this.renderToolbar() },
     );
     await this.viewer.start();
     if (!this.viewer) return; // left while loading

@@ -226,11 +226,12 @@ export class Viewer {
    * elements: {baseline: HTMLElement|null, current: HTMLElement}. onMeasured(pane, annotation) is called
    * when a Length or Bidirectional annotation is finished; onSlice(pane) after each slice change.
    */
-  constructor(elements, { onMeasured, onSlice, onView } = {}) {
+  constructor(elements, { onMeasured, onSlice, onView, onPresetCleared } = {}) {
     this.elements = elements;
     this.onMeasured = onMeasured || (() => {});
     this.onSlice = onSlice || (() => {});
     this.onView = onView || (() => {}); // preset or slice changed (the view state is kept per subject + timepoint)
+    this.onPresetCleared = onPresetCleared || (() => {}); // the window was changed by hand
     this.sync = true;
     this.preset = null; // key of the preset in use (CT_PRESETS / IMAGE_PRESETS); null: the image's own window
     this.pending = new Map(); // pane -> slice index it is being moved to by the synchroniser
@@ -282,18 +283,45 @@ export class Viewer {
       p.element.addEventListener(Enums.Events.IMAGE_RENDERED, onRendered);
       this.listeners.push([p.element, Enums.Events.IMAGE_RENDERED, onRendered]);
     }
-    // Baseline and follow-up are compared at the same zoom, pan and window: both linked (with the slice, by
-    // position) while "Link" is ticked.
-    this.synchronizers = [];
-    if (Object.keys(this.panes).length > 1) {
-      const { synchronizers } = tools;
-      this.synchronizers = [
-        synchronizers.createVOISynchronizer(`rcy-voi-${n}`, { syncInvertState: false, syncColormap: false }),
-        synchronizers.createZoomPanSynchronizer(`rcy-zoompan-${n}`),
-      ];
-      for (const sy of this.synchronizers) {
-        for (const p of Object.values(this.panes)) sy.add({ renderingEngineId: this.engine.id, viewportId: p.id });
+    // Baseline and follow-up are compared at the same zoom, pan and window: what the reader changes on one pane
+    // is copied to the other while "Link panes" is ticked (the slice follows by position, onPaneChanged).
+    // A window changed by hand (W/L drag) is no longer the preset: the preset is cleared so the tool bar and the
+    // kept view say so.
+    const paneOf = (evt) => Object.values(this.panes).find((p) => p.element === evt.currentTarget);
+    const onCamera = (evt) => {
+      const pane = paneOf(evt);
+      if (!pane || this.linking || !this.sync) return;
+      this.copyToOthers(pane, (src, dst) => {
+        dst.viewport.setZoom(src.viewport.getZoom());
+        dst.viewport.setPan(src.viewport.getPan());
+      });
+    };
+    const onVoi = (evt) => {
+      const pane = paneOf(evt);
+      // Only a window changed by hand (a W/L drag) is copied and clears the preset; presets set both panes
+      // themselves, and a series or image load setting its own window is not the reader's doing.
+      if (!pane || this.linking || !this.windowing) return;
+      if (this.preset) {
+        this.preset = null;
+        this.onView();
+        this.onPresetCleared();
       }
+      if (!this.sync) return;
+      const range = pane.viewport.getProperties()?.voiRange;
+      if (range) this.copyToOthers(pane, (src, dst) => dst.viewport.setProperties({ voiRange: { ...range } }));
+    };
+    // A primary-button drag with the W/L tool is the reader windowing by hand.
+    const onDown = (evt) => { if (evt.button === 0 && this.primaryTool === TOOL.windowLevel) this.windowing = true; };
+    const onUp = () => { this.windowing = false; };
+    window.addEventListener('mouseup', onUp, true);
+    this.listeners.push([window, 'mouseup', onUp, true]);
+    for (const p of Object.values(this.panes)) {
+      for (const [name, fn] of [[Enums.Events.CAMERA_MODIFIED, onCamera], [Enums.Events.VOI_MODIFIED, onVoi]]) {
+        p.element.addEventListener(name, fn);
+        this.listeners.push([p.element, name, fn]);
+      }
+      p.element.addEventListener('mousedown', onDown, true);
+      this.listeners.push([p.element, 'mousedown', onDown, true]);
     }
     const onCompleted = (evt) => {
       const annotation = evt.detail?.annotation;
@@ -310,7 +338,20 @@ export class Viewer {
   /** Links (or unlinks) the panes: slice by position, zoom, pan and window. */
   setLinked(on) {
     this.sync = !!on;
-    for (const sy of this.synchronizers || []) sy.setEnabled(this.sync);
+  }
+
+  /** Runs copy(src, dst) for every other pane showing images, without echoing the events it causes. */
+  copyToOthers(src, copy) {
+    this.linking = true;
+    try {
+      for (const dst of Object.values(this.panes)) {
+        if (dst === src || !dst.imageIds.length || !src.imageIds.length) continue;
+        copy(src, dst);
+        dst.viewport.render();
+      }
+    } finally {
+      this.linking = false;
+    }
   }
 
   /** Loads images (and so their DICOM geometry) before anything is drawn on them from stored coordinates. */
@@ -419,13 +460,11 @@ export class Viewer {
 
   destroy() {
     this.destroyed = true;
-    for (const [t, name, fn] of this.listeners) t.removeEventListener(name, fn);
+    for (const [t, name, fn, capture] of this.listeners) t.removeEventListener(name, fn, !!capture);
     for (const p of Object.values(this.panes || {})) {
       if (p.imageIds.length) tools.utilities.stackContextPrefetch.disable(p.element);
     }
     this.listeners = [];
-    for (const sy of this.synchronizers || []) tools.SynchronizerManager.destroySynchronizer(sy.id);
-    this.synchronizers = [];
     if (this.resizeObserver) this.resizeObserver.disconnect();
     tools.annotation.state.removeAllAnnotations();
     if (this.toolGroupId) tools.ToolGroupManager.destroyToolGroup(this.toolGroupId);
