@@ -82,9 +82,9 @@ export class SubjectView {
     if (window.rcy && window.rcy.view === this) delete window.rcy;
   }
 
-  // ---- the view kept per subject + timepoint (series, slice, preset) across reloads and tabs
+  // ---- the view kept per user, subject and timepoint (series, slice, preset) across reloads and tabs
   viewKey() {
-    return `rcy-view:${this.subjectId}:${this.currentTp.timepoint}`;
+    return `rcy-view:${this.user?.name || ''}:${this.subjectId}:${this.currentTp.timepoint}`;
   }
 
   loadView() {
