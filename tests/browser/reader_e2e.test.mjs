@@ -179,6 +179,20 @@ function session(page, stack) {
     return body;
   };
 
+  /**
+   * Sets a lesion's state from its row's menu; when that replaces a measurement the UI asks first and the
+   * reader confirms (the dialog must name what is replaced).
+   */
+  S.setState = async (id, value) => {
+    await page.locator(`tr[data-lesion="${id}"] button.state`).click();
+    await page.locator(`.state-menu [data-value="${value}"]`).click();
+    const confirm = page.locator('.modal-overlay.confirm');
+    if (await confirm.count().then((n) => n > 0) || await confirm.waitFor({ timeout: 500 }).then(() => true, () => false)) {
+      assert.match(await confirm.textContent(), new RegExp(`${id} .* will be replaced by`));
+      await confirm.locator('button.primary').click();
+    }
+  };
+
   S.addLesion = async (kind, organ, nodal, state) => {
     await page.selectOption('#new-kind', kind);
     await page.selectOption('#new-organ', organ);
@@ -249,7 +263,7 @@ async function readSubject(page, S, truth, extra = {}) {
   assert.ok(Math.abs(zs[0] - zs[1]) <= 5, `viewports linked by position: ${zs}`);
   for (const l of nonTargets) {
     const state = fuInput.non_target.find((x) => x.lesion_id === l.lesion_id).state;
-    await page.locator(`tr[data-lesion="${l.lesion_id}"] select.state`).selectOption(state);
+    await S.setState(l.lesion_id, state);
     await S.message(new RegExp(`^${l.lesion_id}: `));
   }
   for (const n of fuInput.new_lesions) {
@@ -348,7 +362,7 @@ test('reader workstation end to end: baseline and follow-up of phantom subjects'
   });
   // A change to the signed follow-up asks for a reason, which goes to the server with the change.
   const nt = r1.nonTargets[0].lesion_id;
-  await page.locator(`tr[data-lesion="${nt}"] select.state`).selectOption('not_evaluable');
+  await S.setState(nt, 'not_evaluable');
   await page.waitForSelector('.modal-overlay');
   await S.shot('5_reason_asked');
   await page.fill('.modal-input', 'lesion obscured by artefact on review');
@@ -366,7 +380,7 @@ test('reader workstation end to end: baseline and follow-up of phantom subjects'
       const tr = at(t1, 'FU1');
       const [a, b] = tr.long_axis_endpoints_mm;
       const lerp = (f) => [0, 1, 2].map((k) => a[k] + (b[k] - a[k]) * f);
-      await page.locator(`tr[data-lesion="${t1.lesion_id}"] select.state`).selectOption('__split');
+      await S.setState(t1.lesion_id, '__split');
       await S.scrollTo(tr.sop_instance_uid);
       for (const [f0, f1] of [[0, 0.4], [0.6, 1]]) {
         const [p, q] = await S.toPage([lerp(f0), lerp(f1)]);
@@ -386,7 +400,7 @@ test('reader workstation end to end: baseline and follow-up of phantom subjects'
       assert.ok(labels.includes(`${t1.lesion_id}a`) && labels.includes(`${t1.lesion_id}b`), `fragments drawn: ${labels}`);
       // Merged: the node coalesced into the liver target counts 0 mm.
       const node = pd.lesions.find((l) => l.role === 'target' && l.nodal);
-      await page.locator(`tr[data-lesion="${node.lesion_id}"] select.state`).selectOption(`__merge:${t1.lesion_id}`);
+      await S.setState(node.lesion_id, `__merge:${t1.lesion_id}`);
       await S.message(new RegExp(`${node.lesion_id} merged`));
       read = (await S.api(`/api/reads/${encodeURIComponent(pd.subject_id)}`)).body;
       assert.equal(read.lesions.find((x) => x.lesion_id === node.lesion_id).observations.FU1.merged_into, t1.lesion_id);
@@ -421,7 +435,7 @@ test('reader workstation end to end: baseline and follow-up of phantom subjects'
   const fuSum = central.engine.timepoints.find((x) => x.timepoint === r1.FU).sum_mm;
   assert.equal(await S.shown('#resp-sod'), `${fuSum.toFixed(1)} mm`, 'QA sees the central read\'s numbers');
   assert.equal(await page.locator('tr[data-kind="target"]').count(), r1.targets.length);
-  for (const sel of ['#add-lesion-btn', '#sign-btn', 'button.measure', 'select.state', '#unsign']) {
+  for (const sel of ['#add-lesion-btn', '#sign-btn', 'button.measure', 'button.state', '#unsign']) {
     assert.equal(await page.locator(sel).count(), 0, `no ${sel} for QA`);
   }
   await S.shot('7_qa_readonly');

@@ -29,27 +29,11 @@ export function clear(el, ...children) {
   return el;
 }
 
-/** Modal text prompt (the reason for changing a signed timepoint). Resolves to the text, or null if cancelled. */
-export function askText(title, placeholder) {
-  return new Promise((resolve) => {
-    const input = h('textarea', { class: 'modal-input', rows: 3, placeholder: placeholder || '' });
-    const done = (v) => {
-      overlay.remove();
-      resolve(v);
-    };
-    const ok = h('button', { class: 'primary', type: 'button', onclick: () => input.value.trim() && done(input.value.trim()) }, 'OK');
-    const overlay = h(
-      'div',
-      { class: 'modal-overlay', role: 'dialog' },
-      h('div', { class: 'modal' }, h('h3', {}, title), input, h('div', { class: 'modal-buttons' },
-        h('button', { type: 'button', onclick: () => done(null) }, 'Cancel'), ok)),
-    );
-    document.body.appendChild(overlay);
-    input.focus();
-  });
-}
+/** A number with a true minus sign (U+2212), as printed for positions: −123.5. */
+const signed = (v, d) => `${v < 0 ? '\u2212' : ''}${Math.abs(v).toFixed(d)}`;
 
 export const fmt = {
+  signed,
   mm: (v) => (v === null || v === undefined ? '—' : `${Number(v).toFixed(1)} mm`),
   pct: (v) => (v === null || v === undefined ? '—' : `${v > 0 ? '+' : ''}${Number(v).toFixed(1)} %`),
   resp: (v) => (v === null || v === undefined ? '—' : String(v).replace(/_/g, '-')),

@@ -1,0 +1,201 @@
+// The lesion table of the subject screen (one row per lesion: size at baseline and now, jump / measure / state
+// actions) and the form that adds a lesion. A state is chosen from a menu of buttons, never from a <select>: a
+// select changes its value on ↑/↓ while focused, and a scrolling key must never store anything. Replacing a
+// measurement (by a state, a split or a merge) asks first and says what will be lost.
+import * as api from './api.js';
+import { h, clear, fmt } from './dom.js';
+import { askText, confirmDialog } from './dialogs.js';
+
+const ORGANS = ['liver', 'lung', 'lymph node', 'peritoneum', 'adrenal', 'bone', 'kidney', 'pancreas', 'spleen', 'pleura', 'other'];
+const TARGET_STATES = [['too_small', 'too small to measure'], ['disappeared', 'disappeared'], ['not_evaluable', 'not evaluable']];
+const NON_TARGET_STATES = [['present', 'present'], ['absent', 'absent'], ['unequivocal_progression', 'unequivocal progression'], ['not_evaluable', 'not evaluable']];
+export const NEW_STATES = [['equivocal', 'equivocal'], ['unequivocal', 'unequivocal']];
+const KIND_LABEL = { target: 'target', non_target: 'non-target', new: 'new' };
+
+export const lesionMethods = {
+  renderLesions() {
+    this.closeStateMenu();
+    const tp = this.currentTp.timepoint;
+    const bl = this.baselineTp.timepoint;
+    const lesions = this.read.lesions || [];
+    const rows = lesions.map((l) => {
+      const obs = l.observations?.[tp] || {};
+      const blObs = l.observations?.[bl] || {};
+      return h('tr', { dataset: { lesion: l.lesion_id, kind: l.kind }, class: this.measuring?.lesionId === l.lesion_id ? 'measuring' : '' },
+        h('td', {}, h('b', {}, l.lesion_id)),
+        h('td', {}, KIND_LABEL[l.kind] || l.kind),
+        h('td', {}, l.organ, l.nodal ? ' (node)' : ''),
+        this.isBaseline ? null : h('td', { class: 'num' }, fmt.mm(blObs.diameter_mm)),
+        h('td', { class: 'num value' }, this.valueText(obs)),
+        h('td', { class: 'actions' }, this.lesionActions(l, obs)));
+    });
+    clear(this.els.lesions,
+      h('h3', {}, `Lesions at ${tp}`, this.readOnly ? h('span', { class: 'muted', id: 'read-shown' }, ` — ${this.read.role || ''} read${this.read.reader && this.read.role !== 'site' ? ' of ' + this.read.reader : ''}`) : null),
+      lesions.length
+        ? h('table', { class: 'grid', id: 'lesion-table' },
+            h('thead', {}, h('tr', {}, ['ID', 'Kind', 'Organ', this.isBaseline ? null : 'BL', tp, ''].filter((t) => t !== null).map((t) => h('th', {}, t)))),
+            h('tbody', {}, rows))
+        : h('p', { class: 'muted' }, this.isBaseline ? 'No lesion yet: add targets and non-targets below.' : 'No baseline lesions.'));
+  },
+
+  valueText(obs) {
+    if (obs.diameter_mm !== null && obs.diameter_mm !== undefined) return fmt.mm(obs.diameter_mm);
+    if (obs.fragments_mm) return `split ${obs.fragments_mm.map((v) => Number(v).toFixed(1)).join(' + ')} mm`;
+    if (obs.merged_into) return `merged into ${obs.merged_into}`;
+    if (obs.state) return obs.state.replace(/_/g, ' ');
+    return '—';
+  },
+
+  lesionActions(l, obs) {
+    const out = [];
+    const blur = (fn) => (e) => { e.currentTarget.blur(); fn(); };
+    const blSop = l.observations?.[this.baselineTp.timepoint]?.measurement?.sop_instance_uid || l.baseline?.sop_instance_uid;
+    if (!this.isBaseline && l.kind !== 'new' && blSop) {
+      out.push(h('button', { type: 'button', class: 'small goto-bl', title: 'Show its baseline slice', onclick: blur(() => this.jumpToLesion(l, 'baseline')) }, 'BL slice'));
+    }
+    if (obs.measurement) {
+      out.push(h('button', { type: 'button', class: 'small goto', title: 'Show the measured slice', onclick: blur(() => this.jumpToLesion(l, 'current')) }, 'Go'));
+      if (obs.measurement.key_image_url) {
+        out.push(h('a', { class: 'key-image', href: obs.measurement.key_image_url, target: '_blank', rel: 'noopener',
+          title: 'Key image rendered by the server with the stored caliper' }, 'key'));
+      }
+    }
+    if (this.readOnly) return out;
+    if (l.kind === 'target' || (l.kind === 'non_target' && this.isBaseline)) {
+      out.push(h('button', { type: 'button', class: 'small measure', onclick: blur(() => this.startMeasuring(l, false)) }, 'Measure'));
+    }
+    const choices = this.stateChoices(l);
+    if (choices.length) {
+      out.push(h('button', { type: 'button', class: 'small state', 'aria-haspopup': 'menu', 'aria-label': `state of ${l.lesion_id}`,
+        onclick: (e) => this.openStateMenu(e.currentTarget, l, obs, choices) }, 'state…'));
+    }
+    out.push(h('button', { type: 'button', class: 'small danger', title: 'Delete this lesion', onclick: blur(() => this.deleteLesion(l)) }, '✕'));
+    return out;
+  },
+
+  /** [[value, label]] of the states this lesion can take here (targets at follow-up: also split and merge). */
+  stateChoices(l) {
+    let states = [];
+    if (l.kind === 'target' && !this.isBaseline) states = TARGET_STATES;
+    else if (l.kind === 'non_target') states = NON_TARGET_STATES;
+    else if (l.kind === 'new') states = NEW_STATES;
+    const extra = [];
+    if (l.kind === 'target' && !this.isBaseline) {
+      extra.push(['__split', 'split (measure fragments)…']);
+      for (const o of (this.read.lesions || []).filter((x) => x.kind === 'target' && x.lesion_id !== l.lesion_id)) {
+        extra.push([`__merge:${o.lesion_id}`, `merged into ${o.lesion_id}`]);
+      }
+    }
+    return [...states, ...extra];
+  },
+
+  /** A menu of buttons under the row's "state…" button; Esc or a click elsewhere closes it, changing nothing. */
+  openStateMenu(anchor, l, obs, choices) {
+    const wasOpen = this.stateMenu?.lesionId === l.lesion_id;
+    this.closeStateMenu();
+    anchor.blur();
+    if (wasOpen) return;
+    const menu = h('div', { class: 'state-menu', role: 'menu', dataset: { lesion: l.lesion_id } },
+      choices.map(([v, label]) => h('button', { type: 'button', role: 'menuitem', dataset: { value: v },
+        class: obs.state === v ? 'current' : '',
+        onclick: () => { this.closeStateMenu(); this.chooseState(l, obs, v, label); } }, label)));
+    const r = anchor.getBoundingClientRect();
+    menu.style.top = `${Math.round(r.bottom + 2)}px`;
+    menu.style.left = `${Math.round(Math.max(4, Math.min(r.left, window.innerWidth - 230)))}px`;
+    document.body.appendChild(menu);
+    const away = (e) => { if (!menu.contains(e.target)) this.closeStateMenu(); };
+    const keys = (e) => {
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        e.stopPropagation();
+        this.closeStateMenu();
+      }
+    };
+    setTimeout(() => document.addEventListener('mousedown', away, true));
+    window.addEventListener('keydown', keys, true);
+    this.stateMenu = { lesionId: l.lesion_id, close: () => {
+      menu.remove();
+      document.removeEventListener('mousedown', away, true);
+      window.removeEventListener('keydown', keys, true);
+    } };
+  },
+
+  closeStateMenu() {
+    if (this.stateMenu) this.stateMenu.close();
+    this.stateMenu = null;
+  },
+
+  /** Applies a chosen state; when it replaces a measurement, only after the reader confirms. */
+  async chooseState(l, obs, v, label) {
+    const had = obs.diameter_mm !== null && obs.diameter_mm !== undefined ? `${l.lesion_id} ${fmt.mm(obs.diameter_mm)}`
+      : obs.fragments_mm ? `${l.lesion_id} ${this.valueText(obs)}` : null;
+    if (had && obs.state !== v) {
+      const ok = await confirmDialog(`Replace the measurement of ${l.lesion_id}?`,
+        `${had} will be replaced by '${label.replace(/…$/, '')}'.`, 'Replace');
+      if (!ok) {
+        this.say(`${l.lesion_id} unchanged.`);
+        return;
+      }
+    }
+    if (v === '__split') this.startMeasuring(l, true);
+    else if (v.startsWith('__merge:')) await this.putObservation(l.lesion_id, { merged_into: v.slice(8) }, `${l.lesion_id} merged.`);
+    else await this.putObservation(l.lesion_id, { state: v }, `${l.lesion_id}: ${v.replace(/_/g, ' ')}.`);
+  },
+
+  async deleteLesion(l) {
+    const signed = (this.read.timepoints || []).some((t) => t.signed);
+    const measured = Object.entries(l.observations || {}).filter(([, o]) => o && o.diameter_mm != null)
+      .map(([tp, o]) => `${tp} ${fmt.mm(o.diameter_mm)}`);
+    if (!(await confirmDialog(`Delete ${l.lesion_id}?`,
+      `${l.lesion_id} and everything recorded for it${measured.length ? ` (${measured.join(', ')})` : ''} will be deleted.`, 'Delete'))) return;
+    let reason = null;
+    if (signed) {
+      reason = await askText(`Delete ${l.lesion_id}: a timepoint is signed. Why?`, 'Reason (kept in the audit log)');
+      if (reason === null) return;
+    }
+    await this.change(() => api.deleteLesion(this.subjectId, l.lesion_id, reason), `${l.lesion_id} deleted.`);
+  },
+
+  renderAddForm() {
+    if (this.readOnly) return;
+    const kinds = this.isBaseline ? [['target', 'Target'], ['non_target', 'Non-target']] : [['new', 'New lesion']];
+    const kind = h('select', { id: 'new-kind' }, kinds.map(([v, t]) => h('option', { value: v }, t)));
+    const organ = h('select', { id: 'new-organ' }, ORGANS.map((o) => h('option', { value: o }, o)));
+    const nodal = h('input', { type: 'checkbox', id: 'new-nodal' });
+    // A new lesion is progression only when unequivocal: the reader says which when adding it.
+    const newState = this.isBaseline ? null : h('select', { id: 'new-state', required: true },
+      h('option', { value: '' }, 'equivocal or unequivocal?'), NEW_STATES.map(([v, t]) => h('option', { value: v }, t)));
+    organ.addEventListener('change', () => { nodal.checked = organ.value === 'lymph node'; });
+    // These selects only fill in the form (nothing is stored before "Add"); they give the focus back after a
+    // choice so that ↑/↓ scroll the images again instead of changing the choice.
+    for (const el of [kind, organ, nodal, newState]) el?.addEventListener('change', () => el.blur());
+    const form = h('form', { class: 'add-form' },
+      h('h3', {}, this.isBaseline ? 'Add a baseline lesion' : 'Add a new lesion'),
+      kind, organ, h('label', {}, nodal, ' nodal'), newState,
+      h('button', { class: 'primary', type: 'submit', id: 'add-lesion-btn' }, 'Add'));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      document.activeElement?.blur?.();
+      const body = { kind: kind.value, organ: organ.value, nodal: nodal.checked, timepoint: this.currentTp.timepoint };
+      // Non-targets start present; a new lesion carries the reader's call from the start (one change, one audit row).
+      if (body.kind === 'non_target') body.state = 'present';
+      if (body.kind === 'new') {
+        if (!newState.value) {
+          this.say('Say whether the new lesion is equivocal or unequivocal.', 'error');
+          return;
+        }
+        body.state = newState.value;
+      }
+      let created = null;
+      const ok = await this.change(async () => {
+        created = await api.addLesion(this.subjectId, body);
+        return api.getRead(this.subjectId);
+      }, 'Lesion added.');
+      if (!ok || !created) return;
+      this.say(`${created.lesion_id} added${body.state ? ` (${body.state})` : ''}.`);
+      const l = (this.read.lesions || []).find((x) => x.lesion_id === created.lesion_id);
+      if (l && l.kind === 'target') this.startMeasuring(l, false);
+    });
+    clear(this.els.addForm, form);
+  },
+};

@@ -1,0 +1,185 @@
+// The measuring workflow of the subject screen: the tool bar (tools, window presets of the modality shown, link,
+// the "Measuring Tn" bar), arming a lesion with "Measure", turning a finished caliper into a stored measurement
+// (image coordinates; the server computes millimetres), split fragments, and drawing the stored calipers back.
+// A caliper only exists while a lesion is being measured: one drawn otherwise is removed at once, and a caliper
+// of zero length is never sent.
+import { h, clear } from './dom.js';
+import { presetsFor } from './viewer.js';
+import { TOOL } from './cornerstone.js';
+import { annotationToMeasurement, drawStoredMeasurement } from './measure.js';
+
+/** Shortest caliper accepted, in image pixels: a click is not a measurement. */
+const MIN_CALIPER_PX = 1;
+
+export const measuringMethods = {
+  /** The presets of the current pane's modality (CT: HU presets; MR and others: the image's own / auto). */
+  presets() {
+    return presetsFor(this.viewer?.panes?.current?.modality || this.currentTp.modality || 'CT');
+  },
+
+  renderToolbar() {
+    const blurAfter = (fn) => (e) => { e.currentTarget.blur(); fn(); };
+    const tool = (name, label, key) =>
+      h('button', {
+        type: 'button', class: this.viewer.primaryTool === name ? 'tool active' : 'tool', title: `${label} (${key})`,
+        dataset: { tool: name }, onclick: blurAfter(() => { this.viewer.setPrimaryTool(name); this.renderToolbar(); }),
+      }, label);
+    const presets = this.presets();
+    clear(this.els.toolbar,
+      h('div', { class: 'group' }, tool(TOOL.windowLevel, 'W/L', 'drag'), tool(TOOL.pan, 'Pan', 'middle'),
+        tool(TOOL.zoom, 'Zoom', 'right'), tool(TOOL.length, 'Length', 'longest diameter'),
+        tool(TOOL.bidirectional, 'Bidirectional', 'node short axis')),
+      h('div', { class: 'group' }, Object.entries(presets).map(([k, p], i) =>
+        h('button', { type: 'button', class: this.viewer.preset === k ? 'preset active' : 'preset', dataset: { preset: k },
+          title: `${p.ww ? `W${p.ww} / L${p.wc}` : p.label} (${i + 1})`,
+          onclick: blurAfter(() => { this.viewer.setPreset(k); this.renderToolbar(); }) }, p.label))),
+      h('button', { type: 'button', id: 'reset-view', title: 'Whole image, no zoom or pan (R)', onclick: blurAfter(() => this.viewer.reset()) }, 'Reset'),
+      this.isBaseline ? null : h('label', { class: 'sync', title: 'Slice by patient position, zoom, pan and window' },
+        h('input', { type: 'checkbox', id: 'sync', checked: this.viewer.sync,
+          onchange: (e) => { this.viewer.setLinked(e.target.checked); e.target.blur(); } }), ' Link panes'),
+      this.measuring ? h('div', { class: 'measuring-bar', id: 'measuring' },
+        `Measuring ${this.measuring.lesionId}` + (this.measuring.fragments ? ` (split: ${this.measuring.fragments.length} fragment(s))` : ''),
+        this.measuring.pending ? h('button', { type: 'button', class: 'primary', id: 'save-caliper',
+          onclick: () => this.storeCaliper(this.measuring.pending.pane, this.measuring.pending.annotation) }, 'Save caliper') : null,
+        this.measuring.fragments ? h('button', { type: 'button', id: 'save-fragments', disabled: this.measuring.fragments.length < 2,
+          onclick: () => this.saveFragments() }, 'Save fragments') : null,
+        h('button', { type: 'button', id: 'cancel-measure', onclick: () => this.cancelMeasuring() }, 'Cancel (Esc)'))
+        : null);
+  },
+
+  async onMeasured(pane, annotation) {
+    const m = this.measuring;
+    if (this.readOnly || !m) {
+      // Not armed: the caliper would look like a measurement and capture the next drag. It goes at once.
+      this.viewer.removeAnnotation(annotation);
+      this.say(this.readOnly ? 'Read-only: nothing can be measured here.' : 'Nothing was measured: click “Measure” on a lesion row first, then draw.', 'warn');
+      return;
+    }
+    if (pane.label !== 'current') {
+      this.viewer.removeAnnotation(annotation);
+      this.say(`Measure on the ${this.currentTp.timepoint} images (right), not on the baseline.`, 'error');
+      return;
+    }
+    annotation.data.label = m.lesionId;
+    if (annotation.metadata.toolName === TOOL.bidirectional && !m.fragments) {
+      // A node's short axis usually needs adjusting after the long axis is drawn: stored on "Save caliper".
+      if (m.pending && m.pending.annotation !== annotation) this.viewer.removeAnnotation(m.pending.annotation);
+      m.pending = { pane, annotation };
+      this.renderToolbar();
+      this.say(`Adjust the short axis of ${m.lesionId} if needed, then “Save caliper”.`);
+      return;
+    }
+    await this.storeCaliper(pane, annotation);
+  },
+
+  async storeCaliper(pane, annotation) {
+    const m = this.measuring;
+    if (!m) {
+      this.viewer.removeAnnotation(annotation);
+      return;
+    }
+    let meas;
+    try {
+      meas = annotationToMeasurement(pane, annotation);
+    } catch (err) {
+      this.viewer.removeAnnotation(annotation);
+      this.say(err.message, 'error');
+      return;
+    }
+    const len = (a, b) => (a && b ? Math.hypot(b[0] - a[0], b[1] - a[1]) : Infinity);
+    if (len(meas.p1, meas.p2) < MIN_CALIPER_PX || len(meas.short_p1, meas.short_p2) < MIN_CALIPER_PX) {
+      this.viewer.removeAnnotation(annotation);
+      if (m.pending?.annotation === annotation) m.pending = null;
+      this.renderToolbar();
+      this.say(`That caliper has no length: drag across ${m.lesionId} (nothing was stored).`, 'warn');
+      return;
+    }
+    if (m.fragments) {
+      m.fragments.push(meas);
+      this.renderToolbar();
+      return;
+    }
+    this.measuring = null;
+    const ok = await this.putObservation(m.lesionId, { measurement: meas }, `${m.lesionId} measured.`);
+    // The stored caliper (redrawn from the server's answer) replaces the one just drawn.
+    this.viewer.removeAnnotation(annotation);
+    if (!ok) {
+      this.renderToolbar();
+      this.renderLesions();
+    }
+  },
+
+  async saveFragments() {
+    const m = this.measuring;
+    if (!m || !m.fragments || m.fragments.length < 2) return;
+    this.measuring = null;
+    this.viewer.removeUnstored();
+    await this.putObservation(m.lesionId, { fragments: m.fragments }, `${m.lesionId}: ${m.fragments.length} fragments stored.`);
+  },
+
+  cancelMeasuring() {
+    this.measuring = null;
+    this.viewer.removeUnstored();
+    this.drawStored();
+    this.renderToolbar();
+    this.renderLesions();
+    this.say('');
+  },
+
+  startMeasuring(lesion, fragments) {
+    this.viewer.removeUnstored();
+    this.measuring = { lesionId: lesion.lesion_id, fragments: fragments ? [] : null, pending: null };
+    // A node's recorded size is its short axis: the bidirectional caliper gives both axes.
+    this.viewer.setPrimaryTool(lesion.nodal ? TOOL.bidirectional : TOOL.length);
+    this.renderToolbar();
+    this.renderLesions();
+    this.say(lesion.nodal
+      ? `Draw the long axis of ${lesion.lesion_id}, then adjust the short axis; the short axis is recorded.`
+      : `Drag across the longest diameter of ${lesion.lesion_id}.`);
+  },
+
+  /**
+   * Redraws every stored caliper of the shown timepoints from the server's copy (image coordinates), on every
+   * load: the images they are on are loaded first, since their geometry comes from the DICOM file.
+   */
+  async drawStored() {
+    if (!this.viewer) return;
+    const gen = (this.drawGen = (this.drawGen || 0) + 1);
+    const todo = [];
+    for (const l of this.read.lesions || []) {
+      for (const [key, tp] of [['current', this.currentTp], ['baseline', this.baselineTp]]) {
+        const pane = this.viewer.panes[key];
+        const obs = l.observations?.[tp.timepoint];
+        if (!pane || !pane.imageIds.length) continue;
+        const calipers = obs?.measurement ? [[obs.measurement, l.lesion_id]]
+          : (obs?.fragments || []).map((f, k) => [f, `${l.lesion_id}${String.fromCharCode(97 + k)}`]); // T1a, T1b…
+        for (const [meas, label] of calipers) {
+          const k = pane.indexBySop.get(meas.sop_instance_uid);
+          if (k !== undefined) todo.push({ pane, meas, label, id: l.lesion_id, imageId: pane.imageIds[k] });
+        }
+      }
+    }
+    await this.viewer.ensureLoaded(todo.map((x) => x.imageId));
+    if (!this.viewer || gen !== this.drawGen) return; // left, or a newer redraw started
+    this.viewer.removeAnnotationsByPrefix('stored-');
+    const failed = [];
+    for (const { pane, meas, label, id } of todo) {
+      try {
+        drawStoredMeasurement(pane, meas, label);
+      } catch (err) {
+        failed.push(`cannot draw ${id}: ${err.message}`);
+      }
+    }
+    if (failed.length) this.say(failed.join('; '), 'warn');
+    this.viewer.engine?.render();
+  },
+
+  async jumpToLesion(lesion, key) {
+    const tp = key === 'baseline' ? this.baselineTp.timepoint : this.currentTp.timepoint;
+    const pane = this.viewer.panes[key];
+    const sop = lesion.observations?.[tp]?.measurement?.sop_instance_uid
+      || (key === 'baseline' ? lesion.baseline?.sop_instance_uid : null);
+    if (!pane || !sop) return;
+    if (!(await pane.jumpToSop(sop))) this.say(`The slice of ${lesion.lesion_id} is not in the series shown.`, 'warn');
+  },
+};

@@ -1,0 +1,93 @@
+// Timepoint navigation of the subject screen: the timepoint tabs, the series browser above each viewport, the
+// read picker of read-only users, and signing / reopening the timepoint.
+import * as api from './api.js';
+import { h, clear } from './dom.js';
+import { askText } from './dialogs.js';
+
+export const timepointMethods = {
+  /** Read-only users choose whose read they look at; nothing here can change it. */
+  renderPicker() {
+    if (!this.readOnly) return;
+    const role = h('select', { id: 'pick-role' }, ['site', 'central', 'adjudicator'].map((r) =>
+      h('option', { value: r, selected: this.which.role === r }, r)));
+    const reader = h('input', { id: 'pick-reader', placeholder: 'reader name', value: this.which.reader || '' });
+    const form = h('form', { class: 'picker-form' },
+      h('span', { class: 'muted' }, `Read-only (${this.user.role}). Read of:`), role, reader,
+      h('button', { type: 'submit', id: 'pick-show' }, 'Show'));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      this.which = { role: role.value, reader: role.value === 'site' ? '' : reader.value.trim() };
+      await this.change(() => api.getRead(this.subjectId, this.which), `Showing the ${this.which.role} read${this.which.reader ? ' of ' + this.which.reader : ''}.`);
+    });
+    clear(this.els.picker, form);
+  },
+
+  renderTabs() {
+    clear(this.els.tabs, this.timepoints().map((t) =>
+      h('a', {
+        href: `#/subject/${encodeURIComponent(this.subjectId)}/${encodeURIComponent(t.timepoint)}`,
+        class: t.timepoint === this.currentTp.timepoint ? 'active' : '',
+      }, t.timepoint, this.tpInfo(t.timepoint).signed ? ' ✓' : '')));
+  },
+
+  /** The series browser of one pane; shows the diagnostic series (or the one kept for this timepoint). */
+  async loadStudy(key, tp) {
+    const strip = this.els[`${key}Strip`];
+    if (!tp.study_uid) {
+      clear(strip, h('span', { class: 'muted' }, 'No study for this timepoint.'));
+      return;
+    }
+    let data = this.seriesByStudy.get(tp.study_uid);
+    if (!data) {
+      data = await api.studySeries(tp.study_uid);
+      this.seriesByStudy.set(tp.study_uid, data);
+    }
+    const series = (data.series || []).filter((s) => (s.instances || []).length);
+    const pane = this.viewer.panes[key];
+    const thumbs = series.map((s) =>
+      h('button', {
+        type: 'button', class: 'thumb', title: s.description || '', dataset: { series: s.series_uid },
+        onclick: async (e) => { e.currentTarget.blur(); await pane.showSeries(s); this.markStrip(key); await this.drawStored(); },
+      },
+      h('img', { src: s.thumbnail_url || `/api/series/${encodeURIComponent(s.series_uid)}/thumbnail.png`, alt: '', loading: 'lazy', width: 48, height: 48 }),
+      h('span', {}, `#${s.series_number ?? '?'} ${s.modality || ''} · ${s.instances.length} im`),
+      s.slice_thickness_mm ? h('span', { class: s.slice_thickness_mm > 5 ? 'thick' : 'muted' }, `${s.slice_thickness_mm} mm`) : null));
+    clear(strip, thumbs.length ? thumbs : h('span', { class: 'muted' }, 'No images.'));
+    if (!series.length) return;
+    // The series kept for this view, else the one with the most slices (the diagnostic one in a CT study: scouts
+    // and dose reports are short).
+    const kept = key === 'current' && this.savedView?.series ? series.find((s) => s.series_uid === this.savedView.series) : null;
+    const main = kept || series.reduce((a, b) => (b.instances.length > a.instances.length ? b : a));
+    await pane.showSeries(main);
+    this.markStrip(key);
+  },
+
+  markStrip(key) {
+    const uid = this.viewer.panes[key].series?.series_uid;
+    for (const b of this.els[`${key}Strip`].querySelectorAll('.thumb')) b.classList.toggle('active', b.dataset.series === uid);
+  },
+
+  renderSign() {
+    const tp = this.currentTp.timepoint;
+    const info = this.tpInfo(tp);
+    if (this.readOnly) {
+      clear(this.els.sign, info.signed ? h('p', { class: 'signed', id: 'signed-note' }, `${tp} signed by ${info.signed_by || '?'} at ${info.signed_at || '?'}`) : null);
+      return;
+    }
+    if (info.signed) {
+      clear(this.els.sign,
+        h('p', { class: 'signed', id: 'signed-note' }, `${tp} signed by ${info.signed_by || '?'} at ${info.signed_at || '?'}`),
+        h('button', { type: 'button', id: 'unsign', onclick: async (e) => {
+          e.currentTarget.blur();
+          const reason = await askText(`Reopen ${tp}: why?`, 'Reason (kept in the audit log)');
+          if (reason !== null) await this.change(() => api.unsignTimepoint(this.subjectId, tp, reason), `${tp} reopened.`);
+        } }, 'Reopen'));
+    } else {
+      clear(this.els.sign,
+        h('button', { type: 'button', class: 'primary', id: 'sign-btn', onclick: (e) => {
+          e.currentTarget.blur();
+          return this.change(() => api.signTimepoint(this.subjectId, tp), `${tp} signed.`);
+        } }, `Sign ${tp}`));
+    }
+  },
+};
