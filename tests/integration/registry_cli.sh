@@ -83,4 +83,9 @@ set +e
 "$RECISTRY" registry frobnicate --archive "$a" >/dev/null 2>&1; u2=$?
 set -e
 [ $u1 -eq 2 ] && [ $u2 -eq 2 ] || fail "usage errors must exit 2 ($u1, $u2)"
+# The generator's registry file imports as it is, next to its images.
+"$RECISTRY" init --archive "$tmp/demo" >/dev/null
+"$RECISTRY" reads index --archive "$tmp/demo" "$RCY_SOURCE_DIR"/sample-dicom/S0*/*/BL/*_0001.dcm >/dev/null
+"$RECISTRY" registry import --archive "$tmp/demo" "$RCY_SOURCE_DIR/sample-dicom/registry.csv" >/dev/null ||
+  fail "sample-dicom/registry.csv was refused"
 echo "registry_cli: ok"
