@@ -35,6 +35,12 @@ int rcy_registry_check(const rcy_registry_subject *subject, const char *today, r
 int rcy_registry_import(size_t *n_rows, size_t *n_changed, rcy_store *store, const char *path, const char *actor,
                         FILE *report, rcy_error *err);
 
+/* The same reading and checking without an archive (`recistry endpoints --registry FILE.csv`): *rows
+ * (malloc'ed, the caller frees it) holds every row when the file is valid; on any error nothing is returned,
+ * each error is written to `report` and err counts them. The site is not checked against images. */
+int rcy_registry_read_file(rcy_registry_subject **rows, size_t *n_rows, const char *path, FILE *report,
+                           rcy_error *err);
+
 /* The subject's row as compact JSON text (malloc'ed; the caller frees it; NULL when out of memory). Keys as
  * the CSV columns, dates null when not given, liver_only true/false/null, plus updated_at and updated_by. */
 char *rcy_registry_subject_to_json(const rcy_registry_subject *subject);

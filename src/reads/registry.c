@@ -222,7 +222,7 @@ static int on_row(void *ctx, long line, size_t n, char *const *fields) {
   /* The images decide which site a subject belongs to: a registry row may not move it to another. */
   int found = 0;
   char image_site[RCY_NAME_MAX + 1];
-  if (rcy_store_subject_site(&found, image_site, c->store, s.subject_id, &c->store_err)) {
+  if (c->store && rcy_store_subject_site(&found, image_site, c->store, s.subject_id, &c->store_err)) {
     c->fatal = 1;
     return 1;
   }
@@ -298,23 +298,47 @@ static int store_rows(size_t *n_changed, import_ctx *c, const char *actor, rcy_e
   return rc;
 }
 
+/* Reads and checks every row of path into c (rows kept only when the whole file is valid). */
+static int read_registry(import_ctx *c, rcy_error *err) {
+  int rc = rcy_csv_read_file(c->path, on_row, c, err);
+  if (c->fatal) {
+    *err = c->store_err;
+    return c->store_err.code ? c->store_err.code : RCY_EINTERNAL;
+  }
+  if (rc > 0) rc = RCY_OK; /* the callback stopped at a bad header: counted as errors below */
+  if (!rc && !c->header_ok && !c->n_errors) rc = rcy_error_set(err, RCY_EINVAL, "%s: no header row", c->path);
+  if (!rc && c->n_errors)
+    rc = rcy_error_set(err, RCY_EINVAL, "%s: %d error(s); nothing imported", c->path, c->n_errors);
+  if (!rc && c->n_rows == 0) rc = rcy_error_set(err, RCY_EINVAL, "%s: a header but no subject rows", c->path);
+  return rc;
+}
+
+int rcy_registry_read_file(rcy_registry_subject **rows, size_t *n_rows, const char *path, FILE *report,
+                           rcy_error *err) {
+  *rows = NULL;
+  *n_rows = 0;
+  char today[11];
+  today_iso(today);
+  import_ctx c = {.path = path, .today = today, .report = report};
+  int rc = read_registry(&c, err);
+  if (rc && strstr(err->message, "; nothing imported")) *strstr(err->message, "; nothing imported") = '\0';
+  free(c.lines);
+  if (rc) {
+    free(c.rows);
+    return rc;
+  }
+  *rows = c.rows;
+  *n_rows = c.n_rows;
+  return RCY_OK;
+}
+
 int rcy_registry_import(size_t *n_rows, size_t *n_changed, rcy_store *store, const char *path, const char *actor,
                         FILE *report, rcy_error *err) {
   *n_rows = *n_changed = 0;
   char today[11];
   today_iso(today);
   import_ctx c = {.path = path, .today = today, .report = report, .store = store};
-  int rc = rcy_csv_read_file(path, on_row, &c, err);
-  if (c.fatal) {
-    *err = c.store_err;
-    rc = c.store_err.code ? c.store_err.code : RCY_EINTERNAL;
-  } else if (rc > 0) {
-    rc = RCY_OK; /* the callback stopped at a bad header: reported below as errors */
-  }
-  if (!rc && !c.header_ok && !c.n_errors) rc = rcy_error_set(err, RCY_EINVAL, "%s: no header row", path);
-  if (!rc && c.n_errors)
-    rc = rcy_error_set(err, RCY_EINVAL, "%s: %d error(s); nothing imported", path, c.n_errors);
-  if (!rc && c.n_rows == 0) rc = rcy_error_set(err, RCY_EINVAL, "%s: a header but no subject rows", path);
+  int rc = read_registry(&c, err);
   if (!rc) {
     char who[RCY_NAME_MAX + 8];
     cli_actor(who, sizeof who, actor);

@@ -169,11 +169,29 @@ static void bad_files(void **state) {
   assert_non_null(strstr(report, "line 1: required column 'site_id' is missing"));
 }
 
+static void read_without_archive(void **state) {
+  fixture *f = *state;
+  rcy_error err = {0};
+  rcy_registry_subject *rows = NULL;
+  size_t n = 0;
+  const char *good = write_file(f, "r.csv", "subject_id,site_id,treatment_start,indication,death_date\n"
+                                            "A-1,S014,2019-03-04,other,2019-05-01\nA-2,S014,2019-03-04,salvage,2020-05-01\n");
+  assert_int_equal(rcy_registry_read_file(&rows, &n, good, NULL, &err), 0);
+  assert_int_equal(n, 2);
+  assert_string_equal(rows[1].death_date, "2020-05-01");
+  free(rows);
+  const char *bad = write_file(f, "b.csv", "subject_id,site_id,treatment_start,indication,death_date\nA-1,S014,2019-03-04,other,\n");
+  assert_int_equal(rcy_registry_read_file(&rows, &n, bad, NULL, &err), RCY_EINVAL);
+  assert_null(rows);
+  assert_non_null(strstr(err.message, "1 error(s)"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(rules),
       cmocka_unit_test_setup_teardown(import_all_or_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(bad_files, setup, teardown),
+      cmocka_unit_test_setup_teardown(read_without_archive, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
