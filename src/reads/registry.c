@@ -214,11 +214,6 @@ static int on_row(void *ctx, long line, size_t n, char *const *fields) {
     row_error(c, line, "%s", e.message);
     return 0;
   }
-  for (size_t i = 0; i < c->n_rows; i++)
-    if (strcmp(c->rows[i].subject_id, s.subject_id) == 0) {
-      row_error(c, line, "subject_id: %s is also on line %ld (one row per subject)", s.subject_id, c->lines[i]);
-      return 0;
-    }
   /* The images decide which site a subject belongs to: a registry row may not move it to another. */
   int found = 0;
   char image_site[RCY_NAME_MAX + 1];
@@ -298,9 +293,40 @@ static int store_rows(size_t *n_changed, import_ctx *c, const char *actor, rcy_e
   return rc;
 }
 
+static int by_subject_then_line(const void *a, const void *b, void *ctx) {
+  const import_ctx *sort_ctx = ctx;
+  size_t i = *(const size_t *)a, j = *(const size_t *)b;
+  int d = strcmp(sort_ctx->rows[i].subject_id, sort_ctx->rows[j].subject_id);
+  return d ? d : (sort_ctx->lines[i] > sort_ctx->lines[j]) - (sort_ctx->lines[i] < sort_ctx->lines[j]);
+}
+
+/* One row per subject: sorted once (n log n: registries have tens of thousands of rows), each repeat named
+ * with the line of the subject's first row. */
+static void check_duplicates(import_ctx *c) {
+  if (c->n_rows < 2) return;
+  size_t *order = malloc(c->n_rows * sizeof *order);
+  if (!order) {
+    rcy_error_set(&c->store_err, RCY_ENOMEM, "out of memory");
+    c->fatal = 1;
+    return;
+  }
+  for (size_t i = 0; i < c->n_rows; i++) order[i] = i;
+  qsort_r(order, c->n_rows, sizeof *order, by_subject_then_line, c);
+  for (size_t k = 1, first = 0; k < c->n_rows; k++) {
+    if (strcmp(c->rows[order[k]].subject_id, c->rows[order[first]].subject_id)) {
+      first = k;
+      continue;
+    }
+    row_error(c, c->lines[order[k]], "subject_id: %s is also on line %ld (one row per subject)",
+              c->rows[order[k]].subject_id, c->lines[order[first]]);
+  }
+  free(order);
+}
+
 /* Reads and checks every row of path into c (rows kept only when the whole file is valid). */
 static int read_registry(import_ctx *c, rcy_error *err) {
   int rc = rcy_csv_read_file(c->path, on_row, c, err);
+  if (!rc && !c->fatal) check_duplicates(c);
   if (c->fatal) {
     *err = c->store_err;
     return c->store_err.code ? c->store_err.code : RCY_EINTERNAL;
