@@ -1,5 +1,6 @@
 /* Subject registry data: the rules of ../shared/spec/registry-endpoints.md and the all-or-nothing import of
  * the registry's CSV. The treatment start held here is the one every read of the subject gives the engine. */
+#define _GNU_SOURCE /* qsort_r */
 #include "recistry/reads.h"
 
 #include <jansson.h>
