@@ -34,3 +34,10 @@ find_package(ITK 5 CONFIG QUIET)
 if(NOT ITK_FOUND)
   message(FATAL_ERROR "ITK not found: apt-get install libinsighttoolkit5-dev (or run scripts/setup.sh)")
 endif()
+
+# libcsv ships no pkg-config file.
+find_library(RCY_CSV_LIBRARY csv)
+find_path(RCY_CSV_INCLUDE csv.h)
+if(NOT RCY_CSV_LIBRARY OR NOT RCY_CSV_INCLUDE)
+  message(FATAL_ERROR "libcsv not found: apt-get install libcsv-dev (or run scripts/setup.sh)")
+endif()

@@ -87,6 +87,8 @@ echo "== site vs central concordance (recistry concordance, summary)"
 "$R" concordance "$SAMPLES/reads/site.json" "$SAMPLES/reads/central.json" |
   jq -r '"   subjects \(.subjects), timepoints \(.timepoints); BOR agreement \(.best_overall_response_agreement.agreement_pct) %, kappa \(.best_overall_response_agreement.kappa); discordant: \([.discordant[]? | .subject_id] | join(", "))"'
 
+echo "== the registry's subject data (treatment start, indication, survival dates) is imported (recistry registry import)"
+"$R" registry import --archive "$DEMO_DIR/archive" "$SAMPLES/registry.csv" | sed 's/^/   /'
 echo "== the site investigators' reads, captured elsewhere, are imported (recistry reads import)"
 "$R" reads import --archive "$DEMO_DIR/archive" --role site "$SAMPLES/reads/site.json" | sed 's/^/   /'
 printf 'demo-reader\n' >"$DEMO_DIR/reader.pw"

@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   # libraries (see DESIGN.md, "Dependencies")
   libdcmtk-dev libinsighttoolkit5-dev libsqlite3-dev libpng-dev libjansson-dev
-  libcmocka-dev libmicrohttpd-dev libinih-dev libsodium-dev libcairo2-dev libssl-dev
+  libcmocka-dev libmicrohttpd-dev libinih-dev libsodium-dev libcairo2-dev libssl-dev libcsv-dev
   # real DICOM peers and validators used by tests and benchmarks
   dcmtk dicom3tools orthanc sqlite3 curl
   # JSON checks in integration tests (jq); reader CT fixture pixels (python3, stdlib only)

@@ -286,6 +286,33 @@ int rcy_store_audit_append(rcy_store *store, const rcy_audit_entry *entry, rcy_e
 int rcy_store_audit_verify(long long *n_rows, long long *first_bad_seq, rcy_store *store, rcy_error *err);
 
 
+/* ---- Section: subject registry data (src/store/registry.c; used by reads/) ---- */
+
+/* What the registry knows of one subject (../shared/spec/registry-endpoints.md). Dates are ISO YYYY-MM-DD,
+ * "" when not given; values are checked by the reads layer (src/reads/registry.c) before they get here. */
+typedef struct rcy_registry_subject {
+  char subject_id[RCY_NAME_MAX + 1], site_id[RCY_NAME_MAX + 1];
+  char treatment_start[11];
+  char indication[24];  /* first_line | consolidation | intensification | salvage | ablation_combination | other */
+  int liver_only;       /* 1 yes, 0 no, -1 not given */
+  char death_date[11], last_contact_date[11], secondary_resection_date[11];
+  char updated_at[32], updated_by[RCY_NAME_MAX + 1]; /* filled by the store */
+} rcy_registry_subject;
+
+/* RCY_ENOTFOUND when the registry has no row for the subject. */
+int rcy_store_registry_get(rcy_registry_subject *out, rcy_store *store, const char *subject_id, rcy_error *err);
+/* Inserts or replaces the subject's row (updated_by = audit->actor) and appends `audit` in the caller's
+ * transaction, or in its own when none is open. */
+int rcy_store_registry_put(rcy_store *store, const rcy_registry_subject *subject, const rcy_audit_entry *audit,
+                           rcy_error *err);
+/* Every row, ordered by subject_id; a non-zero return from fn stops the walk and is returned. */
+int rcy_store_registry_each(rcy_store *store, int (*fn)(void *ctx, const rcy_registry_subject *subject),
+                            void *ctx, rcy_error *err);
+/* The site a subject's images are indexed under (*found 0 when the archive holds no study of it). */
+int rcy_store_subject_site(int *found, char site_id[RCY_NAME_MAX + 1], rcy_store *store, const char *subject_id,
+                           rcy_error *err);
+
+
 #ifdef __cplusplus
 }
 #endif

@@ -22,6 +22,7 @@
   X(serve, "serve the reader workstation over HTTP")                                             \
   X(user, "manage reader accounts")                                                              \
   X(reads, "export or import reads in the engine's input format")                                \
+  X(registry, "import or list the subjects' registry data (treatment start, indication, survival)") \
   X(audit, "verify the hash-chained audit log")
 
 #define RCY_DECLARE(name, summary) int rcy_cmd_##name(int argc, char **argv) __attribute__((weak));

@@ -82,6 +82,11 @@ int rcy_sample_generate(rcy_sample_stats *out_stats, const rcy_sample_options *o
   int missed = 0, larger = 0;
   subject *s = malloc(sizeof *s);
   if (!s) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  char registry_path[4096];
+  snprintf(registry_path, sizeof registry_path, "%s/registry.csv", o->out_dir);
+  FILE *registry = rc ? NULL : fopen(registry_path, "w");
+  if (!rc && !registry) rc = rcy_error_set(err, RCY_EIO, "cannot write %s", registry_path);
+  if (registry) registry_header(registry);
   for (int i = 0; i < o->subjects && !rc; i++) {
     rc = cohort_subject(s, o, i, err);
     if (!rc) rc = subject_write(o, s, &stats, err);
@@ -92,12 +97,14 @@ int rcy_sample_generate(rcy_sample_stats *out_stats, const rcy_sample_options *o
     void *c = NULL, *st = NULL;
     if (!rc) rc = truth_write(&c, &st, o, s, variant, err);
     if (!rc) {
+      registry_row(registry, o, s);
       json_array_append_new(central, c);
       json_array_append_new(site, st);
       stats.subjects++;
     }
   }
   free(s);
+  if (registry && fclose(registry) && !rc) rc = rcy_error_set(err, RCY_EIO, "cannot write %s", registry_path);
   if (!rc) rc = reads_write(o->out_dir, central, site, err);
   json_decref(central);
   json_decref(site);

@@ -13,6 +13,7 @@
 #include "recistry/sample.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 /* ---- prng.c ---- */
 typedef struct {
@@ -205,6 +206,9 @@ int write_dataset(rcy_dicom_dataset *ds, const char *path, rcy_sample_stats *sta
 int truth_write(void **central_json, void **site_json, const rcy_sample_options *o, const subject *s,
                 int site_variant, rcy_error *err);
 int reads_write(const char *out_dir, void *central_array, void *site_array, rcy_error *err);
+/* DIR/registry.csv (the cohort's registry data): the header, then one row per subject. */
+void registry_header(FILE *f);
+void registry_row(FILE *f, const rcy_sample_options *o, const subject *s);
 
 /* ---- dirty.c ---- */
 int dirty_write(const rcy_sample_options *o, rcy_sample_stats *stats, rcy_error *err);

@@ -197,3 +197,29 @@ int reads_write(const char *out_dir, void *central_array, void *site_array, rcy_
   if (json_dump_file(site_array, path, DUMP_FLAGS)) return rcy_error_set(err, RCY_EIO, "cannot write %s", path);
   return RCY_OK;
 }
+
+/* DIR/registry.csv: what the registry knows of each subject (../shared/spec/registry-endpoints.md) — the
+ * treatment start the truth is timed from, an indication, and survival dates after the last assessment, drawn
+ * from the seed: subjects of the progression scenarios die in about half the draws, the others are censored
+ * at a last contact. `recistry registry import` takes the file as it is. */
+void registry_header(FILE *f) {
+  fputs("subject_id,site_id,treatment_start,indication,liver_only,death_date,last_contact_date\n", f);
+}
+
+void registry_row(FILE *f, const rcy_sample_options *o, const subject *s) {
+  static const char *const indications[] = {"salvage", "salvage", "consolidation", "intensification",
+                                            "first_line", "ablation_combination"};
+  char key[64], start[11], death[11] = "", contact[11] = "";
+  prng r;
+  snprintf(key, sizeof key, "registry/%s", s->subject_id);
+  prng_init(&r, o->seed, key);
+  const char *indication = indications[prng_int(&r, 0, (int)(sizeof indications / sizeof indications[0]) - 1)];
+  int liver_only = s->sc == SC_LIVER_ONLY || prng_int(&r, 0, 2) > 0;
+  int progresses = s->sc == SC_NEW_LESION || s->sc == SC_GROWTH || s->sc == SC_EQUIVOCAL_NEW || s->sc == SC_LIVER_ONLY;
+  int64_t last = s->tp_day[s->n_tp - 1];
+  format_iso_date(start, s->treatment_day);
+  if (progresses && prng_int(&r, 0, 1)) format_iso_date(death, last + prng_int(&r, 60, 400));
+  else format_iso_date(contact, last + prng_int(&r, 30, 180));
+  fprintf(f, "%s,%s,%s,%s,%s,%s,%s\n", s->subject_id, s->site, start, indication, liver_only ? "yes" : "no", death,
+          contact);
+}

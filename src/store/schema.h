@@ -15,5 +15,6 @@ typedef struct {
 
 extern const rcy_schema_part rcy_schema_archive; /* schema_archive.c: studies, series, instances, QC, associations */
 extern const rcy_schema_part rcy_schema_reads;   /* schema_reads.c: reads, lesions, measurements, users, audit */
+extern const rcy_schema_part rcy_schema_registry; /* schema_registry.c: subjects' registry data */
 
 #endif

@@ -11,7 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const rcy_schema_part *const schema_parts[] = {&rcy_schema_archive, &rcy_schema_reads};
+static const rcy_schema_part *const schema_parts[] = {&rcy_schema_archive, &rcy_schema_reads,
+                                                     &rcy_schema_registry};
 
 int rcy_store_fail(rcy_store *store, const char *what, rcy_error *err) {
   int rc = sqlite3_errcode(store->db);
