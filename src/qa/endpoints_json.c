@@ -44,8 +44,8 @@ static json_t *km_json(const rcy_qa_km *km) {
     if (rcy_qa_km_at(&p, km, rcy_qa_landmark_days[l])) {
       m = point_json(&p, true);
     } else { /* after the last time: not estimable (R's summary drops it) */
-      m = json_pack("{sosIsnsnsn}", "t", num(rcy_qa_landmark_days[l]), "n_risk", (json_int_t)0, "surv",
-                    "std_err", "ci95");
+      m = json_pack("{sosIsnsnso}", "t", num(rcy_qa_landmark_days[l]), "n_risk", (json_int_t)0, "surv",
+                    "std_err", "ci95", pair(NAN, NAN));
     }
     if (m) json_object_set_new(m, "months", json_integer(rcy_qa_landmark_months[l]));
     if (json_array_append_new(marks, m)) {
@@ -63,7 +63,7 @@ static json_t *group_json(const rcy_qa_endpoint_group *g) {
                         "dcr", rate_json(&g->dcr), "ets20", rate_json(&g->ets20), "ets30", rate_json(&g->ets30));
   if (!o) return NULL;
   json_object_set_new(o, "dpr",
-                      json_pack("{sIsososososososo}", "n", (json_int_t)g->dpr.n, "median_pct", num(g->dpr.median),
+                      json_pack("{sIsosososososo}", "n", (json_int_t)g->dpr.n, "median_pct", num(g->dpr.median),
                                 "q1_pct", num(g->dpr.q1), "q3_pct", num(g->dpr.q3), "time_to_nadir_median_days",
                                 num(g->time_to_nadir.median), "time_to_nadir_q1_days", num(g->time_to_nadir.q1),
                                 "time_to_nadir_q3_days", num(g->time_to_nadir.q3)));
