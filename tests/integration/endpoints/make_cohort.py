@@ -71,7 +71,7 @@ def regular(i, ind):
         t1, t2 = round(40 * f, 1), round(30 * f, 1)
         ne = k >= len(fu_days) - ne_tail
         if k == pd_k:
-            if pd_lung: t2 = round(30 * max(f, 1) * 1.6 + 10, 1)  # over any nadir (baseline included)
+            if pd_lung: t2 = round(30 * max(f, 1) * 1.6 + 40, 1)  # PD over any nadir, even with T1 shrunk
             else: t1 = round(40 * max(f, 1) * 1.6 + 10, 1)
             pd_day = d
             if not pd_lung: hpd_day = d
