@@ -7,7 +7,7 @@ recistry, from how the subject was designed (which follow-up shows progression, 
 which trailing follow-ups are not evaluable, death or last contact). Follow-ups sit on a grid of days and
 deaths on multiples of 14 days, so event and censoring times tie often.
 
-  make_cohort.py OUT SEED N [--special]
+  make_cohort.py OUT SEED N [--special] [--bench]
 --special adds the cases the R check needs: the 'consolidation' group is 4 subjects whose OS curve sits at
 exactly 0.5 between days 20 and 40; 'other' subjects never progress nor die (a group with no events); one
 read gives a treatment_start different from the registry's (a warning)."""
@@ -15,6 +15,7 @@ import csv, datetime, json, os, random, sys
 
 out, seed, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 special = "--special" in sys.argv
+bench = "--bench" in sys.argv  # every subject: baseline + 7 follow-ups (progression only at the last)
 rng = random.Random(seed)
 os.makedirs(out, exist_ok=True)
 EPOCH = datetime.date(2020, 1, 6)
@@ -49,12 +50,12 @@ def regular(i, ind):
     f = rng.choice([0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.05])
     never = ind == "other"
     first = rng.choice([35, 42, 56, 56, 70])
-    m = rng.randrange(0, 8)
+    m = 7 if bench else rng.randrange(0, 8)
     fu_days = [first + 56 * k for k in range(m)]
-    pd_k = None if never or m == 0 or rng.random() < 0.35 else rng.randrange(m)
+    pd_k = None if never or m == 0 or rng.random() < 0.35 else (m - 1 if bench else rng.randrange(m))
     pd_lung = lung and pd_k is not None and rng.random() < 0.4
     if pd_k is not None: fu_days = fu_days[:pd_k + 1]
-    ne_tail = 0 if pd_k is not None else min(len(fu_days), rng.choice([0, 0, 1, 2]))
+    ne_tail = 0 if pd_k is not None or bench else min(len(fu_days), rng.choice([0, 0, 1, 2]))
     def target(t1, t2, ne=False):
         tl = [{"lesion_id": "T1", "diameter_mm": t1} if not ne else {"lesion_id": "T1", "state": "not_evaluable"}]
         if lung: tl.append({"lesion_id": "T2", "diameter_mm": t2})
