@@ -3,7 +3,7 @@
 # endpoints saw. Prints "key<TAB>value" lines (NA for a value R leaves out) that endpoints_compare.py
 # matches with recistry's JSON.
 #   Rscript endpoints_check.R survival.csv rates.csv dpr.csv          (check)
-#   Rscript endpoints_check.R --bench survival.csv                    (seconds of survfit + survdiff)
+#   Rscript endpoints_check.R --bench survival.csv                    (wall and CPU seconds of survfit + survdiff)
 suppressPackageStartupMessages(library(survival))
 args <- commandArgs(TRUE)
 ends <- c("os", "pfs", "hpfs")
@@ -11,14 +11,15 @@ ind_order <- c("first_line", "consolidation", "intensification", "salvage", "abl
 
 if (args[1] == "--bench") {
   d <- read.csv(args[2], stringsAsFactors = FALSE)
-  t0 <- proc.time()[["elapsed"]]
+  t0 <- proc.time()
   for (e in ends) {
     tt <- d[[paste0(e, "_t")]]; ee <- d[[paste0(e, "_e")]]; g <- factor(d$indication)
     f <- survfit(Surv(tt, ee) ~ 1); s <- summary(f)$table
     for (lv in levels(g)) { f2 <- survfit(Surv(tt[g == lv], ee[g == lv]) ~ 1); s2 <- summary(f2)$table }
     sd <- survdiff(Surv(tt, ee) ~ g)
   }
-  cat(sprintf("%.6f\n", proc.time()[["elapsed"]] - t0))
+  dt <- proc.time() - t0  # wall, then CPU (user + sys)
+  cat(sprintf("%.6f %.6f\n", dt[["elapsed"]], dt[["user.self"]] + dt[["sys.self"]]))
   quit(save = "no")
 }
 
