@@ -56,4 +56,18 @@ for args in "" "--registry $d/registry.csv" "--reads x --archive y" "--archive y
   set +e; "$RECISTRY" endpoints $args >/dev/null 2>&1; rc=$?; set -e
   [ $rc = 2 ] || fail "usage '$args' gave $rc"
 done
+# The archive form over the committed samples: the same export `recistry reads export` gives, the registry
+# from the archive, the same numbers as the file form on the same reads.
+a=$tmp/archive
+"$RECISTRY" init --archive "$a" >/dev/null
+"$RECISTRY" reads index --archive "$a" "$RCY_SOURCE_DIR"/sample-dicom/S0*/*/BL/*_0001.dcm >/dev/null
+"$RECISTRY" registry import --archive "$a" "$RCY_SOURCE_DIR/sample-dicom/registry.csv" >/dev/null
+"$RECISTRY" reads import --archive "$a" --role site --reader site1 "$RCY_SOURCE_DIR/sample-dicom/reads/site.json" >/dev/null
+"$RECISTRY" endpoints --archive "$a" --reader site --json >"$tmp/arch.json"
+"$RECISTRY" reads export --archive "$a" --role site --json >"$tmp/site_export.json"
+"$RECISTRY" endpoints --registry "$RCY_SOURCE_DIR/sample-dicom/registry.csv" --reads "$tmp/site_export.json" --json \
+  >"$tmp/file.json" 2>/dev/null
+[ "$(jq -r .reader "$tmp/arch.json")" = site ] && [ "$(jq '.groups[0].n' "$tmp/arch.json")" = 3 ] || fail "archive form"
+diff <(jq -S 'del(.reader)' "$tmp/arch.json") <(jq -S 'del(.reader)' "$tmp/file.json") >/dev/null \
+  || fail "archive and file forms differ on the same reads"
 echo "endpoints_r: ok"
