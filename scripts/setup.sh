@@ -13,6 +13,8 @@ PACKAGES=(
   dcmtk dicom3tools orthanc sqlite3 curl
   # JSON checks in integration tests (jq); reader CT fixture pixels (python3, stdlib only)
   jq python3
+  # endpoints checked against R survival (survfit, survdiff) and binom.test
+  r-base-core r-cran-survival
   # browser tests
   chromium
 )

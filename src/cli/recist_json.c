@@ -524,6 +524,32 @@ int rcy_recist_json_evaluate(char **out_text, const char *text, size_t len,
   return rc;
 }
 
+int rcy_recist_json_each(const char *text, size_t len, const rcy_recist_json_flags *flags,
+                         int (*prepare)(void *ctx, rcy_recist_subject *subject, rcy_error *err),
+                         int (*visit)(void *ctx, const rcy_recist_subject *subject,
+                                      const rcy_recist_result *result, rcy_error *err),
+                         void *ctx, rcy_error *err) {
+  json_t *doc;
+  int rc = load(&doc, text, len, "input", err);
+  if (rc) return rc;
+  const bool array = json_is_array(doc);
+  const size_t n = array ? json_array_size(doc) : 1;
+  rcy_recist_result result;
+  rcy_recist_result_init(&result);
+  subject_buf b;
+  for (size_t i = 0; i < n && !rc; i++) {
+    json_t *obj = array ? json_array_get(doc, i) : doc;
+    if ((rc = subject_from_json(&b, obj, i, flags, err)) == 0 &&
+        (!prepare || (rc = prepare(ctx, &b.subject, err)) == 0) &&
+        (rc = rcy_recist_evaluate(&result, &b.subject, &b.options, err)) == 0 && visit)
+      rc = visit(ctx, &b.subject, &result, err);
+    subject_buf_free(&b);
+  }
+  rcy_recist_result_free(&result);
+  json_decref(doc);
+  return rc;
+}
+
 static json_t *table_json(const rcy_concordance_table *t) {
   json_t *cats = json_array(), *matrix = json_array();
   for (int i = 0; i < RCY_CONCORDANCE_K; i++) {

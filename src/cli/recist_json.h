@@ -25,6 +25,20 @@ int rcy_recist_json_concordance(char **out_text, const char *first, size_t first
                                 size_t second_len, const rcy_recist_json_flags *flags, bool pretty,
                                 rcy_error *err);
 
+typedef struct rcy_recist_subject rcy_recist_subject;
+typedef struct rcy_recist_result rcy_recist_result;
+
+/* Parses text (one subject or an array) and evaluates each subject in turn into one reused result, for a
+ * caller that needs the results and not their JSON (`recistry endpoints`). Before a subject is evaluated,
+ * prepare (when non-NULL) may change it (e.g. set the registry's treatment start); after, visit sees the
+ * result. A non-zero return from either stops the walk and is returned (err set by the callback).
+ * Invalid input: RCY_EINVAL naming subject, timepoint and lesion, as rcy_recist_json_evaluate. */
+int rcy_recist_json_each(const char *text, size_t len, const rcy_recist_json_flags *flags,
+                         int (*prepare)(void *ctx, rcy_recist_subject *subject, rcy_error *err),
+                         int (*visit)(void *ctx, const rcy_recist_subject *subject,
+                                      const rcy_recist_result *result, rcy_error *err),
+                         void *ctx, rcy_error *err);
+
 /* Reads a whole file ("-" = stdin) into a NUL-terminated buffer the caller frees. */
 int rcy_recist_json_read_file(char **out, size_t *out_len, const char *path, rcy_error *err);
 
