@@ -130,6 +130,10 @@ static bool valid_lesion_id(const char *s) {
   return matches(s, 1, 16, "_-", "_-");
 }
 
+/* What a JSON escape (\u0001) could put into a string that the file-level check never saw raw. */
+static const char CONTROL_CHARS[] = "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11"
+                                    "\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f";
+
 static bool plausible_mm(double mm) {
   return isfinite(mm) && mm > 0 && mm <= RCY_READS_IMPORT_MAX_MM;
 }
@@ -369,8 +373,8 @@ static json_t *subject_to_doc(const subject_ctx *c, const json_t *s, const char 
         }
         unknown_keys(r, &ll, e, k == 0 ? target_keys : other_keys, c->csv);
         const char *organ = string_member(r, &ll, e, "organ", &bad);
-        if (organ && (!*organ || strlen(organ) > 64))
-          problem(r, &ll, "organ: must be 1 to 64 characters");
+        if (organ && (!*organ || strlen(organ) > 64 || strpbrk(organ, CONTROL_CHARS)))
+          problem(r, &ll, "organ: must be 1 to 64 characters, no control character");
         json_t *nodal = json_object_get(e, "nodal");
         if (nodal && !json_is_boolean(nodal)) problem(r, &ll, "nodal: must be true or false");
         const char *st = string_member(r, &ll, e, "state", &bad);

@@ -110,6 +110,8 @@ mutate '.subject_id = "../../etc/passwd"' path.json
 import_fails "$T/path.json" "subject ../../etc/passwd: subject_id: not a valid subject ID"
 mutate '.subject_id = "CIREL-014-0077"' absent.json
 import_fails "$T/absent.json" "subject CIREL-014-0077: not in the archive (no study of this subject is indexed)"
+mutate '.assessments[0].non_target[0].organ = "perit\u001b[2Joneum"' organ_escape.json
+import_fails "$T/organ_escape.json" "subject CIREL-014-0001, timepoint BL, lesion NT1: organ: must be 1 to 64 characters, no control character"
 mutate '.assessments[1].target[0].lesion_id = "T1/../x"' lesion_path.json
 import_fails "$T/lesion_path.json" "subject CIREL-014-0001, timepoint FU1, lesion T1/../x: lesion_id: not a valid lesion ID"
 jq -c '.subject_id = "CIREL-099-0001" | .assessments = [.assessments[0] | .date = "2025-01-10"]' "$T/good.json" >"$T/pattern.json"
