@@ -3,28 +3,75 @@
 #include "commands.h"
 
 #include "readers.h"
+#include "recistry/ingest.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char usage[] =
     "usage: recistry reads export --archive DIR --role site|central|adjudicator [--reader NAME] --json\n"
-    "       recistry reads import --archive DIR --role site [--reader NAME] FILE   (CSV or JSON; all or nothing)\n"
+    "         (--reader is required for central and adjudicator reads: one read per subject)\n"
+    "       recistry reads import --archive DIR --role site [--reader NAME] [--config INGEST.ini] [--check] FILE\n"
+    "         (CSV or JSON; all or nothing; --config checks each subject against its site's subject_pattern,\n"
+    "          --check validates without importing)\n"
     "       recistry reads index --archive DIR FILE...   (copy DICOM files into the archive and index them)\n"
     "CSV columns: subject_id,timepoint,date,lesion_id,kind,organ,nodal,diameter_mm,state (docs/api.md).\n";
+
+typedef struct readers_list {
+  char names[32][65];
+  size_t n;
+} readers_list;
+
+/* Distinct reader names (the first 32), for the message of an export without --reader. */
+static int collect_reader(void *ctx, const char *subject, const char *role, const char *reader, const char *text) {
+  (void)subject, (void)role, (void)text;
+  readers_list *l = ctx;
+  for (size_t i = 0; i < l->n; i++)
+    if (strcmp(l->names[i], reader) == 0) return 0;
+  if (l->n < 32) snprintf(l->names[l->n++], sizeof l->names[0], "%s", reader);
+  return 0;
+}
+
+/* `reads import`: the ingest configuration's subject patterns (when given), then the import itself. */
+static int import(rcy_store *store, const char *role, const char *reader, const char *config, int check,
+                  const char *file, rcy_error *err) {
+  rcy_ingest_config *cfg = NULL;
+  rcy_readers_site_pattern *sites = NULL;
+  int rc = RCY_OK;
+  if (config) {
+    if ((rc = rcy_ingest_config_load(&cfg, config, err))) return rc;
+    sites = calloc(cfg->n_sites ? cfg->n_sites : 1, sizeof *sites);
+    if (!sites) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
+    for (size_t i = 0; sites && i < cfg->n_sites; i++)
+      sites[i] = (rcy_readers_site_pattern){cfg->sites[i].id, cfg->sites[i].subject_pattern};
+  }
+  if (!rc) {
+    rcy_readers_import_options o = {role, reader, "cli-import", check, sites, cfg ? cfg->n_sites : 0};
+    size_t n = 0;
+    rc = rcy_readers_import(&n, store, file, &o, stderr, err);
+    if (!rc && check) printf("%s: valid; %zu subject(s) would be imported as %s reads (nothing written)\n", file, n, role);
+    else if (!rc) printf("imported %zu subject(s) as %s reads\n", n, role);
+  }
+  free(sites);
+  rcy_ingest_config_free(cfg);
+  return rc;
+}
 
 int rcy_cmd_reads(int argc, char **argv) {
   if (argc < 2 || strcmp(argv[1], "--help") == 0) {
     fputs(usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? RCY_EXIT_USAGE : RCY_EXIT_OK;
   }
-  const char *action = argv[1], *archive = NULL, *role = NULL, *reader = NULL;
+  const char *action = argv[1], *archive = NULL, *role = NULL, *reader = NULL, *config = NULL;
   const char *files[4096];
-  int n_files = 0, json = 0;
+  int n_files = 0, json = 0, check = 0;
   for (int i = 2; i < argc; i++) {
     if (strcmp(argv[i], "--archive") == 0 && i + 1 < argc) archive = argv[++i];
     else if (strcmp(argv[i], "--role") == 0 && i + 1 < argc) role = argv[++i];
     else if (strcmp(argv[i], "--reader") == 0 && i + 1 < argc) reader = argv[++i];
+    else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) config = argv[++i];
+    else if (strcmp(argv[i], "--check") == 0) check = 1;
     else if (strcmp(argv[i], "--json") == 0) json = 1;
     else if (argv[i][0] != '-' && n_files < 4096) files[n_files++] = argv[i];
     else {
@@ -35,7 +82,8 @@ int rcy_cmd_reads(int argc, char **argv) {
   int is_export = strcmp(action, "export") == 0, is_import = strcmp(action, "import") == 0;
   int is_index = strcmp(action, "index") == 0;
   if (!archive || (!is_export && !is_import && !is_index) || ((is_export || is_import) && !role) ||
-      (is_export && (!json || n_files)) || (is_import && n_files != 1) || (is_index && n_files == 0)) {
+      (is_export && (!json || n_files)) || (is_import && n_files != 1) || (is_index && n_files == 0) ||
+      ((config || check) && !is_import)) {
     fputs(usage, stderr);
     return RCY_EXIT_USAGE;
   }
@@ -56,12 +104,24 @@ int rcy_cmd_reads(int argc, char **argv) {
     return RCY_EXIT_FAIL;
   }
   int rc = RCY_OK;
+  if (is_export && !reader && strcmp(role, "site") != 0) {
+    /* Several readers read each subject: without --reader the file would hold each subject several times,
+     * which `recistry recist` cannot tell apart and `recistry concordance` refuses. */
+    readers_list *names = calloc(1, sizeof *names);
+    if (names) rcy_store_read_each(store, role, NULL, collect_reader, names, NULL);
+    fprintf(stderr,
+            "recistry reads export: --role %s needs --reader NAME (one read per subject, as `recistry recist` "
+            "and `recistry concordance` expect); readers with %s reads:",
+            role, role);
+    for (size_t i = 0; names && i < names->n; i++) fprintf(stderr, "%s %s", i ? "," : "", names->names[i]);
+    fputs(names && names->n ? "\n" : " none\n", stderr);
+    free(names);
+    rcy_store_close(store);
+    return RCY_EXIT_USAGE;
+  }
   if (is_export) rc = rcy_readers_export(stdout, store, role, reader, &err);
-  else if (is_import) {
-    size_t n = 0;
-    rc = rcy_readers_import(&n, store, role, reader, files[0], "cli-import", stderr, &err);
-    if (!rc) printf("imported %zu subject(s) as %s reads\n", n, role);
-  } else {
+  else if (is_import) rc = import(store, role, reader, config, check, files[0], &err);
+  else {
     int done = 0;
     for (int i = 0; i < n_files && !rc; i++) {
       rc = rcy_readers_index_file(store, files[i], &err);

@@ -431,6 +431,51 @@ static int target_value(const ctx *c, size_t a, const rcy_recist_target *t, doub
   return fail(c, a, t->lesion_id, RCY_EINVAL, "unknown target lesion state %d", (int)t->state);
 }
 
+/* The entry of lesion `id` in assessment A (the first one: a lenient duplicate is ignored), or NULL. */
+static const rcy_recist_target *listed_target(const rcy_recist_assessment *A, const char *id) {
+  for (size_t i = 0; i < A->n_targets; i++)
+    if (strcmp(A->targets[i].lesion_id, id) == 0) return &A->targets[i];
+  return NULL;
+}
+
+/* A coalesced lesion is measured once, on the target merged_into names; so that target must be a baseline
+ * target of the same organ (nodes: all one organ), listed at this assessment, and neither merged itself
+ * (a cycle T1 -> T2 -> T1 or a chain T1 -> T2 -> T3 would drop the lesion from the sum) nor disappeared.
+ * target_value has already refused a merge into itself or into no baseline target. */
+static int check_merges(const ctx *c, size_t a) {
+  const rcy_recist_assessment *A = &c->s->assessments[a];
+  const rcy_recist_target *bl = c->s->assessments[0].targets;
+  for (size_t i = 0; i < A->n_targets; i++) {
+    const rcy_recist_target *t = &A->targets[i];
+    if (t->state != RCY_RECIST_TARGET_MERGED || listed_target(A, t->lesion_id) != t) continue;
+    const size_t j = find_target(c, t->lesion_id, i), k = find_target(c, t->merged_into, 0);
+    if (j == NO_INDEX || k == NO_INDEX) continue; /* lenient: an unknown lesion was ignored */
+    const rcy_recist_target *from = &bl[c->ws->target_src[j]], *into = &bl[c->ws->target_src[k]];
+    if (strcasecmp(organ_group(from), organ_group(into)) != 0)
+      return fail(c, a, t->lesion_id, RCY_EINVAL,
+                  "merged_into '%.64s' (organ '%.64s'), but %.64s is in organ '%.64s' (lesions coalesce within "
+                  "one organ; all lymph nodes count as one organ)",
+                  t->merged_into, organ_group(into), t->lesion_id, organ_group(from));
+    const rcy_recist_target *u = listed_target(A, t->merged_into);
+    if (!u)
+      return fail(c, a, t->lesion_id, RCY_EINVAL,
+                  "merged_into '%.64s', but %.64s is not assessed at this timepoint (the coalesced lesion is "
+                  "measured on it)",
+                  t->merged_into, t->merged_into);
+    if (u->state == RCY_RECIST_TARGET_MERGED)
+      return fail(c, a, t->lesion_id, RCY_EINVAL,
+                  "merged_into '%.64s', but %.64s is itself merged_into '%.64s' at this timepoint (no cycles or "
+                  "chains: the coalesced lesion is measured on one target)",
+                  t->merged_into, t->merged_into, u->merged_into ? u->merged_into : "");
+    if (u->state == RCY_RECIST_TARGET_DISAPPEARED)
+      return fail(c, a, t->lesion_id, RCY_EINVAL,
+                  "merged_into '%.64s', but %.64s is recorded as disappeared at this timepoint (the coalesced "
+                  "lesion is measured on it)",
+                  t->merged_into, t->merged_into);
+  }
+  return 0;
+}
+
 static int resolve_targets(ctx *c, size_t a) {
   const rcy_recist_assessment *A = &c->s->assessments[a];
   struct rcy_recist_workspace *ws = c->ws;
@@ -454,6 +499,7 @@ static int resolve_targets(ctx *c, size_t a) {
     ws->seen[j] = 1;
     if ((rc = target_value(c, a, t, &row[j]))) return rc;
   }
+  if ((rc = check_merges(c, a))) return rc;
   for (size_t j = 0; j < c->n_targets; j++) {
     if (ws->seen[j]) continue;
     row[j] = NAN;

@@ -278,7 +278,7 @@ CIREL-015-0001,BL,2025-13-10,T1,target,liver,false,25,
 CIREL-015-0001,BL,2025-01-10,T2,organ,liver,false,25,
 CSV
 if "$R" reads import --archive "$A" --role site "$T/site-bad.csv" 2>"$T/import.err"; then fail "bad CSV imported"; fi
-grep -q 'line 3: diameter_mm' "$T/import.err" && grep -q 'line 5: date' "$T/import.err" && grep -q 'line 6: kind' "$T/import.err" &&
+grep -q 'line 3: .*lesion T1: diameter_mm' "$T/import.err" && grep -q 'line 5: .*date' "$T/import.err" && grep -q 'line 6: .*kind' "$T/import.err" &&
   grep -q 'nothing imported' "$T/import.err" || fail "import report: $(cat "$T/import.err")"
 "$R" reads export --archive "$A" --role site --json | jq -e 'map(.subject_id) == ["CIREL-015-0001"]' >/dev/null ||
   fail "half-imported"
@@ -294,11 +294,10 @@ CSV
 jq -e 'map(.subject_id) == ["CIREL-014-0001","CIREL-015-0001"] and .[0].assessments[1].target[0].diameter_mm == 20' "$T/site.json" >/dev/null || fail "site export: $(cat "$T/site.json")"
 if "$R" reads import --archive "$A" --role site "$T/site.json" 2>"$T/import.err"; then fail "re-import overwrote"; fi
 grep -q 'already has a site read' "$T/import.err" || fail "re-import message: $(cat "$T/import.err")"
-# A subject whose studies are not (yet) in the archive: its dates come from the file.
+# A subject whose studies are not in the archive is refused (tests/integration/reads_import.sh has the rest).
 jq '.[0] | .subject_id = "CIREL-016-0001"' "$T/site.json" >"$T/site016.json"
-"$R" reads import --archive "$A" --role site "$T/site016.json" >/dev/null || fail "JSON import"
-"$R" reads export --archive "$A" --role site --json | jq -e '.[2].subject_id == "CIREL-016-0001" and .[2].assessments[1].date == "2025-03-03"' >/dev/null ||
-  fail "imported subject without studies"
+if "$R" reads import --archive "$A" --role site "$T/site016.json" 2>"$T/import.err"; then fail "subject without studies imported"; fi
+grep -q 'CIREL-016-0001: not in the archive' "$T/import.err" || fail "subject without studies: $(cat "$T/import.err")"
 expect 200 sam GET /api/reads/$S
 jq -e '.role == "site" and (.lesions | length) == 2 and .timepoints[0].signed == true' "$T/out" >/dev/null || fail "site read: $(head -c 300 "$T/out")"
 expect 200 alice GET /api/reads/$S

@@ -82,7 +82,11 @@ too_many_targets.json|subject S014-0009, timepoint BL, lesion T6: more than 5 ta
 two_states.json|subject S014-0009, timepoint FU1, lesion T1: give exactly one of diameter_mm, state
 not_a_subject.json|subject #2: a subject must be a JSON object
 unknown_option.json|subject S014-0009: unknown option "confirm"
+merge_cycle.json|subject S014-0011, timepoint FU1, lesion T1: merged_into 'T2', but T2 is itself merged_into 'T1' at this timepoint
 CASES
+# a merge cycle is refused with --lenient too (it is not a baseline rule): both lesions would drop out
+run 1 recist --lenient "$data/invalid/merge_cycle.json"
+expect_err "lesion T1: merged_into 'T2', but T2 is itself merged_into 'T1'"
 run 1 recist "$tmp/does-not-exist.json"
 expect_err "cannot open"
 

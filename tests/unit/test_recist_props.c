@@ -42,7 +42,8 @@ typedef struct gen_opts {
   bool all_liver;
 } gen_opts;
 
-/* A valid subject: ≤ 5 targets, ≤ 2 per organ, sizes within the baseline rules. */
+/* A valid subject: ≤ 5 targets, ≤ 2 per organ, sizes within the baseline rules; a target merges only into
+ * the other target of its organ (T2 -> T1, T4 -> T3), and only when that one is listed and not gone. */
 static void generate(builder *b, rng *r, const gen_opts *g) {
   static const char *organs[] = {"liver", "liver", "lung", "lung", "bone"};
   b_init(b, "P");
@@ -70,8 +71,10 @@ static void generate(builder *b, rng *r, const gen_opts *g) {
   for (int a = 1; a < n_assess; a++) {
     day += 28 + pick(r, 43);
     b_at(b, labels[a], day);
+    int drawn[5] = {0};
     for (size_t j = 0; j < nt_bl; j++) {
       const int u = pick(r, 100);
+      drawn[j] = u;
       size[j] *= 0.55 + 0.9 * unif(r);
       size[j] = round(size[j] * 2) / 2;
       if (u < 8)
@@ -82,8 +85,8 @@ static void generate(builder *b, rng *r, const gen_opts *g) {
         b_state(b, tids[j], RCY_RECIST_TARGET_NOT_EVALUABLE);
       else if (u < 21)
         b_frag(b, tids[j], round(size[j]) / 2, size[j] - round(size[j]) / 2);
-      else if (u < 24 && j > 0)
-        b_merged(b, tids[j], tids[0]);
+      else if (u < 24 && j % 2 == 1 && drawn[j - 1] >= 8)
+        b_merged(b, tids[j], tids[j - 1]); /* into its same-organ partner, when that one has not disappeared */
       else
         b_mm(b, tids[j], size[j]);
     }
@@ -337,6 +340,45 @@ static void test_confirmation_reuse_lenient_liver(void **state) {
   rcy_recist_result_free(&b2);
 }
 
+/* A merge cycle between the two liver targets, at any follow-up of any subject, is refused (strict and
+ * lenient alike) with a message naming subject, timepoint and both lesions; breaking the cycle (T2 measured)
+ * makes the subject valid again. */
+static void test_merge_cycles_refused(void **state) {
+  (void)state;
+  rng r = {0xA0761D6478BD642FULL};
+  rcy_recist_result res;
+  rcy_recist_result_init(&res);
+  const gen_opts g = {false, true};
+  int checked = 0;
+  for (int i = 0; i < N_SUBJECTS; i++) {
+    builder b;
+    generate(&b, &r, &g);
+    if (b.a[0].n_targets < 2) continue;
+    const size_t a = 1 + (size_t)pick(&r, (int)b.s.n_assessments - 1);
+    rcy_recist_target *t = b.t[a];
+    t[0].state = t[1].state = RCY_RECIST_TARGET_MERGED;
+    t[0].merged_into = "T2";
+    t[1].merged_into = "T1";
+    for (int lenient = 0; lenient < 2; lenient++) {
+      rcy_recist_options o;
+      rcy_recist_options_default(&o);
+      o.lenient = lenient;
+      rcy_error e = {0, ""};
+      assert_int_equal(rcy_recist_evaluate(&res, &b.s, &o, &e), RCY_EINVAL);
+      char want[160];
+      snprintf(want, sizeof want, "subject P, timepoint %s, lesion T1: merged_into 'T2', but T2 is itself "
+               "merged_into 'T1'", b.a[a].timepoint);
+      if (strncmp(e.message, want, strlen(want)) != 0) fail_msg("%s", e.message);
+    }
+    t[1].state = RCY_RECIST_TARGET_MEASURED;
+    t[1].diameter_mm = 12;
+    evaluate(&res, &b, NULL);
+    checked++;
+  }
+  assert_true(checked > N_SUBJECTS / 2);
+  rcy_recist_result_free(&res);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sum_and_nadir_from_parts),
@@ -344,6 +386,7 @@ int main(void) {
       cmocka_unit_test(test_bor_ignores_everything_after_first_pd),
       cmocka_unit_test(test_scaling_keeps_responses),
       cmocka_unit_test(test_confirmation_reuse_lenient_liver),
+      cmocka_unit_test(test_merge_cycles_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -230,6 +230,108 @@ static void test_structural_errors(void **state) {
   expect(&b, "subject S9, timepoint FU1, lesion T1: fragments_mm must list at least one fragment", false);
 }
 
+/* Two lesions that coalesce are measured once, on a target that is itself measured at that timepoint:
+ * a cycle (T1 -> T2 -> T1) or a chain (T1 -> T2 -> T3) would drop both from the sum, and a merge into a
+ * lesion of another organ (or a node) would move a measurement between the liver and the rest. Always
+ * errors, --lenient or not. */
+static void merge_base(builder *b) {
+  b_init(b, "S9");
+  b_at(b, "BL", 0);
+  b_bl(b, "T1", "liver", false, 30);
+  b_bl(b, "T2", "liver", false, 20);
+  b_bl(b, "T3", "lung", false, 25);
+  b_bl(b, "T4", "lymph node", true, 18);
+  b_nt(b, "NT1", "liver", PRESENT);
+  b_at(b, "FU1", 42);
+}
+
+static void test_merge_validation(void **state) {
+  (void)state;
+  builder b;
+  merge_base(&b); /* the cycle: both drop out, the sum fell to 25 mm (PR) */
+  b_merged(&b, "T1", "T2");
+  b_merged(&b, "T2", "T1");
+  b_mm(&b, "T3", 25);
+  b_mm(&b, "T4", 18);
+  expect(&b,
+         "subject S9, timepoint FU1, lesion T1: merged_into 'T2', but T2 is itself merged_into 'T1' at this "
+         "timepoint (no cycles or chains: the coalesced lesion is measured on one target)",
+         false);
+  merge_base(&b); /* the cycle at a later follow-up */
+  b_mm(&b, "T1", 40);
+  b_merged(&b, "T2", "T1");
+  b_mm(&b, "T3", 25);
+  b_mm(&b, "T4", 18);
+  b_at(&b, "FU2", 84);
+  b_merged(&b, "T1", "T2");
+  b_merged(&b, "T2", "T1");
+  b_mm(&b, "T3", 25);
+  b_mm(&b, "T4", 18);
+  expect(&b,
+         "subject S9, timepoint FU2, lesion T1: merged_into 'T2', but T2 is itself merged_into 'T1' at this "
+         "timepoint (no cycles or chains: the coalesced lesion is measured on one target)",
+         false);
+  merge_base(&b); /* a chain T1 -> T2 -> T3 (T1's merge is checked first) */
+  b_merged(&b, "T1", "T2");
+  b_merged(&b, "T2", "T3");
+  b_mm(&b, "T3", 50);
+  b_mm(&b, "T4", 18);
+  expect(&b,
+         "subject S9, timepoint FU1, lesion T1: merged_into 'T2', but T2 is itself merged_into 'T3' at this "
+         "timepoint (no cycles or chains: the coalesced lesion is measured on one target)",
+         false);
+  merge_base(&b); /* into a lesion not assessed at that timepoint */
+  b_merged(&b, "T2", "T1");
+  b_mm(&b, "T3", 25);
+  b_mm(&b, "T4", 18);
+  expect(&b,
+         "subject S9, timepoint FU1, lesion T2: merged_into 'T1', but T1 is not assessed at this timepoint "
+         "(the coalesced lesion is measured on it)",
+         false);
+  merge_base(&b); /* into a lesion that disappeared */
+  b_state(&b, "T1", RCY_RECIST_TARGET_DISAPPEARED);
+  b_merged(&b, "T2", "T1");
+  b_mm(&b, "T3", 25);
+  b_mm(&b, "T4", 18);
+  expect(&b,
+         "subject S9, timepoint FU1, lesion T2: merged_into 'T1', but T1 is recorded as disappeared at this "
+         "timepoint (the coalesced lesion is measured on it)",
+         false);
+  merge_base(&b); /* into a target of another organ */
+  b_mm(&b, "T1", 30);
+  b_merged(&b, "T2", "T3");
+  b_mm(&b, "T3", 25);
+  b_mm(&b, "T4", 18);
+  expect(&b,
+         "subject S9, timepoint FU1, lesion T2: merged_into 'T3' (organ 'lung'), but T2 is in organ 'liver' "
+         "(lesions coalesce within one organ; all lymph nodes count as one organ)",
+         false);
+  merge_base(&b); /* a node into a non-nodal target */
+  b_mm(&b, "T1", 30);
+  b_mm(&b, "T2", 20);
+  b_mm(&b, "T3", 25);
+  b_merged(&b, "T4", "T3");
+  expect(&b,
+         "subject S9, timepoint FU1, lesion T4: merged_into 'T3' (organ 'lung'), but T4 is in organ 'lymph "
+         "node' (lesions coalesce within one organ; all lymph nodes count as one organ)",
+         false);
+  merge_base(&b); /* into a non-target, into itself: refused before */
+  b_merged(&b, "T2", "NT1");
+  expect(&b, "subject S9, timepoint FU1, lesion T2: merged_into 'NT1' is not a baseline target lesion", false);
+  merge_base(&b); /* valid: into a measured, a too-small or a not-evaluable target of the same organ */
+  b_mm(&b, "T1", 44);
+  b_merged(&b, "T2", "T1");
+  b_mm(&b, "T3", 25);
+  b_mm(&b, "T4", 18);
+  assert_int_equal(rcy_recist_evaluate(&R, &b.s, NULL, &E), 0);
+  assert_true(R.timepoints[1].sum_mm == 87.0);
+  b.t[1][0].state = RCY_RECIST_TARGET_TOO_SMALL;
+  assert_int_equal(rcy_recist_evaluate(&R, &b.s, NULL, &E), 0);
+  b.t[1][0].state = RCY_RECIST_TARGET_NOT_EVALUABLE;
+  assert_int_equal(rcy_recist_evaluate(&R, &b.s, NULL, &E), 0);
+  assert_int_equal(R.timepoints[1].target_response, RCY_RECIST_NE);
+}
+
 static void test_baseline_non_target_state_and_no_disease(void **state) {
   (void)state;
   builder b;
@@ -303,6 +405,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_dates_strictly_increasing, b_setup, b_teardown),
       cmocka_unit_test_setup_teardown(test_duplicate_timepoint_label, b_setup, b_teardown),
       cmocka_unit_test_setup_teardown(test_structural_errors, b_setup, b_teardown),
+      cmocka_unit_test_setup_teardown(test_merge_validation, b_setup, b_teardown),
       cmocka_unit_test_setup_teardown(test_baseline_non_target_state_and_no_disease, b_setup, b_teardown),
       cmocka_unit_test_setup_teardown(test_options_validated, b_setup, b_teardown),
       cmocka_unit_test_setup_teardown(test_result_reuse_is_clean, b_setup, b_teardown),
