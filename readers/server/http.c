@@ -160,7 +160,36 @@ typedef struct {
   char *body;
   size_t len;
   int too_big;
+  int bad_path; /* a control character in the path, raw or percent-encoded (uri_seen) */
+  int started;  /* the handler has seen this request's headers */
 } conn_state;
+
+static int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* libmicrohttpd hands the handler a percent-decoded, NUL-terminated path: "/index.html%00.png" would arrive
+ * as "/index.html". So the raw request target is looked at here, before decoding: any control character in
+ * the path (NUL to 0x1f, 0x7f, raw or as %XX) makes the request a 400. The query is left to the handlers. */
+static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *c) {
+  (void)cls;
+  (void)c;
+  conn_state *cs = calloc(1, sizeof *cs);
+  if (!cs) return NULL;
+  for (const unsigned char *p = (const unsigned char *)uri; p && *p && *p != '?' && *p != '#'; p++) {
+    int v = *p;
+    if (*p == '%' && hex_value((char)p[1]) >= 0 && hex_value((char)p[2]) >= 0)
+      v = hex_value((char)p[1]) * 16 + hex_value((char)p[2]);
+    if (v < 0x20 || v == 0x7f) {
+      cs->bad_path = 1;
+      break;
+    }
+  }
+  return cs;
+}
 
 static void split_path(rcy_req *r) {
   snprintf(r->segbuf, sizeof r->segbuf, "%s", r->path);
@@ -204,10 +233,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   (void)version;
   const rcy_server *srv = cls;
   conn_state *cs = *con_cls;
-  if (!cs) {
-    cs = calloc(1, sizeof *cs);
-    if (!cs) return MHD_NO;
-    *con_cls = cs;
+  if (!cs) return MHD_NO; /* uri_seen could not allocate */
+  if (!cs->started) {
+    cs->started = 1;
+    if (cs->bad_path) {
+      rcy_req r = {.srv = srv, .conn = c};
+      rcy_reply_error(&r, 400, "control character in the URL path");
+      return queue(c, &r);
+    }
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
     if (cl && strtoull(cl, NULL, 10) > RCY_MAX_BODY_BYTES) {
       rcy_req r = {.srv = srv, .conn = c};
@@ -317,6 +350,7 @@ int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err) {
   struct MHD_Daemon *d = MHD_start_daemon(
       flags, (uint16_t)cfg->port, NULL, NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR, sa,
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+      MHD_OPTION_URI_LOG_CALLBACK, uri_seen, NULL,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
   if (!d) {
     free(srv.key_image_dir);
