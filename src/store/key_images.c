@@ -9,8 +9,8 @@
 int rcy_store_key_image_add(rcy_store *store, const char *id, const char *subject_id, const char *role,
                             const char *reader, rcy_error *err) {
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(store->db, "INSERT INTO key_images(id, subject_id, role, reader) VALUES(?,?,?,?)", -1,
-                         &st, NULL))
+  if (sqlite3_prepare_v2(store->db, "INSERT INTO key_images(id, subject_id, role, reader) VALUES(?,?,?,?)",
+                         -1, &st, NULL))
     return rcy_store_fail(store, "recording a key image", err);
   sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, subject_id, -1, SQLITE_STATIC);
@@ -23,7 +23,8 @@ int rcy_store_key_image_add(rcy_store *store, const char *id, const char *subjec
 
 int rcy_store_key_image_owner(rcy_store_read_key *out, rcy_store *store, const char *id, rcy_error *err) {
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(store->db, "SELECT subject_id, role, reader FROM key_images WHERE id = ?", -1, &st, NULL))
+  if (sqlite3_prepare_v2(store->db, "SELECT subject_id, role, reader FROM key_images WHERE id = ?", -1, &st,
+                         NULL))
     return rcy_store_fail(store, "looking a key image up", err);
   sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
   int rc = sqlite3_step(st);

@@ -1,17 +1,17 @@
 /* Login throttling: failed logins per account name and per peer address, kept in table login_failures so
  * that a restart, or a flood of failures on other names, frees nobody (an in-memory table of fixed size could
- * be flushed). The policy is in include/recistry/store.h and docs/api.md. Each attempt is counted as a failure
- * before the password is checked, in one IMMEDIATE transaction with the lock check, so parallel attempts
- * cannot slip past the limit; a success takes its count back. */
+ * be flushed). The policy is in include/recistry/store.h and docs/api.md. Each attempt is counted as a
+ * failure before the password is checked, in one IMMEDIATE transaction with the lock check, so parallel
+ * attempts cannot slip past the limit; a success takes its count back. */
 #include "store_internal.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#define ACCOUNT_LOCK_S 300      /* first lock; doubled per further failure */
+#define ACCOUNT_LOCK_S 300 /* first lock; doubled per further failure */
 #define ACCOUNT_LOCK_MAX_S 3600
-#define ACCOUNT_RESET_S 86400   /* a day without a failure forgets them */
+#define ACCOUNT_RESET_S 86400 /* a day without a failure forgets them */
 #define PEER_LOCK_S 900
 #define PEER_RESET_S 900
 
@@ -30,8 +30,10 @@ static int account_name_ok(const char *s) {
 /* Reads the guard's row, forgetting failures older than its reset period. */
 static int load(guard *g, rcy_store *store, long long now, rcy_error *err) {
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(store->db, "SELECT failures, last_at, locked_until FROM login_failures"
-                         " WHERE kind = ? AND key = ?", -1, &st, NULL))
+  if (sqlite3_prepare_v2(store->db,
+                         "SELECT failures, last_at, locked_until FROM login_failures"
+                         " WHERE kind = ? AND key = ?",
+                         -1, &st, NULL))
     return rcy_store_fail(store, "reading login failures", err);
   sqlite3_bind_text(st, 1, g->kind, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, g->key, -1, SQLITE_STATIC);
@@ -48,9 +50,12 @@ static int load(guard *g, rcy_store *store, long long now, rcy_error *err) {
 
 static int save(const guard *g, rcy_store *store, long long now, rcy_error *err) {
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(store->db, "INSERT INTO login_failures(kind, key, failures, last_at, locked_until)"
-                         " VALUES(?,?,?,?,?) ON CONFLICT(kind, key) DO UPDATE SET failures = excluded.failures,"
-                         " last_at = excluded.last_at, locked_until = excluded.locked_until", -1, &st, NULL))
+  if (sqlite3_prepare_v2(
+          store->db,
+          "INSERT INTO login_failures(kind, key, failures, last_at, locked_until)"
+          " VALUES(?,?,?,?,?) ON CONFLICT(kind, key) DO UPDATE SET failures = excluded.failures,"
+          " last_at = excluded.last_at, locked_until = excluded.locked_until",
+          -1, &st, NULL))
     return rcy_store_fail(store, "recording a login failure", err);
   sqlite3_bind_text(st, 1, g->kind, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, g->key, -1, SQLITE_STATIC);
@@ -66,17 +71,19 @@ static int save(const guard *g, rcy_store *store, long long now, rcy_error *err)
 static long long lock_after(const guard *g, long long failures, long long now) {
   if (failures < g->max) return 0;
   long long s = g->lock_s;
-  for (long long i = g->max; i < failures && s < g->lock_max_s; i++) s *= 2;
+  for (long long i = g->max; i < failures && s < g->lock_max_s; i++)
+    s *= 2;
   return now + (s < g->lock_max_s ? s : g->lock_max_s);
 }
 
 static int guards(guard out[2], const char *name, const char *peer) {
   int n = 0;
   if (account_name_ok(name))
-    out[n++] = (guard){"account", name, RCY_LOGIN_ACCOUNT_MAX_FAILURES, ACCOUNT_LOCK_S, ACCOUNT_LOCK_MAX_S,
-                       ACCOUNT_RESET_S, 0, 0};
-  out[n++] = (guard){"peer", peer ? peer : "", RCY_LOGIN_PEER_MAX_FAILURES, PEER_LOCK_S, PEER_LOCK_S,
-                     PEER_RESET_S, 0, 0};
+    out[n++] = (guard){
+        "account", name, RCY_LOGIN_ACCOUNT_MAX_FAILURES, ACCOUNT_LOCK_S, ACCOUNT_LOCK_MAX_S, ACCOUNT_RESET_S,
+        0,         0};
+  out[n++] = (guard){
+      "peer", peer ? peer : "", RCY_LOGIN_PEER_MAX_FAILURES, PEER_LOCK_S, PEER_LOCK_S, PEER_RESET_S, 0, 0};
   return n;
 }
 
