@@ -65,6 +65,13 @@ for p in '/index.html%00.png' '/assets/app.js%00' '/api/me%00' '/assets/app.js%0
   [ "$code" = 400 ] || fail "GET $p → $code (want 400)"
 done
 expect 200 - GET /assets/app.js
+echo "== bytes that are not UTF-8 (found by scripts/fuzz-http.sh: 500 'out of memory' before)"
+for p in '/api/reads/CIREL%ff%fe' '/wado/instances/1.2%c3%28' '/api/studies/%ed%a0%80/series' '/assets/%c0%af'; do
+  call alice GET "$p"
+  [ "$code" = 400 ] || fail "GET $p → $code (want 400)"
+done
+expect 400 quinn GET "/api/reads/$S?role=central&reader=%ff%fe"
+expect 400 quinn GET "/api/reads/$S?role=central&reader=a%00b"
 
 echo "== POST lesions: the baseline state rules of PUT"
 expect 422 alice POST /api/reads/$S/lesions '{"kind":"target","organ":"liver","timepoint":"BL","state":"disappeared"}'
