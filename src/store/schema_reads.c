@@ -67,7 +67,8 @@ static const char *const steps[] = {
     "  subject_id TEXT NOT NULL, role TEXT NOT NULL, reader TEXT NOT NULL"
     ");"
     "INSERT OR IGNORE INTO key_images(id, subject_id, role, reader)"
-    "  SELECT substr(j.value, 17, 32), r.subject_id, r.role, r.reader FROM reads r, json_tree(r.doc) j"
+    "  SELECT substr(j.value, 17, 32), r.subject_id, r.role, r.reader"
+    "  FROM (SELECT * FROM reads WHERE json_valid(doc)) r, json_tree(r.doc) j"
     "  WHERE j.key = 'key_image_url' AND j.type = 'text' AND j.value LIKE '/api/key-images/%.png';"
     "ALTER TABLE audit_log ADD COLUMN doc_sha256 TEXT;"
     "CREATE INDEX audit_log_read ON audit_log(subject_id, read_role, reader, seq);",
