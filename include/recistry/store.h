@@ -267,6 +267,36 @@ int rcy_store_session_create(char *token_out, char *csrf_out, rcy_store *store, 
 int rcy_store_session_find(rcy_user *user_out, char *csrf_out, rcy_store *store, const char *token,
                            rcy_error *err);
 int rcy_store_session_delete(rcy_store *store, const char *token, rcy_error *err);
+/* Deletes every expired session (login, logout and a refused expired token call it). */
+int rcy_store_sessions_purge(rcy_store *store, rcy_error *err);
+
+/* Login throttling (src/store/login_guard.c), durable and per account name and per peer address:
+ *   account: the 5th consecutive failure locks the name for 5 min, each further one doubles the lock (10, 20,
+ *            40, then 60 min at most); a successful login or 24 h without a failure resets it. Counted for
+ *            every well-formed name, existing or not, so a lock does not tell whether an account exists.
+ *   peer:    50 failures, each within 15 min of the previous, lock the address for 15 min (spraying many
+ *            names from one address); 15 min without a failure resets it.
+ * rcy_store_login_attempt is called before the password is checked: it refuses a locked name or peer with
+ * RCY_EDENIED and *retry_after_s (seconds until the later lock ends), else counts the attempt as a failure
+ * in advance (so parallel attempts cannot overrun the limit) and returns 0; rcy_store_login_succeeded then
+ * takes it back. */
+#define RCY_LOGIN_ACCOUNT_MAX_FAILURES 5
+#define RCY_LOGIN_PEER_MAX_FAILURES 50
+int rcy_store_login_attempt(int *retry_after_s, rcy_store *store, const char *name, const char *peer,
+                            rcy_error *err);
+int rcy_store_login_succeeded(rcy_store *store, const char *name, const char *peer, rcy_error *err);
+
+/* Key images (src/store/key_images.c): which read a key image was rendered for. Add it in the transaction
+ * that saves the read naming it. */
+typedef struct rcy_store_read_key {
+  char subject_id[RCY_NAME_MAX + 1];
+  char role[16];
+  char reader[RCY_NAME_MAX + 1];
+} rcy_store_read_key;
+int rcy_store_key_image_add(rcy_store *store, const char *id, const char *subject_id, const char *role,
+                            const char *reader, rcy_error *err);
+/* RCY_ENOTFOUND when no read names the key image. */
+int rcy_store_key_image_owner(rcy_store_read_key *out, rcy_store *store, const char *id, rcy_error *err);
 
 
 /* ---- Section: audit log, append-only and hash-chained (src/store/audit*.c) ---- */
@@ -282,7 +312,11 @@ struct rcy_audit_entry {
  * transaction (rcy_store_read_put does). The table refuses UPDATE and DELETE (triggers). */
 int rcy_store_audit_append(rcy_store *store, const rcy_audit_entry *entry, rcy_error *err);
 /* Recomputes the chain: 0 with *n_rows when intact; RCY_ECONFLICT with *first_bad_seq set and err naming
- * the row when a row was altered, removed or inserted. */
+ * the row when a row was altered, removed or inserted. Then compares every stored read with the log: the
+ * newest audit row of a read carries the SHA-256 of its document after the change (rcy_store_read_put
+ * records it), so a read edited, or inserted, behind the API gives RCY_ECONFLICT naming the read
+ * (*first_bad_seq 0). Reads whose newest row predates schema step 3 of "reads" carry no hash and are
+ * not compared. */
 int rcy_store_audit_verify(long long *n_rows, long long *first_bad_seq, rcy_store *store, rcy_error *err);
 
 

@@ -56,6 +56,41 @@ static void close_stores(void) {
 
 /* ---- replies ---- */
 
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 when it is not one (overlong forms, surrogates and code
+ * points above U+10FFFF included, as jansson refuses them). */
+static size_t utf8_seq(const unsigned char *p, const unsigned char *end) {
+  if (p[0] < 0x80) return 1;
+  size_t n = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3 : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+  if (!n || (size_t)(end - p) < n) return 0;
+  for (size_t i = 1; i < n; i++)
+    if ((p[i] & 0xc0) != 0x80) return 0;
+  if (p[0] == 0xe0 && p[1] < 0xa0) return 0;
+  if (p[0] == 0xed && p[1] > 0x9f) return 0;
+  if (p[0] == 0xf0 && p[1] < 0x90) return 0;
+  if (p[0] == 0xf4 && p[1] > 0x8f) return 0;
+  return n;
+}
+
+static int utf8_valid(const char *s, size_t len) {
+  const unsigned char *p = (const unsigned char *)s, *end = p + len;
+  while (p < end) {
+    size_t n = utf8_seq(p, end);
+    if (!n) return 0;
+    p += n;
+  }
+  return 1;
+}
+
+/* Messages echo identifiers from the URL: bytes that are not UTF-8 become '?' so the JSON can carry them. */
+static void utf8_sanitize(char *s) {
+  unsigned char *p = (unsigned char *)s, *end = p + strlen(s);
+  while (p < end) {
+    size_t n = utf8_seq(p, end);
+    if (!n) *p++ = '?';
+    else p += n;
+  }
+}
+
 static void set_reply(rcy_req *r, unsigned status, struct MHD_Response *resp) {
   if (r->response) MHD_destroy_response(r->response);
   r->status = status;
@@ -89,8 +124,9 @@ int rcy_reply_error(rcy_req *r, unsigned status, const char *fmt, ...) {
   char msg[600];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  vsnprintf(msg, sizeof msg, fmt, ap); /* may cut a UTF-8 sequence: sanitized below */
   va_end(ap);
+  utf8_sanitize(msg);
   return rcy_reply_json(r, status, json_pack("{s:s}", "error", msg));
 }
 
@@ -132,7 +168,16 @@ void rcy_reply_header(rcy_req *r, const char *name, const char *value) {
 }
 
 const char *rcy_req_query(rcy_req *r, const char *key) {
-  return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+  /* A value that is not UTF-8 (or holds a control character, %00 included) is not a value any endpoint
+   * takes: treated as absent, so the handler's own rule for a missing parameter applies. */
+  const char *v = NULL;
+  size_t len = 0;
+  if (MHD_lookup_connection_value_n(r->conn, MHD_GET_ARGUMENT_KIND, key, strlen(key), &v, &len) != MHD_YES || !v)
+    return NULL;
+  if (strlen(v) != len || !utf8_valid(v, len)) return NULL;
+  for (size_t i = 0; i < len; i++)
+    if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) return NULL;
+  return v;
 }
 
 json_t *rcy_req_json_body(rcy_req *r) {
@@ -160,7 +205,44 @@ typedef struct {
   char *body;
   size_t len;
   int too_big;
+  int bad_path; /* a control character in the path, raw or percent-encoded (uri_seen) */
+  int started;  /* the handler has seen this request's headers */
 } conn_state;
+
+static int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* libmicrohttpd hands the handler a percent-decoded, NUL-terminated path: "/index.html%00.png" would arrive
+ * as "/index.html". So the raw request target is looked at here, before decoding: any control character in
+ * the path (NUL to 0x1f, 0x7f, raw or as %XX) makes the request a 400. The query is left to the handlers. */
+static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *c) {
+  (void)cls;
+  (void)c;
+  conn_state *cs = calloc(1, sizeof *cs);
+  if (!cs) return NULL;
+  char decoded[2048];
+  size_t n = 0;
+  for (const unsigned char *p = (const unsigned char *)uri; p && *p && *p != '?' && *p != '#'; p++) {
+    int v = *p;
+    if (*p == '%' && hex_value((char)p[1]) >= 0 && hex_value((char)p[2]) >= 0) {
+      v = hex_value((char)p[1]) * 16 + hex_value((char)p[2]);
+      p += 2;
+    }
+    if (v < 0x20 || v == 0x7f) {
+      cs->bad_path = 1;
+      return cs;
+    }
+    if (n < sizeof decoded) decoded[n++] = (char)v;
+  }
+  /* Paths are UIDs, trial IDs and file names: text. Bytes that are not UTF-8 could not even be named in
+   * a JSON error message. (A path longer than the buffer is refused later as too long.) */
+  if (!utf8_valid(decoded, n)) cs->bad_path = 2;
+  return cs;
+}
 
 static void split_path(rcy_req *r) {
   snprintf(r->segbuf, sizeof r->segbuf, "%s", r->path);
@@ -204,10 +286,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   (void)version;
   const rcy_server *srv = cls;
   conn_state *cs = *con_cls;
-  if (!cs) {
-    cs = calloc(1, sizeof *cs);
-    if (!cs) return MHD_NO;
-    *con_cls = cs;
+  if (!cs) return MHD_NO; /* uri_seen could not allocate */
+  if (!cs->started) {
+    cs->started = 1;
+    if (cs->bad_path) {
+      rcy_req r = {.srv = srv, .conn = c};
+      rcy_reply_error(&r, 400, cs->bad_path == 1 ? "control character in the URL path" : "URL path is not UTF-8");
+      return queue(c, &r);
+    }
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
     if (cl && strtoull(cl, NULL, 10) > RCY_MAX_BODY_BYTES) {
       rcy_req r = {.srv = srv, .conn = c};
@@ -317,6 +403,7 @@ int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err) {
   struct MHD_Daemon *d = MHD_start_daemon(
       flags, (uint16_t)cfg->port, NULL, NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR, sa,
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+      MHD_OPTION_URI_LOG_CALLBACK, uri_seen, NULL,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
   if (!d) {
     free(srv.key_image_dir);

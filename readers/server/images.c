@@ -235,7 +235,7 @@ int rcy_handle_wado(rcy_req *r, const char *sop) {
   char path[4200];
   if (instance_path(r, sop, path, sizeof path)) return 0;
   rcy_reply_file(r, path, "application/dicom");
-  rcy_reply_header(r, "Cache-Control", "private, max-age=3600");
+  rcy_reply_header(r, "Cache-Control", "no-store");
   return 0;
 }
 
@@ -254,7 +254,8 @@ static int window_param(rcy_req *r, const char *key, double lo, double hi, doubl
 static int reply_png(rcy_req *r, int rc, unsigned char *png, size_t len, const rcy_error *err) {
   if (rc) return rcy_reply_rcy_error(r, err);
   rcy_reply_bytes(r, 200, "image/png", png, len, 1);
-  rcy_reply_header(r, "Cache-Control", "private, max-age=3600");
+  /* Patient images never stay in the browser's cache (a shared workstation, a later user). */
+  rcy_reply_header(r, "Cache-Control", "no-store");
   return 0;
 }
 
@@ -299,12 +300,32 @@ int rcy_handle_thumbnail(rcy_req *r, const char *series_uid) {
   return reply_png(r, rc, png, len, &err);
 }
 
+int rcy_read_visible(rcy_req *r, const char *subject, const char *role, const char *reader) {
+  const char *own_role, *own_reader;
+  if (rcy_own_read(&r->user, &own_role, &own_reader) &&
+      (strcmp(role, own_role) != 0 || strcmp(reader, own_reader) != 0))
+    return 0;
+  return rcy_subject_visible(r, subject);
+}
+
 int rcy_handle_key_image(rcy_req *r, const char *file) {
   /* Names are 32 lowercase hex + ".png", made by the server: anything else cannot be one. */
   size_t n = strlen(file);
   if (n != 36 || strcmp(file + 32, ".png") != 0 || strspn(file, "0123456789abcdef") != 32)
     return rcy_reply_error(r, 404, "no such key image");
+  /* An unguessable name is not a permission: the image shows a read, so it follows that read's blinding. */
+  char id[33];
+  memcpy(id, file, 32);
+  id[32] = '\0';
+  rcy_store_read_key owner;
+  rcy_error err = {0};
+  int rc = rcy_store_key_image_owner(&owner, r->store, id, &err);
+  if (rc == RCY_ENOTFOUND || (rc == RCY_OK && !rcy_read_visible(r, owner.subject_id, owner.role, owner.reader)))
+    return rcy_reply_error(r, 404, "no such key image");
+  if (rc) return rcy_reply_rcy_error(r, &err);
   char path[4200];
   snprintf(path, sizeof path, "%s/%s", r->srv->key_image_dir, file);
-  return rcy_reply_file(r, path, "image/png");
+  rcy_reply_file(r, path, "image/png");
+  rcy_reply_header(r, "Cache-Control", "no-store");
+  return 0;
 }

@@ -166,6 +166,58 @@ void rcy_read_rule_warnings(const json_t *doc, const char *baseline_tp, json_t *
   json_decref(per_organ);
 }
 
+/* ---- states and reasons: the rules every change obeys, whichever endpoint makes it ---- */
+
+static const char *const target_states[] = {"too_small", "disappeared", "not_evaluable", NULL};
+static const char *const non_target_states[] = {"present", "absent", "unequivocal_progression", "not_evaluable",
+                                                NULL};
+static const char *const new_states[] = {"equivocal", "unequivocal", NULL};
+
+int rcy_read_state_rule(const char *kind, const char *state, int at_baseline, char *msg, size_t size) {
+  const char *const *list = strcmp(kind, "target") == 0       ? target_states
+                            : strcmp(kind, "non_target") == 0 ? non_target_states
+                            : strcmp(kind, "new") == 0        ? new_states
+                                                              : NULL;
+  int known = 0;
+  for (const char *const *s = list; s && *s && state; s++)
+    if (strcmp(*s, state) == 0) known = 1;
+  if (!known) {
+    snprintf(msg, size, "state '%s' is not valid for a %s lesion", state ? state : "(not a string)", kind);
+    return 400;
+  }
+  if (!at_baseline) return 0;
+  if (strcmp(kind, "target") == 0) {
+    snprintf(msg, size, "a target lesion at baseline is measured: %s is a follow-up state", state);
+    return 422;
+  }
+  if (strcmp(kind, "non_target") == 0 && strcmp(state, "present") != 0) {
+    snprintf(msg, size, "a non-target lesion at baseline is present (%s is a follow-up state)", state);
+    return 422;
+  }
+  if (strcmp(kind, "new") == 0) {
+    snprintf(msg, size, "new lesions are recorded at follow-ups, not at baseline");
+    return 422;
+  }
+  return 0;
+}
+
+int rcy_read_reason(char *out, size_t size, const char *given) {
+  out[0] = '\0';
+  if (!given) return 0;
+  const char *b = given, *e = given + strlen(given);
+  while (b < e && (*b == ' ' || *b == '\t' || *b == '\n' || *b == '\r' || *b == '\f' || *b == '\v')) b++;
+  while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r' || e[-1] == '\f' ||
+                   e[-1] == '\v'))
+    e--;
+  if (b == e) return 0;
+  if ((size_t)(e - b) > RCY_REASON_MAX || (size_t)(e - b) >= size) return -1;
+  for (const unsigned char *p = (const unsigned char *)b; p < (const unsigned char *)e; p++)
+    if ((*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') || *p == 0x7f) return -1;
+  memcpy(out, b, (size_t)(e - b));
+  out[e - b] = '\0';
+  return 1;
+}
+
 /* ---- engine input ---- */
 
 static json_t *target_entry(const json_t *l, const json_t *obs, int baseline) {

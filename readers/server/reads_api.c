@@ -14,6 +14,9 @@
 
 /* At most one measurement per request, or up to 10 fragments. */
 #define MAX_KEY_IMAGES 10
+/* The shortest caliper accepted: a length of 0 (both ends on one point) or below a tenth of a millimetre
+ * (far below any pixel spacing) is a misclick, not a measurement. */
+#define RCY_MIN_CALIPER_MM 0.1
 
 typedef struct {
   rcy_req *r;
@@ -26,6 +29,7 @@ typedef struct {
   char key_images[MAX_KEY_IMAGES][33];
   int n_key_images;
   int commit_attempted; /* a failed COMMIT may still be replayed from the WAL: then keep the pictures */
+  char reason[RCY_REASON_MAX + 1]; /* the change's reason, trimmed (reason_for) */
 } read_ctx;
 
 static void ctx_free(read_ctx *c) {
@@ -106,9 +110,16 @@ static int is_signed(const read_ctx *c, const char *tp) {
   return json_object_get(json_object_get(c->doc, "signoffs"), tp) != NULL;
 }
 
-/* The reason for a change at a signed timepoint: NULL and a 409 when missing; "" when not needed. */
+/* The reason for a change at a signed timepoint, trimmed: NULL and a 409 when missing or blank there (400
+ * when malformed); "" when none was given and none is needed. */
 static const char *reason_for(read_ctx *c, const char *tp, const char *given) {
-  if (given && *given) return given;
+  int ok = rcy_read_reason(c->reason, sizeof c->reason, given);
+  if (ok < 0) {
+    rcy_reply_error(c->r, 400, "\"reason\" must be at most %d bytes of text without control characters",
+                    RCY_REASON_MAX);
+    return NULL;
+  }
+  if (ok) return c->reason;
   if (tp && is_signed(c, tp)) {
     rcy_reply_error(c->r, 409, "timepoint %s is signed: a change needs a \"reason\"", tp);
     return NULL;
@@ -150,23 +161,6 @@ static void next_id(char *out, size_t size, const json_t *doc, const char *prefi
   snprintf(out, size, "%s%d", prefix, max + 1);
 }
 
-static const char *const target_states[] = {"too_small", "disappeared", "not_evaluable", NULL};
-static const char *const non_target_states[] = {"present", "absent", "unequivocal_progression", "not_evaluable",
-                                                NULL};
-static const char *const new_states[] = {"equivocal", "unequivocal", NULL};
-
-static int in_list(const char *s, const char *const *list) {
-  for (; *list; list++)
-    if (strcmp(s, *list) == 0) return 1;
-  return 0;
-}
-
-static const char *const *states_for(const char *kind) {
-  if (strcmp(kind, "target") == 0) return target_states;
-  if (strcmp(kind, "non_target") == 0) return non_target_states;
-  return new_states;
-}
-
 static int add_lesion(read_ctx *c, json_t *body) {
   rcy_req *r = c->r;
   const char *kind = json_string_value(json_object_get(body, "kind"));
@@ -182,7 +176,7 @@ static int add_lesion(read_ctx *c, json_t *body) {
   if (!tp) return rcy_reply_error(r, 400, "\"timepoint\" is required");
   if (json_object_get(body, "lesion_id") && !valid_id(id))
     return rcy_reply_error(r, 400, "\"lesion_id\" must be 1-16 characters of A-Z a-z 0-9 _ -");
-  if (json_object_get(body, "state") && (!state || !in_list(state, states_for(kind))))
+  if (json_object_get(body, "state") && !state)
     return rcy_reply_error(r, 400, "\"state\" is not valid for a %s lesion", kind);
   if (!rcy_tp_find(&c->tps, tp)) return rcy_reply_error(r, 404, "subject %s has no timepoint %s", c->subject, tp);
   int at_baseline = strcmp(tp, baseline_tp(c)) == 0;
@@ -190,6 +184,9 @@ static int add_lesion(read_ctx *c, json_t *body) {
     return rcy_reply_error(r, 422, "%s lesions are chosen at baseline (%s), not at %s", kind, baseline_tp(c), tp);
   if (strcmp(kind, "new") == 0 && at_baseline)
     return rcy_reply_error(r, 422, "new lesions are recorded at follow-ups, not at baseline (%s)", tp);
+  char why[200];
+  int status = state ? rcy_read_state_rule(kind, state, at_baseline, why, sizeof why) : 0;
+  if (status) return rcy_reply_error(r, (unsigned)status, "%s", why);
   char auto_id[24];
   if (!id) {
     next_id(auto_id, sizeof auto_id, c->doc, strcmp(kind, "target") == 0 ? "T" : strcmp(kind, "new") == 0 ? "N" : "NT");
@@ -342,10 +339,11 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, int nodal_t
   inst_info in = {0};
   rcy_error err = {0};
   int rc = rcy_store_instance_find(r->store, sop, keep, &in, &err);
-  if (rc == RCY_ENOTFOUND) return rcy_reply_error(r, 422, "no instance %s in the archive", sop), NULL;
-  if (rc) return rcy_reply_rcy_error(r, &err), NULL;
-  if (strcmp(in.subject, c->subject) != 0)
-    return rcy_reply_error(r, 422, "instance %s does not belong to subject %s", sop, c->subject), NULL;
+  if (rc && rc != RCY_ENOTFOUND) return rcy_reply_rcy_error(r, &err), NULL;
+  /* Absent and another subject's (perhaps another site's) instance get one answer: which UIDs exist
+   * elsewhere is not this reader's business. */
+  if (rc == RCY_ENOTFOUND || strcmp(in.subject, c->subject) != 0)
+    return rcy_reply_error(r, 422, "no instance %s among subject %s's images", sop, c->subject), NULL;
   if (strcmp(in.timepoint, tp) != 0)
     return rcy_reply_error(r, 422, "instance %s belongs to timepoint %s, not %s", sop, in.timepoint, tp), NULL;
   if (in.sr <= 0 || in.sc <= 0)
@@ -368,6 +366,10 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, int nodal_t
   if (nodal_target && !has_short)
     return rcy_reply_error(r, 422, "a nodal target is recorded by its short axis: give short_p1 and short_p2"), NULL;
   double long_mm = dist_mm(p1, p2, &in), short_mm = has_short ? dist_mm(s1, s2, &in) : 0;
+  if (long_mm < RCY_MIN_CALIPER_MM || (has_short && short_mm < RCY_MIN_CALIPER_MM))
+    return rcy_reply_error(r, 422, "a caliper of %.2f mm measures nothing: the two ends must be at least %.1f mm apart",
+                           long_mm < RCY_MIN_CALIPER_MM ? long_mm : short_mm, RCY_MIN_CALIPER_MM),
+           NULL;
   *diameter_out = nodal_target ? short_mm : long_mm;
   char l1[32], l2[32];
   snprintf(l1, sizeof l1, "%.1f mm", long_mm);
@@ -384,6 +386,10 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, int nodal_t
   rcy_render_free(png);
   if (rc) return rcy_reply_rcy_error(r, &err), NULL;
   memcpy(c->key_images[c->n_key_images++], id, sizeof id);
+  /* In this change's transaction: the image is served to those who may see this read, and only once the
+   * read naming it commits. */
+  if ((rc = rcy_store_key_image_add(r->store, id, c->subject, c->role, c->reader, &err)))
+    return rcy_reply_rcy_error(r, &err), NULL;
   char url[64];
   snprintf(url, sizeof url, "/api/key-images/%s.png", id);
   json_t *out = json_pack("{s:s,s:[f,f],s:[f,f],s:f,s:f,s:f,s:[f,f,f],s:s}", "sop_instance_uid", sop, "p1", p1[0],
@@ -433,13 +439,11 @@ static int set_observation(read_ctx *c, json_t *body, const char *tp, const char
   json_t *obs = empty_obs();
   if (st) {
     const char *s = json_string_value(st);
-    if (!s || !in_list(s, states_for(kind))) {
+    char why[200];
+    int status = rcy_read_state_rule(kind, s, at_bl, why, sizeof why);
+    if (status) {
       json_decref(obs);
-      return rcy_reply_error(r, 400, "state '%s' is not valid for a %s lesion", s ? s : "(not a string)", kind);
-    }
-    if (at_bl && strcmp(kind, "non_target") == 0 && strcmp(s, "present") != 0) {
-      json_decref(obs);
-      return rcy_reply_error(r, 422, "a non-target lesion at baseline is present");
+      return rcy_reply_error(r, (unsigned)status, "%s", why);
     }
     json_object_set_new(obs, "state", json_string(s));
   } else if (mi) {
@@ -516,7 +520,15 @@ int rcy_handle_sign(rcy_req *r, const char *subject, const char *tp, int sign) {
   }
   json_t *signoffs = json_object_get(c.doc, "signoffs");
   json_t *before = json_incref(json_object_get(signoffs, tp));
-  const char *reason = json_string_value(json_object_get(body, "reason"));
+  json_t *given = json_object_get(body, "reason");
+  int has_reason = rcy_read_reason(c.reason, sizeof c.reason, json_string_value(given));
+  const char *reason = has_reason > 0 ? c.reason : NULL;
+  if (has_reason < 0 || (given && !json_is_string(given))) {
+    rcy_reply_error(r, 400, "\"reason\" must be at most %d bytes of text without control characters",
+                    RCY_REASON_MAX);
+    json_decref(before);
+    goto out;
+  }
   if (sign) {
     if (before) {
       rcy_reply_error(r, 409, "timepoint %s is already signed", tp);
@@ -528,13 +540,13 @@ int rcy_handle_sign(rcy_req *r, const char *subject, const char *tp, int sign) {
       strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
       json_t *after = json_pack("{s:s,s:s}", "signed_by", r->user.name, "signed_at", now);
       json_object_set(signoffs, tp, after);
-      commit(&c, "timepoint.sign", tp, NULL, NULL, after, reason && *reason ? reason : NULL, 200, NULL);
+      commit(&c, "timepoint.sign", tp, NULL, NULL, after, reason, 200, NULL);
       json_decref(after);
     }
   } else if (!before) {
     rcy_reply_error(r, 409, "timepoint %s is not signed", tp);
-  } else if (!reason || !*reason) {
-    rcy_reply_error(r, 400, "unsigning needs a \"reason\"");
+  } else if (!reason) {
+    rcy_reply_error(r, 400, "unsigning needs a \"reason\" (text, not blank)");
   } else {
     json_object_del(signoffs, tp);
     commit(&c, "timepoint.unsign", tp, NULL, before, NULL, reason, 200, NULL);

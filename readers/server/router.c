@@ -1,9 +1,12 @@
 /* Routing: which handler answers a method and path, and the checks every route shares — a session for
- * /api (except login), the CSRF token on every mutating request, 404 for unknown paths and 405 for known
- * paths with the wrong method. */
+ * /api (except login), the CSRF token on every mutating request, a JSON content type on every request body
+ * (and always on login, whose only CSRF defence it is: a cross-site form cannot send application/json),
+ * 404 for unknown paths and 405 for known paths with the wrong method. */
 #include "server_internal.h"
 
+#include <microhttpd.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct {
   const char *method;
@@ -52,6 +55,18 @@ static int mutating(const char *method) {
   return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 && strcmp(method, "OPTIONS") != 0;
 }
 
+/* application/json, any case, optionally followed by parameters ("; charset=utf-8"). */
+static int json_content_type(rcy_req *r) {
+  const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
+  if (!ct) return 0;
+  while (*ct == ' ' || *ct == '\t') ct++;
+  static const char json[] = "application/json";
+  if (strncasecmp(ct, json, sizeof json - 1) != 0) return 0;
+  ct += sizeof json - 1;
+  while (*ct == ' ' || *ct == '\t') ct++;
+  return *ct == '\0' || *ct == ';';
+}
+
 int rcy_route(rcy_req *r) {
   int is_api = r->n_seg > 0 && (strcmp(r->seg[0], "api") == 0 || strcmp(r->seg[0], "wado") == 0);
   if (!is_api) {
@@ -71,6 +86,8 @@ int rcy_route(rcy_req *r) {
       if (!rcy_auth_require(r)) return 0;
       if (mutating(r->method) && !rcy_auth_check_csrf(r)) return 0;
     }
+    if (mutating(r->method) && (r->body_len > 0 || rt->h0 == rcy_handle_login) && !json_content_type(r))
+      return rcy_reply_error(r, 415, "request bodies must be JSON (Content-Type: application/json)");
     if (rt->h0) return rt->h0(r);
     if (rt->h1) return rt->h1(r, a[0]);
     if (rt->h2) return rt->h2(r, a[0], a[1]);

@@ -63,13 +63,16 @@ int rcy_auth_require(rcy_req *r);              /* 1 logged in, else replies 401 
 int rcy_handle_login(rcy_req *r);
 int rcy_handle_logout(rcy_req *r);
 int rcy_handle_me(rcy_req *r);
-void rcy_auth_rate_reset(void);
 
 /* static.c */
 int rcy_handle_static(rcy_req *r);
 
 /* images.c */
 int rcy_subject_visible(rcy_req *r, const char *subject_id); /* 1 when the user may see the subject */
+/* 1 when the user may see this read: its own read (central, adjudicator: role and name; site: the site read)
+ * or, for qa/admin, any read; and the subject is visible. The rule of GET /api/reads, for things derived
+ * from a read (key images). */
+int rcy_read_visible(rcy_req *r, const char *subject, const char *role, const char *reader);
 int rcy_handle_worklist(rcy_req *r);
 int rcy_handle_series(rcy_req *r, const char *study_uid);
 int rcy_handle_wado(rcy_req *r, const char *sop);
@@ -106,6 +109,15 @@ json_t *rcy_read_engine_input(const char *subject, const json_t *doc, const rcy_
 /* Baseline RECIST rule warnings (counts, sizes) appended to warnings. */
 void rcy_read_rule_warnings(const json_t *doc, const char *baseline_tp, json_t *warnings);
 json_t *rcy_read_find_lesion(const json_t *doc, const char *lesion_id);
+/* Whether a lesion of `kind` may have `state` at a timepoint: 0, or 400 (not a state of that kind) / 422
+ * (RECIST: a baseline target is measured, a baseline non-target is present, no new lesion at baseline) with
+ * the message in msg. The one rule for POST …/lesions (initial state) and PUT … {"state"}. */
+int rcy_read_state_rule(const char *kind, const char *state, int at_baseline, char *msg, size_t size);
+/* A user's reason for a change: surrounding white space trimmed into out (size > RCY_REASON_MAX). 1 when
+ * real text is left; 0 when absent or blank (a reason required is then missing); -1 when longer than
+ * RCY_REASON_MAX bytes or holding control characters other than tab and line breaks. */
+#define RCY_REASON_MAX 1000
+int rcy_read_reason(char *out, size_t size, const char *given);
 /* Loads the stored document, or a fresh empty one. */
 int rcy_read_load(json_t **doc_out, rcy_store *store, const char *subject, const char *role, const char *reader,
                   rcy_error *err);

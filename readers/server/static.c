@@ -52,6 +52,11 @@ int rcy_handle_static(rcy_req *r) {
     return rcy_reply_error(r, 404, "not found");
   }
   rcy_reply_file(r, real, content_type(real));
+  /* Vite names the bundle's files by content hash under assets/: they never change, so cache them for good.
+   * index.html names the current bundle and must be revalidated. Nothing here is patient data. */
+  int asset = r->n_seg > 1 && strcmp(r->seg[0], "assets") == 0;
+  if (r->status == 200)
+    rcy_reply_header(r, "Cache-Control", asset ? "public, max-age=31536000, immutable" : "no-cache");
   free(real);
   return 0;
 }

@@ -4,7 +4,11 @@
  *
  * Canonical form of a row (what is hashed, after the previous hash in hex): each field in column order
  * (seq, at, actor, action, subject_id, read_role, reader, timepoint, lesion_id, before_json, after_json,
- * reason) written as "<byte length>:<bytes>;" or "-;" for NULL, so no two rows share a canonical form. */
+ * reason) written as "<byte length>:<bytes>;" or "-;" for NULL, so no two rows share a canonical form.
+ * Rows of read changes since schema step 3 of "reads" add a 13th field, doc_sha256 (the SHA-256 of the read
+ * document after the change), in the same form; rows without one (older rows, other actions) hash as before.
+ * Verification then compares each stored read with the hash its newest audit row recorded, so an edit of the
+ * reads table that bypasses the API (and so the log) shows. */
 #include "reads_internal.h"
 #include "store_internal.h"
 
@@ -42,17 +46,23 @@ static int put_field(buf *b, const char *v) {
   return put(b, head, (size_t)h) || put(b, v, n) || put(b, ";", 1);
 }
 
-/* hash_out = SHA-256(prev || canonical(fields)). */
-static int chain_hash(char *hash_out, const char *prev, const char *const fields[N_FIELDS]) {
+/* hash_out = SHA-256(prev || canonical(fields) [|| canonical(doc_sha256)]). */
+static int chain_hash(char *hash_out, const char *prev, const char *const fields[N_FIELDS], const char *doc_sha256) {
   buf b = {0};
   int rc = put(&b, prev, strlen(prev));
   for (int i = 0; !rc && i < N_FIELDS; i++) rc = put_field(&b, fields[i]);
+  if (!rc && doc_sha256) rc = put_field(&b, doc_sha256);
   if (!rc) rcy_reads_sha256_hex(hash_out, b.p, b.len);
   free(b.p);
   return rc;
 }
 
 int rcy_store_audit_append(rcy_store *store, const rcy_audit_entry *e, rcy_error *err) {
+  return rcy_store_audit_append_doc(store, e, NULL, err);
+}
+
+int rcy_store_audit_append_doc(rcy_store *store, const rcy_audit_entry *e, const char *doc_sha256,
+                               rcy_error *err) {
   if (!e || !e->actor || !e->action) return rcy_error_set(err, RCY_EINVAL, "audit entry needs actor and action");
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(store->db, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", -1, &st, NULL))
@@ -71,20 +81,59 @@ int rcy_store_audit_append(rcy_store *store, const rcy_audit_entry *e, rcy_error
   const char *f[N_FIELDS] = {seq_s,           at,          e->actor,       e->action,
                              e->subject_id,   e->read_role, e->reader,     e->timepoint,
                              e->lesion_id,    e->before_json, e->after_json, e->reason};
-  if (chain_hash(hash, prev, f)) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  if (chain_hash(hash, prev, f, doc_sha256)) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
   if (sqlite3_prepare_v2(store->db,
                          "INSERT INTO audit_log(seq, at, actor, action, subject_id, read_role, reader, timepoint,"
-                         " lesion_id, before_json, after_json, reason, prev_hash, hash)"
-                         " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                         " lesion_id, before_json, after_json, reason, prev_hash, hash, doc_sha256)"
+                         " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                          -1, &st, NULL))
     return rcy_store_fail(store, "appending to the audit log", err);
   sqlite3_bind_int64(st, 1, seq);
   for (int i = 1; i < N_FIELDS; i++) sqlite3_bind_text(st, i + 1, f[i], -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 13, prev, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 14, hash, -1, SQLITE_STATIC);
+  if (doc_sha256) sqlite3_bind_text(st, 15, doc_sha256, -1, SQLITE_STATIC);
   int rc = sqlite3_step(st);
   sqlite3_finalize(st);
   return rc == SQLITE_DONE ? RCY_OK : rcy_store_fail(store, "appending to the audit log", err);
+}
+
+/* Every stored read against the document hash of its newest audit row. */
+static int verify_reads(rcy_store *store, rcy_error *err) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(store->db,
+                         "SELECT r.subject_id, r.role, r.reader, r.doc,"
+                         " (SELECT COUNT(*) FROM audit_log a WHERE a.subject_id = r.subject_id AND"
+                         "   a.read_role = r.role AND a.reader = r.reader),"
+                         " (SELECT a.doc_sha256 FROM audit_log a WHERE a.subject_id = r.subject_id AND"
+                         "   a.read_role = r.role AND a.reader = r.reader ORDER BY a.seq DESC LIMIT 1)"
+                         " FROM reads r ORDER BY r.subject_id, r.role, r.reader",
+                         -1, &st, NULL))
+    return rcy_store_fail(store, "reading the reads", err);
+  int rc = RCY_OK, step;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *subject = (const char *)sqlite3_column_text(st, 0), *role = (const char *)sqlite3_column_text(st, 1);
+    const char *reader = (const char *)sqlite3_column_text(st, 2);
+    const void *doc = sqlite3_column_blob(st, 3);
+    int doc_len = sqlite3_column_bytes(st, 3);
+    long long n_rows = sqlite3_column_int64(st, 4);
+    const char *want = (const char *)sqlite3_column_text(st, 5);
+    const char *why = NULL;
+    char have[65];
+    if (n_rows == 0) why = "it has no audit row (written behind the API)";
+    else if (want) {
+      rcy_reads_sha256_hex(have, doc ? doc : "", (size_t)doc_len);
+      if (strcmp(have, want) != 0) why = "its document differs from the one its last audit row recorded (changed behind the API)";
+    }
+    if (why) {
+      rc = rcy_error_set(err, RCY_ECONFLICT, "read of subject %s (%s, reader %s) does not match the audit log: %s",
+                         subject ? subject : "?", role ? role : "?", reader ? reader : "?", why);
+      break;
+    }
+  }
+  if (!rc && step != SQLITE_DONE) rc = rcy_store_fail(store, "reading the reads", err);
+  sqlite3_finalize(st);
+  return rc;
 }
 
 int rcy_store_audit_verify(long long *n_rows, long long *first_bad_seq, rcy_store *store, rcy_error *err) {
@@ -93,7 +142,8 @@ int rcy_store_audit_verify(long long *n_rows, long long *first_bad_seq, rcy_stor
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(store->db,
                          "SELECT seq, at, actor, action, subject_id, read_role, reader, timepoint, lesion_id,"
-                         " before_json, after_json, reason, prev_hash, hash FROM audit_log ORDER BY seq",
+                         " before_json, after_json, reason, prev_hash, hash, doc_sha256 FROM audit_log"
+                         " ORDER BY seq",
                          -1, &st, NULL))
     return rcy_store_fail(store, "reading the audit log", err);
   char prev[65];
@@ -108,7 +158,7 @@ int rcy_store_audit_verify(long long *n_rows, long long *first_bad_seq, rcy_stor
     const char *stored_prev = (const char *)sqlite3_column_text(st, 12);
     const char *stored_hash = (const char *)sqlite3_column_text(st, 13);
     char hash[65];
-    if (chain_hash(hash, prev, f)) {
+    if (chain_hash(hash, prev, f, (const char *)sqlite3_column_text(st, 14))) {
       rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
       break;
     }
@@ -128,5 +178,5 @@ int rcy_store_audit_verify(long long *n_rows, long long *first_bad_seq, rcy_stor
   }
   if (!rc && step != SQLITE_DONE) rc = rcy_store_fail(store, "reading the audit log", err);
   sqlite3_finalize(st);
-  return rc;
+  return rc ? rc : verify_reads(store, err);
 }

@@ -56,7 +56,17 @@ int rcy_store_read_put(rcy_store *store, const char *subject_id, const char *rol
     rc = rcy_store_fail(store, "saving a read", err);
     goto fail;
   }
-  if (audit && (rc = rcy_store_audit_append(store, audit, err))) goto fail;
+  char doc_hash[65];
+  rcy_reads_sha256_hex(doc_hash, doc, strlen(doc));
+  /* The row names the read it changed, whatever the caller filled in: verify matches rows to reads by it. */
+  rcy_audit_entry row;
+  if (audit) {
+    row = *audit;
+    row.subject_id = subject_id;
+    row.read_role = role;
+    row.reader = reader;
+  }
+  if (audit && (rc = rcy_store_audit_append_doc(store, &row, doc_hash, err))) goto fail;
   return own_tx ? rcy_store_commit(store, err) : RCY_OK;
 fail:
   if (own_tx) rcy_store_rollback(store);

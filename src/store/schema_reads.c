@@ -46,6 +46,32 @@ static const char *const steps[] = {
     "  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
     "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
     "  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;",
+
+    /* 3: issue 9 hardening.
+     * login_failures: failed logins per account and per peer address, durable so that neither a restart nor
+     *   a flood of other names frees an account (login_guard.c has the policy).
+     * key_images: which read a key image belongs to, so that it is served only to those who may see that read
+     *   (backfilled from the documents' key_image_url: "/api/key-images/" is 16 characters).
+     * audit_log.doc_sha256: the SHA-256 of the read document after the change, chained with the row, so that
+     *   `audit verify` can compare the reads table with the log (a direct UPDATE of reads shows). */
+    "CREATE TABLE login_failures ("
+    "  kind TEXT NOT NULL CHECK (kind IN ('account', 'peer')),"
+    "  key TEXT NOT NULL,"
+    "  failures INTEGER NOT NULL,"         /* consecutive failures (attempts in flight count as failures) */
+    "  last_at INTEGER NOT NULL,"          /* unix seconds of the last failure */
+    "  locked_until INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (kind, key)"
+    ");"
+    "CREATE TABLE key_images ("
+    "  id TEXT PRIMARY KEY,"               /* 32 hex: the file name under ARCHIVE/key-images */
+    "  subject_id TEXT NOT NULL, role TEXT NOT NULL, reader TEXT NOT NULL"
+    ");"
+    "INSERT OR IGNORE INTO key_images(id, subject_id, role, reader)"
+    "  SELECT substr(j.value, 17, 32), r.subject_id, r.role, r.reader"
+    "  FROM (SELECT * FROM reads WHERE json_valid(doc)) r, json_tree(r.doc) j"
+    "  WHERE j.key = 'key_image_url' AND j.type = 'text' AND j.value LIKE '/api/key-images/%.png';"
+    "ALTER TABLE audit_log ADD COLUMN doc_sha256 TEXT;"
+    "CREATE INDEX audit_log_read ON audit_log(subject_id, read_role, reader, seq);",
 };
 
 const rcy_schema_part rcy_schema_reads = {"reads", steps, sizeof steps / sizeof steps[0]};

@@ -4,6 +4,7 @@
 #include "reads_internal.h"
 #include "store_internal.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -69,10 +70,32 @@ static void copy(char *dst, size_t size, const unsigned char *src) {
   snprintf(dst, size, "%s", src ? (const char *)src : "");
 }
 
+/* A hash of a random password with the cost of real ones: checked for names that are not accounts, so that
+ * an unknown name takes as long to refuse as a wrong password (no user enumeration by timing). */
+static char dummy_hash[crypto_pwhash_STRBYTES];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void make_dummy(void) {
+  char pw[33];
+  if (rcy_reads_random_hex(pw, 16) ||
+      crypto_pwhash_str(dummy_hash, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+    dummy_hash[0] = '\0';
+}
+
+static int deny_like_a_user(const char *password, rcy_error *err) {
+  pthread_once(&dummy_once, make_dummy);
+  if (dummy_hash[0] && password) {
+    int matched = crypto_pwhash_str_verify(dummy_hash, password, strlen(password)); /* only the time counts */
+    (void)matched;
+  }
+  return rcy_error_set(err, RCY_EDENIED, "wrong name or password");
+}
+
 int rcy_store_user_check(rcy_user *out, rcy_store *store, const char *name, const char *password,
                          rcy_error *err) {
-  if (!valid_name(name) || !password) return rcy_error_set(err, RCY_EDENIED, "wrong name or password");
   if (sodium_init() < 0) return rcy_error_set(err, RCY_EINTERNAL, "libsodium failed to initialise");
+  if (!valid_name(name) || !password) return deny_like_a_user(password ? password : "", err);
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(store->db, "SELECT name, role, site_id, password_hash FROM users WHERE name = ?", -1,
                          &st, NULL))
@@ -82,7 +105,7 @@ int rcy_store_user_check(rcy_user *out, rcy_store *store, const char *name, cons
   if (rc != SQLITE_ROW) {
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return rcy_store_fail(store, "looking a user up", err);
-    return rcy_error_set(err, RCY_EDENIED, "wrong name or password");
+    return deny_like_a_user(password, err);
   }
   const char *hash = (const char *)sqlite3_column_text(st, 3);
   int ok = hash && crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
@@ -102,13 +125,9 @@ int rcy_store_session_create(char *token_out, char *csrf_out, rcy_store *store, 
   char token_hash[65];
   rcy_reads_sha256_hex(token_hash, token_out, strlen(token_out));
   long long now = (long long)time(NULL);
-  /* Expired sessions are swept here, the only place sessions are created. */
+  int rc = rcy_store_sessions_purge(store, err);
+  if (rc) return rc;
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(store->db, "DELETE FROM sessions WHERE expires_at <= ?", -1, &st, NULL))
-    return rcy_store_fail(store, "sweeping sessions", err);
-  sqlite3_bind_int64(st, 1, now);
-  sqlite3_step(st);
-  sqlite3_finalize(st);
   if (sqlite3_prepare_v2(store->db,
                          "INSERT INTO sessions(token_sha256, user_name, csrf_token, created_at, expires_at) "
                          "VALUES(?,?,?,?,?)",
@@ -119,7 +138,7 @@ int rcy_store_session_create(char *token_out, char *csrf_out, rcy_store *store, 
   sqlite3_bind_text(st, 3, csrf_out, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 4, now);
   sqlite3_bind_int64(st, 5, now + ttl_s);
-  int rc = sqlite3_step(st);
+  rc = sqlite3_step(st);
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) return rcy_store_fail(store, "creating a session", err);
   return RCY_OK;
@@ -155,7 +174,25 @@ int rcy_store_session_find(rcy_user *user_out, char *csrf_out, rcy_store *store,
   sqlite3_finalize(st);
   if (rc == SQLITE_ROW) return RCY_OK;
   if (rc != SQLITE_DONE) return rcy_store_fail(store, "looking a session up", err);
+  /* A well-formed token that is not live: if it expired, sweep it (and every other expired one) now rather
+   * than at the next login. */
+  if (sqlite3_prepare_v2(store->db, "SELECT 1 FROM sessions WHERE token_sha256 = ?", -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
+    int expired = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (expired) rcy_store_sessions_purge(store, NULL);
+  }
   return rcy_error_set(err, RCY_ENOTFOUND, "no such session (expired or logged out)");
+}
+
+int rcy_store_sessions_purge(rcy_store *store, rcy_error *err) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(store->db, "DELETE FROM sessions WHERE expires_at <= ?", -1, &st, NULL))
+    return rcy_store_fail(store, "purging expired sessions", err);
+  sqlite3_bind_int64(st, 1, (long long)time(NULL));
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? RCY_OK : rcy_store_fail(store, "purging expired sessions", err);
 }
 
 int rcy_store_session_delete(rcy_store *store, const char *token, rcy_error *err) {
@@ -168,5 +205,6 @@ int rcy_store_session_delete(rcy_store *store, const char *token, rcy_error *err
   sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
   int rc = sqlite3_step(st);
   sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? RCY_OK : rcy_store_fail(store, "ending a session", err);
+  if (rc != SQLITE_DONE) return rcy_store_fail(store, "ending a session", err);
+  return rcy_store_sessions_purge(store, err);
 }

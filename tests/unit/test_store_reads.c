@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "recistry/store.h"
@@ -108,15 +109,120 @@ static void sessions(void **state) {
   snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM sessions WHERE token_sha256 = '%s' OR csrf_token = '%s'", token, token);
   assert_int_equal(count(f, sql), 0);
   assert_int_equal(count(f, "SELECT COUNT(*) FROM sessions"), 1);
-  token[0] = token[0] == 'a' ? 'b' : 'a';
+  char first = token[0]; /* flipping twice with a ? b : a would not restore a 'c' */
+  token[0] = first == 'a' ? 'b' : 'a';
   assert_int_equal(rcy_store_session_find(&u, csrf2, f->store, token, &err), RCY_ENOTFOUND);
   assert_int_equal(rcy_store_session_find(&u, csrf2, f->store, "short", &err), RCY_ENOTFOUND);
-  token[0] = token[0] == 'a' ? 'b' : 'a';
+  token[0] = first;
   assert_int_equal(rcy_store_session_delete(f->store, token, &err), 0);
   assert_int_equal(rcy_store_session_find(&u, csrf2, f->store, token, &err), RCY_ENOTFOUND);
   /* Expired: a session with no lifetime left is never found. */
   assert_int_equal(rcy_store_session_create(token, csrf, f->store, "alice", 0, &err), 0);
   assert_int_equal(rcy_store_session_find(&u, csrf2, f->store, token, &err), RCY_ENOTFOUND);
+  /* ... and the refused lookup swept it from the table. */
+  assert_int_equal(count(f, "SELECT COUNT(*) FROM sessions"), 0);
+}
+
+/* Durable login throttling: per account (5 failures, then 5 min doubling to 60 min; a success resets) and
+ * per peer (50 failures: 15 min); names that are not accounts count alike. */
+static void login_guard(void **state) {
+  fixture *f = *state;
+  rcy_error err = {0};
+  int retry = 0;
+  for (int i = 0; i < 5; i++) assert_int_equal(rcy_store_login_attempt(&retry, f->store, "victim", "10.0.0.1", &err), 0);
+  assert_int_equal(rcy_store_login_attempt(&retry, f->store, "victim", "10.0.0.2", &err), RCY_EDENIED);
+  assert_in_range(retry, 290, 300);
+  /* Held in the archive, not in a process: a new connection sees it; 600 other names do not evict it. */
+  rcy_store_close(f->store);
+  char archive[96];
+  snprintf(archive, sizeof archive, "%s/a", f->dir);
+  assert_int_equal(rcy_store_open(&f->store, archive, &err), 0);
+  for (int i = 0; i < 600; i++) {
+    char name[32], peer[32];
+    snprintf(name, sizeof name, "ghost%d", i);
+    snprintf(peer, sizeof peer, "10.1.%d.%d", i / 256, i % 256);
+    assert_int_equal(rcy_store_login_attempt(&retry, f->store, name, peer, &err), 0);
+  }
+  assert_int_equal(rcy_store_login_attempt(&retry, f->store, "victim", "10.0.0.3", &err), RCY_EDENIED);
+  /* The lock ends; the next failure locks twice as long, then 4x, ... capped at an hour. */
+  exec_sql(f, "UPDATE login_failures SET locked_until = 0 WHERE key = 'victim'", 1);
+  assert_int_equal(rcy_store_login_attempt(&retry, f->store, "victim", "10.0.0.3", &err), 0);
+  assert_int_equal(rcy_store_login_attempt(&retry, f->store, "victim", "10.0.0.3", &err), RCY_EDENIED);
+  assert_in_range(retry, 590, 600);
+  exec_sql(f, "UPDATE login_failures SET locked_until = 0, failures = 20 WHERE key = 'victim'", 1);
+  assert_int_equal(rcy_store_login_attempt(&retry, f->store, "victim", "10.0.0.3", &err), 0);
+  assert_int_equal(rcy_store_login_attempt(&retry, f->store, "victim", "10.0.0.3", &err), RCY_EDENIED);
+  assert_in_range(retry, 3590, 3600);
+  /* A success resets the account. */
+  exec_sql(f, "UPDATE login_failures SET locked_until = 0 WHERE key = 'victim'", 1);
+  assert_int_equal(rcy_store_login_attempt(&retry, f->store, "victim", "10.0.0.3", &err), 0);
+  assert_int_equal(rcy_store_login_succeeded(f->store, "victim", "10.0.0.3", &err), 0);
+  assert_int_equal(count(f, "SELECT failures FROM login_failures WHERE kind = 'account' AND key = 'victim'"), 0);
+  /* One peer spraying names: the 50th failure locks the address for 15 min, for every name. */
+  for (int i = 0; i < 50; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "spray%d", i);
+    assert_int_equal(rcy_store_login_attempt(&retry, f->store, name, "10.9.9.9", &err), 0);
+  }
+  assert_int_equal(rcy_store_login_attempt(&retry, f->store, "alice", "10.9.9.9", &err), RCY_EDENIED);
+  assert_in_range(retry, 890, 900);
+  assert_int_equal(rcy_store_login_attempt(&retry, f->store, "alice", "10.9.9.8", &err), 0);
+}
+
+/* Unknown names take as long as wrong passwords (a dummy argon2id check). */
+static void unknown_name_timing(void **state) {
+  fixture *f = *state;
+  rcy_error err = {0};
+  assert_int_equal(rcy_store_user_add(f->store, "alice", "central", NULL, "correct horse", &err), 0);
+  rcy_user u;
+  assert_int_equal(rcy_store_user_check(&u, f->store, "nobody", "x", &err), RCY_EDENIED); /* warms the dummy */
+  /* The fastest of three each: load on the machine only ever slows a run down. */
+  double known = 1e9, unknown = 1e9;
+  for (int i = 0; i < 3; i++) {
+    struct timespec a, b, c;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    assert_int_equal(rcy_store_user_check(&u, f->store, "alice", "wrong password", &err), RCY_EDENIED);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    assert_int_equal(rcy_store_user_check(&u, f->store, "nobody", "wrong password", &err), RCY_EDENIED);
+    clock_gettime(CLOCK_MONOTONIC, &c);
+    double k = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    double n = (double)(c.tv_sec - b.tv_sec) + (double)(c.tv_nsec - b.tv_nsec) / 1e9;
+    if (k < known) known = k;
+    if (n < unknown) unknown = n;
+  }
+  assert_true(unknown > 0.5 * known);
+}
+
+/* A key image belongs to one read; the reads table is compared with the audit log. */
+static void key_images_and_read_hashes(void **state) {
+  fixture *f = *state;
+  rcy_error err = {0};
+  assert_int_equal(rcy_store_begin(f->store, &err), 0);
+  assert_int_equal(rcy_store_key_image_add(f->store, "0123456789abcdef0123456789abcdef", "S1", "central", "alice", &err), 0);
+  assert_int_equal(rcy_store_commit(f->store, &err), 0);
+  rcy_store_read_key k;
+  assert_int_equal(rcy_store_key_image_owner(&k, f->store, "0123456789abcdef0123456789abcdef", &err), 0);
+  assert_string_equal(k.subject_id, "S1");
+  assert_string_equal(k.reader, "alice");
+  assert_int_equal(rcy_store_key_image_owner(&k, f->store, "ffffffffffffffffffffffffffffffff", &err), RCY_ENOTFOUND);
+
+  rcy_audit_entry e = {"alice", "lesion.add", NULL, NULL, NULL, "BL", "T1", NULL, "{}", NULL};
+  assert_int_equal(rcy_store_read_put(f->store, "S1", "central", "alice", "{\"v\":1}", &e, &err), 0);
+  long long n = 0, bad = 0;
+  assert_int_equal(rcy_store_audit_verify(&n, &bad, f->store, &err), 0);
+  exec_sql(f, "UPDATE reads SET doc = '{\"v\":2}'", 1);
+  assert_int_equal(rcy_store_audit_verify(&n, &bad, f->store, &err), RCY_ECONFLICT);
+  assert_non_null(strstr(err.message, "read of subject S1 (central, reader alice)"));
+  exec_sql(f, "UPDATE reads SET doc = '{\"v\":1}'", 1);
+  assert_int_equal(rcy_store_audit_verify(&n, &bad, f->store, &err), 0);
+  exec_sql(f, "INSERT INTO reads(subject_id, role, reader, doc, updated_at) VALUES('S2', 'site', 'site', '{}', 'x')", 1);
+  assert_int_equal(rcy_store_audit_verify(&n, &bad, f->store, &err), RCY_ECONFLICT);
+  assert_non_null(strstr(err.message, "no audit row"));
+  /* The document hash is part of the chain: clearing it breaks the row. */
+  exec_sql(f, "DELETE FROM reads WHERE subject_id = 'S2'; DROP TRIGGER audit_log_no_update;"
+              " UPDATE audit_log SET doc_sha256 = NULL", 1);
+  assert_int_equal(rcy_store_audit_verify(&n, &bad, f->store, &err), RCY_ECONFLICT);
+  assert_int_equal(bad, 1);
 }
 
 static int collect(void *ctx, const char *subject, const char *role, const char *reader, const char *doc) {
@@ -226,6 +332,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(users, setup, teardown),
       cmocka_unit_test_setup_teardown(sessions, setup, teardown),
+      cmocka_unit_test_setup_teardown(login_guard, setup, teardown),
+      cmocka_unit_test_setup_teardown(unknown_name_timing, setup, teardown),
+      cmocka_unit_test_setup_teardown(key_images_and_read_hashes, setup, teardown),
       cmocka_unit_test_setup_teardown(reads_and_audit, setup, teardown),
       cmocka_unit_test_setup_teardown(index_queries, setup, teardown),
   };

@@ -106,6 +106,45 @@ static void newer_schema_is_refused_and_left_alone(void **state) {
   free(root);
 }
 
+/* An archive at reads step 2 (before issue 9): step 3 adds login_failures and key_images, backfills the key
+ * images its reads name, and older audit rows (no document hash) still verify. */
+static void reads_step3_upgrades_an_older_archive(void **state) {
+  (void)state;
+  char *root = make_tmpdir();
+  char db_path[600];
+  rcy_error err = {0};
+  assert_int_equal(rcy_store_init(root, &err), RCY_OK);
+  snprintf(db_path, sizeof db_path, "%s/recistry.db", root);
+  rcy_store *s = NULL;
+  assert_int_equal(rcy_store_open(&s, root, &err), RCY_OK);
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, "INSERT INTO reads(subject_id, role, reader, doc, updated_at) VALUES('S1', 'central',"
+                                    " 'alice', '{\"lesions\":[{\"observations\":{\"BL\":{\"measurement\":"
+                                    "{\"key_image_url\":\"/api/key-images/0123456789abcdef0123456789abcdef.png\"}}}}]}',"
+                                    " 'x')", 0, 0, 0), SQLITE_OK);
+  rcy_audit_entry e = {"alice", "lesion.add", "S1", "central", "alice", "BL", "T1", NULL, "{}", NULL};
+  assert_int_equal(rcy_store_audit_append(s, &e, &err), RCY_OK); /* no document hash, as step 2 wrote them */
+  rcy_store_close(s);
+  assert_int_equal(sqlite3_exec(db, "DROP TABLE key_images; DROP TABLE login_failures; DROP INDEX audit_log_read;"
+                                    " ALTER TABLE audit_log DROP COLUMN doc_sha256;"
+                                    " UPDATE schema_version SET version = 2 WHERE component = 'reads'", 0, 0, 0),
+                   SQLITE_OK);
+  sqlite3_close(db);
+  assert_int_equal(rcy_store_open(&s, root, &err), RCY_OK);
+  rcy_store_read_key k;
+  assert_int_equal(rcy_store_key_image_owner(&k, s, "0123456789abcdef0123456789abcdef", &err), RCY_OK);
+  assert_string_equal(k.reader, "alice");
+  long long n = 0, bad = 0;
+  assert_int_equal(rcy_store_audit_verify(&n, &bad, s, &err), RCY_OK);
+  assert_int_equal(n, 1);
+  rcy_store_close(s);
+  assert_int_equal(query_int(db_path, "SELECT version FROM schema_version WHERE component = 'reads'"), 3);
+  assert_int_equal(query_int(db_path, "SELECT COUNT(*) FROM login_failures"), 0);
+  remove_tree(root);
+  free(root);
+}
+
 static void archive_uses_wal(void **state) {
   (void)state;
   char *root = make_tmpdir();
@@ -138,6 +177,7 @@ int main(void) {
       cmocka_unit_test(open_missing_archive_names_the_fix),
       cmocka_unit_test(newer_schema_is_refused_and_left_alone),
       cmocka_unit_test(archive_uses_wal),
+      cmocka_unit_test(reads_step3_upgrades_an_older_archive),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
