@@ -134,6 +134,40 @@ static const char *organ_key(const json_t *l) {
   return o ? o : "";
 }
 
+int rcy_read_merge_rule(const json_t *doc, const char *tp, const char *lesion_id, const char *into, char *msg,
+                        size_t size) {
+  const json_t *from = rcy_read_find_lesion(doc, lesion_id), *to = into ? rcy_read_find_lesion(doc, into) : NULL;
+  if (!to || !is_kind(to, "target") || strcmp(into, lesion_id) == 0) {
+    snprintf(msg, size, "%s can only be merged into another target lesion of this read", lesion_id);
+    return 422;
+  }
+  /* The engine's rule (docs/recist.md, "Merges"): lesions coalesce within one organ, all nodes being one. */
+  if (!from || strcmp(organ_key(from), organ_key(to)) != 0) {
+    snprintf(msg, size, "%s (%s) cannot be merged into %s (%s): lesions coalesce within one organ", lesion_id,
+             from ? organ_key(from) : "?", into, organ_key(to));
+    return 422;
+  }
+  const char *to_merged = json_string_value(
+      json_object_get(json_object_get(json_object_get(to, "observations"), tp), "merged_into"));
+  if (to_merged) {
+    snprintf(msg, size, "%s is itself merged into %s at %s: merge %s into %s instead", into, to_merged, tp,
+             lesion_id, to_merged);
+    return 422;
+  }
+  size_t i;
+  json_t *l;
+  json_array_foreach(json_object_get(doc, "lesions"), i, l) {
+    const char *m = json_string_value(
+        json_object_get(json_object_get(json_object_get(l, "observations"), tp), "merged_into"));
+    if (m && strcmp(m, lesion_id) == 0) {
+      snprintf(msg, size, "%s has %s merged into it at %s: a lesion others merge into cannot be merged itself",
+               lesion_id, json_string_value(json_object_get(l, "lesion_id")), tp);
+      return 422;
+    }
+  }
+  return 0;
+}
+
 void rcy_read_rule_warnings(const json_t *doc, const char *baseline_tp, json_t *warnings) {
   size_t i, n_targets = 0;
   json_t *l, *per_organ = json_object();

@@ -448,10 +448,11 @@ static int set_observation(read_ctx *c, json_t *body, const char *tp, const char
     json_object_set_new(obs, "state", json_string(s));
   } else if (mi) {
     const char *into = json_string_value(mi);
-    json_t *t = into ? rcy_read_find_lesion(c->doc, into) : NULL;
-    if (!t || strcmp(json_string_value(json_object_get(t, "kind")), "target") || strcmp(into, lesion_id) == 0) {
+    char why[300];
+    int status = rcy_read_merge_rule(c->doc, tp, lesion_id, into, why, sizeof why);
+    if (status) {
       json_decref(obs);
-      return rcy_reply_error(r, 422, "merged_into must name another target lesion of this read");
+      return rcy_reply_error(r, (unsigned)status, "%s", why);
     }
     json_object_set_new(obs, "merged_into", json_string(into));
   } else if (fr) {

@@ -113,6 +113,10 @@ json_t *rcy_read_find_lesion(const json_t *doc, const char *lesion_id);
  * (RECIST: a baseline target is measured, a baseline non-target is present, no new lesion at baseline) with
  * the message in msg. The one rule for POST …/lesions (initial state) and PUT … {"state"}. */
 int rcy_read_state_rule(const char *kind, const char *state, int at_baseline, char *msg, size_t size);
+/* Whether lesion_id may be merged_into `into` at tp (the engine's merge rules: another target of the same
+ * organ, not itself merged, no lesion merged into lesion_id): 0, or 422 with msg saying why. */
+int rcy_read_merge_rule(const json_t *doc, const char *tp, const char *lesion_id, const char *into, char *msg,
+                        size_t size);
 /* A user's reason for a change: surrounding white space trimmed into out (size > RCY_REASON_MAX). 1 when
  * real text is left; 0 when absent or blank (a reason required is then missing); -1 when longer than
  * RCY_REASON_MAX bytes or holding control characters other than tab and line breaks. */

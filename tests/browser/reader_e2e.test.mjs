@@ -398,15 +398,16 @@ test('reader workstation end to end: baseline and follow-up of phantom subjects'
       // Both fragments are drawn back from the server's copy, labelled T1a and T1b.
       const labels = await page.evaluate(() => window.rcy.viewer.storedLabels());
       assert.ok(labels.includes(`${t1.lesion_id}a`) && labels.includes(`${t1.lesion_id}b`), `fragments drawn: ${labels}`);
-      // Merged: the node coalesced into the liver target counts 0 mm.
+      // A node cannot coalesce with a liver lesion (the engine's merge rule: within one organ, all nodes one
+      // organ): the server refuses it with the reason, and nothing is stored.
       const node = pd.lesions.find((l) => l.role === 'target' && l.nodal);
       await S.setState(node.lesion_id, `__merge:${t1.lesion_id}`);
-      await S.message(new RegExp(`${node.lesion_id} merged`));
+      await S.message(new RegExp(`${node.lesion_id} \\(lymph node\\) cannot be merged into ${t1.lesion_id} \\(liver\\)`));
       read = (await S.api(`/api/reads/${encodeURIComponent(pd.subject_id)}`)).body;
-      assert.equal(read.lesions.find((x) => x.lesion_id === node.lesion_id).observations.FU1.merged_into, t1.lesion_id);
+      assert.ok(!read.lesions.find((x) => x.lesion_id === node.lesion_id).observations.FU1?.merged_into, "no merge stored");
       const sum = read.engine.timepoints.find((x) => x.timepoint === 'FU1').sum_mm;
       assert.equal(await S.shown('#resp-sod'), `${sum.toFixed(1)} mm`, 'the SOD shown follows every change');
-      console.log(`${pd.subject_id} FU1 after split + merge: SOD ${await S.shown('#resp-sod')}, fragments ${frags.map((v) => v.toFixed(1))}`);
+      console.log(`${pd.subject_id} FU1 after split (and a refused merge): SOD ${await S.shown('#resp-sod')}, fragments ${frags.map((v) => v.toFixed(1))}`);
     },
   });
   assert.equal(r2.engFu.overall_response, 'PD');
@@ -439,8 +440,10 @@ test('reader workstation end to end: baseline and follow-up of phantom subjects'
     assert.equal(await page.locator(sel).count(), 0, `no ${sel} for QA`);
   }
   await S.shot('7_qa_readonly');
-  // Expected refusals: the session probe before login, the wrong password, the third liver target.
-  const expected = [/^401 GET \/api\/me$/, /^401 POST \/api\/login$/, /^422 POST \/api\/reads\/[^/]+\/lesions$/, /favicon/];
+  // Expected refusals: the session probe before login, the wrong password, the third liver target, the node
+  // merged into the liver target.
+  const expected = [/^401 GET \/api\/me$/, /^401 POST \/api\/login$/, /^422 POST \/api\/reads\/[^/]+\/lesions$/,
+    /^422 PUT \/api\/reads\/[^/]+\/timepoints\/FU1\/lesions\/[^/]+$/, /favicon/];
   assert.deepEqual(errors.filter((e) => !expected.some((re) => re.test(e))), [], 'no unexpected errors in the page');
   // The server ends cleanly on SIGTERM after all that traffic (under ASan: no error and no leak report).
   const exit = await stack.serve.stop();
