@@ -11,7 +11,7 @@ command -v clang >/dev/null || { echo "fuzz-recist: clang not found (scripts/set
 mkdir -p "$out/corpus"
 clang -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -Iinclude -Isrc/cli src/recist/*.c src/common/error.c src/cli/recist_json.c tests/fuzz/recist_fuzz.c \
+  -Iinclude src/recist/*.c src/common/error.c src/reads/engine_json.c tests/fuzz/recist_fuzz.c \
   $(pkg-config --cflags --libs jansson) -lm -o "$out/recist_fuzz"
 # Seeds: every JSON fixture, and the demo reads joined by a form feed (the concordance path).
 seeds="$out/seeds"

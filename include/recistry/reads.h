@@ -5,6 +5,8 @@
 #ifndef RECISTRY_READS_H
 #define RECISTRY_READS_H
 
+#include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -44,6 +46,141 @@ int rcy_registry_read_file(rcy_registry_subject **rows, size_t *n_rows, const ch
 /* The subject's row as compact JSON text (malloc'ed; the caller frees it; NULL when out of memory). Keys as
  * the CSV columns, dates null when not given, liver_only true/false/null, plus updated_at and updated_by. */
 char *rcy_registry_subject_to_json(const rcy_registry_subject *subject);
+
+/* ---- Section: the engine's JSON contract (src/reads/engine_json.c) ----
+ * JSON <-> engine structs: the input and output formats of shared/spec/recist-engine.md, parsed and printed
+ * with jansson, shared by `recistry recist|concordance|endpoints`, the workstation and imports. The engine
+ * itself (rcy_recist) never sees JSON. */
+
+typedef struct rcy_recist_json_flags {
+  bool lenient;         /* --lenient: baseline-rule violations become warnings */
+  bool no_confirmation; /* --no-confirmation: overrides every subject's options.confirmation */
+} rcy_recist_json_flags;
+
+/* text: one subject (object) or an array of subjects. *out_text (malloc'ed, caller frees) is the result
+ * object or array, pretty-printed when `pretty`. RCY_EINVAL with a message naming subject, timepoint and
+ * lesion for any invalid input. */
+int rcy_recist_json_evaluate(char **out_text, const char *text, size_t len,
+                             const rcy_recist_json_flags *flags, bool pretty, rcy_error *err);
+
+/* Two reads (each an object or an array of subjects) → the concordance report. */
+int rcy_recist_json_concordance(char **out_text, const char *first, size_t first_len, const char *second,
+                                size_t second_len, const rcy_recist_json_flags *flags, bool pretty,
+                                rcy_error *err);
+
+typedef struct rcy_recist_subject rcy_recist_subject;
+typedef struct rcy_recist_result rcy_recist_result;
+
+/* Parses text (one subject or an array) and evaluates each subject in turn into one reused result, for a
+ * caller that needs the results and not their JSON (`recistry endpoints`). Before a subject is evaluated,
+ * prepare (when non-NULL) may change it (e.g. set the registry's treatment start); after, visit sees the
+ * result. A non-zero return from either stops the walk and is returned (err set by the callback).
+ * Invalid input: RCY_EINVAL naming subject, timepoint and lesion, as rcy_recist_json_evaluate. */
+int rcy_recist_json_each(const char *text, size_t len, const rcy_recist_json_flags *flags,
+                         int (*prepare)(void *ctx, rcy_recist_subject *subject, rcy_error *err),
+                         int (*visit)(void *ctx, const rcy_recist_subject *subject,
+                                      const rcy_recist_result *result, rcy_error *err),
+                         void *ctx, rcy_error *err);
+
+/* Reads a whole file ("-" = stdin) into a NUL-terminated buffer the caller frees. */
+int rcy_recist_json_read_file(char **out, size_t *out_len, const char *path, rcy_error *err);
+
+
+/* ---- Section: the read model (src/reads/read_model.c, timepoints.c, visibility.c, engine.c) ----
+ * A read is one JSON document per (subject, role, reader) (format in src/reads/read_model.c and docs/api.md);
+ * these functions derive from it the API view, the engine input and the RECIST rule checks. */
+
+/* Timepoints of a subject from the archive index, ordered by date (first = baseline). */
+typedef struct rcy_timepoint {
+  char timepoint[65], date[11], study_uid[65], modality[17], site_id[65];
+} rcy_timepoint;
+typedef struct rcy_timepoint_list {
+  rcy_timepoint *items;
+  size_t n;
+} rcy_timepoint_list;
+int rcy_reads_timepoints_load(rcy_timepoint_list *out, rcy_store *store, const char *subject_id, rcy_error *err);
+void rcy_reads_timepoints_free(rcy_timepoint_list *l);
+const rcy_timepoint *rcy_reads_timepoint_find(const rcy_timepoint_list *l, const char *timepoint);
+
+/* read_model.c: the stored read document <-> the API view and the engine input. */
+/* The API view of a read (GET /api/reads/{subject}): doc + timepoints + engine result + warnings. */
+json_t *rcy_reads_view(rcy_store *store, const char *subject, const char *role, const char *reader,
+                      const json_t *doc, const rcy_timepoint_list *tps);
+/* The engine's input for one subject; warnings (array, may be NULL) collect why follow-ups were left out.
+ * NULL when the read has no baseline date. */
+json_t *rcy_reads_engine_input(const char *subject, const json_t *doc, const rcy_timepoint_list *tps, json_t *warnings);
+/* Baseline RECIST rule warnings (counts, sizes) appended to warnings. */
+void rcy_reads_rule_warnings(const json_t *doc, const char *baseline_tp, json_t *warnings);
+json_t *rcy_reads_find_lesion(const json_t *doc, const char *lesion_id);
+/* Whether a lesion of `kind` may have `state` at a timepoint: 0, or 400 (not a state of that kind) / 422
+ * (RECIST: a baseline target is measured, a baseline non-target is present, no new lesion at baseline) with
+ * the message in msg. The one rule for POST …/lesions (initial state) and PUT … {"state"}. */
+int rcy_reads_state_rule(const char *kind, const char *state, int at_baseline, char *msg, size_t size);
+/* Whether lesion_id may be merged_into `into` at tp (the engine's merge rules: another target of the same
+ * organ, not itself merged, no lesion merged into lesion_id): 0, or 422 with msg saying why. */
+int rcy_reads_merge_rule(const json_t *doc, const char *tp, const char *lesion_id, const char *into, char *msg,
+                        size_t size);
+/* A user's reason for a change: surrounding white space trimmed into out (size > RCY_REASON_MAX). 1 when
+ * real text is left; 0 when absent or blank (a reason required is then missing); -1 when longer than
+ * RCY_REASON_MAX bytes or holding control characters other than tab and line breaks. */
+#define RCY_REASON_MAX 1000
+int rcy_reads_reason(char *out, size_t size, const char *given);
+/* Loads the stored document, or a fresh empty one. */
+int rcy_reads_load(json_t **doc_out, rcy_store *store, const char *subject, const char *role, const char *reader,
+                  rcy_error *err);
+int rcy_reads_save(rcy_store *store, const char *subject, const char *role, const char *reader, const json_t *doc,
+                  const rcy_audit_entry *audit, rcy_error *err);
+
+/* engine.c: the one place the RECIST engine is called. 0 and *out (the engine's output JSON), or an error
+ * message in *error_out (malloc'ed). */
+int rcy_reads_engine_run(json_t **out, char **error_out, const json_t *input);
+
+
+/* The read a user writes: central/adjudicator their own (role = their role, reader = their name); site
+ * users the site read (role "site", reader "site", shared by the site's users). 0 for qa/admin. */
+int rcy_reads_own_read(const rcy_user *u, const char **role, const char **reader);
+/* 1 when the user may see the subject: it has studies in the archive and, for a site user, they are the
+ * user's site's. */
+int rcy_reads_subject_visible(rcy_store *store, const rcy_user *user, const char *subject_id);
+/* 1 when the user may see that read of the subject: the subject is visible and, for a user with a read of
+ * their own, it is that read (readers are blinded to each other). */
+int rcy_reads_read_visible(rcy_store *store, const rcy_user *user, const char *subject, const char *role,
+                           const char *reader);
+/* "to_read" | "in_progress" | "signed" of a timepoint in a read document (doc may be NULL). */
+const char *rcy_reads_tp_status(const json_t *doc, const char *timepoint);
+
+/* ---- Section: reads in the engine's format, out of and into the archive (src/reads/reads_io.c) ---- */
+
+/* Writes to out a JSON array of the subjects read by role (and reader when non-NULL) in the engine's input
+ * format (shared/spec/recist-engine.md), each with two added keys, "role" and "reader". */
+int rcy_reads_export(FILE *out, rcy_store *store, const char *role, const char *reader, rcy_error *err);
+
+/* A site's subject_pattern (POSIX extended regex), from the ingest configuration. */
+typedef struct rcy_reads_site_pattern {
+  const char *site_id, *pattern;
+} rcy_reads_site_pattern;
+
+typedef struct rcy_reads_import_options {
+  const char *role, *reader; /* the read the file holds ("site", "site") */
+  const char *actor;         /* who imports, for the audit rows */
+  int dry_run;               /* check everything, write nothing */
+  const rcy_reads_site_pattern *sites; /* NULL: subject patterns unknown, not checked */
+  size_t n_sites;
+} rcy_reads_import_options;
+
+/* Largest diameter an import accepts (mm): no lesion read by RECIST is half a metre long. */
+#define RCY_READS_IMPORT_MAX_MM 500.0
+#define RCY_READS_IMPORT_MAX_BYTES (64u << 20)
+
+/* Imports site reads from a CSV or engine-input JSON file (format and rules in docs/api.md): all or
+ * nothing. Every problem is written to report (one line each, naming the file and line, subject, timepoint,
+ * lesion and field); returns RCY_EINVAL then, and nothing is written. */
+int rcy_reads_import(size_t *n_subjects, rcy_store *store, const char *path,
+                       const rcy_reads_import_options *options, FILE *report, rcy_error *err);
+/* The same on a buffer already in memory; name is used in messages (the fuzz target's entry point). */
+int rcy_reads_import_buffer(size_t *n_subjects, rcy_store *store, const char *name, const char *data, size_t len,
+                              const rcy_reads_import_options *options, FILE *report, rcy_error *err);
+
 
 #ifdef __cplusplus
 }

@@ -11,78 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int rcy_own_read(const rcy_user *u, const char **role, const char **reader) {
-  if (strcmp(u->role, "central") == 0 || strcmp(u->role, "adjudicator") == 0) {
-    *role = u->role;
-    *reader = u->name;
-    return 1;
-  }
-  if (strcmp(u->role, "site") == 0) {
-    *role = "site";
-    *reader = "site";
-    return 1;
-  }
-  return 0;
-}
-
-/* ---- timepoints of a subject ---- */
-
-typedef struct {
-  rcy_tp_list *list;
-  const char *subject;
-  int oom;
-} tp_ctx;
-
-static int add_tp(void *ctx, const rcy_store_study *s) {
-  tp_ctx *c = ctx;
-  if (strcmp(s->subject_id, c->subject) != 0) return 0;
-  for (size_t i = 0; i < c->list->n; i++)
-    if (strcmp(c->list->items[i].timepoint, s->timepoint) == 0) return 0; /* first study of a timepoint */
-  rcy_tp *items = realloc(c->list->items, (c->list->n + 1) * sizeof *items);
-  if (!items) {
-    c->oom = 1;
-    return 1;
-  }
-  c->list->items = items;
-  rcy_tp *t = &items[c->list->n++];
-  snprintf(t->timepoint, sizeof t->timepoint, "%s", s->timepoint);
-  snprintf(t->date, sizeof t->date, "%s", s->study_date);
-  snprintf(t->study_uid, sizeof t->study_uid, "%s", s->study_uid);
-  snprintf(t->modality, sizeof t->modality, "%s", s->modality);
-  snprintf(t->site_id, sizeof t->site_id, "%s", s->site_id);
-  return 0;
-}
-
-int rcy_tp_list_load(rcy_tp_list *out, rcy_store *store, const char *subject_id, rcy_error *err) {
-  out->items = NULL;
-  out->n = 0;
-  tp_ctx c = {out, subject_id, 0};
-  /* Studies come ordered by subject, date: the first one is the baseline. */
-  int rc = rcy_store_studies_each(store, NULL, add_tp, &c, err);
-  if (c.oom) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
-  if (rc) rcy_tp_list_free(out);
-  return rc;
-}
-
-void rcy_tp_list_free(rcy_tp_list *l) {
-  free(l->items);
-  l->items = NULL;
-  l->n = 0;
-}
-
-const rcy_tp *rcy_tp_find(const rcy_tp_list *l, const char *timepoint) {
-  for (size_t i = 0; i < l->n; i++)
-    if (strcmp(l->items[i].timepoint, timepoint) == 0) return &l->items[i];
-  return NULL;
-}
-
 int rcy_subject_visible(rcy_req *r, const char *subject_id) {
-  rcy_tp_list l;
-  rcy_error err = {0};
-  if (rcy_tp_list_load(&l, r->store, subject_id, &err)) return 0;
-  int ok = l.n > 0 && (strcmp(r->user.role, "site") != 0 || strcmp(l.items[0].site_id, r->user.site_id) == 0);
-  rcy_tp_list_free(&l);
-  return ok;
+  return rcy_reads_subject_visible(r->store, &r->user, subject_id);
 }
 
 /* ---- worklist ---- */
@@ -125,13 +55,13 @@ static int add_study(void *ctx, const rcy_store_study *s) {
   int rc = rcy_store_qc_each(c->r->store, s->study_uid, add_qc, qc, &c->err);
   json_array_append_new(tps, json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "timepoint", s->timepoint, "study_uid",
                                        s->study_uid, "date", s->study_date, "modality", s->modality, "status",
-                                       rcy_read_tp_status(c->doc, s->timepoint), "qc", qc));
+                                       rcy_reads_tp_status(c->doc, s->timepoint), "qc", qc));
   return rc;
 }
 
 int rcy_handle_worklist(rcy_req *r) {
   wl_ctx c = {.r = r, .subjects = json_array()};
-  if (!rcy_own_read(&r->user, &c.role, &c.reader)) c.role = c.reader = NULL;
+  if (!rcy_reads_own_read(&r->user, &c.role, &c.reader)) c.role = c.reader = NULL;
   const char *site = strcmp(r->user.role, "site") == 0 ? r->user.site_id : NULL;
   int rc = rcy_store_studies_each(r->store, site, add_study, &c, &c.err);
   json_decref(c.doc);
@@ -301,11 +231,7 @@ int rcy_handle_thumbnail(rcy_req *r, const char *series_uid) {
 }
 
 int rcy_read_visible(rcy_req *r, const char *subject, const char *role, const char *reader) {
-  const char *own_role, *own_reader;
-  if (rcy_own_read(&r->user, &own_role, &own_reader) &&
-      (strcmp(role, own_role) != 0 || strcmp(reader, own_reader) != 0))
-    return 0;
-  return rcy_subject_visible(r, subject);
+  return rcy_reads_read_visible(r->store, &r->user, subject, role, reader);
 }
 
 int rcy_handle_key_image(rcy_req *r, const char *file) {

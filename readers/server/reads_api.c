@@ -21,7 +21,7 @@
 typedef struct {
   rcy_req *r;
   const char *subject, *role, *reader;
-  rcy_tp_list tps;
+  rcy_timepoint_list tps;
   json_t *doc;
   int in_tx;
   /* Key images written for this request: durable before the change that names them commits, removed again
@@ -38,7 +38,7 @@ static void ctx_free(read_ctx *c) {
     for (int i = 0; i < c->n_key_images && !c->commit_attempted; i++)
       rcy_key_image_remove(c->r->srv->key_image_dir, c->key_images[i]);
   }
-  rcy_tp_list_free(&c->tps);
+  rcy_reads_timepoints_free(&c->tps);
   json_decref(c->doc);
 }
 
@@ -52,7 +52,7 @@ static int open_read(read_ctx *c, rcy_req *r, const char *subject, int write) {
   memset(c, 0, sizeof *c);
   c->r = r;
   c->subject = subject;
-  if (!rcy_own_read(&r->user, &c->role, &c->reader)) {
+  if (!rcy_reads_own_read(&r->user, &c->role, &c->reader)) {
     if (write) return rcy_reply_error(r, 403, "role %s may look at reads but not change them", r->user.role), -1;
     /* QA (and admin): any read, named by ?role= and ?reader=. */
     const char *role = rcy_req_query(r, "role"), *reader = rcy_req_query(r, "reader");
@@ -66,17 +66,17 @@ static int open_read(read_ctx *c, rcy_req *r, const char *subject, int write) {
   }
   if (!rcy_subject_visible(r, subject)) return rcy_reply_error(r, 404, "no subject %s visible to you", subject), -1;
   rcy_error err = {0};
-  if (rcy_tp_list_load(&c->tps, r->store, subject, &err)) return rcy_reply_rcy_error(r, &err), -1;
+  if (rcy_reads_timepoints_load(&c->tps, r->store, subject, &err)) return rcy_reply_rcy_error(r, &err), -1;
   if (write) {
     if (rcy_store_begin(r->store, &err)) return rcy_reply_rcy_error(r, &err), -1;
     c->in_tx = 1;
   }
-  if (rcy_read_load(&c->doc, r->store, subject, c->role, c->reader, &err)) return rcy_reply_rcy_error(r, &err), -1;
+  if (rcy_reads_load(&c->doc, r->store, subject, c->role, c->reader, &err)) return rcy_reply_rcy_error(r, &err), -1;
   return 0;
 }
 
 static int reply_view(read_ctx *c, unsigned status, json_t *extra) {
-  json_t *view = rcy_read_view(c->r->store, c->subject, c->role, c->reader, c->doc, &c->tps);
+  json_t *view = rcy_reads_view(c->r->store, c->subject, c->role, c->reader, c->doc, &c->tps);
   if (extra) {
     json_object_set_new(extra, "read", view);
     view = extra;
@@ -91,7 +91,7 @@ static int commit(read_ctx *c, const char *action, const char *tp, const char *l
   char *a = after ? json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
   rcy_audit_entry e = {c->r->user.name, action, c->subject, c->role, c->reader, tp, lesion, b, a, reason};
   rcy_error err = {0};
-  int rc = rcy_read_save(c->r->store, c->subject, c->role, c->reader, c->doc, &e, &err);
+  int rc = rcy_reads_save(c->r->store, c->subject, c->role, c->reader, c->doc, &e, &err);
   if (!rc) {
     c->commit_attempted = 1;
     rc = rcy_store_commit(c->r->store, &err);
@@ -113,7 +113,7 @@ static int is_signed(const read_ctx *c, const char *tp) {
 /* The reason for a change at a signed timepoint, trimmed: NULL and a 409 when missing or blank there (400
  * when malformed); "" when none was given and none is needed. */
 static const char *reason_for(read_ctx *c, const char *tp, const char *given) {
-  int ok = rcy_read_reason(c->reason, sizeof c->reason, given);
+  int ok = rcy_reads_reason(c->reason, sizeof c->reason, given);
   if (ok < 0) {
     rcy_reply_error(c->r, 400, "\"reason\" must be at most %d bytes of text without control characters",
                     RCY_REASON_MAX);
@@ -178,20 +178,20 @@ static int add_lesion(read_ctx *c, json_t *body) {
     return rcy_reply_error(r, 400, "\"lesion_id\" must be 1-16 characters of A-Z a-z 0-9 _ -");
   if (json_object_get(body, "state") && !state)
     return rcy_reply_error(r, 400, "\"state\" is not valid for a %s lesion", kind);
-  if (!rcy_tp_find(&c->tps, tp)) return rcy_reply_error(r, 404, "subject %s has no timepoint %s", c->subject, tp);
+  if (!rcy_reads_timepoint_find(&c->tps, tp)) return rcy_reply_error(r, 404, "subject %s has no timepoint %s", c->subject, tp);
   int at_baseline = strcmp(tp, baseline_tp(c)) == 0;
   if (strcmp(kind, "new") != 0 && !at_baseline)
     return rcy_reply_error(r, 422, "%s lesions are chosen at baseline (%s), not at %s", kind, baseline_tp(c), tp);
   if (strcmp(kind, "new") == 0 && at_baseline)
     return rcy_reply_error(r, 422, "new lesions are recorded at follow-ups, not at baseline (%s)", tp);
   char why[200];
-  int status = state ? rcy_read_state_rule(kind, state, at_baseline, why, sizeof why) : 0;
+  int status = state ? rcy_reads_state_rule(kind, state, at_baseline, why, sizeof why) : 0;
   if (status) return rcy_reply_error(r, (unsigned)status, "%s", why);
   char auto_id[24];
   if (!id) {
     next_id(auto_id, sizeof auto_id, c->doc, strcmp(kind, "target") == 0 ? "T" : strcmp(kind, "new") == 0 ? "N" : "NT");
     id = auto_id;
-  } else if (rcy_read_find_lesion(c->doc, id))
+  } else if (rcy_reads_find_lesion(c->doc, id))
     return rcy_reply_error(r, 409, "lesion %s already exists in this read", id);
   int is_nodal = json_is_true(nodal);
   if (strcmp(kind, "target") == 0) {
@@ -242,7 +242,7 @@ int rcy_handle_lesion_delete(rcy_req *r, const char *subject, const char *lesion
     return 0;
   }
   json_t *lesions = json_object_get(c.doc, "lesions");
-  json_t *l = rcy_read_find_lesion(c.doc, lesion_id);
+  json_t *l = rcy_reads_find_lesion(c.doc, lesion_id);
   const char *given = rcy_req_query(r, "reason");
   if (!l) {
     rcy_reply_error(r, 404, "no lesion %s in this read", lesion_id);
@@ -414,9 +414,9 @@ static json_t *empty_obs(void) {
 
 static int set_observation(read_ctx *c, json_t *body, const char *tp, const char *lesion_id) {
   rcy_req *r = c->r;
-  json_t *l = rcy_read_find_lesion(c->doc, lesion_id);
+  json_t *l = rcy_reads_find_lesion(c->doc, lesion_id);
   if (!l) return rcy_reply_error(r, 404, "no lesion %s in this read", lesion_id);
-  if (!rcy_tp_find(&c->tps, tp)) return rcy_reply_error(r, 404, "subject %s has no timepoint %s", c->subject, tp);
+  if (!rcy_reads_timepoint_find(&c->tps, tp)) return rcy_reply_error(r, 404, "subject %s has no timepoint %s", c->subject, tp);
   const char *kind = json_string_value(json_object_get(l, "kind"));
   int target = strcmp(kind, "target") == 0, at_bl = strcmp(tp, baseline_tp(c)) == 0;
   int nodal = json_is_true(json_object_get(l, "nodal"));
@@ -426,7 +426,7 @@ static int set_observation(read_ctx *c, json_t *body, const char *tp, const char
     return rcy_reply_error(r, 400, "give exactly one of \"measurement\", \"state\", \"fragments\", \"merged_into\"");
   if (strcmp(kind, "new") == 0) {
     const char *added = json_string_value(json_object_get(l, "timepoint"));
-    const rcy_tp *a = added ? rcy_tp_find(&c->tps, added) : NULL, *t = rcy_tp_find(&c->tps, tp);
+    const rcy_timepoint *a = added ? rcy_reads_timepoint_find(&c->tps, added) : NULL, *t = rcy_reads_timepoint_find(&c->tps, tp);
     if (a && t < a) return rcy_reply_error(r, 422, "new lesion %s was first seen at %s, after %s", lesion_id, added, tp);
   }
   if (at_bl && target && !m)
@@ -440,7 +440,7 @@ static int set_observation(read_ctx *c, json_t *body, const char *tp, const char
   if (st) {
     const char *s = json_string_value(st);
     char why[200];
-    int status = rcy_read_state_rule(kind, s, at_bl, why, sizeof why);
+    int status = rcy_reads_state_rule(kind, s, at_bl, why, sizeof why);
     if (status) {
       json_decref(obs);
       return rcy_reply_error(r, (unsigned)status, "%s", why);
@@ -449,7 +449,7 @@ static int set_observation(read_ctx *c, json_t *body, const char *tp, const char
   } else if (mi) {
     const char *into = json_string_value(mi);
     char why[300];
-    int status = rcy_read_merge_rule(c->doc, tp, lesion_id, into, why, sizeof why);
+    int status = rcy_reads_merge_rule(c->doc, tp, lesion_id, into, why, sizeof why);
     if (status) {
       json_decref(obs);
       return rcy_reply_error(r, (unsigned)status, "%s", why);
@@ -515,14 +515,14 @@ int rcy_handle_sign(rcy_req *r, const char *subject, const char *tp, int sign) {
   if (!body) return 0;
   read_ctx c;
   if (open_read(&c, r, subject, 1)) goto out;
-  if (!rcy_tp_find(&c.tps, tp)) {
+  if (!rcy_reads_timepoint_find(&c.tps, tp)) {
     rcy_reply_error(r, 404, "subject %s has no timepoint %s", subject, tp);
     goto out;
   }
   json_t *signoffs = json_object_get(c.doc, "signoffs");
   json_t *before = json_incref(json_object_get(signoffs, tp));
   json_t *given = json_object_get(body, "reason");
-  int has_reason = rcy_read_reason(c.reason, sizeof c.reason, json_string_value(given));
+  int has_reason = rcy_reads_reason(c.reason, sizeof c.reason, json_string_value(given));
   const char *reason = has_reason > 0 ? c.reason : NULL;
   if (has_reason < 0 || (given && !json_is_string(given))) {
     rcy_reply_error(r, 400, "\"reason\" must be at most %d bytes of text without control characters",

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "readers.h"
+#include "recistry/reads.h"
 #include "recistry/store.h"
 
 #define RCY_MAX_BODY_BYTES (1024 * 1024)
@@ -87,51 +88,6 @@ int rcy_handle_observation_put(rcy_req *r, const char *subject, const char *tp, 
 int rcy_handle_lesion_delete(rcy_req *r, const char *subject, const char *lesion);
 int rcy_handle_sign(rcy_req *r, const char *subject, const char *tp, int sign);
 
-/* Timepoints of a subject from the archive index, ordered by date (first = baseline). */
-typedef struct rcy_tp {
-  char timepoint[65], date[11], study_uid[65], modality[17], site_id[65];
-} rcy_tp;
-typedef struct rcy_tp_list {
-  rcy_tp *items;
-  size_t n;
-} rcy_tp_list;
-int rcy_tp_list_load(rcy_tp_list *out, rcy_store *store, const char *subject_id, rcy_error *err);
-void rcy_tp_list_free(rcy_tp_list *l);
-const rcy_tp *rcy_tp_find(const rcy_tp_list *l, const char *timepoint);
-
-/* read_model.c: the stored read document <-> the API view and the engine input. */
-/* The API view of a read (GET /api/reads/{subject}): doc + timepoints + engine result + warnings. */
-json_t *rcy_read_view(rcy_store *store, const char *subject, const char *role, const char *reader,
-                      const json_t *doc, const rcy_tp_list *tps);
-/* The engine's input for one subject; warnings (array, may be NULL) collect why follow-ups were left out.
- * NULL when the read has no baseline date. */
-json_t *rcy_read_engine_input(const char *subject, const json_t *doc, const rcy_tp_list *tps, json_t *warnings);
-/* Baseline RECIST rule warnings (counts, sizes) appended to warnings. */
-void rcy_read_rule_warnings(const json_t *doc, const char *baseline_tp, json_t *warnings);
-json_t *rcy_read_find_lesion(const json_t *doc, const char *lesion_id);
-/* Whether a lesion of `kind` may have `state` at a timepoint: 0, or 400 (not a state of that kind) / 422
- * (RECIST: a baseline target is measured, a baseline non-target is present, no new lesion at baseline) with
- * the message in msg. The one rule for POST …/lesions (initial state) and PUT … {"state"}. */
-int rcy_read_state_rule(const char *kind, const char *state, int at_baseline, char *msg, size_t size);
-/* Whether lesion_id may be merged_into `into` at tp (the engine's merge rules: another target of the same
- * organ, not itself merged, no lesion merged into lesion_id): 0, or 422 with msg saying why. */
-int rcy_read_merge_rule(const json_t *doc, const char *tp, const char *lesion_id, const char *into, char *msg,
-                        size_t size);
-/* A user's reason for a change: surrounding white space trimmed into out (size > RCY_REASON_MAX). 1 when
- * real text is left; 0 when absent or blank (a reason required is then missing); -1 when longer than
- * RCY_REASON_MAX bytes or holding control characters other than tab and line breaks. */
-#define RCY_REASON_MAX 1000
-int rcy_read_reason(char *out, size_t size, const char *given);
-/* Loads the stored document, or a fresh empty one. */
-int rcy_read_load(json_t **doc_out, rcy_store *store, const char *subject, const char *role, const char *reader,
-                  rcy_error *err);
-int rcy_read_save(rcy_store *store, const char *subject, const char *role, const char *reader, const json_t *doc,
-                  const rcy_audit_entry *audit, rcy_error *err);
-
-/* engine.c: the one place the RECIST engine is called. 0 and *out (the engine's output JSON), or an error
- * message in *error_out (malloc'ed). */
-int rcy_readers_engine_run(json_t **out, char **error_out, const json_t *input);
-
 /* keyimage_store.c: durable key-image files under ARCHIVE/key-images. */
 int rcy_key_image_save(char *id_out /* 33 bytes */, const char *dir, const void *png, size_t len,
                        rcy_error *err);
@@ -139,11 +95,6 @@ int rcy_key_image_save(char *id_out /* 33 bytes */, const char *dir, const void 
  * a missing one would not be). */
 void rcy_key_image_remove(const char *dir, const char *id);
 
-/* The read a user writes: central/adjudicator their own (role = their role, reader = their name); site
- * users the site read (role "site", reader "site", shared by the site's users). 0 for qa/admin. */
-int rcy_own_read(const rcy_user *u, const char **role, const char **reader);
-/* "to_read" | "in_progress" | "signed" of a timepoint in a read document (doc may be NULL). */
-const char *rcy_read_tp_status(const json_t *doc, const char *timepoint);
 
 /* Thread-local store connection for handler threads (http.c). */
 rcy_store *rcy_server_store(const rcy_server *srv, rcy_error *err);

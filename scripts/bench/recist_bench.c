@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "recist_json.h"
+#include "recistry/reads.h"
 #include "recistry/recist.h"
 
 static uint64_t rng_state = 0x2545F4914F6CDD1DULL;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "commands.h"
-#include "recist_json.h"
+#include "recist_args.h"
 
 static const char usage[] =
     "usage: recistry concordance [--lenient] [--no-confirmation] SITE.json CENTRAL.json\n"

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "options.h"
-#include "readers.h"
-#include "recist_json.h"
+#include "recistry/reads.h"
+#include "recistry/reads.h"
 #include "recistry/qa.h"
 #include "recistry/reads.h"
 #include "recistry/recist.h"
@@ -30,7 +30,7 @@ static int archive_reads(char **text, size_t *len, rcy_store *store, const char 
   *len = 0;
   FILE *f = open_memstream(text, len);
   if (!f) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
-  int rc = rcy_readers_export(f, store, role, NULL, err);
+  int rc = rcy_reads_export(f, store, role, NULL, err);
   if (fclose(f) && !rc) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
   if (rc) {
     free(*text);

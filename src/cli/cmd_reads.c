@@ -3,6 +3,7 @@
 #include "commands.h"
 
 #include "readers.h"
+#include "recistry/reads.h"
 #include "recistry/ingest.h"
 
 #include <stdio.h>
@@ -37,19 +38,19 @@ static int collect_reader(void *ctx, const char *subject, const char *role, cons
 static int import(rcy_store *store, const char *role, const char *reader, const char *config, int check,
                   const char *file, rcy_error *err) {
   rcy_ingest_config *cfg = NULL;
-  rcy_readers_site_pattern *sites = NULL;
+  rcy_reads_site_pattern *sites = NULL;
   int rc = RCY_OK;
   if (config) {
     if ((rc = rcy_ingest_config_load(&cfg, config, err))) return rc;
     sites = calloc(cfg->n_sites ? cfg->n_sites : 1, sizeof *sites);
     if (!sites) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
     for (size_t i = 0; sites && i < cfg->n_sites; i++)
-      sites[i] = (rcy_readers_site_pattern){cfg->sites[i].id, cfg->sites[i].subject_pattern};
+      sites[i] = (rcy_reads_site_pattern){cfg->sites[i].id, cfg->sites[i].subject_pattern};
   }
   if (!rc) {
-    rcy_readers_import_options o = {role, reader, "cli-import", check, sites, cfg ? cfg->n_sites : 0};
+    rcy_reads_import_options o = {role, reader, "cli-import", check, sites, cfg ? cfg->n_sites : 0};
     size_t n = 0;
-    rc = rcy_readers_import(&n, store, file, &o, stderr, err);
+    rc = rcy_reads_import(&n, store, file, &o, stderr, err);
     if (!rc && check) printf("%s: valid; %zu subject(s) would be imported as %s reads (nothing written)\n", file, n, role);
     else if (!rc) printf("imported %zu subject(s) as %s reads\n", n, role);
   }
@@ -119,7 +120,7 @@ int rcy_cmd_reads(int argc, char **argv) {
     rcy_store_close(store);
     return RCY_EXIT_USAGE;
   }
-  if (is_export) rc = rcy_readers_export(stdout, store, role, reader, &err);
+  if (is_export) rc = rcy_reads_export(stdout, store, role, reader, &err);
   else if (is_import) rc = import(store, role, reader, config, check, files[0], &err);
   else {
     int done = 0;

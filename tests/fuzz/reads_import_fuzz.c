@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "readers.h"
-#include "recist_json.h"
+#include "recistry/reads.h"
+#include "recistry/reads.h"
 #include "recistry/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -102,25 +102,25 @@ static void restore(void) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!store) setup();
-  static const rcy_readers_site_pattern sites[] = {{"S014", "^CIREL-014-[0-9]{4}$"}};
-  rcy_readers_import_options o = {"site", "site", "fuzz", 1, (size & 1) ? sites : NULL, (size & 1) ? 1 : 0};
+  static const rcy_reads_site_pattern sites[] = {{"S014", "^CIREL-014-[0-9]{4}$"}};
+  rcy_reads_import_options o = {"site", "site", "fuzz", 1, (size & 1) ? sites : NULL, (size & 1) ? 1 : 0};
   /* RCY_FUZZ_VERBOSE=1 shows the import's report (to see why a reproduced input is refused). */
   FILE *devnull = getenv("RCY_FUZZ_VERBOSE") ? stderr : fopen("/dev/null", "w");
   rcy_error err = {0, ""};
   size_t n = 0;
-  int rc = rcy_readers_import_buffer(&n, store, "fuzz", (const char *)data, size, &o, devnull, &err);
+  int rc = rcy_reads_import_buffer(&n, store, "fuzz", (const char *)data, size, &o, devnull, &err);
   if (rc != 0 && rc != RCY_EINVAL && rc != RCY_ENOMEM) die("unexpected return", &err);
   if (rc != 0 && !err.message[0]) die("failure without a message", NULL);
   if (rc == 0 && n == 0) die("success without a subject", NULL);
   if (rc == 0) {
     /* The promise: what passes the check imports, and its export passes the engine without --lenient. */
     o.dry_run = 0;
-    if (rcy_readers_import_buffer(&n, store, "fuzz", (const char *)data, size, &o, devnull, &err))
+    if (rcy_reads_import_buffer(&n, store, "fuzz", (const char *)data, size, &o, devnull, &err))
       die("a checked file did not import", &err);
     char *text = NULL, *out = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
-    if (!mem || rcy_readers_export(mem, store, "site", "site", &err)) die("export", &err);
+    if (!mem || rcy_reads_export(mem, store, "site", "site", &err)) die("export", &err);
     fclose(mem);
     rcy_recist_json_flags strict = {false, false};
     if (rcy_recist_json_evaluate(&out, text, len, &strict, false, &err)) {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "recist_json.h"
+#include "recistry/reads.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,20 +1,16 @@
 /* The one place the reader workstation calls the RECIST engine: engine input JSON in, the engine's output
- * JSON out, exactly as `recistry recist --lenient` prints it (the same JSON layer, src/cli/recist_json.c,
- * compiled in). Lenient because the workstation shows baseline-rule violations as warnings while the reader
+ * JSON out, exactly as `recistry recist --lenient` prints it (the same JSON layer,
+ * src/reads/engine_json.c). Lenient because the workstation shows baseline-rule violations as warnings while the reader
  * is still working; the engine reports them in its own "warnings". Nothing here computes a response. */
-#include "server_internal.h"
+#include "recistry/reads.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef RCY_HAVE_RECIST
-#include "recist_json.h"
-#endif
 
-int rcy_readers_engine_run(json_t **out, char **error_out, const json_t *input) {
+int rcy_reads_engine_run(json_t **out, char **error_out, const json_t *input) {
   *out = NULL;
   *error_out = NULL;
-#ifdef RCY_HAVE_RECIST
   char *in = json_dumps(input, JSON_COMPACT);
   if (!in) {
     *error_out = strdup("out of memory");
@@ -37,9 +33,4 @@ int rcy_readers_engine_run(json_t **out, char **error_out, const json_t *input) 
     return RCY_EINTERNAL;
   }
   return RCY_OK;
-#else
-  (void)input;
-  *error_out = strdup("the RECIST engine is not part of this build");
-  return RCY_EINTERNAL;
-#endif
 }

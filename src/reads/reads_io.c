@@ -10,7 +10,7 @@
  * configuration is given); values are plausible (diameters finite, > 0, <= 500 mm; real dates, in order,
  * equal to the archive's study dates); and the engine input that the stored read will export is run
  * through the RECIST engine without --lenient, so that whatever is imported passes `recistry recist`. */
-#include "server_internal.h"
+#include "recistry/reads.h"
 
 #include <math.h>
 #include <regex.h>
@@ -22,9 +22,6 @@
 #include <time.h>
 
 #include "recistry/recist.h"
-#ifdef RCY_HAVE_RECIST
-#include "recist_json.h"
-#endif
 
 /* ---- export ---- */
 
@@ -39,24 +36,24 @@ typedef struct {
 static int export_one(void *ctx, const char *subject, const char *role, const char *reader, const char *text) {
   export_ctx *c = ctx;
   json_t *doc = json_loads(text, 0, NULL);
-  rcy_tp_list tps;
-  int rc = rcy_tp_list_load(&tps, c->store, subject, c->err);
+  rcy_timepoint_list tps;
+  int rc = rcy_reads_timepoints_load(&tps, c->store, subject, c->err);
   if (rc) {
     json_decref(doc);
     return rc;
   }
-  json_t *in = doc ? rcy_read_engine_input(subject, doc, &tps, NULL) : NULL;
+  json_t *in = doc ? rcy_reads_engine_input(subject, doc, &tps, NULL) : NULL;
   if (in) {
     json_object_set_new(in, "role", json_string(role));
     json_object_set_new(in, "reader", json_string(reader));
     json_array_append_new(c->out, in);
   }
-  rcy_tp_list_free(&tps);
+  rcy_reads_timepoints_free(&tps);
   json_decref(doc);
   return 0;
 }
 
-int rcy_readers_export(FILE *out, rcy_store *store, const char *role, const char *reader, rcy_error *err) {
+int rcy_reads_export(FILE *out, rcy_store *store, const char *role, const char *reader, rcy_error *err) {
   export_ctx c = {store, json_array(), err};
   int rc = rcy_store_read_each(store, role, reader, export_one, &c, err);
   if (!rc && json_dumpf(c.out, out, JSON_INDENT(2)) != 0) rc = rcy_error_set(err, RCY_EIO, "writing the export failed");
@@ -217,7 +214,7 @@ static bool date_member(report_ctx *r, const loc *l, const json_t *o, const char
 
 typedef struct subject_ctx {
   report_ctx *rep;
-  const rcy_readers_import_options *o;
+  const rcy_reads_import_options *o;
   bool csv;
   size_t index; /* 1-based position in the file */
 } subject_ctx;
@@ -384,7 +381,7 @@ static json_t *subject_to_doc(const subject_ctx *c, const json_t *s, const char 
           problem(r, &ll, "state: '%.40s' is not valid for a %s lesion (%s)", st, kinds[k],
                   k == 1 ? "present, absent, unequivocal_progression or not_evaluable" : "equivocal or unequivocal");
         if (k == 2 && a == 0) problem(r, &ll, "new lesions cannot be recorded at baseline");
-        json_t *l = rcy_read_find_lesion(doc, id);
+        json_t *l = rcy_reads_find_lesion(doc, id);
         if (!l) {
           if (a > 0 && k < 2) {
             problem(r, &ll, "not a %s lesion at baseline (follow-ups list the baseline's lesions)", kinds[k]);
@@ -447,9 +444,9 @@ static void check_against_archive(const subject_ctx *c, rcy_store *store, const 
   report_ctx *r = c->rep;
   const int before = r->n_errors;
   loc l = {c->csv ? line_of(s) : 0, subject, NULL, NULL, 0};
-  rcy_tp_list tps;
+  rcy_timepoint_list tps;
   rcy_error e = {0};
-  if (rcy_tp_list_load(&tps, store, subject, &e)) {
+  if (rcy_reads_timepoints_load(&tps, store, subject, &e)) {
     problem(r, &l, "cannot read the archive: %s", e.message);
     return;
   }
@@ -459,7 +456,7 @@ static void check_against_archive(const subject_ctx *c, rcy_store *store, const 
   }
   if (c->o->sites) {
     const char *site = tps.items[0].site_id;
-    const rcy_readers_site_pattern *p = NULL;
+    const rcy_reads_site_pattern *p = NULL;
     for (size_t i = 0; i < c->o->n_sites && !p; i++)
       if (strcmp(c->o->sites[i].site_id, site) == 0) p = &c->o->sites[i];
     regex_t re;
@@ -479,7 +476,7 @@ static void check_against_archive(const subject_ctx *c, rcy_store *store, const 
   json_array_foreach(assessments, a, as) {
     const char *tp = json_string_value(json_object_get(as, "timepoint"));
     const char *date = json_string_value(json_object_get(as, "date"));
-    const rcy_tp *t = rcy_tp_find(&tps, tp);
+    const rcy_timepoint *t = rcy_reads_timepoint_find(&tps, tp);
     loc la = {c->csv ? line_of(as) : 0, subject, tp, NULL, 0};
     if (a == 0 && strcmp(tp, tps.items[0].timepoint) != 0)
       problem(r, &la, "the archive's baseline (its first study) is %s (%s): the first assessment must be it",
@@ -489,7 +486,7 @@ static void check_against_archive(const subject_ctx *c, rcy_store *store, const 
   }
   if (r->n_errors > before) goto out;
   json_t *warnings = json_array();
-  json_t *input = rcy_read_engine_input(subject, doc, &tps, warnings);
+  json_t *input = rcy_reads_engine_input(subject, doc, &tps, warnings);
   size_t i;
   json_t *w;
   json_array_foreach(warnings, i, w) problem(r, &l, "%s", json_string_value(w));
@@ -501,7 +498,6 @@ static void check_against_archive(const subject_ctx *c, rcy_store *store, const 
   if (json_array_size(json_object_get(input, "assessments")) != json_array_size(assessments))
     problem(r, &l, "%zu assessment(s) in the file, but the stored read would give the engine %zu",
             json_array_size(assessments), json_array_size(json_object_get(input, "assessments")));
-#ifdef RCY_HAVE_RECIST
   if (r->n_errors == before) {
     char *text = json_dumps(input, JSON_COMPACT), *out = NULL;
     rcy_recist_json_flags flags = {.lenient = false, .no_confirmation = false};
@@ -515,12 +511,9 @@ static void check_against_archive(const subject_ctx *c, rcy_store *store, const 
     free(text);
     free(out);
   }
-#else
-  problem(r, &l, "this build has no RECIST engine to check the read with");
-#endif
   json_decref(input);
 out:
-  rcy_tp_list_free(&tps);
+  rcy_reads_timepoints_free(&tps);
 }
 
 /* ---- import: CSV ---- */
@@ -693,8 +686,8 @@ static bool text_file(report_ctx *rep, const unsigned char *s, size_t len) {
   return true;
 }
 
-int rcy_readers_import_buffer(size_t *n_subjects, rcy_store *store, const char *name, const char *data, size_t len,
-                              const rcy_readers_import_options *o, FILE *report, rcy_error *err) {
+int rcy_reads_import_buffer(size_t *n_subjects, rcy_store *store, const char *name, const char *data, size_t len,
+                              const rcy_reads_import_options *o, FILE *report, rcy_error *err) {
   *n_subjects = 0;
   report_ctx rep = {report, name, 0};
   json_t *subjects = NULL, *docs = json_array();
@@ -791,7 +784,7 @@ out:
   return rc;
 }
 
-int rcy_readers_import(size_t *n_subjects, rcy_store *store, const char *path, const rcy_readers_import_options *o,
+int rcy_reads_import(size_t *n_subjects, rcy_store *store, const char *path, const rcy_reads_import_options *o,
                        FILE *report, rcy_error *err) {
   *n_subjects = 0;
   FILE *f = fopen(path, "rb");
@@ -816,7 +809,7 @@ int rcy_readers_import(size_t *n_subjects, rcy_store *store, const char *path, c
   }
   if (!rc && ferror(f)) rc = rcy_error_set(err, RCY_EIO, "cannot read %s", path);
   fclose(f);
-  if (!rc) rc = rcy_readers_import_buffer(n_subjects, store, path, buf, len, o, report, err);
+  if (!rc) rc = rcy_reads_import_buffer(n_subjects, store, path, buf, len, o, report, err);
   free(buf);
   return rc;
 }

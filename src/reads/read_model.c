@@ -10,14 +10,14 @@
  *    "treatment_start": "YYYY-MM-DD"}       (optional, imports)
  * From it: the API view (GET /api/reads/{subject}), the engine input (shared/spec/recist-engine.md), and
  * the baseline rule warnings. The engine's output is shown as is: nothing here recomputes a response. */
-#include "server_internal.h"
+#include "recistry/reads.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-json_t *rcy_read_find_lesion(const json_t *doc, const char *lesion_id) {
+json_t *rcy_reads_find_lesion(const json_t *doc, const char *lesion_id) {
   size_t i;
   json_t *l;
   json_array_foreach(json_object_get(doc, "lesions"), i, l) {
@@ -27,7 +27,7 @@ json_t *rcy_read_find_lesion(const json_t *doc, const char *lesion_id) {
   return NULL;
 }
 
-int rcy_read_load(json_t **doc_out, rcy_store *store, const char *subject, const char *role, const char *reader,
+int rcy_reads_load(json_t **doc_out, rcy_store *store, const char *subject, const char *role, const char *reader,
                   rcy_error *err) {
   char *text = NULL;
   int rc = rcy_store_read_get(&text, store, subject, role, reader, err);
@@ -50,7 +50,7 @@ int rcy_read_load(json_t **doc_out, rcy_store *store, const char *subject, const
   return RCY_OK;
 }
 
-int rcy_read_save(rcy_store *store, const char *subject, const char *role, const char *reader, const json_t *doc,
+int rcy_reads_save(rcy_store *store, const char *subject, const char *role, const char *reader, const json_t *doc,
                   const rcy_audit_entry *audit, rcy_error *err) {
   char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
   if (!text) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
@@ -59,7 +59,7 @@ int rcy_read_save(rcy_store *store, const char *subject, const char *role, const
   return rc;
 }
 
-const char *rcy_read_tp_status(const json_t *doc, const char *timepoint) {
+const char *rcy_reads_tp_status(const json_t *doc, const char *timepoint) {
   if (!doc) return "to_read";
   if (json_object_get(json_object_get(doc, "signoffs"), timepoint)) return "signed";
   size_t i;
@@ -84,7 +84,7 @@ static int by_date(const void *a, const void *b) {
 }
 
 /* Ordered (timepoint, date) pairs; caller frees *out. */
-static size_t ordered_timepoints(tp_date **out, const json_t *doc, const rcy_tp_list *tps) {
+static size_t ordered_timepoints(tp_date **out, const json_t *doc, const rcy_timepoint_list *tps) {
   json_t *dates = json_object_get(doc, "dates");
   size_t cap = tps->n + json_object_size(dates), n = 0;
   tp_date *v = calloc(cap ? cap : 1, sizeof *v);
@@ -96,7 +96,7 @@ static size_t ordered_timepoints(tp_date **out, const json_t *doc, const rcy_tp_
   const char *k;
   json_t *d;
   json_object_foreach(dates, k, d) {
-    if (!rcy_tp_find(tps, k) && json_is_string(d)) v[n++] = (tp_date){k, json_string_value(d)};
+    if (!rcy_reads_timepoint_find(tps, k) && json_is_string(d)) v[n++] = (tp_date){k, json_string_value(d)};
   }
   /* The archive's list is already in date order; a stable merge of imported dates keeps it. */
   for (size_t i = 1; i < n; i++)
@@ -134,9 +134,9 @@ static const char *organ_key(const json_t *l) {
   return o ? o : "";
 }
 
-int rcy_read_merge_rule(const json_t *doc, const char *tp, const char *lesion_id, const char *into, char *msg,
+int rcy_reads_merge_rule(const json_t *doc, const char *tp, const char *lesion_id, const char *into, char *msg,
                         size_t size) {
-  const json_t *from = rcy_read_find_lesion(doc, lesion_id), *to = into ? rcy_read_find_lesion(doc, into) : NULL;
+  const json_t *from = rcy_reads_find_lesion(doc, lesion_id), *to = into ? rcy_reads_find_lesion(doc, into) : NULL;
   if (!to || !is_kind(to, "target") || strcmp(into, lesion_id) == 0) {
     snprintf(msg, size, "%s can only be merged into another target lesion of this read", lesion_id);
     return 422;
@@ -168,7 +168,7 @@ int rcy_read_merge_rule(const json_t *doc, const char *tp, const char *lesion_id
   return 0;
 }
 
-void rcy_read_rule_warnings(const json_t *doc, const char *baseline_tp, json_t *warnings) {
+void rcy_reads_rule_warnings(const json_t *doc, const char *baseline_tp, json_t *warnings) {
   size_t i, n_targets = 0;
   json_t *l, *per_organ = json_object();
   json_array_foreach(json_object_get(doc, "lesions"), i, l) {
@@ -207,7 +207,7 @@ static const char *const non_target_states[] = {"present", "absent", "unequivoca
                                                 NULL};
 static const char *const new_states[] = {"equivocal", "unequivocal", NULL};
 
-int rcy_read_state_rule(const char *kind, const char *state, int at_baseline, char *msg, size_t size) {
+int rcy_reads_state_rule(const char *kind, const char *state, int at_baseline, char *msg, size_t size) {
   const char *const *list = strcmp(kind, "target") == 0       ? target_states
                             : strcmp(kind, "non_target") == 0 ? non_target_states
                             : strcmp(kind, "new") == 0        ? new_states
@@ -235,7 +235,7 @@ int rcy_read_state_rule(const char *kind, const char *state, int at_baseline, ch
   return 0;
 }
 
-int rcy_read_reason(char *out, size_t size, const char *given) {
+int rcy_reads_reason(char *out, size_t size, const char *given) {
   out[0] = '\0';
   if (!given) return 0;
   const char *b = given, *e = given + strlen(given);
@@ -268,7 +268,7 @@ static json_t *target_entry(const json_t *l, const json_t *obs, int baseline) {
   return e;
 }
 
-json_t *rcy_read_engine_input(const char *subject, const json_t *doc, const rcy_tp_list *tps, json_t *warnings) {
+json_t *rcy_reads_engine_input(const char *subject, const json_t *doc, const rcy_timepoint_list *tps, json_t *warnings) {
   tp_date *order = NULL;
   size_t n = ordered_timepoints(&order, doc, tps);
   if (n == 0 || !order[0].date[0]) {
@@ -349,12 +349,12 @@ static int qc_warning(void *ctx, const rcy_store_qc_finding *f) {
   return 0;
 }
 
-json_t *rcy_read_view(rcy_store *store, const char *subject, const char *role, const char *reader,
-                      const json_t *doc, const rcy_tp_list *tps) {
+json_t *rcy_reads_view(rcy_store *store, const char *subject, const char *role, const char *reader,
+                      const json_t *doc, const rcy_timepoint_list *tps) {
   json_t *warnings = json_array(), *timepoints = json_array();
   json_t *signoffs = json_object_get(doc, "signoffs");
   for (size_t i = 0; i < tps->n; i++) {
-    const rcy_tp *t = &tps->items[i];
+    const rcy_timepoint *t = &tps->items[i];
     json_t *s = json_object_get(signoffs, t->timepoint);
     json_array_append_new(timepoints, json_pack("{s:s,s:s,s:s,s:b,s:O?,s:O?}", "timepoint", t->timepoint, "date",
                                                 t->date, "study_uid", t->study_uid, "signed", s != NULL,
@@ -364,11 +364,11 @@ json_t *rcy_read_view(rcy_store *store, const char *subject, const char *role, c
     rcy_store_qc_each(store, t->study_uid, qc_warning, pair, NULL);
     json_decref(pair[1]);
   }
-  rcy_read_rule_warnings(doc, tps->n ? tps->items[0].timepoint : NULL, warnings);
-  json_t *input = rcy_read_engine_input(subject, doc, tps, warnings);
+  rcy_reads_rule_warnings(doc, tps->n ? tps->items[0].timepoint : NULL, warnings);
+  json_t *input = rcy_reads_engine_input(subject, doc, tps, warnings);
   json_t *engine = NULL;
   char *engine_error = NULL;
-  if (input) rcy_readers_engine_run(&engine, &engine_error, input);
+  if (input) rcy_reads_engine_run(&engine, &engine_error, input);
   else engine_error = strdup("baseline incomplete: no response yet");
   json_decref(input);
   json_t *view = json_pack("{s:s,s:s,s:s,s:o,s:O,s:o,s:s?,s:o}", "subject_id", subject, "role", role, "reader",
