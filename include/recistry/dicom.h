@@ -177,7 +177,14 @@ typedef struct rcy_dicom_received {
    * streamed in has had that time to progress. */
   int (*flush)(const struct rcy_dicom_received *in);
   void *flush_ctx;
+  /* Non-NULL: the SCP refused the data set before anything parsed it (sequences nested deeper than
+   * RCY_DICOM_MAX_NESTING, or a malformed sequence/item structure); this is the Error Comment. The store
+   * callback must not parse the file and must answer 0xC000 (the SCP enforces it). */
+  const char *refusal;
 } rcy_dicom_received;
+
+/* Deepest sequence nesting the SCP accepts in a received data set or command set (src/dicom/nesting_guard.h). */
+#define RCY_DICOM_MAX_NESTING 64
 
 /* What the storage SCP asks of its user (ingest/). All callbacks run on the association's own thread;
  * several associations run concurrently, so they must be thread-safe. */
