@@ -216,6 +216,9 @@ typedef struct rcy_dicom_scp_config {
   size_t n_tls_trusted;
   int max_associations;         /* concurrent associations; more are rejected (transient) */
   int idle_timeout_s;           /* an association silent this long is aborted */
+  int max_connections;          /* open connections in all (associated or not); more are refused: 0 = 64 */
+  int max_connections_per_host; /* open connections from one peer address: 0 = 8 */
+  int association_timeout_s;    /* TLS handshake + A-ASSOCIATE-RQ of a new connection: 0 = 10 s */
 } rcy_dicom_scp_config;
 
 /* Runs the storage SCP (Verification + Storage of CT, MR, PET, NM, SEG, SR, Secondary Capture) until *stop
