@@ -34,6 +34,13 @@ alive "an implicit VR data set nested 20000 deep"
 echo "$out" | grep -q "^0xc000 " || fail "deep implicit data set answered '$out'"
 ok "implicit VR data set nested 20000 deep refused (0xC000)"
 
+# the same, deflated (the guard inflates as it scans)
+make_ct "$WORK/deep-d.dcm" sop=1.2.826.0.1.3680043.10.1.1.1.902
+out=$($RAW nest-store 127.0.0.1 "$PORT" SITE014 FFCD_CORE "$WORK/deep-d.dcm" 20000 --ts deflated 2>&1) || { echo "$out"; alive "deep deflated data set"; fail "no answer"; }
+alive "a deflated data set nested 20000 deep"
+echo "$out" | grep -q "^0xc000 " || fail "deep deflated data set answered '$out'"
+ok "deflated data set nested 20000 deep refused (0xC000)"
+
 # the limit: 64 levels stored, 65 refused
 make_ct "$WORK/d64.dcm" sop=1.2.826.0.1.3680043.10.1.1.1.964 n=2 z=2.5
 out=$($RAW nest-store 127.0.0.1 "$PORT" SITE014 FFCD_CORE "$WORK/d64.dcm" 63 2>&1) || fail "64: $out"

@@ -6,7 +6,7 @@ C-STORE command sets) to drive the daemon. Also used by the network fuzzer (test
 Command line (used by the integration tests):
   rawdicom.py echo HOST PORT CALLING CALLED [--bind ADDR]             exit 0 when the C-ECHO succeeds
   rawdicom.py store HOST PORT CALLING CALLED FILE [--bind ADDR]       prints the C-STORE status as 0xNNNN
-  rawdicom.py nest-store HOST PORT CALLING CALLED FILE DEPTH [--ts implicit|explicit]
+  rawdicom.py nest-store HOST PORT CALLING CALLED FILE DEPTH [--ts deflated]
         sends FILE's data set with DEPTH nested undefined-length sequences inserted before Patient's Name
   rawdicom.py nest-command HOST PORT CALLING CALLED DEPTH
         sends a C-ECHO whose command set carries DEPTH nested sequences
@@ -19,6 +19,7 @@ APP_CONTEXT = b"1.2.840.10008.3.1.1.1"
 VERIFICATION = "1.2.840.10008.1.1"
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
 IMPLICIT_LE = "1.2.840.10008.1.2"
+DEFLATED_LE = "1.2.840.10008.1.2.1.99"
 CT_IMAGE = "1.2.840.10008.5.1.4.1.1.2"
 
 
@@ -269,10 +270,12 @@ def main(argv):
         explicit = ts != IMPLICIT_LE
         if cmd == "nest-store":
             depth = int(args[6])
-            if ts_opt == "implicit" and explicit:
-                raise SystemExit("convert the file first (dcmconv +ti)")
             ds = insert_before(ds, explicit, (0x0010, 0x0010), nested(depth, explicit))
         sop_class, sop_instance = _sop_uids(ds, explicit)
+        if ts_opt == "deflated":
+            import zlib
+            z = zlib.compressobj(6, zlib.DEFLATED, -15)
+            ds, ts = z.compress(ds) + z.flush(), DEFLATED_LE
         a = Assoc(host, port, calling, called, [(1, sop_class, [ts])], bind=bind)
         if 1 not in a.accepted:
             raise SystemExit("presentation context refused")
