@@ -34,7 +34,10 @@ void release_handoff() {
 
 uint32_t be32(const unsigned char *b) { return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]; }
 
-// Follows the PDU stream read from the peer; every DIMSE command set goes through the nesting guard.
+// Follows the PDU stream read from the peer; every DIMSE command set goes through the nesting guard. It
+// frames PDUs by their length fields exactly as DCMTK's reader does (type, reserved, 4-byte length), so it
+// cannot lose step with what DCMTK parses; inside a P-DATA-TF PDU whatever does not frame as PDV items is
+// skipped to the end of the PDU (DCMTK refuses such a PDU and ends the association).
 class PduWatch {
  public:
   // False once a command set is refused (then why() says why).
@@ -55,6 +58,7 @@ class PduWatch {
           if (st_ == kPduHeader) {
             pdu_left_ = be32(h_ + 2);
             st_ = h_[0] == 0x04 ? kPdvHeader : kSkip;
+            if (st_ == kPdvHeader && pdu_left_ < 6) st_ = kSkip;  // no room for a PDV: DCMTK refuses the PDU
           } else {
             uint32_t len = be32(h_);
             bool command = h_[5] & 1, last = h_[5] & 2;
@@ -90,7 +94,7 @@ class PduWatch {
           n -= k;
           if (pdv_left_ > 0) break;
           if (pdv_command_ && pdv_last_) cmd_.reset();
-          st_ = pdu_left_ ? kPdvHeader : kPduHeader;
+          st_ = pdu_left_ >= 6 ? kPdvHeader : pdu_left_ ? kSkip : kPduHeader;
           break;
       }
     }
