@@ -88,12 +88,20 @@ class PduWatch {
             snprintf(why_, sizeof why_, "command set: %s", cmd_->reason());
             return false;
           }
+          if (pdv_command_ && (cmd_bytes_ += k) > kMaxCommandSet) {
+            // DCMTK keeps a whole command set in memory: without a bound, one peer could fill it.
+            snprintf(why_, sizeof why_, "command set larger than %zu bytes", kMaxCommandSet);
+            return false;
+          }
           pdv_left_ -= k;
           pdu_left_ -= k;
           p += k;
           n -= k;
           if (pdv_left_ > 0) break;
-          if (pdv_command_ && pdv_last_) cmd_.reset();
+          if (pdv_command_ && pdv_last_) {
+            cmd_.reset();
+            cmd_bytes_ = 0;
+          }
           st_ = pdu_left_ >= 6 ? kPdvHeader : pdu_left_ ? kSkip : kPduHeader;
           break;
       }
@@ -109,6 +117,9 @@ class PduWatch {
   uint64_t pdu_left_ = 0, pdv_left_ = 0;
   bool pdv_command_ = false, pdv_last_ = false;
   std::unique_ptr<NestingScanner> cmd_;
+  size_t cmd_bytes_ = 0;
+  // Real command sets are a few hundred bytes (group 0000 only: UIDs, a few US, an Error Comment).
+  static constexpr size_t kMaxCommandSet = 65536;
   char why_[200] = "";
 };
 

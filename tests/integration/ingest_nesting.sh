@@ -62,6 +62,12 @@ alive "a command set nested 20000 deep"
 grep -q "command set.*nested deeper than 64" "$WORK/daemon.log" || { echo "$out"; fail "no log line for the deep command set"; }
 ok "command set nested 20000 deep: association ended, daemon alive"
 
+# a command set of 1 MB (real ones are a few hundred bytes; DCMTK would hold it all in memory)
+out=$($RAW big-command 127.0.0.1 "$PORT" SITE014 FFCD_CORE 1000000 2>&1) || true
+alive "a 1 MB command set"
+grep -q "command set larger than 65536 bytes" "$WORK/daemon.log" || { echo "$out"; fail "no log line for the 1 MB command set"; }
+ok "command set of 1 MB: association ended, daemon alive"
+
 # a good send afterwards
 make_series "$WORK/good" 3
 send SITE014 "$PORT" "$WORK"/good/*.dcm >"$WORK/send.log" || { cat "$WORK/send.log"; fail "send after the attacks"; }

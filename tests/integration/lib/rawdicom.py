@@ -10,6 +10,8 @@ Command line (used by the integration tests):
         sends FILE's data set with DEPTH nested undefined-length sequences inserted before Patient's Name
   rawdicom.py nest-command HOST PORT CALLING CALLED DEPTH
         sends a C-ECHO whose command set carries DEPTH nested sequences
+  rawdicom.py big-command HOST PORT CALLING CALLED SIZE
+        sends a C-ECHO whose command set carries a SIZE-byte private element
 """
 import socket
 import struct
@@ -262,6 +264,15 @@ def main(argv):
         try:
             st = a.status(a.read_response())
             print("0x%04x" % st)
+        except (ConnectionError, OSError) as e:
+            print("closed: %s" % e)
+        return 0
+    if cmd == "big-command":
+        size = int(args[5])
+        a = Assoc(host, port, calling, called, [(1, VERIFICATION, [IMPLICIT_LE])], bind=bind)
+        a.send_message(1, echo_rq(extra=elem_implicit(0x0009, 0x1000, b"x" * size)), True)
+        try:
+            print("0x%04x" % a.status(a.read_response()))
         except (ConnectionError, OSError) as e:
             print("closed: %s" % e)
         return 0
