@@ -89,8 +89,11 @@ struct Server {
   int active = 0;        // associations being served
   int connections = 0;   // open connections, associated or not (connection threads alive)
   std::map<std::string, int> per_host;  // open connections per peer address
-  long refusal_logged_at = 0;           // steady seconds of the last over-cap log line
-  long refusals_unlogged = 0;
+  struct RefusalLog {
+    long logged_at = 0;  // steady seconds of the last over-cap log line for this address
+    long unlogged = 0;   // refusals since, not logged
+  };
+  std::map<std::string, RefusalLog> refusal_log;  // one line per address and second at most
   int max_connections = 64, max_per_host = 8, association_timeout_s = 10;
   std::atomic<long> stop_since{0};  // steady-clock seconds when *stop was first seen, 0 before
 };
@@ -356,13 +359,15 @@ void acceptor(Server *s, T_ASC_Network *net, int tls) {
       if (it != s->per_host.end()) n_host = it->second;
       if (s->connections >= s->max_connections || n_host >= s->max_per_host) {
         long now = now_s();
-        bool log = now != s->refusal_logged_at;
-        long unlogged = s->refusals_unlogged;
+        if (s->refusal_log.size() > 4096) s->refusal_log.clear();  // a flood from many addresses
+        Server::RefusalLog &rl = s->refusal_log[host];
+        bool log = now != rl.logged_at;
+        long unlogged = rl.unlogged;
         if (log) {
-          s->refusal_logged_at = now;
-          s->refusals_unlogged = 0;
+          rl.logged_at = now;
+          rl.unlogged = 0;
         } else {
-          s->refusals_unlogged++;
+          rl.unlogged++;
         }
         int n_all = s->connections;
         lk.unlock();
