@@ -37,5 +37,6 @@ if grep -q "deadly signal\|ERROR: AddressSanitizer\|runtime error\|ERROR: Undefi
   echo "fuzz-net: findings, see $out/net-fuzz.log" >&2
   exit 1
 fi
-execs=$(grep -o '^#[0-9]*' net-fuzz.log | tr -d '#' | sort -n | tail -1)
-echo "fuzz-net: no crash or sanitizer report in ${seconds}s (${execs:-?} executions; OOM restarts: $(grep -c 'out-of-memory' net-fuzz.log))"
+execs=$(grep -o '^#[0-9]*' net-fuzz.log | tr -d '#' | sort -n | tail -1)  # fork mode: "#N: cov: ..." totals
+ooms=$(grep -o 'oom/timeout/crash: [0-9/]*' net-fuzz.log | tail -1 | awk '{print $2}')
+echo "fuzz-net: no crash or sanitizer report in ${seconds}s (${execs:-?} executions; oom/timeout/crash: ${ooms:-0/0/0})"
