@@ -108,20 +108,19 @@ bool NestingScanner::feed(const void *data, size_t len) {
   unsigned char out[16384];
   z_->next_in = (Bytef *)data;
   z_->avail_in = (uInt)len;  // callers feed network fragments, far below 4 GB
-  while (!refused_ && (z_->avail_in > 0)) {
+  for (;;) {
     z_->next_out = out;
     z_->avail_out = sizeof out;
     int r = inflate(z_, Z_NO_FLUSH);
     scan(out, sizeof out - z_->avail_out);
-    if (r == Z_STREAM_END) {
-      state_ = refused_ ? kDone : state_;
-      break;
-    }
+    if (refused_ || r == Z_STREAM_END) break;
     if (r != Z_OK && r != Z_BUF_ERROR) {
       refuse(false, "deflated data set cannot be inflated at byte %llu", (unsigned long long)pos_);
       break;
     }
-    if (r == Z_BUF_ERROR && z_->avail_out != 0) break;
+    // A full output buffer may leave output pending inside zlib even with no input left: go on until
+    // inflate stops short of filling it, so every inflated byte is scanned before DCMTK sees it.
+    if (z_->avail_out != 0) break;
   }
   return !refused_;
 }
