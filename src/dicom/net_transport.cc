@@ -190,8 +190,13 @@ OFCondition receive_association_on(T_ASC_Network *net, int fd, bool tls, T_ASC_A
   handoff_mu.lock();
   handoff_held = true;
   dcmExternalSocketHandle.set(fd);
-  OFCondition c = ASC_receiveAssociation(net, assoc, ASC_MAXIMUMPDUSIZE, NULL, NULL, tls ? OFTrue : OFFalse,
-                                         DUL_NOBLOCK, 1);
+  OFCondition c;
+  try {
+    c = ASC_receiveAssociation(net, assoc, ASC_MAXIMUMPDUSIZE, NULL, NULL, tls ? OFTrue : OFFalse, DUL_NOBLOCK, 1);
+  } catch (...) {
+    release_handoff();  // never leave the next connection waiting on the mutex
+    throw;
+  }
   if (handoff_held) {  // DCMTK failed before making a connection of fd: it is still ours
     release_handoff();
     ::close(fd);
