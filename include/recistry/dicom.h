@@ -199,7 +199,14 @@ typedef struct rcy_dicom_received {
    * streamed in has had that time to progress. */
   int (*flush)(const struct rcy_dicom_received *in);
   void *flush_ctx;
+  /* Non-NULL: the SCP refused the data set before anything parsed it (sequences nested deeper than
+   * RCY_DICOM_MAX_NESTING, or a malformed sequence/item structure); this is the Error Comment. The store
+   * callback must not parse the file and must answer 0xC000 (the SCP enforces it). */
+  const char *refusal;
 } rcy_dicom_received;
+
+/* Deepest sequence nesting the SCP accepts in a received data set or command set (src/dicom/nesting_guard.h). */
+#define RCY_DICOM_MAX_NESTING 64
 
 /* What the storage SCP asks of its user (ingest/). All callbacks run on the association's own thread;
  * several associations run concurrently, so they must be thread-safe. */
@@ -231,6 +238,9 @@ typedef struct rcy_dicom_scp_config {
   size_t n_tls_trusted;
   int max_associations;         /* concurrent associations; more are rejected (transient) */
   int idle_timeout_s;           /* an association silent this long is aborted */
+  int max_connections;          /* open connections in all (associated or not); more are refused: 0 = 64 */
+  int max_connections_per_host; /* open connections from one peer address: 0 = 8 */
+  int association_timeout_s;    /* TLS handshake + A-ASSOCIATE-RQ of a new connection: 0 = 10 s */
 } rcy_dicom_scp_config;
 
 /* Runs the storage SCP (Verification + Storage of CT, MR, PET, NM, SEG, SR, Secondary Capture) until *stop

@@ -55,6 +55,9 @@ typedef struct rcy_ingest_config {
   int max_associations;
   int stable_age_s;
   int idle_timeout_s;
+  int max_connections;          /* [dicom] open TCP/TLS connections in all, associated or not */
+  int max_connections_per_host; /* [dicom] open connections from one peer address */
+  int association_timeout_s;    /* [dicom] TLS handshake + A-ASSOCIATE-RQ must arrive within this */
   rcy_phi_policy phi;    /* [policy] phi */
   rcy_private_policy private_tags;  /* [policy] private_tags (default refuse) */
   rcy_private_block *private_allow; /* [policy] private_allow */

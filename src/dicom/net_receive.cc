@@ -3,6 +3,7 @@
 // hashes them as they come), then handed to the store callback whose status is sent back. A write failure
 // (disk full) does not break the association: the rest of the data set is drained and the request answered
 // Out of Resources.
+#include "nesting_guard.h"
 #include "net_internal.h"
 #include "net_spool.h"
 
@@ -14,6 +15,7 @@
 #include <dcmtk/dcmdata/dcxfer.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -26,21 +28,35 @@ namespace {
 
 // A DcmConsumer handing every byte to the association's spool. It never reports failure to DCMTK (so the
 // association keeps reading the data set); the spool keeps the first write errno for the caller.
+// The data set's bytes (after the meta header written first) also go through the nesting guard, so that a
+// data set DCMTK's recursive parser cannot survive is refused before anything parses it.
 class SpoolConsumer : public DcmConsumer {
  public:
-  explicit SpoolConsumer(Spool *spool) : spool_(spool) {}
+  SpoolConsumer(Spool *spool, NestingScanner *guard) : spool_(spool), guard_(guard) {}
+  // Offset in the stream where the data set starts (after the meta header); nothing is scanned before.
+  void set_data_start(uint64_t off) { data_start_ = off; }
   OFBool good() const override { return OFTrue; }
   OFCondition status() const override { return EC_Normal; }
   OFBool isFlushed() const override { return OFTrue; }
   offile_off_t avail() const override { return (offile_off_t)1 << 30; }
   offile_off_t write(const void *buf, offile_off_t len) override {
     spool_->append(buf, (size_t)len);
+    const char *p = static_cast<const char *>(buf);
+    uint64_t n = (uint64_t)len, at = total_;
+    total_ += n;
+    if (total_ > data_start_) {
+      uint64_t k = data_start_ > at ? data_start_ - at : 0;
+      guard_->feed(p + k, (size_t)(n - k));
+    }
     return len;
   }
   void flush() override {}
 
  private:
   Spool *spool_;
+  NestingScanner *guard_;
+  uint64_t total_ = 0;
+  uint64_t data_start_ = UINT64_MAX;
 };
 
 class SpoolStream : public DcmOutputStream {
@@ -100,10 +116,16 @@ OFCondition handle_store(T_ASC_Association *assoc, T_ASC_PresentationContextID p
     DIC_UL bytes = 0, pdvs = 0;
     net = DIMSE_ignoreDataSet(assoc, DIMSE_NONBLOCKING, timeout_s, &bytes, &pdvs);
   } else {
-    SpoolConsumer *consumer = new SpoolConsumer(&spool);
+    T_ASC_PresentationContext pcx;
+    const char *ts = ASC_findAcceptedPresentationContext(assoc->params, presID, &pcx).good()
+                         ? pcx.acceptedTransferSyntax
+                         : UID_LittleEndianExplicitTransferSyntax;
+    NestingScanner guard = NestingScanner::for_transfer_syntax(ts);
+    SpoolConsumer *consumer = new SpoolConsumer(&spool, &guard);
     {
       SpoolStream stream(consumer);
       OFCondition meta = write_meta(stream, assoc, presID, req);
+      consumer->set_data_start((uint64_t)stream.tell());
       T_ASC_PresentationContextID data_pc = presID;
       net = DIMSE_receiveDataSetInFile(assoc, DIMSE_NONBLOCKING, timeout_s, &data_pc, &stream, NULL, NULL);
       stream.flush();
@@ -120,8 +142,18 @@ OFCondition handle_store(T_ASC_Association *assoc, T_ASC_PresentationContextID p
         in.write_errno = spool.error();
         in.flush = flush_received;
         in.flush_ctx = &spool;
+        if (guard.refused()) {
+          in.refusal = guard.too_deep() ? "data set nested deeper than 64 sequences" : "malformed sequence structure";
+          rcy_log(RCY_LOG_WARN, "dicom", "SOP Instance %s from calling AE %s refused before parsing: %s",
+                  req->AffectedSOPInstanceUID, assoc->params->DULparams.callingAPTitle, guard.reason());
+        }
         status = spool.handlers()->store(spool.assoc_ctx(), &in, comment, sizeof comment);
         t2 = now_ms();
+        if (in.refusal && status != RCY_DICOM_STATUS_CANNOT_UNDERSTAND) {
+          // The contract: a refused data set is never parsed nor stored, whatever the store callback says.
+          status = RCY_DICOM_STATUS_CANNOT_UNDERSTAND;
+          set_comment(comment, sizeof comment, in.refusal);
+        }
         if (status == RCY_DICOM_STATUS_SUCCESS && !spool.flushed()) {
           // The contract is that Success means durable: a store callback that never flushed breaks it.
           rcy_log(RCY_LOG_ERROR, "dicom", "store handler answered Success for %s without flushing it: refused",

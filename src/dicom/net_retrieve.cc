@@ -1,6 +1,7 @@
 // Pulling a study from a site's node: C-GET (the instances arrive on the same association, each through the
 // same receive-and-check path as the SCP) or C-MOVE (the node sends them to our SCP, i.e. the running daemon).
 #include "net_internal.h"
+#include "net_transport.h"
 
 #include <memory>
 
@@ -31,7 +32,9 @@ int retrieve(int *n_completed, int *n_failed, const rcy_dicom_peer *peer, const 
   std::unique_ptr<rcy_net::Spool> spool;  // made at the first C-STORE sub-operation (C-GET)
   int rc = RCY_OK;
   char addr[512];
+  rcy_net::GuardLayer guard(NULL);  // the node's command sets go through the nesting guard too
   OFCondition c = ASC_initializeNetwork(NET_REQUESTOR, 0, 30, &net);
+  if (c.good()) c = rcy_net::install_guard(net, &guard);
   if (c.good()) c = ASC_createAssociationParameters(&params, ASC_MAXIMUMPDUSIZE);
   if (c.bad()) {
     rc = rcy_error_set(err, RCY_EDICOM, "cannot initialise the DICOM network: %s", c.text());
@@ -125,10 +128,9 @@ int retrieve(int *n_completed, int *n_failed, const rcy_dicom_peer *peer, const 
         ASC_abortAssociation(assoc);
         goto out;
       }
-      if (has_data) {
-        DcmDataset *ds = NULL;
-        c = DIMSE_receiveDataSetInMemory(assoc, DIMSE_NONBLOCKING, 120, &rpc, &ds, NULL, NULL);
-        delete ds;
+      if (has_data) {  // a failed-SOP-instance list we do not use: never parsed (nothing deep can hurt us)
+        DIC_UL bytes = 0, pdvs = 0;
+        c = DIMSE_ignoreDataSet(assoc, DIMSE_NONBLOCKING, 120, &bytes, &pdvs);
       }
       if (is_pending(status)) continue;
       if (status != STATUS_Success && status != STATUS_GET_Warning_SubOperationsCompleteOneOrMoreFailures)

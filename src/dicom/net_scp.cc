@@ -2,7 +2,15 @@
 // policy (ingest/) whether to accept it, negotiates Verification + the storage SOP classes in the transfer
 // syntaxes DCMTK decodes, and serves C-ECHO and C-STORE until release. Refused presentation contexts are
 // logged. Bounded concurrency: above max_associations an association is rejected as transient.
+//
+// Connections: the acceptor thread only accept()s. Each connection gets its own thread at once, which
+// reads the TLS handshake and the A-ASSOCIATE-RQ within association_timeout, so a silent or slow peer
+// delays nobody else (DCMTK's ASC_receiveAssociation reads the request on the thread that accepts: with
+// it on the acceptor, one idle socket stalled every site for 30 s). Before any thread is made, connections
+// are capped per peer address (max_connections_per_host) and in all (max_connections); an over-cap
+// connection gets an A-ASSOCIATE-RJ (transient, local limit exceeded) and is closed, with a log line.
 #include "net_internal.h"
+#include "net_transport.h"
 
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmnet/dulstruc.h>
@@ -10,6 +18,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sys/time.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,6 +32,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -75,7 +86,15 @@ struct Server {
   int grace_s;
   std::mutex mu;
   std::condition_variable cv;
-  int active = 0;
+  int active = 0;        // associations being served
+  int connections = 0;   // open connections, associated or not (connection threads alive)
+  std::map<std::string, int> per_host;  // open connections per peer address
+  struct RefusalLog {
+    long logged_at = 0;  // steady seconds of the last over-cap log line for this address
+    long unlogged = 0;   // refusals since, not logged
+  };
+  std::map<std::string, RefusalLog> refusal_log;  // one line per address and second at most
+  int max_connections = 64, max_per_host = 8, association_timeout_s = 10;
   std::atomic<long> stop_since{0};  // steady-clock seconds when *stop was first seen, 0 before
 };
 
@@ -224,53 +243,157 @@ void serve(Server *s, T_ASC_Association *assoc, int tls) {
   ASC_destroyAssociation(&assoc);
 }
 
-void worker(Server *s, T_ASC_Association *assoc, int tls) {
+void set_socket_timeouts(int fd, int seconds) {
+  struct timeval tv = {seconds, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+void connection_done(Server *s, const std::string &host, bool associated) {
+  std::lock_guard<std::mutex> lk(s->mu);
+  if (associated) s->active--;
+  s->connections--;
+  auto it = s->per_host.find(host);
+  if (it != s->per_host.end() && --it->second <= 0) s->per_host.erase(it);
+  s->cv.notify_all();
+}
+
+// One connection, on its own thread: the TLS handshake and the A-ASSOCIATE-RQ within association_timeout
+// (the network's timeout for the first PDU; SO_RCVTIMEO for the handshake, which DCMTK reads blocking), then
+// the association. While it is served a stalled peer is bounded by idle_timeout, also in the middle of a PDU
+// (where DCMTK reads blocking): SO_RCVTIMEO / SO_SNDTIMEO.
+void connection(Server *s, T_ASC_Network *net, int fd, std::string host, int tls) {
+  bool associated = false;
   try {
-    serve(s, assoc, tls);
+    set_socket_timeouts(fd, s->association_timeout_s);
+    T_ASC_Association *assoc = NULL;
+    auto t0 = std::chrono::steady_clock::now();
+    OFCondition c = rcy_net::receive_association_on(net, fd, tls != 0, &assoc);
+    double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (c.bad()) {
+      if (waited >= s->association_timeout_s - 0.5)
+        rcy_log(RCY_LOG_WARN, "dicom", "connection from %s closed: no association request within %d s",
+                host.c_str(), s->association_timeout_s);
+      else
+        rcy_log(RCY_LOG_WARN, "dicom", "%s connection from %s failed before association: %s", tls ? "TLS" : "TCP",
+                host.c_str(), c.text());
+      if (assoc) {
+        ASC_dropAssociation(assoc);
+        ASC_destroyAssociation(&assoc);
+      }
+      connection_done(s, host, false);
+      return;
+    }
+    int idle = s->cfg->idle_timeout_s > 0 ? s->cfg->idle_timeout_s : 60;
+    set_socket_timeouts(fd, idle);
+    // DCMTK formats the peer address from an IPv4 sockaddr only; ours is right for IPv6 too.
+    OFStandard::strlcpy(assoc->params->DULparams.callingPresentationAddress, host.c_str(),
+                        sizeof assoc->params->DULparams.callingPresentationAddress);
+    {
+      std::lock_guard<std::mutex> lk(s->mu);
+      if (s->active >= s->cfg->max_associations) {
+        rcy_log(RCY_LOG_WARN, "dicom", "association from %s rejected: %d associations already open", host.c_str(),
+                s->active);
+        reject(assoc, ASC_RESULT_REJECTEDTRANSIENT, ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
+               ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
+        assoc = NULL;
+      } else {
+        s->active++;
+        associated = true;
+      }
+    }
+    if (assoc) serve(s, assoc, tls);
   } catch (const std::exception &e) {
     rcy_log(RCY_LOG_ERROR, "dicom", "association thread failed: %s", e.what());
   } catch (...) {
     rcy_log(RCY_LOG_ERROR, "dicom", "association thread failed: unknown exception");
   }
-  std::lock_guard<std::mutex> lk(s->mu);
-  s->active--;
-  s->cv.notify_all();
+  connection_done(s, host, associated);
+}
+
+std::string numeric_host(const struct sockaddr_storage &ss) {
+  char buf[INET6_ADDRSTRLEN + 1] = "?";
+  if (ss.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)&ss)->sin_addr, buf, sizeof buf);
+  } else if (ss.ss_family == AF_INET6) {
+    const struct in6_addr *a = &((const struct sockaddr_in6 *)&ss)->sin6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(a)) inet_ntop(AF_INET, &a->s6_addr[12], buf, sizeof buf);  // as `hosts` lists it
+    else inet_ntop(AF_INET6, a, buf, sizeof buf);
+  }
+  return buf;
+}
+
+// An over-cap connection: A-ASSOCIATE-RJ (rejected-transient, service-provider presentation related, local
+// limit exceeded) written before its request is even read, then closed. Whatever the peer sent is drained
+// first, so that the close is a FIN and not a reset that could discard the RJ.
+void refuse_connection(int fd) {
+  static const unsigned char rj[10] = {0x03, 0, 0, 0, 0, 4, 0, 2, 3, 2};
+  (void)!send(fd, rj, sizeof rj, MSG_DONTWAIT | MSG_NOSIGNAL);
+  shutdown(fd, SHUT_WR);
+  char buf[4096];
+  for (int i = 0; i < 16 && recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0; i++) {
+  }
+  ::close(fd);
 }
 
 void acceptor(Server *s, T_ASC_Network *net, int tls) {
+  int lfd = ((PRIVATE_NETWORKKEY *)net->network)->networkSpecific.TCP.listenSocket;
   while (!*s->stop) {
-    if (!ASC_associationWaiting(net, 1)) continue;
-    T_ASC_Association *assoc = NULL;
-    OFCondition c = ASC_receiveAssociation(net, &assoc, ASC_MAXIMUMPDUSIZE, NULL, NULL, tls ? OFTrue : OFFalse,
-                                           DUL_NOBLOCK, 30);
-    if (c.bad()) {
-      if (c != DUL_NOASSOCIATIONREQUEST)
-        rcy_log(RCY_LOG_WARN, "dicom", "%s connection failed before association: %s", tls ? "TLS" : "TCP",
-                c.text());
-      if (assoc) {
-        ASC_dropAssociation(assoc);
-        ASC_destroyAssociation(&assoc);
+    struct pollfd p = {lfd, POLLIN, 0};
+    if (poll(&p, 1, 1000) <= 0) continue;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        rcy_log(RCY_LOG_ERROR, "dicom", "cannot accept a connection: %s", strerror(errno));
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
       continue;
     }
+    std::string host = numeric_host(ss);
     {
-      std::lock_guard<std::mutex> lk(s->mu);
-      if (s->active >= s->cfg->max_associations) {
-        rcy_log(RCY_LOG_WARN, "dicom", "association from %s rejected: %d associations already open",
-                assoc->params->DULparams.callingPresentationAddress, s->active);
-        reject(assoc, ASC_RESULT_REJECTEDTRANSIENT, ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
-               ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
+      std::unique_lock<std::mutex> lk(s->mu);
+      int n_host = 0;
+      auto it = s->per_host.find(host);
+      if (it != s->per_host.end()) n_host = it->second;
+      if (s->connections >= s->max_connections || n_host >= s->max_per_host) {
+        long now = now_s();
+        if (s->refusal_log.size() > 4096) s->refusal_log.clear();  // a flood from many addresses
+        Server::RefusalLog &rl = s->refusal_log[host];
+        bool log = now != rl.logged_at;
+        long unlogged = rl.unlogged;
+        if (log) {
+          rl.logged_at = now;
+          rl.unlogged = 0;
+        } else {
+          rl.unlogged++;
+        }
+        int n_all = s->connections;
+        lk.unlock();
+        refuse_connection(fd);
+        if (log) {
+          char more[64] = "";
+          if (unlogged) snprintf(more, sizeof more, " (%ld more refused since the last line)", unlogged);
+          if (n_host >= s->max_per_host)
+            rcy_log(RCY_LOG_WARN, "dicom",
+                    "connection from %s refused: %d connections already open from this address "
+                    "(max_connections_per_host)%s",
+                    host.c_str(), n_host, more);
+          else
+            rcy_log(RCY_LOG_WARN, "dicom", "connection from %s refused: %d connections already open (max_connections)%s",
+                    host.c_str(), n_all, more);
+        }
         continue;
       }
-      s->active++;
+      s->per_host[host]++;
+      s->connections++;
     }
     try {
-      std::thread(worker, s, assoc, tls).detach();
+      std::thread(connection, s, net, fd, host, tls).detach();
     } catch (...) {
-      std::lock_guard<std::mutex> lk(s->mu);
-      s->active--;
-      ASC_dropAssociation(assoc);
-      ASC_destroyAssociation(&assoc);
+      ::close(fd);
+      connection_done(s, host, false);
     }
   }
 }
@@ -278,7 +401,7 @@ void acceptor(Server *s, T_ASC_Network *net, int tls) {
 // DCMTK 3.6.7 listens on every interface and offers no bind address, so the listening socket it creates (on
 // an ephemeral port) is replaced by ours: bound to `bind`, with TCP_NODELAY set (Linux passes it on to the
 // accepted sockets, so Nagle is off even if the environment says otherwise).
-int open_network(T_ASC_Network **net, const char *bind_addr, int port, rcy_error *err) {
+int open_network(T_ASC_Network **net, const char *bind_addr, int port, int timeout_s, rcy_error *err) {
   *net = NULL;
   struct sockaddr_storage ss;
   memset(&ss, 0, sizeof ss);
@@ -308,7 +431,8 @@ int open_network(T_ASC_Network **net, const char *bind_addr, int port, rcy_error
     return rcy_error_set(err, RCY_EIO, "cannot listen on %s:%d: %s", bind_addr && bind_addr[0] ? bind_addr : "*",
                          port, strerror(e));
   }
-  OFCondition c = ASC_initializeNetwork(NET_ACCEPTOR, 0, 30, net);
+  // The network's timeout is DCMTK's limit for a new connection's first PDU (the A-ASSOCIATE-RQ).
+  OFCondition c = ASC_initializeNetwork(NET_ACCEPTOR, 0, timeout_s, net);
   if (c.bad()) {
     ::close(fd);
     return rcy_error_set(err, RCY_EDICOM, "cannot initialise the DICOM network: %s", c.text());
@@ -320,7 +444,7 @@ int open_network(T_ASC_Network **net, const char *bind_addr, int port, rcy_error
   return RCY_OK;
 }
 
-int setup_tls(T_ASC_Network *net, const rcy_dicom_scp_config *cfg, DcmTLSTransportLayer **out, rcy_error *err) {
+int setup_tls(const rcy_dicom_scp_config *cfg, DcmTLSTransportLayer **out, rcy_error *err) {
   if (!cfg->tls_certificate || !cfg->tls_private_key)
     return rcy_error_set(err, RCY_EINVAL, "a TLS port needs a certificate and a private key");
   DcmTLSTransportLayer *tls = new DcmTLSTransportLayer(NET_ACCEPTOR, NULL, OFTrue);
@@ -340,8 +464,6 @@ int setup_tls(T_ASC_Network *net, const rcy_dicom_scp_config *cfg, DcmTLSTranspo
       return rcy_error_set(err, RCY_EINVAL, "cannot load trusted site certificate %s", cfg->tls_trusted[i]);
   // Sites authenticate with their certificate; which site it is, the policy checks against the calling AE.
   tls->setCertificateVerification(DCV_requireCertificate);
-  c = ASC_setTransportLayer(net, tls, 0);
-  if (c.bad()) return rcy_error_set(err, RCY_EDICOM, "TLS transport: %s", c.text());
   return RCY_OK;
 }
 
@@ -356,13 +478,27 @@ int run(const rcy_dicom_scp_config *cfg, const rcy_dicom_scp_handlers *h, volati
   s.h = h;
   s.stop = stop;
   s.grace_s = grace_s;
+  if (cfg->max_connections > 0) s.max_connections = cfg->max_connections;
+  if (cfg->max_connections_per_host > 0) s.max_per_host = cfg->max_connections_per_host;
+  if (cfg->association_timeout_s > 0) s.association_timeout_s = cfg->association_timeout_s;
   T_ASC_Network *plain = NULL, *secure = NULL;
   DcmTLSTransportLayer *tls = NULL;
+  std::unique_ptr<rcy_net::GuardLayer> plain_layer, secure_layer;
   int rc = RCY_OK;
-  if (cfg->port) rc = open_network(&plain, cfg->bind, cfg->port, err);
+  if (cfg->port) rc = open_network(&plain, cfg->bind, cfg->port, s.association_timeout_s, err);
+  if (!rc && plain) {
+    plain_layer.reset(new rcy_net::GuardLayer(NULL));
+    OFCondition c = rcy_net::install_guard(plain, plain_layer.get());
+    if (c.bad()) rc = rcy_error_set(err, RCY_EDICOM, "transport: %s", c.text());
+  }
   if (!rc && cfg->tls_port) {
-    rc = open_network(&secure, cfg->bind, cfg->tls_port, err);
-    if (!rc) rc = setup_tls(secure, cfg, &tls, err);
+    rc = open_network(&secure, cfg->bind, cfg->tls_port, s.association_timeout_s, err);
+    if (!rc) rc = setup_tls(cfg, &tls, err);
+    if (!rc) {
+      secure_layer.reset(new rcy_net::GuardLayer(tls));
+      OFCondition c = rcy_net::install_guard(secure, secure_layer.get());
+      if (c.bad()) rc = rcy_error_set(err, RCY_EDICOM, "TLS transport: %s", c.text());
+    }
   }
   if (!rc) {
     if (ready) ready(h->ctx);
@@ -373,7 +509,8 @@ int run(const rcy_dicom_scp_config *cfg, const rcy_dicom_scp_handlers *h, volati
     s.stop_since.store(now_s());
     std::unique_lock<std::mutex> lk(s.mu);
     if (s.active) rcy_log(RCY_LOG_INFO, "dicom", "stopping: waiting for %d association(s) in flight", s.active);
-    s.cv.wait(lk, [&] { return s.active == 0; });
+    // Connections still before their association end within association_timeout.
+    s.cv.wait(lk, [&] { return s.connections == 0; });
   }
   if (plain) ASC_dropNetwork(&plain);
   if (secure) ASC_dropNetwork(&secure);

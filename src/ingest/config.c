@@ -210,6 +210,11 @@ static int handler(void *user, const char *section, const char *key, const char 
     if (strcmp(key, "max_associations") == 0) return parse_int(p, section, key, value, 1, 1024, &c->max_associations);
     if (strcmp(key, "stable_age") == 0) return parse_int(p, section, key, value, 0, 86400 * 30, &c->stable_age_s);
     if (strcmp(key, "idle_timeout") == 0) return parse_int(p, section, key, value, 1, 86400, &c->idle_timeout_s);
+    if (strcmp(key, "max_connections") == 0) return parse_int(p, section, key, value, 1, 65536, &c->max_connections);
+    if (strcmp(key, "max_connections_per_host") == 0)
+      return parse_int(p, section, key, value, 1, 65536, &c->max_connections_per_host);
+    if (strcmp(key, "association_timeout") == 0)
+      return parse_int(p, section, key, value, 1, 3600, &c->association_timeout_s);
     if (strcmp(key, "tls_certificate") == 0) return set_str(p, &c->tls_certificate, value);
     if (strcmp(key, "tls_private_key") == 0) return set_str(p, &c->tls_private_key, value);
   } else if (strcmp(section, "policy") == 0) {
@@ -282,6 +287,9 @@ int rcy_ingest_config_load(rcy_ingest_config **out, const char *path, rcy_error 
   c->max_associations = 16;
   c->stable_age_s = 60;
   c->idle_timeout_s = 60;
+  c->max_connections = 64;
+  c->max_connections_per_host = 8;
+  c->association_timeout_s = 10;
   parse_ctx p = {c, err, 0};
   int line = ini_parse(path, handler, &p);
   int rc = RCY_OK;

@@ -233,7 +233,8 @@ int rcy_ingest_run(const rcy_ingest_config *cfg, volatile int *stop, rcy_error *
     int have_qc = pthread_create(&qt, NULL, qc_thread, &q) == 0;
     rcy_dicom_scp_config sc = {cfg->ae_title,       cfg->bind, cfg->port, cfg->tls_port, cfg->tls_certificate,
                                cfg->tls_private_key, trusted,  n_trusted, cfg->max_associations,
-                               cfg->idle_timeout_s};
+                               cfg->idle_timeout_s, cfg->max_connections, cfg->max_connections_per_host,
+                               cfg->association_timeout_s};
     rcy_dicom_scp_handlers h = {&d, on_associate, on_temp_path, on_store, on_release};
     rc = rcy_dicom_scp_run(&sc, &h, stop, 30, on_ready, err);
     q.done = 1;

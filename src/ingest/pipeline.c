@@ -437,6 +437,10 @@ void rcy_pipeline_store(rcy_store_outcome *out, rcy_pipeline *p, const rcy_inges
                 in->write_errno == ENOSPC ? "storage full" : "storage error", strerror(in->write_errno));
     return;
   }
+  if (in->refusal) { /* the SCP's nesting guard: never parse it */
+    set_outcome(out, RCY_REFUSED, RCY_DICOM_STATUS_CANNOT_UNDERSTAND, in->refusal, NULL);
+    return;
+  }
   const uint32_t *tags;
   size_t n_tags = rcy_ingest_phi_tags(&tags);
   int present[RCY_INGEST_PROFILE_MAX];

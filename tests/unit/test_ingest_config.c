@@ -18,6 +18,7 @@ static const char *good =
     "[archive]\npath = /srv/recistry\nsync = journal   ; removed: accepted with a warning\n"
     "[dicom]\nae_title = FFCD_CORE\nport = 11112\nbind = 127.0.0.1\nmax_associations = 4\n"
     "stable_age = 60                 ; seconds\n"
+    "max_connections_per_host = 3\nassociation_timeout = 5\n"
     "[policy]\nphi = quarantine   ; reject | quarantine\n"
     "[site:S014]\nname = Centre Example\nae_title = SITE014\nhosts = 127.0.0.1, 10.0.0.2\n"
     "subject_pattern = ^CIREL-014-[0-9]{4}$\npacs = 127.0.0.1:4242:SITEPACS\nretrieve = move\n"
@@ -43,6 +44,10 @@ static void test_good(void **state) {
   assert_int_equal(c->port, 11112);
   assert_int_equal(c->max_associations, 4);
   assert_int_equal(c->stable_age_s, 60);
+  assert_int_equal(c->max_connections_per_host, 3);
+  assert_int_equal(c->association_timeout_s, 5);
+  assert_int_equal(c->max_connections, 64); /* default */
+  assert_int_equal(c->idle_timeout_s, 60);  /* default */
   assert_int_equal(c->phi, RCY_PHI_QUARANTINE);
   assert_int_equal(c->n_sites, 2);
   const rcy_ingest_site *s = rcy_ingest_config_site(c, "S014");
@@ -91,6 +96,9 @@ static void test_errors(void **state) {
   expect_error("pacs = 127.0.0.1:4242:SITEPACS", "pacs = 127.0.0.1:SITEPACS", "[site:S014] pacs");
   expect_error("retrieve = move", "tls = required", "[site:S014] tls: required, but [dicom] tls_port is not set");
   expect_error("[archive]\npath = /srv/recistry\n", "[archive]\n", "[archive] path: missing");
+  expect_error("association_timeout = 5", "association_timeout = 0", "[dicom] association_timeout");
+  expect_error("max_connections_per_host = 3", "max_connections_per_host = many", "[dicom] max_connections_per_host");
+  expect_error("max_connections_per_host = 3", "max_connections = -1", "[dicom] max_connections");
   expect_error("sync = journal", "sync = never", "[archive] sync: 'never' must be portable (the default)");
 }
 
