@@ -130,8 +130,9 @@ typedef struct rcy_dicom_attrs {
 #define RCY_DICOM_FOUND_NESTED 2 /* an item of a sequence, at any depth, holds it with a non-empty value that is
                                   * neither the top-level value of the same attribute nor the top-level Clinical
                                   * Trial Subject ID */
-/* Sequences nested deeper than this are refused as unreadable (RCY_EDICOM): the walk is bounded. */
-#define RCY_DICOM_MAX_DEPTH 32
+/* Sequences nested deeper than this are refused as unreadable (RCY_EDICOM): the walk is bounded. The
+ * network guard (nesting_guard.cc) refuses deeper data sets before DCMTK parses them, with the same limit. */
+#define RCY_DICOM_MAX_DEPTH 64
 
 /* Reads the attributes of the Part 10 file at path. For each of the n_check tags in check, present[i] receives
  * RCY_DICOM_FOUND_* bits (a sequence with items counts as non-empty): this is how the caller checks that

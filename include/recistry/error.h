@@ -40,6 +40,9 @@ int rcy_error_set(rcy_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int rcy_error_setv(rcy_error *err, int code, const char *fmt, va_list ap);
 void rcy_error_clear(rcy_error *err);
+/* Copies src into dst whole or not at all: 0 when it fits (NUL included), otherwise RCY_EINVAL with dst
+ * emptied. For identifiers (UIDs, subject IDs, paths), which must never be silently cut. */
+int rcy_copy_exact(char *dst, size_t size, const char *src);
 /* Short name of a code ("invalid input", "I/O error"...). */
 const char *rcy_error_name(int code);
 

@@ -113,7 +113,7 @@ typedef struct {
 static int match_study(void *ctx, const rcy_store_study *s) {
   study_find *f = ctx;
   if (strcmp(s->study_uid, f->study_uid) != 0) return 0;
-  snprintf(f->subject, sizeof f->subject, "%s", s->subject_id);
+  rcy_copy_exact(f->subject, sizeof f->subject, s->subject_id); /* too long: empty, so "not visible" */
   return 1;
 }
 
@@ -138,13 +138,13 @@ typedef struct {
   char path[4096];
   char subject[65];
   char site[65];
+  int cut; /* an index value did not fit: never compare a shortened identifier */
 } inst_found;
 
 static int keep_instance(void *ctx, const rcy_store_instance *in) {
   inst_found *f = ctx;
-  snprintf(f->path, sizeof f->path, "%s", in->path);
-  snprintf(f->subject, sizeof f->subject, "%s", in->subject_id);
-  snprintf(f->site, sizeof f->site, "%s", in->site_id);
+  f->cut = rcy_copy_exact(f->path, sizeof f->path, in->path) || rcy_copy_exact(f->subject, sizeof f->subject, in->subject_id) ||
+           rcy_copy_exact(f->site, sizeof f->site, in->site_id);
   return 0;
 }
 
@@ -156,7 +156,7 @@ static int instance_path(rcy_req *r, const char *sop, char *out, size_t size) {
   if (rc == RCY_ENOTFOUND || (rc == RCY_OK && strcmp(r->user.role, "site") == 0 && strcmp(f.site, r->user.site_id)))
     return rcy_reply_error(r, 404, "no instance %s visible to you", sop), -1;
   if (rc) return rcy_reply_rcy_error(r, &err), -1;
-  if (strstr(f.path, "..") || f.path[0] == '/') return rcy_reply_error(r, 500, "bad path in the index"), -1;
+  if (f.cut || strstr(f.path, "..") || f.path[0] == '/') return rcy_reply_error(r, 500, "bad path in the index"), -1;
   snprintf(out, size, "%s/%s", rcy_store_storage_dir(r->store), f.path);
   return 0;
 }
@@ -210,7 +210,7 @@ typedef struct {
 
 static int count_instance(void *ctx, const rcy_store_instance *in) {
   middle_ctx *m = ctx;
-  if (m->n++ == m->want) snprintf(m->sop, sizeof m->sop, "%s", in->sop_instance_uid);
+  if (m->n++ == m->want) rcy_copy_exact(m->sop, sizeof m->sop, in->sop_instance_uid);
   return 0;
 }
 

@@ -286,15 +286,16 @@ out:
 
 typedef struct {
   char subject[65], timepoint[65], path[4200];
+  int cut; /* an index value did not fit: never compare a shortened identifier */
   int rows, columns;
   double sr, sc, thick, pos[3];
 } inst_info;
 
 static int keep(void *ctx, const rcy_store_instance *in) {
   inst_info *i = ctx;
-  snprintf(i->subject, sizeof i->subject, "%s", in->subject_id);
-  snprintf(i->timepoint, sizeof i->timepoint, "%s", in->timepoint);
-  snprintf(i->path, sizeof i->path, "%s", in->path);
+  i->cut = rcy_copy_exact(i->subject, sizeof i->subject, in->subject_id) ||
+           rcy_copy_exact(i->timepoint, sizeof i->timepoint, in->timepoint) ||
+           rcy_copy_exact(i->path, sizeof i->path, in->path);
   i->rows = in->rows;
   i->columns = in->columns;
   i->sr = in->pixel_spacing_row_mm;
@@ -342,7 +343,7 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, int nodal_t
   if (rc && rc != RCY_ENOTFOUND) return rcy_reply_rcy_error(r, &err), NULL;
   /* Absent and another subject's (perhaps another site's) instance get one answer: which UIDs exist
    * elsewhere is not this reader's business. */
-  if (rc == RCY_ENOTFOUND || strcmp(in.subject, c->subject) != 0)
+  if (rc == RCY_ENOTFOUND || in.cut || strcmp(in.subject, c->subject) != 0)
     return rcy_reply_error(r, 422, "no instance %s among subject %s's images", sop, c->subject), NULL;
   if (strcmp(in.timepoint, tp) != 0)
     return rcy_reply_error(r, 422, "instance %s belongs to timepoint %s, not %s", sop, in.timepoint, tp), NULL;

@@ -2,6 +2,7 @@
 #include "recistry/error.h"
 
 #include <stdio.h>
+#include <string.h>
 
 int rcy_error_setv(rcy_error *err, int code, const char *fmt, va_list ap) {
   if (err) {
@@ -41,4 +42,15 @@ const char *rcy_error_name(int code) {
   case RCY_ENOSPC: return "storage full";
   default: return "internal error";
   }
+}
+
+int rcy_copy_exact(char *dst, size_t size, const char *src) {
+  size_t n = src ? strlen(src) : 0;
+  if (size == 0) return RCY_EINVAL;
+  if (n >= size) {
+    dst[0] = '\0';
+    return RCY_EINVAL;
+  }
+  memcpy(dst, src ? src : "", n + 1);
+  return RCY_OK;
 }

@@ -2,6 +2,8 @@
 // of received bytes, bounding sequence depth before DCMTK's recursive parser sees them.
 #include "nesting_guard.h"
 
+#include "recistry/dicom.h"
+
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctag.h>
 #include <dcmtk/dcmdata/dcvr.h>
