@@ -31,6 +31,8 @@ async function startStack(dir) {
   const files = truths.flatMap((truth) => truth.timepoints.flatMap((tp) =>
     fs.readdirSync(path.join(sample, tp.folder)).filter((f) => f.endsWith('.dcm')).sort().map((f) => path.join(sample, tp.folder, f))));
   recistry(['reads', 'index', '--archive', archive, ...files]);
+  // The registry's treatment start (issue 10): every read is timed from it, as the truth's engine input is.
+  recistry(['registry', 'import', '--archive', archive, path.join(sample, 'registry.csv')]);
   const pw = path.join(dir, 'password');
   fs.writeFileSync(pw, PASSWORD + '\n', { mode: 0o600 });
   recistry(['user', 'add', '--archive', archive, '--name', READER, '--role', 'central', '--password-file', pw]);
@@ -307,6 +309,10 @@ async function readSubject(page, S, truth, extra = {}) {
   assert.equal(engFu.overall_response, expFu.overall_response, 'overall response matches the perfect read');
   assert.equal(engFu.target_response, expFu.target_response);
   assert.equal(engFu.new_lesions, expFu.new_lesions);
+  // Timed from the registry's treatment start, like the truth: the same ETS day and best overall response.
+  assert.deepEqual(read.treatment_start, { date: truth.recist_input.treatment_start, source: 'registry' });
+  assert.equal(read.engine.early_tumour_shrinkage?.days, perfect.early_tumour_shrinkage?.days, 'ETS day');
+  assert.equal(read.engine.best_overall_response, perfect.best_overall_response, 'best overall response');
   assert.equal(await S.shown('#resp-target'), resp(expFu.target_response));
   assert.equal(await S.shown('#resp-nontarget'), resp(expFu.non_target_response));
   assert.ok(Math.abs(engFu.change_from_baseline_pct - expFu.change_from_baseline_pct) < 3,
