@@ -14,7 +14,8 @@ static int kind_is(const json_t *l, const char *kind) {
 }
 
 /* Appends "; item" (or the first item) to msg, keeping it NUL-terminated within size. */
-static void add_item(char *msg, size_t size, size_t *n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void add_item(char *msg, size_t size, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static void add_item(char *msg, size_t size, size_t *n, const char *fmt, ...) {
   size_t len = strlen(msg);
   if (len + 8 >= size) return;
@@ -31,7 +32,8 @@ static void add_item(char *msg, size_t size, size_t *n, const char *fmt, ...) {
 static int target_assessed(const json_t *obs, int at_baseline) {
   if (json_is_number(json_object_get(obs, "diameter_mm"))) return 1;
   if (at_baseline) return 0;
-  return json_is_string(json_object_get(obs, "state")) || json_is_array(json_object_get(obs, "fragments_mm")) ||
+  return json_is_string(json_object_get(obs, "state")) ||
+         json_is_array(json_object_get(obs, "fragments_mm")) ||
          json_is_string(json_object_get(obs, "merged_into"));
 }
 
@@ -60,12 +62,15 @@ int rcy_reads_sign_check(const json_t *doc, const rcy_timepoint_list *tps, const
     if (kind_is(l, "target")) {
       n_lesions++;
       if (!target_assessed(obs, at_baseline))
-        add_item(list, sizeof list, &n, at_baseline ? "target %s is not measured" : "target %s is neither measured "
-                                                                                  "nor given a state",
+        add_item(list, sizeof list, &n,
+                 at_baseline ? "target %s is not measured"
+                             : "target %s is neither measured "
+                               "nor given a state",
                  id);
     } else if (kind_is(l, "non_target")) {
       n_lesions++;
-      if (!json_is_string(json_object_get(obs, "state"))) add_item(list, sizeof list, &n, "non-target %s has no state", id);
+      if (!json_is_string(json_object_get(obs, "state")))
+        add_item(list, sizeof list, &n, "non-target %s has no state", id);
     } else if (kind_is(l, "new")) {
       /* A new lesion is assessed where it was recorded; later follow-ups may restate it but need not. */
       if (added && strcmp(added, tp) == 0 && !json_is_string(json_object_get(obs, "state")))
@@ -73,7 +78,8 @@ int rcy_reads_sign_check(const json_t *doc, const rcy_timepoint_list *tps, const
     }
   }
   if (at_baseline && n_lesions == 0) {
-    snprintf(msg, size, "%s cannot be signed yet: no target or non-target lesion is recorded at baseline", tp);
+    snprintf(msg, size, "%s cannot be signed yet: no target or non-target lesion is recorded at baseline",
+             tp);
     return 422;
   }
   if (n) {

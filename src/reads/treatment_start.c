@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-json_t *rcy_reads_engine_input_timed(const char **source, rcy_store *store, const char *subject, const json_t *doc,
-                                     const rcy_timepoint_list *tps, json_t *warnings) {
+json_t *rcy_reads_engine_input_timed(const char **source, rcy_store *store, const char *subject,
+                                     const json_t *doc, const rcy_timepoint_list *tps, json_t *warnings) {
   json_t *in = rcy_reads_engine_input(subject, doc, tps, warnings);
   const char *own = json_string_value(json_object_get(doc, "treatment_start"));
   rcy_registry_subject reg;
