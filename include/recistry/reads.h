@@ -182,6 +182,34 @@ int rcy_reads_import_buffer(size_t *n_subjects, rcy_store *store, const char *na
                               const rcy_reads_import_options *options, FILE *report, rcy_error *err);
 
 
+
+/* ---- Section: the treatment start a read is timed from (src/reads/treatment_start.c) ---- */
+
+/* The engine input of rcy_reads_engine_input with the treatment start every read of the subject uses: the
+ * registry's (rcy_store_registry_get) when it has the subject; else the read's own (an imported
+ * treatment_start); else none, and the engine times from the baseline date. warnings (may be NULL) gets a
+ * line when there is no registry row ("no registry data: timed from the baseline date (…)") or when the
+ * read's own date differs from the registry's. *source (may be NULL): "registry" | "read" | "baseline".
+ * NULL when the read has no complete baseline (as rcy_reads_engine_input). */
+json_t *rcy_reads_engine_input_timed(const char **source, rcy_store *store, const char *subject, const json_t *doc,
+                                     const rcy_timepoint_list *tps, json_t *warnings);
+
+/* ---- Section: sign-off as an electronic signature (src/reads/signoff.c) ---- */
+
+/* What a reader's signature of a timepoint means; stored in the sign-off and the audit row. */
+#define RCY_SIGN_MEANING "I confirm these measurements and responses"
+
+/* Whether tp of this read may be signed: 0; 404 (no such timepoint); or 422 with msg (a sentence for the
+ * radiologist) when the timepoint is not complete — at baseline every target measured and at least one
+ * lesion recorded; at a follow-up the baseline signed first and every target measured or given a state
+ * (too small, disappeared, not evaluable, split, merged); every non-target given a state; every new lesion
+ * recorded at tp given a state. Whether it is already signed, and the password, are the caller's. */
+int rcy_reads_sign_check(const json_t *doc, const rcy_timepoint_list *tps, const char *tp, char *msg,
+                         size_t size);
+/* A sign-off record {"signed_by", "signed_at" (UTC ISO 8601), "meaning"} for doc["signoffs"][tp]. */
+json_t *rcy_reads_signoff_new(const char *signed_by, const char *signed_at, const char *meaning);
+
+
 #ifdef __cplusplus
 }
 #endif

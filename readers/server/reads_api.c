@@ -4,6 +4,7 @@
  * Millimetres come from the instance's Pixel Spacing in the index, never from the browser. */
 #include "server_internal.h"
 
+#include "recistry/log.h"
 #include "recistry/render.h"
 
 #include <math.h>
@@ -509,51 +510,113 @@ int rcy_handle_observation_put(rcy_req *r, const char *subject, const char *tp, 
   return 0;
 }
 
-/* ---- sign-off ---- */
+/* ---- sign-off: an electronic signature ----
+ * Signing and unsigning re-enter the password (checked against the store's login throttling: a wrong one
+ * counts as a failed login of that account, and a locked account cannot sign either). The completeness rules
+ * are the read model's (rcy_reads_sign_check). The checks run once before the password (so a reader learns
+ * what is missing without typing it) and again inside the transaction that commits the signature. */
+
+/* 0 when the change may go ahead; otherwise replies and returns the status. */
+static int sign_rules(read_ctx *c, const char *tp, int sign, const char *reason) {
+  rcy_req *r = c->r;
+  if (!rcy_reads_timepoint_find(&c->tps, tp))
+    return rcy_reply_error(r, 404, "subject %s has no timepoint %s", c->subject, tp), 404;
+  json_t *s = json_object_get(json_object_get(c->doc, "signoffs"), tp);
+  if (sign) {
+    if (s) {
+      const char *by = json_string_value(json_object_get(s, "signed_by"));
+      const char *at = json_string_value(json_object_get(s, "signed_at"));
+      int mine = by && strcmp(by, r->user.name) == 0;
+      return rcy_reply_error(r, 409, "timepoint %s is already signed by %s at %s", tp, mine ? "you" : by ? by : "?",
+                             at ? at : "?"),
+             409;
+    }
+    char why[1200];
+    int status = rcy_reads_sign_check(c->doc, &c->tps, tp, why, sizeof why);
+    if (status) return rcy_reply_error(r, (unsigned)status, "%s", why), status;
+    return 0;
+  }
+  if (!s) return rcy_reply_error(r, 409, "timepoint %s is not signed", tp), 409;
+  if (!reason) return rcy_reply_error(r, 400, "reopening a signed timepoint needs a \"reason\" (text, not blank)"), 400;
+  return 0;
+}
+
+/* The signer's password, checked as a login of r->user would be: 0, or replies (403 wrong, 429 locked). */
+static int check_password(rcy_req *r, const char *password, int sign) {
+  rcy_error err = {0};
+  int retry_after = 0;
+  int rc = rcy_store_login_attempt(&retry_after, r->store, r->user.name, r->peer, &err);
+  if (rc == RCY_EDENIED) {
+    char secs[24];
+    snprintf(secs, sizeof secs, "%d", retry_after);
+    rcy_log(RCY_LOG_WARN, "serve", "%s refused (account locked): %s from %s", sign ? "sign" : "unsign",
+            r->user.name, r->peer);
+    rcy_reply_error(r, 429, "too many wrong passwords: signing and login are blocked for %d s", retry_after);
+    rcy_reply_header(r, "Retry-After", secs);
+    return 429;
+  }
+  if (rc) return rcy_reply_rcy_error(r, &err), 500;
+  rcy_user who;
+  rc = rcy_store_user_check(&who, r->store, r->user.name, password, &err);
+  if (rc == RCY_EDENIED) {
+    rcy_log(RCY_LOG_WARN, "serve", "%s with a wrong password: %s from %s", sign ? "sign" : "unsign", r->user.name,
+            r->peer);
+    /* 403, not 401: the session is valid; it is the signature that is refused. */
+    rcy_reply_error(r, 403, "wrong password: the timepoint was not %s", sign ? "signed" : "reopened");
+    return 403;
+  }
+  if (rc) return rcy_reply_rcy_error(r, &err), 500;
+  if ((rc = rcy_store_login_succeeded(r->store, r->user.name, r->peer, &err))) return rcy_reply_rcy_error(r, &err), 500;
+  return 0;
+}
 
 int rcy_handle_sign(rcy_req *r, const char *subject, const char *tp, int sign) {
   json_t *body = r->body_len ? rcy_req_json_body(r) : json_object();
   if (!body) return 0;
   read_ctx c;
-  if (open_read(&c, r, subject, 1)) goto out;
-  if (!rcy_reads_timepoint_find(&c.tps, tp)) {
-    rcy_reply_error(r, 404, "subject %s has no timepoint %s", subject, tp);
-    goto out;
-  }
-  json_t *signoffs = json_object_get(c.doc, "signoffs");
-  json_t *before = json_incref(json_object_get(signoffs, tp));
-  json_t *given = json_object_get(body, "reason");
-  int has_reason = rcy_reads_reason(c.reason, sizeof c.reason, json_string_value(given));
-  const char *reason = has_reason > 0 ? c.reason : NULL;
+  memset(&c, 0, sizeof c);
+  json_t *given = json_object_get(body, "reason"), *pw = json_object_get(body, "password");
+  char reason_buf[RCY_REASON_MAX + 1];
+  int has_reason = rcy_reads_reason(reason_buf, sizeof reason_buf, json_string_value(given));
+  const char *reason = has_reason > 0 ? reason_buf : NULL;
   if (has_reason < 0 || (given && !json_is_string(given))) {
     rcy_reply_error(r, 400, "\"reason\" must be at most %d bytes of text without control characters",
                     RCY_REASON_MAX);
-    json_decref(before);
     goto out;
   }
+  if (!rcy_reads_own_read(&r->user, &c.role, &c.reader)) {
+    rcy_reply_error(r, 403, "role %s may look at reads but not change them", r->user.role);
+    goto out;
+  }
+  if (!json_is_string(pw) || !*json_string_value(pw)) {
+    rcy_reply_error(r, 400, "%s is an electronic signature: give your \"password\"",
+                    sign ? "signing" : "reopening a signed timepoint");
+    goto out;
+  }
+  /* First pass, without a transaction: what is missing is said before the password is checked. */
+  if (open_read(&c, r, subject, 0) || sign_rules(&c, tp, sign, reason)) goto out;
+  ctx_free(&c);
+  memset(&c, 0, sizeof c);
+  if (check_password(r, json_string_value(pw), sign)) goto out;
+  /* Second pass, in the transaction that commits: a parallel request (a double click) may have signed. */
+  if (open_read(&c, r, subject, 1) || sign_rules(&c, tp, sign, reason)) goto out;
+  json_t *signoffs = json_object_get(c.doc, "signoffs");
   if (sign) {
-    if (before) {
-      rcy_reply_error(r, 409, "timepoint %s is already signed", tp);
-    } else {
-      char now[32];
-      time_t t = time(NULL);
-      struct tm tm;
-      gmtime_r(&t, &tm);
-      strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
-      json_t *after = json_pack("{s:s,s:s}", "signed_by", r->user.name, "signed_at", now);
-      json_object_set(signoffs, tp, after);
-      commit(&c, "timepoint.sign", tp, NULL, NULL, after, reason, 200, NULL);
-      json_decref(after);
-    }
-  } else if (!before) {
-    rcy_reply_error(r, 409, "timepoint %s is not signed", tp);
-  } else if (!reason) {
-    rcy_reply_error(r, 400, "unsigning needs a \"reason\" (text, not blank)");
+    char now[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    json_t *after = rcy_reads_signoff_new(r->user.name, now, RCY_SIGN_MEANING);
+    json_object_set(signoffs, tp, after);
+    commit(&c, "timepoint.sign", tp, NULL, NULL, after, reason, 200, NULL);
+    json_decref(after);
   } else {
+    json_t *before = json_incref(json_object_get(signoffs, tp));
     json_object_del(signoffs, tp);
     commit(&c, "timepoint.unsign", tp, NULL, before, NULL, reason, 200, NULL);
+    json_decref(before);
   }
-  json_decref(before);
 out:
   json_decref(body);
   ctx_free(&c);

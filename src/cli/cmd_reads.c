@@ -48,7 +48,7 @@ static int import(rcy_store *store, const char *role, const char *reader, const 
       sites[i] = (rcy_reads_site_pattern){cfg->sites[i].id, cfg->sites[i].subject_pattern};
   }
   if (!rc) {
-    rcy_reads_import_options o = {role, reader, "cli-import", check, sites, cfg ? cfg->n_sites : 0};
+    rcy_reads_import_options o = {role, reader, NULL /* the OS account */, check, sites, cfg ? cfg->n_sites : 0};
     size_t n = 0;
     rc = rcy_reads_import(&n, store, file, &o, stderr, err);
     if (!rc && check) printf("%s: valid; %zu subject(s) would be imported as %s reads (nothing written)\n", file, n, role);

@@ -5,7 +5,7 @@
  *                 "baseline": {"sop_instance_uid", "slice_position_mm"} | null,
  *                 "observations": {"<tp>": {"diameter_mm", "state", "fragments_mm", "merged_into",
  *                                           "measurement", "fragments"}}}],
- *    "signoffs": {"<tp>": {"signed_by", "signed_at"}},
+ *    "signoffs": {"<tp>": {"signed_by", "signed_at", "meaning"}},   (signoff.c; "meaning" absent in old reads)
  *    "dates": {"<tp>": "YYYY-MM-DD"}        (imported reads of timepoints not in the archive)
  *    "treatment_start": "YYYY-MM-DD"}       (optional, imports)
  * From it: the API view (GET /api/reads/{subject}), the engine input (shared/spec/recist-engine.md), and
@@ -356,25 +356,32 @@ json_t *rcy_reads_view(rcy_store *store, const char *subject, const char *role, 
   for (size_t i = 0; i < tps->n; i++) {
     const rcy_timepoint *t = &tps->items[i];
     json_t *s = json_object_get(signoffs, t->timepoint);
-    json_array_append_new(timepoints, json_pack("{s:s,s:s,s:s,s:b,s:O?,s:O?}", "timepoint", t->timepoint, "date",
-                                                t->date, "study_uid", t->study_uid, "signed", s != NULL,
+    json_array_append_new(timepoints, json_pack("{s:s,s:s,s:s,s:b,s:O?,s:O?,s:O?}", "timepoint", t->timepoint,
+                                                "date", t->date, "study_uid", t->study_uid, "signed", s != NULL,
                                                 "signed_by", json_object_get(s, "signed_by"), "signed_at",
-                                                json_object_get(s, "signed_at")));
+                                                json_object_get(s, "signed_at"), "signed_meaning",
+                                                json_object_get(s, "meaning")));
     json_t *pair[2] = {warnings, json_string(t->timepoint)};
     rcy_store_qc_each(store, t->study_uid, qc_warning, pair, NULL);
     json_decref(pair[1]);
   }
   rcy_reads_rule_warnings(doc, tps->n ? tps->items[0].timepoint : NULL, warnings);
-  json_t *input = rcy_reads_engine_input(subject, doc, tps, warnings);
+  const char *ts_source = NULL;
+  json_t *input = rcy_reads_engine_input_timed(&ts_source, store, subject, doc, tps, warnings);
   json_t *engine = NULL;
   char *engine_error = NULL;
   if (input) rcy_reads_engine_run(&engine, &engine_error, input);
   else engine_error = strdup("baseline incomplete: no response yet");
-  json_decref(input);
   json_t *view = json_pack("{s:s,s:s,s:s,s:o,s:O,s:o,s:s?,s:o}", "subject_id", subject, "role", role, "reader",
                            reader, "timepoints", timepoints, "lesions", json_object_get(doc, "lesions"), "engine",
                            engine ? engine : json_null(), "engine_error", engine_error, "warnings", warnings);
   if (!json_object_get(view, "engine_error")) json_object_set_new(view, "engine_error", json_null());
+  json_object_set_new(view, "sign_meaning", json_string(RCY_SIGN_MEANING));
+  /* The day the engine timed this read from, and where it came from (registry | read | baseline). */
+  json_t *ts = json_object_get(input, "treatment_start");
+  json_object_set_new(view, "treatment_start",
+                      json_pack("{s:O?,s:s}", "date", ts, "source", ts_source ? ts_source : "baseline"));
   free(engine_error);
+  json_decref(input);
   return view;
 }

@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "recistry/recist.h"
 
@@ -42,7 +44,8 @@ static int export_one(void *ctx, const char *subject, const char *role, const ch
     json_decref(doc);
     return rc;
   }
-  json_t *in = doc ? rcy_reads_engine_input(subject, doc, &tps, NULL) : NULL;
+  /* The registry's treatment start, as in the read view (treatment_start.c). */
+  json_t *in = doc ? rcy_reads_engine_input_timed(NULL, c->store, subject, doc, &tps, NULL) : NULL;
   if (in) {
     json_object_set_new(in, "role", json_string(role));
     json_object_set_new(in, "reader", json_string(reader));
@@ -217,6 +220,7 @@ typedef struct subject_ctx {
   const rcy_reads_import_options *o;
   bool csv;
   size_t index; /* 1-based position in the file */
+  const char *actor, *imported_at, *meaning; /* the sign-off of every imported timepoint */
 } subject_ctx;
 
 /* The diameter members of a target entry; all problems reported. */
@@ -337,8 +341,10 @@ static json_t *subject_to_doc(const subject_ctx *c, const json_t *s, const char 
     prev_days = days;
     prev_tp = tp;
     json_object_set_new(dates, tp, json_string(date));
+    /* Signed by who imported it, when, "imported from FILE": not by the site's reader at the study date,
+     * which the import cannot know. */
     json_object_set_new(json_object_get(doc, "signoffs"), tp,
-                        json_pack("{s:s,s:s}", "signed_by", "import", "signed_at", date));
+                        rcy_reads_signoff_new(c->actor, c->imported_at, c->meaning));
     static const char *const lists[] = {"target", "non_target", "new_lesions"};
     static const char *const kinds[] = {"target", "non_target", "new"};
     for (int k = 0; k < 3; k++) {
@@ -484,9 +490,20 @@ static void check_against_archive(const subject_ctx *c, rcy_store *store, const 
     else if (t && t->date[0] && strcmp(t->date, date) != 0)
       problem(r, &la, "date: %s differs from the archive's study date %s", date, t->date);
   }
+  /* The registry's treatment start is the one every read of the subject is timed from: a file giving
+   * another is a data-entry error in one of the two, refused rather than silently overridden. */
+  rcy_registry_subject reg = {0};
+  const char *own = json_string_value(json_object_get(doc, "treatment_start"));
+  int reg_rc = rcy_store_registry_get(&reg, store, subject, &e);
+  if (reg_rc != RCY_OK && reg_rc != RCY_ENOTFOUND) problem(r, &l, "cannot read the registry: %s", e.message);
+  else if (reg_rc == RCY_OK && own && reg.treatment_start[0] && strcmp(own, reg.treatment_start) != 0)
+    problem(r, &l, "treatment_start: %s differs from the registry's %s (correct the file, or leave "
+                   "treatment_start out: the registry's is used)", own, reg.treatment_start);
   if (r->n_errors > before) goto out;
   json_t *warnings = json_array();
   json_t *input = rcy_reads_engine_input(subject, doc, &tps, warnings);
+  if (input && reg_rc == RCY_OK && reg.treatment_start[0])
+    json_object_set_new(input, "treatment_start", json_string(reg.treatment_start));
   size_t i;
   json_t *w;
   json_array_foreach(warnings, i, w) problem(r, &l, "%s", json_string_value(w));
@@ -691,6 +708,19 @@ int rcy_reads_import_buffer(size_t *n_subjects, rcy_store *store, const char *na
   *n_subjects = 0;
   report_ctx rep = {report, name, 0};
   json_t *subjects = NULL, *docs = json_array();
+  /* Who imports (the operating-system account when the caller names nobody), when, and from which file. */
+  char actor[RCY_NAME_MAX + 8], now[32], meaning[300];
+  if (o->actor && *o->actor) snprintf(actor, sizeof actor, "%s", o->actor);
+  else {
+    struct passwd *pw = getpwuid(geteuid());
+    snprintf(actor, sizeof actor, "os:%.64s", pw && pw->pw_name ? pw->pw_name : "unknown");
+  }
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  const char *base = strrchr(name, '/');
+  snprintf(meaning, sizeof meaning, "imported from %.250s", base ? base + 1 : name);
   char *text = NULL;
   bool csv = false;
   /* A spreadsheet's byte-order mark is not content. */
@@ -727,7 +757,7 @@ int rcy_reads_import_buffer(size_t *n_subjects, rcy_store *store, const char *na
   size_t i;
   json_t *s;
   json_array_foreach(subjects, i, s) {
-    subject_ctx c = {&rep, o, csv, i + 1};
+    subject_ctx c = {&rep, o, csv, i + 1, actor, now, meaning};
     const char *subject;
     const int before = rep.n_errors;
     json_t *doc = subject_to_doc(&c, s, &subject);
@@ -769,7 +799,7 @@ check:
     char *subject = strdup(json_string_value(json_object_get(doc, "subject_id")));
     json_object_del(doc, "subject_id");
     char *dump = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-    rcy_audit_entry e = {o->actor, "read.import", subject, o->role, o->reader, NULL, NULL, NULL, dump, name};
+    rcy_audit_entry e = {actor, "read.import", subject, o->role, o->reader, NULL, NULL, NULL, dump, name};
     rc = subject && dump ? rcy_store_read_put(store, subject, o->role, o->reader, dump, &e, err)
                          : rcy_error_set(err, RCY_ENOMEM, "out of memory");
     free(dump);

@@ -31,6 +31,8 @@ async function startStack(dir) {
   const files = truths.flatMap((truth) => truth.timepoints.flatMap((tp) =>
     fs.readdirSync(path.join(sample, tp.folder)).filter((f) => f.endsWith('.dcm')).sort().map((f) => path.join(sample, tp.folder, f))));
   recistry(['reads', 'index', '--archive', archive, ...files]);
+  // The registry's treatment start (issue 10): every read is timed from it, as the truth's engine input is.
+  recistry(['registry', 'import', '--archive', archive, path.join(sample, 'registry.csv')]);
   const pw = path.join(dir, 'password');
   fs.writeFileSync(pw, PASSWORD + '\n', { mode: 0o600 });
   recistry(['user', 'add', '--archive', archive, '--name', READER, '--role', 'central', '--password-file', pw]);
@@ -57,6 +59,33 @@ function session(page, stack) {
     const p = artifactPath(`reader_e2e_${name}.png`);
     await page.screenshot({ path: p });
     console.log(`screenshot: ${p}`);
+  };
+  /** Signs the current timepoint as an electronic signature: the dialog shows the meaning and asks for the
+   * password (blank refused in the dialog, Esc cancels when `checks`); a double click on Sign signs once. */
+  S.sign = async (tp, checks) => {
+    const MEANING = 'I confirm these measurements and responses';
+    await page.click('#sign-btn');
+    await page.waitForSelector('.modal-overlay.sign #sign-password');
+    assert.match(await page.locator('#sign-meaning').textContent(), new RegExp(MEANING));
+    assert.equal(await page.locator('#sign-btn').isDisabled(), true, 'Sign is disabled while signing');
+    if (checks) {
+      await page.click('#sign-ok');
+      assert.equal((await page.locator('.modal-overlay .modal-error').textContent()).trim(), 'your password is required to sign');
+      await page.fill('#sign-password', 'secret');
+      await S.shot(`sign_dialog_${tp}`);
+      await page.keyboard.press('Escape');
+      await page.waitForFunction(() => !document.querySelector('.modal-overlay'));
+      assert.equal(await page.locator('#signed-note').count(), 0, 'Esc did not sign');
+      assert.equal(await page.locator('#sign-btn').isDisabled(), false, 'Sign is enabled again after Esc');
+      await page.click('#sign-btn');
+      await page.waitForSelector('.modal-overlay.sign #sign-password');
+    }
+    await page.fill('#sign-password', PASSWORD);
+    await page.dblclick('#sign-ok');
+    await page.waitForSelector('#signed-note');
+    const note = await page.locator('#signed-note').textContent();
+    assert.match(note, new RegExp(`^${tp} signed by ${READER.replace('.', '\\.')} at \\d{4}-\\d\\d-\\d\\dT[\\d:]{8}Z — ${MEANING}$`), note);
+    if (checks) await S.shot(`signed_${tp}`);
   };
   S.api = (p) => page.evaluate(async (u) => {
     const r = await fetch(u, { credentials: 'same-origin' });
@@ -241,8 +270,7 @@ async function readSubject(page, S, truth, extra = {}) {
   const blSum = read.engine.timepoints.find((x) => x.timepoint === BL).sum_mm;
   assert.equal(await S.shown('#resp-sod'), `${blSum.toFixed(1)} mm`, 'SOD shown is the engine\'s');
   await S.shot(`${subject}_3_baseline`);
-  await page.click('#sign-btn');
-  await page.waitForSelector('#signed-note');
+  await S.sign(BL, !!extra.signChecks);
 
   // ---- follow-up: both viewports; each target from its baseline slice
   await page.click(`#tp-tabs a:has-text("${FU}")`);
@@ -281,6 +309,10 @@ async function readSubject(page, S, truth, extra = {}) {
   assert.equal(engFu.overall_response, expFu.overall_response, 'overall response matches the perfect read');
   assert.equal(engFu.target_response, expFu.target_response);
   assert.equal(engFu.new_lesions, expFu.new_lesions);
+  // Timed from the registry's treatment start, like the truth: the same ETS day and best overall response.
+  assert.deepEqual(read.treatment_start, { date: truth.recist_input.treatment_start, source: 'registry' });
+  assert.equal(read.engine.early_tumour_shrinkage?.days, perfect.early_tumour_shrinkage?.days, 'ETS day');
+  assert.equal(read.engine.best_overall_response, perfect.best_overall_response, 'best overall response');
   assert.equal(await S.shown('#resp-target'), resp(expFu.target_response));
   assert.equal(await S.shown('#resp-nontarget'), resp(expFu.non_target_response));
   assert.ok(Math.abs(engFu.change_from_baseline_pct - expFu.change_from_baseline_pct) < 3,
@@ -293,8 +325,7 @@ async function readSubject(page, S, truth, extra = {}) {
     `target ${await S.shown('#resp-target')}, change ${await S.shown('#resp-chg-bl')}, BOR so far ${await S.shown('#resp-bor')}`);
   if (extra.followUp) await extra.followUp(read, engFu);
   await S.shot(`${subject}_4_followup`);
-  await page.click('#sign-btn');
-  await page.waitForSelector('#signed-note');
+  await S.sign(FU, !!extra.signChecks);
   return { BL, FU, targets, nonTargets, engFu };
 }
 
@@ -340,6 +371,7 @@ test('reader workstation end to end: baseline and follow-up of phantom subjects'
 
   // ---- subject 1: partial response (liver + lung targets), with the rule, key-image and signed-change checks
   const r1 = await readSubject(page, S, pr, {
+    signChecks: true,
     baseline: async () => {
       // A third liver target is refused by the server (≤ 2 per organ) and its message is shown.
       await S.addLesion('target', 'liver', false);

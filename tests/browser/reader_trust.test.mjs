@@ -77,7 +77,7 @@ async function seed(api, truth) {
     await api('POST', `/api/reads/${s}/lesions`, { lesion_id: l.lesion_id, kind: l.role, organ: l.organ, nodal: l.nodal, timepoint: 'BL' });
     if (l.role === 'target') await api('PUT', `/api/reads/${s}/timepoints/BL/lesions/${l.lesion_id}`, { measurement: meas(l, 'BL') });
   }
-  await api('POST', `/api/reads/${s}/timepoints/BL/sign`, {});
+  await api('POST', `/api/reads/${s}/timepoints/BL/sign`, { password: PASSWORD });
   for (const id of ['T1', 'T2']) {
     await api('PUT', `/api/reads/${s}/timepoints/FU1/lesions/${id}`, { measurement: meas(truth.lesions.find((x) => x.lesion_id === id), 'FU1') });
   }

@@ -211,19 +211,21 @@ expect 200 tess PUT /api/reads/CIREL-015-0001/timepoints/BL/lesions/T1 "$(m "$SO
 jq -e '.warnings | any(test("^BL: thick_slices: slices are 7.5 mm thick$")) and any(test("T1: measured on a 7.5 mm slice"))' "$T/out" >/dev/null || fail "thick-slice warnings: $(jq -c .warnings "$T/out")"
 jq -e '.warnings | any(test("T1: 23.4 mm longest diameter")) | not' "$T/out" >/dev/null || fail "23.4 mm flagged (minimum is 15 mm on 7.5 mm slices)"
 
-echo "== signing"
-expect 200 alice POST /api/reads/$S/timepoints/BL/sign '{}'
+echo "== signing (an electronic signature: the password; tests/integration/reader_signature.sh has the rules)"
+APW="\"password\":\"$(cat "$T/alice.pw")\""
+expect 400 alice POST /api/reads/$S/timepoints/BL/sign '{}'
+expect 200 alice POST /api/reads/$S/timepoints/BL/sign "{$APW}"
 jq -e '.timepoints[0].signed == true and .timepoints[0].signed_by == "alice"' "$T/out" >/dev/null || fail "sign: $(head -c 300 "$T/out")"
-expect 409 alice POST /api/reads/$S/timepoints/BL/sign '{}'
+expect 409 alice POST /api/reads/$S/timepoints/BL/sign "{$APW}"
 expect 409 alice PUT $BLT/T1 "$(m "$SOP_BL" '[282,220]' '[319,220]')"
 jq -r .error "$T/out" | grep -q 'needs a "reason"' || fail "reason message: $(cat "$T/out")"
 expect 409 alice POST /api/reads/$S/lesions '{"kind":"non_target","organ":"bone","timepoint":"BL"}'
 expect 409 alice DELETE /api/reads/$S/lesions/NT1
 expect 200 alice PUT $BLT/T1 '{"measurement":{"sop_instance_uid":"'"$SOP_BL"'","p1":[282,220],"p2":[319,220]},"reason":"caliper placed on the rim"}'
 jq -e '(.lesions[] | select(.lesion_id == "T1") | .observations.BL.diameter_mm) == 28.90625' "$T/out" >/dev/null || fail "remeasure"
-expect 400 alice POST /api/reads/$S/timepoints/BL/unsign '{}'
-expect 409 alice POST /api/reads/$S/timepoints/FU1/unsign '{"reason":"x"}'
-expect 404 alice POST /api/reads/$S/timepoints/FU9/sign '{}'
+expect 400 alice POST /api/reads/$S/timepoints/BL/unsign "{$APW}"
+expect 409 alice POST /api/reads/$S/timepoints/FU1/unsign "{\"reason\":\"x\",$APW}"
+expect 404 alice POST /api/reads/$S/timepoints/FU9/sign "{$APW}"
 expect 200 alice GET /api/worklist
 jq -e '.subjects[0].timepoints[0].status == "signed" and .subjects[0].timepoints[1].status == "to_read"' "$T/out" >/dev/null ||
   fail "worklist status: $(cat "$T/out")"

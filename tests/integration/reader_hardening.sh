@@ -111,12 +111,12 @@ hdr - /assets/app.js
 grep -qi '^cache-control: .*immutable' "$T/hdr" || fail "UI bundle not immutable: $(grep -i '^cache-control' "$T/hdr")"
 
 echo "== reasons must be real text"
-expect 200 alice POST /api/reads/$S/timepoints/BL/sign '{}'
+expect 200 alice POST /api/reads/$S/timepoints/BL/sign "{\"password\":\"$(cat "$T/alice.pw")\"}"
 expect 409 alice PUT $BLT/T1 '{"measurement":{"sop_instance_uid":"'"$SOP_BL"'","p1":[282,220],"p2":[319,220]},"reason":"   "}'
 expect 409 alice PUT $BLT/T1 '{"measurement":{"sop_instance_uid":"'"$SOP_BL"'","p1":[282,220],"p2":[319,220]},"reason":" \t\n "}'
 expect 409 alice POST /api/reads/$S/lesions '{"kind":"non_target","organ":"skin","timepoint":"BL","reason":"  "}'
 expect 409 alice DELETE "/api/reads/$S/lesions/NT1?reason=%20%20"
-expect 400 alice POST /api/reads/$S/timepoints/BL/unsign '{"reason":" \t "}'
+expect 400 alice POST /api/reads/$S/timepoints/BL/unsign "{\"reason\":\" \\t \",\"password\":\"$(cat "$T/alice.pw")\"}"
 expect 200 alice PUT $BLT/T1 '{"measurement":{"sop_instance_uid":"'"$SOP_BL"'","p1":[282,220],"p2":[319,220]},"reason":"  rim  "}'
 r=$(sqlite3 "$A/recistry.db" "SELECT reason FROM audit_log ORDER BY seq DESC LIMIT 1")
 [ "$r" = rim ] || fail "reason not trimmed in the audit log: '$r'"

@@ -98,13 +98,13 @@ export const deleteLesion = (subjectId, lesionId, reason) =>
     `/api/reads/${enc(subjectId)}/lesions/${enc(lesionId)}` + (reason ? `?reason=${enc(reason)}` : ''),
   );
 
-export const signTimepoint = (subjectId, timepoint) =>
-  request('POST', `/api/reads/${enc(subjectId)}/timepoints/${enc(timepoint)}/sign`, {});
+/** An electronic signature: the user's password (and a reason where one is needed). */
+export const signTimepoint = (subjectId, timepoint, password, reason) =>
+  request('POST', `/api/reads/${enc(subjectId)}/timepoints/${enc(timepoint)}/sign`, reason ? { password, reason } : { password });
 
-export const unsignTimepoint = (subjectId, timepoint, reason) =>
-  request('POST', `/api/reads/${enc(subjectId)}/timepoints/${enc(timepoint)}/unsign`, { reason });
+export const unsignTimepoint = (subjectId, timepoint, reason, password) =>
+  request('POST', `/api/reads/${enc(subjectId)}/timepoints/${enc(timepoint)}/unsign`, { reason, password });
 
-/** Absolute URL of an instance for the dicom-image-loader's wadouri: scheme. */
 export function wadoImageId(url) {
   return 'wadouri:' + new URL(url, window.location.href).href;
 }

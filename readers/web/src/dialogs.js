@@ -66,3 +66,40 @@ export function confirmDialog(title, text, okLabel = 'OK') {
     cancel.focus();
   });
 }
+
+/**
+ * Modal electronic signature: shows what the signature means and asks for the user's password (the same
+ * Esc/Cancel handling as askText; a blank password is refused in the dialog). Resolves to the password, or
+ * null when cancelled. Enter submits.
+ */
+export function askPassword(title, meaning, okLabel = 'Sign') {
+  return new Promise((resolve) => {
+    const input = h('input', { class: 'modal-input', type: 'password', id: 'sign-password', autocomplete: 'current-password', placeholder: 'Your password' });
+    const error = h('p', { class: 'modal-error error', role: 'alert' });
+    let close = null;
+    let settled = false;
+    const done = (v) => {
+      if (settled) return; // a double click on OK submits once
+      settled = true;
+      close();
+      resolve(v);
+    };
+    const submit = () => {
+      if (!input.value) {
+        error.textContent = 'your password is required to sign';
+        input.focus();
+        return;
+      }
+      done(input.value);
+    };
+    const ok = h('button', { class: 'primary', type: 'button', id: 'sign-ok', onclick: submit }, okLabel);
+    input.addEventListener('input', () => { error.textContent = ''; });
+    input.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); submit(); } });
+    close = modal(title, [
+      h('p', { class: 'modal-text sign-meaning', id: 'sign-meaning' }, `By entering your password you sign: “${meaning}”.`),
+      input, error],
+    [h('button', { type: 'button', class: 'cancel', onclick: () => done(null) }, 'Cancel'), ok],
+    { onKey: () => done(null), cls: 'sign' });
+    input.focus();
+  });
+}

@@ -2,7 +2,7 @@
 // read picker of read-only users, and signing / reopening the timepoint.
 import * as api from './api.js';
 import { h, clear } from './dom.js';
-import { askText } from './dialogs.js';
+import { askText, askPassword } from './dialogs.js';
 
 export const timepointMethods = {
   /** Read-only users choose whose read they look at; nothing here can change it. */
@@ -67,26 +67,60 @@ export const timepointMethods = {
     for (const b of this.els[`${key}Strip`].querySelectorAll('.thumb')) b.classList.toggle('active', b.dataset.series === uid);
   },
 
+  /** "BL signed by alice at 2026-11-29T19:02:11Z — I confirm these measurements and responses". */
+  signedNote(tp, info) {
+    const meaning = info.signed_meaning ? ` — ${info.signed_meaning}` : '';
+    return h('p', { class: 'signed', id: 'signed-note' }, `${tp} signed by ${info.signed_by || '?'} at ${info.signed_at || '?'}${meaning}`);
+  },
+
+  /** Sign (or reopen) as an electronic signature: the password in the UI's own dialog; the button stays
+   * disabled while the request is in flight, and a 409 "already signed" just shows the signed read. */
+  async signWithPassword(btn, tp, reopen) {
+    btn.disabled = true;
+    try {
+      let reason;
+      if (reopen) {
+        reason = await askText(`Reopen ${tp}: why?`, 'Reason (kept in the audit log)');
+        if (reason === null) return;
+      }
+      const meaning = this.read.sign_meaning || 'I confirm these measurements and responses';
+      const password = await askPassword(reopen ? `Reopen ${tp}: your signature` : `Sign ${tp}`,
+        reopen ? `I reopen ${tp}: ${reason}` : meaning, reopen ? 'Reopen' : 'Sign');
+      if (password === null) return;
+      await this.change(async () => {
+        try {
+          return reopen ? await api.unsignTimepoint(this.subjectId, tp, reason, password)
+            : await api.signTimepoint(this.subjectId, tp, password);
+        } catch (err) {
+          // Already signed (a second click, another tab): not an error for the reader — show the signed read.
+          if (!reopen && err instanceof api.ApiError && err.status === 409 && /already signed/.test(err.message)) return null;
+          throw err;
+        }
+      }, reopen ? `${tp} reopened.` : `${tp} signed.`);
+    } finally {
+      btn.disabled = false;
+    }
+  },
+
   renderSign() {
     const tp = this.currentTp.timepoint;
     const info = this.tpInfo(tp);
     if (this.readOnly) {
-      clear(this.els.sign, info.signed ? h('p', { class: 'signed', id: 'signed-note' }, `${tp} signed by ${info.signed_by || '?'} at ${info.signed_at || '?'}`) : null);
+      clear(this.els.sign, info.signed ? this.signedNote(tp, info) : null);
       return;
     }
     if (info.signed) {
       clear(this.els.sign,
-        h('p', { class: 'signed', id: 'signed-note' }, `${tp} signed by ${info.signed_by || '?'} at ${info.signed_at || '?'}`),
-        h('button', { type: 'button', id: 'unsign', onclick: async (e) => {
+        this.signedNote(tp, info),
+        h('button', { type: 'button', id: 'unsign', onclick: (e) => {
           e.currentTarget.blur();
-          const reason = await askText(`Reopen ${tp}: why?`, 'Reason (kept in the audit log)');
-          if (reason !== null) await this.change(() => api.unsignTimepoint(this.subjectId, tp, reason), `${tp} reopened.`);
+          return this.signWithPassword(e.currentTarget, tp, true);
         } }, 'Reopen'));
     } else {
       clear(this.els.sign,
         h('button', { type: 'button', class: 'primary', id: 'sign-btn', onclick: (e) => {
           e.currentTarget.blur();
-          return this.change(() => api.signTimepoint(this.subjectId, tp), `${tp} signed.`);
+          return this.signWithPassword(e.currentTarget, tp, false);
         } }, `Sign ${tp}`));
     }
   },
