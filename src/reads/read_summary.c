@@ -9,9 +9,9 @@
 #include <string.h>
 
 /* Every state of every kind, in the order menus list them. The rule decides which one applies where. */
-static const char *const all_states[] = {"present",       "absent",    "unequivocal_progression",
-                                         "not_evaluable", "too_small", "disappeared",
-                                         "equivocal",     "unequivocal", NULL};
+static const char *const all_states[] = {"too_small", "disappeared",   "present",   "absent",
+                                         "unequivocal_progression", "not_evaluable", "equivocal", "unequivocal",
+                                         NULL};
 
 json_t *rcy_reads_allowed_states(const char *kind, int at_baseline) {
   json_t *out = json_array();
