@@ -184,7 +184,8 @@ test('response panel, menus, QA statuses, registry (issue 10: 12, 8, 16, R)', as
     const pct = (v) => `${v > 0 ? '+' : ''}${v.toFixed(1)} %`;
     assert.ok(eng.early_tumour_shrinkage, 'engine ETS');
     assert.ok((await text(page, '#resp-ets')).startsWith(`${pct(eng.early_tumour_shrinkage.change_pct)} at FU1`));
-    assert.ok((await text(page, '#resp-dpr')).startsWith(`${pct(eng.depth_of_response.pct)} at ${eng.depth_of_response.timepoint}`));
+    const dpr = eng.depth_of_response;
+    assert.equal(await text(page, '#resp-dpr'), `${Math.abs(dpr.pct).toFixed(1)} % ${dpr.pct >= 0 ? 'shrinkage' : 'growth'} at ${dpr.timepoint}`);
     assert.match(await text(page, '#resp-ttn'), new RegExp(`${eng.depth_of_response.time_to_nadir_days} days|—`));
     assert.equal(await text(page, '#resp-progression'), 'none');
     assert.equal(await text(page, '#resp-hepatic'), 'none');

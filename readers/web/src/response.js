@@ -58,7 +58,8 @@ export const responseMethods = {
     const dpr = eng.depth_of_response;
     const etsText = ets ? `${fmt.pct(ets.change_pct)} at ${ets.timepoint}${days(ets.days)}${ets.ets30 ? ' · ETS ≥ 30 %' : ets.ets20 ? ' · ETS ≥ 20 %' : ' · no ETS'}${ets.in_window ? '' : ' · outside the 4–8 week window'}`
       : (noneYet || '— (needs a complete first follow-up)');
-    const dprText = dpr ? `${fmt.pct(dpr.pct)} at ${dpr.timepoint}` : (noneYet || '—');
+    // The engine's DpR is positive for shrinkage: say which it is rather than print a "+" that reads as growth.
+    const dprText = dpr ? `${Math.abs(dpr.pct).toFixed(1)} % ${dpr.pct >= 0 ? 'shrinkage' : 'growth'} at ${dpr.timepoint}` : (noneYet || '—');
     const ttn = dpr && dpr.time_to_nadir_days !== null && dpr.time_to_nadir_days !== undefined ? `${dpr.time_to_nadir_days} days (${dpr.timepoint})` : (noneYet || '—');
     clear(el,
       h('h3', {}, `Response at ${this.currentTp.timepoint}`),
