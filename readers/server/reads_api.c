@@ -53,7 +53,8 @@ static int reply_which_reader(rcy_req *r, const char *subject, const char *role)
   char names[600] = "";
   size_t n = 0, i;
   json_t *e;
-  if (rcy_subject_visible(r, subject) && rcy_reads_of_subjects(&reads, r->store, subject, &err) == 0) {
+  if (!rcy_subject_visible(r, subject)) return rcy_reply_error(r, 404, "no subject %s visible to you", subject);
+  if (rcy_reads_of_subjects(&reads, r->store, subject, &err) == 0) {
     json_array_foreach(reads, i, e) {
       if (strcmp(json_string_value(json_object_get(e, "role")), role) != 0) continue;
       size_t len = strlen(names);
