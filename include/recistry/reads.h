@@ -47,6 +47,14 @@ int rcy_registry_read_file(rcy_registry_subject **rows, size_t *n_rows, const ch
  * the CSV columns, dates null when not given, liver_only true/false/null, plus updated_at and updated_by. */
 char *rcy_registry_subject_to_json(const rcy_registry_subject *subject);
 
+/* src/reads/registry_edit.c: an administrator's edit of one subject's row (PUT /api/registry/{subject}). body:
+ * {"treatment_start", "indication", "liver_only": true|false|null, "death_date", "last_contact_date",
+ * "secondary_resection_date"} (dates "YYYY-MM-DD" or null), the site from the archive's images; checked by
+ * rcy_registry_check; reason required (rcy_reads_reason). Stored with an audit row (registry.edit, before,
+ * after, reason); *out is the stored row. RCY_EINVAL naming the field, RCY_ENOTFOUND without images. */
+int rcy_registry_edit(rcy_registry_subject *out, rcy_store *store, const char *subject_id, const json_t *body,
+                      const char *actor, const char *reason, rcy_error *err);
+
 /* ---- Section: the engine's JSON contract (src/reads/engine_json.c) ----
  * JSON <-> engine structs: the input and output formats of shared/spec/recist-engine.md, parsed and printed
  * with jansson, shared by `recistry recist|concordance|endpoints`, the workstation and imports. The engine
@@ -148,6 +156,23 @@ int rcy_reads_read_visible(rcy_store *store, const rcy_user *user, const char *s
                            const char *reader);
 /* "to_read" | "in_progress" | "signed" of a timepoint in a read document (doc may be NULL). */
 const char *rcy_reads_tp_status(const json_t *doc, const char *timepoint);
+
+/* ---- Section: what the workstation shows beside a read (src/reads/read_summary.c) ---- */
+
+/* The states (JSON array of strings) a lesion of `kind` may take at a timepoint: those rcy_reads_state_rule
+ * accepts. Menus offer exactly these, so a screen never offers what the server refuses. */
+json_t *rcy_reads_allowed_states(const char *kind, int at_baseline);
+/* Adds "allowed_states": {"<tp>": [...]} to every lesion of a view's lesions array (tps: first = baseline). */
+void rcy_reads_view_add_allowed_states(json_t *lesions, const rcy_timepoint_list *tps);
+/* Confirmation of the engine's output for `input`: {"required", "min_days", "unconfirmed_timepoints": [tps
+ * whose overall CR/PR is better than the confirmed best overall response], "best_overall_response_unconfirmed":
+ * the engine's best response without confirmation}. Runs the engine a second time; computes no response. */
+json_t *rcy_reads_confirmation(const json_t *input, const json_t *engine);
+/* The stored reads of subject (array of {"role","reader","doc"}), or of every subject when subject is NULL
+ * (object subject -> array), ordered by role (site, central, adjudicator) then reader. */
+int rcy_reads_of_subjects(json_t **out, rcy_store *store, const char *subject, rcy_error *err);
+/* [{"role","reader","status"}] of those reads at a timepoint (status as rcy_reads_tp_status). */
+json_t *rcy_reads_statuses(const json_t *reads, const char *timepoint);
 
 /* ---- Section: reads in the engine's format, out of and into the archive (src/reads/reads_io.c) ---- */
 

@@ -46,6 +46,27 @@ typedef struct rcy_render_caliper {
 int rcy_render_key_image_png(unsigned char **png_out, size_t *len_out, const char *path, double wc, double ww,
                              const rcy_render_caliper *calipers, size_t n_calipers, rcy_error *err);
 
+/* What a key image says about itself, burnt into a band above the image so that the PNG, opened alone,
+ * tells what it shows. Trial identifiers only: callers never pass a patient's name, ID or birth date. Any
+ * field may be NULL. */
+typedef struct rcy_render_key_banner {
+  const char *subject;   /* Clinical Trial Subject ID, e.g. CIREL-014-0001 */
+  const char *timepoint; /* BL, FU1, ... */
+  const char *lesion;    /* e.g. "T1 liver" */
+  const char *diameter;  /* e.g. "28.9 mm longest diameter" */
+  const char *reader;    /* e.g. "central read: alice" */
+  const char *date;      /* when it was measured, e.g. "2026-11-29 18:47 UTC" */
+} rcy_render_key_banner;
+
+/* Height in pixels of the band rcy_render_key_image_banner_png adds above the image. */
+#define RCY_RENDER_BANNER_HEIGHT 36
+
+/* rcy_render_key_image_png with the banner (when non-NULL) in a band of RCY_RENDER_BANNER_HEIGHT pixels
+ * above the image: the PNG is rows + that band high; the calipers stay on the image below it. */
+int rcy_render_key_image_banner_png(unsigned char **png_out, size_t *len_out, const char *path, double wc,
+                                    double ww, const rcy_render_caliper *calipers, size_t n_calipers,
+                                    const rcy_render_key_banner *banner, rcy_error *err);
+
 void rcy_render_free(void *png);
 
 /* Releases the process-wide font and cairo caches that key-image labels fill (fontconfig). Call once at

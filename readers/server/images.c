@@ -22,6 +22,7 @@ typedef struct {
   json_t *subjects, *current;
   const char *role, *reader;
   json_t *doc;
+  json_t *all_reads; /* qa/admin: subject -> its reads, for each timepoint's status of every read */
   rcy_error err;
 } wl_ctx;
 
@@ -56,15 +57,26 @@ static int add_study(void *ctx, const rcy_store_study *s) {
   json_array_append_new(tps, json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "timepoint", s->timepoint, "study_uid",
                                        s->study_uid, "date", s->study_date, "modality", s->modality, "status",
                                        rcy_reads_tp_status(c->doc, s->timepoint), "qc", qc));
+  if (c->all_reads)
+    json_object_set_new(json_array_get(tps, json_array_size(tps) - 1), "reads",
+                        rcy_reads_statuses(json_object_get(c->all_reads, s->subject_id), s->timepoint));
   return rc;
 }
 
 int rcy_handle_worklist(rcy_req *r) {
   wl_ctx c = {.r = r, .subjects = json_array()};
-  if (!rcy_reads_own_read(&r->user, &c.role, &c.reader)) c.role = c.reader = NULL;
+  if (!rcy_reads_own_read(&r->user, &c.role, &c.reader)) {
+    /* QA and admin have no read of their own: each timepoint lists the status of the reads that exist. */
+    c.role = c.reader = NULL;
+    if (rcy_reads_of_subjects(&c.all_reads, r->store, NULL, &c.err)) {
+      json_decref(c.subjects);
+      return rcy_reply_rcy_error(r, &c.err);
+    }
+  }
   const char *site = strcmp(r->user.role, "site") == 0 ? r->user.site_id : NULL;
   int rc = rcy_store_studies_each(r->store, site, add_study, &c, &c.err);
   json_decref(c.doc);
+  json_decref(c.all_reads);
   if (rc) {
     json_decref(c.subjects);
     return rcy_reply_rcy_error(r, &c.err);

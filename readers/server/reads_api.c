@@ -47,6 +47,26 @@ static int valid_role_param(const char *role) {
   return strcmp(role, "site") == 0 || strcmp(role, "central") == 0 || strcmp(role, "adjudicator") == 0;
 }
 
+/* A QA/admin request for a central or adjudicator read without a reader: say whose reads exist (400). */
+static int reply_which_reader(rcy_req *r, const char *subject, const char *role) {
+  json_t *reads = NULL;
+  rcy_error err = {0};
+  char names[600] = "";
+  size_t n = 0, i;
+  json_t *e;
+  if (!rcy_subject_visible(r, subject)) return rcy_reply_error(r, 404, "no subject %s visible to you", subject);
+  if (rcy_reads_of_subjects(&reads, r->store, subject, &err) == 0) {
+    json_array_foreach(reads, i, e) {
+      if (strcmp(json_string_value(json_object_get(e, "role")), role) != 0) continue;
+      size_t len = strlen(names);
+      snprintf(names + len, sizeof names - len, "%s%s", n++ ? ", " : "", json_string_value(json_object_get(e, "reader")));
+    }
+  }
+  json_decref(reads);
+  if (!n) return rcy_reply_error(r, 400, "subject %s has no %s read yet: choose another read", subject, role);
+  return rcy_reply_error(r, 400, "choose whose %s read of %s to show: %s", role, subject, names);
+}
+
 /* Resolves which read the caller addresses and loads it; on failure replies and returns -1. For writes,
  * opens the transaction the change will commit in. */
 static int open_read(read_ctx *c, rcy_req *r, const char *subject, int write) {
@@ -58,10 +78,11 @@ static int open_read(read_ctx *c, rcy_req *r, const char *subject, int write) {
     /* QA (and admin): any read, named by ?role= and ?reader=. */
     const char *role = rcy_req_query(r, "role"), *reader = rcy_req_query(r, "reader");
     if (!role || !valid_role_param(role))
-      return rcy_reply_error(r, 400, "give ?role=site|central|adjudicator (and &reader=NAME for central reads)"),
+      return rcy_reply_error(r, 400, "choose which read to show: the site read, or a central or adjudicator "
+                                     "read and its reader (?role=site|central|adjudicator&reader=NAME)"),
              -1;
     if (strcmp(role, "site") == 0) reader = "site";
-    if (!reader || !*reader) return rcy_reply_error(r, 400, "give &reader=NAME for a %s read", role), -1;
+    if (!reader || !*reader) return reply_which_reader(r, subject, role), -1;
     c->role = role;
     c->reader = reader;
   }
@@ -333,7 +354,8 @@ static double dist_mm(const double a[2], const double b[2], const inst_info *in)
 
 /* Validates a client measurement, computes millimetres from the index's Pixel Spacing, renders and stores
  * the key image. Returns the stored measurement object, or NULL after replying. */
-static json_t *measure(read_ctx *c, const json_t *m, const char *tp, int nodal_target, double *diameter_out) {
+static json_t *measure(read_ctx *c, const json_t *m, const char *tp, const json_t *lesion, int fragment,
+                       int nodal_target, double *diameter_out) {
   rcy_req *r = c->r;
   if (!json_is_object(m)) return rcy_reply_error(r, 400, "measurement must be an object"), NULL;
   const char *sop = json_string_value(json_object_get(m, "sop_instance_uid"));
@@ -366,7 +388,9 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, int nodal_t
   int has_short = n1 == 0 && n2 == 0;
   if (n1 != n2) return rcy_reply_error(r, 400, "give both short_p1 and short_p2, or neither"), NULL;
   if (nodal_target && !has_short)
-    return rcy_reply_error(r, 422, "a nodal target is recorded by its short axis: give short_p1 and short_p2"), NULL;
+    return rcy_reply_error(r, 422, "this target is a lymph node: RECIST 1.1 records its short axis, so measure it "
+                                   "with the Bidirectional tool (long and short axis), not Length"),
+           NULL;
   double long_mm = dist_mm(p1, p2, &in), short_mm = has_short ? dist_mm(s1, s2, &in) : 0;
   if (long_mm < RCY_MIN_CALIPER_MM || (has_short && short_mm < RCY_MIN_CALIPER_MM))
     return rcy_reply_error(r, 422, "a caliper of %.2f mm measures nothing: the two ends must be at least %.1f mm apart",
@@ -381,7 +405,25 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, int nodal_t
     return rcy_reply_error(r, 400, "at most %d measurements per request", MAX_KEY_IMAGES), NULL;
   unsigned char *png = NULL;
   size_t len = 0;
-  if (rcy_render_key_image_png(&png, &len, path, 0, 0, cal, has_short ? 2 : 1, &err))
+  /* The banner: trial identifiers, the value, whose read and when (never anything identifying a patient). */
+  char what[160], value[120], whose[120], when[32], frag[16] = "";
+  const char *lid = json_string_value(json_object_get(lesion, "lesion_id"));
+  const char *organ = json_string_value(json_object_get(lesion, "organ"));
+  if (fragment >= 0) snprintf(frag, sizeof frag, " fragment %c", 'a' + fragment % 26);
+  snprintf(what, sizeof what, "%s%s %s%s", lid ? lid : "?", frag, organ ? organ : "",
+           json_is_true(json_object_get(lesion, "nodal")) ? " (node)" : "");
+  if (has_short)
+    snprintf(value, sizeof value, "long %.1f mm, short %.1f mm%s", long_mm, short_mm,
+             nodal_target ? " (short axis recorded)" : "");
+  else snprintf(value, sizeof value, "%.1f mm longest diameter", long_mm);
+  snprintf(whose, sizeof whose, "%s read: %s", c->role,
+           strcmp(c->role, "site") == 0 ? r->user.name : c->reader);
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+  rcy_render_key_banner banner = {c->subject, tp, what, value, whose, when};
+  if (rcy_render_key_image_banner_png(&png, &len, path, 0, 0, cal, has_short ? 2 : 1, &banner, &err))
     return rcy_reply_rcy_error(r, &err), NULL;
   char id[33];
   rc = rcy_key_image_save(id, r->srv->key_image_dir, png, len, &err);
@@ -467,7 +509,7 @@ static int set_observation(read_ctx *c, json_t *body, const char *tp, const char
     json_t *f;
     json_array_foreach(fr, i, f) {
       double d;
-      json_t *one = measure(c, f, tp, nodal, &d);
+      json_t *one = measure(c, f, tp, l, (int)i, nodal, &d);
       if (!one) {
         json_decref(mm), json_decref(ms), json_decref(obs);
         return 0;
@@ -479,7 +521,7 @@ static int set_observation(read_ctx *c, json_t *body, const char *tp, const char
     json_object_set_new(obs, "fragments", ms);
   } else {
     double d;
-    json_t *one = measure(c, m, tp, target && nodal, &d);
+    json_t *one = measure(c, m, tp, l, -1, target && nodal, &d);
     if (!one) {
       json_decref(obs);
       return 0;
@@ -621,4 +663,36 @@ out:
   json_decref(body);
   ctx_free(&c);
   return 0;
+}
+
+/* ---- the reads of a subject (QA's read picker) ---- */
+
+int rcy_handle_read_list(rcy_req *r, const char *subject) {
+  if (!rcy_subject_visible(r, subject)) return rcy_reply_error(r, 404, "no subject %s visible to you", subject);
+  const char *own_role = NULL, *own_reader = NULL;
+  int own = rcy_reads_own_read(&r->user, &own_role, &own_reader);
+  json_t *reads = NULL;
+  rcy_error err = {0};
+  rcy_timepoint_list tps = {0};
+  if (rcy_reads_of_subjects(&reads, r->store, subject, &err) || rcy_reads_timepoints_load(&tps, r->store, subject, &err)) {
+    json_decref(reads);
+    rcy_reads_timepoints_free(&tps);
+    return rcy_reply_rcy_error(r, &err);
+  }
+  json_t *out = json_array();
+  size_t i;
+  json_t *e;
+  json_array_foreach(reads, i, e) {
+    const char *role = json_string_value(json_object_get(e, "role")), *reader = json_string_value(json_object_get(e, "reader"));
+    /* Blinding: a reader with a read of their own learns of no other read. */
+    if (own && (strcmp(role, own_role) != 0 || strcmp(reader, own_reader) != 0)) continue;
+    json_t *status = json_object();
+    for (size_t t = 0; t < tps.n; t++)
+      json_object_set_new(status, tps.items[t].timepoint,
+                          json_string(rcy_reads_tp_status(json_object_get(e, "doc"), tps.items[t].timepoint)));
+    json_array_append_new(out, json_pack("{s:s,s:s,s:o}", "role", role, "reader", reader, "timepoints", status));
+  }
+  json_decref(reads);
+  rcy_reads_timepoints_free(&tps);
+  return rcy_reply_json(r, 200, json_pack("{s:s,s:o}", "subject_id", subject, "reads", out));
 }

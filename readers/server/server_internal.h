@@ -87,6 +87,10 @@ int rcy_handle_lesion_add(rcy_req *r, const char *subject);
 int rcy_handle_observation_put(rcy_req *r, const char *subject, const char *tp, const char *lesion);
 int rcy_handle_lesion_delete(rcy_req *r, const char *subject, const char *lesion);
 int rcy_handle_sign(rcy_req *r, const char *subject, const char *tp, int sign);
+int rcy_handle_read_list(rcy_req *r, const char *subject);
+/* registry_api.c */
+int rcy_handle_registry_get(rcy_req *r, const char *subject);
+int rcy_handle_registry_put(rcy_req *r, const char *subject);
 
 /* keyimage_store.c: durable key-image files under ARCHIVE/key-images. */
 int rcy_key_image_save(char *id_out /* 33 bytes */, const char *dir, const void *png, size_t len,

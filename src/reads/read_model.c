@@ -372,9 +372,13 @@ json_t *rcy_reads_view(rcy_store *store, const char *subject, const char *role, 
   char *engine_error = NULL;
   if (input) rcy_reads_engine_run(&engine, &engine_error, input);
   else engine_error = strdup("baseline incomplete: no response yet");
-  json_t *view = json_pack("{s:s,s:s,s:s,s:o,s:O,s:o,s:s?,s:o}", "subject_id", subject, "role", role, "reader",
-                           reader, "timepoints", timepoints, "lesions", json_object_get(doc, "lesions"), "engine",
-                           engine ? engine : json_null(), "engine_error", engine_error, "warnings", warnings);
+  json_t *confirmation = engine ? rcy_reads_confirmation(input, engine) : json_null();
+  json_t *lesions = json_deep_copy(json_object_get(doc, "lesions"));
+  rcy_reads_view_add_allowed_states(lesions, tps);
+  json_t *view = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:s?,s:o,s:o}", "subject_id", subject, "role", role, "reader",
+                           reader, "timepoints", timepoints, "lesions", lesions, "engine",
+                           engine ? engine : json_null(), "engine_error", engine_error, "warnings", warnings,
+                           "confirmation", confirmation);
   if (!json_object_get(view, "engine_error")) json_object_set_new(view, "engine_error", json_null());
   json_object_set_new(view, "sign_meaning", json_string(RCY_SIGN_MEANING));
   /* The day the engine timed this read from, and where it came from (registry | read | baseline). */

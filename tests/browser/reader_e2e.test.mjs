@@ -305,7 +305,9 @@ async function readSubject(page, S, truth, extra = {}) {
   const perfect = JSON.parse(recistry(['recist', '-'], { input: JSON.stringify(truth.recist_input) }));
   const expFu = perfect.timepoints.find((x) => x.timepoint === FU);
   const engFu = read.engine.timepoints.find((x) => x.timepoint === FU);
-  assert.equal(await S.shown('#resp-overall'), resp(engFu.overall_response));
+  // A CR/PR the server calls unconfirmed is marked so (issue 10 defect 12).
+  const unconf = (read.confirmation?.unconfirmed_timepoints || []).includes(FU) ? ' (unconfirmed)' : '';
+  assert.equal(await S.shown('#resp-overall'), resp(engFu.overall_response) + unconf);
   assert.equal(engFu.overall_response, expFu.overall_response, 'overall response matches the perfect read');
   assert.equal(engFu.target_response, expFu.target_response);
   assert.equal(engFu.new_lesions, expFu.new_lesions);
@@ -320,7 +322,7 @@ async function readSubject(page, S, truth, extra = {}) {
   const pct = (v) => `${v > 0 ? '+' : ''}${v.toFixed(1)} %`;
   assert.equal(await S.shown('#resp-chg-bl'), pct(engFu.change_from_baseline_pct));
   assert.equal(await S.shown('#resp-chg-nadir'), pct(engFu.change_from_nadir_pct));
-  assert.equal(await S.shown('#resp-bor'), resp(read.engine.best_overall_response));
+  assert.ok((await S.shown('#resp-bor')).startsWith(resp(read.engine.best_overall_response)), 'BOR shown is the engine\'s');
   console.log(`${subject} ${FU} shown: overall ${await S.shown('#resp-overall')} (perfect read: ${expFu.overall_response}), ` +
     `target ${await S.shown('#resp-target')}, change ${await S.shown('#resp-chg-bl')}, BOR so far ${await S.shown('#resp-bor')}`);
   if (extra.followUp) await extra.followUp(read, engFu);
@@ -389,7 +391,7 @@ test('reader workstation end to end: baseline and follow-up of phantom subjects'
       await S.message(/added \(equivocal\)/);
       const newId = await page.locator('tr[data-kind="new"]').first().getAttribute('data-lesion');
       assert.equal((await page.locator(`tr[data-lesion="${newId}"] td.value`).textContent()).trim(), 'equivocal');
-      assert.equal(await S.shown('#resp-overall'), resp(engFu.overall_response), 'an equivocal new lesion is not PD');
+      assert.ok((await S.shown('#resp-overall')).startsWith(resp(engFu.overall_response)), 'an equivocal new lesion is not PD');
     },
   });
   // A change to the signed follow-up asks for a reason, which goes to the server with the change.
@@ -460,8 +462,7 @@ test('reader workstation end to end: baseline and follow-up of phantom subjects'
   await page.waitForSelector('#worklist');
   await page.locator(`tr[data-subject="${pr.subject_id}"][data-timepoint="${r1.FU}"] a.open-tp`).click();
   await S.ready();
-  await page.selectOption('#pick-role', 'central');
-  await page.fill('#pick-reader', READER);
+  await page.selectOption('#pick-read', `central:${READER}`);
   await page.click('#pick-show');
   await S.message(/Showing the central read/);
   const central = (await S.api(`/api/reads/${encodeURIComponent(pr.subject_id)}?role=central&reader=${encodeURIComponent(READER)}`)).body;

@@ -156,7 +156,7 @@ jq -e '(.lesions[] | select(.lesion_id == "T1") | .observations.BL.diameter_mm) 
 jq -e '(.lesions[] | select(.lesion_id == "T1") | .baseline.sop_instance_uid) == "'"$SOP_BL"'"' "$T/out" >/dev/null || fail "baseline slice"
 KEY=$(jq -r '.lesions[] | select(.lesion_id == "T1") | .observations.BL.measurement.key_image_url' "$T/out")
 curl -s -o "$T/key.png" -b "$T/alice.jar" "$U$KEY"
-file "$T/key.png" | grep -q 'PNG image data, 512 x 512' || fail "key image $KEY: $(file "$T/key.png")"
+file "$T/key.png" | grep -q 'PNG image data, 512 x 548' || fail "key image $KEY: $(file "$T/key.png")"
 # Diagonal: dc = 30, dr = 40 px → 50 px x 0.78125 = 39.0625 mm
 expect 200 alice PUT $BLT/T2 "$(m "$SOP_BL" '[210,160]' '[240,200]')"
 jq -e '(.lesions[] | select(.lesion_id == "T2") | .observations.BL.diameter_mm) == 39.0625' "$T/out" >/dev/null || fail "T2 diagonal mm"

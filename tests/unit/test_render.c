@@ -15,6 +15,8 @@
 #include "recistry/dicom.h"
 #include "recistry/render.h"
 
+#include <png.h>
+
 #define T(g, e) RCY_DICOM_TAG(g, e)
 
 static char path[64];
@@ -124,11 +126,66 @@ static void png_thumbnail_key_image(void **state) {
   assert_int_equal(rcy_render_frame_png(&png, &len, "/nonexistent.dcm", 0, 0, &err), RCY_EDICOM);
 }
 
+/* RGBA pixels of a PNG (libpng's simplified API); *w, *h set. */
+static uint8_t *decode(const unsigned char *png, size_t len, int *w, int *h) {
+  png_image im;
+  memset(&im, 0, sizeof im);
+  im.version = PNG_IMAGE_VERSION;
+  assert_true(png_image_begin_read_from_memory(&im, png, len));
+  im.format = PNG_FORMAT_RGBA;
+  uint8_t *px = malloc(PNG_IMAGE_SIZE(im));
+  assert_non_null(px);
+  assert_true(png_image_finish_read(&im, NULL, px, 0, NULL));
+  *w = (int)im.width;
+  *h = (int)im.height;
+  return px;
+}
+
+/* Issue 10 defect 13: a key image opened alone says what it shows — a band above the image with subject,
+ * timepoint, lesion, value, reader and date; the image and calipers below it are the plain key image. */
+static void key_image_banner(void **state) {
+  (void)state;
+  rcy_error err = {0};
+  unsigned char *plain, *with;
+  size_t plain_len, with_len;
+  rcy_render_caliper c[1] = {{{5, 20}, {55, 20}, "37.5 mm"}};
+  assert_int_equal(rcy_render_key_image_png(&plain, &plain_len, path, 0, 0, c, 1, &err), 0);
+  rcy_render_key_banner b = {"CIREL-014-0001", "FU1", "T1 liver", "37.5 mm longest diameter", "central read: alice",
+                             "2026-11-29 10:00 UTC"};
+  assert_int_equal(rcy_render_key_image_banner_png(&with, &with_len, path, 0, 0, c, 1, &b, &err), 0);
+  int pw, ph, ww, wh;
+  uint8_t *p = decode(plain, plain_len, &pw, &ph), *q = decode(with, with_len, &ww, &wh);
+  assert_int_equal(ww, pw);
+  assert_int_equal(wh, ph + RCY_RENDER_BANNER_HEIGHT);
+  /* Below the band: the same picture, calipers included. */
+  assert_memory_equal(q + (size_t)RCY_RENDER_BANNER_HEIGHT * (size_t)ww * 4, p, (size_t)pw * (size_t)ph * 4);
+  /* In the band: the background and text in more than one colour (white and yellow glyphs, antialiased). */
+  size_t differ = 0;
+  for (int i = 0; i < ww * RCY_RENDER_BANNER_HEIGHT; i++)
+    if (memcmp(q + (size_t)i * 4, q, 4) != 0) differ++;
+  assert_true(differ > 100);
+  const char *dir = getenv("RCY_BUILD_DIR");
+  if (dir) {
+    char out[4096];
+    snprintf(out, sizeof out, "%s/test-artifacts/test_render_key_banner.png", dir);
+    FILE *f = fopen(out, "wb");
+    if (f) {
+      fwrite(with, 1, with_len, f);
+      fclose(f);
+    }
+  }
+  free(p);
+  free(q);
+  rcy_render_free(plain);
+  rcy_render_free(with);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(frame_decodes_to_hu),
       cmocka_unit_test(window_is_dicom_linear),
       cmocka_unit_test(png_thumbnail_key_image),
+      cmocka_unit_test(key_image_banner),
   };
   return cmocka_run_group_tests(tests, write_ct, remove_ct);
 }

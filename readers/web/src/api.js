@@ -85,6 +85,12 @@ export const getRead = (subjectId, which) => {
   return request('GET', `/api/reads/${enc(subjectId)}${q}`);
 };
 
+/** The reads of a subject with their status per timepoint (QA/admin: all of them; a reader: their own). */
+export const readers = (subjectId) => request('GET', `/api/reads/${enc(subjectId)}/readers`);
+/** A subject's registry data (QA/admin) and an admin's change to them (with a reason). */
+export const getRegistry = (subjectId) => request('GET', `/api/registry/${enc(subjectId)}`);
+export const putRegistry = (subjectId, body) => request('PUT', `/api/registry/${enc(subjectId)}`, body);
+
 export const addLesion = (subjectId, lesion) =>
   request('POST', `/api/reads/${enc(subjectId)}/lesions`, lesion);
 

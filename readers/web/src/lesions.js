@@ -73,12 +73,15 @@ export const lesionMethods = {
     return out;
   },
 
-  /** [[value, label]] of the states this lesion can take here (targets at follow-up: also split and merge). */
+  /**
+   * [[value, label]] of the states this lesion can take here (targets at follow-up: also split and merge). The
+   * states are the server's (`allowed_states` of the lesion at this timepoint, from its one state rule): a menu
+   * never offers what the server would refuse (at baseline a non-target is only present).
+   */
   stateChoices(l) {
-    let states = [];
-    if (l.kind === 'target' && !this.isBaseline) states = TARGET_STATES;
-    else if (l.kind === 'non_target') states = NON_TARGET_STATES;
-    else if (l.kind === 'new') states = NEW_STATES;
+    const labels = Object.fromEntries([...TARGET_STATES, ...NON_TARGET_STATES, ...NEW_STATES]);
+    const allowed = l.allowed_states?.[this.currentTp.timepoint] || [];
+    const states = allowed.map((v) => [v, labels[v] || v.replace(/_/g, ' ')]);
     const extra = [];
     if (l.kind === 'target' && !this.isBaseline) {
       extra.push(['__split', 'split (measure fragments)…']);

@@ -4,13 +4,13 @@ import './styles.css';
 import * as api from './api.js';
 import { h, clear } from './dom.js';
 import { SubjectView } from './subject.js';
+import { statusCell } from './read_status.js';
+import { showRegistry } from './registry.js';
 
 const app = document.getElementById('app');
 const topbar = document.getElementById('topbar');
 let user = null;
 let currentView = null;
-
-const STATUS_LABEL = { to_read: 'to read', in_progress: 'in progress', signed: 'signed' };
 
 function go(hash) {
   if (window.location.hash === hash) route();
@@ -63,11 +63,12 @@ async function showWorklist() {
     (s.timepoints || []).forEach((tp, k) => {
       rows.push(
         h('tr', { dataset: { subject: s.subject_id, timepoint: tp.timepoint } },
-          k === 0 ? h('td', { rowspan: s.timepoints.length, class: 'subject' }, s.subject_id, h('div', { class: 'muted' }, s.site_id || '')) : null,
+          k === 0 ? h('td', { rowspan: s.timepoints.length, class: 'subject' }, s.subject_id, h('div', { class: 'muted' }, s.site_id || ''),
+            ['qa', 'admin'].includes(user?.role) ? h('a', { class: 'registry-link small', href: `#/registry/${encodeURIComponent(s.subject_id)}` }, 'registry') : null) : null,
           h('td', {}, h('a', { href: `#/subject/${encodeURIComponent(s.subject_id)}/${encodeURIComponent(tp.timepoint)}`, class: 'open-tp' }, tp.timepoint)),
           h('td', {}, tp.date || ''),
           h('td', {}, tp.modality || ''),
-          h('td', {}, h('span', { class: `status status-${tp.status}` }, STATUS_LABEL[tp.status] || tp.status)),
+          h('td', {}, statusCell(tp)),
           h('td', { class: 'qc' }, (tp.qc || []).map((q) => h('div', { class: `qc-${q.severity}` }, q.message))),
         ),
       );
@@ -100,6 +101,7 @@ async function route() {
       renderTopbar();
       if (!user) return go('#/login');
     }
+    if (parts[0] === 'registry' && parts[1]) return await showRegistry(app, parts[1]);
     if (parts[0] === 'subject' && parts[1]) {
       currentView = new SubjectView(app, parts[1], parts[2] || null, { user, go });
       await currentView.start();

@@ -60,6 +60,15 @@ export const measuringMethods = {
       this.say(`Measure on the ${this.currentTp.timepoint} images (right), not on the baseline.`, 'error');
       return;
     }
+    if (m.nodal && annotation.metadata.toolName !== TOOL.bidirectional) {
+      // A node is recorded by its short axis: a Length caliper cannot measure it. Say so before anything is
+      // sent (or a reason asked for), and hand the reader the right tool.
+      this.viewer.removeAnnotation(annotation);
+      this.viewer.setPrimaryTool(TOOL.bidirectional);
+      this.renderToolbar();
+      this.say(`${m.lesionId} is a lymph node: RECIST records its short axis. Measure it with Bidirectional (selected now): draw the long axis, then adjust the short axis.`, 'warn');
+      return;
+    }
     annotation.data.label = m.lesionId;
     if (annotation.metadata.toolName === TOOL.bidirectional && !m.fragments) {
       // A node's short axis usually needs adjusting after the long axis is drawn: stored on "Save caliper".
@@ -128,7 +137,8 @@ export const measuringMethods = {
 
   startMeasuring(lesion, fragments) {
     this.viewer.removeUnstored();
-    this.measuring = { lesionId: lesion.lesion_id, fragments: fragments ? [] : null, pending: null };
+    this.measuring = { lesionId: lesion.lesion_id, fragments: fragments ? [] : null, pending: null,
+      nodal: lesion.kind === 'target' && !!lesion.nodal };
     // A node's recorded size is its short axis: the bidirectional caliper gives both axes.
     this.viewer.setPrimaryTool(lesion.nodal ? TOOL.bidirectional : TOOL.length);
     this.renderToolbar();

@@ -5,21 +5,47 @@ import { h, clear } from './dom.js';
 import { askText, askPassword } from './dialogs.js';
 
 export const timepointMethods = {
-  /** Read-only users choose whose read they look at; nothing here can change it. */
-  renderPicker() {
+  /**
+   * Read-only users choose whose read they look at, among the reads the subject has (the server lists them,
+   * with their status per timepoint); nothing here can change a read.
+   */
+  async renderPicker() {
     if (!this.readOnly) return;
-    const role = h('select', { id: 'pick-role' }, ['site', 'central', 'adjudicator'].map((r) =>
-      h('option', { value: r, selected: this.which.role === r }, r)));
-    const reader = h('input', { id: 'pick-reader', placeholder: 'reader name', value: this.which.reader || '' });
+    let reads = [];
+    try {
+      reads = (await api.readers(this.subjectId)).reads || [];
+    } catch (err) {
+      this.say(err.message, 'error');
+    }
+    const key = (r) => `${r.role}:${r.reader}`;
+    const label = (r) => `${r.role}${r.role === 'site' ? '' : ` (${r.reader})`} — ${Object.entries(r.timepoints || {})
+      .map(([tp, st]) => `${tp} ${st.replace(/_/g, ' ')}`).join(', ')}`;
+    if (!reads.length) {
+      clear(this.els.picker, h('p', { class: 'muted', id: 'pick-none' }, `Read-only (${this.user.role}). No read of ${this.subjectId} yet.`));
+      return;
+    }
+    const current = this.which && reads.find((r) => r.role === this.which.role && (r.role === 'site' || r.reader === this.which.reader));
+    const pick = h('select', { id: 'pick-read' }, reads.map((r) =>
+      h('option', { value: key(r), selected: current === r }, label(r))));
+    pick.addEventListener('change', () => pick.blur());
     const form = h('form', { class: 'picker-form' },
-      h('span', { class: 'muted' }, `Read-only (${this.user.role}). Read of:`), role, reader,
+      h('span', { class: 'muted' }, `Read-only (${this.user.role}). Read of:`), pick,
       h('button', { type: 'submit', id: 'pick-show' }, 'Show'));
+    const show = async (r) => {
+      this.which = { role: r.role, reader: r.role === 'site' ? '' : r.reader };
+      await this.change(() => api.getRead(this.subjectId, this.which), `Showing the ${r.role} read${r.role === 'site' ? '' : ' of ' + r.reader}.`);
+    };
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
-      this.which = { role: role.value, reader: role.value === 'site' ? '' : reader.value.trim() };
-      await this.change(() => api.getRead(this.subjectId, this.which), `Showing the ${this.which.role} read${this.which.reader ? ' of ' + this.which.reader : ''}.`);
+      const r = reads.find((x) => key(x) === pick.value);
+      if (r) await show(r);
     });
     clear(this.els.picker, form);
+    // Opening a subject shows a read that exists (the first listed) rather than an empty site read.
+    if (!current && !this.pickedOnce) {
+      this.pickedOnce = true;
+      await show(reads[0]);
+    }
   },
 
   renderTabs() {
