@@ -376,5 +376,6 @@ json_t *rcy_reads_view(rcy_store *store, const char *subject, const char *role, 
                            engine ? engine : json_null(), "engine_error", engine_error, "warnings", warnings);
   if (!json_object_get(view, "engine_error")) json_object_set_new(view, "engine_error", json_null());
   free(engine_error);
+  rcy_reads_view_add_nadir(view);
   return view;
 }
