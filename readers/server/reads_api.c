@@ -548,7 +548,7 @@ static int set_observation(read_ctx *c, json_t *body, const char *tp, const char
     }
     json_object_set_new(obs, "fragments_mm", mm);
     json_object_set_new(obs, "fragments", ms);
-  } else {
+  } else if (m) {
     double d;
     json_t *one = measure(c, m, tp, target && nodal, &d);
     if (!one) {

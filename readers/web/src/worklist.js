@@ -73,7 +73,7 @@ export async function showWorklist(app, { user }) {
         select('wl-sort', 'sort', Object.entries(SORTS).map(([k, [t]]) => [k, t]), 'Sort')),
       h('p', { class: 'worklist-counts', id: 'worklist-counts' },
         `${shown.length} subject(s) · timepoints: `,
-        Object.entries(STATUS_LABEL).map(([k, t]) => h('span', { dataset: { status: k } }, `${t} ${counts[k] || 0}`))),
+        Object.entries(STATUS_LABEL).map(([k, t], i) => [i ? ' · ' : '', h('span', { dataset: { status: k } }, `${t} ${counts[k] || 0}`)])),
       shown.length
         ? h('table', { class: 'grid', id: 'worklist' },
             h('thead', {}, h('tr', {}, ['Subject', 'Timepoint', 'Date', 'Modality', 'Status', 'QC'].map((t) => h('th', {}, t)))),
