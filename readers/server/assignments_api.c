@@ -86,8 +86,10 @@ int rcy_handle_assignments_put(rcy_req *r) {
   free(a);
   if (rc) {
     rcy_store_rollback(r->store);
-    if (rc == RCY_ENOTFOUND) rcy_reply_error(r, 422, "%s", err.message);
-    else rcy_reply_rcy_error(r, &err);
+    if (rc == RCY_ENOTFOUND)
+      rcy_reply_error(r, 422, "%s", err.message);
+    else
+      rcy_reply_rcy_error(r, &err);
     goto out;
   }
   reply_all(r, 200);

@@ -3,7 +3,8 @@
  * subjects; a reader with none sees every subject (as before assignments existed), so that a registry which
  * does not assign keeps working. Each subject of a reader's worklist says whether it is assigned to them;
  * QA and admin see every subject with the names of its readers. Site users are not affected. Who may open a
- * subject is not changed by this (rcy_reads_subject_visible): assignments organise work, they do not blind. */
+ * subject is not changed by this (rcy_reads_subject_visible): assignments organise work, they do not blind.
+ */
 #include "recistry/reads.h"
 
 #include <string.h>
@@ -34,8 +35,10 @@ int rcy_reads_worklist_scope(json_t *subjects, rcy_store *store, const rcy_user 
       json_array_remove(subjects, i);
       continue;
     }
-    if (reader) json_object_set_new(s, "assigned", json_boolean(readers != NULL));
-    else json_object_set_new(s, "readers", readers ? json_incref(readers) : json_array());
+    if (reader)
+      json_object_set_new(s, "assigned", json_boolean(readers != NULL));
+    else
+      json_object_set_new(s, "readers", readers ? json_incref(readers) : json_array());
     i++;
   }
   json_decref(by_subject);

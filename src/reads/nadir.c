@@ -1,6 +1,7 @@
-/* The nadir timepoint of the read view: for each timepoint, the earlier assessment whose sum of diameters is the
- * smallest so far (the comparison RECIST progression is measured against), taken from the engine's output so that
- * the workstation can show that assessment beside the current one without computing anything itself. */
+/* The nadir timepoint of the read view: for each timepoint, the earlier assessment whose sum of diameters is
+ * the smallest so far (the comparison RECIST progression is measured against), taken from the engine's output
+ * so that the workstation can show that assessment beside the current one without computing anything itself.
+ */
 #include "recistry/reads.h"
 
 #include <string.h>

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-static const char *col(sqlite3_stmt *st, int i) { return (const char *)sqlite3_column_text(st, i); }
+static const char *col(sqlite3_stmt *st, int i) {
+  return (const char *)sqlite3_column_text(st, i);
+}
 
 int rcy_store_assignments_each(rcy_store *store, const char *reader, rcy_store_assignment_fn fn, void *ctx,
                                rcy_error *err) {
@@ -42,10 +44,11 @@ int rcy_store_assignments_set(rcy_store *store, const char *subject_id, const ch
   sqlite3_finalize(st);
   if (step != SQLITE_DONE) return rcy_store_fail(store, "changing assignments", err);
   for (size_t i = 0; i < n; i++) {
-    if (sqlite3_prepare_v2(store->db,
-                           "INSERT OR IGNORE INTO assignments(subject_id, reader, assigned_by, assigned_at)"
-                           " SELECT ?, name, ?, ? FROM users WHERE name = ? AND role IN ('central', 'adjudicator')",
-                           -1, &st, NULL))
+    if (sqlite3_prepare_v2(
+            store->db,
+            "INSERT OR IGNORE INTO assignments(subject_id, reader, assigned_by, assigned_at)"
+            " SELECT ?, name, ?, ? FROM users WHERE name = ? AND role IN ('central', 'adjudicator')",
+            -1, &st, NULL))
       return rcy_store_fail(store, "changing assignments", err);
     sqlite3_bind_text(st, 1, subject_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, assigned_by, -1, SQLITE_STATIC);
@@ -58,9 +61,11 @@ int rcy_store_assignments_set(rcy_store *store, const char *subject_id, const ch
     if (!changed) {
       /* INSERT OR IGNORE: a reader listed twice is no error; an unknown or non-reader account is. */
       int dup = 0;
-      for (size_t k = 0; k < i; k++) dup |= strcmp(readers[k], readers[i]) == 0;
+      for (size_t k = 0; k < i; k++)
+        dup |= strcmp(readers[k], readers[i]) == 0;
       if (!dup)
-        return rcy_error_set(err, RCY_ENOTFOUND, "%s is no central reader or adjudicator account", readers[i]);
+        return rcy_error_set(err, RCY_ENOTFOUND, "%s is no central reader or adjudicator account",
+                             readers[i]);
     }
   }
   return audit ? rcy_store_audit_append(store, audit, err) : RCY_OK;
