@@ -114,6 +114,9 @@ const rcy_timepoint *rcy_reads_timepoint_find(const rcy_timepoint_list *l, const
 /* The API view of a read (GET /api/reads/{subject}): doc + timepoints + engine result + warnings. */
 json_t *rcy_reads_view(rcy_store *store, const char *subject, const char *role, const char *reader,
                       const json_t *doc, const rcy_timepoint_list *tps);
+/* nadir.c: sets "nadir_timepoint" on each of view's timepoints: the earlier timepoint with the smallest sum of
+ * diameters in the view's engine output (ties: the earliest), null at baseline or without a complete sum. */
+void rcy_reads_view_add_nadir(json_t *view);
 /* The engine's input for one subject; warnings (array, may be NULL) collect why follow-ups were left out.
  * NULL when the read has no baseline date. */
 json_t *rcy_reads_engine_input(const char *subject, const json_t *doc, const rcy_timepoint_list *tps, json_t *warnings);
@@ -154,6 +157,10 @@ int rcy_reads_subject_visible(rcy_store *store, const rcy_user *user, const char
  * their own, it is that read (readers are blinded to each other). */
 int rcy_reads_read_visible(rcy_store *store, const rcy_user *user, const char *subject, const char *role,
                            const char *reader);
+/* assignments.c: applies reader assignments to a worklist's subjects array (objects with "subject_id"): for
+ * a central reader or adjudicator with assignments, only their assigned subjects stay; each of a reader's
+ * subjects gets "assigned": true|false, each of QA's and admin's "readers": [names]. */
+int rcy_reads_worklist_scope(json_t *subjects, rcy_store *store, const rcy_user *user, rcy_error *err);
 /* "to_read" | "in_progress" | "signed" of a timepoint in a read document (doc may be NULL). */
 const char *rcy_reads_tp_status(const json_t *doc, const char *timepoint);
 

@@ -230,6 +230,8 @@ typedef struct rcy_store_instance {
   double pixel_spacing_row_mm, pixel_spacing_col_mm, slice_thickness_mm; /* 0 when unknown */
   double position_mm[3];
   double window_center, window_width; /* 0 width when absent */
+  int has_orientation;               /* Image Orientation (Patient) known */
+  double orientation[6];             /* row direction cosines, then column direction cosines */
 } rcy_store_instance;
 typedef int (*rcy_store_instance_fn)(void *ctx, const rcy_store_instance *inst);
 /* Instances of a series ordered along increasing z (then instance number). */
@@ -298,6 +300,20 @@ int rcy_store_key_image_add(rcy_store *store, const char *id, const char *subjec
 /* RCY_ENOTFOUND when no read names the key image. */
 int rcy_store_key_image_owner(rcy_store_read_key *out, rcy_store *store, const char *id, rcy_error *err);
 
+
+/* ---- Section: reader assignments (src/store/assignments.c) ---- */
+
+typedef struct rcy_store_assignment {
+  const char *subject_id, *reader, *assigned_by, *assigned_at;
+} rcy_store_assignment;
+typedef int (*rcy_store_assignment_fn)(void *ctx, const rcy_store_assignment *a);
+/* Assignments ordered by subject then reader; only `reader`'s when non-NULL. */
+int rcy_store_assignments_each(rcy_store *store, const char *reader, rcy_store_assignment_fn fn, void *ctx,
+                               rcy_error *err);
+/* Replaces the readers of one subject (n = 0 removes them all) and appends `audit`, in the caller's
+ * transaction. RCY_ENOTFOUND when a reader is no central or adjudicator account. */
+int rcy_store_assignments_set(rcy_store *store, const char *subject_id, const char *const *readers, size_t n,
+                              const char *assigned_by, const rcy_audit_entry *audit, rcy_error *err);
 
 /* ---- Section: audit log, append-only and hash-chained (src/store/audit*.c) ---- */
 

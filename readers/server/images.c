@@ -77,6 +77,7 @@ int rcy_handle_worklist(rcy_req *r) {
   int rc = rcy_store_studies_each(r->store, site, add_study, &c, &c.err);
   json_decref(c.doc);
   json_decref(c.all_reads);
+  if (!rc) rc = rcy_reads_worklist_scope(c.subjects, r->store, &r->user, &c.err);
   if (rc) {
     json_decref(c.subjects);
     return rcy_reply_rcy_error(r, &c.err);

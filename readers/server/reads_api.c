@@ -310,7 +310,8 @@ typedef struct {
   char subject[65], timepoint[65], path[4200];
   int cut; /* an index value did not fit: never compare a shortened identifier */
   int rows, columns;
-  double sr, sc, thick, pos[3];
+  double sr, sc, thick, pos[3], orient[6];
+  int has_orient;
 } inst_info;
 
 static int keep(void *ctx, const rcy_store_instance *in) {
@@ -324,6 +325,8 @@ static int keep(void *ctx, const rcy_store_instance *in) {
   i->sc = in->pixel_spacing_col_mm;
   i->thick = in->slice_thickness_mm;
   memcpy(i->pos, in->position_mm, sizeof i->pos);
+  memcpy(i->orient, in->orientation, sizeof i->orient);
+  i->has_orient = in->has_orientation;
   return 0;
 }
 
@@ -452,6 +455,67 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, const json_
   return out;
 }
 
+/* ---- lesion location: a point on an instance (non-targets and new lesions; targets have calipers) ---- */
+
+/* Half the arm of the cross drawn on a point's key image, in image pixels. */
+#define POINT_MARK_PX 8.0
+
+/* Validates {"sop_instance_uid", "p": [col, row]}, computes the patient position in mm from the index's
+ * geometry (Image Position + Orientation + Pixel Spacing: position = IPP + col·sc·row_dir + row·sr·col_dir),
+ * renders the key image (a labelled cross) and returns the stored point, or NULL after replying. */
+static json_t *locate(read_ctx *c, const json_t *pt, const char *tp, const char *lesion_id) {
+  rcy_req *r = c->r;
+  if (!json_is_object(pt)) return rcy_reply_error(r, 400, "point must be an object"), NULL;
+  const char *sop = json_string_value(json_object_get(pt, "sop_instance_uid"));
+  if (!sop || !*sop || strlen(sop) > 64) return rcy_reply_error(r, 400, "point.sop_instance_uid is required"), NULL;
+  inst_info in = {0};
+  rcy_error err = {0};
+  int rc = rcy_store_instance_find(r->store, sop, keep, &in, &err);
+  if (rc && rc != RCY_ENOTFOUND) return rcy_reply_rcy_error(r, &err), NULL;
+  if (rc == RCY_ENOTFOUND || strcmp(in.subject, c->subject) != 0)
+    return rcy_reply_error(r, 422, "no instance %s among subject %s's images", sop, c->subject), NULL;
+  if (strcmp(in.timepoint, tp) != 0)
+    return rcy_reply_error(r, 422, "instance %s belongs to timepoint %s, not %s", sop, in.timepoint, tp), NULL;
+  if (in.sr <= 0 || in.sc <= 0 || !in.has_orient)
+    return rcy_reply_error(r, 422, "instance %s has no Pixel Spacing or Image Orientation: a point on it has no "
+                                   "patient position", sop),
+           NULL;
+  char path[4400];
+  snprintf(path, sizeof path, "%s/%s", rcy_store_storage_dir(r->store), in.path);
+  if (in.rows <= 0 || in.columns <= 0) {
+    rcy_dicom_frame *f;
+    if (rcy_dicom_frame_load(&f, path, &err)) return rcy_reply_rcy_error(r, &err), NULL;
+    in.rows = f->rows;
+    in.columns = f->columns;
+    rcy_dicom_frame_free(f);
+  }
+  double p[2];
+  json_t *wrap = json_pack("{s:O?}", "point", json_object_get(pt, "p"));
+  rc = get_point(r, wrap, "point", &in, p, 1);
+  json_decref(wrap);
+  if (rc) return NULL;
+  double mm[3];
+  for (int k = 0; k < 3; k++) mm[k] = in.pos[k] + p[0] * in.sc * in.orient[k] + p[1] * in.sr * in.orient[3 + k];
+  if (c->n_key_images == MAX_KEY_IMAGES)
+    return rcy_reply_error(r, 400, "at most %d key images per request", MAX_KEY_IMAGES), NULL;
+  rcy_render_caliper cross[2] = {{{p[0] - POINT_MARK_PX, p[1] - POINT_MARK_PX}, {p[0] + POINT_MARK_PX, p[1] + POINT_MARK_PX}, lesion_id},
+                                 {{p[0] - POINT_MARK_PX, p[1] + POINT_MARK_PX}, {p[0] + POINT_MARK_PX, p[1] - POINT_MARK_PX}, NULL}};
+  unsigned char *png = NULL;
+  size_t len = 0;
+  if (rcy_render_key_image_png(&png, &len, path, 0, 0, cross, 2, &err)) return rcy_reply_rcy_error(r, &err), NULL;
+  char id[33];
+  rc = rcy_key_image_save(id, r->srv->key_image_dir, png, len, &err);
+  rcy_render_free(png);
+  if (rc) return rcy_reply_rcy_error(r, &err), NULL;
+  memcpy(c->key_images[c->n_key_images++], id, sizeof id);
+  if ((rc = rcy_store_key_image_add(r->store, id, c->subject, c->role, c->reader, &err)))
+    return rcy_reply_rcy_error(r, &err), NULL;
+  char url[64];
+  snprintf(url, sizeof url, "/api/key-images/%s.png", id);
+  return json_pack("{s:s,s:[f,f],s:[f,f,f],s:[f,f,f],s:s}", "sop_instance_uid", sop, "p", p[0], p[1], "position_mm",
+                   mm[0], mm[1], mm[2], "slice_position_mm", in.pos[0], in.pos[1], in.pos[2], "key_image_url", url);
+}
+
 static json_t *empty_obs(void) {
   return json_pack("{s:n,s:n,s:n,s:n,s:n}", "diameter_mm", "state", "fragments_mm", "merged_into", "measurement");
 }
@@ -466,7 +530,15 @@ static int set_observation(read_ctx *c, json_t *body, const char *tp, const char
   int nodal = json_is_true(json_object_get(l, "nodal"));
   json_t *m = json_object_get(body, "measurement"), *st = json_object_get(body, "state");
   json_t *fr = json_object_get(body, "fragments"), *mi = json_object_get(body, "merged_into");
-  if ((m != NULL) + (st != NULL) + (fr != NULL) + (mi != NULL) != 1)
+  json_t *pt = json_object_get(body, "point");
+  json_t *prev = json_object_get(json_object_get(l, "observations"), tp);
+  if (pt) { /* a location: alone (the observation keeps its state) or with a state */
+    if (m || fr || mi)
+      return rcy_reply_error(r, 400, "\"point\" goes alone or with \"state\" (a target is placed by its calipers)");
+    if (target) return rcy_reply_error(r, 422, "target %s is placed by its calipers, not by a point", lesion_id);
+    if (!st && !json_is_string(json_object_get(prev, "state")))
+      return rcy_reply_error(r, 422, "%s has no state at %s yet: give \"state\" with the point", lesion_id, tp);
+  } else if ((m != NULL) + (st != NULL) + (fr != NULL) + (mi != NULL) != 1)
     return rcy_reply_error(r, 400, "give exactly one of \"measurement\", \"state\", \"fragments\", \"merged_into\"");
   if (strcmp(kind, "new") == 0) {
     const char *added = json_string_value(json_object_get(l, "timepoint"));
@@ -481,6 +553,7 @@ static int set_observation(read_ctx *c, json_t *body, const char *tp, const char
   const char *reason = reason_for(c, tp, json_string_value(json_object_get(body, "reason")));
   if (!reason) return 0;
   json_t *obs = empty_obs();
+  if (pt && !st) json_object_set(obs, "state", json_object_get(prev, "state"));
   if (st) {
     const char *s = json_string_value(st);
     char why[200];
@@ -519,7 +592,7 @@ static int set_observation(read_ctx *c, json_t *body, const char *tp, const char
     }
     json_object_set_new(obs, "fragments_mm", mm);
     json_object_set_new(obs, "fragments", ms);
-  } else {
+  } else if (m) {
     double d;
     json_t *one = measure(c, m, tp, l, -1, target && nodal, &d);
     if (!one) {
@@ -533,6 +606,20 @@ static int set_observation(read_ctx *c, json_t *body, const char *tp, const char
                                                    json_object_get(one, "sop_instance_uid"), "slice_position_mm",
                                                    json_object_get(one, "slice_position_mm")));
   }
+  /* The lesion's location at this timepoint: the new point, else the one it had (a state change keeps it). */
+  if (pt) {
+    json_t *where = locate(c, pt, tp, lesion_id);
+    if (!where) {
+      json_decref(obs);
+      return 0;
+    }
+    json_object_set_new(obs, "point", where);
+    if (at_bl)
+      json_object_set_new(l, "baseline", json_pack("{s:O,s:O}", "sop_instance_uid",
+                                                   json_object_get(where, "sop_instance_uid"), "slice_position_mm",
+                                                   json_object_get(where, "slice_position_mm")));
+  } else if (json_object_get(prev, "point"))
+    json_object_set(obs, "point", json_object_get(prev, "point"));
   json_t *observations = json_object_get(l, "observations");
   json_t *before = json_incref(json_object_get(observations, tp));
   json_object_set(observations, tp, obs);

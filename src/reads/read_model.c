@@ -386,6 +386,7 @@ json_t *rcy_reads_view(rcy_store *store, const char *subject, const char *role, 
   json_object_set_new(view, "treatment_start",
                       json_pack("{s:O?,s:s}", "date", ts, "source", ts_source ? ts_source : "baseline"));
   free(engine_error);
+  rcy_reads_view_add_nadir(view);
   json_decref(input);
   return view;
 }

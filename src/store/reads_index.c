@@ -3,6 +3,7 @@
 #include "reads_internal.h"
 #include "store_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char *text(sqlite3_stmt *st, int col) {
@@ -73,7 +74,7 @@ int rcy_store_series_each(rcy_store *store, const char *study_uid, rcy_store_ser
   "SELECT i.sop_instance_uid, i.series_uid, s.study_uid, t.subject_id, t.site_id, t.timepoint, i.path,"   \
   " i.instance_number, i.rows, i.columns, i.pixel_spacing_row_mm, i.pixel_spacing_col_mm,"                \
   " i.slice_thickness_mm, i.position_x_mm, i.position_y_mm, i.position_z_mm, i.window_center,"            \
-  " i.window_width FROM instances i JOIN series s ON s.series_uid = i.series_uid"                          \
+  " i.window_width, i.orientation FROM instances i JOIN series s ON s.series_uid = i.series_uid"                          \
   " JOIN studies t ON t.study_uid = s.study_uid "
 
 static int walk_instances(sqlite3_stmt *st, rcy_store *store, rcy_store_instance_fn fn, void *ctx, int *n,
@@ -87,7 +88,11 @@ static int walk_instances(sqlite3_stmt *st, rcy_store *store, rcy_store_instance
                              sqlite3_column_double(st, 11), sqlite3_column_double(st, 12),
                              {sqlite3_column_double(st, 13), sqlite3_column_double(st, 14),
                               sqlite3_column_double(st, 15)},
-                             sqlite3_column_double(st, 16), sqlite3_column_double(st, 17)};
+                             sqlite3_column_double(st, 16), sqlite3_column_double(st, 17), 0, {0}};
+    const char *o = text(st, 18);
+    in.has_orientation = o && sscanf(o, "%lf\\%lf\\%lf\\%lf\\%lf\\%lf", &in.orientation[0], &in.orientation[1],
+                                     &in.orientation[2], &in.orientation[3], &in.orientation[4],
+                                     &in.orientation[5]) == 6;
     (*n)++;
     if ((rc = fn(ctx, &in))) break;
   }

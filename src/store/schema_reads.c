@@ -72,6 +72,18 @@ static const char *const steps[] = {
     "  WHERE j.key = 'key_image_url' AND j.type = 'text' AND j.value LIKE '/api/key-images/%.png';"
     "ALTER TABLE audit_log ADD COLUMN doc_sha256 TEXT;"
     "CREATE INDEX audit_log_read ON audit_log(subject_id, read_role, reader, seq);",
+
+    /* 4: issue 10: which reader (central or adjudicator account) reads which subject, set by an admin
+     * (PUT /api/assignments, audited as assignment.set). A subject may have several readers (double central
+     * reads); a reader with at least one assignment sees only their assigned subjects in the worklist. */
+    "CREATE TABLE assignments ("
+    "  subject_id TEXT NOT NULL,"
+    "  reader TEXT NOT NULL REFERENCES users(name),"
+    "  assigned_by TEXT NOT NULL,"
+    "  assigned_at TEXT NOT NULL," /* UTC, ISO 8601 */
+    "  PRIMARY KEY (subject_id, reader)"
+    ");"
+    "CREATE INDEX assignments_reader ON assignments(reader, subject_id);",
 };
 
 const rcy_schema_part rcy_schema_reads = {"reads", steps, sizeof steps / sizeof steps[0]};

@@ -126,7 +126,8 @@ static void reads_step3_upgrades_an_older_archive(void **state) {
   rcy_audit_entry e = {"alice", "lesion.add", "S1", "central", "alice", "BL", "T1", NULL, "{}", NULL};
   assert_int_equal(rcy_store_audit_append(s, &e, &err), RCY_OK); /* no document hash, as step 2 wrote them */
   rcy_store_close(s);
-  assert_int_equal(sqlite3_exec(db, "DROP TABLE key_images; DROP TABLE login_failures; DROP INDEX audit_log_read;"
+  assert_int_equal(sqlite3_exec(db, "DROP TABLE assignments; DROP TABLE key_images; DROP TABLE login_failures;"
+                                    " DROP INDEX audit_log_read;"
                                     " ALTER TABLE audit_log DROP COLUMN doc_sha256;"
                                     " UPDATE schema_version SET version = 2 WHERE component = 'reads'", 0, 0, 0),
                    SQLITE_OK);
@@ -139,8 +140,10 @@ static void reads_step3_upgrades_an_older_archive(void **state) {
   assert_int_equal(rcy_store_audit_verify(&n, &bad, s, &err), RCY_OK);
   assert_int_equal(n, 1);
   rcy_store_close(s);
-  assert_int_equal(query_int(db_path, "SELECT version FROM schema_version WHERE component = 'reads'"), 3);
+  /* steps 3 and 4 (assignments, issue 10) both ran */
+  assert_int_equal(query_int(db_path, "SELECT version FROM schema_version WHERE component = 'reads'"), 4);
   assert_int_equal(query_int(db_path, "SELECT COUNT(*) FROM login_failures"), 0);
+  assert_int_equal(query_int(db_path, "SELECT COUNT(*) FROM assignments"), 0);
   remove_tree(root);
   free(root);
 }

@@ -78,6 +78,9 @@ export async function me() {
 }
 
 export const worklist = () => request('GET', '/api/worklist');
+/** Reader assignments (admin only): all of them; or replace one subject's readers. */
+export const getAssignments = () => request('GET', '/api/assignments');
+export const putAssignments = (subjectId, readers) => request('PUT', '/api/assignments', { subject_id: subjectId, readers });
 export const studySeries = (studyUid) => request('GET', `/api/studies/${enc(studyUid)}/series`);
 /** The caller's own read; QA/admin name the read to look at with {role, reader}. */
 export const getRead = (subjectId, which) => {

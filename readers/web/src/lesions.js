@@ -59,11 +59,16 @@ export const lesionMethods = {
         out.push(h('a', { class: 'key-image', href: obs.measurement.key_image_url, target: '_blank', rel: 'noopener',
           title: 'Key image rendered by the server with the stored caliper' }, 'key'));
       }
+    } else if (obs.point) {
+      out.push(h('button', { type: 'button', class: 'small goto', title: 'Show the slice it was placed on', onclick: blur(() => this.jumpToLesion(l, 'current')) }, 'Go'));
+      out.push(h('a', { class: 'key-image', href: obs.point.key_image_url, target: '_blank', rel: 'noopener',
+        title: 'Key image rendered by the server with the lesion marked' }, 'key'));
     }
     if (this.readOnly) return out;
     if (l.kind === 'target' || (l.kind === 'non_target' && this.isBaseline)) {
       out.push(h('button', { type: 'button', class: 'small measure', onclick: blur(() => this.startMeasuring(l, false)) }, 'Measure'));
     }
+    out.push(this.placeButton(l, obs));
     const choices = this.stateChoices(l);
     if (choices.length) {
       out.push(h('button', { type: 'button', class: 'small state', 'aria-haspopup': 'menu', 'aria-label': `state of ${l.lesion_id}`,

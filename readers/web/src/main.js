@@ -4,8 +4,8 @@ import './styles.css';
 import * as api from './api.js';
 import { h, clear } from './dom.js';
 import { SubjectView } from './subject.js';
-import { statusCell } from './read_status.js';
 import { showRegistry } from './registry.js';
+import { showWorklist as renderWorklist } from './worklist.js';
 
 const app = document.getElementById('app');
 const topbar = document.getElementById('topbar');
@@ -54,36 +54,6 @@ function showLogin(message) {
   name.focus();
 }
 
-async function showWorklist() {
-  clear(app, h('p', { class: 'loading' }, 'Loading worklist…'));
-  const data = await api.worklist();
-  const subjects = data.subjects || [];
-  const rows = [];
-  for (const s of subjects) {
-    (s.timepoints || []).forEach((tp, k) => {
-      rows.push(
-        h('tr', { dataset: { subject: s.subject_id, timepoint: tp.timepoint } },
-          k === 0 ? h('td', { rowspan: s.timepoints.length, class: 'subject' }, s.subject_id, h('div', { class: 'muted' }, s.site_id || ''),
-            ['qa', 'admin'].includes(user?.role) ? h('a', { class: 'registry-link small', href: `#/registry/${encodeURIComponent(s.subject_id)}` }, 'registry') : null) : null,
-          h('td', {}, h('a', { href: `#/subject/${encodeURIComponent(s.subject_id)}/${encodeURIComponent(tp.timepoint)}`, class: 'open-tp' }, tp.timepoint)),
-          h('td', {}, tp.date || ''),
-          h('td', {}, tp.modality || ''),
-          h('td', {}, statusCell(tp)),
-          h('td', { class: 'qc' }, (tp.qc || []).map((q) => h('div', { class: `qc-${q.severity}` }, q.message))),
-        ),
-      );
-    });
-  }
-  clear(app,
-    h('section', { class: 'worklist card' },
-      h('h2', {}, 'Worklist'),
-      subjects.length
-        ? h('table', { class: 'grid', id: 'worklist' },
-            h('thead', {}, h('tr', {}, ['Subject', 'Timepoint', 'Date', 'Modality', 'Status', 'QC'].map((t) => h('th', {}, t)))),
-            h('tbody', {}, rows))
-        : h('p', { class: 'muted' }, 'No subjects are ready for you to read.')));
-}
-
 async function route() {
   if (currentView) {
     currentView.destroy();
@@ -107,7 +77,7 @@ async function route() {
       await currentView.start();
       return;
     }
-    await showWorklist();
+    await renderWorklist(app, { user });
   } catch (err) {
     if (err instanceof api.ApiError && err.status === 401) {
       user = null;

@@ -7,6 +7,7 @@ import { h, clear } from './dom.js';
 import { presetsFor } from './viewer.js';
 import { TOOL } from './cornerstone.js';
 import { annotationToMeasurement, drawStoredMeasurement } from './measure.js';
+import { lesionSop } from './places.js';
 
 /** Shortest caliper accepted, in image pixels: a click is not a measurement. */
 const MIN_CALIPER_PX = 1;
@@ -157,7 +158,7 @@ export const measuringMethods = {
     const gen = (this.drawGen = (this.drawGen || 0) + 1);
     const todo = [];
     for (const l of this.read.lesions || []) {
-      for (const [key, tp] of [['current', this.currentTp], ['baseline', this.baselineTp]]) {
+      for (const [key, tp] of [['current', this.currentTp], ['baseline', this.leftTp || this.baselineTp]]) {
         const pane = this.viewer.panes[key];
         const obs = l.observations?.[tp.timepoint];
         if (!pane || !pane.imageIds.length) continue;
@@ -182,13 +183,13 @@ export const measuringMethods = {
     }
     if (failed.length) this.say(failed.join('; '), 'warn');
     this.viewer.engine?.render();
+    for (const p of Object.values(this.viewer.panes)) this.drawMarkers(p);
   },
 
   async jumpToLesion(lesion, key) {
-    const tp = key === 'baseline' ? this.baselineTp.timepoint : this.currentTp.timepoint;
+    const tp = key === 'baseline' ? (this.leftTp || this.baselineTp).timepoint : this.currentTp.timepoint;
     const pane = this.viewer.panes[key];
-    const sop = lesion.observations?.[tp]?.measurement?.sop_instance_uid
-      || (key === 'baseline' ? lesion.baseline?.sop_instance_uid : null);
+    const sop = lesionSop(lesion, tp) || (tp === this.baselineTp.timepoint ? lesion.baseline?.sop_instance_uid : null);
     if (!pane || !sop) return;
     if (!(await pane.jumpToSop(sop))) this.say(`The slice of ${lesion.lesion_id} is not in the series shown.`, 'warn');
   },

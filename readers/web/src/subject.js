@@ -15,6 +15,7 @@ import { timepointMethods } from './timepoints.js';
 import { measuringMethods } from './measuring.js';
 import { lesionMethods } from './lesions.js';
 import { responseMethods } from './response.js';
+import { placeMethods } from './places.js';
 
 // Roles that read and write their own read; the others (QA, admin) look at any read and change none.
 const READER_ROLES = ['central', 'adjudicator', 'site'];
@@ -45,6 +46,8 @@ export class SubjectView {
     const tps = this.timepoints();
     if (!tps.length) throw new Error(`subject ${this.subjectId} has no timepoint to read`);
     this.baselineTp = tps[0];
+    this.leftTp = tps[0]; // the left pane: baseline unless the reader picks an earlier timepoint or the nadir
+    this.leftChoice = tps[0].timepoint;
     this.currentTp = tps.find((t) => t.timepoint === this.requestedTp) || tps[tps.length - 1];
     this.isBaseline = this.currentTp.timepoint === this.baselineTp.timepoint;
     this.savedView = this.loadView();
@@ -63,11 +66,12 @@ export class SubjectView {
     this.restoring = true;
     this.renderAll();
     const loads = [this.loadStudy('current', this.currentTp)];
-    if (!this.isBaseline) loads.push(this.loadStudy('baseline', this.baselineTp));
+    if (!this.isBaseline) loads.push(this.loadStudy('baseline', this.leftTp));
     await Promise.all(loads);
     if (!this.viewer) return;
     await this.restoreView();
     this.renderToolbar(); // the presets of the modality shown
+    this.watchMarkers();
     await this.drawStored();
     if (!this.viewer) return;
     this.root.dataset.ready = '1';
@@ -76,6 +80,7 @@ export class SubjectView {
   destroy() {
     if (this.onKey) window.removeEventListener('keydown', this.onKey);
     this.closeStateMenu();
+    this.cancelPlacing();
     if (this.viewer) this.viewer.destroy();
     this.viewer = null;
     delete this.root.dataset.ready;
@@ -140,6 +145,7 @@ export class SubjectView {
       this.renderToolbar();
     } else if (e.key.toLowerCase() === 'r') this.viewer.reset();
     else if (e.key === 'Escape' && this.measuring) this.cancelMeasuring();
+    else if (e.key === 'Escape' && this.placing) this.cancelPlacing();
     else done = false;
     if (done) {
       e.preventDefault();
@@ -170,13 +176,16 @@ export class SubjectView {
       toolbar: ['toolbar', 'toolbar'], tabs: ['tp-tabs', 'tp-tabs', 'nav'], message: ['message', 'message'],
       warnings: ['warnings', 'warnings'], lesions: ['lesions', 'lesions'], addForm: ['add-lesion', 'add-lesion'],
       response: ['response', 'response'], sign: ['sign', 'sign'], picker: ['read-picker', 'read-picker'],
+      leftPicker: ['left-picker', 'left-picker', 'span'], navigator: ['navigator', 'navigator'],
     };
     this.els = Object.fromEntries(Object.entries(parts).map(([name, [cls, id, tag]]) => [name, h(tag || 'div', { class: cls, id })]));
     this.els.message.setAttribute('role', 'status');
     const e = this.els;
     const pane = (key, title, tp) =>
       h('section', { class: `pane pane-${key}` },
-        h('div', { class: 'pane-head' }, h('strong', {}, title), ` ${tp.timepoint} · ${tp.date || ''}`, e[`${key}Info`]),
+        key === 'baseline'
+          ? h('div', { class: 'pane-head' }, h('strong', {}, title), ' ', e.leftPicker, e[`${key}Info`])
+          : h('div', { class: 'pane-head' }, h('strong', {}, title), ` ${tp.timepoint} · ${tp.date || ''}`, e[`${key}Info`]),
         e[`${key}Strip`], e[`${key}Vp`]);
     clear(this.root,
       h('div', { class: 'subject-view' },
@@ -185,11 +194,11 @@ export class SubjectView {
         e.toolbar,
         h('div', { class: 'subject-body' },
           h('div', { class: `panes ${this.isBaseline ? 'single' : 'double'}` },
-            this.isBaseline ? null : pane('baseline', 'Baseline', this.baselineTp),
+            this.isBaseline ? null : pane('baseline', 'Prior', this.leftTp),
             pane('current', this.isBaseline ? 'Baseline' : 'Current', this.currentTp)),
           // The sign area stays at the bottom of the side panel, visible whatever the panel's scroll.
           h('aside', { class: 'side' },
-            h('div', { class: 'side-scroll' }, e.picker, e.message, e.warnings, e.response, e.lesions, e.addForm), e.sign))));
+            h('div', { class: 'side-scroll' }, e.picker, e.message, e.warnings, e.response, e.lesions, e.addForm, e.navigator), e.sign))));
   }
 
   renderAll() {
@@ -201,6 +210,8 @@ export class SubjectView {
     this.renderLesions();
     this.renderAddForm();
     this.renderSign();
+    this.renderLeftPicker();
+    this.renderNavigator();
   }
 
   onSlice(pane) {
@@ -261,4 +272,4 @@ export class SubjectView {
   }
 }
 
-Object.assign(SubjectView.prototype, timepointMethods, measuringMethods, lesionMethods, responseMethods);
+Object.assign(SubjectView.prototype, timepointMethods, measuringMethods, lesionMethods, responseMethods, placeMethods);
