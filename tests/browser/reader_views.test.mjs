@@ -170,7 +170,7 @@ test('response panel, menus, QA statuses, registry (issue 10: 12, 8, 16, R)', as
     assert.match(await text(page, '#resp-bor'), /^— /);
     assert.doesNotMatch(await text(page, '#response'), /\bNE\b|0\.0 %/);
     await page.close();
-    await api('POST', `/api/reads/${S}/timepoints/BL/sign`, {});
+    await api('POST', `/api/reads/${S}/timepoints/BL/sign`, { password: PASSWORD });
     for (const l of truth.lesions.filter((x) => x.role === 'target')) {
       await api('PUT', `/api/reads/${S}/timepoints/FU1/lesions/${l.lesion_id}`, { measurement: meas(l, 'FU1') });
     }
