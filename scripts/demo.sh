@@ -91,6 +91,8 @@ echo "== the registry's subject data (treatment start, indication, survival date
 "$R" registry import --archive "$DEMO_DIR/archive" "$SAMPLES/registry.csv" | sed 's/^/   /'
 echo "== the site investigators' reads, captured elsewhere, are imported (recistry reads import)"
 "$R" reads import --archive "$DEMO_DIR/archive" --role site "$SAMPLES/reads/site.json" | sed 's/^/   /'
+echo "== registry endpoints from the site reads (recistry endpoints: ORR, DCR, ETS, DpR, OS/PFS/HPFS)"
+"$R" endpoints --archive "$DEMO_DIR/archive" --reader site | sed -n '3,8p' | sed 's/^/   /'
 printf 'demo-reader\n' >"$DEMO_DIR/reader.pw"
 "$R" user add --archive "$DEMO_DIR/archive" --name reader --role central --password-file "$DEMO_DIR/reader.pw" >/dev/null
 "$R" user add --archive "$DEMO_DIR/archive" --name qa --role qa --password-file "$DEMO_DIR/reader.pw" >/dev/null
