@@ -337,7 +337,8 @@ test('reader workstation end to end: baseline and follow-up of phantom subjects'
   fs.mkdirSync(paths.tmp, { recursive: true });
   const dir = fs.mkdtempSync(path.join(paths.tmp, 'reader-e2e-'));
   const stack = await startStack(dir);
-  const { context, close } = await launchBrowser();
+  // A full central read at a laptop's 1366×768 (issue 10): everything reachable, Sign included.
+  const { context, close } = await launchBrowser({ viewport: { width: 1366, height: 768 } });
   let passed = false;
   let page = null;
   t.after(async () => {

@@ -21,14 +21,15 @@ export const paths = {
 // playwright-core is a devDependency of readers/web (installed by scripts/build-ui.sh with npm ci).
 const require = createRequire(path.join(paths.web, 'package.json'));
 
-export async function launchBrowser() {
+/** viewport: the window size (default 1600×900); reader_e2e reads at a laptop's 1366×768. */
+export async function launchBrowser({ viewport = { width: 1600, height: 900 } } = {}) {
   const { chromium } = require('playwright-core');
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'rcy-chromium-'));
   const exe = process.env.RCY_CHROMIUM || '/usr/bin/chromium';
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: exe,
     headless: true,
-    viewport: { width: 1600, height: 900 },
+    viewport,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],
   });
