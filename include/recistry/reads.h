@@ -242,6 +242,30 @@ int rcy_reads_sign_check(const json_t *doc, const rcy_timepoint_list *tps, const
 json_t *rcy_reads_signoff_new(const char *signed_by, const char *signed_at, const char *meaning);
 
 
+/* ---- Section: image geometry for measurements and points (src/reads/image_geometry.c) ---- */
+
+/* One archived image as a measurement needs it. */
+typedef struct rcy_reads_image {
+  char path[4200];                       /* absolute path of the file */
+  int rows, columns;
+  double spacing_row_mm, spacing_col_mm; /* Pixel Spacing (row, column) */
+  double slice_thickness_mm;             /* 0 when unknown */
+  double position_mm[3], orientation[6]; /* Image Position / Orientation (Patient) */
+  int has_orientation;
+} rcy_reads_image;
+
+/* The instance sop as an image of `subject` at timepoint tp: RCY_ENOTFOUND with one message for an absent
+ * instance and another subject's; RCY_EINVAL when it belongs to another timepoint or has no Pixel Spacing.
+ * Rows/Columns come from the file when the index lacks them. */
+int rcy_reads_image_load(rcy_reads_image *out, rcy_store *store, const char *sop, const char *subject,
+                         const char *tp, rcy_error *err);
+/* 1 when [col, row] lies on the image (pixel centres, half a pixel of margin). */
+int rcy_reads_image_contains(const rcy_reads_image *img, const double p[2]);
+/* Distance in mm between two image points (Pixel Spacing). */
+double rcy_reads_image_distance_mm(const rcy_reads_image *img, const double a[2], const double b[2]);
+/* Patient position in mm of an image point; RCY_EINVAL when the image has no orientation. */
+int rcy_reads_image_patient_position(double mm[3], const rcy_reads_image *img, const double p[2]);
+
 #ifdef __cplusplus
 }
 #endif

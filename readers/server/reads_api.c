@@ -306,32 +306,19 @@ out:
 
 /* ---- measurements ---- */
 
-typedef struct {
-  char subject[65], timepoint[65], path[4200];
-  int cut; /* an index value did not fit: never compare a shortened identifier */
-  int rows, columns;
-  double sr, sc, thick, pos[3], orient[6];
-  int has_orient;
-} inst_info;
-
-static int keep(void *ctx, const rcy_store_instance *in) {
-  inst_info *i = ctx;
-  i->cut = rcy_copy_exact(i->subject, sizeof i->subject, in->subject_id) ||
-           rcy_copy_exact(i->timepoint, sizeof i->timepoint, in->timepoint) ||
-           rcy_copy_exact(i->path, sizeof i->path, in->path);
-  i->rows = in->rows;
-  i->columns = in->columns;
-  i->sr = in->pixel_spacing_row_mm;
-  i->sc = in->pixel_spacing_col_mm;
-  i->thick = in->slice_thickness_mm;
-  memcpy(i->pos, in->position_mm, sizeof i->pos);
-  memcpy(i->orient, in->orientation, sizeof i->orient);
-  i->has_orient = in->has_orientation;
+/* Loads sop as the subject's image at tp (src/reads/image_geometry.c), or replies: 422 for what the reader
+ * can act on (not this subject's, another timepoint, no Pixel Spacing), the store's error otherwise. */
+static int load_image(rcy_reads_image *img, read_ctx *c, const char *sop, const char *tp) {
+  rcy_error err = {0};
+  int rc = rcy_reads_image_load(img, c->r->store, sop, c->subject, tp, &err);
+  if (rc == RCY_ENOTFOUND || rc == RCY_EINVAL) return rcy_reply_error(c->r, 422, "%s", err.message), -1;
+  if (rc) return rcy_reply_rcy_error(c->r, &err), -1;
   return 0;
 }
 
 /* A point [col, row] inside the image, or NULL after replying 400. */
-static int get_point(rcy_req *r, const json_t *m, const char *key, const inst_info *in, double p[2], int required) {
+static int get_point(rcy_req *r, const json_t *m, const char *key, const rcy_reads_image *in, double p[2],
+                     int required) {
   json_t *v = json_object_get(m, key);
   if (!v || json_is_null(v)) {
     if (required) return rcy_reply_error(r, 400, "measurement.%s is required ([col, row] in image pixels)", key), -1;
@@ -342,17 +329,11 @@ static int get_point(rcy_req *r, const json_t *m, const char *key, const inst_in
     return rcy_reply_error(r, 400, "measurement.%s must be [col, row] (two numbers)", key), -1;
   p[0] = json_number_value(json_array_get(v, 0));
   p[1] = json_number_value(json_array_get(v, 1));
-  if (!isfinite(p[0]) || !isfinite(p[1]) || p[0] < -0.5 || p[1] < -0.5 || p[0] > in->columns - 0.5 ||
-      p[1] > in->rows - 0.5)
+  if (!rcy_reads_image_contains(in, p))
     return rcy_reply_error(r, 400, "measurement.%s [%g, %g] lies outside the %dx%d image", key, p[0], p[1],
                            in->columns, in->rows),
            -1;
   return 0;
-}
-
-static double dist_mm(const double a[2], const double b[2], const inst_info *in) {
-  double dc = (b[0] - a[0]) * in->sc, dr = (b[1] - a[1]) * in->sr;
-  return sqrt(dc * dc + dr * dr);
 }
 
 /* Validates a client measurement, computes millimetres from the index's Pixel Spacing, renders and stores
@@ -363,27 +344,11 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, const json_
   if (!json_is_object(m)) return rcy_reply_error(r, 400, "measurement must be an object"), NULL;
   const char *sop = json_string_value(json_object_get(m, "sop_instance_uid"));
   if (!sop || !*sop || strlen(sop) > 64) return rcy_reply_error(r, 400, "measurement.sop_instance_uid is required"), NULL;
-  inst_info in = {0};
+  rcy_reads_image in;
+  if (load_image(&in, c, sop, tp)) return NULL;
   rcy_error err = {0};
-  int rc = rcy_store_instance_find(r->store, sop, keep, &in, &err);
-  if (rc && rc != RCY_ENOTFOUND) return rcy_reply_rcy_error(r, &err), NULL;
-  /* Absent and another subject's (perhaps another site's) instance get one answer: which UIDs exist
-   * elsewhere is not this reader's business. */
-  if (rc == RCY_ENOTFOUND || in.cut || strcmp(in.subject, c->subject) != 0)
-    return rcy_reply_error(r, 422, "no instance %s among subject %s's images", sop, c->subject), NULL;
-  if (strcmp(in.timepoint, tp) != 0)
-    return rcy_reply_error(r, 422, "instance %s belongs to timepoint %s, not %s", sop, in.timepoint, tp), NULL;
-  if (in.sr <= 0 || in.sc <= 0)
-    return rcy_reply_error(r, 422, "instance %s has no Pixel Spacing: it cannot be measured in mm", sop), NULL;
-  char path[4400];
-  snprintf(path, sizeof path, "%s/%s", rcy_store_storage_dir(r->store), in.path);
-  if (in.rows <= 0 || in.columns <= 0) { /* an index row without Rows/Columns: take them from the frame */
-    rcy_dicom_frame *f;
-    if (rcy_dicom_frame_load(&f, path, &err)) return rcy_reply_rcy_error(r, &err), NULL;
-    in.rows = f->rows;
-    in.columns = f->columns;
-    rcy_dicom_frame_free(f);
-  }
+  int rc;
+  const char *path = in.path;
   double p1[2], p2[2], s1[2], s2[2];
   if (get_point(r, m, "p1", &in, p1, 1) || get_point(r, m, "p2", &in, p2, 1)) return NULL;
   int n1 = get_point(r, m, "short_p1", &in, s1, 0), n2 = get_point(r, m, "short_p2", &in, s2, 0);
@@ -394,7 +359,7 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, const json_
     return rcy_reply_error(r, 422, "this target is a lymph node: RECIST 1.1 records its short axis, so measure it "
                                    "with the Bidirectional tool (long and short axis), not Length"),
            NULL;
-  double long_mm = dist_mm(p1, p2, &in), short_mm = has_short ? dist_mm(s1, s2, &in) : 0;
+  double long_mm = rcy_reads_image_distance_mm(&in, p1, p2), short_mm = has_short ? rcy_reads_image_distance_mm(&in, s1, s2) : 0;
   if (long_mm < RCY_MIN_CALIPER_MM || (has_short && short_mm < RCY_MIN_CALIPER_MM))
     return rcy_reply_error(r, 422, "a caliper of %.2f mm measures nothing: the two ends must be at least %.1f mm apart",
                            long_mm < RCY_MIN_CALIPER_MM ? long_mm : short_mm, RCY_MIN_CALIPER_MM),
@@ -440,8 +405,9 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, const json_
   char url[64];
   snprintf(url, sizeof url, "/api/key-images/%s.png", id);
   json_t *out = json_pack("{s:s,s:[f,f],s:[f,f],s:f,s:f,s:f,s:[f,f,f],s:s}", "sop_instance_uid", sop, "p1", p1[0],
-                          p1[1], "p2", p2[0], p2[1], "long_mm", long_mm, "pixel_spacing_row_mm", in.sr,
-                          "pixel_spacing_col_mm", in.sc, "slice_position_mm", in.pos[0], in.pos[1], in.pos[2],
+                          p1[1], "p2", p2[0], p2[1], "long_mm", long_mm, "pixel_spacing_row_mm", in.spacing_row_mm,
+                          "pixel_spacing_col_mm", in.spacing_col_mm, "slice_position_mm", in.position_mm[0],
+                          in.position_mm[1], in.position_mm[2],
                           "key_image_url", url);
   if (has_short) {
     json_object_set_new(out, "short_p1", json_pack("[f,f]", s1[0], s1[1]));
@@ -451,7 +417,7 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, const json_
     json_object_set_new(out, "short_p1", json_null());
     json_object_set_new(out, "short_p2", json_null());
   }
-  json_object_set_new(out, "slice_thickness_mm", in.thick > 0 ? json_real(in.thick) : json_null());
+  json_object_set_new(out, "slice_thickness_mm", in.slice_thickness_mm > 0 ? json_real(in.slice_thickness_mm) : json_null());
   return out;
 }
 
@@ -468,34 +434,22 @@ static json_t *locate(read_ctx *c, const json_t *pt, const char *tp, const char 
   if (!json_is_object(pt)) return rcy_reply_error(r, 400, "point must be an object"), NULL;
   const char *sop = json_string_value(json_object_get(pt, "sop_instance_uid"));
   if (!sop || !*sop || strlen(sop) > 64) return rcy_reply_error(r, 400, "point.sop_instance_uid is required"), NULL;
-  inst_info in = {0};
-  rcy_error err = {0};
-  int rc = rcy_store_instance_find(r->store, sop, keep, &in, &err);
-  if (rc && rc != RCY_ENOTFOUND) return rcy_reply_rcy_error(r, &err), NULL;
-  if (rc == RCY_ENOTFOUND || strcmp(in.subject, c->subject) != 0)
-    return rcy_reply_error(r, 422, "no instance %s among subject %s's images", sop, c->subject), NULL;
-  if (strcmp(in.timepoint, tp) != 0)
-    return rcy_reply_error(r, 422, "instance %s belongs to timepoint %s, not %s", sop, in.timepoint, tp), NULL;
-  if (in.sr <= 0 || in.sc <= 0 || !in.has_orient)
+  rcy_reads_image in;
+  if (load_image(&in, c, sop, tp)) return NULL;
+  if (!in.has_orientation)
     return rcy_reply_error(r, 422, "instance %s has no Pixel Spacing or Image Orientation: a point on it has no "
                                    "patient position", sop),
            NULL;
-  char path[4400];
-  snprintf(path, sizeof path, "%s/%s", rcy_store_storage_dir(r->store), in.path);
-  if (in.rows <= 0 || in.columns <= 0) {
-    rcy_dicom_frame *f;
-    if (rcy_dicom_frame_load(&f, path, &err)) return rcy_reply_rcy_error(r, &err), NULL;
-    in.rows = f->rows;
-    in.columns = f->columns;
-    rcy_dicom_frame_free(f);
-  }
+  rcy_error err = {0};
+  int rc;
+  const char *path = in.path;
   double p[2];
   json_t *wrap = json_pack("{s:O?}", "point", json_object_get(pt, "p"));
   rc = get_point(r, wrap, "point", &in, p, 1);
   json_decref(wrap);
   if (rc) return NULL;
   double mm[3];
-  for (int k = 0; k < 3; k++) mm[k] = in.pos[k] + p[0] * in.sc * in.orient[k] + p[1] * in.sr * in.orient[3 + k];
+  rcy_reads_image_patient_position(mm, &in, p);
   if (c->n_key_images == MAX_KEY_IMAGES)
     return rcy_reply_error(r, 400, "at most %d key images per request", MAX_KEY_IMAGES), NULL;
   rcy_render_caliper cross[2] = {{{p[0] - POINT_MARK_PX, p[1] - POINT_MARK_PX}, {p[0] + POINT_MARK_PX, p[1] + POINT_MARK_PX}, lesion_id},
@@ -513,7 +467,8 @@ static json_t *locate(read_ctx *c, const json_t *pt, const char *tp, const char 
   char url[64];
   snprintf(url, sizeof url, "/api/key-images/%s.png", id);
   return json_pack("{s:s,s:[f,f],s:[f,f,f],s:[f,f,f],s:s}", "sop_instance_uid", sop, "p", p[0], p[1], "position_mm",
-                   mm[0], mm[1], mm[2], "slice_position_mm", in.pos[0], in.pos[1], in.pos[2], "key_image_url", url);
+                   mm[0], mm[1], mm[2], "slice_position_mm", in.position_mm[0], in.position_mm[1], in.position_mm[2],
+                   "key_image_url", url);
 }
 
 static json_t *empty_obs(void) {
