@@ -336,6 +336,23 @@ static int get_point(rcy_req *r, const json_t *m, const char *key, const rcy_rea
   return 0;
 }
 
+/* Keeps a rendered key image of this change (png is freed): saved under its random id, remembered so that it
+ * is removed if the change does not commit, and recorded in this change's transaction as belonging to the read,
+ * so it is served only to those who may see that read, and only once the read naming it commits. url receives
+ * its address. 0, or -1 after replying. */
+static int keep_key_image(read_ctx *c, unsigned char *png, size_t len, char url[64]) {
+  rcy_error err = {0};
+  char id[33];
+  int rc = rcy_key_image_save(id, c->r->srv->key_image_dir, png, len, &err);
+  rcy_render_free(png);
+  if (rc) return rcy_reply_rcy_error(c->r, &err), -1;
+  memcpy(c->key_images[c->n_key_images++], id, sizeof id);
+  if ((rc = rcy_store_key_image_add(c->r->store, id, c->subject, c->role, c->reader, &err)))
+    return rcy_reply_rcy_error(c->r, &err), -1;
+  snprintf(url, 64, "/api/key-images/%s.png", id);
+  return 0;
+}
+
 /* Validates a client measurement, computes millimetres from the index's Pixel Spacing, renders and stores
  * the key image. Returns the stored measurement object, or NULL after replying. */
 static json_t *measure(read_ctx *c, const json_t *m, const char *tp, const json_t *lesion, int fragment,
@@ -347,7 +364,6 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, const json_
   rcy_reads_image in;
   if (load_image(&in, c, sop, tp)) return NULL;
   rcy_error err = {0};
-  int rc;
   const char *path = in.path;
   double p1[2], p2[2], s1[2], s2[2];
   if (get_point(r, m, "p1", &in, p1, 1) || get_point(r, m, "p2", &in, p2, 1)) return NULL;
@@ -393,17 +409,8 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, const json_
   rcy_render_key_banner banner = {c->subject, tp, what, value, whose, when};
   if (rcy_render_key_image_banner_png(&png, &len, path, 0, 0, cal, has_short ? 2 : 1, &banner, &err))
     return rcy_reply_rcy_error(r, &err), NULL;
-  char id[33];
-  rc = rcy_key_image_save(id, r->srv->key_image_dir, png, len, &err);
-  rcy_render_free(png);
-  if (rc) return rcy_reply_rcy_error(r, &err), NULL;
-  memcpy(c->key_images[c->n_key_images++], id, sizeof id);
-  /* In this change's transaction: the image is served to those who may see this read, and only once the
-   * read naming it commits. */
-  if ((rc = rcy_store_key_image_add(r->store, id, c->subject, c->role, c->reader, &err)))
-    return rcy_reply_rcy_error(r, &err), NULL;
   char url[64];
-  snprintf(url, sizeof url, "/api/key-images/%s.png", id);
+  if (keep_key_image(c, png, len, url)) return NULL;
   json_t *out = json_pack("{s:s,s:[f,f],s:[f,f],s:f,s:f,s:f,s:[f,f,f],s:s}", "sop_instance_uid", sop, "p1", p1[0],
                           p1[1], "p2", p2[0], p2[1], "long_mm", long_mm, "pixel_spacing_row_mm", in.spacing_row_mm,
                           "pixel_spacing_col_mm", in.spacing_col_mm, "slice_position_mm", in.position_mm[0],
@@ -457,15 +464,8 @@ static json_t *locate(read_ctx *c, const json_t *pt, const char *tp, const char 
   unsigned char *png = NULL;
   size_t len = 0;
   if (rcy_render_key_image_png(&png, &len, path, 0, 0, cross, 2, &err)) return rcy_reply_rcy_error(r, &err), NULL;
-  char id[33];
-  rc = rcy_key_image_save(id, r->srv->key_image_dir, png, len, &err);
-  rcy_render_free(png);
-  if (rc) return rcy_reply_rcy_error(r, &err), NULL;
-  memcpy(c->key_images[c->n_key_images++], id, sizeof id);
-  if ((rc = rcy_store_key_image_add(r->store, id, c->subject, c->role, c->reader, &err)))
-    return rcy_reply_rcy_error(r, &err), NULL;
   char url[64];
-  snprintf(url, sizeof url, "/api/key-images/%s.png", id);
+  if (keep_key_image(c, png, len, url)) return NULL;
   return json_pack("{s:s,s:[f,f],s:[f,f,f],s:[f,f,f],s:s}", "sop_instance_uid", sop, "p", p[0], p[1], "position_mm",
                    mm[0], mm[1], mm[2], "slice_position_mm", in.position_mm[0], in.position_mm[1], in.position_mm[2],
                    "key_image_url", url);
