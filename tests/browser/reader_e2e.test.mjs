@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { launchBrowser, paths, artifactPath, watchPage } from './lib/browser.mjs';
-import { recistry, Daemon, waitFor, RECISTRY } from './lib/stack.mjs';
+import { recistry, startServe, RECISTRY } from './lib/stack.mjs';
 
 const TOL_MM = 1.5;
 const READER = 'reader.central';
@@ -37,14 +37,7 @@ async function startStack(dir) {
   fs.writeFileSync(pw, PASSWORD + '\n', { mode: 0o600 });
   recistry(['user', 'add', '--archive', archive, '--name', READER, '--role', 'central', '--password-file', pw]);
   recistry(['user', 'add', '--archive', archive, '--name', QA_USER, '--role', 'qa', '--password-file', pw]);
-  const config = path.join(dir, 'recistry.ini');
-  fs.writeFileSync(config, `[archive]\npath = ${archive}\n\n[http]\nbind = 127.0.0.1\nport = 0\nweb_root = ${paths.dist}\n`);
-  const serve = new Daemon('serve', ['serve', '--config', config], dir);
-  const url = await waitFor('recistry serve to listen', () => {
-    serve.assertAlive();
-    const m = serve.log().match(/listening on (http:\/\/127\.0\.0\.1:\d+)\//);
-    return m && m[1];
-  }, 20000);
+  const { serve, url } = await startServe(dir, archive);
   return { sample, truths, archive, serve, url };
 }
 

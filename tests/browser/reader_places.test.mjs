@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { launchBrowser, paths, artifactPath, watchPage } from './lib/browser.mjs';
-import { recistry, Daemon, waitFor, RECISTRY } from './lib/stack.mjs';
+import { recistry, startServe, apiLogin, RECISTRY } from './lib/stack.mjs';
 
 const PASSWORD = 'correct horse battery staple 42';
 const READER = 'reader.place';
@@ -42,38 +42,8 @@ async function startStack(dir) {
   for (const [name, role] of [[READER, 'central'], [OTHER, 'central'], [ADMIN, 'admin']]) {
     recistry(['user', 'add', '--archive', archive, '--name', name, '--role', role, '--password-file', pw]);
   }
-  const config = path.join(dir, 'recistry.ini');
-  fs.writeFileSync(config, `[archive]\npath = ${archive}\n\n[http]\nbind = 127.0.0.1\nport = 0\nweb_root = ${paths.dist}\n`);
-  const serve = new Daemon('serve', ['serve', '--config', config], dir);
-  const url = await waitFor('recistry serve to listen', () => {
-    serve.assertAlive();
-    const m = serve.log().match(/listening on (http:\/\/127\.0\.0\.1:\d+)\//);
-    return m && m[1];
-  }, 20000);
+  const { serve, url } = await startServe(dir, archive);
   return { truth: truth(PD), serve, url, archive };
-}
-
-/** A logged-in API client; failing calls return {status, body} instead of throwing when raw is set. */
-async function apiClient(url, name) {
-  const r = await fetch(`${url}/api/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ name, password: PASSWORD }) });
-  assert.equal(r.status, 200, `login ${name}`);
-  const cookie = r.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const { csrf_token: csrf } = await r.json();
-  const call = async (method, p, body) => {
-    const res = await fetch(url + p, { method, headers: { 'Content-Type': 'application/json', Cookie: cookie, 'X-CSRF-Token': csrf },
-      body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    return { status: res.status, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text, headers: res.headers };
-  };
-  const api = async (method, p, body) => {
-    const res = await call(method, p, body);
-    if (res.status >= 400) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body;
-  };
-  api.raw = call;
-  api.cookie = cookie;
-  return api;
 }
 
 const at = (lesion, tp) => lesion.timepoints.find((t) => t.timepoint === tp);
@@ -112,7 +82,7 @@ test('lesion places, priors and the worklist (issue 10)', async (t) => {
     if (!failed) fs.rmSync(dir, { recursive: true, force: true });
     else console.log(`kept ${dir} (serve log: ${stack.serve.logPath})`);
   });
-  const api = await apiClient(stack.url, READER);
+  const api = await apiLogin(stack.url, READER, PASSWORD);
   const truth = stack.truth;
   await seed(api, truth);
   const N1 = at(truth.lesions.find((l) => l.lesion_id === 'N1'), 'FU1');
@@ -157,7 +127,7 @@ test('lesion places, priors and the worklist (issue 10)', async (t) => {
   });
 
   await t.test('API: assignments', async () => {
-    const admin = await apiClient(stack.url, ADMIN);
+    const admin = await apiLogin(stack.url, ADMIN, PASSWORD);
     assert.equal((await api.raw('GET', '/api/assignments')).status, 403);
     assert.equal((await api.raw('PUT', '/api/assignments', { subject_id: PD, readers: [READER] })).status, 403);
     assert.deepEqual((await admin('GET', '/api/assignments')).assignments, []);
@@ -170,7 +140,7 @@ test('lesion places, priors and the worklist (issue 10)', async (t) => {
     assert.deepEqual(r.assignments.map((a) => [a.subject_id, a.reader, a.assigned_by]), [[PD, READER, ADMIN]]);
     const mine = (await api('GET', '/api/worklist')).subjects;
     assert.deepEqual(mine.map((s) => [s.subject_id, s.assigned]), [[PD, true]], 'only the assigned subject');
-    const other = await apiClient(stack.url, OTHER);
+    const other = await apiLogin(stack.url, OTHER, PASSWORD);
     assert.equal((await other('GET', '/api/worklist')).subjects.length, 3, 'a reader without assignments sees all');
     const adm = (await admin('GET', '/api/worklist')).subjects;
     assert.deepEqual(adm.find((s) => s.subject_id === PD).readers, [READER]);
@@ -263,7 +233,7 @@ test('lesion places, priors and the worklist (issue 10)', async (t) => {
     await adm.fill(`.assign-input[data-subject="CIREL-014-0001"]`, `${OTHER}, ${READER}`);
     await adm.click(`.assign-save[data-subject="CIREL-014-0001"]`);
     await adm.waitForFunction(() => document.querySelector('.assign-save[data-subject="CIREL-014-0001"]').nextSibling.textContent.includes('saved'));
-    const a = (await (await apiClient(stack.url, ADMIN))('GET', '/api/assignments')).assignments;
+    const a = (await (await apiLogin(stack.url, ADMIN, PASSWORD))('GET', '/api/assignments')).assignments;
     assert.deepEqual(a.filter((x) => x.subject_id === 'CIREL-014-0001').map((x) => x.reader), [OTHER, READER]);
     await adm.screenshot({ path: artifactPath('reader_places_admin_assign.png') });
     await adm.close();

@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { launchBrowser, paths, artifactPath, watchPage } from './lib/browser.mjs';
-import { recistry, Daemon, waitFor, RECISTRY } from './lib/stack.mjs';
+import { recistry, startServe, apiLogin, RECISTRY } from './lib/stack.mjs';
 
 const READER = 'reader.trust';
 const PASSWORD = 'correct horse battery staple 42';
@@ -37,31 +37,8 @@ async function startStack(dir) {
   const pw = path.join(dir, 'password');
   fs.writeFileSync(pw, PASSWORD + '\n', { mode: 0o600 });
   recistry(['user', 'add', '--archive', archive, '--name', READER, '--role', 'central', '--password-file', pw]);
-  const config = path.join(dir, 'recistry.ini');
-  fs.writeFileSync(config, `[archive]\npath = ${archive}\n\n[http]\nbind = 127.0.0.1\nport = 0\nweb_root = ${paths.dist}\n`);
-  const serve = new Daemon('serve', ['serve', '--config', config], dir);
-  const url = await waitFor('recistry serve to listen', () => {
-    serve.assertAlive();
-    const m = serve.log().match(/listening on (http:\/\/127\.0\.0\.1:\d+)\//);
-    return m && m[1];
-  }, 20000);
+  const { serve, url } = await startServe(dir, archive);
   return { truths, serve, url };
-}
-
-/** A logged-in API client in node (cookie + CSRF token), for seeding and for reading what is stored. */
-async function apiClient(url) {
-  const r = await fetch(`${url}/api/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ name: READER, password: PASSWORD }) });
-  assert.equal(r.status, 200, 'login');
-  const cookie = r.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const { csrf_token: csrf } = await r.json();
-  return async (method, p, body) => {
-    const res = await fetch(url + p, { method, headers: { 'Content-Type': 'application/json', Cookie: cookie, 'X-CSRF-Token': csrf },
-      body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${text}`);
-    return text ? JSON.parse(text) : null;
-  };
 }
 
 const at = (lesion, tp) => lesion.timepoints.find((t) => t.timepoint === tp);
@@ -97,7 +74,7 @@ test('reading you can trust (issue 10)', async (t) => {
     if (!failed) fs.rmSync(dir, { recursive: true, force: true });
     else console.log(`kept ${dir} (serve log: ${stack.serve.logPath})`);
   });
-  const api = await apiClient(stack.url);
+  const api = await apiLogin(stack.url, READER, PASSWORD);
   const truth = stack.truths[PR];
   await seed(api, truth);
   const stored = async (id, tp = 'FU1', s = PR) => (await api('GET', `/api/reads/${s}`)).lesions.find((l) => l.lesion_id === id).observations[tp] || {};

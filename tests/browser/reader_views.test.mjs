@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { launchBrowser, paths, artifactPath, watchPage } from './lib/browser.mjs';
-import { recistry, Daemon, waitFor, RECISTRY } from './lib/stack.mjs';
+import { recistry, startServe, apiLogin, RECISTRY } from './lib/stack.mjs';
 
 const PASSWORD = 'correct horse battery staple 42';
 const READER = 'reader.views';
@@ -31,30 +31,8 @@ async function startStack(dir) {
   for (const [name, role] of [[READER, 'central'], ['qa.views', 'qa'], ['admin.views', 'admin']]) {
     recistry(['user', 'add', '--archive', archive, '--name', name, '--role', role, '--password-file', pw]);
   }
-  const config = path.join(dir, 'recistry.ini');
-  fs.writeFileSync(config, `[archive]\npath = ${archive}\n\n[http]\nbind = 127.0.0.1\nport = 0\nweb_root = ${paths.dist}\n`);
-  const serve = new Daemon('serve', ['serve', '--config', config], dir);
-  const url = await waitFor('recistry serve to listen', () => {
-    serve.assertAlive();
-    const m = serve.log().match(/listening on (http:\/\/127\.0\.0\.1:\d+)\//);
-    return m && m[1];
-  }, 20000);
+  const { serve, url } = await startServe(dir, archive);
   return { truth, serve, url };
-}
-
-async function apiClient(url, name) {
-  const r = await fetch(`${url}/api/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ name, password: PASSWORD }) });
-  assert.equal(r.status, 200, 'login');
-  const cookie = r.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const { csrf_token: csrf } = await r.json();
-  return async (method, p, body) => {
-    const res = await fetch(url + p, { method, headers: { 'Content-Type': 'application/json', Cookie: cookie, 'X-CSRF-Token': csrf },
-      body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${text}`);
-    return text ? JSON.parse(text) : null;
-  };
 }
 
 const meas = (lesion, tp) => {
@@ -76,7 +54,7 @@ test('response panel, menus, QA statuses, registry (issue 10: 12, 8, 16, R)', as
     if (!failed) fs.rmSync(dir, { recursive: true, force: true });
     else console.log(`kept ${dir} (serve log: ${stack.serve.logPath})`);
   });
-  const api = await apiClient(stack.url, READER);
+  const api = await apiLogin(stack.url, READER, PASSWORD);
   const truth = stack.truth;
   const puts = [];
   const login = async (name) => {

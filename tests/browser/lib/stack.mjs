@@ -109,3 +109,43 @@ export async function waitHttp(url, timeoutMs = 20000, daemon = null) {
     return r ? r.status : null;
   }, timeoutMs);
 }
+
+/** `recistry serve` on ARCHIVE with the built UI, on a free port; resolves once it listens, with the daemon and
+ * its base URL. */
+export async function startServe(dir, archive) {
+  const config = path.join(dir, 'recistry.ini');
+  fs.writeFileSync(config, `[archive]\npath = ${archive}\n\n[http]\nbind = 127.0.0.1\nport = 0\nweb_root = ${paths.dist}\n`);
+  const serve = new Daemon('serve', ['serve', '--config', config], dir);
+  const url = await waitFor('recistry serve to listen', () => {
+    serve.assertAlive();
+    const m = serve.log().match(/listening on (http:\/\/127\.0\.0\.1:\d+)\//);
+    return m && m[1];
+  }, 20000);
+  return { serve, url };
+}
+
+/** Logs NAME in over the API (cookie + CSRF token) for seeding and for reading what is stored. The client
+ * (method, path, body) resolves with the parsed JSON body (null when empty) and throws on a 4xx/5xx reply;
+ * client.raw resolves with {status, body, headers} instead; client.cookie is the session cookie. */
+export async function apiLogin(url, name, password) {
+  const r = await fetch(`${url}/api/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name, password }) });
+  if (r.status !== 200) throw new Error(`login ${name}: ${r.status} ${await r.text()}`);
+  const cookie = r.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const { csrf_token: csrf } = await r.json();
+  const call = async (method, p, body) => {
+    const res = await fetch(url + p, { method, headers: { 'Content-Type': 'application/json', Cookie: cookie, 'X-CSRF-Token': csrf },
+      body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    const parsed = !text ? null : res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text;
+    return { status: res.status, body: parsed, headers: res.headers };
+  };
+  const api = async (method, p, body) => {
+    const res = await call(method, p, body);
+    if (res.status >= 400) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  };
+  api.raw = call;
+  api.cookie = cookie;
+  return api;
+}
