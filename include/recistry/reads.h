@@ -17,6 +17,14 @@
 extern "C" {
 #endif
 
+/* ---- Section: identifiers (src/reads/reads_io.c) ---- */
+
+/* Subject, site IDs and timepoint labels: 1–64 of A-Z a-z 0-9 . _ -, starting with a letter or digit (they
+ * end up in URLs, file names and logs: never a path). */
+int rcy_reads_valid_name(const char *s);
+/* Lesion IDs (the workstation's rule): 1–16 of A-Z a-z 0-9 _ -. */
+int rcy_reads_valid_lesion_id(const char *s);
+
 /* ---- Section: subject registry data (src/reads/registry.c) ---- */
 
 /* The indications of ../shared/spec/registry-endpoints.md, in the order endpoints are grouped by. */

@@ -164,11 +164,6 @@ int rcy_handle_read_get(rcy_req *r, const char *subject) {
 
 /* ---- lesions ---- */
 
-static int valid_id(const char *s) {
-  size_t n = s ? strlen(s) : 0;
-  return n >= 1 && n <= 16 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
-}
-
 static void next_id(char *out, size_t size, const json_t *doc, const char *prefix) {
   int max = 0;
   size_t i, plen = strlen(prefix);
@@ -196,7 +191,7 @@ static int add_lesion(read_ctx *c, json_t *body) {
   if (!organ || !*organ || strlen(organ) > 64) return rcy_reply_error(r, 400, "\"organ\" must be 1-64 characters");
   if (nodal && !json_is_boolean(nodal)) return rcy_reply_error(r, 400, "\"nodal\" must be true or false");
   if (!tp) return rcy_reply_error(r, 400, "\"timepoint\" is required");
-  if (json_object_get(body, "lesion_id") && !valid_id(id))
+  if (json_object_get(body, "lesion_id") && !rcy_reads_valid_lesion_id(id))
     return rcy_reply_error(r, 400, "\"lesion_id\" must be 1-16 characters of A-Z a-z 0-9 _ -");
   if (json_object_get(body, "state") && !state)
     return rcy_reply_error(r, 400, "\"state\" is not valid for a %s lesion", kind);

@@ -121,12 +121,10 @@ static bool matches(const char *s, size_t min, size_t max, const char *first, co
   }
   return true;
 }
-/* Subject IDs and timepoint labels: 1–64 of A-Z a-z 0-9 . _ -, starting with a letter or digit (never a path). */
-static bool valid_name(const char *s) {
+int rcy_reads_valid_name(const char *s) {
   return matches(s, 1, 64, "", "._-");
 }
-/* Lesion IDs: the workstation's rule, 1–16 of A-Z a-z 0-9 _ -. */
-static bool valid_lesion_id(const char *s) {
+int rcy_reads_valid_lesion_id(const char *s) {
   return matches(s, 1, 16, "_-", "_-");
 }
 
@@ -260,7 +258,7 @@ static void check_target_values(report_ctx *r, const loc *l, const json_t *e, bo
                 json_number_value(x), RCY_READS_IMPORT_MAX_MM);
     }
   } else {
-    if (!json_is_string(mg) || !valid_lesion_id(json_string_value(mg)))
+    if (!json_is_string(mg) || !rcy_reads_valid_lesion_id(json_string_value(mg)))
       problem(r, l, "merged_into: must be the lesion ID of another target");
   }
 }
@@ -287,7 +285,7 @@ static json_t *subject_to_doc(const subject_ctx *c, const json_t *s, const char 
   if (!subject && !bad) problem(r, &l, "missing \"subject_id\"");
   if (subject) {
     l.subject = subject;
-    if (!valid_name(subject))
+    if (!rcy_reads_valid_name(subject))
       problem(r, &l, "subject_id: not a valid subject ID (1-64 of A-Z a-z 0-9 . _ -, starting with a letter or "
                      "digit)");
   }
@@ -326,7 +324,7 @@ static json_t *subject_to_doc(const subject_ctx *c, const json_t *s, const char 
     if (!tp && !bad) problem(r, &la, "assessment #%zu: missing \"timepoint\"", a + 1);
     if (!tp) continue;
     la.timepoint = tp;
-    if (!valid_name(tp)) {
+    if (!rcy_reads_valid_name(tp)) {
       problem(r, &la, "timepoint: not a valid label (1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit)");
       continue;
     }
@@ -370,7 +368,7 @@ static json_t *subject_to_doc(const subject_ctx *c, const json_t *s, const char 
           continue;
         }
         ll.lesion = id;
-        if (!valid_lesion_id(id)) {
+        if (!rcy_reads_valid_lesion_id(id)) {
           problem(r, &ll, "lesion_id: not a valid lesion ID (1-16 of A-Z a-z 0-9 _ -)");
           continue;
         }

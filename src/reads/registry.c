@@ -17,19 +17,6 @@ const char *const rcy_registry_indications[] = {"first_line",      "consolidatio
                                                 "salvage",         "ablation_combination", "other"};
 const size_t rcy_registry_n_indications = sizeof rcy_registry_indications / sizeof rcy_registry_indications[0];
 
-/* Identifiers that end up in file names, URLs and logs: 1..64 of [A-Za-z0-9._-], not starting with '.'. */
-static int valid_id(const char *s) {
-  size_t n = strlen(s);
-  if (n == 0 || n > RCY_NAME_MAX || s[0] == '.') return 0;
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-          c == '-'))
-      return 0;
-  }
-  return 1;
-}
-
 static void today_iso(char out[11]) {
   time_t now = time(NULL);
   struct tm tm;
@@ -54,12 +41,13 @@ int rcy_registry_check(const rcy_registry_subject *s, const char *today, rcy_err
   int32_t today_days, start = 0, death = 0, contact = 0, resection = 0;
   if (rcy_recist_date_parse(&today_days, today, err)) return RCY_EINVAL;
   if (!*s->subject_id) return rcy_error_set(err, RCY_EINVAL, "subject_id: required");
-  if (!valid_id(s->subject_id))
-    return rcy_error_set(err, RCY_EINVAL, "subject_id: must be 1-%d characters of A-Z a-z 0-9 . _ - "
-                         "(not starting with '.')", RCY_NAME_MAX);
+  if (!rcy_reads_valid_name(s->subject_id))
+    return rcy_error_set(err, RCY_EINVAL, "subject_id: must be 1-%d characters of A-Z a-z 0-9 . _ - starting "
+                         "with a letter or digit", RCY_NAME_MAX);
   if (!*s->site_id) return rcy_error_set(err, RCY_EINVAL, "site_id: required");
-  if (!valid_id(s->site_id))
-    return rcy_error_set(err, RCY_EINVAL, "site_id: must be 1-%d characters of A-Z a-z 0-9 . _ -", RCY_NAME_MAX);
+  if (!rcy_reads_valid_name(s->site_id))
+    return rcy_error_set(err, RCY_EINVAL, "site_id: must be 1-%d characters of A-Z a-z 0-9 . _ - starting with a "
+                         "letter or digit", RCY_NAME_MAX);
   int rc;
   if ((rc = check_date(&start, "treatment_start", s->treatment_start, 1, today_days, err))) return rc;
   size_t i = 0;
