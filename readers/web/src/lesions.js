@@ -111,21 +111,27 @@ export const lesionMethods = {
     menu.style.top = `${Math.round(r.bottom + 2)}px`;
     menu.style.left = `${Math.round(Math.max(4, Math.min(r.left, window.innerWidth - 230)))}px`;
     document.body.appendChild(menu);
-    const away = (e) => { if (!menu.contains(e.target)) this.closeStateMenu(); };
+    // Each menu's listeners close that menu only. The mousedown listener is added on the next tick (the click
+    // that opened the menu must not close it); a menu closed before that tick (an Escape right after the click)
+    // never adds it — a leaked listener would close the next menu on the mousedown that chooses its item.
+    const state = { lesionId: l.lesion_id, closed: false };
+    const away = (e) => { if (!menu.contains(e.target) && this.stateMenu === state) this.closeStateMenu(); };
     const keys = (e) => {
-      if (e.key === 'Escape') {
+      if (e.key === 'Escape' && this.stateMenu === state) {
         e.preventDefault();
         e.stopPropagation();
         this.closeStateMenu();
       }
     };
-    setTimeout(() => document.addEventListener('mousedown', away, true));
+    setTimeout(() => { if (!state.closed) document.addEventListener('mousedown', away, true); });
     window.addEventListener('keydown', keys, true);
-    this.stateMenu = { lesionId: l.lesion_id, close: () => {
+    state.close = () => {
+      state.closed = true;
       menu.remove();
       document.removeEventListener('mousedown', away, true);
       window.removeEventListener('keydown', keys, true);
-    } };
+    };
+    this.stateMenu = state;
   },
 
   closeStateMenu() {
