@@ -223,6 +223,67 @@ int rcy_reads_import_buffer(size_t *n_subjects, rcy_store *store, const char *na
 
 
 
+/* ---- Section: independent central review (src/reads/review.c, review_pairs.c; docs/qa.md) ---- */
+
+/* The archive's reading paradigm and adjudication rules (stored in the archive, changed by an admin). */
+typedef struct rcy_review_settings {
+  char paradigm[8];              /* "single" (default) | "double": two blinded central readers + adjudication */
+  int pd_tolerance_days;         /* -1 (default): progression at a different timepoint triggers; else more than
+                                    this many days between the two progression dates */
+  bool trigger_overall_response; /* also trigger when any timepoint's overall response differs */
+  char final_rule[4];            /* "r1" (default) | "r2": the read that stands when nothing triggers */
+} rcy_review_settings;
+int rcy_review_settings_load(rcy_review_settings *out, rcy_store *store, rcy_error *err);
+json_t *rcy_review_settings_to_json(const rcy_review_settings *s);
+/* Applies {"paradigm", "pd_tolerance_days", "trigger_overall_response", "final_rule"} (any subset), checked,
+ * with an audit row (review.settings, before, after, reason — required). *out (may be NULL): the result. */
+int rcy_review_settings_update(rcy_review_settings *out, rcy_store *store, const json_t *changes, const char *actor,
+                               const char *reason, rcy_error *err);
+
+/* A subject's central readers in order: the central accounts assigned to it, in the order the admin gave
+ * them, then central readers with a read of it who were not assigned, in the order their reads were first
+ * saved. The first is R1, the second R2. *out: JSON array of names. */
+int rcy_review_readers(json_t **out, rcy_store *store, const char *subject, rcy_error *err);
+
+/* A subject's review: {"subject_id", "paradigm", "readers": {"r1", "r2"}, "central_readers", "complete":
+ * {"r1", "r2"}, "status", "reasons", "differences", "final": {"role", "reader", "basis"} | null, "adjudication":
+ * the latest decision | null, "results": {"r1", "r2"} (engine outputs)}. status: single | awaiting_reads |
+ * agreed | triggered | adjudicated | stale. reasons: bor_differs, pd_timepoint_differs,
+ * overall_response_differs (when configured), reads_changed (a read changed after the decision). basis:
+ * single | rule_r1 | rule_r2 | adjudicated. */
+int rcy_review_subject(json_t **out, rcy_store *store, const rcy_review_settings *s, const char *subject,
+                       rcy_error *err);
+/* Calls fn with the review of every subject that has studies, in subject order. */
+int rcy_review_each(rcy_store *store, const rcy_review_settings *s,
+                    int (*fn)(void *ctx, const json_t *state, rcy_error *err), void *ctx, rcy_error *err);
+/* The adjudication queue: [{"subject_id", "reasons", "readers", "status"}] of subjects triggered or stale. */
+int rcy_review_queue(json_t **out, rcy_store *store, const rcy_review_settings *s, rcy_error *err);
+/* The final central read of subject: role ("central" | "adjudicator") and reader; RCY_ENOTFOUND while there
+ * is none (no central read; in double reading, until both reads are complete and any trigger adjudicated). */
+int rcy_review_final_read(char role[16], char reader[RCY_NAME_MAX + 1], rcy_store *store, const rcy_review_settings *s,
+                          const char *subject, rcy_error *err);
+
+/* What an adjudicator's decision means; stored with it and in its audit row. */
+#define RCY_ADJUDICATION_MEANING "I have reviewed both central reads and determine that this read stands"
+/* The adjudicator's decision (the caller has checked the password, as for a sign-off): outcome "r1", "r2" or
+ * "own" (their own read, which must have every timepoint signed), reason required. Only for a subject that is
+ * triggered, stale or already adjudicated (a new decision replaces the old one; both stay in the history).
+ * Stored with the SHA-256 of both central reads and an audit row (adjudication.decide), in one transaction.
+ * RCY_EDENIED (not an adjudicator), RCY_EINVAL (outcome, reason), RCY_ECONFLICT (nothing to adjudicate, own read
+ * incomplete). *state_out (may be NULL): the subject's review afterwards. */
+int rcy_review_adjudicate(json_t **state_out, rcy_store *store, const rcy_user *user, const char *subject,
+                          const char *outcome, const char *reason, rcy_error *err);
+
+/* review_pairs.c: reads of the archive paired for concordance and endpoints, in the engine's input format (an
+ * array of subjects with "role", "reader" and, for the final central read, "acceptance": basis) — only signed
+ * timepoints, and a subject only when its baseline is signed. which: "site" (the site read), "central" (the
+ * final central read, flagged RSACPTFL in exports), "r1", "r2" (in double reading only: each subject's first
+ * and second central reader). */
+int rcy_review_reads(json_t **out, rcy_store *store, const rcy_review_settings *s, const char *which, rcy_error *err);
+/* `recistry concordance --archive DIR --pair site:central|r1:r2`: the file form's report on those reads, plus
+ * "pair". */
+int rcy_review_concordance(char **out_text, rcy_store *store, const char *pair, bool pretty, rcy_error *err);
+
 /* ---- Section: the treatment start a read is timed from (src/reads/treatment_start.c) ---- */
 
 /* The engine input of rcy_reads_engine_input with the treatment start every read of the subject uses: the

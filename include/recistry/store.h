@@ -256,6 +256,8 @@ typedef struct rcy_user {
  * RCY_EEXIST if the name is taken. */
 int rcy_store_user_add(rcy_store *store, const char *name, const char *role, const char *site_id,
                        const char *password, rcy_error *err);
+/* The role of an account (*role malloc'ed): RCY_ENOTFOUND for no such account. */
+int rcy_store_user_role(char **role, rcy_store *store, const char *name);
 /* 0 and *out filled when the password matches; RCY_EDENIED otherwise (unknown user or wrong password alike). */
 int rcy_store_user_check(rcy_user *out, rcy_store *store, const char *name, const char *password,
                          rcy_error *err);
@@ -305,15 +307,46 @@ int rcy_store_key_image_owner(rcy_store_read_key *out, rcy_store *store, const c
 
 typedef struct rcy_store_assignment {
   const char *subject_id, *reader, *assigned_by, *assigned_at;
+  int position; /* 1.. in the order the admin listed the subject's readers (0: assigned before positions) */
 } rcy_store_assignment;
 typedef int (*rcy_store_assignment_fn)(void *ctx, const rcy_store_assignment *a);
-/* Assignments ordered by subject then reader; only `reader`'s when non-NULL. */
+/* Assignments ordered by subject, position, reader; only `reader`'s when non-NULL. */
 int rcy_store_assignments_each(rcy_store *store, const char *reader, rcy_store_assignment_fn fn, void *ctx,
                                rcy_error *err);
 /* Replaces the readers of one subject (n = 0 removes them all) and appends `audit`, in the caller's
  * transaction. RCY_ENOTFOUND when a reader is no central or adjudicator account. */
 int rcy_store_assignments_set(rcy_store *store, const char *subject_id, const char *const *readers, size_t n,
                               const char *assigned_by, const rcy_audit_entry *audit, rcy_error *err);
+
+/* ---- Section: central review (src/store/review.c; rules in src/reads/review.c) ---- */
+
+/* Archive-wide settings (table reads_info). get: *value malloc'ed, RCY_ENOTFOUND when never set. set: in the
+ * caller's transaction (add the audit row there). */
+int rcy_store_setting_get(char **value, rcy_store *store, const char *key, rcy_error *err);
+int rcy_store_setting_set(rcy_store *store, const char *key, const char *value, rcy_error *err);
+/* The reads of one subject and role, in the order they were first saved. */
+int rcy_store_subject_reads_each(rcy_store *store, const char *subject_id, const char *role, rcy_store_read_fn fn,
+                                 void *ctx, rcy_error *err);
+/* Lowercase hex SHA-256 of a NUL-terminated text (a read document's identity). */
+void rcy_store_sha256_text(char out[65], const char *text);
+
+/* One adjudicator's signed decision on a subject (table adjudications, append-only). */
+typedef struct rcy_store_adjudication {
+  long long seq; /* set by the store */
+  const char *subject_id;
+  const char *outcome;                /* r1 | r2 | own */
+  const char *read_role, *read_reader; /* the read that stands */
+  const char *triggers;               /* JSON array of reasons */
+  const char *reason, *adjudicator, *signed_at, *meaning;
+  const char *r1_reader, *r1_sha256, *r2_reader, *r2_sha256; /* the two reads as decided on */
+} rcy_store_adjudication;
+typedef int (*rcy_store_adjudication_fn)(void *ctx, const rcy_store_adjudication *a);
+/* Appends a decision and `audit` in one transaction (the caller's when one is open). */
+int rcy_store_adjudication_add(rcy_store *store, const rcy_store_adjudication *a, const rcy_audit_entry *audit,
+                               rcy_error *err);
+/* The latest decision of subject_id (of every subject when NULL, ordered by subject). */
+int rcy_store_adjudications_latest(rcy_store *store, const char *subject_id, rcy_store_adjudication_fn fn,
+                                   void *ctx, rcy_error *err);
 
 /* ---- Section: audit log, append-only and hash-chained (src/store/audit*.c) ---- */
 

@@ -8,8 +8,6 @@
 #include <string.h>
 
 #include "options.h"
-#include "recistry/reads.h"
-#include "recistry/reads.h"
 #include "recistry/qa.h"
 #include "recistry/reads.h"
 #include "recistry/recist.h"
@@ -25,17 +23,18 @@ static const char usage[] =
 
 /* The reads of one role in the engine's input format, as text. The export lives in readers/server today and
  * moves to src/reads/ later: this is the one place to re-point. */
-static int archive_reads(char **text, size_t *len, rcy_store *store, const char *role, rcy_error *err) {
+/* The reads endpoints are computed on, as engine input text: the site reads, or each subject's final central
+ * read (src/reads/review.c: in double reading, after both reads and any adjudication), signed timepoints only. */
+static int archive_reads(char **text, size_t *len, rcy_store *store, const char *reader, rcy_error *err) {
   *text = NULL;
   *len = 0;
-  FILE *f = open_memstream(text, len);
-  if (!f) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
-  int rc = rcy_reads_export(f, store, role, NULL, err);
-  if (fclose(f) && !rc) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
-  if (rc) {
-    free(*text);
-    *text = NULL;
-  }
+  rcy_review_settings s;
+  json_t *reads = NULL;
+  int rc = rcy_review_settings_load(&s, store, err);
+  if (!rc) rc = rcy_review_reads(&reads, store, &s, reader, err);
+  if (!rc && !(*text = json_dumps(reads, JSON_COMPACT))) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  if (!rc) *len = strlen(*text);
+  json_decref(reads);
   return rc;
 }
 

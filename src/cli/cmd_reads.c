@@ -13,7 +13,12 @@
 static const char usage[] =
     "usage: recistry reads export --archive DIR --role site|central|adjudicator [--reader NAME] --json\n"
     "         (--reader is required for central and adjudicator reads: one read per subject)\n"
-    "       recistry reads import --archive DIR --role site [--reader NAME] [--config INGEST.ini] [--check] FILE\n"
+    "       recistry reads export --archive DIR --final --json\n"
+    "         (each subject's final central read, signed timepoints only, with its \"acceptance\"; docs/qa.md)\n"
+    "       recistry reads import --archive DIR --role site [--config INGEST.ini] [--check] FILE\n"
+    "       recistry reads import --archive DIR --role central --reader NAME [--config INGEST.ini] [--check] FILE\n"
+    "         (central reads made elsewhere: NAME is the central reader, an account with the central role\n"
+    "          when one exists; in double reading the first imported reader of a subject is R1)\n"
     "         (CSV or JSON; all or nothing; --config checks each subject against its site's subject_pattern,\n"
     "          --check validates without importing)\n"
     "       recistry reads index --archive DIR FILE...   (copy DICOM files into the archive and index them)\n"
@@ -66,7 +71,7 @@ int rcy_cmd_reads(int argc, char **argv) {
   }
   const char *action = argv[1], *archive = NULL, *role = NULL, *reader = NULL, *config = NULL;
   const char *files[4096];
-  int n_files = 0, json = 0, check = 0;
+  int n_files = 0, json = 0, check = 0, final = 0;
   for (int i = 2; i < argc; i++) {
     if (strcmp(argv[i], "--archive") == 0 && i + 1 < argc) archive = argv[++i];
     else if (strcmp(argv[i], "--role") == 0 && i + 1 < argc) role = argv[++i];
@@ -74,6 +79,7 @@ int rcy_cmd_reads(int argc, char **argv) {
     else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) config = argv[++i];
     else if (strcmp(argv[i], "--check") == 0) check = 1;
     else if (strcmp(argv[i], "--json") == 0) json = 1;
+    else if (strcmp(argv[i], "--final") == 0) final = 1;
     else if (argv[i][0] != '-' && n_files < 4096) files[n_files++] = argv[i];
     else {
       fprintf(stderr, "recistry reads: unexpected argument '%s'\n%s", argv[i], usage);
@@ -82,6 +88,12 @@ int rcy_cmd_reads(int argc, char **argv) {
   }
   int is_export = strcmp(action, "export") == 0, is_import = strcmp(action, "import") == 0;
   int is_index = strcmp(action, "index") == 0;
+  if (final && is_export && !role && !reader) role = "central";
+  else if (final) {
+    fputs("recistry reads: --final is for export alone (no --role, no --reader)\n", stderr);
+    fputs(usage, stderr);
+    return RCY_EXIT_USAGE;
+  }
   if (!archive || (!is_export && !is_import && !is_index) || ((is_export || is_import) && !role) ||
       (is_export && (!json || n_files)) || (is_import && n_files != 1) || (is_index && n_files == 0) ||
       ((config || check) && !is_import)) {
@@ -92,8 +104,17 @@ int rcy_cmd_reads(int argc, char **argv) {
     fprintf(stderr, "recistry reads: --role must be site, central or adjudicator\n");
     return RCY_EXIT_USAGE;
   }
-  if (is_import && strcmp(role, "site") != 0) {
-    fprintf(stderr, "recistry reads import: only site reads are imported (--role site)\n");
+  if (is_import && strcmp(role, "site") != 0 && strcmp(role, "central") != 0) {
+    fprintf(stderr, "recistry reads import: site and central reads are imported (--role site|central)\n");
+    return RCY_EXIT_USAGE;
+  }
+  if (is_import && strcmp(role, "central") == 0 && (!reader || !rcy_reads_valid_name(reader))) {
+    fprintf(stderr, "recistry reads import: --role central needs --reader NAME (the central reader whose read "
+                    "the file holds; letters, digits, . _ -)\n");
+    return RCY_EXIT_USAGE;
+  }
+  if (is_import && strcmp(role, "site") == 0 && reader && strcmp(reader, "site") != 0) {
+    fprintf(stderr, "recistry reads import: site reads are one per subject, shared by the site: no --reader\n");
     return RCY_EXIT_USAGE;
   }
   /* Site reads are one per subject, stored under reader "site" (see docs/api.md). */
@@ -105,6 +126,34 @@ int rcy_cmd_reads(int argc, char **argv) {
     return RCY_EXIT_FAIL;
   }
   int rc = RCY_OK;
+  if (is_import && strcmp(role, "central") == 0) {
+    /* The name must not be another kind of account: a central read filed under a site user or QA would
+     * escape the blinding rules made for central readers. */
+    char *account_role = NULL;
+    int found = rcy_store_user_role(&account_role, store, reader);
+    if (found == RCY_OK && strcmp(account_role, "central") != 0) {
+      fprintf(stderr, "recistry reads import: %s is a %s account, not a central reader\n", reader, account_role);
+      free(account_role);
+      rcy_store_close(store);
+      return RCY_EXIT_FAIL;
+    }
+    free(account_role);
+  }
+  if (is_export && final) {
+    rcy_review_settings s;
+    json_t *reads = NULL;
+    rc = rcy_review_settings_load(&s, store, &err);
+    if (!rc) rc = rcy_review_reads(&reads, store, &s, "central", &err);
+    if (!rc && (json_dumpf(reads, stdout, JSON_INDENT(2)) || fputc('\n', stdout) == EOF))
+      rc = rcy_error_set(&err, RCY_EIO, "writing the export failed");
+    json_decref(reads);
+    rcy_store_close(store);
+    if (rc) {
+      fprintf(stderr, "recistry reads export: %s\n", err.message);
+      return RCY_EXIT_FAIL;
+    }
+    return RCY_EXIT_OK;
+  }
   if (is_export && !reader && strcmp(role, "site") != 0) {
     /* Several readers read each subject: without --reader the file would hold each subject several times,
      * which `recistry recist` cannot tell apart and `recistry concordance` refuses. */

@@ -3,7 +3,9 @@
 
 #include "commands.h"
 
+#include <pwd.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 
 static int usage_error(const char *command, const char *usage, const char *what, const char *arg) {
@@ -49,4 +51,9 @@ int rcy_cli_parse(const char *command, const char *usage, const rcy_cli_option *
     return usage_error(command, usage, what, NULL);
   }
   return -1;
+}
+
+void rcy_cli_actor(char *buf, size_t size) {
+  struct passwd *pw = getpwuid(geteuid());
+  snprintf(buf, size, "os:%.64s", pw && pw->pw_name ? pw->pw_name : "unknown");
 }

@@ -20,4 +20,7 @@ typedef struct {
 int rcy_cli_parse(const char *command, const char *usage, const rcy_cli_option *options, size_t n_options,
                   int argc, char **argv);
 
+/* The audit log's name for whoever runs a command on the archive directly: "os:<account>" (as imports). */
+void rcy_cli_actor(char *buf, size_t size);
+
 #endif

@@ -263,7 +263,8 @@ static void check_target_values(report_ctx *r, const loc *l, const json_t *e, bo
   }
 }
 
-static const char *const subject_keys[] = {"subject_id", "treatment_start", "assessments", "role", "reader", NULL};
+static const char *const subject_keys[] = {"subject_id", "treatment_start", "assessments", "role", "reader",
+                                           "acceptance", NULL};
 static const char *const assessment_keys[] = {"timepoint", "date", "target", "non_target", "new_lesions", NULL};
 static const char *const target_keys[] = {"lesion_id", "organ",        "nodal",       "diameter_mm",
                                           "state",     "fragments_mm", "merged_into", NULL};

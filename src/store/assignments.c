@@ -14,14 +14,14 @@ int rcy_store_assignments_each(rcy_store *store, const char *reader, rcy_store_a
                                rcy_error *err) {
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(store->db,
-                         "SELECT subject_id, reader, assigned_by, assigned_at FROM assignments"
-                         " WHERE ?1 IS NULL OR reader = ?1 ORDER BY subject_id, reader",
+                         "SELECT subject_id, reader, assigned_by, assigned_at, position FROM assignments"
+                         " WHERE ?1 IS NULL OR reader = ?1 ORDER BY subject_id, position, reader",
                          -1, &st, NULL))
     return rcy_store_fail(store, "listing assignments", err);
   if (reader) sqlite3_bind_text(st, 1, reader, -1, SQLITE_STATIC);
   int rc = RCY_OK, step;
   while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-    rcy_store_assignment a = {col(st, 0), col(st, 1), col(st, 2), col(st, 3)};
+    rcy_store_assignment a = {col(st, 0), col(st, 1), col(st, 2), col(st, 3), sqlite3_column_int(st, 4)};
     if ((rc = fn(ctx, &a))) break;
   }
   if (!rc && step != SQLITE_DONE) rc = rcy_store_fail(store, "listing assignments", err);
@@ -46,14 +46,15 @@ int rcy_store_assignments_set(rcy_store *store, const char *subject_id, const ch
   for (size_t i = 0; i < n; i++) {
     if (sqlite3_prepare_v2(
             store->db,
-            "INSERT OR IGNORE INTO assignments(subject_id, reader, assigned_by, assigned_at)"
-            " SELECT ?, name, ?, ? FROM users WHERE name = ? AND role IN ('central', 'adjudicator')",
+            "INSERT OR IGNORE INTO assignments(subject_id, reader, assigned_by, assigned_at, position)"
+            " SELECT ?, name, ?, ?, ? FROM users WHERE name = ? AND role IN ('central', 'adjudicator')",
             -1, &st, NULL))
       return rcy_store_fail(store, "changing assignments", err);
     sqlite3_bind_text(st, 1, subject_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, assigned_by, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, readers[i], -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, (int)i + 1);
+    sqlite3_bind_text(st, 5, readers[i], -1, SQLITE_STATIC);
     step = sqlite3_step(st);
     int changed = sqlite3_changes(store->db);
     sqlite3_finalize(st);

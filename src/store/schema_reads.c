@@ -84,6 +84,30 @@ static const char *const steps[] = {
     "  PRIMARY KEY (subject_id, reader)"
     ");"
     "CREATE INDEX assignments_reader ON assignments(reader, subject_id);",
+
+    /* 5: issue 11: central review. position orders a subject's readers as the admin gave them (the first
+     * central reader is R1, the second R2). adjudications holds each adjudicator's signed decision, newest
+     * last; the latest row of a subject stands. Append-only, like the audit log. */
+    "ALTER TABLE assignments ADD COLUMN position INTEGER;"
+    "CREATE TABLE adjudications ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  subject_id TEXT NOT NULL,"
+    "  outcome TEXT NOT NULL CHECK (outcome IN ('r1', 'r2', 'own')),"
+    "  read_role TEXT NOT NULL CHECK (read_role IN ('central', 'adjudicator')),"
+    "  read_reader TEXT NOT NULL,"     /* the read that stands */
+    "  triggers TEXT NOT NULL,"        /* JSON array: the reasons the subject was adjudicated */
+    "  reason TEXT NOT NULL,"          /* the adjudicator's, mandatory */
+    "  adjudicator TEXT NOT NULL,"
+    "  signed_at TEXT NOT NULL,"       /* UTC, ISO 8601 */
+    "  meaning TEXT NOT NULL,"
+    "  r1_reader TEXT NOT NULL, r1_sha256 TEXT NOT NULL," /* the reads as they were decided on */
+    "  r2_reader TEXT NOT NULL, r2_sha256 TEXT NOT NULL"
+    ");"
+    "CREATE INDEX adjudications_subject ON adjudications(subject_id, seq);"
+    "CREATE TRIGGER adjudications_no_update BEFORE UPDATE ON adjudications"
+    "  BEGIN SELECT RAISE(ABORT, 'adjudications are append-only'); END;"
+    "CREATE TRIGGER adjudications_no_delete BEFORE DELETE ON adjudications"
+    "  BEGIN SELECT RAISE(ABORT, 'adjudications are append-only'); END;",
 };
 
 const rcy_schema_part rcy_schema_reads = {"reads", steps, sizeof steps / sizeof steps[0]};

@@ -208,3 +208,15 @@ int rcy_store_session_delete(rcy_store *store, const char *token, rcy_error *err
   if (rc != SQLITE_DONE) return rcy_store_fail(store, "ending a session", err);
   return rcy_store_sessions_purge(store, err);
 }
+
+int rcy_store_user_role(char **role, rcy_store *store, const char *name) {
+  *role = NULL;
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(store->db, "SELECT role FROM users WHERE name = ?", -1, &st, NULL)) return RCY_ESTORE;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  int step = sqlite3_step(st);
+  if (step == SQLITE_ROW) *role = strdup((const char *)sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  if (step == SQLITE_ROW) return *role ? RCY_OK : RCY_ENOMEM;
+  return step == SQLITE_DONE ? RCY_ENOTFOUND : RCY_ESTORE;
+}

@@ -62,7 +62,7 @@ a=$tmp/archive
 "$RECISTRY" init --archive "$a" >/dev/null
 "$RECISTRY" reads index --archive "$a" "$RCY_SOURCE_DIR"/sample-dicom/S0*/*/BL/*_0001.dcm >/dev/null
 "$RECISTRY" registry import --archive "$a" "$RCY_SOURCE_DIR/sample-dicom/registry.csv" >/dev/null
-"$RECISTRY" reads import --archive "$a" --role site --reader site1 "$RCY_SOURCE_DIR/sample-dicom/reads/site.json" >/dev/null
+"$RECISTRY" reads import --archive "$a" --role site "$RCY_SOURCE_DIR/sample-dicom/reads/site.json" >/dev/null
 "$RECISTRY" endpoints --archive "$a" --reader site --json >"$tmp/arch.json"
 "$RECISTRY" reads export --archive "$a" --role site --json >"$tmp/site_export.json"
 "$RECISTRY" endpoints --registry "$RCY_SOURCE_DIR/sample-dicom/registry.csv" --reads "$tmp/site_export.json" --json \

@@ -1,0 +1,171 @@
+/* `recistry adjudication list|show|config`: the independent central review of an archive from the command line
+ * — the adjudication queue, one subject's review, and the reading paradigm. The rules are src/reads/review.c's. */
+#include "commands.h"
+#include "options.h"
+
+#include "recistry/reads.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: recistry adjudication list --archive DIR [--json]\n"
+    "       recistry adjudication show --archive DIR --subject ID\n"
+    "       recistry adjudication config --archive DIR [--paradigm single|double] [--pd-tolerance-days N]\n"
+    "                                    [--trigger-overall-response yes|no] [--final-rule r1|r2] [--reason TEXT]\n"
+    "  list:   the subjects waiting for an adjudicator, with the reasons (bor_differs, pd_timepoint_differs,\n"
+    "          overall_response_differs, reads_changed); JSON: [{\"subject_id\", \"reasons\", ...}]\n"
+    "  show:   one subject's review (readers R1/R2, status, differences, the final read), as JSON\n"
+    "  config: prints the archive's review settings; with changes (and a --reason) stores them, audited.\n"
+    "          -1 days (default): progression at a different timepoint triggers adjudication (docs/qa.md).\n";
+
+static int open_store(rcy_store **store, const char *archive) {
+  rcy_error err = {0};
+  if (rcy_store_open(store, archive, &err)) {
+    fprintf(stderr, "recistry adjudication: %s\n", err.message);
+    return RCY_EXIT_FAIL;
+  }
+  return RCY_EXIT_OK;
+}
+
+static int print_json(json_t *j) {
+  char *t = json_dumps(j, JSON_INDENT(2));
+  int ok = t && puts(t) >= 0 && fflush(stdout) == 0;
+  free(t);
+  return ok ? RCY_EXIT_OK : RCY_EXIT_FAIL;
+}
+
+static int list(int argc, char **argv) {
+  const char *archive = NULL;
+  int json = 0;
+  const rcy_cli_option o[] = {{"--archive", "DIR", 1, &archive, NULL}, {"--json", NULL, 0, NULL, &json}};
+  int parsed = rcy_cli_parse("adjudication list", usage, o, 2, argc, argv);
+  if (parsed >= 0) return parsed;
+  rcy_store *store;
+  if (open_store(&store, archive)) return RCY_EXIT_FAIL;
+  rcy_error err = {0};
+  rcy_review_settings s;
+  json_t *q = NULL;
+  int rc = rcy_review_settings_load(&s, store, &err);
+  if (!rc) rc = rcy_review_queue(&q, store, &s, &err);
+  rcy_store_close(store);
+  if (rc) {
+    fprintf(stderr, "recistry adjudication list: %s\n", err.message);
+    return RCY_EXIT_FAIL;
+  }
+  int status = RCY_EXIT_OK;
+  if (json) {
+    status = print_json(q);
+  } else if (strcmp(s.paradigm, "double") != 0) {
+    printf("the archive reads single (one central read per subject): nothing is adjudicated\n");
+  } else {
+    printf("%zu subject(s) waiting for adjudication\n", json_array_size(q));
+    size_t i;
+    json_t *e;
+    json_array_foreach(q, i, e) {
+      printf("%-24s", json_string_value(json_object_get(e, "subject_id")));
+      size_t k;
+      json_t *r;
+      json_array_foreach(json_object_get(e, "reasons"), k, r) printf("%s%s", k ? ", " : "  ", json_string_value(r));
+      putchar('\n');
+    }
+  }
+  json_decref(q);
+  return status;
+}
+
+static int show(int argc, char **argv) {
+  const char *archive = NULL, *subject = NULL;
+  int json = 0;
+  const rcy_cli_option o[] = {{"--archive", "DIR", 1, &archive, NULL}, {"--subject", "ID", 1, &subject, NULL},
+                              {"--json", NULL, 0, NULL, &json}};
+  int parsed = rcy_cli_parse("adjudication show", usage, o, 3, argc, argv);
+  if (parsed >= 0) return parsed;
+  rcy_store *store;
+  if (open_store(&store, archive)) return RCY_EXIT_FAIL;
+  rcy_error err = {0};
+  rcy_review_settings s;
+  json_t *state = NULL;
+  int rc = rcy_review_settings_load(&s, store, &err);
+  if (!rc && !rcy_reads_valid_name(subject)) rc = rcy_error_set(&err, RCY_EINVAL, "'%s' is no subject ID", subject);
+  if (!rc) rc = rcy_review_subject(&state, store, &s, subject, &err);
+  rcy_store_close(store);
+  if (rc) {
+    fprintf(stderr, "recistry adjudication show: %s\n", err.message);
+    return RCY_EXIT_FAIL;
+  }
+  int status = print_json(state);
+  json_decref(state);
+  return status;
+}
+
+static int config(int argc, char **argv) {
+  const char *archive = NULL, *paradigm = NULL, *tolerance = NULL, *trigger = NULL, *rule = NULL, *reason = NULL;
+  const rcy_cli_option o[] = {{"--archive", "DIR", 1, &archive, NULL},
+                              {"--paradigm", "single|double", 0, &paradigm, NULL},
+                              {"--pd-tolerance-days", "N", 0, &tolerance, NULL},
+                              {"--trigger-overall-response", "yes|no", 0, &trigger, NULL},
+                              {"--final-rule", "r1|r2", 0, &rule, NULL},
+                              {"--reason", "TEXT", 0, &reason, NULL}};
+  int parsed = rcy_cli_parse("adjudication config", usage, o, 6, argc, argv);
+  if (parsed >= 0) return parsed;
+  json_t *changes = json_object();
+  if (paradigm) json_object_set_new(changes, "paradigm", json_string(paradigm));
+  if (rule) json_object_set_new(changes, "final_rule", json_string(rule));
+  if (tolerance) {
+    char *end;
+    long n = strtol(tolerance, &end, 10);
+    if (!*tolerance || *end) {
+      fprintf(stderr, "recistry adjudication config: --pd-tolerance-days: '%s' is not a whole number\n", tolerance);
+      json_decref(changes);
+      return RCY_EXIT_USAGE;
+    }
+    json_object_set_new(changes, "pd_tolerance_days", json_integer(n));
+  }
+  if (trigger) {
+    if (strcmp(trigger, "yes") && strcmp(trigger, "no")) {
+      fprintf(stderr, "recistry adjudication config: --trigger-overall-response must be yes or no\n");
+      json_decref(changes);
+      return RCY_EXIT_USAGE;
+    }
+    json_object_set_new(changes, "trigger_overall_response", json_boolean(strcmp(trigger, "yes") == 0));
+  }
+  rcy_store *store;
+  if (open_store(&store, archive)) {
+    json_decref(changes);
+    return RCY_EXIT_FAIL;
+  }
+  rcy_error err = {0};
+  rcy_review_settings s;
+  int rc;
+  if (json_object_size(changes)) {
+    char actor[80];
+    rcy_cli_actor(actor, sizeof actor);
+    rc = rcy_review_settings_update(&s, store, changes, actor, reason, &err);
+  } else {
+    rc = rcy_review_settings_load(&s, store, &err);
+  }
+  rcy_store_close(store);
+  json_decref(changes);
+  if (rc) {
+    fprintf(stderr, "recistry adjudication config: %s\n", err.message);
+    return RCY_EXIT_FAIL;
+  }
+  json_t *j = rcy_review_settings_to_json(&s);
+  int status = print_json(j);
+  json_decref(j);
+  return status;
+}
+
+int rcy_cmd_adjudication(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+    fputs(usage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? RCY_EXIT_USAGE : RCY_EXIT_OK;
+  }
+  if (strcmp(argv[1], "list") == 0) return list(argc - 1, argv + 1);
+  if (strcmp(argv[1], "show") == 0) return show(argc - 1, argv + 1);
+  if (strcmp(argv[1], "config") == 0) return config(argc - 1, argv + 1);
+  fprintf(stderr, "recistry adjudication: unknown action '%s' (list, show, config)\n%s", argv[1], usage);
+  return RCY_EXIT_USAGE;
+}
