@@ -280,6 +280,13 @@ int rcy_review_adjudicate(json_t **state_out, rcy_store *store, const rcy_user *
  * final central read, flagged RSACPTFL in exports), "r1", "r2" (in double reading only: each subject's first
  * and second central reader). */
 int rcy_review_reads(json_t **out, rcy_store *store, const rcy_review_settings *s, const char *which, rcy_error *err);
+/* lesion_match.c: the lesions of two reads of subject matched by location (patient mm of the caliper midpoint
+ * or point where each was first recorded; closest first, within max(15 mm, 0.75 × the larger diameter)), or
+ * by identical ID and organ when a read has no locations. *out: [{"r1": {lesion_id, kind, organ, timepoint,
+ * position_mm} | null, "r2": … | null, "distance_mm": mm | null, "by": "location" | "label" | null}] — matched
+ * pairs first, then each read's unmatched lesions. */
+int rcy_review_match_lesions(json_t **out, rcy_store *store, const char *subject, const json_t *first,
+                             const json_t *second, rcy_error *err);
 /* `recistry concordance --archive DIR --pair site:central|r1:r2`: the file form's report on those reads, plus
  * "pair". */
 int rcy_review_concordance(char **out_text, rcy_store *store, const char *pair, bool pretty, rcy_error *err);
