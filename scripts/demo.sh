@@ -94,8 +94,24 @@ echo "== the site investigators' reads, captured elsewhere, are imported (recist
 echo "== registry endpoints from the site reads (recistry endpoints: ORR, DCR, ETS, DpR, OS/PFS/HPFS)"
 "$R" endpoints --archive "$DEMO_DIR/archive" --reader site | sed -n '3,8p' | sed 's/^/   /'
 printf 'demo-reader\n' >"$DEMO_DIR/reader.pw"
-"$R" user add --archive "$DEMO_DIR/archive" --name reader --role central --password-file "$DEMO_DIR/reader.pw" >/dev/null
-"$R" user add --archive "$DEMO_DIR/archive" --name qa --role qa --password-file "$DEMO_DIR/reader.pw" >/dev/null
+for account in reader:central alice:central bob:central adjudicator:adjudicator qa:qa admin:admin; do
+  "$R" user add --archive "$DEMO_DIR/archive" --name "${account%%:*}" --role "${account#*:}" \
+    --password-file "$DEMO_DIR/reader.pw" >/dev/null
+done
+echo "== independent central review: two blinded central readers (alice = R1, bob = R2), read elsewhere and imported"
+# bob reads CIREL-014-0001 differently from alice: he calls a new lung lesion at FU1.
+jq '(.[] | select(.subject_id == "CIREL-014-0001") | .assessments[1].new_lesions) =
+      [{"lesion_id": "N1", "organ": "lung", "nodal": false, "state": "unequivocal"}]' \
+  "$SAMPLES/reads/central.json" >"$DEMO_DIR/central_r2.json"
+"$R" reads import --archive "$DEMO_DIR/archive" --role central --reader alice "$SAMPLES/reads/central.json" | sed 's/^/   alice: /'
+"$R" reads import --archive "$DEMO_DIR/archive" --role central --reader bob "$DEMO_DIR/central_r2.json" | sed 's/^/   bob: /'
+"$R" adjudication config --archive "$DEMO_DIR/archive" --paradigm double \
+  --reason "CIREL charter: two blinded central readers with adjudication" >/dev/null
+echo "== the adjudication queue (recistry adjudication list)"
+"$R" adjudication list --archive "$DEMO_DIR/archive" | sed 's/^/   /'
+echo "== site vs final central read, from the archive (recistry concordance --archive --pair site:central)"
+"$R" concordance --archive "$DEMO_DIR/archive" --pair site:central |
+  jq -r '"   subjects \(.subjects), BOR agreement \(.best_overall_response_agreement.agreement_pct) %, kappa \(.best_overall_response_agreement.kappa // "n/a"); discordant: \([.discordant[]? | .subject_id] | join(", "))"'
 "$R" serve --config "$DEMO_DIR/core.ini" >"$DEMO_DIR/serve.out" 2>"$DEMO_DIR/serve.log" &
 pids+=($!)
 for _ in $(seq 100); do grep -q '^listening on' "$DEMO_DIR/serve.out" && break; sleep 0.1; done
@@ -104,7 +120,11 @@ url=$(sed -n 's/^listening on //p' "$DEMO_DIR/serve.out")
 cat <<MSG
 
 == reader workstation: $url
-   log in as  reader / demo-reader  (central reader)  or  qa / demo-reader  (QA: sees the site read too)
+   log in (password demo-reader for every demo account) as
+     reader       a central reader who reads in the workstation
+     adjudicator  resolves CIREL-014-0001, where alice and bob disagree (adjudication queue)
+     qa           every read, the concordance and reader QC pages, the audit log
+     admin        assignments and review settings
    (demo accounts only)
    daemon log: $DEMO_DIR/ingest.log   server log: $DEMO_DIR/serve.log
    Ctrl-C stops the daemon and the server.
