@@ -124,8 +124,11 @@ int rcy_cmd_endpoints(int argc, char **argv) {
   if (!rc) rc = rcy_recist_json_each(text, len, &flags, prepare, visit, cohort, &err);
   if (!rc) rc = rcy_qa_cohort_endpoints(&result, cohort, by != NULL, &err);
   if (!rc && rcy_qa_cohort_n_unread(cohort))
-    fprintf(stderr, "recistry endpoints: note: %zu registry subject(s) without a read are not in the endpoints\n",
-            rcy_qa_cohort_n_unread(cohort));
+    fprintf(stderr, "recistry endpoints: note: %zu registry subject(s) without a %s are not in the endpoints%s\n",
+            rcy_qa_cohort_n_unread(cohort), archive_form && strcmp(reader, "central") == 0 ? "final central read" : "read",
+            archive_form && strcmp(reader, "central") == 0
+                ? " (not read yet, or waiting for a second read or adjudication: recistry adjudication list)"
+                : "");
   if (!rc && json) {
     rc = rcy_qa_endpoints_to_json(&out, result, archive_form ? reader : NULL, true, &err);
     if (!rc) {
