@@ -24,7 +24,7 @@
   X(reads, "export or import reads in the engine's input format")                                \
   X(registry, "import or list the subjects' registry data (treatment start, indication, survival)") \
   X(endpoints, "registry endpoints: OS, PFS, hepatic PFS, ORR, DCR, ETS, DpR (by indication, log-rank)") \
-  X(audit, "verify the hash-chained audit log")
+  X(audit, "verify or list the hash-chained audit log")
 
 #define RCY_DECLARE(name, summary) int rcy_cmd_##name(int argc, char **argv) __attribute__((weak));
 RCY_COMMANDS(RCY_DECLARE)

@@ -84,6 +84,14 @@ static const char *const steps[] = {
     "  PRIMARY KEY (subject_id, reader)"
     ");"
     "CREATE INDEX assignments_reader ON assignments(reader, subject_id);",
+
+    /* 5: issue 11, the audit-log viewer (rcy_store_audit_query): its filters by who (the actor, or the
+     * reader whose read changed), by action (exact or a prefix range) and by date, newest first. The
+     * subject filter uses audit_log_read (step 3). */
+    "CREATE INDEX audit_log_actor ON audit_log(actor, seq);"
+    "CREATE INDEX audit_log_reader ON audit_log(reader, seq);"
+    "CREATE INDEX audit_log_action ON audit_log(action, seq);"
+    "CREATE INDEX audit_log_at ON audit_log(at);",
 };
 
 const rcy_schema_part rcy_schema_reads = {"reads", steps, sizeof steps / sizeof steps[0]};
