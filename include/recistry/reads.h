@@ -342,6 +342,43 @@ double rcy_reads_image_distance_mm(const rcy_reads_image *img, const double a[2]
 /* Patient position in mm of an image point; RCY_EINVAL when the image has no orientation. */
 int rcy_reads_image_patient_position(double mm[3], const rcy_reads_image *img, const double p[2]);
 
+/* ---- Section: the audit-log viewer (src/reads/audit_view.c) ----
+ * QA and admin read the audit log (GET /api/audit, `recistry audit list`); nobody with a read of their own
+ * does: the log names every reader and holds their measurements, which would unblind central readers and
+ * show site users other sites' subjects. */
+
+/* 1 for qa and admin. */
+int rcy_reads_audit_may_view(const rcy_user *user);
+
+/* The viewer's filter, built from user-given text one parameter at a time. */
+#define RCY_AUDIT_LIMIT_DEFAULT 100
+typedef struct rcy_reads_audit_query {
+  rcy_audit_filter filter;    /* what rcy_store_audit_query gets; strings point at the values given */
+  char from[11], to[11];      /* the days given (YYYY-MM-DD) */
+  char to_next[11];           /* the day after `to`: filter.at_before (the `to` day is included) */
+} rcy_reads_audit_query;
+void rcy_reads_audit_query_init(rcy_reads_audit_query *q);
+/* Sets parameter `name` — subject, reader, action, from, to, before, limit — from value (NULL or "" leaves it
+ * unset; value is not copied and must outlive q). RCY_EINVAL with err starting with the parameter's name and
+ * saying what is allowed: subject an ID (rcy_reads_valid_name); reader 1-64 of A-Z a-z 0-9 . _ - : @ (accounts,
+ * and os:NAME for command-line imports); action 1-64 of a-z 0-9 _ . starting with a letter (ending in '.':
+ * every action with that prefix); from/to calendar days YYYY-MM-DD (UTC, both included; from not after to);
+ * before a row number >= 1; limit 1-RCY_AUDIT_LIMIT_MAX. An unknown name is RCY_EINVAL too. */
+int rcy_reads_audit_query_set(rcy_reads_audit_query *q, const char *name, const char *value, rcy_error *err);
+
+/* One page of the log: {"entries": [{"seq","at","actor","action","subject_id","read_role","reader",
+ * "timepoint","lesion_id","before","after","changes","reason"}], "next_before": seq | null, "actions": [...]}.
+ * before/after are the stored JSON parsed (null when absent); "changes" lists the fields that differ,
+ * [{"path": ["measurement","long_mm"], "before": 28.9, "after": 20.3}] (absent on one side: null), objects
+ * compared key by key and arrays of scalars (points) as one value, at most RCY_AUDIT_CHANGES_MAX of them
+ * ("changes_truncated": true beyond); "actions" the distinct actions under the subject, reader and dates
+ * (the action menu). Newest first. */
+#define RCY_AUDIT_CHANGES_MAX 200
+int rcy_reads_audit_page(json_t **out, rcy_store *store, const rcy_reads_audit_query *q, rcy_error *err);
+/* The fields that differ between two JSON values, as in "changes" above (before or after may be NULL). Sets
+ * *truncated when more than RCY_AUDIT_CHANGES_MAX differ. */
+json_t *rcy_reads_audit_changes(const json_t *before, const json_t *after, int *truncated);
+
 #ifdef __cplusplus
 }
 #endif

@@ -368,6 +368,39 @@ int rcy_store_audit_append(rcy_store *store, const rcy_audit_entry *entry, rcy_e
  * not compared. */
 int rcy_store_audit_verify(long long *n_rows, long long *first_bad_seq, rcy_store *store, rcy_error *err);
 
+/* Reading the log back (src/store/audit_query.c): the audit viewer of QA and admin, `recistry audit list`.
+ * Every criterion is optional (NULL or 0); given ones are combined with AND. Who may read the log, and the
+ * checks of user-given values, are the reads layer's (rcy_reads_audit_*); the store refuses only what it
+ * cannot query (RCY_EINVAL). */
+#define RCY_AUDIT_LIMIT_MAX 500
+typedef struct rcy_audit_filter {
+  const char *subject_id; /* the row's subject */
+  const char *reader;     /* the row's actor (who made the change) OR the reader of the read it changed */
+  const char *action;     /* exact ("timepoint.sign"), or a prefix when it ends in '.' ("timepoint.") */
+  const char *at_from;    /* at >= at_from (ISO UTC text, e.g. "2026-01-05"), or NULL */
+  const char *at_before;  /* at < at_before (ISO UTC text), or NULL */
+  long long before_seq;   /* keyset pagination: only rows with seq < before_seq (0: from the newest) */
+  int limit;              /* 1..RCY_AUDIT_LIMIT_MAX rows per page */
+} rcy_audit_filter;
+
+/* One row as stored; NULL for absent fields. Strings live until the callback returns. */
+typedef struct rcy_audit_row {
+  long long seq;
+  const char *at, *actor, *action, *subject_id, *read_role, *reader, *timepoint, *lesion_id;
+  const char *before_json, *after_json, *reason;
+} rcy_audit_row;
+typedef int (*rcy_store_audit_fn)(void *ctx, const rcy_audit_row *row);
+
+/* Calls fn for the rows matching filter, newest first (seq descending), at most filter->limit of them.
+ * *next_before is the seq to pass as before_seq for the next (older) page, or 0 when there is none.
+ * A non-zero return from fn stops the walk and is returned. */
+int rcy_store_audit_query(long long *next_before, rcy_store *store, const rcy_audit_filter *filter,
+                          rcy_store_audit_fn fn, void *ctx, rcy_error *err);
+/* Calls fn(ctx, action) for each distinct action among the rows matching filter's subject, reader and dates
+ * (its action, before_seq and limit are ignored: the choices of an action menu), in alphabetical order. */
+int rcy_store_audit_actions(rcy_store *store, const rcy_audit_filter *filter,
+                            int (*fn)(void *ctx, const char *action), void *ctx, rcy_error *err);
+
 
 /* ---- Section: subject registry data (src/store/registry.c; used by reads/) ---- */
 

@@ -27,6 +27,7 @@ static const route routes[] = {
     {"GET", {"api", "me"}, rcy_handle_me, NULL, NULL, NULL, 1},
     {"GET", {"api", "worklist"}, rcy_handle_worklist, NULL, NULL, NULL, 1},
     {"GET", {"api", "assignments"}, rcy_handle_assignments_get, NULL, NULL, NULL, 1},
+    {"GET", {"api", "audit"}, rcy_handle_audit, NULL, NULL, NULL, 1},
     {"PUT", {"api", "assignments"}, rcy_handle_assignments_put, NULL, NULL, NULL, 1},
     {"GET", {"api", "studies", "*", "series"}, NULL, rcy_handle_series, NULL, NULL, 1},
     {"GET", {"wado", "instances", "*"}, NULL, rcy_handle_wado, NULL, NULL, 1},

@@ -84,6 +84,8 @@ int rcy_handle_key_image(rcy_req *r, const char *file);
 /* assignments_api.c */
 int rcy_handle_assignments_get(rcy_req *r);
 int rcy_handle_assignments_put(rcy_req *r);
+/* audit_api.c */
+int rcy_handle_audit(rcy_req *r);
 /* reads_api.c */
 int rcy_handle_read_get(rcy_req *r, const char *subject);
 int rcy_handle_lesion_add(rcy_req *r, const char *subject);

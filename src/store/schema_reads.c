@@ -108,6 +108,14 @@ static const char *const steps[] = {
     "  BEGIN SELECT RAISE(ABORT, 'adjudications are append-only'); END;"
     "CREATE TRIGGER adjudications_no_delete BEFORE DELETE ON adjudications"
     "  BEGIN SELECT RAISE(ABORT, 'adjudications are append-only'); END;",
+
+    /* 6: issue 11, the audit-log viewer (rcy_store_audit_query): its filters by who (the actor, or the
+     * reader whose read changed), by action (exact or a prefix range) and by date, newest first. The
+     * subject filter uses audit_log_read (step 3). */
+    "CREATE INDEX audit_log_actor ON audit_log(actor, seq);"
+    "CREATE INDEX audit_log_reader ON audit_log(reader, seq);"
+    "CREATE INDEX audit_log_action ON audit_log(action, seq);"
+    "CREATE INDEX audit_log_at ON audit_log(at);",
 };
 
 const rcy_schema_part rcy_schema_reads = {"reads", steps, sizeof steps / sizeof steps[0]};

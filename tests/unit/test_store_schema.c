@@ -127,7 +127,8 @@ static void reads_step3_upgrades_an_older_archive(void **state) {
   assert_int_equal(rcy_store_audit_append(s, &e, &err), RCY_OK); /* no document hash, as step 2 wrote them */
   rcy_store_close(s);
   assert_int_equal(sqlite3_exec(db, "DROP TABLE assignments; DROP TABLE key_images; DROP TABLE login_failures;"
-                                    " DROP INDEX audit_log_read;"
+                                    " DROP INDEX audit_log_read; DROP INDEX audit_log_actor; DROP INDEX audit_log_reader;"
+                                    " DROP INDEX audit_log_action; DROP INDEX audit_log_at;"
                                     " ALTER TABLE audit_log DROP COLUMN doc_sha256;"
                                     " UPDATE schema_version SET version = 2 WHERE component = 'reads'", 0, 0, 0),
                    SQLITE_OK);
@@ -140,8 +141,8 @@ static void reads_step3_upgrades_an_older_archive(void **state) {
   assert_int_equal(rcy_store_audit_verify(&n, &bad, s, &err), RCY_OK);
   assert_int_equal(n, 1);
   rcy_store_close(s);
-  /* steps 3 and 4 (assignments, issue 10) both ran */
-  assert_int_equal(query_int(db_path, "SELECT version FROM schema_version WHERE component = 'reads'"), 4);
+  /* steps 3, 4 (assignments, issue 10), 5 (central review, issue 11) and 6 (audit viewer indexes) all ran */
+  assert_int_equal(query_int(db_path, "SELECT version FROM schema_version WHERE component = 'reads'"), 6);
   assert_int_equal(query_int(db_path, "SELECT COUNT(*) FROM login_failures"), 0);
   assert_int_equal(query_int(db_path, "SELECT COUNT(*) FROM assignments"), 0);
   remove_tree(root);

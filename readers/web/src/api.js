@@ -81,6 +81,12 @@ export const worklist = () => request('GET', '/api/worklist');
 /** Reader assignments (admin only): all of them; or replace one subject's readers. */
 export const getAssignments = () => request('GET', '/api/assignments');
 export const putAssignments = (subjectId, readers) => request('PUT', '/api/assignments', { subject_id: subjectId, readers });
+/** One page of the audit log (QA/admin), newest first: filters {subject, reader, action, from, to, before, limit}. */
+export const audit = (filter) => {
+  const q = new URLSearchParams(Object.entries(filter || {}).filter(([, v]) => v !== '' && v !== null && v !== undefined));
+  const s = q.toString();
+  return request('GET', `/api/audit${s ? '?' + s : ''}`);
+};
 export const studySeries = (studyUid) => request('GET', `/api/studies/${enc(studyUid)}/series`);
 /** The caller's own read; QA/admin name the read to look at with {role, reader}. */
 export const getRead = (subjectId, which) => {

@@ -1,10 +1,12 @@
-// Entry point: session check, hash routing (#/login, #/worklist, #/subject/{id}/{timepoint}), the top bar,
-// the login page and the worklist. The subject view (viewer + lesion table + response) is in subject.js.
+// Entry point: session check, hash routing (#/login, #/worklist, #/subject/{id}/{timepoint}, #/registry/{id},
+// #/audit?filters), the top bar, the login page and the worklist. The subject view (viewer + lesion table +
+// response) is in subject.js, the audit-log viewer (QA and admin) in audit.js.
 import './styles.css';
 import * as api from './api.js';
 import { h, clear } from './dom.js';
 import { SubjectView } from './subject.js';
 import { showRegistry } from './registry.js';
+import { showAudit } from './audit.js';
 import { showWorklist as renderWorklist } from './worklist.js';
 
 const app = document.getElementById('app');
@@ -21,6 +23,11 @@ function renderTopbar() {
   clear(
     topbar,
     h('a', { class: 'brand', href: '#/worklist' }, 'recistry', h('span', {}, ' reader')),
+    user && ['qa', 'admin'].includes(user.role)
+      ? h('nav', { class: 'nav' },
+          h('a', { href: '#/worklist', id: 'nav-worklist' }, 'Worklist'),
+          h('a', { href: '#/audit', id: 'nav-audit' }, 'Audit log'))
+      : null,
     user
       ? h('div', { class: 'who' },
           h('span', { class: 'user', dataset: { testid: 'user' } }, `${user.name} (${user.role}${user.site ? ', ' + user.site : ''})`),
@@ -60,7 +67,8 @@ async function route() {
     currentView = null;
   }
   const hash = window.location.hash || '#/worklist';
-  const parts = hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  const [path, query = ''] = hash.replace(/^#\/?/, '').split('?');
+  const parts = path.split('/').map(decodeURIComponent);
   try {
     if (parts[0] === 'login') {
       if (user) return go('#/worklist');
@@ -72,6 +80,8 @@ async function route() {
       if (!user) return go('#/login');
     }
     if (parts[0] === 'registry' && parts[1]) return await showRegistry(app, parts[1]);
+    if (parts[0] === 'audit' && ['qa', 'admin'].includes(user.role))
+      return await showAudit(app, { params: new URLSearchParams(query), go });
     if (parts[0] === 'subject' && parts[1]) {
       currentView = new SubjectView(app, parts[1], parts[2] || null, { user, go });
       await currentView.start();
