@@ -126,7 +126,8 @@ static void reads_step3_upgrades_an_older_archive(void **state) {
   rcy_audit_entry e = {"alice", "lesion.add", "S1", "central", "alice", "BL", "T1", NULL, "{}", NULL};
   assert_int_equal(rcy_store_audit_append(s, &e, &err), RCY_OK); /* no document hash, as step 2 wrote them */
   rcy_store_close(s);
-  assert_int_equal(sqlite3_exec(db, "DROP TABLE assignments; DROP TABLE key_images; DROP TABLE login_failures;"
+  assert_int_equal(sqlite3_exec(db, "DROP TABLE adjudications; DROP TABLE assignments; DROP TABLE key_images;"
+                                    " DROP TABLE login_failures;"
                                     " DROP INDEX audit_log_read; DROP INDEX audit_log_actor; DROP INDEX audit_log_reader;"
                                     " DROP INDEX audit_log_action; DROP INDEX audit_log_at;"
                                     " ALTER TABLE audit_log DROP COLUMN doc_sha256;"
