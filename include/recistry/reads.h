@@ -71,6 +71,7 @@ int rcy_registry_edit(rcy_registry_subject *out, rcy_store *store, const char *s
 typedef struct rcy_recist_json_flags {
   bool lenient;         /* --lenient: baseline-rule violations become warnings */
   bool no_confirmation; /* --no-confirmation: overrides every subject's options.confirmation */
+  bool unrounded;       /* --unrounded (concordance): statistics printed as computed, not rounded */
 } rcy_recist_json_flags;
 
 /* text: one subject (object) or an array of subjects. *out_text (malloc'ed, caller frees) is the result

@@ -1,5 +1,6 @@
-/* `recistry concordance [--lenient] [--no-confirmation] FIRST.json SECOND.json`: agreement between two reads
- * of the same subjects (first = site investigator, second = central reader), JSON on stdout. */
+/* `recistry concordance [--lenient] [--no-confirmation] [--unrounded] FIRST.json SECOND.json`: agreement
+ * between two reads of the same subjects (first = site investigator, second = central reader), JSON on
+ * stdout. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -7,18 +8,20 @@
 #include "recist_args.h"
 
 static const char usage[] =
-    "usage: recistry concordance [--lenient] [--no-confirmation] SITE.json CENTRAL.json\n"
+    "usage: recistry concordance [--lenient] [--no-confirmation] [--unrounded] SITE.json CENTRAL.json\n"
     "  Evaluates both reads with the RECIST engine, pairs subjects by subject_id and timepoints by label,\n"
-    "  and prints confusion matrices, percent agreement, Cohen's kappa, progression agreement, the early\n"
-    "  and late discrepancy rates (Amit et al. 2011; the first read is the investigator's), Bland-Altman\n"
-    "  of the sums of diameters and the discordant subjects (docs/recist.md).\n"
+    "  and prints confusion matrices, percent agreement, Cohen's kappa with its 95% CI, progression\n"
+    "  agreement, the early and late discrepancy rates (Amit et al. 2011; the first read is the\n"
+    "  investigator's), Bland-Altman of the sums of diameters and of their % change from baseline, and the\n"
+    "  discordant subjects (docs/recist.md, docs/qa.md).\n"
+    "  --unrounded  print every statistic as computed (default: rounded for reading)\n"
     "  Exit: 0 ok, 1 invalid input, 2 usage.\n";
 
 int rcy_cmd_concordance(int argc, char **argv) {
   rcy_recist_json_flags flags;
   const char *files[2];
   size_t n_files;
-  int rc = rcy_recist_json_cli_args(&flags, files, 2, &n_files, argc, argv, usage);
+  int rc = rcy_recist_json_cli_args(&flags, files, 2, &n_files, argc, argv, true, usage);
   if (rc == 1) return RCY_EXIT_OK;
   if (rc) return RCY_EXIT_USAGE;
   if (n_files != 2) {
