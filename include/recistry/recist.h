@@ -222,6 +222,7 @@ typedef struct rcy_concordance_table {
 typedef struct rcy_concordance_timepoint {
   const char *timepoint; /* borrowed from the first read */
   rcy_concordance_table table;
+  double mean_days; /* mean days from the first read's baseline over the table's pairs: the tables' order */
 } rcy_concordance_timepoint;
 
 enum { RCY_CONCORDANCE_BOR_DIFFERS = 1, RCY_CONCORDANCE_PD_TIMEPOINT_DIFFERS = 2 };
@@ -259,7 +260,7 @@ typedef struct rcy_concordance {
   size_t n_first_only;
   const char **second_only;
   size_t n_second_only;
-  rcy_concordance_timepoint *timepoints; /* one per follow-up label, in first-read order */
+  rcy_concordance_timepoint *timepoints; /* one per follow-up label, by mean_days (schedule order) */
   size_t n_timepoint_labels;
   rcy_concordance_table all_timepoints; /* every paired follow-up pooled */
   rcy_concordance_table bor;

@@ -24,11 +24,12 @@ static int category(rcy_recist_response r) {
   return -1;
 }
 
-static void table_add(rcy_concordance_table *t, rcy_recist_response a, rcy_recist_response b) {
+static bool table_add(rcy_concordance_table *t, rcy_recist_response a, rcy_recist_response b) {
   const int i = category(a), j = category(b);
-  if (i < 0 || j < 0) return;
+  if (i < 0 || j < 0) return false;
   t->counts[i][j]++;
   t->n++;
+  return true;
 }
 
 int rcy_concordance_kappa_with_ci(rcy_concordance_kappa_stats *out, const size_t *counts, size_t k,
@@ -174,10 +175,11 @@ static const char *pd_label(const rcy_recist_result *r) {
   return r->progression.present ? r->timepoints[r->progression.index].timepoint : NULL;
 }
 
-static int add_label_table(rcy_concordance *c, size_t *cap, const char *label, rcy_concordance_table **out) {
+static int add_label_table(rcy_concordance *c, size_t *cap, const char *label,
+                           rcy_concordance_timepoint **out) {
   for (size_t i = 0; i < c->n_timepoint_labels; i++)
     if (strcmp(c->timepoints[i].timepoint, label) == 0) {
-      *out = &c->timepoints[i].table;
+      *out = &c->timepoints[i];
       return 0;
     }
   if (c->n_timepoint_labels == *cap) {
@@ -190,7 +192,7 @@ static int add_label_table(rcy_concordance *c, size_t *cap, const char *label, r
   rcy_concordance_timepoint *t = &c->timepoints[c->n_timepoint_labels++];
   memset(t, 0, sizeof *t);
   t->timepoint = label;
-  *out = &t->table;
+  *out = t;
   return 0;
 }
 
@@ -237,6 +239,22 @@ static void ba_finish(rcy_concordance_bland_altman *ba) {
   ba->loa_upper_ci95[1] = ba->loa_upper + t * se_loa;
 }
 
+/* Labels were met over subjects in id order, so a subject that missed FU1 would put FU2 first. Schedule
+ * order instead: by mean days from baseline, ties kept in order met (insertion sort: stable; labels are
+ * few). */
+static void order_labels(rcy_concordance *c) {
+  rcy_concordance_timepoint *tp = c->timepoints;
+  for (size_t i = 0; i < c->n_timepoint_labels; i++)
+    if (tp[i].table.n) tp[i].mean_days /= (double)tp[i].table.n;
+  for (size_t i = 1; i < c->n_timepoint_labels; i++) {
+    const rcy_concordance_timepoint x = tp[i];
+    size_t j = i;
+    for (; j > 0 && tp[j - 1].mean_days > x.mean_days; j--)
+      tp[j] = tp[j - 1];
+    tp[j] = x;
+  }
+}
+
 typedef struct capacities {
   size_t labels, sum_points, change_points;
 } capacities;
@@ -266,9 +284,10 @@ static int pair_subject(rcy_concordance *c, capacities *cap, const rcy_recist_re
     if (tf->overall_response == RCY_RECIST_NULL || ts->overall_response == RCY_RECIST_NULL) continue;
     c->n_timepoints++;
     table_add(&c->all_timepoints, tf->overall_response, ts->overall_response);
-    rcy_concordance_table *t;
+    rcy_concordance_timepoint *t;
     if (add_label_table(c, &cap->labels, tf->timepoint, &t)) return RCY_ENOMEM;
-    table_add(t, tf->overall_response, ts->overall_response);
+    if (table_add(&t->table, tf->overall_response, ts->overall_response))
+      t->mean_days += (double)(tf->date_days - f->timepoints[0].date_days); /* divided in order_labels */
   }
 
   const bool pf = f->progression.present, ps = s->progression.present;
@@ -340,6 +359,7 @@ int rcy_concordance_compute(rcy_concordance **out, const rcy_recist_result *firs
       if (pair_subject(c, &cap, f[i++], s[j++])) goto nomem;
     }
   }
+  order_labels(c);
   for (size_t t = 0; t < c->n_timepoint_labels; t++)
     table_finish(&c->timepoints[t].table);
   table_finish(&c->all_timepoints);

@@ -254,6 +254,44 @@ static void test_cohort(void **state) {
   }
 }
 
+/* Per-timepoint tables come in schedule order whatever the subject ids: subject "A" missed its FU1 scan
+ * (BL, FU2 on day 84, FU3 on day 126), "B" has every scan. Tables used to come in the order labels were
+ * first met over the subjects sorted by id: FU2, FU3, FU1. */
+static void test_timepoint_tables_in_schedule_order(void **state) {
+  (void)state;
+  static builder b[2];
+  rcy_recist_result r[2];
+  b_init(&b[0], "A");
+  b_at(&b[0], "BL", 0);
+  b_bl(&b[0], "T1", "liver", false, 50);
+  b_at(&b[0], "FU2", 84);
+  b_mm(&b[0], "T1", 40);
+  b_at(&b[0], "FU3", 126);
+  b_mm(&b[0], "T1", 38);
+  b_init(&b[1], "B");
+  b_at(&b[1], "BL", 0);
+  b_bl(&b[1], "T1", "liver", false, 50);
+  static const char *labels[] = {"FU1", "FU2", "FU3"};
+  for (int i = 0; i < 3; i++) {
+    b_at(&b[1], labels[i], 42 * (i + 1));
+    b_mm(&b[1], "T1", 45 - 2 * i);
+  }
+  for (int i = 0; i < 2; i++) {
+    rcy_recist_result_init(&r[i]);
+    rcy_error e;
+    if (rcy_recist_evaluate(&r[i], &b[i].s, NULL, &e)) fail_msg("%s", e.message);
+  }
+  rcy_concordance *c = NULL;
+  assert_int_equal(rcy_concordance_compute(&c, r, 2, r, 2, NULL), 0);
+  assert_int_equal(c->n_timepoint_labels, 3);
+  for (int i = 0; i < 3; i++)
+    assert_string_equal(c->timepoints[i].timepoint, labels[i]);
+  assert_int_equal(c->timepoints[1].table.n, 2);
+  rcy_concordance_free(c);
+  rcy_recist_result_free(&r[0]);
+  rcy_recist_result_free(&r[1]);
+}
+
 static void test_duplicate_subject_rejected(void **state) {
   (void)state;
   static builder b[2];
@@ -283,6 +321,7 @@ int main(void) {
       cmocka_unit_test(test_t975),
       cmocka_unit_test(test_kappa_edge_cases),
       cmocka_unit_test(test_cohort),
+      cmocka_unit_test(test_timepoint_tables_in_schedule_order),
       cmocka_unit_test(test_duplicate_subject_rejected),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@ per-subject results of the same two reads (`recistry recist`):
 - pairing, progression agreement, EDR/LDR (Amit et al. 2011) and the discordant list, recounted here;
 - the default (rounded) report: the same keys, each value the unrounded one rounded as documented.
 Prints what it checked; exits 1 on the first class of mismatch with every mismatch listed."""
+import datetime
 import json
 import math
 import sys
@@ -50,7 +51,8 @@ equal("unpaired", c["unpaired"], {"first_only": sorted(set(first) - set(second))
 
 # --- confusion tables -------------------------------------------------------------------------------------
 pairs = {"pooled": ([], []), "bor": ([], [])}
-labels_in_order = []
+labels_in_order, label_days = [], {}
+day = lambda iso: datetime.date.fromisoformat(iso).toordinal()
 for sid in ids:
     a, b = first[sid], second[sid]
     pairs["bor"][0].append(a["best_overall_response"])
@@ -64,9 +66,14 @@ for sid in ids:
             if key not in pairs:
                 pairs[key] = ([], [])
                 labels_in_order.append(key)
+                label_days[key] = []
             pairs[key][0].append(ta["overall_response"])
             pairs[key][1].append(t2["overall_response"])
+        label_days[ta["timepoint"]].append(day(ta["date"]) - day(a["timepoints"][0]["date"]))
 equal("timepoints", c["timepoints"], len(pairs["pooled"][0]))
+# Schedule order: by mean days from the first read's baseline, ties in the order met (sorted is stable).
+labels_in_order = [k for k in labels_in_order if k != "pooled"]
+labels_in_order.sort(key=lambda k: np.mean(label_days[k]))
 tables = {"pooled": c["overall_response_agreement"], "bor": c["best_overall_response_agreement"]}
 equal("timepoint labels", [t["timepoint"] for t in c["timepoint_agreement"]], labels_in_order)
 for t in c["timepoint_agreement"]:

@@ -44,7 +44,10 @@ def subject(i):
         f *= max(0.0, 1.0 + drift + rng.gauss(0, 0.12))
         course.append(f)
     new_at = rng.randint(1, n_fu) if rng.random() < 0.25 else None
-    return sid, targets, non_targets, days, course, new_at
+    # Labels follow the protocol schedule: a missed visit leaves a gap (FU1 missed: BL, FU2, FU3...). The
+    # first subject always misses FU1, so the lowest id does not show every label in schedule order.
+    skip = 1 if i == 1 or rng.random() < 0.05 else 0
+    return sid, targets, non_targets, days, course, new_at, skip
 
 
 def baseline_mm(t, noise):
@@ -52,7 +55,7 @@ def baseline_mm(t, noise):
     return max(15.0 if t["nodal"] else 10.0, round(t["diameter_mm"] * (1 + noise), 1))
 
 
-def read(sid, targets, non_targets, days, course, new_at, second):
+def read(sid, targets, non_targets, days, course, new_at, skip, second):
     noise = (lambda: rng.gauss(0, 0.07)) if second else (lambda: rng.gauss(0, 0.03))
     n_visits = len(days)
     if second and n_visits > 2 and rng.random() < 0.05:
@@ -81,7 +84,7 @@ def read(sid, targets, non_targets, days, course, new_at, second):
         seen = new_at is not None and v >= new_at
         if (seen and rng.random() < 0.85) or rng.random() < 0.02:
             new.append({"lesion_id": "N1", "organ": "liver", "state": "unequivocal" if rng.random() < 0.9 else "equivocal"})
-        assessments.append({"timepoint": "FU%d" % v, "date": iso(days[v]), "target": tg, "non_target": nt,
+        assessments.append({"timepoint": "FU%d" % (v + skip), "date": iso(days[v] + 42 * skip), "target": tg, "non_target": nt,
                             "new_lesions": new})
     return {"subject_id": sid, "assessments": assessments}
 
