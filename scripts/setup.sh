@@ -15,6 +15,8 @@ PACKAGES=(
   jq python3
   # endpoints checked against R survival (survfit, survdiff) and binom.test
   r-base-core r-cran-survival
+  # concordance statistics checked against sklearn (kappa), statsmodels (kappa SE/CI), numpy and scipy
+  python3-numpy python3-scipy python3-sklearn python3-statsmodels
   # browser tests
   chromium
 )

@@ -71,6 +71,7 @@ int rcy_registry_edit(rcy_registry_subject *out, rcy_store *store, const char *s
 typedef struct rcy_recist_json_flags {
   bool lenient;         /* --lenient: baseline-rule violations become warnings */
   bool no_confirmation; /* --no-confirmation: overrides every subject's options.confirmation */
+  bool unrounded;       /* --unrounded (concordance): statistics printed as computed, not rounded */
 } rcy_recist_json_flags;
 
 /* text: one subject (object) or an array of subjects. *out_text (malloc'ed, caller frees) is the result
@@ -288,8 +289,9 @@ int rcy_review_reads(json_t **out, rcy_store *store, const rcy_review_settings *
 int rcy_review_match_lesions(json_t **out, rcy_store *store, const char *subject, const json_t *first,
                              const json_t *second, rcy_error *err);
 /* `recistry concordance --archive DIR --pair site:central|r1:r2`: the file form's report on those reads, plus
- * "pair". */
-int rcy_review_concordance(char **out_text, rcy_store *store, const char *pair, bool pretty, rcy_error *err);
+ * "pair" and "paradigm"; unrounded as the file form's --unrounded. */
+int rcy_review_concordance(char **out_text, rcy_store *store, const char *pair, bool unrounded, bool pretty,
+                           rcy_error *err);
 
 /* ---- Section: the treatment start a read is timed from (src/reads/treatment_start.c) ---- */
 

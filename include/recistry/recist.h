@@ -213,13 +213,16 @@ typedef struct rcy_concordance_table {
   size_t n;
   size_t counts[RCY_CONCORDANCE_K][RCY_CONCORDANCE_K]; /* [first read][second read] */
   double agreement_pct;
-  bool has_kappa; /* false when n is 0 or chance agreement is 1 */
+  bool has_kappa; /* false when n is 0 or chance agreement is 1; the four below are valid only when true */
   double kappa;
+  double kappa_se; /* large-sample SE (Fleiss, Cohen & Everitt 1969), see rcy_concordance_kappa_with_ci */
+  double kappa_ci95_lower, kappa_ci95_upper;
 } rcy_concordance_table;
 
 typedef struct rcy_concordance_timepoint {
   const char *timepoint; /* borrowed from the first read */
   rcy_concordance_table table;
+  double mean_days; /* mean days from the first read's baseline over the table's pairs: the tables' order */
 } rcy_concordance_timepoint;
 
 enum { RCY_CONCORDANCE_BOR_DIFFERS = 1, RCY_CONCORDANCE_PD_TIMEPOINT_DIFFERS = 2 };
@@ -231,6 +234,25 @@ typedef struct rcy_concordance_discordant {
   const char *first_pd_timepoint, *second_pd_timepoint; /* NULL: no progression */
 } rcy_concordance_discordant;
 
+/* One point of a Bland–Altman plot: x = (first + second) / 2, y = first − second. */
+typedef struct rcy_concordance_ba_point {
+  const char *subject_id, *timepoint; /* borrowed from the first read */
+  double first, second;
+} rcy_concordance_ba_point;
+
+/* Bland & Altman, Lancet 1986;i:307: bias (mean difference), SD of the differences (n − 1) and the 95 %
+ * limits of agreement bias ± 1.96 SD. The CIs are the approximate ones of Bland & Altman, Stat Methods Med
+ * Res 1999;8:135: bias ± t·SD/√n and each limit ± t·SD·√(1/n + 1.96²/(2(n − 1))), t the 0.975 quantile of
+ * Student's t with n − 1 degrees of freedom. Units are those of the member holding the struct. */
+typedef struct rcy_concordance_bland_altman {
+  size_t n;
+  double mean_diff; /* valid when n >= 1 */
+  bool has_sd;      /* n >= 2: every field below is valid */
+  double sd, loa_lower, loa_upper;
+  double mean_diff_ci95[2], loa_lower_ci95[2], loa_upper_ci95[2]; /* [lower, upper] */
+  rcy_concordance_ba_point *points; /* n, by subject id, then timepoint in first-read order */
+} rcy_concordance_bland_altman;
+
 typedef struct rcy_concordance {
   size_t n_subjects;   /* paired */
   size_t n_timepoints; /* paired (baseline excluded: it has no response) */
@@ -238,7 +260,7 @@ typedef struct rcy_concordance {
   size_t n_first_only;
   const char **second_only;
   size_t n_second_only;
-  rcy_concordance_timepoint *timepoints; /* one per follow-up label, in first-read order */
+  rcy_concordance_timepoint *timepoints; /* one per follow-up label, by mean_days (schedule order) */
   size_t n_timepoint_labels;
   rcy_concordance_table all_timepoints; /* every paired follow-up pooled */
   rcy_concordance_table bor;
@@ -251,12 +273,12 @@ typedef struct rcy_concordance {
     bool has_edr, has_ldr;
     double edr, ldr; /* fractions 0..1 */
   } discrepancy;
-  struct { /* SOD, first minus second, over paired timepoints with both sums complete */
-    size_t n;
-    double mean_diff_mm;
-    bool has_sd; /* n >= 2 */
-    double sd_mm, loa_lower_mm, loa_upper_mm;
-  } bland_altman;
+  /* SOD (mm), first minus second, at every paired timepoint (baseline included) where both sums are
+   * complete. */
+  rcy_concordance_bland_altman bland_altman_sum_mm;
+  /* % change of SOD from baseline (percentage points), first minus second, at every paired follow-up where
+   * both changes are defined. */
+  rcy_concordance_bland_altman bland_altman_change_pct;
   rcy_concordance_discordant *discordant;
   size_t n_discordant;
 } rcy_concordance;
@@ -269,6 +291,19 @@ void rcy_concordance_free(rcy_concordance *concordance);
 
 /* Cohen's kappa of a k×k table of counts (row-major). RCY_EINVAL when undefined (n = 0 or pe = 1). */
 int rcy_concordance_kappa(double *out_kappa, const size_t *counts, size_t k, rcy_error *err);
+
+/* Cohen's kappa with the large-sample standard error of Fleiss, Cohen & Everitt (Psychol Bull 1969;72:323)
+ * and the normal 95 % CI kappa ± z·SE, z = 1.959963984540054 (the 0.975 normal quantile): the estimator of
+ * statsmodels.stats.inter_rater.cohens_kappa (std_kappa, kappa_low, kappa_upp). */
+typedef struct rcy_concordance_kappa_stats {
+  double kappa, se, ci95_lower, ci95_upper;
+} rcy_concordance_kappa_stats;
+int rcy_concordance_kappa_with_ci(rcy_concordance_kappa_stats *out, const size_t *counts, size_t k,
+                                  rcy_error *err);
+
+/* The 0.975 quantile of Student's t with df degrees of freedom (df >= 1; exact series for the CDF,
+ * Abramowitz & Stegun 26.7.3–4, solved by Newton's method): what the Bland–Altman CIs use. */
+double rcy_concordance_t975(size_t df);
 
 #ifdef __cplusplus
 }

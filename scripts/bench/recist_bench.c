@@ -212,7 +212,7 @@ int main(int argc, char **argv) {
 
   char *json = to_json(&c, nj);
   char *out = NULL;
-  rcy_recist_json_flags flags = {false, false};
+  rcy_recist_json_flags flags = {false, false, false};
   const double t1 = now_s();
   const int jrc = json ? rcy_recist_json_evaluate(&out, json, strlen(json), &flags, false, &err) : RCY_ENOMEM;
   const double json_s = now_s() - t1;

@@ -1,7 +1,7 @@
-/* `recistry concordance [--lenient] [--no-confirmation] FIRST.json SECOND.json`: agreement between two reads
- * of the same subjects (first = site investigator, second = central reader), JSON on stdout.
- * `recistry concordance --archive DIR --pair site:central|r1:r2 [--json]`: the same report on the archive's
- * signed reads (src/reads/review_pairs.c chooses them). */
+/* `recistry concordance [--lenient] [--no-confirmation] [--unrounded] FIRST.json SECOND.json`: agreement
+ * between two reads of the same subjects (first = site investigator, second = central reader), JSON on
+ * stdout. `recistry concordance --archive DIR --pair site:central|r1:r2 [--unrounded] [--json]`: the same
+ * report on the archive's signed reads (src/reads/review_pairs.c chooses them). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -14,24 +14,27 @@
 #include "recistry/reads.h"
 
 static const char usage[] =
-    "usage: recistry concordance [--lenient] [--no-confirmation] SITE.json CENTRAL.json\n"
-    "       recistry concordance --archive DIR --pair site:central|r1:r2 [--json]\n"
+    "usage: recistry concordance [--lenient] [--no-confirmation] [--unrounded] SITE.json CENTRAL.json\n"
+    "       recistry concordance --archive DIR --pair site:central|r1:r2 [--unrounded] [--json]\n"
     "  Evaluates both reads with the RECIST engine, pairs subjects by subject_id and timepoints by label,\n"
-    "  and prints confusion matrices, percent agreement, Cohen's kappa, progression agreement, the early\n"
-    "  and late discrepancy rates (Amit et al. 2011; the first read is the investigator's), Bland-Altman\n"
-    "  of the sums of diameters and the discordant subjects (docs/recist.md).\n"
+    "  and prints confusion matrices, percent agreement, Cohen's kappa with its 95% CI, progression\n"
+    "  agreement, the early and late discrepancy rates (Amit et al. 2011; the first read is the\n"
+    "  investigator's), Bland-Altman of the sums of diameters and of their % change from baseline, and the\n"
+    "  discordant subjects (docs/recist.md, docs/qa.md).\n"
     "  With --archive: the archive's signed reads — the site read against the final central read\n"
     "  (site:central), or each subject's first central reader against the second (r1:r2); the report is\n"
     "  JSON either way (--json is accepted for symmetry with other archive commands; docs/qa.md).\n"
+    "  --unrounded  print every statistic as computed (default: rounded for reading)\n"
     "  Exit: 0 ok, 1 invalid input, 2 usage.\n";
 
 static int archive_form(int argc, char **argv) {
   const char *archive = NULL, *pair = NULL;
-  int json = 0;
+  int json = 0, unrounded = 0;
   const rcy_cli_option o[] = {{"--archive", "DIR", 1, &archive, NULL},
                               {"--pair", "site:central|r1:r2", 1, &pair, NULL},
-                              {"--json", NULL, 0, NULL, &json}};
-  int parsed = rcy_cli_parse("concordance", usage, o, 3, argc, argv);
+                              {"--json", NULL, 0, NULL, &json},
+                              {"--unrounded", NULL, 0, NULL, &unrounded}};
+  int parsed = rcy_cli_parse("concordance", usage, o, 4, argc, argv);
   if (parsed >= 0) return parsed;
   if (strcmp(pair, "site:central") && strcmp(pair, "r1:r2")) {
     fprintf(stderr, "recistry concordance: --pair must be site:central or r1:r2, not '%s'\n%s", pair, usage);
@@ -42,7 +45,7 @@ static int archive_form(int argc, char **argv) {
   char *out = NULL;
   int rc = rcy_store_open(&store, archive, &err);
   if (!rc) {
-    rc = rcy_review_concordance(&out, store, pair, true, &err);
+    rc = rcy_review_concordance(&out, store, pair, unrounded, true, &err);
     rcy_store_close(store);
   }
   if (rc) {
@@ -60,7 +63,7 @@ int rcy_cmd_concordance(int argc, char **argv) {
   rcy_recist_json_flags flags;
   const char *files[2];
   size_t n_files;
-  int rc = rcy_recist_json_cli_args(&flags, files, 2, &n_files, argc, argv, usage);
+  int rc = rcy_recist_json_cli_args(&flags, files, 2, &n_files, argc, argv, true, usage);
   if (rc == 1) return RCY_EXIT_OK;
   if (rc) return RCY_EXIT_USAGE;
   if (n_files != 2) {

@@ -19,7 +19,7 @@ int rcy_cmd_recist(int argc, char **argv) {
   rcy_recist_json_flags flags;
   const char *files[1];
   size_t n_files;
-  int rc = rcy_recist_json_cli_args(&flags, files, 1, &n_files, argc, argv, usage);
+  int rc = rcy_recist_json_cli_args(&flags, files, 1, &n_files, argc, argv, false, usage);
   if (rc == 1) return RCY_EXIT_OK;
   if (rc) return RCY_EXIT_USAGE;
   const char *path = n_files ? files[0] : "-";

@@ -5,7 +5,8 @@
 #include <string.h>
 
 int rcy_recist_json_cli_args(rcy_recist_json_flags *flags, const char **operands, size_t max_operands,
-                             size_t *n_operands, int argc, char **argv, const char *usage) {
+                             size_t *n_operands, int argc, char **argv, bool unrounded_ok,
+                             const char *usage) {
   memset(flags, 0, sizeof *flags);
   *n_operands = 0;
   bool only_operands = false;
@@ -20,6 +21,8 @@ int rcy_recist_json_cli_args(rcy_recist_json_flags *flags, const char **operands
       flags->lenient = true;
     } else if (!only_operands && strcmp(a, "--no-confirmation") == 0) {
       flags->no_confirmation = true;
+    } else if (!only_operands && unrounded_ok && strcmp(a, "--unrounded") == 0) {
+      flags->unrounded = true;
     } else if (!only_operands && a[0] == '-' && a[1] != '\0') {
       fprintf(stderr, "recistry %s: unknown option '%s'\n%s", argv[0], a, usage);
       return 2;

@@ -550,7 +550,19 @@ int rcy_recist_json_each(const char *text, size_t len, const rcy_recist_json_fla
   return rc;
 }
 
-static json_t *table_json(const rcy_concordance_table *t) {
+/* Concordance statistics: rounded to 1/scale for reading, or as computed with --unrounded (the checks
+ * against independent implementations need every digit). */
+static json_t *stat_json(double x, double scale, bool unrounded) {
+  if (!unrounded) return rounded(x, scale);
+  if (!isfinite(x)) return json_null();
+  return json_real(x == 0.0 ? 0.0 : x);
+}
+
+static json_t *interval_json(double lo, double hi, double scale, bool unrounded) {
+  return json_pack("[o, o]", stat_json(lo, scale, unrounded), stat_json(hi, scale, unrounded));
+}
+
+static json_t *table_json(const rcy_concordance_table *t, bool unrounded) {
   json_t *cats = json_array(), *matrix = json_array();
   for (int i = 0; i < RCY_CONCORDANCE_K; i++) {
     json_array_append_new(cats, json_string(rcy_recist_response_name(rcy_concordance_categories[i])));
@@ -559,9 +571,52 @@ static json_t *table_json(const rcy_concordance_table *t) {
       json_array_append_new(row, json_integer((json_int_t)t->counts[i][j]));
     json_array_append_new(matrix, row);
   }
-  return json_pack("{s:I, s:o, s:o, s:o, s:o}", "n", (json_int_t)t->n, "categories", cats, "matrix", matrix,
-                   "agreement_pct", t->n ? pct_json(t->agreement_pct) : json_null(), "kappa",
-                   t->has_kappa ? rounded(t->kappa, 1000.0) : json_null());
+  const bool k = t->has_kappa;
+  return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "n", (json_int_t)t->n, "categories", cats, "matrix",
+                   matrix, "agreement_pct", t->n ? stat_json(t->agreement_pct, 10.0, unrounded) : json_null(),
+                   "kappa", k ? stat_json(t->kappa, 1000.0, unrounded) : json_null(), "kappa_se",
+                   k ? stat_json(t->kappa_se, 1000.0, unrounded) : json_null(), "kappa_ci95",
+                   k ? interval_json(t->kappa_ci95_lower, t->kappa_ci95_upper, 1000.0, unrounded)
+                     : json_null());
+}
+
+/* One Bland–Altman analysis; unit is the key suffix ("mm", "pct"). Points' first and second are printed as
+ * the engine prints that value for a subject (mm as computed, % to one decimal), the statistics to 2
+ * decimals. */
+static json_t *bland_altman_json(const rcy_concordance_bland_altman *ba, const char *unit, bool unrounded) {
+  const bool sd = ba->has_sd;
+  const double own = strcmp(unit, "pct") == 0 ? 10.0 : 0.0; /* 0: as computed */
+  char key[32];
+  json_t *o = json_object(), *points = json_array();
+  json_object_set_new(o, "n", json_integer((json_int_t)ba->n));
+#define BA_SET(name, value)                                                                                  \
+  do {                                                                                                       \
+    snprintf(key, sizeof key, "%s_%s", name, unit);                                                          \
+    json_object_set_new(o, key, value);                                                                      \
+  } while (0)
+  BA_SET("mean_diff", ba->n ? stat_json(ba->mean_diff, 100.0, unrounded) : json_null());
+  BA_SET("sd", sd ? stat_json(ba->sd, 100.0, unrounded) : json_null());
+  BA_SET("loa_lower", sd ? stat_json(ba->loa_lower, 100.0, unrounded) : json_null());
+  BA_SET("loa_upper", sd ? stat_json(ba->loa_upper, 100.0, unrounded) : json_null());
+  BA_SET("mean_diff_ci95",
+         sd ? interval_json(ba->mean_diff_ci95[0], ba->mean_diff_ci95[1], 100.0, unrounded) : json_null());
+  BA_SET("loa_lower_ci95",
+         sd ? interval_json(ba->loa_lower_ci95[0], ba->loa_lower_ci95[1], 100.0, unrounded) : json_null());
+  BA_SET("loa_upper_ci95",
+         sd ? interval_json(ba->loa_upper_ci95[0], ba->loa_upper_ci95[1], 100.0, unrounded) : json_null());
+#undef BA_SET
+  for (size_t i = 0; i < ba->n; i++) {
+    const rcy_concordance_ba_point *p = &ba->points[i];
+    json_array_append_new(points,
+                          json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "subject_id", p->subject_id,
+                                    "timepoint", p->timepoint, "first",
+                                    own ? stat_json(p->first, own, unrounded) : json_real(p->first), "second",
+                                    own ? stat_json(p->second, own, unrounded) : json_real(p->second), "mean",
+                                    stat_json((p->first + p->second) / 2, 100.0, unrounded), "diff",
+                                    stat_json(p->first - p->second, 100.0, unrounded)));
+  }
+  json_object_set_new(o, "points", points);
+  return o;
 }
 
 static json_t *string_list(const char **s, size_t n) {
@@ -575,10 +630,10 @@ static json_t *opt_string(const char *s) {
   return s ? json_string(s) : json_null();
 }
 
-static json_t *concordance_json(const rcy_concordance *c) {
+static json_t *concordance_json(const rcy_concordance *c, bool unrounded) {
   json_t *per = json_array();
   for (size_t i = 0; i < c->n_timepoint_labels; i++) {
-    json_t *t = table_json(&c->timepoints[i].table);
+    json_t *t = table_json(&c->timepoints[i].table, unrounded);
     json_object_set_new(t, "timepoint", json_string(c->timepoints[i].timepoint));
     json_array_append_new(per, t);
   }
@@ -596,32 +651,29 @@ static json_t *concordance_json(const rcy_concordance *c) {
                                           "best_overall_response", response_json(d->second_bor),
                                           "progression_timepoint", opt_string(d->second_pd_timepoint)));
   }
-  const bool sd = c->bland_altman.has_sd;
-  json_t *ba = json_pack("{s:I, s:o, s:o, s:o, s:o}", "n", (json_int_t)c->bland_altman.n, "mean_diff_mm",
-                         c->bland_altman.n ? rounded(c->bland_altman.mean_diff_mm, 100.0) : json_null(),
-                         "sd_mm", sd ? rounded(c->bland_altman.sd_mm, 100.0) : json_null(), "loa_lower_mm",
-                         sd ? rounded(c->bland_altman.loa_lower_mm, 100.0) : json_null(), "loa_upper_mm",
-                         sd ? rounded(c->bland_altman.loa_upper_mm, 100.0) : json_null());
+  json_t *ba = bland_altman_json(&c->bland_altman_sum_mm, "mm", unrounded);
+  json_t *ba_pct = bland_altman_json(&c->bland_altman_change_pct, "pct", unrounded);
   json_t *dr = json_pack(
       "{s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I}", "edr",
-      c->discrepancy.has_edr ? rounded(c->discrepancy.edr, 1000.0) : json_null(), "ldr",
-      c->discrepancy.has_ldr ? rounded(c->discrepancy.ldr, 1000.0) : json_null(), "investigator_pd",
-      (json_int_t)c->discrepancy.investigator_pd, "investigator_earlier", (json_int_t)c->discrepancy.early,
-      "investigator_later", (json_int_t)c->discrepancy.late, "investigator_pd_only",
-      (json_int_t)c->discrepancy.investigator_only, "central_pd_only",
+      c->discrepancy.has_edr ? stat_json(c->discrepancy.edr, 1000.0, unrounded) : json_null(), "ldr",
+      c->discrepancy.has_ldr ? stat_json(c->discrepancy.ldr, 1000.0, unrounded) : json_null(),
+      "investigator_pd", (json_int_t)c->discrepancy.investigator_pd, "investigator_earlier",
+      (json_int_t)c->discrepancy.early, "investigator_later", (json_int_t)c->discrepancy.late,
+      "investigator_pd_only", (json_int_t)c->discrepancy.investigator_only, "central_pd_only",
       (json_int_t)c->discrepancy.central_only, "pd_discrepancies", (json_int_t)c->discrepancy.discrepancies);
   json_t *prog =
       json_pack("{s:I, s:I, s:I, s:I, s:I}", "both_pd", (json_int_t)c->progression.both, "first_only_pd",
                 (json_int_t)c->progression.first_only, "second_only_pd",
                 (json_int_t)c->progression.second_only, "neither_pd", (json_int_t)c->progression.neither,
                 "same_timepoint", (json_int_t)c->progression.same_timepoint);
-  return json_pack("{s:I, s:I, s:{s:o, s:o}, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "subjects",
+  return json_pack("{s:I, s:I, s:{s:o, s:o}, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "subjects",
                    (json_int_t)c->n_subjects, "timepoints", (json_int_t)c->n_timepoints, "unpaired",
                    "first_only", string_list(c->first_only, c->n_first_only), "second_only",
                    string_list(c->second_only, c->n_second_only), "timepoint_agreement", per,
-                   "overall_response_agreement", table_json(&c->all_timepoints),
-                   "best_overall_response_agreement", table_json(&c->bor), "progression", prog,
-                   "discrepancy_rates", dr, "bland_altman_sum_mm", ba, "discordant", disc);
+                   "overall_response_agreement", table_json(&c->all_timepoints, unrounded),
+                   "best_overall_response_agreement", table_json(&c->bor, unrounded), "progression", prog,
+                   "discrepancy_rates", dr, "bland_altman_sum_mm", ba, "bland_altman_change_pct", ba_pct,
+                   "discordant", disc);
 }
 
 int rcy_recist_json_concordance(char **out_text, const char *first, size_t first_len, const char *second,
@@ -637,7 +689,7 @@ int rcy_recist_json_concordance(char **out_text, const char *first, size_t first
   }
   rcy_concordance *c = NULL;
   if (!(rc = rcy_concordance_compute(&c, a.results, a.n, b.results, b.n, err)))
-    rc = dump(out_text, concordance_json(c), pretty, err);
+    rc = dump(out_text, concordance_json(c, flags && flags->unrounded), pretty, err);
   rcy_concordance_free(c);
   read_set_free(&a);
   read_set_free(&b);

@@ -87,7 +87,8 @@ int rcy_review_reads(json_t **out, rcy_store *store, const rcy_review_settings *
   return RCY_OK;
 }
 
-int rcy_review_concordance(char **out_text, rcy_store *store, const char *pair, bool pretty, rcy_error *err) {
+int rcy_review_concordance(char **out_text, rcy_store *store, const char *pair, bool unrounded, bool pretty,
+                           rcy_error *err) {
   *out_text = NULL;
   const char *first, *second;
   if (pair && strcmp(pair, "site:central") == 0) first = "site", second = "central";
@@ -101,7 +102,7 @@ int rcy_review_concordance(char **out_text, rcy_store *store, const char *pair, 
   char *ta = rc ? NULL : json_dumps(a, JSON_COMPACT), *tb = rc ? NULL : json_dumps(b, JSON_COMPACT);
   char *report = NULL;
   if (!rc && (!ta || !tb)) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
-  rcy_recist_json_flags flags = {0};
+  rcy_recist_json_flags flags = {.unrounded = unrounded};
   if (!rc) rc = rcy_recist_json_concordance(&report, ta, strlen(ta), tb, strlen(tb), &flags, false, err);
   if (!rc) {
     json_t *r = json_loads(report, 0, NULL);

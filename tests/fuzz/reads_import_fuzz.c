@@ -122,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FILE *mem = open_memstream(&text, &len);
     if (!mem || rcy_reads_export(mem, store, "site", "site", &err)) die("export", &err);
     fclose(mem);
-    rcy_recist_json_flags strict = {false, false};
+    rcy_recist_json_flags strict = {false, false, false};
     if (rcy_recist_json_evaluate(&out, text, len, &strict, false, &err)) {
       fprintf(stderr, "export:\n%s\n", text);
       die("the export of an import fails the engine", &err);

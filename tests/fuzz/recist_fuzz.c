@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *text = (const char *)data;
-  rcy_recist_json_flags flags = {(size & 1) != 0, (size & 2) != 0};
+  rcy_recist_json_flags flags = {(size & 1) != 0, (size & 2) != 0, (size & 8) != 0};
   rcy_error err = {0, ""};
   char *out = NULL;
   int rc;

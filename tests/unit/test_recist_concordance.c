@@ -24,6 +24,55 @@ static void test_kappa_kundel_polansky_2003(void **state) {
   assert_true(fabs(kappa - (60.0 / 110 - 3352.0 / 12100) / (1 - 3352.0 / 12100)) < 1e-12);
 }
 
+/* Kappa with its large-sample SE (Fleiss, Cohen & Everitt, Psychol Bull 1969;72:323) and 95 % CI: the SAS
+ * PROC FREQ printout statsmodels checks its cohens_kappa against (statsmodels/stats/tests/
+ * test_inter_rater.py, TestUnweightedCohens: table10, "Simple Kappa Coefficient": kappa 0.4842, ASE 0.1380,
+ * 95 % limits 0.2137 and 0.7547). Full-precision values from statsmodels 0.13.5 (Debian) pin the digits. */
+static void test_kappa_se_sas_example(void **state) {
+  (void)state;
+  const size_t table[9] = {0, 4, 1, 0, 8, 0, 0, 1, 5};
+  rcy_concordance_kappa_stats st;
+  assert_int_equal(rcy_concordance_kappa_with_ci(&st, table, 3, NULL), 0);
+  assert_true(fabs(st.kappa - 0.4842) < 5e-5);
+  assert_true(fabs(st.se - 0.1380) < 5e-5);
+  assert_true(fabs(st.ci95_lower - 0.2137) < 5e-5);
+  assert_true(fabs(st.ci95_upper - 0.7547) < 5e-5);
+  assert_true(fabs(st.kappa - 0.48416289592760187) < 1e-12);
+  assert_true(fabs(st.se - 0.1380135783058146) < 1e-12);
+  assert_true(fabs(st.ci95_lower - 0.21366125307070666) < 1e-12);
+  assert_true(fabs(st.ci95_upper - 0.754664538784497) < 1e-12);
+
+  /* Kundel & Polansky's table (above): statsmodels gives SE 0.060333228166901676. */
+  const size_t kp[16] = {34, 10, 2, 0, 6, 8, 8, 2, 2, 5, 4, 12, 0, 1, 2, 14};
+  assert_int_equal(rcy_concordance_kappa_with_ci(&st, kp, 4, NULL), 0);
+  assert_true(fabs(st.se - 0.060333228166901676) < 1e-12);
+  assert_true(fabs(st.ci95_upper - 0.4895358193901905) < 1e-12);
+
+  /* Perfect agreement: the variance is exactly 0, never NaN from a rounding below 0. */
+  const size_t perfect[9] = {5, 0, 0, 0, 7, 0, 0, 0, 3};
+  assert_int_equal(rcy_concordance_kappa_with_ci(&st, perfect, 3, NULL), 0);
+  assert_true(st.kappa == 1.0 && st.se >= 0 && st.se < 1e-12 && !isnan(st.ci95_lower));
+}
+
+/* Student's t 0.975 quantiles, solved to 40 digits with mpmath (betainc + findroot) and rounded here to
+ * 20; scipy.stats.t.ppf is only ~1e-10 accurate for small df (df 1: 2.6e-10 off the exact cot(pi/40)). */
+static void test_t975(void **state) {
+  (void)state;
+  static const struct {
+    size_t df;
+    double t;
+  } ref[] = {
+      {1, 12.706204736174704646},      {2, 4.3026527297494638523},       {3, 3.1824463052837095927},
+      {4, 2.7764451051977943578},      {5, 2.5705818356363155147},       {10, 2.2281388519862747484},
+      {14, 2.1447866879178038287},     {30, 2.04227245630123831},        {100, 1.9839715185235522866},
+      {1000, 1.962339080826408485},    {1001, 1.9623367052808799185},    {99999, 1.9599877077718447791},
+      {100001, 1.9599877072973792428}, {10000000, 1.9599642217672054904}};
+  for (size_t i = 0; i < sizeof ref / sizeof ref[0]; i++)
+    if (fabs(rcy_concordance_t975(ref[i].df) - ref[i].t) > 1e-12)
+      fail_msg("df %zu: %.17g, expected %.17g", ref[i].df, rcy_concordance_t975(ref[i].df), ref[i].t);
+  assert_true(isnan(rcy_concordance_t975(0)));
+}
+
 static void test_kappa_edge_cases(void **state) {
   (void)state;
   double kappa;
@@ -151,11 +200,41 @@ static void test_cohort(void **state) {
   for (size_t i = 0; i < n; i++)
     ss += (d[i] - mean) * (d[i] - mean);
   const double sd = sqrt(ss / (double)(n - 1));
-  assert_int_equal(c->bland_altman.n, 15);
-  assert_true(fabs(c->bland_altman.mean_diff_mm - mean) < 1e-9);
-  assert_true(fabs(c->bland_altman.sd_mm - sd) < 1e-9);
-  assert_true(fabs(c->bland_altman.loa_lower_mm - (mean - 1.96 * sd)) < 1e-9);
-  assert_true(fabs(c->bland_altman.loa_upper_mm - (mean + 1.96 * sd)) < 1e-9);
+  const rcy_concordance_bland_altman *ba = &c->bland_altman_sum_mm;
+  assert_int_equal(ba->n, 15);
+  assert_true(fabs(ba->mean_diff - mean) < 1e-9);
+  assert_true(fabs(ba->sd - sd) < 1e-9);
+  assert_true(fabs(ba->loa_lower - (mean - 1.96 * sd)) < 1e-9);
+  assert_true(fabs(ba->loa_upper - (mean + 1.96 * sd)) < 1e-9);
+  /* Bland & Altman 1999: t(0.975, 14) = 2.1447866879178038 (test_t975). */
+  const double t14 = 2.1447866879178038, se_loa = sd * sqrt(1.0 / 15 + 1.96 * 1.96 / 28);
+  assert_true(fabs(ba->mean_diff_ci95[0] - (mean - t14 * sd / sqrt(15))) < 1e-9);
+  assert_true(fabs(ba->mean_diff_ci95[1] - (mean + t14 * sd / sqrt(15))) < 1e-9);
+  assert_true(fabs(ba->loa_lower_ci95[0] - (mean - 1.96 * sd - t14 * se_loa)) < 1e-9);
+  assert_true(fabs(ba->loa_upper_ci95[1] - (mean + 1.96 * sd + t14 * se_loa)) < 1e-9);
+  /* Points: subjects A..E, BL FU1 FU2 each; B at FU2 is 61 (site) vs 50 (central). */
+  assert_string_equal(ba->points[5].subject_id, "B");
+  assert_string_equal(ba->points[5].timepoint, "FU2");
+  assert_true(ba->points[5].first == 61 && ba->points[5].second == 50);
+
+  /* % change from baseline at the 10 paired follow-ups (baselines are all 50 mm, so change = 2·(mm − 50)):
+   * differences site − central in percentage points: A 0 0, B 0 22, C 32 0, D −32 −60, E −32 −18. */
+  const rcy_concordance_bland_altman *bp = &c->bland_altman_change_pct;
+  static const double want[10] = {0, 0, 0, 22, 32, 0, -32, -60, -32, -18};
+  double pm = 0, pss = 0;
+  assert_int_equal(bp->n, 10);
+  for (size_t i = 0; i < 10; i++) {
+    assert_true(fabs(bp->points[i].first - bp->points[i].second - want[i]) < 1e-9);
+    pm += want[i] / 10;
+  }
+  for (size_t i = 0; i < 10; i++)
+    pss += (want[i] - pm) * (want[i] - pm);
+  assert_true(fabs(pm - (-8.8)) < 1e-12);
+  assert_true(fabs(bp->mean_diff - pm) < 1e-9);
+  assert_true(fabs(bp->sd - sqrt(pss / 9)) < 1e-9);
+  assert_string_equal(bp->points[3].subject_id, "B");
+  assert_string_equal(bp->points[3].timepoint, "FU2");
+  assert_true(fabs(bp->points[3].first - 22.0) < 1e-9 && fabs(bp->points[3].second - 0.0) < 1e-9);
 
   assert_int_equal(c->n_discordant, 4);
   static const char *ids[] = {"B", "C", "D", "E"};
@@ -175,6 +254,44 @@ static void test_cohort(void **state) {
   }
 }
 
+/* Per-timepoint tables come in schedule order whatever the subject ids: subject "A" missed its FU1 scan
+ * (BL, FU2 on day 84, FU3 on day 126), "B" has every scan. Tables used to come in the order labels were
+ * first met over the subjects sorted by id: FU2, FU3, FU1. */
+static void test_timepoint_tables_in_schedule_order(void **state) {
+  (void)state;
+  static builder b[2];
+  rcy_recist_result r[2];
+  b_init(&b[0], "A");
+  b_at(&b[0], "BL", 0);
+  b_bl(&b[0], "T1", "liver", false, 50);
+  b_at(&b[0], "FU2", 84);
+  b_mm(&b[0], "T1", 40);
+  b_at(&b[0], "FU3", 126);
+  b_mm(&b[0], "T1", 38);
+  b_init(&b[1], "B");
+  b_at(&b[1], "BL", 0);
+  b_bl(&b[1], "T1", "liver", false, 50);
+  static const char *labels[] = {"FU1", "FU2", "FU3"};
+  for (int i = 0; i < 3; i++) {
+    b_at(&b[1], labels[i], 42 * (i + 1));
+    b_mm(&b[1], "T1", 45 - 2 * i);
+  }
+  for (int i = 0; i < 2; i++) {
+    rcy_recist_result_init(&r[i]);
+    rcy_error e;
+    if (rcy_recist_evaluate(&r[i], &b[i].s, NULL, &e)) fail_msg("%s", e.message);
+  }
+  rcy_concordance *c = NULL;
+  assert_int_equal(rcy_concordance_compute(&c, r, 2, r, 2, NULL), 0);
+  assert_int_equal(c->n_timepoint_labels, 3);
+  for (int i = 0; i < 3; i++)
+    assert_string_equal(c->timepoints[i].timepoint, labels[i]);
+  assert_int_equal(c->timepoints[1].table.n, 2);
+  rcy_concordance_free(c);
+  rcy_recist_result_free(&r[0]);
+  rcy_recist_result_free(&r[1]);
+}
+
 static void test_duplicate_subject_rejected(void **state) {
   (void)state;
   static builder b[2];
@@ -190,7 +307,8 @@ static void test_duplicate_subject_rejected(void **state) {
   assert_int_equal(c->n_subjects, 0);
   assert_false(c->bor.has_kappa);
   assert_false(c->discrepancy.has_edr);
-  assert_false(c->bland_altman.has_sd);
+  assert_false(c->bland_altman_sum_mm.has_sd);
+  assert_int_equal(c->bland_altman_change_pct.n, 0);
   rcy_concordance_free(c);
   rcy_recist_result_free(&r[0]);
   rcy_recist_result_free(&r[1]);
@@ -199,8 +317,11 @@ static void test_duplicate_subject_rejected(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_kappa_kundel_polansky_2003),
+      cmocka_unit_test(test_kappa_se_sas_example),
+      cmocka_unit_test(test_t975),
       cmocka_unit_test(test_kappa_edge_cases),
       cmocka_unit_test(test_cohort),
+      cmocka_unit_test(test_timepoint_tables_in_schedule_order),
       cmocka_unit_test(test_duplicate_subject_rejected),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
