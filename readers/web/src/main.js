@@ -1,4 +1,5 @@
-// Entry point: session check, hash routing (#/login, #/worklist, #/subject/{id}/{timepoint}), the top bar,
+// Entry point: session check, hash routing (#/login, #/worklist, #/subject/{id}/{timepoint}[?role=&reader=],
+// #/adjudicate/{id}), the top bar,
 // the login page and the worklist. The subject view (viewer + lesion table + response) is in subject.js.
 import './styles.css';
 import * as api from './api.js';
@@ -6,6 +7,7 @@ import { h, clear } from './dom.js';
 import { SubjectView } from './subject.js';
 import { showRegistry } from './registry.js';
 import { showWorklist as renderWorklist } from './worklist.js';
+import { queueSection, showAdjudication } from './adjudication.js';
 
 const app = document.getElementById('app');
 const topbar = document.getElementById('topbar');
@@ -59,8 +61,9 @@ async function route() {
     currentView.destroy();
     currentView = null;
   }
-  const hash = window.location.hash || '#/worklist';
+  const [hash, query] = (window.location.hash || '#/worklist').split('?');
   const parts = hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  const params = new URLSearchParams(query || '');
   try {
     if (parts[0] === 'login') {
       if (user) return go('#/worklist');
@@ -73,11 +76,18 @@ async function route() {
     }
     if (parts[0] === 'registry' && parts[1]) return await showRegistry(app, parts[1]);
     if (parts[0] === 'subject' && parts[1]) {
-      currentView = new SubjectView(app, parts[1], parts[2] || null, { user, go });
+      // ?role=central&reader=NAME: a read-only look at that read (QA, or an adjudicator from the side-by-side).
+      const which = params.get('role') && params.get('reader') ? { role: params.get('role'), reader: params.get('reader') } : null;
+      currentView = new SubjectView(app, parts[1], parts[2] || null, { user, go, which });
       await currentView.start();
       return;
     }
+    if (parts[0] === 'adjudicate' && parts[1]) return await showAdjudication(app, parts[1], { user });
     await renderWorklist(app, { user });
+    if (['adjudicator', 'qa', 'admin'].includes(user.role)) {
+      const q = await queueSection();
+      if (q) app.prepend(q);
+    }
   } catch (err) {
     if (err instanceof api.ApiError && err.status === 401) {
       user = null;
