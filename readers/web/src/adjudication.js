@@ -90,9 +90,9 @@ export async function showAdjudication(app, subjectId, { user }) {
     row('Progression', progression(res.r1?.progression), progression(res.r2?.progression), !!diff.progression, 'adj-pd'),
     ...tps.map((tp) => {
       const a = engTp(res.r1, tp), b = engTp(res.r2, tp);
-      const fa = `${fmt.resp(a.overall_response)}${a.sum_mm !== undefined ? ` · SOD ${fmt.mm(a.sum_mm)}` : ''}`;
-      const fb = `${fmt.resp(b.overall_response)}${b.sum_mm !== undefined ? ` · SOD ${fmt.mm(b.sum_mm)}` : ''}`;
-      return row(`${tp} overall response`, fa, fb, (a.overall_response || null) !== (b.overall_response || null), 'adj-tp');
+      const isBl = tp === tps[0];
+      const f = (x) => `${isBl ? 'baseline' : fmt.resp(x.overall_response)}${x.sum_mm !== undefined ? ` · SOD ${fmt.mm(x.sum_mm)}` : ''}`;
+      return row(`${tp} overall response`, f(a), f(b), !isBl && (a.overall_response || null) !== (b.overall_response || null), 'adj-tp');
     }),
   ];
   const head = (which, read) => h('th', { class: which },
