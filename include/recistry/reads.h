@@ -170,6 +170,13 @@ int rcy_reads_read_visible(rcy_store *store, const rcy_user *user, const char *s
  * a central reader or adjudicator with assignments, only their assigned subjects stay; each of a reader's
  * subjects gets "assigned": true|false, each of QA's and admin's "readers": [names]. */
 int rcy_reads_worklist_scope(json_t *subjects, rcy_store *store, const rcy_user *user, rcy_error *err);
+/* assignments.c: assigns every subject that has no reader yet to `per_subject` (1 or 2) of the n readers in
+ * turn (round robin over the list, in subject order; with 2, the first of each pair is R1), each subject with
+ * an audit row (assignment.set), all in one transaction. Subjects already assigned keep their readers.
+ * *out: [{"subject_id", "readers"}] of the subjects assigned now. RCY_EINVAL (per_subject, too few or repeated
+ * names), RCY_ENOTFOUND (a name is no central or adjudicator account). */
+int rcy_reads_assign_round_robin(json_t **out, rcy_store *store, const char *const *readers, size_t n,
+                                 int per_subject, const char *actor, rcy_error *err);
 /* "to_read" | "in_progress" | "signed" of a timepoint in a read document (doc may be NULL). */
 const char *rcy_reads_tp_status(const json_t *doc, const char *timepoint);
 

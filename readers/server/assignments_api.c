@@ -97,3 +97,39 @@ out:
   json_decref(body);
   return 0;
 }
+
+/* POST /api/assignments/round-robin {"readers": [names], "per_subject": 1|2}: every unassigned subject to the
+ * readers in turn (the rule: rcy_reads_assign_round_robin). */
+int rcy_handle_assignments_round_robin(rcy_req *r) {
+  if (!admin_only(r)) return 0;
+  json_t *body = rcy_req_json_body(r);
+  if (!body) return 0;
+  json_t *list = json_object_get(body, "readers"), *per = json_object_get(body, "per_subject"), *v;
+  const char *names[32];
+  size_t n = json_array_size(list), i;
+  if (!json_is_array(list) || n == 0 || n > 32) {
+    rcy_reply_error(r, 400, "\"readers\" must be an array of 1-32 account names");
+    goto out;
+  }
+  json_array_foreach(list, i, v) {
+    if (!json_is_string(v) || !*json_string_value(v) || strlen(json_string_value(v)) > 64) {
+      rcy_reply_error(r, 400, "\"readers\" must hold account names");
+      goto out;
+    }
+    names[i] = json_string_value(v);
+  }
+  if (per && !json_is_integer(per)) {
+    rcy_reply_error(r, 400, "\"per_subject\" must be 1 or 2");
+    goto out;
+  }
+  json_t *done = NULL;
+  rcy_error err = {0};
+  int rc = rcy_reads_assign_round_robin(&done, r->store, names, n, per ? (int)json_integer_value(per) : 1,
+                                        r->user.name, &err);
+  if (rc == RCY_EINVAL || rc == RCY_ENOTFOUND) rcy_reply_error(r, rc == RCY_EINVAL ? 400 : 422, "%s", err.message);
+  else if (rc) rcy_reply_rcy_error(r, &err);
+  else rcy_reply_json(r, 200, json_pack("{s:o}", "assigned", done));
+out:
+  json_decref(body);
+  return 0;
+}

@@ -101,3 +101,31 @@ int rcy_handle_logout(rcy_req *r) {
 int rcy_handle_me(rcy_req *r) {
   return rcy_reply_json(r, 200, json_pack("{s:o,s:s}", "user", user_json(&r->user), "csrf_token", r->csrf));
 }
+
+/* The signer's password, checked as a login of r->user would be (the same throttling and lock-out): 0, or
+ * replies 403 (wrong) or 429 (locked, with Retry-After). Shared by every electronic signature. */
+int rcy_auth_check_password(rcy_req *r, const char *password, const char *action, const char *not_done) {
+  rcy_error err = {0};
+  int retry_after = 0;
+  int rc = rcy_store_login_attempt(&retry_after, r->store, r->user.name, r->peer, &err);
+  if (rc == RCY_EDENIED) {
+    char secs[24];
+    snprintf(secs, sizeof secs, "%d", retry_after);
+    rcy_log(RCY_LOG_WARN, "serve", "%s refused (account locked): %s from %s", action, r->user.name, r->peer);
+    rcy_reply_error(r, 429, "too many wrong passwords: signing and login are blocked for %d s", retry_after);
+    rcy_reply_header(r, "Retry-After", secs);
+    return 429;
+  }
+  if (rc) return rcy_reply_rcy_error(r, &err), 500;
+  rcy_user who;
+  rc = rcy_store_user_check(&who, r->store, r->user.name, password, &err);
+  if (rc == RCY_EDENIED) {
+    rcy_log(RCY_LOG_WARN, "serve", "%s with a wrong password: %s from %s", action, r->user.name, r->peer);
+    /* 403, not 401: the session is valid; it is the signature that is refused. */
+    rcy_reply_error(r, 403, "wrong password: %s", not_done);
+    return 403;
+  }
+  if (rc) return rcy_reply_rcy_error(r, &err), 500;
+  if ((rc = rcy_store_login_succeeded(r->store, r->user.name, r->peer, &err))) return rcy_reply_rcy_error(r, &err), 500;
+  return 0;
+}

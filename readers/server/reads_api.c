@@ -85,6 +85,14 @@ static int open_read(read_ctx *c, rcy_req *r, const char *subject, int write) {
     if (!reader || !*reader) return reply_which_reader(r, subject, role), -1;
     c->role = role;
     c->reader = reader;
+  } else if (!write && strcmp(r->user.role, "adjudicator") == 0) {
+    /* An adjudicator opens a central read in the viewer, read-only, once the subject waits for adjudication
+     * or has been adjudicated (visibility.c); before that, and for any other read, their own. */
+    const char *role = rcy_req_query(r, "role"), *reader = rcy_req_query(r, "reader");
+    if (role && reader && strcmp(role, "central") == 0 && rcy_read_visible(r, subject, role, reader)) {
+      c->role = role;
+      c->reader = reader;
+    }
   }
   if (!rcy_subject_visible(r, subject)) return rcy_reply_error(r, 404, "no subject %s visible to you", subject), -1;
   rcy_error err = {0};
@@ -620,35 +628,6 @@ static int sign_rules(read_ctx *c, const char *tp, int sign, const char *reason)
   return 0;
 }
 
-/* The signer's password, checked as a login of r->user would be: 0, or replies (403 wrong, 429 locked). */
-static int check_password(rcy_req *r, const char *password, int sign) {
-  rcy_error err = {0};
-  int retry_after = 0;
-  int rc = rcy_store_login_attempt(&retry_after, r->store, r->user.name, r->peer, &err);
-  if (rc == RCY_EDENIED) {
-    char secs[24];
-    snprintf(secs, sizeof secs, "%d", retry_after);
-    rcy_log(RCY_LOG_WARN, "serve", "%s refused (account locked): %s from %s", sign ? "sign" : "unsign",
-            r->user.name, r->peer);
-    rcy_reply_error(r, 429, "too many wrong passwords: signing and login are blocked for %d s", retry_after);
-    rcy_reply_header(r, "Retry-After", secs);
-    return 429;
-  }
-  if (rc) return rcy_reply_rcy_error(r, &err), 500;
-  rcy_user who;
-  rc = rcy_store_user_check(&who, r->store, r->user.name, password, &err);
-  if (rc == RCY_EDENIED) {
-    rcy_log(RCY_LOG_WARN, "serve", "%s with a wrong password: %s from %s", sign ? "sign" : "unsign", r->user.name,
-            r->peer);
-    /* 403, not 401: the session is valid; it is the signature that is refused. */
-    rcy_reply_error(r, 403, "wrong password: the timepoint was not %s", sign ? "signed" : "reopened");
-    return 403;
-  }
-  if (rc) return rcy_reply_rcy_error(r, &err), 500;
-  if ((rc = rcy_store_login_succeeded(r->store, r->user.name, r->peer, &err))) return rcy_reply_rcy_error(r, &err), 500;
-  return 0;
-}
-
 int rcy_handle_sign(rcy_req *r, const char *subject, const char *tp, int sign) {
   json_t *body = r->body_len ? rcy_req_json_body(r) : json_object();
   if (!body) return 0;
@@ -676,7 +655,9 @@ int rcy_handle_sign(rcy_req *r, const char *subject, const char *tp, int sign) {
   if (open_read(&c, r, subject, 0) || sign_rules(&c, tp, sign, reason)) goto out;
   ctx_free(&c);
   memset(&c, 0, sizeof c);
-  if (check_password(r, json_string_value(pw), sign)) goto out;
+  if (rcy_auth_check_password(r, json_string_value(pw), sign ? "sign" : "unsign",
+                              sign ? "the timepoint was not signed" : "the timepoint was not reopened"))
+    goto out;
   /* Second pass, in the transaction that commits: a parallel request (a double click) may have signed. */
   if (open_read(&c, r, subject, 1) || sign_rules(&c, tp, sign, reason)) goto out;
   json_t *signoffs = json_object_get(c.doc, "signoffs");

@@ -64,6 +64,9 @@ int rcy_auth_require(rcy_req *r);              /* 1 logged in, else replies 401 
 int rcy_handle_login(rcy_req *r);
 int rcy_handle_logout(rcy_req *r);
 int rcy_handle_me(rcy_req *r);
+/* An electronic signature's password, checked as a login would be (throttling, lock-out): 0, or replies 403
+ * "wrong password: <not_done>" or 429 and returns that status. action names the act in the log. */
+int rcy_auth_check_password(rcy_req *r, const char *password, const char *action, const char *not_done);
 
 /* static.c */
 int rcy_handle_static(rcy_req *r);
@@ -93,6 +96,14 @@ int rcy_handle_observation_put(rcy_req *r, const char *subject, const char *tp, 
 int rcy_handle_lesion_delete(rcy_req *r, const char *subject, const char *lesion);
 int rcy_handle_sign(rcy_req *r, const char *subject, const char *tp, int sign);
 int rcy_handle_read_list(rcy_req *r, const char *subject);
+/* review_api.c: central review settings, the adjudication queue, the side-by-side and the decision */
+int rcy_handle_review_settings_get(rcy_req *r);
+int rcy_handle_review_settings_put(rcy_req *r);
+int rcy_handle_adjudication_queue(rcy_req *r);
+int rcy_handle_adjudication_get(rcy_req *r, const char *subject);
+int rcy_handle_adjudication_post(rcy_req *r, const char *subject);
+/* assignments_api.c: POST /api/assignments/round-robin */
+int rcy_handle_assignments_round_robin(rcy_req *r);
 /* registry_api.c */
 int rcy_handle_registry_get(rcy_req *r, const char *subject);
 int rcy_handle_registry_put(rcy_req *r, const char *subject);

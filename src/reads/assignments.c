@@ -7,6 +7,7 @@
  */
 #include "recistry/reads.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int collect(void *ctx, const rcy_store_assignment *a) {
@@ -43,4 +44,72 @@ int rcy_reads_worklist_scope(json_t *subjects, rcy_store *store, const rcy_user 
   }
   json_decref(by_subject);
   return RCY_OK;
+}
+
+/* ---- round-robin assignment ---- */
+
+typedef struct {
+  json_t *subjects; /* every subject with studies, in order */
+  json_t *assigned; /* subject -> true */
+} rr_ctx;
+
+static int rr_subject(void *ctx, const rcy_store_study *s) {
+  rr_ctx *c = ctx;
+  size_t n = json_array_size(c->subjects);
+  const char *last = n ? json_string_value(json_array_get(c->subjects, n - 1)) : NULL;
+  if (!last || strcmp(last, s->subject_id) != 0) json_array_append_new(c->subjects, json_string(s->subject_id));
+  return 0;
+}
+
+static int rr_assigned(void *ctx, const rcy_store_assignment *a) {
+  json_object_set_new(((rr_ctx *)ctx)->assigned, a->subject_id, json_true());
+  return 0;
+}
+
+int rcy_reads_assign_round_robin(json_t **out, rcy_store *store, const char *const *readers, size_t n,
+                                 int per_subject, const char *actor, rcy_error *err) {
+  *out = NULL;
+  if (per_subject != 1 && per_subject != 2)
+    return rcy_error_set(err, RCY_EINVAL, "per_subject must be 1 (single reading) or 2 (double reading: R1, R2)");
+  if (n < (size_t)per_subject)
+    return rcy_error_set(err, RCY_EINVAL, "%d reader%s per subject need%s at least %d names", per_subject,
+                         per_subject > 1 ? "s" : "", per_subject > 1 ? "" : "s", per_subject);
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = i + 1; k < n; k++)
+      if (strcmp(readers[i], readers[k]) == 0) return rcy_error_set(err, RCY_EINVAL, "%s is listed twice", readers[i]);
+  rr_ctx c = {json_array(), json_object()};
+  json_t *done = json_array();
+  int rc = rcy_store_begin(store, err);
+  if (rc) goto out;
+  rc = rcy_store_studies_each(store, NULL, rr_subject, &c, err);
+  if (!rc) rc = rcy_store_assignments_each(store, NULL, rr_assigned, &c, err);
+  size_t next = 0, i;
+  json_t *sv;
+  json_array_foreach(c.subjects, i, sv) {
+    if (rc) break;
+    const char *subject = json_string_value(sv);
+    if (json_object_get(c.assigned, subject)) continue; /* the admin's earlier choice stands */
+    const char *names[2];
+    json_t *list = json_array();
+    for (int k = 0; k < per_subject; k++) {
+      names[k] = readers[next++ % n];
+      json_array_append_new(list, json_string(names[k]));
+    }
+    json_t *after = json_pack("{s:O}", "readers", list);
+    char *a = json_dumps(after, JSON_COMPACT);
+    json_decref(after);
+    rcy_audit_entry e = {actor, "assignment.set", subject, NULL, NULL, NULL, NULL, "{\"readers\":[]}", a,
+                         "round-robin assignment"};
+    rc = rcy_store_assignments_set(store, subject, names, (size_t)per_subject, actor, &e, err);
+    free(a);
+    json_array_append_new(done, json_pack("{s:s,s:o}", "subject_id", subject, "readers", list));
+  }
+  if (!rc) rc = rcy_store_commit(store, err);
+  else rcy_store_rollback(store);
+out:
+  json_decref(c.subjects);
+  json_decref(c.assigned);
+  if (rc) json_decref(done);
+  else *out = done;
+  return rc;
 }

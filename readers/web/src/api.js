@@ -87,6 +87,15 @@ export const audit = (filter) => {
   const s = q.toString();
   return request('GET', `/api/audit${s ? '?' + s : ''}`);
 };
+/** Round-robin assignment of every unassigned subject (admin): readers in turn, per_subject 1 or 2 (R1, R2). */
+export const roundRobin = (readers, perSubject) =>
+  request('POST', '/api/assignments/round-robin', { readers, per_subject: perSubject });
+/** Independent central review: settings, the adjudication queue, a subject's side-by-side, the decision. */
+export const reviewSettings = () => request('GET', '/api/review/settings');
+export const adjudicationQueue = () => request('GET', '/api/adjudication');
+export const getAdjudication = (subjectId) => request('GET', `/api/adjudication/${enc(subjectId)}`);
+/** body: {outcome: "r1"|"r2"|"own", reason, password} — an electronic signature. */
+export const adjudicate = (subjectId, body) => request('POST', `/api/adjudication/${enc(subjectId)}`, body);
 export const studySeries = (studyUid) => request('GET', `/api/studies/${enc(studyUid)}/series`);
 /** The caller's own read; QA/admin name the read to look at with {role, reader}. */
 export const getRead = (subjectId, which) => {

@@ -1,6 +1,7 @@
-// Entry point: session check, hash routing (#/login, #/worklist, #/subject/{id}/{timepoint}, #/registry/{id},
-// #/audit?filters), the top bar, the login page and the worklist. The subject view (viewer + lesion table +
-// response) is in subject.js, the audit-log viewer (QA and admin) in audit.js.
+// Entry point: session check, hash routing (#/login, #/worklist, #/subject/{id}/{timepoint}[?role=&reader=],
+// #/registry/{id}, #/audit?filters, #/adjudicate/{id}), the top bar, the login page and the worklist. The
+// subject view (viewer + lesion table + response) is in subject.js, the audit-log viewer (QA and admin) in
+// audit.js, the adjudication queue and side-by-side in adjudication.js.
 import './styles.css';
 import * as api from './api.js';
 import { h, clear } from './dom.js';
@@ -8,6 +9,7 @@ import { SubjectView } from './subject.js';
 import { showRegistry } from './registry.js';
 import { showAudit } from './audit.js';
 import { showWorklist as renderWorklist } from './worklist.js';
+import { queueSection, showAdjudication } from './adjudication.js';
 
 const app = document.getElementById('app');
 const topbar = document.getElementById('topbar');
@@ -69,6 +71,7 @@ async function route() {
   const hash = window.location.hash || '#/worklist';
   const [path, query = ''] = hash.replace(/^#\/?/, '').split('?');
   const parts = path.split('/').map(decodeURIComponent);
+  const params = new URLSearchParams(query);
   try {
     if (parts[0] === 'login') {
       if (user) return go('#/worklist');
@@ -81,13 +84,20 @@ async function route() {
     }
     if (parts[0] === 'registry' && parts[1]) return await showRegistry(app, parts[1]);
     if (parts[0] === 'audit' && ['qa', 'admin'].includes(user.role))
-      return await showAudit(app, { params: new URLSearchParams(query), go });
+      return await showAudit(app, { params, go });
     if (parts[0] === 'subject' && parts[1]) {
-      currentView = new SubjectView(app, parts[1], parts[2] || null, { user, go });
+      // ?role=central&reader=NAME: a read-only look at that read (QA, or an adjudicator from the side-by-side).
+      const which = params.get('role') && params.get('reader') ? { role: params.get('role'), reader: params.get('reader') } : null;
+      currentView = new SubjectView(app, parts[1], parts[2] || null, { user, go, which });
       await currentView.start();
       return;
     }
+    if (parts[0] === 'adjudicate' && parts[1]) return await showAdjudication(app, parts[1], { user });
     await renderWorklist(app, { user });
+    if (['adjudicator', 'qa', 'admin'].includes(user.role)) {
+      const q = await queueSection();
+      if (q) app.prepend(q);
+    }
   } catch (err) {
     if (err instanceof api.ApiError && err.status === 401) {
       user = null;

@@ -21,7 +21,7 @@ import { placeMethods } from './places.js';
 const READER_ROLES = ['central', 'adjudicator', 'site'];
 
 export class SubjectView {
-  constructor(root, subjectId, timepoint, { user, go }) {
+  constructor(root, subjectId, timepoint, { user, go, which }) {
     this.root = root;
     this.subjectId = subjectId;
     this.requestedTp = timepoint;
@@ -35,6 +35,15 @@ export class SubjectView {
     this.readOnly = !READER_ROLES.includes(user?.role);
     // Which read a read-only user looks at: the site read first (it needs no reader name).
     this.which = this.readOnly ? { role: 'site', reader: '' } : null;
+    // A read named in the address (#/subject/{id}/{tp}?role=&reader=): QA starts there; an adjudicator looks at
+    // a central read of a subject waiting for adjudication, read-only (the server decides whether they may).
+    if (which && (this.readOnly || user?.role === 'adjudicator')) {
+      this.which = which;
+      if (user?.role === 'adjudicator') {
+        this.readOnly = true;
+        this.fixedRead = true;
+      }
+    }
   }
 
   async start() {

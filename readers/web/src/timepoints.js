@@ -11,6 +11,12 @@ export const timepointMethods = {
    */
   async renderPicker() {
     if (!this.readOnly) return;
+    if (this.fixedRead) {
+      clear(this.els.picker, h('p', { class: 'muted', id: 'pick-fixed' },
+        `Read-only: the ${this.read?.role || this.which.role} read of ${this.read?.reader || this.which.reader}. `,
+        h('a', { href: `#/adjudicate/${encodeURIComponent(this.subjectId)}` }, 'Back to the side-by-side')));
+      return;
+    }
     let reads = [];
     try {
       reads = (await api.readers(this.subjectId)).reads || [];
@@ -51,7 +57,8 @@ export const timepointMethods = {
   renderTabs() {
     clear(this.els.tabs, this.timepoints().map((t) =>
       h('a', {
-        href: `#/subject/${encodeURIComponent(this.subjectId)}/${encodeURIComponent(t.timepoint)}`,
+        href: `#/subject/${encodeURIComponent(this.subjectId)}/${encodeURIComponent(t.timepoint)}` +
+          (this.fixedRead ? `?role=${encodeURIComponent(this.which.role)}&reader=${encodeURIComponent(this.which.reader)}` : ''),
         class: t.timepoint === this.currentTp.timepoint ? 'active' : '',
       }, t.timepoint, this.tpInfo(t.timepoint).signed ? ' ✓' : '')));
   },

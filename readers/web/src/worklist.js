@@ -75,6 +75,7 @@ export async function showWorklist(app, { user }) {
         select('wl-status', 'status', [['', 'any status'], ...Object.entries(STATUS_LABEL)], 'Status'),
         hasReaders ? select('wl-reader', 'reader', [['', 'any reader'], ['-', 'unassigned'], ...readers.map((x) => [x, x])], 'Reader') : null,
         select('wl-sort', 'sort', Object.entries(SORTS).map(([k, [t]]) => [k, t]), 'Sort')),
+      isAdmin ? roundRobinTool() : null,
       h('p', { class: 'worklist-counts', id: 'worklist-counts' },
         `${shown.length} subject(s) · timepoints: `,
         Object.entries(STATUS_LABEL).map(([k, t], i) => [i ? ' · ' : '', h('span', { dataset: { status: k } }, `${t} ${counts[k] || 0}`)])),
@@ -85,11 +86,39 @@ export async function showWorklist(app, { user }) {
         : h('p', { class: 'muted' }, subjects.length ? 'No subject matches these filters.' : 'No subjects are ready for you to read.'));
   };
 
+  /** An admin's round-robin assignment of every subject without readers (the rule is the server's). */
+  function roundRobinTool() {
+    const names = h('input', { id: 'rr-readers', size: 22, placeholder: 'central readers: alice, bob, …',
+      title: 'Subjects without readers are given these readers in turn' });
+    const per = h('select', { id: 'rr-per' }, h('option', { value: '1' }, '1 reader (single)'), h('option', { value: '2' }, '2 readers (R1, R2)'));
+    const msg = h('span', { class: 'muted', id: 'rr-msg' });
+    const go = h('button', { type: 'button', id: 'rr-go', class: 'small', onclick: async () => {
+      const list = names.value.split(',').map((x) => x.trim()).filter(Boolean);
+      msg.className = 'muted';
+      try {
+        const r = await api.roundRobin(list, Number(per.value));
+        for (const a of r.assigned || []) {
+          const s = subjects.find((x) => x.subject_id === a.subject_id);
+          if (s) s.readers = a.readers;
+        }
+        render();
+        const m = document.getElementById('rr-msg');
+        if (m) m.textContent = ` ${r.assigned.length} subject(s) assigned`;
+      } catch (err) {
+        msg.textContent = ` ${err.message}`;
+        msg.className = 'error';
+      }
+    } }, 'Assign unassigned round-robin');
+    return h('div', { class: 'worklist-tools round-robin' }, h('label', {}, 'Round robin ', names), per, go, msg,
+      h('span', { class: 'muted small' }, ' In double reading the first reader of each subject is R1, the second R2.'));
+  }
+
   /** Readers of a subject; an admin edits them (comma-separated account names) and saves. */
   function readersCell(s, editable) {
     if (!editable) return h('div', { class: 'muted readers' }, (s.readers || []).length ? `readers: ${s.readers.join(', ')}` : 'unassigned');
     const input = h('input', { class: 'assign-input', dataset: { subject: s.subject_id }, value: (s.readers || []).join(', '),
-      placeholder: 'reader names', size: 14 });
+      placeholder: 'R1, R2 (central readers)', size: 14,
+      title: 'Central readers in order, comma-separated. In double reading the first central reader is R1, the second R2.' });
     const msg = h('span', { class: 'muted' });
     const save = h('button', { type: 'button', class: 'small assign-save', dataset: { subject: s.subject_id }, onclick: async () => {
       const names = input.value.split(',').map((x) => x.trim()).filter(Boolean);
@@ -102,7 +131,7 @@ export async function showWorklist(app, { user }) {
         msg.className = 'error';
       }
     } }, 'Assign');
-    return h('div', { class: 'readers' }, input, save, msg);
+    return h('div', { class: 'readers' }, input, save, msg, h('div', { class: 'muted small' }, 'first = R1, second = R2'));
   }
 
   render();
