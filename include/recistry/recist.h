@@ -256,6 +256,11 @@ typedef struct rcy_concordance {
     double mean_diff_mm;
     bool has_sd; /* n >= 2 */
     double sd_mm, loa_lower_mm, loa_upper_mm;
+    struct rcy_concordance_ba_point { /* each paired timepoint, for the plot (strings borrowed) */
+      const char *subject_id, *timepoint;
+      double first_mm, second_mm;
+    } *points; /* n of them */
+    size_t points_cap;
   } bland_altman;
   rcy_concordance_discordant *discordant;
   size_t n_discordant;

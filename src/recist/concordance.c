@@ -119,6 +119,15 @@ static int pair_subject(rcy_concordance *c, size_t *label_cap, const rcy_recist_
     if (!ts) continue;
     if (tf->has_sum && ts->has_sum) { /* Welford: stable mean and variance in one pass */
       const double d = tf->sum_mm - ts->sum_mm;
+      if (c->bland_altman.n == c->bland_altman.points_cap) {
+        size_t ncap = c->bland_altman.points_cap ? 2 * c->bland_altman.points_cap : 16;
+        void *q = realloc(c->bland_altman.points, ncap * sizeof *c->bland_altman.points);
+        if (!q) return RCY_ENOMEM;
+        c->bland_altman.points = q;
+        c->bland_altman.points_cap = ncap;
+      }
+      c->bland_altman.points[c->bland_altman.n] =
+          (struct rcy_concordance_ba_point){f->subject_id, tf->timepoint, tf->sum_mm, ts->sum_mm};
       c->bland_altman.n++;
       const double delta = d - *ba_mean;
       *ba_mean += delta / (double)c->bland_altman.n;
@@ -241,5 +250,6 @@ void rcy_concordance_free(rcy_concordance *c) {
   free(c->second_only);
   free(c->timepoints);
   free(c->discordant);
+  free(c->bland_altman.points);
   free(c);
 }
