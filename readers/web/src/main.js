@@ -1,10 +1,11 @@
-// Entry point: session check, hash routing (#/login, #/worklist, #/subject/{id}/{timepoint}), the top bar,
+// Entry point: session check, hash routing (#/login, #/worklist, #/subject/{id}/{timepoint}, #/qa), the top bar,
 // the login page and the worklist. The subject view (viewer + lesion table + response) is in subject.js.
 import './styles.css';
 import * as api from './api.js';
 import { h, clear } from './dom.js';
 import { SubjectView } from './subject.js';
 import { showRegistry } from './registry.js';
+import { showQa } from './qa.js';
 import { showWorklist as renderWorklist } from './worklist.js';
 
 const app = document.getElementById('app');
@@ -20,7 +21,10 @@ function go(hash) {
 function renderTopbar() {
   clear(
     topbar,
-    h('a', { class: 'brand', href: '#/worklist' }, 'recistry', h('span', {}, ' reader')),
+    h('nav', { class: 'nav' },
+      h('a', { class: 'brand', href: '#/worklist' }, 'recistry', h('span', {}, ' reader')),
+      user ? h('a', { href: '#/worklist', id: 'nav-worklist' }, 'Worklist') : null,
+      user && (user.role === 'qa' || user.role === 'admin') ? h('a', { href: '#/qa', id: 'nav-qa' }, 'QA') : null),
     user
       ? h('div', { class: 'who' },
           h('span', { class: 'user', dataset: { testid: 'user' } }, `${user.name} (${user.role}${user.site ? ', ' + user.site : ''})`),
@@ -72,6 +76,10 @@ async function route() {
       if (!user) return go('#/login');
     }
     if (parts[0] === 'registry' && parts[1]) return await showRegistry(app, parts[1]);
+    if (parts[0] === 'qa') {
+      currentView = await showQa(app, parts[1], { go });
+      return;
+    }
     if (parts[0] === 'subject' && parts[1]) {
       currentView = new SubjectView(app, parts[1], parts[2] || null, { user, go });
       await currentView.start();
