@@ -32,7 +32,7 @@ function confusion(title, t, [first, second], id) {
         h('tr', {}, h('th', { class: 'corner' }, `${first} ↓ / ${second} →`), idx.map((j) => h('th', { class: 'num' }, resp(cats[j]))))),
       h('tbody', {}, idx.map((i) => h('tr', {},
         h('th', {}, resp(cats[i])),
-        idx.map((j) => h('td', { class: `num${i === j ? ' diag' : ''}${t.matrix[i][j] && i !== j ? ' off' : ''}` },
+        idx.map((j) => h('td', { class: `num${i === j ? ' diag' : ''}${t.matrix[i][j] ? ' hit' : ''}` },
           String(t.matrix[i][j] || 0))))))),
     h('p', { class: 'qa-stats' },
       h('span', {}, `n ${t.n}`),
@@ -67,7 +67,7 @@ function statOf(ba, prefix) {
 function qcTables(qc) {
   const rate = (r, a, b) => `${r[a]}/${r[b]}`;
   const rateRow = (label, r, a, b) => h('tr', {}, h('td', {}, label), h('td', { class: 'num' }, rate(r, a, b)),
-    h('td', { class: 'num' }, frac(r.rate)), h('td', { class: 'num muted' }, ci(r.rate_ci95, frac).replace(/^ \(|\)$/g, '') || '—'));
+    h('td', { class: 'num' }, frac(r.rate)), h('td', { class: 'num muted' }, Array.isArray(r.rate_ci95) ? `${frac(r.rate_ci95[0])} to ${frac(r.rate_ci95[1])}` : '—'));
   const adj = qc.adjudication || {};
   const lv = qc.lesion_variability || {};
   const lvRows = [['all reader pairs', lv.overall], ...(lv.by_pair || []).map((r) => [`R1 ${r.r1} / R2 ${r.r2}`, r])];
