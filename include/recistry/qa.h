@@ -202,10 +202,11 @@ int rcy_qa_endpoints_print(FILE *out, const rcy_qa_endpoints *endpoints, const c
  * "adjudicated", "rate" = triggered / complete, "rate_ci95" (Clopper–Pearson)}, "overall" also
  * "own_read_chosen"; "adjudicator_agreement": [{"reader", "adjudicated", "chosen", "rate", "rate_ci95"}];
  * "lesion_variability": {"overall", "by_pair": [{"r1", "r2", …}]} — each {"n", "lesions", "subjects",
- * "mean_difference_mm" (R1 − R2), "sd_mm", "loa_lower_mm", "loa_upper_mm", "mean_abs_relative_difference_pct"}}.
- * complete: both central reads complete (status agreed, triggered, adjudicated or stale); triggered: the reads
- * disagree on an adjudication trigger; lesion pairs: target lesions matched by rcy_review_match_lesions, at
- * every timepoint both readers signed and measured. Missing values null. */
+ * "mean_difference_mm" (R1 − R2), "sd_mm", "loa_lower_mm", "loa_upper_mm",
+ * "mean_abs_relative_difference_pct"}}. complete: both central reads complete (status agreed, triggered,
+ * adjudicated or stale); triggered: the reads disagree on an adjudication trigger; lesion pairs: target
+ * lesions matched by rcy_review_match_lesions, at every timepoint both readers signed and measured. Missing
+ * values null. */
 int rcy_qa_reader_qc(json_t **out, rcy_store *store, rcy_error *err);
 /* The readable tables of rcy_qa_reader_qc's JSON (`recistry adjudication qc`). */
 int rcy_qa_reader_qc_print(FILE *out, const json_t *qc);

@@ -605,9 +605,10 @@ static json_t *concordance_json(const rcy_concordance *c) {
   json_t *points = json_array(); /* the plot: mean and difference of each paired timepoint */
   for (size_t i = 0; i < c->bland_altman.n; i++) {
     const struct rcy_concordance_ba_point *p = &c->bland_altman.points[i];
-    json_array_append_new(points, json_pack("{s:s, s:s, s:o, s:o}", "subject_id", p->subject_id, "timepoint",
-                                            p->timepoint, "mean_mm", rounded((p->first_mm + p->second_mm) / 2, 100.0),
-                                            "diff_mm", rounded(p->first_mm - p->second_mm, 100.0)));
+    json_array_append_new(points,
+                          json_pack("{s:s, s:s, s:o, s:o}", "subject_id", p->subject_id, "timepoint",
+                                    p->timepoint, "mean_mm", rounded((p->first_mm + p->second_mm) / 2, 100.0),
+                                    "diff_mm", rounded(p->first_mm - p->second_mm, 100.0)));
   }
   json_object_set_new(ba, "points", points);
   json_t *dr = json_pack(
