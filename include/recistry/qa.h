@@ -11,6 +11,7 @@
 #ifndef RECISTRY_QA_H
 #define RECISTRY_QA_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -193,6 +194,22 @@ int rcy_qa_endpoints_to_json(char **out_text, const rcy_qa_endpoints *endpoints,
 /* The readable table: per group, rates with CI, DpR, then per survival endpoint events, median with CI and
  * survival with CI and n at risk at 6/12/24 months; the log-rank lines with --by. */
 int rcy_qa_endpoints_print(FILE *out, const rcy_qa_endpoints *endpoints, const char *reader, rcy_error *err);
+
+/* ---- Section: reader QC of independent central review (src/qa/reader_qc.c; docs/qa_reader_qc.md) ----- */
+
+/* Reader QC of the archive (double reading; empty tables in single): {"paradigm", "adjudication": {"overall",
+ * "by_pair": [{"r1", "r2", …}], "by_site": [{"site_id", …}]} — each row {"complete", "triggered",
+ * "adjudicated", "rate" = triggered / complete, "rate_ci95" (Clopper–Pearson)}, "overall" also
+ * "own_read_chosen"; "adjudicator_agreement": [{"reader", "adjudicated", "chosen", "rate", "rate_ci95"}];
+ * "lesion_variability": {"overall", "by_pair": [{"r1", "r2", …}]} — each {"n", "lesions", "subjects",
+ * "mean_difference_mm" (R1 − R2), "sd_mm", "loa_lower_mm", "loa_upper_mm",
+ * "mean_abs_relative_difference_pct"}}. complete: both central reads complete (status agreed, triggered,
+ * adjudicated or stale); triggered: the reads disagree on an adjudication trigger; lesion pairs: target
+ * lesions matched by rcy_review_match_lesions, at every timepoint both readers signed and measured. Missing
+ * values null. */
+int rcy_qa_reader_qc(json_t **out, rcy_store *store, rcy_error *err);
+/* The readable tables of rcy_qa_reader_qc's JSON (`recistry adjudication qc`). */
+int rcy_qa_reader_qc_print(FILE *out, const json_t *qc);
 
 #ifdef __cplusplus
 }

@@ -1,8 +1,10 @@
 /* `recistry adjudication list|show|config`: the independent central review of an archive from the command line
- * — the adjudication queue, one subject's review, and the reading paradigm. The rules are src/reads/review.c's. */
+ * — the adjudication queue, one subject's review, the reading paradigm and reader QC. The rules are
+ * src/reads/review.c's; reader QC is src/qa/reader_qc.c's. */
 #include "commands.h"
 #include "options.h"
 
+#include "recistry/qa.h"
 #include "recistry/reads.h"
 
 #include <stdio.h>
@@ -14,11 +16,14 @@ static const char usage[] =
     "       recistry adjudication show --archive DIR --subject ID\n"
     "       recistry adjudication config --archive DIR [--paradigm single|double] [--pd-tolerance-days N]\n"
     "                                    [--trigger-overall-response yes|no] [--final-rule r1|r2] [--reason TEXT]\n"
+    "       recistry adjudication qc --archive DIR [--json]\n"
     "  list:   the subjects waiting for an adjudicator, with the reasons (bor_differs, pd_timepoint_differs,\n"
     "          overall_response_differs, reads_changed); JSON: [{\"subject_id\", \"reasons\", ...}]\n"
     "  show:   one subject's review (readers R1/R2, status, differences, the final read), as JSON\n"
     "  config: prints the archive's review settings; with changes (and a --reason) stores them, audited.\n"
-    "          -1 days (default): progression at a different timepoint triggers adjudication (docs/qa.md).\n";
+    "          -1 days (default): progression at a different timepoint triggers adjudication (docs/qa.md).\n"
+    "  qc:     reader QC: adjudication rate per reader pair and per site, adjudicator agreement per reader,\n"
+    "          per-lesion variability of matched target lesions (docs/qa.md ("Reader QC"))\n";
 
 static int open_store(rcy_store **store, const char *archive) {
   rcy_error err = {0};
@@ -158,6 +163,29 @@ static int config(int argc, char **argv) {
   return status;
 }
 
+static int qc(int argc, char **argv) {
+  const char *archive = NULL;
+  int json = 0;
+  const rcy_cli_option o[] = {{"--archive", "DIR", 1, &archive, NULL}, {"--json", NULL, 0, NULL, &json}};
+  int parsed = rcy_cli_parse("adjudication qc", usage, o, 2, argc, argv);
+  if (parsed >= 0) return parsed;
+  rcy_store *store;
+  if (open_store(&store, archive)) return RCY_EXIT_FAIL;
+  rcy_error err = {0};
+  json_t *report = NULL;
+  int rc = rcy_qa_reader_qc(&report, store, &err);
+  rcy_store_close(store);
+  if (rc) {
+    fprintf(stderr, "recistry adjudication qc: %s\n", err.message);
+    return RCY_EXIT_FAIL;
+  }
+  int status = json ? print_json(report)
+                    : (rcy_qa_reader_qc_print(stdout, report) == RCY_OK && fflush(stdout) == 0 ? RCY_EXIT_OK
+                                                                                                : RCY_EXIT_FAIL);
+  json_decref(report);
+  return status;
+}
+
 int rcy_cmd_adjudication(int argc, char **argv) {
   if (argc < 2 || strcmp(argv[1], "--help") == 0) {
     fputs(usage, argc < 2 ? stderr : stdout);
@@ -166,6 +194,7 @@ int rcy_cmd_adjudication(int argc, char **argv) {
   if (strcmp(argv[1], "list") == 0) return list(argc - 1, argv + 1);
   if (strcmp(argv[1], "show") == 0) return show(argc - 1, argv + 1);
   if (strcmp(argv[1], "config") == 0) return config(argc - 1, argv + 1);
-  fprintf(stderr, "recistry adjudication: unknown action '%s' (list, show, config)\n%s", argv[1], usage);
+  if (strcmp(argv[1], "qc") == 0) return qc(argc - 1, argv + 1);
+  fprintf(stderr, "recistry adjudication: unknown action '%s' (list, show, config, qc)\n%s", argv[1], usage);
   return RCY_EXIT_USAGE;
 }

@@ -109,6 +109,10 @@ export const readers = (subjectId) => request('GET', `/api/reads/${enc(subjectId
 export const getRegistry = (subjectId) => request('GET', `/api/registry/${enc(subjectId)}`);
 export const putRegistry = (subjectId, body) => request('PUT', `/api/registry/${enc(subjectId)}`, body);
 
+/** QA/admin: concordance of the archive's signed reads (pair 'site:central' | 'r1:r2') and reader QC. */
+export const concordance = (pair) => request('GET', `/api/concordance?pair=${enc(pair)}`);
+export const readerQc = () => request('GET', '/api/reader-qc');
+
 export const addLesion = (subjectId, lesion) =>
   request('POST', `/api/reads/${enc(subjectId)}/lesions`, lesion);
 

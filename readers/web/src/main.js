@@ -1,13 +1,15 @@
 // Entry point: session check, hash routing (#/login, #/worklist, #/subject/{id}/{timepoint}[?role=&reader=],
-// #/registry/{id}, #/audit?filters, #/adjudicate/{id}), the top bar, the login page and the worklist. The
-// subject view (viewer + lesion table + response) is in subject.js, the audit-log viewer (QA and admin) in
-// audit.js, the adjudication queue and side-by-side in adjudication.js.
+// #/registry/{id}, #/audit?filters, #/adjudicate/{id}, #/qa[/pair]), the top bar, the login page and the
+// worklist. The subject view (viewer + lesion table + response) is in subject.js, the audit-log viewer (QA and
+// admin) in audit.js, the adjudication queue and side-by-side in adjudication.js, concordance and reader QC in
+// qa.js.
 import './styles.css';
 import * as api from './api.js';
 import { h, clear } from './dom.js';
 import { SubjectView } from './subject.js';
 import { showRegistry } from './registry.js';
 import { showAudit } from './audit.js';
+import { showQa } from './qa.js';
 import { showWorklist as renderWorklist } from './worklist.js';
 import { queueSection, showAdjudication } from './adjudication.js';
 
@@ -28,6 +30,7 @@ function renderTopbar() {
     user && ['qa', 'admin'].includes(user.role)
       ? h('nav', { class: 'nav' },
           h('a', { href: '#/worklist', id: 'nav-worklist' }, 'Worklist'),
+          h('a', { href: '#/qa', id: 'nav-qa' }, 'QA'),
           h('a', { href: '#/audit', id: 'nav-audit' }, 'Audit log'))
       : null,
     user
@@ -85,6 +88,10 @@ async function route() {
     if (parts[0] === 'registry' && parts[1]) return await showRegistry(app, parts[1]);
     if (parts[0] === 'audit' && ['qa', 'admin'].includes(user.role))
       return await showAudit(app, { params, go });
+    if (parts[0] === 'qa') {
+      currentView = await showQa(app, parts[1], { go });
+      return;
+    }
     if (parts[0] === 'subject' && parts[1]) {
       // ?role=central&reader=NAME: a read-only look at that read (QA, or an adjudicator from the side-by-side).
       const which = params.get('role') && params.get('reader') ? { role: params.get('role'), reader: params.get('reader') } : null;
