@@ -23,7 +23,7 @@ int rcy_handle_concordance(rcy_req *r) {
     return rcy_reply_error(r, 400, "pair must be site:central or r1:r2");
   rcy_error err = {0};
   char *text = NULL;
-  if (rcy_review_concordance(&text, r->store, pair, false, &err)) return rcy_reply_rcy_error(r, &err);
+  if (rcy_review_concordance(&text, r->store, pair, false, false, &err)) return rcy_reply_rcy_error(r, &err);
   json_t *body = json_loads(text, 0, NULL);
   free(text);
   if (!body) return rcy_reply_error(r, 500, "the concordance report is not JSON");

@@ -23,7 +23,7 @@ static const char usage[] =
     "  config: prints the archive's review settings; with changes (and a --reason) stores them, audited.\n"
     "          -1 days (default): progression at a different timepoint triggers adjudication (docs/qa.md).\n"
     "  qc:     reader QC: adjudication rate per reader pair and per site, adjudicator agreement per reader,\n"
-    "          per-lesion variability of matched target lesions (docs/qa.md ("Reader QC"))\n";
+    "          per-lesion variability of matched target lesions (docs/qa.md, \"Reader QC\")\n";
 
 static int open_store(rcy_store **store, const char *archive) {
   rcy_error err = {0};

@@ -118,7 +118,7 @@ test('QA page: concordance pairs, Bland–Altman hover and click, reader QC', as
     });
     const want = rr.bland_altman_sum_mm.points.find((p) => p.subject_id === pt.subject && p.timepoint === pt.timepoint);
     assert.ok(want, 'the plotted point is one of the server points');
-    assert.equal(pt.y, want.diff_mm);
+    assert.equal(pt.y, want.diff);
     const canvas = page.locator('#ba-sum_mm');
     await canvas.hover({ position: { x: pt.px, y: pt.py } });
     await page.waitForFunction(() => document.querySelector('#ba-sum_mm').rcyChart.tooltip.opacity > 0);
