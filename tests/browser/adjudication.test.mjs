@@ -16,6 +16,7 @@ const PASSWORD = 'correct horse battery staple 42';
 const R1 = 'reader.one';
 const R2 = 'reader.two';
 const ADJ = 'adjudicator.a';
+const QA = 'qa.b';
 const PD = 'CIREL-027-0001';
 const SAMPLE = path.join(paths.source, 'sample-dicom');
 
@@ -33,10 +34,14 @@ async function startStack(dir) {
   recistry(['reads', 'index', '--archive', archive, ...files.sort()]);
   const pw = path.join(dir, 'password');
   fs.writeFileSync(pw, PASSWORD + '\n', { mode: 0o600 });
-  for (const [name, role] of [[R1, 'central'], [R2, 'central'], [ADJ, 'adjudicator']]) {
+  for (const [name, role] of [[R1, 'central'], [R2, 'central'], [ADJ, 'adjudicator'], [QA, 'qa']]) {
     recistry(['user', 'add', '--archive', archive, '--name', name, '--role', role, '--password-file', pw]);
   }
   recistry(['adjudication', 'config', '--archive', archive, '--paradigm', 'double', '--reason', 'protocol: BICR, two readers']);
+  // The site investigator's read of the subject (the committed sample's), for QA's site-vs-central concordance.
+  const site = JSON.parse(fs.readFileSync(path.join(SAMPLE, 'reads', 'site.json'), 'utf8')).filter((x) => x.subject_id === PD);
+  fs.writeFileSync(path.join(dir, 'site.json'), JSON.stringify(site));
+  recistry(['reads', 'import', '--archive', archive, '--role', 'site', path.join(dir, 'site.json')]);
   const { serve, url } = await startServe(dir, archive);
   return { truth, serve, url, archive };
 }
@@ -95,6 +100,9 @@ test('adjudication of two central reads that differ (issue 11)', async (t) => {
   const queue = JSON.parse(recistry(['adjudication', 'list', '--archive', stack.archive, '--json']));
   assert.deepEqual(queue.map((q) => q.subject_id), [PD]);
   assert.ok(queue[0].reasons.includes('bor_differs'));
+  // Before adjudication the subject has no final central read: QA's site-vs-central concordance pairs nothing.
+  const qaApi = await apiLogin(stack.url, QA, PASSWORD);
+  assert.equal((await qaApi('GET', '/api/concordance?pair=site:central')).subjects, 0);
 
   const page = await context.newPage();
   const errors = watchPage(page);
@@ -166,6 +174,20 @@ test('adjudication of two central reads that differ (issue 11)', async (t) => {
   assert.match(await page.textContent('#pick-fixed'), new RegExp(`central read of ${R2.replace('.', '\\.')}`));
   await page.waitForTimeout(1500);
   await shot('5_viewer_r2');
+
+  // QA sees the concordance change: the adjudicated read is now the final central read, paired with the site's.
+  await page.click('.who button');
+  await page.waitForSelector('#login-form');
+  await page.fill('#login-name', QA);
+  await page.fill('#login-password', PASSWORD);
+  await page.click('#login-submit');
+  await page.waitForSelector('#nav-qa');
+  await page.goto(`${stack.url}/#/qa`);
+  await page.waitForSelector('#qa-counts');
+  assert.match(await page.textContent('#qa-counts'), /^1 paired subject/);
+  assert.equal(await page.locator(`a.adjudicate-link[href="#/adjudicate/${PD}"]`).count(), 1,
+    'the site read (SD) and the final central read (PD) disagree: the subject is listed as discordant');
+  await shot('6_qa_after');
   const unexpected = errors.filter((e) => !/^403 POST \/api\/adjudication\//.test(e));
   assert.deepEqual(unexpected, [], 'no unexpected errors in the page');
   failed = false;

@@ -46,6 +46,8 @@ function kv(label, value) {
 
 /* Every Bland–Altman block of the report: bland_altman_sum_mm (SOD), and any other bland_altman_* (such as
  * the % change) when the server sends it. */
+const BA_TITLES = { bland_altman_sum_mm: 'sum of diameters', bland_altman_change_pct: '% change of the sum from baseline' };
+
 function baBlocks(report) {
   return Object.keys(report).filter((k) => k.startsWith('bland_altman') && report[k] && typeof report[k] === 'object')
     .sort((a, b) => (a === 'bland_altman_sum_mm' ? -1 : b === 'bland_altman_sum_mm' ? 1 : a.localeCompare(b)));
@@ -119,7 +121,7 @@ export async function showQa(app, pairArg, { go }) {
     const ba = report[key];
     const isPct = !key.endsWith('_mm');
     const unit = isPct ? '%' : 'mm';
-    const what = key === 'bland_altman_sum_mm' ? 'sum of diameters' : key.replace(/^bland_altman_?/, '').replace(/_/g, ' ');
+    const what = BA_TITLES[key] || key.replace(/^bland_altman_?/, '').replace(/_/g, ' ');
     const canvas = h('canvas', { id: `ba-${key.replace(/^bland_altman_?/, '') || 'plot'}` });
     const points = baPoints(ba);
     const stats = { bias: statOf(ba, 'mean_diff'), lower: statOf(ba, 'loa_lower'), upper: statOf(ba, 'loa_upper') };
