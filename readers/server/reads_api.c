@@ -511,7 +511,9 @@ static int set_observation(read_ctx *c, json_t *body, const char *tp, const char
   const char *reason = reason_for(c, tp, json_string_value(json_object_get(body, "reason")));
   if (!reason) return 0;
   json_t *obs = empty_obs();
-  if (pt && !st) json_object_set(obs, "state", json_object_get(prev, "state"));
+  /* A point, or a measurement of a non-target or new lesion (sizes recorded for reference), locates or sizes
+   * the lesion: its state stays as it was. Only a target's measurement is its assessment. */
+  if ((pt || (m && !target)) && !st) json_object_set(obs, "state", json_object_get(prev, "state"));
   if (st) {
     const char *s = json_string_value(st);
     char why[200];

@@ -252,6 +252,10 @@ grep -q "no instance 9.9.9.9" "$T/out" || fail "second fragment refusal: $(cat "
 [ "$(ls "$A/key-images" | wc -l)" = "$n_keys" ] || fail "a refused request left its key images behind"
 expect 201 alice POST /api/reads/$S/lesions '{"kind":"new","organ":"lung","timepoint":"FU1","state":"equivocal"}'
 jq -e '.lesion_id == "N1"' "$T/out" >/dev/null || fail "N1"
+# measuring a new lesion records its size and keeps its state (it once dropped it, and FU1 could not be signed)
+expect 200 alice PUT $FUT/N1 "{\"measurement\":{\"sop_instance_uid\":\"$SOP_FU\",\"p1\":[250,250],\"p2\":[262,250]}}"
+jq -e '.lesions[] | select(.lesion_id == "N1") | .observations.FU1 | .state == "equivocal" and .diameter_mm > 0' \
+  "$T/out" >/dev/null || fail "N1 measured: $(jq -c '.lesions[] | select(.lesion_id == "N1")' "$T/out")"
 expect 200 alice GET /api/reads/$S
 jq -e '.warnings | any(test("FU1: left out")) | not' "$T/out" >/dev/null || fail "complete follow-up still flagged"
 if "$R" recist --help >/dev/null 2>&1; then
