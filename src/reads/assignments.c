@@ -91,10 +91,13 @@ int rcy_reads_assign_round_robin(json_t **out, rcy_store *store, const char *con
     if (json_object_get(c.assigned, subject)) continue; /* the admin's earlier choice stands */
     const char *names[2];
     json_t *list = json_array();
-    for (int k = 0; k < per_subject; k++) {
-      names[k] = readers[next++ % n];
-      json_array_append_new(list, json_string(names[k]));
-    }
+    /* The j-th subject: R1 = reader j mod n; R2 the reader 1 + ((j / n) mod (n - 1)) places on. Over n(n-1)
+     * subjects every ordered pair of readers occurs once, so each reader is R1 and R2 equally often (a reader
+     * is never R1 throughout, which would tie the final-read rule to one person). */
+    size_t j = next++;
+    names[0] = readers[j % n];
+    if (per_subject == 2) names[1] = readers[(j % n + 1 + (j / n) % (n - 1)) % n];
+    for (int k = 0; k < per_subject; k++) json_array_append_new(list, json_string(names[k]));
     json_t *after = json_pack("{s:O}", "readers", list);
     char *a = json_dumps(after, JSON_COMPACT);
     json_decref(after);

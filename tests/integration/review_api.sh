@@ -40,7 +40,7 @@ expect 400 root POST $RR '{"readers":["alice","alice"],"per_subject":2}'
 expect 400 root POST $RR '{"readers":[]}'
 expect 422 root POST $RR '{"readers":["alice","nobody"],"per_subject":2}'
 expect 200 root POST $RR '{"readers":["alice","bob"],"per_subject":2}'
-jq -e '.assigned == [{"subject_id":"CIREL-014-0001","readers":["alice","bob"]},{"subject_id":"CIREL-015-0001","readers":["alice","bob"]}]' \
+jq -e '.assigned == [{"subject_id":"CIREL-014-0001","readers":["alice","bob"]},{"subject_id":"CIREL-015-0001","readers":["bob","alice"]}]' \
   "$T/out" >/dev/null || fail "round robin: $(cat "$T/out")"
 expect 200 root POST $RR '{"readers":["bob","alice"],"per_subject":2}'
 jq -e '.assigned == []' "$T/out" >/dev/null || fail "round robin reassigned assigned subjects: $(cat "$T/out")"
