@@ -196,6 +196,9 @@ json_t *rcy_reads_confirmation(const json_t *input, const json_t *engine);
 int rcy_reads_of_subjects(json_t **out, rcy_store *store, const char *subject, rcy_error *err);
 /* [{"role","reader","status"}] of those reads at a timepoint (status as rcy_reads_tp_status). */
 json_t *rcy_reads_statuses(const json_t *reads, const char *timepoint);
+/* A timepoint's status for someone who reads nothing (QA, admin), from rcy_reads_statuses: "signed" when at
+ * least one read exists and every one is signed, "in_progress" when any read has begun, else "to_read". */
+const char *rcy_reads_overall_status(const json_t *statuses);
 
 /* ---- Section: reads in the engine's format, out of and into the archive (src/reads/reads_io.c) ---- */
 

@@ -57,9 +57,12 @@ static int add_study(void *ctx, const rcy_store_study *s) {
   json_array_append_new(tps, json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "timepoint", s->timepoint, "study_uid",
                                        s->study_uid, "date", s->study_date, "modality", s->modality, "status",
                                        rcy_reads_tp_status(c->doc, s->timepoint), "qc", qc));
-  if (c->all_reads)
-    json_object_set_new(json_array_get(tps, json_array_size(tps) - 1), "reads",
-                        rcy_reads_statuses(json_object_get(c->all_reads, s->subject_id), s->timepoint));
+  if (c->all_reads) { /* QA and admin read nothing themselves: the status is that of the reads that exist */
+    json_t *tp = json_array_get(tps, json_array_size(tps) - 1);
+    json_t *statuses = rcy_reads_statuses(json_object_get(c->all_reads, s->subject_id), s->timepoint);
+    json_object_set_new(tp, "status", json_string(rcy_reads_overall_status(statuses)));
+    json_object_set_new(tp, "reads", statuses);
+  }
   return rc;
 }
 

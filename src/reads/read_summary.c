@@ -121,3 +121,16 @@ json_t *rcy_reads_statuses(const json_t *reads, const char *timepoint) {
   }
   return out;
 }
+
+const char *rcy_reads_overall_status(const json_t *statuses) {
+  size_t i, n_signed = 0, n_started = 0;
+  json_t *s;
+  json_array_foreach(statuses, i, s) {
+    const char *st = json_string_value(json_object_get(s, "status"));
+    if (st && strcmp(st, "signed") == 0) n_signed++;
+    if (st && strcmp(st, "to_read") != 0) n_started++;
+  }
+  size_t n = json_array_size(statuses);
+  if (n && n_signed == n) return "signed";
+  return n_started ? "in_progress" : "to_read";
+}
