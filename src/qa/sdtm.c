@@ -99,7 +99,7 @@ static const var tr_vars[] = {
     {"TRTEST", "Tumor/Lesion Assessment Test Name", "Char", "TRTEST", "Assigned", "Synonym Qualifier"},
     {"TRORRES", "Result or Finding in Original Units", "Char", "", "Collected", "Result Qualifier"},
     {"TRORRESU", "Original Units", "Char", "UNIT", "Assigned", "Variable Qualifier"},
-    {"TRSTRESC", "Character Result/Finding in Std Format", "Char", "TUMSTATE", "Derived", "Result Qualifier"},
+    {"TRSTRESC", "Character Result/Finding in Std Format", "Char", "TUMSTATE (TRTESTCD = TUMSTATE)", "Derived", "Result Qualifier"},
     {"TRSTRESN", "Numeric Result/Finding in Standard Units", "Num", "", "Derived", "Result Qualifier"},
     {"TRSTRESU", "Standard Units", "Char", "UNIT", "Assigned", "Variable Qualifier"},
     {"TRSTAT", "Completion Status", "Char", "ND", "Collected", "Record Qualifier"},
@@ -189,7 +189,7 @@ static const char *const rs_cols[] = {"STUDYID",  "DOMAIN",   "USUBJID",  "RSSEQ
 typedef struct ctx {
   builder *b;
   const export_read *read;
-  char usubjid[2 * RCY_NAME_MAX + 2], prefix[8];
+  char usubjid[2 * RCY_NAME_MAX + 2], prefix[16];
   const char *eval, *evalid, *acptfl, *rfstdtc;
 } ctx;
 
@@ -493,7 +493,7 @@ static int write_define(const char *dir, const builder *b, rcy_error *err) {
         if (x && strlen(x) > len) len = strlen(x);
       }
       if (!strcmp(v->type, "Num")) len = 8;
-      char lenbuf[16];
+      char lenbuf[32];
       snprintf(lenbuf, sizeof lenbuf, "%zu", len);
       long row = export_table_row(&t);
       const char *vals[] = {sets[s].name, v->name, v->label, v->type, lenbuf, v->codelist, v->origin, v->role};
