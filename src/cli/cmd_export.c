@@ -12,8 +12,10 @@
 static const char usage[] =
     "usage: recistry export sdtm --archive DIR --reader site|central --out DIR [--study CIREL]\n"
     "       recistry export csv --archive DIR --out FILE.csv [--reader site|central|all]\n"
-    "  sdtm: CDISC SDTM TU, TR, RS (tu.csv, tr.csv, rs.csv) with define_variables.csv, define_codelists.csv and\n"
-    "  define_provenance.csv. site: the site reads; central: every central read, the final central read flagged\n"
+    "  sdtm: CDISC SDTM TU, TR, RS (tu.csv, tr.csv, rs.csv) with define_variables.csv, define_codelists.csv "
+    "and\n"
+    "  define_provenance.csv. site: the site reads; central: every central read, the final central read "
+    "flagged\n"
     "  ACPTFL = Y. csv: one row per subject, read, timepoint and lesion (default --reader all).\n"
     "  Signed timepoints only. Columns and terms: docs/exports.md. Exit: 0 ok, 1 failure, 2 usage.\n";
 
@@ -39,9 +41,11 @@ int rcy_cmd_export(int argc, char **argv) {
   if (ex >= 0) return ex;
   const char *problem = NULL;
   if (!strcmp(what, "sdtm")) {
-    if (!reader || (strcmp(reader, "site") && strcmp(reader, "central"))) problem = "--reader must be site or central";
+    if (!reader || (strcmp(reader, "site") && strcmp(reader, "central")))
+      problem = "--reader must be site or central";
   } else {
-    if (study) problem = "--study is for export sdtm";
+    if (study)
+      problem = "--study is for export sdtm";
     else if (reader && strcmp(reader, "site") && strcmp(reader, "central") && strcmp(reader, "all"))
       problem = "--reader must be site, central or all";
   }
@@ -57,8 +61,8 @@ int rcy_cmd_export(int argc, char **argv) {
     rcy_qa_sdtm_options o = {reader, study ? study : "CIREL", out, archive, NULL};
     rc = rcy_qa_sdtm_export(&n, store, &o, &err);
     if (!rc)
-      fprintf(stderr, "%s: %zu subjects, %zu reads: TU %zu, TR %zu, RS %zu records\n", out, n.subjects, n.reads, n.tu,
-              n.tr, n.rs);
+      fprintf(stderr, "%s: %zu subjects, %zu reads: TU %zu, TR %zu, RS %zu records\n", out, n.subjects,
+              n.reads, n.tu, n.tr, n.rs);
   } else if (!rc) {
     rc = rcy_qa_flat_csv_export(&n, store, reader ? reader : "all", out, &err);
     if (!rc) fprintf(stderr, "%s: %zu subjects, %zu reads, %zu rows\n", out, n.subjects, n.reads, n.tr);

@@ -1,6 +1,6 @@
-/* What the SDTM export (sdtm.c) and the flat CSV (flat_csv.c) share: the reads an export covers, each with its
- * engine result and what the archive knows of its subject, and a small CSV table written with libcsv. Private
- * to src/qa/. */
+/* What the SDTM export (sdtm.c) and the flat CSV (flat_csv.c) share: the reads an export covers, each with
+ * its engine result and what the archive knows of its subject, and a small CSV table written with libcsv.
+ * Private to src/qa/. */
 #ifndef RECISTRY_QA_EXPORT_INTERNAL_H
 #define RECISTRY_QA_EXPORT_INTERNAL_H
 
@@ -16,12 +16,12 @@
 typedef struct export_read {
   char subject_id[RCY_NAME_MAX + 1], site_id[RCY_NAME_MAX + 1];
   char role[16], reader[RCY_NAME_MAX + 1];
-  char position[8];          /* "" (site), "R1", "R2", "R3"…, "ADJ" (adjudicator) */
-  char acceptance[16];       /* the final central read's basis; "" for any other read */
-  bool accepted;             /* the subject's final central read */
-  json_t *input;             /* engine input, signed timepoints only (owned) */
-  json_t *result;            /* the engine's output on it (owned) */
-  rcy_timepoint_list tps;    /* the subject's timepoints in the archive (modality per timepoint) */
+  char position[8];       /* "" (site), "R1", "R2", "R3"…, "ADJ" (adjudicator) */
+  char acceptance[16];    /* the final central read's basis; "" for any other read */
+  bool accepted;          /* the subject's final central read */
+  json_t *input;          /* engine input, signed timepoints only (owned) */
+  json_t *result;         /* the engine's output on it (owned) */
+  rcy_timepoint_list tps; /* the subject's timepoints in the archive (modality per timepoint) */
   bool has_registry;
   rcy_registry_subject registry;
 } export_read;
@@ -31,9 +31,10 @@ typedef struct export_reads {
   size_t n;
 } export_reads;
 
-/* The reads of `which`: "site" (the site reads), "central" (every central reader's read with a signed baseline
- * and the adjudicator's read when it is final; the final central read flagged accepted), or "all" (both). Only
- * signed timepoints (rcy_review_reads). Ordered by subject, then site, R1, R2, …, adjudicator. */
+/* The reads of `which`: "site" (the site reads), "central" (every central reader's read with a signed
+ * baseline and the adjudicator's read when it is final; the final central read flagged accepted), or "all"
+ * (both). Only signed timepoints (rcy_review_reads). Ordered by subject, then site, R1, R2, …, adjudicator.
+ */
 int export_reads_collect(export_reads *out, rcy_store *store, const char *which, rcy_error *err);
 void export_reads_free(export_reads *r);
 

@@ -12,9 +12,9 @@
 #include "recistry/recist.h"
 
 static int position_rank(const char *p) {
-  if (!p[0]) return 0;                      /* site */
-  if (p[0] == 'R') return atoi(p + 1);      /* R1, R2, … */
-  return 1000;                              /* ADJ */
+  if (!p[0]) return 0;                 /* site */
+  if (p[0] == 'R') return atoi(p + 1); /* R1, R2, … */
+  return 1000;                         /* ADJ */
 }
 
 static int cmp_read(const void *a, const void *b) {
@@ -87,7 +87,8 @@ static int set_position(export_read *e, rcy_store *store, rcy_error *err) {
   if (rc) return rc;
   size_t i, pos = json_array_size(names);
   json_t *n;
-  json_array_foreach(names, i, n) if (!strcmp(json_string_value(n) ? json_string_value(n) : "", e->reader)) pos = i;
+  json_array_foreach(names, i, n) if (!strcmp(json_string_value(n) ? json_string_value(n) : "", e->reader))
+      pos = i;
   json_decref(names);
   snprintf(e->position, sizeof e->position, "R%zu", pos + 1);
   return RCY_OK;
@@ -106,8 +107,12 @@ static int complete(export_read *e, rcy_store *store, rcy_error *err) {
   if ((rc = rcy_reads_timepoints_load(&e->tps, store, e->subject_id, err))) return rc;
   rcy_error e2 = {0};
   rc = rcy_store_registry_get(&e->registry, store, e->subject_id, &e2);
-  if (rc == RCY_OK) e->has_registry = true;
-  else if (rc != RCY_ENOTFOUND) return *err = e2, rc;
+  if (rc == RCY_OK)
+    e->has_registry = true;
+  else if (rc != RCY_ENOTFOUND) {
+    if (err) *err = e2;
+    return rc;
+  }
   int found = 0;
   if ((rc = rcy_store_subject_site(&found, e->site_id, store, e->subject_id, err))) return rc;
   if (!found && e->has_registry) snprintf(e->site_id, sizeof e->site_id, "%s", e->registry.site_id);
@@ -118,14 +123,16 @@ int export_reads_collect(export_reads *out, rcy_store *store, const char *which,
   memset(out, 0, sizeof *out);
   bool site = !strcmp(which, "site") || !strcmp(which, "all");
   bool central = !strcmp(which, "central") || !strcmp(which, "all");
-  if (!site && !central) return rcy_error_set(err, RCY_EINVAL, "reader must be site, central or all, not '%s'", which);
+  if (!site && !central)
+    return rcy_error_set(err, RCY_EINVAL, "reader must be site, central or all, not '%s'", which);
   rcy_review_settings s;
   int rc = rcy_review_settings_load(&s, store, err);
   if (!rc && site) rc = add_list(out, store, &s, "site", err);
   if (!rc && central) rc = add_list(out, store, &s, "central", err);
   if (!rc && central) rc = add_list(out, store, &s, "r1", err);
   if (!rc && central) rc = add_list(out, store, &s, "r2", err);
-  for (size_t i = 0; !rc && i < out->n; i++) rc = complete(&out->items[i], store, err);
+  for (size_t i = 0; !rc && i < out->n; i++)
+    rc = complete(&out->items[i], store, err);
   if (rc) {
     export_reads_free(out);
     return rc;
@@ -146,7 +153,8 @@ void export_reads_free(export_reads *r) {
 
 bool export_days_between(int *days, const char *from, const char *to) {
   int32_t a, b;
-  if (!from || !to || rcy_recist_date_parse(&a, from, NULL) || rcy_recist_date_parse(&b, to, NULL)) return false;
+  if (!from || !to || rcy_recist_date_parse(&a, from, NULL) || rcy_recist_date_parse(&b, to, NULL))
+    return false;
   *days = (int)(b - a);
   return true;
 }
@@ -162,7 +170,8 @@ void export_number(char *buf, size_t size, double v) {
   char *dot = strchr(buf, '.');
   if (!dot) return;
   char *end = buf + strlen(buf) - 1;
-  while (end > dot && *end == '0') *end-- = 0;
+  while (end > dot && *end == '0')
+    *end-- = 0;
   if (end == dot) *end = 0;
 }
 
@@ -226,7 +235,8 @@ int export_table_write(const export_table *t, const char *path, rcy_error *err) 
 }
 
 void export_table_free(export_table *t) {
-  for (size_t i = 0; i < t->n_rows * t->n_cols; i++) free(t->cells[i]);
+  for (size_t i = 0; i < t->n_rows * t->n_cols; i++)
+    free(t->cells[i]);
   free(t->cells);
   memset(t, 0, sizeof *t);
 }

@@ -1,33 +1,53 @@
-/* The flat CSV for statisticians: every value of the reads an analysis needs in one table, one row per subject ×
- * read × timepoint × lesion (a timepoint without lesions still gets one row), with the subject's registry data,
- * the engine's per-timepoint results repeated on each lesion row and its per-read results (BOR, progression) on
- * every row of the read. Columns in docs/exports.md, in the order of `cols` below. */
+/* The flat CSV for statisticians: every value of the reads an analysis needs in one table, one row per
+ * subject × read × timepoint × lesion (a timepoint without lesions still gets one row), with the subject's
+ * registry data, the engine's per-timepoint results repeated on each lesion row and its per-read results
+ * (BOR, progression) on every row of the read. Columns in docs/exports.md, in the order of `cols` below. */
 #include <string.h>
 
 #include "export_internal.h"
 #include "recistry/qa.h"
 
 static const char *const cols[] = {
-    "subject_id",          "site_id",
-    "indication",          "liver_only",
-    "treatment_start",     "death_date",
-    "last_contact_date",   "secondary_resection_date",
-    "read_role",           "reader",
-    "reader_position",     "acceptance",
-    "final_central_read",  "timepoint",
-    "timepoint_index",     "date",
-    "days_from_treatment_start", "modality",
-    "lesion_id",           "lesion_kind",
-    "organ",               "nodal",
-    "diameter_mm",         "lesion_state",
-    "merged_into",         "sod_contribution_mm",
-    "sum_mm",              "nadir_mm",
-    "change_from_baseline_pct", "change_from_nadir_pct",
-    "target_response",     "non_target_response",
-    "new_lesions",         "overall_response",
-    "best_overall_response", "progression_timepoint",
-    "progression_date",    "progression_reasons",
-    "hepatic_progression_timepoint", "hepatic_progression_date",
+    "subject_id",
+    "site_id",
+    "indication",
+    "liver_only",
+    "treatment_start",
+    "death_date",
+    "last_contact_date",
+    "secondary_resection_date",
+    "read_role",
+    "reader",
+    "reader_position",
+    "acceptance",
+    "final_central_read",
+    "timepoint",
+    "timepoint_index",
+    "date",
+    "days_from_treatment_start",
+    "modality",
+    "lesion_id",
+    "lesion_kind",
+    "organ",
+    "nodal",
+    "diameter_mm",
+    "lesion_state",
+    "merged_into",
+    "sod_contribution_mm",
+    "sum_mm",
+    "nadir_mm",
+    "change_from_baseline_pct",
+    "change_from_nadir_pct",
+    "target_response",
+    "non_target_response",
+    "new_lesions",
+    "overall_response",
+    "best_overall_response",
+    "progression_timepoint",
+    "progression_date",
+    "progression_reasons",
+    "hepatic_progression_timepoint",
+    "hepatic_progression_date",
 };
 #define N_COLS (sizeof cols / sizeof cols[0])
 
@@ -58,7 +78,8 @@ static void put_int(row *r, const char *col, long v) {
     }
 }
 
-/* The lesion's organ and nodal flag as recorded where it was first seen (baseline or its first new-lesion row). */
+/* The lesion's organ and nodal flag as recorded where it was first seen (baseline or its first new-lesion
+ * row). */
 static const json_t *first_record(const json_t *assessments, const char *kind, const char *id) {
   size_t k;
   json_t *a;
@@ -74,7 +95,8 @@ static const json_t *first_record(const json_t *assessments, const char *kind, c
 }
 
 static int lesion_rows(FILE *f, row *base, const json_t *assessments, const json_t *a, size_t *n_rows) {
-  static const char *const kinds[][2] = {{"target", "target"}, {"non_target", "non_target"}, {"new_lesions", "new"}};
+  static const char *const kinds[][2] = {
+      {"target", "target"}, {"non_target", "non_target"}, {"new_lesions", "new"}};
   int rc = 0;
   size_t written = 0;
   for (size_t g = 0; !rc && g < 3; g++) {
@@ -132,7 +154,9 @@ static int lesion_rows(FILE *f, row *base, const json_t *assessments, const json
   return rc;
 }
 
-static const char *response(const json_t *v) { return json_string_value(v); }
+static const char *response(const json_t *v) {
+  return json_string_value(v);
+}
 
 static int read_rows(FILE *f, const export_read *e, size_t *n_rows) {
   row base;
@@ -156,7 +180,8 @@ static int read_rows(FILE *f, const export_read *e, size_t *n_rows) {
   put(&base, "acceptance", e->acceptance);
   put(&base, "final_central_read", !strcmp(e->role, "site") ? NULL : e->accepted ? "Y" : "N");
   put(&base, "best_overall_response", response(json_object_get(e->result, "best_overall_response")));
-  const json_t *pd = json_object_get(e->result, "progression"), *hpd = json_object_get(e->result, "hepatic_progression");
+  const json_t *pd = json_object_get(e->result, "progression"),
+               *hpd = json_object_get(e->result, "hepatic_progression");
   put(&base, "progression_timepoint", json_string_value(json_object_get(pd, "timepoint")));
   put(&base, "progression_date", json_string_value(json_object_get(pd, "date")));
   char reasons[128] = "";
@@ -164,7 +189,8 @@ static int read_rows(FILE *f, const export_read *e, size_t *n_rows) {
   json_t *x;
   json_array_foreach(json_object_get(pd, "reasons"), i, x) {
     size_t len = strlen(reasons);
-    snprintf(reasons + len, sizeof reasons - len, "%s%s", len ? ";" : "", json_string_value(x) ? json_string_value(x) : "");
+    snprintf(reasons + len, sizeof reasons - len, "%s%s", len ? ";" : "",
+             json_string_value(x) ? json_string_value(x) : "");
   }
   put(&base, "progression_reasons", reasons);
   put(&base, "hepatic_progression_timepoint", json_string_value(json_object_get(hpd, "timepoint")));
@@ -176,7 +202,8 @@ static int read_rows(FILE *f, const export_read *e, size_t *n_rows) {
     row r = base;
     for (size_t c = 0; c < N_COLS; c++)
       if (base.v[c] == base.num[c]) r.v[c] = r.num[c];
-    const char *tp = json_string_value(json_object_get(a, "timepoint")), *date = json_string_value(json_object_get(a, "date"));
+    const char *tp = json_string_value(json_object_get(a, "timepoint")),
+               *date = json_string_value(json_object_get(a, "date"));
     put(&r, "timepoint", tp);
     put_int(&r, "timepoint_index", (long)k);
     put(&r, "date", date);
@@ -203,8 +230,8 @@ static int read_rows(FILE *f, const export_read *e, size_t *n_rows) {
   return rc;
 }
 
-int rcy_qa_flat_csv_export(rcy_qa_export_counts *counts, rcy_store *store, const char *reader, const char *path,
-                           rcy_error *err) {
+int rcy_qa_flat_csv_export(rcy_qa_export_counts *counts, rcy_store *store, const char *reader,
+                           const char *path, rcy_error *err) {
   if (!reader || (strcmp(reader, "site") && strcmp(reader, "central") && strcmp(reader, "all")))
     return rcy_error_set(err, RCY_EINVAL, "reader must be site, central or all");
   export_reads reads;

@@ -1,32 +1,47 @@
 /* CDISC SDTM TU (tumour identification), TR (tumour results) and RS (disease response) from the archive's
  * reads, with a variable-level metadata file, a codelist file and the export's provenance (docs/exports.md).
- * One TU record per lesion where it is first identified; TR: each lesion's measurement or state at each signed
- * timepoint and the sum of diameters; RS: target, non-target, new-lesion and overall response per follow-up and
- * the best overall response, all as the RECIST engine derives them (no response is computed here). Where the
- * SDTM IG leaves a choice, the pharmaverse example datasets (pharmaversesdtm tu_onco, tr_onco, rs_onco and their
+ * One TU record per lesion where it is first identified; TR: each lesion's measurement or state at each
+ * signed timepoint and the sum of diameters; RS: target, non-target, new-lesion and overall response per
+ * follow-up and the best overall response, all as the RECIST engine derives them (no response is computed
+ * here). Where the SDTM IG leaves a choice, the pharmaverse example datasets (pharmaversesdtm tu_onco,
+ * tr_onco, rs_onco and their
  * *_recist variants) are followed. */
 #include <errno.h>
-#include <strings.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <stdlib.h>
 
 #include "export_internal.h"
 #include "recistry/qa.h"
 
-/* ---- terms ----------------------------------------------------------------------------------------------- */
+/* ---- terms -----------------------------------------------------------------------------------------------
+ */
 
 static const struct {
   const char *organ, *loc;
 } locations[] = {
-    {"abdominal wall", "ABDOMINAL WALL"}, {"adrenal gland", "ADRENAL GLAND"}, {"bone", "BONE"},
-    {"brain", "BRAIN"},                   {"chest wall", "CHEST WALL"},       {"colon", "COLON"},
-    {"kidney", "KIDNEY"},                 {"liver", "LIVER"},                 {"lung", "LUNG"},
-    {"lymph node", "LYMPH NODE"},         {"mediastinum", "MEDIASTINUM"},     {"ovary", "OVARY"},
-    {"pancreas", "PANCREAS"},             {"peritoneum", "PERITONEUM"},       {"pleura", "PLEURA"},
-    {"rectum", "RECTUM"},                 {"skin", "SKIN"},                   {"soft tissue", "SOFT TISSUE"},
-    {"spleen", "SPLEEN"},                 {"stomach", "STOMACH"},
+    {"abdominal wall", "ABDOMINAL WALL"},
+    {"adrenal gland", "ADRENAL GLAND"},
+    {"bone", "BONE"},
+    {"brain", "BRAIN"},
+    {"chest wall", "CHEST WALL"},
+    {"colon", "COLON"},
+    {"kidney", "KIDNEY"},
+    {"liver", "LIVER"},
+    {"lung", "LUNG"},
+    {"lymph node", "LYMPH NODE"},
+    {"mediastinum", "MEDIASTINUM"},
+    {"ovary", "OVARY"},
+    {"pancreas", "PANCREAS"},
+    {"peritoneum", "PERITONEUM"},
+    {"pleura", "PLEURA"},
+    {"rectum", "RECTUM"},
+    {"skin", "SKIN"},
+    {"soft tissue", "SOFT TISSUE"},
+    {"spleen", "SPLEEN"},
+    {"stomach", "STOMACH"},
 };
 
 const char *rcy_qa_sdtm_location(const char *organ, bool nodal) {
@@ -37,8 +52,8 @@ const char *rcy_qa_sdtm_location(const char *organ, bool nodal) {
 }
 
 const char *rcy_qa_sdtm_response(const char *engine_response) {
-  static const char *const map[][2] = {{"CR", "CR"}, {"PR", "PR"}, {"SD", "SD"}, {"PD", "PD"},
-                                       {"NE", "NE"}, {"NON_CR_NON_PD", "NON-CR/NON-PD"}};
+  static const char *const map[][2] = {{"CR", "CR"}, {"PR", "PR"}, {"SD", "SD"},
+                                       {"PD", "PD"}, {"NE", "NE"}, {"NON_CR_NON_PD", "NON-CR/NON-PD"}};
   for (size_t i = 0; engine_response && i < sizeof map / sizeof map[0]; i++)
     if (!strcmp(engine_response, map[i][0])) return map[i][1];
   return NULL; /* NONE (no lesion of that kind) or null (baseline): no record */
@@ -61,17 +76,19 @@ const char *rcy_qa_sdtm_method(const char *modality) {
   return NULL;
 }
 
-/* ---- variables --------------------------------------------------------------------------------------------- */
+/* ---- variables
+ * --------------------------------------------------------------------------------------------- */
 
 typedef struct var {
   const char *name, *label, *type, *codelist, *origin, *role;
 } var;
 
-#define COMMON_VARS(P)                                                                                         \
-  {"STUDYID", "Study Identifier", "Char", "", "Assigned", "Identifier"},                                       \
-      {"DOMAIN", "Domain Abbreviation", "Char", "DOMAIN", "Assigned", "Identifier"},                           \
-      {"USUBJID", "Unique Subject Identifier", "Char", "", "Derived", "Identifier"},                           \
-      {P "SEQ", "Sequence Number", "Num", "", "Derived", "Identifier"}
+#define COMMON_VARS(P)                                                                                       \
+  {"STUDYID", "Study Identifier", "Char", "", "Assigned", "Identifier"},                                     \
+      {"DOMAIN", "Domain Abbreviation", "Char", "DOMAIN", "Assigned", "Identifier"},                         \
+      {"USUBJID", "Unique Subject Identifier", "Char", "", "Derived", "Identifier"}, {                       \
+    P "SEQ", "Sequence Number", "Num", "", "Derived", "Identifier"                                           \
+  }
 
 static const var tu_vars[] = {
     COMMON_VARS("TU"),
@@ -99,7 +116,8 @@ static const var tr_vars[] = {
     {"TRTEST", "Tumor/Lesion Assessment Test Name", "Char", "TRTEST", "Assigned", "Synonym Qualifier"},
     {"TRORRES", "Result or Finding in Original Units", "Char", "", "Collected", "Result Qualifier"},
     {"TRORRESU", "Original Units", "Char", "UNIT", "Assigned", "Variable Qualifier"},
-    {"TRSTRESC", "Character Result/Finding in Std Format", "Char", "TUMSTATE (TRTESTCD = TUMSTATE)", "Derived", "Result Qualifier"},
+    {"TRSTRESC", "Character Result/Finding in Std Format", "Char", "TUMSTATE (TRTESTCD = TUMSTATE)",
+     "Derived", "Result Qualifier"},
     {"TRSTRESN", "Numeric Result/Finding in Standard Units", "Num", "", "Derived", "Result Qualifier"},
     {"TRSTRESU", "Standard Units", "Char", "UNIT", "Assigned", "Variable Qualifier"},
     {"TRSTAT", "Completion Status", "Char", "ND", "Collected", "Record Qualifier"},
@@ -141,8 +159,9 @@ static const struct {
     {"TUTESTCD", "TUMIDENT"},
     {"TUTEST", "Tumor Identification"},
     {"TUIDRS", "TARGET|NON-TARGET|NEW"},
-    {"LOC", "ABDOMINAL WALL|ADRENAL GLAND|BONE|BRAIN|CHEST WALL|COLON|KIDNEY|LIVER|LUNG|LYMPH NODE|MEDIASTINUM|"
-            "OVARY|PANCREAS|PERITONEUM|PLEURA|RECTUM|SKIN|SOFT TISSUE|SPLEEN|STOMACH"},
+    {"LOC",
+     "ABDOMINAL WALL|ADRENAL GLAND|BONE|BRAIN|CHEST WALL|COLON|KIDNEY|LIVER|LUNG|LYMPH NODE|MEDIASTINUM|"
+     "OVARY|PANCREAS|PERITONEUM|PLEURA|RECTUM|SKIN|SOFT TISSUE|SPLEEN|STOMACH"},
     {"METHOD", "CT SCAN|MRI"},
     {"EVAL", "INVESTIGATOR|INDEPENDENT ASSESSOR"},
     {"MEDEVAL", "RADIOLOGIST 1|RADIOLOGIST 2|RADIOLOGIST 3|RADIOLOGIST 4|ADJUDICATOR"},
@@ -153,12 +172,14 @@ static const struct {
     {"TUMSTATE", "PRESENT|ABSENT|EQUIVOCAL|UNEQUIVOCAL"},
     {"ND", "NOT DONE"},
     {"RSTESTCD", "TRGRESP|NTRGRESP|NEWLPROG|OVRLRESP|BESTRSP"},
-    {"RSTEST", "Target Response|Non-target Response|New Lesion Progression|Overall Response|Best Overall Response"},
+    {"RSTEST",
+     "Target Response|Non-target Response|New Lesion Progression|Overall Response|Best Overall Response"},
     {"RSCAT", "RECIST 1.1"},
     {"RSRESP", "CR|PR|SD|NON-CR/NON-PD|PD|NE|Y|N"},
 };
 
-/* ---- building the datasets ------------------------------------------------------------------------------ */
+/* ---- building the datasets ------------------------------------------------------------------------------
+ */
 
 typedef struct lesion {
   const char *id, *kind, *organ; /* kind: TARGET | NON-TARGET | NEW */
@@ -174,16 +195,16 @@ typedef struct builder {
   int rc;
 } builder;
 
-static const char *const tu_cols[] = {"STUDYID", "DOMAIN", "USUBJID", "TUSEQ", "TULNKID", "TUTESTCD",
-                                      "TUTEST", "TUORRES", "TUSTRESC", "TULOC", "TUMETHOD", "TUEVAL",
-                                      "TUEVALID", "TUACPTFL", "VISITNUM", "VISIT", "TUDTC", "TUDY"};
-static const char *const tr_cols[] = {"STUDYID", "DOMAIN",   "USUBJID",  "TRSEQ",    "TRGRPID",  "TRLNKID",
-                                      "TRTESTCD", "TRTEST",  "TRORRES",  "TRORRESU", "TRSTRESC", "TRSTRESN",
-                                      "TRSTRESU", "TRSTAT",  "TRREASND", "TRMETHOD", "TREVAL",   "TREVALID",
-                                      "TRACPTFL", "VISITNUM", "VISIT",   "TRDTC",    "TRDY"};
-static const char *const rs_cols[] = {"STUDYID",  "DOMAIN",   "USUBJID",  "RSSEQ",    "RSTESTCD", "RSTEST",
-                                      "RSCAT",    "RSORRES",  "RSSTRESC", "RSEVAL",   "RSEVALID", "RSACPTFL",
-                                      "VISITNUM", "VISIT",    "RSDTC",    "RSDY"};
+static const char *const tu_cols[] = {"STUDYID",  "DOMAIN",   "USUBJID",  "TUSEQ", "TULNKID",  "TUTESTCD",
+                                      "TUTEST",   "TUORRES",  "TUSTRESC", "TULOC", "TUMETHOD", "TUEVAL",
+                                      "TUEVALID", "TUACPTFL", "VISITNUM", "VISIT", "TUDTC",    "TUDY"};
+static const char *const tr_cols[] = {"STUDYID",  "DOMAIN",   "USUBJID",  "TRSEQ",    "TRGRPID",  "TRLNKID",
+                                      "TRTESTCD", "TRTEST",   "TRORRES",  "TRORRESU", "TRSTRESC", "TRSTRESN",
+                                      "TRSTRESU", "TRSTAT",   "TRREASND", "TRMETHOD", "TREVAL",   "TREVALID",
+                                      "TRACPTFL", "VISITNUM", "VISIT",    "TRDTC",    "TRDY"};
+static const char *const rs_cols[] = {"STUDYID",  "DOMAIN",  "USUBJID",  "RSSEQ",  "RSTESTCD", "RSTEST",
+                                      "RSCAT",    "RSORRES", "RSSTRESC", "RSEVAL", "RSEVALID", "RSACPTFL",
+                                      "VISITNUM", "VISIT",   "RSDTC",    "RSDY"};
 
 /* What every record of one read at one visit shares. */
 typedef struct ctx {
@@ -235,7 +256,8 @@ static long record(ctx *c, export_table *t, const char *p, long *seq, long visit
 
 static const char *method_at(const export_read *r, size_t visit) {
   const json_t *a = json_array_get(json_object_get(r->input, "assessments"), visit);
-  const rcy_timepoint *tp = rcy_reads_timepoint_find(&r->tps, json_string_value(json_object_get(a, "timepoint")));
+  const rcy_timepoint *tp =
+      rcy_reads_timepoint_find(&r->tps, json_string_value(json_object_get(a, "timepoint")));
   return tp ? rcy_qa_sdtm_method(tp->modality) : NULL;
 }
 
@@ -255,7 +277,8 @@ static lesion *catalogue(const json_t *assessments, size_t *n) {
     json_t *e;
     json_array_foreach(json_object_get(bl, groups[g][0]), i, e) {
       l[*n] = (lesion){json_string_value(json_object_get(e, "lesion_id")), groups[g][1],
-                       json_string_value(json_object_get(e, "organ")), json_is_true(json_object_get(e, "nodal")), 0};
+                       json_string_value(json_object_get(e, "organ")),
+                       json_is_true(json_object_get(e, "nodal")), 0};
       if (l[*n].id) (*n)++;
     }
   }
@@ -265,7 +288,8 @@ static lesion *catalogue(const json_t *assessments, size_t *n) {
     json_array_foreach(json_object_get(a, "new_lesions"), i, e) {
       const char *id = json_string_value(json_object_get(e, "lesion_id"));
       bool seen = !id;
-      for (size_t j = 0; j < *n && !seen; j++) seen = !strcmp(l[j].id, id);
+      for (size_t j = 0; j < *n && !seen; j++)
+        seen = !strcmp(l[j].id, id);
       if (seen) continue;
       l[*n] = (lesion){id, "NEW", json_string_value(json_object_get(e, "organ")),
                        json_is_true(json_object_get(e, "nodal")), k};
@@ -285,8 +309,8 @@ static void link_id(char *buf, size_t size, const ctx *c, const char *lesion_id)
   snprintf(buf, size, "%s%s", c->prefix, lesion_id);
 }
 
-/* One target lesion at one visit: LDIAM (LPERP for a lymph node: the short axis RECIST measures) with the value
- * the engine counts (too small: 5 mm; disappeared, merged: 0; fragments: their sum). */
+/* One target lesion at one visit: LDIAM (LPERP for a lymph node: the short axis RECIST measures) with the
+ * value the engine counts (too small: 5 mm; disappeared, merged: 0; fragments: their sum). */
 static void target_record(ctx *c, const lesion *les, const json_t *e, size_t visit) {
   builder *b = c->b;
   long row = record(c, &b->tr, "TR", &b->seq_tr, (long)visit);
@@ -381,8 +405,10 @@ static void add_read(builder *b, const export_read *r) {
   }
   bool site = !strcmp(r->role, "site");
   char evalid[32] = "";
-  if (!site && !strcmp(r->position, "ADJ")) snprintf(evalid, sizeof evalid, "ADJUDICATOR");
-  else if (!site) snprintf(evalid, sizeof evalid, "RADIOLOGIST %s", r->position + 1);
+  if (!site && !strcmp(r->position, "ADJ"))
+    snprintf(evalid, sizeof evalid, "ADJUDICATOR");
+  else if (!site)
+    snprintf(evalid, sizeof evalid, "RADIOLOGIST %s", r->position + 1);
   c.eval = site ? "INVESTIGATOR" : "INDEPENDENT ASSESSOR";
   c.evalid = evalid;
   c.acptfl = r->accepted ? "Y" : NULL;
@@ -462,7 +488,8 @@ static void add_read(builder *b, const export_read *r) {
     rs_record(&c, (long)k, "NTRGRESP", "Non-target Response",
               rcy_qa_sdtm_response(json_string_value(json_object_get(t, "non_target_response"))));
     const json_t *nl = json_object_get(t, "new_lesions");
-    rs_record(&c, (long)k, "NEWLPROG", "New Lesion Progression", json_is_boolean(nl) ? (json_is_true(nl) ? "Y" : "N") : NULL);
+    rs_record(&c, (long)k, "NEWLPROG", "New Lesion Progression",
+              json_is_boolean(nl) ? (json_is_true(nl) ? "Y" : "N") : NULL);
     rs_record(&c, (long)k, "OVRLRESP", "Overall Response",
               rcy_qa_sdtm_response(json_string_value(json_object_get(t, "overall_response"))));
   }
@@ -471,10 +498,12 @@ static void add_read(builder *b, const export_read *r) {
   free(les);
 }
 
-/* ---- metadata -------------------------------------------------------------------------------------------- */
+/* ---- metadata --------------------------------------------------------------------------------------------
+ */
 
 static int write_define(const char *dir, const builder *b, rcy_error *err) {
-  static const char *const cols[] = {"dataset", "variable", "label", "type", "length", "codelist", "origin", "role"};
+  static const char *const cols[] = {"dataset", "variable", "label",  "type",
+                                     "length",  "codelist", "origin", "role"};
   export_table t;
   export_table_init(&t, cols, N(cols));
   const struct {
@@ -482,7 +511,9 @@ static int write_define(const char *dir, const builder *b, rcy_error *err) {
     const var *vars;
     size_t n;
     const export_table *data;
-  } sets[] = {{"TU", tu_vars, N(tu_vars), &b->tu}, {"TR", tr_vars, N(tr_vars), &b->tr}, {"RS", rs_vars, N(rs_vars), &b->rs}};
+  } sets[] = {{"TU", tu_vars, N(tu_vars), &b->tu},
+              {"TR", tr_vars, N(tr_vars), &b->tr},
+              {"RS", rs_vars, N(rs_vars), &b->rs}};
   int rc = 0;
   for (size_t s = 0; !rc && s < N(sets); s++)
     for (size_t i = 0; !rc && i < sets[s].n; i++) {
@@ -496,13 +527,17 @@ static int write_define(const char *dir, const builder *b, rcy_error *err) {
       char lenbuf[32];
       snprintf(lenbuf, sizeof lenbuf, "%zu", len);
       long row = export_table_row(&t);
-      const char *vals[] = {sets[s].name, v->name, v->label, v->type, lenbuf, v->codelist, v->origin, v->role};
-      for (size_t c = 0; !rc && c < N(cols); c++) rc = row < 0 ? RCY_ENOMEM : export_table_set(&t, row, cols[c], vals[c]);
+      const char *vals[] = {sets[s].name, v->name,     v->label,  v->type,
+                            lenbuf,       v->codelist, v->origin, v->role};
+      for (size_t c = 0; !rc && c < N(cols); c++)
+        rc = row < 0 ? RCY_ENOMEM : export_table_set(&t, row, cols[c], vals[c]);
     }
   char path[4200];
   snprintf(path, sizeof path, "%s/define_variables.csv", dir);
-  if (!rc) rc = export_table_write(&t, path, err);
-  else rcy_error_set(err, rc, "out of memory");
+  if (!rc)
+    rc = export_table_write(&t, path, err);
+  else
+    rcy_error_set(err, rc, "out of memory");
   export_table_free(&t);
   if (rc) return rc;
 
@@ -522,19 +557,22 @@ static int write_define(const char *dir, const builder *b, rcy_error *err) {
     }
   }
   snprintf(path, sizeof path, "%s/define_codelists.csv", dir);
-  if (!rc) rc = export_table_write(&t, path, err);
-  else rcy_error_set(err, rc, "out of memory");
+  if (!rc)
+    rc = export_table_write(&t, path, err);
+  else
+    rcy_error_set(err, rc, "out of memory");
   export_table_free(&t);
   return rc;
 }
 
-static int write_provenance(const char *dir, const rcy_qa_sdtm_options *o, const builder *b, size_t n_subjects,
-                            size_t n_reads, rcy_error *err) {
+static int write_provenance(const char *dir, const rcy_qa_sdtm_options *o, const builder *b,
+                            size_t n_subjects, size_t n_reads, rcy_error *err) {
   static const char *const cols[] = {"key", "value"};
   export_table t;
   export_table_init(&t, cols, N(cols));
   char at[32], n[5][32];
-  if (o->exported_at) snprintf(at, sizeof at, "%s", o->exported_at);
+  if (o->exported_at)
+    snprintf(at, sizeof at, "%s", o->exported_at);
   else {
     time_t now = time(NULL);
     struct tm tm;
@@ -550,10 +588,11 @@ static int write_provenance(const char *dir, const rcy_qa_sdtm_options *o, const
                          {"exported_at", at},
                          {"reader", o->reader},
                          {"studyid", o->study},
-                         {"reads", !strcmp(o->reader, "site") ? "site read, signed timepoints"
-                                                              : "every central read with a signed baseline and the "
-                                                                "adjudicator's when final; the final central read "
-                                                                "flagged ACPTFL = Y; signed timepoints"},
+                         {"reads", !strcmp(o->reader, "site")
+                                       ? "site read, signed timepoints"
+                                       : "every central read with a signed baseline and the "
+                                         "adjudicator's when final; the final central read "
+                                         "flagged ACPTFL = Y; signed timepoints"},
                          {"standard", "SDTMIG 3.4 TU, TR, RS (RECIST 1.1)"},
                          {"subjects", n[0]},
                          {"read_count", n[1]},
@@ -568,19 +607,23 @@ static int write_provenance(const char *dir, const rcy_qa_sdtm_options *o, const
   }
   char path[4200];
   snprintf(path, sizeof path, "%s/define_provenance.csv", dir);
-  if (!rc) rc = export_table_write(&t, path, err);
-  else rcy_error_set(err, rc, "out of memory");
+  if (!rc)
+    rc = export_table_write(&t, path, err);
+  else
+    rcy_error_set(err, rc, "out of memory");
   export_table_free(&t);
   return rc;
 }
 
-int rcy_qa_sdtm_export(rcy_qa_export_counts *counts, rcy_store *store, const rcy_qa_sdtm_options *o, rcy_error *err) {
+int rcy_qa_sdtm_export(rcy_qa_export_counts *counts, rcy_store *store, const rcy_qa_sdtm_options *o,
+                       rcy_error *err) {
   if (!o || !o->out_dir || !o->reader || !o->study)
     return rcy_error_set(err, RCY_EINVAL, "an SDTM export needs a reader, a study and an output directory");
   if (strcmp(o->reader, "site") && strcmp(o->reader, "central"))
     return rcy_error_set(err, RCY_EINVAL, "reader must be site or central, not '%s'", o->reader);
   if (!o->study[0] || strlen(o->study) > 32 || strpbrk(o->study, ",\"\r\n"))
-    return rcy_error_set(err, RCY_EINVAL, "study must be 1-32 characters without quotes, commas or line breaks");
+    return rcy_error_set(err, RCY_EINVAL,
+                         "study must be 1-32 characters without quotes, commas or line breaks");
   if (mkdir(o->out_dir, 0777) && errno != EEXIST)
     return rcy_error_set(err, RCY_EIO, "cannot create %s: %s", o->out_dir, strerror(errno));
   export_reads reads;

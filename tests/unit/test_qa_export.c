@@ -1,10 +1,11 @@
-/* The SDTM export's value mappings (src/qa/sdtm.c): engine responses and lesion states to CDISC submission values,
- * organs to LOC terms, modalities to METHOD — each term one the define_codelists.csv declares. */
+/* The SDTM export's value mappings (src/qa/sdtm.c): engine responses and lesion states to CDISC submission
+ * values, organs to LOC terms, modalities to METHOD — each term one the define_codelists.csv declares. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+/* cmocka needs the headers above first */
 #include <cmocka.h>
 
 #include "recistry/qa.h"
