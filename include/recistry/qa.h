@@ -211,6 +211,43 @@ int rcy_qa_reader_qc(json_t **out, rcy_store *store, rcy_error *err);
 /* The readable tables of rcy_qa_reader_qc's JSON (`recistry adjudication qc`). */
 int rcy_qa_reader_qc_print(FILE *out, const json_t *qc);
 
+/* ---- Section: exports (src/qa/sdtm.c, src/qa/flat_csv.c; docs/exports.md) -------------------------------- */
+
+typedef struct rcy_qa_sdtm_options {
+  const char *reader;      /* "site" | "central" */
+  const char *study;       /* STUDYID, e.g. "CIREL" (USUBJID = STUDYID-subject_id) */
+  const char *out_dir;     /* created when missing; tu.csv, tr.csv, rs.csv, define_*.csv written into it */
+  const char *archive;     /* the archive's path, for define_provenance.csv */
+  const char *exported_at; /* NULL: now (UTC ISO 8601) */
+} rcy_qa_sdtm_options;
+
+typedef struct rcy_qa_export_counts {
+  size_t subjects, reads, tu, tr, rs; /* tu/tr/rs: records; the flat CSV counts its rows in tr */
+} rcy_qa_export_counts;
+
+/* CDISC SDTM TU, TR, RS of the archive's reads (site: the site read; central: every central reader's read, the
+ * final central read flagged TUACPTFL/TRACPTFL/RSACPTFL = "Y"), signed timepoints only, with
+ * define_variables.csv (dataset, variable, label, type, length, codelist, origin, role), define_codelists.csv
+ * (codelist, term) and define_provenance.csv (archive, time, reader, counts). Responses are the engine's. */
+int rcy_qa_sdtm_export(rcy_qa_export_counts *counts, rcy_store *store, const rcy_qa_sdtm_options *options,
+                       rcy_error *err);
+
+/* The value mappings of the SDTM export (NULL when the value has no term: no record, or TRSTAT NOT DONE). */
+/* The CDISC LOC term of an organ (lymph node for any nodal lesion); NULL for an organ not in the list. */
+const char *rcy_qa_sdtm_location(const char *organ, bool nodal);
+/* Engine response (CR, PR, SD, PD, NE, NON_CR_NON_PD) → RS term (NON-CR/NON-PD); NULL for NONE or null. */
+const char *rcy_qa_sdtm_response(const char *engine_response);
+/* Lesion state (present, absent, unequivocal_progression, equivocal, unequivocal) → TUMSTATE term. */
+const char *rcy_qa_sdtm_tumour_state(const char *engine_state);
+/* Modality (CT, MR) → METHOD term (CT SCAN, MRI). */
+const char *rcy_qa_sdtm_method(const char *modality);
+
+/* The flat CSV for statisticians: one row per subject × read × timepoint × lesion (docs/exports.md lists the
+ * columns). reader: "site", "central" (as the SDTM export) or "all". counts->tr receives the number of data
+ * rows. */
+int rcy_qa_flat_csv_export(rcy_qa_export_counts *counts, rcy_store *store, const char *reader, const char *path,
+                           rcy_error *err);
+
 #ifdef __cplusplus
 }
 #endif
