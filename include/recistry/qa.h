@@ -211,6 +211,16 @@ int rcy_qa_reader_qc(json_t **out, rcy_store *store, rcy_error *err);
 /* The readable tables of rcy_qa_reader_qc's JSON (`recistry adjudication qc`). */
 int rcy_qa_reader_qc_print(FILE *out, const json_t *qc);
 
+/* ---- Section: DICOM SR export (src/qa/sr_export.c; docs/exports.md "DICOM SR (TID 1500)") ---- */
+
+/* `recistry export sr`: one TID 1500 Measurement Report per read and signed timepoint of the reads `which`
+ * selects ("site", or "central": each subject's final central read; rcy_review_reads), written to out_dir
+ * (which must exist) as <subject>_<role>_<reader>_<timepoint>.dcm. *paths_out: the files written
+ * (rcy_qa_sr_paths_free). A timepoint with no caliper or point on an archived image is skipped with a warning. */
+int rcy_qa_sr_export(char ***paths_out, size_t *n_out, rcy_store *store, const char *which, const char *out_dir,
+                     rcy_error *err);
+void rcy_qa_sr_paths_free(char **paths, size_t n);
+
 #ifdef __cplusplus
 }
 #endif
