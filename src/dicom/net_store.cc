@@ -43,8 +43,8 @@ int send(size_t *n_sent, const char *host, int port, const char *called_ae, cons
     OFCondition c = scu.addDicomFile(paths[i], ERM_fileOnly, OFFalse);
     if (c.bad()) return rcy_error_set(err, RCY_EDICOM, "C-STORE: %s: %s", paths[i], c.text());
   }
-  OFCondition c = scu.initNetwork();
-  if (c.good()) c = scu.addPresentationContexts();
+  OFCondition c = scu.addPresentationContexts();  // before initNetwork, which needs them
+  if (c.good()) c = scu.initNetwork();
   if (c.good()) c = scu.negotiateAssociation();
   if (c.bad()) return rcy_error_set(err, RCY_EDICOM, "C-STORE to %s@%s:%d: %s", called_ae, host, port, c.text());
   c = scu.sendSOPInstances();

@@ -218,7 +218,7 @@ int rcy_qa_sr_export(char ***paths_out, size_t *n_out, rcy_store *store, const c
     }
     size_t j;
     json_t *tp;
-    json_array_foreach(json_object_get(subj, "timepoints"), j, tp) {
+    json_array_foreach(json_object_get(subj, "assessments"), j, tp) {
       const char *name = json_string_value(json_object_get(tp, "timepoint"));
       if (name && (rc = export_timepoint(&x, subject, role, reader, doc, engine, name, err))) break;
     }

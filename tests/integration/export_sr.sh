@@ -5,8 +5,10 @@
 # long/short axis values, SCOORD end points and referenced instances against the read. Then --send to an
 # Orthanc started here, which must hold the reports afterwards.
 source "$RCY_SOURCE_DIR/tests/integration/reader_lib/server.sh"
-for tool in dciodvfy dsrdump python3; do command -v $tool >/dev/null || fail "$tool not installed (scripts/setup.sh)"; done
-python3 -c 'import pydicom' 2>/dev/null || fail "python3-pydicom not installed (scripts/setup.sh)"
+# Debian's interpreter, where python3-pydicom is (a python3 earlier in PATH may be another build).
+py=${RCY_PYTHON3:-/usr/bin/python3}
+for tool in dciodvfy dsrdump "$py"; do command -v $tool >/dev/null || { echo "FAIL: $tool not installed (scripts/setup.sh)" >&2; exit 1; }; done
+"$py" -c 'import pydicom' 2>/dev/null || { echo "FAIL: python3-pydicom not installed (scripts/setup.sh)" >&2; exit 1; }
 reader_setup export_sr
 SAMPLE=$RCY_SOURCE_DIR/sample-dicom
 S=CIREL-027-0001
@@ -67,17 +69,17 @@ grep -c '^Warning' "$T/dciodvfy.txt" | sed 's/^/dciodvfy warnings in the last re
 
 echo "== pydicom"
 for f in $(cat "$T/files"); do dcmdump +P SOPInstanceUID "$f" | sed 's/.*\[\(.*\)\].*/\1/'; done >"$T/sops"
-python3 "$RCY_SOURCE_DIR/tests/integration/lib/sr_check.py" "$T/read.json" "$T/sops" $(cat "$T/reports") || fail "sr_check"
+"$py" "$RCY_SOURCE_DIR/tests/integration/lib/sr_check.py" "$T/read.json" "$T/sops" $(cat "$T/reports") || fail "sr_check"
 # The checker must be able to fail: one long axis changed by 0.1 mm in the read it compares with.
 jq '(.lesions[] | select(.lesion_id == "T1") | .observations.FU1.measurement.long_mm) += 0.1' "$T/read.json" >"$T/broken.json"
-if python3 "$RCY_SOURCE_DIR/tests/integration/lib/sr_check.py" "$T/broken.json" "$T/sops" $(cat "$T/reports") 2>/dev/null; then
+if "$py" "$RCY_SOURCE_DIR/tests/integration/lib/sr_check.py" "$T/broken.json" "$T/sops" $(cat "$T/reports") 2>/dev/null; then
   fail "sr_check accepted a changed long axis"
 fi
 
 echo "== --send to Orthanc"
 if command -v Orthanc >/dev/null; then
-  O_DICOM=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  O_HTTP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  O_DICOM=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  O_HTTP=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   mkdir -p "$T/orthanc"
   cat >"$T/orthanc/config.json" <<JSON
 { "Name": "PACS", "StorageDirectory": "$T/orthanc/storage", "IndexDirectory": "$T/orthanc/index",
