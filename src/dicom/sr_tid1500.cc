@@ -143,7 +143,8 @@ DSRSpatialCoordinatesValue polyline(const double p[4]) {
   return v;
 }
 
-void add_lesion(TID1500_MeasurementReport &report, images &imgs, const rcy_dicom_sr_lesion &l, bool first) {
+void add_lesion(TID1500_MeasurementReport &report, images &imgs, const rcy_dicom_sr_lesion &l, const char *tp,
+                bool first) {
   check(report.addIndividualMeasurements(first ? OFTrue : OFFalse), "measurement group");
   CMR_TID1501_in_TID1500 &group = report.getIndividualMeasurements();
   std::string id = std::string("lesion ") + (l.tracking_id ? l.tracking_id : "?");
@@ -151,6 +152,7 @@ void add_lesion(TID1500_MeasurementReport &report, images &imgs, const rcy_dicom
   check(group.setTrackingUniqueIdentifier(l.tracking_uid ? l.tracking_uid : ""), id + ": tracking UID");
   check(group.setFinding(DSRCodedEntryValue("52988006", "SCT", "Lesion")), id + ": finding");
   check(group.addFindingSite(organ_code(l.organ)), id + ": finding site");
+  if (tp && *tp) check(group.setTimePoint(tp), id + ": time point");
   const DSRCodedEntryValue region = CODE_DCM_ImageRegion;
   if (l.has_long) {
     if (!l.image_path) throw sr_fail{RCY_EINVAL, id + ": a measurement without its image"};
@@ -226,7 +228,7 @@ int build(const rcy_dicom_sr_report *r, const char *path, rcy_error *err) {
   for (image *img : imgs.all())
     check(report.getImageLibrary().addImageEntry(*img->file->getDataset(), TID1600_ImageLibrary::withAllDescriptors),
           std::string("image library entry ") + img->sop_instance.c_str());
-  for (size_t i = 0; i < r->n_lesions; i++) add_lesion(report, imgs, r->lesions[i], i == 0);
+  for (size_t i = 0; i < r->n_lesions; i++) add_lesion(report, imgs, r->lesions[i], r->timepoint, i == 0);
   add_response(report, "target", r->target_response);
   add_response(report, "non-target", r->non_target_response);
   add_response(report, "overall", r->overall_response);
