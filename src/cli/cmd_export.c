@@ -1,5 +1,5 @@
-/* `recistry export <format>`: exports for the registry's analysts and PACS. Each format is its own function in
- * its own file (cmd_export_<format>.c); this file only dispatches. */
+/* `recistry export <format>`: exports for the registry's analysts and PACS. Each format is its own function
+ * in its own file (cmd_export_<format>.c); this file only dispatches. */
 #include "commands.h"
 
 #include <stdio.h>

@@ -1,5 +1,6 @@
 /* `recistry export sr`: DICOM SR Measurement Reports (TID 1500) of the site reads or the final central reads,
- * optionally sent to a PACS by C-STORE. Thin: src/qa/sr_export.c selects and builds, src/dicom/ writes and sends. */
+ * optionally sent to a PACS by C-STORE. Thin: src/qa/sr_export.c selects and builds, src/dicom/ writes and
+ * sends. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@ static const char usage[] =
 /* HOST:PORT:AET; host may not contain ':' (use a name or an IPv4 address). */
 static int parse_send(char *host, size_t hlen, int *port, char *aet, size_t alen, const char *s) {
   const char *a = strchr(s, ':'), *b = a ? strchr(a + 1, ':') : NULL;
-  if (!a || !b || a == s || (size_t)(a - s) >= hlen || !b[1] || strlen(b + 1) >= alen || strlen(b + 1) > 16) return -1;
+  if (!a || !b || a == s || (size_t)(a - s) >= hlen || !b[1] || strlen(b + 1) >= alen || strlen(b + 1) > 16)
+    return -1;
   char *end;
   long p = strtol(a + 1, &end, 10);
   if (end != b || p <= 0 || p > 65535) return -1;
@@ -50,7 +52,8 @@ int rcy_export_sr(int argc, char **argv) {
     return RCY_EXIT_USAGE;
   }
   if (send && parse_send(host, sizeof host, &port, aet, sizeof aet, send)) {
-    fprintf(stderr, "recistry export sr: --send wants HOST:PORT:AET (AE title at most 16 characters)\n%s", usage);
+    fprintf(stderr, "recistry export sr: --send wants HOST:PORT:AET (AE title at most 16 characters)\n%s",
+            usage);
     return RCY_EXIT_USAGE;
   }
   if (mkdir(out, 0777) != 0 && errno != EEXIST) {
@@ -64,7 +67,8 @@ int rcy_export_sr(int argc, char **argv) {
   int rc = rcy_store_open(&store, archive, &err);
   if (!rc) rc = rcy_qa_sr_export(&paths, &n, store, reader, out, &err);
   if (!rc) {
-    for (size_t i = 0; i < n; i++) printf("%s\n", paths[i]);
+    for (size_t i = 0; i < n; i++)
+      printf("%s\n", paths[i]);
     fprintf(stderr, "recistry export sr: %zu report(s) in %s\n", n, out);
   }
   if (!rc && send && n) {

@@ -1,7 +1,7 @@
 // DICOM SR Imaging Measurement Report (TID 1500) for one read at one timepoint, built with DCMTK's dcmsr/cmr
-// template classes (TID1500_MeasurementReport, TID 1501 measurement groups, TID 300 measurements) rather than a
-// hand-assembled content tree, so the template's structure and value constraints are DCMTK's. The Patient and
-// Study modules come from a referenced instance (the archive's anonymised copy), never from the caller.
+// template classes (TID1500_MeasurementReport, TID 1501 measurement groups, TID 300 measurements) rather than
+// a hand-assembled content tree, so the template's structure and value constraints are DCMTK's. The Patient
+// and Study modules come from a referenced instance (the archive's anonymised copy), never from the caller.
 // Coding choices are explained in docs/exports.md ("DICOM SR (TID 1500)").
 #include "recistry/dicom.h"
 
@@ -42,11 +42,11 @@ DSRCodedEntryValue organ_code(const char *organ) {
   static const struct {
     const char *name, *code, *meaning;
   } organs[] = {
-      {"liver", "10200004", "Liver"},          {"lung", "39607008", "Lung"},
+      {"liver", "10200004", "Liver"},           {"lung", "39607008", "Lung"},
       {"lymph node", "59441001", "Lymph node"}, {"peritoneum", "15425007", "Peritoneum"},
       {"adrenal", "23451007", "Adrenal gland"}, {"bone", "272673000", "Bone"},
-      {"kidney", "64033007", "Kidney"},        {"pancreas", "15776009", "Pancreas"},
-      {"spleen", "78961009", "Spleen"},        {"pleura", "3120008", "Pleural membrane"},
+      {"kidney", "64033007", "Kidney"},         {"pancreas", "15776009", "Pancreas"},
+      {"spleen", "78961009", "Spleen"},         {"pleura", "3120008", "Pleural membrane"},
   };
   for (const auto &o : organs)
     if (organ && strcasecmp(organ, o.name) == 0) return DSRCodedEntryValue(o.code, "SCT", o.meaning);
@@ -56,8 +56,9 @@ DSRCodedEntryValue organ_code(const char *organ) {
 std::string ds_value(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6f", v);
-  std::string s(buf);  // trailing zeros off: "29.687500" -> "29.6875"
-  while (!s.empty() && s.back() == '0') s.pop_back();
+  std::string s(buf); // trailing zeros off: "29.687500" -> "29.6875"
+  while (!s.empty() && s.back() == '0')
+    s.pop_back();
   if (!s.empty() && s.back() == '.') s.pop_back();
   if (s.size() > 16) s.resize(16);
   return s;
@@ -70,7 +71,7 @@ struct image {
 };
 
 class images {
- public:
+public:
   image &get(const char *path) {
     auto it = loaded_.find(path);
     if (it != loaded_.end()) return *it->second;
@@ -89,15 +90,18 @@ class images {
     loaded_[path] = std::move(img);
     return ref;
   }
-  const std::vector<image *> &all() const { return order_; }
+  const std::vector<image *> &all() const {
+    return order_;
+  }
 
- private:
+private:
   std::map<std::string, std::unique_ptr<image>> loaded_;
   std::vector<image *> order_;
 };
 
 DSRCodedEntryValue present_code(bool present) {
-  return present ? DSRCodedEntryValue("52101004", "SCT", "Present") : DSRCodedEntryValue("2667000", "SCT", "Absent");
+  return present ? DSRCodedEntryValue("52101004", "SCT", "Present")
+                 : DSRCodedEntryValue("2667000", "SCT", "Absent");
 }
 
 // The reader's response words (engine output) as RECIST codes of DCM where one exists.
@@ -158,17 +162,18 @@ void add_lesion(TID1500_MeasurementReport &report, images &imgs, const rcy_dicom
     if (!l.image_path) throw sr_fail{RCY_EINVAL, id + ": a measurement without its image"};
     image &img = imgs.get(l.image_path);
     DSRImageReferenceValue ref(img.sop_class, img.sop_instance);
-    check(group.addMeasurement(CID7469_GenericIntensityAndSizeMeasurements(
-                                   DSRCodedEntryValue("103339001", "SCT", "Long Axis")),
-                               CMR_TID1501_in_TID1500::MeasurementValue(ds_value(l.long_mm).c_str(),
-                                                                         CMR_CID7181::Millimeter)),
-          id + ": long axis");
-    check(group.getMeasurement().addSpatialCoordinates(region, polyline(l.long_p), ref), id + ": long axis SCOORD");
+    check(
+        group.addMeasurement(
+            CID7469_GenericIntensityAndSizeMeasurements(DSRCodedEntryValue("103339001", "SCT", "Long Axis")),
+            CMR_TID1501_in_TID1500::MeasurementValue(ds_value(l.long_mm).c_str(), CMR_CID7181::Millimeter)),
+        id + ": long axis");
+    check(group.getMeasurement().addSpatialCoordinates(region, polyline(l.long_p), ref),
+          id + ": long axis SCOORD");
     if (l.has_short) {
       check(group.addMeasurement(CID7469_GenericIntensityAndSizeMeasurements(
                                      DSRCodedEntryValue("103340004", "SCT", "Short Axis")),
                                  CMR_TID1501_in_TID1500::MeasurementValue(ds_value(l.short_mm).c_str(),
-                                                                           CMR_CID7181::Millimeter)),
+                                                                          CMR_CID7181::Millimeter)),
             id + ": short axis");
       check(group.getMeasurement().addSpatialCoordinates(region, polyline(l.short_p), ref),
             id + ": short axis SCOORD");
@@ -177,7 +182,8 @@ void add_lesion(TID1500_MeasurementReport &report, images &imgs, const rcy_dicom
   if (l.state && *l.state) {
     bool absent = strcmp(l.state, "absent") == 0 || strcmp(l.state, "disappeared") == 0;
     if (strcmp(l.kind, "target") != 0)
-      check(group.addQualitativeEvaluation(CODE_DCM_PresenceOfProperty, present_code(!absent)), id + ": presence");
+      check(group.addQualitativeEvaluation(CODE_DCM_PresenceOfProperty, present_code(!absent)),
+            id + ": presence");
     check(group.addQualitativeEvaluation(CODE_DCM_ResponseEvaluation, std::string(l.kind) + ": " + l.state),
           id + ": state");
   }
@@ -192,19 +198,36 @@ void add_lesion(TID1500_MeasurementReport &report, images &imgs, const rcy_dicom
     check(group.getCurrentContentItem().setSpatialCoordinates(pt), id + ": point value");
     check(group.addExtraContentItem(DSRTypes::RT_selectedFrom, DSRTypes::VT_Image, DSRTypes::AM_belowCurrent),
           id + ": point image");
-    check(group.getCurrentContentItem().setImageReference(DSRImageReferenceValue(img.sop_class, img.sop_instance)),
+    check(group.getCurrentContentItem().setImageReference(
+              DSRImageReferenceValue(img.sop_class, img.sop_instance)),
           id + ": point image reference");
   }
 }
 
 // Patient, study, clinical trial and de-identification attributes of the referenced instance.
 const DcmTagKey copied[] = {
-    DCM_PatientName, DCM_PatientID, DCM_PatientBirthDate, DCM_PatientSex, DCM_PatientIdentityRemoved,
-    DCM_DeidentificationMethod, DCM_DeidentificationMethodCodeSequence, DCM_StudyInstanceUID, DCM_StudyDate,
-    DCM_StudyTime, DCM_StudyID, DCM_AccessionNumber, DCM_ReferringPhysicianName, DCM_StudyDescription,
-    DCM_ClinicalTrialSponsorName, DCM_ClinicalTrialProtocolID, DCM_ClinicalTrialProtocolName,
-    DCM_ClinicalTrialSiteID, DCM_ClinicalTrialSiteName, DCM_ClinicalTrialSubjectID,
-    DCM_ClinicalTrialTimePointID, DCM_SpecificCharacterSet,
+    DCM_PatientName,
+    DCM_PatientID,
+    DCM_PatientBirthDate,
+    DCM_PatientSex,
+    DCM_PatientIdentityRemoved,
+    DCM_DeidentificationMethod,
+    DCM_DeidentificationMethodCodeSequence,
+    DCM_StudyInstanceUID,
+    DCM_StudyDate,
+    DCM_StudyTime,
+    DCM_StudyID,
+    DCM_AccessionNumber,
+    DCM_ReferringPhysicianName,
+    DCM_StudyDescription,
+    DCM_ClinicalTrialSponsorName,
+    DCM_ClinicalTrialProtocolID,
+    DCM_ClinicalTrialProtocolName,
+    DCM_ClinicalTrialSiteID,
+    DCM_ClinicalTrialSiteName,
+    DCM_ClinicalTrialSubjectID,
+    DCM_ClinicalTrialTimePointID,
+    DCM_SpecificCharacterSet,
 };
 
 int build(const rcy_dicom_sr_report *r, const char *path, rcy_error *err) {
@@ -215,8 +238,9 @@ int build(const rcy_dicom_sr_report *r, const char *path, rcy_error *err) {
 
   TID1500_MeasurementReport report(CMR_CID7021::ImagingMeasurementReport);
   check(report.setLanguage(CID5000_Languages::English), "language");
-  check(report.getObservationContext().addPersonObserver(r->observer, r->observer_role ? r->observer_role : ""),
-        "observer");
+  check(
+      report.getObservationContext().addPersonObserver(r->observer, r->observer_role ? r->observer_role : ""),
+      "observer");
   check(report.addProcedureReported(CMR_CID100::ImagingProcedure), "procedure reported");
   check(report.getImageLibrary().createNewImageLibrary(), "image library");
   for (size_t i = 0; i < r->n_lesions; i++) {
@@ -226,14 +250,17 @@ int build(const rcy_dicom_sr_report *r, const char *path, rcy_error *err) {
   }
   check(report.getImageLibrary().addImageGroup(), "image library group");
   for (image *img : imgs.all())
-    check(report.getImageLibrary().addImageEntry(*img->file->getDataset(), TID1600_ImageLibrary::withAllDescriptors),
+    check(report.getImageLibrary().addImageEntry(*img->file->getDataset(),
+                                                 TID1600_ImageLibrary::withAllDescriptors),
           std::string("image library entry ") + img->sop_instance.c_str());
-  for (size_t i = 0; i < r->n_lesions; i++) add_lesion(report, imgs, r->lesions[i], r->timepoint, i == 0);
+  for (size_t i = 0; i < r->n_lesions; i++)
+    add_lesion(report, imgs, r->lesions[i], r->timepoint, i == 0);
   add_response(report, "target", r->target_response);
   add_response(report, "non-target", r->non_target_response);
   add_response(report, "overall", r->overall_response);
   if (r->n_lesions == 0 && !r->target_response && !r->non_target_response && !r->overall_response)
-    return rcy_error_set(err, RCY_EINVAL, "SR report of %s: nothing to report", r->timepoint ? r->timepoint : "?");
+    return rcy_error_set(err, RCY_EINVAL, "SR report of %s: nothing to report",
+                         r->timepoint ? r->timepoint : "?");
 
   DSRDocument doc;
   check(doc.setTreeFromRootTemplate(report, OFTrue /*expandTree*/), "content tree from TID 1500");
@@ -272,9 +299,10 @@ int build(const rcy_dicom_sr_report *r, const char *path, rcy_error *err) {
   return RCY_OK;
 }
 
-}  // namespace
+} // namespace
 
-extern "C" int rcy_dicom_sr_tid1500_write(const rcy_dicom_sr_report *report, const char *path, rcy_error *err) {
+extern "C" int rcy_dicom_sr_tid1500_write(const rcy_dicom_sr_report *report, const char *path,
+                                          rcy_error *err) {
   try {
     return build(report, path, err);
   } catch (const sr_fail &f) {

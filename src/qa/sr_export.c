@@ -1,9 +1,10 @@
-/* `recistry export sr`: one DICOM SR Measurement Report (TID 1500) per read and signed timepoint. Which reads:
- * rcy_review_reads (the site reads, or each subject's final central read, signed timepoints only). What goes in
- * each report: the stored read document's lesions observed at that timepoint (calipers, points, states) and the
- * engine's responses for it; the builder (src/dicom/sr_tid1500.cc) turns that into DCMTK's TID 1500 classes.
- * UIDs are derived from keys (rcy_dicom_uid_from_key), so the same signed read exports to the same UIDs; the
- * key of a report includes its sign-off time, so a timepoint re-signed after a change gets new UIDs. */
+/* `recistry export sr`: one DICOM SR Measurement Report (TID 1500) per read and signed timepoint. Which
+ * reads: rcy_review_reads (the site reads, or each subject's final central read, signed timepoints only).
+ * What goes in each report: the stored read document's lesions observed at that timepoint (calipers, points,
+ * states) and the engine's responses for it; the builder (src/dicom/sr_tid1500.cc) turns that into DCMTK's
+ * TID 1500 classes. UIDs are derived from keys (rcy_dicom_uid_from_key), so the same signed read exports to
+ * the same UIDs; the key of a report includes its sign-off time, so a timepoint re-signed after a change gets
+ * new UIDs. */
 #include "recistry/qa.h"
 
 #include <stdio.h>
@@ -44,9 +45,10 @@ static void safe_name(char *out, size_t len, const char *s) {
   size_t i = 0;
   for (; s && *s && i + 1 < len; s++) {
     char c = *s;
-    out[i++] = ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')
-                   ? c
-                   : '_';
+    out[i++] =
+        ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')
+            ? c
+            : '_';
   }
   out[i] = 0;
 }
@@ -88,7 +90,7 @@ static int export_timepoint(export_ctx *x, const char *subject, const char *role
   size_t n = json_array_size(lesions), k = 0, i;
   rcy_dicom_sr_lesion *ls = calloc(n ? n : 1, sizeof *ls);
   lesion_paths *lp = calloc(n ? n : 1, sizeof *lp);
-  char (*uids)[RCY_DICOM_UID_SIZE] = calloc(n ? n : 1, sizeof *uids);
+  char(*uids)[RCY_DICOM_UID_SIZE] = calloc(n ? n : 1, sizeof *uids);
   int rc = (ls && lp && uids) ? 0 : rcy_error_set(err, RCY_ENOMEM, "out of memory");
   const char *header = NULL;
   json_t *l;
@@ -111,7 +113,8 @@ static int export_timepoint(export_ctx *x, const char *subject, const char *role
     const json_t *m = json_object_get(obs, "measurement");
     double p1[2], p2[2];
     if (json_is_object(m) && get_xy(json_object_get(m, "p1"), p1) && get_xy(json_object_get(m, "p2"), p2)) {
-      lp[k].paths[0] = instance_path(x->store, json_string_value(json_object_get(m, "sop_instance_uid")), err, &rc);
+      lp[k].paths[0] =
+          instance_path(x->store, json_string_value(json_object_get(m, "sop_instance_uid")), err, &rc);
       if (rc) break;
       if (lp[k].paths[0]) {
         s->has_long = 1;
@@ -127,13 +130,15 @@ static int export_timepoint(export_ctx *x, const char *subject, const char *role
         }
         if (!header) header = s->image_path;
       } else {
-        fprintf(stderr, "recistry export sr: warning: %s %s %s: the measured instance is not in the archive\n",
+        fprintf(stderr,
+                "recistry export sr: warning: %s %s %s: the measured instance is not in the archive\n",
                 subject, tp, id ? id : "?");
       }
     }
     const json_t *pt = json_object_get(obs, "point");
     if (json_is_object(pt) && get_xy(json_object_get(pt, "p"), s->point)) {
-      lp[k].paths[1] = instance_path(x->store, json_string_value(json_object_get(pt, "sop_instance_uid")), err, &rc);
+      lp[k].paths[1] =
+          instance_path(x->store, json_string_value(json_object_get(pt, "sop_instance_uid")), err, &rc);
       if (rc) break;
       if (lp[k].paths[1]) {
         s->has_point = 1;
@@ -144,13 +149,16 @@ static int export_timepoint(export_ctx *x, const char *subject, const char *role
     k++;
   }
   if (!rc && !header)
-    fprintf(stderr, "recistry export sr: warning: %s %s read of %s, %s: no measurement or point on an archived "
-                    "image, no report\n", role, reader, subject, tp);
+    fprintf(stderr,
+            "recistry export sr: warning: %s %s read of %s, %s: no measurement or point on an archived "
+            "image, no report\n",
+            role, reader, subject, tp);
   if (!rc && header) {
     char key[512], sop[RCY_DICOM_UID_SIZE], series[RCY_DICOM_UID_SIZE], file[1024], sname[256], rname[256];
-    const char *signed_at =
-        json_string_value(json_object_get(json_object_get(json_object_get(doc, "signoffs"), tp), "signed_at"));
-    snprintf(key, sizeof key, "recistry-sr|%s|%s|%s|%s|%s", subject, role, reader, tp, signed_at ? signed_at : "");
+    const char *signed_at = json_string_value(
+        json_object_get(json_object_get(json_object_get(doc, "signoffs"), tp), "signed_at"));
+    snprintf(key, sizeof key, "recistry-sr|%s|%s|%s|%s|%s", subject, role, reader, tp,
+             signed_at ? signed_at : "");
     rcy_dicom_uid_from_key(sop, key);
     snprintf(key, sizeof key, "recistry-sr-series|%s|%s|%s", subject, role, reader);
     rcy_dicom_uid_from_key(series, key);
@@ -188,8 +196,8 @@ static int export_timepoint(export_ctx *x, const char *subject, const char *role
   return rc;
 }
 
-int rcy_qa_sr_export(char ***paths_out, size_t *n_out, rcy_store *store, const char *which, const char *out_dir,
-                     rcy_error *err) {
+int rcy_qa_sr_export(char ***paths_out, size_t *n_out, rcy_store *store, const char *which,
+                     const char *out_dir, rcy_error *err) {
   *paths_out = NULL;
   *n_out = 0;
   rcy_review_settings s;
@@ -236,6 +244,7 @@ int rcy_qa_sr_export(char ***paths_out, size_t *n_out, rcy_store *store, const c
 }
 
 void rcy_qa_sr_paths_free(char **paths, size_t n) {
-  for (size_t i = 0; paths && i < n; i++) free(paths[i]);
+  for (size_t i = 0; paths && i < n; i++)
+    free(paths[i]);
   free(paths);
 }
