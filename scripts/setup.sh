@@ -16,7 +16,7 @@ PACKAGES=(
   # endpoints checked against R survival (survfit, survdiff) and binom.test
   r-base-core r-cran-survival
   # concordance statistics checked against sklearn (kappa), statsmodels (kappa SE/CI), numpy and scipy
-  python3-numpy python3-scipy python3-sklearn python3-statsmodels
+  python3-numpy python3-scipy python3-sklearn python3-statsmodels python3-pydicom
   # browser tests
   chromium
 )

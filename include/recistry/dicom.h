@@ -277,6 +277,57 @@ int rcy_dicom_retrieve_study(int *n_completed, int *n_failed, const rcy_dicom_pe
                              const rcy_dicom_scp_handlers *handlers, rcy_error *err);
 
 
+/* ---- Section: SR Measurement Report, TID 1500 (src/dicom/sr_tid1500.cc; used by qa/sr_export.c) ---- */
+
+/* One lesion of a read at one timepoint. Image references are archive file paths: the builder reads their
+ * SOP Class/Instance UIDs (and, for the image library, their descriptors) itself. Pixel coordinates are
+ * (column, row) as the workstation stores the calipers. */
+typedef struct rcy_dicom_sr_lesion {
+  const char *tracking_id;  /* "T1", "NT1", "N1" */
+  const char *tracking_uid; /* stable across timepoints for the same read and lesion */
+  const char *kind;         /* "target" | "non_target" | "new" */
+  const char *organ;        /* recistry organ name: liver, lung, lymph node, ... (else "other") */
+  const char *state;        /* the reader's state at this timepoint (present, absent, too_small, ...) or NULL */
+  /* Long axis with its caliper on image_path; has_long 0 when not measured at this timepoint. */
+  int has_long;
+  double long_mm;
+  double long_p[4]; /* p1 col, row, p2 col, row */
+  int has_short;
+  double short_mm;
+  double short_p[4];
+  const char *image_path; /* the instance the calipers are on (has_long) */
+  /* A point (non-target or new lesion located on an image) */
+  int has_point;
+  double point[2];
+  const char *point_image_path;
+} rcy_dicom_sr_lesion;
+
+typedef struct rcy_dicom_sr_report {
+  const char *header_image_path; /* Patient and Study modules are copied from this instance */
+  const char *sop_instance_uid;  /* of the report (the caller derives it deterministically) */
+  const char *series_uid;
+  const char *timepoint;         /* Clinical Trial Time Point ID and TID 1502 time point */
+  const char *observer;          /* person observer: the reader's account name */
+  const char *observer_role;     /* site | central | adjudicator (Institution/organisation of the observer) */
+  const char *series_description;
+  const char *target_response;     /* CR | PR | SD | PD | NE | NULL: report-level qualitative evaluations */
+  const char *non_target_response; /* CR | NON_CR_NON_PD | PD | NE | NULL */
+  const char *overall_response;    /* CR | PR | SD | PD | NE | NON_CR_NON_PD | NULL */
+  const rcy_dicom_sr_lesion *lesions;
+  size_t n_lesions;
+} rcy_dicom_sr_report;
+
+/* Builds an Enhanced SR Imaging Measurement Report (TID 1500) with DCMTK's dcmsr/cmr template classes: one
+ * TID 1501 measurement group per lesion and writes it as a Part 10 file to path (PATH.tmp, renamed).
+ * RCY_EDICOM when a referenced image cannot be read or DCMTK refuses a value. */
+int rcy_dicom_sr_tid1500_write(const rcy_dicom_sr_report *report, const char *path, rcy_error *err);
+
+/* C-STORE of the Part 10 files to a storage SCP (host, port, called AE; calling AE our_ae). *n_sent receives
+ * the number stored with a Success (or warning) status. */
+int rcy_dicom_store_files(size_t *n_sent, const char *host, int port, const char *called_ae, const char *our_ae,
+                          const char *const *paths, size_t n_paths, rcy_error *err);
+
+
 #ifdef __cplusplus
 }
 #endif

@@ -247,6 +247,15 @@ const char *rcy_qa_sdtm_method(const char *modality);
  * rows. */
 int rcy_qa_flat_csv_export(rcy_qa_export_counts *counts, rcy_store *store, const char *reader, const char *path,
                            rcy_error *err);
+/* ---- Section: DICOM SR export (src/qa/sr_export.c; docs/exports.md "DICOM SR (TID 1500)") ---- */
+
+/* `recistry export sr`: one TID 1500 Measurement Report per read and signed timepoint of the reads `which`
+ * selects ("site", or "central": each subject's final central read; rcy_review_reads), written to out_dir
+ * (which must exist) as <subject>_<role>_<reader>_<timepoint>.dcm. *paths_out: the files written
+ * (rcy_qa_sr_paths_free). A timepoint with no caliper or point on an archived image is skipped with a warning. */
+int rcy_qa_sr_export(char ***paths_out, size_t *n_out, rcy_store *store, const char *which, const char *out_dir,
+                     rcy_error *err);
+void rcy_qa_sr_paths_free(char **paths, size_t n);
 
 #ifdef __cplusplus
 }

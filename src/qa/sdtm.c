@@ -398,7 +398,13 @@ static const json_t *result_at(const export_read *r, const char *timepoint) {
 
 static void add_read(builder *b, const export_read *r) {
   ctx c = {.b = b, .read = r};
-  snprintf(c.usubjid, sizeof c.usubjid, "%s-%s", b->study, r->subject_id);
+  /* USUBJID is unique across studies: STUDYID-subject. CIREL's subject IDs already begin with the study
+   * ("CIREL-014-0001"): they are used as they are rather than doubled. */
+  size_t sl = strlen(b->study);
+  if (strncmp(r->subject_id, b->study, sl) == 0 && r->subject_id[sl] == '-')
+    snprintf(c.usubjid, sizeof c.usubjid, "%s", r->subject_id);
+  else
+    snprintf(c.usubjid, sizeof c.usubjid, "%s-%s", b->study, r->subject_id);
   if (strcmp(b->last_subject, r->subject_id)) {
     snprintf(b->last_subject, sizeof b->last_subject, "%s", r->subject_id);
     b->seq_tu = b->seq_tr = b->seq_rs = 0;

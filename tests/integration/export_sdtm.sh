@@ -66,7 +66,7 @@ done
 # The final read of the two agreed subjects is alice's (R1); CIREL-014-0001 waits for adjudication (no Y).
 [ "$(jq -c . "$tmp/final.json")" = '{"CIREL-027-0001":"RADIOLOGIST 1","CIREL-031-0001":"RADIOLOGIST 1"}' ] \
   || fail "final reads $(cat "$tmp/final.json")"
-grep -q '"CIREL-CIREL-014-0001".*"BESTRSP".*"RADIOLOGIST 2"' "$tmp/sdtm-central/rs.csv" \
+grep -q '"CIREL-014-0001".*"BESTRSP".*"RADIOLOGIST 2"' "$tmp/sdtm-central/rs.csv" \
   || fail "R2's read of the subject awaiting adjudication is not exported"
 
 # Deterministic: the same archive exports the same datasets byte for byte.

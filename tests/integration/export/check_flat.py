@@ -31,6 +31,15 @@ def load(d, name):
         return list(csv.DictReader(f))
 
 
+SUBJECTS = {r["subject_id"] for r in flat}
+
+
+def subject_of(usubjid, study):
+    """The subject of a USUBJID: the subject itself when its ID already begins with STUDYID-, else
+    STUDYID-subject (docs/exports.md)."""
+    return usubjid if usubjid in SUBJECTS else usubjid[len(study) + 1:]
+
+
 def evalid(r):
     if r["read_role"] == "site":
         return ""
@@ -41,12 +50,12 @@ sdtm = {"site": (site_dir, site_study), "central": (central_dir, central_study)}
 tr_count, tr_value, bor, accepted = defaultdict(int), {}, {}, set()
 for side, (d, study) in sdtm.items():
     for r in load(d, "tr.csv"):
-        subj = r["USUBJID"][len(study) + 1:]
+        subj = subject_of(r["USUBJID"], study)
         if r["TRTESTCD"] != "SUMDIAM":
             tr_count[(side, subj, r["TREVALID"], r["VISIT"])] += 1
             tr_value[(side, subj, r["TREVALID"], r["VISIT"], r["TRLNKID"].split("-", 1)[-1])] = r["TRSTRESN"]
     for r in load(d, "rs.csv"):
-        subj = r["USUBJID"][len(study) + 1:]
+        subj = subject_of(r["USUBJID"], study)
         if r["RSTESTCD"] == "BESTRSP":
             bor[(side, subj, r["RSEVALID"])] = r["RSSTRESC"].replace("NON-CR/NON-PD", "NON_CR_NON_PD")
         if r["RSACPTFL"] == "Y":

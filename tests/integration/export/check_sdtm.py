@@ -17,6 +17,13 @@ out, reader, study, bor_path, final_path = sys.argv[1:6]
 problems = []
 
 
+
+def subject_of(usubjid):
+    """The subject of a USUBJID (docs/exports.md): the subject ID itself when it begins with STUDYID- (CIREL's
+    IDs do), else STUDYID-subject_id."""
+    rest = usubjid[len(study) + 1:]
+    return usubjid if re.fullmatch(r"CIREL-\d{3}-\d{4}", usubjid) else rest
+
 def fail(msg):
     problems.append(msg)
 
@@ -63,7 +70,7 @@ for dom, rows in (("TU", tu), ("TR", tr), ("RS", rs)):
         if r["STUDYID"] != study or r["DOMAIN"] != dom:
             fail(f"{dom} line {i}: STUDYID/DOMAIN {r['STUDYID']}/{r['DOMAIN']}")
         if not r["USUBJID"].startswith(study + "-"):
-            fail(f"{dom} line {i}: USUBJID {r['USUBJID']} is not STUDYID-subject")
+            fail(f"{dom} line {i}: USUBJID {r['USUBJID']} does not begin with STUDYID-")
         dtc = r.get(dom + "DTC", "")
         if dtc and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", dtc):
             fail(f"{dom} line {i}: {dom}DTC {dtc} not ISO 8601")
@@ -162,7 +169,7 @@ for r in rs:
     if r["RSORRES"] != r["RSSTRESC"]:
         fail(f"RS {r['USUBJID']} {r['RSTESTCD']}: RSSTRESC differs from RSORRES")
     if r["RSTESTCD"] == "BESTRSP":
-        key = r["USUBJID"][len(study) + 1:] + "|" + r["RSEVALID"]
+        key = subject_of(r["USUBJID"]) + "|" + r["RSEVALID"]
         if key in got:
             fail(f"two BESTRSP for {key}")
         got[key] = r["RSSTRESC"]
@@ -175,7 +182,7 @@ if got != want:
 # ACPTFL = Y exactly on the final central read's records (every domain).
 for dom, rows in (("TU", tu), ("TR", tr), ("RS", rs)):
     for r in rows:
-        subject = r["USUBJID"][len(study) + 1:]
+        subject = subject_of(r["USUBJID"])
         should = reader == "central" and final.get(subject) == r[dom + "EVALID"]
         if (r[dom + "ACPTFL"] == "Y") != should or r[dom + "ACPTFL"] not in ("", "Y"):
             fail(f"{dom} {subject} {r[dom + 'EVALID']} {r[dom + 'TESTCD']} {r['VISIT']}: ACPTFL "
