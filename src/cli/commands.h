@@ -25,7 +25,8 @@
   X(registry, "import or list the subjects' registry data (treatment start, indication, survival)") \
   X(endpoints, "registry endpoints: OS, PFS, hepatic PFS, ORR, DCR, ETS, DpR (by indication, log-rank)") \
   X(adjudication, "independent central review: the adjudication queue, a subject's review, the paradigm") \
-  X(audit, "verify or list the hash-chained audit log")
+  X(audit, "verify or list the hash-chained audit log")                                          \
+  X(report, "PDF reports: one subject (reads, responses, key images, signatures) or the cohort (endpoints, plots)")
 
 #define RCY_DECLARE(name, summary) int rcy_cmd_##name(int argc, char **argv) __attribute__((weak));
 RCY_COMMANDS(RCY_DECLARE)
