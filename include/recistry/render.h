@@ -168,6 +168,7 @@ typedef struct rcy_plot {
   const rcy_plot_risk_row *risk; /* may be NULL */
   size_t n_risk;
   bool no_x_ticks;        /* categorical x (waterfall): no tick labels */
+  bool no_y_ticks;        /* y carries no quantity (timeline) */
   const char *empty_note; /* printed in the frame when no series has a point ("no data") */
 } rcy_plot;
 

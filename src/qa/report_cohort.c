@@ -283,7 +283,7 @@ static void waterfall(rcy_pdf *pdf, const cohort_ctx *c) {
   rcy_plot_rule rules[] = {{false, 20, "+20 % (PD)", {0.75, 0.1, 0.1}}, {false, -30, "-30 % (PR)", {0.1, 0.35, 0.7}}};
   rcy_plot_legend legend[6];
   for (int i = 0; i < 6; i++) legend[i] = (rcy_plot_legend){rcy_recist_response_name(bor_order[i]), rcy_report_bor_color(bor_order[i])};
-  char *title = rcy_report_strf("Waterfall: best %% change of the sum of diameters from baseline (%zu subjects; bars coloured by BOR)", n);
+  char *title = rcy_report_strf("Waterfall: best %% change of the sum of diameters from baseline (%zu subjects, coloured by BOR)", n);
   rcy_plot p = {.title = title, .x_label = "subjects (ordered by best % change)", .y_label = "best % change",
                 .x_min = -0.6, .x_max = n ? n - 0.4 : 1, .y_min = NAN, .y_max = NAN, .series = &se, .n_series = 1,
                 .rules = rules, .n_rules = 2, .legend = legend, .n_legend = 6, .no_x_ticks = true,
@@ -463,6 +463,7 @@ static int build(const char *out_path, const char *reader, const char *paradigm,
       char ch[32], p[32];
       fmt(ch, sizeof ch, e->logrank[s].chisq, 2, "-");
       fmt(p, sizeof p, e->logrank[s].p, 4, "-");
+      if (isfinite(e->logrank[s].p) && e->logrank[s].p < 1e-4) snprintf(p, sizeof p, "< 0.0001");
       cells[4 * (s + 1)] = rcy_report_strf("%s", survival_short[s]);
       cells[4 * (s + 1) + 1] = rcy_report_strf("%s", ch);
       cells[4 * (s + 1) + 2] = rcy_report_strf("%d", e->logrank[s].df);

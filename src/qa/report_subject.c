@@ -144,7 +144,7 @@ static void timeline(rcy_pdf *pdf, const rcy_timepoint_list *tps, const rcy_regi
   for (size_t i = 0; i < nr; i++)
     if (rules[i].value > xmax) xmax = rules[i].value;
   rcy_plot p = {.title = "Timeline: imaging timepoints (study dates)", .x_label = "months from treatment start",
-                .x_min = fmin(0, x[0]) - 0.5, .x_max = xmax + 1.5, .y_min = 0, .y_max = 1.2, .series = &se,
+                .x_min = fmin(0, x[0]) - 0.5, .x_max = xmax + 1.5, .y_min = 0, .y_max = 1.2, .no_y_ticks = true, .series = &se,
                 .n_series = 1, .rules = rules, .n_rules = nr};
   rcy_pdf_plot(pdf, &p, 110);
 done:
@@ -178,7 +178,10 @@ static void response_table(rcy_pdf *pdf, const shown_read *r) {
     row[7] = rcy_report_strf("%s", i ? (json_is_true(nl) ? "yes" : "no") : "");
     row[8] = rcy_report_strf("%s", str(t, "overall_response"));
     json_t *so = json_object_get(signoffs, str(t, "timepoint"));
-    row[9] = so ? rcy_report_strf("%s\n%s", str(so, "signed_by"), str(so, "signed_at")) : rcy_report_strf("not signed");
+    /* "2026-11-29T21:20:17Z" → "2026-11-29 21:20 UTC": the signatures table below has the full time */
+    row[9] = so ? rcy_report_strf("%s\n%.10s %.5s UTC", str(so, "signed_by"), str(so, "signed_at"),
+                                  strlen(str(so, "signed_at")) > 11 ? str(so, "signed_at") + 11 : "")
+                : rcy_report_strf("not signed");
     rcy_recist_response resp;
     if (i && !rcy_recist_response_parse(&resp, str(t, "overall_response"))) {
       rcy_rgb c = rcy_report_bor_color(resp);
@@ -186,7 +189,7 @@ static void response_table(rcy_pdf *pdf, const shown_read *r) {
       fills[i + 1] = &fill[resp % 8];
     }
   }
-  const double w[COLS] = {0.8, 1.1, 0.8, 0.8, 0.9, 0.9, 1.3, 0.8, 0.9, 1.9};
+  const double w[COLS] = {1.0, 1.1, 0.7, 0.7, 0.8, 0.9, 1.7, 0.8, 0.8, 1.8};
   rcy_pdf_table(pdf, (const char *const *)cells, k + 1, COLS, w, (const rcy_rgb *const *)fills);
   json_t *prog = json_object_get(r->result, "progression");
   char *reasons = NULL;
@@ -383,7 +386,7 @@ int rcy_qa_report_subject(rcy_store *store, const char *archive_dir, const char 
           row[3] = rcy_report_strf("%s", str(so, "signed_at"));
           row[4] = rcy_report_strf("%s", json_object_get(so, "meaning") ? str(so, "meaning") : "(not recorded)");
         }
-      const double w[5] = {1.8, 0.7, 0.9, 1.3, 2.2};
+      const double w[5] = {1.8, 0.8, 0.9, 1.5, 2.0};
       if (rows > 1) rcy_pdf_table(pdf, (const char *const *)cells, rows, 5, w, NULL);
       else rcy_pdf_paragraph(pdf, "No timepoint signed.");
       for (size_t c = 0; c < cap * 5; c++) free(cells[c]);

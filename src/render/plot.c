@@ -55,9 +55,9 @@ static void data_range(const rcy_plot *p, double *x0, double *x1, double *y0, do
   if (!isfinite(ay)) ay = 0, by = 1;
   if (bx <= ax) bx = ax + 1;
   if (by <= ay) by = ay + 1;
-  double my = (by - ay) * 0.06;
-  *x0 = isnan(p->x_min) ? ax : p->x_min;
-  *x1 = isnan(p->x_max) ? bx : p->x_max;
+  double my = (by - ay) * 0.06, mx = (bx - ax) * 0.04; /* markers at the extremes stay whole */
+  *x0 = isnan(p->x_min) ? ax - mx : p->x_min;
+  *x1 = isnan(p->x_max) ? bx + mx : p->x_max;
   *y0 = isnan(p->y_min) ? ay - my : p->y_min;
   *y1 = isnan(p->y_max) ? by + my : p->y_max;
 }
@@ -90,12 +90,14 @@ void rcy_pdf_plot(rcy_pdf *pdf, const rcy_plot *p, double height) {
   rcy_pdf_need(pdf, title_h + height + legend_h + risk_h + 8);
   double top = pdf->y;
   if (p->title) {
-    rcy_pdf_font(cr, 10, 1);
+    double size = 10;
+    rcy_pdf_font(cr, size, 1);
+    while (size > 6.5 && rcy_pdf_text_width(cr, p->title) > width) rcy_pdf_font(cr, size -= 0.5, 1);
     cairo_set_source_rgb(cr, 0, 0, 0);
     rcy_pdf_text_at(cr, pdf->margin, top + 11, 0, p->title);
   }
   /* the frame: room for the y tick labels and axis title on the left, x ticks and title below */
-  double fx = pdf->margin + (p->risk ? 84 : 44), fy = top + title_h + 4;
+  double fx = pdf->margin + (p->risk ? 100 : 44), fy = top + title_h + 4;
   double fw = pdf->margin + width - fx - 6, fh = height - 4 - 30;
   double x0, x1, y0, y1;
   data_range(p, &x0, &x1, &y0, &y1);
@@ -106,7 +108,7 @@ void rcy_pdf_plot(rcy_pdf *pdf, const rcy_plot *p, double height) {
   cairo_set_line_width(cr, 0.3);
   rcy_pdf_font(cr, 7.5, 0);
   char buf[64];
-  for (double v = ceil(y0 / ys - 1e-9) * ys; v <= y1 + ys * 1e-9; v += ys) {
+  for (double v = ceil(y0 / ys - 1e-9) * ys; !p->no_y_ticks && v <= y1 + ys * 1e-9; v += ys) {
     cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
     cairo_move_to(cr, fx, PY(v));
     cairo_line_to(cr, fx + fw, PY(v));
@@ -154,11 +156,6 @@ void rcy_pdf_plot(rcy_pdf *pdf, const rcy_plot *p, double height) {
     else cairo_move_to(cr, fx, PY(ru->value)), cairo_line_to(cr, fx + fw, PY(ru->value));
     cairo_stroke(cr);
     cairo_set_dash(cr, NULL, 0, 0);
-    if (ru->label) {
-      rcy_pdf_font(cr, 7, 0);
-      if (ru->vertical) rcy_pdf_text_at(cr, PX(ru->value) + 2, fy + 9, 0, ru->label);
-      else rcy_pdf_text_at(cr, fx + fw - 3, PY(ru->value) - 2.5, 1, ru->label);
-    }
   }
   for (size_t s = 0; s < p->n_series; s++) {
     const rcy_plot_series *se = &p->series[s];
@@ -237,6 +234,20 @@ void rcy_pdf_plot(rcy_pdf *pdf, const rcy_plot *p, double height) {
     }
   }
   cairo_set_dash(cr, NULL, 0, 0);
+  /* rule labels last, on a white ground, so that no bar or line hides them */
+  rcy_pdf_font(cr, 7, 0);
+  for (size_t r = 0; r < p->n_rules; r++) {
+    const rcy_plot_rule *ru = &p->rules[r];
+    if (!ru->label) continue;
+    double w = rcy_pdf_text_width(cr, ru->label);
+    double lx = ru->vertical ? PX(ru->value) + 2 : fx + fw - 3 - w, ly = ru->vertical ? fy + 9 : PY(ru->value) - 2.5;
+    if (ru->vertical && lx + w > fx + fw) lx = PX(ru->value) - 2 - w;
+    cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
+    cairo_rectangle(cr, lx - 1, ly - 7, w + 2, 9);
+    cairo_fill(cr);
+    set_rgb(cr, ru->color);
+    rcy_pdf_text_at(cr, lx, ly, 0, ru->label);
+  }
   cairo_restore(cr);
   if (!points && p->empty_note) {
     rcy_pdf_font(cr, 9, 0);
@@ -272,7 +283,7 @@ void rcy_pdf_plot(rcy_pdf *pdf, const rcy_plot *p, double height) {
       const rcy_plot_risk_row *rr = &p->risk[r];
       set_rgb(cr, rr->color);
       char label[24];
-      snprintf(label, sizeof label, "%.22s", rr->label);
+      snprintf(label, sizeof label, "%.20s", rr->label);
       rcy_pdf_text_at(cr, pdf->margin, y, 0, label);
       for (double v = ceil(x0 / xs - 1e-9) * xs; v <= x1 + xs * 1e-9; v += xs) {
         /* subjects with time ≥ v: n at the first curve time ≥ v */
