@@ -189,7 +189,7 @@ static void response_table(rcy_pdf *pdf, const shown_read *r) {
       fills[i + 1] = &fill[resp % 8];
     }
   }
-  const double w[COLS] = {1.0, 1.1, 0.7, 0.7, 0.8, 0.9, 1.7, 0.8, 0.8, 1.8};
+  const double w[COLS] = {1.25, 1.1, 0.7, 0.75, 0.8, 0.9, 1.7, 0.8, 0.8, 1.8};
   rcy_pdf_table(pdf, (const char *const *)cells, k + 1, COLS, w, (const rcy_rgb *const *)fills);
   json_t *prog = json_object_get(r->result, "progression");
   char *reasons = NULL;
