@@ -256,6 +256,27 @@ int rcy_qa_flat_csv_export(rcy_qa_export_counts *counts, rcy_store *store, const
 int rcy_qa_sr_export(char ***paths_out, size_t *n_out, rcy_store *store, const char *which, const char *out_dir,
                      rcy_error *err);
 void rcy_qa_sr_paths_free(char **paths, size_t n);
+/* ---- Section: PDF reports (src/qa/report.c; docs/reports.md) ---------------------------------------- */
+
+/* Which reads of a subject a report may show (the workstation passes its blinding rule; NULL: every read). */
+typedef int (*rcy_qa_read_filter)(void *ctx, const char *role, const char *reader);
+
+/* The per-subject report: header (registry data, trial IDs only), timeline, SOD over time for each read
+ * shown, the responses per timepoint, BOR and progression of each read, the key images stored under
+ * archive_dir/key-images, the sign-offs and the adjudication decision. RCY_ENOTFOUND when the subject has no
+ * studies in the archive. */
+int rcy_qa_report_subject(rcy_store *store, const char *archive_dir, const char *subject, const char *out_path,
+                          rcy_qa_read_filter visible, void *ctx, rcy_error *err);
+
+/* The cohort report of the archive: the endpoint tables of `recistry endpoints --reader` (site | central),
+ * by indication when asked, Kaplan–Meier curves with numbers at risk, waterfall, spider and swimmer plots,
+ * and in double reading the R1–R2 Bland–Altman plots. warnings (may be NULL) gets what
+ * `recistry endpoints` warns about. */
+int rcy_qa_report_cohort(rcy_store *store, const char *reader, bool by_indication, const char *out_path,
+                         FILE *warnings, rcy_error *err);
+/* The same from a registry CSV and reads in the engine's input format (the file form of endpoints). */
+int rcy_qa_report_cohort_files(const char *registry_csv, const char *reads_json, bool by_indication,
+                               const char *out_path, FILE *warnings, rcy_error *err);
 
 #ifdef __cplusplus
 }

@@ -44,6 +44,8 @@ static const route routes[] = {
     {"GET", {"api", "reads", "*", "readers"}, NULL, rcy_handle_read_list, NULL, NULL, 1},
     {"GET", {"api", "concordance"}, rcy_handle_concordance, NULL, NULL, NULL, 1},
     {"GET", {"api", "reader-qc"}, rcy_handle_reader_qc, NULL, NULL, NULL, 1},
+    {"GET", {"api", "reports", "cohort.pdf"}, rcy_handle_report_cohort, NULL, NULL, NULL, 1},
+    {"GET", {"api", "reports", "subject", "*"}, NULL, rcy_handle_report_subject, NULL, NULL, 1},
     {"GET", {"api", "registry", "*"}, NULL, rcy_handle_registry_get, NULL, NULL, 1},
     {"PUT", {"api", "registry", "*"}, NULL, rcy_handle_registry_put, NULL, NULL, 1},
     {"POST", {"api", "reads", "*", "lesions"}, NULL, rcy_handle_lesion_add, NULL, NULL, 1},

@@ -26,6 +26,7 @@
   X(endpoints, "registry endpoints: OS, PFS, hepatic PFS, ORR, DCR, ETS, DpR (by indication, log-rank)") \
   X(adjudication, "independent central review: the adjudication queue, a subject's review, the paradigm") \
   X(export, "exports: CDISC SDTM TU/TR/RS, a flat CSV, DICOM SR TID 1500 measurement reports")        \
+  X(report, "PDF reports: one subject (reads, responses, key images, signatures) or the cohort (endpoints, plots)") \
   X(audit, "verify or list the hash-chained audit log")
 
 #define RCY_DECLARE(name, summary) int rcy_cmd_##name(int argc, char **argv) __attribute__((weak));
