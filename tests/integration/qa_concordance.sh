@@ -73,4 +73,22 @@ for who in c1 adj1 site1; do
   done
 done
 call - GET /api/reader-qc; [ "$code" = 401 ] || fail "no session → $code"
+
+# The PDF reports the QA page and the registry page link to: QA gets the cohort and any subject's report with
+# every read; a central reader gets no cohort report and, for a subject, only their own read (blinding).
+call qa1 GET "/api/reports/cohort.pdf?reader=central&by=indication"
+[ "$code" = 200 ] && [ "$(head -c 5 "$T/out")" = "%PDF-" ] || fail "QA cohort report → $code"
+pdftotext "$T/out" "$T/cohort.txt" && grep -q "Cohort report: central reads" "$T/cohort.txt" || fail "cohort report text"
+call c1 GET "/api/reports/cohort.pdf?reader=central"; [ "$code" = 403 ] || fail "central reader cohort report → $code"
+call qa1 GET /api/reports/subject/CIREL-014-0001.pdf
+[ "$code" = 200 ] && pdftotext "$T/out" - >"$T/qa_subject.txt" || fail "QA subject report → $code"
+grep -q "c1" "$T/qa_subject.txt" && grep -q "c2" "$T/qa_subject.txt" || fail "QA's subject report lacks a central read"
+call c1 GET /api/reports/subject/CIREL-014-0001.pdf
+[ "$code" = 200 ] && pdftotext "$T/out" - >"$T/c1_subject.txt" || fail "c1 subject report → $code"
+grep -q "c1" "$T/c1_subject.txt" || fail "c1's report lacks c1's read"
+if grep -q "c2" "$T/c1_subject.txt" || grep -qi "site read" "$T/c1_subject.txt"; then
+  fail "c1's subject report shows another reader's read"
+fi
+call site1 GET /api/reports/subject/CIREL-027-0001.pdf; [ "$code" = 404 ] || [ "$code" = 403 ] \
+  || fail "site user, another site's subject report → $code"
 echo "qa_concordance: ok"

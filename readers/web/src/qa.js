@@ -147,7 +147,11 @@ export async function showQa(app, pairArg, { go }) {
       h('span', { class: 'muted', id: 'qa-counts' },
         `${report.subjects} paired subject(s), ${report.timepoints} paired timepoint(s)` +
         (unpaired.first_only && unpaired.first_only.length ? `; ${names[0]} only: ${unpaired.first_only.length}` : '') +
-        (unpaired.second_only && unpaired.second_only.length ? `; ${names[1]} only: ${unpaired.second_only.length}` : ''))),
+        (unpaired.second_only && unpaired.second_only.length ? `; ${names[1]} only: ${unpaired.second_only.length}` : '')),
+      h('span', { class: 'qa-reports' }, 'Cohort report (PDF): ',
+        h('a', { id: 'report-cohort-central', href: '/api/reports/cohort.pdf?reader=central&by=indication', target: '_blank', rel: 'noopener' }, 'central'),
+        ' · ',
+        h('a', { id: 'report-cohort-site', href: '/api/reports/cohort.pdf?reader=site&by=indication', target: '_blank', rel: 'noopener' }, 'site'))),
     h('div', { class: 'qa-grid' },
       h('div', { class: 'card' }, confusion('Best overall response', report.best_overall_response_agreement, names, 'qa-bor')),
       h('div', { class: 'card' }, confusion('Overall response, all paired timepoints', report.overall_response_agreement, names, 'qa-tp')),

@@ -55,5 +55,7 @@ export async function showRegistry(app, subjectId) {
     h('h2', {}, `Registry data of ${subjectId}`, row.site_id ? h('span', { class: 'muted' }, ` (site ${row.site_id})`) : null),
     h('p', { class: 'muted' }, edit ? 'Changes are checked by the server and audited with your reason.' : `Read-only (${'QA'}): only an administrator changes registry data.`),
     updated, msg, form,
+    h('p', {}, h('a', { id: 'report-subject', href: `/api/reports/subject/${encodeURIComponent(subjectId)}.pdf`, target: '_blank', rel: 'noopener' },
+      'Subject report (PDF): reads, responses, key images, signatures')),
     h('p', {}, h('a', { href: '#/worklist' }, '← Worklist'))));
 }
