@@ -110,6 +110,9 @@ int rcy_handle_registry_put(rcy_req *r, const char *subject);
 /* qa_api.c: QA and admin only */
 int rcy_handle_concordance(rcy_req *r);
 int rcy_handle_reader_qc(rcy_req *r);
+/* endpoints_api.c: QA and admin only */
+int rcy_handle_endpoints(rcy_req *r);
+int rcy_handle_endpoint_subjects(rcy_req *r);
 
 /* keyimage_store.c: durable key-image files under ARCHIVE/key-images. */
 int rcy_key_image_save(char *id_out /* 33 bytes */, const char *dir, const void *png, size_t len,
