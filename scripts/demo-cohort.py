@@ -106,7 +106,7 @@ for i in range(1, n + 1):
     u = rng.random()
     depth = rng.uniform(0.3, 0.75) if u < 0.38 else rng.uniform(-0.1, 0.29) if u < 0.85 else rng.uniform(-0.15, 0.0)
     lung = rng.random() < 0.35
-    n_liver = rng.choice([1, 1, 2, 2, 3])
+    n_liver = rng.choice([1, 2, 2])  # RECIST 1.1: at most 2 targets per organ
     base = [round(rng.uniform(15, 60), 1) for _ in range(n_liver)] + ([round(rng.uniform(11, 30), 1)] if lung else [])
     organs = ["liver"] * n_liver + (["lung"] if lung else [])
     days = []
