@@ -76,7 +76,8 @@ test('endpoints page: tables, Kaplan–Meier, waterfall hover and click, spider,
     await page.fill('#login-name', name);
     await page.fill('#login-password', PASSWORD);
     await page.click('#login-submit');
-    await page.waitForSelector('#worklist');
+    /* an empty archive's worklist has no table: wait for the top bar's log-out and the login form to go */
+    await page.waitForFunction(() => !document.querySelector('#login-form') && document.querySelector('#topbar button'));
     return page;
   };
   const qaApi = await apiLogin(url, 'qa.ep', PASSWORD);
@@ -100,17 +101,22 @@ test('endpoints page: tables, Kaplan–Meier, waterfall hover and click, spider,
       for (const g of doc.groups) {
         const row = GROUP_ROW(reader, g.group);
         assert.equal(await text(page, `${row} td[data-key=n]`), String(g.n));
-        assert.equal(await text(page, `${row} td[data-key=orr]`), `${fmt(g.orr.pct)} % (${g.orr.count}/${g.orr.n})`);
-        assert.equal(await text(page, `${row} td[data-key=orr_ci]`), `${fmt(g.orr.ci95_pct[0])}–${fmt(g.orr.ci95_pct[1])}`);
-        assert.equal(await text(page, `${row} td[data-key=dcr]`), `${fmt(g.dcr.pct)} % (${g.dcr.count}/${g.dcr.n})`);
-        if (g.dpr.n) assert.equal(await text(page, `${row} td[data-key=dpr]`), `${fmt(g.dpr.median_pct)} % (${fmt(g.dpr.q1_pct)}–${fmt(g.dpr.q3_pct)})`);
+        for (const k of ['orr', 'dcr']) {
+          assert.equal(await text(page, `${row} td[data-key=${k}]`), `${fmt(g[k].pct)} (${fmt(g[k].ci95_pct[0])}–${fmt(g[k].ci95_pct[1])})`);
+          assert.equal(await page.locator(`${row} td[data-key=${k}]`).getAttribute('title'), `${g[k].count}/${g[k].n} subjects`);
+        }
+        for (const k of ['ets20', 'ets30']) assert.equal(await text(page, `${row} td[data-key=${k}]`), g[k].pct === null ? '—' : fmt(g[k].pct));
+        if (g.dpr.n) assert.equal(await text(page, `${row} td[data-key=dpr]`), `${fmt(g.dpr.median_pct)} (${fmt(g.dpr.q1_pct)}–${fmt(g.dpr.q3_pct)})`);
         for (const key of ['pfs', 'hpfs', 'os']) {
           const krow = `#km-table-${key}-${reader} tr[data-group="${g.group}"]`;
           assert.equal(await text(page, `${krow} td[data-key=events]`), `${g[key].events}/${g[key].n}`);
           const med = await text(page, `${krow} td[data-key=median]`);
           if (g[key].median_days === null) assert.equal(med, 'not reached');
           else assert.ok(med.startsWith(fmt(g[key].median_days / 30.4375)), `${key} ${g.group} median ${med}`);
-          for (const l of g[key].landmarks) assert.equal(await text(page, `${krow} td[data-key=risk${l.months}]`), String(l.n_risk));
+          for (const l of g[key].landmarks) {
+            assert.equal(await text(page, `${krow} td[data-key=surv${l.months}]`), l.surv === null ? '—' : fmt(100 * l.surv));
+            if (g.group !== 'all') assert.equal(await text(page, `#km-risk-${key}-${reader} tr[data-group="${g.group}"] td[data-key=risk${l.months}]`), String(l.n_risk));
+          }
         }
       }
       for (const key of ['pfs', 'hpfs', 'os']) {

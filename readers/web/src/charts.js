@@ -133,7 +133,7 @@ export function kaplanMeier(canvas, { series, title }) {
       interaction: { mode: 'nearest', intersect: false, axis: 'x' },
       scales: {
         x: { type: 'linear', min: 0, max: xmax, ticks: { stepSize: 6 }, title: { display: true, text: 'months from treatment start' } },
-        y: { type: 'linear', min: 0, max: 1, ticks: { stepSize: 0.25 }, title: { display: true, text: title || 'survival' } },
+        y: { type: 'linear', min: 0, max: 1, ticks: { stepSize: 0.2 }, title: { display: true, text: title || 'survival' } },
       },
       plugins: {
         legend: { position: 'bottom', labels: { boxWidth: 12, boxHeight: 2, filter: (item, data) => data.datasets[item.datasetIndex].rcyKind === 'curve' } },
@@ -169,7 +169,7 @@ export function waterfall(canvas, { bars, onPick }) {
   }));
   const ref = (y, label, color) => ({
     type: 'line', label, data: labels.map(() => y), borderColor: color, borderDash: [6, 4], borderWidth: 1.2,
-    pointRadius: 0, pointHitRadius: 0, fill: false, rcyKind: 'ref',
+    pointRadius: 0, pointHitRadius: 0, pointHoverRadius: 0, fill: false, rcyKind: 'ref',
   });
   datasets.push(ref(20, '+20 % (PD)', t.err), ref(-30, '−30 % (PR)', t.accent));
   const vals = sorted.map((b) => b.value);
@@ -221,8 +221,8 @@ export function spider(canvas, { lines, onPick }) {
       datasets.push({ type: 'line', label: responseLabel(bor), data: [], borderColor: RESPONSE_COLORS[bor], backgroundColor: RESPONSE_COLORS[bor], rcyKind: 'legend' });
     }
   });
-  datasets.push({ type: 'line', label: '+20 %', data: [{ x: 0, y: 20 }, { x: xmax, y: 20 }], borderColor: t.err, borderDash: [6, 4], borderWidth: 1, pointRadius: 0, pointHitRadius: 0, rcyKind: 'ref' });
-  datasets.push({ type: 'line', label: '−30 %', data: [{ x: 0, y: -30 }, { x: xmax, y: -30 }], borderColor: t.accent, borderDash: [6, 4], borderWidth: 1, pointRadius: 0, pointHitRadius: 0, rcyKind: 'ref' });
+  datasets.push({ type: 'line', label: '+20 %', data: [{ x: 0, y: 20 }, { x: xmax, y: 20 }], borderColor: t.err, borderDash: [6, 4], borderWidth: 1, pointRadius: 0, pointHitRadius: 0, pointHoverRadius: 0, rcyKind: 'ref' });
+  datasets.push({ type: 'line', label: '−30 %', data: [{ x: 0, y: -30 }, { x: xmax, y: -30 }], borderColor: t.accent, borderDash: [6, 4], borderWidth: 1, pointRadius: 0, pointHitRadius: 0, pointHoverRadius: 0, rcyKind: 'ref' });
   const chart = new Chart(canvas, {
     data: { datasets },
     options: {
@@ -271,6 +271,7 @@ const EVENT_STYLE = {
 export function swimmer(canvas, { rows, onPick }) {
   const t = theme();
   const labels = rows.map((r) => r.subject);
+  const k = rows.length > 60 ? 0.7 : 1; /* a few hundred rows: smaller markers, no overlap between rows */
   const datasets = [{
     type: 'bar', label: 'follow-up', indexAxis: 'y', rcyKind: 'bar', data: rows.map((r) => [0, r.end]),
     backgroundColor: rows.map((r) => r.color || t.line), borderWidth: 0, barPercentage: 0.7, categoryPercentage: 1,
@@ -278,11 +279,11 @@ export function swimmer(canvas, { rows, onPick }) {
   const responses = ['CR', 'PR', 'SD', 'NON_CR_NON_PD', 'PD', 'NE'];
   responses.forEach((resp) => {
     const data = rows.flatMap((r) => r.assessments.filter((a) => a.response === resp).map((a) => ({ x: a.x, y: r.subject, timepoint: a.timepoint })));
-    if (data.length) datasets.push({ type: 'scatter', label: responseLabel(resp), data, rcyKind: 'assessment', backgroundColor: RESPONSE_COLORS[resp], borderColor: RESPONSE_COLORS[resp], pointRadius: 2.5, pointHoverRadius: 5 });
+    if (data.length) datasets.push({ type: 'scatter', label: responseLabel(resp), data, rcyKind: 'assessment', backgroundColor: RESPONSE_COLORS[resp], borderColor: RESPONSE_COLORS[resp], pointRadius: 2.5 * k, pointHoverRadius: 5 });
   });
   Object.entries(EVENT_STYLE).forEach(([key, st]) => {
     const data = rows.filter((r) => r[key] !== null && r[key] !== undefined).map((r) => ({ x: r[key], y: r.subject }));
-    if (data.length) datasets.push({ type: 'scatter', label: st.label, data, rcyKind: 'event', pointStyle: st.pointStyle, pointRadius: st.radius, backgroundColor: st.color, borderColor: st.color, borderWidth: 1.5 });
+    if (data.length) datasets.push({ type: 'scatter', label: st.label, data, rcyKind: 'event', pointStyle: st.pointStyle, pointRadius: st.radius * k, backgroundColor: st.color, borderColor: st.color, borderWidth: 1.5 });
   });
   const chart = new Chart(canvas, {
     data: { labels, datasets },

@@ -25,21 +25,24 @@ const subjectLink = (go, subject, tp) => go(`#/subject/${encodeURIComponent(subj
 
 function cell(text, attrs = {}) { return h('td', { class: 'num', ...attrs }, text); }
 
-/* Rates, ETS and DpR per group, for one reader. Cells carry data-group/data-key for the tests. */
+/* Rates, ETS and DpR per group, for one reader: each rate as "% (CI)", its count/n in the cell's tooltip.
+ * Cells carry data-group/data-key for the tests. */
+function rateCell(r, key) {
+  return cell(r && r.pct !== null ? `${fmt(r.pct)} (${ciText(r.ci95_pct, (v) => fmt(v))})` : '—',
+    { dataset: { key }, title: `${r ? r.count : 0}/${r ? r.n : 0} subjects` });
+}
+
 function responseTable(doc, reader) {
-  const cols = ['n', 'ORR', '95 % CI', 'DCR', '95 % CI', 'ETS20', 'ETS30', 'DpR median (IQR)', 'time to nadir, days (IQR)'];
+  const cols = ['n', 'ORR % (95 % CI)', 'DCR % (95 % CI)', 'ETS20 %', 'ETS30 %', 'DpR % (IQR)', 'nadir, days (IQR)'];
   return h('table', { class: 'grid small ep-table', id: `ep-response-${reader}` },
     h('thead', {}, h('tr', {}, h('th', {}, 'group'), cols.map((c) => h('th', { class: 'num' }, c)))),
     h('tbody', {}, doc.groups.map((g) => h('tr', { dataset: { group: g.group } },
       h('th', {}, groupName(g.group)),
       cell(String(g.n), { dataset: { key: 'n' } }),
-      cell(rateText(g.orr), { dataset: { key: 'orr' } }),
-      cell(ciText(g.orr.ci95_pct, (v) => fmt(v)), { dataset: { key: 'orr_ci' } }),
-      cell(rateText(g.dcr), { dataset: { key: 'dcr' } }),
-      cell(ciText(g.dcr.ci95_pct, (v) => fmt(v)), { dataset: { key: 'dcr_ci' } }),
-      cell(rateText(g.ets20), { dataset: { key: 'ets20' }, title: `95 % CI ${ciText(g.ets20.ci95_pct, (v) => fmt(v))}` }),
-      cell(rateText(g.ets30), { dataset: { key: 'ets30' }, title: `95 % CI ${ciText(g.ets30.ci95_pct, (v) => fmt(v))}` }),
-      cell(g.dpr.n ? `${fmt(g.dpr.median_pct)} % (${fmt(g.dpr.q1_pct)}–${fmt(g.dpr.q3_pct)})` : '—', { dataset: { key: 'dpr' } }),
+      rateCell(g.orr, 'orr'), rateCell(g.dcr, 'dcr'),
+      cell(g.ets20.pct === null ? '—' : fmt(g.ets20.pct), { dataset: { key: 'ets20' }, title: `${g.ets20.count}/${g.ets20.n}, 95 % CI ${ciText(g.ets20.ci95_pct, (v) => fmt(v))}` }),
+      cell(g.ets30.pct === null ? '—' : fmt(g.ets30.pct), { dataset: { key: 'ets30' }, title: `${g.ets30.count}/${g.ets30.n}, 95 % CI ${ciText(g.ets30.ci95_pct, (v) => fmt(v))}` }),
+      cell(g.dpr.n ? `${fmt(g.dpr.median_pct)} (${fmt(g.dpr.q1_pct)}–${fmt(g.dpr.q3_pct)})` : '—', { dataset: { key: 'dpr' }, title: `${g.dpr.n} subjects with a DpR` }),
       cell(g.dpr.n ? `${fmt(g.dpr.time_to_nadir_median_days, 0)} (${fmt(g.dpr.time_to_nadir_q1_days, 0)}–${fmt(g.dpr.time_to_nadir_q3_days, 0)})` : '—', { dataset: { key: 'ttn' } })))));
 }
 
@@ -53,20 +56,20 @@ function survivalCard(doc, reader, key, charts) {
   const card = h('div', { class: 'card ep-km', dataset: { reader, endpoint: key } },
     h('h3', {}, `${READERS.find(([r]) => r === reader)[1]}`),
     doc.groups[0].n ? h('div', { class: 'chart-box km-box' }, canvas) : h('p', { class: 'muted' }, 'No subject with a read and a registry row.'),
-    h('table', { class: 'grid small ep-km-table', id: `km-table-${key}-${reader}` },
-      h('thead', {},
-        h('tr', {}, h('th', { rowspan: 2 }, 'group'), h('th', { class: 'num', rowspan: 2 }, 'events/n'),
-          h('th', { class: 'num', rowspan: 2 }, 'median, months (95 % CI)'),
-          h('th', { class: 'num', colspan: 3 }, 'survival % at 6 / 12 / 24 months'),
-          h('th', { class: 'num', colspan: 4 }, 'at risk at 0 / 6 / 12 / 24 months')),
-        h('tr', {}, ['6', '12', '24'].map((m) => h('th', { class: 'num' }, m)), ['0', '6', '12', '24'].map((m) => h('th', { class: 'num' }, m)))),
-      h('tbody', {}, doc.groups.map((g) => h('tr', { dataset: { group: g.group } },
+    h('table', { class: 'grid small ep-risk-table', id: `km-risk-${key}-${reader}` },
+      h('thead', {}, h('tr', {}, h('th', {}, 'at risk, months'), ['0', '6', '12', '24'].map((m) => h('th', { class: 'num' }, m)))),
+      h('tbody', {}, groups.map((g) => h('tr', { dataset: { group: g.group } },
         h('th', {}, h('span', { class: 'swatch', style: `background:${INDICATION_COLORS[g.group] || '#888'}` }), groupName(g.group)),
-        cell(`${g[key].events}/${g[key].n}`, { dataset: { key: 'events' } }),
-        cell(g[key].median_days === null ? 'not reached' : `${fmt(months(g[key].median_days))} (${ciText(g[key].median_ci95_days, (v) => (v === null ? 'NR' : fmt(months(v))))})`, { dataset: { key: 'median' } }),
-        lm(g).map((p) => cell(p.surv === null ? '—' : fmt(100 * p.surv), { dataset: { key: `surv${p.months}` }, title: `95 % CI ${ciText(p.ci95, (v) => (v === null ? '—' : fmt(100 * v)))}` })),
         cell(String(g[key].n), { dataset: { key: 'risk0' } }),
         lm(g).map((p) => cell(String(p.n_risk), { dataset: { key: `risk${p.months}` } })))))),
+    h('table', { class: 'grid small ep-km-table', id: `km-table-${key}-${reader}` },
+      h('thead', {}, h('tr', {}, h('th', {}, 'group'), h('th', { class: 'num' }, 'events/n'),
+        h('th', { class: 'num' }, 'median, months (95 % CI)'), ['6', '12', '24'].map((m) => h('th', { class: 'num' }, `S(${m} mo) %`)))),
+      h('tbody', {}, doc.groups.map((g) => h('tr', { dataset: { group: g.group } },
+        h('th', {}, groupName(g.group)),
+        cell(`${g[key].events}/${g[key].n}`, { dataset: { key: 'events' } }),
+        cell(g[key].median_days === null ? 'not reached' : `${fmt(months(g[key].median_days))} (${ciText(g[key].median_ci95_days, (v) => (v === null ? 'NR' : fmt(months(v))))})`, { dataset: { key: 'median' } }),
+        lm(g).map((p) => cell(p.surv === null ? '—' : fmt(100 * p.surv), { dataset: { key: `surv${p.months}` }, title: `95 % CI ${ciText(p.ci95, (v) => (v === null ? '—' : fmt(100 * v)))}, at risk ${p.n_risk}` })))))),
     lr ? h('p', { class: 'muted small ep-logrank', id: `logrank-${key}-${reader}` },
       `Log-rank across indications: χ² ${fmt(lr.chisq, 2)}, df ${lr.df}, p ${lr.p === null ? '—' : lr.p < 0.001 ? '< 0.001' : fmt(lr.p, 3)}`) : null);
   if (doc.groups[0].n) {
@@ -132,7 +135,7 @@ export async function showEndpoints(app, { go }) {
     h('h2', { class: 'ep-section' }, 'Response (RECIST 1.1)'),
     h('div', { class: 'ep-pair' }, READERS.map(([r, name]) => h('div', { class: 'card ep-response', dataset: { reader: r } },
       h('h3', {}, name), responseTable(docs[r], r),
-      h('p', { class: 'muted small' }, 'ORR: BOR CR or PR; DCR: CR, PR, SD or non-CR/non-PD; 95 % CI Clopper–Pearson. ETS20/30: ≤ −20 % / −30 % at the first follow-up, 4–8 weeks after treatment start (hover for the CI). DpR: shrinkage at the nadir.')))),
+      h('p', { class: 'muted small' }, 'ORR: BOR CR or PR; DCR: CR, PR, SD or non-CR/non-PD; 95 % CI Clopper–Pearson (hover a cell for count/n). ETS20/30: ≤ −20 % / −30 % at the first follow-up, 4–8 weeks after treatment start (CI on hover). DpR: shrinkage at the nadir; nadir: time to it.')))),
     SURVIVAL.map(([key, name]) => [h('h2', { class: 'ep-section' }, name), perReader((r) => survivalCard(docs[r], r, key, charts))]),
     h('h2', { class: 'ep-section' }, 'Waterfall: best % change of the sum of diameters'),
     perReader((r) => {
