@@ -8,8 +8,31 @@ import {
   LinearScale, CategoryScale, Tooltip, Legend,
 } from 'chart.js';
 
+/* Horizontal reference lines across the whole plot area (options.plugins.rcyRefLines: [{y, color}]): a line
+ * dataset would need two x values, which a one-subject waterfall does not have. */
+const refLinesPlugin = {
+  id: 'rcyRefLines',
+  afterDatasetsDraw(chart, args, opts) {
+    const lines = (opts && opts.lines) || [];
+    const { ctx, chartArea: a, scales: { y } } = chart;
+    ctx.save();
+    for (const l of lines) {
+      const py = y.getPixelForValue(l.y);
+      if (py < a.top || py > a.bottom) continue;
+      ctx.strokeStyle = l.color;
+      ctx.lineWidth = 1.2;
+      ctx.setLineDash([6, 4]);
+      ctx.beginPath();
+      ctx.moveTo(a.left, py);
+      ctx.lineTo(a.right, py);
+      ctx.stroke();
+    }
+    ctx.restore();
+  },
+};
+
 Chart.register(ScatterController, LineController, BarController, PointElement, LineElement, BarElement,
-  LinearScale, CategoryScale, Tooltip, Legend);
+  LinearScale, CategoryScale, Tooltip, Legend, refLinesPlugin);
 
 const css = (name, fallback) =>
   getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
@@ -165,11 +188,10 @@ export function waterfall(canvas, { bars, onPick }) {
   const datasets = bors.map((bor) => ({
     type: 'bar', label: responseLabel(bor), rcyKind: 'bars', grouped: false,
     data: sorted.map((b) => ((b.bor || 'NONE') === bor ? b.value : null)),
-    backgroundColor: RESPONSE_COLORS[bor] || t.muted, borderWidth: 0, barPercentage: 1, categoryPercentage: 0.9,
+    backgroundColor: RESPONSE_COLORS[bor] || t.muted, borderWidth: 0, barPercentage: 1, categoryPercentage: 0.9, maxBarThickness: 28,
   }));
-  const ref = (y, label, color) => ({
-    type: 'line', label, data: labels.map(() => y), borderColor: color, borderDash: [6, 4], borderWidth: 1.2,
-    pointRadius: 0, pointHitRadius: 0, pointHoverRadius: 0, fill: false, rcyKind: 'ref',
+  const ref = (y, label, color) => ({ /* legend entry only: the line is drawn by rcyRefLines */
+    type: 'line', label, data: [], borderColor: color, borderDash: [6, 4], borderWidth: 1.2, pointRadius: 0, fill: false, rcyKind: 'ref',
   });
   datasets.push(ref(20, '+20 % (PD)', t.err), ref(-30, '−30 % (PR)', t.accent));
   const vals = sorted.map((b) => b.value);
@@ -180,9 +202,10 @@ export function waterfall(canvas, { bars, onPick }) {
       interaction: { mode: 'index', intersect: false },
       scales: {
         x: { type: 'category', ticks: { display: labels.length <= 30, autoSkip: true, maxRotation: 90, minRotation: 60 }, grid: { display: false }, title: { display: true, text: `subjects (n = ${labels.length})` } },
-        y: { type: 'linear', suggestedMin: Math.min(-40, ...vals), suggestedMax: Math.max(30, ...vals), title: { display: true, text: 'best % change of the sum of diameters' } },
+        y: { type: 'linear', suggestedMin: Math.min(-40, ...vals), suggestedMax: Math.max(30, ...vals), title: { display: true, text: 'best % change' } },
       },
       plugins: {
+        rcyRefLines: { lines: [{ y: 20, color: t.err }, { y: -30, color: t.accent }] },
         legend: { position: 'bottom', labels: { boxWidth: 12 } },
         tooltip: {
           filter: (item) => item.dataset.rcyKind === 'bars' && item.raw !== null,
@@ -221,18 +244,19 @@ export function spider(canvas, { lines, onPick }) {
       datasets.push({ type: 'line', label: responseLabel(bor), data: [], borderColor: RESPONSE_COLORS[bor], backgroundColor: RESPONSE_COLORS[bor], rcyKind: 'legend' });
     }
   });
-  datasets.push({ type: 'line', label: '+20 %', data: [{ x: 0, y: 20 }, { x: xmax, y: 20 }], borderColor: t.err, borderDash: [6, 4], borderWidth: 1, pointRadius: 0, pointHitRadius: 0, pointHoverRadius: 0, rcyKind: 'ref' });
-  datasets.push({ type: 'line', label: '−30 %', data: [{ x: 0, y: -30 }, { x: xmax, y: -30 }], borderColor: t.accent, borderDash: [6, 4], borderWidth: 1, pointRadius: 0, pointHitRadius: 0, pointHoverRadius: 0, rcyKind: 'ref' });
+  datasets.push({ type: 'line', label: '+20 %', data: [], borderColor: t.err, borderDash: [6, 4], borderWidth: 1, pointRadius: 0, rcyKind: 'ref' });
+  datasets.push({ type: 'line', label: '−30 %', data: [], borderColor: t.accent, borderDash: [6, 4], borderWidth: 1, pointRadius: 0, rcyKind: 'ref' });
   const chart = new Chart(canvas, {
     data: { datasets },
     options: {
       responsive: true, maintainAspectRatio: false, animation: false,
       interaction: { mode: 'nearest', intersect: true },
       scales: {
-        x: { type: 'linear', min: 0, title: { display: true, text: 'months from treatment start' } },
-        y: { type: 'linear', title: { display: true, text: '% change of the sum from baseline' } },
+        x: { type: 'linear', min: 0, suggestedMax: xmax, title: { display: true, text: 'months from treatment start' } },
+        y: { type: 'linear', suggestedMin: -40, suggestedMax: 30, title: { display: true, text: '% change from baseline' } },
       },
       plugins: {
+        rcyRefLines: { lines: [{ y: 20, color: t.err }, { y: -30, color: t.accent }] },
         legend: { position: 'bottom', labels: { boxWidth: 12, filter: (item, data) => data.datasets[item.datasetIndex].rcyKind !== 'subject' } },
         tooltip: {
           filter: (item) => item.dataset.rcyKind === 'subject',

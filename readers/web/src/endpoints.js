@@ -68,10 +68,11 @@ function survivalCard(doc, reader, key, charts) {
       h('tbody', {}, doc.groups.map((g) => h('tr', { dataset: { group: g.group } },
         h('th', {}, groupName(g.group)),
         cell(`${g[key].events}/${g[key].n}`, { dataset: { key: 'events' } }),
-        cell(g[key].median_days === null ? 'not reached' : `${fmt(months(g[key].median_days))} (${ciText(g[key].median_ci95_days, (v) => (v === null ? 'NR' : fmt(months(v))))})`, { dataset: { key: 'median' } }),
+        cell(!g[key].n ? '—' : g[key].median_days === null ? 'not reached' : `${fmt(months(g[key].median_days))} (${ciText(g[key].median_ci95_days, (v) => (v === null ? 'NR' : fmt(months(v))))})`, { dataset: { key: 'median' } }),
         lm(g).map((p) => cell(p.surv === null ? '—' : fmt(100 * p.surv), { dataset: { key: `surv${p.months}` }, title: `95 % CI ${ciText(p.ci95, (v) => (v === null ? '—' : fmt(100 * v)))}, at risk ${p.n_risk}` })))))),
-    lr ? h('p', { class: 'muted small ep-logrank', id: `logrank-${key}-${reader}` },
-      `Log-rank across indications: χ² ${fmt(lr.chisq, 2)}, df ${lr.df}, p ${lr.p === null ? '—' : lr.p < 0.001 ? '< 0.001' : fmt(lr.p, 3)}`) : null);
+    lr ? h('p', { class: 'muted small ep-logrank', id: `logrank-${key}-${reader}` }, lr.df === 0
+      ? 'Log-rank across indications: not computed (fewer than two indications with an expected event).'
+      : `Log-rank across indications: χ² ${fmt(lr.chisq, 2)}, df ${lr.df}, p ${lr.p === null ? '—' : lr.p < 0.001 ? '< 0.001' : fmt(lr.p, 3)}`) : null);
   if (doc.groups[0].n) {
     card.draw = () => charts.push(kaplanMeier(canvas, {
       title: key.toUpperCase(),
