@@ -105,7 +105,7 @@ test('endpoints page: tables, Kaplan–Meier, waterfall hover and click, spider,
           assert.equal(await text(page, `${row} td[data-key=${k}]`), `${fmt(g[k].pct)} (${fmt(g[k].ci95_pct[0])}–${fmt(g[k].ci95_pct[1])})`);
           assert.equal(await page.locator(`${row} td[data-key=${k}]`).getAttribute('title'), `${g[k].count}/${g[k].n} subjects`);
         }
-        for (const k of ['ets20', 'ets30']) assert.equal(await text(page, `${row} td[data-key=${k}]`), g[k].pct === null ? '—' : fmt(g[k].pct));
+        for (const k of ['ets20', 'ets30']) assert.equal(await text(page, `${row} [data-key=${k}]`), g[k].pct === null ? '—' : fmt(g[k].pct));
         if (g.dpr.n) assert.equal(await text(page, `${row} td[data-key=dpr]`), `${fmt(g.dpr.median_pct)} (${fmt(g.dpr.q1_pct)}–${fmt(g.dpr.q3_pct)})`);
         for (const key of ['pfs', 'hpfs', 'os']) {
           const krow = `#km-table-${key}-${reader} tr[data-group="${g.group}"]`;

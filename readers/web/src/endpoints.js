@@ -33,15 +33,17 @@ function rateCell(r, key) {
 }
 
 function responseTable(doc, reader) {
-  const cols = ['n', 'ORR % (95 % CI)', 'DCR % (95 % CI)', 'ETS20 %', 'ETS30 %', 'DpR % (IQR)', 'nadir, days (IQR)'];
+  const cols = ['n', 'ORR % (95 % CI)', 'DCR % (95 % CI)', 'ETS20 / 30 %', 'DpR % (IQR)', 'nadir, days (IQR)'];
   return h('table', { class: 'grid small ep-table', id: `ep-response-${reader}` },
     h('thead', {}, h('tr', {}, h('th', {}, 'group'), cols.map((c) => h('th', { class: 'num' }, c)))),
     h('tbody', {}, doc.groups.map((g) => h('tr', { dataset: { group: g.group } },
       h('th', {}, groupName(g.group)),
       cell(String(g.n), { dataset: { key: 'n' } }),
       rateCell(g.orr, 'orr'), rateCell(g.dcr, 'dcr'),
-      cell(g.ets20.pct === null ? '—' : fmt(g.ets20.pct), { dataset: { key: 'ets20' }, title: `${g.ets20.count}/${g.ets20.n}, 95 % CI ${ciText(g.ets20.ci95_pct, (v) => fmt(v))}` }),
-      cell(g.ets30.pct === null ? '—' : fmt(g.ets30.pct), { dataset: { key: 'ets30' }, title: `${g.ets30.count}/${g.ets30.n}, 95 % CI ${ciText(g.ets30.ci95_pct, (v) => fmt(v))}` }),
+      h('td', { class: 'num' },
+        h('span', { dataset: { key: 'ets20' }, title: `ETS20 ${g.ets20.count}/${g.ets20.n}, 95 % CI ${ciText(g.ets20.ci95_pct, (v) => fmt(v))}` }, g.ets20.pct === null ? '—' : fmt(g.ets20.pct)),
+        ' / ',
+        h('span', { dataset: { key: 'ets30' }, title: `ETS30 ${g.ets30.count}/${g.ets30.n}, 95 % CI ${ciText(g.ets30.ci95_pct, (v) => fmt(v))}` }, g.ets30.pct === null ? '—' : fmt(g.ets30.pct))),
       cell(g.dpr.n ? `${fmt(g.dpr.median_pct)} (${fmt(g.dpr.q1_pct)}–${fmt(g.dpr.q3_pct)})` : '—', { dataset: { key: 'dpr' }, title: `${g.dpr.n} subjects with a DpR` }),
       cell(g.dpr.n ? `${fmt(g.dpr.time_to_nadir_median_days, 0)} (${fmt(g.dpr.time_to_nadir_q1_days, 0)}–${fmt(g.dpr.time_to_nadir_q3_days, 0)})` : '—', { dataset: { key: 'ttn' } })))));
 }
