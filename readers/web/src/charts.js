@@ -316,10 +316,10 @@ export function swimmer(canvas, { rows, onPick }) {
       interaction: { mode: 'nearest', intersect: true },
       scales: {
         x: { type: 'linear', min: 0, position: 'top', title: { display: true, text: 'months from treatment start' } },
-        y: { type: 'category', labels, ticks: { display: labels.length <= 40, autoSkip: false, font: { size: 10 } }, grid: { display: false } },
+        y: { type: 'category', labels, /* legend and axis on top: with a few hundred rows the bottom is far down */ ticks: { display: labels.length <= 40, autoSkip: false, font: { size: 10 } }, grid: { display: false } },
       },
       plugins: {
-        legend: { position: 'bottom', labels: { boxWidth: 10, usePointStyle: true, filter: (item, data) => data.datasets[item.datasetIndex].rcyKind !== 'bar' } },
+        legend: { position: 'top', labels: { boxWidth: 10, usePointStyle: true, filter: (item, data) => data.datasets[item.datasetIndex].rcyKind !== 'bar' } },
         tooltip: {
           callbacks: {
             title: (items) => items.map((i) => (i.dataset.rcyKind === 'bar' ? labels[i.dataIndex] : i.raw.y)),
