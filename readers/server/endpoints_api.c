@@ -59,6 +59,7 @@ int rcy_handle_endpoint_subjects(rcy_req *r) {
   size_t n_unread = 0;
   if (rcy_qa_endpoints_archive(NULL, &n_unread, &subjects, r->store, reader, false, NULL, NULL, &err))
     return reply_failure(r, &err);
-  return rcy_reply_json(r, 200, json_pack("{sssosI}", "reader", reader, "subjects", subjects, "n_unread",
-                                          (json_int_t)n_unread));
+  return rcy_reply_json(
+      r, 200,
+      json_pack("{sssosI}", "reader", reader, "subjects", subjects, "n_unread", (json_int_t)n_unread));
 }

@@ -17,7 +17,8 @@ static const char usage[] =
     "       recistry endpoints --registry FILE.csv --reads READS.json [--by indication] [--json]\n"
     "  OS, PFS and hepatic PFS (Kaplan-Meier, median and 95% CI, survival at 6/12/24 months), ORR, DCR,\n"
     "  ETS20/ETS30 (Clopper-Pearson 95% CI), depth of response; with --by indication per indication and the\n"
-    "  log-rank test across them (docs/endpoints.md). READS.json: an array of subjects in the engine's input\n"
+    "  log-rank test across them (docs/endpoints.md). READS.json: an array of subjects in the engine's "
+    "input\n"
     "  format; the registry's treatment start replaces each read's (warning where they differ).\n"
     "  Exit: 0 ok, 1 invalid input (message names the subject), 2 usage.\n";
 
@@ -30,20 +31,24 @@ int rcy_cmd_endpoints(int argc, char **argv) {
   const char *archive = NULL, *reader = NULL, *registry = NULL, *reads = NULL, *by = NULL;
   int json = 0;
   const rcy_cli_option options[] = {
-      {"--archive", "DIR", 0, &archive, NULL}, {"--reader", "ROLE", 0, &reader, NULL},
+      {"--archive", "DIR", 0, &archive, NULL},        {"--reader", "ROLE", 0, &reader, NULL},
       {"--registry", "FILE.csv", 0, &registry, NULL}, {"--reads", "READS.json", 0, &reads, NULL},
-      {"--by", "indication", 0, &by, NULL},         {"--json", NULL, 0, NULL, &json},
+      {"--by", "indication", 0, &by, NULL},           {"--json", NULL, 0, NULL, &json},
   };
   int ex = rcy_cli_parse("endpoints", usage, options, sizeof options / sizeof options[0], argc, argv);
   if (ex >= 0) return ex;
   const bool archive_form = archive || reader, file_form = registry || reads;
   const char *problem = NULL;
-  if (archive_form == file_form) problem = "give either --archive and --reader, or --registry and --reads";
-  else if (archive_form && (!archive || !reader)) problem = "--archive needs --reader (and --reader --archive)";
+  if (archive_form == file_form)
+    problem = "give either --archive and --reader, or --registry and --reads";
+  else if (archive_form && (!archive || !reader))
+    problem = "--archive needs --reader (and --reader --archive)";
   else if (archive_form && strcmp(reader, "site") != 0 && strcmp(reader, "central") != 0)
     problem = "--reader must be site or central";
-  else if (file_form && (!registry || !reads)) problem = "--registry needs --reads (and --reads --registry)";
-  else if (by && strcmp(by, "indication") != 0) problem = "--by accepts only 'indication'";
+  else if (file_form && (!registry || !reads))
+    problem = "--registry needs --reads (and --reads --registry)";
+  else if (by && strcmp(by, "indication") != 0)
+    problem = "--by accepts only 'indication'";
   if (problem) {
     fprintf(stderr, "recistry endpoints: %s\n%s", problem, usage);
     return RCY_EXIT_USAGE;
@@ -60,13 +65,16 @@ int rcy_cmd_endpoints(int argc, char **argv) {
     rc = rcy_registry_read_file(&rows, &n_rows, registry, stderr, &err);
     if (!rc) rc = rcy_recist_json_read_file(&text, &len, reads, &err);
     if (!rc)
-      rc = rcy_qa_endpoints_run(&result, &n_unread, NULL, rows, n_rows, text, len, by != NULL, warn, NULL, &err);
+      rc = rcy_qa_endpoints_run(&result, &n_unread, NULL, rows, n_rows, text, len, by != NULL, warn, NULL,
+                                &err);
   } else {
     rc = rcy_store_open(&store, archive, &err);
-    if (!rc) rc = rcy_qa_endpoints_archive(&result, &n_unread, NULL, store, reader, by != NULL, warn, NULL, &err);
+    if (!rc)
+      rc = rcy_qa_endpoints_archive(&result, &n_unread, NULL, store, reader, by != NULL, warn, NULL, &err);
   }
   if (!rc && n_unread)
-    fprintf(stderr, "recistry endpoints: note: %zu registry subject(s) without a %s are not in the endpoints%s\n",
+    fprintf(stderr,
+            "recistry endpoints: note: %zu registry subject(s) without a %s are not in the endpoints%s\n",
             n_unread, archive_form && strcmp(reader, "central") == 0 ? "final central read" : "read",
             archive_form && strcmp(reader, "central") == 0
                 ? " (not read yet, or waiting for a second read or adjudication: recistry adjudication list)"

@@ -3,14 +3,17 @@
  * timeline (treatment start, assessments with their overall response, progression, hepatic progression,
  * death or last contact, secondary resection) and the subject's OS / PFS / HPFS time and event — the same
  * ones the Kaplan–Meier curves are built from (rcy_qa_endpoint_subject_make). Days count from the registry's
- * treatment start (a baseline before it is negative here; survival times are clamped at 0 as in the curves). */
+ * treatment start (a baseline before it is negative here; survival times are clamped at 0 as in the curves).
+ */
 #include <math.h>
 #include <string.h>
 
 #include "recistry/qa.h"
 #include "recistry/reads.h"
 
-static json_t *num_or_null(bool has, double x) { return has && isfinite(x) ? json_real(x) : json_null(); }
+static json_t *num_or_null(bool has, double x) {
+  return has && isfinite(x) ? json_real(x) : json_null();
+}
 
 static json_t *day_of(const char *iso, int32_t start, rcy_error *err, int *rc) {
   if (!iso || !iso[0]) return json_null();
@@ -52,11 +55,12 @@ int rcy_qa_endpoint_subject_json(json_t **out, const rcy_recist_result *r, const
     char date[11];
     rcy_recist_date_format(date, t->date_days);
     const char *resp = rcy_recist_response_name(t->overall_response);
-    json_array_append_new(
-        tps, json_pack("{sssssIsososo}", "timepoint", t->timepoint ? t->timepoint : "", "date", date, "day",
-                       (json_int_t)(t->date_days - start), "overall_response", resp ? json_string(resp) : json_null(),
-                       "sum_mm", num_or_null(t->has_sum, t->sum_mm), "change_from_baseline_pct",
-                       num_or_null(t->has_change_from_baseline, t->change_from_baseline_pct)));
+    json_array_append_new(tps,
+                          json_pack("{sssssIsososo}", "timepoint", t->timepoint ? t->timepoint : "", "date",
+                                    date, "day", (json_int_t)(t->date_days - start), "overall_response",
+                                    resp ? json_string(resp) : json_null(), "sum_mm",
+                                    num_or_null(t->has_sum, t->sum_mm), "change_from_baseline_pct",
+                                    num_or_null(t->has_change_from_baseline, t->change_from_baseline_pct)));
   }
   double best = NAN;
   size_t best_i = 0;
@@ -72,14 +76,17 @@ int rcy_qa_endpoint_subject_json(json_t **out, const rcy_recist_result *r, const
   for (int s = 0; surv && s < RCY_QA_N_SURVIVAL; s++)
     json_object_set_new(surv, rcy_qa_survival_names[s],
                         json_pack("{sfsb}", "time_days", ep.time[s], "event", ep.event[s]));
-  json_t *o = json_pack(
-      "{sssssssssososososososososo}", "subject_id", row->subject_id, "site_id", row->site_id, "indication",
-      row->indication, "treatment_start", row->treatment_start, "best_overall_response",
-      bor ? json_string(bor) : json_null(), "best_change_pct", num_or_null(has_best, best), "best_change_timepoint",
-      has_best && r->timepoints[best_i].timepoint ? json_string(r->timepoints[best_i].timepoint) : json_null(),
-      "progression_day", prog, "hepatic_progression_day", hprog, "death_day",
-      day_of(row->death_date, start, err, &rc), "last_contact_day", day_of(row->last_contact_date, start, err, &rc),
-      "secondary_resection_day", day_of(row->secondary_resection_date, start, err, &rc), "timepoints", tps);
+  json_t *o =
+      json_pack("{sssssssssososososososososo}", "subject_id", row->subject_id, "site_id", row->site_id,
+                "indication", row->indication, "treatment_start", row->treatment_start,
+                "best_overall_response", bor ? json_string(bor) : json_null(), "best_change_pct",
+                num_or_null(has_best, best), "best_change_timepoint",
+                has_best && r->timepoints[best_i].timepoint ? json_string(r->timepoints[best_i].timepoint)
+                                                            : json_null(),
+                "progression_day", prog, "hepatic_progression_day", hprog, "death_day",
+                day_of(row->death_date, start, err, &rc), "last_contact_day",
+                day_of(row->last_contact_date, start, err, &rc), "secondary_resection_day",
+                day_of(row->secondary_resection_date, start, err, &rc), "timepoints", tps);
   if (o) {
     json_object_set_new(o, "survival", surv);
     json_object_set_new(o, "depth_of_response_pct", num_or_null(ep.has_dpr, ep.dpr_pct));

@@ -41,7 +41,8 @@ static int prepare(void *ctx, rcy_recist_subject *subject, rcy_error *err) {
   return 0;
 }
 
-static int visit(void *ctx, const rcy_recist_subject *subject, const rcy_recist_result *result, rcy_error *err) {
+static int visit(void *ctx, const rcy_recist_subject *subject, const rcy_recist_result *result,
+                 rcy_error *err) {
   (void)subject;
   run_ctx *c = ctx;
   if (c->subjects) {

@@ -201,6 +201,8 @@ test('endpoints page: tables, Kaplan–Meier, waterfall hover and click, spider,
     }, pt.subject);
     await canvas.click({ position: pos });
     await page.waitForFunction((h) => window.location.hash === h, `#/subject/${pt.subject}/${pt.timepoint}`);
+    await page.waitForTimeout(1500);
+    await shot(page, '9_subject_opened');
     await page.close();
   });
 
