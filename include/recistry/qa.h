@@ -201,7 +201,8 @@ int rcy_qa_endpoints_run(rcy_qa_endpoints **out, size_t *n_unread, json_t **subj
                          const rcy_registry_subject *rows, size_t n_rows, const char *reads_text, size_t len,
                          bool by_indication, rcy_qa_warn_fn warn, void *warn_ctx, rcy_error *err);
 /* The archive form: the registry rows of the archive and the reads of rcy_review_reads (reader "site": the
- * site reads; "central": each subject's final central read). RCY_EINVAL for another reader. */
+ * site reads; "central": each subject's final central read). RCY_EINVAL for another reader. Each element of
+ * *subjects also has "read": {"role", "reader"}, the stored read it comes from. */
 int rcy_qa_endpoints_archive(rcy_qa_endpoints **out, size_t *n_unread, json_t **subjects, rcy_store *store,
                              const char *reader, bool by_indication, rcy_qa_warn_fn warn, void *warn_ctx,
                              rcy_error *err);

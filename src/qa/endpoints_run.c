@@ -110,6 +110,27 @@ int rcy_qa_registry_rows(rcy_registry_subject **rows, size_t *n_rows, rcy_store 
   return rc;
 }
 
+/* Which stored read each subject's plot data comes from ({"role", "reader"} of the export: the site read, or
+ * the central reader whose read is final), so a click in a plot opens that read. The run keeps the reads'
+ * order. */
+static int add_read_of(json_t *subjects, const json_t *reads, rcy_error *err) {
+  if (json_array_size(subjects) != json_array_size(reads))
+    return rcy_error_set(err, RCY_EINTERNAL, "internal error: plot data and reads differ in number");
+  size_t i;
+  json_t *s;
+  json_array_foreach(subjects, i, s) {
+    const json_t *r = json_array_get(reads, i);
+    const char *id = json_string_value(json_object_get(r, "subject_id"));
+    const char *role = json_string_value(json_object_get(r, "role"));
+    const char *reader = json_string_value(json_object_get(r, "reader"));
+    if (!id || strcmp(id, json_string_value(json_object_get(s, "subject_id"))) != 0)
+      return rcy_error_set(err, RCY_EINTERNAL, "internal error: plot data out of the reads' order");
+    if (json_object_set_new(s, "read", json_pack("{s:s?,s:s?}", "role", role, "reader", reader)))
+      return rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  }
+  return 0;
+}
+
 int rcy_qa_endpoints_archive(rcy_qa_endpoints **out, size_t *n_unread, json_t **subjects, rcy_store *store,
                              const char *reader, bool by_indication, rcy_qa_warn_fn warn, void *warn_ctx,
                              rcy_error *err) {
@@ -129,6 +150,7 @@ int rcy_qa_endpoints_archive(rcy_qa_endpoints **out, size_t *n_unread, json_t **
   if (!rc)
     rc = rcy_qa_endpoints_run(out, n_unread, subjects, rows, n_rows, text, strlen(text), by_indication, warn,
                               warn_ctx, err);
+  if (!rc && subjects) rc = add_read_of(*subjects, reads, err);
   free(text);
   json_decref(reads);
   free(rows);

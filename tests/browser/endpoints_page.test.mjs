@@ -200,8 +200,12 @@ test('endpoints page: tables, Kaplan–Meier, waterfall hover and click, spider,
       return { x: el.x, y: (el.y + el.base) / 2 };
     }, pt.subject);
     await canvas.click({ position: pos });
-    await page.waitForFunction((h) => window.location.hash === h, `#/subject/${pt.subject}/${pt.timepoint}`);
-    await page.waitForTimeout(1500);
+    const read = want.read;
+    assert.equal(read.role, 'central');
+    await page.waitForFunction((h) => window.location.hash === h, `#/subject/${pt.subject}/${pt.timepoint}?role=central&reader=${read.reader}`);
+    /* the read the waterfall shows: its change from baseline at that timepoint is the bar's value */
+    await page.waitForFunction((v) => (document.querySelector("#resp-chg-bl")?.textContent || "").includes(v), `${want.best_change_pct.toFixed(1)} %`);
+    await page.waitForTimeout(1000);
     await shot(page, '9_subject_opened');
     await page.close();
   });

@@ -21,7 +21,9 @@ const months = (days) => (days === null || days === undefined ? null : days / MO
 const ciText = (c, f) => (Array.isArray(c) && (c[0] !== null || c[1] !== null) ? `${f(c[0])}–${f(c[1])}` : '—');
 const rateText = (r) => (r && r.pct !== null ? `${fmt(r.pct)} % (${r.count}/${r.n})` : `— (0/${r ? r.n : 0})`);
 const groupName = (g) => GROUP_NAMES[g] || g;
-const subjectLink = (go, subject, tp) => go(`#/subject/${encodeURIComponent(subject)}${tp ? `/${encodeURIComponent(tp)}` : ''}`);
+/* Opens the read the plot shows (the site read, or the central reader whose read is final), not the default one. */
+const subjectLink = (go, subject, tp, read) => go(`#/subject/${encodeURIComponent(subject)}${tp ? `/${encodeURIComponent(tp)}` : ''}` +
+  (read && read.role && read.reader ? `?role=${encodeURIComponent(read.role)}&reader=${encodeURIComponent(read.reader)}` : ''));
 
 function cell(text, attrs = {}) { return h('td', { class: 'num', ...attrs }, text); }
 
@@ -129,7 +131,8 @@ export async function showEndpoints(app, { go }) {
   const unread = { site: siteSubjects.n_unread, central: centralSubjects.n_unread };
   const cards = [];
   const keep = (c) => { cards.push(c); return c; };
-  const pick = (p) => subjectLink(go, p.subject, p.timepoint);
+  const readOf = Object.fromEntries(READERS.map(([r]) => [r, Object.fromEntries(subjects[r].map((x) => [x.subject_id, x.read]))]));
+  const pickIn = (r) => (p) => subjectLink(go, p.subject, p.timepoint, readOf[r][p.subject]);
   const perReader = (fn) => h('div', { class: 'ep-pair' }, READERS.map(([r]) => keep(fn(r))));
   const page = h('div', { class: 'qa-page ep-page', id: 'endpoints-page' },
     h('div', { class: 'qa-head' }, h('h2', {}, 'Registry endpoints'),
@@ -144,19 +147,19 @@ export async function showEndpoints(app, { go }) {
     perReader((r) => {
       const bars = waterfallBars(subjects[r]);
       return plotCard(READERS.find(([x]) => x === r)[1], `waterfall-${r}`, null, 'waterfall-box', bars.length ? null : 'No subject with a follow-up sum.',
-        (c) => charts.push(waterfall(c, { bars, onPick: pick })));
+        (c) => charts.push(waterfall(c, { bars, onPick: pickIn(r) })));
     }),
     h('h2', { class: 'ep-section' }, 'Spider: % change of the sum over time'),
     perReader((r) => {
       const lines = spiderLines(subjects[r]);
       return plotCard(READERS.find(([x]) => x === r)[1], `spider-${r}`, null, 'spider-box', lines.length ? null : 'No subject with a follow-up sum.',
-        (c) => charts.push(spider(c, { lines, onPick: pick })));
+        (c) => charts.push(spider(c, { lines, onPick: pickIn(r) })));
     }),
     h('h2', { class: 'ep-section' }, 'Swimmer: each subject from treatment start to death or last contact'),
     perReader((r) => {
       const rows = swimmerRows(subjects[r]);
       const card = plotCard(READERS.find(([x]) => x === r)[1], `swimmer-${r}`, 'Bars coloured by indication; markers: each assessment\'s overall response and the events.', 'swimmer-box',
-        rows.length ? null : 'No subject with a read and a registry row.', (c) => charts.push(swimmer(c, { rows, onPick: pick })));
+        rows.length ? null : 'No subject with a read and a registry row.', (c) => charts.push(swimmer(c, { rows, onPick: pickIn(r) })));
       const box = card.querySelector('.swimmer-box');
       if (box) box.style.height = `${Math.max(220, 80 + rows.length * 9)}px`;
       return card;
