@@ -128,7 +128,8 @@ echo "== the adjudication queue (recistry adjudication list)"
 "$R" adjudication list --archive "$DEMO_DIR/archive" | sed 's/^/   /'
 echo "== site vs final central read, from the archive (recistry concordance --archive --pair site:central)"
 "$R" concordance --archive "$DEMO_DIR/archive" --pair site:central |
-  jq -r '"   subjects \(.subjects), BOR agreement \(.best_overall_response_agreement.agreement_pct) %, kappa \(.best_overall_response_agreement.kappa // "n/a"); discordant: \([.discordant[]? | .subject_id] | join(", "))"'
+  jq -r '"   subjects \(.subjects), BOR agreement \(.best_overall_response_agreement.agreement_pct) %, kappa \(.best_overall_response_agreement.kappa // "n/a"); discordant: \(.discordant | length)" +
+    (if (.discordant | length) > 0 then " (\([.discordant[:6][] | .subject_id] | join(", "))\(if (.discordant | length) > 6 then ", …" else "" end))" else "" end)'
 "$R" serve --config "$DEMO_DIR/core.ini" >"$DEMO_DIR/serve.out" 2>"$DEMO_DIR/serve.log" &
 pids+=($!)
 for _ in $(seq 100); do grep -q '^listening on' "$DEMO_DIR/serve.out" && break; sleep 0.1; done

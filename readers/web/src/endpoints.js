@@ -103,7 +103,7 @@ function spiderLines(subjects) {
 function swimmerRows(subjects) {
   return [...subjects].sort((a, b) => (b.survival.os.time_days - a.survival.os.time_days) || (a.subject_id < b.subject_id ? -1 : 1))
     .map((s) => ({
-      subject: s.subject_id, end: months(s.survival.os.time_days), color: `${INDICATION_COLORS[s.indication] || '#888'}55`,
+      subject: s.subject_id, end: months(s.survival.os.time_days), color: `${INDICATION_COLORS[s.indication] || '#888'}40`,
       assessments: s.timepoints.slice(1).map((t) => ({ x: months(Math.max(0, t.day)), response: t.overall_response, timepoint: t.timepoint })),
       progression: months(s.progression_day), hepatic_progression: months(s.hepatic_progression_day),
       death: months(s.death_day), alive: s.death_day === null ? months(s.last_contact_day) : null,
