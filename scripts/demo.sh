@@ -4,7 +4,10 @@
 # checks and indexes them, the RECIST engine and concordance run on the sample reads, and the reader
 # workstation is served with a demo reader account. Ctrl-C stops everything.
 #
-#   scripts/demo.sh                 (env: DEMO_DIR=demo-archive  DICOM_PORT=11112  HTTP_PORT=8080)
+# A generated registry cohort (scripts/demo-cohort.py: DEMO_COHORT subjects, default 300, with tiny DICOM
+# instances, registry rows, site and central reads) gives QA's endpoints page something worth plotting.
+#
+#   scripts/demo.sh   (env: DEMO_DIR=demo-archive  DICOM_PORT=11112  HTTP_PORT=8080  DEMO_COHORT=300; 0: none)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -15,6 +18,7 @@ SAMPLES=sample-dicom
 DEMO_DIR=${DEMO_DIR:-demo-archive}
 DICOM_PORT=${DICOM_PORT:-11112}
 HTTP_PORT=${HTTP_PORT:-8080}
+DEMO_COHORT=${DEMO_COHORT:-300}
 export TCP_NODELAY=1 # DCMTK peers: no 40 ms Nagle stall per instance
 
 # The demo archive is disposable: recreated on every run (a real archive is never touched by this script).
@@ -91,6 +95,15 @@ echo "== the registry's subject data (treatment start, indication, survival date
 "$R" registry import --archive "$DEMO_DIR/archive" "$SAMPLES/registry.csv" | sed 's/^/   /'
 echo "== the site investigators' reads, captured elsewhere, are imported (recistry reads import)"
 "$R" reads import --archive "$DEMO_DIR/archive" --role site "$SAMPLES/reads/site.json" | sed 's/^/   /'
+if [ "$DEMO_COHORT" -gt 0 ]; then
+  echo "== a generated registry cohort of $DEMO_COHORT subjects for the endpoints (scripts/demo-cohort.py)"
+  python3 scripts/demo-cohort.py "$DEMO_DIR/cohort" "$DEMO_COHORT" | sed 's/^/   /'
+  # `reads index` takes a list of files: xargs keeps each call under the argument limit.
+  find "$DEMO_DIR/cohort/dicom" -name '*.dcm' -print0 | sort -z |
+    xargs -0 -n 1000 "$R" reads index --archive "$DEMO_DIR/archive" | sed 's/^/   /'
+  "$R" registry import --archive "$DEMO_DIR/archive" "$DEMO_DIR/cohort/registry.csv" | sed 's/^/   /'
+  "$R" reads import --archive "$DEMO_DIR/archive" --role site "$DEMO_DIR/cohort/site.json" | sed 's/^/   site: /'
+fi
 echo "== registry endpoints from the site reads (recistry endpoints: ORR, DCR, ETS, DpR, OS/PFS/HPFS)"
 "$R" endpoints --archive "$DEMO_DIR/archive" --reader site | sed -n '3,8p' | sed 's/^/   /'
 printf 'demo-reader\n' >"$DEMO_DIR/reader.pw"
@@ -105,13 +118,18 @@ jq '(.[] | select(.subject_id == "CIREL-014-0001") | .assessments[1].new_lesions
   "$SAMPLES/reads/central.json" >"$DEMO_DIR/central_r2.json"
 "$R" reads import --archive "$DEMO_DIR/archive" --role central --reader alice "$SAMPLES/reads/central.json" | sed 's/^/   alice: /'
 "$R" reads import --archive "$DEMO_DIR/archive" --role central --reader bob "$DEMO_DIR/central_r2.json" | sed 's/^/   bob: /'
+if [ "$DEMO_COHORT" -gt 0 ]; then # the cohort's central reads: alice and bob agree, so each is final
+  "$R" reads import --archive "$DEMO_DIR/archive" --role central --reader alice "$DEMO_DIR/cohort/central.json" | sed 's/^/   alice (cohort): /'
+  "$R" reads import --archive "$DEMO_DIR/archive" --role central --reader bob "$DEMO_DIR/cohort/central.json" | sed 's/^/   bob (cohort): /'
+fi
 "$R" adjudication config --archive "$DEMO_DIR/archive" --paradigm double \
   --reason "CIREL charter: two blinded central readers with adjudication" >/dev/null
 echo "== the adjudication queue (recistry adjudication list)"
 "$R" adjudication list --archive "$DEMO_DIR/archive" | sed 's/^/   /'
 echo "== site vs final central read, from the archive (recistry concordance --archive --pair site:central)"
 "$R" concordance --archive "$DEMO_DIR/archive" --pair site:central |
-  jq -r '"   subjects \(.subjects), BOR agreement \(.best_overall_response_agreement.agreement_pct) %, kappa \(.best_overall_response_agreement.kappa // "n/a"); discordant: \([.discordant[]? | .subject_id] | join(", "))"'
+  jq -r '"   subjects \(.subjects), BOR agreement \(.best_overall_response_agreement.agreement_pct) %, kappa \(.best_overall_response_agreement.kappa // "n/a"); discordant: \(.discordant | length)" +
+    (if (.discordant | length) > 0 then " (\([.discordant[:6][] | .subject_id] | join(", "))\(if (.discordant | length) > 6 then ", …" else "" end))" else "" end)'
 "$R" serve --config "$DEMO_DIR/core.ini" >"$DEMO_DIR/serve.out" 2>"$DEMO_DIR/serve.log" &
 pids+=($!)
 for _ in $(seq 100); do grep -q '^listening on' "$DEMO_DIR/serve.out" && break; sleep 0.1; done
@@ -123,7 +141,7 @@ cat <<MSG
    log in (password demo-reader for every demo account) as
      reader       a central reader who reads in the workstation
      adjudicator  resolves CIREL-014-0001, where alice and bob disagree (adjudication queue)
-     qa           every read, the concordance and reader QC pages, the audit log
+     qa           every read, the concordance and reader QC pages, the endpoints page, the audit log
      admin        assignments and review settings
    (demo accounts only)
    daemon log: $DEMO_DIR/ingest.log   server log: $DEMO_DIR/serve.log

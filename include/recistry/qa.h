@@ -185,6 +185,47 @@ size_t rcy_qa_cohort_n_unread(const rcy_qa_cohort *cohort);
 int rcy_qa_cohort_endpoints(rcy_qa_endpoints **out, const rcy_qa_cohort *cohort, bool by_indication,
                             rcy_error *err);
 
+/* The registry row of a subject (NULL when the registry has none). */
+const rcy_registry_subject *rcy_qa_cohort_row(const rcy_qa_cohort *cohort, const char *subject_id);
+
+/* ---- Section: one endpoints run (src/qa/endpoints_run.c), shared by the CLI and the workstation ------- */
+
+/* Receives each warning (a read's treatment start replaced by the registry's), without a trailing newline. */
+typedef void (*rcy_qa_warn_fn)(void *ctx, const char *message);
+
+/* The endpoints of reads_text (an array of subjects in the engine's input format) matched with the registry
+ * rows: every rule of registry-endpoints.md (registry treatment start, a read without a row or a subject read
+ * twice is RCY_EINVAL naming it). Each out-parameter may be NULL: *out the grouped endpoints, *n_unread the
+ * registry rows without a read, *subjects a JSON array of rcy_qa_endpoint_subject_json, in the reads' order. */
+int rcy_qa_endpoints_run(rcy_qa_endpoints **out, size_t *n_unread, json_t **subjects,
+                         const rcy_registry_subject *rows, size_t n_rows, const char *reads_text, size_t len,
+                         bool by_indication, rcy_qa_warn_fn warn, void *warn_ctx, rcy_error *err);
+/* The archive form: the registry rows of the archive and the reads of rcy_review_reads (reader "site": the
+ * site reads; "central": each subject's final central read). RCY_EINVAL for another reader. Each element of
+ * *subjects also has "read": {"role", "reader"}, the stored read it comes from. */
+int rcy_qa_endpoints_archive(rcy_qa_endpoints **out, size_t *n_unread, json_t **subjects, rcy_store *store,
+                             const char *reader, bool by_indication, rcy_qa_warn_fn warn, void *warn_ctx,
+                             rcy_error *err);
+/* rcy_qa_endpoints_archive then rcy_qa_endpoints_to_json: `recistry endpoints --archive --json` and
+ * GET /api/endpoints. */
+int rcy_qa_endpoints_archive_json(char **out_text, rcy_store *store, const char *reader, bool by_indication,
+                                  bool pretty, rcy_qa_warn_fn warn, void *warn_ctx, rcy_error *err);
+/* Every registry row of the archive (malloc'ed; the caller frees *rows). */
+int rcy_qa_registry_rows(rcy_registry_subject **rows, size_t *n_rows, rcy_store *store, rcy_error *err);
+
+/* ---- Section: plot data per subject (src/qa/endpoint_subjects.c) -------------------------------------- */
+
+/* The waterfall's value: the smallest change_from_baseline_pct over follow-ups 1.. up to and including the
+ * first whose overall response is PD; *index its assessment. false when none has a complete sum. */
+bool rcy_qa_best_change(double *pct, size_t *index, const rcy_recist_result *result);
+/* One subject's plot data (docs/endpoints.md, "Plots"): {subject_id, site_id, indication, treatment_start,
+ * best_overall_response, best_change_pct, best_change_timepoint, progression_day, hepatic_progression_day,
+ * death_day, last_contact_day, secondary_resection_day, timepoints: [{timepoint, date, day, overall_response,
+ * sum_mm, change_from_baseline_pct}], survival: {os|pfs|hpfs: {time_days, event}}, depth_of_response_pct,
+ * ets_change_pct}; days from the registry's treatment start start_days. */
+int rcy_qa_endpoint_subject_json(json_t **out, const rcy_recist_result *result, const rcy_registry_subject *row,
+                                 int32_t start_days, rcy_error *err);
+
 /* ---- Section: endpoints output (src/qa/endpoints_json.c, endpoints_table.c) -------------------------- */
 
 /* The contract's JSON document (malloc'ed text; the caller frees it). reader: "site", "central" or NULL

@@ -46,6 +46,8 @@ static const route routes[] = {
     {"GET", {"api", "reader-qc"}, rcy_handle_reader_qc, NULL, NULL, NULL, 1},
     {"GET", {"api", "reports", "cohort.pdf"}, rcy_handle_report_cohort, NULL, NULL, NULL, 1},
     {"GET", {"api", "reports", "subject", "*"}, NULL, rcy_handle_report_subject, NULL, NULL, 1},
+    {"GET", {"api", "endpoints"}, rcy_handle_endpoints, NULL, NULL, NULL, 1},
+    {"GET", {"api", "endpoints", "subjects"}, rcy_handle_endpoint_subjects, NULL, NULL, NULL, 1},
     {"GET", {"api", "registry", "*"}, NULL, rcy_handle_registry_get, NULL, NULL, 1},
     {"PUT", {"api", "registry", "*"}, NULL, rcy_handle_registry_put, NULL, NULL, 1},
     {"POST", {"api", "reads", "*", "lesions"}, NULL, rcy_handle_lesion_add, NULL, NULL, 1},

@@ -113,6 +113,9 @@ int rcy_handle_reader_qc(rcy_req *r);
 /* report_api.c: the PDF reports (docs/reports.md). */
 int rcy_handle_report_subject(rcy_req *r, const char *file);
 int rcy_handle_report_cohort(rcy_req *r);
+/* endpoints_api.c: QA and admin only */
+int rcy_handle_endpoints(rcy_req *r);
+int rcy_handle_endpoint_subjects(rcy_req *r);
 
 /* keyimage_store.c: durable key-image files under ARCHIVE/key-images. */
 int rcy_key_image_save(char *id_out /* 33 bytes */, const char *dir, const void *png, size_t len,

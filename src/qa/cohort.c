@@ -107,3 +107,10 @@ size_t rcy_qa_cohort_n_unread(const rcy_qa_cohort *c) {
 int rcy_qa_cohort_endpoints(rcy_qa_endpoints **out, const rcy_qa_cohort *c, bool by_indication, rcy_error *err) {
   return rcy_qa_endpoints_compute(out, c->subjects, c->n_subjects, by_indication, err);
 }
+
+const rcy_registry_subject *rcy_qa_cohort_row(const rcy_qa_cohort *c, const char *subject_id) {
+  rcy_registry_subject key;
+  if (!subject_id || strlen(subject_id) >= sizeof key.subject_id) return NULL;
+  snprintf(key.subject_id, sizeof key.subject_id, "%s", subject_id);
+  return bsearch(&key, c->rows, c->n_rows, sizeof *c->rows, row_cmp);
+}

@@ -112,6 +112,9 @@ export const putRegistry = (subjectId, body) => request('PUT', `/api/registry/${
 /** QA/admin: concordance of the archive's signed reads (pair 'site:central' | 'r1:r2') and reader QC. */
 export const concordance = (pair) => request('GET', `/api/concordance?pair=${enc(pair)}`);
 export const readerQc = () => request('GET', '/api/reader-qc');
+/** QA/admin: registry endpoints of one reader ('site' | 'central'), by 'indication' or 'none', and each subject's plot data. */
+export const endpoints = (reader, by) => request('GET', `/api/endpoints?reader=${enc(reader)}&by=${enc(by || 'none')}`);
+export const endpointSubjects = (reader) => request('GET', `/api/endpoints/subjects?reader=${enc(reader)}`);
 
 export const addLesion = (subjectId, lesion) =>
   request('POST', `/api/reads/${enc(subjectId)}/lesions`, lesion);

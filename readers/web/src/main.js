@@ -1,5 +1,5 @@
 // Entry point: session check, hash routing (#/login, #/worklist, #/subject/{id}/{timepoint}[?role=&reader=],
-// #/registry/{id}, #/audit?filters, #/adjudicate/{id}, #/qa[/pair]), the top bar, the login page and the
+// #/registry/{id}, #/audit?filters, #/adjudicate/{id}, #/qa[/pair], #/endpoints), the top bar, the login page and the
 // worklist. The subject view (viewer + lesion table + response) is in subject.js, the audit-log viewer (QA and
 // admin) in audit.js, the adjudication queue and side-by-side in adjudication.js, concordance and reader QC in
 // qa.js.
@@ -10,6 +10,7 @@ import { SubjectView } from './subject.js';
 import { showRegistry } from './registry.js';
 import { showAudit } from './audit.js';
 import { showQa } from './qa.js';
+import { showEndpoints } from './endpoints.js';
 import { showWorklist as renderWorklist } from './worklist.js';
 import { queueSection, showAdjudication } from './adjudication.js';
 
@@ -31,6 +32,7 @@ function renderTopbar() {
       ? h('nav', { class: 'nav' },
           h('a', { href: '#/worklist', id: 'nav-worklist' }, 'Worklist'),
           h('a', { href: '#/qa', id: 'nav-qa' }, 'QA'),
+          h('a', { href: '#/endpoints', id: 'nav-endpoints' }, 'Endpoints'),
           h('a', { href: '#/audit', id: 'nav-audit' }, 'Audit log'))
       : null,
     user
@@ -88,6 +90,10 @@ async function route() {
     if (parts[0] === 'registry' && parts[1]) return await showRegistry(app, parts[1]);
     if (parts[0] === 'audit' && ['qa', 'admin'].includes(user.role))
       return await showAudit(app, { params, go });
+    if (parts[0] === 'endpoints' && ['qa', 'admin'].includes(user.role)) {
+      currentView = await showEndpoints(app, { go });
+      return;
+    }
     if (parts[0] === 'qa') {
       currentView = await showQa(app, parts[1], { go });
       return;
