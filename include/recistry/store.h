@@ -206,6 +206,9 @@ typedef struct rcy_store_study {
 typedef int (*rcy_store_study_fn)(void *ctx, const rcy_store_study *study);
 int rcy_store_studies_each(rcy_store *store, const char *site_id, rcy_store_study_fn fn, void *ctx,
                            rcy_error *err);
+/* The studies of one subject with a timepoint (quarantined ones left out), ordered by date then timepoint. */
+int rcy_store_subject_studies_each(rcy_store *store, const char *subject_id, rcy_store_study_fn fn, void *ctx,
+                                   rcy_error *err);
 /* RCY_ENOTFOUND if absent. Strings in *out live until the next call on this store with the same out. */
 typedef struct rcy_store_qc_finding {
   const char *code, *severity, *message, *series_uid;
@@ -313,6 +316,9 @@ typedef int (*rcy_store_assignment_fn)(void *ctx, const rcy_store_assignment *a)
 /* Assignments ordered by subject, position, reader; only `reader`'s when non-NULL. */
 int rcy_store_assignments_each(rcy_store *store, const char *reader, rcy_store_assignment_fn fn, void *ctx,
                                rcy_error *err);
+/* One subject's assignments, ordered by position then reader. */
+int rcy_store_subject_assignments_each(rcy_store *store, const char *subject_id, rcy_store_assignment_fn fn,
+                                       void *ctx, rcy_error *err);
 /* Replaces the readers of one subject (n = 0 removes them all) and appends `audit`, in the caller's
  * transaction. RCY_ENOTFOUND when a reader is no central or adjudicator account. */
 int rcy_store_assignments_set(rcy_store *store, const char *subject_id, const char *const *readers, size_t n,

@@ -126,8 +126,7 @@ int rcy_review_settings_update(rcy_review_settings *out, rcy_store *store, const
 /* ---- who read a subject ---- */
 
 static int add_assigned(void *ctx, const rcy_store_assignment *a) {
-  json_t **c = ctx; /* [subject, names] */
-  if (strcmp(a->subject_id, json_string_value(c[0])) == 0) json_array_append_new(c[1], json_string(a->reader));
+  json_array_append_new(ctx, json_string(a->reader));
   return 0;
 }
 
@@ -160,10 +159,7 @@ static int keep_central(json_t *names, rcy_store *store, rcy_error *err) {
 
 int rcy_review_readers(json_t **out, rcy_store *store, const char *subject, rcy_error *err) {
   json_t *names = json_array();
-  json_t *subj = json_string(subject);
-  json_t *ctx[2] = {subj, names};
-  int rc = rcy_store_assignments_each(store, NULL, add_assigned, ctx, err);
-  json_decref(subj);
+  int rc = rcy_store_subject_assignments_each(store, subject, add_assigned, names, err);
   if (!rc) rc = keep_central(names, store, err);
   /* Then readers with a read who were never assigned (imports, archives that do not assign), oldest first. */
   if (!rc) rc = rcy_store_subject_reads_each(store, subject, "central", add_read, names, err);

@@ -52,8 +52,8 @@ int rcy_reads_timepoints_load(rcy_timepoint_list *out, rcy_store *store, const c
   out->items = NULL;
   out->n = 0;
   tp_ctx c = {out, subject_id, 0};
-  /* Studies come ordered by subject, date: the first one is the baseline. */
-  int rc = rcy_store_studies_each(store, NULL, add_tp, &c, err);
+  /* Studies come ordered by date: the first one is the baseline. */
+  int rc = rcy_store_subject_studies_each(store, subject_id, add_tp, &c, err);
   if (c.oom) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
   if (rc) rcy_reads_timepoints_free(out);
   return rc;

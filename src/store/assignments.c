@@ -29,6 +29,25 @@ int rcy_store_assignments_each(rcy_store *store, const char *reader, rcy_store_a
   return rc;
 }
 
+int rcy_store_subject_assignments_each(rcy_store *store, const char *subject_id, rcy_store_assignment_fn fn,
+                                       void *ctx, rcy_error *err) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(store->db,
+                         "SELECT subject_id, reader, assigned_by, assigned_at, position FROM assignments"
+                         " WHERE subject_id = ? ORDER BY position, reader",
+                         -1, &st, NULL))
+    return rcy_store_fail(store, "listing a subject's assignments", err);
+  sqlite3_bind_text(st, 1, subject_id, -1, SQLITE_STATIC);
+  int rc = RCY_OK, step;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    rcy_store_assignment a = {col(st, 0), col(st, 1), col(st, 2), col(st, 3), sqlite3_column_int(st, 4)};
+    if ((rc = fn(ctx, &a))) break;
+  }
+  if (!rc && step != SQLITE_DONE) rc = rcy_store_fail(store, "listing a subject's assignments", err);
+  sqlite3_finalize(st);
+  return rc;
+}
+
 int rcy_store_assignments_set(rcy_store *store, const char *subject_id, const char *const *readers, size_t n,
                               const char *assigned_by, const rcy_audit_entry *audit, rcy_error *err) {
   char now[32];
