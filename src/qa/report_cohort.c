@@ -305,7 +305,7 @@ static void spider(rcy_pdf *pdf, const cohort_ctx *c) {
   rcy_plot_legend legend[6];
   for (int i = 0; i < 6; i++) legend[i] = (rcy_plot_legend){rcy_recist_response_name(bor_order[i]), rcy_report_bor_color(bor_order[i])};
   rcy_plot p = {.title = "Spider: % change of the sum of diameters from baseline over time (lines coloured by BOR)",
-                .x_label = "months from treatment start", .y_label = "% change from baseline", .x_min = 0,
+                .x_label = "months from treatment start", .y_label = "% change from baseline", .x_min = NAN, /* baselines come before the treatment start */
                 .x_max = NAN, .y_min = NAN, .y_max = NAN, .series = se, .n_series = c->n, .rules = rules, .n_rules = 2,
                 .legend = legend, .n_legend = 6, .empty_note = "no subject with a sum of diameters"};
   rcy_pdf_plot(pdf, &p, 230);
