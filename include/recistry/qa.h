@@ -177,6 +177,10 @@ void rcy_qa_cohort_free(rcy_qa_cohort *cohort);
 int rcy_qa_cohort_treatment_start(int32_t *start_days, bool *read_differs, rcy_qa_cohort *cohort,
                                   const char *subject_id, bool has_read_start, int32_t read_start_days,
                                   rcy_error *err);
+/* rcy_qa_cohort_treatment_start applied to a subject before the engine runs: sets its treatment start to the
+ * registry's; warning (size >= 200) gets the sentence to show when the read's own start differed, else "". */
+int rcy_qa_cohort_time_subject(rcy_qa_cohort *cohort, rcy_recist_subject *subject, char *warning, size_t size,
+                               rcy_error *err);
 /* Adds the engine's result of a subject already passed to rcy_qa_cohort_treatment_start. */
 int rcy_qa_cohort_add(rcy_qa_cohort *cohort, const rcy_recist_result *result, rcy_error *err);
 /* Registry rows with no read so far. */

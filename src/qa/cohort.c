@@ -87,6 +87,26 @@ int rcy_qa_cohort_treatment_start(int32_t *start_days, bool *read_differs, rcy_q
   return 0;
 }
 
+int rcy_qa_cohort_time_subject(rcy_qa_cohort *cohort, rcy_recist_subject *subject, char *warning, size_t size,
+                               rcy_error *err) {
+  int32_t start;
+  bool differs;
+  warning[0] = '\0';
+  int rc = rcy_qa_cohort_treatment_start(&start, &differs, cohort, subject->subject_id, subject->has_treatment_start,
+                                         subject->treatment_start_days, err);
+  if (rc) return rc;
+  if (differs) {
+    char a[11], b[11];
+    rcy_recist_date_format(a, subject->treatment_start_days);
+    rcy_recist_date_format(b, start);
+    snprintf(warning, size, "subject %.64s: the read's treatment_start %s replaced by the registry's %s",
+             subject->subject_id, a, b);
+  }
+  subject->has_treatment_start = true;
+  subject->treatment_start_days = start;
+  return 0;
+}
+
 int rcy_qa_cohort_add(rcy_qa_cohort *c, const rcy_recist_result *result, rcy_error *err) {
   if (c->pending < 0 || strcmp(c->rows[c->pending].subject_id, result->subject_id ? result->subject_id : "") != 0)
     return rcy_error_set(err, RCY_EINTERNAL, "internal error: result added without its treatment start");

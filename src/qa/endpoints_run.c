@@ -22,22 +22,11 @@ typedef struct {
 
 static int prepare(void *ctx, rcy_recist_subject *subject, rcy_error *err) {
   run_ctx *c = ctx;
-  int32_t start;
-  bool differs;
-  int rc = rcy_qa_cohort_treatment_start(&start, &differs, c->cohort, subject->subject_id,
-                                         subject->has_treatment_start, subject->treatment_start_days, err);
+  char warning[256];
+  int rc = rcy_qa_cohort_time_subject(c->cohort, subject, warning, sizeof warning, err);
   if (rc) return rc;
-  if (differs && c->warn) {
-    char a[11], b[11], msg[256];
-    rcy_recist_date_format(a, subject->treatment_start_days);
-    rcy_recist_date_format(b, start);
-    snprintf(msg, sizeof msg, "subject %.64s: the read's treatment_start %s replaced by the registry's %s",
-             subject->subject_id, a, b);
-    c->warn(c->warn_ctx, msg);
-  }
-  subject->has_treatment_start = true;
-  subject->treatment_start_days = start;
-  c->start = start;
+  if (warning[0] && c->warn) c->warn(c->warn_ctx, warning);
+  c->start = subject->treatment_start_days;
   return 0;
 }
 

@@ -42,21 +42,10 @@ static int cmp_row(const void *a, const void *b) {
 
 static int prepare(void *vctx, rcy_recist_subject *subject, rcy_error *err) {
   cohort_ctx *c = vctx;
-  int32_t start;
-  bool differs;
-  int rc = rcy_qa_cohort_treatment_start(&start, &differs, c->cohort, subject->subject_id,
-                                         subject->has_treatment_start, subject->treatment_start_days, err);
-  if (rc) return rc;
-  if (differs && c->warnings) {
-    char a[11], b[11];
-    rcy_recist_date_format(a, subject->treatment_start_days);
-    rcy_recist_date_format(b, start);
-    fprintf(c->warnings, "recistry report: warning: subject %s: the read's treatment_start %s replaced by the registry's %s\n",
-            subject->subject_id, a, b);
-  }
-  subject->has_treatment_start = true;
-  subject->treatment_start_days = start;
-  return 0;
+  char warning[256];
+  int rc = rcy_qa_cohort_time_subject(c->cohort, subject, warning, sizeof warning, err);
+  if (!rc && warning[0] && c->warnings) fprintf(c->warnings, "recistry report: warning: %s\n", warning);
+  return rc;
 }
 
 static int visit(void *vctx, const rcy_recist_subject *subject, const rcy_recist_result *r, rcy_error *err) {
@@ -496,50 +485,27 @@ out:
   return rc;
 }
 
-typedef struct {
-  rcy_registry_subject *rows;
-  size_t n, cap;
-} row_list;
-
-static int collect_row(void *ctx, const rcy_registry_subject *s) {
-  row_list *l = ctx;
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? 2 * l->cap : 256;
-    rcy_registry_subject *r = realloc(l->rows, cap * sizeof *r);
-    if (!r) return RCY_ENOMEM;
-    l->rows = r;
-    l->cap = cap;
-  }
-  l->rows[l->n++] = *s;
-  return 0;
-}
-
 int rcy_qa_report_cohort(rcy_store *store, const char *reader, bool by_indication, const char *out_path,
                          FILE *warnings, rcy_error *err) {
   if (strcmp(reader, "site") != 0 && strcmp(reader, "central") != 0)
     return rcy_error_set(err, RCY_EINVAL, "reader must be site or central");
-  row_list rows = {0};
+  rcy_registry_subject *rows = NULL;
+  size_t n_rows = 0;
   rcy_review_settings s;
-  json_t *reads = NULL, *r1 = NULL, *r2 = NULL, *conc = NULL;
-  char *text = NULL, *t1 = NULL, *t2 = NULL, *ctext = NULL;
-  int rc = rcy_store_registry_each(store, collect_row, &rows, err);
-  if (rc == RCY_ENOMEM && !err->message[0]) rcy_error_set(err, rc, "out of memory");
+  json_t *reads = NULL, *conc = NULL;
+  char *text = NULL, *ctext = NULL;
+  int rc = rcy_qa_registry_rows(&rows, &n_rows, store, err);
   if (!rc) rc = rcy_review_settings_load(&s, store, err);
   if (!rc) rc = rcy_review_reads(&reads, store, &s, reader, err);
   if (!rc && !(text = json_dumps(reads, JSON_COMPACT))) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  /* In double reading, the R1-R2 agreement: the archive concordance QA sees, unrounded for the plots. */
   if (!rc && strcmp(s.paradigm, "double") == 0) {
-    rc = rcy_review_reads(&r1, store, &s, "r1", err);
-    if (!rc) rc = rcy_review_reads(&r2, store, &s, "r2", err);
-    if (!rc && (!(t1 = json_dumps(r1, JSON_COMPACT)) || !(t2 = json_dumps(r2, JSON_COMPACT))))
-      rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
-    rcy_recist_json_flags flags = {.unrounded = true};
-    if (!rc) rc = rcy_recist_json_concordance(&ctext, t1, strlen(t1), t2, strlen(t2), &flags, false, err);
+    rc = rcy_review_concordance(&ctext, store, "r1:r2", true, false, err);
     if (!rc && !(conc = json_loads(ctext, 0, NULL))) rc = rcy_error_set(err, RCY_EINTERNAL, "concordance JSON");
   }
-  if (!rc)
-    rc = build(out_path, reader, s.paradigm, rows.rows, rows.n, text, strlen(text), by_indication, conc, warnings, err);
-  json_decref(reads), json_decref(r1), json_decref(r2), json_decref(conc);
-  free(text), free(t1), free(t2), free(ctext), free(rows.rows);
+  if (!rc) rc = build(out_path, reader, s.paradigm, rows, n_rows, text, strlen(text), by_indication, conc, warnings, err);
+  json_decref(reads), json_decref(conc);
+  free(text), free(ctext), free(rows);
   return rc;
 }
 
