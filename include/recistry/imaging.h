@@ -35,6 +35,64 @@ const int16_t *rcy_imaging_volume_voxels(const rcy_imaging_volume *vol);
 /* Patient position (mm) of the centre of voxel (i, j, k) (fractional indices allowed). */
 void rcy_imaging_volume_index_to_mm(const rcy_imaging_volume *vol, const double index[3], double point_mm[3]);
 
+/* ---- Section: seeded lesion segmentation and mask measurement (src/imaging/lesion_segment.cc,
+ * lesion_measure.cc; the method and its measured accuracy: docs/segmentation.md) ----
+ * One click inside a lesion -> a 3-D mask, its RECIST diameters and its volume. The caller hands a slab of
+ * consecutive axial slices around the click (modality values, e.g. HU); nothing here reads files. */
+
+typedef struct rcy_imaging_slab {
+  int columns, rows, slices;  /* i, j, k */
+  double spacing_mm[3];       /* column spacing (along a row), row spacing, distance between slice centres */
+  const float *values;        /* modality values, i fastest, then j, then k (k increasing along z) */
+} rcy_imaging_slab;
+
+/* One closed contour on one slice, in image coordinates (pixel centres at integers). */
+typedef struct rcy_imaging_contour {
+  int slice;
+  size_t n;        /* points */
+  double *points;  /* n x (col, row) */
+} rcy_imaging_contour;
+
+typedef struct rcy_imaging_lesion {
+  uint8_t *mask;        /* slab-sized, 1 = lesion */
+  size_t voxels;
+  double volume_ml;
+  int first_slice, last_slice;
+  /* RECIST 1.1: the longest in-plane diameter over the slices, and the longest chord perpendicular to it on
+   * that slice (a node's short axis); end points in image coordinates, lengths in mm. */
+  int long_slice;
+  double long_p1[2], long_p2[2], long_mm;
+  double short_p1[2], short_p2[2], short_mm;
+  rcy_imaging_contour *contours;
+  size_t n_contours;
+  /* What the method found (docs/segmentation.md): the lesion's and its surroundings' smoothed values, the
+   * boundary level, the in-plane smoothing, and whether a rim (enhancing ring around a necrotic core) was
+   * taken in. */
+  double lesion_value, background_value, boundary_level, smoothing_mm;
+  int rim;
+  int touches_border;   /* the mask reaches the slab's side: the caller should retry with a larger slab */
+} rcy_imaging_lesion;
+
+/* Segments the lesion containing seed = (col, row, slice) of slab. RCY_ENOTFOUND (with a message the reader
+ * can act on) when nothing stands out around the seed: no boundary within the slab, or a "lesion" of fewer
+ * than a few voxels. */
+int rcy_imaging_segment_lesion(rcy_imaging_lesion **out, const rcy_imaging_slab *slab, const double seed[3],
+                               rcy_error *err);
+void rcy_imaging_lesion_free(rcy_imaging_lesion *lesion);
+
+/* Measures a given mask (slab-sized, non-zero = inside; e.g. a truth label or a reader-edited mask) as above:
+ * contours, diameters and volume. `level`, when non-NULL, is a slab-sized field whose 0-crossing places the
+ * contour between pixel centres (positive inside); NULL places it half-way between inside and outside
+ * pixels. RCY_ENOTFOUND for an empty mask. */
+int rcy_imaging_measure_mask(rcy_imaging_lesion **out, const rcy_imaging_slab *slab, const uint8_t *mask,
+                             const float *level, rcy_error *err);
+
+/* Writes a uint8 label volume (columns x rows x slices, i fastest) as NRRD (gzip) with its patient geometry:
+ * origin = the centre of voxel (0,0,0), spacing (mm), direction (row-major 3x3, column c = axis c). Read
+ * back by ITK, 3D Slicer and numpy alike; used to hand masks to other tools and to the tests. */
+int rcy_imaging_mask_write_nrrd(const char *path, const uint8_t *mask, const int size[3], const double origin_mm[3],
+                                const double spacing_mm[3], const double direction[9], rcy_error *err);
+
 #ifdef __cplusplus
 }
 #endif

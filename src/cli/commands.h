@@ -27,7 +27,8 @@
   X(adjudication, "independent central review: the adjudication queue, a subject's review, the paradigm") \
   X(export, "exports: CDISC SDTM TU/TR/RS, a flat CSV, DICOM SR TID 1500 measurement reports")        \
   X(report, "PDF reports: one subject (reads, responses, key images, signatures) or the cohort (endpoints, plots)") \
-  X(audit, "verify or list the hash-chained audit log")
+  X(audit, "verify or list the hash-chained audit log")                                          \
+  X(segment, "semi-automatic lesion measurement: one click -> RECIST diameters, volume, contours")
 
 #define RCY_DECLARE(name, summary) int rcy_cmd_##name(int argc, char **argv) __attribute__((weak));
 RCY_COMMANDS(RCY_DECLARE)

@@ -1,0 +1,64 @@
+/* Segment: semi-automatic lesion measurement over the archive (docs/segmentation.md). A click on an archived
+ * image becomes the lesion's 3-D segmentation (src/imaging/ does the image work), its RECIST 1.1 diameters
+ * (end points on the image where the long axis lies), its volume, and its contours on every slice it spans.
+ * The same code answers `recistry segment` and the workstation's POST /api/segment. */
+#ifndef RECISTRY_SEGMENT_H
+#define RECISTRY_SEGMENT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "recistry/error.h"
+#include "recistry/imaging.h"
+#include "recistry/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The algorithm's name and version, as recorded with every semi-automatic measurement and in DICOM SEG. */
+#define RCY_SEGMENT_ALGORITHM "recistry seeded region growing"
+#define RCY_SEGMENT_ALGORITHM_VERSION "1"
+
+/* One slice of the series the segmentation was computed on. */
+typedef struct rcy_segment_slice {
+  char sop_instance_uid[65];
+  char path[4200];        /* absolute path of the instance file */
+  double position_mm[3];  /* Image Position (Patient) */
+} rcy_segment_slice;
+
+typedef struct rcy_segmentation {
+  char series_uid[65], study_uid[65], subject_id[65], timepoint[65];
+  char seed_sop_instance_uid[65];
+  double seed_point[2];
+  rcy_segment_slice *slices; /* the slab, ordered along z; lesion->mask is columns x rows x n_slices */
+  size_t n_slices;
+  int rows, columns;
+  double spacing_mm[3];      /* column spacing, row spacing, slice spacing */
+  double orientation[6];     /* Image Orientation (Patient) of the clicked image (axial when absent) */
+  rcy_imaging_lesion *lesion;
+  double elapsed_ms;         /* loading and segmenting */
+  double load_ms;            /* of which decoding the slices */
+} rcy_segmentation;
+
+/* Segments the lesion under point [col, row] of the archived instance sop (image coordinates, pixel centres
+ * at integers). The slab read is +-40 mm around the click, widened while the lesion reaches its ends.
+ * RCY_ENOTFOUND: no such instance, or nothing to segment there (the message says which); RCY_EINVAL: the
+ * point is off the image, or the series cannot be stacked (no Pixel Spacing, mixed sizes, not axial). */
+int rcy_segment_at(rcy_segmentation **out, rcy_store *store, const char *sop, const double point[2],
+                   rcy_error *err);
+void rcy_segmentation_free(rcy_segmentation *seg);
+
+/* The result as the CLI and the API give it: {"long_mm", "short_mm", "volume_ml", "long_axis":
+ * {"sop_instance_uid", "p1", "p2"}, "short_axis": {...}, "slices", "first_sop_instance_uid", ..., "method",
+ * "algorithm", "lesion_hu", "background_hu", ...}; with_contours adds "contours": [{"sop_instance_uid",
+ * "points": [[col, row], ...]}]. New reference. */
+json_t *rcy_segmentation_json(const rcy_segmentation *seg, int with_contours);
+
+/* The mask as a NRRD label volume (1 = lesion) over the slab's slices, in patient coordinates. */
+int rcy_segmentation_write_nrrd(const rcy_segmentation *seg, const char *path, rcy_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

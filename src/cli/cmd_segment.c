@@ -1,0 +1,86 @@
+/* `recistry segment`: one click -> the lesion's semi-automatic measurement (docs/segmentation.md). The same
+ * code as the workstation's POST /api/segment (src/segment/). */
+#include "commands.h"
+#include "options.h"
+
+#include "recistry/segment.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: recistry segment --archive DIR --instance SOP_UID --point COL,ROW [--json] [--contours]\n"
+    "                        [--mask-out FILE.nrrd]\n"
+    "Segments the lesion under the point (image coordinates: column, row; pixel centres at integers) of an\n"
+    "archived image in 3-D and prints its RECIST 1.1 longest diameter and perpendicular short axis (mm, with\n"
+    "their end points on the image where the long axis lies), its volume (mL) and the slices it spans.\n"
+    "  --json          the result as JSON (docs/segmentation.md)\n"
+    "  --contours      with --json: the contour on every slice\n"
+    "  --mask-out F    also write the mask as a NRRD label volume (patient coordinates)\n";
+
+static int parse_point(double p[2], const char *s) {
+  char *end;
+  p[0] = strtod(s, &end);
+  if (end == s || *end != ',') return -1;
+  const char *t = end + 1;
+  p[1] = strtod(t, &end);
+  if (end == t || *end || !isfinite(p[0]) || !isfinite(p[1])) return -1;
+  return 0;
+}
+
+int rcy_cmd_segment(int argc, char **argv) {
+  const char *archive = NULL, *sop = NULL, *point_text = NULL, *mask_out = NULL;
+  int json = 0, contours = 0;
+  const rcy_cli_option options[] = {{"--archive", "DIR", 1, &archive, NULL},
+                                    {"--instance", "SOP_UID", 1, &sop, NULL},
+                                    {"--point", "COL,ROW", 1, &point_text, NULL},
+                                    {"--json", NULL, 0, NULL, &json},
+                                    {"--contours", NULL, 0, NULL, &contours},
+                                    {"--mask-out", "FILE", 0, &mask_out, NULL}};
+  int parsed = rcy_cli_parse("segment", usage, options, sizeof options / sizeof options[0], argc, argv);
+  if (parsed >= 0) return parsed;
+  double point[2];
+  if (parse_point(point, point_text)) {
+    fprintf(stderr, "recistry segment: --point must be COL,ROW (two numbers), not \"%s\"\n%s", point_text, usage);
+    return RCY_EXIT_USAGE;
+  }
+  rcy_error err = {0};
+  rcy_store *db;
+  if (rcy_store_open(&db, archive, &err)) {
+    fprintf(stderr, "recistry segment: %s\n", err.message);
+    return RCY_EXIT_FAIL;
+  }
+  rcy_segmentation *seg;
+  int rc = rcy_segment_at(&seg, db, sop, point, &err);
+  rcy_store_close(db);
+  if (rc) {
+    fprintf(stderr, "recistry segment: %s\n", err.message);
+    return RCY_EXIT_FAIL;
+  }
+  if (mask_out && rcy_segmentation_write_nrrd(seg, mask_out, &err)) {
+    fprintf(stderr, "recistry segment: %s\n", err.message);
+    rcy_segmentation_free(seg);
+    return RCY_EXIT_FAIL;
+  }
+  if (json) {
+    json_t *o = rcy_segmentation_json(seg, contours);
+    json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+    printf("\n");
+    json_decref(o);
+  } else {
+    const rcy_imaging_lesion *l = seg->lesion;
+    printf("longest diameter  %.1f mm  (%s: [%.1f, %.1f] - [%.1f, %.1f])\n", l->long_mm,
+           seg->slices[l->long_slice].sop_instance_uid, l->long_p1[0], l->long_p1[1], l->long_p2[0], l->long_p2[1]);
+    printf("short axis        %.1f mm  ([%.1f, %.1f] - [%.1f, %.1f])\n", l->short_mm, l->short_p1[0], l->short_p1[1],
+           l->short_p2[0], l->short_p2[1]);
+    printf("volume            %.2f mL  (%zu voxels on %d slices)\n", l->volume_ml, l->voxels,
+           l->last_slice - l->first_slice + 1);
+    printf("lesion %.0f, surroundings %.0f, boundary at %.0f (smoothing %.1f mm%s); %.0f ms\n", l->lesion_value,
+           l->background_value, l->boundary_level, l->smoothing_mm, l->rim ? ", rim taken in" : "", seg->elapsed_ms);
+  }
+  rcy_segmentation_free(seg);
+  return RCY_EXIT_OK;
+}

@@ -1,0 +1,460 @@
+// Seeded lesion segmentation (docs/segmentation.md gives the method, its parameters, its accuracy and where
+// it fails). In short, on a crop around the click:
+//  1. in-plane Gaussian smoothing (ITK RecursiveGaussianImageFilter along rows and columns; never across
+//     slices, which may be 5 mm apart), its width chosen from the noise measured inside the lesion;
+//  2. a priority flood from the seed ordered by |value - lesion value| (the minimax path distance): the region
+//     within a tolerance w grows slowly while w covers the lesion's own noise and partial-volume edge, then
+//     "explodes" into the surrounding tissue. The value of what it floods into is the background; the
+//     contrast C = |background - lesion| and its sign say which way the boundary lies;
+//  3. the lesion is the region connected to the seed (ITK ConnectedThresholdImageFilter) within
+//     [lesion - C, lesion + C/2] towards the background: the boundary sits half-way between lesion and
+//     background, where a voxel is half lesion (partial volume), and tissue further away on the other side
+//     (fat beyond the liver capsule, air) stays outside;
+//  4. a rim: when the flood had to climb much more than C to escape (w > 1.35 C), the seed sits in a core
+//     walled by a ring brighter (or darker) than the background — a rim-enhancing metastasis around its
+//     necrotic core. The lesion is then the core plus the ring, up to half-way between ring and background;
+//  5. holes filled slice by slice (necrosis, calcification), and the contour placed between pixel centres
+//     where the smoothed value crosses the boundary level.
+// If the result touches the crop's side, the crop grows and it starts again.
+#include "lesion_internal.h"
+
+#include <itkConnectedThresholdImageFilter.h>
+#include <itkImage.h>
+#include <itkImportImageFilter.h>
+#include <itkRecursiveGaussianImageFilter.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <new>
+#include <vector>
+
+namespace {
+
+using Image = itk::Image<float, 3>;
+using Mask = itk::Image<uint8_t, 3>;
+
+constexpr double kBinHu = 0.5;            // flood tolerance resolution
+constexpr double kMaxHu = 3000.0;         // no lesion differs more from its surroundings
+constexpr double kRimRatio = 1.35;        // escape tolerance / contrast above which a rim walls the seed
+constexpr double kExplosion = 2.5;        // region growth factor over a few noise widths that means "escaped"
+constexpr double kSmoothingMm[] = {1.0, 1.6, 2.5};
+constexpr double kMinCnr = 6.0;           // contrast / smoothed noise wanted before accepting a smoothing
+constexpr double kRimShellMm = 8.0;       // how far outside the core a rim is looked for
+constexpr size_t kMinVoxels = 6;
+
+struct Crop {
+  int i0, j0, W, H, K;  // offset in the slab, size
+  double sc, sr, sz;
+  std::vector<float> raw;
+  size_t n() const { return (size_t)W * H * K; }
+  size_t at(int i, int j, int k) const { return ((size_t)k * H + j) * W + i; }
+};
+
+Image::Pointer to_itk(const std::vector<float> &v, const Crop &c) {
+  auto img = Image::New();
+  Image::RegionType region;
+  Image::SizeType size = {{(itk::SizeValueType)c.W, (itk::SizeValueType)c.H, (itk::SizeValueType)c.K}};
+  region.SetSize(size);
+  img->SetRegions(region);
+  const double spacing[3] = {c.sc, c.sr, c.sz};
+  img->SetSpacing(spacing);
+  img->Allocate();
+  std::copy(v.begin(), v.end(), img->GetBufferPointer());
+  return img;
+}
+
+// Gaussian of width sigma_mm along columns and rows only.
+std::vector<float> smooth_in_plane(const Crop &c, double sigma_mm) {
+  using G = itk::RecursiveGaussianImageFilter<Image, Image>;
+  auto gx = G::New(), gy = G::New();
+  gx->SetInput(to_itk(c.raw, c));
+  gx->SetDirection(0);
+  gx->SetSigma(sigma_mm);
+  gx->SetZeroOrder();
+  gy->SetInput(gx->GetOutput());
+  gy->SetDirection(1);
+  gy->SetSigma(sigma_mm);
+  gy->SetZeroOrder();
+  gy->Update();
+  const float *p = gy->GetOutput()->GetBufferPointer();
+  return std::vector<float>(p, p + c.n());
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return NAN;
+  size_t m = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + m, v.end());
+  return v[m];
+}
+
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return NAN;
+  size_t m = std::min(v.size() - 1, (size_t)(q * (double)(v.size() - 1)));
+  std::nth_element(v.begin(), v.begin() + m, v.end());
+  return v[m];
+}
+
+// Values in a disc of radius r_mm around (si, sj) on slice sk.
+std::vector<double> disc(const std::vector<float> &v, const Crop &c, int si, int sj, int sk, double r_mm) {
+  std::vector<double> out;
+  int ri = std::max(1, (int)std::ceil(r_mm / c.sc)), rj = std::max(1, (int)std::ceil(r_mm / c.sr));
+  for (int j = std::max(0, sj - rj); j <= std::min(c.H - 1, sj + rj); j++)
+    for (int i = std::max(0, si - ri); i <= std::min(c.W - 1, si + ri); i++) {
+      double dx = (i - si) * c.sc, dy = (j - sj) * c.sr;
+      if (dx * dx + dy * dy <= r_mm * r_mm) out.push_back(v[c.at(i, j, sk)]);
+    }
+  return out;
+}
+
+struct Flood {
+  std::vector<float> d;  // minimax tolerance at which each voxel joins (INFINITY: not reached)
+  double escape = NAN;   // tolerance at which the region escaped into the surroundings
+  bool escaped_by_border = false;
+};
+
+// Priority flood from the seed over cost |s - lesion| (bucket queue of kBinHu), stopped a little after the
+// region escapes: more than kExplosion times larger than a few noise widths before, or reaching the crop's
+// side.
+Flood flood(const std::vector<float> &s, const Crop &c, int si, int sj, int sk, double lesion, double noise) {
+  Flood f;
+  f.d.assign(c.n(), INFINITY);
+  const int nbins = (int)(kMaxHu / kBinHu) + 1;
+  std::vector<std::vector<uint32_t>> bucket(nbins);
+  auto bin_of = [&](size_t ix) { return std::min(nbins - 1, (int)(std::fabs(s[ix] - lesion) / kBinHu)); };
+  std::vector<uint8_t> queued(c.n(), 0);
+  size_t seed = c.at(si, sj, sk);
+  bucket[0].push_back((uint32_t)seed);
+  queued[seed] = 1;
+  std::vector<size_t> count(nbins, 0);  // cumulative region size after each bin
+  const double wmin = std::max(3.0 * noise, 4.0), window = std::max(2.0 * noise, 3.0);
+  const int kwin = std::max(1, (int)std::lround(window / kBinHu));
+  size_t total = 0;
+  int escape_bin = -1, stop_bin = nbins;
+  std::vector<uint32_t> joined_after_escape;
+  for (int b = 0; b < nbins && b <= stop_bin; b++) {
+    bool border = false;
+    while (!bucket[b].empty()) {
+      uint32_t ix = bucket[b].back();
+      bucket[b].pop_back();
+      f.d[ix] = (float)(b * kBinHu);
+      total++;
+      if (escape_bin >= 0) joined_after_escape.push_back(ix);
+      int k = (int)(ix / ((size_t)c.W * c.H)), rem = (int)(ix % ((size_t)c.W * c.H)), j = rem / c.W, i = rem % c.W;
+      if (i == 0 || j == 0 || i == c.W - 1 || j == c.H - 1) border = true;
+      const int nb[6][3] = {{-1, 0, 0}, {1, 0, 0}, {0, -1, 0}, {0, 1, 0}, {0, 0, -1}, {0, 0, 1}};
+      for (const auto &o : nb) {
+        int ni = i + o[0], nj = j + o[1], nk = k + o[2];
+        if (ni < 0 || nj < 0 || nk < 0 || ni >= c.W || nj >= c.H || nk >= c.K) continue;
+        size_t nx = c.at(ni, nj, nk);
+        if (queued[nx]) continue;
+        queued[nx] = 1;
+        bucket[std::max(b, bin_of(nx))].push_back((uint32_t)nx);
+      }
+    }
+    count[b] = total;
+    if (escape_bin < 0) {
+      double w = b * kBinHu;
+      size_t before = b >= kwin ? count[b - kwin] : 0;
+      bool exploded = w >= wmin && before > 0 && (double)total >= kExplosion * (double)before && total - before >= 30;
+      if (exploded || border) {
+        escape_bin = b;
+        f.escaped_by_border = border && !exploded;
+        stop_bin = b + kwin;
+      }
+    }
+  }
+  if (escape_bin >= 0) f.escape = escape_bin * kBinHu;
+  return f;
+}
+
+// Fills, slice by slice, the pixels of each slice that cannot reach the crop's side without crossing the mask.
+void fill_holes_2d(std::vector<uint8_t> &m, const Crop &c) {
+  std::vector<uint8_t> outside((size_t)c.W * c.H);
+  std::deque<int> q;
+  for (int k = 0; k < c.K; k++) {
+    uint8_t *s = &m[c.at(0, 0, k)];
+    std::fill(outside.begin(), outside.end(), 0);
+    auto push = [&](int i, int j) {
+      int ix = j * c.W + i;
+      if (!s[ix] && !outside[ix]) outside[ix] = 1, q.push_back(ix);
+    };
+    for (int i = 0; i < c.W; i++) push(i, 0), push(i, c.H - 1);
+    for (int j = 0; j < c.H; j++) push(0, j), push(c.W - 1, j);
+    while (!q.empty()) {
+      int ix = q.front();
+      q.pop_front();
+      int i = ix % c.W, j = ix / c.W;
+      if (i > 0) push(i - 1, j);
+      if (i < c.W - 1) push(i + 1, j);
+      if (j > 0) push(i, j - 1);
+      if (j < c.H - 1) push(i, j + 1);
+    }
+    for (size_t ix = 0; ix < outside.size(); ix++)
+      if (!outside[ix]) s[ix] = 1;
+  }
+}
+
+// The 6-connected component of m containing the seed.
+std::vector<uint8_t> component(const std::vector<uint8_t> &m, const Crop &c, size_t seed) {
+  std::vector<uint8_t> out(c.n(), 0);
+  if (!m[seed]) return out;
+  std::deque<size_t> q{seed};
+  out[seed] = 1;
+  while (!q.empty()) {
+    size_t ix = q.front();
+    q.pop_front();
+    int k = (int)(ix / ((size_t)c.W * c.H)), rem = (int)(ix % ((size_t)c.W * c.H)), j = rem / c.W, i = rem % c.W;
+    const int nb[6][3] = {{-1, 0, 0}, {1, 0, 0}, {0, -1, 0}, {0, 1, 0}, {0, 0, -1}, {0, 0, 1}};
+    for (const auto &o : nb) {
+      int ni = i + o[0], nj = j + o[1], nk = k + o[2];
+      if (ni < 0 || nj < 0 || nk < 0 || ni >= c.W || nj >= c.H || nk >= c.K) continue;
+      size_t nx = c.at(ni, nj, nk);
+      if (m[nx] && !out[nx]) out[nx] = 1, q.push_back(nx);
+    }
+  }
+  return out;
+}
+
+// In-plane distance (mm) from each voxel to the nearest voxel of m on its slice, up to limit_mm (two-pass
+// chamfer; good to a few percent, enough to bound where a rim may be).
+std::vector<float> planar_distance(const std::vector<uint8_t> &m, const Crop &c) {
+  std::vector<float> d(c.n());
+  const float big = 1e9f, a = (float)c.sc, b = (float)c.sr, diag = (float)std::hypot(c.sc, c.sr);
+  for (int k = 0; k < c.K; k++) {
+    float *s = &d[c.at(0, 0, k)];
+    const uint8_t *in = &m[c.at(0, 0, k)];
+    for (int ix = 0; ix < c.W * c.H; ix++) s[ix] = in[ix] ? 0.0f : big;
+    for (int j = 0; j < c.H; j++)
+      for (int i = 0; i < c.W; i++) {
+        float &v = s[j * c.W + i];
+        if (i > 0) v = std::min(v, s[j * c.W + i - 1] + a);
+        if (j > 0) v = std::min(v, s[(j - 1) * c.W + i] + b);
+        if (i > 0 && j > 0) v = std::min(v, s[(j - 1) * c.W + i - 1] + diag);
+        if (i < c.W - 1 && j > 0) v = std::min(v, s[(j - 1) * c.W + i + 1] + diag);
+      }
+    for (int j = c.H - 1; j >= 0; j--)
+      for (int i = c.W - 1; i >= 0; i--) {
+        float &v = s[j * c.W + i];
+        if (i < c.W - 1) v = std::min(v, s[j * c.W + i + 1] + a);
+        if (j < c.H - 1) v = std::min(v, s[(j + 1) * c.W + i] + b);
+        if (i < c.W - 1 && j < c.H - 1) v = std::min(v, s[(j + 1) * c.W + i + 1] + diag);
+        if (i > 0 && j < c.H - 1) v = std::min(v, s[(j + 1) * c.W + i - 1] + diag);
+      }
+  }
+  return d;
+}
+
+struct Result {
+  std::vector<uint8_t> mask;
+  std::vector<float> level;
+  double lesion, background, boundary, smoothing;
+  bool rim;
+};
+
+int segment_crop(Result &r, const Crop &c, int si, int sj, int sk, rcy_error *err) {
+  // Noise inside the lesion, robustly (median absolute deviation), from the raw values around the click.
+  std::vector<double> around = disc(c.raw, c, si, sj, sk, 2.5);
+  double med = median(around);
+  std::vector<double> dev;
+  for (double v : around) dev.push_back(std::fabs(v - med));
+  double noise_raw = 1.4826 * median(dev);
+  const double dx = 0.5 * (c.sc + c.sr);
+  const size_t seed = c.at(si, sj, sk);
+  for (size_t attempt = 0; attempt < sizeof kSmoothingMm / sizeof kSmoothingMm[0]; attempt++) {
+    double sigma = kSmoothingMm[attempt];
+    std::vector<float> s = smooth_in_plane(c, sigma);
+    // Smoothed noise: a 2-D Gaussian of sigma (in pixels) divides white noise by 2 sqrt(pi) sigma.
+    double noise = noise_raw / (2.0 * std::sqrt(M_PI) * (sigma / dx));
+    double lesion = median(disc(s, c, si, sj, sk, 2.0));
+    Flood f = flood(s, c, si, sj, sk, lesion, noise);
+    if (std::isnan(f.escape))
+      return rcy_error_set(err, RCY_ENOTFOUND, "no lesion boundary found around the click");
+    // What stopped the region: the "wall", voxels that joined at the escape and whose own difference from
+    // the lesion is the escape tolerance. Once over the wall everything less different floods in at once
+    // (the "basin"): for a lesion in its organ, the wall is the organ itself and the basin is empty or far;
+    // for a rim-enhancing lesion clicked in its core, the wall is a thin ring (within kRimShellMm of the
+    // core) and the basin just behind it is the organ.
+    const double window = std::max(2.0 * noise, 3.0);
+    std::vector<uint8_t> core(c.n(), 0);
+    for (size_t q = 0; q < c.n(); q++) core[q] = f.d[q] <= f.escape / 2;
+    std::vector<float> dist = planar_distance(core, c);
+    std::vector<double> wall, wall_dist, basin_near;
+    size_t basin = 0;
+    for (size_t q = 0; q < c.n(); q++) {
+      if (!(f.d[q] >= f.escape - window) || !std::isfinite(f.d[q])) continue;
+      double own = std::fabs(s[q] - lesion);
+      if (own >= f.escape - window && own <= f.escape + 3 * window) {
+        wall.push_back(s[q]);
+        wall_dist.push_back(dist[q]);
+      } else if (own < f.escape / kRimRatio) {
+        basin++;
+        if (dist[q] <= kRimShellMm + 5.0) basin_near.push_back(s[q]);
+      }
+    }
+    const double wall_value = median(wall);
+    const bool thin_wall = !f.escaped_by_border && !wall.empty() && quantile(wall_dist, 0.75) <= kRimShellMm &&
+                           basin > wall.size() && !basin_near.empty();
+    const double background = thin_wall ? median(basin_near) : wall_value;
+    double contrast = std::fabs(background - lesion);
+    bool last = attempt + 1 == sizeof kSmoothingMm / sizeof kSmoothingMm[0];
+    if (contrast < kMinCnr * noise && !last) continue;
+    if (contrast < 3.0 * noise || contrast < 5.0)
+      return rcy_error_set(err, RCY_ENOTFOUND,
+                           "nothing stands out around the click: %.0f HU of contrast against %.0f HU of noise",
+                           contrast, noise);
+    const double p = background > lesion ? 1.0 : -1.0;  // the background lies above (+) or below (-)
+    const double ring = p * (wall_value - background);   // the ring's excess beyond the background
+    r.lesion = lesion, r.background = background, r.smoothing = sigma;
+    r.rim = thin_wall && f.escape > kRimRatio * contrast && ring > 3 * noise;
+    r.level.assign(c.n(), 0.0f);
+    if (!r.rim) {
+      double near_level = lesion + p * contrast / 2, far_level = lesion - p * contrast;
+      r.boundary = near_level;
+      using CT = itk::ConnectedThresholdImageFilter<Image, Mask>;
+      auto ct = CT::New();
+      ct->SetInput(to_itk(s, c));
+      ct->SetLower((float)std::min(near_level, far_level));
+      ct->SetUpper((float)std::max(near_level, far_level));
+      ct->SetReplaceValue(1);
+      Mask::IndexType ix = {{si, sj, sk}};
+      ct->AddSeed(ix);
+      ct->Update();
+      const uint8_t *m = ct->GetOutput()->GetBufferPointer();
+      r.mask.assign(m, m + c.n());
+      for (size_t q = 0; q < c.n(); q++)
+        r.level[q] = (float)(std::min(p * (near_level - s[q]), p * (s[q] - far_level)) / (contrast / 2));
+    } else {
+      // The core, and the ring up to half-way between the ring's value and the background's, within
+      // kRimShellMm of the core.
+      r.boundary = background + p * ring / 2;
+      std::vector<uint8_t> m(c.n(), 0);
+      for (size_t q = 0; q < c.n(); q++) {
+        double excess = p * (s[q] - background);
+        m[q] = core[q] || (dist[q] <= kRimShellMm && excess > ring / 2);
+        r.level[q] = (float)((excess - ring / 2) / (ring / 2));
+      }
+      fill_holes_2d(m, c);
+      r.mask = component(m, c, seed);
+    }
+    fill_holes_2d(r.mask, c);
+    r.mask = component(r.mask, c, seed);
+    size_t n = 0;
+    for (uint8_t v : r.mask) n += v;
+    if (n < kMinVoxels)
+      return rcy_error_set(err, RCY_ENOTFOUND, "the region around the click is only %zu voxels: click inside the lesion", n);
+    return RCY_OK;
+  }
+  return rcy_error_set(err, RCY_ENOTFOUND, "no lesion boundary found around the click");
+}
+
+bool touches_side(const std::vector<uint8_t> &m, const Crop &c) {
+  for (int k = 0; k < c.K; k++)
+    for (int j = 0; j < c.H; j++)
+      for (int i = 0; i < c.W; i += (j == 0 || j == c.H - 1) ? 1 : c.W - 1)
+        if (m[c.at(i, j, k)]) return true;
+  return false;
+}
+
+int segment(rcy_imaging_lesion *out, const rcy_imaging_slab *slab, const double seed[3], rcy_error *err) {
+  const int si = (int)std::lround(seed[0]), sj = (int)std::lround(seed[1]), sk = (int)std::lround(seed[2]);
+  if (si < 0 || sj < 0 || sk < 0 || si >= slab->columns || sj >= slab->rows || sk >= slab->slices)
+    return rcy_error_set(err, RCY_EINVAL, "the click (%g, %g) on slice %g lies outside the %dx%dx%d images", seed[0],
+                         seed[1], seed[2], slab->columns, slab->rows, slab->slices);
+  // Crops of +-60 mm, then +-100 mm, then the whole slab, until the lesion does not touch the crop's side.
+  const double halves_mm[] = {60.0, 100.0, 1e9};
+  Result r;
+  Crop c;
+  for (double half : halves_mm) {
+    int hi = (int)std::min<double>(slab->columns, std::ceil(half / slab->spacing_mm[0]));
+    int hj = (int)std::min<double>(slab->rows, std::ceil(half / slab->spacing_mm[1]));
+    c.i0 = std::max(0, si - hi), c.j0 = std::max(0, sj - hj);
+    c.W = std::min(slab->columns, si + hi + 1) - c.i0;
+    c.H = std::min(slab->rows, sj + hj + 1) - c.j0;
+    c.K = slab->slices;
+    c.sc = slab->spacing_mm[0], c.sr = slab->spacing_mm[1], c.sz = slab->spacing_mm[2];
+    c.raw.resize(c.n());
+    for (int k = 0; k < c.K; k++)
+      for (int j = 0; j < c.H; j++)
+        std::memcpy(&c.raw[c.at(0, j, k)],
+                    slab->values + ((size_t)k * slab->rows + (c.j0 + j)) * slab->columns + c.i0,
+                    sizeof(float) * c.W);
+    int rc = segment_crop(r, c, si - c.i0, sj - c.j0, sk, err);
+    if (rc) return rc;
+    bool whole = c.W == slab->columns && c.H == slab->rows;
+    if (!touches_side(r.mask, c) || whole) break;
+  }
+  out->lesion_value = r.lesion;
+  out->background_value = r.background;
+  out->boundary_level = r.boundary;
+  out->smoothing_mm = r.smoothing;
+  out->rim = r.rim;
+  // Measured on the crop, then moved into the slab's frame.
+  rcy_imaging_slab cs = {c.W, c.H, c.K, {c.sc, c.sr, c.sz}, c.raw.data()};
+  int rc = rcy_lesion::measure(out, &cs, r.mask.data(), r.level.data(), err);
+  if (rc) return rc;
+  for (size_t q = 0; q < out->n_contours; q++)
+    for (size_t p = 0; p < out->contours[q].n; p++) {
+      out->contours[q].points[2 * p] += c.i0;
+      out->contours[q].points[2 * p + 1] += c.j0;
+    }
+  double *ends[] = {out->long_p1, out->long_p2, out->short_p1, out->short_p2};
+  for (double *e : ends) e[0] += c.i0, e[1] += c.j0;
+  out->mask = (uint8_t *)calloc((size_t)slab->columns * slab->rows * slab->slices, 1);
+  if (!out->mask) throw std::bad_alloc();
+  for (int k = 0; k < c.K; k++)
+    for (int j = 0; j < c.H; j++)
+      std::memcpy(out->mask + ((size_t)k * slab->rows + (c.j0 + j)) * slab->columns + c.i0, &r.mask[c.at(0, j, k)],
+                  c.W);
+  // The slab's side: its first or last slice, or the crop's side where the crop reaches the slab's.
+  out->touches_border = out->first_slice == 0 || out->last_slice == c.K - 1;
+  for (int k = 0; k < c.K && !out->touches_border; k++)
+    for (int j = 0; j < c.H && !out->touches_border; j++)
+      for (int i = 0; i < c.W; i++) {
+        bool side = (i == 0 && c.i0 == 0) || (j == 0 && c.j0 == 0) || (i == c.W - 1 && c.i0 + c.W == slab->columns) ||
+                    (j == c.H - 1 && c.j0 + c.H == slab->rows);
+        if (side && r.mask[c.at(i, j, k)]) {
+          out->touches_border = 1;
+          break;
+        }
+      }
+  return RCY_OK;
+}
+
+}  // namespace
+
+extern "C" int rcy_imaging_segment_lesion(rcy_imaging_lesion **out, const rcy_imaging_slab *slab, const double seed[3],
+                                          rcy_error *err) {
+  if (!out || !slab || !slab->values || !seed || slab->columns <= 0 || slab->rows <= 0 || slab->slices <= 0 ||
+      !(slab->spacing_mm[0] > 0) || !(slab->spacing_mm[1] > 0) || !(slab->spacing_mm[2] > 0))
+    return rcy_error_set(err, RCY_EINVAL, "segment: no images, or images without a pixel and slice spacing");
+  if ((size_t)slab->columns * slab->rows * slab->slices >= (size_t)UINT32_MAX)
+    return rcy_error_set(err, RCY_EINVAL, "segment: a slab of %dx%dx%d is too large", slab->columns, slab->rows,
+                         slab->slices);
+  *out = nullptr;
+  rcy_imaging_lesion *l = (rcy_imaging_lesion *)calloc(1, sizeof *l);
+  if (!l) return rcy_error_set(err, RCY_ENOMEM, "out of memory segmenting");
+  try {
+    int rc = segment(l, slab, seed, err);
+    if (rc) {
+      rcy_imaging_lesion_free(l);
+      return rc;
+    }
+    *out = l;
+    return RCY_OK;
+  } catch (const std::bad_alloc &) {
+    rcy_imaging_lesion_free(l);
+    return rcy_error_set(err, RCY_ENOMEM, "out of memory segmenting");
+  } catch (const itk::ExceptionObject &e) {
+    rcy_imaging_lesion_free(l);
+    return rcy_error_set(err, RCY_EINTERNAL, "segmenting: ITK: %s", e.GetDescription());
+  } catch (const std::exception &e) {
+    rcy_imaging_lesion_free(l);
+    return rcy_error_set(err, RCY_EINTERNAL, "segmenting: %s", e.what());
+  } catch (...) {
+    rcy_imaging_lesion_free(l);
+    return rcy_error_set(err, RCY_EINTERNAL, "segmenting: unknown exception");
+  }
+}

@@ -1,0 +1,46 @@
+// Label volumes to NRRD through ITK's NRRD image IO (gzip), with the patient geometry they lie in.
+#include "recistry/imaging.h"
+
+#include <itkImage.h>
+#include <itkImageFileWriter.h>
+#include <itkNrrdImageIO.h>
+
+#include <algorithm>
+#include <exception>
+#include <new>
+
+extern "C" int rcy_imaging_mask_write_nrrd(const char *path, const uint8_t *mask, const int size[3],
+                                           const double origin_mm[3], const double spacing_mm[3],
+                                           const double direction[9], rcy_error *err) {
+  if (!path || !mask || !size || size[0] <= 0 || size[1] <= 0 || size[2] <= 0)
+    return rcy_error_set(err, RCY_EINVAL, "write mask: no mask or an empty size");
+  try {
+    using Mask = itk::Image<uint8_t, 3>;
+    auto img = Mask::New();
+    Mask::RegionType region;
+    Mask::SizeType sz = {{(itk::SizeValueType)size[0], (itk::SizeValueType)size[1], (itk::SizeValueType)size[2]}};
+    region.SetSize(sz);
+    img->SetRegions(region);
+    img->SetOrigin(origin_mm);
+    img->SetSpacing(spacing_mm);
+    Mask::DirectionType d;
+    for (int r = 0; r < 3; r++)
+      for (int c = 0; c < 3; c++) d[r][c] = direction[r * 3 + c];
+    img->SetDirection(d);
+    img->Allocate();
+    std::copy(mask, mask + (size_t)size[0] * size[1] * size[2], img->GetBufferPointer());
+    auto writer = itk::ImageFileWriter<Mask>::New();
+    writer->SetImageIO(itk::NrrdImageIO::New());
+    writer->SetFileName(path);
+    writer->SetInput(img);
+    writer->SetUseCompression(true);
+    writer->Update();
+    return RCY_OK;
+  } catch (const std::bad_alloc &) {
+    return rcy_error_set(err, RCY_ENOMEM, "%s: out of memory writing the mask", path);
+  } catch (const itk::ExceptionObject &e) {
+    return rcy_error_set(err, RCY_EIO, "%s: cannot write the mask: %s", path, e.GetDescription());
+  } catch (const std::exception &e) {
+    return rcy_error_set(err, RCY_EINTERNAL, "%s: %s", path, e.what());
+  }
+}
