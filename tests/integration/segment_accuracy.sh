@@ -1,0 +1,35 @@
+# One-click segmentation on every lesion phantom (docs/segmentation.md): the lesion phantoms go through the
+# daemon like any study, then `recistry segment` runs at each lesion's seed and tests/integration/lib/
+# segment_check.py compares diameters, Dice and volume with the truth using numpy alone. Also the CLI's
+# answers to bad input.
+source "$(dirname "$0")/lib/ingest.sh"
+ingest_setup
+PORT=$(free_port)
+"$RECISTRY" init --archive "$WORK/archive" >/dev/null
+write_config "$WORK/c.ini" "$PORT" reject 0
+"$RECISTRY" sample --out "$WORK/sample" --lesion-phantoms >/dev/null || fail "sample --lesion-phantoms"
+start_daemon "$WORK/c.ini"
+for site in S014 S027 S031; do
+  [ -d "$WORK/sample/$site" ] || continue
+  send "SITE${site#S}" "$PORT" $(find "$WORK/sample/$site" -name '*.dcm' | sort) >"$WORK/send-$site.log" ||
+    fail "sending $site"
+done
+stop_daemon
+/usr/bin/python3 "$RCY_SOURCE_DIR/tests/integration/lib/segment_check.py" "$RECISTRY" "$WORK/archive" \
+  "$WORK/sample" "$WORK/masks" --table "$WORK/accuracy.md" || fail "segmentation accuracy (table above)"
+ok "every lesion phantom within tolerance"
+[ -n "${RCY_SEGMENT_TABLE:-}" ] && cp "$WORK/accuracy.md" "$RCY_SEGMENT_TABLE"
+
+# Bad input: each refused with a message naming what is wrong, exit 1 (2 for usage).
+sop=$(/usr/bin/python3 -c "import json,glob; t=json.load(open(sorted(glob.glob('$WORK/sample/lesions/*.json'))[0])); print(t['timepoints'][0]['lesions'][0]['seed']['sop_instance_uid'])")
+set +e
+"$RECISTRY" segment --archive "$WORK/archive" --instance "$sop" --point 12 2>"$WORK/err"; rc=$?
+[ $rc = 2 ] && grep -q "COL,ROW" "$WORK/err" || fail "--point 12 → usage ($rc: $(cat "$WORK/err"))"
+"$RECISTRY" segment --archive "$WORK/archive" --instance 1.2.3.4 --point 10,10 2>"$WORK/err"; rc=$?
+[ $rc = 1 ] && grep -q "no instance 1.2.3.4" "$WORK/err" || fail "unknown instance ($rc: $(cat "$WORK/err"))"
+"$RECISTRY" segment --archive "$WORK/archive" --instance "$sop" --point 900,10 2>"$WORK/err"; rc=$?
+[ $rc = 1 ] && grep -q "outside the 512x512 image" "$WORK/err" || fail "point off the image ($rc: $(cat "$WORK/err"))"
+"$RECISTRY" segment --archive "$WORK/archive" --instance "$sop" --point 3,3 2>"$WORK/err"; rc=$?
+[ $rc = 1 ] && grep -qi "boundary\|stands out" "$WORK/err" || fail "a click in the air around the body ($rc: $(cat "$WORK/err"))"
+set -e
+ok "bad input refused with a message"
