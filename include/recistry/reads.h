@@ -126,6 +126,10 @@ json_t *rcy_reads_view(rcy_store *store, const char *subject, const char *role, 
 /* nadir.c: sets "nadir_timepoint" on each of view's timepoints: the earlier timepoint with the smallest sum of
  * diameters in the view's engine output (ties: the earliest), null at baseline or without a complete sum. */
 void rcy_reads_view_add_nadir(json_t *view);
+/* volumetric.c: sets "volumetric": {"exploratory": true, "sum_ml", "change_from_baseline_pct", "targets"} on
+ * each of view's timepoints — the sum of the targets' segmentation volumes (null unless every target has one;
+ * a disappeared target counts 0) and its % change from baseline. Never used by the engine or endpoints. */
+void rcy_reads_view_add_volumetric(json_t *view);
 /* The engine's input for one subject; warnings (array, may be NULL) collect why follow-ups were left out.
  * NULL when the read has no baseline date. */
 json_t *rcy_reads_engine_input(const char *subject, const json_t *doc, const rcy_timepoint_list *tps, json_t *warnings);

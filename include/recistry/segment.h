@@ -55,6 +55,15 @@ void rcy_segmentation_free(rcy_segmentation *seg);
  * "points": [[col, row], ...]}]. New reference. */
 json_t *rcy_segmentation_json(const rcy_segmentation *seg, int with_contours);
 
+/* Follow-up propagation: proposes, on the study to_study_uid (its largest series), the segmentation of the
+ * lesion found at (from_sop, from_point) — usually the midpoint of a baseline target's long axis. The point
+ * is taken to patient coordinates, then to the follow-up slice nearest along the slice normal and the pixel
+ * there, which seeds rcy_segment_at; when nothing is found there, points 2 and 4 mm around it are tried.
+ * Assumes the two studies place the patient alike (same scanner table, breath-hold): no registration
+ * (docs/segmentation.md). *shift_mm receives how far from the mapped point the seed had to move. */
+int rcy_segment_propagate(rcy_segmentation **out, double *shift_mm, rcy_store *store, const char *from_sop,
+                          const double from_point[2], const char *to_study_uid, rcy_error *err);
+
 /* The mask as a NRRD label volume (1 = lesion) over the slab's slices, in patient coordinates. */
 int rcy_segmentation_write_nrrd(const rcy_segmentation *seg, const char *path, rcy_error *err);
 

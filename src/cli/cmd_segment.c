@@ -13,13 +13,15 @@
 
 static const char usage[] =
     "usage: recistry segment --archive DIR --instance SOP_UID --point COL,ROW [--json] [--contours]\n"
-    "                        [--mask-out FILE.nrrd]\n"
+    "                        [--mask-out FILE.nrrd] [--to-study STUDY_UID]\n"
     "Segments the lesion under the point (image coordinates: column, row; pixel centres at integers) of an\n"
     "archived image in 3-D and prints its RECIST 1.1 longest diameter and perpendicular short axis (mm, with\n"
     "their end points on the image where the long axis lies), its volume (mL) and the slices it spans.\n"
     "  --json          the result as JSON (docs/segmentation.md)\n"
     "  --contours      with --json: the contour on every slice\n"
-    "  --mask-out F    also write the mask as a NRRD label volume (patient coordinates)\n";
+    "  --mask-out F    also write the mask as a NRRD label volume (patient coordinates)\n"
+    "  --to-study UID  follow-up propagation: segment the same lesion on that study, found at the point's\n"
+    "                  patient position (e.g. the midpoint of a baseline target's long axis)\n";
 
 static int parse_point(double p[2], const char *s) {
   char *end;
@@ -32,14 +34,15 @@ static int parse_point(double p[2], const char *s) {
 }
 
 int rcy_cmd_segment(int argc, char **argv) {
-  const char *archive = NULL, *sop = NULL, *point_text = NULL, *mask_out = NULL;
+  const char *archive = NULL, *sop = NULL, *point_text = NULL, *mask_out = NULL, *to_study = NULL;
   int json = 0, contours = 0;
   const rcy_cli_option options[] = {{"--archive", "DIR", 1, &archive, NULL},
                                     {"--instance", "SOP_UID", 1, &sop, NULL},
                                     {"--point", "COL,ROW", 1, &point_text, NULL},
                                     {"--json", NULL, 0, NULL, &json},
                                     {"--contours", NULL, 0, NULL, &contours},
-                                    {"--mask-out", "FILE", 0, &mask_out, NULL}};
+                                    {"--mask-out", "FILE", 0, &mask_out, NULL},
+                                    {"--to-study", "STUDY_UID", 0, &to_study, NULL}};
   int parsed = rcy_cli_parse("segment", usage, options, sizeof options / sizeof options[0], argc, argv);
   if (parsed >= 0) return parsed;
   double point[2];
@@ -54,7 +57,9 @@ int rcy_cmd_segment(int argc, char **argv) {
     return RCY_EXIT_FAIL;
   }
   rcy_segmentation *seg;
-  int rc = rcy_segment_at(&seg, db, sop, point, &err);
+  double shift_mm = 0;
+  int rc = to_study ? rcy_segment_propagate(&seg, &shift_mm, db, sop, point, to_study, &err)
+                    : rcy_segment_at(&seg, db, sop, point, &err);
   rcy_store_close(db);
   if (rc) {
     fprintf(stderr, "recistry segment: %s\n", err.message);
@@ -67,6 +72,9 @@ int rcy_cmd_segment(int argc, char **argv) {
   }
   if (json) {
     json_t *o = rcy_segmentation_json(seg, contours);
+    if (to_study)
+      json_object_set_new(o, "propagated_from", json_pack("{s:s,s:[f,f],s:f}", "sop_instance_uid", sop, "point",
+                                                          point[0], point[1], "seed_shift_mm", shift_mm));
     json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
     printf("\n");
     json_decref(o);

@@ -387,6 +387,7 @@ json_t *rcy_reads_view(rcy_store *store, const char *subject, const char *role, 
                       json_pack("{s:O?,s:s}", "date", ts, "source", ts_source ? ts_source : "baseline"));
   free(engine_error);
   rcy_reads_view_add_nadir(view);
+  rcy_reads_view_add_volumetric(view);
   json_decref(input);
   return view;
 }
