@@ -12,6 +12,7 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmdata/dcvrui.h>
 #include <dcmtk/dcmdata/dcvrda.h>
 #include <dcmtk/dcmdata/dcvrtm.h>
 #include <dcmtk/dcmfg/fgderimg.h>
@@ -54,6 +55,11 @@ struct seg_fail {
 
 void check(const OFCondition &c, const std::string &what) {
   if (c.bad()) throw seg_fail{RCY_EDICOM, what + ": " + c.text()};
+}
+
+// A value the caller gave that DCMTK's VR check refuses (too long, bad characters, malformed UID): invalid input.
+void check_input(const OFCondition &c, const std::string &what) {
+  if (c.bad()) throw seg_fail{RCY_EINVAL, "SEG: invalid " + what + ": " + c.text()};
 }
 
 [[noreturn]] void refuse(int code, const std::string &msg) {
@@ -174,6 +180,26 @@ int write_seg(const char *path, const rcy_dicom_seg_input *in, char sop_uid_out[
     return rcy_error_set(err, RCY_EINVAL, "SEG: tracking ID and tracking UID go together");
   if (in->series_number < 0 || in->instance_number < 0)
     return rcy_error_set(err, RCY_EINVAL, "SEG: negative series or instance number");
+  // Lengths of the VRs (DCMTK 3.6.7's setters check the characters but not the length) and UID syntax.
+  const struct {
+    const char *value, *name;
+    size_t max;
+  } lengths[] = {
+      {in->segment_label, "Segment Label", 64},          {in->segment_description, "Segment Description", 1000},
+      {in->algorithm_name, "Algorithm Name", 64},        {in->algorithm_version, "Algorithm Version", 64},
+      {in->content_creator, "Content Creator's Name", 64}, {in->series_description, "Series Description", 64},
+      {in->tracking_id, "Tracking ID", 64},
+  };
+  for (const auto &l : lengths)
+    if (l.value && std::strlen(l.value) > l.max)
+      return rcy_error_set(err, RCY_EINVAL, "SEG: invalid %s: longer than %zu characters", l.name, l.max);
+  const struct {
+    const char *value, *name;
+  } uids[] = {{in->sop_instance_uid, "SOP Instance UID"}, {in->series_uid, "Series Instance UID"},
+              {in->tracking_uid, "Tracking UID"}};
+  for (const auto &u : uids)
+    if (u.value && (std::strlen(u.value) > 64 || DcmUniqueIdentifier::checkStringValue(u.value, "1").bad()))
+      return rcy_error_set(err, RCY_EINVAL, "SEG: invalid %s \"%s\"", u.name, u.value);
 
   const size_t frame_px = static_cast<size_t>(in->rows) * static_cast<size_t>(in->columns);
   std::vector<size_t> kept; // mask frames with a pixel set, in mask order
@@ -240,9 +266,9 @@ int write_seg(const char *path, const rcy_dicom_seg_input *in, char sop_uid_out[
   ContentIdentificationMacro ident;
   check(ident.setInstanceNumber(std::to_string(in->instance_number).c_str()), "Instance Number");
   check(ident.setContentLabel("LESION"), "Content Label");
-  check(ident.setContentDescription(in->series_description ? in->series_description : "Lesion segmentation"),
+  check_input(ident.setContentDescription(in->series_description ? in->series_description : "Lesion segmentation"),
         "Content Description");
-  check(ident.setContentCreatorName(in->content_creator), "Content Creator's Name");
+  check_input(ident.setContentCreatorName(in->content_creator), "Content Creator's Name");
 
   DcmSegmentation *raw = nullptr;
   check(DcmSegmentation::createBinarySegmentation(raw, static_cast<Uint16>(in->rows),
@@ -255,12 +281,12 @@ int write_seg(const char *path, const rcy_dicom_seg_input *in, char sop_uid_out[
 
   // Patient, study and Frame of Reference of the source; not its series (the SEG is a series of its own).
   check(seg->importHierarchy(*s0.file->getDataset(), OFTrue, OFTrue, OFTrue, OFFalse), "importing the source's patient/study");
-  check(seg->getSeries().setSeriesInstanceUID(series_uid), "Series Instance UID");
+  check_input(seg->getSeries().setSeriesInstanceUID(series_uid), "Series Instance UID");
   check(seg->getSeries().setSeriesNumber(std::to_string(in->series_number).c_str()), "Series Number");
-  check(seg->getSeries().setSeriesDescription(in->series_description ? in->series_description
+  check_input(seg->getSeries().setSeriesDescription(in->series_description ? in->series_description
                                                                      : "Lesion segmentation"),
         "Series Description");
-  check(seg->getSOPCommon().setSOPInstanceUID(sop_uid), "SOP Instance UID");
+  check_input(seg->getSOPCommon().setSOPInstanceUID(sop_uid), "SOP Instance UID");
   OFString today, now;
   DcmDate::getCurrentDate(today);
   DcmTime::getCurrentTime(now);
@@ -304,26 +330,26 @@ int write_seg(const char *path, const rcy_dicom_seg_input *in, char sop_uid_out[
 
   // The segment: a lesion (Morphologically Altered Structure / Mass), SEMIAUTOMATIC.
   DcmSegment *segment = nullptr;
-  check(DcmSegment::create(segment, in->segment_label, CodeSequenceMacro("49755003", "SCT", "Morphologically Altered Structure"),
+  check_input(DcmSegment::create(segment, in->segment_label, CodeSequenceMacro("49755003", "SCT", "Morphologically Altered Structure"),
                            CodeSequenceMacro("4147007", "SCT", "Mass"), DcmSegTypes::SAT_SEMIAUTOMATIC,
                            in->algorithm_name),
-        "Segment Label / Algorithm Name");
+        "Segment Label or Segment Algorithm Name");
   std::unique_ptr<DcmSegment> segment_owner(segment);
   std::string description = in->segment_description ? in->segment_description : "";
   if (in->semiautomatic_edited)
     description += description.empty() ? "Semi-automatic, edited by the reader" : " (edited by the reader)";
-  if (!description.empty()) check(segment->setSegmentDescription(description.c_str()), "Segment Description");
+  if (!description.empty()) check_input(segment->setSegmentDescription(description.c_str()), "Segment Description");
   AlgorithmIdentificationMacro algorithm;
   // CID 7162 Surface Processing Algorithm Families: seeded region growing is a neighbourhood analysis.
   algorithm.getAlgorithmFamilyCode().set("123101", "DCM", "Neighborhood Analysis");
-  check(algorithm.setAlgorithmName(in->algorithm_name), "Algorithm Name");
-  check(algorithm.setAlgorithmVersion(in->algorithm_version), "Algorithm Version");
+  check_input(algorithm.setAlgorithmName(in->algorithm_name), "Algorithm Name");
+  check_input(algorithm.setAlgorithmVersion(in->algorithm_version), "Algorithm Version");
   check(segment->setSegmentationAlgorithmIdentification(algorithm), "Segmentation Algorithm Identification");
   if (const rcy_dicom::organ_code *o = rcy_dicom::find_organ_code(in->organ))
     check(segment->getGeneralAnatomyCode().getAnatomicRegion().set(o->code, "SCT", o->meaning), "Anatomic Region");
   if (!empty(in->tracking_id)) {
-    check(segment->setTrackingID(in->tracking_id), "Tracking ID");
-    check(segment->setTrackingUID(in->tracking_uid), "Tracking UID");
+    check_input(segment->setTrackingID(in->tracking_id), "Tracking ID");
+    check_input(segment->setTrackingUID(in->tracking_uid), "Tracking UID");
   }
   Uint16 segment_number = 0;
   check(seg->addSegment(segment, segment_number), "adding the segment");

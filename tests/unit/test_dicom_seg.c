@@ -262,7 +262,8 @@ static void refused(rcy_dicom_seg_input *in, int code, const char *msg_part) {
   snprintf(path, sizeof path, "%s/refused.dcm", dir);
   rcy_error err = {0};
   char sop[RCY_DICOM_UID_SIZE] = "";
-  assert_int_equal(rcy_dicom_seg_write(path, in, sop, &err), code);
+  int rc = rcy_dicom_seg_write(path, in, sop, &err);
+  if (rc != code) fail_msg("expected %d (%s), got %d: %s", code, msg_part, rc, err.message);
   if (!strstr(err.message, msg_part)) fail_msg("message \"%s\" lacks \"%s\"", err.message, msg_part);
   assert_false(file_exists(path));
   char tmp[620];
@@ -317,6 +318,13 @@ static void test_refused(void **state) {
   in = input();
   in.tracking_uid = NULL;
   refused(&in, RCY_EINVAL, "tracking");
+  /* values DCMTK's VR checks refuse: a 70-character label (LO holds 64), a malformed UID */
+  in = input();
+  in.segment_label = "0123456789012345678901234567890123456789012345678901234567890123456789";
+  refused(&in, RCY_EINVAL, "SEG: invalid Segment Label");
+  in = input();
+  in.sop_instance_uid = "1.2.abc";
+  refused(&in, RCY_EINVAL, "SEG: invalid SOP Instance UID");
 }
 
 int main(void) {
