@@ -474,10 +474,12 @@ int read_seg(rcy_dicom_seg **out, const char *path, rcy_error *err) {
     seg->label = label.c_str();
   }
   DcmSequenceOfItems *per_frame = nullptr;
-  ds->findAndGetSequence(DCM_PerFrameFunctionalGroupsSequence, per_frame);
+  if (ds->findAndGetSequence(DCM_PerFrameFunctionalGroupsSequence, per_frame).bad() || !per_frame ||
+      per_frame->card() != static_cast<unsigned long>(n_frames))
+    refuse(RCY_EDICOM, who + ": the Per-frame Functional Groups Sequence does not have one item per frame");
   for (Sint32 f = 0; f < n_frames; f++) {
     std::string source_uid;
-    DcmItem *fg = per_frame ? per_frame->getItem(static_cast<unsigned long>(f)) : nullptr;
+    DcmItem *fg = per_frame->getItem(static_cast<unsigned long>(f));
     DcmItem *der = nullptr, *srci = nullptr;
     if (fg && fg->findAndGetSequenceItem(DCM_DerivationImageSequence, der, 0).good() && der &&
         der->findAndGetSequenceItem(DCM_SourceImageSequence, srci, 0).good() && srci) {

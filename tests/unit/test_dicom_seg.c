@@ -311,6 +311,16 @@ static void test_refused(void **state) {
   /* the same source twice */
   bad[3] = srcs[2];
   refused(&in, RCY_EINVAL, "is the same instance as source image 2");
+  /* a source of another study (the subject's first follow-up) */
+  char other[600];
+  snprintf(other, sizeof other, "%s", srcs[3]);
+  char *bl = strstr(other, "/BL/");
+  assert_non_null(bl);
+  memcpy(bl, "/FU1/", 5);
+  memmove(bl + 5, strstr(srcs[3], "/BL/") + 4, strlen(strstr(srcs[3], "/BL/") + 4) + 1);
+  assert_true(file_exists(other));
+  bad[3] = other;
+  refused(&in, RCY_EINVAL, "belongs to another study than source image 0");
   /* required identification */
   in = input();
   in.algorithm_name = NULL;
