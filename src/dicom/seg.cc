@@ -3,7 +3,8 @@
 // per object, one frame per mask slice that has a pixel set, each frame referencing its source image. The
 // patient, study, Frame of Reference, clinical trial and de-identification attributes come from the source
 // images, never from the caller. Reading back walks the stored data set directly (not dcmseg), so the
-// round-trip test checks what is in the file rather than dcmseg's view of it. Coding choices: docs/conformance.md.
+// round-trip test checks what is in the file rather than dcmseg's view of it. Coding choices:
+// docs/conformance.md.
 #include "recistry/dicom.h"
 
 #include "organ_codes.h"
@@ -12,9 +13,9 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcuid.h>
-#include <dcmtk/dcmdata/dcvrui.h>
 #include <dcmtk/dcmdata/dcvrda.h>
 #include <dcmtk/dcmdata/dcvrtm.h>
+#include <dcmtk/dcmdata/dcvrui.h>
 #include <dcmtk/dcmfg/fgderimg.h>
 #include <dcmtk/dcmfg/fgfracon.h>
 #include <dcmtk/dcmfg/fgpixmsr.h>
@@ -57,7 +58,8 @@ void check(const OFCondition &c, const std::string &what) {
   if (c.bad()) throw seg_fail{RCY_EDICOM, what + ": " + c.text()};
 }
 
-// A value the caller gave that DCMTK's VR check refuses (too long, bad characters, malformed UID): invalid input.
+// A value the caller gave that DCMTK's VR check refuses (too long, bad characters, malformed UID): invalid
+// input.
 void check_input(const OFCondition &c, const std::string &what) {
   if (c.bad()) throw seg_fail{RCY_EINVAL, "SEG: invalid " + what + ": " + c.text()};
 }
@@ -175,7 +177,8 @@ int write_seg(const char *path, const rcy_dicom_seg_input *in, char sop_uid_out[
   if (empty(in->segment_label)) return rcy_error_set(err, RCY_EINVAL, "SEG: a segment label is required");
   if (empty(in->algorithm_name) || empty(in->algorithm_version))
     return rcy_error_set(err, RCY_EINVAL, "SEG: the algorithm name and version are required (SEMIAUTOMATIC)");
-  if (empty(in->content_creator)) return rcy_error_set(err, RCY_EINVAL, "SEG: the content creator is required");
+  if (empty(in->content_creator))
+    return rcy_error_set(err, RCY_EINVAL, "SEG: the content creator is required");
   if (empty(in->tracking_id) != empty(in->tracking_uid))
     return rcy_error_set(err, RCY_EINVAL, "SEG: tracking ID and tracking UID go together");
   if (in->series_number < 0 || in->instance_number < 0)
@@ -185,9 +188,12 @@ int write_seg(const char *path, const rcy_dicom_seg_input *in, char sop_uid_out[
     const char *value, *name;
     size_t max;
   } lengths[] = {
-      {in->segment_label, "Segment Label", 64},          {in->segment_description, "Segment Description", 1000},
-      {in->algorithm_name, "Algorithm Name", 64},        {in->algorithm_version, "Algorithm Version", 64},
-      {in->content_creator, "Content Creator's Name", 64}, {in->series_description, "Series Description", 64},
+      {in->segment_label, "Segment Label", 64},
+      {in->segment_description, "Segment Description", 1000},
+      {in->algorithm_name, "Algorithm Name", 64},
+      {in->algorithm_version, "Algorithm Version", 64},
+      {in->content_creator, "Content Creator's Name", 64},
+      {in->series_description, "Series Description", 64},
       {in->tracking_id, "Tracking ID", 64},
   };
   for (const auto &l : lengths)
@@ -195,7 +201,8 @@ int write_seg(const char *path, const rcy_dicom_seg_input *in, char sop_uid_out[
       return rcy_error_set(err, RCY_EINVAL, "SEG: invalid %s: longer than %zu characters", l.name, l.max);
   const struct {
     const char *value, *name;
-  } uids[] = {{in->sop_instance_uid, "SOP Instance UID"}, {in->series_uid, "Series Instance UID"},
+  } uids[] = {{in->sop_instance_uid, "SOP Instance UID"},
+              {in->series_uid, "Series Instance UID"},
               {in->tracking_uid, "Tracking UID"}};
   for (const auto &u : uids)
     if (u.value && (std::strlen(u.value) > 64 || DcmUniqueIdentifier::checkStringValue(u.value, "1").bad()))
@@ -206,7 +213,8 @@ int write_seg(const char *path, const rcy_dicom_seg_input *in, char sop_uid_out[
   for (size_t f = 0; f < in->n_frames; f++)
     if (frame_has_pixel(in->mask + f * frame_px, frame_px)) kept.push_back(f);
   if (kept.empty())
-    return rcy_error_set(err, RCY_EINVAL, "SEG: the mask has no pixel set on any of its %zu frames: nothing to store",
+    return rcy_error_set(err, RCY_EINVAL,
+                         "SEG: the mask has no pixel set on any of its %zu frames: nothing to store",
                          in->n_frames);
 
   // Every source is read and checked before anything is built or written.
@@ -259,15 +267,17 @@ int write_seg(const char *path, const rcy_dicom_seg_input *in, char sop_uid_out[
 
   OFString sop_uid, series_uid;
   char buf[128];
-  sop_uid = in->sop_instance_uid ? in->sop_instance_uid : dcmGenerateUniqueIdentifier(buf, SITE_INSTANCE_UID_ROOT);
+  sop_uid =
+      in->sop_instance_uid ? in->sop_instance_uid : dcmGenerateUniqueIdentifier(buf, SITE_INSTANCE_UID_ROOT);
   series_uid = in->series_uid ? in->series_uid : dcmGenerateUniqueIdentifier(buf, SITE_SERIES_UID_ROOT);
 
   IODGeneralEquipmentModule::EquipmentInfo equipment("recistry", "recistry", "recistry", RCY_VERSION);
   ContentIdentificationMacro ident;
   check(ident.setInstanceNumber(std::to_string(in->instance_number).c_str()), "Instance Number");
   check(ident.setContentLabel("LESION"), "Content Label");
-  check_input(ident.setContentDescription(in->series_description ? in->series_description : "Lesion segmentation"),
-        "Content Description");
+  check_input(
+      ident.setContentDescription(in->series_description ? in->series_description : "Lesion segmentation"),
+      "Content Description");
   check_input(ident.setContentCreatorName(in->content_creator), "Content Creator's Name");
 
   DcmSegmentation *raw = nullptr;
@@ -280,12 +290,13 @@ int write_seg(const char *path, const rcy_dicom_seg_input *in, char sop_uid_out[
   seg->setCheckDimensionsOnWrite(OFFalse);
 
   // Patient, study and Frame of Reference of the source; not its series (the SEG is a series of its own).
-  check(seg->importHierarchy(*s0.file->getDataset(), OFTrue, OFTrue, OFTrue, OFFalse), "importing the source's patient/study");
+  check(seg->importHierarchy(*s0.file->getDataset(), OFTrue, OFTrue, OFTrue, OFFalse),
+        "importing the source's patient/study");
   check_input(seg->getSeries().setSeriesInstanceUID(series_uid), "Series Instance UID");
   check(seg->getSeries().setSeriesNumber(std::to_string(in->series_number).c_str()), "Series Number");
   check_input(seg->getSeries().setSeriesDescription(in->series_description ? in->series_description
-                                                                     : "Lesion segmentation"),
-        "Series Description");
+                                                                           : "Lesion segmentation"),
+              "Series Description");
   check_input(seg->getSOPCommon().setSOPInstanceUID(sop_uid), "SOP Instance UID");
   OFString today, now;
   DcmDate::getCurrentDate(today);
@@ -305,14 +316,17 @@ int write_seg(const char *path, const rcy_dicom_seg_input *in, char sop_uid_out[
   FGPixelMeasures measures;
   check(measures.setPixelSpacing(s0.spacing_str), "Pixel Spacing");
   if (!s0.thickness_str.empty()) check(measures.setSliceThickness(s0.thickness_str), "Slice Thickness");
-  if (!spacing_between.empty()) check(measures.setSpacingBetweenSlices(spacing_between.c_str()), "Spacing Between Slices");
+  if (!spacing_between.empty())
+    check(measures.setSpacingBetweenSlices(spacing_between.c_str()), "Spacing Between Slices");
   check(seg->addForAllFrames(measures), "Pixel Measures");
   FGPlaneOrientationPatient orient;
   {
     OFString o[6];
     for (int k = 0; k < 6; k++)
-      s0.file->getDataset()->findAndGetOFString(DCM_ImageOrientationPatient, o[k], static_cast<unsigned long>(k));
-    check(orient.setImageOrientationPatient(o[0], o[1], o[2], o[3], o[4], o[5]), "Image Orientation (Patient)");
+      s0.file->getDataset()->findAndGetOFString(DCM_ImageOrientationPatient, o[k],
+                                                static_cast<unsigned long>(k));
+    check(orient.setImageOrientationPatient(o[0], o[1], o[2], o[3], o[4], o[5]),
+          "Image Orientation (Patient)");
   }
   check(seg->addForAllFrames(orient), "Plane Orientation");
 
@@ -330,15 +344,17 @@ int write_seg(const char *path, const rcy_dicom_seg_input *in, char sop_uid_out[
 
   // The segment: a lesion (Morphologically Altered Structure / Mass), SEMIAUTOMATIC.
   DcmSegment *segment = nullptr;
-  check_input(DcmSegment::create(segment, in->segment_label, CodeSequenceMacro("49755003", "SCT", "Morphologically Altered Structure"),
-                           CodeSequenceMacro("4147007", "SCT", "Mass"), DcmSegTypes::SAT_SEMIAUTOMATIC,
-                           in->algorithm_name),
-        "Segment Label or Segment Algorithm Name");
+  check_input(DcmSegment::create(segment, in->segment_label,
+                                 CodeSequenceMacro("49755003", "SCT", "Morphologically Altered Structure"),
+                                 CodeSequenceMacro("4147007", "SCT", "Mass"), DcmSegTypes::SAT_SEMIAUTOMATIC,
+                                 in->algorithm_name),
+              "Segment Label or Segment Algorithm Name");
   std::unique_ptr<DcmSegment> segment_owner(segment);
   std::string description = in->segment_description ? in->segment_description : "";
   if (in->semiautomatic_edited)
     description += description.empty() ? "Semi-automatic, edited by the reader" : " (edited by the reader)";
-  if (!description.empty()) check_input(segment->setSegmentDescription(description.c_str()), "Segment Description");
+  if (!description.empty())
+    check_input(segment->setSegmentDescription(description.c_str()), "Segment Description");
   AlgorithmIdentificationMacro algorithm;
   // CID 7162 Surface Processing Algorithm Families: seeded region growing is a neighbourhood analysis.
   algorithm.getAlgorithmFamilyCode().set("123101", "DCM", "Neighborhood Analysis");
@@ -346,7 +362,8 @@ int write_seg(const char *path, const rcy_dicom_seg_input *in, char sop_uid_out[
   check_input(algorithm.setAlgorithmVersion(in->algorithm_version), "Algorithm Version");
   check(segment->setSegmentationAlgorithmIdentification(algorithm), "Segmentation Algorithm Identification");
   if (const rcy_dicom::organ_code *o = rcy_dicom::find_organ_code(in->organ))
-    check(segment->getGeneralAnatomyCode().getAnatomicRegion().set(o->code, "SCT", o->meaning), "Anatomic Region");
+    check(segment->getGeneralAnatomyCode().getAnatomicRegion().set(o->code, "SCT", o->meaning),
+          "Anatomic Region");
   if (!empty(in->tracking_id)) {
     check_input(segment->setTrackingID(in->tracking_id), "Tracking ID");
     check_input(segment->setTrackingUID(in->tracking_uid), "Tracking UID");
@@ -445,7 +462,8 @@ int read_seg(rcy_dicom_seg **out, const char *path, rcy_error *err) {
   std::string who = std::string("SEG ") + path;
   OFString sop_class, type;
   ds->findAndGetOFString(DCM_SOPClassUID, sop_class);
-  if (sop_class != UID_SegmentationStorage) refuse(RCY_EDICOM, who + ": not a Segmentation (SOP Class " + sop_class.c_str() + ")");
+  if (sop_class != UID_SegmentationStorage)
+    refuse(RCY_EDICOM, who + ": not a Segmentation (SOP Class " + sop_class.c_str() + ")");
   ds->findAndGetOFString(DCM_SegmentationType, type);
   Uint16 rows = 0, cols = 0, bits = 0;
   ds->findAndGetUint16(DCM_Rows, rows);
@@ -462,7 +480,8 @@ int read_seg(rcy_dicom_seg **out, const char *path, rcy_error *err) {
   if (ds->findAndGetUint8Array(DCM_PixelData, data, &length).bad() || !data)
     refuse(RCY_EDICOM, who + ": no Pixel Data");
   const size_t need_bits = frame_px * static_cast<size_t>(n_frames);
-  if (static_cast<size_t>(length) * 8 < need_bits) refuse(RCY_EDICOM, who + ": Pixel Data shorter than its frames");
+  if (static_cast<size_t>(length) * 8 < need_bits)
+    refuse(RCY_EDICOM, who + ": Pixel Data shorter than its frames");
 
   auto seg = std::make_unique<rcy_dicom_seg>();
   seg->rows = rows;

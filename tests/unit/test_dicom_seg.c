@@ -1,9 +1,10 @@
-/* DICOM Segmentation (SEG) of a lesion mask: written from a phantom CT series (`recistry sample`) with a known
- * mask on six consecutive slices, one of them empty; the file passes dciodvfy (dicom3tools) with no error and
- * only the warnings listed below, carries the source's study, Frame of Reference, clinical trial and
- * de-identification attributes and the lesion codes (dcmdump), reads back with every frame's mask and source
- * reference, and is the same for the same input (but for Content Date/Time). Malformed inputs (sizes that do
- * not match the images, no pixel set, a source that is not an image) are refused and write no file. */
+/* DICOM Segmentation (SEG) of a lesion mask: written from a phantom CT series (`recistry sample`) with a
+ * known mask on six consecutive slices, one of them empty; the file passes dciodvfy (dicom3tools) with no
+ * error and only the warnings listed below, carries the source's study, Frame of Reference, clinical trial
+ * and de-identification attributes and the lesion codes (dcmdump), reads back with every frame's mask and
+ * source reference, and is the same for the same input (but for Content Date/Time). Malformed inputs (sizes
+ * that do not match the images, no pixel set, a source that is not an image) are refused and write no file.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -80,15 +81,16 @@ static int setup(void **state) {
   m = mask + 0 * FRAME_PX; /* a disc of radius 20 at (300, 200), values other than 1 count as inside */
   for (int r = 0; r < ROWS; r++)
     for (int c = 0; c < COLS; c++)
-      if ((r - 200) * (r - 200) + (c - 300) * (c - 300) <= 400) m[r * COLS + c] = (uint8_t)(1 + (r + c) % 200);
+      if ((r - 200) * (r - 200) + (c - 300) * (c - 300) <= 400)
+        m[r * COLS + c] = (uint8_t)(1 + (r + c) % 200);
   m = mask + 1 * FRAME_PX; /* a rectangle */
   for (int r = 100; r < 140; r++)
     for (int c = 50; c < 61; c++)
       m[r * COLS + c] = 1;
   /* frame 2: empty, left out */
-  mask[3 * FRAME_PX + 0] = 1;                /* first pixel only */
-  mask[4 * FRAME_PX + FRAME_PX - 1] = 255;   /* last pixel only */
-  m = mask + 5 * FRAME_PX; /* a checkerboard patch: bit packing across byte boundaries */
+  mask[3 * FRAME_PX + 0] = 1;              /* first pixel only */
+  mask[4 * FRAME_PX + FRAME_PX - 1] = 255; /* last pixel only */
+  m = mask + 5 * FRAME_PX;                 /* a checkerboard patch: bit packing across byte boundaries */
   for (int r = 7; r < 30; r++)
     for (int c = 3; c < 44; c++)
       m[r * COLS + c] = (uint8_t)((r + c) % 2);
@@ -205,9 +207,9 @@ static void test_write_verify_read(void **state) {
   must_contain(out, "(0012,0063) LO [CIREL site de-identification");
   must_contain(out, "[113100]"); /* De-identification Method Code Sequence */
   must_contain(out, "(0028,0008) IS [5]");
-  must_contain(out, "(0018,0050) DS [5]");     /* Slice Thickness */
-  must_contain(out, "(0018,0088) DS [5]");     /* Spacing Between Slices */
-  must_contain(out, "(0008,1115) SQ");         /* Referenced Series Sequence */
+  must_contain(out, "(0018,0050) DS [5]"); /* Slice Thickness */
+  must_contain(out, "(0018,0088) DS [5]"); /* Spacing Between Slices */
+  must_contain(out, "(0008,1115) SQ");     /* Referenced Series Sequence */
   assert_null(strstr(out, "InstanceCreationDate"));
 
   /* read back: five frames (the empty one left out), masks and sources in order */
@@ -302,7 +304,9 @@ static void test_refused(void **state) {
   rcy_dicom_dataset *ds;
   rcy_error err = {0};
   assert_int_equal(rcy_dicom_dataset_new(&ds, &err), 0);
-  assert_int_equal(rcy_dicom_dataset_set_string(ds, RCY_DICOM_TAG(0x0008, 0x0016), "1.2.840.10008.5.1.4.1.1.88.22", &err), 0);
+  assert_int_equal(
+      rcy_dicom_dataset_set_string(ds, RCY_DICOM_TAG(0x0008, 0x0016), "1.2.840.10008.5.1.4.1.1.88.22", &err),
+      0);
   assert_int_equal(rcy_dicom_dataset_set_string(ds, RCY_DICOM_TAG(0x0008, 0x0018), "2.25.42", &err), 0);
   assert_int_equal(rcy_dicom_dataset_write_file(ds, nopix, &err), 0);
   rcy_dicom_dataset_free(ds);
@@ -338,6 +342,7 @@ static void test_refused(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_write_verify_read), cmocka_unit_test(test_refused)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_write_verify_read),
+                                     cmocka_unit_test(test_refused)};
   return cmocka_run_group_tests(tests, setup, teardown);
 }
