@@ -254,7 +254,7 @@ static void test_write_verify_read(void **state) {
   snprintf(bash, sizeof bash, "bash -c \"%s\" 2>&1", cmd);
   assert_int_equal(run(bash, out, sizeof out), 0);
 
-  /* a SEG is not readable as... anything else: a CT image is refused by the reader */
+  /* the reader refuses what is not a Segmentation (a CT image) */
   assert_int_equal(rcy_dicom_seg_read(&seg, srcs[0], &err), RCY_EDICOM);
   assert_non_null(strstr(err.message, "not a Segmentation"));
 }
