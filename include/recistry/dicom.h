@@ -1,6 +1,7 @@
 /* DICOM: the only module that touches DCMTK. A C API over DCMTK for the rest of recistry:
  * building and writing instances (phantom generator), reading attributes, geometry and pixels of
- * stored instances (ingest checks, QC, rendering), and the network (C-ECHO, C-STORE SCP, C-GET/C-MOVE SCU).
+ * stored instances (ingest checks, QC, rendering), the network (C-ECHO, C-STORE SCP, C-GET/C-MOVE SCU), and the
+ * derived objects recistry creates: SR measurement reports (TID 1500) and lesion segmentations (SEG).
  * Implemented in C++17 in src/dicom/; every entry point catches all exceptions and returns an RCY_E* code. */
 #ifndef RECISTRY_DICOM_H
 #define RECISTRY_DICOM_H
@@ -326,6 +327,60 @@ int rcy_dicom_sr_tid1500_write(const rcy_dicom_sr_report *report, const char *pa
  * the number stored with a Success (or warning) status. */
 int rcy_dicom_store_files(size_t *n_sent, const char *host, int port, const char *called_ae, const char *our_ae,
                           const char *const *paths, size_t n_paths, rcy_error *err);
+
+
+/* ---- Section: Segmentation (SEG), binary lesion masks (src/dicom/seg.cc) ---- */
+
+/* A binary lesion mask on consecutive slices of one image series, to store as a DICOM Segmentation
+ * (1.2.840.10008.5.1.4.1.1.66.4, BINARY, one segment). Frame i of the mask lies on source image i. The
+ * writer reads the source files itself: patient, study, Frame of Reference, clinical trial and
+ * de-identification attributes, geometry (position, orientation, pixel spacing, slice thickness) and the
+ * references all come from them. See docs/conformance.md ("Segmentation objects"). */
+typedef struct rcy_dicom_seg_input {
+  const char *const *source_paths; /* the source image files, one per mask frame, in mask order */
+  size_t n_frames;
+  int rows, columns;               /* of every source image (checked) */
+  const uint8_t *mask;             /* n_frames * rows * columns, row-major; non-zero = inside. Frames with no
+                                    * pixel set are left out of the SEG; a mask with none is refused */
+  const char *segment_label;       /* Segment Label, e.g. "T1 liver" (required) */
+  const char *segment_description; /* Segment Description, may be NULL */
+  const char *organ;               /* recistry organ name (liver, lung, ...): Anatomic Region; NULL or an organ
+                                    * without a code: none */
+  const char *tracking_id;         /* Tracking ID/UID of the lesion (as in the SR export): both or neither */
+  const char *tracking_uid;
+  int semiautomatic_edited;        /* 0: SEMIAUTOMATIC as produced; 1: edited by the reader (still
+                                    * SEMIAUTOMATIC; the Segment Description says so) */
+  const char *algorithm_name;      /* e.g. "recistry seeded region growing" (required) */
+  const char *algorithm_version;   /* e.g. "1" (required) */
+  const char *content_creator;     /* the reader (Content Creator's Name, PN; required) */
+  const char *series_uid;          /* NULL: generated */
+  const char *sop_instance_uid;    /* NULL: generated */
+  const char *series_description;  /* NULL: "Lesion segmentation" */
+  int series_number, instance_number;
+} rcy_dicom_seg_input;
+
+/* Writes the SEG to path (PATH.tmp, renamed: never a partial file) and its SOP Instance UID to sop_uid_out
+ * (may be NULL). With explicit UIDs the output is the same for the same input except Content Date/Time (the
+ * clock). Refused before anything is written: RCY_EINVAL for an inconsistent input (no pixel set, sizes that
+ * do not match a source, two frames on one source, sources of different studies / Frames of Reference /
+ * orientations / pixel spacings), RCY_EDICOM for a source that is not a readable image. */
+int rcy_dicom_seg_write(const char *path, const rcy_dicom_seg_input *in, char sop_uid_out[RCY_DICOM_UID_SIZE],
+                        rcy_error *err);
+
+/* A SEG read back (binary segmentations; every frame of every segment). */
+typedef struct rcy_dicom_seg rcy_dicom_seg;
+/* RCY_EDICOM when the file is not a readable binary Segmentation. */
+int rcy_dicom_seg_read(rcy_dicom_seg **out, const char *path, rcy_error *err);
+size_t rcy_dicom_seg_n_frames(const rcy_dicom_seg *seg);
+/* Frame f (0-based, file order): the SOP Instance UID of its source image (Derivation Image / Source Image
+ * Sequence; "" when the frame has none) and its mask (rows * columns bytes, 0 or 1). NULL when f is out of
+ * range. */
+const char *rcy_dicom_seg_frame_source(const rcy_dicom_seg *seg, size_t f);
+const uint8_t *rcy_dicom_seg_frame_mask(const rcy_dicom_seg *seg, size_t f);
+void rcy_dicom_seg_geometry(const rcy_dicom_seg *seg, int *rows, int *columns);
+/* Segment Label of the first segment ("" when absent). */
+const char *rcy_dicom_seg_segment_label(const rcy_dicom_seg *seg);
+void rcy_dicom_seg_free(rcy_dicom_seg *seg);
 
 
 #ifdef __cplusplus

@@ -5,6 +5,8 @@
 // Coding choices are explained in docs/exports.md ("DICOM SR (TID 1500)").
 #include "recistry/dicom.h"
 
+#include "organ_codes.h"
+
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
@@ -37,19 +39,10 @@ void check(const OFCondition &c, const std::string &what) {
   if (c.bad()) throw sr_fail{RCY_EDICOM, what + ": " + c.text()};
 }
 
-// SNOMED CT codes for the organs the workstation offers (readers/web organ list).
+// SNOMED CT code of a recistry organ name (organ_codes.h); "Body structure" when it has none.
 DSRCodedEntryValue organ_code(const char *organ) {
-  static const struct {
-    const char *name, *code, *meaning;
-  } organs[] = {
-      {"liver", "10200004", "Liver"},           {"lung", "39607008", "Lung"},
-      {"lymph node", "59441001", "Lymph node"}, {"peritoneum", "15425007", "Peritoneum"},
-      {"adrenal", "23451007", "Adrenal gland"}, {"bone", "272673000", "Bone"},
-      {"kidney", "64033007", "Kidney"},         {"pancreas", "15776009", "Pancreas"},
-      {"spleen", "78961009", "Spleen"},         {"pleura", "3120008", "Pleural membrane"},
-  };
-  for (const auto &o : organs)
-    if (organ && strcasecmp(organ, o.name) == 0) return DSRCodedEntryValue(o.code, "SCT", o.meaning);
+  if (const rcy_dicom::organ_code *o = rcy_dicom::find_organ_code(organ))
+    return DSRCodedEntryValue(o->code, "SCT", o->meaning);
   return DSRCodedEntryValue("123037004", "SCT", "Body structure");
 }
 
