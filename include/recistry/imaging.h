@@ -43,7 +43,8 @@ void rcy_imaging_volume_index_to_mm(const rcy_imaging_volume *vol, const double 
 typedef struct rcy_imaging_slab {
   int columns, rows, slices;  /* i, j, k */
   double spacing_mm[3];       /* column spacing (along a row), row spacing, distance between slice centres */
-  const float *values;        /* modality values, i fastest, then j, then k (k increasing along z) */
+  const float *const *planes; /* slices (k increasing along z) of modality values, i fastest then j: the
+                               * caller's decoded frames, used in place */
 } rcy_imaging_slab;
 
 /* One closed contour on one slice, in image coordinates (pixel centres at integers). */

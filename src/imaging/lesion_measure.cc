@@ -263,7 +263,7 @@ extern "C" void rcy_imaging_lesion_free(rcy_imaging_lesion *lesion) {
 
 extern "C" int rcy_imaging_measure_mask(rcy_imaging_lesion **out, const rcy_imaging_slab *slab, const uint8_t *mask,
                                         const float *level, rcy_error *err) {
-  if (!out || !slab || !mask || !slab->values || slab->columns <= 0 || slab->rows <= 0 || slab->slices <= 0)
+  if (!out || !slab || !mask || slab->columns <= 0 || slab->rows <= 0 || slab->slices <= 0)
     return rcy_error_set(err, RCY_EINVAL, "measure mask: no slab or mask");
   *out = nullptr;
   rcy_imaging_lesion *l = (rcy_imaging_lesion *)calloc(1, sizeof *l);

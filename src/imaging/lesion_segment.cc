@@ -74,10 +74,12 @@ std::vector<float> smooth_in_plane(const Crop &c, double sigma_mm) {
   gx->SetDirection(0);
   gx->SetSigma(sigma_mm);
   gx->SetZeroOrder();
+  gx->SetNumberOfWorkUnits(1);  // a crop of a few 100k voxels: threads cost more than they save
   gy->SetInput(gx->GetOutput());
   gy->SetDirection(1);
   gy->SetSigma(sigma_mm);
   gy->SetZeroOrder();
+  gy->SetNumberOfWorkUnits(1);
   gy->Update();
   const float *p = gy->GetOutput()->GetBufferPointer();
   return std::vector<float>(p, p + c.n());
@@ -133,15 +135,16 @@ Flood flood(const std::vector<float> &s, const Crop &c, int si, int sj, int sk, 
   const int kwin = std::max(1, (int)std::lround(window / kBinHu));
   size_t total = 0;
   int escape_bin = -1, stop_bin = nbins;
-  std::vector<uint32_t> joined_after_escape;
-  for (int b = 0; b < nbins && b <= stop_bin; b++) {
+  // Within a bucket voxels are taken first in, first out, so that at the escape the wall around the region
+  // is visited before what lies behind it; once the region is ten times what it was, the rest of the crop
+  // is not needed.
+  size_t cap = SIZE_MAX;
+  for (int b = 0; b < nbins && b <= stop_bin && total < cap; b++) {
     bool border = false;
-    while (!bucket[b].empty()) {
-      uint32_t ix = bucket[b].back();
-      bucket[b].pop_back();
+    for (size_t q = 0; q < bucket[b].size() && total < cap; q++) {
+      uint32_t ix = bucket[b][q];
       f.d[ix] = (float)(b * kBinHu);
       total++;
-      if (escape_bin >= 0) joined_after_escape.push_back(ix);
       int k = (int)(ix / ((size_t)c.W * c.H)), rem = (int)(ix % ((size_t)c.W * c.H)), j = rem / c.W, i = rem % c.W;
       if (i == 0 || j == 0 || i == c.W - 1 || j == c.H - 1) border = true;
       const int nb[6][3] = {{-1, 0, 0}, {1, 0, 0}, {0, -1, 0}, {0, 1, 0}, {0, 0, -1}, {0, 0, 1}};
@@ -154,6 +157,7 @@ Flood flood(const std::vector<float> &s, const Crop &c, int si, int sj, int sk, 
         bucket[std::max(b, bin_of(nx))].push_back((uint32_t)nx);
       }
     }
+    std::vector<uint32_t>().swap(bucket[b]);
     count[b] = total;
     if (escape_bin < 0) {
       double w = b * kBinHu;
@@ -163,6 +167,7 @@ Flood flood(const std::vector<float> &s, const Crop &c, int si, int sj, int sk, 
         escape_bin = b;
         f.escaped_by_border = border && !exploded;
         stop_bin = b + kwin;
+        cap = 10 * before + 20000;
       }
     }
   }
@@ -319,6 +324,7 @@ int segment_crop(Result &r, const Crop &c, int si, int sj, int sk, rcy_error *er
       ct->SetLower((float)std::min(near_level, far_level));
       ct->SetUpper((float)std::max(near_level, far_level));
       ct->SetReplaceValue(1);
+      ct->SetNumberOfWorkUnits(1);
       Mask::IndexType ix = {{si, sj, sk}};
       ct->AddSeed(ix);
       ct->Update();
@@ -363,8 +369,8 @@ int segment(rcy_imaging_lesion *out, const rcy_imaging_slab *slab, const double 
   if (si < 0 || sj < 0 || sk < 0 || si >= slab->columns || sj >= slab->rows || sk >= slab->slices)
     return rcy_error_set(err, RCY_EINVAL, "the click (%g, %g) on slice %g lies outside the %dx%dx%d images", seed[0],
                          seed[1], seed[2], slab->columns, slab->rows, slab->slices);
-  // Crops of +-60 mm, then +-100 mm, then the whole slab, until the lesion does not touch the crop's side.
-  const double halves_mm[] = {60.0, 100.0, 1e9};
+  // Crops of +-35 mm, then +-70 mm, then the whole slab, until the lesion does not touch the crop's side.
+  const double halves_mm[] = {35.0, 70.0, 1e9};
   Result r;
   Crop c;
   for (double half : halves_mm) {
@@ -379,7 +385,7 @@ int segment(rcy_imaging_lesion *out, const rcy_imaging_slab *slab, const double 
     for (int k = 0; k < c.K; k++)
       for (int j = 0; j < c.H; j++)
         std::memcpy(&c.raw[c.at(0, j, k)],
-                    slab->values + ((size_t)k * slab->rows + (c.j0 + j)) * slab->columns + c.i0,
+                    slab->planes[k] + (size_t)(c.j0 + j) * slab->columns + c.i0,
                     sizeof(float) * c.W);
     int rc = segment_crop(r, c, si - c.i0, sj - c.j0, sk, err);
     if (rc) return rc;
@@ -392,7 +398,7 @@ int segment(rcy_imaging_lesion *out, const rcy_imaging_slab *slab, const double 
   out->smoothing_mm = r.smoothing;
   out->rim = r.rim;
   // Measured on the crop, then moved into the slab's frame.
-  rcy_imaging_slab cs = {c.W, c.H, c.K, {c.sc, c.sr, c.sz}, c.raw.data()};
+  rcy_imaging_slab cs = {c.W, c.H, c.K, {c.sc, c.sr, c.sz}, nullptr};
   int rc = rcy_lesion::measure(out, &cs, r.mask.data(), r.level.data(), err);
   if (rc) return rc;
   for (size_t q = 0; q < out->n_contours; q++)
@@ -427,7 +433,7 @@ int segment(rcy_imaging_lesion *out, const rcy_imaging_slab *slab, const double 
 
 extern "C" int rcy_imaging_segment_lesion(rcy_imaging_lesion **out, const rcy_imaging_slab *slab, const double seed[3],
                                           rcy_error *err) {
-  if (!out || !slab || !slab->values || !seed || slab->columns <= 0 || slab->rows <= 0 || slab->slices <= 0 ||
+  if (!out || !slab || !slab->planes || !seed || slab->columns <= 0 || slab->rows <= 0 || slab->slices <= 0 ||
       !(slab->spacing_mm[0] > 0) || !(slab->spacing_mm[1] > 0) || !(slab->spacing_mm[2] > 0))
     return rcy_error_set(err, RCY_EINVAL, "segment: no images, or images without a pixel and slice spacing");
   if ((size_t)slab->columns * slab->rows * slab->slices >= (size_t)UINT32_MAX)

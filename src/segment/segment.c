@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <pthread.h>
+#include <unistd.h>
 
 #include "recistry/dicom.h"
 
@@ -81,29 +83,65 @@ static double along_normal(const rcy_store_instance *in) {
   return n[0] * in->position_mm[0] + n[1] * in->position_mm[1] + n[2] * in->position_mm[2];
 }
 
-/* Loads slices [k0, k1] of the series into a slab of floats (rows x columns each). */
-static int load_slab(float **values, const series_list *l, size_t k0, size_t k1, int rows, int columns,
-                     rcy_error *err) {
-  size_t plane = (size_t)rows * columns;
-  float *v = malloc(plane * (k1 - k0 + 1) * sizeof *v);
-  if (!v) return rcy_error_set(err, RCY_ENOMEM, "out of memory loading %zu slices", k1 - k0 + 1);
-  for (size_t k = k0; k <= k1; k++) {
-    rcy_dicom_frame *f;
-    int rc = rcy_dicom_frame_load(&f, l->path[k], err);
-    if (rc) {
-      free(v);
-      return rc;
-    }
-    if (f->rows != rows || f->columns != columns) {
-      rcy_dicom_frame_free(f);
-      free(v);
-      return rcy_error_set(err, RCY_EINVAL, "instance %s is %dx%d, not %dx%d as the clicked image: the series "
-                                            "cannot be stacked", l->sop[k], f->columns, f->rows, columns, rows);
-    }
-    memcpy(v + plane * (k - k0), f->values, plane * sizeof *v);
-    rcy_dicom_frame_free(f);
+/* Decoded slices of the series, loaded on demand (frames[k] NULL until needed) by a few threads: decoding is
+ * most of a click's time, and a wider slab only adds the slices it lacks. */
+typedef struct {
+  const series_list *l;
+  rcy_dicom_frame **frames;
+  size_t next, end;
+  pthread_mutex_t lock;
+  int rc;
+  rcy_error err;
+} loader;
+
+static void *load_worker(void *arg) {
+  loader *ld = arg;
+  for (;;) {
+    pthread_mutex_lock(&ld->lock);
+    while (ld->next < ld->end && ld->frames[ld->next]) ld->next++;
+    size_t k = ld->next++;
+    int stop = ld->rc != 0 || k >= ld->end;
+    pthread_mutex_unlock(&ld->lock);
+    if (stop) return NULL;
+    rcy_dicom_frame *f = NULL;
+    rcy_error e = {0};
+    int rc = rcy_dicom_frame_load(&f, ld->l->path[k], &e);
+    pthread_mutex_lock(&ld->lock);
+    if (rc && !ld->rc) ld->rc = rc, ld->err = e;
+    ld->frames[k] = f;
+    pthread_mutex_unlock(&ld->lock);
   }
-  *values = v;
+}
+
+static int load_frames(rcy_dicom_frame **frames, const series_list *l, size_t k0, size_t k1, rcy_error *err) {
+  loader ld = {.l = l, .frames = frames, .next = k0, .end = k1 + 1};
+  pthread_mutex_init(&ld.lock, NULL);
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  int n = cpus < 1 ? 1 : cpus > 4 ? 4 : (int)cpus;
+  pthread_t th[4];
+  int started = 0;
+  for (int t = 1; t < n; t++)
+    if (pthread_create(&th[started], NULL, load_worker, &ld) == 0) started++;
+  load_worker(&ld);
+  for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
+  pthread_mutex_destroy(&ld.lock);
+  if (ld.rc) {
+    if (err) *err = ld.err;
+    return ld.rc;
+  }
+  return RCY_OK;
+}
+
+/* The slab's planes [k0, k1], checked to be stackable with the clicked image. */
+static int slab_planes(const float **planes, rcy_dicom_frame **frames, const series_list *l, size_t k0, size_t k1,
+                       int rows, int columns, rcy_error *err) {
+  for (size_t k = k0; k <= k1; k++) {
+    if (frames[k]->rows != rows || frames[k]->columns != columns)
+      return rcy_error_set(err, RCY_EINVAL, "instance %s is %dx%d, not %dx%d as the clicked image: the series "
+                                            "cannot be stacked", l->sop[k], frames[k]->columns, frames[k]->rows,
+                           columns, rows);
+    planes[k - k0] = frames[k]->values;
+  }
   return RCY_OK;
 }
 
@@ -163,28 +201,31 @@ int rcy_segment_at(rcy_segmentation **out, rcy_store *store, const char *sop, co
     free(gaps);
   }
   rcy_imaging_lesion *lesion = NULL;
-  float *values = NULL;
+  rcy_dicom_frame **frames = calloc(l.n, sizeof *frames);
+  const float **planes = calloc(l.n, sizeof *planes);
   size_t k0 = 0, k1 = 0;
   double load_ms = 0;
-  for (double half = SLAB_HALF_MM;; half *= 2) {
+  rc = frames && planes ? RCY_OK : rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  for (double half = SLAB_HALF_MM; !rc; half *= 2) {
     size_t reach = (size_t)ceil(half / spacing);
     k0 = seed_k > reach ? seed_k - reach : 0;
     k1 = seed_k + reach < l.n - 1 ? seed_k + reach : l.n - 1;
-    free(values);
-    values = NULL;
     rcy_imaging_lesion_free(lesion);
     lesion = NULL;
     double tl = now_ms();
-    if ((rc = load_slab(&values, &l, k0, k1, rows, columns, err))) break;
+    if ((rc = load_frames(frames, &l, k0, k1, err))) break;
     load_ms += now_ms() - tl;
-    rcy_imaging_slab slab = {columns, rows, (int)(k1 - k0 + 1), {sc, sr, spacing}, values};
+    if ((rc = slab_planes(planes, frames, &l, k0, k1, rows, columns, err))) break;
+    rcy_imaging_slab slab = {columns, rows, (int)(k1 - k0 + 1), {sc, sr, spacing}, planes};
     double seed[3] = {point[0], point[1], (double)(seed_k - k0)};
     if ((rc = rcy_imaging_segment_lesion(&lesion, &slab, seed, err))) break;
     /* Reaching the slab's first or last slice when the series goes on: widen and start again. */
     int cut_below = lesion->first_slice == 0 && k0 > 0, cut_above = lesion->last_slice == (int)(k1 - k0) && k1 < l.n - 1;
     if (!(cut_below || cut_above) || half >= SLAB_MAX_HALF_MM) break;
   }
-  free(values);
+  for (size_t k = 0; frames && k < l.n; k++) rcy_dicom_frame_free(frames[k]);
+  free(frames);
+  free(planes);
   if (rc) {
     rcy_imaging_lesion_free(lesion);
     series_list_free(&l);
