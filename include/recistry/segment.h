@@ -64,6 +64,21 @@ json_t *rcy_segmentation_json(const rcy_segmentation *seg, int with_contours);
 int rcy_segment_propagate(rcy_segmentation **out, double *shift_mm, rcy_store *store, const char *from_sop,
                           const double from_point[2], const char *to_study_uid, rcy_error *err);
 
+/* The segmentation as a DICOM SEG (src/dicom/seg.cc) over the slices it spans, referencing the source
+ * series: label e.g. "T1 liver", organ as the read names it (NULL: none), creator the reader's name, edited
+ * when the reader changed the proposal. uid_out receives the SEG's SOP Instance UID. */
+typedef struct rcy_segment_seg_info {
+  const char *label, *organ, *creator;
+  int edited;
+} rcy_segment_seg_info;
+int rcy_segmentation_write_seg(const rcy_segmentation *seg, const char *path, const rcy_segment_seg_info *info,
+                               char uid_out[65], rcy_error *err);
+
+/* A stored SEG back as the workstation shows it: {"sop_instance_uid", "segment_label", "contours":
+ * [{"sop_instance_uid", "points"}], "voxels"}; *out is a new reference. The frames must lie on the images of
+ * one archived series (their geometry comes from the index). */
+int rcy_segment_seg_contours(json_t **out, rcy_store *store, const char *path, rcy_error *err);
+
 /* The mask as a NRRD label volume (1 = lesion) over the slab's slices, in patient coordinates. */
 int rcy_segmentation_write_nrrd(const rcy_segmentation *seg, const char *path, rcy_error *err);
 

@@ -13,13 +13,16 @@
 
 static const char usage[] =
     "usage: recistry segment --archive DIR --instance SOP_UID --point COL,ROW [--json] [--contours]\n"
-    "                        [--mask-out FILE.nrrd] [--to-study STUDY_UID]\n"
+    "                        [--mask-out FILE.nrrd] [--seg-out FILE.dcm [--label TEXT] [--organ NAME]]\n"
+    "                        [--to-study STUDY_UID]\n"
     "Segments the lesion under the point (image coordinates: column, row; pixel centres at integers) of an\n"
     "archived image in 3-D and prints its RECIST 1.1 longest diameter and perpendicular short axis (mm, with\n"
     "their end points on the image where the long axis lies), its volume (mL) and the slices it spans.\n"
     "  --json          the result as JSON (docs/segmentation.md)\n"
     "  --contours      with --json: the contour on every slice\n"
     "  --mask-out F    also write the mask as a NRRD label volume (patient coordinates)\n"
+    "  --seg-out F     also write the mask as a DICOM SEG referencing the source images (docs/conformance.md)\n"
+    "  --label TEXT    the SEG's segment label (default \"lesion\"); --organ NAME its anatomic region\n"
     "  --to-study UID  follow-up propagation: segment the same lesion on that study, found at the point's\n"
     "                  patient position (e.g. the midpoint of a baseline target's long axis)\n";
 
@@ -34,7 +37,8 @@ static int parse_point(double p[2], const char *s) {
 }
 
 int rcy_cmd_segment(int argc, char **argv) {
-  const char *archive = NULL, *sop = NULL, *point_text = NULL, *mask_out = NULL, *to_study = NULL;
+  const char *archive = NULL, *sop = NULL, *point_text = NULL, *mask_out = NULL, *to_study = NULL,
+             *seg_out = NULL, *label = "lesion", *organ = NULL;
   int json = 0, contours = 0;
   const rcy_cli_option options[] = {{"--archive", "DIR", 1, &archive, NULL},
                                     {"--instance", "SOP_UID", 1, &sop, NULL},
@@ -42,7 +46,10 @@ int rcy_cmd_segment(int argc, char **argv) {
                                     {"--json", NULL, 0, NULL, &json},
                                     {"--contours", NULL, 0, NULL, &contours},
                                     {"--mask-out", "FILE", 0, &mask_out, NULL},
-                                    {"--to-study", "STUDY_UID", 0, &to_study, NULL}};
+                                    {"--to-study", "STUDY_UID", 0, &to_study, NULL},
+                                    {"--seg-out", "FILE", 0, &seg_out, NULL},
+                                    {"--label", "TEXT", 0, &label, NULL},
+                                    {"--organ", "NAME", 0, &organ, NULL}};
   int parsed = rcy_cli_parse("segment", usage, options, sizeof options / sizeof options[0], argc, argv);
   if (parsed >= 0) return parsed;
   double point[2];
@@ -70,11 +77,20 @@ int rcy_cmd_segment(int argc, char **argv) {
     rcy_segmentation_free(seg);
     return RCY_EXIT_FAIL;
   }
+  char actor[96], seg_uid[65] = "";
+  rcy_cli_actor(actor, sizeof actor);
+  rcy_segment_seg_info info = {label, organ, actor, 0};
+  if (seg_out && rcy_segmentation_write_seg(seg, seg_out, &info, seg_uid, &err)) {
+    fprintf(stderr, "recistry segment: %s\n", err.message);
+    rcy_segmentation_free(seg);
+    return RCY_EXIT_FAIL;
+  }
   if (json) {
     json_t *o = rcy_segmentation_json(seg, contours);
     if (to_study)
       json_object_set_new(o, "propagated_from", json_pack("{s:s,s:[f,f],s:f}", "sop_instance_uid", sop, "point",
                                                           point[0], point[1], "seed_shift_mm", shift_mm));
+    if (seg_out) json_object_set_new(o, "seg_sop_instance_uid", json_string(seg_uid));
     json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
     printf("\n");
     json_decref(o);

@@ -33,3 +33,16 @@ set +e
 [ $rc = 1 ] && grep -qi "boundary\|stands out" "$WORK/err" || fail "a click in the air around the body ($rc: $(cat "$WORK/err"))"
 set -e
 ok "bad input refused with a message"
+
+# The mask as DICOM SEG: valid for dicom3tools' dciodvfy (no error; the two warnings are the de-identified
+# subject ID and the account name in PN attributes, as on the source images), referencing the source series.
+seed=$(/usr/bin/python3 -c "import json,glob; t=json.load(open(sorted(glob.glob('$WORK/sample/lesions/*.json'))[0])); s=t['timepoints'][0]['lesions'][0]['seed']; print(s['sop_instance_uid'], '%s,%s' % (s['col'], s['row']))")
+"$RECISTRY" segment --archive "$WORK/archive" --instance ${seed% *} --point ${seed#* } --seg-out "$WORK/t1.seg.dcm" \
+  --label "T1 liver" --organ liver --json >"$WORK/seg.json" || fail "segment --seg-out"
+dciodvfy "$WORK/t1.seg.dcm" >"$WORK/dciodvfy.txt" 2>&1 || true
+grep -q "^Error" "$WORK/dciodvfy.txt" && { cat "$WORK/dciodvfy.txt"; fail "dciodvfy errors in the SEG"; }
+grep "^Warning" "$WORK/dciodvfy.txt" | grep -v "Retired Person Name form" && fail "unexpected dciodvfy warnings"
+series=$(/usr/bin/python3 -c "import json; print(json.load(open('$WORK/seg.json'))['series_instance_uid'])")
+dcmdump +P 0008,1115 +P 0020,000e "$WORK/t1.seg.dcm" | grep -q "$series" || fail "the SEG does not reference series $series"
+[ "$(dcmdump +P 0062,0008 "$WORK/t1.seg.dcm" | grep -c SEMIAUTOMATIC)" = 1 ] || fail "SEG algorithm type SEMIAUTOMATIC"
+ok "SEG valid for dciodvfy, referencing the source series, SEMIAUTOMATIC"
