@@ -91,6 +91,10 @@ int rcy_imaging_measure_mask(rcy_imaging_lesion **out, const rcy_imaging_slab *s
 /* Writes a uint8 label volume (columns x rows x slices, i fastest) as NRRD (gzip) with its patient geometry:
  * origin = the centre of voxel (0,0,0), spacing (mm), direction (row-major 3x3, column c = axis c). Read
  * back by ITK, 3D Slicer and numpy alike; used to hand masks to other tools and to the tests. */
+/* Reads a label volume (NRRD, NIfTI: any format ITK reads) as uint8, with its geometry as above; the caller
+ * frees *mask. */
+int rcy_imaging_mask_read(uint8_t **mask, int size[3], double origin_mm[3], double spacing_mm[3], double direction[9],
+                          const char *path, rcy_error *err);
 int rcy_imaging_mask_write_nrrd(const char *path, const uint8_t *mask, const int size[3], const double origin_mm[3],
                                 const double spacing_mm[3], const double direction[9], rcy_error *err);
 

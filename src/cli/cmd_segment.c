@@ -15,6 +15,7 @@ static const char usage[] =
     "usage: recistry segment --archive DIR --instance SOP_UID --point COL,ROW [--json] [--contours]\n"
     "                        [--mask-out FILE.nrrd] [--seg-out FILE.dcm [--label TEXT] [--organ NAME]]\n"
     "                        [--to-study STUDY_UID]\n"
+    "       recistry segment --measure FILE --label N [--json]\n"
     "Segments the lesion under the point (image coordinates: column, row; pixel centres at integers) of an\n"
     "archived image in 3-D and prints its RECIST 1.1 longest diameter and perpendicular short axis (mm, with\n"
     "their end points on the image where the long axis lies), its volume (mL) and the slices it spans.\n"
@@ -23,8 +24,48 @@ static const char usage[] =
     "  --mask-out F    also write the mask as a NRRD label volume (patient coordinates)\n"
     "  --seg-out F     also write the mask as a DICOM SEG referencing the source images (docs/conformance.md)\n"
     "  --label TEXT    the SEG's segment label (default \"lesion\"); --organ NAME its anatomic region\n"
+    "  --measure F     measure label N of a label volume (NRRD, NIfTI; e.g. from 3D Slicer) by the same\n"
+    "                  definitions: longest axial diameter, perpendicular short axis, volume\n"
     "  --to-study UID  follow-up propagation: segment the same lesion on that study, found at the point's\n"
     "                  patient position (e.g. the midpoint of a baseline target's long axis)\n";
+
+/* --measure: a label volume measured as a segmentation is (axial slices; spacing from the file). */
+static int measure_file(const char *path, const char *label_text, int json) {
+  char *end;
+  long label = strtol(label_text ? label_text : "", &end, 10);
+  if (!label_text || end == label_text || *end || label < 1 || label > 255) {
+    fprintf(stderr, "recistry segment: --measure needs --label N (1..255)\n");
+    return RCY_EXIT_USAGE;
+  }
+  rcy_error err = {0};
+  uint8_t *m;
+  int size[3];
+  double origin[3], spacing[3], dir[9];
+  if (rcy_imaging_mask_read(&m, size, origin, spacing, dir, path, &err)) {
+    fprintf(stderr, "recistry segment: %s\n", err.message);
+    return RCY_EXIT_FAIL;
+  }
+  size_t n = (size_t)size[0] * size[1] * size[2];
+  for (size_t i = 0; i < n; i++) m[i] = m[i] == label;
+  rcy_imaging_slab slab = {size[0], size[1], size[2], {spacing[0], spacing[1], spacing[2]}, NULL};
+  rcy_imaging_lesion *l;
+  int rc = rcy_imaging_measure_mask(&l, &slab, m, NULL, &err);
+  free(m);
+  if (rc) {
+    fprintf(stderr, "recistry segment: %s: label %ld: %s\n", path, label, err.message);
+    return RCY_EXIT_FAIL;
+  }
+  if (json)
+    printf("{\"long_mm\": %.2f, \"short_mm\": %.2f, \"volume_ml\": %.3f, \"long_slice\": %d, \"long_axis\": "
+           "{\"p1\": [%.3f, %.3f], \"p2\": [%.3f, %.3f]}, \"voxels\": %zu}\n",
+           l->long_mm, l->short_mm, l->volume_ml, l->long_slice, l->long_p1[0], l->long_p1[1], l->long_p2[0],
+           l->long_p2[1], l->voxels);
+  else
+    printf("longest diameter %.1f mm (slice %d), short axis %.1f mm, volume %.2f mL (%zu voxels)\n", l->long_mm,
+           l->long_slice, l->short_mm, l->volume_ml, l->voxels);
+  rcy_imaging_lesion_free(l);
+  return RCY_EXIT_OK;
+}
 
 static int parse_point(double p[2], const char *s) {
   char *end;
@@ -37,6 +78,20 @@ static int parse_point(double p[2], const char *s) {
 }
 
 int rcy_cmd_segment(int argc, char **argv) {
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "--measure") == 0) {
+      const char *file = i + 1 < argc ? argv[i + 1] : NULL, *label = NULL;
+      int json = 0;
+      for (int j = 1; j < argc; j++) {
+        if (strcmp(argv[j], "--label") == 0 && j + 1 < argc) label = argv[j + 1];
+        if (strcmp(argv[j], "--json") == 0) json = 1;
+      }
+      if (!file) {
+        fprintf(stderr, "recistry segment: --measure needs a FILE\n%s", usage);
+        return RCY_EXIT_USAGE;
+      }
+      return measure_file(file, label, json);
+    }
   const char *archive = NULL, *sop = NULL, *point_text = NULL, *mask_out = NULL, *to_study = NULL,
              *seg_out = NULL, *label = "lesion", *organ = NULL;
   int json = 0, contours = 0;

@@ -30,6 +30,8 @@
 #include <exception>
 #include <new>
 #include <vector>
+#include <cstdio>
+#include <cstdlib>
 
 namespace {
 
@@ -38,12 +40,16 @@ using Mask = itk::Image<uint8_t, 3>;
 
 constexpr double kBinHu = 0.5;            // flood tolerance resolution
 constexpr double kMaxHu = 3000.0;         // no lesion differs more from its surroundings
-constexpr double kRimRatio = 1.35;        // escape tolerance / contrast above which a rim walls the seed
 constexpr double kExplosion = 2.5;        // region growth factor over a few noise widths that means "escaped"
 constexpr double kSmoothingMm[] = {1.0, 1.6, 2.5};
 constexpr double kMinCnr = 6.0;           // contrast / smoothed noise wanted before accepting a smoothing
 constexpr double kRimShellMm = 8.0;       // how far outside the core a rim is looked for
 constexpr size_t kMinVoxels = 6;
+constexpr double kFinalSmoothingMm[] = {0.5, 0.8, 1.0, 1.6, 2.5};
+constexpr double kFinalCnr = 10.0;        // contrast / smoothed noise wanted on the image the boundary is drawn on
+constexpr double kBandMm = 4.0;
+constexpr double kMaskSmoothingMm = 0.8;
+constexpr double kRingShare = 0.35;           // share of the shell a ring must cover     // the final mask's in-plane smoothing (contour at its half level)           // how far around the first mask the tissues compete for voxels
 
 struct Crop {
   int i0, j0, W, H, K;  // offset in the slab, size
@@ -162,7 +168,7 @@ Flood flood(const std::vector<float> &s, const Crop &c, int si, int sj, int sk, 
     if (escape_bin < 0) {
       double w = b * kBinHu;
       size_t before = b >= kwin ? count[b - kwin] : 0;
-      bool exploded = w >= wmin && before > 0 && (double)total >= kExplosion * (double)before && total - before >= 30;
+      bool exploded = w >= wmin + window && before > 0 && (double)total >= kExplosion * (double)before && total - before >= 30;
       if (exploded || border) {
         escape_bin = b;
         f.escaped_by_border = border && !exploded;
@@ -252,6 +258,116 @@ std::vector<float> planar_distance(const std::vector<uint8_t> &m, const Crop &c)
   return d;
 }
 
+// Seeded region competition (Adams and Bischof's seeded region growing, with one reference value per front):
+// the lesion (reference: its value) and every surrounding tissue (reference: the value where its front
+// started, kBandMm or more from the first mask) grow together into a band around the first mask, each voxel
+// going to the front it differs least from. Each boundary so lands half-way between the lesion and whatever
+// touches it — liver, a vessel, the body wall, fat — where a voxel is half lesion.
+struct Front {
+  uint32_t ix;
+  float ref;
+  uint8_t lesion;
+};
+
+// *contrast and *background receive the mean |reference - lesion| and the median reference of the tissue
+// fronts met at the boundary.
+void compete(std::vector<uint8_t> &mask, std::vector<float> &level, double *contrast, double *background,
+             const std::vector<float> &fine, const std::vector<float> &coarse, const Crop &c, double lesion_ref,
+             double band_mm) {
+  const size_t n = c.n(), plane = (size_t)c.W * c.H;
+  // In the band: within band_mm (3-D) of the first mask; beyond it every voxel seeds a background front.
+  std::vector<float> pd = planar_distance(mask, c);
+  std::vector<uint8_t> band(n, 0);
+  const int reach = (int)std::floor(band_mm / c.sz);
+  for (int k = 0; k < c.K; k++)
+    for (size_t q = 0; q < plane; q++) {
+      size_t ix = (size_t)k * plane + q;
+      if (mask[ix]) continue;
+      for (int dk = -reach; dk <= reach; dk++) {
+        int kk = k + dk;
+        if (kk < 0 || kk >= c.K) continue;
+        double d = pd[(size_t)kk * plane + q], z = dk * c.sz;
+        if (d * d + z * z <= band_mm * band_mm) {
+          band[ix] = 1;
+          break;
+        }
+      }
+    }
+  const int nbins = (int)(kMaxHu / kBinHu) + 1;
+  std::vector<std::vector<Front>> bucket(nbins);
+  std::vector<uint8_t> label(n, 0);  // 0 unassigned (band), 1 lesion, 2 background
+  std::vector<float> ref(n, 0.0f);
+  for (size_t ix = 0; ix < n; ix++) {
+    if (mask[ix]) label[ix] = 1, ref[ix] = (float)lesion_ref;
+    else if (!band[ix]) label[ix] = 2, ref[ix] = coarse[ix];
+  }
+  auto push_neighbours = [&](size_t ix) {
+    int k = (int)(ix / plane), rem = (int)(ix % plane), j = rem / c.W, i = rem % c.W;
+    const int nb[6][3] = {{-1, 0, 0}, {1, 0, 0}, {0, -1, 0}, {0, 1, 0}, {0, 0, -1}, {0, 0, 1}};
+    for (const auto &o : nb) {
+      int ni = i + o[0], nj = j + o[1], nk = k + o[2];
+      if (ni < 0 || nj < 0 || nk < 0 || ni >= c.W || nj >= c.H || nk >= c.K) continue;
+      size_t nx = c.at(ni, nj, nk);
+      if (label[nx]) continue;
+      int b = std::min(nbins - 1, (int)(std::fabs(fine[nx] - ref[ix]) / kBinHu));
+      bucket[b].push_back({(uint32_t)nx, ref[ix], (uint8_t)(label[ix] == 1)});
+    }
+  };
+  for (size_t ix = 0; ix < n; ix++)
+    if (label[ix]) {
+      // Only fronts that touch the band push.
+      int k = (int)(ix / plane), rem = (int)(ix % plane), j = rem / c.W, i = rem % c.W;
+      bool edge = (i > 0 && !label[ix - 1]) || (i < c.W - 1 && !label[ix + 1]) || (j > 0 && !label[ix - c.W]) ||
+                  (j < c.H - 1 && !label[ix + c.W]) || (k > 0 && !label[ix - plane]) || (k < c.K - 1 && !label[ix + plane]);
+      if (edge) push_neighbours(ix);
+    }
+  for (int b = 0; b < nbins; b++)
+    for (size_t q = 0; q < bucket[b].size(); q++) {
+      Front f = bucket[b][q];
+      if (label[f.ix]) continue;
+      label[f.ix] = f.lesion ? 1 : 2;
+      ref[f.ix] = f.ref;
+      push_neighbours(f.ix);
+    }
+  std::vector<double> met;
+  for (size_t ix = 0; ix < n; ix++) {
+    if (label[ix] != 2) continue;
+    int k = (int)(ix / plane), rem = (int)(ix % plane), j = rem / c.W, i = rem % c.W;
+    bool touches = (i > 0 && label[ix - 1] == 1) || (i < c.W - 1 && label[ix + 1] == 1) ||
+                   (j > 0 && label[ix - c.W] == 1) || (j < c.H - 1 && label[ix + c.W] == 1) ||
+                   (k > 0 && label[ix - plane] == 1) || (k < c.K - 1 && label[ix + plane] == 1);
+    if (touches) met.push_back(ref[ix]);
+  }
+  double sum = 0;
+  for (double v : met) sum += std::fabs(v - lesion_ref);
+  *contrast = met.empty() ? 0.0 : sum / (double)met.size();
+  *background = met.empty() ? lesion_ref : median(met);
+  // The mask, and a level field placing the boundary between pixel centres: positive where a voxel is
+  // nearer the lesion's value than the neighbouring tissue's.
+  for (size_t ix = 0; ix < n; ix++) {
+    mask[ix] = label[ix] == 1;
+    if (!band[ix] && !mask[ix]) continue;
+    double bg = ref[ix];
+    if (label[ix] == 1) {  // a lesion voxel: the reference of a background neighbour, if any
+      bg = NAN;
+      int k = (int)(ix / plane), rem = (int)(ix % plane), j = rem / c.W, i = rem % c.W;
+      const int nb[4][2] = {{-1, 0}, {1, 0}, {0, -1}, {0, 1}};
+      for (const auto &o : nb) {
+        int ni = i + o[0], nj = j + o[1];
+        if (ni < 0 || nj < 0 || ni >= c.W || nj >= c.H) continue;
+        size_t nx = c.at(ni, nj, k);
+        if (label[nx] == 2) bg = ref[nx];
+      }
+      if (std::isnan(bg)) {
+        level[ix] = 1.0f;
+        continue;
+      }
+    }
+    double span = std::max(1.0, std::fabs(bg - lesion_ref));
+    level[ix] = (float)((std::fabs(fine[ix] - bg) - std::fabs(fine[ix] - lesion_ref)) / span);
+  }
+}
+
 struct Result {
   std::vector<uint8_t> mask;
   std::vector<float> level;
@@ -259,91 +375,132 @@ struct Result {
   bool rim;
 };
 
+// Is the core walled by a ring — an enhancing rim around a necrotic core? Compares the shell just outside the
+// core (up to 4 mm) with the tissue further out (7 to 11 mm): a ring differs from that tissue, on the far
+// side from the core's value, over most of the shell. *host and *ring_excess receive the tissue's value and
+// the ring's excess over it.
+bool find_ring(double *host, double *ring_excess, const std::vector<float> &s, const std::vector<uint8_t> &core,
+               const Crop &c, double lesion, double noise) {
+  std::vector<float> dist = planar_distance(core, c);
+  std::vector<double> far;
+  for (size_t q = 0; q < c.n(); q++)
+    if (dist[q] > 7.0 && dist[q] <= 11.0) far.push_back(s[q]);
+  if (far.empty()) return false;
+  *host = median(far);
+  const double p = *host > lesion ? 1.0 : -1.0;
+  std::vector<double> near;
+  for (size_t q = 0; q < c.n(); q++)
+    if (!core[q] && dist[q] <= 4.0) near.push_back(p * (s[q] - *host));
+  if (near.empty()) return false;
+  *ring_excess = quantile(near, 0.9);
+  size_t beyond = 0;
+  for (double e : near) beyond += e > *ring_excess / 2;
+  return *ring_excess > std::max(4.0 * noise, 0.25 * std::fabs(*host - lesion)) &&
+         (double)beyond >= kRingShare * (double)near.size();
+}
+
 int segment_crop(Result &r, const Crop &c, int si, int sj, int sk, rcy_error *err) {
   // Noise inside the lesion, robustly (median absolute deviation), from the raw values around the click.
   std::vector<double> around = disc(c.raw, c, si, sj, sk, 2.5);
   double med = median(around);
   std::vector<double> dev;
   for (double v : around) dev.push_back(std::fabs(v - med));
-  double noise_raw = 1.4826 * median(dev);
+  const double noise_raw = 1.4826 * median(dev);
   const double dx = 0.5 * (c.sc + c.sr);
   const size_t seed = c.at(si, sj, sk);
+  const bool debug = getenv("RCY_SEGMENT_DEBUG") != nullptr;
   for (size_t attempt = 0; attempt < sizeof kSmoothingMm / sizeof kSmoothingMm[0]; attempt++) {
-    double sigma = kSmoothingMm[attempt];
+    const double sigma = kSmoothingMm[attempt];
+    const bool last = attempt + 1 == sizeof kSmoothingMm / sizeof kSmoothingMm[0];
     std::vector<float> s = smooth_in_plane(c, sigma);
     // Smoothed noise: a 2-D Gaussian of sigma (in pixels) divides white noise by 2 sqrt(pi) sigma.
-    double noise = noise_raw / (2.0 * std::sqrt(M_PI) * (sigma / dx));
-    double lesion = median(disc(s, c, si, sj, sk, 2.0));
+    const double noise = noise_raw / (2.0 * std::sqrt(M_PI) * (sigma / dx));
+    const double lesion = median(disc(s, c, si, sj, sk, 2.0));
     Flood f = flood(s, c, si, sj, sk, lesion, noise);
-    if (std::isnan(f.escape))
-      return rcy_error_set(err, RCY_ENOTFOUND, "no lesion boundary found around the click");
+    if (std::isnan(f.escape)) return rcy_error_set(err, RCY_ENOTFOUND, "no lesion boundary found around the click");
     // What stopped the region: the "wall", voxels that joined at the escape and whose own difference from
-    // the lesion is the escape tolerance. Once over the wall everything less different floods in at once
-    // (the "basin"): for a lesion in its organ, the wall is the organ itself and the basin is empty or far;
-    // for a rim-enhancing lesion clicked in its core, the wall is a thin ring (within kRimShellMm of the
-    // core) and the basin just behind it is the organ.
+    // the lesion is the escape tolerance (the most similar tissue the lesion touches).
     const double window = std::max(2.0 * noise, 3.0);
-    std::vector<uint8_t> core(c.n(), 0);
-    for (size_t q = 0; q < c.n(); q++) core[q] = f.d[q] <= f.escape / 2;
-    std::vector<float> dist = planar_distance(core, c);
-    std::vector<double> wall, wall_dist, basin_near;
-    size_t basin = 0;
+    std::vector<double> wall;
     for (size_t q = 0; q < c.n(); q++) {
-      if (!(f.d[q] >= f.escape - window) || !std::isfinite(f.d[q])) continue;
+      if (!std::isfinite(f.d[q]) || f.d[q] < f.escape - window) continue;
       double own = std::fabs(s[q] - lesion);
-      if (own >= f.escape - window && own <= f.escape + 3 * window) {
-        wall.push_back(s[q]);
-        wall_dist.push_back(dist[q]);
-      } else if (own < f.escape / kRimRatio) {
-        basin++;
-        if (dist[q] <= kRimShellMm + 5.0) basin_near.push_back(s[q]);
-      }
+      if (own >= f.escape - window && own <= f.escape + 3 * window) wall.push_back(s[q]);
     }
-    const double wall_value = median(wall);
-    const bool thin_wall = !f.escaped_by_border && !wall.empty() && quantile(wall_dist, 0.75) <= kRimShellMm &&
-                           basin > wall.size() && !basin_near.empty();
-    const double background = thin_wall ? median(basin_near) : wall_value;
-    double contrast = std::fabs(background - lesion);
-    bool last = attempt + 1 == sizeof kSmoothingMm / sizeof kSmoothingMm[0];
-    if (contrast < kMinCnr * noise && !last) continue;
-    if (contrast < 3.0 * noise || contrast < 5.0)
-      return rcy_error_set(err, RCY_ENOTFOUND,
-                           "nothing stands out around the click: %.0f HU of contrast against %.0f HU of noise",
-                           contrast, noise);
-    const double p = background > lesion ? 1.0 : -1.0;  // the background lies above (+) or below (-)
-    const double ring = p * (wall_value - background);   // the ring's excess beyond the background
-    r.lesion = lesion, r.background = background, r.smoothing = sigma;
-    r.rim = thin_wall && f.escape > kRimRatio * contrast && ring > 3 * noise;
+    const double wall_value = wall.empty() ? lesion : median(wall), wall_contrast = std::fabs(wall_value - lesion);
+    if (debug)
+      fprintf(stderr, "segment: sigma %.1f noise %.1f (raw %.1f) lesion %.1f escape %.1f%s wall %.1f (%zu voxels)\n", sigma,
+              noise, noise_raw, lesion, f.escape, f.escaped_by_border ? " (crop side)" : "", wall_value, wall.size());
+    if (wall_contrast < kMinCnr * noise && !last) continue;
+    // The core: the region well inside the lesion, before the escape and at most half-way to the wall
+    // (ITK ConnectedThresholdImageFilter from the click).
+    const double w0 = std::max(std::min(f.escape - window, wall_contrast / 2), std::min(2.0 * noise, f.escape / 2));
+    using CT = itk::ConnectedThresholdImageFilter<Image, Mask>;
+    auto ct = CT::New();
+    ct->SetInput(to_itk(s, c));
+    ct->SetLower((float)(lesion - w0));
+    ct->SetUpper((float)(lesion + w0));
+    ct->SetReplaceValue(1);
+    ct->SetNumberOfWorkUnits(1);
+    ct->AddSeed(Mask::IndexType{{si, sj, sk}});
+    ct->Update();
+    const uint8_t *m = ct->GetOutput()->GetBufferPointer();
+    std::vector<uint8_t> core(m, m + c.n());
+    fill_holes_2d(core, c);
+    double host = NAN, ring = 0;
+    r.rim = find_ring(&host, &ring, s, core, c, lesion, noise);
+    r.lesion = lesion, r.smoothing = sigma;
     r.level.assign(c.n(), 0.0f);
-    if (!r.rim) {
-      double near_level = lesion + p * contrast / 2, far_level = lesion - p * contrast;
-      r.boundary = near_level;
-      using CT = itk::ConnectedThresholdImageFilter<Image, Mask>;
-      auto ct = CT::New();
-      ct->SetInput(to_itk(s, c));
-      ct->SetLower((float)std::min(near_level, far_level));
-      ct->SetUpper((float)std::max(near_level, far_level));
-      ct->SetReplaceValue(1);
-      ct->SetNumberOfWorkUnits(1);
-      Mask::IndexType ix = {{si, sj, sk}};
-      ct->AddSeed(ix);
-      ct->Update();
-      const uint8_t *m = ct->GetOutput()->GetBufferPointer();
-      r.mask.assign(m, m + c.n());
+    double boundary_contrast;
+    if (r.rim) {
+      // The core and the ring up to half-way between the ring's value and the tissue's, within kRimShellMm.
+      const double p = host > lesion ? 1.0 : -1.0;
+      std::vector<float> dist = planar_distance(core, c);
+      r.mask.assign(c.n(), 0);
       for (size_t q = 0; q < c.n(); q++)
-        r.level[q] = (float)(std::min(p * (near_level - s[q]), p * (s[q] - far_level)) / (contrast / 2));
+        r.mask[q] = core[q] || (dist[q] <= kRimShellMm && p * (s[q] - host) > ring / 2);
+      fill_holes_2d(r.mask, c);
+      r.mask = component(r.mask, c, seed);
+      r.background = host;
+      r.boundary = host + p * ring / 2;
+      boundary_contrast = ring;
     } else {
-      // The core, and the ring up to half-way between the ring's value and the background's, within
-      // kRimShellMm of the core.
-      r.boundary = background + p * ring / 2;
-      std::vector<uint8_t> m(c.n(), 0);
-      for (size_t q = 0; q < c.n(); q++) {
-        double excess = p * (s[q] - background);
-        m[q] = core[q] || (dist[q] <= kRimShellMm && excess > ring / 2);
-        r.level[q] = (float)((excess - ring / 2) / (ring / 2));
-      }
-      fill_holes_2d(m, c);
-      r.mask = component(m, c, seed);
+      // Every boundary by competition, on the least smoothed image whose noise the contrast clears well.
+      double fine_sigma = kFinalSmoothingMm[sizeof kFinalSmoothingMm / sizeof kFinalSmoothingMm[0] - 1];
+      for (double fs : kFinalSmoothingMm)
+        if (std::max(wall_contrast, 5.0) >= kFinalCnr * noise_raw / (2.0 * std::sqrt(M_PI) * (fs / dx))) {
+          fine_sigma = fs;
+          break;
+        }
+      std::vector<float> fine = fine_sigma == sigma ? s : smooth_in_plane(c, fine_sigma);
+      double lesion_fine = median(disc(fine, c, si, sj, sk, 2.0));
+      r.mask = core;
+      compete(r.mask, r.level, &boundary_contrast, &r.background, fine, s, c, lesion_fine,
+              std::max(kBandMm, 1.2 * c.sz));
+      r.lesion = lesion_fine;
+      r.boundary = (lesion_fine + r.background) / 2;
+      fill_holes_2d(r.mask, c);
+      r.mask = component(r.mask, c, seed);
+    }
+    if (debug)
+      fprintf(stderr, "segment: core w %.1f, rim %d (host %.1f, ring %.1f), boundary contrast %.1f\n", w0, (int)r.rim,
+              host, ring, boundary_contrast);
+    if (boundary_contrast < 3.0 * noise || boundary_contrast < 5.0) {
+      if (!last) continue;
+      return rcy_error_set(err, RCY_ENOTFOUND,
+                           "nothing stands out around the click: %.0f of contrast against %.0f of noise: click "
+                           "inside a lesion, or measure it by hand",
+                           boundary_contrast, noise);
+    }
+    // Noise leaves the boundary ragged by a pixel, and a longest diameter picks the worst of it: the contour
+    // is drawn on the mask smoothed in-plane (its half level), which removes the raggedness and keeps where
+    // the boundary lies.
+    Crop mc = c;
+    mc.raw.assign(r.mask.begin(), r.mask.end());
+    std::vector<float> sm = smooth_in_plane(mc, kMaskSmoothingMm);
+    for (size_t q = 0; q < c.n(); q++) {
+      r.level[q] = (float)(2.0 * (sm[q] - 0.5));
+      r.mask[q] = sm[q] > 0.5f;
     }
     fill_holes_2d(r.mask, c);
     r.mask = component(r.mask, c, seed);

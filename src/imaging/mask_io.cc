@@ -2,8 +2,13 @@
 #include "recistry/imaging.h"
 
 #include <itkImage.h>
+#include <itkImageFileReader.h>
 #include <itkImageFileWriter.h>
+#include <itkNiftiImageIOFactory.h>
 #include <itkNrrdImageIO.h>
+#include <itkNrrdImageIOFactory.h>
+
+#include <mutex>
 
 #include <algorithm>
 #include <exception>
@@ -40,6 +45,42 @@ extern "C" int rcy_imaging_mask_write_nrrd(const char *path, const uint8_t *mask
     return rcy_error_set(err, RCY_ENOMEM, "%s: out of memory writing the mask", path);
   } catch (const itk::ExceptionObject &e) {
     return rcy_error_set(err, RCY_EIO, "%s: cannot write the mask: %s", path, e.GetDescription());
+  } catch (const std::exception &e) {
+    return rcy_error_set(err, RCY_EINTERNAL, "%s: %s", path, e.what());
+  }
+}
+
+extern "C" int rcy_imaging_mask_read(uint8_t **mask, int size[3], double origin_mm[3], double spacing_mm[3],
+                                     double direction[9], const char *path, rcy_error *err) {
+  *mask = nullptr;
+  try {
+    using Mask = itk::Image<uint8_t, 3>;
+    static std::once_flag once;  // the formats label maps come in (3D Slicer exports NRRD or NIfTI)
+    std::call_once(once, [] {
+      itk::NrrdImageIOFactory::RegisterOneFactory();
+      itk::NiftiImageIOFactory::RegisterOneFactory();
+    });
+    auto reader = itk::ImageFileReader<Mask>::New();
+    reader->SetFileName(path);
+    reader->Update();
+    Mask::Pointer img = reader->GetOutput();
+    auto sz = img->GetLargestPossibleRegion().GetSize();
+    size_t n = 1;
+    for (int a = 0; a < 3; a++) {
+      size[a] = (int)sz[a];
+      n *= sz[a];
+      origin_mm[a] = img->GetOrigin()[a];
+      spacing_mm[a] = img->GetSpacing()[a];
+      for (int b = 0; b < 3; b++) direction[a * 3 + b] = img->GetDirection()[a][b];
+    }
+    *mask = (uint8_t *)malloc(n ? n : 1);
+    if (!*mask) throw std::bad_alloc();
+    std::copy(img->GetBufferPointer(), img->GetBufferPointer() + n, *mask);
+    return RCY_OK;
+  } catch (const std::bad_alloc &) {
+    return rcy_error_set(err, RCY_ENOMEM, "%s: out of memory reading the mask", path);
+  } catch (const itk::ExceptionObject &e) {
+    return rcy_error_set(err, RCY_EINVAL, "%s: cannot read a label volume: %s", path, e.GetDescription());
   } catch (const std::exception &e) {
     return rcy_error_set(err, RCY_EINTERNAL, "%s: %s", path, e.what());
   }
