@@ -30,6 +30,7 @@ typedef struct rcy_sample_options {
   int max_timepoints;   /* cap on assessments per subject including baseline (0 = the scenario's 3..5) */
   double noise_hu;      /* standard deviation of the image noise in HU (default 10; 0 = noiseless) */
   int dirty;            /* also write DIR/dirty (default 1) */
+  int lesion_phantoms;  /* write only the lesion phantoms (DIR/S014/CIREL-014-096N, DIR/lesions; default 0) */
 } rcy_sample_options;
 
 typedef struct rcy_sample_stats {
