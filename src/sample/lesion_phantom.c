@@ -5,7 +5,7 @@
  * Ten star-shaped lesions of different kinds (lesion_shapes.c) per subject, apart from each other.
  *
  * Partial volume: every voxel value is the average over its slab (nz sub-slices of the anatomy, 3 for 2.5 mm,
- * 5 for 5 mm) and, near a lesion, over 2 x 2 x nz sub-samples where each sub-sample is the lesion's value
+ * 5 for 5 mm) and, near a lesion, over 2 x 2 x 2nz sub-samples where each sub-sample is the lesion's value
  * when inside it and the sub-slice's tissue otherwise. The label is the lesion's where at least half the
  * sub-samples are inside. Truth (RECIST diameters, volume) is computed from the continuous solid. */
 #include "lesion_internal.h"
@@ -21,6 +21,7 @@
 #define N_PHANTOMS 3
 #define N_TP 2
 #define FU_SCALE 0.8
+#define LES_ZSUB 2 /* lesion sub-samples along z per anatomy sub-slice */
 
 typedef enum {
   LT_LOBULATED,
@@ -535,6 +536,8 @@ static void render_slice(const phantom *ph, int tp, int k, uint64_t seed, render
   }
   uint8_t *lab = b->labels + (size_t)k * npx;
   memset(lab, 0, npx);
+  /* lesion sub-samples: LES_ZSUB per anatomy sub-slice along z (the sub-slice's tissue is their background) */
+  int nzl = nz * LES_ZSUB;
   double f = ph->scale[tp], off = g.dx_mm / 4;
   double h = sqrt(2 * off * off * 4 + t * t / 4);
   for (int i = 0; i < LT_COUNT; i++) {
@@ -555,19 +558,21 @@ static void render_slice(const phantom *ph, int tp, int k, uint64_t seed, render
         double dc = sqrt((x - c[0]) * (x - c[0]) + (y - c[1]) * (y - c[1]) + (zk - c[2]) * (zk - c[2]));
         size_t p = (size_t)row * g.columns + col;
         if (dc - h > rmax) continue;
-        int n_in = 0, ns = 4 * nz;
+        int n_in = 0, ns = 4 * nzl;
         double sum = 0;
         if (dc + h < rin) { /* wholly inside (and, for a rim lesion, wholly in its core) */
           n_in = ns;
           sum = ns * (l->rim_mm > 0 ? l->core_hu : l->hu);
         } else {
-          for (int j = 0; j < nz; j++)
+          for (int j = 0; j < nzl; j++) {
+            double zz = zk - t / 2 + (j + 0.5) * t / nzl, bgj = hu[b->sub[(size_t)(j / LES_ZSUB) * npx + p]];
             for (int a = 0; a < 4; a++) {
               double px = x + ((a & 1) ? off : -off), py = y + ((a & 2) ? off : -off);
-              int in = les_inside(l, c, f, px, py, zs[j]);
+              int in = les_inside(l, c, f, px, py, zz);
               if (in) n_in++;
-              sum += in == 2 ? l->core_hu : in == 1 ? l->hu : hu[b->sub[(size_t)j * npx + p]];
+              sum += in == 2 ? l->core_hu : in == 1 ? l->hu : bgj;
             }
+          }
         }
         if (!n_in) continue;
         b->bg[p] = sum / ns;
@@ -639,7 +644,7 @@ static double feret(double (*pts)[2], int n, int *ia, int *ib) {
   return sqrt(best);
 }
 
-#define NANG_FINE 1440
+#define NANG_FINE 720
 
 static void recist(recist_truth *rt, const phantom *ph, const plesion *l, int tp) {
   const subject *s = &ph->s;
@@ -670,7 +675,7 @@ static void recist(recist_truth *rt, const phantom *ph, const plesion *l, int tp
     if (k < 0) continue;
     double z = subject_slice_z(s, k);
     int ia = 0, ib = 0;
-    boundary(pts, NANG_FINE, l, c, f, z, t, 48, 0.005);
+    boundary(pts, NANG_FINE, l, c, f, z, t, 40, 0.005);
     double L = feret(pts, NANG_FINE, &ia, &ib);
     if (L <= rt->long_mm) continue;
     rt->slice = k;

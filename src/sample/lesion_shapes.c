@@ -72,13 +72,19 @@ void star_free(star_shape *s) {
 
 double star_volume_mm3(const star_shape *s) {
   /* V = 1/3 \int R^3 dOmega; dOmega = d(uz) dphi (Archimedes), midpoint rule */
-  const int nu = 800, nphi = 1600;
+  enum { nu = 800, nphi = 1600 };
+  static double cs[nphi][2];
+  if (cs[0][0] == 0)
+    for (int b = 0; b < nphi; b++) {
+      double phi = (b + 0.5) * 2.0 * LS_PI / nphi;
+      cs[b][0] = cos(phi);
+      cs[b][1] = sin(phi);
+    }
   double sum = 0;
   for (int a = 0; a < nu; a++) {
     double uz = -1.0 + (a + 0.5) * 2.0 / nu, rr = sqrt(1.0 - uz * uz), row = 0;
     for (int b = 0; b < nphi; b++) {
-      double phi = (b + 0.5) * 2.0 * LS_PI / nphi;
-      double d[3] = {rr * cos(phi), rr * sin(phi), uz};
+      double d[3] = {rr * cs[b][0], rr * cs[b][1], uz};
       double r = star_radius(s, d);
       row += r * r * r;
     }
