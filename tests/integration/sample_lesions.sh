@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The lesion phantoms (recistry sample --lesion-phantoms, docs/sample.md "Lesion phantoms") checked
 # independently with /usr/bin/python3 (numpy, scipy, pydicom; tests/integration/lib/lesion_phantoms.py):
-# every label volume (gzip NRRD) has its DICOM series' geometry; for every lesion the label's voxel count x
+# every label volume (gzip NRRD) has its DICOM series' geometry, read by python and by ITK's NRRD reader; for every lesion the label's voxel count x
 # voxel volume is the solid's volume (10 %, 15 % on 5 mm slices), the RECIST long and short axes are within a
 # pixel of a brute-force Feret of the label slices, the click point is on the lesion, the mean CT number inside
 # is the lesion's, the rim lesion's ring is brighter and its core darker than liver, nodes and nodules sit in
@@ -34,7 +34,10 @@ for s in CIREL-014-0961 CIREL-014-0962 CIREL-014-0963; do
   done
 done
 
-"$py" "$src/tests/integration/lib/lesion_phantoms.py" "$tmp/a"
+# ITK's NRRD reader (tests/tools/nrrd_itk_check.cc, built with the tests) must read every label volume too
+itk_check="${RCY_BUILD_DIR:-$src/build}/tests/rcy_nrrd_itk_check"
+[ -x "$itk_check" ] || fail "no $itk_check (built with the tests)"
+"$py" "$src/tests/integration/lib/lesion_phantoms.py" "$tmp/a" "$itk_check"
 
 # determinism: same seed, same bytes; another seed, other lesions
 "$RECISTRY" sample --out "$tmp/b" --lesion-phantoms --seed 5 >/dev/null

@@ -3,13 +3,15 @@
 Reads the DICOM series with pydicom, the label volumes with gzip + numpy (its own NRRD header parser) and the
 truth JSON, and checks: the label volume's geometry is the series'; each lesion's label voxel count, volume,
 RECIST diameters (brute-force Feret of the label slices), click point, mean CT number, rim/core contrast,
-host tissue; the follow-up's scale and shift. Usage: lesion_phantoms.py DIR
+host tissue; the follow-up's scale and shift. Usage: lesion_phantoms.py DIR [ITK_CHECK]; ITK_CHECK (tests/tools/nrrd_itk_check.cc) reads every label volume
+with ITK's NRRD reader, which must see the same geometry and label counts.
 """
 import glob
 import gzip
 import json
 import math
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -85,7 +87,7 @@ def perpendicular_span(m, a, b, dx):
     return best
 
 
-def check(dirname):
+def check(dirname, itk_check=None):
     files = sorted(glob.glob(os.path.join(dirname, "lesions", "*.json")))
     if len(files) != 3:
         fail("expected 3 phantom subjects, got %d" % len(files))
@@ -122,6 +124,29 @@ def check(dirname):
                 fail("%s: study/series UID" % name)
             if ds[0].PatientID != subj or ds[0].ClinicalTrialTimePointID != tp["timepoint"]:
                 fail("%s: patient/time point" % name)
+            if itk_check:
+                out = subprocess.run([itk_check, os.path.join(dirname, tp["label_volume"])], capture_output=True,
+                                     text=True, check=False)
+                if out.returncode != 0:
+                    fail("%s: ITK cannot read the label volume: %s" % (name, out.stderr.strip()))
+                else:
+                    itk = {}
+                    for line in out.stdout.splitlines():
+                        key, *vals = line.split()
+                        if key == "label":
+                            itk.setdefault("labels", {})[int(vals[0])] = int(vals[1])
+                        else:
+                            itk[key] = [float(v) for v in vals]
+                    want_dir = [1, 0, 0, 0, 1, 0, 0, 0, 1]
+                    if (itk["size"] != [lab.shape[2], lab.shape[1], lab.shape[0]] or
+                            max(abs(a - b) for a, b in zip(itk["origin"], ipp0)) > 1e-4 or
+                            max(abs(a - b) for a, b in zip(itk["spacing"], [dx, dx, t])) > 1e-6 or
+                            itk["direction"] != want_dir):
+                        fail("%s: ITK sees %s" % (name, out.stdout.splitlines()[:4]))
+                    for les in tp["lesions"]:
+                        if itk["labels"].get(les["label"]) != les["label_voxels"]:
+                            fail("%s %s: ITK counts %s voxels, truth %d" % (name, les["id"], itk["labels"].get(les["label"]),
+                                                                        les["label_voxels"]))
             uid_slice = {d.SOPInstanceUID: k for k, d in enumerate(ds)}
             labels_present = set(np.unique(lab).tolist()) - {0}
             if labels_present != set(range(1, len(tp["lesions"]) + 1)):
@@ -259,6 +284,6 @@ def check(dirname):
 
 
 if __name__ == "__main__":
-    ok = check(sys.argv[1])
+    ok = check(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)
     print("lesion phantoms: %s" % ("ok" if ok else "%d failures" % len(failures)))
     sys.exit(0 if ok else 1)
