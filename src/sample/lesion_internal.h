@@ -19,8 +19,8 @@ typedef struct {
   int n_harm;
   double h_e1[LS_MAX_HARM][3], h_e2[LS_MAX_HARM][3], h_amp[LS_MAX_HARM], h_phase[LS_MAX_HARM];
   int h_m[LS_MAX_HARM];
-  double scale;     /* mm */
-  double *tab;      /* cube map of R, mm */
+  double scale; /* mm */
+  double *tab;  /* cube map of R, mm */
   double rmin, rmax;
 } star_shape;
 

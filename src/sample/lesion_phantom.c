@@ -37,8 +37,9 @@ typedef enum {
   LT_COUNT
 } ltype;
 
-static const char *const type_names[LT_COUNT] = {"lobulated",  "irregular", "rim",   "low_contrast", "hyperdense",
-                                                 "vessel",     "edge",      "small", "lung_nodule",  "node"};
+static const char *const type_names[LT_COUNT] = {"lobulated",   "irregular", "rim",  "low_contrast",
+                                                 "hyperdense",  "vessel",    "edge", "small",
+                                                 "lung_nodule", "node"};
 
 typedef struct {
   ltype type;
@@ -68,11 +69,13 @@ typedef struct {
   double scale[N_TP];
 } phantom;
 
-/* --------------------------------------------------------------------------------------------------------- */
+/* ---------------------------------------------------------------------------------------------------------
+ */
 /* geometry of a lesion at a timepoint */
 
 static void les_centre(double out[3], const phantom *ph, const plesion *l, int tp) {
-  for (int k = 0; k < 3; k++) out[k] = l->anchor[k] + ph->scale[tp] * (l->c[k] - l->anchor[k]) + ph->shift[tp][k];
+  for (int k = 0; k < 3; k++)
+    out[k] = l->anchor[k] + ph->scale[tp] * (l->c[k] - l->anchor[k]) + ph->shift[tp][k];
 }
 
 /* 0 outside, 1 in the lesion, 2 in a rim lesion's core */
@@ -113,7 +116,8 @@ static void init_dirs(void) {
   }
 }
 
-/* --------------------------------------------------------------------------------------------------------- */
+/* ---------------------------------------------------------------------------------------------------------
+ */
 /* shapes */
 
 static void random_unit(double u[3], prng *r) {
@@ -131,7 +135,8 @@ static void add_harmonic(star_shape *s, prng *r, int m, double amp) {
   double d = t[0] * n[0] + t[1] * n[1] + t[2] * n[2];
   double e1[3] = {t[0] - d * n[0], t[1] - d * n[1], t[2] - d * n[2]};
   double l = sqrt(e1[0] * e1[0] + e1[1] * e1[1] + e1[2] * e1[2]);
-  for (int k = 0; k < 3; k++) e1[k] /= l;
+  for (int k = 0; k < 3; k++)
+    e1[k] /= l;
   double e2[3] = {n[1] * e1[2] - n[2] * e1[1], n[2] * e1[0] - n[0] * e1[2], n[0] * e1[1] - n[1] * e1[0]};
   memcpy(s->h_e1[j], e1, sizeof e1);
   memcpy(s->h_e2[j], e2, sizeof e2);
@@ -169,58 +174,72 @@ static int make_lesion(plesion *l, ltype t, prng *r) {
   double lo, hi;
   int by_short = 0;
   switch (t) {
-    case LT_LOBULATED: {
-      s->a[1] = prng_uniform(r, 0.85, 0.95);
-      s->n_lobes = prng_int(r, 3, 5);
-      s->lobe_kappa = prng_uniform(r, 6, 9);
-      double phi0 = prng_uniform(r, 0, 2 * LS_PI);
-      for (int j = 0; j < s->n_lobes; j++) {
-        double phi = phi0 + 2 * LS_PI * j / s->n_lobes + prng_uniform(r, -0.3, 0.3), z = prng_uniform(r, -0.35, 0.35);
-        s->lobe_dir[j][0] = sqrt(1 - z * z) * cos(phi);
-        s->lobe_dir[j][1] = sqrt(1 - z * z) * sin(phi);
-        s->lobe_dir[j][2] = z;
-        s->lobe_amp[j] = prng_uniform(r, 0.28, 0.38);
-      }
-      lo = 34, hi = 42;
-      break;
+  case LT_LOBULATED: {
+    s->a[1] = prng_uniform(r, 0.85, 0.95);
+    s->n_lobes = prng_int(r, 3, 5);
+    s->lobe_kappa = prng_uniform(r, 6, 9);
+    double phi0 = prng_uniform(r, 0, 2 * LS_PI);
+    for (int j = 0; j < s->n_lobes; j++) {
+      double phi = phi0 + 2 * LS_PI * j / s->n_lobes + prng_uniform(r, -0.3, 0.3),
+             z = prng_uniform(r, -0.35, 0.35);
+      s->lobe_dir[j][0] = sqrt(1 - z * z) * cos(phi);
+      s->lobe_dir[j][1] = sqrt(1 - z * z) * sin(phi);
+      s->lobe_dir[j][2] = z;
+      s->lobe_amp[j] = prng_uniform(r, 0.28, 0.38);
     }
-    case LT_IRREGULAR: {
-      static const int ms[] = {3, 5, 6, 7, 9};
-      for (int j = 0; j < 5; j++) add_harmonic(s, r, ms[j], j == 0 ? 0.07 : prng_uniform(r, 0.035, 0.06));
-      lo = 28, hi = 37;
-      break;
-    }
-    case LT_RIM:
-      l->hu = round(prng_uniform(r, 145, 155));
-      l->core_hu = round(prng_uniform(r, 20, 30));
-      l->rim_mm = round1(prng_uniform(r, 3.0, 4.0));
-      lo = 34, hi = 42;
-      break;
-    case LT_LOW_CONTRAST: l->hu = 100 - round(prng_uniform(r, 18, 27)); lo = 23, hi = 32; break;
-    case LT_HYPERDENSE: l->hu = round(prng_uniform(r, 155, 165)); lo = 22, hi = 28; break;
-    case LT_VESSEL: lo = 26, hi = 33; l->touches = "vessel"; break;
-    case LT_EDGE: lo = 26, hi = 33; l->touches = "liver_capsule"; break;
-    case LT_SMALL: lo = 10.4, hi = 11.4; break;
-    case LT_LUNG_NODULE:
-      l->organ = "lung";
-      l->host = TISSUE_LUNG;
-      l->hu = 30;
-      s->a[1] = prng_uniform(r, 0.85, 0.95);
-      s->a[2] = prng_uniform(r, 0.85, 1.0);
-      lo = 14, hi = 22;
-      break;
-    case LT_NODE:
-    default:
-      l->organ = "lymph node";
-      l->nodal = 1;
-      l->host = TISSUE_VFAT;
-      l->hu = 40;
-      s->a[1] = prng_uniform(r, 0.6, 0.72);
-      s->a[2] = prng_uniform(r, 0.9, 1.2);
-      star_frame(s, prng_uniform(r, 0, LS_PI), prng_uniform(r, -0.1, 0.1));
-      lo = 16, hi = 19;
-      by_short = 1;
-      break;
+    lo = 34, hi = 42;
+    break;
+  }
+  case LT_IRREGULAR: {
+    static const int ms[] = {3, 5, 6, 7, 9};
+    for (int j = 0; j < 5; j++)
+      add_harmonic(s, r, ms[j], j == 0 ? 0.07 : prng_uniform(r, 0.035, 0.06));
+    lo = 28, hi = 37;
+    break;
+  }
+  case LT_RIM:
+    l->hu = round(prng_uniform(r, 145, 155));
+    l->core_hu = round(prng_uniform(r, 20, 30));
+    l->rim_mm = round1(prng_uniform(r, 3.0, 4.0));
+    lo = 34, hi = 42;
+    break;
+  case LT_LOW_CONTRAST:
+    l->hu = 100 - round(prng_uniform(r, 18, 27));
+    lo = 23, hi = 32;
+    break;
+  case LT_HYPERDENSE:
+    l->hu = round(prng_uniform(r, 155, 165));
+    lo = 22, hi = 28;
+    break;
+  case LT_VESSEL:
+    lo = 26, hi = 33;
+    l->touches = "vessel";
+    break;
+  case LT_EDGE:
+    lo = 26, hi = 33;
+    l->touches = "liver_capsule";
+    break;
+  case LT_SMALL: lo = 11.0, hi = 11.8; break;
+  case LT_LUNG_NODULE:
+    l->organ = "lung";
+    l->host = TISSUE_LUNG;
+    l->hu = 30;
+    s->a[1] = prng_uniform(r, 0.85, 0.95);
+    s->a[2] = prng_uniform(r, 0.85, 1.0);
+    lo = 14, hi = 22;
+    break;
+  case LT_NODE:
+  default:
+    l->organ = "lymph node";
+    l->nodal = 1;
+    l->host = TISSUE_VFAT;
+    l->hu = 40;
+    s->a[1] = prng_uniform(r, 0.6, 0.72);
+    s->a[2] = prng_uniform(r, 0.9, 1.2);
+    star_frame(s, prng_uniform(r, 0, LS_PI), prng_uniform(r, -0.1, 0.1));
+    lo = 16, hi = 19;
+    by_short = 1;
+    break;
   }
   if (t != LT_LOBULATED && t != LT_IRREGULAR) {
     add_harmonic(s, r, 2, prng_uniform(r, 0.02, 0.045));
@@ -235,7 +254,8 @@ static int make_lesion(plesion *l, ltype t, prng *r) {
   return star_build_table(s);
 }
 
-/* --------------------------------------------------------------------------------------------------------- */
+/* ---------------------------------------------------------------------------------------------------------
+ */
 /* placement */
 
 static double dist3(const double a[3], const double b[3]) {
@@ -279,10 +299,11 @@ static double shape_q(const shape *s, const double p[3]) {
  * touching point stays inside and still touches). */
 static int place_edge(phantom *ph, int i, prng *r) {
   plesion *l = &ph->les[i];
-  const shape *liver = &ph->body0.s[find_shape(&ph->body0, TISSUE_LIVER)], *cav = &ph->body0.s[ANATOMY_CAVITY];
+  const shape *liver = &ph->body0.s[find_shape(&ph->body0, TISSUE_LIVER)],
+              *cav = &ph->body0.s[ANATOMY_CAVITY];
   for (int attempt = 0; attempt < 400; attempt++) {
     double alpha = prng_uniform(r, -1.6, -0.4); /* anterior-medial: the liver borders visceral fat there */
-    double z = prng_uniform(r, -65, -25);
+    double z = prng_uniform(r, -58, -25);
     double u[2] = {cos(alpha), sin(alpha)}, lo = 0, hi = 150, best[3] = {0};
     for (int it = 0; it < 50; it++) {
       double d = 0.5 * (lo + hi), fmax = 0, arg[3] = {0};
@@ -297,7 +318,8 @@ static int place_edge(phantom *ph, int i, prng *r) {
           memcpy(arg, p, sizeof arg);
         }
       }
-      if (fmax > 1.0) hi = d;
+      if (fmax > 1.0)
+        hi = d;
       else {
         lo = d;
         memcpy(best, arg, sizeof best);
@@ -310,7 +332,8 @@ static int place_edge(phantom *ph, int i, prng *r) {
     l->c[2] = z;
     memcpy(l->anchor, best, sizeof best);
     /* outside the touching point: visceral fat; the lesion itself wholly in liver tissue (not a vessel) */
-    double o[3] = {best[0] - l->c[0], best[1] - l->c[1], best[2] - l->c[2]}, on = sqrt(o[0] * o[0] + o[1] * o[1] + o[2] * o[2]);
+    double o[3] = {best[0] - l->c[0], best[1] - l->c[1], best[2] - l->c[2]},
+           on = sqrt(o[0] * o[0] + o[1] * o[1] + o[2] * o[2]);
     double out[3] = {best[0] + 3 * o[0] / on, best[1] + 3 * o[1] / on, best[2] + 3 * o[2] / on};
     if (label_at(ph, out) != TISSUE_VFAT) continue;
     /* the lesion shrunk a little must be in liver tissue everywhere */
@@ -334,8 +357,8 @@ static int place_edge(phantom *ph, int i, prng *r) {
   return 0;
 }
 
-/* The vessel lesion: a liver lesion, then a craniocaudal vessel (an elongated ellipsoid, 8-10 mm across) moved
- * towards it along an in-plane direction until the two surfaces touch. */
+/* The vessel lesion: a liver lesion, then a craniocaudal vessel (an elongated ellipsoid, 8-10 mm across)
+ * moved towards it along an in-plane direction until the two surfaces touch. */
 static int place_vessel(phantom *ph, int i, prng *r) {
   plesion *l = &ph->les[i];
   double rv = round1(prng_uniform(r, 4.0, 5.0));
@@ -343,7 +366,7 @@ static int place_vessel(phantom *ph, int i, prng *r) {
   for (int attempt = 0; attempt < 4000; attempt++) {
     l->c[0] = round1(prng_uniform(r, -140, -20));
     l->c[1] = round1(prng_uniform(r, -75, 60));
-    l->c[2] = round1(prng_uniform(r, -60, -25));
+    l->c[2] = round1(prng_uniform(r, -55, -25));
     double beta = prng_uniform(r, 0, 2 * LS_PI), u[2] = {cos(beta), sin(beta)};
     shape *v = &ph->vessel;
     memset(v, 0, sizeof *v);
@@ -366,7 +389,8 @@ static int place_vessel(phantom *ph, int i, prng *r) {
           memcpy(arg, p, sizeof arg);
         }
       }
-      if (qmin < 1.0) lo = d;
+      if (qmin < 1.0)
+        lo = d;
       else {
         hi = d;
         memcpy(best, arg, sizeof best);
@@ -395,30 +419,32 @@ static int place_random(phantom *ph, int i, prng *r) {
   plesion *l = &ph->les[i];
   for (int attempt = 0; attempt < 6000; attempt++) {
     switch (l->type) {
-      case LT_LUNG_NODULE:
-        l->c[0] = prng_uniform(r, -130, 130);
-        l->c[1] = prng_uniform(r, -40, 90);
-        l->c[2] = prng_uniform(r, 5, 40);
-        break;
-      case LT_NODE:
-        l->c[0] = prng_uniform(r, -40, 75);
-        l->c[1] = prng_uniform(r, -80, 55);
-        l->c[2] = prng_uniform(r, -60, -20);
-        break;
-      default:
-        l->c[0] = prng_uniform(r, -150, -5);
-        l->c[1] = prng_uniform(r, -85, 70);
-        l->c[2] = prng_uniform(r, -65, -20);
-        break;
+    case LT_LUNG_NODULE:
+      l->c[0] = prng_uniform(r, -130, 130);
+      l->c[1] = prng_uniform(r, -40, 90);
+      l->c[2] = prng_uniform(r, 5, 30);
+      break;
+    case LT_NODE:
+      l->c[0] = prng_uniform(r, -40, 75);
+      l->c[1] = prng_uniform(r, -80, 55);
+      l->c[2] = prng_uniform(r, -60, -20);
+      break;
+    default:
+      l->c[0] = prng_uniform(r, -150, -5);
+      l->c[1] = prng_uniform(r, -85, 70);
+      l->c[2] = prng_uniform(r, -58, -20);
+      break;
     }
-    for (int k = 0; k < 3; k++) l->c[k] = round1(l->c[k]);
+    for (int k = 0; k < 3; k++)
+      l->c[k] = round1(l->c[k]);
     memcpy(l->anchor, l->c, sizeof l->c);
     if (fits(ph, i, l->type == LT_LUNG_NODULE ? 4.0 : 3.0)) return 1;
   }
   return 0;
 }
 
-/* --------------------------------------------------------------------------------------------------------- */
+/* ---------------------------------------------------------------------------------------------------------
+ */
 
 static int build_phantom(phantom *ph, int index, uint64_t seed, rcy_error *err) {
   static const struct {
@@ -458,10 +484,12 @@ static int build_phantom(phantom *ph, int index, uint64_t seed, rcy_error *err) 
   prng_init(&r, seed, key);
   ph->scale[0] = 1.0;
   ph->scale[1] = FU_SCALE;
-  for (int k = 0; k < 3; k++) ph->shift[1][k] = round1(prng_uniform(&r, 0.6, 1.7) * (prng_int(&r, 0, 1) ? 1 : -1));
+  for (int k = 0; k < 3; k++)
+    ph->shift[1][k] = round1(prng_uniform(&r, 0.6, 1.7) * (prng_int(&r, 0, 1) ? 1 : -1));
   /* lesions: the vessel and edge ones first (their placement is constrained), then the largest */
-  static const ltype order[LT_COUNT] = {LT_VESSEL,       LT_EDGE,       LT_LOBULATED, LT_RIM,   LT_IRREGULAR,
-                                        LT_LOW_CONTRAST, LT_HYPERDENSE, LT_SMALL,     LT_NODE,  LT_LUNG_NODULE};
+  static const ltype order[LT_COUNT] = {LT_VESSEL,    LT_EDGE,         LT_LOBULATED,  LT_RIM,
+                                        LT_IRREGULAR, LT_LOW_CONTRAST, LT_HYPERDENSE, LT_SMALL,
+                                        LT_NODE,      LT_LUNG_NODULE};
   plesion tmp[LT_COUNT];
   phantom *work = ph;
   for (int n = 0; n < LT_COUNT; n++) {
@@ -471,14 +499,19 @@ static int build_phantom(phantom *ph, int index, uint64_t seed, rcy_error *err) 
     plesion *l = &work->les[n];
     if (make_lesion(l, t, &r)) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
     work->n = n + 1;
-    int ok = t == LT_VESSEL ? place_vessel(ph, n, &r) : t == LT_EDGE ? place_edge(ph, n, &r) : place_random(ph, n, &r);
+    int ok = t == LT_VESSEL ? place_vessel(ph, n, &r)
+             : t == LT_EDGE ? place_edge(ph, n, &r)
+                            : place_random(ph, n, &r);
     if (!ok)
-      return rcy_error_set(err, RCY_EINTERNAL, "%s: no room for the %s lesion phantom", s->subject_id, type_names[t]);
+      return rcy_error_set(err, RCY_EINTERNAL, "%s: no room for the %s lesion phantom", s->subject_id,
+                           type_names[t]);
   }
   /* re-order by type so that T1..T10 and labels 1..10 follow the type list */
   memcpy(tmp, ph->les, sizeof tmp);
-  for (int n = 0; n < LT_COUNT; n++) ph->les[tmp[n].type] = tmp[n];
-  for (int n = 0; n < LT_COUNT; n++) ph->les[n].volume_bl_mm3 = star_volume_mm3(&ph->les[n].sh);
+  for (int n = 0; n < LT_COUNT; n++)
+    ph->les[tmp[n].type] = tmp[n];
+  for (int n = 0; n < LT_COUNT; n++)
+    ph->les[n].volume_bl_mm3 = star_volume_mm3(&ph->les[n].sh);
   /* slices: the lesions' z range (baseline, plus the follow-up shift) with a margin */
   double zlo = 1e30, zhi = -1e30;
   for (int n = 0; n < LT_COUNT; n++) {
@@ -495,16 +528,18 @@ static int build_phantom(phantom *ph, int index, uint64_t seed, rcy_error *err) 
 }
 
 static void free_phantom(phantom *ph) {
-  for (int n = 0; n < LT_COUNT; n++) star_free(&ph->les[n].sh);
+  for (int n = 0; n < LT_COUNT; n++)
+    star_free(&ph->les[n].sh);
 }
 
-/* --------------------------------------------------------------------------------------------------------- */
+/* ---------------------------------------------------------------------------------------------------------
+ */
 /* rendering */
 
 typedef struct {
-  int16_t *pixels;  /* stored values of one slice */
-  uint8_t *labels;  /* the whole label volume [k][row][col] */
-  uint8_t *sub;     /* nz sub-slice tissue labels */
+  int16_t *pixels; /* stored values of one slice */
+  uint8_t *labels; /* the whole label volume [k][row][col] */
+  uint8_t *sub;    /* nz sub-slice tissue labels */
   double *bg;
   size_t label_voxels[LT_COUNT];
 } render_buf;
@@ -519,24 +554,29 @@ static void render_slice(const phantom *ph, int tp, int k, uint64_t seed, render
   /* the patient at this timepoint: shifted anatomy and vessel */
   anatomy body = ph->body0;
   for (int i = 0; i < body.n; i++)
-    for (int q = 0; q < 3; q++) body.s[i].c[q] += ph->shift[tp][q];
+    for (int q = 0; q < 3; q++)
+      body.s[i].c[q] += ph->shift[tp][q];
   shape vessel = ph->vessel;
-  for (int q = 0; q < 3; q++) vessel.c[q] += ph->shift[tp][q];
+  for (int q = 0; q < 3; q++)
+    vessel.c[q] += ph->shift[tp][q];
   double zs[8];
   for (int j = 0; j < nz; j++) {
     zs[j] = zk - t / 2 + (j + 0.5) * t / nz;
     anatomy_paint_slice(b->sub + (size_t)j * npx, &g, zs[j], &body, &vessel, 1);
   }
   double hu[256] = {0};
-  for (int q = 0; q < TISSUE_COUNT; q++) hu[q] = tissue_ct_hu(q);
+  for (int q = 0; q < TISSUE_COUNT; q++)
+    hu[q] = tissue_ct_hu(q);
   for (size_t p = 0; p < npx; p++) {
     double sum = 0;
-    for (int j = 0; j < nz; j++) sum += hu[b->sub[(size_t)j * npx + p]];
+    for (int j = 0; j < nz; j++)
+      sum += hu[b->sub[(size_t)j * npx + p]];
     b->bg[p] = sum / nz;
   }
   uint8_t *lab = b->labels + (size_t)k * npx;
   memset(lab, 0, npx);
-  /* lesion sub-samples: LES_ZSUB per anatomy sub-slice along z (the sub-slice's tissue is their background) */
+  /* lesion sub-samples: LES_ZSUB per anatomy sub-slice along z (the sub-slice's tissue is their background)
+   */
   int nzl = nz * LES_ZSUB;
   double f = ph->scale[tp], off = g.dx_mm / 4;
   double h = sqrt(2 * off * off * 4 + t * t / 4);
@@ -546,8 +586,10 @@ static void render_slice(const phantom *ph, int tp, int k, uint64_t seed, render
     les_centre(c, ph, l, tp);
     double rmax = f * l->sh.rmax, rin = f * l->sh.rmin - (l->rim_mm > 0 ? l->rim_mm : 0);
     if (zk + t / 2 < c[2] - rmax || zk - t / 2 > c[2] + rmax) continue;
-    int c0 = (int)floor((c[0] - rmax - g.x0_mm) / g.dx_mm) - 1, c1 = (int)ceil((c[0] + rmax - g.x0_mm) / g.dx_mm) + 1;
-    int r0 = (int)floor((c[1] - rmax - g.y0_mm) / g.dx_mm) - 1, r1 = (int)ceil((c[1] + rmax - g.y0_mm) / g.dx_mm) + 1;
+    int c0 = (int)floor((c[0] - rmax - g.x0_mm) / g.dx_mm) - 1,
+        c1 = (int)ceil((c[0] + rmax - g.x0_mm) / g.dx_mm) + 1;
+    int r0 = (int)floor((c[1] - rmax - g.y0_mm) / g.dx_mm) - 1,
+        r1 = (int)ceil((c[1] + rmax - g.y0_mm) / g.dx_mm) + 1;
     if (c0 < 0) c0 = 0;
     if (r0 < 0) r0 = 0;
     if (c1 > g.columns - 1) c1 = g.columns - 1;
@@ -595,7 +637,8 @@ static void render_slice(const phantom *ph, int tp, int k, uint64_t seed, render
   }
 }
 
-/* --------------------------------------------------------------------------------------------------------- */
+/* ---------------------------------------------------------------------------------------------------------
+ */
 /* truth: RECIST diameters from the continuous solid */
 
 typedef struct {
@@ -605,8 +648,8 @@ typedef struct {
   double seed[2];
 } recist_truth;
 
-static double slab_frac(const plesion *l, const double c[3], double f, double x, double y, double z0, double t,
-                        int nzs) {
+static double slab_frac(const plesion *l, const double c[3], double f, double x, double y, double z0,
+                        double t, int nzs) {
   int n = 0;
   for (int j = 0; j < nzs; j++)
     if (les_inside(l, c, f, x, y, z0 - t / 2 + (j + 0.5) * t / nzs)) n++;
@@ -614,15 +657,17 @@ static double slab_frac(const plesion *l, const double c[3], double f, double x,
 }
 
 /* boundary of the slice's region {slab fraction >= 0.5} by radial bisection from the in-plane centre */
-static void boundary(double (*pts)[2], int nang, const plesion *l, const double c[3], double f, double z, double t,
-                     int nzs, double tol) {
+static void boundary(double (*pts)[2], int nang, const plesion *l, const double c[3], double f, double z,
+                     double t, int nzs, double tol) {
   for (int a = 0; a < nang; a++) {
     double phi = 2 * LS_PI * a / nang, ux = cos(phi), uy = sin(phi);
     double lo = 0, hi = f * l->sh.rmax + 1;
     while (hi - lo > tol) {
       double m = 0.5 * (lo + hi);
-      if (slab_frac(l, c, f, c[0] + m * ux, c[1] + m * uy, z, t, nzs) >= 0.5) lo = m;
-      else hi = m;
+      if (slab_frac(l, c, f, c[0] + m * ux, c[1] + m * uy, z, t, nzs) >= 0.5)
+        lo = m;
+      else
+        hi = m;
     }
     double rr = 0.5 * (lo + hi);
     pts[a][0] = c[0] + rr * ux;
@@ -682,7 +727,8 @@ static void recist(recist_truth *rt, const phantom *ph, const plesion *l, int tp
     rt->long_mm = L;
     memcpy(rt->p1, pts[ia], sizeof rt->p1);
     memcpy(rt->p2, pts[ib], sizeof rt->p2);
-    /* short axis: the longest chord perpendicular to the long axis (edges crossed by each perpendicular line) */
+    /* short axis: the longest chord perpendicular to the long axis (edges crossed by each perpendicular line)
+     */
     double e[2] = {(rt->p2[0] - rt->p1[0]) / L, (rt->p2[1] - rt->p1[1]) / L}, nrm[2] = {-e[1], e[0]};
     double best = 0;
     for (double sp = 0.02; sp < L; sp += 0.02) {
@@ -707,7 +753,8 @@ static void recist(recist_truth *rt, const phantom *ph, const plesion *l, int tp
       }
     }
     rt->short_mm = best;
-    /* click point: the point of the region farthest from its boundary (for a rim lesion: in the core, 2 mm in) */
+    /* click point: the point of the region farthest from its boundary (for a rim lesion: in the core, 2 mm
+     * in) */
     double bx0 = 1e30, bx1 = -1e30, by0 = 1e30, by1 = -1e30;
     for (int i = 0; i < NANG_FINE; i++) {
       if (pts[i][0] < bx0) bx0 = pts[i][0];
@@ -744,7 +791,8 @@ static void recist(recist_truth *rt, const phantom *ph, const plesion *l, int tp
   }
 }
 
-/* --------------------------------------------------------------------------------------------------------- */
+/* ---------------------------------------------------------------------------------------------------------
+ */
 /* output */
 
 static void fmt_num(char *out, size_t n, double v) {
@@ -752,7 +800,8 @@ static void fmt_num(char *out, size_t n, double v) {
   char *dot = strchr(out, '.');
   if (dot) {
     char *e = out + strlen(out) - 1;
-    while (e > dot && *e == '0') *e-- = '\0';
+    while (e > dot && *e == '0')
+      *e-- = '\0';
     if (e == dot) *e = '\0';
   }
   if (strcmp(out, "-0") == 0) strcpy(out, "0");
@@ -807,7 +856,9 @@ static int write_nrrd(const char *path, const phantom *ph, const uint8_t *labels
   return RCY_OK;
 }
 
-static json_t *r2(double v) { return json_real(round(v * 100) / 100); }
+static json_t *r2(double v) {
+  return json_real(round(v * 100) / 100);
+}
 static json_t *pix(const plane_grid *g, const double p[2]) {
   return json_pack("[oo]", r2((p[0] - g->x0_mm) / g->dx_mm), r2((p[1] - g->y0_mm) / g->dx_mm));
 }
@@ -821,8 +872,9 @@ static json_t *lesion_json(const phantom *ph, const plesion *l, int idx, int tp,
   les_centre(c, ph, l, tp);
   recist_truth rt;
   recist(&rt, ph, l, tp);
-  json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:b, s:f, s:f}", "id", l->id, "type", type_names[l->type], "label",
-                        idx + 1, "organ", l->organ, "nodal", l->nodal, "host_hu", l->host_hu, "lesion_hu", l->hu);
+  json_t *j =
+      json_pack("{s:s, s:s, s:i, s:s, s:b, s:f, s:f}", "id", l->id, "type", type_names[l->type], "label",
+                idx + 1, "organ", l->organ, "nodal", l->nodal, "host_hu", l->host_hu, "lesion_hu", l->hu);
   if (l->rim_mm > 0) {
     json_object_set_new(j, "core_hu", json_real(l->core_hu));
     json_object_set_new(j, "rim_mm", json_real(l->rim_mm));
@@ -830,7 +882,8 @@ static json_t *lesion_json(const phantom *ph, const plesion *l, int idx, int tp,
   json_object_set_new(j, "center_mm", json_pack("[ooo]", r2(c[0]), r2(c[1]), r2(c[2])));
   if (l->touches) {
     double a[3];
-    for (int q = 0; q < 3; q++) a[q] = l->anchor[q] + ph->shift[tp][q];
+    for (int q = 0; q < 3; q++)
+      a[q] = l->anchor[q] + ph->shift[tp][q];
     json_object_set_new(j, "touches", json_string(l->touches));
     json_object_set_new(j, "touch_point_mm", json_pack("[ooo]", r2(a[0]), r2(a[1]), r2(a[2])));
   }
@@ -850,15 +903,18 @@ static json_t *lesion_json(const phantom *ph, const plesion *l, int idx, int tp,
             if (d < bd) bd = d, row = rr, col = cc;
           }
     }
-    json_object_set_new(j, "seed", json_pack("{s:s, s:i, s:i, s:i}", "sop_instance_uid", uid, "col", (int)col, "row",
-                                             (int)row, "slice_index", rt.slice));
+    json_object_set_new(j, "seed",
+                        json_pack("{s:s, s:i, s:i, s:i}", "sop_instance_uid", uid, "col", (int)col, "row",
+                                  (int)row, "slice_index", rt.slice));
     json_object_set_new(j, "long_mm", r2(rt.long_mm));
     json_object_set_new(j, "short_mm", r2(rt.short_mm));
     json_object_set_new(j, "slice_z_mm", r2(subject_slice_z(s, rt.slice)));
-    json_object_set_new(j, "long_axis", json_pack("{s:s, s:o, s:o, s:i}", "sop_instance_uid", uid, "p1", pix(&g, rt.p1),
-                                                  "p2", pix(&g, rt.p2), "slice_index", rt.slice));
-    json_object_set_new(j, "short_axis", json_pack("{s:s, s:o, s:o, s:i}", "sop_instance_uid", uid, "p1", pix(&g, rt.q1),
-                                                   "p2", pix(&g, rt.q2), "slice_index", rt.slice));
+    json_object_set_new(j, "long_axis",
+                        json_pack("{s:s, s:o, s:o, s:i}", "sop_instance_uid", uid, "p1", pix(&g, rt.p1), "p2",
+                                  pix(&g, rt.p2), "slice_index", rt.slice));
+    json_object_set_new(j, "short_axis",
+                        json_pack("{s:s, s:o, s:o, s:i}", "sop_instance_uid", uid, "p1", pix(&g, rt.q1), "p2",
+                                  pix(&g, rt.q2), "slice_index", rt.slice));
   }
   json_object_set_new(j, "volume_ml", json_real(round(l->volume_bl_mm3 * f * f * f) / 1000.0));
   json_object_set_new(j, "label_voxels", json_integer((json_int_t)label_voxels));
@@ -918,12 +974,12 @@ static int write_phantom(const rcy_sample_options *o, phantom *ph, rcy_sample_st
       json_array_append_new(les, lesion_json(ph, &ph->les[i], i, tp, o->seed, b.labels, b.label_voxels[i]));
     char z0[32];
     fmt_num(z0, sizeof z0, subject_slice_z(s, 0));
-    json_t *e = json_pack("{s:s, s:s, s:s, s:f, s:f, s:f, s:i, s:i, s:i, s:f, s:[fff], s:s, s:s}", "timepoint",
-                          s->tp[tp], "study_uid", job.uids.study, "series_uid", job.uids.series, "slice_thickness_mm",
-                          ph->thickness, "slice_spacing_mm", ph->thickness, "pixel_spacing_mm", atof(px), "columns",
-                          g.columns, "rows", g.rows, "slices", s->slices, "noise_hu", ph->noise, "shift_mm",
-                          ph->shift[tp][0], ph->shift[tp][1], ph->shift[tp][2], "label_volume", rel, "series_dir",
-                          series_dir);
+    json_t *e = json_pack("{s:s, s:s, s:s, s:f, s:f, s:f, s:i, s:i, s:i, s:f, s:[fff], s:s, s:s}",
+                          "timepoint", s->tp[tp], "study_uid", job.uids.study, "series_uid", job.uids.series,
+                          "slice_thickness_mm", ph->thickness, "slice_spacing_mm", ph->thickness,
+                          "pixel_spacing_mm", atof(px), "columns", g.columns, "rows", g.rows, "slices",
+                          s->slices, "noise_hu", ph->noise, "shift_mm", ph->shift[tp][0], ph->shift[tp][1],
+                          ph->shift[tp][2], "label_volume", rel, "series_dir", series_dir);
     json_object_set_new(e, "first_slice_position_mm", json_pack("[fff]", g.x0_mm, g.y0_mm, atof(z0)));
     json_object_set_new(e, "lesions", les);
     json_array_append_new(tps, e);
@@ -931,17 +987,20 @@ static int write_phantom(const rcy_sample_options *o, phantom *ph, rcy_sample_st
   if (!rc) {
     const plesion *vl = &ph->les[LT_VESSEL];
     (void)vl;
-    json_t *root = json_pack("{s:s, s:s, s:s, s:s, s:f}", "subject", s->subject_id, "site", s->site, "phantom",
-                             ph->name, "description", ph->description, "follow_up_scale", FU_SCALE);
-    json_object_set_new(root, "vessel", json_pack("{s:s, s:[fff], s:f, s:f, s:f}", "shape",
-                                                  "craniocaudal ellipsoid (baseline position; shifted with the patient)",
-                                                  "center_mm", ph->vessel.c[0], ph->vessel.c[1], ph->vessel.c[2],
-                                                  "radius_mm", ph->vessel.r[0], "half_length_mm", ph->vessel.r[2],
-                                                  "hu", tissue_ct_hu(TISSUE_AORTA)));
+    json_t *root =
+        json_pack("{s:s, s:s, s:s, s:s, s:f}", "subject", s->subject_id, "site", s->site, "phantom", ph->name,
+                  "description", ph->description, "follow_up_scale", FU_SCALE);
+    json_object_set_new(root, "vessel",
+                        json_pack("{s:s, s:[fff], s:f, s:f, s:f}", "shape",
+                                  "craniocaudal ellipsoid (baseline position; shifted with the patient)",
+                                  "center_mm", ph->vessel.c[0], ph->vessel.c[1], ph->vessel.c[2], "radius_mm",
+                                  ph->vessel.r[0], "half_length_mm", ph->vessel.r[2], "hu",
+                                  tissue_ct_hu(TISSUE_AORTA)));
     json_object_set_new(root, "timepoints", tps);
     tps = NULL;
     snprintf(path, sizeof path, "%s/lesions/%s.json", o->out_dir, s->subject_id);
-    if (json_dump_file(root, path, DUMP_FLAGS) != 0) rc = rcy_error_set(err, RCY_EIO, "cannot write %s", path);
+    if (json_dump_file(root, path, DUMP_FLAGS) != 0)
+      rc = rcy_error_set(err, RCY_EIO, "cannot write %s", path);
     json_decref(root);
   }
   json_decref(tps);

@@ -14,9 +14,11 @@
 
 double star_radius_analytic(const star_shape *s, const double u[3]) {
   double l[3];
-  for (int k = 0; k < 3; k++) l[k] = s->rot[0][k] * u[0] + s->rot[1][k] * u[1] + s->rot[2][k] * u[2];
+  for (int k = 0; k < 3; k++)
+    l[k] = s->rot[0][k] * u[0] + s->rot[1][k] * u[1] + s->rot[2][k] * u[2];
   double q = 0;
-  for (int k = 0; k < 3; k++) q += (l[k] / s->a[k]) * (l[k] / s->a[k]);
+  for (int k = 0; k < 3; k++)
+    q += (l[k] / s->a[k]) * (l[k] / s->a[k]);
   double m = 1.0;
   for (int j = 0; j < s->n_lobes; j++) {
     double dot = l[0] * s->lobe_dir[j][0] + l[1] * s->lobe_dir[j][1] + l[2] * s->lobe_dir[j][2];
@@ -42,7 +44,8 @@ static void face_dir(double u[3], int face, int i, int j) {
   u[o1] = -1.0 + 2.0 * i / LS_N;
   u[o2] = -1.0 + 2.0 * j / LS_N;
   double n = sqrt(u[0] * u[0] + u[1] * u[1] + u[2] * u[2]);
-  for (int k = 0; k < 3; k++) u[k] /= n;
+  for (int k = 0; k < 3; k++)
+    u[k] /= n;
 }
 
 int star_build_table(star_shape *s) {

@@ -34,11 +34,14 @@ int main(int argc, char **argv) {
   std::printf("spacing %.6f %.6f %.6f\n", spacing[0], spacing[1], spacing[2]);
   std::printf("direction");
   for (int r = 0; r < 3; r++)
-    for (int c = 0; c < 3; c++) std::printf(" %.6f", dir[r][c]);
+    for (int c = 0; c < 3; c++)
+      std::printf(" %.6f", dir[r][c]);
   std::printf("\n");
   std::map<int, unsigned long> count;
   itk::ImageRegionConstIterator<Image> it(img, img->GetLargestPossibleRegion());
-  for (it.GoToBegin(); !it.IsAtEnd(); ++it) count[it.Get()]++;
-  for (const auto &kv : count) std::printf("label %d %lu\n", kv.first, kv.second);
+  for (it.GoToBegin(); !it.IsAtEnd(); ++it)
+    count[it.Get()]++;
+  for (const auto &kv : count)
+    std::printf("label %d %lu\n", kv.first, kv.second);
   return 0;
 }
