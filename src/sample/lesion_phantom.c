@@ -167,7 +167,8 @@ static int make_lesion(plesion *l, ltype t, prng *r) {
   l->hu = 40;
   l->touches = NULL;
   star_shape *s = &l->sh;
-  star_frame(s, prng_uniform(r, 0, LS_PI), prng_uniform(r, -0.25, 0.25));
+  double theta = prng_uniform(r, 0, LS_PI);
+  star_frame(s, theta, prng_uniform(r, -0.25, 0.25));
   s->a[0] = 1;
   s->a[1] = prng_uniform(r, 0.75, 0.9);
   s->a[2] = prng_uniform(r, 0.8, 1.0);
@@ -211,13 +212,15 @@ static int make_lesion(plesion *l, ltype t, prng *r) {
     l->hu = round(prng_uniform(r, 155, 165));
     lo = 22, hi = 28;
     break;
-  case LT_VESSEL:
+  case LT_VESSEL: /* untilted, so that it touches near its largest slices */
     lo = 26, hi = 33;
     l->touches = "vessel";
+    star_frame(s, theta, 0);
     break;
   case LT_EDGE:
     lo = 26, hi = 33;
     l->touches = "liver_capsule";
+    star_frame(s, theta, 0);
     break;
   case LT_SMALL: lo = 11.0, hi = 11.8; break;
   case LT_LUNG_NODULE:
@@ -303,7 +306,7 @@ static int place_edge(phantom *ph, int i, prng *r) {
               *cav = &ph->body0.s[ANATOMY_CAVITY];
   for (int attempt = 0; attempt < 400; attempt++) {
     double alpha = prng_uniform(r, -1.6, -0.4); /* anterior-medial: the liver borders visceral fat there */
-    double z = prng_uniform(r, -58, -25);
+    double z = prng_uniform(r, -48, -32); /* near the liver's equator (z -40), where its boundary is vertical */
     double u[2] = {cos(alpha), sin(alpha)}, lo = 0, hi = 150, best[3] = {0};
     for (int it = 0; it < 50; it++) {
       double d = 0.5 * (lo + hi), fmax = 0, arg[3] = {0};
@@ -886,6 +889,8 @@ static json_t *lesion_json(const phantom *ph, const plesion *l, int idx, int tp,
       a[q] = l->anchor[q] + ph->shift[tp][q];
     json_object_set_new(j, "touches", json_string(l->touches));
     json_object_set_new(j, "touch_point_mm", json_pack("[ooo]", r2(a[0]), r2(a[1]), r2(a[2])));
+    int tk = (int)lround((a[2] - subject_slice_z(s, 0)) / ph->thickness);
+    json_object_set_new(j, "touch_slice_index", json_integer(tk));
   }
   json_object_set_new(j, "scale_from_baseline", json_real(f));
   if (rt.slice >= 0) {

@@ -249,6 +249,8 @@ def check(dirname, itk_check=None):
                 if "touches" in les:
                     p = les["touch_point_mm"]
                     kk = int(round((p[2] - zs[0]) / t))
+                    if kk != les["touch_slice_index"] or abs(kk - ks) > 1:
+                        fail("%s: touch slice %d (truth %d), longest slice %d" % (lname, kk, les["touch_slice_index"], ks))
                     cc = (p[0] - ipp0[0]) / dx
                     rr = (p[1] - ipp0[1]) / dx
                     win = vol[kk, int(rr) - 4:int(rr) + 6, int(cc) - 4:int(cc) + 6]
