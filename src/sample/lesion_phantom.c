@@ -306,7 +306,8 @@ static int place_edge(phantom *ph, int i, prng *r) {
               *cav = &ph->body0.s[ANATOMY_CAVITY];
   for (int attempt = 0; attempt < 400; attempt++) {
     double alpha = prng_uniform(r, -1.6, -0.4); /* anterior-medial: the liver borders visceral fat there */
-    double z = prng_uniform(r, -48, -32); /* near the liver's equator (z -40), where its boundary is vertical */
+    double z =
+        prng_uniform(r, -48, -32); /* near the liver's equator (z -40), where its boundary is vertical */
     double u[2] = {cos(alpha), sin(alpha)}, lo = 0, hi = 150, best[3] = {0};
     for (int it = 0; it < 50; it++) {
       double d = 0.5 * (lo + hi), fmax = 0, arg[3] = {0};
@@ -998,8 +999,9 @@ static int write_phantom(const rcy_sample_options *o, phantom *ph, rcy_sample_st
     json_object_set_new(root, "vessel",
                         json_pack("{s:s, s:[fff], s:f, s:f, s:f}", "shape",
                                   "craniocaudal ellipsoid (baseline position; shifted with the patient)",
-                                  "center_mm", ph->vessel.c[0], ph->vessel.c[1], ph->vessel.c[2], "radius_mm",
-                                  ph->vessel.r[0], "half_length_mm", ph->vessel.r[2], "hu",
+                                  "center_mm", round(ph->vessel.c[0] * 100) / 100,
+                                  round(ph->vessel.c[1] * 100) / 100, round(ph->vessel.c[2] * 100) / 100,
+                                  "radius_mm", ph->vessel.r[0], "half_length_mm", ph->vessel.r[2], "hu",
                                   tissue_ct_hu(TISSUE_AORTA)));
     json_object_set_new(root, "timepoints", tps);
     tps = NULL;
