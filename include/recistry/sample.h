@@ -9,6 +9,8 @@
  *   DIR/truth/<subject>.json                             lesions, geometry, UIDs, engine input
  *   DIR/reads/central.json, DIR/reads/site.json          engine inputs (arrays of subjects)
  *   DIR/dirty/<case>/...                                  one folder per defect; DIR/dirty/manifest.json
+ * With lesion_phantoms, only: DIR/S014/CIREL-014-096N/{BL,FU1}/CT_nnnn.dcm, DIR/lesions/<subject>.json and
+ * DIR/lesions/<subject>/<timepoint>.nrrd (label volumes) for segmentation tests.
  * Same options, same bytes: UIDs are derived from the seed and dates are computed, never read from a clock. */
 #ifndef RECISTRY_SAMPLE_H
 #define RECISTRY_SAMPLE_H
@@ -30,6 +32,7 @@ typedef struct rcy_sample_options {
   int max_timepoints;   /* cap on assessments per subject including baseline (0 = the scenario's 3..5) */
   double noise_hu;      /* standard deviation of the image noise in HU (default 10; 0 = noiseless) */
   int dirty;            /* also write DIR/dirty (default 1) */
+  int lesion_phantoms;  /* write only the lesion phantoms (DIR/S014/CIREL-014-096N, DIR/lesions; default 0) */
 } rcy_sample_options;
 
 typedef struct rcy_sample_stats {

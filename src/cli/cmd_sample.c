@@ -10,7 +10,7 @@
 
 static const char usage_text[] =
     "usage: recistry sample --out DIR [--subjects N] [--seed S] [--slices K] [--timepoints T]\n"
-    "                       [--noise HU] [--no-dirty]\n"
+    "                       [--noise HU] [--no-dirty] [--lesion-phantoms]\n"
     "Writes synthetic anonymised CIREL studies with known lesions (docs/sample.md):\n"
     "  DIR/<site>/<subject>/<timepoint>/*.dcm, DIR/truth/<subject>.json, DIR/reads/{central,site}.json,\n"
     "  DIR/dirty/<case>/ (defective studies for the ingest checks) and DIR/dirty/manifest.json.\n"
@@ -19,7 +19,10 @@ static const char usage_text[] =
     "  --slices K      slices per series (8..1000, default 60): K >= 200 gives 1.25 mm, >= 100 2.5 mm, else 5 mm\n"
     "  --timepoints T  at most T assessments per subject, baseline included (2..5; default: 3..5)\n"
     "  --noise HU      image noise standard deviation (default 10; 0 for noiseless images)\n"
-    "  --no-dirty      do not write DIR/dirty\n";
+    "  --no-dirty      do not write DIR/dirty\n"
+    "  --lesion-phantoms  write only the lesion phantoms for segmentation tests (3 subjects x BL/FU1 CT,\n"
+    "                  DIR/lesions/<subject>.json and label volumes DIR/lesions/<subject>/<tp>.nrrd); only\n"
+    "                  --seed applies\n";
 
 static int parse_long(long *out, const char *s, long lo, long hi) {
   char *end;
@@ -41,6 +44,9 @@ int rcy_cmd_sample(int argc, char **argv) {
       return RCY_EXIT_OK;
     } else if (strcmp(a, "--no-dirty") == 0) {
       o.dirty = 0;
+      continue;
+    } else if (strcmp(a, "--lesion-phantoms") == 0) {
+      o.lesion_phantoms = 1;
       continue;
     }
     if (i + 1 >= argc) {

@@ -33,7 +33,10 @@ static const struct {
 
 static const char *const sites[] = {"S014", "S027", "S031"};
 
-double subject_slice_z(const subject *s, int k) { return (k - (s->slices - 1) / 2.0) * s->thickness_mm; }
+double subject_slice_z(const subject *s, int k) {
+  double z = (k - (s->slices - 1) / 2.0) * s->thickness_mm;
+  return s->z_centre_mm != 0 ? z + s->z_centre_mm : z; /* the cohort's heights stay bit-identical */
+}
 
 void subject_grid(plane_grid *g, const subject *s) {
   g->rows = g->columns = s->mr ? 256 : 512;

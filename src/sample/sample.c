@@ -72,6 +72,13 @@ int rcy_sample_generate(rcy_sample_stats *out_stats, const rcy_sample_options *o
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   rcy_sample_stats stats = {0};
+  if (o->lesion_phantoms) { /* only the lesion phantoms: no cohort, reads or dirty cases */
+    rc = lesion_phantoms_write(o, &stats, err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    stats.seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (out_stats) *out_stats = stats;
+    return rc;
+  }
   char dir[4096];
   snprintf(dir, sizeof dir, "%s/truth", o->out_dir);
   rc = make_dirs(dir, err);

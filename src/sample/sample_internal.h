@@ -135,6 +135,7 @@ typedef struct {
   double fov_mm;
   int slices;
   double thickness_mm; /* = spacing between slices */
+  double z_centre_mm;  /* height of the middle of the slice stack (0 for the cohort; the lesion phantoms move it) */
   double kvp;
   int n_tp;
   char tp[MAX_TP][8];  /* "BL", "FU1", ... */
@@ -209,6 +210,14 @@ int reads_write(const char *out_dir, void *central_array, void *site_array, rcy_
 /* DIR/registry.csv (the cohort's registry data): the header, then one row per subject. */
 void registry_header(FILE *f);
 void registry_row(FILE *f, const rcy_sample_options *o, const subject *s);
+
+/* CT number of a tissue (series.c's table). */
+double tissue_ct_hu(int tissue);
+
+/* ---- lesion_phantom.c ---- */
+/* The lesion phantoms for segmentation tests (docs/sample.md "Lesion phantoms"): DICOM series and
+ * DIR/lesions/<subject>.json, DIR/lesions/<subject>/<timepoint>.nrrd. */
+int lesion_phantoms_write(const rcy_sample_options *o, rcy_sample_stats *stats, rcy_error *err);
 
 /* ---- dirty.c ---- */
 int dirty_write(const rcy_sample_options *o, rcy_sample_stats *stats, rcy_error *err);

@@ -29,6 +29,8 @@ static const double tissue_mr[TISSUE_COUNT] = {
     [TISSUE_AORTA] = 150, [TISSUE_IVC] = 160,    [TISSUE_CORTEX] = 60,  [TISSUE_MARROW] = 700,
     [TISSUE_CSF] = 180};
 
+double tissue_ct_hu(int tissue) { return tissue >= 0 && tissue < TISSUE_COUNT ? tissue_hu[tissue] : 0.0; }
+
 void sample_uid(char uid[RCY_DICOM_UID_SIZE], uint64_t seed, const char *fmt, ...) {
   char key[256];
   int n = snprintf(key, sizeof key, "recistry-sample/%llu/", (unsigned long long)seed);
