@@ -141,6 +141,13 @@ int measure(rcy_imaging_lesion *out, const rcy_imaging_slab *slab, const uint8_t
   out->long_slice = -1;
   std::vector<rcy_imaging_contour> contours;
   std::vector<float> L(plane);
+  struct SliceLong {
+    int slice;
+    size_t voxels;
+    double long_mm;
+    Pt a, b;
+  };
+  std::vector<SliceLong> per_slice;
   for (int k = 0; k < K; k++) {
     const uint8_t *m = mask + plane * k;
     int i0 = W, i1 = -1, j0 = H, j1 = -1;
@@ -191,12 +198,21 @@ int measure(rcy_imaging_lesion *out, const rcy_imaging_slab *slab, const uint8_t
         double d = std::hypot(h[p].x - h[q].x, h[p].y - h[q].y);
         if (d > best) best = d, a = h[p], b = h[q];
       }
-    if (best > out->long_mm + 1e-9) {
-      out->long_mm = best;
-      out->long_slice = k;
-      out->long_p1[0] = a.x / sc, out->long_p1[1] = a.y / sr;
-      out->long_p2[0] = b.x / sc, out->long_p2[1] = b.y / sr;
-    }
+    per_slice.push_back({k, count, best, a, b});
+  }
+  // The long axis' slice: the longest diameter; among slices within half a pixel of it (a near-round lesion
+  // spans several such slices, and which one wins is noise) the one where the lesion is largest, as a reader
+  // measures on the slice through the lesion's middle.
+  double longest = 0;
+  for (const SliceLong &q : per_slice) longest = std::max(longest, q.long_mm);
+  const SliceLong *pick = nullptr;
+  for (const SliceLong &q : per_slice)
+    if (q.long_mm >= longest - 0.5 * std::min(sc, sr) && (!pick || q.voxels > pick->voxels)) pick = &q;
+  if (pick) {
+    out->long_mm = pick->long_mm;
+    out->long_slice = pick->slice;
+    out->long_p1[0] = pick->a.x / sc, out->long_p1[1] = pick->a.y / sr;
+    out->long_p2[0] = pick->b.x / sc, out->long_p2[1] = pick->b.y / sr;
   }
   out->contours = (rcy_imaging_contour *)malloc(sizeof(rcy_imaging_contour) * (contours.empty() ? 1 : contours.size()));
   if (!out->contours) {
