@@ -6,6 +6,7 @@
 
 #include "recistry/log.h"
 #include "recistry/render.h"
+#include "recistry/segment.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -383,6 +384,19 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, const json_
     return rcy_reply_error(r, 422, "a caliper of %.2f mm measures nothing: the two ends must be at least %.1f mm apart",
                            long_mm < RCY_MIN_CALIPER_MM ? long_mm : short_mm, RCY_MIN_CALIPER_MM),
            NULL;
+  /* The method and what the measurement keeps of its segmentation: the seed is segmented again and the method
+   * decided from the calipers accepted (src/segment/measurement.c); the client's volume is never used. */
+  json_t *mv = json_object_get(m, "method");
+  if (mv && !json_is_string(mv))
+    return rcy_reply_error(r, 400, "measurement.method must be manual, semiautomatic or semiautomatic_edited"), NULL;
+  json_t *segmentation = NULL;
+  char method[24];
+  int rc = rcy_segment_measurement_info(&segmentation, method, r->store, c->subject, tp,
+                                    json_object_get(m, "segmentation"), sop, p1, p2, has_short ? s1 : NULL,
+                                    has_short ? s2 : NULL, json_string_value(mv), &err);
+  if (rc == RCY_EINVAL) return rcy_reply_error(r, 400, "%s", err.message), NULL;
+  if (rc == RCY_ENOTFOUND) return rcy_reply_error(r, 422, "%s", err.message), NULL;
+  if (rc) return rcy_reply_rcy_error(r, &err), NULL;
   *diameter_out = nodal_target ? short_mm : long_mm;
   char l1[32], l2[32];
   snprintf(l1, sizeof l1, "%.1f mm", long_mm);
@@ -410,10 +424,15 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, const json_
   gmtime_r(&now, &tm);
   strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
   rcy_render_key_banner banner = {c->subject, tp, what, value, whose, when};
-  if (rcy_render_key_image_banner_png(&png, &len, path, 0, 0, cal, has_short ? 2 : 1, &banner, &err))
+  if (rcy_render_key_image_banner_png(&png, &len, path, 0, 0, cal, has_short ? 2 : 1, &banner, &err)) {
+    json_decref(segmentation);
     return rcy_reply_rcy_error(r, &err), NULL;
+  }
   char url[64];
-  if (keep_key_image(c, png, len, url)) return NULL;
+  if (keep_key_image(c, png, len, url)) {
+    json_decref(segmentation);
+    return NULL;
+  }
   json_t *out = json_pack("{s:s,s:[f,f],s:[f,f],s:f,s:f,s:f,s:[f,f,f],s:s}", "sop_instance_uid", sop, "p1", p1[0],
                           p1[1], "p2", p2[0], p2[1], "long_mm", long_mm, "pixel_spacing_row_mm", in.spacing_row_mm,
                           "pixel_spacing_col_mm", in.spacing_col_mm, "slice_position_mm", in.position_mm[0],
@@ -428,6 +447,11 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, const json_
     json_object_set_new(out, "short_p2", json_null());
   }
   json_object_set_new(out, "slice_thickness_mm", in.slice_thickness_mm > 0 ? json_real(in.slice_thickness_mm) : json_null());
+  /* A manual measurement carries no method (as every measurement stored before there were others). */
+  if (segmentation) {
+    json_object_set_new(out, "method", json_string(method));
+    json_object_set_new(out, "segmentation", segmentation);
+  }
   return out;
 }
 
