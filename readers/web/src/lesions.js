@@ -52,12 +52,11 @@ export const lesionMethods = {
     if (!m || !m.method || m.method === 'manual') return null;
     const edited = m.method === 'semiautomatic_edited';
     const vol = m.segmentation?.volume_ml;
-    return [
+    return h('div', { class: 'method' },
       h('span', { class: edited ? 'method-tag edited' : 'method-tag', dataset: { method: m.method },
         title: edited ? 'Semi-automatic, calipers moved by the reader before accepting' : 'Semi-automatic, accepted as proposed' },
       edited ? 'auto, edited' : 'auto'),
-      typeof vol === 'number' ? h('span', { class: 'volume', title: 'Volume of the segmentation (server)' }, `${vol.toFixed(1)} mL`) : null,
-    ];
+      typeof vol === 'number' ? h('span', { class: 'volume', title: 'Volume of the segmentation (server)' }, `${vol.toFixed(1)} mL`) : null);
   },
 
   lesionActions(l, obs) {
