@@ -32,6 +32,8 @@ typedef struct {
   int n_key_images;
   int commit_attempted; /* a failed COMMIT may still be replayed from the WAL: then keep the pictures */
   char reason[RCY_REASON_MAX + 1]; /* the change's reason, trimmed (reason_for) */
+  /* A semi-automatic measurement's seed segmented again before the transaction (observation_put), or NULL. */
+  const rcy_segmentation *pre_seg;
 } read_ctx;
 
 static void ctx_free(read_ctx *c) {
@@ -389,11 +391,13 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, const json_
   json_t *mv = json_object_get(m, "method");
   if (mv && !json_is_string(mv))
     return rcy_reply_error(r, 400, "measurement.method must be manual, semiautomatic or semiautomatic_edited"), NULL;
+  if (c->n_key_images == MAX_KEY_IMAGES)
+    return rcy_reply_error(r, 400, "at most %d measurements per request", MAX_KEY_IMAGES), NULL;
   json_t *segmentation = NULL;
   char method[24];
   int rc = rcy_segment_measurement_info(&segmentation, method, r->store, c->subject, tp,
-                                    json_object_get(m, "segmentation"), sop, p1, p2, has_short ? s1 : NULL,
-                                    has_short ? s2 : NULL, json_string_value(mv), &err);
+                                        json_object_get(m, "segmentation"), c->pre_seg, sop, p1, p2,
+                                        has_short ? s1 : NULL, has_short ? s2 : NULL, json_string_value(mv), &err);
   if (rc == RCY_EINVAL) return rcy_reply_error(r, 400, "%s", err.message), NULL;
   if (rc == RCY_ENOTFOUND) return rcy_reply_error(r, 422, "%s", err.message), NULL;
   if (rc) return rcy_reply_rcy_error(r, &err), NULL;
@@ -402,8 +406,6 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, const json_
   snprintf(l1, sizeof l1, "%.1f mm", long_mm);
   snprintf(l2, sizeof l2, "%.1f mm", short_mm);
   rcy_render_caliper cal[2] = {{{p1[0], p1[1]}, {p2[0], p2[1]}, l1}, {{s1[0], s1[1]}, {s2[0], s2[1]}, l2}};
-  if (c->n_key_images == MAX_KEY_IMAGES)
-    return rcy_reply_error(r, 400, "at most %d measurements per request", MAX_KEY_IMAGES), NULL;
   unsigned char *png = NULL;
   size_t len = 0;
   /* The banner: trial identifiers, the value, whose read and when (never anything identifying a patient). */
@@ -613,11 +615,36 @@ static int set_observation(read_ctx *c, json_t *body, const char *tp, const char
   return 0;
 }
 
+/* A semi-automatic measurement's seed is segmented again (a second or so of decoding and ITK) before the
+ * transaction, which would otherwise hold the store's write lock meanwhile; only for a caller who may change
+ * this subject's read (anyone else gets open_read's answer, not a segmentation). 0, or -1 after replying. */
+static int segment_before(rcy_req *r, json_t *body, const char *subject, const char *tp, rcy_segmentation **pre) {
+  json_t *m = json_object_get(body, "measurement");
+  const char *method = json_string_value(json_object_get(m, "method")), *role, *reader;
+  if (!json_is_object(m) || !method || !rcy_reads_own_read(&r->user, &role, &reader) || !rcy_subject_visible(r, subject))
+    return 0;
+  rcy_error err = {0};
+  int rc = rcy_segment_seed_rerun(pre, r->store, subject, tp, json_object_get(m, "segmentation"), method, &err);
+  if (rc == RCY_EINVAL) return rcy_reply_error(r, 400, "%s", err.message), -1;
+  if (rc == RCY_ENOTFOUND) return rcy_reply_error(r, 422, "%s", err.message), -1;
+  if (rc) return rcy_reply_rcy_error(r, &err), -1;
+  return 0;
+}
+
 int rcy_handle_observation_put(rcy_req *r, const char *subject, const char *tp, const char *lesion) {
   json_t *body = rcy_req_json_body(r);
   if (!body) return 0;
+  rcy_segmentation *pre = NULL;
+  if (segment_before(r, body, subject, tp, &pre)) {
+    json_decref(body);
+    return 0;
+  }
   read_ctx c;
-  if (!open_read(&c, r, subject, 1)) set_observation(&c, body, tp, lesion);
+  if (!open_read(&c, r, subject, 1)) {
+    c.pre_seg = pre;
+    set_observation(&c, body, tp, lesion);
+  }
+  rcy_segmentation_free(pre);
   json_decref(body);
   ctx_free(&c);
   return 0;

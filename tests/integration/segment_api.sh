@@ -136,6 +136,11 @@ grep -q seed.point "$T/out" || fail "bad seed point: $(cat "$T/out")"
 expect 422 carol PUT /api/reads/$S/timepoints/BL/lesions/T1 "$(accept "$T/t1.json" semiautomatic | jq -c --arg o "$OSOP" '.measurement.segmentation.seed.sop_instance_uid = $o')"
 FUSOP=$(jq -r .sop_instance_uid <<<"$(at T1 FU1)")
 expect 422 carol PUT /api/reads/$S/timepoints/BL/lesions/T1 "$(accept "$T/t1.json" semiautomatic | jq -c --arg o "$FUSOP" '.measurement.segmentation.seed.sop_instance_uid = $o')"
+# A seed off its image.
+expect 422 carol PUT /api/reads/$S/timepoints/BL/lesions/T1 "$(accept "$T/t1.json" semiautomatic | jq -c '.measurement.segmentation.seed.point = [-50, 10]')"
+# Another subject's instance as the seed, by a site user of that other site: the subject is not theirs (404),
+# and no segmentation is run for them.
+expect 404 site14 PUT /api/reads/$S/timepoints/BL/lesions/T1 "$(accept "$T/t1.json" semiautomatic)"
 # A seed where nothing stands out.
 expect 422 carol PUT /api/reads/$S/timepoints/BL/lesions/T1 "$(accept "$T/t1.json" semiautomatic | jq -c --argjson p "$LIVER" '.measurement.segmentation.seed.point = $p')"
 
