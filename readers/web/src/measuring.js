@@ -294,7 +294,7 @@ export const measuringMethods = {
     const body = { measurement: { ...meas, method: edited ? 'semiautomatic_edited' : 'semiautomatic',
       segmentation: { seed: prop.seed, volume_ml: prop.volume_ml } } };
     this.measuring = null;
-    const ok = await this.putObservation(m.lesionId, body, `${m.lesionId} measured (auto${edited ? ', edited' : ''}).`);
+    const ok = await this.putObservation(m.lesionId, body, `${m.lesionId} measured.`);
     if (!ok) { // the proposal stays: Accept again, or Reject
       this.measuring = m;
       this.renderToolbar();
@@ -303,6 +303,10 @@ export const measuringMethods = {
     }
     // The stored caliper (redrawn from the server's answer) replaces the proposal; its contours go with it.
     this.clearAutoProposal(m);
+    // The method is the server's decision (it compares the calipers with the proposal itself).
+    const stored = (this.read.lesions || []).find((l) => l.lesion_id === m.lesionId)
+      ?.observations?.[this.currentTp.timepoint]?.measurement?.method;
+    this.say(`${m.lesionId} measured (${stored === 'semiautomatic_edited' ? 'auto, edited' : stored === 'semiautomatic' ? 'auto' : 'manual'}).`);
     if (this.viewer.primaryTool === AUTO_TOOL) this.viewer.setPrimaryTool(TOOL.windowLevel);
     this.renderToolbar();
   },
