@@ -1,6 +1,6 @@
 // The image viewer: one or two Cornerstone3D StackViewports (baseline | current timepoint) sharing one tool
 // group: wheel scrolls the stack, the primary button runs the selected tool (window/level, pan, zoom, Length,
-// Bidirectional), the middle button pans and the right button zooms. The two stacks are scrolled together by
+// Bidirectional, or Auto: a click handed to onAutoClick; each pane has a ContourLayer for its contours), the middle button pans and the right button zooms. The two stacks are scrolled together by
 // patient position: the slice of the other viewport nearest along the slice normal to this one's (studies of
 // different dates have different slice counts, so slice indices never match).
 import { core, tools, TOOL, initCornerstone } from './cornerstone.js';
