@@ -220,6 +220,37 @@ test('one-click measurement: Auto, contour, Accept, Reject, Esc', async (t) => {
     await page.screenshot({ path: shot('edited') });
   });
 
+  await t.test('follow-up: Auto on the current pane beside the baseline', async () => {
+    const FU = at(truth.lesions.find((l) => l.lesion_id === 'T1'), 'FU1');
+    await page.goto(`${stack.url}/#/subject/${S}/FU1`);
+    await page.waitForFunction(() => !document.querySelector('#app[data-ready="1"]') || window.rcy?.view?.currentTp?.timepoint === 'FU1');
+    await page.waitForSelector('#app[data-ready="1"]', { timeout: 30000 });
+    await page.click('tr[data-lesion="T1"] button.measure');
+    await page.keyboard.press('a');
+    await page.evaluate(async (sop) => { await window.rcy.viewer.panes.current.jumpToSop(sop); }, FU.sop_instance_uid);
+    await page.waitForFunction((sop) => document.querySelector('#vp-current')?.dataset.sop === sop, FU.sop_instance_uid);
+    // A click on the baseline pane is refused: the follow-up is measured on the right.
+    const bl = await page.evaluate(() => {
+      const r = window.rcy.viewer.panes.baseline.element.querySelector('canvas').getBoundingClientRect();
+      return [r.left + r.width / 2, r.top + r.height / 2];
+    });
+    await page.mouse.click(bl[0], bl[1]);
+    await page.waitForFunction(() => /not on the baseline/.test(document.querySelector('#message')?.textContent || ''));
+    const [x, y] = await pageXY(page, mid(FU.long_axis_endpoints_px));
+    await page.mouse.click(x, y);
+    await page.waitForSelector('#auto-result', { timeout: 20000 });
+    assert.ok(await contours() >= 1);
+    assert.equal(await page.evaluate(() => window.rcy.viewer.panes.baseline.contours.shown), 0, 'no contour on the baseline pane');
+    await page.screenshot({ path: shot('followup-proposal') });
+    await page.click('#accept-auto');
+    await page.waitForFunction(() => /T1 measured \(auto\)/.test(document.querySelector('#message')?.textContent || ''), null, { timeout: 20000 });
+    const obs = (await api('GET', `/api/reads/${S}`)).lesions.find((l) => l.lesion_id === 'T1').observations.FU1;
+    assert.equal(obs.measurement.method, 'semiautomatic');
+    assert.ok(Math.abs(obs.diameter_mm - FU.expected_longest_diameter_mm) <= spacing,
+      `FU1 stored ${obs.diameter_mm} mm vs truth ${FU.expected_longest_diameter_mm}`);
+    await page.screenshot({ path: shot('followup-accepted') });
+  });
+
   const unexpected = errors.filter((e) => !/^422 POST \/api\/segment$/.test(e));
   assert.deepEqual(unexpected, []);
   await page.close();
