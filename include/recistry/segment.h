@@ -82,6 +82,33 @@ int rcy_segment_seg_contours(json_t **out, rcy_store *store, const char *path, r
 /* The mask as a NRRD label volume (1 = lesion) over the slab's slices, in patient coordinates. */
 int rcy_segmentation_write_nrrd(const rcy_segmentation *seg, const char *path, rcy_error *err);
 
+/* How far (image pixels) an accepted caliper end may lie from the proposal's and still be the proposal. */
+#define RCY_SEGMENT_EDIT_TOLERANCE_PX 0.05
+
+/* The method of a stored measurement and what it keeps of its segmentation (the domain rule, not HTTP), in two
+ * steps so that the slow one runs outside the transaction that stores the measurement.
+ *
+ * rcy_segment_seed_rerun: for claimed_method "semiautomatic" or "semiautomatic_edited", checks the client's
+ * segmentation ({"seed": {"sop_instance_uid", "point": [col, row]}, ...}; anything else in it, the volume
+ * included, is ignored), that the seed is an instance of subject at timepoint tp, and segments it again
+ * (deterministic: the proposal the reader saw) into *out. NULL or "manual": *out NULL, nothing done.
+ * RCY_EINVAL: an unknown method or a malformed segmentation (the message names the field); RCY_ENOTFOUND: the
+ * seed is not among the subject's images at tp, or nothing is found at it (off the image included).
+ *
+ * rcy_segment_measurement_info: *method_out (24 bytes) "manual" for NULL/"manual" (*out NULL); otherwise the
+ * method is decided from the calipers the reader accepted (sop, p1, p2 and, when given, s1, s2):
+ * "semiautomatic" when each end lies within RCY_SEGMENT_EDIT_TOLERANCE_PX of the proposal's on the proposal's
+ * image, "semiautomatic_edited" otherwise, whatever was claimed. pre is a rcy_segment_seed_rerun result for
+ * the same body (used when it is of the same seed) or NULL (the seed is re-run here, same errors). *out (new
+ * reference): {"seed", "volume_ml", "long_mm", "short_mm" (proposed), "algorithm", "slices",
+ * "first_sop_instance_uid", "last_sop_instance_uid", "series_instance_uid"}. */
+int rcy_segment_seed_rerun(rcy_segmentation **out, rcy_store *store, const char *subject, const char *tp,
+                           const json_t *client_segmentation, const char *claimed_method, rcy_error *err);
+int rcy_segment_measurement_info(json_t **out, char *method_out, rcy_store *store, const char *subject,
+                                 const char *tp, const json_t *client_segmentation, const rcy_segmentation *pre,
+                                 const char *sop, const double p1[2], const double p2[2], const double *s1,
+                                 const double *s2, const char *claimed_method, rcy_error *err);
+
 #ifdef __cplusplus
 }
 #endif

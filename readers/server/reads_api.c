@@ -6,6 +6,7 @@
 
 #include "recistry/log.h"
 #include "recistry/render.h"
+#include "recistry/segment.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -31,6 +32,8 @@ typedef struct {
   int n_key_images;
   int commit_attempted; /* a failed COMMIT may still be replayed from the WAL: then keep the pictures */
   char reason[RCY_REASON_MAX + 1]; /* the change's reason, trimmed (reason_for) */
+  /* A semi-automatic measurement's seed segmented again before the transaction (observation_put), or NULL. */
+  const rcy_segmentation *pre_seg;
 } read_ctx;
 
 static void ctx_free(read_ctx *c) {
@@ -383,13 +386,26 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, const json_
     return rcy_reply_error(r, 422, "a caliper of %.2f mm measures nothing: the two ends must be at least %.1f mm apart",
                            long_mm < RCY_MIN_CALIPER_MM ? long_mm : short_mm, RCY_MIN_CALIPER_MM),
            NULL;
+  /* The method and what the measurement keeps of its segmentation: the seed is segmented again and the method
+   * decided from the calipers accepted (src/segment/measurement.c); the client's volume is never used. */
+  json_t *mv = json_object_get(m, "method");
+  if (mv && !json_is_string(mv))
+    return rcy_reply_error(r, 400, "measurement.method must be manual, semiautomatic or semiautomatic_edited"), NULL;
+  if (c->n_key_images == MAX_KEY_IMAGES)
+    return rcy_reply_error(r, 400, "at most %d measurements per request", MAX_KEY_IMAGES), NULL;
+  json_t *segmentation = NULL;
+  char method[24];
+  int rc = rcy_segment_measurement_info(&segmentation, method, r->store, c->subject, tp,
+                                        json_object_get(m, "segmentation"), c->pre_seg, sop, p1, p2,
+                                        has_short ? s1 : NULL, has_short ? s2 : NULL, json_string_value(mv), &err);
+  if (rc == RCY_EINVAL) return rcy_reply_error(r, 400, "%s", err.message), NULL;
+  if (rc == RCY_ENOTFOUND) return rcy_reply_error(r, 422, "%s", err.message), NULL;
+  if (rc) return rcy_reply_rcy_error(r, &err), NULL;
   *diameter_out = nodal_target ? short_mm : long_mm;
   char l1[32], l2[32];
   snprintf(l1, sizeof l1, "%.1f mm", long_mm);
   snprintf(l2, sizeof l2, "%.1f mm", short_mm);
   rcy_render_caliper cal[2] = {{{p1[0], p1[1]}, {p2[0], p2[1]}, l1}, {{s1[0], s1[1]}, {s2[0], s2[1]}, l2}};
-  if (c->n_key_images == MAX_KEY_IMAGES)
-    return rcy_reply_error(r, 400, "at most %d measurements per request", MAX_KEY_IMAGES), NULL;
   unsigned char *png = NULL;
   size_t len = 0;
   /* The banner: trial identifiers, the value, whose read and when (never anything identifying a patient). */
@@ -410,10 +426,15 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, const json_
   gmtime_r(&now, &tm);
   strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
   rcy_render_key_banner banner = {c->subject, tp, what, value, whose, when};
-  if (rcy_render_key_image_banner_png(&png, &len, path, 0, 0, cal, has_short ? 2 : 1, &banner, &err))
+  if (rcy_render_key_image_banner_png(&png, &len, path, 0, 0, cal, has_short ? 2 : 1, &banner, &err)) {
+    json_decref(segmentation);
     return rcy_reply_rcy_error(r, &err), NULL;
+  }
   char url[64];
-  if (keep_key_image(c, png, len, url)) return NULL;
+  if (keep_key_image(c, png, len, url)) {
+    json_decref(segmentation);
+    return NULL;
+  }
   json_t *out = json_pack("{s:s,s:[f,f],s:[f,f],s:f,s:f,s:f,s:[f,f,f],s:s}", "sop_instance_uid", sop, "p1", p1[0],
                           p1[1], "p2", p2[0], p2[1], "long_mm", long_mm, "pixel_spacing_row_mm", in.spacing_row_mm,
                           "pixel_spacing_col_mm", in.spacing_col_mm, "slice_position_mm", in.position_mm[0],
@@ -428,6 +449,11 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, const json_
     json_object_set_new(out, "short_p2", json_null());
   }
   json_object_set_new(out, "slice_thickness_mm", in.slice_thickness_mm > 0 ? json_real(in.slice_thickness_mm) : json_null());
+  /* A manual measurement carries no method (as every measurement stored before there were others). */
+  if (segmentation) {
+    json_object_set_new(out, "method", json_string(method));
+    json_object_set_new(out, "segmentation", segmentation);
+  }
   return out;
 }
 
@@ -589,11 +615,36 @@ static int set_observation(read_ctx *c, json_t *body, const char *tp, const char
   return 0;
 }
 
+/* A semi-automatic measurement's seed is segmented again (a second or so of decoding and ITK) before the
+ * transaction, which would otherwise hold the store's write lock meanwhile; only for a caller who may change
+ * this subject's read (anyone else gets open_read's answer, not a segmentation). 0, or -1 after replying. */
+static int segment_before(rcy_req *r, json_t *body, const char *subject, const char *tp, rcy_segmentation **pre) {
+  json_t *m = json_object_get(body, "measurement");
+  const char *method = json_string_value(json_object_get(m, "method")), *role, *reader;
+  if (!json_is_object(m) || !method || !rcy_reads_own_read(&r->user, &role, &reader) || !rcy_subject_visible(r, subject))
+    return 0;
+  rcy_error err = {0};
+  int rc = rcy_segment_seed_rerun(pre, r->store, subject, tp, json_object_get(m, "segmentation"), method, &err);
+  if (rc == RCY_EINVAL) return rcy_reply_error(r, 400, "%s", err.message), -1;
+  if (rc == RCY_ENOTFOUND) return rcy_reply_error(r, 422, "%s", err.message), -1;
+  if (rc) return rcy_reply_rcy_error(r, &err), -1;
+  return 0;
+}
+
 int rcy_handle_observation_put(rcy_req *r, const char *subject, const char *tp, const char *lesion) {
   json_t *body = rcy_req_json_body(r);
   if (!body) return 0;
+  rcy_segmentation *pre = NULL;
+  if (segment_before(r, body, subject, tp, &pre)) {
+    json_decref(body);
+    return 0;
+  }
   read_ctx c;
-  if (!open_read(&c, r, subject, 1)) set_observation(&c, body, tp, lesion);
+  if (!open_read(&c, r, subject, 1)) {
+    c.pre_seg = pre;
+    set_observation(&c, body, tp, lesion);
+  }
+  rcy_segmentation_free(pre);
   json_decref(body);
   ctx_free(&c);
   return 0;

@@ -50,6 +50,7 @@ static const route routes[] = {
     {"GET", {"api", "endpoints", "subjects"}, rcy_handle_endpoint_subjects, NULL, NULL, NULL, 1},
     {"GET", {"api", "registry", "*"}, NULL, rcy_handle_registry_get, NULL, NULL, 1},
     {"PUT", {"api", "registry", "*"}, NULL, rcy_handle_registry_put, NULL, NULL, 1},
+    {"POST", {"api", "segment"}, rcy_handle_segment, NULL, NULL, NULL, 1},
     {"POST", {"api", "reads", "*", "lesions"}, NULL, rcy_handle_lesion_add, NULL, NULL, 1},
     {"DELETE", {"api", "reads", "*", "lesions", "*"}, NULL, NULL, rcy_handle_lesion_delete, NULL, 1},
     {"PUT", {"api", "reads", "*", "timepoints", "*", "lesions", "*"}, NULL, NULL, NULL,

@@ -96,6 +96,8 @@ int rcy_handle_observation_put(rcy_req *r, const char *subject, const char *tp, 
 int rcy_handle_lesion_delete(rcy_req *r, const char *subject, const char *lesion);
 int rcy_handle_sign(rcy_req *r, const char *subject, const char *tp, int sign);
 int rcy_handle_read_list(rcy_req *r, const char *subject);
+/* segment_api.c: POST /api/segment, the proposal of a semi-automatic measurement */
+int rcy_handle_segment(rcy_req *r);
 /* review_api.c: central review settings, the adjudication queue, the side-by-side and the decision */
 int rcy_handle_review_settings_get(rcy_req *r);
 int rcy_handle_review_settings_put(rcy_req *r);

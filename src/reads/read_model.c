@@ -5,6 +5,9 @@
  *                 "baseline": {"sop_instance_uid", "slice_position_mm"} | null,
  *                 "observations": {"<tp>": {"diameter_mm", "state", "fragments_mm", "merged_into",
  *                                           "measurement", "fragments"}}}],
+ *      a measurement: {"sop_instance_uid", "p1", "p2", "short_p1", "short_p2", "long_mm", "short_mm", …,
+ *                      "method": semiautomatic|semiautomatic_edited (absent: manual),
+ *                      "segmentation": {"seed", "volume_ml", …} (semi-automatic only; src/segment/measurement.c)}
  *    "signoffs": {"<tp>": {"signed_by", "signed_at", "meaning"}},   (signoff.c; "meaning" absent in old reads)
  *    "dates": {"<tp>": "YYYY-MM-DD"}        (imported reads of timepoints not in the archive)
  *    "treatment_start": "YYYY-MM-DD"}       (optional, imports)

@@ -116,6 +116,10 @@ export const readerQc = () => request('GET', '/api/reader-qc');
 export const endpoints = (reader, by) => request('GET', `/api/endpoints?reader=${enc(reader)}&by=${enc(by || 'none')}`);
 export const endpointSubjects = (reader) => request('GET', `/api/endpoints/subjects?reader=${enc(reader)}`);
 
+/** One click → the proposal of a semi-automatic measurement (contours, calipers, volume); nothing is stored. */
+export const segment = (subject, timepoint, sopInstanceUid, point) =>
+  request('POST', '/api/segment', { subject, timepoint, sop_instance_uid: sopInstanceUid, point });
+
 export const addLesion = (subjectId, lesion) =>
   request('POST', `/api/reads/${enc(subjectId)}/lesions`, lesion);
 

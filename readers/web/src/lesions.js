@@ -26,7 +26,7 @@ export const lesionMethods = {
         h('td', {}, KIND_LABEL[l.kind] || l.kind),
         h('td', {}, l.organ, l.nodal ? ' (node)' : ''),
         this.isBaseline ? null : h('td', { class: 'num' }, fmt.mm(blObs.diameter_mm)),
-        h('td', { class: 'num value' }, this.valueText(obs)),
+        h('td', { class: 'num value' }, this.valueText(obs), this.methodTag(obs)),
         h('td', { class: 'actions' }, this.lesionActions(l, obs)));
     });
     clear(this.els.lesions,
@@ -44,6 +44,19 @@ export const lesionMethods = {
     if (obs.merged_into) return `merged into ${obs.merged_into}`;
     if (obs.state) return obs.state.replace(/_/g, ' ');
     return '—';
+  },
+
+  /** "auto" / "auto, edited" and the volume of a semi-automatic measurement; nothing for a manual one. */
+  methodTag(obs) {
+    const m = obs.measurement;
+    if (!m || !m.method || m.method === 'manual') return null;
+    const edited = m.method === 'semiautomatic_edited';
+    const vol = m.segmentation?.volume_ml;
+    return h('div', { class: 'method' },
+      h('span', { class: edited ? 'method-tag edited' : 'method-tag', dataset: { method: m.method },
+        title: edited ? 'Semi-automatic, calipers moved by the reader before accepting' : 'Semi-automatic, accepted as proposed' },
+      edited ? 'auto, edited' : 'auto'),
+      typeof vol === 'number' ? h('span', { class: 'volume', title: 'Volume of the segmentation (server)' }, `${vol.toFixed(1)} mL`) : null);
   },
 
   lesionActions(l, obs) {

@@ -34,6 +34,14 @@ function toImage(viewport, imageId, world) {
 const round3 = (v) => Math.round(v * 1000) / 1000;
 const pt = (p) => [round3(p[0]), round3(p[1])];
 
+/** A point on a pane's canvas (CSS pixels) → [col, row] of the image it shows, or null when none is shown. */
+export function canvasToImagePoint(pane, canvasPoint) {
+  const vp = pane.viewport;
+  const imageId = vp.getCurrentImageId();
+  if (!imageId) return null;
+  return pt(toImage(vp, imageId, vp.canvasToWorld(canvasPoint)));
+}
+
 /** {sop_instance_uid, p1, p2[, short_p1, short_p2]} for the server, from a finished annotation on a pane. */
 export function annotationToMeasurement(pane, annotation) {
   const imageId = annotation.metadata.referencedImageId;
@@ -49,7 +57,7 @@ export function annotationToMeasurement(pane, annotation) {
 }
 
 /** [col, row] → world (mm) on an image, from its DICOM geometry (pixel centres at integers). */
-function imageToWorld(imageId, p) {
+export function imageToWorld(imageId, p) {
   const plane = planeOf(imageId);
   const o = plane.imagePositionPatient;
   const r = plane.rowCosines;

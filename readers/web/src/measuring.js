@@ -4,13 +4,29 @@
 // A caliper only exists while a lesion is being measured: one drawn otherwise is removed at once, and a caliper
 // of zero length is never sent.
 import { h, clear } from './dom.js';
-import { presetsFor } from './viewer.js';
-import { TOOL } from './cornerstone.js';
-import { annotationToMeasurement, drawStoredMeasurement } from './measure.js';
+import { presetsFor, AUTO_TOOL } from './viewer.js';
+import { TOOL, tools } from './cornerstone.js';
+import { annotationToMeasurement, drawStoredMeasurement, canvasToImagePoint, imageToWorld } from './measure.js';
+import * as api from './api.js';
 import { lesionSop } from './places.js';
 
 /** Shortest caliper accepted, in image pixels: a click is not a measurement. */
 const MIN_CALIPER_PX = 1;
+/** The annotation of a semi-automatic proposal's calipers (one at a time). */
+const AUTO_UID = 'auto-proposal';
+/** A proposal's caliper end moved by more than this (image px) is an edit (the server decides the same way). */
+const EDIT_TOLERANCE_PX = 0.05;
+/** A click this close (CSS px) to a handle of the proposal is the reader moving that handle, not a new click. */
+const HANDLE_PX = 8;
+
+const near = (a, b) => Math.abs(a[0] - b[0]) <= EDIT_TOLERANCE_PX && Math.abs(a[1] - b[1]) <= EDIT_TOLERANCE_PX;
+const sameCaliper = (a, b, q1, q2) => (near(a, q1) && near(b, q2)) || (near(a, q2) && near(b, q1));
+/** The measurement the reader accepts is the proposal itself (same image, every end within the tolerance). */
+function isProposal(meas, prop) {
+  return meas.sop_instance_uid === prop.long_axis.sop_instance_uid && sameCaliper(meas.p1, meas.p2, prop.long_axis.p1, prop.long_axis.p2)
+    && (!meas.short_p1 || sameCaliper(meas.short_p1, meas.short_p2, prop.short_axis.p1, prop.short_axis.p2));
+}
+const num = (v, d = 1) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '?');
 
 export const measuringMethods = {
   /** The presets of the current pane's modality (CT: HU presets; MR and others: the image's own / auto). */
@@ -29,7 +45,9 @@ export const measuringMethods = {
     clear(this.els.toolbar,
       h('div', { class: 'group' }, tool(TOOL.windowLevel, 'W/L', 'drag'), tool(TOOL.pan, 'Pan', 'middle'),
         tool(TOOL.zoom, 'Zoom', 'right'), tool(TOOL.length, 'Length', 'longest diameter'),
-        tool(TOOL.bidirectional, 'Bidirectional', 'node short axis')),
+        tool(TOOL.bidirectional, 'Bidirectional', 'node short axis'),
+        this.measuring && !this.measuring.fragments && !this.readOnly
+          ? tool(AUTO_TOOL, 'Auto', 'A: one click on the lesion proposes its contour and calipers') : null),
       h('div', { class: 'group' }, Object.entries(presets).map(([k, p], i) =>
         h('button', { type: 'button', class: this.viewer.preset === k ? 'preset active' : 'preset', dataset: { preset: k },
           title: `${p.ww ? `W${p.ww} / L${p.wc}` : p.label} (${i + 1})`,
@@ -40,6 +58,14 @@ export const measuringMethods = {
           onchange: (e) => { this.viewer.setLinked(e.target.checked); e.target.blur(); } }), ' Link panes'),
       this.measuring ? h('div', { class: 'measuring-bar', id: 'measuring' },
         `Measuring ${this.measuring.lesionId}` + (this.measuring.fragments ? ` (split: ${this.measuring.fragments.length} fragment(s))` : ''),
+        this.measuring.autoBusy ? h('span', { class: 'auto-proposal', id: 'auto-busy' }, 'Auto: segmenting…') : null,
+        this.measuring.auto ? h('span', { class: 'auto-proposal', id: 'auto-result' },
+          `Auto: long ${num(this.measuring.auto.proposal.long_mm)} mm, short ${num(this.measuring.auto.proposal.short_mm)} mm, `
+          + `volume ${num(this.measuring.auto.proposal.volume_ml)} mL`) : null,
+        this.measuring.auto ? h('button', { type: 'button', class: 'primary', id: 'accept-auto',
+          title: 'Store the calipers shown (moved handles make it “auto, edited”)', onclick: () => this.acceptAuto() }, 'Accept') : null,
+        this.measuring.auto ? h('button', { type: 'button', id: 'reject-auto', title: 'Remove the proposal and measure by hand',
+          onclick: () => this.rejectAuto() }, 'Reject') : null,
         this.measuring.pending ? h('button', { type: 'button', class: 'primary', id: 'save-caliper',
           onclick: () => this.storeCaliper(this.measuring.pending.pane, this.measuring.pending.annotation) }, 'Save caliper') : null,
         this.measuring.fragments ? h('button', { type: 'button', id: 'save-fragments', disabled: this.measuring.fragments.length < 2,
@@ -49,6 +75,7 @@ export const measuringMethods = {
   },
 
   async onMeasured(pane, annotation) {
+    if (annotation.annotationUID === AUTO_UID) return; // the proposal's calipers: stored by Accept
     const m = this.measuring;
     if (this.readOnly || !m) {
       // Not armed: the caliper would look like a measurement and capture the next drag. It goes at once.
@@ -110,6 +137,8 @@ export const measuringMethods = {
       return;
     }
     this.measuring = null;
+    if (m.auto) this.clearAutoProposal(m); // measured by hand instead of the proposal
+
     const ok = await this.putObservation(m.lesionId, { measurement: meas }, `${m.lesionId} measured.`);
     // The stored caliper (redrawn from the server's answer) replaces the one just drawn.
     this.viewer.removeAnnotation(annotation);
@@ -128,7 +157,9 @@ export const measuringMethods = {
   },
 
   cancelMeasuring() {
+    if (this.measuring) this.clearAutoProposal(this.measuring);
     this.measuring = null;
+    if (this.viewer.primaryTool === AUTO_TOOL) this.viewer.setPrimaryTool(TOOL.windowLevel);
     this.viewer.removeUnstored();
     this.drawStored();
     this.renderToolbar();
@@ -137,6 +168,7 @@ export const measuringMethods = {
   },
 
   startMeasuring(lesion, fragments) {
+    if (this.measuring) this.clearAutoProposal(this.measuring);
     this.viewer.removeUnstored();
     this.measuring = { lesionId: lesion.lesion_id, fragments: fragments ? [] : null, pending: null,
       nodal: lesion.kind === 'target' && !!lesion.nodal };
@@ -147,6 +179,146 @@ export const measuringMethods = {
     this.say(lesion.nodal
       ? `Draw the long axis of ${lesion.lesion_id}, then adjust the short axis; the short axis is recorded.`
       : `Drag across the longest diameter of ${lesion.lesion_id}.`);
+  },
+
+  // ---- semi-automatic: one click → a proposal (contours on every slice, calipers), Accept or Reject
+
+  /** The Auto tool (key A) while a lesion is being measured. */
+  selectAuto() {
+    const m = this.measuring;
+    if (!m || m.fragments || this.readOnly) {
+      this.say('Auto measures the lesion being measured: click “Measure” on a lesion row first.', 'warn');
+      return;
+    }
+    this.viewer.setPrimaryTool(AUTO_TOOL);
+    this.renderToolbar();
+    this.say(`Auto: click inside ${m.lesionId} on the ${this.currentTp.timepoint} images.`);
+  },
+
+  /** A click with the Auto tool: the server segments the lesion under it and proposes its calipers. */
+  async onAutoClick(pane, canvasPoint) {
+    const m = this.measuring;
+    if (!m || m.fragments || this.readOnly) {
+      this.say('Auto measures the lesion being measured: click “Measure” on a lesion row first.', 'warn');
+      return;
+    }
+    if (pane.label !== 'current') {
+      this.say(`Click the lesion on the ${this.currentTp.timepoint} images (right), not on the baseline.`, 'error');
+      return;
+    }
+    if (m.autoBusy || (m.auto && this.nearAutoHandle(pane, canvasPoint))) return;
+    const p = canvasToImagePoint(pane, canvasPoint);
+    const sop = pane.currentSop();
+    if (!p || !sop) return;
+    m.autoBusy = true;
+    this.renderToolbar();
+    this.say(`Segmenting ${m.lesionId}…`);
+    let prop;
+    try {
+      prop = await api.segment(this.subjectId, this.currentTp.timepoint, sop, p);
+    } catch (err) {
+      if (this.measuring !== m) return;
+      m.autoBusy = false;
+      this.renderToolbar();
+      if (err instanceof api.ApiError && err.status === 401) {
+        window.dispatchEvent(new CustomEvent('rcy-session-expired'));
+        return;
+      }
+      this.say(err.message, 'error'); // e.g. "nothing stands out around the click…": measure by hand
+      return;
+    }
+    if (this.measuring !== m || !this.viewer) return; // cancelled (Esc) or left while the server worked
+    m.autoBusy = false;
+    this.clearAutoProposal(m);
+    await this.showAutoProposal(m, pane, prop);
+  },
+
+  async showAutoProposal(m, pane, prop) {
+    const sop = prop.long_axis?.sop_instance_uid;
+    const k = pane.indexBySop.get(sop);
+    if (k === undefined) {
+      this.renderToolbar();
+      this.say('The proposal lies on an image that is not in the series shown: measure by hand.', 'error');
+      return;
+    }
+    const imageId = pane.imageIds[k];
+    await this.viewer.ensureLoaded([imageId]);
+    if (this.measuring !== m || !this.viewer) return;
+    await pane.jumpToSop(sop);
+    const w = (q) => imageToWorld(imageId, q);
+    tools.BidirectionalTool.hydrate(pane.id, [[w(prop.long_axis.p1), w(prop.long_axis.p2)], [w(prop.short_axis.p1), w(prop.short_axis.p2)]],
+      { referencedImageId: imageId, annotationUID: AUTO_UID, label: m.lesionId });
+    const a = tools.annotation.state.getAnnotation(AUTO_UID);
+    if (a) a.data.label = `${m.lesionId} (auto)`;
+    pane.contours.set(prop.contours, m.lesionId);
+    m.auto = { pane, proposal: prop };
+    this.viewer.engine.render();
+    this.renderToolbar();
+    const axis = m.nodal ? 'short axis (a node)' : 'long axis';
+    this.say(`Auto proposal for ${m.lesionId} over ${prop.slices} slice(s), its ${axis} is recorded: move a handle if needed, then Accept; Reject to measure by hand.`);
+  },
+
+  /** True when the canvas point is on a handle of the proposal's calipers. */
+  nearAutoHandle(pane, q) {
+    const a = tools.annotation.state.getAnnotation(AUTO_UID);
+    if (!a || pane.viewport.getCurrentImageId() !== a.metadata.referencedImageId) return false;
+    return a.data.handles.points.some((w) => {
+      const c = pane.viewport.worldToCanvas(w);
+      return Math.hypot(c[0] - q[0], c[1] - q[1]) <= HANDLE_PX;
+    });
+  },
+
+  /** Removes the proposal's calipers and contours. */
+  clearAutoProposal(m) {
+    if (tools.annotation.state.getAnnotation(AUTO_UID)) tools.annotation.state.removeAnnotation(AUTO_UID);
+    for (const p of Object.values(this.viewer?.panes || {})) p.contours?.clear();
+    if (m) m.auto = null;
+    this.viewer?.engine?.render();
+  },
+
+  /** Stores the calipers shown: "semiautomatic", or "semiautomatic_edited" when a handle was moved. */
+  async acceptAuto() {
+    const m = this.measuring;
+    if (!m?.auto) return;
+    const a = tools.annotation.state.getAnnotation(AUTO_UID);
+    let meas;
+    try {
+      if (!a) throw new Error('the proposal is gone: click the lesion again');
+      meas = annotationToMeasurement(m.auto.pane, a);
+    } catch (err) {
+      this.say(err.message, 'error');
+      return;
+    }
+    const prop = m.auto.proposal;
+    const edited = !isProposal(meas, prop);
+    const body = { measurement: { ...meas, method: edited ? 'semiautomatic_edited' : 'semiautomatic',
+      segmentation: { seed: prop.seed, volume_ml: prop.volume_ml } } };
+    this.measuring = null;
+    const ok = await this.putObservation(m.lesionId, body, `${m.lesionId} measured.`);
+    if (!ok) { // the proposal stays: Accept again, or Reject
+      this.measuring = m;
+      this.renderToolbar();
+      this.renderLesions();
+      return;
+    }
+    // The stored caliper (redrawn from the server's answer) replaces the proposal; its contours go with it.
+    this.clearAutoProposal(m);
+    // The method is the server's decision (it compares the calipers with the proposal itself).
+    const stored = (this.read.lesions || []).find((l) => l.lesion_id === m.lesionId)
+      ?.observations?.[this.currentTp.timepoint]?.measurement?.method;
+    this.say(`${m.lesionId} measured (${stored === 'semiautomatic_edited' ? 'auto, edited' : stored === 'semiautomatic' ? 'auto' : 'manual'}).`);
+    if (this.viewer.primaryTool === AUTO_TOOL) this.viewer.setPrimaryTool(TOOL.windowLevel);
+    this.renderToolbar();
+  },
+
+  /** Drops the proposal: the reader measures by hand (the lesion stays armed). */
+  rejectAuto() {
+    const m = this.measuring;
+    if (!m) return;
+    this.clearAutoProposal(m);
+    this.viewer.setPrimaryTool(m.nodal ? TOOL.bidirectional : TOOL.length);
+    this.renderToolbar();
+    this.say(`Proposal rejected: ${m.nodal ? `draw the long axis of ${m.lesionId}, then adjust the short axis` : `drag across the longest diameter of ${m.lesionId}`}.`);
   },
 
   /**

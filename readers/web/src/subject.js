@@ -64,7 +64,7 @@ export class SubjectView {
     this.viewer = new Viewer(
       { baseline: this.isBaseline ? null : this.els.baselineVp, current: this.els.currentVp },
       { onMeasured: (pane, a) => this.onMeasured(pane, a), onSlice: (pane) => this.onSlice(pane), onView: () => this.saveView(),
-        onPresetCleared: () => this.renderToolbar() },
+        onPresetCleared: () => this.renderToolbar(), onAutoClick: (pane, q) => this.onAutoClick(pane, q) },
     );
     await this.viewer.start();
     if (!this.viewer) return; // left while loading
@@ -130,7 +130,7 @@ export class SubjectView {
   /**
    * Keyboard: ↑/↓ or PageUp/PageDown one/ten slices of the current timepoint (↓ towards the feet; the baseline
    * follows when linked), 1–4 the presets of the modality shown, L Length, B Bidirectional, W window/level,
-   * R reset, Esc cancels a measurement. Ignored while typing in a form field, or while a dialog or menu is open.
+   * A Auto (one click on the lesion, while measuring), R reset, Esc cancels a measurement (and a proposal). Ignored while typing in a form field, or while a dialog or menu is open.
    */
   handleKey(e) {
     const t = e.target;
@@ -152,7 +152,8 @@ export class SubjectView {
     } else if (tools[e.key.toLowerCase()]) {
       this.viewer.setPrimaryTool(tools[e.key.toLowerCase()]);
       this.renderToolbar();
-    } else if (e.key.toLowerCase() === 'r') this.viewer.reset();
+    } else if (e.key.toLowerCase() === 'a' && this.measuring) this.selectAuto();
+    else if (e.key.toLowerCase() === 'r') this.viewer.reset();
     else if (e.key === 'Escape' && this.measuring) this.cancelMeasuring();
     else if (e.key === 'Escape' && this.placing) this.cancelPlacing();
     else done = false;

@@ -1,12 +1,13 @@
 // The image viewer: one or two Cornerstone3D StackViewports (baseline | current timepoint) sharing one tool
 // group: wheel scrolls the stack, the primary button runs the selected tool (window/level, pan, zoom, Length,
-// Bidirectional), the middle button pans and the right button zooms. The two stacks are scrolled together by
+// Bidirectional, or Auto: a click handed to onAutoClick; each pane has a ContourLayer for its contours), the middle button pans and the right button zooms. The two stacks are scrolled together by
 // patient position: the slice of the other viewport nearest along the slice normal to this one's (studies of
 // different dates have different slice counts, so slice indices never match).
 import { core, tools, TOOL, initCornerstone } from './cornerstone.js';
 import { wadoImageId } from './api.js';
 import { nearestIndexByPosition } from './geometry.js';
 import { h, fmt } from './dom.js';
+import { ContourLayer } from './contours.js';
 
 const { RenderingEngine, Enums, eventTarget, utilities: csUtils, metaData, imageLoader } = core;
 
@@ -29,7 +30,11 @@ export function presetsFor(modality) {
 }
 export const PRESETS = { ...CT_PRESETS, ...IMAGE_PRESETS };
 
-const PRIMARY_TOOLS = [TOOL.windowLevel, TOOL.pan, TOOL.zoom, TOOL.length, TOOL.bidirectional];
+/** The one-click tool (semi-automatic measurement): not a Cornerstone tool; a click on a pane is handed to onAutoClick. */
+export const AUTO_TOOL = 'RcyAuto';
+const PRIMARY_TOOLS = [TOOL.windowLevel, TOOL.pan, TOOL.zoom, TOOL.length, TOOL.bidirectional, AUTO_TOOL];
+/** A press and release closer than this (CSS px) is a click, not a drag. */
+const CLICK_SLOP_PX = 4;
 const ANNOTATION_TOOLS = [TOOL.length, TOOL.bidirectional];
 let engineSeq = 0;
 
@@ -226,8 +231,9 @@ export class Viewer {
    * elements: {baseline: HTMLElement|null, current: HTMLElement}. onMeasured(pane, annotation) is called
    * when a Length or Bidirectional annotation is finished; onSlice(pane) after each slice change.
    */
-  constructor(elements, { onMeasured, onSlice, onView, onPresetCleared } = {}) {
+  constructor(elements, { onMeasured, onSlice, onView, onPresetCleared, onAutoClick } = {}) {
     this.elements = elements;
+    this.onAutoClick = onAutoClick || (() => {}); // (pane, [x, y] canvas CSS px) with the Auto tool
     this.onMeasured = onMeasured || (() => {});
     this.onSlice = onSlice || (() => {});
     this.onView = onView || (() => {}); // preset or slice changed (the view state is kept per subject + timepoint)
@@ -254,7 +260,10 @@ export class Viewer {
       el.addEventListener('contextmenu', (e) => e.preventDefault());
     }
     this.engine.setViewports(inputs);
-    for (const p of Object.values(this.panes)) p.makeOverlay();
+    for (const p of Object.values(this.panes)) {
+      p.makeOverlay();
+      p.contours = new ContourLayer(p);
+    }
 
     this.toolGroupId = `rcy-tools-${n}`;
     const tg = tools.ToolGroupManager.createToolGroup(this.toolGroupId);
@@ -277,7 +286,10 @@ export class Viewer {
     }
     const onRendered = (evt) => {
       const pane = Object.values(this.panes).find((p) => p.element === evt.currentTarget);
-      if (pane) pane.updateOverlay();
+      if (pane) {
+        pane.updateOverlay();
+        pane.contours?.draw();
+      }
     };
     for (const p of Object.values(this.panes)) {
       p.element.addEventListener(Enums.Events.IMAGE_RENDERED, onRendered);
@@ -313,6 +325,23 @@ export class Viewer {
     // A primary-button drag with the W/L tool is the reader windowing by hand.
     const onDown = (evt) => { if (evt.button === 0 && this.primaryTool === TOOL.windowLevel) this.windowing = true; };
     const onUp = () => { this.windowing = false; };
+    // The Auto tool: a primary-button click (not a drag) on a pane, in canvas coordinates.
+    let press = null;
+    const canvasPoint = (pane, evt) => {
+      const r = pane.viewport.canvas.getBoundingClientRect();
+      return [evt.clientX - r.left, evt.clientY - r.top];
+    };
+    const onAutoDown = (evt) => {
+      const pane = paneOf(evt);
+      press = pane && evt.button === 0 && this.primaryTool === AUTO_TOOL ? { pane, x: evt.clientX, y: evt.clientY } : null;
+    };
+    const onAutoUp = (evt) => {
+      const p = press;
+      press = null;
+      if (!p || evt.button !== 0 || this.primaryTool !== AUTO_TOOL) return;
+      if (Math.hypot(evt.clientX - p.x, evt.clientY - p.y) > CLICK_SLOP_PX || !p.pane.imageIds.length) return;
+      this.onAutoClick(p.pane, canvasPoint(p.pane, evt));
+    };
     window.addEventListener('mouseup', onUp, true);
     this.listeners.push([window, 'mouseup', onUp, true]);
     for (const p of Object.values(this.panes)) {
@@ -322,6 +351,10 @@ export class Viewer {
       }
       p.element.addEventListener('mousedown', onDown, true);
       this.listeners.push([p.element, 'mousedown', onDown, true]);
+      p.element.addEventListener('mousedown', onAutoDown, true);
+      this.listeners.push([p.element, 'mousedown', onAutoDown, true]);
+      p.element.addEventListener('mouseup', onAutoUp, true);
+      this.listeners.push([p.element, 'mouseup', onAutoUp, true]);
     }
     const onCompleted = (evt) => {
       const annotation = evt.detail?.annotation;
@@ -369,7 +402,7 @@ export class Viewer {
     const MB = tools.Enums.MouseBindings;
     const tg = this.toolGroup;
     for (const t of PRIMARY_TOOLS) {
-      if (t === name) continue;
+      if (t === name || t === AUTO_TOOL) continue;
       // Annotation tools stay passive so finished calipers remain visible and their handles can be moved.
       if (ANNOTATION_TOOLS.includes(t)) tg.setToolPassive(t);
       else if (t === TOOL.windowLevel) tg.setToolPassive(t);
@@ -377,7 +410,7 @@ export class Viewer {
     // Pan and zoom keep their middle/right bindings when they are not the primary tool.
     tg.setToolActive(TOOL.pan, { bindings: [{ mouseButton: MB.Auxiliary }, ...(name === TOOL.pan ? [{ mouseButton: MB.Primary }] : [])] });
     tg.setToolActive(TOOL.zoom, { bindings: [{ mouseButton: MB.Secondary }, ...(name === TOOL.zoom ? [{ mouseButton: MB.Primary }] : [])] });
-    if (name !== TOOL.pan && name !== TOOL.zoom) tg.setToolActive(name, { bindings: [{ mouseButton: MB.Primary }] });
+    if (name !== TOOL.pan && name !== TOOL.zoom && name !== AUTO_TOOL) tg.setToolActive(name, { bindings: [{ mouseButton: MB.Primary }] });
     this.primaryTool = name;
   }
 
