@@ -348,7 +348,10 @@ void compete(std::vector<uint8_t> &mask, std::vector<float> &level, std::vector<
   tissue.assign(n, NAN);
   for (size_t ix = 0; ix < n; ix++) {
     mask[ix] = label[ix] == 1;
-    if (!band[ix] && !mask[ix]) continue;
+    if (!band[ix] && !mask[ix]) {
+      level[ix] = -1.0f;
+      continue;
+    }
     double bg = ref[ix];
     if (label[ix] == 1) {  // a lesion voxel: the reference of a background neighbour, if any
       bg = NAN;
@@ -367,7 +370,8 @@ void compete(std::vector<uint8_t> &mask, std::vector<float> &level, std::vector<
     }
     tissue[ix] = (float)bg;
     double span = std::max(1.0, std::fabs(bg - lesion_ref));
-    level[ix] = (float)((std::fabs(fine[ix] - bg) - std::fabs(fine[ix] - lesion_ref)) / span);
+    level[ix] = (float)std::min(1.0, std::max(-1.0, (std::fabs(fine[ix] - bg) - std::fabs(fine[ix] - lesion_ref)) / span));
+    if ((level[ix] > 0) != (label[ix] == 1)) level[ix] = label[ix] == 1 ? 0.01f : -0.01f;  // the competition decides the side
   }
 }
 
@@ -525,14 +529,18 @@ int segment_crop(Result &r, const Crop &c, int si, int sj, int sk, rcy_error *er
                            boundary_contrast, noise);
     }
     // Noise leaves the boundary ragged by a pixel, and a longest diameter picks the worst of it: the contour
-    // is drawn on the mask smoothed in-plane (its half level), which removes the raggedness and keeps where
-    // the boundary lies.
+    // is drawn on the level field smoothed in-plane (the mask's, or for a competed boundary the sub-pixel
+    // field saying how much nearer the lesion than its neighbour each voxel is), which removes the raggedness
+    // and keeps where the boundary lies.
     Crop mc = c;
-    mc.raw.assign(r.mask.begin(), r.mask.end());
+    if (r.rim)
+      mc.raw.assign(r.mask.begin(), r.mask.end());
+    else
+      mc.raw = r.level;
     std::vector<float> sm = smooth_in_plane(mc, kMaskSmoothingMm);
     for (size_t q = 0; q < c.n(); q++) {
-      r.level[q] = (float)(2.0 * (sm[q] - 0.5));
-      r.mask[q] = sm[q] > 0.5f;
+      r.level[q] = r.rim ? (float)(2.0 * (sm[q] - 0.5)) : sm[q];
+      r.mask[q] = r.level[q] > 0;
     }
     fill_holes_2d(r.mask, c);
     r.mask = component(r.mask, c, seed);
