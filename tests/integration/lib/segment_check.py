@@ -2,6 +2,7 @@
 """Checks one-click segmentation against the lesion phantoms' truth (docs/sample.md, "Lesion phantoms").
 
 usage: segment_check.py RECISTRY ARCHIVE SAMPLE_DIR OUT_DIR [--timepoints BL,FU1] [--table FILE] [--limits FILE]
+                        [--phantoms standard,thick,lowdose]
 
 For every phantom lesion: `recistry segment` at the truth's seed (the CLI, as a user would run it), then, with
 numpy only (nothing of recistry's code):
@@ -54,6 +55,7 @@ def main():
     tps = ["BL", "FU1"]
     table = None
     limits = {}
+    only = None
     args = sys.argv[5:]
     while args:
         a = args.pop(0)
@@ -61,6 +63,8 @@ def main():
             tps = args.pop(0).split(",")
         elif a == "--table":
             table = args.pop(0)
+        elif a == "--phantoms":
+            only = set(args.pop(0).split(","))
         elif a == "--limits":
             for e in json.load(open(args.pop(0)))["exceptions"]:
                 limits[(e["phantom"], e["type"])] = e
@@ -70,6 +74,8 @@ def main():
         if not name.endswith(".json"):
             continue
         truth = json.load(open(os.path.join(sample, "lesions", name)))
+        if only and truth.get("phantom") not in only:
+            continue
         for tp in truth["timepoints"]:
             if tp["timepoint"] not in tps:
                 continue
