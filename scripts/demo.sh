@@ -73,6 +73,15 @@ for site_dir in "$SAMPLES"/S*/; do
     { echo "demo: sending $site failed; see $DEMO_DIR/ingest.log" >&2; exit 1; }
   echo "   $site: $n instances sent"
 done
+echo "== lesion phantoms for one-click measurement (recistry sample --lesion-phantoms; docs/segmentation.md)"
+"$R" sample --out "$DEMO_DIR/lesion-phantoms" --lesion-phantoms >/dev/null
+storescu -aet SITE014 -aec FFCD_CORE +sd +r 127.0.0.1 "$DICOM_PORT" "$DEMO_DIR/lesion-phantoms/S014" 2>/dev/null ||
+  { echo "demo: sending the lesion phantoms failed; see $DEMO_DIR/ingest.log" >&2; exit 1; }
+echo "   S014: CIREL-014-0961 (standard), -0962 (5 mm slices), -0963 (low dose), BL and FU1, ten lesion types each"
+seed=$(/usr/bin/python3 -c "import json; l=json.load(open('$DEMO_DIR/lesion-phantoms/lesions/CIREL-014-0961.json'))['timepoints'][0]['lesions'][0]; s=l['seed']; print(s['sop_instance_uid'], '%s,%s' % (s['col'], s['row']), l['long_mm'])")
+set -- $seed
+echo "== one click on CIREL-014-0961's T1 (recistry segment; truth: longest diameter $3 mm)"
+"$R" segment --archive "$DEMO_DIR/archive" --instance "$1" --point "$2" | sed 's/^/   /'
 echo "== a site sends an instance with PHI left in (refused and quarantined, values never logged)"
 storescu -aet SITE014 -aec FFCD_CORE 127.0.0.1 "$DICOM_PORT" "$SAMPLES"/dirty/phi_name/*.dcm >/dev/null 2>&1 || true
 sleep 0.5
