@@ -45,7 +45,14 @@ typedef struct rcy_imaging_slab {
   double spacing_mm[3];       /* column spacing (along a row), row spacing, distance between slice centres */
   const float *const *planes; /* slices (k increasing along z) of modality values, i fastest then j: the
                                * caller's decoded frames, used in place */
+  double expected_radius_mm;  /* the lesion's in-plane radius if estimated (rcy_imaging_lesion_radius), else 0:
+                               * sizes the first crop so that a large lesion is not segmented twice */
 } rcy_imaging_slab;
+
+/* A quick in-plane estimate of the radius (mm) of the lesion under seed = (col, row) on one slice (the same
+ * flood as the segmentation, in 2-D): how far around the click to read and crop. 0 when nothing is found. */
+double rcy_imaging_lesion_radius(const float *plane, int columns, int rows, const double spacing_mm[2],
+                                 const double seed[2]);
 
 /* One closed contour on one slice, in image coordinates (pixel centres at integers). */
 typedef struct rcy_imaging_contour {

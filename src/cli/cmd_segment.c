@@ -47,7 +47,7 @@ static int measure_file(const char *path, const char *label_text, int json) {
   }
   size_t n = (size_t)size[0] * size[1] * size[2];
   for (size_t i = 0; i < n; i++) m[i] = m[i] == label;
-  rcy_imaging_slab slab = {size[0], size[1], size[2], {spacing[0], spacing[1], spacing[2]}, NULL};
+  rcy_imaging_slab slab = {size[0], size[1], size[2], {spacing[0], spacing[1], spacing[2]}, NULL, 0};
   rcy_imaging_lesion *l;
   int rc = rcy_imaging_measure_mask(&l, &slab, m, NULL, &err);
   free(m);

@@ -567,8 +567,9 @@ int segment(rcy_imaging_lesion *out, const rcy_imaging_slab *slab, const double 
   if (si < 0 || sj < 0 || sk < 0 || si >= slab->columns || sj >= slab->rows || sk >= slab->slices)
     return rcy_error_set(err, RCY_EINVAL, "the click (%g, %g) on slice %g lies outside the %dx%dx%d images", seed[0],
                          seed[1], seed[2], slab->columns, slab->rows, slab->slices);
-  // Crops of +-35 mm, then +-70 mm, then the whole slab, until the lesion does not touch the crop's side.
-  const double halves_mm[] = {35.0, 70.0, 1e9};
+  // Crops of +-35 mm (or 1.5 times the expected radius and 10 mm), then twice that, then the whole slab, until the lesion does not touch the crop's side.
+  const double first = std::max(35.0, 1.5 * slab->expected_radius_mm + 10.0);
+  const double halves_mm[] = {first, 2 * first, 1e9};
   Result r;
   Crop c;
   for (double half : halves_mm) {
@@ -596,7 +597,7 @@ int segment(rcy_imaging_lesion *out, const rcy_imaging_slab *slab, const double 
   out->smoothing_mm = r.smoothing;
   out->rim = r.rim;
   // Measured on the crop, then moved into the slab's frame.
-  rcy_imaging_slab cs = {c.W, c.H, c.K, {c.sc, c.sr, c.sz}, nullptr};
+  rcy_imaging_slab cs = {c.W, c.H, c.K, {c.sc, c.sr, c.sz}, nullptr, 0};
   int rc = rcy_lesion::measure(out, &cs, r.mask.data(), r.level.data(), err);
   if (rc) return rc;
   if (r.pv_voxels >= 0) out->volume_ml = r.pv_voxels * c.sc * c.sr * c.sz / 1000.0;
@@ -661,5 +662,38 @@ extern "C" int rcy_imaging_segment_lesion(rcy_imaging_lesion **out, const rcy_im
   } catch (...) {
     rcy_imaging_lesion_free(l);
     return rcy_error_set(err, RCY_EINTERNAL, "segmenting: unknown exception");
+  }
+}
+
+extern "C" double rcy_imaging_lesion_radius(const float *plane, int columns, int rows, const double spacing_mm[2],
+                                            const double seed[2]) {
+  try {
+    const int si = (int)std::lround(seed[0]), sj = (int)std::lround(seed[1]);
+    if (!plane || si < 0 || sj < 0 || si >= columns || sj >= rows || !(spacing_mm[0] > 0) || !(spacing_mm[1] > 0))
+      return 0;
+    Crop c;
+    const double half = 80.0;
+    int hi = (int)std::ceil(half / spacing_mm[0]), hj = (int)std::ceil(half / spacing_mm[1]);
+    c.i0 = std::max(0, si - hi), c.j0 = std::max(0, sj - hj);
+    c.W = std::min(columns, si + hi + 1) - c.i0, c.H = std::min(rows, sj + hj + 1) - c.j0, c.K = 1;
+    c.sc = spacing_mm[0], c.sr = spacing_mm[1], c.sz = 1.0;
+    c.raw.resize(c.n());
+    for (int j = 0; j < c.H; j++)
+      std::memcpy(&c.raw[c.at(0, j, 0)], plane + (size_t)(c.j0 + j) * columns + c.i0, sizeof(float) * c.W);
+    const int ci = si - c.i0, cj = sj - c.j0;
+    std::vector<double> around = disc(c.raw, c, ci, cj, 0, 2.5), dev;
+    double med = median(around);
+    for (double v : around) dev.push_back(std::fabs(v - med));
+    const double dx = 0.5 * (c.sc + c.sr), sigma = 1.6;
+    const double noise = 1.4826 * median(dev) / (2.0 * std::sqrt(M_PI) * (sigma / dx));
+    std::vector<float> s = smooth_in_plane(c, sigma);
+    Flood f = flood(s, c, ci, cj, 0, median(disc(s, c, ci, cj, 0, 2.0)), noise);
+    if (std::isnan(f.escape)) return 0;
+    const double window = std::max(2.0 * noise, 3.0);
+    size_t n = 0;
+    for (float d : f.d) n += d <= f.escape - window;
+    return std::sqrt((double)n * c.sc * c.sr / M_PI);
+  } catch (...) {
+    return 0;
   }
 }

@@ -111,7 +111,7 @@ int rcy_segment_seg_contours(json_t **out, rcy_store *store, const char *path, r
   if (!rc) {
     rcy_imaging_slab slab = {columns, rows, (int)(hi - lo + 1), {w.in.pixel_spacing_col_mm, w.in.pixel_spacing_row_mm,
                                                                   w.in.slice_thickness_mm > 0 ? w.in.slice_thickness_mm : 1},
-                             NULL};
+                             NULL, 0};
     rc = rcy_imaging_measure_mask(&lesion, &slab, mask, NULL, err);
   }
   if (!rc) {

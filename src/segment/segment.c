@@ -206,7 +206,15 @@ int rcy_segment_at(rcy_segmentation **out, rcy_store *store, const char *sop, co
   size_t k0 = 0, k1 = 0;
   double load_ms = 0;
   rc = frames && planes ? RCY_OK : rcy_error_set(err, RCY_ENOMEM, "out of memory");
-  for (double half = SLAB_HALF_MM; !rc; half *= 2) {
+  /* The lesion's size on the clicked slice sizes the first slab and crop, so that a large lesion is not
+   * segmented twice. */
+  double radius = 0, first_half = SLAB_HALF_MM;
+  if (!rc && !(rc = load_frames(frames, &l, seed_k, seed_k, err))) {
+    radius = rcy_imaging_lesion_radius(frames[seed_k]->values, frames[seed_k]->columns, frames[seed_k]->rows,
+                                       (double[]){sc, sr}, point);
+    if (1.2 * radius + 5.0 > first_half) first_half = 1.2 * radius + 5.0;
+  }
+  for (double half = first_half; !rc; half *= 2) {
     size_t reach = (size_t)ceil(half / spacing);
     k0 = seed_k > reach ? seed_k - reach : 0;
     k1 = seed_k + reach < l.n - 1 ? seed_k + reach : l.n - 1;
@@ -216,7 +224,7 @@ int rcy_segment_at(rcy_segmentation **out, rcy_store *store, const char *sop, co
     if ((rc = load_frames(frames, &l, k0, k1, err))) break;
     load_ms += now_ms() - tl;
     if ((rc = slab_planes(planes, frames, &l, k0, k1, rows, columns, err))) break;
-    rcy_imaging_slab slab = {columns, rows, (int)(k1 - k0 + 1), {sc, sr, spacing}, planes};
+    rcy_imaging_slab slab = {columns, rows, (int)(k1 - k0 + 1), {sc, sr, spacing}, planes, radius};
     double seed[3] = {point[0], point[1], (double)(seed_k - k0)};
     if ((rc = rcy_imaging_segment_lesion(&lesion, &slab, seed, err))) break;
     /* Reaching the slab's first or last slice when the series goes on: widen and start again. */
