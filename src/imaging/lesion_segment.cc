@@ -522,8 +522,11 @@ int segment_crop(Result &r, const Crop &c, int si, int sj, int sk, rcy_error *er
     } else {
       // Every boundary by competition, on the least smoothed image whose noise the contrast clears well.
       double fine_sigma = kFinalSmoothingMm[sizeof kFinalSmoothingMm / sizeof kFinalSmoothingMm[0] - 1];
+      // The contrast that matters is the lesion's against what surrounds most of it (the tissue 7-11 mm out),
+      // not against the most similar tissue it touches somewhere.
+      const double around = std::max(wall_contrast, std::isnan(host) ? 0.0 : std::fabs(host - lesion));
       for (double fs : kFinalSmoothingMm)
-        if (std::max(wall_contrast, 5.0) >= kFinalCnr * noise_raw / (2.0 * std::sqrt(M_PI) * (fs / dx))) {
+        if (std::max(around, 5.0) >= kFinalCnr * noise_raw / (2.0 * std::sqrt(M_PI) * (fs / dx))) {
           fine_sigma = fs;
           break;
         }
