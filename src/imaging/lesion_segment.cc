@@ -485,7 +485,10 @@ int segment_crop(Result &r, const Crop &c, int si, int sj, int sk, rcy_error *er
     if (debug)
       fprintf(stderr, "segment: sigma %.1f noise %.1f (raw %.1f) lesion %.1f escape %.1f%s wall %.1f (%zu voxels)\n", sigma,
               noise, noise_raw, lesion, f.escape, f.escaped_by_border ? " (crop side)" : "", wall_value, wall.size());
-    if (wall_contrast < kMinCnr * noise && !last) continue;
+    // More smoothing when the lesion barely differs from what stopped it — unless the region escaped along a
+    // path to the crop's side (the partial volume of an oblique liver capsule): that path is a leak, not
+    // what surrounds the lesion, and its contrast says nothing about the noise the smoothing must beat.
+    if (wall_contrast < kMinCnr * noise && !last && !f.escaped_by_border) continue;
     // The core: the region well inside the lesion, before the escape and at most half-way to the wall
     // (ITK ConnectedThresholdImageFilter from the click).
     const double w0 = std::max(std::min(f.escape - window, wall_contrast / 2), std::min(2.0 * noise, f.escape / 2));
