@@ -143,7 +143,7 @@ static void reads_step3_upgrades_an_older_archive(void **state) {
   assert_int_equal(n, 1);
   rcy_store_close(s);
   /* steps 3, 4 (assignments, issue 10), 5 (central review, issue 11) and 6 (audit viewer indexes) all ran */
-  assert_int_equal(query_int(db_path, "SELECT version FROM schema_version WHERE component = 'reads'"), 6);
+  assert_int_equal(query_int(db_path, "SELECT version FROM schema_version WHERE component = 'reads'"), 7);
   assert_int_equal(query_int(db_path, "SELECT COUNT(*) FROM login_failures"), 0);
   assert_int_equal(query_int(db_path, "SELECT COUNT(*) FROM assignments"), 0);
   remove_tree(root);
