@@ -93,6 +93,7 @@ test('follow-up propagation, outline toggle, volumetric line', async (t) => {
     assert.match(bar, /^From BL: long \d+\.\d mm, short \d+\.\d mm, volume \d+\.\d mL$/, bar);
     assert.ok(await contours() >= 1, 'the proposal\'s contour is drawn');
     assert.ok(await page.$('#accept-auto') && await page.$('#reject-auto'), 'Accept and Reject are offered');
+    assert.ok(await page.$('button[data-tool="RcyAuto"].active'), 'Auto is selected, as after a click');
     assert.match(await page.textContent('#message'), /Proposed from BL/);
     const st = await page.evaluate(() => {
       const a = window.rcy.view.measuring.auto;

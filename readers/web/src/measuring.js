@@ -297,6 +297,8 @@ export const measuringMethods = {
     }
     if (this.measuring !== m || !this.viewer) return;
     m.autoBusy = false;
+    // As after an Auto click: handles move the proposal, a click elsewhere on the lesion proposes anew.
+    this.viewer.setPrimaryTool(AUTO_TOOL);
     const pane = this.viewer.panes.current;
     await this.showAutoProposal(m, pane, prop);
     if (this.measuring !== m || !m.auto) return;
