@@ -168,6 +168,18 @@ test('follow-up propagation, outline toggle, volumetric line', async (t) => {
     await page.click('tr[data-lesion="T1"] button.outline');
     await page.waitForFunction(() => window.rcy.viewer.panes.current.contours.shown === 0);
     assert.equal(await page.getAttribute('tr[data-lesion="T1"] button.outline', 'aria-pressed'), 'false');
+    // A proposal takes the contour layer: an outline shown goes, and its button says so; Esc stores nothing.
+    await page.click('tr[data-lesion="T1"] button.outline');
+    await page.waitForFunction(() => window.rcy.viewer.panes.current.contours.shown >= 1);
+    const before = await readObs('T2', 'FU1');
+    await page.click('tr[data-lesion="T2"] button.measure');
+    await page.click('#propose-bl');
+    await page.waitForSelector('#auto-result', { timeout: 30000 });
+    assert.equal(await page.getAttribute('tr[data-lesion="T1"] button.outline', 'aria-pressed'), 'false');
+    assert.equal(await page.evaluate(() => document.querySelector('#vp-current .contour-layer polygon')?.getAttribute('class')), 'contour');
+    await page.keyboard.press('Escape');
+    assert.equal(await contours(), 0);
+    assert.deepEqual(await readObs('T2', 'FU1'), before, 'Esc stores nothing');
   });
 
   assert.deepEqual(errors, []);

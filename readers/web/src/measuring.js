@@ -353,8 +353,11 @@ export const measuringMethods = {
   clearAutoProposal(m) {
     if (tools.annotation.state.getAnnotation(AUTO_UID)) tools.annotation.state.removeAnnotation(AUTO_UID);
     for (const p of Object.values(this.viewer?.panes || {})) p.contours?.clear();
-    this.outline = null; // the layer holds one set of contours: a stored outline shown goes too
     if (m) m.auto = null;
+    if (this.outline) { // the layer holds one set of contours: a stored outline shown goes too
+      this.outline = null;
+      this.renderLesions();
+    }
     this.viewer?.engine?.render();
   },
 
