@@ -1,8 +1,8 @@
-/* The DICOM SEG kept with each accepted semi-automatic measurement: ARCHIVE/segmentations/<SOP Instance UID>.dcm,
- * outside ARCHIVE/storage (which `recistry verify` holds to the index: a SEG is the read's, not an ingested
- * instance). Written under a temporary name, flushed and renamed (rcy_files_commit) before the read naming it
- * commits; the caller removes it again when that read does not commit. The segmentation written is the seed's,
- * segmented again on the server (never the browser's mask). */
+/* The DICOM SEG kept with each accepted semi-automatic measurement: ARCHIVE/segmentations/<SOP Instance
+ * UID>.dcm, outside ARCHIVE/storage (which `recistry verify` holds to the index: a SEG is the read's, not an
+ * ingested instance). Written under a temporary name, flushed and renamed (rcy_files_commit) before the read
+ * naming it commits; the caller removes it again when that read does not commit. The segmentation written is
+ * the seed's, segmented again on the server (never the browser's mask). */
 #include "recistry/segment.h"
 
 #include <errno.h>
@@ -15,7 +15,8 @@
 
 int rcy_segment_seg_path(char *out, size_t cap, const char *dir, const char *uid) {
   size_t n = uid ? strlen(uid) : 0;
-  if (n == 0 || n > 64 || strspn(uid, "0123456789.") != n || uid[0] == '.' || uid[n - 1] == '.' || strstr(uid, ".."))
+  if (n == 0 || n > 64 || strspn(uid, "0123456789.") != n || uid[0] == '.' || uid[n - 1] == '.' ||
+      strstr(uid, ".."))
     return RCY_EINVAL;
   int w = snprintf(out, cap, "%s/%s.dcm", dir, uid);
   return w < 0 || (size_t)w >= cap ? RCY_EINVAL : RCY_OK;
@@ -27,8 +28,8 @@ void rcy_segment_seg_remove(const char *dir, const char *uid) {
 }
 
 int rcy_segment_store_seg(char uid_out[65], rcy_store *store, const char *dir, const rcy_segmentation *pre,
-                          const json_t *kept, const char *subject, const char *tp, const rcy_segment_seg_info *info,
-                          rcy_error *err) {
+                          const json_t *kept, const char *subject, const char *tp,
+                          const rcy_segment_seg_info *info, rcy_error *err) {
   uid_out[0] = '\0';
   const json_t *seed = json_object_get(kept, "seed");
   const char *sop = json_string_value(json_object_get(seed, "sop_instance_uid"));
@@ -39,7 +40,8 @@ int rcy_segment_store_seg(char uid_out[65], rcy_store *store, const char *dir, c
   rcy_segmentation *own = NULL;
   const rcy_segmentation *seg = pre;
   int rc;
-  /* The segmentation run before the transaction, when it is of this seed; otherwise (a fragment) once more. */
+  /* The segmentation run before the transaction, when it is of this seed; otherwise (a fragment) once more.
+   */
   if (!seg || strcmp(seg->seed_sop_instance_uid, sop) != 0 || seg->seed_point[0] != point[0] ||
       seg->seed_point[1] != point[1]) {
     json_t *client = json_pack("{s:O}", "seed", seed);
@@ -57,8 +59,8 @@ int rcy_segment_store_seg(char uid_out[65], rcy_store *store, const char *dir, c
   int fd = mkstemp(tmp);
   if (fd < 0) {
     rcy_segmentation_free(own);
-    return rcy_error_set(err, errno == ENOSPC ? RCY_ENOSPC : RCY_EIO, "cannot create a segmentation in %s: %s", dir,
-                         strerror(errno));
+    return rcy_error_set(err, errno == ENOSPC ? RCY_ENOSPC : RCY_EIO,
+                         "cannot create a segmentation in %s: %s", dir, strerror(errno));
   }
   close(fd);
   char uid[65];
@@ -68,7 +70,8 @@ int rcy_segment_store_seg(char uid_out[65], rcy_store *store, const char *dir, c
     rc = rcy_error_set(err, RCY_EINTERNAL, "the segmentation's UID %s is not a UID", uid);
   if (!rc) {
     fd = open(tmp, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) rc = rcy_error_set(err, RCY_EIO, "cannot reopen %s: %s", tmp, strerror(errno));
+    if (fd < 0)
+      rc = rcy_error_set(err, RCY_EIO, "cannot reopen %s: %s", tmp, strerror(errno));
     else {
       rc = rcy_files_commit(fd, tmp, final, err); /* flush, rename, directory fsync */
       close(fd);
