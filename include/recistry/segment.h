@@ -64,6 +64,14 @@ json_t *rcy_segmentation_json(const rcy_segmentation *seg, int with_contours);
 int rcy_segment_propagate(rcy_segmentation **out, double *shift_mm, rcy_store *store, const char *from_sop,
                           const double from_point[2], const char *to_study_uid, rcy_error *err);
 
+/* A baseline target proposed again on a follow-up study (POST /api/segment/propagate): lesion is the read
+ * document's lesion; its measurement at baseline_tp (sop_instance_uid, p1, p2) gives the point, the long
+ * axis' midpoint, handed to rcy_segment_propagate. *from_out (new reference): {"timepoint", "sop_instance_uid",
+ * "point", "seed_shift_mm"}. RCY_EINVAL: not a target, or no measurement at baseline (the message says which);
+ * RCY_ENOTFOUND: nothing found on the follow-up (the message says why). */
+int rcy_segment_propagate_lesion(rcy_segmentation **out, json_t **from_out, rcy_store *store, const json_t *lesion,
+                                 const char *baseline_tp, const char *to_study_uid, rcy_error *err);
+
 /* The segmentation as a DICOM SEG (src/dicom/seg.cc) over the slices it spans, referencing the source
  * series: label e.g. "T1 liver", organ as the read names it (NULL: none), creator the reader's name, edited
  * when the reader changed the proposal. uid_out receives the SEG's SOP Instance UID. */
@@ -108,6 +116,19 @@ int rcy_segment_measurement_info(json_t **out, char *method_out, rcy_store *stor
                                  const char *tp, const json_t *client_segmentation, const rcy_segmentation *pre,
                                  const char *sop, const double p1[2], const double p2[2], const double *s1,
                                  const double *s2, const char *claimed_method, rcy_error *err);
+
+/* The DICOM SEG stored with an accepted semi-automatic measurement (src/segment/seg_store.c):
+ * DIR/<SOP Instance UID>.dcm (DIR is ARCHIVE/segmentations, outside ARCHIVE/storage), written under a temporary
+ * name, flushed and renamed. kept is rcy_segment_measurement_info's result (its "seed" says which segmentation);
+ * pre, when of that seed, is written, otherwise the seed is segmented again (same errors as
+ * rcy_segment_seed_rerun). uid_out receives the SEG's SOP Instance UID. */
+int rcy_segment_store_seg(char uid_out[65], rcy_store *store, const char *dir, const rcy_segmentation *pre,
+                          const json_t *kept, const char *subject, const char *tp, const rcy_segment_seg_info *info,
+                          rcy_error *err);
+/* The path of the stored SEG uid under dir; RCY_EINVAL when uid is not a UID (digits and dots, at most 64). */
+int rcy_segment_seg_path(char *out, size_t cap, const char *dir, const char *uid);
+/* Removes a stored SEG (its read did not commit). */
+void rcy_segment_seg_remove(const char *dir, const char *uid);
 
 #ifdef __cplusplus
 }

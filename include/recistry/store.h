@@ -304,6 +304,13 @@ int rcy_store_key_image_add(rcy_store *store, const char *id, const char *subjec
                             const char *reader, rcy_error *err);
 /* RCY_ENOTFOUND when no read names the key image. */
 int rcy_store_key_image_owner(rcy_store_read_key *out, rcy_store *store, const char *id, rcy_error *err);
+/* Stored segmentations (DICOM SEG under ARCHIVE/segmentations, src/segment/seg_store.c) and the read each
+ * belongs to, by the SEG's SOP Instance UID: the same rule as key images. */
+int rcy_store_segmentation_add(rcy_store *store, const char *sop_instance_uid, const char *subject_id,
+                               const char *role, const char *reader, rcy_error *err);
+/* RCY_ENOTFOUND when no read names the segmentation. */
+int rcy_store_segmentation_owner(rcy_store_read_key *out, rcy_store *store, const char *sop_instance_uid,
+                                 rcy_error *err);
 
 
 /* ---- Section: reader assignments (src/store/assignments.c) ---- */

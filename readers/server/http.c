@@ -371,6 +371,14 @@ int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err) {
     free(srv.key_image_dir);
     return rc;
   }
+  srv.seg_dir = rcy_path_join(cfg->archive_dir, "segmentations");
+  if (!srv.seg_dir || (mkdir(srv.seg_dir, 0750) != 0 && errno != EEXIST)) {
+    rc = srv.seg_dir ? rcy_error_set(err, RCY_EIO, "cannot create %s: %s", srv.seg_dir, strerror(errno))
+                     : rcy_error_set(err, RCY_ENOMEM, "out of memory");
+    free(srv.seg_dir);
+    free(srv.key_image_dir);
+    return rc;
+  }
   const char *web = cfg->web_root ? cfg->web_root : RCY_WEB_DIST;
   srv.web_root_real = realpath(web, NULL);
   if (!srv.web_root_real)
@@ -389,6 +397,7 @@ int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err) {
     sa = (const struct sockaddr *)&a6;
   } else {
     free(srv.key_image_dir);
+    free(srv.seg_dir);
     free(srv.web_root_real);
     return rcy_error_set(err, RCY_EINVAL, "[http] bind '%s' is not an IPv4 or IPv6 address", cfg->bind);
   }
@@ -407,6 +416,7 @@ int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err) {
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
   if (!d) {
     free(srv.key_image_dir);
+    free(srv.seg_dir);
     free(srv.web_root_real);
     return rcy_error_set(err, RCY_EIO, "cannot listen on %s port %d (in use, or not allowed)", cfg->bind, cfg->port);
   }
@@ -423,6 +433,7 @@ int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err) {
   close_stores();
   rcy_render_shutdown();
   free(srv.key_image_dir);
+  free(srv.seg_dir);
   free(srv.web_root_real);
   rcy_log(RCY_LOG_INFO, "serve", "stopped");
   return RCY_OK;

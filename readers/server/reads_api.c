@@ -30,6 +30,9 @@ typedef struct {
    * when it does not (a later fragment refused, the commit failed), so no picture outlives its request. */
   char key_images[MAX_KEY_IMAGES][33];
   int n_key_images;
+  /* DICOM SEGs written for this request (semi-automatic measurements): kept and removed like key images. */
+  char segs[MAX_KEY_IMAGES][65];
+  int n_segs;
   int commit_attempted; /* a failed COMMIT may still be replayed from the WAL: then keep the pictures */
   char reason[RCY_REASON_MAX + 1]; /* the change's reason, trimmed (reason_for) */
   /* A semi-automatic measurement's seed segmented again before the transaction (observation_put), or NULL. */
@@ -41,6 +44,7 @@ static void ctx_free(read_ctx *c) {
     rcy_store_rollback(c->r->store);
     for (int i = 0; i < c->n_key_images && !c->commit_attempted; i++)
       rcy_key_image_remove(c->r->srv->key_image_dir, c->key_images[i]);
+    for (int i = 0; i < c->n_segs && !c->commit_attempted; i++) rcy_segment_seg_remove(c->r->srv->seg_dir, c->segs[i]);
   }
   rcy_reads_timepoints_free(&c->tps);
   json_decref(c->doc);
@@ -359,6 +363,28 @@ static int keep_key_image(read_ctx *c, unsigned char *png, size_t len, char url[
   return 0;
 }
 
+/* Keeps the DICOM SEG of an accepted semi-automatic measurement (src/segment/seg_store.c: the seed's
+ * segmentation, as the server re-ran it), remembered so that it is removed if the change does not commit, and
+ * recorded in this change's transaction as the read's; its SOP Instance UID goes into the stored segmentation
+ * as "seg_sop_instance_uid". 0, or -1 after replying. */
+static int keep_seg(read_ctx *c, json_t *segmentation, const json_t *lesion, const char *tp, const char *method) {
+  rcy_error err = {0};
+  const char *lid = json_string_value(json_object_get(lesion, "lesion_id"));
+  const char *organ = json_string_value(json_object_get(lesion, "organ"));
+  char label[128], uid[65];
+  snprintf(label, sizeof label, "%s %s", lid ? lid : "?", organ ? organ : "");
+  rcy_segment_seg_info info = {label, organ, c->r->user.name, strcmp(method, "semiautomatic_edited") == 0};
+  int rc = rcy_segment_store_seg(uid, c->r->store, c->r->srv->seg_dir, c->pre_seg, segmentation, c->subject, tp,
+                                 &info, &err);
+  if (rc == RCY_ENOTFOUND) return rcy_reply_error(c->r, 422, "%s", err.message), -1;
+  if (rc) return rcy_reply_rcy_error(c->r, &err), -1;
+  memcpy(c->segs[c->n_segs++], uid, sizeof uid);
+  if ((rc = rcy_store_segmentation_add(c->r->store, uid, c->subject, c->role, c->reader, &err)))
+    return rcy_reply_rcy_error(c->r, &err), -1;
+  json_object_set_new(segmentation, "seg_sop_instance_uid", json_string(uid));
+  return 0;
+}
+
 /* Validates a client measurement, computes millimetres from the index's Pixel Spacing, renders and stores
  * the key image. Returns the stored measurement object, or NULL after replying. */
 static json_t *measure(read_ctx *c, const json_t *m, const char *tp, const json_t *lesion, int fragment,
@@ -431,7 +457,7 @@ static json_t *measure(read_ctx *c, const json_t *m, const char *tp, const json_
     return rcy_reply_rcy_error(r, &err), NULL;
   }
   char url[64];
-  if (keep_key_image(c, png, len, url)) {
+  if (keep_key_image(c, png, len, url) || (segmentation && keep_seg(c, segmentation, lesion, tp, method))) {
     json_decref(segmentation);
     return NULL;
   }

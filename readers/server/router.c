@@ -51,6 +51,8 @@ static const route routes[] = {
     {"GET", {"api", "registry", "*"}, NULL, rcy_handle_registry_get, NULL, NULL, 1},
     {"PUT", {"api", "registry", "*"}, NULL, rcy_handle_registry_put, NULL, NULL, 1},
     {"POST", {"api", "segment"}, rcy_handle_segment, NULL, NULL, NULL, 1},
+    {"POST", {"api", "segment", "propagate"}, rcy_handle_segment_propagate, NULL, NULL, NULL, 1},
+    {"GET", {"api", "segmentations", "*"}, NULL, rcy_handle_segmentation_get, NULL, NULL, 1},
     {"POST", {"api", "reads", "*", "lesions"}, NULL, rcy_handle_lesion_add, NULL, NULL, 1},
     {"DELETE", {"api", "reads", "*", "lesions", "*"}, NULL, NULL, rcy_handle_lesion_delete, NULL, 1},
     {"PUT", {"api", "reads", "*", "timepoints", "*", "lesions", "*"}, NULL, NULL, NULL,

@@ -20,6 +20,7 @@ typedef struct rcy_server {
   const rcy_readers_config *cfg;
   char *web_root_real; /* realpath of the static root, or NULL when the UI is not built */
   char *key_image_dir; /* ARCHIVE/key-images */
+  char *seg_dir;       /* ARCHIVE/segmentations: the DICOM SEG of each accepted semi-automatic measurement */
 } rcy_server;
 
 typedef struct rcy_req {
@@ -98,6 +99,8 @@ int rcy_handle_sign(rcy_req *r, const char *subject, const char *tp, int sign);
 int rcy_handle_read_list(rcy_req *r, const char *subject);
 /* segment_api.c: POST /api/segment, the proposal of a semi-automatic measurement */
 int rcy_handle_segment(rcy_req *r);
+int rcy_handle_segment_propagate(rcy_req *r);
+int rcy_handle_segmentation_get(rcy_req *r, const char *uid);
 /* review_api.c: central review settings, the adjudication queue, the side-by-side and the decision */
 int rcy_handle_review_settings_get(rcy_req *r);
 int rcy_handle_review_settings_put(rcy_req *r);

@@ -121,3 +121,30 @@ int rcy_segment_propagate(rcy_segmentation **out, double *shift_mm, rcy_store *s
   return rcy_error_set(err, RCY_ENOTFOUND, "no lesion found at the baseline position on %s: %s", near.sop,
                        first.message);
 }
+
+int rcy_segment_propagate_lesion(rcy_segmentation **out, json_t **from_out, rcy_store *store, const json_t *lesion,
+                                 const char *baseline_tp, const char *to_study_uid, rcy_error *err) {
+  *out = NULL;
+  *from_out = NULL;
+  const char *id = json_string_value(json_object_get(lesion, "lesion_id"));
+  const char *kind = json_string_value(json_object_get(lesion, "kind"));
+  if (!kind || strcmp(kind, "target") != 0)
+    return rcy_error_set(err, RCY_EINVAL, "%s is not a target lesion: only targets are proposed from baseline",
+                         id ? id : "the lesion");
+  const json_t *m = json_object_get(json_object_get(json_object_get(lesion, "observations"), baseline_tp), "measurement");
+  const char *sop = json_string_value(json_object_get(m, "sop_instance_uid"));
+  const json_t *p1 = json_object_get(m, "p1"), *p2 = json_object_get(m, "p2");
+  if (!sop || !json_is_array(p1) || !json_is_array(p2) || json_array_size(p1) != 2 || json_array_size(p2) != 2)
+    return rcy_error_set(err, RCY_EINVAL, "%s has no measurement at baseline (%s): measure it there first", id,
+                         baseline_tp);
+  /* The long axis' midpoint: inside the lesion whatever its shape along that axis. */
+  double mid[2] = {(json_number_value(json_array_get(p1, 0)) + json_number_value(json_array_get(p2, 0))) / 2,
+                   (json_number_value(json_array_get(p1, 1)) + json_number_value(json_array_get(p2, 1))) / 2};
+  double shift = 0;
+  int rc = rcy_segment_propagate(out, &shift, store, sop, mid, to_study_uid, err);
+  if (rc == RCY_EINVAL) err->code = rc = RCY_ENOTFOUND; /* nothing to stack there is nothing found either */
+  if (rc) return rc;
+  *from_out = json_pack("{s:s,s:s,s:[f,f],s:f}", "timepoint", baseline_tp, "sop_instance_uid", sop, "point", mid[0],
+                        mid[1], "seed_shift_mm", shift);
+  return RCY_OK;
+}

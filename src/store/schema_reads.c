@@ -116,6 +116,14 @@ static const char *const steps[] = {
     "CREATE INDEX audit_log_reader ON audit_log(reader, seq);"
     "CREATE INDEX audit_log_action ON audit_log(action, seq);"
     "CREATE INDEX audit_log_at ON audit_log(at);",
+
+    /* 7: issue 13: the DICOM SEG stored with each accepted semi-automatic measurement
+     * (ARCHIVE/segmentations/<SOP Instance UID>.dcm) and the read it belongs to, so that it is served only to
+     * those who may see that read, as key images are. Recorded in the transaction that saves the read. */
+    "CREATE TABLE segmentations ("
+    "  sop_instance_uid TEXT PRIMARY KEY," /* the SEG's own SOP Instance UID: its file name */
+    "  subject_id TEXT NOT NULL, role TEXT NOT NULL, reader TEXT NOT NULL"
+    ");",
 };
 
 const rcy_schema_part rcy_schema_reads = {"reads", steps, sizeof steps / sizeof steps[0]};

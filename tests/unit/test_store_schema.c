@@ -126,7 +126,7 @@ static void reads_step3_upgrades_an_older_archive(void **state) {
   rcy_audit_entry e = {"alice", "lesion.add", "S1", "central", "alice", "BL", "T1", NULL, "{}", NULL};
   assert_int_equal(rcy_store_audit_append(s, &e, &err), RCY_OK); /* no document hash, as step 2 wrote them */
   rcy_store_close(s);
-  assert_int_equal(sqlite3_exec(db, "DROP TABLE adjudications; DROP TABLE assignments; DROP TABLE key_images;"
+  assert_int_equal(sqlite3_exec(db, "DROP TABLE segmentations; DROP TABLE adjudications; DROP TABLE assignments; DROP TABLE key_images;"
                                     " DROP TABLE login_failures;"
                                     " DROP INDEX audit_log_read; DROP INDEX audit_log_actor; DROP INDEX audit_log_reader;"
                                     " DROP INDEX audit_log_action; DROP INDEX audit_log_at;"
@@ -142,10 +142,12 @@ static void reads_step3_upgrades_an_older_archive(void **state) {
   assert_int_equal(rcy_store_audit_verify(&n, &bad, s, &err), RCY_OK);
   assert_int_equal(n, 1);
   rcy_store_close(s);
-  /* steps 3, 4 (assignments, issue 10), 5 (central review, issue 11) and 6 (audit viewer indexes) all ran */
-  assert_int_equal(query_int(db_path, "SELECT version FROM schema_version WHERE component = 'reads'"), 6);
+  /* steps 3, 4 (assignments, issue 10), 5 (central review, issue 11), 6 (audit viewer indexes) and 7 (stored
+   * segmentations, issue 13) all ran */
+  assert_int_equal(query_int(db_path, "SELECT version FROM schema_version WHERE component = 'reads'"), 7);
   assert_int_equal(query_int(db_path, "SELECT COUNT(*) FROM login_failures"), 0);
   assert_int_equal(query_int(db_path, "SELECT COUNT(*) FROM assignments"), 0);
+  assert_int_equal(query_int(db_path, "SELECT COUNT(*) FROM segmentations"), 0);
   remove_tree(root);
   free(root);
 }

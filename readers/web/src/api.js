@@ -120,6 +120,13 @@ export const endpointSubjects = (reader) => request('GET', `/api/endpoints/subje
 export const segment = (subject, timepoint, sopInstanceUid, point) =>
   request('POST', '/api/segment', { subject, timepoint, sop_instance_uid: sopInstanceUid, point });
 
+/** A baseline target proposed on a follow-up: POST /api/segment's answer plus "propagated_from". */
+export const propagate = (subject, timepoint, lesionId) =>
+  request('POST', '/api/segment/propagate', { subject, timepoint, lesion_id: lesionId });
+
+/** The contours of a stored segmentation (DICOM SEG) of a measurement. */
+export const getSegmentation = (uid) => request('GET', `/api/segmentations/${enc(uid)}`);
+
 export const addLesion = (subjectId, lesion) =>
   request('POST', `/api/reads/${enc(subjectId)}/lesions`, lesion);
 

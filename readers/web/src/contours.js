@@ -18,10 +18,15 @@ export class ContourLayer {
     pane.element.appendChild(this.svg);
   }
 
-  /** contours: [{sop_instance_uid, points: [[col, row], ...]}]; label names the lesion. */
-  set(contours, label) {
+  /**
+   * contours: [{sop_instance_uid, points: [[col, row], ...]}]; label names the lesion; kind 'proposal' (a
+   * proposal being decided) or 'stored' (the outline of a stored measurement's segmentation).
+   */
+  set(contours, label, kind = 'proposal') {
     this.contours.clear();
     this.label = label;
+    this.kind = kind;
+    this.svg.dataset.kind = kind;
     for (const c of contours || []) {
       const k = this.pane.indexBySop.get(c.sop_instance_uid);
       if (k === undefined || !c.points?.length) continue;
@@ -34,6 +39,9 @@ export class ContourLayer {
 
   clear() {
     this.contours.clear();
+    this.label = null;
+    this.kind = null;
+    delete this.svg.dataset.kind;
     this.draw();
   }
 
@@ -64,7 +72,7 @@ export class ContourLayer {
       }
       const poly = document.createElementNS(SVG, 'polygon');
       poly.setAttribute('points', pts.map((q) => `${q[0].toFixed(1)},${q[1].toFixed(1)}`).join(' '));
-      poly.setAttribute('class', 'contour');
+      poly.setAttribute('class', this.kind === 'stored' ? 'contour stored' : 'contour');
       if (this.label) poly.dataset.lesion = this.label;
       this.svg.appendChild(poly);
     }

@@ -68,6 +68,13 @@ export const lesionMethods = {
     }
     if (obs.measurement) {
       out.push(h('button', { type: 'button', class: 'small goto', title: 'Show the measured slice', onclick: blur(() => this.jumpToLesion(l, 'current')) }, 'Go'));
+      const segUid = obs.measurement.segmentation?.seg_sop_instance_uid;
+      if (segUid) {
+        const on = this.outline?.lesionId === l.lesion_id && this.outline?.uid === segUid;
+        out.push(h('button', { type: 'button', class: on ? 'small outline on' : 'small outline', 'aria-pressed': on ? 'true' : 'false',
+          title: on ? 'Hide the outline of its stored segmentation' : 'Draw the outline of its stored segmentation (DICOM SEG) on the images',
+          onclick: blur(() => this.toggleOutline(l, segUid)) }, 'outline'));
+      }
       if (obs.measurement.key_image_url) {
         out.push(h('a', { class: 'key-image', href: obs.measurement.key_image_url, target: '_blank', rel: 'noopener',
           title: 'Key image rendered by the server with the stored caliper' }, 'key'));
@@ -80,6 +87,11 @@ export const lesionMethods = {
     if (this.readOnly) return out;
     if (l.kind === 'target' || (l.kind === 'non_target' && this.isBaseline)) {
       out.push(h('button', { type: 'button', class: 'small measure', onclick: blur(() => this.startMeasuring(l, false)) }, 'Measure'));
+    }
+    // A follow-up target not measured yet whose baseline is: the server proposes it from its baseline position.
+    if (l.kind === 'target' && !this.isBaseline && !obs.measurement && this.canPropagate(l)) {
+      out.push(h('button', { type: 'button', class: 'small propose', title: 'Segment it where it lay at baseline and propose its calipers (Accept or Reject)',
+        onclick: blur(() => this.proposeFromBaseline(l)) }, 'Propose from BL'));
     }
     out.push(this.placeButton(l, obs));
     const choices = this.stateChoices(l);

@@ -59,8 +59,11 @@ export const measuringMethods = {
       this.measuring ? h('div', { class: 'measuring-bar', id: 'measuring' },
         `Measuring ${this.measuring.lesionId}` + (this.measuring.fragments ? ` (split: ${this.measuring.fragments.length} fragment(s))` : ''),
         this.measuring.autoBusy ? h('span', { class: 'auto-proposal', id: 'auto-busy' }, 'Auto: segmenting…') : null,
+        this.measuring.fromBaseline && !this.measuring.auto && !this.measuring.autoBusy && !this.readOnly
+          ? h('button', { type: 'button', id: 'propose-bl', title: 'Segment the lesion where it lay at baseline and propose its calipers',
+            onclick: () => this.proposeFromBaseline(this.measuring.lesion) }, 'Propose from BL') : null,
         this.measuring.auto ? h('span', { class: 'auto-proposal', id: 'auto-result' },
-          `Auto: long ${num(this.measuring.auto.proposal.long_mm)} mm, short ${num(this.measuring.auto.proposal.short_mm)} mm, `
+          `${this.measuring.auto.proposal.propagated_from ? `From ${this.measuring.auto.proposal.propagated_from.timepoint}: ` : 'Auto: '}long ${num(this.measuring.auto.proposal.long_mm)} mm, short ${num(this.measuring.auto.proposal.short_mm)} mm, `
           + `volume ${num(this.measuring.auto.proposal.volume_ml)} mL`) : null,
         this.measuring.auto ? h('button', { type: 'button', class: 'primary', id: 'accept-auto',
           title: 'Store the calipers shown (moved handles make it “auto, edited”)', onclick: () => this.acceptAuto() }, 'Accept') : null,
@@ -171,7 +174,8 @@ export const measuringMethods = {
     if (this.measuring) this.clearAutoProposal(this.measuring);
     this.viewer.removeUnstored();
     this.measuring = { lesionId: lesion.lesion_id, fragments: fragments ? [] : null, pending: null,
-      nodal: lesion.kind === 'target' && !!lesion.nodal };
+      nodal: lesion.kind === 'target' && !!lesion.nodal, lesion,
+      fromBaseline: !fragments && lesion.kind === 'target' && !this.isBaseline && this.canPropagate(lesion) };
     // A node's recorded size is its short axis: the bidirectional caliper gives both axes.
     this.viewer.setPrimaryTool(lesion.nodal ? TOOL.bidirectional : TOOL.length);
     this.renderToolbar();
@@ -258,6 +262,83 @@ export const measuringMethods = {
     this.say(`Auto proposal for ${m.lesionId} over ${prop.slices} slice(s), its ${axis} is recorded: move a handle if needed, then Accept; Reject to measure by hand.`);
   },
 
+  /** A target measured at baseline (its long axis gives the position to look at on a follow-up). */
+  canPropagate(lesion) {
+    return !!lesion.observations?.[this.baselineTp.timepoint]?.measurement?.sop_instance_uid;
+  },
+
+  /**
+   * Follow-up propagation: the server segments the target where it lay at baseline (same patient position,
+   * no registration) and proposes it like an Auto click: contours, calipers, Accept/Reject. Accept stores it
+   * with the same semi-automatic method; its seed is the proposal's, which the server segments again.
+   */
+  async proposeFromBaseline(lesion) {
+    if (this.readOnly || this.isBaseline) return;
+    if (this.measuring?.lesionId !== lesion.lesion_id || this.measuring.fragments) this.startMeasuring(lesion, false);
+    const m = this.measuring;
+    if (m.autoBusy) return;
+    this.clearAutoProposal(m);
+    m.autoBusy = true;
+    this.renderToolbar();
+    this.say(`Looking for ${m.lesionId} where it lay at ${this.baselineTp.timepoint}…`);
+    let prop;
+    try {
+      prop = await api.propagate(this.subjectId, this.currentTp.timepoint, m.lesionId);
+    } catch (err) {
+      if (this.measuring !== m) return;
+      m.autoBusy = false;
+      this.renderToolbar();
+      if (err instanceof api.ApiError && err.status === 401) {
+        window.dispatchEvent(new CustomEvent('rcy-session-expired'));
+        return;
+      }
+      this.say(`${err.message} — click the lesion with Auto (A), or measure it by hand.`, 'error');
+      return;
+    }
+    if (this.measuring !== m || !this.viewer) return;
+    m.autoBusy = false;
+    // As after an Auto click: handles move the proposal, a click elsewhere on the lesion proposes anew.
+    this.viewer.setPrimaryTool(AUTO_TOOL);
+    const pane = this.viewer.panes.current;
+    await this.showAutoProposal(m, pane, prop);
+    if (this.measuring !== m || !m.auto) return;
+    const from = prop.propagated_from || {};
+    const shift = from.seed_shift_mm ? ` (seed moved ${Number(from.seed_shift_mm).toFixed(0)} mm to find it)` : '';
+    this.say(`Proposed from ${from.timepoint || 'baseline'}${shift}: ${m.lesionId} over ${prop.slices} slice(s). Check it is the same lesion, move a handle if needed, then Accept; Reject to measure by hand.`);
+  },
+
+  /** The outline of a stored measurement's segmentation on the current pane (the row's "outline" toggle). */
+  async toggleOutline(lesion, uid) {
+    const pane = this.viewer?.panes?.current;
+    if (!pane) return;
+    if (this.outline?.uid === uid) {
+      this.outline = null;
+      pane.contours.clear();
+      this.renderLesions();
+      return;
+    }
+    if (this.measuring?.auto) {
+      this.say('Accept or Reject the proposal first.', 'warn');
+      return;
+    }
+    let seg;
+    try {
+      this.outlineCache = this.outlineCache || new Map();
+      seg = this.outlineCache.get(uid) || (await api.getSegmentation(uid));
+      this.outlineCache.set(uid, seg);
+    } catch (err) {
+      this.say(`Cannot show the outline of ${lesion.lesion_id}: ${err.message}`, 'error');
+      return;
+    }
+    if (!this.viewer || this.measuring?.auto) return;
+    this.outline = { lesionId: lesion.lesion_id, uid };
+    pane.contours.set(seg.contours, lesion.lesion_id, 'stored');
+    await this.jumpToLesion(lesion, 'current');
+    pane.contours.draw();
+    this.renderLesions();
+    this.say(`${lesion.lesion_id}: outline of its stored segmentation (${seg.contours.length} slice(s)).`);
+  },
+
   /** True when the canvas point is on a handle of the proposal's calipers. */
   nearAutoHandle(pane, q) {
     const a = tools.annotation.state.getAnnotation(AUTO_UID);
@@ -273,6 +354,10 @@ export const measuringMethods = {
     if (tools.annotation.state.getAnnotation(AUTO_UID)) tools.annotation.state.removeAnnotation(AUTO_UID);
     for (const p of Object.values(this.viewer?.panes || {})) p.contours?.clear();
     if (m) m.auto = null;
+    if (this.outline) { // the layer holds one set of contours: a stored outline shown goes too
+      this.outline = null;
+      this.renderLesions();
+    }
     this.viewer?.engine?.render();
   },
 

@@ -33,11 +33,32 @@ export const responseMethods = {
     return unconfirmed && value ? `${fmt.resp(value)} (unconfirmed)` : fmt.resp(value);
   },
 
+  /**
+   * Volumetric response, exploratory: the server's sum of target segmentation volumes per timepoint (when every
+   * target has one) and its change from baseline. Not RECIST: shown apart, labelled so, never coloured like a
+   * response. Null when no timepoint has a sum.
+   */
+  volumetricBlock() {
+    const tps = (this.read.timepoints || []).filter((t) => t.volumetric && typeof t.volumetric.sum_ml === 'number');
+    if (!tps.length) return null;
+    const line = (t) => {
+      const v = t.volumetric;
+      const chg = typeof v.change_from_baseline_pct === 'number'
+        ? `, ${v.change_from_baseline_pct > 0 ? '+' : v.change_from_baseline_pct < 0 ? '−' : ''}${Math.abs(v.change_from_baseline_pct).toFixed(0)} %` : '';
+      return h('div', { class: t.timepoint === this.currentTp.timepoint ? 'vol-line active' : 'vol-line', dataset: { timepoint: t.timepoint } },
+        h('span', {}, t.timepoint), h('span', {}, 'Volume (exploratory):'), h('b', {}, `${v.sum_ml.toFixed(1)} mL${chg}`));
+    };
+    return h('div', { class: 'volumetric', id: 'resp-volumetric',
+      title: 'Sum of the target lesions’ segmentation volumes, when every target of a timepoint has one. Exploratory: not part of RECIST 1.1 and of no response.' },
+    h('h4', {}, 'Volumetric (exploratory, not RECIST)'), tps.map(line));
+  },
+
   renderResponse() {
     const eng = this.read.engine;
     const el = this.els.response;
     if (!eng) {
-      clear(el, h('h3', {}, 'Response'), h('p', { class: 'muted', id: 'resp-none' }, 'Not yet measured: the response appears once every baseline target is measured.'));
+      clear(el, h('h3', {}, 'Response'), h('p', { class: 'muted', id: 'resp-none' }, 'Not yet measured: the response appears once every baseline target is measured.'),
+        this.volumetricBlock());
       return;
     }
     const tps = eng.timepoints || [];
@@ -88,6 +109,7 @@ export const responseMethods = {
             h('td', {}, t.timepoint), h('td', {}, fmt.mm(t.sum_mm)), h('td', {}, bl ? '—' : fmt.pct(t.change_from_baseline_pct)),
             h('td', {}, bl ? '—' : fmt.pct(t.change_from_nadir_pct)), h('td', {}, fmt.resp(t.target_response)),
             h('td', {}, fmt.resp(t.non_target_response)), h('td', {}, this.respText(t.timepoint, t.overall_response)));
-        }))));
+        }))),
+      this.volumetricBlock());
   },
 };
