@@ -41,6 +41,12 @@ typedef struct rcy_segmentation {
   double load_ms;            /* of which decoding the slices */
 } rcy_segmentation;
 
+/* For programs that segment (serve, segment, the benchmark), once at start: large buffers come from the heap
+ * and stay there between clicks (glibc mallopt). Otherwise each click's crop-sized buffers are mmap'ed and
+ * returned to the system, and faulting their pages in again made the same click take 120 or 350 ms by
+ * chance. */
+void rcy_segment_process_setup(void);
+
 /* Segments the lesion under point [col, row] of the archived instance sop (image coordinates, pixel centres
  * at integers). The slab read is +-40 mm around the click, widened while the lesion reaches its ends.
  * RCY_ENOTFOUND: no such instance, or nothing to segment there (the message says which); RCY_EINVAL: the

@@ -30,6 +30,7 @@ int main(int argc, char **argv) {
   }
   int runs = argc > 4 ? atoi(argv[4]) : 5;
   if (runs < 1 || runs > 100) runs = 5;
+  rcy_segment_process_setup();
   rcy_error err = {0};
   rcy_store *db;
   if (rcy_store_open(&db, argv[1], &err)) {

@@ -112,6 +112,7 @@ int rcy_cmd_segment(int argc, char **argv) {
     fprintf(stderr, "recistry segment: --point must be COL,ROW (two numbers), not \"%s\"\n%s", point_text, usage);
     return RCY_EXIT_USAGE;
   }
+  rcy_segment_process_setup();
   rcy_error err = {0};
   rcy_store *db;
   if (rcy_store_open(&db, archive, &err)) {

@@ -1,5 +1,7 @@
 /* `recistry serve --config FILE`: the reader workstation over HTTP ([archive] path, [http] bind/port). */
 #include "commands.h"
+
+#include "recistry/segment.h"
 #include "options.h"
 
 #include "readers.h"
@@ -20,6 +22,7 @@ int rcy_cmd_serve(int argc, char **argv) {
   const rcy_cli_option options[] = {{"--config", "FILE", 1, &config, NULL}};
   int parsed = rcy_cli_parse("serve", usage, options, 1, argc, argv);
   if (parsed >= 0) return parsed;
+  rcy_segment_process_setup(); /* one-click measurement: buffers stay in the heap between clicks */
   rcy_readers_config cfg;
   rcy_error err = {0};
   if (rcy_readers_config_load(&cfg, config, &err)) {

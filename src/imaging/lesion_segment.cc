@@ -162,7 +162,7 @@ Flood flood(const std::vector<float> &s, const Crop &c, int si, int sj, int sk, 
   size_t total = 0;
   int escape_bin = -1, stop_bin = nbins;
   // Within a bucket voxels are taken first in, first out, so that at the escape the wall around the region
-  // is visited before what lies behind it; once the region is ten times what it was, the rest of the crop
+  // is visited before what lies behind it; once the region is three times what it was, the rest of the crop
   // is not needed.
   size_t cap = SIZE_MAX;
   for (int b = 0; b < nbins && b <= stop_bin && total < cap; b++) {
@@ -193,7 +193,7 @@ Flood flood(const std::vector<float> &s, const Crop &c, int si, int sj, int sk, 
         escape_bin = b;
         f.escaped_by_border = border && !exploded;
         stop_bin = b + kwin;
-        cap = 10 * before + 20000;
+        cap = 3 * before + 20000;
       }
     }
   }
@@ -593,8 +593,8 @@ int segment(rcy_imaging_lesion *out, const rcy_imaging_slab *slab, const double 
   if (si < 0 || sj < 0 || sk < 0 || si >= slab->columns || sj >= slab->rows || sk >= slab->slices)
     return rcy_error_set(err, RCY_EINVAL, "the click (%g, %g) on slice %g lies outside the %dx%dx%d images", seed[0],
                          seed[1], seed[2], slab->columns, slab->rows, slab->slices);
-  // Crops of +-35 mm (or 1.5 times the expected radius and 10 mm), then twice that, then the whole slab, until the lesion does not touch the crop's side.
-  const double first = std::max(35.0, 1.5 * slab->expected_radius_mm + 10.0);
+  // Crops of +-35 mm (or 1.3 times the expected radius and 8 mm), then twice that, then the whole slab, until the lesion does not touch the crop's side.
+  const double first = std::max(35.0, 1.3 * slab->expected_radius_mm + 8.0);
   const double halves_mm[] = {first, 2 * first, 1e9};
   Result r;
   Crop c;

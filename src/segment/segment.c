@@ -4,6 +4,7 @@
  * 512x512x300 series is never read whole for one click. */
 #include "recistry/segment.h"
 
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,11 @@ static void series_list_free(series_list *l) {
   free(l->items);
   free(l->sop);
   free(l->path);
+}
+
+void rcy_segment_process_setup(void) {
+  mallopt(M_MMAP_THRESHOLD, 512 * 1024 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
 }
 
 static double now_ms(void) {
