@@ -33,6 +33,7 @@ typedef struct rcy_sample_options {
   double noise_hu;      /* standard deviation of the image noise in HU (default 10; 0 = noiseless) */
   int dirty;            /* also write DIR/dirty (default 1) */
   int lesion_phantoms;  /* write only the lesion phantoms (DIR/S014/CIREL-014-096N, DIR/lesions; default 0) */
+  const char *phantom;  /* with lesion_phantoms: only this one (standard, thick, lowdose); NULL: all three */
 } rcy_sample_options;
 
 typedef struct rcy_sample_stats {

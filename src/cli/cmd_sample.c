@@ -10,7 +10,7 @@
 
 static const char usage_text[] =
     "usage: recistry sample --out DIR [--subjects N] [--seed S] [--slices K] [--timepoints T]\n"
-    "                       [--noise HU] [--no-dirty] [--lesion-phantoms]\n"
+    "                       [--noise HU] [--no-dirty] [--lesion-phantoms [--phantom NAME]]\n"
     "Writes synthetic anonymised CIREL studies with known lesions (docs/sample.md):\n"
     "  DIR/<site>/<subject>/<timepoint>/*.dcm, DIR/truth/<subject>.json, DIR/reads/{central,site}.json,\n"
     "  DIR/dirty/<case>/ (defective studies for the ingest checks) and DIR/dirty/manifest.json.\n"
@@ -22,7 +22,7 @@ static const char usage_text[] =
     "  --no-dirty      do not write DIR/dirty\n"
     "  --lesion-phantoms  write only the lesion phantoms for segmentation tests (3 subjects x BL/FU1 CT,\n"
     "                  DIR/lesions/<subject>.json and label volumes DIR/lesions/<subject>/<tp>.nrrd); only\n"
-    "                  --seed applies\n";
+    "                  --seed applies; --phantom standard|thick|lowdose writes only that one\n";
 
 static int parse_long(long *out, const char *s, long lo, long hi) {
   char *end;
@@ -56,6 +56,8 @@ int rcy_cmd_sample(int argc, char **argv) {
     const char *val = argv[++i];
     if (strcmp(a, "--out") == 0) {
       o.out_dir = val;
+    } else if (strcmp(a, "--phantom") == 0) {
+      o.phantom = val;
     } else if (strcmp(a, "--noise") == 0) {
       char *end;
       o.noise_hu = strtod(val, &end);

@@ -1022,13 +1022,17 @@ int lesion_phantoms_write(const rcy_sample_options *o, rcy_sample_stats *stats, 
   init_dirs();
   phantom *ph = calloc(1, sizeof *ph);
   if (!ph) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
-  int rc = RCY_OK;
+  int rc = RCY_OK, written = 0;
   for (int i = 0; i < N_PHANTOMS && !rc; i++) {
     rc = build_phantom(ph, i, o->seed, err);
-    if (!rc) rc = write_phantom(o, ph, stats, err);
-    if (!rc) stats->subjects++;
+    if (!rc && (!o->phantom || strcmp(o->phantom, ph->name) == 0)) {
+      rc = write_phantom(o, ph, stats, err);
+      if (!rc) stats->subjects++, written++;
+    }
     free_phantom(ph);
   }
   free(ph);
+  if (!rc && !written)
+    rc = rcy_error_set(err, RCY_EINVAL, "no lesion phantom named \"%s\" (standard, thick or lowdose)", o->phantom);
   return rc;
 }

@@ -9,10 +9,10 @@ ingest_setup
 PORT=$(free_port)
 "$RECISTRY" init --archive "$WORK/archive" >/dev/null
 write_config "$WORK/c.ini" "$PORT" reject 0
-"$RECISTRY" sample --out "$WORK/sample" --lesion-phantoms >/dev/null || fail "sample --lesion-phantoms"
+only=; [ "${RCY_FLAVOUR:-}" = asan ] && only=standard
+"$RECISTRY" sample --out "$WORK/sample" --lesion-phantoms ${only:+--phantom $only} >/dev/null || fail "sample --lesion-phantoms"
 start_daemon "$WORK/c.ini"
 phantoms=$(/usr/bin/python3 -c "import json,glob; print(' '.join(sorted(json.load(open(f))['phantom'] for f in glob.glob('$WORK/sample/lesions/*.json'))))")
-only=; [ "${RCY_FLAVOUR:-}" = asan ] && only=standard
 files=$(/usr/bin/python3 - "$WORK/sample" "$only" <<'PY'
 import glob, json, sys
 for f in sorted(glob.glob(sys.argv[1] + "/lesions/*.json")):
