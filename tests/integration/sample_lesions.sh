@@ -42,7 +42,13 @@ itk_check="${RCY_BUILD_DIR:-$src/build}/tests/rcy_nrrd_itk_check"
 # determinism: same seed, same bytes; another seed, other lesions
 "$RECISTRY" sample --out "$tmp/b" --lesion-phantoms --seed 5 >/dev/null
 diff -r "$tmp/a" "$tmp/b" >/dev/null || fail "same seed gave different phantoms"
-"$RECISTRY" sample --out "$tmp/c" --lesion-phantoms --seed 6 >/dev/null
+"$RECISTRY" sample --out "$tmp/c" --lesion-phantoms --phantom standard --seed 6 >/dev/null
 ! cmp -s "$tmp/a/lesions/CIREL-014-0961/BL.nrrd" "$tmp/c/lesions/CIREL-014-0961/BL.nrrd" ||
   fail "another seed gave the same label volume"
+# --phantom writes one phantom, the same bytes as in the full set
+"$RECISTRY" sample --out "$tmp/d" --lesion-phantoms --phantom thick --seed 5 >/dev/null
+diff -r "$tmp/a/S014/CIREL-014-0962" "$tmp/d/S014/CIREL-014-0962" >/dev/null &&
+  cmp -s "$tmp/a/lesions/CIREL-014-0962.json" "$tmp/d/lesions/CIREL-014-0962.json" ||
+  fail "--phantom thick differs from the full set's thick phantom"
+[ ! -e "$tmp/d/S014/CIREL-014-0961" ] || fail "--phantom thick also wrote the standard phantom"
 echo "sample_lesions: ok"
