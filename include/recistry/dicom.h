@@ -383,6 +383,49 @@ const char *rcy_dicom_seg_segment_label(const rcy_dicom_seg *seg);
 void rcy_dicom_seg_free(rcy_dicom_seg *seg);
 
 
+
+/* ---- Section: emission series — PET (PT) and SPECT (NM) volumes for dosimetry (src/dicom/emission.cc; used by dose/) ---- */
+
+/* Decay Correction (0054,1102). */
+#define RCY_DICOM_DECAY_NONE 0
+#define RCY_DICOM_DECAY_START 1
+#define RCY_DICOM_DECAY_ADMIN 2
+
+/* One emission volume with what quantitative dosimetry needs. Date-times are seconds since 1970-01-01 as if
+ * UTC (DICOM DA/TM/DT without a zone are taken as one local clock; only differences are used); -1 when
+ * absent. */
+typedef struct rcy_dicom_emission {
+  char modality[4];              /* "PT" or "NM" */
+  char units[16];                /* Units (0054,1001), e.g. "BQML", "CNTS"; "" when absent */
+  int decay_correction;          /* RCY_DICOM_DECAY_*; -1 when absent or unknown */
+  char radionuclide[64];         /* Radionuclide Code Sequence code meaning, else Radionuclide (0018,0030) */
+  double half_life_s;            /* Radionuclide Half Life (0018,1075); -1 when absent */
+  double total_dose_bq;          /* Radionuclide Total Dose (0018,1074); -1 when absent */
+  double injection_epoch_s;      /* Radiopharmaceutical Start DateTime (0018,1078), else Start Time (0018,1072)
+                                  * with the Series Date; -1 when absent */
+  double series_epoch_s;         /* Series Date/Time (0008,0021/0031) */
+  double acquisition_epoch_s;    /* earliest Acquisition Date/Time (0008,0022/0032) over the slices */
+  double frame_duration_s;       /* Actual Frame Duration (0018,1242) / 1000; -1 when absent */
+  char frame_of_reference_uid[65];
+  char series_uid[65];
+  char study_uid[65];
+  int size[3];                   /* columns, rows, slices */
+  double origin_mm[3];           /* centre of voxel (0,0,0), patient coordinates (LPS) */
+  double spacing_mm[3];          /* column spacing, row spacing, distance between slice centres */
+  double direction[9];           /* row-major 3x3, column c = patient direction of index axis c */
+  float *values;                 /* size[0]*size[1]*size[2], i fastest; modality values: each slice's own
+                                  * Rescale Slope/Intercept applied (PET scales every slice separately) */
+} rcy_dicom_emission;
+
+/* Reads one PT or NM series from the files of dir (not recursive): PT as one instance per slice, ordered by
+ * position along the slice normal; NM as a multi-frame reconstructed tomogram (Image Type ...\RECON TOMO,
+ * Detector Information Sequence for position and orientation, Spacing Between Slices). series_uid may be
+ * NULL when dir holds one emission series (other modalities in the folder are ignored). RCY_EDICOM naming the
+ * file and the problem: not PT/NM, unequal slice spacing, inconsistent orientation or size, missing pixel
+ * data. It does not judge the quantitative attributes (the dose module refuses what it cannot use). */
+int rcy_dicom_emission_read(rcy_dicom_emission **out, const char *dir, const char *series_uid, rcy_error *err);
+void rcy_dicom_emission_free(rcy_dicom_emission *e);
+
 #ifdef __cplusplus
 }
 #endif

@@ -28,7 +28,9 @@
   X(export, "exports: CDISC SDTM TU/TR/RS, a flat CSV, DICOM SR TID 1500 measurement reports")        \
   X(report, "PDF reports: one subject (reads, responses, key images, signatures) or the cohort (endpoints, plots)") \
   X(audit, "verify or list the hash-chained audit log")                                          \
-  X(segment, "semi-automatic lesion measurement: one click -> RECIST diameters, volume, contours")
+  X(segment, "semi-automatic lesion measurement: one click -> RECIST diameters, volume, contours") \
+  X(dose, "TARE 90Y dosimetry: absorbed dose per compartment (LDM, MIRD, partition), DVH, EANM flags") \
+  X(dose_response, "TARE cohort: dose-response, dose-toxicity, MAA vs 90Y concordance, TTP by dose group")
 
 #define RCY_DECLARE(name, summary) int rcy_cmd_##name(int argc, char **argv) __attribute__((weak));
 RCY_COMMANDS(RCY_DECLARE)

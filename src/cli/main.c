@@ -18,10 +18,28 @@ typedef struct {
 static const command commands[] = {RCY_COMMANDS(RCY_ENTRY)};
 #undef RCY_ENTRY
 
+/* A command's C name spells '-' as '_' (dose_response is `recistry dose-response`). */
+static int is_command(const char *arg, const char *name) {
+  for (; *arg && *name; arg++, name++)
+    if (*arg != (*name == '_' ? '-' : *name)) return 0;
+  return *arg == *name;
+}
+
+static void print_name(FILE *out, const char *name) {
+  char buf[32];
+  size_t i = 0;
+  for (; name[i] && i + 1 < sizeof buf; i++) buf[i] = name[i] == '_' ? '-' : name[i];
+  buf[i] = 0;
+  fprintf(out, "  %-14s", buf);
+}
+
 static void usage(FILE *out) {
   fprintf(out, "usage: recistry <command> [options]\n\ncommands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    if (commands[i].run) fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    if (commands[i].run) {
+      print_name(out, commands[i].name);
+      fprintf(out, " %s\n", commands[i].summary);
+    }
   fprintf(out, "\n`recistry <command> --help` describes a command. Exit codes: 0 ok, 1 failure, 2 usage.\n");
 }
 
@@ -39,7 +57,7 @@ int main(int argc, char **argv) {
     return RCY_EXIT_OK;
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-    if (strcmp(argv[1], commands[i].name) != 0) continue;
+    if (!is_command(argv[1], commands[i].name)) continue;
     if (!commands[i].run) {
       fprintf(stderr, "recistry: command '%s' is not part of this build\n", argv[1]);
       return RCY_EXIT_USAGE;
