@@ -384,28 +384,29 @@ void rcy_dicom_seg_free(rcy_dicom_seg *seg);
 
 
 
-/* ---- Section: emission series — PET (PT) and SPECT (NM) volumes for dosimetry (src/dicom/emission.cc; used by dose/) ---- */
+/* ---- Section: volumes — a whole series as one volume with its quantitative attributes: PET (PT), SPECT (NM)
+ * and CT for dosimetry (src/dicom/volume_read.cc; used by dose/) ---- */
 
 /* Decay Correction (0054,1102). */
 #define RCY_DICOM_DECAY_NONE 0
 #define RCY_DICOM_DECAY_START 1
 #define RCY_DICOM_DECAY_ADMIN 2
 
-/* One emission volume with what quantitative dosimetry needs. Date-times are seconds since 1970-01-01 as if
- * UTC (DICOM DA/TM/DT without a zone are taken as one local clock; only differences are used); -1 when
- * absent. */
-typedef struct rcy_dicom_emission {
-  char modality[4];              /* "PT" or "NM" */
-  char units[16];                /* Units (0054,1001), e.g. "BQML", "CNTS"; "" when absent */
+/* One series as a volume, with what quantitative dosimetry needs. Date-times are seconds since 1970-01-01
+ * as if UTC (DICOM DA/TM/DT without a zone are read as one local clock; only differences are used); -1
+ * when absent. The PT/NM fields are empty or -1 for CT. */
+typedef struct rcy_dicom_volume {
+  char modality[4];              /* "PT", "NM" or "CT" */
+  char units[16];                /* Units (0054,1001), e.g. "BQML", "CNTS"; "" when absent; "HU" for CT */
   int decay_correction;          /* RCY_DICOM_DECAY_*; -1 when absent or unknown */
   char radionuclide[64];         /* Radionuclide Code Sequence code meaning, else Radionuclide (0018,0030) */
-  double half_life_s;            /* Radionuclide Half Life (0018,1075); -1 when absent */
-  double total_dose_bq;          /* Radionuclide Total Dose (0018,1074); -1 when absent */
+  double half_life_s;            /* Radionuclide Half Life (0018,1075) */
+  double total_dose_bq;          /* Radionuclide Total Dose (0018,1074) */
   double injection_epoch_s;      /* Radiopharmaceutical Start DateTime (0018,1078), else Start Time (0018,1072)
-                                  * with the Series Date; -1 when absent */
+                                  * on the Series Date */
   double series_epoch_s;         /* Series Date/Time (0008,0021/0031) */
   double acquisition_epoch_s;    /* earliest Acquisition Date/Time (0008,0022/0032) over the slices */
-  double frame_duration_s;       /* Actual Frame Duration (0018,1242) / 1000; -1 when absent */
+  double frame_duration_s;       /* Actual Frame Duration (0018,1242) / 1000 */
   char frame_of_reference_uid[65];
   char series_uid[65];
   char study_uid[65];
@@ -415,16 +416,22 @@ typedef struct rcy_dicom_emission {
   double direction[9];           /* row-major 3x3, column c = patient direction of index axis c */
   float *values;                 /* size[0]*size[1]*size[2], i fastest; modality values: each slice's own
                                   * Rescale Slope/Intercept applied (PET scales every slice separately) */
-} rcy_dicom_emission;
+  char (*slice_sop_uids)[65];    /* single-frame series: slice k's SOP Instance UID; multi-frame: all the same */
+} rcy_dicom_volume;
 
-/* Reads one PT or NM series from the files of dir (not recursive): PT as one instance per slice, ordered by
- * position along the slice normal; NM as a multi-frame reconstructed tomogram (Image Type ...\RECON TOMO,
- * Detector Information Sequence for position and orientation, Spacing Between Slices). series_uid may be
- * NULL when dir holds one emission series (other modalities in the folder are ignored). RCY_EDICOM naming the
- * file and the problem: not PT/NM, unequal slice spacing, inconsistent orientation or size, missing pixel
- * data. It does not judge the quantitative attributes (the dose module refuses what it cannot use). */
-int rcy_dicom_emission_read(rcy_dicom_emission **out, const char *dir, const char *series_uid, rcy_error *err);
-void rcy_dicom_emission_free(rcy_dicom_emission *e);
+/* Reads one series (PT, NM or CT) from the given files, all of one series: PT and CT as one instance per
+ * slice, ordered by position along the slice normal; NM as a multi-frame reconstructed tomogram (Image Type
+ * ...\\RECON TOMO, Detector Information Sequence for position and orientation, Spacing Between Slices).
+ * RCY_EDICOM naming the file and the problem: not PT/NM/CT, files of several series, unequal slice spacing,
+ * inconsistent orientation or size, missing pixel data. Slices are decoded on a few threads. It does not judge
+ * the quantitative attributes (dose/ refuses what it cannot use, with the attribute's name). */
+int rcy_dicom_volume_read_files(rcy_dicom_volume **out, const char *const *paths, size_t n, rcy_error *err);
+/* The same over the files of dir (not recursive) whose Modality is `modality` ("PT", "NM", "CT"; NULL: any
+ * of them) and, when series_uid is not NULL, of that series. RCY_ENOTFOUND when none; RCY_EINVAL when
+ * several series match and series_uid is NULL (the message lists them). */
+int rcy_dicom_volume_read_dir(rcy_dicom_volume **out, const char *dir, const char *modality, const char *series_uid,
+                              rcy_error *err);
+void rcy_dicom_volume_free(rcy_dicom_volume *v);
 
 #ifdef __cplusplus
 }

@@ -5,7 +5,7 @@
  * analyses (dose-response, dose-toxicity, MAA vs 90Y concordance). Every formula, constant and reference:
  * docs/dosimetry.md. Units are in the names: mm, mL, g, GBq, Bq/mL, Gy, s, days.
  *
- * The arithmetic here does no file I/O: the PET/SPECT series are read by dicom/ (rcy_dicom_emission_read),
+ * The arithmetic here does no file I/O: the PET/SPECT series are read by dicom/ (rcy_dicom_volume_read_dir),
  * label maps by imaging/ (rcy_imaging_mask_read); src/dose/run.c ties them together for the command line
  * and the server. */
 #ifndef RECISTRY_DOSE_H
@@ -64,12 +64,12 @@ int rcy_dose_mask_resample(uint8_t *out, const rcy_dose_grid *dst, const uint8_t
  * is known, the decay during the frame is corrected too: lambda*T / (1 - exp(-lambda*T))). RCY_EINVAL with a
  * message naming the missing or impossible attribute: no injection date/time, scan before injection,
  * half-life absent or <= 0, decay correction absent or unknown. */
-int rcy_dose_decay_factor(double *factor, const rcy_dicom_emission *e, rcy_error *err);
+int rcy_dose_decay_factor(double *factor, const rcy_dicom_volume *e, rcy_error *err);
 
 /* Refuses (RCY_EINVAL, naming the attribute) a PET that cannot give a dose: not PT, Units not BQML, no
  * injection date/time, no half-life, no decay correction; a half-life more than 1 % off 90Y's is refused
  * too (this is 90Y dosimetry). */
-int rcy_dose_check_y90_pet(const rcy_dicom_emission *e, rcy_error *err);
+int rcy_dose_check_y90_pet(const rcy_dicom_volume *e, rcy_error *err);
 
 /* ---- Section: tissue density ---- */
 
@@ -196,8 +196,8 @@ typedef struct rcy_dose_voi {
 } rcy_dose_voi;
 
 typedef struct rcy_dose_input {
-  const rcy_dicom_emission *pet;  /* the 90Y PET, values in Bq/mL (rcy_dose_check_y90_pet) */
-  const rcy_dose_grid *ct_hu;     /* NULL: the dose is computed on the emission grid */
+  const rcy_dicom_volume *pet;  /* the 90Y PET, values in Bq/mL (rcy_dose_check_y90_pet) */
+  const rcy_dicom_volume *ct;     /* HU; NULL: the dose is computed on the emission grid */
   double fixed_density_g_per_ml;  /* > 0: --density, ignore the CT for density */
   const rcy_dose_density_table *density_table; /* NULL: default */
   const rcy_dose_voi *vois;
@@ -228,6 +228,43 @@ void rcy_dose_result_free(rcy_dose_result *r);
 
 /* The result as the JSON of `recistry dose --json` (docs/dosimetry.md): a malloc'ed string. */
 char *rcy_dose_result_json(const rcy_dose_result *r, int with_dvh);
+
+/* ---- Section: one subject's run over files or the archive (src/dose/run*.c): what `recistry dose`, the
+ * dose report and the workstation's dose view call ---- */
+
+typedef struct rcy_dose_run_options {
+  /* From files: */
+  const char *pet_dir;             /* the 90Y PET series (one PT series in the folder, or pet_series_uid) */
+  const char *ct_dir;              /* optional: the CT (density and the dose grid) */
+  const char *maa_dir;             /* optional: the 99mTc-MAA SPECT (NM): tumour-to-normal ratio and the
+                                    * predicted dose, scaled to the planned 90Y activity */
+  /* From the archive (instead of the folders): the subject's latest PT series, the CT of the same frame of
+   * reference, the NM series; tumour VOIs from the central read's stored segmentations. */
+  const char *archive_dir;
+  const char *subject;
+  const char *const *voi_specs;    /* "NAME=FILE": NRRD/NIfTI label map (label > 0), or a DICOM SEG */
+  size_t n_voi_specs;
+  double fixed_density_g_per_ml;   /* > 0: --density */
+  const char *thresholds_ini;      /* NULL: no flags */
+  double lung_shunt_fraction;      /* -1: unknown */
+  double planned_activity_gbq;     /* MAA: the planned 90Y activity; <= 0: the MAA's Radionuclide Total Dose */
+  double prior_lung_gy;
+} rcy_dose_run_options;
+
+void rcy_dose_run_options_init(rcy_dose_run_options *o);
+
+typedef struct rcy_dose_run {
+  char subject[65];
+  rcy_dicom_volume *pet, *ct, *maa;  /* ct, maa NULL when not given */
+  rcy_dose_result result;            /* from the 90Y PET */
+  int has_predicted;
+  rcy_dose_result predicted;         /* from the MAA SPECT, when given */
+} rcy_dose_run;
+
+int rcy_dose_run_execute(rcy_dose_run **out, const rcy_dose_run_options *o, rcy_error *err);
+void rcy_dose_run_free(rcy_dose_run *r);
+/* {"subject", "method", ..., "compartments": [...], "flags": [...], "models": {...}, "predicted": {...}} */
+char *rcy_dose_run_json(const rcy_dose_run *r, int with_dvh);
 
 /* ---- Section: cohort analyses (src/dose/analysis*.c; `recistry dose-response`) ----
  * Declared by the analyses' own header section below this line. */
