@@ -31,6 +31,8 @@
 #include <thread>
 #include <vector>
 
+#include <sys/mman.h>
+
 #include "pixels_internal.h"
 
 namespace {
@@ -423,9 +425,21 @@ int read_quantitative(rcy_dicom_volume *v, Instance &in, rcy_error *err) {
   return RCY_OK;
 }
 
+// A 512x512x300 float volume is 300 MB: touching it 4 KiB page by page cost more than decoding it (page faults
+// took most of the reading time in a VM). Large volumes are aligned to and advised for 2 MiB transparent huge
+// pages; still one block for free().
+float *alloc_values(size_t n) {
+  const size_t bytes = n * sizeof(float), huge = size_t(2) << 20;
+  if (bytes < 4 * huge) return static_cast<float *>(std::malloc(bytes ? bytes : 1));
+  const size_t rounded = (bytes + huge - 1) / huge * huge;
+  void *p = std::aligned_alloc(huge, rounded);
+  if (p) madvise(p, rounded, MADV_HUGEPAGE);  // advice only: without huge pages it is just slower
+  return static_cast<float *>(p);
+}
+
 int alloc_volume(rcy_dicom_volume *v, rcy_error *err) {
   size_t n = (size_t)v->size[0] * v->size[1] * v->size[2];
-  v->values = static_cast<float *>(std::malloc(n * sizeof(float)));
+  v->values = alloc_values(n);
   v->slice_sop_uids = static_cast<char(*)[65]>(std::calloc((size_t)v->size[2], sizeof *v->slice_sop_uids));
   if (!v->values || !v->slice_sop_uids)
     return rcy_error_set(err, RCY_ENOMEM, "out of memory for a %dx%dx%d volume", v->size[0], v->size[1], v->size[2]);
