@@ -48,6 +48,29 @@ static void make_dir(char *out, size_t len, const char *name) {
 static int16_t ct_stored(int k, int j, int i);
 static void write_ct_slice(const char *path, int k, int rows, int cols, int16_t (*value)(int, int, int));
 
+/* ITK's series reader (GDCM) on the same folder gives the same size, origin, spacing and direction. */
+static void expect_itk_geometry(const rcy_dicom_volume *v, const char *dir, const char *series_uid) {
+  rcy_imaging_volume *iv = NULL;
+  rcy_error err = {0};
+  if (rcy_imaging_volume_read_series(&iv, dir, series_uid, &err)) fail_msg("ITK: %s", err.message);
+  size_t size[3];
+  double origin[3], spacing[3], direction[9];
+  rcy_imaging_volume_size(iv, size);
+  rcy_imaging_volume_origin_mm(iv, origin);
+  rcy_imaging_volume_spacing_mm(iv, spacing);
+  rcy_imaging_volume_direction(iv, direction);
+  for (int a = 0; a < 3; a++) {
+    assert_int_equal((size_t)v->size[a], size[a]);
+    if (fabs(v->origin_mm[a] - origin[a]) > 1e-6) fail_msg("origin[%d]: %g, ITK %g", a, v->origin_mm[a], origin[a]);
+    if (fabs(v->spacing_mm[a] - spacing[a]) > 1e-6)
+      fail_msg("spacing[%d]: %g, ITK %g", a, v->spacing_mm[a], spacing[a]);
+  }
+  for (int a = 0; a < 9; a++)
+    if (fabs(v->direction[a] - direction[a]) > 1e-9)
+      fail_msg("direction[%d]: %g, ITK %g", a, v->direction[a], direction[a]);
+  rcy_imaging_volume_free(iv);
+}
+
 /* ---- PT ---- */
 
 #define PT_COLS 5
@@ -213,6 +236,8 @@ static void test_pt_series(void **state) {
   }
   /* Large values survive (slope 123.456 on slice 2). */
   assert_true(v->values[(size_t)2 * PT_ROWS * PT_COLS] > 2.4e6f);
+  /* ITK sees the same geometry for this coronal series (its int16 voxels cannot hold these values). */
+  expect_itk_geometry(v, dir, series);
   rcy_dicom_volume_free(v);
 
   /* The same from an explicit file list in another order. */
@@ -435,20 +460,7 @@ static void test_ct_against_itk(void **state) {
   assert_string_equal(v->units, "HU");
   assert_int_equal(v->decay_correction, -1);
   assert_true(v->injection_epoch_s == -1 && v->half_life_s == -1 && v->total_dose_bq == -1);
-  size_t size[3];
-  double origin[3], spacing[3], direction[9];
-  rcy_imaging_volume_size(iv, size);
-  rcy_imaging_volume_origin_mm(iv, origin);
-  rcy_imaging_volume_spacing_mm(iv, spacing);
-  rcy_imaging_volume_direction(iv, direction);
-  for (int a = 0; a < 3; a++) {
-    assert_int_equal((size_t)v->size[a], size[a]);
-    if (fabs(v->origin_mm[a] - origin[a]) > 1e-6) fail_msg("origin[%d]: %g, ITK %g", a, v->origin_mm[a], origin[a]);
-    if (fabs(v->spacing_mm[a] - spacing[a]) > 1e-6)
-      fail_msg("spacing[%d]: %g, ITK %g", a, v->spacing_mm[a], spacing[a]);
-  }
-  for (int a = 0; a < 9; a++)
-    if (fabs(v->direction[a] - direction[a]) > 1e-9) fail_msg("direction[%d]: %g, ITK %g", a, v->direction[a], direction[a]);
+  expect_itk_geometry(v, dir, NULL);
   /* Sorted along +z: the last file written (lowest z) is slice 0. */
   assert_true(v->origin_mm[2] == 100 - 2.5 * (CT_SLICES - 1));
   assert_string_equal(v->slice_sop_uids[0], "1.2.826.0.1.3680043.10.3.2.104");
@@ -562,6 +574,15 @@ static void test_errors(void **state) {
   rcy_dicom_volume_free(v);
   v = NULL;
   assert_int_equal(rcy_dicom_volume_read_dir(&v, two, "PT", "1.2.3.4", &err), RCY_ENOTFOUND);
+  /* A slice of the series without Pixel Data fails the read (not skipped: it would leave a hole). */
+  {
+    char path[256];
+    path_in(path, sizeof path, two, "b3.dcm");
+    write_pt_slice(path, "1.2.826.0.1.3680043.10.5.2", 3, 6.0, 0, "20240312");
+  }
+  assert_int_equal(rcy_dicom_volume_read_dir(&v, two, "PT", "1.2.826.0.1.3680043.10.5.2", &err), RCY_EDICOM);
+  assert_non_null(strstr(err.message, "b3.dcm: no Pixel Data"));
+  assert_null(v);
   assert_int_equal(rcy_dicom_volume_read_dir(&v, two, "CT", NULL, &err), RCY_ENOTFOUND);
 }
 
