@@ -31,6 +31,8 @@
 #include <thread>
 #include <vector>
 
+#include <sys/mman.h>
+
 #include "pixels_internal.h"
 
 namespace {
@@ -246,6 +248,7 @@ struct Instance {
   long frames = 1;
   double acquisition_epoch = -1;
   double along_mm = 0;  // position along the slice normal
+  bool parsed = false;  // the file is DICOM (its header parsed), whatever load_header then found wrong
 };
 
 DcmDataset *dataset(const Instance &in) { return in.file->getDataset(); }
@@ -256,6 +259,7 @@ int load_header(Instance *in, rcy_error *err) {
   in->file = std::make_unique<DcmFileFormat>();
   OFCondition c = in->file->loadFile(in->path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_fileOnly);
   if (c.bad()) return rcy_error_set(err, RCY_EDICOM, "%s: not a readable DICOM file: %s", path, c.text());
+  in->parsed = true;
   DcmDataset *ds = dataset(*in);
   in->modality = get_string(ds, DCM_Modality);
   in->series_uid = get_string(ds, DCM_SeriesInstanceUID);
@@ -423,9 +427,21 @@ int read_quantitative(rcy_dicom_volume *v, Instance &in, rcy_error *err) {
   return RCY_OK;
 }
 
+// A 512x512x300 float volume is 300 MB: touching it 4 KiB page by page cost more than decoding it (page faults
+// took most of the reading time in a VM). Large volumes are aligned to and advised for 2 MiB transparent huge
+// pages; still one block for free().
+float *alloc_values(size_t n) {
+  const size_t bytes = n * sizeof(float), huge = size_t(2) << 20;
+  if (bytes < 4 * huge) return static_cast<float *>(std::malloc(bytes ? bytes : 1));
+  const size_t rounded = (bytes + huge - 1) / huge * huge;
+  void *p = std::aligned_alloc(huge, rounded);
+  if (p) madvise(p, rounded, MADV_HUGEPAGE);  // advice only: without huge pages it is just slower
+  return static_cast<float *>(p);
+}
+
 int alloc_volume(rcy_dicom_volume *v, rcy_error *err) {
   size_t n = (size_t)v->size[0] * v->size[1] * v->size[2];
-  v->values = static_cast<float *>(std::malloc(n * sizeof(float)));
+  v->values = alloc_values(n);
   v->slice_sop_uids = static_cast<char(*)[65]>(std::calloc((size_t)v->size[2], sizeof *v->slice_sop_uids));
   if (!v->values || !v->slice_sop_uids)
     return rcy_error_set(err, RCY_ENOMEM, "out of memory for a %dx%dx%d volume", v->size[0], v->size[1], v->size[2]);
@@ -674,20 +690,38 @@ extern "C" int rcy_dicom_volume_read_dir(rcy_dicom_volume **out, const char *dir
     std::vector<Instance> all(names.size());
     for (size_t i = 0; i < names.size(); i++) all[i].path = names[i];
     rcy_dicom_pixels::register_codecs();
-    // Files that are not DICOM images (notes, thumbnails, other objects) are not ours to judge here: skipped.
-    std::vector<char> ok(all.size(), 0);
+    // Files that are not DICOM (notes, thumbnails) are not ours to judge: skipped. A DICOM file of the wanted
+    // modality and series that is unusable (no Pixel Data, a malformed date) fails the read, with its error:
+    // skipping it would leave a hole in the volume.
+    std::vector<int> rcs(all.size(), 0);
+    std::vector<std::string> messages(all.size());
     parallel_for(all.size(), [&](size_t i, rcy_error *e) {
-      ok[i] = load_header(&all[i], e) == RCY_OK;
-      if (!ok[i]) all[i].file.reset();
+      rcs[i] = load_header(&all[i], e);
+      if (rcs[i]) {
+        messages[i] = e->message;
+        all[i].file.reset();
+      }
       return (int)RCY_OK;
     }, nullptr);
     std::map<std::string, std::vector<Instance>> series;
+    std::map<std::string, size_t> broken;  // series UID -> first unusable file of it
     for (size_t i = 0; i < all.size(); i++) {
       Instance &in = all[i];
-      if (!ok[i]) continue;
+      if (!in.parsed) continue;
       bool wanted = modality ? in.modality == modality : (in.modality == "PT" || in.modality == "NM" || in.modality == "CT");
       if (!wanted || (series_uid && in.series_uid != series_uid)) continue;
+      if (rcs[i]) {
+        if (!broken.count(in.series_uid)) broken[in.series_uid] = i;
+        series[in.series_uid];  // the series exists even if this is its only file
+        continue;
+      }
       series[in.series_uid].push_back(std::move(in));
+    }
+    // A series of nothing but unusable files (a PT raw data object, say) is not a candidate volume, unless it is
+    // the one asked for.
+    for (auto s = series.begin(); s != series.end();) {
+      if (s->second.empty() && !series_uid) s = series.erase(s);
+      else ++s;
     }
     const char *what = modality ? modality : "PT, NM or CT";
     if (series.empty()) {
@@ -705,6 +739,8 @@ extern "C" int rcy_dicom_volume_read_dir(rcy_dicom_volume **out, const char *dir
       return rcy_error_set(err, RCY_EINVAL, "%s holds %zu %s series, name one: %s", dir, series.size(), what,
                            list.c_str());
     }
+    auto bad = broken.find(series.begin()->first);
+    if (bad != broken.end()) return rcy_error_set(err, rcs[bad->second], "%s", messages[bad->second].c_str());
     return read_instances(out, series.begin()->second, err);
   });
 }
