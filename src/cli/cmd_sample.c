@@ -11,7 +11,7 @@
 static const char usage_text[] =
     "usage: recistry sample --out DIR [--subjects N] [--seed S] [--slices K] [--timepoints T]\n"
     "                       [--noise HU] [--no-dirty] [--lesion-phantoms [--phantom NAME]]\n"
-    "                       [--tare [--tare-decay start|admin|none]]\n"
+    "                       [--tare [--tare-decay start|admin|none] [--phantom NAME]]\n"
     "Writes synthetic anonymised CIREL studies with known lesions (docs/sample.md):\n"
     "  DIR/<site>/<subject>/<timepoint>/*.dcm, DIR/truth/<subject>.json, DIR/reads/{central,site}.json,\n"
     "  DIR/dirty/<case>/ (defective studies for the ingest checks) and DIR/dirty/manifest.json.\n"
@@ -27,7 +27,8 @@ static const char usage_text[] =
     "  --tare          write only the TARE dosimetry phantoms (CIREL-014-0971, -0972: MAA study with CT and\n"
     "                  99mTc-MAA SPECT, Y90 study with CT and 90Y PET; label maps DIR/tare/<subject>/<study>/*.nrrd,\n"
     "                  truth DIR/tare/<subject>.json); only --seed applies; --tare-decay sets the PET's Decay\n"
-    "                  Correction (start: to the series start, the default; admin: to the injection; none)\n";
+    "                  Correction (start: to the series start, the default; admin: to the injection; none);\n"
+    "                  --phantom accuracy|realistic (or the subject ID) writes only that subject\n";
 
 static int parse_long(long *out, const char *s, long lo, long hi) {
   char *end;

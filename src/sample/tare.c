@@ -778,9 +778,15 @@ int tare_write(const rcy_sample_options *o, rcy_sample_stats *stats, rcy_error *
   char dir[4096];
   snprintf(dir, sizeof dir, "%s/tare", o->out_dir);
   if (!rc) rc = make_dirs(dir, err);
+  int written = 0;
   for (int i = 0; i < N_SUBJECTS && !rc; i++) {
+    if (o->phantom && strcmp(o->phantom, subjects[i].kind) != 0 && strcmp(o->phantom, subjects[i].id) != 0)
+      continue;
     rc = subject_write(o, &subjects[i], mode, stats, err);
-    if (!rc) stats->subjects++;
+    if (!rc) stats->subjects++, written++;
   }
+  if (!rc && !written)
+    rc = rcy_error_set(err, RCY_EINVAL, "no TARE phantom named \"%s\" (accuracy, realistic or a subject ID)",
+                       o->phantom);
   return rc;
 }

@@ -55,13 +55,17 @@ for f in "$tmp/a/S014/CIREL-014-0972/Y90/PT_0030.dcm" "$tmp/a/S014/CIREL-014-097
 done
 
 "$py" "$src/tests/integration/lib/tare_phantom.py" "$tmp/a" START
+# the other decay corrections on the accuracy subject alone (--phantom: the same bytes as in the full set)
 for mode in admin none; do
-  "$RECISTRY" sample --out "$tmp/$mode" --tare --seed 3 --tare-decay "$mode" >/dev/null
+  "$RECISTRY" sample --out "$tmp/$mode" --tare --seed 3 --tare-decay "$mode" --phantom accuracy >/dev/null
+  [ ! -e "$tmp/$mode/S014/CIREL-014-0972" ] || fail "--phantom accuracy also wrote the realistic subject"
   "$py" "$src/tests/integration/lib/tare_phantom.py" "$tmp/$mode" "${mode^^}"
 done
 # the decay modes change only the PET (other series, other values), never the CT, SPECT or label maps
-diff -r "$tmp/a/S014/CIREL-014-0971/MAA" "$tmp/none/S014/CIREL-014-0971/MAA" >/dev/null ||
-  fail "--tare-decay none changed the MAA study"
+diff -r "$tmp/a/S014/CIREL-014-0971/MAA" "$tmp/none/S014/CIREL-014-0971/MAA" >/dev/null &&
+  diff -r "$tmp/a/tare/CIREL-014-0971" "$tmp/none/tare/CIREL-014-0971" >/dev/null &&
+  cmp -s "$tmp/a/S014/CIREL-014-0971/Y90/CT_0001.dcm" "$tmp/admin/S014/CIREL-014-0971/Y90/CT_0001.dcm" ||
+  fail "--tare-decay changed more than the PET (or --phantom differs from the full set)"
 cmp -s "$tmp/a/S014/CIREL-014-0971/Y90/PT_0001.dcm" "$tmp/admin/S014/CIREL-014-0971/Y90/PT_0001.dcm" &&
   fail "--tare-decay admin wrote the same PET as start"
 
@@ -74,4 +78,5 @@ echo "sha256 of $(wc -l <"$tmp/a.sha") files identical across two runs"
 # bad options
 if "$RECISTRY" sample --out "$tmp/c" --tare --tare-decay later >/dev/null 2>&1; then fail "accepted --tare-decay later"; fi
 if "$RECISTRY" sample --out "$tmp/c" --tare-decay admin >/dev/null 2>&1; then fail "accepted --tare-decay without --tare"; fi
+if "$RECISTRY" sample --out "$tmp/c" --tare --phantom thick >/dev/null 2>&1; then fail "accepted --phantom thick with --tare"; fi
 echo "sample_tare: ok"

@@ -284,8 +284,8 @@ def check_nm_header(name, nm, maa):
 def main():
     root, mode = sys.argv[1], sys.argv[2]
     truths = sorted(glob.glob(os.path.join(root, "tare", "*.json")))
-    if len(truths) < 2:
-        fail("expected at least 2 truth files, found %d" % len(truths))
+    if not truths:
+        fail("no truth files in %s/tare" % root)
     for path in truths:
         with open(path) as f:
             truth = json.load(f)
