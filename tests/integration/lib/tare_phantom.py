@@ -204,9 +204,13 @@ def check_subject(root, truth, mode):
             want = vois[vname]["concentration_admin_bq_per_ml"]
             if m.sum() != vois[vname]["voxels"]:
                 fail("%s %s: %d label voxels, truth %d" % (name, vname, m.sum(), vois[vname]["voxels"]))
-            ok = close(got, want, 0.005)
-            print("  %s Y90 %-15s %7d voxels  PET %12.1f Bq/mL  truth %12.1f  (%+.3f %%)%s" % (
-                name, vname, m.sum(), got, want, 100 * (got / want - 1), "" if ok else "  <-- FAIL"))
+            # 0.5 %, or 4 x the noise's standard error where that is tighter (the large VOIs): a reader that
+            # forgot the decay during the frame (0.135 % for 15 min) must not pass on the liver
+            noise = y90["pet"]["noise_relative"]
+            tol = min(0.005, max(4 * noise / math.sqrt(m.sum()), 0.0005))
+            ok = close(got, want, tol)
+            print("  %s Y90 %-15s %7d voxels  PET %12.1f Bq/mL  truth %12.1f  (%+.3f %%, tolerance %.3f %%)%s" % (
+                name, vname, m.sum(), got, want, 100 * (got / want - 1), 100 * tol, "" if ok else "  <-- FAIL"))
             if not ok:
                 fail("%s %s: PET mean x decay %.1f, truth %.1f" % (name, vname, got, want))
         # the SPECT on the MAA CT's grid: counts per label and the tumour-to-normal ratio
