@@ -5,6 +5,7 @@
  * uniform in CT number and activity concentration, so its LDM dose is 49.67e-6 * C_admin / density exactly,
  * and the MIRD, partition-model and lung doses follow from the compartments' masses.
  *
+ * CIREL-014-0973 ("cohort") is a second realistic patient with other doses, for the demo's cohort.
  * Two studies per subject: MAA (14 days before treatment: CT and 99mTc-MAA SPECT) and Y90 (20 h after the
  * injection: CT and 90Y PET). CIREL-014-0971 ("accuracy") has PET and SPECT on the CT's own grid, without blur,
  * so the mean over a label equals the compartment's value within noise/sqrt(N); CIREL-014-0972 ("realistic")
@@ -65,6 +66,17 @@ static const tare_subject subjects[] = {
      {{256, 256, 120}, {1.5, 1.5, 2.5}, {-191.25, -191.25, -148.75}},
      {{128, 128, 75}, {4, 4, 4}, {-252.7, -254.7, -146}},
      {{128, 128, 64}, {4.8, 4.8, 4.8}, {-307.2, -303.7, -152.2}}, 8, 12, {2, -3, 6}},
+    {"CIREL-014-0973", "cohort",
+     "a second realistic patient for the demo's cohort: smaller liver, lower TNR (2.0, MAA 2.6), LSF 8 %; CT 200x200x96 "
+     "of 2x2x3 mm, PET 128x128x72 of 4 mm (FWHM 8 mm), SPECT 128x128x64 of 4.8 mm (FWHM 12 mm)",
+     "M", {170, 120}, {-115, 115}, {-48, 2, -18}, {85, 72, 52}, -30,
+     {{-85, 10, 78}, {85, 10, 78}}, {55, 70, 35}, 2,
+     {{-58, -26, -5}, {-61, 26, -24}}, {22, 12},
+     10, 0.05, 0.05, 0.08, 2.0, 2.6, 0.05, 0.005, 1.6, 1.7, 150, 2e7,
+     2021, 9, 20, 12 * 3600 + 30 * 60, 20 * 3600, 14,
+     {{200, 200, 96}, {2, 2, 3}, {-199, -199, -142.5}},
+     {{128, 128, 72}, {4, 4, 4}, {-254, -253.3, -141}}, /* the perfused split plane half-way between fine voxels */
+     {{128, 128, 64}, {4.8, 4.8, 4.8}, {-303.4, -306.0, -150.0}}, 8, 12, {-2.5, 1.5, -4}},
 };
 #define N_SUBJECTS (int)(sizeof subjects / sizeof subjects[0])
 
@@ -180,8 +192,10 @@ static int blur(float *v, const int n[3], const double sigma[3], rcy_error *err)
     for (int ic = 0; ic < n[c]; ic++)
       for (int ib = 0; ib < n[b]; ib++) {
         float *base = v + ic * stride[c] + ib * stride[b];
+        int any = 0;
         for (int x = 0; x < n[a]; x++)
-          line[x] = base[x * stride[a]];
+          any |= (line[x] = base[x * stride[a]]) != 0;
+        if (!any) continue; /* most lines of a field of view wider than the body are empty */
         for (int x = 0; x < n[a]; x++) {
           double acc = 0;
           int lo = x - rad < 0 ? -x : -rad, hi = x + rad >= n[a] ? n[a] - 1 - x : rad;
