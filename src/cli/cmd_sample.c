@@ -24,11 +24,11 @@ static const char usage_text[] =
     "  --lesion-phantoms  write only the lesion phantoms for segmentation tests (3 subjects x BL/FU1 CT,\n"
     "                  DIR/lesions/<subject>.json and label volumes DIR/lesions/<subject>/<tp>.nrrd); only\n"
     "                  --seed applies; --phantom standard|thick|lowdose writes only that one\n"
-    "  --tare          write only the TARE dosimetry phantoms (CIREL-014-0971, -0972: MAA study with CT and\n"
+    "  --tare          write only the TARE dosimetry phantoms (CIREL-014-0971..0973: MAA study with CT and\n"
     "                  99mTc-MAA SPECT, Y90 study with CT and 90Y PET; label maps DIR/tare/<subject>/<study>/*.nrrd,\n"
     "                  truth DIR/tare/<subject>.json); only --seed applies; --tare-decay sets the PET's Decay\n"
     "                  Correction (start: to the series start, the default; admin: to the injection; none);\n"
-    "                  --phantom accuracy|realistic (or the subject ID) writes only that subject\n";
+    "                  --phantom accuracy|realistic|cohort (or the subject ID) writes only that subject\n";
 
 static int parse_long(long *out, const char *s, long lo, long hi) {
   char *end;

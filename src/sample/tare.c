@@ -800,7 +800,7 @@ int tare_write(const rcy_sample_options *o, rcy_sample_stats *stats, rcy_error *
     if (!rc) stats->subjects++, written++;
   }
   if (!rc && !written)
-    rc = rcy_error_set(err, RCY_EINVAL, "no TARE phantom named \"%s\" (accuracy, realistic or a subject ID)",
+    rc = rcy_error_set(err, RCY_EINVAL, "no TARE phantom named \"%s\" (accuracy, realistic, cohort or a subject ID)",
                        o->phantom);
   return rc;
 }
