@@ -606,7 +606,8 @@ static int subject_write(const rcy_sample_options *o, const tare_subject *t, con
                          .decay_correction = mode,
                          .frame_duration_ms = frame_s * 1000,
                          .decay_factor = decay_factor,
-                         .frame_reference_ms = -log(frame_mean) / lambda * 1000};
+                         .frame_reference_ms = -log(frame_mean) / lambda * 1000,
+                         .kernel = t->pet.n[0] ? "GAUSSIAN 8MM" : "NONE"};
       if (!rc) rc = tare_write_pet(&em, &e, img, stats, err);
       double total = 0;
       if (!rc)
@@ -664,7 +665,8 @@ static int subject_write(const rcy_sample_options *o, const tare_subject *t, con
                          .nuclide_meaning = "^99m^Technetium",
                          .pharmaceutical = "Tc-99m MAA",
                          .pharmaceutical_code = "85693008",
-                         .pharmaceutical_meaning = "Technetium Tc^99m^ aggregated albumin"};
+                         .pharmaceutical_meaning = "Technetium Tc^99m^ aggregated albumin",
+                         .kernel = t->spect.n[0] ? "BUTTERWORTH" : "NONE"};
       if (!rc) rc = tare_write_spect(&em, &e, counts, stats, err);
       free(img);
       free(counts);

@@ -204,7 +204,7 @@ int tare_write_pet(const tare_series *s, const tare_emission *e, const float *va
       {T(0x0018, 0x1100), diam},
       {T(0x0018, 0x1181), "NONE"},                          /* Collimator Type (type 2): none in PET */
       {T(0x0018, 0x1242), duration},                        /* Actual Frame Duration, ms */
-      {T(0x0018, 0x1210), "Gaussian 8 mm"},                 /* Convolution Kernel */
+      {T(0x0018, 0x1210), e->kernel},                       /* Convolution Kernel: the blur, or NONE */
       {T(0x0020, 0x0012), "1"},
       {T(0x0028, 0x0051), decy ? "DECY\\ATTN\\SCAT\\DTIM\\RAN\\NORM" : "ATTN\\SCAT\\DTIM\\RAN\\NORM"},
       {T(0x0028, 0x1052), "0"},                             /* Rescale Intercept: 0 in the PET Image IOD */
@@ -299,12 +299,12 @@ int tare_write_spect(const tare_series *s, const tare_emission *e, const uint16_
       {T(0x0018, 0x0070), total_s},           /* Counts Accumulated */
       {T(0x0018, 0x0088), thick},             /* Spacing Between Slices */
       {T(0x0018, 0x1100), diam},
-      {T(0x0018, 0x1210), "BUTTERWORTH"},    /* SH: 16 characters at most */
+      {T(0x0018, 0x1210), e->kernel},
       {T(0x0020, 0x0020), "L\\P"},            /* Patient Orientation: rows go left, columns posterior */
       {T(0x0028, 0x0008), nframes},
       {T(0x0028, 0x0009), "(0054,0080)"},     /* Frame Increment Pointer: Slice Vector */
       {T(0x0028, 0x0030), spacing},
-      {T(0x0028, 0x0051), "ATTN\\SCAT\\DECY"},
+      {T(0x0028, 0x0051), "ATTN\\SCAT"},      /* counts as acquired: no decay correction */
       {T(0x0054, 0x0011), "1"},               /* Number of Energy Windows */
       {T(0x0054, 0x0021), "1"},               /* Number of Detectors */
       {T(0x0054, 0x0051), "1"},               /* Number of Rotations */

@@ -57,6 +57,7 @@ typedef struct {
   double frame_duration_ms;
   double decay_factor;                         /* PET Decay Factor (0054,1321), written when decay-corrected */
   double frame_reference_ms;                   /* PET Frame Reference Time (0054,1300) */
+  const char *kernel;                          /* Convolution Kernel (SH, <= 16 characters) */
 } tare_emission;
 
 /* CT: int16 stored values (HU + 1024), one instance per slice (CT_nnnn.dcm, instance 1 most superior). */
