@@ -231,7 +231,7 @@ int rcy_dose_render_fused_png(unsigned char **png, size_t *len, const rcy_dose_r
   if (with_vois) {
     /* outlines at the PNG's resolution: a pixel inside the VOI with a 4-neighbour outside it (or at the edge) */
     for (size_t n = 0; n < run->n_vois; n++) {
-      const uint8_t *m = run->vois[n].mask;
+      const uint8_t *m = run->voi_masks ? run->voi_masks[n] : NULL;
       if (!m) continue;
       m += base;
       for (int y = 0; y < OH; y++)
@@ -252,7 +252,7 @@ int rcy_dose_render_fused_png(unsigned char **png, size_t *len, const rcy_dose_r
     double fs = OW / 36.0 < 11 ? 11 : OW / 36.0;
     cairo_set_font_size(cr, fs);
     for (size_t n = 0; n < run->n_vois; n++) {
-      const uint8_t *m = run->vois[n].mask;
+      const uint8_t *m = run->voi_masks ? run->voi_masks[n] : NULL;
       if (!m) continue;
       m += base;
       int top = -1, left = 0, right = 0;
@@ -262,14 +262,14 @@ int rcy_dose_render_fused_png(unsigned char **png, size_t *len, const rcy_dose_r
             if (top < 0) top = j, left = i;
             right = i;
           }
-      if (top < 0) continue;
+      if (top < 0 || !run->voi_names || !run->voi_names[n]) continue;
       cairo_text_extents_t e;
-      cairo_text_extents(cr, run->vois[n].name, &e);
+      cairo_text_extents(cr, run->voi_names[n], &e);
       double x = (left + right + 1) * f / 2.0 - e.x_advance / 2, y = top * f - 4;
       if (y - fs < 0) y = top * f + fs + 4;
       if (x < 2) x = 2;
       if (x + e.x_advance > OW - 2) x = OW - 2 - e.x_advance;
-      halo_text(cr, x, y, run->vois[n].name);
+      halo_text(cr, x, y, run->voi_names[n]);
     }
     cairo_destroy(cr);
   }

@@ -136,6 +136,10 @@ static const char *cmp_text(const char *c) {
   return c;
 }
 
+static const char *voi_name(const rcy_dose_run *run, size_t i) {
+  return run->voi_names && run->voi_names[i] ? run->voi_names[i] : "";
+}
+
 /* ---- page 1 ---------------------------------------------------------------------------------------------- */
 
 static const char *decay_text(int mode) {
@@ -201,14 +205,16 @@ static void inputs_table(rcy_pdf *pdf, const rcy_dose_run *run) {
     free(g);
   }
   cell(&c, strf("Tissue density"));
-  if (run->fixed_density_g_per_ml > 0) cell(&c, strf("fixed %.3f g/mL (--density)", run->fixed_density_g_per_ml));
-  else if (ct) cell(&c, strf("from the CT, HU to g/mL by the default table (-1000 HU 0.0012, 0 HU 1.0, 1000 HU 1.6 "
-                             "g/mL; linear, clamped); no dose below 0.01 g/mL (air)"));
-  else cell(&c, strf("not recorded in the run"));
+  cell(&c, strf("%s%s", run->density_source[0] ? run->density_source : "not recorded in the run",
+                strstr(run->density_source, "default table") ? ": -1000 HU 0.0012, 0 HU 1.0, 1000 HU 1.6 g/mL, "
+                                                                "linear between; no dose below 0.01 g/mL (air)"
+                                                              : ""));
   if (maa) {
     cell(&c, strf("99mTc-MAA SPECT"));
-    cell(&c, run->has_predicted ? strf("%s; predicted for %.3f GBq of 90Y", maa->series_uid, run->predicted.injected_gbq)
-                                : strf("%s", maa->series_uid));
+    char *p = run->has_predicted ? strf("; predicted for %.3f GBq of 90Y", run->predicted.injected_gbq) : NULL;
+    cell(&c, strf("%s%s%s%s", maa->series_uid, p ? p : "", run->maa_ct ? "\nits CT " : "",
+                  run->maa_ct ? run->maa_ct->series_uid : ""));
+    free(p);
   }
   cell(&c, strf("Lung shunt fraction"));
   cell(&c, r->models.lung_shunt_fraction >= 0 && isfinite(r->models.lung_shunt_fraction)
@@ -216,13 +222,13 @@ static void inputs_table(rcy_pdf *pdf, const rcy_dose_run *run) {
                : strf("not given (no lung dose from it)"));
   {
     size_t len = 64;
-    for (size_t i = 0; i < run->n_vois; i++) len += strlen(run->vois[i].name) + 48;
+    for (size_t i = 0; i < run->n_vois; i++) len += strlen(voi_name(run, i)) + 48;
     for (size_t i = 0; i < r->n_compartments; i++) len += strlen(r->compartments[i].name) + 4;
     char *v = calloc(len, 1);
     if (v) {
       for (size_t i = 0; i < run->n_vois; i++)
-        snprintf(v + strlen(v), len - strlen(v), "%s%s (%s)", i ? ", " : "", run->vois[i].name,
-                 kind_label(run->vois[i].kind));
+        snprintf(v + strlen(v), len - strlen(v), "%s%s (%s)", i ? ", " : "", voi_name(run, i),
+                 kind_label(rcy_dose_kind_from_name(voi_name(run, i))));
       /* the run kept no masks: name the compartments instead */
       for (size_t i = 0; !run->n_vois && i < r->n_compartments; i++)
         snprintf(v + strlen(v), len - strlen(v), "%s%s", i ? ", " : "", r->compartments[i].name);
@@ -412,16 +418,16 @@ typedef struct {
   char caption[200];
 } map_slice;
 
-static const rcy_dose_run_voi *largest_voi(const rcy_dose_run *run, rcy_dose_kind kind, size_t *voxels) {
-  const rcy_dose_run_voi *best = NULL;
+/* The VOI of a kind with the most voxels (its index in run->voi_masks), -1 when none. */
+static long largest_voi(const rcy_dose_run *run, rcy_dose_kind kind) {
+  long best = -1;
   size_t n_best = 0, n = rcy_dose_grid_voxels(&run->result.dose);
   for (size_t v = 0; v < run->n_vois; v++) {
-    if (run->vois[v].kind != kind || !run->vois[v].mask) continue;
+    if (!run->voi_masks || !run->voi_masks[v] || rcy_dose_kind_from_name(voi_name(run, v)) != kind) continue;
     size_t c = 0;
-    for (size_t i = 0; i < n; i++) c += run->vois[v].mask[i] != 0;
-    if (c > n_best) best = &run->vois[v], n_best = c;
+    for (size_t i = 0; i < n; i++) c += run->voi_masks[v][i] != 0;
+    if (c > n_best) best = (long)v, n_best = c;
   }
-  *voxels = n_best;
   return best;
 }
 
@@ -429,15 +435,15 @@ static const rcy_dose_run_voi *largest_voi(const rcy_dose_run *run, rcy_dose_kin
  * and the lung base (the most inferior slice whose lung area is at least a quarter of the largest). */
 static size_t pick_slices(map_slice out[3], const rcy_dose_run *run) {
   const rcy_dose_grid *g = &run->result.dose;
-  size_t n = 0, vox;
-  const rcy_dose_run_voi *t = largest_voi(run, RCY_DOSE_KIND_TUMOUR, &vox);
-  size_t *cnt = t ? slice_counts(g, t->mask) : NULL;
+  size_t n = 0;
+  long t = largest_voi(run, RCY_DOSE_KIND_TUMOUR);
+  size_t *cnt = t >= 0 ? slice_counts(g, run->voi_masks[t]) : NULL;
   if (cnt) {
     int best = 0;
     for (int k = 0; k < g->size[2]; k++)
       if (cnt[k] > cnt[best]) best = k;
     out[n].slice = best;
-    snprintf(out[n++].caption, sizeof out[0].caption, "Largest tumour (%s): slice %d, z %.1f mm", t->name, best,
+    snprintf(out[n++].caption, sizeof out[0].caption, "Largest tumour (%s): slice %d, z %.1f mm", voi_name(run, (size_t)t), best,
              slice_z(g, best));
     free(cnt);
   } else {
@@ -454,15 +460,15 @@ static size_t pick_slices(map_slice out[3], const rcy_dose_run *run) {
     snprintf(out[n++].caption, sizeof out[0].caption, "Most dose (no tumour VOI): slice %d, z %.1f mm", best,
              slice_z(g, best));
   }
-  const rcy_dose_run_voi *l = largest_voi(run, RCY_DOSE_KIND_LIVER, &vox);
-  if (!l) l = largest_voi(run, RCY_DOSE_KIND_PERFUSED_LIVER, &vox);
-  cnt = l ? slice_counts(g, l->mask) : NULL;
+  long l = largest_voi(run, RCY_DOSE_KIND_LIVER);
+  if (l < 0) l = largest_voi(run, RCY_DOSE_KIND_PERFUSED_LIVER);
+  cnt = l >= 0 ? slice_counts(g, run->voi_masks[l]) : NULL;
   if (cnt) {
     double sk = 0, sn = 0;
     for (int k = 0; k < g->size[2]; k++) sk += (double)cnt[k] * k, sn += (double)cnt[k];
     int c = sn > 0 ? (int)lround(sk / sn) : g->size[2] / 2;
     out[n].slice = c;
-    snprintf(out[n++].caption, sizeof out[0].caption, "Liver centre (%s): slice %d, z %.1f mm", l->name, c,
+    snprintf(out[n++].caption, sizeof out[0].caption, "Liver centre (%s): slice %d, z %.1f mm", voi_name(run, (size_t)l), c,
              slice_z(g, c));
     free(cnt);
   } else {
@@ -471,8 +477,8 @@ static size_t pick_slices(map_slice out[3], const rcy_dose_run *run) {
     snprintf(out[n++].caption, sizeof out[0].caption, "Middle of the grid (no liver VOI): slice %d, z %.1f mm", c,
              slice_z(g, c));
   }
-  const rcy_dose_run_voi *lu = largest_voi(run, RCY_DOSE_KIND_LUNG, &vox);
-  cnt = lu ? slice_counts(g, lu->mask) : NULL;
+  long lu = largest_voi(run, RCY_DOSE_KIND_LUNG);
+  cnt = lu >= 0 ? slice_counts(g, run->voi_masks[lu]) : NULL;
   if (cnt) {
     size_t most = 0;
     for (int k = 0; k < g->size[2]; k++)
@@ -482,7 +488,7 @@ static size_t pick_slices(map_slice out[3], const rcy_dose_run *run) {
       if (cnt[k] * 4 >= most && cnt[k] > 0 && (base < 0 || slice_z(g, k) < slice_z(g, base))) base = k;
     if (base >= 0) {
       out[n].slice = base;
-      snprintf(out[n++].caption, sizeof out[0].caption, "Lung base (%s): slice %d, z %.1f mm", lu->name, base,
+      snprintf(out[n++].caption, sizeof out[0].caption, "Lung base (%s): slice %d, z %.1f mm", voi_name(run, (size_t)lu), base,
                slice_z(g, base));
     }
     free(cnt);

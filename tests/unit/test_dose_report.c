@@ -75,7 +75,8 @@ static void fill_compartment(rcy_dose_compartment *c, const char *name, rcy_dose
 typedef struct {
   rcy_dose_run run;
   rcy_dicom_volume pet, ct, maa;
-  rcy_dose_run_voi vois[3];
+  char *voi_names[3];
+  uint8_t *voi_masks[3];
   rcy_dose_threshold thr[2];
   rcy_dose_flag flag;
   rcy_dose_compartment comp[2], pred[2];
@@ -134,10 +135,10 @@ static void build(fixture *f) {
         ct->values[v] = hu;
         res->dose.values[v] = d;
       }
-  f->vois[0] = (rcy_dose_run_voi){"T1", RCY_DOSE_KIND_TUMOUR, mt};
-  f->vois[1] = (rcy_dose_run_voi){"liver", RCY_DOSE_KIND_LIVER, ml};
-  f->vois[2] = (rcy_dose_run_voi){"lungs", RCY_DOSE_KIND_LUNG, mu};
-  r->vois = f->vois, r->n_vois = 3;
+  /* the kinds follow from the names (rcy_dose_kind_from_name), as in a real run */
+  f->voi_names[0] = "T1", f->voi_names[1] = "liver", f->voi_names[2] = "lungs";
+  f->voi_masks[0] = mt, f->voi_masks[1] = ml, f->voi_masks[2] = mu;
+  r->voi_names = f->voi_names, r->voi_masks = f->voi_masks, r->n_vois = 3;
   snprintf(res->method, sizeof res->method, "ldm");
   res->decay_factor = exp(log(2) / RCY_DOSE_Y90_HALF_LIFE_S * 18 * 3600);
   res->injected_gbq = 3.0;
@@ -149,15 +150,19 @@ static void build(fixture *f) {
                                   .mird_liver_gy = 104.3, .tnr = 2.8, .partition_tumour_gy = 262.1,
                                   .partition_normal_gy = 93.6, .lung_gy = 11.2};
   /* two thresholds, one flagged: the whole liver above the safety limit */
-  f->thr[0] = (rcy_dose_threshold){"tumour_efficacy", RCY_DOSE_KIND_TUMOUR, "mean_gy", ">=", 189, "info",
-                                   "EANM 2022 (Weber et al., EJNMMI 49:1682), glass, mCRC: tumour mean >= 189 Gy"};
-  f->thr[1] = (rcy_dose_threshold){"liver_safety", RCY_DOSE_KIND_LIVER, "mean_gy", "<", 75, "warning",
-                                   "EANM 2022 (Weber et al., EJNMMI 49:1682): whole normal liver mean < 75 Gy"};
+  f->thr[0] = (rcy_dose_threshold){.name = "tumour_efficacy", .kind = RCY_DOSE_KIND_TUMOUR, .metric = "mean_gy",
+                                   .comparison = ">=", .limit = 189, .severity = "info",
+                                   .reference = "EANM 2022 (Weber et al., EJNMMI 49:1682), glass, mCRC: tumour mean "
+                                                ">= 189 Gy"};
+  f->thr[1] = (rcy_dose_threshold){.name = "liver_safety", .kind = RCY_DOSE_KIND_LIVER, .metric = "mean_gy",
+                                   .comparison = "<", .limit = 75, .severity = "warning",
+                                   .reference = "EANM 2022 (Weber et al., EJNMMI 49:1682): whole normal liver mean "
+                                                "< 75 Gy"};
   r->thresholds = f->thr, r->n_thresholds = 2;
   f->flag = (rcy_dose_flag){"liver_safety", "liver", "mean_gy", "<", f->comp[1].mean_gy, 75, "warning", ""};
   snprintf(f->flag.message, sizeof f->flag.message, "liver: mean %.0f Gy >= 75 Gy", f->comp[1].mean_gy);
   res->flags = &f->flag, res->n_flags = 1;
-  r->fixed_density_g_per_ml = 0;
+  snprintf(r->density_source, sizeof r->density_source, "CT series (HU -> g/mL, default table)");
   /* the MAA prediction: 10 % less than delivered, no DVH */
   r->has_predicted = 1;
   for (int c = 0; c < 2; c++) {
@@ -173,7 +178,7 @@ static void build(fixture *f) {
 
 static void teardown_fixture(fixture *f) {
   free(f->ct.values);
-  for (int v = 0; v < 3; v++) free((void *)f->vois[v].mask);
+  for (int v = 0; v < 3; v++) free(f->voi_masks[v]);
   for (int c = 0; c < 2; c++) free(f->comp[c].dvh);
   rcy_dose_grid_free(&f->run.result.dose);
 }
@@ -388,14 +393,14 @@ static void report(void **state) {
     free(text);
   }
   /* a bare run: no CT, no VOIs, no thresholds, no MAA: still a report, saying what is missing */
-  f.run.ct = NULL, f.run.maa = NULL, f.run.n_vois = 0, f.run.n_thresholds = 0, f.run.result.n_flags = 0;
+  f.run.ct = NULL, f.run.maa = NULL, f.run.n_vois = 0, f.run.density_source[0] = 0, f.run.n_thresholds = 0, f.run.result.n_flags = 0;
   f.run.has_predicted = 0;
   out_path(path, sizeof path, "dose_report_bare.pdf");
   assert_int_equal(rcy_dose_report_write(&f.run, path, NULL, &err), 0);
   check_pdf_file(path);
   text = pdf_text(path);
   if (text) {
-    const char *want[] = {"No threshold table was given", "no CT: the dose is on the PET grid",
+    const char *want[] = {"No threshold table was given", "no CT: the dose is on the PET grid", "not recorded",
                           "Most dose (no tumour VOI)", "Middle of the grid (no liver VOI)", "(not given)"};
     for (size_t i = 0; i < sizeof want / sizeof *want; i++)
       if (!strstr(text, want[i])) fail_msg("the bare report lacks \"%s\"", want[i]);
