@@ -246,31 +246,52 @@ int rcy_dose_render_fused_png(unsigned char **png, size_t *len, const rcy_dose_r
         }
     }
     cairo_surface_mark_dirty(s);
-    /* names above each VOI's topmost voxel in this slice */
+    /* names above each VOI's topmost voxel in this slice, else below its lowest, else inside its top: the
+     * first place that overlaps no name already drawn (a perfused liver and its liver share a top edge) */
     cairo_t *cr = cairo_create(s);
     cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
     double fs = OW / 36.0 < 11 ? 11 : OW / 36.0;
     cairo_set_font_size(cr, fs);
-    for (size_t n = 0; n < run->n_vois; n++) {
+    double (*boxes)[4] = calloc(run->n_vois + 1, sizeof *boxes); /* x0, y0, x1, y1 of the names drawn */
+    size_t n_boxes = 0;
+    for (size_t n = 0; boxes && n < run->n_vois; n++) {
       const uint8_t *m = run->voi_masks ? run->voi_masks[n] : NULL;
-      if (!m) continue;
+      if (!m || !run->voi_names || !run->voi_names[n]) continue;
       m += base;
-      int top = -1, left = 0, right = 0;
-      for (int j = 0; j < H && top < 0; j++)
+      int top = -1, bottom = -1, tl = 0, tr = 0, bl = 0, br = 0;
+      for (int j = 0; j < H; j++)
         for (int i = 0; i < W; i++)
           if (m[(size_t)j * (size_t)W + (size_t)i]) {
-            if (top < 0) top = j, left = i;
-            right = i;
+            if (top < 0) top = j, tl = i;
+            if (top == j) tr = i;
+            if (bottom != j) bottom = j, bl = i;
+            br = i;
           }
-      if (top < 0 || !run->voi_names || !run->voi_names[n]) continue;
+      if (top < 0) continue;
       cairo_text_extents_t e;
       cairo_text_extents(cr, run->voi_names[n], &e);
-      double x = (left + right + 1) * f / 2.0 - e.x_advance / 2, y = top * f - 4;
-      if (y - fs < 0) y = top * f + fs + 4;
-      if (x < 2) x = 2;
-      if (x + e.x_advance > OW - 2) x = OW - 2 - e.x_advance;
+      const double tw = e.x_advance;
+      /* candidate baselines and centres */
+      double cand[3][2] = {{(tl + tr + 1) * f / 2.0, top * f - 4},
+                           {(bl + br + 1) * f / 2.0, (bottom + 1) * f + fs + 2},
+                           {(tl + tr + 1) * f / 2.0, top * f + fs + 4}};
+      double x = 0, y = 0;
+      for (int c = 0; c < 3; c++) {
+        x = cand[c][0] - tw / 2, y = cand[c][1];
+        if (x < 2) x = 2;
+        if (x + tw > OW - 2) x = OW - 2 - tw;
+        if (y - fs < 0 || y + 3 > OH) continue;
+        int clash = 0;
+        for (size_t b = 0; b < n_boxes && !clash; b++)
+          clash = x < boxes[b][2] && x + tw > boxes[b][0] && y - fs < boxes[b][3] && y + 3 > boxes[b][1];
+        if (!clash) break;
+        if (c == 2) x = cand[0][0] - tw / 2, y = cand[0][1] < fs ? cand[2][1] : cand[0][1]; /* no free place */
+      }
+      boxes[n_boxes][0] = x, boxes[n_boxes][1] = y - fs, boxes[n_boxes][2] = x + tw, boxes[n_boxes][3] = y + 3;
+      n_boxes++;
       halo_text(cr, x, y, run->voi_names[n]);
     }
+    free(boxes);
     cairo_destroy(cr);
   }
   int rc = surface_to_png(png, len, s, err);

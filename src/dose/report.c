@@ -136,6 +136,18 @@ static const char *cmp_text(const char *c) {
   return c;
 }
 
+/* "T1 (tumour)", but "perfused_liver", "lungs", "all_tumours": the kind only when the name does not say it. */
+static char *named(const char *name, rcy_dose_kind kind) {
+  const char *k = kind_label(kind);
+  char n[128], first[64];
+  size_t i = 0;
+  for (; name[i] && i < sizeof n - 1; i++) n[i] = name[i] == '_' ? ' ' : name[i];
+  n[i] = 0;
+  snprintf(first, sizeof first, "%.*s", (int)strcspn(k, " ("), k); /* "normal liver (...)" -> "normal" */
+  if (strstr(n, first) || (kind == RCY_DOSE_KIND_LIVER && strstr(n, "liver"))) return strf("%s", name);
+  return strf("%s (%s)", name, k);
+}
+
 static const char *voi_name(const rcy_dose_run *run, size_t i) {
   return run->voi_names && run->voi_names[i] ? run->voi_names[i] : "";
 }
@@ -144,15 +156,15 @@ static const char *voi_name(const rcy_dose_run *run, size_t i) {
 
 static const char *decay_text(int mode) {
   switch (mode) {
-  case RCY_DICOM_DECAY_NONE: return "NONE: the image is at the scan; corrected here to the administration";
-  case RCY_DICOM_DECAY_START: return "START: the image is at the series start; corrected here to the administration";
-  case RCY_DICOM_DECAY_ADMIN: return "ADMIN: the image is already at the administration (factor 1)";
+  case RCY_DICOM_DECAY_NONE: return "NONE (image at the acquisition)";
+  case RCY_DICOM_DECAY_START: return "START (image at the series start)";
+  case RCY_DICOM_DECAY_ADMIN: return "ADMIN (image at the administration)";
   default: return "not given";
   }
 }
 
 static char *grid_text(const int size[3], const double sp[3]) {
-  return strf("%d x %d x %d voxels of %.2f x %.2f x %.2f mm", size[0], size[1], size[2], sp[0], sp[1], sp[2]);
+  return strf("%d x %d x %d of %.2f x %.2f x %.2f mm", size[0], size[1], size[2], sp[0], sp[1], sp[2]);
 }
 
 static void inputs_table(rcy_pdf *pdf, const rcy_dose_run *run) {
@@ -164,51 +176,54 @@ static void inputs_table(rcy_pdf *pdf, const rcy_dose_run *run) {
   if (pet) {
     char *g = grid_text(pet->size, pet->spacing_mm);
     cell(&c, strf("90Y PET series"));
-    cell(&c, strf("%s\n%s; units %s; radionuclide %s, half-life %.2f h", pet->series_uid, g ? g : "",
+    cell(&c, strf("%s\n%s; %s; %s, half-life %.2f h", pet->series_uid, g ? g : "",
                   pet->units[0] ? pet->units : "not given", pet->radionuclide[0] ? pet->radionuclide : "not given",
                   pet->half_life_s / 3600.0));
     free(g);
     cell(&c, strf("Decay correction"));
-    cell(&c, strf("%s; decay factor %.4f (image x factor = activity concentration at the administration; no "
-                  "biological clearance)", decay_text(pet->decay_correction), r->decay_factor));
+    cell(&c, strf("%s; factor %.4f to the administration (no biological clearance)",
+                  decay_text(pet->decay_correction), r->decay_factor));
     fmt_epoch(t0, sizeof t0, pet->injection_epoch_s);
     fmt_epoch(t1, sizeof t1, pet->series_epoch_s);
     fmt_epoch(t2, sizeof t2, pet->acquisition_epoch_s);
     double ref = pet->acquisition_epoch_s >= 0 ? pet->acquisition_epoch_s : pet->series_epoch_s;
-    char delay[64] = "unknown", frame[48] = "";
+    char delay[64] = "unknown", frame[48] = "", scan[80];
     if (pet->injection_epoch_s >= 0 && ref >= 0)
       snprintf(delay, sizeof delay, "%.2f h (%.2f days)", (ref - pet->injection_epoch_s) / 3600.0,
                (ref - pet->injection_epoch_s) / 86400.0);
-    if (pet->frame_duration_s > 0) snprintf(frame, sizeof frame, "; frame %.0f s", pet->frame_duration_s);
-    cell(&c, strf("Injection and scan"));
-    cell(&c, strf("injection %s; scan: series %s, first acquisition %s%s (scanner clock)\ndelay injection to scan "
-                  "%s", t0, t1, t2, frame, delay));
+    if (pet->frame_duration_s > 0) snprintf(frame, sizeof frame, ", frame %.0f s", pet->frame_duration_s);
+    if (strcmp(t1, t2) == 0) snprintf(scan, sizeof scan, "%s", t1);
+    else snprintf(scan, sizeof scan, "%s (series %s)", t2, t1);
+    cell(&c, strf("Injection, scan"));
+    cell(&c, strf("injection %s; scan %s%s; delay %s (scanner clock)", t0, scan, frame, delay));
   } else {
     cell(&c, strf("90Y PET series")), cell(&c, strf("(none in the run)"));
     cell(&c, strf("Decay factor")), cell(&c, strf("%.4f", r->decay_factor));
   }
+  char lsf[64] = "lung shunt fraction not given (no lung dose from it)";
+  if (r->models.lung_shunt_fraction >= 0 && isfinite(r->models.lung_shunt_fraction))
+    snprintf(lsf, sizeof lsf, "lung shunt fraction %.1f %%", 100 * r->models.lung_shunt_fraction);
+  /* activities at the administration (the decay factor applied) */
   cell(&c, strf("Activity"));
   if (isfinite(r->injected_gbq) && r->injected_gbq > 0)
-    cell(&c, strf("%.3f GBq injected%s; %.3f GBq in the PET field of view at the administration (%.1f %% of the "
-                  "injected)", r->injected_gbq, pet && pet->total_dose_bq > 0 ? " (Radionuclide Total Dose)" : "",
-                  r->activity_in_fov_gbq, 100.0 * r->activity_in_fov_gbq / r->injected_gbq));
+    cell(&c, strf("%.3f GBq injected%s; %.3f GBq (%.1f %%) in the PET's field of view; %s", r->injected_gbq,
+                  pet && pet->total_dose_bq > 0 ? " (Radionuclide Total Dose)" : "",
+                  r->activity_in_fov_gbq, 100.0 * r->activity_in_fov_gbq / r->injected_gbq, lsf));
   else
-    cell(&c, strf("injected activity not given; %.3f GBq in the PET field of view at the administration",
-                  r->activity_in_fov_gbq));
+    cell(&c, strf("injected activity not given; %.3f GBq in the PET's field of view; %s",
+                  r->activity_in_fov_gbq, lsf));
   {
     char *g = grid_text(r->dose.size, r->dose.spacing_mm);
     cell(&c, strf("CT and dose grid"));
-    if (ct) cell(&c, strf("CT %s\ndose on the CT grid: %s; %s (local deposition, 49.67 Gy kg/GBq)", ct->series_uid,
-                          g ? g : "", r->method[0] ? r->method : "ldm"));
+    if (ct) cell(&c, strf("CT %s\nthe dose on the CT grid, %s; %s, 49.67 Gy kg/GBq", ct->series_uid, g ? g : "",
+                          r->method[0] ? r->method : "ldm"));
     else cell(&c, strf("no CT: the dose is on the PET grid: %s; %s (local deposition, 49.67 Gy kg/GBq)", g ? g : "",
                        r->method[0] ? r->method : "ldm"));
     free(g);
   }
   cell(&c, strf("Tissue density"));
   cell(&c, strf("%s%s", run->density_source[0] ? run->density_source : "not recorded in the run",
-                strstr(run->density_source, "default table") ? ": -1000 HU 0.0012, 0 HU 1.0, 1000 HU 1.6 g/mL, "
-                                                                "linear between; no dose below 0.01 g/mL (air)"
-                                                              : ""));
+                strstr(run->density_source, "default table") ? ": -1000 HU 0.0012, 0 HU 1.0, 1000 HU 1.6 g/mL" : ""));
   if (maa) {
     cell(&c, strf("99mTc-MAA SPECT"));
     char *p = run->has_predicted ? strf("; predicted for %.3f GBq of 90Y", run->predicted.injected_gbq) : NULL;
@@ -216,19 +231,17 @@ static void inputs_table(rcy_pdf *pdf, const rcy_dose_run *run) {
                   run->maa_ct ? run->maa_ct->series_uid : ""));
     free(p);
   }
-  cell(&c, strf("Lung shunt fraction"));
-  cell(&c, r->models.lung_shunt_fraction >= 0 && isfinite(r->models.lung_shunt_fraction)
-               ? strf("%.1f %%", 100 * r->models.lung_shunt_fraction)
-               : strf("not given (no lung dose from it)"));
   {
     size_t len = 64;
     for (size_t i = 0; i < run->n_vois; i++) len += strlen(voi_name(run, i)) + 48;
     for (size_t i = 0; i < r->n_compartments; i++) len += strlen(r->compartments[i].name) + 4;
     char *v = calloc(len, 1);
     if (v) {
-      for (size_t i = 0; i < run->n_vois; i++)
-        snprintf(v + strlen(v), len - strlen(v), "%s%s (%s)", i ? ", " : "", voi_name(run, i),
-                 kind_label(rcy_dose_kind_from_name(voi_name(run, i))));
+      for (size_t i = 0; i < run->n_vois; i++) {
+        char *nm = named(voi_name(run, i), rcy_dose_kind_from_name(voi_name(run, i)));
+        snprintf(v + strlen(v), len - strlen(v), "%s%s", i ? ", " : "", nm ? nm : voi_name(run, i));
+        free(nm);
+      }
       /* the run kept no masks: name the compartments instead */
       for (size_t i = 0; !run->n_vois && i < r->n_compartments; i++)
         snprintf(v + strlen(v), len - strlen(v), "%s%s", i ? ", " : "", r->compartments[i].name);
@@ -251,16 +264,16 @@ static void compartment_table(rcy_pdf *pdf, const rcy_dose_result *r) {
   for (int i = 0; i < COLS; i++) cell(&c, strf("%s", head[i]));
   for (size_t i = 0; i < r->n_compartments; i++) {
     const rcy_dose_compartment *k = &r->compartments[i];
-    cell(&c, strf("%s (%s)", k->name, kind_label(k->kind)));
+    cell(&c, named(k->name, k->kind));
     cell(&c, num(k->volume_ml, 1, "mL")), cell(&c, num(k->mass_g, 1, "g"));
     cell(&c, num(k->mean_gy, 1, "Gy")), cell(&c, num(k->d50_gy, 1, "Gy")), cell(&c, num(k->d70_gy, 1, "Gy"));
     cell(&c, num(k->d90_gy, 1, "Gy"));
     cell(&c, num(k->v100_pct, 1, "%")), cell(&c, num(k->v150_pct, 1, "%")), cell(&c, num(k->v205_pct, 1, "%"));
   }
-  const double w[COLS] = {2.4, 1.05, 1.05, 1, 1, 1, 1, 0.9, 0.9, 0.9};
+  const double w[COLS] = {2.4, 1.2, 1.15, 1.0, 1.0, 1.0, 1.0, 0.9, 0.9, 0.9};
   table(pdf, &c, COLS, w, NULL);
-  rcy_pdf_paragraph(pdf, "Dx: the minimum dose to the hottest x % of the volume; Vx: the % of the volume receiving "
-                         "at least x Gy; mass from each voxel's density.");
+  rcy_pdf_paragraph(pdf, "Dx: the minimum dose to the hottest x % of the volume; Vx: the % of the volume with at least "
+                         "x Gy.");
 }
 
 /* One row per source (90Y PET; the MAA when present), one column per model: compact enough for page 1. */
@@ -284,11 +297,10 @@ static void models_table(rcy_pdf *pdf, const rcy_dose_run *run) {
     cell(&c, num(m->partition_tumour_gy, 1, "Gy")), cell(&c, num(m->partition_normal_gy, 1, "Gy"));
     cell(&c, num(m->lung_gy, 1, "Gy"));
   }
-  const double w[COLS] = {1.7, 1, 0.9, 0.9, 1, 0.9, 1.1, 1.2, 0.9};
+  const double w[COLS] = {2.0, 1, 0.85, 0.85, 1, 0.8, 1.05, 1.15, 0.85};
   table(pdf, &c, COLS, w, NULL);
-  rcy_pdf_paragraph(pdf, "MIRD: A (1 - LSF)(1 - residual) 49.67 Gy kg/GBq / liver mass; partition model: that "
-                         "activity shared by tumour and normal liver as TNR x mass; lung: LSF A 49.67 / lung mass. "
-                         "A dash: not computed (an input was not given).");
+  rcy_pdf_paragraph(pdf, "MIRD: A (1 - LSF)(1 - residual) 49.67 Gy kg/GBq / liver mass; partition: that activity "
+                         "shared as TNR x mass; lung: LSF A 49.67 / lung mass. -: not computed (no input).");
 }
 
 static const rcy_rgb RED = {0.98, 0.80, 0.78}, AMBER = {1.0, 0.90, 0.68};
@@ -370,7 +382,9 @@ static void dvh_plot(rcy_pdf *pdf, const rcy_dose_run *run) {
     rcy_rgb col = rcy_plot_palette[ns % 8];
     se[ns] = (rcy_plot_series){.kind = RCY_PLOT_STEP, .x = x[c], .y = y[c], .n = k->n_dvh, .color = col,
                                .width = 1.4, .dashed = (ns / 8) % 2 == 1};
-    labels[ns] = strf("%s (%s): mean %.1f Gy", k->name, kind_label(k->kind), k->mean_gy);
+    char *nm = named(k->name, k->kind);
+    labels[ns] = strf("%s: mean %.1f Gy", nm ? nm : k->name, k->mean_gy);
+    free(nm);
     lg[ns] = (rcy_plot_legend){labels[ns], col};
     ns++;
   }

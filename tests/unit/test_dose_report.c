@@ -381,7 +381,7 @@ static void report(void **state) {
   char *text = pdf_text(path);
   if (text) {
     const char *want[] = {"Dose report: CIREL-T-0001", "SAFETY LIMIT", "Weber et al.",
-                          "T1", "250.0 Gy", "3.000 GBq", "18.00 h", "START", "189 Gy tumour target",
+                          "T1", "250.0 Gy", "3.000 GBq", "18.00 h", "START (image at the series start)", "189 Gy tumour target",
                           "MAA-predicted vs delivered", "dr. physicist (test)", "Largest tumour (T1)",
                           "Liver centre (liver)", "Lung base (lungs)", "104.3 Gy", "2 thresholds checked"};
     for (size_t i = 0; i < sizeof want / sizeof *want; i++)
