@@ -510,10 +510,26 @@ static size_t pick_slices(map_slice out[3], const rcy_dose_run *run) {
   return n;
 }
 
+/* The maps' scale: 1.2 × the highest compartment mean, rounded up to a tick of 1, 2 or 5 × 10^k (about five
+ * ticks), so that the hottest compartment (the tumours) sits in the top fifth and normal liver well below it;
+ * the grid's 99th percentile (rcy_dose_render_auto_max_gy) when there is no compartment. A percentile of the
+ * whole grid is dominated by the body's near-zero dose and would saturate tumour and perfused liver alike. */
+static double map_max_gy(const rcy_dose_run *run) {
+  double m = 0;
+  for (size_t i = 0; i < run->result.n_compartments; i++)
+    if (isfinite(run->result.compartments[i].mean_gy) && run->result.compartments[i].mean_gy > m)
+      m = run->result.compartments[i].mean_gy;
+  if (!(m > 0)) return rcy_dose_render_auto_max_gy(&run->result.dose);
+  m *= 1.2;
+  double raw = m / 5, p = pow(10, floor(log10(raw))), f = raw / p;
+  double step = (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * p;
+  return ceil(m / step - 1e-9) * step;
+}
+
 static int dose_maps(rcy_pdf *pdf, const rcy_dose_run *run, rcy_error *err) {
   map_slice s[3];
   size_t n = pick_slices(s, run);
-  double dmax = rcy_dose_render_auto_max_gy(&run->result.dose);
+  double dmax = map_max_gy(run);
   const char *tmp = getenv("TMPDIR");
   char dir[4096];
   snprintf(dir, sizeof dir, "%s/rcy-dose-report-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -540,7 +556,8 @@ static int dose_maps(rcy_pdf *pdf, const rcy_dose_run *run, rcy_error *err) {
   rcy_pdf_picture_row_end(pdf);
   if (rc) return rc;
   char *t = strf("CT at %.0f/%.0f HU (abdomen); dose in the Turbo rainbow, 0 to %.0f Gy (above: the top colour), "
-                 "%.0f %% opaque; under %.0f Gy (%.0f %% of the scale) the CT is untinted; white: the VOI outlines. "
+                 "%.0f %% opaque (scale: 1.2 x the highest compartment mean); under %.0f Gy (%.0f %% of the scale) the CT is "
+                 "untinted; white: the VOI outlines. "
                  "Patient's right on the left, anterior up (axial).",
                  MAP_WC, MAP_WW, dmax, 100 * MAP_OPACITY, RCY_DOSE_RENDER_FLOOR_FRACTION * dmax,
                  100 * RCY_DOSE_RENDER_FLOOR_FRACTION);
