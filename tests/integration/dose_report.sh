@@ -17,7 +17,7 @@ py=/usr/bin/python3
 for t in pdfinfo pdftotext pdfimages; do command -v $t >/dev/null || fail "$t (poppler-utils) is missing"; done
 "$py" -c 'import PIL' || fail "/usr/bin/python3 needs PIL"
 
-"$RECISTRY" sample --out "$tmp/p" --tare --phantom accuracy >"$tmp/log" || fail "sample --tare: $(cat "$tmp/log")"
+"$RECISTRY" sample --out "$tmp/p" --tare --phantom accuracy >"$tmp/log" 2>&1 || fail "sample --tare: $(cat "$tmp/log")"
 subject=CIREL-014-0971
 S="$tmp/p/S014/$subject/Y90"
 L="$tmp/p/tare/$subject/Y90"
