@@ -114,7 +114,7 @@ static void metric_label(char *buf, size_t size, const char *metric) {
   } known[] = {{"mean_gy", "mean dose"},     {"d50_gy", "D50"},       {"d70_gy", "D70"},
                {"d90_gy", "D90"},           {"v100_pct", "V100"},    {"v150_pct", "V150"},
                {"v205_pct", "V205"},        {"volume_ml", "volume"}, {"mass_g", "mass"},
-               {"max_gy", "maximum dose"},  {"cumulative_lung_gy", "cumulative lung dose"},
+               {"max_gy", "maximum dose"},  {"cumulative_mean_gy", "mean dose over all treatments"},
                {"lung_gy", "lung dose"}};
   for (size_t i = 0; i < sizeof known / sizeof *known; i++)
     if (strcmp(metric, known[i].key) == 0) {
