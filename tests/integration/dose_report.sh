@@ -5,7 +5,8 @@
 # flags, the inputs (injected activity, delay, decay mode) as the phantom's truth has them; the embedded dose
 # maps (pdfimages) are the three slices and the colour bar, and on the largest tumour's slice the pixel at the
 # tumour centre (from the truth's geometry) is red (the hottest dose) while a body pixel far from the liver
-# (0.5 Gy: under the 5 % floor) is the untinted grey CT. Checked with /usr/bin/python3 (PIL).
+# (0.5 Gy: under the 5 % floor) is the untinted grey CT; two runs give the same bytes. Checked with
+# /usr/bin/python3 (PIL).
 set -euo pipefail
 : "${RECISTRY:?RECISTRY must name the recistry program}"
 tmp="${RCY_TEST_TMP:-/tmp}/dose_report.$$"
@@ -27,6 +28,10 @@ for v in T1 T2 liver perfused_liver lungs; do vois+=(--voi "$v=$L/$v.nrrd"); don
 SOURCE_DATE_EPOCH=1700000000 "$RECISTRY" dose --pet "$S" --ct "$S" "${vois[@]}" --lsf 0.06 --json \
   --report "$tmp/r.pdf" --signed-by "integration test" >"$tmp/r.json" || fail "recistry dose --report failed"
 head -c 5 "$tmp/r.pdf" | grep -q '%PDF-' || fail "not a PDF"
+# reproducible: the same run and SOURCE_DATE_EPOCH give the same bytes (docs/reports.md)
+SOURCE_DATE_EPOCH=1700000000 "$RECISTRY" dose --pet "$S" --ct "$S" "${vois[@]}" --lsf 0.06 --report "$tmp/r2.pdf" \
+  --signed-by "integration test" >/dev/null || fail "second run failed"
+cmp -s "$tmp/r.pdf" "$tmp/r2.pdf" || fail "two runs with the same SOURCE_DATE_EPOCH differ"
 pages=$(pdfinfo "$tmp/r.pdf" | awk '/^Pages:/ {print $2}')
 [ "$pages" = 2 ] || fail "the report has $pages pages, expected 2"
 pdftotext -layout "$tmp/r.pdf" "$tmp/r.txt"
