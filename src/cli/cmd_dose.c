@@ -148,10 +148,7 @@ int rcy_cmd_dose(int argc, char **argv) {
     rc = RCY_EXIT_FAIL;
   }
   if (report && !rc) {
-    if (!rcy_dose_report_write) {
-      fprintf(stderr, "recistry dose: this build has no dose report\n");
-      rc = RCY_EXIT_FAIL;
-    } else if (rcy_dose_report_write(run, report, signed_by, &err)) {
+    if (rcy_dose_report_write(run, report, signed_by, &err)) {
       fprintf(stderr, "recistry dose: %s\n", err.message);
       rc = RCY_EXIT_FAIL;
     }

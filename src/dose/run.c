@@ -21,6 +21,7 @@ void rcy_dose_run_free(rcy_dose_run *r) {
   rcy_dicom_volume_free(r->maa_ct);
   rcy_dose_result_free(&r->result);
   rcy_dose_result_free(&r->predicted);
+  free(r->thresholds);
   for (size_t i = 0; i < r->n_vois; i++) free(r->voi_names[i]), free(r->voi_masks[i]);
   free(r->voi_names);
   free(r->voi_masks);
@@ -232,7 +233,7 @@ int rcy_dose_run_execute(rcy_dose_run **out, const rcy_dose_run_options *o, rcy_
   if ((rc = rcy_dose_compute(&r->result, &in, err))) goto fail;
   if ((rc = keep_masks(r, &vois, err))) goto fail;
   free(views);
-  free(thresholds);
+  r->thresholds = thresholds, r->n_thresholds = n_thresholds; /* the report cites their references */
   vois_free(&vois);
   vois_free(&maa_vois);
   *out = r;
