@@ -268,6 +268,7 @@ typedef struct rcy_dose_run_options {
   double lung_shunt_fraction;      /* -1: unknown */
   double planned_activity_gbq;     /* MAA: the planned 90Y activity; <= 0: the MAA's Radionuclide Total Dose */
   double prior_lung_gy;
+  double tnr;                      /* > 0: the tumour-to-normal ratio given (else from the MAA SPECT, if any) */
 } rcy_dose_run_options;
 
 void rcy_dose_run_options_init(rcy_dose_run_options *o);

@@ -194,7 +194,7 @@ int rcy_dose_run_execute(rcy_dose_run **out, const rcy_dose_run_options *o, rcy_
   in.thresholds = thresholds, in.n_thresholds = n_thresholds;
   in.lung_shunt_fraction = o->lung_shunt_fraction;
   in.prior_lung_gy = o->prior_lung_gy;
-  in.tnr = 0;
+  in.tnr = o->tnr > 0 ? o->tnr : 0;
   if (o->fixed_density_g_per_ml > 0)
     snprintf(r->density_source, sizeof r->density_source, "fixed %.3g g/mL (--density)", o->fixed_density_g_per_ml);
   else if (r->ct)
@@ -216,14 +216,14 @@ int rcy_dose_run_execute(rcy_dose_run **out, const rcy_dose_run_options *o, rcy_
     rcy_dose_input pin = in;
     pin.ct = r->maa_ct;
     pin.vois = mv, pin.n_vois = maa_vois.n;
-    pin.tnr = isfinite(tnr) ? tnr : 0;
+    pin.tnr = o->tnr > 0 ? o->tnr : isfinite(tnr) ? tnr : 0;
     rc = mv ? dose_compute_grid(&r->predicted, &act, 1.0, planned, r->maa->frame_of_reference_uid, &pin, err)
             : rcy_error_set(err, RCY_ENOMEM, "out of memory");
     free(mv);
     rcy_dose_grid_free(&act);
     if (rc) goto fail;
     r->has_predicted = 1;
-    in.tnr = pin.tnr;
+    if (!(o->tnr > 0)) in.tnr = pin.tnr;
   }
   if (!(views = voi_views(&vois))) {
     rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
