@@ -473,6 +473,36 @@ static void test_ct_against_itk(void **state) {
   rcy_dicom_volume_free(v);
 }
 
+/* The CT compressed by DCMTK's own tools (JPEG-LS lossless, RLE) reads to the same volume. */
+static void test_compressed(void **state) {
+  (void)state;
+  if (system("command -v dcmcjpls >/dev/null 2>&1 && command -v dcmcrle >/dev/null 2>&1") != 0) skip();
+  char plain[128], jls[128], rle[128];
+  make_dir(plain, sizeof plain, "ct-plain");
+  make_dir(jls, sizeof jls, "ct-jls");
+  make_dir(rle, sizeof rle, "ct-rle");
+  for (int k = 0; k < CT_SLICES; k++) {
+    char name[64], path[256], cmd[1024];
+    snprintf(name, sizeof name, "ct%02d.dcm", k);
+    path_in(path, sizeof path, plain, name);
+    write_ct_slice(path, k, CT_ROWS, CT_COLS, ct_stored);
+    snprintf(cmd, sizeof cmd, "dcmcjpls '%s' '%s/%s' && dcmcrle '%s' '%s/%s'", path, jls, name, path, rle, name);
+    assert_int_equal(system(cmd), 0);
+  }
+  rcy_dicom_volume *a = NULL, *b = NULL, *c = NULL;
+  rcy_error err = {0};
+  if (rcy_dicom_volume_read_dir(&a, plain, "CT", NULL, &err)) fail_msg("%s", err.message);
+  if (rcy_dicom_volume_read_dir(&b, jls, "CT", NULL, &err)) fail_msg("JPEG-LS: %s", err.message);
+  if (rcy_dicom_volume_read_dir(&c, rle, "CT", NULL, &err)) fail_msg("RLE: %s", err.message);
+  for (size_t n = 0; n < (size_t)CT_COLS * CT_ROWS * CT_SLICES; n++) {
+    if (a->values[n] != b->values[n]) fail_msg("JPEG-LS voxel %zu: %g, uncompressed %g", n, b->values[n], a->values[n]);
+    if (a->values[n] != c->values[n]) fail_msg("RLE voxel %zu: %g, uncompressed %g", n, c->values[n], a->values[n]);
+  }
+  rcy_dicom_volume_free(a);
+  rcy_dicom_volume_free(b);
+  rcy_dicom_volume_free(c);
+}
+
 /* ---- Errors ---- */
 
 static void test_errors(void **state) {
@@ -677,7 +707,7 @@ static int teardown(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pt_series),   cmocka_unit_test(test_nm_tomo),
-      cmocka_unit_test(test_ct_against_itk), cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_ct_against_itk), cmocka_unit_test(test_compressed), cmocka_unit_test(test_errors),
       cmocka_unit_test(test_size_differs), cmocka_unit_test(test_bench),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
