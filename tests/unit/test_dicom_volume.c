@@ -1,10 +1,11 @@
 /* Whole-series volumes (rcy_dicom_volume_*): a PT series written slice by slice with the datasets API, in
  * shuffled file order and with a different Rescale Slope on every slice, reads back sorted along the normal
  * with its exact values, geometry, quantitative attributes and per-slice SOP Instance UIDs; an NM multi-frame
- * tomogram reads its geometry from the Detector Information Sequence and its injection time from Start Time on
- * the Series Date; a CT's geometry and values match ITK's series reader (rcy_imaging) on the same files; the
- * errors (unequal spacing, mixed series, a non-DICOM file, no Pixel Data, a malformed date, several series in
- * a folder) name what is wrong. With RCY_VOLUME_BENCH=1 it also times a 512x512x300 CT against ITK. */
+ * tomogram reads its geometry from the Detector Information Sequence and its injection time from Start Time
+ * on the Series Date; a CT's geometry and values match ITK's series reader (rcy_imaging) on the same files;
+ * the errors (unequal spacing, mixed series, a non-DICOM file, no Pixel Data, a malformed date, several
+ * series in a folder) name what is wrong. With RCY_VOLUME_BENCH=1 it also times a 512x512x300 CT against ITK.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -61,7 +62,8 @@ static void expect_itk_geometry(const rcy_dicom_volume *v, const char *dir, cons
   rcy_imaging_volume_direction(iv, direction);
   for (int a = 0; a < 3; a++) {
     assert_int_equal((size_t)v->size[a], size[a]);
-    if (fabs(v->origin_mm[a] - origin[a]) > 1e-6) fail_msg("origin[%d]: %g, ITK %g", a, v->origin_mm[a], origin[a]);
+    if (fabs(v->origin_mm[a] - origin[a]) > 1e-6)
+      fail_msg("origin[%d]: %g, ITK %g", a, v->origin_mm[a], origin[a]);
     if (fabs(v->spacing_mm[a] - spacing[a]) > 1e-6)
       fail_msg("spacing[%d]: %g, ITK %g", a, v->spacing_mm[a], spacing[a]);
   }
@@ -84,14 +86,19 @@ static const char *const pt_intercept[PT_SLICES] = {"0", "0", "0", "0", "0", "0"
 /* File k holds slice pt_order[k]: files are written out of position order. */
 static const int pt_order[PT_SLICES] = {3, 0, 5, 1, 4, 2};
 /* Acquisition Time per slice: the earliest is slice 4's (10:15:05.25). */
-static const char *const pt_acq_time[PT_SLICES] = {"101510", "101520", "101530", "101540", "101505.25", "101550"};
+static const char *const pt_acq_time[PT_SLICES] = {"101510", "101520",    "101530",
+                                                   "101540", "101505.25", "101550"};
 
 #define PT_IOP "1\\0\\0\\0\\0\\-1"
 static const char *g_pt_iop = PT_IOP;
 
-static uint16_t pt_stored(int k, int j, int i) { return (uint16_t)(k * 10000 + j * 100 + i * 7 + 1); }
+static uint16_t pt_stored(int k, int j, int i) {
+  return (uint16_t)(k * 10000 + j * 100 + i * 7 + 1);
+}
 
-static void pt_sop_uid(char *out, const char *series, int k) { sprintf(out, "%s.%d", series, 100 + k); }
+static void pt_sop_uid(char *out, const char *series, int k) {
+  sprintf(out, "%s.%d", series, 100 + k);
+}
 
 /* PT slice k of series `series`, at y = y0 + k * dy (coronal: rows run along -z, normal +y). */
 static void write_pt_slice(const char *path, const char *series, int k, double y_mm, int with_pixels,
@@ -161,7 +168,8 @@ static void write_pt_slice(const char *path, const char *series, int k, double y
   if (with_pixels) {
     uint16_t px[PT_ROWS * PT_COLS];
     for (int j = 0; j < PT_ROWS; j++)
-      for (int i = 0; i < PT_COLS; i++) px[j * PT_COLS + i] = pt_stored(k, j, i);
+      for (int i = 0; i < PT_COLS; i++)
+        px[j * PT_COLS + i] = pt_stored(k, j, i);
     assert_int_equal(rcy_dicom_dataset_set_pixels_uint16(ds, px, PT_ROWS, PT_COLS, &err), 0);
   } else {
     /* The Image Pixel module without its Pixel Data. */
@@ -221,7 +229,8 @@ static void test_pt_series(void **state) {
   assert_true(v->origin_mm[0] == -12.5 && v->origin_mm[1] == 20.0 && v->origin_mm[2] == 40.0);
   /* Columns: row cosine (1,0,0), column cosine (0,0,-1), normal (0,1,0). */
   const double dir_expected[9] = {1, 0, 0, 0, 0, 1, 0, -1, 0};
-  for (int a = 0; a < 9; a++) assert_true(v->direction[a] == dir_expected[a]);
+  for (int a = 0; a < 9; a++)
+    assert_true(v->direction[a] == dir_expected[a]);
   for (int k = 0; k < PT_SLICES; k++) {
     char uid[80];
     pt_sop_uid(uid, series, k);
@@ -330,7 +339,8 @@ static void write_nm(const char *path, const char *start_time) {
   set(ds, T(0x0054, 0x0021), "1");
   {
     char v[64] = "";
-    for (int f = 1; f <= NM_FRAMES; f++) snprintf(v + strlen(v), sizeof v - strlen(v), "%s%d", f > 1 ? "\\" : "", f);
+    for (int f = 1; f <= NM_FRAMES; f++)
+      snprintf(v + strlen(v), sizeof v - strlen(v), "%s%d", f > 1 ? "\\" : "", f);
     set(ds, T(0x0054, 0x0080), v); /* Slice Vector */
   }
   assert_int_equal(rcy_dicom_dataset_add_item(&energy, ds, T(0x0054, 0x0012), &err), 0);
@@ -348,8 +358,11 @@ static void write_nm(const char *path, const char *start_time) {
   set(rp, T(0x0018, 0x0030), "^99m^Technetium"); /* retired, but older NM writes it: the fallback */
   assert_int_equal(rcy_dicom_dataset_set_empty(rp, T(0x0054, 0x0300), &err), 0);
   uint16_t px[NM_FRAMES * NM_ROWS * NM_COLS];
-  for (int n = 0; n < NM_FRAMES * NM_ROWS * NM_COLS; n++) px[n] = (uint16_t)(n * 37 % 65536);
-  if (rcy_dicom_dataset_set_pixels_uint16_frames(ds, px, NM_ROWS, NM_COLS, NM_FRAMES, &err)) fail_msg("%s", err.message);
+  for (int n = 0; n < NM_FRAMES * NM_ROWS * NM_COLS; n++)
+    px[n] = (uint16_t)(n * 37 % 65536);
+  assert_int_equal(rcy_dicom_dataset_set_pixels_uint16_frames(ds, px, NM_ROWS, NM_COLS, 0, &err), RCY_EINVAL);
+  if (rcy_dicom_dataset_set_pixels_uint16_frames(ds, px, NM_ROWS, NM_COLS, NM_FRAMES, &err))
+    fail_msg("%s", err.message);
   if (rcy_dicom_dataset_write_file(ds, path, &err)) fail_msg("%s", err.message);
   rcy_dicom_dataset_free(ds);
 }
@@ -380,10 +393,12 @@ static void test_nm_tomo(void **state) {
   assert_true(v->spacing_mm[0] == 4.42 && v->spacing_mm[1] == 4.42 && v->spacing_mm[2] == 4.42);
   assert_true(v->origin_mm[0] == -200 && v->origin_mm[1] == -150.5 && v->origin_mm[2] == -80);
   const double identity[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
-  for (int a = 0; a < 9; a++) assert_true(v->direction[a] == identity[a]);
+  for (int a = 0; a < 9; a++)
+    assert_true(v->direction[a] == identity[a]);
   for (int n = 0; n < NM_FRAMES * NM_ROWS * NM_COLS; n++)
     if (v->values[n] != (float)(n * 37 % 65536)) fail_msg("NM value %d: %g", n, v->values[n]);
-  for (int k = 0; k < NM_FRAMES; k++) assert_string_equal(v->slice_sop_uids[k], "1.2.826.0.1.3680043.10.2.9");
+  for (int k = 0; k < NM_FRAMES; k++)
+    assert_string_equal(v->slice_sop_uids[k], "1.2.826.0.1.3680043.10.2.9");
   rcy_dicom_volume_free(v);
 
   /* A malformed Start Time is refused, naming the attribute (the datasets API refuses to write one: the
@@ -403,7 +418,9 @@ static void test_nm_tomo(void **state) {
 #define CT_ROWS 6
 #define CT_SLICES 5
 
-static int16_t ct_stored(int k, int j, int i) { return (int16_t)(-1000 + k * 300 + j * 11 + i); }
+static int16_t ct_stored(int k, int j, int i) {
+  return (int16_t)(-1000 + k * 300 + j * 11 + i);
+}
 
 /* CT slice k at z = 100 - 2.5 k (files written head first); rows x cols of size rows x cols. */
 static void write_ct_slice(const char *path, int k, int rows, int cols, int16_t (*value)(int, int, int)) {
@@ -435,7 +452,8 @@ static void write_ct_slice(const char *path, int k, int rows, int cols, int16_t 
   int16_t *px = malloc((size_t)rows * cols * sizeof *px);
   assert_non_null(px);
   for (int j = 0; j < rows; j++)
-    for (int i = 0; i < cols; i++) px[(size_t)j * cols + i] = value(k, j, i);
+    for (int i = 0; i < cols; i++)
+      px[(size_t)j * cols + i] = value(k, j, i);
   assert_int_equal(rcy_dicom_dataset_set_pixels_int16(ds, px, (uint16_t)rows, (uint16_t)cols, &err), 0);
   free(px);
   if (rcy_dicom_dataset_write_file(ds, path, &err)) fail_msg("%s", err.message);
@@ -473,6 +491,39 @@ static void test_ct_against_itk(void **state) {
   rcy_dicom_volume_free(v);
 }
 
+/* The CT compressed by DCMTK's own tools (JPEG-LS lossless, RLE) reads to the same volume. */
+static void test_compressed(void **state) {
+  (void)state;
+  if (system("command -v dcmcjpls >/dev/null 2>&1 && command -v dcmcrle >/dev/null 2>&1") != 0) skip();
+  char plain[128], jls[128], rle[128];
+  make_dir(plain, sizeof plain, "ct-plain");
+  make_dir(jls, sizeof jls, "ct-jls");
+  make_dir(rle, sizeof rle, "ct-rle");
+  for (int k = 0; k < CT_SLICES; k++) {
+    char name[64], path[256], cmd[1024];
+    snprintf(name, sizeof name, "ct%02d.dcm", k);
+    path_in(path, sizeof path, plain, name);
+    write_ct_slice(path, k, CT_ROWS, CT_COLS, ct_stored);
+    snprintf(cmd, sizeof cmd, "dcmcjpls '%s' '%s/%s' && dcmcrle '%s' '%s/%s'", path, jls, name, path, rle,
+             name);
+    assert_int_equal(system(cmd), 0);
+  }
+  rcy_dicom_volume *a = NULL, *b = NULL, *c = NULL;
+  rcy_error err = {0};
+  if (rcy_dicom_volume_read_dir(&a, plain, "CT", NULL, &err)) fail_msg("%s", err.message);
+  if (rcy_dicom_volume_read_dir(&b, jls, "CT", NULL, &err)) fail_msg("JPEG-LS: %s", err.message);
+  if (rcy_dicom_volume_read_dir(&c, rle, "CT", NULL, &err)) fail_msg("RLE: %s", err.message);
+  for (size_t n = 0; n < (size_t)CT_COLS * CT_ROWS * CT_SLICES; n++) {
+    if (a->values[n] != b->values[n])
+      fail_msg("JPEG-LS voxel %zu: %g, uncompressed %g", n, b->values[n], a->values[n]);
+    if (a->values[n] != c->values[n])
+      fail_msg("RLE voxel %zu: %g, uncompressed %g", n, c->values[n], a->values[n]);
+  }
+  rcy_dicom_volume_free(a);
+  rcy_dicom_volume_free(b);
+  rcy_dicom_volume_free(c);
+}
+
 /* ---- Errors ---- */
 
 static void test_errors(void **state) {
@@ -482,7 +533,8 @@ static void test_errors(void **state) {
   rcy_dicom_volume *v = NULL;
   rcy_error err = {0};
   make_dir(dir, sizeof dir, "err");
-  for (int i = 0; i < 8; i++) list[i] = p[i];
+  for (int i = 0; i < 8; i++)
+    list[i] = p[i];
 
   /* Unequal spacing: slices at 0, 2, 4, 7 mm. */
   const double ys[4] = {0, 2, 4, 7};
@@ -519,9 +571,10 @@ static void test_errors(void **state) {
   path_in(p[3], sizeof p[3], dir, "notes.txt");
   FILE *f = fopen(p[3], "w");
   assert_non_null(f);
-  fputs("not a DICOM file, only some text that is long enough to have a preamble's length and more of it......"
-        "..................................................................................................",
-        f);
+  fputs(
+      "not a DICOM file, only some text that is long enough to have a preamble's length and more of it......"
+      "..................................................................................................",
+      f);
   fclose(f);
   assert_int_equal(rcy_dicom_volume_read_files(&v, list, 4, &err), RCY_EDICOM);
   assert_non_null(strstr(err.message, "notes.txt"));
@@ -533,7 +586,8 @@ static void test_errors(void **state) {
   assert_int_equal(rcy_dicom_volume_read_files(&v, list, 4, &err), RCY_EDICOM);
   assert_non_null(strstr(err.message, "nopixels.dcm: no Pixel Data"));
 
-  /* A malformed Series Date (on the first slice, where the series' attributes are read) names the attribute. */
+  /* A malformed Series Date (on the first slice, where the series' attributes are read) names the attribute.
+   */
   path_in(p[3], sizeof p[3], dir, "six.dcm");
   path_in(p[0], sizeof p[0], dir, "baddate.dcm");
   write_pt_slice(p[0], "1.2.826.0.1.3680043.10.4.1", 0, 0, 1, "20240231");
@@ -569,7 +623,8 @@ static void test_errors(void **state) {
   assert_int_equal(rcy_dicom_volume_read_dir(&v, two, "PT", NULL, &err), RCY_EINVAL);
   assert_non_null(strstr(err.message, "1.2.826.0.1.3680043.10.5.1 (6 files)"));
   assert_non_null(strstr(err.message, "1.2.826.0.1.3680043.10.5.2 (3 files)"));
-  if (rcy_dicom_volume_read_dir(&v, two, "PT", "1.2.826.0.1.3680043.10.5.2", &err)) fail_msg("%s", err.message);
+  if (rcy_dicom_volume_read_dir(&v, two, "PT", "1.2.826.0.1.3680043.10.5.2", &err))
+    fail_msg("%s", err.message);
   assert_int_equal(v->size[2], 3);
   rcy_dicom_volume_free(v);
   v = NULL;
@@ -607,7 +662,9 @@ static void test_size_differs(void **state) {
 
 /* ---- Timing against ITK (RCY_VOLUME_BENCH=1) ---- */
 
-static int16_t bench_value(int k, int j, int i) { return (int16_t)((k * 7 + j * 3 + i) % 2000); }
+static int16_t bench_value(int k, int j, int i) {
+  return (int16_t)((k * 7 + j * 3 + i) % 2000);
+}
 
 static double clock_s(clockid_t id) {
   struct timespec t;
@@ -645,9 +702,10 @@ static void test_bench(void **state) {
     }
     if (rcy_imaging_volume_read_series(&iv, dir, NULL, &err)) fail_msg("%s", err.message);
     double w2 = clock_s(CLOCK_MONOTONIC), c2 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-    printf("512x512x300 CT: rcy_dicom_volume_read_dir %.3f s (CPU %.3f s), ITK rcy_imaging_volume_read_series "
-           "%.3f s (CPU %.3f s)\n",
-           w1 - w0, c1 - c0, w2 - w1, c2 - c1);
+    printf(
+        "512x512x300 CT: rcy_dicom_volume_read_dir %.3f s (CPU %.3f s), ITK rcy_imaging_volume_read_series "
+        "%.3f s (CPU %.3f s)\n",
+        w1 - w0, c1 - c0, w2 - w1, c2 - c1);
     const int16_t *vox = rcy_imaging_volume_voxels(iv);
     for (size_t n = 0; n < (size_t)512 * 512 * 300; n += 4099)
       if (v->values[n] != (float)vox[n]) fail_msg("bench voxel %zu differs", n);
@@ -676,9 +734,10 @@ static int teardown(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_pt_series),   cmocka_unit_test(test_nm_tomo),
-      cmocka_unit_test(test_ct_against_itk), cmocka_unit_test(test_errors),
-      cmocka_unit_test(test_size_differs), cmocka_unit_test(test_bench),
+      cmocka_unit_test(test_pt_series),      cmocka_unit_test(test_nm_tomo),
+      cmocka_unit_test(test_ct_against_itk), cmocka_unit_test(test_compressed),
+      cmocka_unit_test(test_errors),         cmocka_unit_test(test_size_differs),
+      cmocka_unit_test(test_bench),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
