@@ -22,7 +22,10 @@ static const char usage_text[] =
     "  --no-dirty      do not write DIR/dirty\n"
     "  --lesion-phantoms  write only the lesion phantoms for segmentation tests (3 subjects x BL/FU1 CT,\n"
     "                  DIR/lesions/<subject>.json and label volumes DIR/lesions/<subject>/<tp>.nrrd); only\n"
-    "                  --seed applies; --phantom standard|thick|lowdose writes only that one\n";
+    "                  --seed applies; --phantom standard|thick|lowdose writes only that one\n"
+    "  --tare-cohort [N]  write only the TARE cohort tables for N subjects (default 40): DIR/patients.csv,\n"
+    "                  tumours.csv, toxicity.csv, concordance.csv, the input of `recistry dose-response`, from\n"
+    "                  the known model of docs/dosimetry.md \"Cohort analyses\"; only --seed applies\n";
 
 static int parse_long(long *out, const char *s, long lo, long hi) {
   char *end;
@@ -49,6 +52,11 @@ int rcy_cmd_sample(int argc, char **argv) {
       o.lesion_phantoms = 1;
       continue;
     }
+    /* --tare-cohort without N: the default 40 subjects (tare_cohort.c) */
+    if (strcmp(a, "--tare-cohort") == 0 && (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)) {
+      o.tare_cohort = 40;
+      continue;
+    }
     if (i + 1 >= argc) {
       fprintf(stderr, "recistry sample: unexpected argument '%s' (or missing value)\n%s", a, usage_text);
       return RCY_EXIT_USAGE;
@@ -72,6 +80,9 @@ int rcy_cmd_sample(int argc, char **argv) {
       o.slices = (int)v;
     } else if (strcmp(a, "--timepoints") == 0) {
       o.max_timepoints = (int)v;
+    } else if (strcmp(a, "--tare-cohort") == 0) { /* the TARE cohort tables (tare_cohort.c) */
+      if (v < 1 || v > 100000) goto bad;
+      o.tare_cohort = (int)v;
     } else {
       fprintf(stderr, "recistry sample: unknown option '%s'\n%s", a, usage_text);
       return RCY_EXIT_USAGE;
@@ -90,6 +101,11 @@ int rcy_cmd_sample(int argc, char **argv) {
   if (rcy_sample_generate(&st, &o, &err)) {
     fprintf(stderr, "recistry sample: %s\n", err.message);
     return err.code == RCY_EINVAL ? RCY_EXIT_USAGE : RCY_EXIT_FAIL;
+  }
+  if (o.tare_cohort > 0) { /* the TARE cohort tables: CSV only */
+    printf("wrote the TARE cohort tables of %zu subjects to %s (patients, tumours, toxicity, concordance .csv)\n",
+           st.subjects, o.out_dir);
+    return RCY_EXIT_OK;
   }
   printf("wrote %zu subjects, %zu studies, %zu DICOM files (%.1f MB) to %s in %.2f s: %.0f instances/s\n",
          st.subjects, st.studies, st.instances, (double)st.bytes / 1e6, o.out_dir, st.seconds,
