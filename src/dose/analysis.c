@@ -79,11 +79,11 @@ static int build_binaries(rcy_dose_analysis *a, const rcy_dose_cohort *c, rcy_er
   *t = (dose_binary){.key = "per_tumour", .unit = "tumour", .dose = "tumour mean dose (90Y PET)",
                      .outcome = "% change of the lesion's longest diameter at 3 months <= -30 % (RECIST 1.1 PR "
                                 "threshold applied per lesion)",
-                     .positive = "responder", .negative = "non-responder"};
+                     .positive = "responders", .negative = "non-responders"};
   *p = (dose_binary){.key = "per_patient", .unit = "patient",
                      .dose = "patient tumour dose (mass-weighted mean over tumours)",
                      .outcome = "RECIST 1.1 overall response at 3 months CR or PR (NE left out)",
-                     .positive = "responder", .negative = "non-responder"};
+                     .positive = "responders", .negative = "non-responders"};
   a->bin[BIN_GRADE3] = (dose_binary){.key = "grade_ge3", .unit = "patient", .dose = "normal-liver mean dose",
                                      .outcome = "highest CTCAE v5 grade >= 3",
                                      .positive = "grade >= 3", .negative = "grade < 3"};

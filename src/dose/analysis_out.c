@@ -29,7 +29,7 @@ static json_t *binary_json(const dose_binary *b) {
   if (b->logit_ok) {
     const rcy_dose_logistic *l = &b->logit;
     json_object_set_new(o, "logistic",
-                        json_pack("{sosososososososososo}", "b0", num(l->b0), "b1", num(l->b1), "se_b0",
+                        json_pack("{sososososososososo}", "b0", num(l->b0), "b1", num(l->b1), "se_b0",
                                   num(l->se_b0), "se_b1", num(l->se_b1), "z_b1", num(l->z_b1), "p_b1", num(l->p_b1),
                                   "dose50_gy", num(l->x50), "loglik", num(l->loglik), "iterations",
                                   json_integer(l->iterations)));

@@ -22,18 +22,21 @@ static void scatter_plot(rcy_pdf *pdf, const rcy_dose_analysis *a) {
                         .color = rcy_plot_palette[0], .colors = col, .width = 1.2};
   char yl[96];
   const dose_binary *t = &a->bin[BIN_TUMOUR];
-  rcy_plot_rule rules[3] = {{false, -30, "-30 % (responder at or below)", {0.1, 0.35, 0.7}},
-                            {true, 189, "EANM 189 Gy", grey}};
-  size_t nr = 2;
+  /* the vertical thresholds are named in the legend: their labels would overlap at the top when close */
+  rcy_plot_rule rules[3] = {{false, -30, "-30 % (responder at or below)", {0.1, 0.35, 0.7}}, {true, 189, NULL, grey}};
+  size_t nr = 2, nl = 3;
+  rcy_plot_legend legend[4] = {{"responder (<= -30 %)", rcy_plot_palette[2]},
+                               {"non-responder", rcy_plot_palette[1]},
+                               {"EANM 2022 threshold 189 Gy (dashed)", grey}};
   if (t->roc_ok) {
-    snprintf(yl, sizeof yl, "Youden %.0f Gy", t->roc.youden_threshold);
-    rules[nr++] = (rcy_plot_rule){true, t->roc.youden_threshold, yl, red};
+    snprintf(yl, sizeof yl, "per-tumour Youden threshold %.0f Gy (dashed)", t->roc.youden_threshold);
+    rules[nr++] = (rcy_plot_rule){true, t->roc.youden_threshold, NULL, red};
+    legend[nl++] = (rcy_plot_legend){yl, red};
   }
-  rcy_plot_legend legend[2] = {{"responder (<= -30 %)", rcy_plot_palette[2]}, {"non-responder", rcy_plot_palette[1]}};
   rcy_plot p = {.title = "Tumour mean dose (90Y PET) vs % change of the longest diameter at 3 months, per tumour",
                 .x_label = "tumour mean dose (Gy)", .y_label = "% change at 3 months", .x_min = 0, .x_max = NAN,
                 .y_min = NAN, .y_max = NAN, .series = &se, .n_series = 1, .rules = rules, .n_rules = nr,
-                .legend = legend, .n_legend = 2, .empty_note = "no tumour with a % change"};
+                .legend = legend, .n_legend = nl, .empty_note = "no tumour with a % change"};
   rcy_pdf_plot(pdf, &p, 260);
   free(col);
 }
@@ -54,9 +57,11 @@ static void roc_plot(rcy_pdf *pdf, const rcy_dose_analysis *a, const int *which,
     if (!xs[w] || !ys[w]) continue;
     for (size_t i = 0; i < m; i++) xs[w][i] = b->roc.points[i].fpr, ys[w][i] = b->roc.points[i].tpr;
     rcy_rgb c = rcy_plot_palette[w];
-    se[ns++] = (rcy_plot_series){.kind = RCY_PLOT_STEP, .x = xs[w], .y = ys[w], .n = m, .color = c, .width = 1.4};
+    /* straight segments between the points: a tie of responders and non-responders is a diagonal step, as
+     * the trapezoids of the AUC count it */
+    se[ns++] = (rcy_plot_series){.kind = RCY_PLOT_LINE, .x = xs[w], .y = ys[w], .n = m, .color = c, .width = 0.8};
     yx[w] = b->roc.youden_fpr, yy[w] = b->roc.youden_tpr;
-    se[ns++] = (rcy_plot_series){.kind = RCY_PLOT_POINTS, .x = &yx[w], .y = &yy[w], .n = 1, .color = c, .width = 2.5};
+    se[ns++] = (rcy_plot_series){.kind = RCY_PLOT_POINTS, .x = &yx[w], .y = &yy[w], .n = 1, .color = c, .width = 3.5};
     snprintf(labels[w], sizeof labels[w], "%s (%s): AUC %.2f, Youden %.0f Gy (dot)", b->key, b->unit, b->roc.auc,
              b->roc.youden_threshold);
     legend[nl++] = (rcy_plot_legend){labels[w], c};

@@ -38,8 +38,8 @@ struct reader {
 
 static int fail(reader *r, long line, int col, const char *fmt, const char *value) {
   int field = r->index[col] + 1;
-  return rcy_error_set(r->err, RCY_EINVAL, "%s:%ld:%d: column '%s': %s%s%s", r->path, line, field, r->cols[col].name,
-                       fmt, value ? ": '" : "", value ? value : "");
+  return rcy_error_set(r->err, RCY_EINVAL, "%s:%ld:%d: column '%s': %s%s%s%s", r->path, line, field,
+                       r->cols[col].name, fmt, value ? ": '" : "", value ? value : "", value ? "'" : "");
 }
 
 /* A number in [lo, hi]; empty: NAN when the column is optional. */

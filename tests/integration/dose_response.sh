@@ -84,7 +84,7 @@ EOF
 # all responders: no comparison, said so
 printf 'subject,normal_liver_mean_gy,tumour_mean_gy,response_3m\nA,30,150,PR\nB,40,250,PR\nC,35,200,CR\n' >"$tmp/small/patients.csv"
 "$RECISTRY" dose-response --cohort "$tmp/small" --json >"$tmp/small.json"
-grep -q '"error": "no non-responder among the 3 patients' "$tmp/small.json" || fail "all responders not reported: $(cat "$tmp/small.json")"
+grep -q '"error": "no non-responders among the 3 patients' "$tmp/small.json" || fail "all responders not reported: $(cat "$tmp/small.json")"
 # perfect separation: the logistic model says so and gives no number
 printf 'subject,normal_liver_mean_gy,tumour_mean_gy,response_3m\nA,30,100,SD\nB,40,120,PD\nC,35,200,PR\nD,35,300,PR\n' >"$tmp/small/patients.csv"
 "$RECISTRY" dose-response --cohort "$tmp/small" --json >"$tmp/small.json"
