@@ -33,7 +33,19 @@ start=$(date +%s.%N)
 "$RECISTRY" dose-response --cohort "$tmp/c" --json --bootstrap 1000 >"$tmp/r.json"
 end=$(date +%s.%N)
 echo "dose-response --json (1000 bootstrap replicates): $(echo "$end - $start" | bc) s"
-"$py" "$src/tests/integration/lib/dose_response_check.py" "$tmp/c" "$tmp/r.json" "$tmp"
+# small cohorts: the exact Mann-Whitney (groups of <= 8 without ties) and refusals the data justify (a group
+# empty, a logistic outcome separated by the dose), still against the same references
+"$RECISTRY" sample --tare-cohort 12 --seed 1 --out "$tmp/s12" >/dev/null
+"$RECISTRY" dose-response --cohort "$tmp/s12" --json --bootstrap 200 >"$tmp/s12.json"
+"$RECISTRY" sample --tare-cohort 8 --seed 8 --out "$tmp/s8" >/dev/null
+"$RECISTRY" dose-response --cohort "$tmp/s8" --json --bootstrap 200 >"$tmp/s8.json"
+# one python for the three (importing sklearn is slow on a loaded machine)
+"$py" "$src/tests/integration/lib/dose_response_check.py" "$tmp/c" "$tmp/r.json" "$tmp" \
+  "$tmp/s12" "$tmp/s12.json" "$tmp" --no-model "$tmp/s8" "$tmp/s8.json" "$tmp" --no-model | tee "$tmp/check.log"
+awk '/^== .*s12$/,/failures$/' "$tmp/check.log" | grep -q "methods compared: \['asymptotic', 'exact'\]" ||
+  fail "the exact Mann-Whitney was not compared"
+awk '/^== .*s8$/,/failures$/' "$tmp/check.log" | grep -q "logistic separations refused: [1-9]" ||
+  fail "no separated outcome in the 8-subject cohort"
 
 "$RECISTRY" dose-response --cohort "$tmp/c" --json --bootstrap 1000 >"$tmp/r2.json"
 cmp -s "$tmp/r.json" "$tmp/r2.json" || fail "two runs with the same seed differ"
