@@ -11,6 +11,7 @@
 
 #include "options.h"
 #include "recistry/dose.h"
+#include "recistry/render.h"
 
 static const char usage[] =
     "usage: recistry dose-response --cohort DIR [--json] [--bootstrap N] [--seed S]\n"
@@ -92,6 +93,7 @@ int rcy_cmd_dose_response(int argc, char **argv) {
   if (!rc && plots) {
     rc = rcy_dose_analysis_plots(a, plots, &err);
     if (!rc) fprintf(stderr, "recistry dose-response: wrote %s/dose_response.pdf\n", plots);
+    rcy_render_shutdown(); /* the font caches cairo filled; nothing draws after this */
   }
   if (rc) fprintf(stderr, "recistry dose-response: %s\n", err.message[0] ? err.message : rcy_error_name(rc));
   rcy_dose_analysis_free(a);
