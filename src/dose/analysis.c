@@ -212,6 +212,45 @@ static int build_ttp(rcy_dose_analysis *a, const rcy_dose_cohort *c, rcy_error *
   return rc;
 }
 
+static int add_warning(rcy_dose_analysis *a, const char *text, rcy_error *err) {
+  char **w = realloc(a->warnings, (a->n_warnings + 1) * sizeof *w);
+  if (!w) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  a->warnings = w;
+  if (!(w[a->n_warnings] = strdup(text))) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  a->n_warnings++;
+  return RCY_OK;
+}
+
+/* The patient's tumour dose against its tumours' volume-weighted mean, where every tumour has a volume. */
+static int check_patient_doses(rcy_dose_analysis *a, const rcy_dose_cohort *c, rcy_error *err) {
+  for (size_t i = 0; i < c->n_patients; i++) {
+    double vd = 0, v = 0;
+    int complete = 1, any = 0;
+    for (size_t t = 0; t < c->n_tumours; t++) {
+      if (c->tumours[t].patient != i) continue;
+      any = 1;
+      if (isnan(c->tumours[t].volume_ml)) complete = 0;
+      else vd += c->tumours[t].volume_ml * c->tumours[t].mean_gy, v += c->tumours[t].volume_ml;
+    }
+    const rcy_dose_cohort_patient *p = &c->patients[i];
+    double m = v > 0 ? vd / v : NAN;
+    char msg[256];
+    if (!any) {
+      snprintf(msg, sizeof msg, "%s: no tumour in tumours.csv (the patient counts in the patient analyses only)",
+               p->subject);
+    } else if (complete && v > 0 && fabs(p->tumour_mean_gy - m) > 0.05 * fmax(m, 1e-9)) {
+      snprintf(msg, sizeof msg,
+               "%s: tumour_mean_gy %.2f Gy is more than 5 %% off the volume-weighted mean of its tumours (%.2f Gy)",
+               p->subject, p->tumour_mean_gy, m);
+    } else {
+      continue;
+    }
+    int rc = add_warning(a, msg, err);
+    if (rc) return rc;
+  }
+  return RCY_OK;
+}
+
 int rcy_dose_analysis_run(rcy_dose_analysis **out, const rcy_dose_cohort *c, const rcy_dose_analysis_options *o,
                           rcy_error *err) {
   *out = NULL;
@@ -225,6 +264,7 @@ int rcy_dose_analysis_run(rcy_dose_analysis **out, const rcy_dose_cohort *c, con
   }
   a->n_patients = c->n_patients, a->n_tumours = c->n_tumours, a->n_toxicity = c->n_toxicity, a->n_pairs = c->n_pairs;
   int rc = build_binaries(a, c, err);
+  if (!rc) rc = check_patient_doses(a, c, err);
   /* each analysis its own bootstrap stream (seed + k), so that adding one does not change the others */
   for (int k = 0; !rc && k < N_BIN; k++) binary_compute(&a->bin[k], &a->options, (uint64_t)k * 1000003u);
   if (!rc) {
@@ -257,6 +297,8 @@ void rcy_dose_analysis_free(rcy_dose_analysis *a) {
   free(a->scatter_gy), free(a->scatter_pct), free(a->scatter_resp);
   for (size_t k = 0; a->pairs && k < a->n_compartments; k++) free(a->pairs[k].pre), free(a->pairs[k].post);
   free(a->pairs);
+  for (size_t i = 0; i < a->n_warnings; i++) free(a->warnings[i]);
+  free(a->warnings);
   for (int g = 0; g < 2; g++)
     if (a->km_ok[g]) rcy_qa_km_free(&a->km[g]);
   if (a->logrank_ok) rcy_qa_logrank_free(&a->logrank);

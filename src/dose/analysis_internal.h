@@ -62,6 +62,11 @@ struct rcy_dose_analysis {
   rcy_qa_km km[2];
   rcy_qa_logrank logrank;
   char ttp_error[768];
+  /* cross-table checks that do not stop the run: patients whose tumour_mean_gy is more than 5 % off the
+   * volume-weighted mean of their tumours (a mass-weighted mean with one density; CT densities differ a
+   * little, hence the margin) */
+  char **warnings;
+  size_t n_warnings;
 };
 
 #endif

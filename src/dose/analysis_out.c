@@ -138,6 +138,9 @@ char *rcy_dose_analysis_json(const rcy_dose_analysis *a) {
   }
   if (a->ttp_error[0]) json_object_set_new(ttp, "error", json_string(a->ttp_error));
   json_object_set_new(root, "ttp", ttp);
+  json_t *warn = json_array();
+  for (size_t i = 0; i < a->n_warnings; i++) json_array_append_new(warn, json_string(a->warnings[i]));
+  json_object_set_new(root, "warnings", warn);
   char *s = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
   json_decref(root);
   return s;
@@ -215,6 +218,8 @@ int rcy_dose_analysis_print(FILE *f, const rcy_dose_analysis *a, rcy_error *err)
     }
   if (a->logrank_ok) fprintf(f, "  log-rank: chi2 = %.3f (df %d), p = %.4g\n", a->logrank.chisq, a->logrank.df, a->logrank.p);
   if (a->ttp_error[0]) fprintf(f, "  %s\n", a->ttp_error);
+  if (a->n_warnings) fprintf(f, "\nChecks of the tables\n");
+  for (size_t i = 0; i < a->n_warnings; i++) fprintf(f, "  warning: %s\n", a->warnings[i]);
   if (fflush(f)) return rcy_error_set(err, RCY_EIO, "cannot write the summary");
   return RCY_OK;
 }

@@ -102,6 +102,14 @@ printf 'subject,normal_liver_mean_gy,tumour_mean_gy,response_3m\nA,30,100,SD\nB,
 "$RECISTRY" dose-response --cohort "$tmp/small" --json >"$tmp/small.json"
 grep -q 'perfectly separated by the dose' "$tmp/small.json" || fail "separation not reported: $(cat "$tmp/small.json")"
 
+# cross-table checks: warnings, not refusals (none on the generated cohort)
+grep -q '"warnings": \[\]' "$tmp/r.json" || fail "warnings on the generated cohort: $(grep -A3 '"warnings"' "$tmp/r.json")"
+rm -rf "$tmp/warn" && cp -r "$tmp/c" "$tmp/warn"
+sed -i '5s/^\(\([^,]*,\)\{3\}\)[^,]*,/\1999,/' "$tmp/warn/patients.csv"
+"$RECISTRY" dose-response --cohort "$tmp/warn" --json --bootstrap 0 >"$tmp/warn.json"
+grep -q 'TARE-0004: tumour_mean_gy 999.00 Gy is more than 5 % off the volume-weighted mean' "$tmp/warn.json" ||
+  fail "an inconsistent patient tumour dose was not reported"
+
 # bad tables: refused, naming file:line:column
 bad() { # name, expected message part, then the edit (sed on a copy)
   local name=$1 want=$2 file=$3 script=$4
