@@ -19,9 +19,11 @@ static const char usage[] =
     "  The TARE cohort analyses over DIR/patients.csv, DIR/tumours.csv and, when present, DIR/toxicity.csv\n"
     "  and DIR/concordance.csv (columns: docs/dosimetry.md, \"Cohort analyses\"):\n"
     "  dose-response per tumour (responder: % change at 3 months <= -30 %) and per patient (CR or PR):\n"
-    "  Mann-Whitney, logistic model, ROC with the Youden threshold, bootstrap 95 % CIs (patients resampled);\n"
+    "  Mann-Whitney, logistic model, ROC with the Youden threshold, bootstrap 95 % CIs (patients "
+    "resampled);\n"
     "  dose-toxicity (normal-liver dose vs the highest CTCAE grade, >= 3 and >= 2; Spearman);\n"
-    "  MAA vs 90Y per compartment (Bland-Altman, Lin's CCC); time to progression by dose group (Kaplan-Meier,\n"
+    "  MAA vs 90Y per compartment (Bland-Altman, Lin's CCC); time to progression by dose group "
+    "(Kaplan-Meier,\n"
     "  log-rank) at --threshold-gy (default 189, EANM 2022) or the per-patient Youden threshold.\n"
     "  --bootstrap N   replicates (default 2000; 0: none)    --seed S  bootstrap seed (default 1)\n"
     "  --plots DIR     also write DIR/dose_response.pdf (scatter, ROC, Bland-Altman, Kaplan-Meier)\n"
@@ -31,8 +33,8 @@ int rcy_cmd_dose_response(int argc, char **argv) {
   const char *cohort = NULL, *boot = NULL, *seed = NULL, *threshold = NULL, *plots = NULL;
   int json = 0;
   const rcy_cli_option options[] = {
-      {"--cohort", "DIR", 1, &cohort, NULL},     {"--json", NULL, 0, NULL, &json},
-      {"--bootstrap", "N", 0, &boot, NULL},      {"--seed", "S", 0, &seed, NULL},
+      {"--cohort", "DIR", 1, &cohort, NULL},         {"--json", NULL, 0, NULL, &json},
+      {"--bootstrap", "N", 0, &boot, NULL},          {"--seed", "S", 0, &seed, NULL},
       {"--threshold-gy", "GY", 0, &threshold, NULL}, {"--plots", "DIR", 0, &plots, NULL},
   };
   int ex = rcy_cli_parse("dose-response", usage, options, sizeof options / sizeof options[0], argc, argv);
@@ -44,7 +46,8 @@ int rcy_cmd_dose_response(int argc, char **argv) {
     errno = 0;
     unsigned long long v = strtoull(boot, &end, 10);
     if (errno || end == boot || *end || *boot == '-' || v > 1000000) {
-      fprintf(stderr, "recistry dose-response: --bootstrap must be a whole number 0..1000000, not '%s'\n%s", boot, usage);
+      fprintf(stderr, "recistry dose-response: --bootstrap must be a whole number 0..1000000, not '%s'\n%s",
+              boot, usage);
       return RCY_EXIT_USAGE;
     }
     o.bootstrap = (size_t)v;
@@ -53,7 +56,8 @@ int rcy_cmd_dose_response(int argc, char **argv) {
     errno = 0;
     unsigned long long v = strtoull(seed, &end, 10);
     if (errno || end == seed || *end || *seed == '-') {
-      fprintf(stderr, "recistry dose-response: --seed must be a whole number >= 0, not '%s'\n%s", seed, usage);
+      fprintf(stderr, "recistry dose-response: --seed must be a whole number >= 0, not '%s'\n%s", seed,
+              usage);
       return RCY_EXIT_USAGE;
     }
     o.seed = (uint64_t)v;
@@ -66,7 +70,8 @@ int rcy_cmd_dose_response(int argc, char **argv) {
       errno = 0;
       double v = strtod(threshold, &end);
       if (errno || end == threshold || *end || !isfinite(v) || v < 0) {
-        fprintf(stderr, "recistry dose-response: --threshold-gy must be a dose >= 0 or 'youden', not '%s'\n%s",
+        fprintf(stderr,
+                "recistry dose-response: --threshold-gy must be a dose >= 0 or 'youden', not '%s'\n%s",
                 threshold, usage);
         return RCY_EXIT_USAGE;
       }
@@ -80,7 +85,8 @@ int rcy_cmd_dose_response(int argc, char **argv) {
   if (!rc) rc = rcy_dose_analysis_run(&a, c, &o, &err);
   if (!rc && json) {
     char *s = rcy_dose_analysis_json(a);
-    if (!s) rc = rcy_error_set(&err, RCY_ENOMEM, "cannot format the JSON");
+    if (!s)
+      rc = rcy_error_set(&err, RCY_ENOMEM, "cannot format the JSON");
     else {
       fputs(s, stdout);
       fputc('\n', stdout);

@@ -33,14 +33,17 @@ static void binary_compute(dose_binary *b, const rcy_dose_analysis_options *o, u
   double s1 = 0, s0 = 0;
   b->n_pos = b->n_neg = 0;
   for (size_t i = 0; i < b->n; i++) {
-    if (b->y[i]) s1 += b->x[i], b->n_pos++;
-    else s0 += b->x[i], b->n_neg++;
+    if (b->y[i])
+      s1 += b->x[i], b->n_pos++;
+    else
+      s0 += b->x[i], b->n_neg++;
   }
   b->mean_pos_gy = b->n_pos ? s1 / (double)b->n_pos : NAN;
   b->mean_neg_gy = b->n_neg ? s0 / (double)b->n_neg : NAN;
   b->diff_gy = b->mean_pos_gy - b->mean_neg_gy;
   if (b->n < 3) {
-    snprintf(b->error, sizeof b->error, "fewer than 3 %ss with an outcome (%zu): nothing computed", b->unit, b->n);
+    snprintf(b->error, sizeof b->error, "fewer than 3 %ss with an outcome (%zu): nothing computed", b->unit,
+             b->n);
     return;
   }
   if (!b->n_pos || !b->n_neg) {
@@ -54,8 +57,10 @@ static void binary_compute(dose_binary *b, const rcy_dose_analysis_options *o, u
   if (pos && neg) {
     size_t a = 0, c = 0;
     for (size_t i = 0; i < b->n; i++) {
-      if (b->y[i]) pos[a++] = b->x[i];
-      else neg[c++] = b->x[i];
+      if (b->y[i])
+        pos[a++] = b->x[i];
+      else
+        neg[c++] = b->x[i];
     }
     b->mwu_ok = rcy_dose_mannwhitney(&b->mwu, pos, a, neg, c, &e) == 0;
     if (!b->mwu_ok) snprintf(b->mwu_error, sizeof b->mwu_error, "%s", e.message);
@@ -68,39 +73,54 @@ static void binary_compute(dose_binary *b, const rcy_dose_analysis_options *o, u
   b->roc_ok = rcy_dose_roc_compute(&b->roc, b->x, b->y, b->n, &e) == 0;
   if (!b->roc_ok) snprintf(b->roc_error, sizeof b->roc_error, "%s", e.message);
   if (o->bootstrap) {
-    b->boot_ok = rcy_dose_bootstrap_binary(&b->boot, b->x, b->y, b->cluster, b->n, b->n_clusters, o->bootstrap,
-                                           o->seed + seed_offset, &e) == 0;
+    b->boot_ok = rcy_dose_bootstrap_binary(&b->boot, b->x, b->y, b->cluster, b->n, b->n_clusters,
+                                           o->bootstrap, o->seed + seed_offset, &e) == 0;
     if (!b->boot_ok) snprintf(b->boot_error, sizeof b->boot_error, "%s", e.message);
   }
 }
 
 static int build_binaries(rcy_dose_analysis *a, const rcy_dose_cohort *c, rcy_error *err) {
   dose_binary *t = &a->bin[BIN_TUMOUR], *p = &a->bin[BIN_PATIENT];
-  *t = (dose_binary){.key = "per_tumour", .unit = "tumour", .dose = "tumour mean dose (90Y PET)",
-                     .outcome = "% change of the lesion's longest diameter at 3 months <= -30 % (RECIST 1.1 PR "
-                                "threshold applied per lesion)",
-                     .positive = "responders", .negative = "non-responders"};
-  *p = (dose_binary){.key = "per_patient", .unit = "patient",
+  *t = (dose_binary){.key = "per_tumour",
+                     .unit = "tumour",
+                     .dose = "tumour mean dose (90Y PET)",
+                     .outcome =
+                         "% change of the lesion's longest diameter at 3 months <= -30 % (RECIST 1.1 PR "
+                         "threshold applied per lesion)",
+                     .positive = "responders",
+                     .negative = "non-responders"};
+  *p = (dose_binary){.key = "per_patient",
+                     .unit = "patient",
                      .dose = "patient tumour dose (mass-weighted mean over tumours)",
                      .outcome = "RECIST 1.1 overall response at 3 months CR or PR (NE left out)",
-                     .positive = "responders", .negative = "non-responders"};
-  a->bin[BIN_GRADE3] = (dose_binary){.key = "grade_ge3", .unit = "patient", .dose = "normal-liver mean dose",
+                     .positive = "responders",
+                     .negative = "non-responders"};
+  a->bin[BIN_GRADE3] = (dose_binary){.key = "grade_ge3",
+                                     .unit = "patient",
+                                     .dose = "normal-liver mean dose",
                                      .outcome = "highest CTCAE v5 grade >= 3",
-                                     .positive = "grade >= 3", .negative = "grade < 3"};
-  a->bin[BIN_GRADE2] = (dose_binary){.key = "grade_ge2", .unit = "patient", .dose = "normal-liver mean dose",
+                                     .positive = "grade >= 3",
+                                     .negative = "grade < 3"};
+  a->bin[BIN_GRADE2] = (dose_binary){.key = "grade_ge2",
+                                     .unit = "patient",
+                                     .dose = "normal-liver mean dose",
                                      .outcome = "highest CTCAE v5 grade >= 2",
-                                     .positive = "grade >= 2", .negative = "grade < 2"};
+                                     .positive = "grade >= 2",
+                                     .negative = "grade < 2"};
   int rc = binary_alloc(t, c->n_tumours, 1, err);
-  for (int k = BIN_PATIENT; !rc && k < N_BIN; k++) rc = binary_alloc(&a->bin[k], c->n_patients, 0, err);
+  for (int k = BIN_PATIENT; !rc && k < N_BIN; k++)
+    rc = binary_alloc(&a->bin[k], c->n_patients, 0, err);
   a->scatter_gy = malloc((c->n_tumours + 1) * sizeof *a->scatter_gy);
   a->scatter_pct = malloc((c->n_tumours + 1) * sizeof *a->scatter_pct);
   a->scatter_resp = malloc((c->n_tumours + 1) * sizeof *a->scatter_resp);
-  if (!rc && (!a->scatter_gy || !a->scatter_pct || !a->scatter_resp)) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  if (!rc && (!a->scatter_gy || !a->scatter_pct || !a->scatter_resp))
+    rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
   if (rc) return rc;
   /* Tumours: clusters are the patients that have at least one evaluated tumour, renumbered 0.. */
   size_t *renum = malloc((c->n_patients + 1) * sizeof *renum);
   if (!renum) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
-  for (size_t i = 0; i < c->n_patients; i++) renum[i] = SIZE_MAX;
+  for (size_t i = 0; i < c->n_patients; i++)
+    renum[i] = SIZE_MAX;
   for (size_t i = 0; i < c->n_tumours; i++) {
     const rcy_dose_cohort_tumour *tu = &c->tumours[i];
     if (isnan(tu->pct_change_3m)) continue;
@@ -133,7 +153,8 @@ static int build_pairs(rcy_dose_analysis *a, const rcy_dose_cohort *c, rcy_error
   if (!a->pairs) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
   for (size_t i = 0; i < c->n_pairs; i++) {
     size_t k = 0;
-    while (k < a->n_compartments && strcmp(a->pairs[k].compartment, c->pairs[i].compartment) != 0) k++;
+    while (k < a->n_compartments && strcmp(a->pairs[k].compartment, c->pairs[i].compartment) != 0)
+      k++;
     if (k == a->n_compartments) {
       snprintf(a->pairs[k].compartment, sizeof a->pairs[k].compartment, "%s", c->pairs[i].compartment);
       a->pairs[k].pre = malloc(c->n_pairs * sizeof(double));
@@ -177,7 +198,8 @@ static int build_ttp(rcy_dose_analysis *a, const rcy_dose_cohort *c, rcy_error *
   double *gt[2] = {malloc((n + 1) * sizeof(double)), malloc((n + 1) * sizeof(double))};
   bool *ge[2] = {malloc((n + 1) * sizeof(bool)), malloc((n + 1) * sizeof(bool))};
   int rc = RCY_OK;
-  if (!time || !event || !group || !gt[0] || !gt[1] || !ge[0] || !ge[1]) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  if (!time || !event || !group || !gt[0] || !gt[1] || !ge[0] || !ge[1])
+    rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
   size_t m = 0;
   for (size_t i = 0; !rc && i < n; i++) {
     const rcy_dose_cohort_patient *p = &c->patients[i];
@@ -191,7 +213,8 @@ static int build_ttp(rcy_dose_analysis *a, const rcy_dose_cohort *c, rcy_error *
   }
   if (!rc) {
     if (m < 3) {
-      snprintf(a->ttp_error, sizeof a->ttp_error, "fewer than 3 patients with a time to progression (%zu)", m);
+      snprintf(a->ttp_error, sizeof a->ttp_error, "fewer than 3 patients with a time to progression (%zu)",
+               m);
     } else {
       a->ttp_ok = 1;
       rcy_error e = {0};
@@ -229,18 +252,21 @@ static int check_patient_doses(rcy_dose_analysis *a, const rcy_dose_cohort *c, r
     for (size_t t = 0; t < c->n_tumours; t++) {
       if (c->tumours[t].patient != i) continue;
       any = 1;
-      if (isnan(c->tumours[t].volume_ml)) complete = 0;
-      else vd += c->tumours[t].volume_ml * c->tumours[t].mean_gy, v += c->tumours[t].volume_ml;
+      if (isnan(c->tumours[t].volume_ml))
+        complete = 0;
+      else
+        vd += c->tumours[t].volume_ml * c->tumours[t].mean_gy, v += c->tumours[t].volume_ml;
     }
     const rcy_dose_cohort_patient *p = &c->patients[i];
     double m = v > 0 ? vd / v : NAN;
     char msg[256];
     if (!any) {
-      snprintf(msg, sizeof msg, "%s: no tumour in tumours.csv (the patient counts in the patient analyses only)",
-               p->subject);
+      snprintf(msg, sizeof msg,
+               "%s: no tumour in tumours.csv (the patient counts in the patient analyses only)", p->subject);
     } else if (complete && v > 0 && fabs(p->tumour_mean_gy - m) > 0.05 * fmax(m, 1e-9)) {
       snprintf(msg, sizeof msg,
-               "%s: tumour_mean_gy %.2f Gy is more than 5 %% off the volume-weighted mean of its tumours (%.2f Gy)",
+               "%s: tumour_mean_gy %.2f Gy is more than 5 %% off the volume-weighted mean of its tumours "
+               "(%.2f Gy)",
                p->subject, p->tumour_mean_gy, m);
     } else {
       continue;
@@ -251,29 +277,35 @@ static int check_patient_doses(rcy_dose_analysis *a, const rcy_dose_cohort *c, r
   return RCY_OK;
 }
 
-int rcy_dose_analysis_run(rcy_dose_analysis **out, const rcy_dose_cohort *c, const rcy_dose_analysis_options *o,
-                          rcy_error *err) {
+int rcy_dose_analysis_run(rcy_dose_analysis **out, const rcy_dose_cohort *c,
+                          const rcy_dose_analysis_options *o, rcy_error *err) {
   *out = NULL;
   rcy_dose_analysis *a = calloc(1, sizeof *a);
   if (!a) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
-  if (o) a->options = *o;
-  else rcy_dose_analysis_options_init(&a->options);
+  if (o)
+    a->options = *o;
+  else
+    rcy_dose_analysis_options_init(&a->options);
   if (!a->options.use_youden && !(isfinite(a->options.threshold_gy) && a->options.threshold_gy >= 0)) {
     free(a);
     return rcy_error_set(err, RCY_EINVAL, "dose threshold must be a dose >= 0 Gy");
   }
-  a->n_patients = c->n_patients, a->n_tumours = c->n_tumours, a->n_toxicity = c->n_toxicity, a->n_pairs = c->n_pairs;
+  a->n_patients = c->n_patients, a->n_tumours = c->n_tumours, a->n_toxicity = c->n_toxicity,
+  a->n_pairs = c->n_pairs;
   int rc = build_binaries(a, c, err);
   if (!rc) rc = check_patient_doses(a, c, err);
   /* each analysis its own bootstrap stream (seed + k), so that adding one does not change the others */
-  for (int k = 0; !rc && k < N_BIN; k++) binary_compute(&a->bin[k], &a->options, (uint64_t)k * 1000003u);
+  for (int k = 0; !rc && k < N_BIN; k++)
+    binary_compute(&a->bin[k], &a->options, (uint64_t)k * 1000003u);
   if (!rc) {
     rcy_error e = {0};
     double *g = malloc((c->n_patients + 1) * sizeof *g);
     if (!g) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
-    for (size_t i = 0; g && i < c->n_patients; i++) g[i] = c->patients[i].max_grade;
+    for (size_t i = 0; g && i < c->n_patients; i++)
+      g[i] = c->patients[i].max_grade;
     if (g) {
-      a->spearman_ok = rcy_dose_spearman_compute(&a->spearman, a->bin[BIN_GRADE3].x, g, c->n_patients, &e) == 0;
+      a->spearman_ok =
+          rcy_dose_spearman_compute(&a->spearman, a->bin[BIN_GRADE3].x, g, c->n_patients, &e) == 0;
       if (!a->spearman_ok) snprintf(a->spearman_error, sizeof a->spearman_error, "%s", e.message);
     }
     free(g);
@@ -295,9 +327,11 @@ void rcy_dose_analysis_free(rcy_dose_analysis *a) {
     rcy_dose_roc_free(&a->bin[k].roc);
   }
   free(a->scatter_gy), free(a->scatter_pct), free(a->scatter_resp);
-  for (size_t k = 0; a->pairs && k < a->n_compartments; k++) free(a->pairs[k].pre), free(a->pairs[k].post);
+  for (size_t k = 0; a->pairs && k < a->n_compartments; k++)
+    free(a->pairs[k].pre), free(a->pairs[k].post);
   free(a->pairs);
-  for (size_t i = 0; i < a->n_warnings; i++) free(a->warnings[i]);
+  for (size_t i = 0; i < a->n_warnings; i++)
+    free(a->warnings[i]);
   free(a->warnings);
   for (int g = 0; g < 2; g++)
     if (a->km_ok[g]) rcy_qa_km_free(&a->km[g]);

@@ -9,17 +9,17 @@
 /* A dose against a binary outcome: responders vs non-responders, or toxicity grade >= k vs < k. Each part
  * holds its own error: one that cannot be computed does not hide the others. */
 typedef struct dose_binary {
-  const char *key;      /* "per_tumour", "per_patient", "grade_ge3", "grade_ge2" */
-  const char *unit;     /* "tumour" or "patient" */
-  const char *dose;     /* which dose: "tumour mean dose", ... */
-  const char *outcome;  /* the definition of a positive */
+  const char *key;                 /* "per_tumour", "per_patient", "grade_ge3", "grade_ge2" */
+  const char *unit;                /* "tumour" or "patient" */
+  const char *dose;                /* which dose: "tumour mean dose", ... */
+  const char *outcome;             /* the definition of a positive */
   const char *positive, *negative; /* "responders"/"non-responders", "grade >= 3"/"grade < 3" */
   size_t n, n_pos, n_neg, n_clusters;
-  double *x;            /* dose, Gy */
+  double *x; /* dose, Gy */
   int *y;
-  size_t *cluster;      /* the patient of each tumour (per_tumour only; else NULL) */
+  size_t *cluster; /* the patient of each tumour (per_tumour only; else NULL) */
   double mean_pos_gy, mean_neg_gy, diff_gy;
-  char error[512];      /* set when nothing could be computed (n < 3, a group empty) */
+  char error[512]; /* set when nothing could be computed (n < 3, a group empty) */
   int mwu_ok, logit_ok, roc_ok, boot_ok;
   rcy_dose_mwu mwu;
   rcy_dose_logistic logit;

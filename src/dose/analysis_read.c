@@ -49,7 +49,8 @@ static int num(reader *r, double *out, char *const *v, int col, double lo, doubl
     return RCY_OK;
   }
   const char *s = v[col];
-  while (*s == ' ') s++;
+  while (*s == ' ')
+    s++;
   if (!*s) {
     if (r->cols[col].required) return fail(r, r->line, col, "a value is required", NULL);
     *out = NAN;
@@ -58,8 +59,10 @@ static int num(reader *r, double *out, char *const *v, int col, double lo, doubl
   char *end;
   errno = 0;
   double d = strtod(s, &end);
-  while (*end == ' ') end++;
-  if (end == s || *end || errno == ERANGE || !isfinite(d)) return fail(r, r->line, col, "not a number", v[col]);
+  while (*end == ' ')
+    end++;
+  if (end == s || *end || errno == ERANGE || !isfinite(d))
+    return fail(r, r->line, col, "not a number", v[col]);
   if (d < lo || d > hi) {
     char msg[96];
     snprintf(msg, sizeof msg, "out of range (%g to %g)", lo, hi);
@@ -107,7 +110,8 @@ static int on_row(void *ctx, long line, size_t n, char *const *fields) {
   /* The row as the columns' values, in the columns' order ("" for an absent optional column). */
   char *v[16];
   static char empty[1] = "";
-  for (size_t c = 0; c < r->n_cols; c++) v[c] = r->index[c] < 0 ? empty : fields[r->index[c]];
+  for (size_t c = 0; c < r->n_cols; c++)
+    v[c] = r->index[c] < 0 ? empty : fields[r->index[c]];
   return r->row(r, line, v);
 }
 
@@ -139,34 +143,39 @@ static int patient_row(reader *r, long line, char *const *v) {
   if ((rc = text(r, p.subject, sizeof p.subject, v, 0))) return rc;
   for (size_t i = 0; i < c->n_patients; i++)
     if (strcmp(c->patients[i].subject, p.subject) == 0) return fail(r, line, 0, "subject listed twice", v[0]);
-  if ((rc = num(r, &p.normal_liver_mean_gy, v, 1, 0, 1e4)) || (rc = num(r, &p.perfused_normal_liver_mean_gy, v, 2, 0, 1e4)) ||
+  if ((rc = num(r, &p.normal_liver_mean_gy, v, 1, 0, 1e4)) ||
+      (rc = num(r, &p.perfused_normal_liver_mean_gy, v, 2, 0, 1e4)) ||
       (rc = num(r, &p.tumour_mean_gy, v, 3, 0, 1e5)))
     return rc;
   static const char *const responses[] = {"CR", "PR", "SD", "PD", "NE"};
   int ok = 0;
-  for (int i = 0; i < 5; i++) ok |= strcmp(v[4], responses[i]) == 0;
+  for (int i = 0; i < 5; i++)
+    ok |= strcmp(v[4], responses[i]) == 0;
   if (!ok) return fail(r, line, 4, "not one of CR, PR, SD, PD, NE", v[4]);
   snprintf(p.response_3m, sizeof p.response_3m, "%s", v[4]);
-  if ((rc = num(r, &p.ttp_days, v, 5, 0, 1e5)) || (rc = num(r, &prog, v, 6, 0, 1)) || (rc = num(r, &p.lsf, v, 7, 0, 1)))
+  if ((rc = num(r, &p.ttp_days, v, 5, 0, 1e5)) || (rc = num(r, &prog, v, 6, 0, 1)) ||
+      (rc = num(r, &p.lsf, v, 7, 0, 1)))
     return rc;
   if (!isnan(prog) && prog != 0 && prog != 1) return fail(r, line, 6, "must be 0 or 1", v[6]);
   p.progression = isnan(prog) ? -1 : (int)prog;
   if (isnan(p.ttp_days) != (p.progression < 0))
-    return fail(r, line, isnan(p.ttp_days) ? 5 : 6, "ttp_days and progression go together (both or neither)", NULL);
+    return fail(r, line, isnan(p.ttp_days) ? 5 : 6, "ttp_days and progression go together (both or neither)",
+                NULL);
   c->patients[c->n_patients++] = p;
   return RCY_OK;
 }
 
 /* ---- tumours.csv ---- */
 static const column tumour_cols[] = {{"subject", REQ}, {"lesion_id", REQ}, {"mean_gy", REQ},
-                                     {"d70_gy", OPT},   {"volume_ml", OPT}, {"pct_change_3m", OPT}};
+                                     {"d70_gy", OPT},  {"volume_ml", OPT}, {"pct_change_3m", OPT}};
 
 static int tumour_row(reader *r, long line, char *const *v) {
   rcy_dose_cohort *c = r->c;
   int rc = grow((void **)&c->tumours, c->n_tumours, sizeof *c->tumours, r->err);
   if (rc) return rc;
   rcy_dose_cohort_tumour t = {0};
-  if ((rc = text(r, t.lesion_id, sizeof t.lesion_id, v, 1)) || (rc = find_patient(r, &t.patient, v, 0))) return rc;
+  if ((rc = text(r, t.lesion_id, sizeof t.lesion_id, v, 1)) || (rc = find_patient(r, &t.patient, v, 0)))
+    return rc;
   for (size_t i = 0; i < c->n_tumours; i++)
     if (c->tumours[i].patient == t.patient && strcmp(c->tumours[i].lesion_id, t.lesion_id) == 0)
       return fail(r, line, 1, "lesion listed twice for this subject", v[1]);
@@ -215,8 +224,8 @@ static int pair_row(reader *r, long line, char *const *v) {
   return RCY_OK;
 }
 
-static int read_table(rcy_dose_cohort *c, const char *dir, const char *file, const column *cols, size_t n_cols,
-                      row_fn row, int required, rcy_error *err) {
+static int read_table(rcy_dose_cohort *c, const char *dir, const char *file, const column *cols,
+                      size_t n_cols, row_fn row, int required, rcy_error *err) {
   char path[4096];
   if (snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path)
     return rcy_error_set(err, RCY_EINVAL, "path too long: %s", dir);

@@ -16,11 +16,14 @@
 
 static int check_finite(const double *v, size_t n, const char *what, rcy_error *err) {
   for (size_t i = 0; i < n; i++)
-    if (!isfinite(v[i])) return rcy_error_set(err, RCY_EINVAL, "%s: value %zu is not a finite number", what, i + 1);
+    if (!isfinite(v[i]))
+      return rcy_error_set(err, RCY_EINVAL, "%s: value %zu is not a finite number", what, i + 1);
   return RCY_OK;
 }
 
-static double normal_sf(double z) { return 0.5 * erfc(z / M_SQRT2); }
+static double normal_sf(double z) {
+  return 0.5 * erfc(z / M_SQRT2);
+}
 
 /* Average ranks (1-based) of v; tie_term receives sum(t^3 - t) over the groups of ties. */
 typedef struct {
@@ -36,14 +39,17 @@ static int cmp_ranked(const void *a, const void *b) {
 static int average_ranks(double *rank, const double *v, size_t n, double *tie_term, rcy_error *err) {
   ranked *r = malloc((n ? n : 1) * sizeof *r);
   if (!r) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
-  for (size_t i = 0; i < n; i++) r[i] = (ranked){v[i], i};
+  for (size_t i = 0; i < n; i++)
+    r[i] = (ranked){v[i], i};
   qsort(r, n, sizeof *r, cmp_ranked);
   double tt = 0;
   for (size_t i = 0; i < n;) {
     size_t j = i + 1;
-    while (j < n && r[j].v == r[i].v) j++;
+    while (j < n && r[j].v == r[i].v)
+      j++;
     double avg = (double)(i + j + 1) / 2.0; /* ranks i+1 .. j */
-    for (size_t k = i; k < j; k++) rank[r[k].i] = avg;
+    for (size_t k = i; k < j; k++)
+      rank[r[k].i] = avg;
     double t = (double)(j - i);
     tt += t * t * t - t;
     i = j;
@@ -64,10 +70,12 @@ static int mwu_exact_sf(double *p, size_t m, size_t n, double u, rcy_error *err)
   double *cnt = calloc((m + 1) * (umax + 1), sizeof *cnt);
   if (!cnt) return rcy_error_set(err, RCY_ENOMEM, "out of memory (exact Mann-Whitney)");
 #define C(i, k) cnt[(i) * (umax + 1) + (k)]
-  for (size_t i = 0; i <= m; i++) C(i, 0) = 1; /* j = 0: one ordering, U = 0 */
+  for (size_t i = 0; i <= m; i++)
+    C(i, 0) = 1; /* j = 0: one ordering, U = 0 */
   for (size_t j = 1; j <= n; j++)
     for (size_t i = 1; i <= m; i++)
-      for (size_t k = umax + 1; k-- > j;) C(i, k) += C(i - 1, k - j);
+      for (size_t k = umax + 1; k-- > j;)
+        C(i, k) += C(i - 1, k - j);
   double total = 0, tail = 0;
   for (size_t k = 0; k <= umax; k++) {
     total += C(m, k);
@@ -79,7 +87,8 @@ static int mwu_exact_sf(double *p, size_t m, size_t n, double u, rcy_error *err)
   return RCY_OK;
 }
 
-int rcy_dose_mannwhitney(rcy_dose_mwu *out, const double *x, size_t nx, const double *y, size_t ny, rcy_error *err) {
+int rcy_dose_mannwhitney(rcy_dose_mwu *out, const double *x, size_t nx, const double *y, size_t ny,
+                         rcy_error *err) {
   memset(out, 0, sizeof *out);
   if (nx == 0 || ny == 0)
     return rcy_error_set(err, RCY_EINVAL, "Mann-Whitney: one group is empty (%zu and %zu values)", nx, ny);
@@ -98,7 +107,8 @@ int rcy_dose_mannwhitney(rcy_dose_mwu *out, const double *x, size_t nx, const do
   double tie_term = 0;
   rc = average_ranks(rank, all, n, &tie_term, err);
   double r1 = 0;
-  for (size_t i = 0; i < nx; i++) r1 += rank[i];
+  for (size_t i = 0; i < nx; i++)
+    r1 += rank[i];
   free(all), free(rank);
   if (rc) return rc;
   out->n1 = nx, out->n2 = ny;
@@ -130,25 +140,31 @@ int rcy_dose_logistic_fit(rcy_dose_logistic *out, const double *x, const int *y,
   size_t events = 0;
   double min1 = INFINITY, max1 = -INFINITY, min0 = INFINITY, max0 = -INFINITY;
   for (size_t i = 0; i < n; i++) {
-    if (y[i]) events++, min1 = fmin(min1, x[i]), max1 = fmax(max1, x[i]);
-    else min0 = fmin(min0, x[i]), max0 = fmax(max0, x[i]);
+    if (y[i])
+      events++, min1 = fmin(min1, x[i]), max1 = fmax(max1, x[i]);
+    else
+      min0 = fmin(min0, x[i]), max0 = fmax(max0, x[i]);
   }
   out->n = n, out->n_events = events;
   if (events == 0 || events == n)
-    return rcy_error_set(err, RCY_EINVAL, "logistic model: all %zu observations have the same outcome (%s)", n,
-                         events ? "all responders/events" : "no responder/event");
+    return rcy_error_set(err, RCY_EINVAL, "logistic model: all %zu observations have the same outcome (%s)",
+                         n, events ? "all responders/events" : "no responder/event");
   if (max0 <= min1 || max1 <= min0)
-    return rcy_error_set(err, RCY_EINVAL,
-                         "logistic model: the outcome is perfectly separated by the dose (every %s at or above "
-                         "%.4g Gy, every other at or below it): the maximum likelihood estimate does not exist",
-                         max0 <= min1 ? "responder/event" : "non-responder/non-event", max0 <= min1 ? min1 : min0);
+    return rcy_error_set(
+        err, RCY_EINVAL,
+        "logistic model: the outcome is perfectly separated by the dose (every %s at or above "
+        "%.4g Gy, every other at or below it): the maximum likelihood estimate does not exist",
+        max0 <= min1 ? "responder/event" : "non-responder/non-event", max0 <= min1 ? min1 : min0);
   /* Centre and scale x so that Newton's steps are well conditioned; transform back at the end. */
   double mx = 0, sx = 0;
-  for (size_t i = 0; i < n; i++) mx += x[i];
+  for (size_t i = 0; i < n; i++)
+    mx += x[i];
   mx /= (double)n;
-  for (size_t i = 0; i < n; i++) sx += (x[i] - mx) * (x[i] - mx);
+  for (size_t i = 0; i < n; i++)
+    sx += (x[i] - mx) * (x[i] - mx);
   sx = sqrt(sx / (double)n);
-  if (!(sx > 0)) return rcy_error_set(err, RCY_EINVAL, "logistic model: the dose is the same for every observation");
+  if (!(sx > 0))
+    return rcy_error_set(err, RCY_EINVAL, "logistic model: the dose is the same for every observation");
   double a = 0, b = 0, ll = -INFINITY, i00 = 0, i01 = 0, i11 = 0;
   int it;
   for (it = 1; it <= 100; it++) {
@@ -169,10 +185,13 @@ int rcy_dose_logistic_fit(rcy_dose_logistic *out, const double *x, const int *y,
     if (fabs(newll - ll) < 1e-12 * (fabs(newll) + 1e-12) && fabs(da) < 1e-10 && fabs(db) < 1e-10) break;
     ll = newll;
     if (fabs(b) > 50)
-      return rcy_error_set(err, RCY_EINVAL, "logistic model: the slope diverges (near separation of the outcome by "
+      return rcy_error_set(err, RCY_EINVAL,
+                           "logistic model: the slope diverges (near separation of the outcome by "
                            "the dose): no finite estimate");
   }
-  if (it > 100) return rcy_error_set(err, RCY_EINVAL, "logistic model: Newton-Raphson did not converge in 100 iterations");
+  if (it > 100)
+    return rcy_error_set(err, RCY_EINVAL,
+                         "logistic model: Newton-Raphson did not converge in 100 iterations");
   /* Information at the final estimate (the loop's last one is one step behind; recompute). */
   double llf = 0;
   i00 = i01 = i11 = 0;
@@ -211,8 +230,10 @@ int rcy_dose_roc_compute(rcy_dose_roc *out, const double *score, const int *y, s
   int rc = check_finite(score, n, "ROC", err);
   if (rc) return rc;
   for (size_t i = 0; i < n; i++) {
-    if (y[i]) out->n_pos++;
-    else out->n_neg++;
+    if (y[i])
+      out->n_pos++;
+    else
+      out->n_neg++;
   }
   if (!out->n_pos || !out->n_neg)
     return rcy_error_set(err, RCY_EINVAL, "ROC: no %s among the %zu observations",
@@ -224,7 +245,8 @@ int rcy_dose_roc_compute(rcy_dose_roc *out, const double *score, const int *y, s
     rcy_dose_roc_free(out);
     return rcy_error_set(err, RCY_ENOMEM, "out of memory");
   }
-  for (size_t i = 0; i < n; i++) r[i] = (ranked){score[i], i};
+  for (size_t i = 0; i < n; i++)
+    r[i] = (ranked){score[i], i};
   qsort(r, n, sizeof *r, cmp_desc);
   out->points[0] = (rcy_dose_roc_point){INFINITY, 0, 0};
   out->n_points = 1;
@@ -233,8 +255,10 @@ int rcy_dose_roc_compute(rcy_dose_roc *out, const double *score, const int *y, s
   for (size_t i = 0; i < n;) {
     size_t j = i;
     for (; j < n && r[j].v == r[i].v; j++) {
-      if (y[r[j].i]) tp++;
-      else fp++;
+      if (y[r[j].i])
+        tp++;
+      else
+        fp++;
     }
     rcy_dose_roc_point pt = {r[i].v, (double)fp / (double)out->n_neg, (double)tp / (double)out->n_pos};
     const rcy_dose_roc_point *prev = &out->points[out->n_points - 1];
@@ -243,7 +267,8 @@ int rcy_dose_roc_compute(rcy_dose_roc *out, const double *score, const int *y, s
     double J = pt.tpr - pt.fpr;
     if (J > best + 1e-12) {
       best = J;
-      out->youden_j = J, out->youden_threshold = pt.threshold, out->youden_tpr = pt.tpr, out->youden_fpr = pt.fpr;
+      out->youden_j = J, out->youden_threshold = pt.threshold, out->youden_tpr = pt.tpr,
+      out->youden_fpr = pt.fpr;
     }
     i = j;
   }
@@ -261,7 +286,8 @@ void rcy_dose_roc_free(rcy_dose_roc *roc) {
 
 /* ---- Spearman ------------------------------------------------------------------------------------------ */
 
-int rcy_dose_spearman_compute(rcy_dose_spearman *out, const double *x, const double *y, size_t n, rcy_error *err) {
+int rcy_dose_spearman_compute(rcy_dose_spearman *out, const double *x, const double *y, size_t n,
+                              rcy_error *err) {
   memset(out, 0, sizeof *out);
   out->rho = out->p = NAN;
   if (n < 3) return rcy_error_set(err, RCY_EINVAL, "Spearman: fewer than 3 pairs (%zu)", n);
@@ -298,13 +324,16 @@ int rcy_dose_spearman_compute(rcy_dose_spearman *out, const double *x, const dou
   return RCY_OK;
 }
 
-/* ---- agreement ------------------------------------------------------------------------------------------ */
+/* ---- agreement ------------------------------------------------------------------------------------------
+ */
 
 static void mean_sd(const double *v, size_t n, double *mean, double *sd) {
   double m = 0, s = 0;
-  for (size_t i = 0; i < n; i++) m += v[i];
+  for (size_t i = 0; i < n; i++)
+    m += v[i];
   m /= (double)n;
-  for (size_t i = 0; i < n; i++) s += (v[i] - m) * (v[i] - m);
+  for (size_t i = 0; i < n; i++)
+    s += (v[i] - m) * (v[i] - m);
   *mean = m;
   *sd = n > 1 ? sqrt(s / (double)(n - 1)) : NAN;
 }
@@ -341,7 +370,8 @@ int rcy_dose_agreement_compute(rcy_dose_agreement *out, const double *pre, const
   free(d), free(dp);
   /* Lin 1989: moments with 1/n. */
   double mx = 0, my = 0, sxx = 0, syy = 0, sxy = 0, N = (double)n;
-  for (size_t i = 0; i < n; i++) mx += pre[i], my += post[i];
+  for (size_t i = 0; i < n; i++)
+    mx += pre[i], my += post[i];
   mx /= N, my /= N;
   for (size_t i = 0; i < n; i++) {
     sxx += (pre[i] - mx) * (pre[i] - mx);
@@ -351,7 +381,8 @@ int rcy_dose_agreement_compute(rcy_dose_agreement *out, const double *pre, const
   sxx /= N, syy /= N, sxy /= N;
   out->mean_pre_gy = mx, out->mean_post_gy = my;
   if (!(sxx > 0) || !(syy > 0))
-    return rcy_error_set(err, RCY_EINVAL, "agreement: the %s dose is the same for every pair (no correlation)",
+    return rcy_error_set(err, RCY_EINVAL,
+                         "agreement: the %s dose is the same for every pair (no correlation)",
                          sxx > 0 ? "90Y" : "MAA");
   double r = sxy / sqrt(sxx * syy), pc = 2 * sxy / (sxx + syy + (mx - my) * (mx - my));
   out->pearson_r = r;
@@ -371,7 +402,8 @@ int rcy_dose_agreement_compute(rcy_dose_agreement *out, const double *pre, const
   return RCY_OK;
 }
 
-/* ---- bootstrap ------------------------------------------------------------------------------------------ */
+/* ---- bootstrap ------------------------------------------------------------------------------------------
+ */
 
 static uint64_t splitmix64(uint64_t *s) {
   uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
@@ -383,7 +415,8 @@ static uint64_t splitmix64(uint64_t *s) {
 /* Uniform in 0..k-1 without modulo bias (Lemire's rejection would do too; k is small). */
 static size_t draw(uint64_t *s, size_t k) {
   uint64_t lim = UINT64_MAX - UINT64_MAX % k, v;
-  do v = splitmix64(s);
+  do
+    v = splitmix64(s);
   while (v >= lim);
   return (size_t)(v % k);
 }
@@ -396,13 +429,15 @@ static int cmp_double(const void *a, const void *b) {
 int rcy_dose_bootstrap_binary(rcy_dose_bootstrap *out, const double *x, const int *y, const size_t *cluster,
                               size_t n, size_t n_clusters, size_t replicates, uint64_t seed, rcy_error *err) {
   memset(out, 0, sizeof *out);
-  out->auc_low = out->auc_high = out->threshold_low = out->threshold_high = out->diff_low = out->diff_high = NAN;
+  out->auc_low = out->auc_high = out->threshold_low = out->threshold_high = out->diff_low = out->diff_high =
+      NAN;
   out->replicates = replicates;
   if (n < 3) return rcy_error_set(err, RCY_EINVAL, "bootstrap: fewer than 3 observations (%zu)", n);
   if (!cluster) n_clusters = n;
   if (n_clusters == 0) return rcy_error_set(err, RCY_EINVAL, "bootstrap: no cluster");
   for (size_t i = 0; cluster && i < n; i++)
-    if (cluster[i] >= n_clusters) return rcy_error_set(err, RCY_EINVAL, "bootstrap: cluster index out of range");
+    if (cluster[i] >= n_clusters)
+      return rcy_error_set(err, RCY_EINVAL, "bootstrap: cluster index out of range");
   if (replicates == 0) return RCY_OK;
   /* Members of each cluster, contiguous: start[c] .. start[c+1] in member[]. */
   size_t *start = calloc(n_clusters + 1, sizeof *start), *member = malloc(n * sizeof *member);
@@ -414,9 +449,11 @@ int rcy_dose_bootstrap_binary(rcy_dose_bootstrap *out, const double *x, const in
   /* A replicate can hold more observations than n (a big cluster drawn many times): size for the worst. */
   size_t maxc = 0;
   int rc = RCY_OK;
-  if (!start || !member || !fill || !auc || !thr || !dif) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  if (!start || !member || !fill || !auc || !thr || !dif)
+    rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
   if (!rc) {
-    for (size_t i = 0; i < n; i++) start[(cluster ? cluster[i] : i) + 1]++;
+    for (size_t i = 0; i < n; i++)
+      start[(cluster ? cluster[i] : i) + 1]++;
     for (size_t c = 0; c < n_clusters; c++) {
       if (start[c + 1] > maxc) maxc = start[c + 1];
       start[c + 1] += start[c];
@@ -435,13 +472,16 @@ int rcy_dose_bootstrap_binary(rcy_dose_bootstrap *out, const double *x, const in
     size_t m = 0;
     for (size_t k = 0; k < n_clusters; k++) {
       size_t c = draw(&state, n_clusters);
-      for (size_t j = start[c]; j < start[c + 1]; j++) bx[m] = x[member[j]], by[m] = y[member[j]], m++;
+      for (size_t j = start[c]; j < start[c + 1]; j++)
+        bx[m] = x[member[j]], by[m] = y[member[j]], m++;
     }
     double s1 = 0, s0 = 0;
     size_t n1 = 0, n0 = 0;
     for (size_t i = 0; i < m; i++) {
-      if (by[i]) s1 += bx[i], n1++;
-      else s0 += bx[i], n0++;
+      if (by[i])
+        s1 += bx[i], n1++;
+      else
+        s0 += bx[i], n0++;
     }
     if (!n1 || !n0 || m < 3) continue;
     rcy_dose_roc roc;
@@ -456,10 +496,12 @@ int rcy_dose_bootstrap_binary(rcy_dose_bootstrap *out, const double *x, const in
     qsort(auc, out->valid, sizeof *auc, cmp_double);
     qsort(thr, out->valid, sizeof *thr, cmp_double);
     qsort(dif, out->valid, sizeof *dif, cmp_double);
-    out->auc_low = rcy_qa_quantile7(auc, out->valid, 0.025), out->auc_high = rcy_qa_quantile7(auc, out->valid, 0.975);
+    out->auc_low = rcy_qa_quantile7(auc, out->valid, 0.025),
+    out->auc_high = rcy_qa_quantile7(auc, out->valid, 0.975);
     out->threshold_low = rcy_qa_quantile7(thr, out->valid, 0.025);
     out->threshold_high = rcy_qa_quantile7(thr, out->valid, 0.975);
-    out->diff_low = rcy_qa_quantile7(dif, out->valid, 0.025), out->diff_high = rcy_qa_quantile7(dif, out->valid, 0.975);
+    out->diff_low = rcy_qa_quantile7(dif, out->valid, 0.025),
+    out->diff_high = rcy_qa_quantile7(dif, out->valid, 0.975);
   }
   free(start), free(member), free(fill), free(bx), free(by), free(auc), free(thr), free(dif);
   return rc;

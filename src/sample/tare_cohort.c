@@ -31,11 +31,14 @@ static double gauss(prng *r) { /* Box–Muller: exact tails, unlike prng_gauss's
   return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
 }
 
-static double round2(double v) { return round(v * 100) / 100; }
+static double round2(double v) {
+  return round(v * 100) / 100;
+}
 
 int tare_cohort_write(const rcy_sample_options *o, rcy_sample_stats *stats, rcy_error *err) {
   int n = o->tare_cohort;
-  if (n < 1 || n > 100000) return rcy_error_set(err, RCY_EINVAL, "--tare-cohort must be 1..100000, got %d", n);
+  if (n < 1 || n > 100000)
+    return rcy_error_set(err, RCY_EINVAL, "--tare-cohort must be 1..100000, got %d", n);
   int rc = make_dirs(o->out_dir, err);
   if (rc) return rc;
   static const char *const names[4] = {"patients.csv", "tumours.csv", "toxicity.csv", "concordance.csv"};
@@ -48,7 +51,8 @@ int tare_cohort_write(const rcy_sample_options *o, rcy_sample_stats *stats, rcy_
   }
   if (!rc) {
     fputs("subject,normal_liver_mean_gy,perfused_normal_liver_mean_gy,tumour_mean_gy,response_3m,ttp_days,"
-          "progression,lsf\n", f[0]);
+          "progression,lsf\n",
+          f[0]);
     fputs("subject,lesion_id,mean_gy,d70_gy,volume_ml,pct_change_3m\n", f[1]);
     fputs("subject,ctcae_term,grade,days\n", f[2]);
     fputs("subject,compartment,maa_gy,y90_gy\n", f[3]);
@@ -80,8 +84,10 @@ int tare_cohort_write(const rcy_sample_options *o, rcy_sample_stats *stats, rcy_
         double w = cbrt(vol); /* a diameter's weight in the sum of diameters */
         sum_w += w, sum_wp += w * pct, evaluated++;
       }
-      if (ne) fprintf(f[1], "%s,T%d,%.2f,%.2f,%.2f,\n", subject, t + 1, dose, d70, vol);
-      else fprintf(f[1], "%s,T%d,%.2f,%.2f,%.2f,%.1f\n", subject, t + 1, dose, d70, vol, pct);
+      if (ne)
+        fprintf(f[1], "%s,T%d,%.2f,%.2f,%.2f,\n", subject, t + 1, dose, d70, vol);
+      else
+        fprintf(f[1], "%s,T%d,%.2f,%.2f,%.2f,%.1f\n", subject, t + 1, dose, d70, vol, pct);
     }
     double tumour_gy = round2(sum_vd / sum_v);
     const char *response = "NE";
@@ -99,7 +105,8 @@ int tare_cohort_write(const rcy_sample_options *o, rcy_sample_stats *stats, rcy_
       int term = grade >= 3 ? prng_int(&r, 3, 5) : prng_int(&r, 0, 2);
       fprintf(f[2], "%s,%s,%d,%d\n", subject, terms[term], grade, prng_int(&r, 3, 90));
       if (grade > 1 && prng_int(&r, 0, 1)) /* a second, milder event */
-        fprintf(f[2], "%s,%s,%d,%d\n", subject, terms[prng_int(&r, 0, 2)], prng_int(&r, 1, grade - 1), prng_int(&r, 1, 60));
+        fprintf(f[2], "%s,%s,%d,%d\n", subject, terms[prng_int(&r, 0, 2)], prng_int(&r, 1, grade - 1),
+                prng_int(&r, 1, 60));
     }
     double median = tumour_gy >= 189.0 ? 300.0 : 150.0;
     double tp = -log(1 - prng_uniform(&r, 0, 1)) * median / log(2.0), tc = prng_uniform(&r, 360, 720);
@@ -107,7 +114,8 @@ int tare_cohort_write(const rcy_sample_options *o, rcy_sample_stats *stats, rcy_
     double ttp = round(prog ? tp : tc);
     if (ttp < 1) ttp = 1;
     double lsf = prng_uniform(&r, 0.02, 0.15);
-    fprintf(f[0], "%s,%.2f,%.2f,%.2f,%s,%.0f,%d,%.3f\n", subject, normal, perfused, tumour_gy, response, ttp, prog, lsf);
+    fprintf(f[0], "%s,%.2f,%.2f,%.2f,%s,%.0f,%d,%.3f\n", subject, normal, perfused, tumour_gy, response, ttp,
+            prog, lsf);
     double maa_t = tumour_gy / (1.10 * exp(0.15 * gauss(&r)));
     double maa_n = normal / (0.95 * exp(0.10 * gauss(&r)));
     fprintf(f[3], "%s,tumour,%.2f,%.2f\n", subject, maa_t, tumour_gy);
@@ -115,6 +123,7 @@ int tare_cohort_write(const rcy_sample_options *o, rcy_sample_stats *stats, rcy_
     if (stats) stats->subjects++;
   }
   for (int i = 0; i < 4; i++)
-    if (f[i] && fclose(f[i]) != 0 && !rc) rc = rcy_error_set(err, RCY_EIO, "cannot write %s/%s", o->out_dir, names[i]);
+    if (f[i] && fclose(f[i]) != 0 && !rc)
+      rc = rcy_error_set(err, RCY_EIO, "cannot write %s/%s", o->out_dir, names[i]);
   return rc;
 }

@@ -9,7 +9,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cmocka.h>
+
+#include <cmocka.h> /* after the headers it needs */
 
 #include "recistry/dose.h"
 
@@ -18,7 +19,8 @@
 static double brute_u(const double *x, size_t nx, const double *y, size_t ny) {
   double u = 0;
   for (size_t i = 0; i < nx; i++)
-    for (size_t j = 0; j < ny; j++) u += x[i] > y[j] ? 1 : x[i] == y[j] ? 0.5 : 0;
+    for (size_t j = 0; j < ny; j++)
+      u += x[i] > y[j] ? 1 : x[i] == y[j] ? 0.5 : 0;
   return u;
 }
 
@@ -122,11 +124,13 @@ static void test_roc_ties_and_auc(void **state) {
   assert_int_equal(r.n_points, 1 + 6); /* distinct scores: 300 220 150 120 100 80 */
   NEAR(r.points[r.n_points - 1].tpr, 1, 0);
   NEAR(r.points[r.n_points - 1].fpr, 1, 0);
-  for (size_t i = 1; i < r.n_points; i++) assert_true(r.points[i].threshold < r.points[i - 1].threshold);
+  for (size_t i = 1; i < r.n_points; i++)
+    assert_true(r.points[i].threshold < r.points[i - 1].threshold);
   /* Youden: at threshold 150, TPR 4/5 and FPR 1/4 -> J 0.55; brute force over the points */
   double best = -1, thr = 0;
   for (size_t i = 0; i < r.n_points; i++)
-    if (r.points[i].tpr - r.points[i].fpr > best + 1e-12) best = r.points[i].tpr - r.points[i].fpr, thr = r.points[i].threshold;
+    if (r.points[i].tpr - r.points[i].fpr > best + 1e-12)
+      best = r.points[i].tpr - r.points[i].fpr, thr = r.points[i].threshold;
   NEAR(r.youden_j, best, 1e-15);
   NEAR(r.youden_threshold, thr, 0);
   NEAR(r.youden_threshold, 150, 0);
@@ -145,7 +149,8 @@ static void test_spearman(void **state) {
   assert_int_equal(rcy_dose_spearman_compute(&sp, x, y, 5, &err), 0);
   /* ranks of y with ties: 1.5 1.5 3.5 3.5 5; Pearson of (1..5) with those */
   double ry[] = {1.5, 1.5, 3.5, 3.5, 5}, sxy = 0, syy = 0, sxx = 0;
-  for (int i = 0; i < 5; i++) sxy += (i + 1 - 3) * (ry[i] - 3), sxx += (i + 1 - 3) * (i + 1 - 3), syy += (ry[i] - 3) * (ry[i] - 3);
+  for (int i = 0; i < 5; i++)
+    sxy += (i + 1 - 3) * (ry[i] - 3), sxx += (i + 1 - 3) * (i + 1 - 3), syy += (ry[i] - 3) * (ry[i] - 3);
   NEAR(sp.rho, sxy / sqrt(sxx * syy), 1e-14);
   assert_true(sp.p > 0 && sp.p < 1);
   double c[] = {2, 2, 2, 2, 2};
@@ -194,10 +199,14 @@ static void test_bootstrap(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_mwu_exact_small),       cmocka_unit_test(test_mwu_ties_use_normal),
-      cmocka_unit_test(test_logistic_score_equations), cmocka_unit_test(test_logistic_separation_and_degenerate),
-      cmocka_unit_test(test_roc_ties_and_auc),      cmocka_unit_test(test_spearman),
-      cmocka_unit_test(test_agreement),             cmocka_unit_test(test_bootstrap),
+      cmocka_unit_test(test_mwu_exact_small),
+      cmocka_unit_test(test_mwu_ties_use_normal),
+      cmocka_unit_test(test_logistic_score_equations),
+      cmocka_unit_test(test_logistic_separation_and_degenerate),
+      cmocka_unit_test(test_roc_ties_and_auc),
+      cmocka_unit_test(test_spearman),
+      cmocka_unit_test(test_agreement),
+      cmocka_unit_test(test_bootstrap),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
