@@ -418,8 +418,9 @@ void rcy_dose_analysis_free(rcy_dose_analysis *a);
 char *rcy_dose_analysis_json(const rcy_dose_analysis *a);
 /* The readable summary. */
 int rcy_dose_analysis_print(FILE *f, const rcy_dose_analysis *a, rcy_error *err);
-/* Writes dir/dose_response.pdf: dose vs % change, the ROC curves, Bland–Altman, Kaplan–Meier by dose
- * group (cairo, include/recistry/render.h). */
+/* Writes dir/dose_response.pdf (dose vs % change, the ROC curves, Bland–Altman, Kaplan–Meier by dose
+ * group) and each plot as a PNG: dose_vs_change, roc_response, roc_toxicity, bland_altman_<compartment>,
+ * ttp_km (cairo, include/recistry/render.h). dir is created when missing. */
 int rcy_dose_analysis_plots(const rcy_dose_analysis *a, const char *dir, rcy_error *err);
 
 #ifdef __cplusplus

@@ -26,7 +26,9 @@ static const char usage[] =
     "(Kaplan-Meier,\n"
     "  log-rank) at --threshold-gy (default 189, EANM 2022) or the per-patient Youden threshold.\n"
     "  --bootstrap N   replicates (default 2000; 0: none)    --seed S  bootstrap seed (default 1)\n"
-    "  --plots DIR     also write DIR/dose_response.pdf (scatter, ROC, Bland-Altman, Kaplan-Meier)\n"
+    "  --plots DIR     also write DIR/dose_response.pdf and each plot as a PNG (dose_vs_change, "
+    "roc_response,\n"
+    "                  roc_toxicity, bland_altman_<compartment>, ttp_km)\n"
     "  Exit: 0 ok, 1 invalid input (the message names the file, line and column), 2 usage.\n";
 
 int rcy_cmd_dose_response(int argc, char **argv) {

@@ -1,7 +1,9 @@
-/* The plots of the cohort analyses (`recistry dose-response --plots DIR`): one PDF, DIR/dose_response.pdf,
- * drawn with the report helpers of render/ (rcy_pdf_plot): tumour dose vs % change at 3 months, the ROC
- * curves with their Youden points, Bland–Altman per compartment (MAA vs 90Y) and Kaplan–Meier of time to
- * progression by dose group. What is drawn is decided here; how is render's. */
+/* The plots of the cohort analyses (`recistry dose-response --plots DIR`): DIR/dose_response.pdf with all of
+ * them, and each as a PNG (DIR/dose_vs_change.png, roc_response.png, roc_toxicity.png,
+ * bland_altman_<compartment>.png, ttp_km.png), drawn with render/'s plot helpers (rcy_pdf_plot,
+ * rcy_plot_png): tumour dose vs % change at 3 months, the ROC curves with their Youden points, Bland–Altman
+ * per compartment (MAA vs 90Y) and Kaplan–Meier of time to progression by dose group. What is drawn is
+ * decided here; how is render's. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +13,28 @@
 #include "analysis_internal.h"
 #include "recistry/render.h"
 
+typedef struct {
+  rcy_pdf *pdf;
+  const char *dir;
+  int rc;
+  rcy_error *err;
+} out;
+
+/* The plot into the PDF and, alone, into DIR/name.png (2 pixels per point). */
+static void emit(out *o, const char *name, const rcy_plot *p, double height) {
+  rcy_pdf_plot(o->pdf, p, height);
+  if (o->rc) return;
+  char path[4096];
+  if (snprintf(path, sizeof path, "%s/%s.png", o->dir, name) >= (int)sizeof path) {
+    o->rc = rcy_error_set(o->err, RCY_EINVAL, "path too long: %s", o->dir);
+    return;
+  }
+  o->rc = rcy_plot_png(path, p, 520, height, 2.0, o->err);
+}
+
 static const rcy_rgb red = {0.75, 0.1, 0.1}, grey = {0.45, 0.45, 0.45}, black = {0.1, 0.1, 0.1};
 
-static void scatter_plot(rcy_pdf *pdf, const rcy_dose_analysis *a) {
+static void scatter_plot(out *o, const rcy_dose_analysis *a) {
   size_t n = a->n_scatter;
   rcy_rgb *col = malloc((n + 1) * sizeof *col);
   if (!col) return;
@@ -55,11 +76,11 @@ static void scatter_plot(rcy_pdf *pdf, const rcy_dose_analysis *a) {
                 .legend = legend,
                 .n_legend = nl,
                 .empty_note = "no tumour with a % change"};
-  rcy_pdf_plot(pdf, &p, 260);
+  emit(o, "dose_vs_change", &p, 260);
   free(col);
 }
 
-static void roc_plot(rcy_pdf *pdf, const rcy_dose_analysis *a, const int *which, size_t n_which,
+static void roc_plot(out *o, const char *name, const rcy_dose_analysis *a, const int *which, size_t n_which,
                      const char *title) {
   rcy_plot_series se[8];
   rcy_plot_legend legend[8];
@@ -102,13 +123,13 @@ static void roc_plot(rcy_pdf *pdf, const rcy_dose_analysis *a, const int *which,
                 .legend = legend,
                 .n_legend = nl,
                 .empty_note = "not computed"};
-  rcy_pdf_plot(pdf, &p, 250);
+  emit(o, name, &p, 250);
   for (int w = 0; w < 4; w++)
     free(xs[w]), free(ys[w]);
 }
 
 /* Bland–Altman of one compartment: d = 90Y - MAA against the mean of the pair. */
-static void ba_plot(rcy_pdf *pdf, const dose_pairs *d) {
+static void ba_plot(out *o, const dose_pairs *d) {
   double *x = malloc((d->n + 1) * sizeof *x), *y = malloc((d->n + 1) * sizeof *y);
   if (!x || !y) {
     free(x), free(y);
@@ -141,11 +162,19 @@ static void ba_plot(rcy_pdf *pdf, const dose_pairs *d) {
                 .n_series = 1,
                 .rules = rules,
                 .n_rules = d->ok ? 4 : 0};
-  rcy_pdf_plot(pdf, &p, 200);
+  /* the compartment in a file name: letters, digits, '-' and '_' kept, anything else '_' */
+  char name[96] = "bland_altman_";
+  size_t k = strlen(name);
+  for (const char *c = d->compartment; *c && k + 1 < sizeof name; c++, k++)
+    name[k] = ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-')
+                  ? *c
+                  : '_';
+  name[k] = 0;
+  emit(o, name, &p, 200);
   free(x), free(y);
 }
 
-static void km_plot(rcy_pdf *pdf, const rcy_dose_analysis *a) {
+static void km_plot(out *o, const rcy_dose_analysis *a) {
   rcy_plot_series se[2];
   rcy_plot_legend legend[2];
   rcy_plot_risk_row risk[2];
@@ -206,7 +235,7 @@ static void km_plot(rcy_pdf *pdf, const rcy_dose_analysis *a) {
                 .risk = ns ? risk : NULL,
                 .n_risk = ns,
                 .empty_note = "no time to progression"};
-  rcy_pdf_plot(pdf, &p, 240);
+  emit(o, "ttp_km", &p, 240);
   for (int g = 0; g < 2; g++)
     free(xs[g]), free(ys[g]), free(ts[g]), free(at[g]), free(marks[g]);
 }
@@ -230,17 +259,22 @@ int rcy_dose_analysis_plots(const rcy_dose_analysis *a, const char *dir, rcy_err
            "%zu patients, %zu tumours. Definitions and methods: docs/dosimetry.md, \"Cohort analyses\".",
            a->n_patients, a->n_tumours);
   rcy_pdf_paragraph(pdf, para);
+  out o = {pdf, dir, RCY_OK, err};
   rcy_pdf_heading(pdf, 2, "Dose-response");
-  scatter_plot(pdf, a);
+  scatter_plot(&o, a);
   const int resp[2] = {BIN_TUMOUR, BIN_PATIENT}, tox[2] = {BIN_GRADE3, BIN_GRADE2};
-  roc_plot(pdf, a, resp, 2, "ROC of the tumour dose for response (responder when dose >= threshold)");
+  roc_plot(&o, "roc_response", a, resp, 2,
+           "ROC of the tumour dose for response (responder when dose >= threshold)");
   rcy_pdf_heading(pdf, 2, "Dose-toxicity");
-  roc_plot(pdf, a, tox, 2, "ROC of the normal-liver mean dose for toxicity (highest CTCAE grade)");
+  roc_plot(&o, "roc_toxicity", a, tox, 2,
+           "ROC of the normal-liver mean dose for toxicity (highest CTCAE grade)");
   rcy_pdf_heading(pdf, 2, "MAA-predicted vs 90Y PET dose");
   if (!a->n_compartments) rcy_pdf_paragraph(pdf, "No concordance.csv rows.");
   for (size_t k = 0; k < a->n_compartments; k++)
-    ba_plot(pdf, &a->pairs[k]);
+    ba_plot(&o, &a->pairs[k]);
   rcy_pdf_heading(pdf, 2, "Time to progression by dose group");
-  km_plot(pdf, a);
-  return rcy_pdf_close(pdf, err);
+  km_plot(&o, a);
+  rcy_error close_err = {0};
+  rc = rcy_pdf_close(pdf, o.rc ? &close_err : err);
+  return o.rc ? o.rc : rc;
 }

@@ -76,6 +76,10 @@ for w in "Mann-Whitney U" "Youden threshold" "Lin's CCC" "log-rank"; do
   grep -q "$w" "$tmp/summary.txt" || fail "summary without '$w'"
 done
 head -c 5 "$tmp/plots/dose_response.pdf" | grep -q '%PDF-' || fail "no PDF of the plots"
+for png in dose_vs_change roc_response roc_toxicity bland_altman_tumour bland_altman_normal_liver ttp_km; do
+  "$py" -c 'import sys; d = open(sys.argv[1], "rb").read(24); assert d[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(d[16:20], "big") == 1040, d' \
+    "$tmp/plots/$png.png" || fail "$png.png is not a 1040-pixel-wide PNG"
+done
 if command -v pdfinfo >/dev/null; then
   pages=$(pdfinfo "$tmp/plots/dose_response.pdf" | awk '/^Pages:/ {print $2}')
   [ "$pages" -ge 2 ] || fail "the plots PDF has $pages page(s)"
