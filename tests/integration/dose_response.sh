@@ -95,7 +95,8 @@ import json, sys
 a = json.load(open(sys.argv[1]))
 for k in ("per_tumour", "per_patient"):
     assert "fewer than 3" in a["dose_response"][k]["error"], a["dose_response"][k]
-assert "fewer than 3" in a["ttp"]["error"] or "ttp" in a, a["ttp"]
+assert a["ttp"]["error"] == "fewer than 3 patients with a time to progression (0)", a["ttp"]
+assert "spearman_grade" in a["dose_toxicity"] and "error" in a["dose_toxicity"]["spearman_grade"], a["dose_toxicity"]
 EOF
 # all responders: no comparison, said so
 printf 'subject,normal_liver_mean_gy,tumour_mean_gy,response_3m\nA,30,150,PR\nB,40,250,PR\nC,35,200,CR\n' >"$tmp/small/patients.csv"

@@ -52,6 +52,29 @@ static void test_mwu_exact_small(void **state) {
   NEAR(m.p, fmin(1, 2.0 * tail / total), 1e-15);
 }
 
+/* 3 against 20 (the exact method: one sample of at most 8, no ties): the p-value against the enumeration of
+ * the C(23, 3) = 1771 equally likely rank sets of the first sample. */
+static void test_mwu_exact_unbalanced(void **state) {
+  (void)state;
+  rcy_error err = {0};
+  rcy_dose_mwu m;
+  double x[3] = {14.5, 20.5, 22.5}, y[20];
+  for (int i = 0; i < 20; i++) y[i] = i + 1; /* x's ranks: 15, 21, 23 */
+  assert_int_equal(rcy_dose_mannwhitney(&m, x, 3, y, 20, &err), 0);
+  assert_true(m.exact);
+  NEAR(m.u1, brute_u(x, 3, y, 20), 0);
+  double u = fmax(m.u1, 60 - m.u1);
+  int tail = 0, total = 0;
+  for (int a = 1; a <= 23; a++)
+    for (int b = a + 1; b <= 23; b++)
+      for (int c = b + 1; c <= 23; c++) {
+        total++;
+        if (a + b + c - 6 >= u) tail++;
+      }
+  assert_int_equal(total, 1771);
+  NEAR(m.p, fmin(1, 2.0 * tail / total), 1e-14);
+}
+
 static void test_mwu_ties_use_normal(void **state) {
   (void)state;
   rcy_error err = {0};
@@ -200,6 +223,7 @@ static void test_bootstrap(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_mwu_exact_small),
+      cmocka_unit_test(test_mwu_exact_unbalanced),
       cmocka_unit_test(test_mwu_ties_use_normal),
       cmocka_unit_test(test_logistic_score_equations),
       cmocka_unit_test(test_logistic_separation_and_degenerate),
