@@ -41,7 +41,8 @@ def close(what, got, want, rel=1e-6, absolute=1e-12):
         if not (got is None and (want is None or math.isnan(want))):
             failures.append(f"{what}: got {got}, want {want}")
         return
-    if abs(got - want) > max(rel * abs(want), absolute):
+    # relative, so that tiny p-values (1e-15) are held to the same 1e-6; an absolute floor only around 0
+    if abs(got - want) > (rel * abs(want) if want != 0 else absolute):
         failures.append(f"{what}: got {got!r}, want {want!r} (rel diff {abs(got - want) / max(abs(want), 1e-300):.3g})")
 
 
