@@ -91,8 +91,8 @@ static const double comp_hu[TC_COUNT] = {[TC_AIR] = -1000,   [TC_BODY] = 40,    
                                          [TC_T0 + 1] = 40,   [TC_T0 + 2] = 40};
 
 /* The default HU -> g/mL table of include/recistry/dose.h (docs/dosimetry.md): linear between (-1000,
- * 0.0012), (0, 1.0), (1000, 1.6), clamped outside. Repeated here because sample/ does not link dose/; the
- * tests compare the truth with dose/'s own table. */
+ * 0.0012), (0, 1.0), (1000, 1.6), clamped outside. Repeated here because sample/ does not link dose/ (and
+ * dose/ does not implement it yet); the truth carries the table and sample_tare recomputes every density. */
 static double density_g_per_ml(double hu) {
   static const double h[3] = {-1000, 0, 1000}, r[3] = {0.0012, 1.0, 1.6};
   if (hu <= h[0]) return r[0];
