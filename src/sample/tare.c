@@ -808,22 +808,28 @@ static int subject_write(const rcy_sample_options *o, const tare_subject *t, con
   return rc;
 }
 
+static int selected(const rcy_sample_options *o, const tare_subject *t) {
+  return !o->phantom || strcmp(o->phantom, t->kind) == 0 || strcmp(o->phantom, t->id) == 0;
+}
+
 int tare_write(const rcy_sample_options *o, rcy_sample_stats *stats, rcy_error *err) {
   const char *mode = "START";
   int rc = decay_mode(&mode, o->tare_decay, err);
+  if (rc) return rc;
+  int any = 0; /* refuse an unknown --phantom before anything is written */
+  for (int i = 0; i < N_SUBJECTS; i++)
+    any |= selected(o, &subjects[i]);
+  if (!any)
+    return rcy_error_set(err, RCY_EINVAL,
+                         "no TARE phantom named \"%s\" (accuracy, realistic, cohort or a subject ID)",
+                         o->phantom);
   char dir[4096];
   snprintf(dir, sizeof dir, "%s/tare", o->out_dir);
-  if (!rc) rc = make_dirs(dir, err);
-  int written = 0;
+  rc = make_dirs(dir, err);
   for (int i = 0; i < N_SUBJECTS && !rc; i++) {
-    if (o->phantom && strcmp(o->phantom, subjects[i].kind) != 0 && strcmp(o->phantom, subjects[i].id) != 0)
-      continue;
+    if (!selected(o, &subjects[i])) continue;
     rc = subject_write(o, &subjects[i], mode, stats, err);
-    if (!rc) stats->subjects++, written++;
+    if (!rc) stats->subjects++;
   }
-  if (!rc && !written)
-    rc = rcy_error_set(err, RCY_EINVAL,
-                       "no TARE phantom named \"%s\" (accuracy, realistic, cohort or a subject ID)",
-                       o->phantom);
   return rc;
 }
