@@ -152,6 +152,11 @@ typedef struct rcy_dose_threshold {
   double limit;
   char severity[16];     /* "warning" (safety limit exceeded) or "info" (efficacy target missed) */
   char reference[160];
+  /* Optional condition (perfused-volume ranges): the row applies only when when_metric of the first
+   * compartment of kind when_kind lies in [when_min, when_max) (NaN bound = open). when_metric "" = always. */
+  rcy_dose_kind when_kind;
+  char when_metric[32];
+  double when_min, when_max;
 } rcy_dose_threshold;
 
 typedef struct rcy_dose_flag {
@@ -164,8 +169,17 @@ typedef struct rcy_dose_flag {
   char message[256];     /* e.g. "tumour T1: mean 142 Gy < 189 Gy (EANM 2022 ...)" */
 } rcy_dose_flag;
 
-/* Reads the [dose_threshold NAME] sections of an INI file. */
+/* Reads the [dose_threshold NAME] sections of an INI file (other sections are ignored, so the archive's
+ * config can hold them). RCY_EINVAL naming the line for an unknown key, metric, comparison or kind. */
 int rcy_dose_thresholds_load(rcy_dose_threshold **out, size_t *n, const char *ini_path, rcy_error *err);
+/* The value of metric for a compartment ("mean_gy", "d50_gy", "d70_gy", "d90_gy", "max_gy", "v100_pct",
+ * "v150_pct", "v205_pct", "volume_ml", "mass_g"); NaN for an unknown metric. */
+double rcy_dose_metric(const rcy_dose_compartment *c, const char *metric);
+int rcy_dose_metric_known(const char *metric);
+/* Flags: every threshold row checked against every compartment of its kind (the metric
+ * "cumulative_mean_gy" adds prior_gy to the mean: the lungs' 50 Gy over all treatments). */
+int rcy_dose_flags_evaluate(rcy_dose_flag **out, size_t *n, const rcy_dose_compartment *c, size_t n_c,
+                            const rcy_dose_threshold *t, size_t n_t, double prior_lung_gy, rcy_error *err);
 
 /* ---- Section: models from the injected activity ---- */
 
@@ -243,29 +257,87 @@ typedef struct rcy_dose_run_options {
    * reference, the NM series; tumour VOIs from the central read's stored segmentations. */
   const char *archive_dir;
   const char *subject;
-  const char *const *voi_specs;    /* "NAME=FILE": NRRD/NIfTI label map (label > 0), or a DICOM SEG */
+  const char *const *voi_specs;    /* "NAME=FILE[#LABEL]": NRRD/NIfTI label map (label > 0, or = LABEL), or a
+                                    * DICOM SEG on the CT's slices */
   size_t n_voi_specs;
+  const char *maa_ct_dir;          /* optional: the MAA study's CT (density for the predicted dose) */
+  const char *const *maa_voi_specs;/* VOIs on the MAA study's grid (the work-up is another day, another frame of
+                                    * reference: the 90Y VOIs do not apply) */
+  size_t n_maa_voi_specs;
   double fixed_density_g_per_ml;   /* > 0: --density */
   const char *thresholds_ini;      /* NULL: no flags */
   double lung_shunt_fraction;      /* -1: unknown */
   double planned_activity_gbq;     /* MAA: the planned 90Y activity; <= 0: the MAA's Radionuclide Total Dose */
   double prior_lung_gy;
+  double tnr;                      /* > 0: the tumour-to-normal ratio given (else from the MAA SPECT, if any) */
 } rcy_dose_run_options;
 
 void rcy_dose_run_options_init(rcy_dose_run_options *o);
 
 typedef struct rcy_dose_run {
   char subject[65];
-  rcy_dicom_volume *pet, *ct, *maa;  /* ct, maa NULL when not given */
+  rcy_dicom_volume *pet, *ct, *maa, *maa_ct; /* NULL when not given */
+  char density_source[64];           /* "CT (HU -> g/mL, default table)", "fixed 1.03 g/mL (--density)"... */
+  char **voi_names;                  /* the VOIs used, in order (tumours from the archive included) */
+  uint8_t **voi_masks;               /* each on the dose grid (result.dose's geometry) */
+  size_t n_vois;
   rcy_dose_result result;            /* from the 90Y PET */
   int has_predicted;
   rcy_dose_result predicted;         /* from the MAA SPECT, when given */
+  rcy_dose_threshold *thresholds;    /* the table the flags were checked against (the report cites each flag's
+                                      * reference and counts the rows); NULL, 0 without thresholds_ini */
+  size_t n_thresholds;
 } rcy_dose_run;
 
 int rcy_dose_run_execute(rcy_dose_run **out, const rcy_dose_run_options *o, rcy_error *err);
 void rcy_dose_run_free(rcy_dose_run *r);
 /* {"subject", "method", ..., "compartments": [...], "flags": [...], "models": {...}, "predicted": {...}} */
 char *rcy_dose_run_json(const rcy_dose_run *r, int with_dvh);
+
+/* ---- Section: rendering — the dose over the CT as pictures, and the subject's dose report (PDF)
+ * (src/dose/render_fused.c, report.c; docs/dosimetry.md) ---- */
+
+/* Dose below this fraction of dose_max_gy is not drawn: zero and near-zero dose leave the CT untinted. */
+#define RCY_DOSE_RENDER_FLOOR_FRACTION 0.05
+
+/* The colour of dose_gy on a scale 0..dose_max_gy (clamped): Google's "Turbo" rainbow (Mikhailov 2019; the
+ * table of matplotlib's "turbo"), rgb in 0..1. Turbo rather than viridis/inferno: dosimetrists read dose
+ * washes in rainbow colours (the planning systems show them so), and over a grey CT a hue code survives the
+ * blending where a lightness-only map (viridis, inferno) is confounded with the CT's own grey levels; Turbo
+ * is the rainbow without jet's false bands (its lightness rises and falls smoothly). */
+void rcy_dose_render_colour(double rgb[3], double dose_gy, double dose_max_gy);
+
+/* A scale maximum for a dose map: the 99th percentile of the voxels with dose > 0, rounded up to a multiple
+ * of a tick step of 1, 2 or 5 × 10^k Gy (about five ticks); 1 Gy when no voxel has dose. A few noise voxels
+ * of a PET (kilo-grays in LDM) do not wash the map out. */
+double rcy_dose_render_auto_max_gy(const rcy_dose_grid *dose);
+
+/* One axial slice (index `slice` along result.dose's third axis; the CT's slice when a CT was given, as the
+ * dose is then on the CT grid) as an RGB PNG: the CT at window ct_wc/ct_ww (HU; DICOM linear VOI, as
+ * rcy_render_window; black when the run has no CT), the dose blended over it with `opacity` (0..1) in
+ * rcy_dose_render_colour where dose >= RCY_DOSE_RENDER_FLOOR_FRACTION * dose_max_gy (dose_max_gy <= 0:
+ * rcy_dose_render_auto_max_gy), and with with_vois the outlines of run->voi_masks in white with their names.
+ * Pixel (column i, row j) of the slice is a block of f × f PNG pixels at (f*i, f*j), f = max(1, 256 /
+ * max(columns, rows)) (integer division): small grids are magnified so that outlines and labels stay
+ * legible. Index space as stored (an axial LPS series shows the patient's right on the left, anterior up).
+ * *png is malloc'ed (rcy_render_free). RCY_EINVAL: no dose, slice out of range, ct_ww < 1, opacity
+ * outside 0..1. */
+int rcy_dose_render_fused_png(unsigned char **png, size_t *len, const rcy_dose_run *run, int slice, double ct_wc,
+                              double ct_ww, double dose_max_gy, double opacity, int with_vois, rcy_error *err);
+
+/* A vertical colour bar for a map drawn with dose_max_gy: the colours from 0 (bottom) to dose_max_gy (top),
+ * the part below the floor hatched (not drawn on the map), ticks and labels in Gy, "Gy" above. height_px
+ * (100..10000) high, height_px * 0.4 wide. *png is malloc'ed (rcy_render_free). */
+int rcy_dose_render_colour_bar_png(unsigned char **png, size_t *len, double dose_max_gy, int height_px,
+                                   rcy_error *err);
+
+/* The subject's dose report (PDF, docs/reports.md): page 1 the subject, the inputs (series, decay
+ * correction, activity, date-times, delay, decay factor, density, VOIs), per-compartment dose metrics, the
+ * MIRD / partition / lung doses, the EANM flags with their references; page 2 the cumulative DVHs and the
+ * dose over the CT on three slices (largest tumour, liver centre, lung base) with the colour bar; the
+ * MAA-predicted vs delivered doses when the run has them; who issued it and the recistry version.
+ * signed_by may be NULL. Trial identifiers only (the run's subject; no patient name, ID or birth date). */
+int rcy_dose_report_write(const rcy_dose_run *run, const char *pdf_path, const char *signed_by, rcy_error *err);
 
 /* ---- Section: cohort analyses (src/dose/analysis*.c; `recistry dose-response`) ----
  * Declared by the analyses' own header section below this line. */
