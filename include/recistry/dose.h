@@ -277,7 +277,8 @@ void rcy_dose_run_options_init(rcy_dose_run_options *o);
 typedef struct rcy_dose_run {
   char subject[65];
   rcy_dicom_volume *pet, *ct, *maa, *maa_ct; /* NULL when not given */
-  char density_source[64];           /* "CT (HU -> g/mL, default table)", "fixed 1.03 g/mL (--density)"... */
+  char density_source[64];
+  char note[256];                    /* what was found but not used, e.g. an archived MAA without a plan */           /* "CT (HU -> g/mL, default table)", "fixed 1.03 g/mL (--density)"... */
   char **voi_names;                  /* the VOIs used, in order (tumours from the archive included) */
   uint8_t **voi_masks;               /* each on the dose grid (result.dose's geometry) */
   size_t n_vois;

@@ -178,6 +178,7 @@ int rcy_cmd_dose(int argc, char **argv) {
     for (size_t i = 0; i < r->n_flags; i++)
       printf("%s: %s\n", !strcmp(r->flags[i].severity, "warning") ? "WARNING" : "note", r->flags[i].message);
     if (!o.thresholds_ini) printf("(no threshold table: no flags)\n");
+    if (run->note[0]) printf("note: %s\n", run->note);
   }
   rcy_dose_run_free(run);
 out:

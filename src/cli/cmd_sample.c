@@ -26,7 +26,7 @@ static const char usage_text[] =
     "                  --seed applies; --phantom standard|thick|lowdose writes only that one\n"
     "  --tare          write only the TARE dosimetry phantoms (CIREL-014-0971..0973: MAA study with CT and\n"
     "                  99mTc-MAA SPECT, Y90 study with CT and 90Y PET; label maps DIR/tare/<subject>/<study>/*.nrrd,\n"
-    "                  truth DIR/tare/<subject>.json); only --seed applies; --tare-decay sets the PET's Decay\n"
+    "                  truth DIR/tare/<subject>.json); --seed applies; --tare-decay sets the PET's Decay\n"
     "                  Correction (start: to the series start, the default; admin: to the injection; none);\n"
     "                  --phantom accuracy|realistic|cohort (or the subject ID) writes only that subject\n"
     "  --tare-cohort [N]  write only the TARE cohort tables for N subjects (default 40): DIR/patients.csv,\n"

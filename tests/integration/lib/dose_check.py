@@ -43,7 +43,7 @@ def truth(result_path, truth_path, tol_pct):
         name = c["name"]
         if name not in comps:
             continue
-        want, got = c["ldm_mean_gy"], comps[name]["mean_gy"]
+        want, got = c.get("ldm_energy_over_mass_gy", c["ldm_mean_gy"]), comps[name]["mean_gy"]  # energy / mass
         err = 100 * (got - want) / want
         print(f"  {name:24s} LDM mean {got:9.3f} Gy, analytic {want:9.3f} Gy: {err:+.3f} %")
         if abs(err) > tol_pct:
