@@ -11,7 +11,7 @@
 static const char usage_text[] =
     "usage: recistry sample --out DIR [--subjects N] [--seed S] [--slices K] [--timepoints T]\n"
     "                       [--noise HU] [--no-dirty] [--lesion-phantoms [--phantom NAME]]\n"
-    "                       [--tare [--tare-decay start|admin|none] [--phantom NAME]]\n"
+    "                       [--tare [--tare-decay start|admin|none] [--phantom NAME]] [--tare-cohort [N]]\n"
     "Writes synthetic anonymised CIREL studies with known lesions (docs/sample.md):\n"
     "  DIR/<site>/<subject>/<timepoint>/*.dcm, DIR/truth/<subject>.json, DIR/reads/{central,site}.json,\n"
     "  DIR/dirty/<case>/ (defective studies for the ingest checks) and DIR/dirty/manifest.json.\n"
