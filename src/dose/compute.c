@@ -14,14 +14,6 @@
  * glass-microsphere planning uses). */
 #define DEFAULT_DENSITY_G_PER_ML 1.03
 
-static void grid_view(rcy_dose_grid *g, const rcy_dicom_volume *v) {
-  memcpy(g->size, v->size, sizeof g->size);
-  memcpy(g->origin_mm, v->origin_mm, sizeof g->origin_mm);
-  memcpy(g->spacing_mm, v->spacing_mm, sizeof g->spacing_mm);
-  memcpy(g->direction, v->direction, sizeof g->direction);
-  g->values = v->values;
-}
-
 static int same_geometry(const rcy_dose_grid *g, const int size[3], const double o[3], const double s[3],
                          const double d[9]) {
   for (int a = 0; a < 3; a++) {
@@ -86,7 +78,7 @@ int dose_compute_grid(rcy_dose_result *out, const rcy_dose_grid *emission, doubl
   double fixed = in->fixed_density_g_per_ml;
   if (in->ct) {
     rcy_dose_grid ct;
-    grid_view(&ct, in->ct);
+    dose_grid_view(&ct, in->ct);
     rc = dose_ldm_on_ct(&out->dose, &density, &pet, out->decay_factor, &ct, in->density_table, fixed, err);
     if (rc) goto fail;
     if (!(fixed > 0)) dens = &density;
@@ -199,7 +191,7 @@ int rcy_dose_compute(rcy_dose_result *out, const rcy_dose_input *in, rcy_error *
   if (!rc) rc = rcy_dose_decay_factor(&factor, in->pet, err);
   if (rc) return rc;
   rcy_dose_grid pet;
-  grid_view(&pet, in->pet);
+  dose_grid_view(&pet, in->pet);
   return dose_compute_grid(out, &pet, factor, in->pet->total_dose_bq > 0 ? in->pet->total_dose_bq / 1e9 : NAN,
                            in->pet->frame_of_reference_uid, in, err);
 }

@@ -32,6 +32,9 @@ int dose_run_from_archive(rcy_dose_run *run, dose_voi_owned **vois, size_t *n_vo
 int dose_compute_grid(rcy_dose_result *out, const rcy_dose_grid *emission, double factor, double injected_gbq,
                       const char *emission_for, const rcy_dose_input *in, rcy_error *err);
 
+/* A series volume seen as a grid (its values borrowed, not copied). */
+void dose_grid_view(rcy_dose_grid *g, const rcy_dicom_volume *v);
+
 /* Zeroed memory for large buffers, on transparent huge pages where the kernel allows (free with free()). */
 void *rcy_dose_big_zalloc(size_t bytes);
 

@@ -146,3 +146,11 @@ int rcy_dose_mask_resample(uint8_t *out, const rcy_dose_grid *dst, const uint8_t
   each_nearest(dst->size, m, t, size, copy_mask, &c);
   return RCY_OK;
 }
+
+void dose_grid_view(rcy_dose_grid *g, const rcy_dicom_volume *v) {
+  memcpy(g->size, v->size, sizeof g->size);
+  memcpy(g->origin_mm, v->origin_mm, sizeof g->origin_mm);
+  memcpy(g->spacing_mm, v->spacing_mm, sizeof g->spacing_mm);
+  memcpy(g->direction, v->direction, sizeof g->direction);
+  g->values = v->values;
+}

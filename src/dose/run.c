@@ -72,14 +72,6 @@ static rcy_dose_voi *voi_views(const voi_list *l) {
   return v;
 }
 
-static void grid_of(rcy_dose_grid *g, const rcy_dicom_volume *v) {
-  memcpy(g->size, v->size, sizeof g->size);
-  memcpy(g->origin_mm, v->origin_mm, sizeof g->origin_mm);
-  memcpy(g->spacing_mm, v->spacing_mm, sizeof g->spacing_mm);
-  memcpy(g->direction, v->direction, sizeof g->direction);
-  g->values = v->values;
-}
-
 /* The MAA SPECT as the planned 90Y activity would be: the share that stays in the abdomen, A(1 - LSF), spread
  * over every count outside the lungs (the perfused territory, the rest of the liver, extrahepatic uptake: where
  * the MAA went, the spheres are expected to go), the lungs' share A*LSF uniform over the lung VOI (the SPECT
@@ -88,7 +80,7 @@ static void grid_of(rcy_dose_grid *g, const rcy_dicom_volume *v) {
 static int maa_activity(rcy_dose_grid *act, double *tnr, const rcy_dicom_volume *maa, const voi_list *vois,
                         double planned_gbq, double lsf, rcy_error *err) {
   rcy_dose_grid g;
-  grid_of(&g, maa);
+  dose_grid_view(&g, maa);
   int rc = rcy_dose_grid_alloc(act, g.size, g.origin_mm, g.spacing_mm, g.direction, err);
   if (rc) return rc;
   size_t n = rcy_dose_grid_voxels(&g);

@@ -15,42 +15,6 @@
 #include <exception>
 #include <new>
 
-extern "C" int rcy_imaging_mask_write_nrrd(const char *path, const uint8_t *mask, const int size[3],
-                                           const double origin_mm[3], const double spacing_mm[3],
-                                           const double direction[9], rcy_error *err) {
-  if (!path || !mask || !size || size[0] <= 0 || size[1] <= 0 || size[2] <= 0)
-    return rcy_error_set(err, RCY_EINVAL, "write mask: no mask or an empty size");
-  try {
-    using Mask = itk::Image<uint8_t, 3>;
-    auto img = Mask::New();
-    Mask::RegionType region;
-    Mask::SizeType sz = {{(itk::SizeValueType)size[0], (itk::SizeValueType)size[1], (itk::SizeValueType)size[2]}};
-    region.SetSize(sz);
-    img->SetRegions(region);
-    img->SetOrigin(origin_mm);
-    img->SetSpacing(spacing_mm);
-    Mask::DirectionType d;
-    for (int r = 0; r < 3; r++)
-      for (int c = 0; c < 3; c++) d[r][c] = direction[r * 3 + c];
-    img->SetDirection(d);
-    img->Allocate();
-    std::copy(mask, mask + (size_t)size[0] * size[1] * size[2], img->GetBufferPointer());
-    auto writer = itk::ImageFileWriter<Mask>::New();
-    writer->SetImageIO(itk::NrrdImageIO::New());
-    writer->SetFileName(path);
-    writer->SetInput(img);
-    writer->SetUseCompression(true);
-    writer->Update();
-    return RCY_OK;
-  } catch (const std::bad_alloc &) {
-    return rcy_error_set(err, RCY_ENOMEM, "%s: out of memory writing the mask", path);
-  } catch (const itk::ExceptionObject &e) {
-    return rcy_error_set(err, RCY_EIO, "%s: cannot write the mask: %s", path, e.GetDescription());
-  } catch (const std::exception &e) {
-    return rcy_error_set(err, RCY_EINTERNAL, "%s: %s", path, e.what());
-  }
-}
-
 // The formats label maps and dose maps come in (3D Slicer exports NRRD or NIfTI; plastimatch reads MHA too).
 static void register_formats() {
   static std::once_flag once;
@@ -61,42 +25,59 @@ static void register_formats() {
   });
 }
 
-// A float volume (a dose map) in whatever format the extension names (.nrrd, .nii.gz, .mha): ITK picks the
-// writer, so 3D Slicer and plastimatch read the same geometry back.
-extern "C" int rcy_imaging_float_write(const char *path, const float *values, const int size[3],
-                                       const double origin_mm[3], const double spacing_mm[3],
-                                       const double direction[9], rcy_error *err) {
+// Writes voxels (i fastest) with their patient geometry; force_nrrd: NRRD whatever the extension (label maps),
+// else ITK picks the format from the extension.
+template <typename T>
+static int write_volume(const char *path, const T *values, const int size[3], const double origin_mm[3],
+                        const double spacing_mm[3], const double direction[9], bool force_nrrd, const char *what,
+                        rcy_error *err) {
   if (!path || !values || !size || size[0] <= 0 || size[1] <= 0 || size[2] <= 0)
-    return rcy_error_set(err, RCY_EINVAL, "write volume: no values or an empty size");
+    return rcy_error_set(err, RCY_EINVAL, "write %s: no values or an empty size", what);
   try {
-    using Volume = itk::Image<float, 3>;
+    using Volume = itk::Image<T, 3>;
     auto img = Volume::New();
-    Volume::RegionType region;
-    Volume::SizeType sz = {{(itk::SizeValueType)size[0], (itk::SizeValueType)size[1], (itk::SizeValueType)size[2]}};
+    typename Volume::RegionType region;
+    typename Volume::SizeType sz = {
+        {(itk::SizeValueType)size[0], (itk::SizeValueType)size[1], (itk::SizeValueType)size[2]}};
     region.SetSize(sz);
     img->SetRegions(region);
     img->SetOrigin(origin_mm);
     img->SetSpacing(spacing_mm);
-    Volume::DirectionType d;
+    typename Volume::DirectionType d;
     for (int r = 0; r < 3; r++)
       for (int c = 0; c < 3; c++) d[r][c] = direction[r * 3 + c];
     img->SetDirection(d);
     img->Allocate();
     std::copy(values, values + (size_t)size[0] * size[1] * size[2], img->GetBufferPointer());
-    register_formats();
     auto writer = itk::ImageFileWriter<Volume>::New();
+    if (force_nrrd) writer->SetImageIO(itk::NrrdImageIO::New());
+    else register_formats();
     writer->SetFileName(path);
     writer->SetInput(img);
     writer->SetUseCompression(true);
     writer->Update();
     return RCY_OK;
   } catch (const std::bad_alloc &) {
-    return rcy_error_set(err, RCY_ENOMEM, "%s: out of memory writing the volume", path);
+    return rcy_error_set(err, RCY_ENOMEM, "%s: out of memory writing the %s", path, what);
   } catch (const itk::ExceptionObject &e) {
-    return rcy_error_set(err, RCY_EIO, "%s: cannot write the volume: %s", path, e.GetDescription());
+    return rcy_error_set(err, RCY_EIO, "%s: cannot write the %s: %s", path, what, e.GetDescription());
   } catch (const std::exception &e) {
     return rcy_error_set(err, RCY_EINTERNAL, "%s: %s", path, e.what());
   }
+}
+
+extern "C" int rcy_imaging_mask_write_nrrd(const char *path, const uint8_t *mask, const int size[3],
+                                           const double origin_mm[3], const double spacing_mm[3],
+                                           const double direction[9], rcy_error *err) {
+  return write_volume(path, mask, size, origin_mm, spacing_mm, direction, true, "mask", err);
+}
+
+// A float volume (a dose map) in whatever format the extension names (.nrrd, .nii.gz, .mha): 3D Slicer and
+// plastimatch read the same geometry back.
+extern "C" int rcy_imaging_float_write(const char *path, const float *values, const int size[3],
+                                       const double origin_mm[3], const double spacing_mm[3],
+                                       const double direction[9], rcy_error *err) {
+  return write_volume(path, values, size, origin_mm, spacing_mm, direction, false, "volume", err);
 }
 
 extern "C" int rcy_imaging_mask_read(uint8_t **mask, int size[3], double origin_mm[3], double spacing_mm[3],
