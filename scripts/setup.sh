@@ -16,7 +16,7 @@ PACKAGES=(
   # PDF reports checked in tests (pdfinfo, pdftotext, pdftoppm)
   poppler-utils
   # JSON checks in integration tests (jq); reader CT fixture pixels (python3, stdlib only)
-  jq python3
+  jq python3 bc
   # endpoints checked against R survival (survfit, survdiff) and binom.test
   r-base-core r-cran-survival
   # concordance statistics checked against sklearn (kappa), statsmodels (kappa SE/CI), numpy and scipy

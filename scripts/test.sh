@@ -16,8 +16,10 @@ status=0
 # (reader_e2e) and double reading with adjudication (adjudication) — which keeps the suite under 15 minutes
 # on 2 cores. Likewise sample_lesions (python checks of the phantoms' geometry; the generator itself runs under
 # ASan in segment_accuracy), and segment_accuracy segments only the standard phantom there (RCY_FLAVOUR).
+# sample_tare (python checks of the TARE phantoms; their generator runs under ASan in dose_accuracy and
+# dose_report) and the dose browser views likewise.
 # RCY_ASAN_ALL_BROWSER=1, or any ctest arguments, run everything asked for.
-asan_skip='(browser/(reader_trust|reader_views|reader_places|reader_audit|qa_page|endpoints_page|viewer_.*|segment_.*)|integration/sample_lesions)$'
+asan_skip='(browser/(reader_trust|reader_views|reader_places|reader_audit|qa_page|endpoints_page|viewer_.*|segment_.*|dose_.*)|integration/(sample_lesions|sample_tare))$'
 for flavour in release asan; do
   dir=build; [ "$flavour" = asan ] && dir=build-asan
   echo "== $flavour build ($dir)" >&2
