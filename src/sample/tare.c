@@ -101,10 +101,10 @@ static double density_g_per_ml(double hu) {
   return r[i] + (r[i + 1] - r[i]) * (hu - h[i]) / (h[i + 1] - h[i]);
 }
 
-static const char *comp_name(int c, char buf[8]) {
+static const char *comp_name(int c, char buf[16]) {
   static const char *const names[] = {"air", "body", "lungs", "nonperfused_liver", "perfused_normal_liver"};
   if (c < TC_T0) return names[c];
-  snprintf(buf, 8, "T%d", c - TC_T0 + 1);
+  snprintf(buf, 16, "T%d", c - TC_T0 + 1);
   return buf;
 }
 
@@ -548,7 +548,7 @@ static int subject_write(const rcy_sample_options *o, const tare_subject *t, con
   voi v[3 + TARE_MAX_TUMOURS];
   int nv = vois_for(v, t);
   double conc_y90[TC_COUNT] = {0}, counts_maa[TC_COUNT] = {0}, pred_maa[TC_COUNT] = {0};
-  char dir[4096], cbuf[8], dt[24];
+  char dir[4096], cbuf[16], dt[24];
   for (int st = 0; st < TARE_STUDIES && !rc; st++)
     rc = study_geom_make(&sg[st], t, st, err);
   if (!rc) {
@@ -747,7 +747,7 @@ static int subject_write(const rcy_sample_options *o, const tare_subject *t, con
                                              t->lung_c[i][1], t->lung_c[i][2], "semi_axes_mm", t->lung_r[0],
                                              t->lung_r[1], t->lung_r[2]));
     for (int i = 0; i < t->n_t; i++) {
-      char id[8];
+      char id[16];
       snprintf(id, sizeof id, "T%d", i + 1);
       json_array_append_new(tum, json_pack("{s:s, s:[fff], s:f}", "id", id, "center_mm", t->t_c[i][0],
                                            t->t_c[i][1], t->t_c[i][2], "diameter_mm", 2 * t->t_r[i]));
