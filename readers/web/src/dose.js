@@ -27,6 +27,9 @@ const DOSE_RGB = [
   1.0, 0.5, 0.0, 0.0,
 ];
 let cmapRegistered = false;
+/* The depth a volume viewport's slice is rendered over (vtk.js ray between the clipping planes), measured:
+ * the opacity of a thin slab is 1 - (1 - a)^(depth / unit distance). */
+const SLAB_DEPTH_MM = 0.125;
 
 /** Colour of the colour map at t in [0, 1], as [r, g, b] 0..255. */
 export function doseColour(t) {
@@ -200,11 +203,11 @@ export class DoseView {
           h('label', {}, 'CT window ', presets),
           h('label', {}, 'Dose opacity ', opacity, ' ', opacityText),
           h('label', {}, 'Colour range 0 – ', upper, ' Gy'),
-          h('label', {}, 'Hide below ', floor, ' Gy'),
-          h('span', { class: 'muted' }, 'Wheel or ↑/↓: slices · left drag: window/level · right drag: zoom · middle: pan')),
+          h('label', {}, 'Hide below ', floor, ' Gy')),
         h('div', { class: 'dose-body' },
           h('section', { class: 'dose-image' },
-            h('div', { class: 'pane-head' }, e.slice, ' ', e.probe),
+            h('div', { class: 'pane-head dose-head' }, h('span', {}, e.slice, ' ', e.probe),
+              h('span', { class: 'muted' }, 'wheel or ↑/↓ slices · left drag window/level · right drag zoom · middle drag pan')),
             h('div', { class: 'dose-stage' }, e.vp, h('div', { class: 'dose-bar-box' }, e.bar))),
           h('aside', { class: 'side dose-side' },
             h('div', { class: 'side-scroll' },
@@ -227,8 +230,7 @@ export class DoseView {
       const fl = flagsOf(c.name);
       const worst = fl.some((f) => f.severity === 'warning') ? 'warning' : fl.length ? 'info' : '';
       return h('tr', { dataset: { compartment: c.name, kind: c.kind || '' }, class: worst ? `flag-${worst}` : '' },
-        h('td', {}, h('span', { class: 'swatch', style: { background: c.colour } }), ' ', c.name),
-        h('td', { class: 'muted' }, String(c.kind || '').replace(/_/g, ' ')),
+        h('td', { title: String(c.kind || '').replace(/_/g, ' ') }, h('span', { class: 'swatch', style: { background: c.colour } }), ' ', c.name),
         h('td', { class: 'num' }, num(c.volume_ml, 1)),
         h('td', { class: 'num', dataset: { metric: 'mean_gy' } }, num(c.mean_gy, 1)),
         h('td', { class: 'num' }, num(c.d70_gy, 1)),
@@ -237,18 +239,18 @@ export class DoseView {
         h('td', { class: 'num' }, num(c.v100_pct, 0)),
         h('td', { class: 'num' }, num(c.v205_pct, 0)),
         h('td', { class: 'flag-cell', title: fl.map((f) => f.message).join('\n') },
-          fl.map((f) => h('span', { class: `flag ${f.severity}` }, f.severity === 'warning' ? '⚠' : 'ⓘ'))));
+          fl.map((f) => h('span', { class: `badge ${f.severity}` }, f.severity === 'warning' ? '!' : 'i'))));
     });
     clear(this.els.table, comps.length
       ? h('table', { class: 'dose-table' },
-          h('thead', {}, h('tr', {}, ['compartment', 'kind', 'mL', 'mean Gy', 'D70 Gy', 'D90 Gy', 'max Gy', 'V100 %', 'V205 %', '']
+          h('thead', {}, h('tr', {}, ['compartment', 'mL', 'mean Gy', 'D70 Gy', 'D90 Gy', 'max Gy', 'V100 %', 'V205 %', 'flags']
             .map((t) => h('th', {}, t)))),
           h('tbody', {}, rows))
       : h('p', { class: 'muted' }, 'No compartment: no VOI was found for this subject.'));
     clear(this.els.flags, flags.length
       ? h('ul', { class: 'dose-flags' }, flags.map((f) =>
           h('li', { class: `flag-${f.severity}`, dataset: { threshold: f.threshold || '', compartment: f.compartment || '' } },
-            h('span', { class: `flag ${f.severity}` }, f.severity === 'warning' ? '⚠ warning' : 'ⓘ info'), ' ', f.message)))
+            h('span', { class: `badge ${f.severity}` }, f.severity), ' ', f.message)))
       : h('p', { class: 'muted' }, this.run.thresholds === false ? 'No thresholds configured.' : 'No flag raised.'));
     const m = this.run.models || {};
     const rowsM = [
@@ -317,6 +319,16 @@ export class DoseView {
     await this.viewport.setVolumes(volumes);
     if (this.destroyed) return;
     this.setWindow('abdomen', false);
+    // The slice is a thin slab, less than one ray step: vtk.js gives a pixel the opacity 1 - (1 - a)^(slab / unit
+    // distance) (a texture of 1 - (1 - a)^(step / unit), then a partial step), so with its default unit distance
+    // (1 mm) the slider's 60 % showed as about 10 %. A unit distance of the slab's depth (measured: 0.125 mm)
+    // makes the opacity on screen the slider's; a step of twice that keeps the texture's exponent at 2, where
+    // float32 still tells 0.99 from 1 (at the default step of ~1.7 mm, 80 % already rounded to opaque).
+    const doseActor = this.viewport.getActors().find((a) => a.referencedId === this.doseId);
+    if (doseActor) {
+      doseActor.actor.getMapper().setSampleDistance(2 * SLAB_DEPTH_MM);
+      doseActor.actor.getProperty().setScalarOpacityUnitDistance(0, SLAB_DEPTH_MM);
+    }
     this.applyDoseLook(false);
 
     this.toolGroupId = `rcy-dose-tools-${n}`;
@@ -351,6 +363,11 @@ export class DoseView {
     this.resizeObserver.observe(this.els.vp);
     // Open on the slice with the hottest voxel: where the dose is.
     this.showWorld(this.hottestWorld());
+    // The first frame after the dose mapper's step was changed comes out wrong (a flat grey slab); the next one is
+    // right, so one more is drawn before the screen says it is ready.
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    if (this.viewport) this.viewport.render();
+    await new Promise((r) => requestAnimationFrame(r));
   }
 
   /** World position (mm) of grid voxel (i, j, k). */
