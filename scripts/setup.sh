@@ -11,6 +11,8 @@ PACKAGES=(
   libcmocka-dev libmicrohttpd-dev libinih-dev libsodium-dev libcairo2-dev libssl-dev libcsv-dev
   # real DICOM peers and validators used by tests and benchmarks
   dcmtk dicom3tools orthanc sqlite3 curl
+  # DVHs checked against plastimatch (dvh)
+  plastimatch
   # PDF reports checked in tests (pdfinfo, pdftotext, pdftoppm)
   poppler-utils
   # JSON checks in integration tests (jq); reader CT fixture pixels (python3, stdlib only)

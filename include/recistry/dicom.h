@@ -60,6 +60,13 @@ int rcy_dicom_dataset_set_pixels_int16(rcy_dicom_dataset *ds, const int16_t *pix
                                        uint16_t columns, rcy_error *err);
 int rcy_dicom_dataset_set_pixels_uint16(rcy_dicom_dataset *ds, const uint16_t *pixels, uint16_t rows,
                                         uint16_t columns, rcy_error *err);
+/* A multi-frame instance (NM tomogram, enhanced objects): `frames` frames of rows x columns unsigned 16-bit
+ * values, one after the other (frame-major, then row-major), as one Pixel Data (OW), with Number of Frames
+ * (0028,0008) and the attributes set_pixels_uint16 sets. Frame geometry (Detector Information Sequence,
+ * Spacing Between Slices, Frame Increment Pointer...) is the caller's. RCY_EINVAL for 0 frames or Pixel Data
+ * over 4 GiB. */
+int rcy_dicom_dataset_set_pixels_uint16_frames(rcy_dicom_dataset *ds, const uint16_t *pixels, uint16_t rows,
+                                               uint16_t columns, uint32_t frames, rcy_error *err);
 /* Writes a Part 10 file: preamble, File Meta Information built from SOP Class/Instance UID (which must be
  * set), explicit VR little endian. Written to PATH.tmp and renamed, so PATH is never a partial file.
  * The output depends only on the dataset: same dataset, same bytes. */

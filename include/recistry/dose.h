@@ -151,6 +151,11 @@ typedef struct rcy_dose_threshold {
   double limit;
   char severity[16];     /* "warning" (safety limit exceeded) or "info" (efficacy target missed) */
   char reference[160];
+  /* Optional condition (perfused-volume ranges): the row applies only when when_metric of the first
+   * compartment of kind when_kind lies in [when_min, when_max) (NaN bound = open). when_metric "" = always. */
+  rcy_dose_kind when_kind;
+  char when_metric[32];
+  double when_min, when_max;
 } rcy_dose_threshold;
 
 typedef struct rcy_dose_flag {
@@ -163,8 +168,17 @@ typedef struct rcy_dose_flag {
   char message[256];     /* e.g. "tumour T1: mean 142 Gy < 189 Gy (EANM 2022 ...)" */
 } rcy_dose_flag;
 
-/* Reads the [dose_threshold NAME] sections of an INI file. */
+/* Reads the [dose_threshold NAME] sections of an INI file (other sections are ignored, so the archive's
+ * config can hold them). RCY_EINVAL naming the line for an unknown key, metric, comparison or kind. */
 int rcy_dose_thresholds_load(rcy_dose_threshold **out, size_t *n, const char *ini_path, rcy_error *err);
+/* The value of metric for a compartment ("mean_gy", "d50_gy", "d70_gy", "d90_gy", "max_gy", "v100_pct",
+ * "v150_pct", "v205_pct", "volume_ml", "mass_g"); NaN for an unknown metric. */
+double rcy_dose_metric(const rcy_dose_compartment *c, const char *metric);
+int rcy_dose_metric_known(const char *metric);
+/* Flags: every threshold row checked against every compartment of its kind (the metric
+ * "cumulative_mean_gy" adds prior_gy to the mean: the lungs' 50 Gy over all treatments). */
+int rcy_dose_flags_evaluate(rcy_dose_flag **out, size_t *n, const rcy_dose_compartment *c, size_t n_c,
+                            const rcy_dose_threshold *t, size_t n_t, double prior_lung_gy, rcy_error *err);
 
 /* ---- Section: models from the injected activity ---- */
 
@@ -242,8 +256,13 @@ typedef struct rcy_dose_run_options {
    * reference, the NM series; tumour VOIs from the central read's stored segmentations. */
   const char *archive_dir;
   const char *subject;
-  const char *const *voi_specs;    /* "NAME=FILE": NRRD/NIfTI label map (label > 0), or a DICOM SEG */
+  const char *const *voi_specs;    /* "NAME=FILE[#LABEL]": NRRD/NIfTI label map (label > 0, or = LABEL), or a
+                                    * DICOM SEG on the CT's slices */
   size_t n_voi_specs;
+  const char *maa_ct_dir;          /* optional: the MAA study's CT (density for the predicted dose) */
+  const char *const *maa_voi_specs;/* VOIs on the MAA study's grid (the work-up is another day, another frame of
+                                    * reference: the 90Y VOIs do not apply) */
+  size_t n_maa_voi_specs;
   double fixed_density_g_per_ml;   /* > 0: --density */
   const char *thresholds_ini;      /* NULL: no flags */
   double lung_shunt_fraction;      /* -1: unknown */
@@ -255,7 +274,11 @@ void rcy_dose_run_options_init(rcy_dose_run_options *o);
 
 typedef struct rcy_dose_run {
   char subject[65];
-  rcy_dicom_volume *pet, *ct, *maa;  /* ct, maa NULL when not given */
+  rcy_dicom_volume *pet, *ct, *maa, *maa_ct; /* NULL when not given */
+  char density_source[64];           /* "CT (HU -> g/mL, default table)", "fixed 1.03 g/mL (--density)"... */
+  char **voi_names;                  /* the VOIs used, in order (tumours from the archive included) */
+  uint8_t **voi_masks;               /* each on the dose grid (result.dose's geometry) */
+  size_t n_vois;
   rcy_dose_result result;            /* from the 90Y PET */
   int has_predicted;
   rcy_dose_result predicted;         /* from the MAA SPECT, when given */
@@ -265,6 +288,11 @@ int rcy_dose_run_execute(rcy_dose_run **out, const rcy_dose_run_options *o, rcy_
 void rcy_dose_run_free(rcy_dose_run *r);
 /* {"subject", "method", ..., "compartments": [...], "flags": [...], "models": {...}, "predicted": {...}} */
 char *rcy_dose_run_json(const rcy_dose_run *r, int with_dvh);
+
+/* The subject's dose report (PDF; src/dose/report.c): inputs, compartments, models, flags, DVHs and the dose
+ * over the CT. Weak so that the CLI links while the report is being built. */
+int rcy_dose_report_write(const rcy_dose_run *run, const char *pdf_path, const char *signed_by, rcy_error *err)
+    __attribute__((weak));
 
 /* ---- Section: cohort analyses (src/dose/analysis*.c; `recistry dose-response`) ----
  * Declared by the analyses' own header section below this line. */

@@ -105,6 +105,11 @@ int rcy_imaging_mask_read(uint8_t **mask, int size[3], double origin_mm[3], doub
 int rcy_imaging_mask_write_nrrd(const char *path, const uint8_t *mask, const int size[3], const double origin_mm[3],
                                 const double spacing_mm[3], const double direction[9], rcy_error *err);
 
+/* Writes a float volume (e.g. a dose map in Gy) with the same geometry conventions; the format follows the
+ * extension (.nrrd, .nii, .nii.gz, .mha), as ITK chooses it. */
+int rcy_imaging_float_write(const char *path, const float *values, const int size[3], const double origin_mm[3],
+                            const double spacing_mm[3], const double direction[9], rcy_error *err);
+
 #ifdef __cplusplus
 }
 #endif

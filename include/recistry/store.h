@@ -308,6 +308,12 @@ int rcy_store_key_image_owner(rcy_store_read_key *out, rcy_store *store, const c
  * belongs to, by the SEG's SOP Instance UID: the same rule as key images. */
 int rcy_store_segmentation_add(rcy_store *store, const char *sop_instance_uid, const char *subject_id,
                                const char *role, const char *reader, rcy_error *err);
+/* Every stored segmentation of a subject (ordered by SOP Instance UID): the dose run takes the central
+ * read's tumour masks from them. A non-zero return from fn stops the walk and is returned. */
+typedef int (*rcy_store_segmentation_fn)(void *ctx, const char *sop_instance_uid, const char *role,
+                                         const char *reader);
+int rcy_store_segmentations_each(rcy_store *store, const char *subject_id, rcy_store_segmentation_fn fn, void *ctx,
+                                 rcy_error *err);
 /* RCY_ENOTFOUND when no read names the segmentation. */
 int rcy_store_segmentation_owner(rcy_store_read_key *out, rcy_store *store, const char *sop_instance_uid,
                                  rcy_error *err);

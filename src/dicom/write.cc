@@ -245,13 +245,22 @@ extern "C" int rcy_dicom_dataset_add_item(rcy_dicom_dataset **item, rcy_dicom_da
 }
 
 namespace {
-int set_pixels(rcy_dicom_dataset *ds, const Uint16 *words, uint16_t rows, uint16_t columns, bool is_signed,
-               rcy_error *err) {
+// frames == 0: a single-frame instance (no Number of Frames); otherwise Number of Frames is set and the frames
+// follow each other in Pixel Data.
+int set_pixels(rcy_dicom_dataset *ds, const Uint16 *words, uint16_t rows, uint16_t columns, uint32_t frames,
+               bool is_signed, rcy_error *err) {
   if (check_args(ds, err)) return RCY_EINVAL;
   if (!words || !rows || !columns) return rcy_error_set(err, RCY_EINVAL, "pixel data: empty frame");
+  const unsigned long long words_total =
+      static_cast<unsigned long long>(rows) * columns * (frames ? frames : 1);
+  // Pixel Data's 32-bit length (0xFFFFFFFF is the undefined length) bounds the native size.
+  if (words_total * 2 >= 0xFFFFFFFFull)
+    return rcy_error_set(err, RCY_EINVAL, "pixel data: %u frames of %ux%u exceed the 4 GiB element limit",
+                         frames, static_cast<unsigned>(rows), static_cast<unsigned>(columns));
   return guarded(err, "set pixels", [&]() -> int {
     DcmItem *it = ds->item;
     OFCondition c = it->putAndInsertUint16(DCM_SamplesPerPixel, 1);
+    if (c.good() && frames) c = it->putAndInsertString(DCM_NumberOfFrames, std::to_string(frames).c_str());
     if (c.good()) c = it->putAndInsertUint16(DCM_Rows, rows);
     if (c.good()) c = it->putAndInsertUint16(DCM_Columns, columns);
     if (c.good()) c = it->putAndInsertUint16(DCM_BitsAllocated, 16);
@@ -261,7 +270,7 @@ int set_pixels(rcy_dicom_dataset *ds, const Uint16 *words, uint16_t rows, uint16
     if (c.good()) {
       DcmTag t(DCM_PixelData);
       t.setVR(EVR_OW);
-      c = it->putAndInsertUint16Array(t, words, static_cast<unsigned long>(rows) * columns);
+      c = it->putAndInsertUint16Array(t, words, static_cast<unsigned long>(words_total));
     }
     return check_cond(c, RCY_DICOM_TAG(0x7fe0, 0x0010), "cannot set", err);
   });
@@ -271,12 +280,19 @@ int set_pixels(rcy_dicom_dataset *ds, const Uint16 *words, uint16_t rows, uint16
 extern "C" int rcy_dicom_dataset_set_pixels_int16(rcy_dicom_dataset *ds, const int16_t *pixels, uint16_t rows,
                                                   uint16_t columns, rcy_error *err) {
   // Same bits, OW storage: Pixel Representation 1 tells readers they are two's complement.
-  return set_pixels(ds, reinterpret_cast<const Uint16 *>(pixels), rows, columns, true, err);
+  return set_pixels(ds, reinterpret_cast<const Uint16 *>(pixels), rows, columns, 0, true, err);
 }
 
 extern "C" int rcy_dicom_dataset_set_pixels_uint16(rcy_dicom_dataset *ds, const uint16_t *pixels, uint16_t rows,
                                                    uint16_t columns, rcy_error *err) {
-  return set_pixels(ds, pixels, rows, columns, false, err);
+  return set_pixels(ds, pixels, rows, columns, 0, false, err);
+}
+
+extern "C" int rcy_dicom_dataset_set_pixels_uint16_frames(rcy_dicom_dataset *ds, const uint16_t *pixels,
+                                                          uint16_t rows, uint16_t columns, uint32_t frames,
+                                                          rcy_error *err) {
+  if (!frames) return rcy_error_set(err, RCY_EINVAL, "pixel data: zero frames");
+  return set_pixels(ds, pixels, rows, columns, frames, false, err);
 }
 
 extern "C" int rcy_dicom_dataset_write_file(rcy_dicom_dataset *ds, const char *path, rcy_error *err) {

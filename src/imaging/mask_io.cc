@@ -50,6 +50,43 @@ extern "C" int rcy_imaging_mask_write_nrrd(const char *path, const uint8_t *mask
   }
 }
 
+// A float volume (a dose map) in whatever format the extension names (.nrrd, .nii.gz, .mha): ITK picks the
+// writer, so 3D Slicer and plastimatch read the same geometry back.
+extern "C" int rcy_imaging_float_write(const char *path, const float *values, const int size[3],
+                                       const double origin_mm[3], const double spacing_mm[3],
+                                       const double direction[9], rcy_error *err) {
+  if (!path || !values || !size || size[0] <= 0 || size[1] <= 0 || size[2] <= 0)
+    return rcy_error_set(err, RCY_EINVAL, "write volume: no values or an empty size");
+  try {
+    using Volume = itk::Image<float, 3>;
+    auto img = Volume::New();
+    Volume::RegionType region;
+    Volume::SizeType sz = {{(itk::SizeValueType)size[0], (itk::SizeValueType)size[1], (itk::SizeValueType)size[2]}};
+    region.SetSize(sz);
+    img->SetRegions(region);
+    img->SetOrigin(origin_mm);
+    img->SetSpacing(spacing_mm);
+    Volume::DirectionType d;
+    for (int r = 0; r < 3; r++)
+      for (int c = 0; c < 3; c++) d[r][c] = direction[r * 3 + c];
+    img->SetDirection(d);
+    img->Allocate();
+    std::copy(values, values + (size_t)size[0] * size[1] * size[2], img->GetBufferPointer());
+    auto writer = itk::ImageFileWriter<Volume>::New();
+    writer->SetFileName(path);
+    writer->SetInput(img);
+    writer->SetUseCompression(true);
+    writer->Update();
+    return RCY_OK;
+  } catch (const std::bad_alloc &) {
+    return rcy_error_set(err, RCY_ENOMEM, "%s: out of memory writing the volume", path);
+  } catch (const itk::ExceptionObject &e) {
+    return rcy_error_set(err, RCY_EIO, "%s: cannot write the volume: %s", path, e.GetDescription());
+  } catch (const std::exception &e) {
+    return rcy_error_set(err, RCY_EINTERNAL, "%s: %s", path, e.what());
+  }
+}
+
 extern "C" int rcy_imaging_mask_read(uint8_t **mask, int size[3], double origin_mm[3], double spacing_mm[3],
                                      double direction[9], const char *path, rcy_error *err) {
   *mask = nullptr;

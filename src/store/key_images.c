@@ -74,3 +74,23 @@ int rcy_store_segmentation_owner(rcy_store_read_key *out, rcy_store *store, cons
   if (rc != SQLITE_DONE) return rcy_store_fail(store, "looking a segmentation up", err);
   return rcy_error_set(err, RCY_ENOTFOUND, "no such segmentation");
 }
+
+int rcy_store_segmentations_each(rcy_store *store, const char *subject_id, rcy_store_segmentation_fn fn, void *ctx,
+                                 rcy_error *err) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(store->db,
+                         "SELECT sop_instance_uid, role, reader FROM segmentations WHERE subject_id = ? "
+                         "ORDER BY sop_instance_uid",
+                         -1, &st, NULL))
+    return rcy_store_fail(store, "listing segmentations", err);
+  sqlite3_bind_text(st, 1, subject_id, -1, SQLITE_STATIC);
+  int rc, out = RCY_OK;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    out = fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+             (const char *)sqlite3_column_text(st, 2));
+    if (out) break;
+  }
+  sqlite3_finalize(st);
+  if (!out && rc != SQLITE_DONE) return rcy_store_fail(store, "listing segmentations", err);
+  return out;
+}
