@@ -11,6 +11,9 @@
  *   DIR/dirty/<case>/...                                  one folder per defect; DIR/dirty/manifest.json
  * With lesion_phantoms, only: DIR/S014/CIREL-014-096N/{BL,FU1}/CT_nnnn.dcm, DIR/lesions/<subject>.json and
  * DIR/lesions/<subject>/<timepoint>.nrrd (label volumes) for segmentation tests.
+ * With tare, only the TARE dosimetry phantoms: DIR/S014/CIREL-014-097N/{MAA,Y90}/{CT,PT,NM}_nnnn.dcm (CT and
+ * 99mTc-MAA SPECT in MAA, CT and 90Y PET in Y90), DIR/tare/<subject>/<study>/<voi>.nrrd (label maps on the
+ * study's CT grid) and DIR/tare/<subject>.json (truth: activities, masses, analytic doses).
  * Same options, same bytes: UIDs are derived from the seed and dates are computed, never read from a clock. */
 #ifndef RECISTRY_SAMPLE_H
 #define RECISTRY_SAMPLE_H
@@ -33,7 +36,11 @@ typedef struct rcy_sample_options {
   double noise_hu;      /* standard deviation of the image noise in HU (default 10; 0 = noiseless) */
   int dirty;            /* also write DIR/dirty (default 1) */
   int lesion_phantoms;  /* write only the lesion phantoms (DIR/S014/CIREL-014-096N, DIR/lesions; default 0) */
-  const char *phantom;  /* with lesion_phantoms: only this one (standard, thick, lowdose); NULL: all three */
+  const char *phantom;  /* with lesion_phantoms: only this one (standard, thick, lowdose); with tare: accuracy,
+                         * realistic or the subject ID; NULL: all of them */
+  int tare;             /* write only the TARE dosimetry phantoms (DIR/S014/CIREL-014-097N, DIR/tare; default 0) */
+  const char *tare_decay; /* with tare: the PET's Decay Correction, "START" (NULL: default), "ADMIN" or "NONE"
+                           * (case-insensitive); docs/sample.md says how the values are scaled for each */
 } rcy_sample_options;
 
 typedef struct rcy_sample_stats {

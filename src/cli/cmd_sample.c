@@ -11,6 +11,7 @@
 static const char usage_text[] =
     "usage: recistry sample --out DIR [--subjects N] [--seed S] [--slices K] [--timepoints T]\n"
     "                       [--noise HU] [--no-dirty] [--lesion-phantoms [--phantom NAME]]\n"
+    "                       [--tare [--tare-decay start|admin|none] [--phantom NAME]]\n"
     "Writes synthetic anonymised CIREL studies with known lesions (docs/sample.md):\n"
     "  DIR/<site>/<subject>/<timepoint>/*.dcm, DIR/truth/<subject>.json, DIR/reads/{central,site}.json,\n"
     "  DIR/dirty/<case>/ (defective studies for the ingest checks) and DIR/dirty/manifest.json.\n"
@@ -22,7 +23,12 @@ static const char usage_text[] =
     "  --no-dirty      do not write DIR/dirty\n"
     "  --lesion-phantoms  write only the lesion phantoms for segmentation tests (3 subjects x BL/FU1 CT,\n"
     "                  DIR/lesions/<subject>.json and label volumes DIR/lesions/<subject>/<tp>.nrrd); only\n"
-    "                  --seed applies; --phantom standard|thick|lowdose writes only that one\n";
+    "                  --seed applies; --phantom standard|thick|lowdose writes only that one\n"
+    "  --tare          write only the TARE dosimetry phantoms (CIREL-014-0971, -0972: MAA study with CT and\n"
+    "                  99mTc-MAA SPECT, Y90 study with CT and 90Y PET; label maps DIR/tare/<subject>/<study>/*.nrrd,\n"
+    "                  truth DIR/tare/<subject>.json); only --seed applies; --tare-decay sets the PET's Decay\n"
+    "                  Correction (start: to the series start, the default; admin: to the injection; none);\n"
+    "                  --phantom accuracy|realistic (or the subject ID) writes only that subject\n";
 
 static int parse_long(long *out, const char *s, long lo, long hi) {
   char *end;
@@ -48,6 +54,9 @@ int rcy_cmd_sample(int argc, char **argv) {
     } else if (strcmp(a, "--lesion-phantoms") == 0) {
       o.lesion_phantoms = 1;
       continue;
+    } else if (strcmp(a, "--tare") == 0) {
+      o.tare = 1;
+      continue;
     }
     if (i + 1 >= argc) {
       fprintf(stderr, "recistry sample: unexpected argument '%s' (or missing value)\n%s", a, usage_text);
@@ -58,6 +67,8 @@ int rcy_cmd_sample(int argc, char **argv) {
       o.out_dir = val;
     } else if (strcmp(a, "--phantom") == 0) {
       o.phantom = val;
+    } else if (strcmp(a, "--tare-decay") == 0) {
+      o.tare_decay = val;
     } else if (strcmp(a, "--noise") == 0) {
       char *end;
       o.noise_hu = strtod(val, &end);

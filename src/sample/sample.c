@@ -46,6 +46,9 @@ static int check_options(const rcy_sample_options *o, rcy_error *err) {
   if (o->max_timepoints != 0 && (o->max_timepoints < 2 || o->max_timepoints > MAX_TP))
     return rcy_error_set(err, RCY_EINVAL, "timepoints must be 2..%d (baseline included), got %d", MAX_TP,
                          o->max_timepoints);
+  if (o->tare && o->lesion_phantoms)
+    return rcy_error_set(err, RCY_EINVAL, "--tare and --lesion-phantoms write different sets: choose one");
+  if (o->tare_decay && !o->tare) return rcy_error_set(err, RCY_EINVAL, "--tare-decay applies only with --tare");
   if (!(o->noise_hu >= 0 && o->noise_hu <= 200))
     return rcy_error_set(err, RCY_EINVAL, "noise must be 0..200 HU, got %g", o->noise_hu);
   return RCY_OK;
@@ -72,8 +75,8 @@ int rcy_sample_generate(rcy_sample_stats *out_stats, const rcy_sample_options *o
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   rcy_sample_stats stats = {0};
-  if (o->lesion_phantoms) { /* only the lesion phantoms: no cohort, reads or dirty cases */
-    rc = lesion_phantoms_write(o, &stats, err);
+  if (o->lesion_phantoms || o->tare) { /* only the lesion or TARE phantoms: no cohort, reads or dirty cases */
+    rc = o->tare ? tare_write(o, &stats, err) : lesion_phantoms_write(o, &stats, err);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     stats.seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     if (out_stats) *out_stats = stats;

@@ -5,6 +5,7 @@
  *   series.c   CT/MR instances through rcy_dicom (modules of the CT/MR Image IODs, Clinical Trial modules)
  *   truth.c    truth JSON and the central/site reads (engine input)
  *   dirty.c    the defective studies for the ingest daemon's checks
+ *   tare.c, tare_dicom.c  the TARE dosimetry phantoms (CT, 90Y PET, 99mTc-MAA SPECT, VOIs, analytic doses)
  * Coordinates are DICOM patient coordinates (LPS): x to the patient's left, y posterior, z superior, mm. */
 #ifndef RECISTRY_SAMPLE_INTERNAL_H
 #define RECISTRY_SAMPLE_INTERNAL_H
@@ -202,6 +203,21 @@ int series_write_with(const series_job *job, const rcy_dicom_dataset *tmpl, int 
                       rcy_error *err);
 int write_dataset(rcy_dicom_dataset *ds, const char *path, rcy_sample_stats *stats, rcy_error *err);
 
+/* Small dataset helpers shared by the series writers (series.c, tare_dicom.c). */
+typedef struct {
+  uint32_t tag;
+  const char *value; /* NULL: not set */
+} attr;
+int set_all(rcy_dicom_dataset *ds, const attr *a, size_t n, rcy_error *err);
+/* Appends a code item (Code Value, Coding Scheme Designator, Code Meaning) to sequence seq. */
+int add_code(rcy_dicom_dataset *ds, uint32_t seq, const char *value, const char *scheme, const char *meaning,
+             rcy_error *err);
+/* A DS value with at most 6 decimals and no trailing zeros ("0.75"). */
+void fmt_ds(char *out, size_t n, double v);
+/* Patient, Clinical Trial Subject/Study/Series attributes and the de-identification record. */
+int trial_attrs_set(rcy_dicom_dataset *ds, const char *subject_id, const char *site, const char *sex,
+                    const char *timepoint, const char *timepoint_desc, rcy_error *err);
+
 /* ---- truth.c ---- */
 /* Writes DIR/truth/<subject>.json and returns (new references) the perfect and site engine inputs. */
 int truth_write(void **central_json, void **site_json, const rcy_sample_options *o, const subject *s,
@@ -218,6 +234,12 @@ double tissue_ct_hu(int tissue);
 /* The lesion phantoms for segmentation tests (docs/sample.md "Lesion phantoms"): DICOM series and
  * DIR/lesions/<subject>.json, DIR/lesions/<subject>/<timepoint>.nrrd. */
 int lesion_phantoms_write(const rcy_sample_options *o, rcy_sample_stats *stats, rcy_error *err);
+
+/* ---- tare.c ---- */
+/* The TARE dosimetry phantoms (docs/sample.md "TARE phantoms"): per subject an MAA study (CT + 99mTc-MAA
+ * SPECT) and a Y90 study (CT + 90Y PET), label maps DIR/tare/<subject>/<study>/<voi>.nrrd and the truth
+ * DIR/tare/<subject>.json with the analytic doses. */
+int tare_write(const rcy_sample_options *o, rcy_sample_stats *stats, rcy_error *err);
 
 /* ---- dirty.c ---- */
 int dirty_write(const rcy_sample_options *o, rcy_sample_stats *stats, rcy_error *err);

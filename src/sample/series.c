@@ -57,12 +57,7 @@ void slice_file_name(char out[32], const subject *s, int k) {
   snprintf(out, 32, "%s_%04d.dcm", s->mr ? "MR" : "CT", slice_instance_number(s, k));
 }
 
-typedef struct {
-  uint32_t tag;
-  const char *value;
-} attr;
-
-static int set_all(rcy_dicom_dataset *ds, const attr *a, size_t n, rcy_error *err) {
+int set_all(rcy_dicom_dataset *ds, const attr *a, size_t n, rcy_error *err) {
   for (size_t i = 0; i < n; i++)
     if (a[i].value) {
       int rc = rcy_dicom_dataset_set_string(ds, a[i].tag, a[i].value, err);
@@ -71,8 +66,8 @@ static int set_all(rcy_dicom_dataset *ds, const attr *a, size_t n, rcy_error *er
   return RCY_OK;
 }
 
-static int add_code(rcy_dicom_dataset *ds, uint32_t seq, const char *value, const char *scheme, const char *meaning,
-                    rcy_error *err) {
+int add_code(rcy_dicom_dataset *ds, uint32_t seq, const char *value, const char *scheme, const char *meaning,
+             rcy_error *err) {
   rcy_dicom_dataset *item;
   int rc = rcy_dicom_dataset_add_item(&item, ds, seq, err);
   if (!rc) rc = rcy_dicom_dataset_set_string(item, T(0x0008, 0x0100), value, err);
@@ -81,7 +76,7 @@ static int add_code(rcy_dicom_dataset *ds, uint32_t seq, const char *value, cons
   return rc;
 }
 
-static void fmt_ds(char *out, size_t n, double v) {
+void fmt_ds(char *out, size_t n, double v) {
   snprintf(out, n, "%.6f", v);
   /* trim trailing zeros: "0.750000" -> "0.75" */
   char *dot = strchr(out, '.');
@@ -91,6 +86,38 @@ static void fmt_ds(char *out, size_t n, double v) {
     if (e == dot) *e = '\0';
   }
   if (strcmp(out, "-0") == 0) strcpy(out, "0");
+}
+
+/* Patient, Clinical Trial Subject, Clinical Trial Study and Series attributes and the de-identification
+ * record, as CIREL sites send them (docs/sample.md "Identity and trial attributes"); shared by every
+ * phantom series (CT/MR here, the TARE CT, PET and SPECT in tare_dicom.c). */
+int trial_attrs_set(rcy_dicom_dataset *ds, const char *subject_id, const char *site, const char *sex,
+                    const char *timepoint, const char *timepoint_desc, rcy_error *err) {
+  const attr a[] = {
+      {T(0x0010, 0x0010), subject_id}, /* sites replace the name by the trial subject ID */
+      {T(0x0010, 0x0020), subject_id},
+      {T(0x0010, 0x0030), ""},
+      {T(0x0010, 0x0040), sex},
+      {T(0x0012, 0x0010), "FFCD"},
+      {T(0x0012, 0x0020), "CIREL"},
+      {T(0x0012, 0x0021), "Irinotecan-TACE for colorectal liver metastases"},
+      {T(0x0012, 0x0030), site},
+      {T(0x0012, 0x0031), ""},
+      {T(0x0012, 0x0040), subject_id},
+      {T(0x0012, 0x0050), timepoint},
+      {T(0x0012, 0x0051), timepoint_desc},
+      {T(0x0012, 0x0060), "CIREL central imaging core"},
+      {T(0x0012, 0x0062), "YES"},
+      {T(0x0012, 0x0063), "CIREL site de-identification (PS3.15 E.1 Basic Profile)"},
+  };
+  int rc = set_all(ds, a, sizeof a / sizeof a[0], err);
+  /* how the site de-identified: PS3.16 CID 7050 */
+  if (!rc) rc = add_code(ds, T(0x0012, 0x0064), "113100", "DCM", "Basic Application Confidentiality Profile", err);
+  if (!rc)
+    rc = add_code(ds, T(0x0012, 0x0064), "113107", "DCM",
+                  "Retain Longitudinal Temporal Information Modified Dates Option", err);
+  if (!rc) rc = add_code(ds, T(0x0012, 0x0064), "113108", "DCM", "Retain Patient Characteristics Option", err);
+  return rc;
 }
 
 int series_template(rcy_dicom_dataset **out, const series_job *job, rcy_error *err) {
@@ -131,21 +158,6 @@ int series_template(rcy_dicom_dataset **out, const series_job *job, rcy_error *e
       {T(0x0008, 0x1030), study_desc},
       {T(0x0008, 0x103e), series_desc},
       {T(0x0008, 0x1090), "recistry phantom"},
-      {T(0x0010, 0x0010), s->subject_id}, /* sites replace the name by the trial subject ID */
-      {T(0x0010, 0x0020), s->subject_id},
-      {T(0x0010, 0x0030), ""},
-      {T(0x0010, 0x0040), s->sex},
-      {T(0x0012, 0x0010), "FFCD"},
-      {T(0x0012, 0x0020), "CIREL"},
-      {T(0x0012, 0x0021), "Irinotecan-TACE for colorectal liver metastases"},
-      {T(0x0012, 0x0030), s->site},
-      {T(0x0012, 0x0031), ""},
-      {T(0x0012, 0x0040), s->subject_id},
-      {T(0x0012, 0x0050), s->tp[tp]},
-      {T(0x0012, 0x0051), tp_desc},
-      {T(0x0012, 0x0060), "CIREL central imaging core"},
-      {T(0x0012, 0x0062), "YES"},
-      {T(0x0012, 0x0063), "CIREL site de-identification (PS3.15 E.1 Basic Profile)"},
       {T(0x0018, 0x0015), "ABDOMEN"},
       {T(0x0018, 0x0050), thick},
       {T(0x0018, 0x1030), s->mr ? "CIREL liver MR" : "CIREL CT TAP"},
@@ -195,12 +207,7 @@ int series_template(rcy_dicom_dataset **out, const series_job *job, rcy_error *e
   if (rc) return rc;
   rc = set_all(ds, common, sizeof common / sizeof common[0], err);
   if (!rc) rc = s->mr ? set_all(ds, mr, sizeof mr / sizeof mr[0], err) : set_all(ds, ct, sizeof ct / sizeof ct[0], err);
-  /* how the site de-identified: PS3.16 CID 7050 */
-  if (!rc) rc = add_code(ds, T(0x0012, 0x0064), "113100", "DCM", "Basic Application Confidentiality Profile", err);
-  if (!rc)
-    rc = add_code(ds, T(0x0012, 0x0064), "113107", "DCM",
-                  "Retain Longitudinal Temporal Information Modified Dates Option", err);
-  if (!rc) rc = add_code(ds, T(0x0012, 0x0064), "113108", "DCM", "Retain Patient Characteristics Option", err);
+  if (!rc) rc = trial_attrs_set(ds, s->subject_id, s->site, s->sex, s->tp[tp], tp_desc, err);
   if (rc) {
     rcy_dicom_dataset_free(ds);
     return rc;
