@@ -166,7 +166,7 @@ int dose_compute_grid(rcy_dose_result *out, const rcy_dose_grid *emission, doubl
     cs.n++;
   }
   out->compartments = cs.c, out->n_compartments = cs.n;
-  cs.c = NULL;
+  cs.c = NULL, cs.n = 0; /* out owns them now: the clean-up below must not free them */
 
   /* Models from the injected activity (masses from the VOIs: the perfused territory when given). */
   {
