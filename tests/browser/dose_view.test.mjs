@@ -36,7 +36,7 @@ async function startStack(dir) {
   const archive = path.join(dir, 'archive');
   const phantom = path.join(dir, 'phantom');
   recistry(['init', '--archive', archive]);
-  recistry(['sample', '--tare', '--out', phantom]);
+  recistry(['sample', '--tare', '--phantom', 'accuracy', '--out', phantom]);
   // The treatment study only (CT + 90Y PET): the run takes the subject's latest PT series and its CT.
   const study = path.join(phantom, 'S014', S, 'Y90');
   assert.ok(fs.existsSync(study), `the phantom has no ${study}`);
@@ -53,7 +53,8 @@ async function startStack(dir) {
   for (const u of USERS) {
     recistry(['user', 'add', '--archive', archive, '--name', u.name, '--role', u.role, ...(u.site ? ['--site', u.site] : []), '--password-file', pw]);
   }
-  const { serve, url } = await startServe(dir, archive, `[dose]\nvoi_dir = ${voiDir}\n`);
+  const thresholds = path.join(paths.source, 'config', 'dose-thresholds.ini');
+  const { serve, url } = await startServe(dir, archive, `[dose]\nvoi_dir = ${voiDir}\nthresholds = ${thresholds}\n`);
   const truth = JSON.parse(fs.readFileSync(path.join(phantom, 'tare', `${S}.json`), 'utf8'));
   return { serve, url, archive, truth };
 }
