@@ -124,11 +124,14 @@ test('dose view: fused dose over CT, colour bar, DVH, compartments; access', asy
     const ijk = [p % g.size[0], Math.floor(p / g.size[0]) % g.size[1], Math.floor(p / (g.size[0] * g.size[1]))];
     return [0, 1, 2].map((r) => g.origin_mm[r] + [0, 1, 2].reduce((s, c) => s + g.direction[3 * r + c] * ijk[c] * g.spacing_mm[c], 0));
   };
-  // A body voxel without dose (soft tissue, 0 Gy) on the hottest slice when there is one, for the grey pixel.
+  // A soft-tissue voxel whose dose is under the screen's default floor (transparent there: 2 % of the colour
+  // range), on the hottest slice when there is one, for the grey pixel; away from the edge of the dose.
   const kHot = Math.floor(hot / (g.size[0] * g.size[1]));
+  const floorGy = 0.02 * g.max_gy;
+  const coldAt = (p) => gy[p] < 0.5 * floorGy && hu[p] > -200 && hu[p] < 200 && gy[p + 1] < 0.5 * floorGy && gy[p - 1] < 0.5 * floorGy;
   let cold = -1;
-  for (let p = kHot * g.size[0] * g.size[1]; p < (kHot + 1) * g.size[0] * g.size[1] && cold < 0; p++) if (gy[p] === 0 && hu[p] > -200 && hu[p] < 200) cold = p;
-  if (cold < 0) for (let p = 0; p < nvox && cold < 0; p++) if (gy[p] === 0 && hu[p] > -200 && hu[p] < 200) cold = p;
+  for (let p = kHot * g.size[0] * g.size[1] + 1; p < (kHot + 1) * g.size[0] * g.size[1] - 1 && cold < 0; p++) if (coldAt(p)) cold = p;
+  for (let p = 1; p < nvox - 1 && cold < 0; p++) if (coldAt(p)) cold = p;
 
   // ---- access: another site 404, own site 403 (central data), QA 200
   const other = await apiLogin(stack.url, 'site.other', PASSWORD);
@@ -158,9 +161,9 @@ test('dose view: fused dose over CT, colour bar, DVH, compartments; access', asy
   await t.test('the fused image: colour at the hottest voxel, grey where there is no dose', async () => {
     const hotPx = await pixelAt(page, world(hot));
     assert.ok(chroma(hotPx) > 60, `the hottest voxel's pixel is coloured: rgb ${hotPx}`);
-    assert.ok(cold >= 0, 'a soft-tissue voxel without dose exists');
+    assert.ok(cold >= 0, `a soft-tissue voxel under ${floorGy.toFixed(1)} Gy exists`);
     const coldPx = await pixelAt(page, world(cold));
-    assert.ok(chroma(coldPx) < 16 && Math.max(...coldPx) > 20, `a body voxel without dose is grey (CT only): rgb ${coldPx}`);
+    assert.ok(chroma(coldPx) < 16 && Math.max(...coldPx) > 20, `a body voxel under the floor (${gy[cold].toFixed(1)} Gy) is grey (CT only): rgb ${coldPx}`);
     // The slider takes the dose away: the hot pixel is then the CT's grey.
     await page.locator('#dose-opacity').fill('0');
     const off = await pixelAt(page, world(hot));
@@ -171,6 +174,17 @@ test('dose view: fused dose over CT, colour bar, DVH, compartments; access', asy
     const slice = await page.textContent('#dose-slice');
     assert.match(slice, new RegExp(`slice ${kHot + 1} / ${g.size[2]}`), slice);
     assert.equal(await page.getAttribute('#dose-viewport', 'data-sop'), dose.ct.sop_instance_uids[kHot], 'the slice shown is that CT instance');
+    // Scrolling: the wheel and the arrow keys move one slice.
+    const box = await page.locator('#dose-viewport').boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, 120);
+    await page.waitForFunction((k) => document.querySelector('#dose-viewport').dataset.slice !== String(k), kHot, { timeout: 5000 });
+    const k1 = Number(await page.getAttribute('#dose-viewport', 'data-slice'));
+    assert.equal(Math.abs(k1 - kHot), 1, `one wheel step is one slice: ${kHot} -> ${k1}`);
+    await page.evaluate(() => document.activeElement?.blur()); // the opacity slider had the keys
+    // ↑ undoes a wheel step down, as in the subject screen (both move through the viewport's own slice order).
+    await page.keyboard.press('ArrowUp');
+    await page.waitForFunction((k) => document.querySelector('#dose-viewport').dataset.slice === String(k), kHot, { timeout: 5000 });
   });
 
   await t.test('colour bar in Gy, DVH curves, compartment table', async () => {
@@ -179,7 +193,9 @@ test('dose view: fused dose over CT, colour bar, DVH, compartments; access', asy
       const ctx = c.getContext('2d');
       const k = c.width / c.clientWidth;
       const px = (y) => [...ctx.getImageData(Math.round(18 * k), Math.round(y * k), 1, 1).data].slice(0, 3);
-      return { w: c.clientWidth, h: c.clientHeight, top: px(30), bottom: px(c.clientHeight - 20), upper: Number(c.dataset.upperGy) };
+      // The bar runs from y 26 (top of the range) to height - 12 (0 Gy); 10 % above 0 Gy is over the floor.
+      const y0 = c.clientHeight - 12, y1 = 26;
+      return { w: c.clientWidth, h: c.clientHeight, top: px(y1 + 4), bottom: px(y0 - 0.1 * (y0 - y1)), upper: Number(c.dataset.upperGy) };
     });
     assert.ok(bar.w > 40 && bar.h > 150, `colour bar ${bar.w}x${bar.h}`);
     assert.ok(bar.top[0] > 120 && bar.top[2] < 60, `top of the bar is red: ${bar.top}`);

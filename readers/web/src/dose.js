@@ -230,7 +230,8 @@ export class DoseView {
       const fl = flagsOf(c.name);
       const worst = fl.some((f) => f.severity === 'warning') ? 'warning' : fl.length ? 'info' : '';
       return h('tr', { dataset: { compartment: c.name, kind: c.kind || '' }, class: worst ? `flag-${worst}` : '' },
-        h('td', { title: String(c.kind || '').replace(/_/g, ' ') }, h('span', { class: 'swatch', style: { background: c.colour } }), ' ', c.name),
+        h('td', { class: 'name', title: `${c.name} (${String(c.kind || '').replace(/_/g, ' ')})` },
+          h('span', { class: 'swatch', style: { background: c.colour } }), ' ', String(c.name).replace(/_/g, ' ')),
         h('td', { class: 'num' }, num(c.volume_ml, 1)),
         h('td', { class: 'num', dataset: { metric: 'mean_gy' } }, num(c.mean_gy, 1)),
         h('td', { class: 'num' }, num(c.d70_gy, 1)),
@@ -243,9 +244,10 @@ export class DoseView {
     });
     clear(this.els.table, comps.length
       ? h('table', { class: 'dose-table' },
-          h('thead', {}, h('tr', {}, ['compartment', 'mL', 'mean Gy', 'D70 Gy', 'D90 Gy', 'max Gy', 'V100 %', 'V205 %', 'flags']
+          h('thead', {}, h('tr', {}, ['compartment', 'mL', 'mean', 'D70', 'D90', 'max', 'V100', 'V205', 'flags']
             .map((t) => h('th', {}, t)))),
-          h('tbody', {}, rows))
+          h('tbody', {}, rows),
+          h('caption', {}, 'Doses in Gy (mean, D70, D90: the minimum dose to the hottest 70 %, 90 %; max); V100, V205: % of the volume receiving ≥ 100, ≥ 205 Gy.'))
       : h('p', { class: 'muted' }, 'No compartment: no VOI was found for this subject.'));
     clear(this.els.flags, flags.length
       ? h('ul', { class: 'dose-flags' }, flags.map((f) =>
