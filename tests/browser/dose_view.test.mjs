@@ -210,10 +210,19 @@ test('dose view: fused dose over CT, colour bar, DVH, compartments; access', asy
     assert.ok(dvh.every((d) => d.n > 1 && d.x === 'dose (Gy)'));
     const mean = await page.textContent(`#dose-table tr[data-compartment="${tumour.name}"] td[data-metric="mean_gy"]`);
     assert.equal(mean, tumour.mean_gy.toFixed(1), `the table's ${tumour.name} mean dose is the API's`);
+    // The flags of [dose] thresholds (config/dose-thresholds.ini): listed as the API has them, badges on their rows.
+    assert.ok(dose.flags.length >= 1, 'the EANM table raises a flag on this phantom (lungs 32.8 Gy >= 30 Gy)');
+    const flagged = await page.$$eval('#dose-flags li', (lis) => lis.map((li) => li.dataset.compartment));
+    assert.deepEqual(flagged, dose.flags.map((f) => f.compartment));
+    for (const f of dose.flags) {
+      assert.equal(await page.locator(`#dose-table tr[data-compartment="${f.compartment}"] .badge.${f.severity}`).count(), 1, `${f.compartment}: a ${f.severity} badge`);
+    }
     const rows = await page.$$eval('#dose-table tbody tr', (trs) => trs.map((tr) => tr.dataset.compartment));
     assert.deepEqual(rows, dose.compartments.map((c) => c.name));
-    const truthT = (stack.truth.compartments || []).find?.((c) => c.name === tumour.name);
-    if (truthT && truthT.ldm_mean_gy) console.log(`${tumour.name}: API mean ${tumour.mean_gy.toFixed(1)} Gy, phantom truth ${truthT.ldm_mean_gy} Gy`);
+    // End to end (archive -> run -> server -> table): the phantom's analytic LDM mean (noise 5 %, no blur).
+    const truthT = stack.truth.studies.Y90.compartments.find((c) => c.name === tumour.name);
+    console.log(`${tumour.name}: table ${mean} Gy, phantom truth ${truthT.ldm_mean_gy.toFixed(1)} Gy`);
+    assert.ok(Math.abs(tumour.mean_gy - truthT.ldm_mean_gy) < 0.02 * truthT.ldm_mean_gy, `${tumour.name} ${tumour.mean_gy} vs truth ${truthT.ldm_mean_gy}`);
   });
 
   await t.test('screenshots at 1366x768 and 1920x1080', async () => {
