@@ -1,7 +1,7 @@
-/* The workstation's dose view (docs/api.md "Dose", docs/dosimetry.md "In the workstation"): GET
+/* The workstation's dose view (docs/api.md "Dose view", docs/dosimetry.md "In the workstation"): GET
  * /api/dose/{subject} answers the subject's 90Y dosimetry as rcy_dose_run_json (with the DVHs) plus the dose
  * grid's geometry and the CT slices' SOP Instance UIDs in grid order; /volume the dose grid as raw
- * little-endian Float32 (Gy) and /ct the CT resampled on the same grid as little-endian Int16 (HU), so the
+ * little-endian Float32 (Gy) and /ct the CT on the same grid (the run puts the dose on the CT grid) as little-endian Int16 (HU), so the
  * browser builds two local volumes of one geometry and fuses them. Thin: the run (src/dose/run.c) finds the
  * PET and CT in the archive and the tumours in the central read's segmentations; the server adds the liver
  * and lung label maps of [dose] voi_dir and the thresholds of [dose] thresholds.
@@ -249,33 +249,51 @@ out:
   return rc;
 }
 
-static int central_read_open(void *ctx, const char *subject, const char *role, const char *reader, const char *doc) {
-  (void)doc;
-  rcy_req *r = ctx;
-  return rcy_read_visible(r, subject, role, reader) ? 1 : 0;
+typedef struct {
+  rcy_req *r;
+  const char *subject;
+  char role[16], reader[RCY_NAME_MAX + 1]; /* the first read the user may not see */
+} seg_check;
+
+/* Stops the walk (1) at a segmentation the run takes (not the site's) of a read the user may not see. */
+static int hidden_segmentation(void *ctx, const char *sop, const char *role, const char *reader) {
+  (void)sop;
+  seg_check *c = ctx;
+  if (strcmp(role, "site") == 0 || rcy_read_visible(c->r, c->subject, role, reader)) return 0;
+  snprintf(c->role, sizeof c->role, "%s", role);
+  snprintf(c->reader, sizeof c->reader, "%s", reader);
+  return 1;
 }
 
-/* Who may see a subject's dose: the roles that may see its central data. The tumour VOIs come from the
- * central read's segmentations, so: central readers, QA and admin (subject visible); adjudicators once a
- * central read of the subject is open to them (the blinding of review.c); site users never (they would see
- * the central read's lesions) — 404 for another site's subject, as every API, and 403 for their own. 1 when
- * allowed, else replies and returns 0. */
+/* Who may see a subject's dose: the roles that may see its central data, and only when they may see every read
+ * whose segmentations the run turns into tumours (src/dose/run_archive.c takes every stored segmentation that is
+ * not the site's: both central readers' and the adjudicator's). So: QA and admin; a central reader as long as
+ * no other reader's segmentation is in it (blinding between R1 and R2); an adjudicator once the central reads
+ * are open to them (review.c); site users never (the tumours are the central reads' lesions) — 404 for another
+ * site's subject, as every API, 403 for their own. 1 when allowed, else replies and returns 0. */
 static int may_see(rcy_req *r, const char *subject) {
   if (!valid_subject(subject) || !rcy_subject_visible(r, subject)) {
     rcy_reply_error(r, 404, "no subject %s visible to you", valid_subject(subject) ? subject : "");
     return 0;
   }
   const char *role = r->user.role;
-  if (strcmp(role, "central") == 0 || strcmp(role, "qa") == 0 || strcmp(role, "admin") == 0) return 1;
-  if (strcmp(role, "adjudicator") == 0) {
-    rcy_error err = {0};
-    if (rcy_store_subject_reads_each(r->store, subject, "central", central_read_open, r, &err) == 1) return 1;
-    rcy_reply_error(r, 403, "the dose of %s shows the central read's lesions: open to adjudicators once the subject "
-                    "is referred for adjudication", subject);
+  if (strcmp(role, "central") != 0 && strcmp(role, "adjudicator") != 0 && strcmp(role, "qa") != 0 &&
+      strcmp(role, "admin") != 0) {
+    rcy_reply_error(r, 403, "role %s may not see the central dosimetry (its tumours are the central read's lesions)", role);
     return 0;
   }
-  rcy_reply_error(r, 403, "role %s may not see the central dosimetry (its tumours are the central read's lesions)", role);
-  return 0;
+  seg_check c = {.r = r, .subject = subject};
+  rcy_error err = {0};
+  int rc = rcy_store_segmentations_each(r->store, subject, hidden_segmentation, &c, &err);
+  if (rc == 1) {
+    rcy_reply_error(r, 403, "the dose of %s includes the lesions of a %s read you may not see (blinded)", subject, c.role);
+    return 0;
+  }
+  if (rc) {
+    rcy_reply_rcy_error(r, &err);
+    return 0;
+  }
+  return 1;
 }
 
 typedef enum { PART_JSON, PART_DOSE, PART_CT } dose_part;

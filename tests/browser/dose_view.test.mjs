@@ -3,8 +3,10 @@
 // [dose] voi_dir. A central reader opens the subject, follows the Dose tab and sees the dose fused over the CT:
 // a pixel at the hottest voxel is coloured (and grey again at opacity 0), a body pixel without dose is grey,
 // the colour bar runs from blue (0 Gy) to red (top) and is labelled in Gy, the DVH has a curve per compartment
-// and the table's tumour mean dose is the API's. The API's JSON, the grid and its headers are checked; a site
-// user of another site gets 404, one of the subject's own site 403 (the tumours are the central read's), QA 200.
+// and the table's tumour mean dose is the API's (and the phantom's analytic LDM mean). The API's JSON, the grid
+// and its headers are checked; a site user of another site gets 404, one of the subject's own site 403 (the
+// tumours are the central read's), QA 200, and a central reader 403 once another central reader's segmentation
+// of the subject is stored (blinding).
 // First and cached request times are printed. Screenshots at 1366×768 and 1920×1080 go to $RCY_TEST_TMP
 // (dose_view-*.png).
 import { test } from 'node:test';
@@ -12,7 +14,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { launchBrowser, paths, watchPage } from './lib/browser.mjs';
-import { recistry, startServe, apiLogin, RECISTRY } from './lib/stack.mjs';
+import { recistry, run, startServe, apiLogin, RECISTRY } from './lib/stack.mjs';
 
 const PASSWORD = 'correct horse battery staple 42';
 const S = 'CIREL-014-0971';
@@ -142,6 +144,19 @@ test('dose view: fused dose over CT, colour bar, DVH, compartments; access', asy
   const qa = await apiLogin(stack.url, 'qa.dose', PASSWORD);
   assert.equal((await qa.raw('GET', `/api/dose/${S}`)).status, 200, 'QA sees the dose');
   assert.equal((await api.raw('GET', '/api/dose/CIREL-014-9999')).status, 404, 'no such subject: 404');
+  // Blinding: the run takes every central (and adjudicator) segmentation of the subject, so a central reader is
+  // refused once another reader's is stored; their own, or a site read's, does not matter. Rows only (the run
+  // skips a SEG it cannot read; the access rule looks at the rows).
+  const db = path.join(stack.archive, 'recistry.db');
+  const sql = (q) => run('sqlite3', [db, q]);
+  sql(`INSERT INTO segmentations VALUES ('2.25.1', '${S}', 'central', '${USERS[0].name}'), ('2.25.2', '${S}', 'site', 'site')`);
+  assert.equal((await api.raw('GET', `/api/dose/${S}`)).status, 200, 'own and site segmentations: the central reader sees the dose');
+  sql(`INSERT INTO segmentations VALUES ('2.25.3', '${S}', 'central', 'reader.second')`);
+  const blinded = await api.raw('GET', `/api/dose/${S}/volume`);
+  assert.equal(blinded.status, 403, 'another central reader\'s segmentation: 403');
+  assert.match(blinded.body.error, /blinded/);
+  assert.equal((await qa.raw('GET', `/api/dose/${S}`)).status, 200, 'QA still sees it');
+  sql(`DELETE FROM segmentations WHERE subject_id = '${S}'`);
 
   // ---- the screen
   const page = await context.newPage();
