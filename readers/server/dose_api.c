@@ -1,10 +1,10 @@
 /* The workstation's dose view (docs/api.md "Dose view", docs/dosimetry.md "In the workstation"): GET
  * /api/dose/{subject} answers the subject's 90Y dosimetry as rcy_dose_run_json (with the DVHs) plus the dose
  * grid's geometry and the CT slices' SOP Instance UIDs in grid order; /volume the dose grid as raw
- * little-endian Float32 (Gy) and /ct the CT on the same grid (the run puts the dose on the CT grid) as little-endian Int16 (HU), so the
- * browser builds two local volumes of one geometry and fuses them. Thin: the run (src/dose/run.c) finds the
- * PET and CT in the archive and the tumours in the central read's segmentations; the server adds the liver
- * and lung label maps of [dose] voi_dir and the thresholds of [dose] thresholds.
+ * little-endian Float32 (Gy) and /ct the CT on the same grid (the run puts the dose on the CT's grid) as
+ * little-endian Int16 (HU), so the browser builds two local volumes of one geometry and fuses them. Thin: the
+ * run (src/dose/run.c) finds the PET and CT in the archive and the tumours in the central reads'
+ * segmentations; the server adds the label maps of [dose] voi_dir and the thresholds of [dose] thresholds.
  *
  * The run takes about a second (more on a large CT), so its outcome is computed on the first request and
  * kept in memory per subject (a few subjects, least recently used out) until the server restarts: a new
@@ -26,13 +26,13 @@
 
 typedef struct dose_entry {
   char subject[65];
-  char *json;              /* the GET /api/dose/{subject} body */
-  float *dose_gy;          /* little-endian, grid order */
+  char *json;     /* the GET /api/dose/{subject} body */
+  float *dose_gy; /* little-endian, grid order */
   size_t dose_bytes;
-  int16_t *ct_hu;          /* NULL when the run had no CT */
+  int16_t *ct_hu; /* NULL when the run had no CT */
   size_t ct_bytes;
-  char geometry[3][160];   /* X-Grid-Size, X-Grid-Origin-mm, X-Grid-Spacing-mm */
-  unsigned long used;      /* LRU clock */
+  char geometry[3][160]; /* X-Grid-Size, X-Grid-Origin-mm, X-Grid-Spacing-mm */
+  unsigned long used;    /* LRU clock */
 } dose_entry;
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -88,7 +88,8 @@ static int has_suffix(const char *s, const char *suf) {
 
 /* "NAME=PATH" for every label map DIR/<subject>/<NAME>.nrrd|.nii|.nii.gz (sorted, so the compartments come in
  * the same order every time). No folder: no specs (the run then has only the tumours). */
-static int voi_specs_for(char ***out, size_t *n_out, const char *voi_dir, const char *subject, rcy_error *err) {
+static int voi_specs_for(char ***out, size_t *n_out, const char *voi_dir, const char *subject,
+                         rcy_error *err) {
   *out = NULL;
   *n_out = 0;
   if (!voi_dir) return RCY_OK;
@@ -102,19 +103,25 @@ static int voi_specs_for(char ***out, size_t *n_out, const char *voi_dir, const 
   int rc = specs ? RCY_OK : rcy_error_set(err, RCY_ENOMEM, "out of memory listing %s", dir);
   for (int i = 0; i < n; i++) {
     const char *f = names[i]->d_name;
-    const char *suf = has_suffix(f, ".nrrd") ? ".nrrd" : has_suffix(f, ".nii.gz") ? ".nii.gz" : has_suffix(f, ".nii") ? ".nii" : NULL;
+    const char *suf = has_suffix(f, ".nrrd")     ? ".nrrd"
+                      : has_suffix(f, ".nii.gz") ? ".nii.gz"
+                      : has_suffix(f, ".nii")    ? ".nii"
+                                                 : NULL;
     if (rc == RCY_OK && suf && f[0] != '.') {
       size_t stem = strlen(f) - strlen(suf);
       size_t len = stem + 1 + strlen(dir) + 1 + strlen(f) + 1;
       specs[k] = malloc(len);
-      if (!specs[k]) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory listing %s", dir);
-      else snprintf(specs[k++], len, "%.*s=%s/%s", (int)stem, f, dir, f);
+      if (!specs[k])
+        rc = rcy_error_set(err, RCY_ENOMEM, "out of memory listing %s", dir);
+      else
+        snprintf(specs[k++], len, "%.*s=%s/%s", (int)stem, f, dir, f);
     }
     free(names[i]);
   }
   free(names);
   if (rc) {
-    for (size_t i = 0; i < k; i++) free(specs[i]);
+    for (size_t i = 0; i < k; i++)
+      free(specs[i]);
     free(specs);
     return rc;
   }
@@ -125,7 +132,8 @@ static int voi_specs_for(char ***out, size_t *n_out, const char *voi_dir, const 
 
 static json_t *vec(const double *v, int n) {
   json_t *a = json_array();
-  for (int i = 0; i < n; i++) json_array_append_new(a, json_real(v[i]));
+  for (int i = 0; i < n; i++)
+    json_array_append_new(a, json_real(v[i]));
   return a;
 }
 
@@ -135,7 +143,8 @@ static void put_le32(void *dst, const float *src, size_t n) {
   for (size_t i = 0; i < n; i++) {
     uint32_t u;
     memcpy(&u, &src[i], 4);
-    d[4 * i] = (uint8_t)u, d[4 * i + 1] = (uint8_t)(u >> 8), d[4 * i + 2] = (uint8_t)(u >> 16), d[4 * i + 3] = (uint8_t)(u >> 24);
+    d[4 * i] = (uint8_t)u, d[4 * i + 1] = (uint8_t)(u >> 8), d[4 * i + 2] = (uint8_t)(u >> 16),
+          d[4 * i + 3] = (uint8_t)(u >> 24);
   }
 #else
   memcpy(dst, src, n * sizeof(float));
@@ -179,7 +188,8 @@ static int compute(dose_entry **out, const rcy_server *srv, const char *subject,
   e = calloc(1, sizeof *e);
   if (!doc || !json_is_object(doc) || !e || nvox == 0) {
     rc = rcy_error_set(err, nvox == 0 ? RCY_EINVAL : RCY_ENOMEM,
-                       nvox == 0 ? "the dose of %s has no voxels" : "out of memory for the dose of %s", subject);
+                       nvox == 0 ? "the dose of %s has no voxels" : "out of memory for the dose of %s",
+                       subject);
     goto out;
   }
   snprintf(e->subject, sizeof e->subject, "%s", subject);
@@ -197,7 +207,8 @@ static int compute(dose_entry **out, const rcy_server *srv, const char *subject,
   /* The CT on the dose grid: the run puts the dose on the CT's grid, so this is the CT voxel for voxel. A CT
    * of another size (cannot happen with the run as specified) is not sent rather than sent misaligned. */
   const rcy_dicom_volume *ct = run->ct;
-  int ct_aligned = ct && ct->values && ct->size[0] == g->size[0] && ct->size[1] == g->size[1] && ct->size[2] == g->size[2];
+  int ct_aligned =
+      ct && ct->values && ct->size[0] == g->size[0] && ct->size[1] == g->size[1] && ct->size[2] == g->size[2];
   json_t *ctj = json_null();
   if (ct_aligned) {
     e->ct_bytes = nvox * sizeof(int16_t);
@@ -214,16 +225,19 @@ static int compute(dose_entry **out, const rcy_server *srv, const char *subject,
     json_t *uids = json_array();
     for (int k = 0; k < ct->size[2]; k++)
       json_array_append_new(uids, ct->slice_sop_uids ? json_string(ct->slice_sop_uids[k]) : json_null());
-    ctj = json_pack("{s:s,s:s,s:o,s:s}", "series_instance_uid", ct->series_uid, "study_instance_uid", ct->study_uid,
-                    "sop_instance_uids", uids, "volume", "ct");
+    ctj = json_pack("{s:s,s:s,s:o,s:s}", "series_instance_uid", ct->series_uid, "study_instance_uid",
+                    ct->study_uid, "sop_instance_uids", uids, "volume", "ct");
   }
-  json_t *grid = json_pack("{s:[iii],s:o,s:o,s:o,s:f,s:s,s:s}", "size", g->size[0], g->size[1], g->size[2],
-                           "origin_mm", vec(g->origin_mm, 3), "spacing_mm", vec(g->spacing_mm, 3), "direction",
-                           vec(g->direction, 9), "max_gy", max_gy, "volume", "volume", "dtype", "float32le");
+  json_t *grid =
+      json_pack("{s:[iii],s:o,s:o,s:o,s:f,s:s,s:s}", "size", g->size[0], g->size[1], g->size[2], "origin_mm",
+                vec(g->origin_mm, 3), "spacing_mm", vec(g->spacing_mm, 3), "direction", vec(g->direction, 9),
+                "max_gy", max_gy, "volume", "volume", "dtype", "float32le");
   json_object_set_new(doc, "grid", grid);
   json_object_set_new(doc, "ct", ctj);
-  json_object_set_new(doc, "frame_of_reference_uid", json_string(ct ? ct->frame_of_reference_uid : run->pet->frame_of_reference_uid));
-  json_object_set_new(doc, "computed_s", json_real((double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9));
+  json_object_set_new(doc, "frame_of_reference_uid",
+                      json_string(ct ? ct->frame_of_reference_uid : run->pet->frame_of_reference_uid));
+  json_object_set_new(doc, "computed_s",
+                      json_real((double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9));
   time_t now = time(NULL);
   struct tm tm;
   char at[32];
@@ -236,15 +250,18 @@ static int compute(dose_entry **out, const rcy_server *srv, const char *subject,
     goto out;
   }
   snprintf(e->geometry[0], sizeof e->geometry[0], "%d %d %d", g->size[0], g->size[1], g->size[2]);
-  snprintf(e->geometry[1], sizeof e->geometry[1], "%.17g %.17g %.17g", g->origin_mm[0], g->origin_mm[1], g->origin_mm[2]);
-  snprintf(e->geometry[2], sizeof e->geometry[2], "%.17g %.17g %.17g", g->spacing_mm[0], g->spacing_mm[1], g->spacing_mm[2]);
+  snprintf(e->geometry[1], sizeof e->geometry[1], "%.17g %.17g %.17g", g->origin_mm[0], g->origin_mm[1],
+           g->origin_mm[2]);
+  snprintf(e->geometry[2], sizeof e->geometry[2], "%.17g %.17g %.17g", g->spacing_mm[0], g->spacing_mm[1],
+           g->spacing_mm[2]);
   *out = e;
   e = NULL;
 out:
   entry_free(e);
   json_decref(doc);
   rcy_dose_run_free(run);
-  for (size_t i = 0; i < n_specs; i++) free(specs[i]);
+  for (size_t i = 0; i < n_specs; i++)
+    free(specs[i]);
   free(specs);
   return rc;
 }
@@ -265,12 +282,13 @@ static int hidden_segmentation(void *ctx, const char *sop, const char *role, con
   return 1;
 }
 
-/* Who may see a subject's dose: the roles that may see its central data, and only when they may see every read
- * whose segmentations the run turns into tumours (src/dose/run_archive.c takes every stored segmentation that is
- * not the site's: both central readers' and the adjudicator's). So: QA and admin; a central reader as long as
- * no other reader's segmentation is in it (blinding between R1 and R2); an adjudicator once the central reads
- * are open to them (review.c); site users never (the tumours are the central reads' lesions) — 404 for another
- * site's subject, as every API, 403 for their own. 1 when allowed, else replies and returns 0. */
+/* Who may see a subject's dose: the roles that may see its central data, and only when they may see every
+ * read whose segmentations the run turns into tumours (src/dose/run_archive.c takes every stored segmentation
+ * that is not the site's: both central readers' and the adjudicator's). So: QA and admin; a central reader as
+ * long as no other reader's segmentation is in it (blinding between R1 and R2); an adjudicator once the
+ * central reads are open to them (review.c); site users never (the tumours are the central reads' lesions) —
+ * 404 for another site's subject, as every API, 403 for their own. 1 when allowed, else replies and returns
+ * 0. */
 static int may_see(rcy_req *r, const char *subject) {
   if (!valid_subject(subject) || !rcy_subject_visible(r, subject)) {
     rcy_reply_error(r, 404, "no subject %s visible to you", valid_subject(subject) ? subject : "");
@@ -279,14 +297,17 @@ static int may_see(rcy_req *r, const char *subject) {
   const char *role = r->user.role;
   if (strcmp(role, "central") != 0 && strcmp(role, "adjudicator") != 0 && strcmp(role, "qa") != 0 &&
       strcmp(role, "admin") != 0) {
-    rcy_reply_error(r, 403, "role %s may not see the central dosimetry (its tumours are the central read's lesions)", role);
+    rcy_reply_error(r, 403,
+                    "role %s may not see the central dosimetry (its tumours are the central read's lesions)",
+                    role);
     return 0;
   }
   seg_check c = {.r = r, .subject = subject};
   rcy_error err = {0};
   int rc = rcy_store_segmentations_each(r->store, subject, hidden_segmentation, &c, &err);
   if (rc == 1) {
-    rcy_reply_error(r, 403, "the dose of %s includes the lesions of a %s read you may not see (blinded)", subject, c.role);
+    rcy_reply_error(r, 403, "the dose of %s includes the lesions of a %s read you may not see (blinded)",
+                    subject, c.role);
     return 0;
   }
   if (rc) {
@@ -319,7 +340,8 @@ static int handle(rcy_req *r, const char *subject, dose_part part) {
     if (rc == RCY_EINVAL || rc == RCY_EDICOM) return rcy_reply_error(r, 422, "%s", err.message);
     if (rc) return rcy_reply_rcy_error(r, &err);
   }
-  /* The reply copies the bytes (MHD_RESPMEM_MUST_COPY) under the lock: an eviction cannot free them meanwhile. */
+  /* The reply copies the bytes (MHD_RESPMEM_MUST_COPY) under the lock: an eviction cannot free them
+   * meanwhile. */
   pthread_mutex_lock(&cache_lock);
   e = cache_find(subject);
   if (!e) {
@@ -332,8 +354,10 @@ static int handle(rcy_req *r, const char *subject, dose_part part) {
     pthread_mutex_unlock(&cache_lock);
     return rcy_reply_error(r, 404, "the dose of %s was computed without a CT", subject);
   } else {
-    if (part == PART_DOSE) rcy_reply_bytes(r, 200, "application/octet-stream", e->dose_gy, e->dose_bytes, 0);
-    else rcy_reply_bytes(r, 200, "application/octet-stream", e->ct_hu, e->ct_bytes, 0);
+    if (part == PART_DOSE)
+      rcy_reply_bytes(r, 200, "application/octet-stream", e->dose_gy, e->dose_bytes, 0);
+    else
+      rcy_reply_bytes(r, 200, "application/octet-stream", e->ct_hu, e->ct_bytes, 0);
     if (r->status == 200) {
       rcy_reply_header(r, "X-Grid-Size", e->geometry[0]);
       rcy_reply_header(r, "X-Grid-Origin-mm", e->geometry[1]);
@@ -346,6 +370,12 @@ static int handle(rcy_req *r, const char *subject, dose_part part) {
   return 0;
 }
 
-int rcy_handle_dose_get(rcy_req *r, const char *subject) { return handle(r, subject, PART_JSON); }
-int rcy_handle_dose_volume(rcy_req *r, const char *subject) { return handle(r, subject, PART_DOSE); }
-int rcy_handle_dose_ct(rcy_req *r, const char *subject) { return handle(r, subject, PART_CT); }
+int rcy_handle_dose_get(rcy_req *r, const char *subject) {
+  return handle(r, subject, PART_JSON);
+}
+int rcy_handle_dose_volume(rcy_req *r, const char *subject) {
+  return handle(r, subject, PART_DOSE);
+}
+int rcy_handle_dose_ct(rcy_req *r, const char *subject) {
+  return handle(r, subject, PART_CT);
+}
