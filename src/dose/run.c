@@ -201,6 +201,14 @@ int rcy_dose_run_execute(rcy_dose_run **out, const rcy_dose_run_options *o, rcy_
   else
     snprintf(r->density_source, sizeof r->density_source, "fixed 1.03 g/mL (no CT, no --density)");
 
+  /* An MAA the archive walk found by itself (not asked for with --maa) without a planned activity cannot give a
+   * predicted dose; it must not stop the 90Y dosimetry it was not asked for (the workstation's dose view, and
+   * `dose --archive` on any subject with a work-up study). */
+  if (r->maa && !o->maa_dir && !(o->planned_activity_gbq > 0)) {
+    rcy_dicom_volume_free(r->maa);
+    rcy_dicom_volume_free(r->maa_ct);
+    r->maa = r->maa_ct = NULL;
+  }
   /* The MAA first: its tumour-to-normal ratio feeds the partition model of both results. */
   if (r->maa) {
     double planned = o->planned_activity_gbq > 0 ? o->planned_activity_gbq : NAN;
