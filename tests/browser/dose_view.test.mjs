@@ -39,10 +39,11 @@ async function startStack(dir) {
   const phantom = path.join(dir, 'phantom');
   recistry(['init', '--archive', archive]);
   recistry(['sample', '--tare', '--phantom', 'accuracy', '--out', phantom]);
-  // The treatment study only (CT + 90Y PET): the run takes the subject's latest PT series and its CT.
-  const study = path.join(phantom, 'S014', S, 'Y90');
-  assert.ok(fs.existsSync(study), `the phantom has no ${study}`);
-  const files = walk(study).filter((f) => /\.dcm$/i.test(f)).sort();
+  // Both studies, as a real subject has them: the work-up (CT + MAA SPECT) and the treatment (CT + 90Y PET);
+  // the run takes the latest PT series and its CT, and the MAA it finds must not stop it.
+  const subjectDir = path.join(phantom, 'S014', S);
+  assert.ok(fs.existsSync(path.join(subjectDir, 'Y90')), `the phantom has no ${subjectDir}/Y90`);
+  const files = walk(subjectDir).filter((f) => /\.dcm$/i.test(f)).sort();
   recistry(['reads', 'index', '--archive', archive, ...files]);
   // [dose] voi_dir/<subject>/<voi>.nrrd: the phantom's label maps of that study (its tumours too: this archive
   // has no central read with segmentations).
@@ -183,9 +184,16 @@ test('dose view: fused dose over CT, colour bar, DVH, compartments; access', asy
     await page.locator('#dose-opacity').fill('0');
     const off = await pixelAt(page, world(hot));
     assert.ok(chroma(off) < 16, `opacity 0: the hot pixel is grey: rgb ${off}`);
+    await page.locator('#dose-opacity').fill('100');
+    const full = await pixelAt(page, world(hot));
     await page.locator('#dose-opacity').fill('60');
     const on = await pixelAt(page, world(hot));
     assert.ok(chroma(on) > 60, `opacity 60 %: coloured again: rgb ${on}`);
+    // The opacity on screen is the slider's: 60 % of the way from the CT's grey to the opaque colour.
+    let ch = 0;
+    for (let i = 1; i < 3; i++) if (Math.abs(full[i] - off[i]) > Math.abs(full[ch] - off[ch])) ch = i;
+    const seen = (on[ch] - off[ch]) / (full[ch] - off[ch]);
+    assert.ok(Math.abs(seen - 0.6) < 0.06, `opacity on screen ${seen.toFixed(3)} for 60 % (grey ${off}, opaque ${full}, 60 % ${on})`);
     const slice = await page.textContent('#dose-slice');
     assert.match(slice, new RegExp(`slice ${kHot + 1} / ${g.size[2]}`), slice);
     assert.equal(await page.getAttribute('#dose-viewport', 'data-sop'), dose.ct.sop_instance_uids[kHot], 'the slice shown is that CT instance');

@@ -27,8 +27,9 @@ const DOSE_RGB = [
   1.0, 0.5, 0.0, 0.0,
 ];
 let cmapRegistered = false;
-/* The depth a volume viewport's slice is rendered over (vtk.js ray between the clipping planes), measured:
- * the opacity of a thin slab is 1 - (1 - a)^(depth / unit distance). */
+/* The depth a volume viewport's slice is rendered over (vtk.js ray between the clipping planes), measured at
+ * 3 mm voxels: the opacity of a thin slab is 1 - (1 - a)^(depth / unit distance). The start value only:
+ * calibrateOpacity measures it on the subject's grid. */
 const SLAB_DEPTH_MM = 0.125;
 
 /** Colour of the colour map at t in [0, 1], as [r, g, b] 0..255. */
@@ -323,8 +324,8 @@ export class DoseView {
     this.setWindow('abdomen', false);
     // The slice is a thin slab, less than one ray step: vtk.js gives a pixel the opacity 1 - (1 - a)^(slab / unit
     // distance) (a texture of 1 - (1 - a)^(step / unit), then a partial step), so with its default unit distance
-    // (1 mm) the slider's 60 % showed as about 10 %. A unit distance of the slab's depth (measured: 0.125 mm)
-    // makes the opacity on screen the slider's; a step of twice that keeps the texture's exponent at 2, where
+    // (1 mm) the slider's 60 % showed as about 10 %. A unit distance of the slab's depth (0.125 mm at 3 mm voxels;
+    // calibrateOpacity measures it) makes the opacity on screen the slider's; a step of twice that keeps the texture's exponent at 2, where
     // float32 still tells 0.99 from 1 (at the default step of ~1.7 mm, 80 % already rounded to opaque).
     const doseActor = this.viewport.getActors().find((a) => a.referencedId === this.doseId);
     if (doseActor) {
@@ -370,6 +371,43 @@ export class DoseView {
     await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
     if (this.viewport) this.viewport.render();
     await new Promise((r) => requestAnimationFrame(r));
+    await this.calibrateOpacity();
+  }
+
+  /**
+   * The depth of the thin slab vtk.js renders depends on the grid (0.125 mm at 3 mm voxels, half that at 1.5 mm),
+   * so the opacity on screen, 1 - (1 - a)^E, is measured once at the hottest voxel (the CT alone, the dose opaque,
+   * the dose at 50 %) and the unit distance scaled so that E = 1. Nothing is measured without a CT or when the
+   * colour and the grey are too alike to tell (the measured constant stays).
+   */
+  async calibrateOpacity() {
+    const entry = this.viewport?.getActors().find((a) => a.referencedId === this.doseId);
+    const canvas = this.els.vp.querySelector('canvas');
+    if (!entry || !canvas || !this.ctHu) return;
+    const w = this.hottestWorld();
+    const saved = this.opacity;
+    const at = async (a) => {
+      this.opacity = a;
+      this.applyDoseLook();
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      const [x, y] = this.viewport.worldToCanvas(w);
+      const k = canvas.width / canvas.clientWidth;
+      return [...canvas.getContext('2d').getImageData(Math.round(x * k), Math.round(y * k), 1, 1).data].slice(0, 3);
+    };
+    const grey = await at(0), colour = await at(1), half = await at(0.5);
+    this.opacity = saved;
+    let ch = 0;
+    for (let i = 1; i < 3; i++) if (Math.abs(colour[i] - grey[i]) > Math.abs(colour[ch] - grey[ch])) ch = i;
+    const seen = Math.abs(colour[ch] - grey[ch]) >= 40 ? (half[ch] - grey[ch]) / (colour[ch] - grey[ch]) : NaN;
+    if (seen > 0.02 && seen < 0.98) {
+      const prop = entry.actor.getProperty();
+      const unit = Math.min(10, Math.max(1e-4, prop.getScalarOpacityUnitDistance(0) * (Math.log(1 - seen) / Math.log(0.5))));
+      entry.actor.getMapper().setSampleDistance(2 * unit);
+      prop.setScalarOpacityUnitDistance(0, unit);
+      this.opacityCalibration = { seen_at_50: seen, unit_mm: unit };
+    }
+    this.applyDoseLook();
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
   }
 
   /** World position (mm) of grid voxel (i, j, k). */
