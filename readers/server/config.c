@@ -1,5 +1,6 @@
-/* The serve configuration: [archive] path and [http] bind/port/web_root/session_ttl_s/threads from the INI
- * file the ingest daemon also reads (it parses its own sections; unknown sections are ignored here). */
+/* The serve configuration: [archive] path, [http] bind/port/web_root/session_ttl_s/threads and [dose]
+ * voi_dir/thresholds (the dose view) from the INI file the ingest daemon also reads (it parses its own
+ * sections; unknown sections and other [dose] keys are ignored here). */
 #include "readers.h"
 
 #include <ini.h>
@@ -42,6 +43,10 @@ static int on_entry(void *user, const char *section, const char *name, const cha
       snprintf(c->bad, sizeof c->bad, "unknown key '%s' in [http]", name);
       return 0;
     }
+  } else if (strcmp(section, "dose") == 0) {
+    /* Other keys of [dose] may belong to `recistry dose`: ignored here. */
+    if (strcmp(name, "voi_dir") == 0) ok = set_str(&cfg->dose_voi_dir, value);
+    else if (strcmp(name, "thresholds") == 0) ok = set_str(&cfg->dose_thresholds, value);
   }
   if (!ok && !c->bad[0]) snprintf(c->bad, sizeof c->bad, "[%s] %s: invalid value '%s'", section, name, value);
   return ok;
@@ -68,5 +73,7 @@ void rcy_readers_config_free(rcy_readers_config *cfg) {
   free(cfg->archive_dir);
   free(cfg->bind);
   free(cfg->web_root);
+  free(cfg->dose_voi_dir);
+  free(cfg->dose_thresholds);
   memset(cfg, 0, sizeof *cfg);
 }

@@ -20,9 +20,11 @@ typedef struct rcy_readers_config {
   char *web_root;     /* [http] web_root (default: readers/web/dist of the source tree) */
   int session_ttl_s;  /* [http] session_ttl_s (default 28800) */
   int threads;        /* [http] threads (default 4) */
+  char *dose_voi_dir;    /* [dose] voi_dir: DIR/<subject>/<voi>.nrrd label maps for the dose view; NULL: none */
+  char *dose_thresholds; /* [dose] thresholds: the INI with [dose_threshold NAME] sections; NULL: no flags */
 } rcy_readers_config;
 
-/* Reads [archive] and [http] of the INI file (other sections belong to other components and are ignored). */
+/* Reads [archive], [http] and [dose] voi_dir/thresholds of the INI file (other sections belong to other components and are ignored). */
 int rcy_readers_config_load(rcy_readers_config *out, const char *path, rcy_error *err);
 void rcy_readers_config_free(rcy_readers_config *cfg);
 

@@ -121,6 +121,10 @@ int rcy_handle_report_cohort(rcy_req *r);
 /* endpoints_api.c: QA and admin only */
 int rcy_handle_endpoints(rcy_req *r);
 int rcy_handle_endpoint_subjects(rcy_req *r);
+/* dose_api.c: the dose view (the subject's 90Y dosimetry, computed on first request and cached) */
+int rcy_handle_dose_get(rcy_req *r, const char *subject);
+int rcy_handle_dose_volume(rcy_req *r, const char *subject);
+int rcy_handle_dose_ct(rcy_req *r, const char *subject);
 
 /* keyimage_store.c: durable key-image files under ARCHIVE/key-images. */
 int rcy_key_image_save(char *id_out /* 33 bytes */, const char *dir, const void *png, size_t len,

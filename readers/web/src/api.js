@@ -124,6 +124,10 @@ export const segment = (subject, timepoint, sopInstanceUid, point) =>
 export const propagate = (subject, timepoint, lesionId) =>
   request('POST', '/api/segment/propagate', { subject, timepoint, lesion_id: lesionId });
 
+/** The subject's 90Y dosimetry as the server computed it (the run's JSON, the grid geometry, the CT's SOP UIDs);
+ * the grids themselves are GET /api/dose/{subject}/volume (Float32, Gy) and /ct (Int16, HU). */
+export const getDose = (subjectId) => request('GET', `/api/dose/${enc(subjectId)}`);
+
 /** The contours of a stored segmentation (DICOM SEG) of a measurement. */
 export const getSegmentation = (uid) => request('GET', `/api/segmentations/${enc(uid)}`);
 

@@ -341,3 +341,35 @@ export function swimmer(canvas, { rows, onPick }) {
   canvas.rcyChart = chart;
   return chart;
 }
+
+/**
+ * Cumulative dose-volume histograms: one curve per compartment, % of its volume (y) receiving at least a dose
+ * (x, Gy), as the server computed them. curves: [{label, color, points: [{dose_gy, volume_pct}]}].
+ */
+export function dvh(canvas, { curves }) {
+  theme();
+  const datasets = curves.map((c) => ({
+    type: 'line', label: c.label, data: c.points.map((p) => ({ x: p.dose_gy, y: p.volume_pct })),
+    borderColor: c.color, backgroundColor: c.color, borderWidth: 2, pointRadius: 0, pointHitRadius: 6, fill: false,
+    rcyKind: 'dvh',
+  }));
+  const xmaxData = Math.max(1, ...curves.flatMap((c) => c.points.map((p) => p.dose_gy)));
+  const step = xmaxData > 200 ? 50 : xmaxData > 50 ? 20 : xmaxData > 20 ? 5 : 1;
+  const chart = new Chart(canvas, {
+    data: { datasets },
+    options: {
+      responsive: true, maintainAspectRatio: false, animation: false, parsing: true,
+      interaction: { mode: 'nearest', intersect: false, axis: 'x' },
+      scales: {
+        x: { type: 'linear', min: 0, max: step * Math.ceil(xmaxData / step), ticks: { stepSize: step }, title: { display: true, text: 'dose (Gy)' } },
+        y: { type: 'linear', min: 0, max: 100, ticks: { stepSize: 20 }, title: { display: true, text: 'volume (%)' } },
+      },
+      plugins: {
+        legend: { position: 'bottom', labels: { boxWidth: 12, boxHeight: 2 } },
+        tooltip: { callbacks: { label: (i) => `${i.dataset.label}: ${fixed(i.raw.y)} % ≥ ${fixed(i.raw.x)} Gy` } },
+      },
+    },
+  });
+  canvas.rcyChart = chart;
+  return chart;
+}

@@ -1,12 +1,13 @@
 // Entry point: session check, hash routing (#/login, #/worklist, #/subject/{id}/{timepoint}[?role=&reader=],
-// #/registry/{id}, #/audit?filters, #/adjudicate/{id}, #/qa[/pair], #/endpoints), the top bar, the login page and the
+// #/dose/{id}, #/registry/{id}, #/audit?filters, #/adjudicate/{id}, #/qa[/pair], #/endpoints), the top bar, the login page and the
 // worklist. The subject view (viewer + lesion table + response) is in subject.js, the audit-log viewer (QA and
 // admin) in audit.js, the adjudication queue and side-by-side in adjudication.js, concordance and reader QC in
-// qa.js.
+// qa.js, the dose view (90Y dose over the CT, DVH) in dose.js.
 import './styles.css';
 import * as api from './api.js';
 import { h, clear } from './dom.js';
 import { SubjectView } from './subject.js';
+import { DoseView } from './dose.js';
 import { showRegistry } from './registry.js';
 import { showAudit } from './audit.js';
 import { showQa } from './qa.js';
@@ -102,6 +103,11 @@ async function route() {
       // ?role=central&reader=NAME: a read-only look at that read (QA, or an adjudicator from the side-by-side).
       const which = params.get('role') && params.get('reader') ? { role: params.get('role'), reader: params.get('reader') } : null;
       currentView = new SubjectView(app, parts[1], parts[2] || null, { user, go, which });
+      await currentView.start();
+      return;
+    }
+    if (parts[0] === 'dose' && parts[1]) {
+      currentView = new DoseView(app, parts[1], { user });
       await currentView.start();
       return;
     }

@@ -16,6 +16,7 @@ import { measuringMethods } from './measuring.js';
 import { lesionMethods } from './lesions.js';
 import { responseMethods } from './response.js';
 import { placeMethods } from './places.js';
+import { subjectHasPet } from './dose.js';
 
 // Roles that read and write their own read; the others (QA, admin) look at any read and change none.
 const READER_ROLES = ['central', 'adjudicator', 'site'];
@@ -74,6 +75,7 @@ export class SubjectView {
     window.rcy = { view: this, viewer: this.viewer, core };
     this.restoring = true;
     this.renderAll();
+    this.offerDose();
     const loads = [this.loadStudy('current', this.currentTp)];
     if (!this.isBaseline) loads.push(this.loadStudy('baseline', this.leftTp));
     await Promise.all(loads);
@@ -84,6 +86,17 @@ export class SubjectView {
     await this.drawStored();
     if (!this.viewer) return;
     this.root.dataset.ready = '1';
+  }
+
+  /** A "Dose" tab when the subject has a PET (the 90Y dosimetry; roles the server refuses see its message). */
+  async offerDose() {
+    const uids = this.timepoints().map((t) => t.study_uid).filter(Boolean);
+    const seriesOf = async (uid) => {
+      if (!this.seriesByStudy.has(uid)) this.seriesByStudy.set(uid, await api.studySeries(uid));
+      return this.seriesByStudy.get(uid);
+    };
+    if (this.user?.role === 'site' || !(await subjectHasPet(uids, seriesOf)) || !this.els) return;
+    clear(this.els.doseLink, h('a', { href: `#/dose/${encodeURIComponent(this.subjectId)}`, id: 'dose-tab', class: 'dose-tab' }, 'Dose'));
   }
 
   destroy() {
@@ -187,6 +200,7 @@ export class SubjectView {
       warnings: ['warnings', 'warnings'], lesions: ['lesions', 'lesions'], addForm: ['add-lesion', 'add-lesion'],
       response: ['response', 'response'], sign: ['sign', 'sign'], picker: ['read-picker', 'read-picker'],
       leftPicker: ['left-picker', 'left-picker', 'span'], navigator: ['navigator', 'navigator'],
+      doseLink: ['dose-link', 'dose-link', 'span'],
     };
     this.els = Object.fromEntries(Object.entries(parts).map(([name, [cls, id, tag]]) => [name, h(tag || 'div', { class: cls, id })]));
     this.els.message.setAttribute('role', 'status');
@@ -200,7 +214,7 @@ export class SubjectView {
     clear(this.root,
       h('div', { class: 'subject-view' },
         h('div', { class: 'subject-head' },
-          h('a', { href: '#/worklist' }, '← Worklist'), h('h2', {}, `Subject ${this.subjectId}`), e.tabs),
+          h('a', { href: '#/worklist' }, '← Worklist'), h('h2', {}, `Subject ${this.subjectId}`), e.tabs, e.doseLink),
         e.toolbar,
         h('div', { class: 'subject-body' },
           h('div', { class: `panes ${this.isBaseline ? 'single' : 'double'}` },

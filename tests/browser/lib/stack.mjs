@@ -111,10 +111,10 @@ export async function waitHttp(url, timeoutMs = 20000, daemon = null) {
 }
 
 /** `recistry serve` on ARCHIVE with the built UI, on a free port; resolves once it listens, with the daemon and
- * its base URL. */
-export async function startServe(dir, archive) {
+ * its base URL. extra: more INI text for the config (e.g. a [dose] section). */
+export async function startServe(dir, archive, extra = '') {
   const config = path.join(dir, 'recistry.ini');
-  fs.writeFileSync(config, `[archive]\npath = ${archive}\n\n[http]\nbind = 127.0.0.1\nport = 0\nweb_root = ${paths.dist}\n`);
+  fs.writeFileSync(config, `[archive]\npath = ${archive}\n\n[http]\nbind = 127.0.0.1\nport = 0\nweb_root = ${paths.dist}\n${extra ? '\n' + extra : ''}`);
   const serve = new Daemon('serve', ['serve', '--config', config], dir);
   const url = await waitFor('recistry serve to listen', () => {
     serve.assertAlive();
