@@ -166,7 +166,7 @@ typedef struct rcy_dose_flag {
   char comparison[3];
   double value, limit;
   char severity[16];
-  char message[256];     /* e.g. "tumour T1: mean 142 Gy < 189 Gy (EANM 2022 ...)" */
+  char message[400];     /* e.g. "tumour T1: mean_gy 142.0 < 189.0 (should be >= 189.0; EANM 2022 ...)" */
 } rcy_dose_flag;
 
 /* Reads the [dose_threshold NAME] sections of an INI file (other sections are ignored, so the archive's
