@@ -6,6 +6,7 @@
 
 #include "recistry/dose.h"
 #include "recistry/imaging.h"
+#include "recistry/render.h"
 
 #include <limits.h>
 #include <math.h>
@@ -153,6 +154,7 @@ int rcy_cmd_dose(int argc, char **argv) {
       fprintf(stderr, "recistry dose: %s\n", err.message);
       rc = RCY_EXIT_FAIL;
     }
+    rcy_render_shutdown(); /* the font caches cairo filled; nothing draws after this */
   }
   if (json) {
     char *s = rcy_dose_run_json(run, 1);
