@@ -42,6 +42,9 @@ phi = quarantine
 [http]
 bind = 127.0.0.1
 port = $HTTP_PORT
+[dose]
+voi_dir = $PWD/$DEMO_DIR/tare-voi
+thresholds = $PWD/config/dose-thresholds.ini
 [site:S014]
 name = Centre 14
 ae_title = SITE014
@@ -87,6 +90,11 @@ echo "== TARE 90Y dosimetry phantoms (recistry sample --tare; docs/dosimetry.md,
 storescu -aet SITE014 -aec FFCD_CORE +sd +r 127.0.0.1 "$DICOM_PORT" "$DEMO_DIR/tare/S014" 2>/dev/null ||
   { echo "demo: sending the TARE phantoms failed; see $DEMO_DIR/ingest.log" >&2; exit 1; }
 echo "   S014: CIREL-014-0971 (accuracy), -0972 (realistic), -0973: MAA work-up (CT + 99mTc-MAA SPECT), Y90 (CT + 90Y PET)"
+# The workstation's dose view finds each subject's label maps in [dose] voi_dir/<subject>/ (docs/api.md).
+for d in "$DEMO_DIR"/tare/tare/CIREL-*/Y90; do
+  subject=$(basename "$(dirname "$d")")
+  mkdir -p "$DEMO_DIR/tare-voi/$subject" && cp "$d"/*.nrrd "$DEMO_DIR/tare-voi/$subject/"
+done
 echo "== a site sends an instance with PHI left in (refused and quarantined, values never logged)"
 storescu -aet SITE014 -aec FFCD_CORE 127.0.0.1 "$DICOM_PORT" "$SAMPLES"/dirty/phi_name/*.dcm >/dev/null 2>&1 || true
 sleep 0.5
@@ -175,6 +183,7 @@ cat <<MSG
      reader       a central reader who reads in the workstation
      adjudicator  resolves CIREL-014-0001, where alice and bob disagree (adjudication queue)
      qa           every read, the concordance and reader QC pages, the endpoints page, the audit log
+   TARE dosimetry: open CIREL-014-0972 or -0973 as reader (or qa) and follow the Dose tab
      admin        assignments and review settings
    (demo accounts only)
    daemon log: $DEMO_DIR/ingest.log   server log: $DEMO_DIR/serve.log
