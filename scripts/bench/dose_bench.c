@@ -81,7 +81,7 @@ int main(int argc, char **argv) {
   const char *names[6] = {"liver", "perfused_liver", "T1", "T2", "T3", "lungs"};
   for (int m = 0; m < 6; m++) masks[m] = calloc(nct, 1);
   static const float hu[7] = {-1000, 40, 60, 35, 35, 35, -800};
-  static const float conc[7] = {0, 2e3, 4e4, 6e5, 5e5, 3e5, 1.5e4}; /* Bq/mL at the scan */
+  static const float conc[7] = {0, 1e4, 1.5e6, 4e6, 3.5e6, 2.5e6, 8e4}; /* Bq/mL at the scan */
   for (int k = 0; k < cs[2]; k++)
     for (int j = 0; j < cs[1]; j++)
       for (int i = 0; i < cs[0]; i++) {
