@@ -82,6 +82,11 @@ seed=$(/usr/bin/python3 -c "import json; l=json.load(open('$DEMO_DIR/lesion-phan
 set -- $seed
 echo "== one click on CIREL-014-0961's T1 (recistry segment; truth: longest diameter $3 mm)"
 "$R" segment --archive "$DEMO_DIR/archive" --instance "$1" --point "$2" | sed 's/^/   /'
+echo "== TARE 90Y dosimetry phantoms (recistry sample --tare; docs/dosimetry.md, docs/sample.md)"
+"$R" sample --out "$DEMO_DIR/tare" --tare >/dev/null
+storescu -aet SITE014 -aec FFCD_CORE +sd +r 127.0.0.1 "$DICOM_PORT" "$DEMO_DIR/tare/S014" 2>/dev/null ||
+  { echo "demo: sending the TARE phantoms failed; see $DEMO_DIR/ingest.log" >&2; exit 1; }
+echo "   S014: CIREL-014-0971 (accuracy), -0972 (realistic), -0973: MAA work-up (CT + 99mTc-MAA SPECT), Y90 (CT + 90Y PET)"
 echo "== a site sends an instance with PHI left in (refused and quarantined, values never logged)"
 storescu -aet SITE014 -aec FFCD_CORE 127.0.0.1 "$DICOM_PORT" "$SAMPLES"/dirty/phi_name/*.dcm >/dev/null 2>&1 || true
 sleep 0.5
@@ -91,6 +96,25 @@ sleep 3 # stable_age: studies are checked after 2 s of silence
 echo "== what arrived (recistry studies)"
 "$R" studies --archive "$DEMO_DIR/archive"
 "$R" verify --archive "$DEMO_DIR/archive" >/dev/null && echo "   recistry verify: index and files agree"
+
+# Each subject's label maps (liver, perfused territory, lungs, tumours) stand for the physicist's contours.
+for TARE_SUBJECT in CIREL-014-0972 CIREL-014-0973; do
+  V="$DEMO_DIR/tare/tare/$TARE_SUBJECT"
+  planned=$(jq -r .maa.planned_activity_gbq "$V.json")
+  lsf=$(jq -r .treatment.lung_shunt_fraction "$V.json")
+  tare_vois=() maa_vois=()
+  for f in "$V"/Y90/*.nrrd; do
+    v=$(basename "$f" .nrrd)
+    tare_vois+=(--voi "$v=$V/Y90/$v.nrrd") maa_vois+=(--maa-voi "$v=$V/MAA/$v.nrrd")
+  done
+  echo "== $TARE_SUBJECT's absorbed doses from the archive (recistry dose --archive; report $DEMO_DIR/dose-$TARE_SUBJECT.pdf)"
+  "$R" dose --archive "$DEMO_DIR/archive" --subject "$TARE_SUBJECT" "${tare_vois[@]}" "${maa_vois[@]}" \
+    --planned-gbq "$planned" --lsf "$lsf" --report "$DEMO_DIR/dose-$TARE_SUBJECT.pdf" --signed-by "demo" | sed 's/^/   /'
+done
+echo "== the TARE cohort analyses on a generated cohort of 40 (recistry sample --tare-cohort; recistry dose-response)"
+"$R" sample --out "$DEMO_DIR/tare-cohort" --tare-cohort 40 >/dev/null
+"$R" dose-response --cohort "$DEMO_DIR/tare-cohort" --plots "$DEMO_DIR/tare-cohort/plots" | sed -n '3,9p;31,40p' | sed 's/^/   /'
+echo "   plots: $DEMO_DIR/tare-cohort/plots"
 
 echo "== RECIST 1.1 on the sample central reads (recistry recist, summary)"
 "$R" recist "$SAMPLES/reads/central.json" | jq -r '.[] | "   \(.subject_id): " +

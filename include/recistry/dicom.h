@@ -400,8 +400,10 @@ void rcy_dicom_seg_free(rcy_dicom_seg *seg);
 #define RCY_DICOM_DECAY_ADMIN 2
 
 /* One series as a volume, with what quantitative dosimetry needs. Date-times are seconds since 1970-01-01
- * as if UTC (DICOM DA/TM/DT without a zone are read as one local clock; only differences are used); -1
- * when absent. The PT/NM fields are empty or -1 for CT. */
+ * as if UTC (DICOM DA/TM/DT without a zone are read as one local clock; only differences are used), fractional
+ * seconds kept; -1 when absent. A DT carrying a UTC offset (&ZZXX) is moved to the instance's Timezone Offset
+ * From UTC (0008,0201) when it has one, so that it is on the same clock as the TM values; without (0008,0201)
+ * the offset is ignored. Numbers are -1 and strings "" when absent. The PT/NM fields are empty or -1 for CT. */
 typedef struct rcy_dicom_volume {
   char modality[4];              /* "PT", "NM" or "CT" */
   char units[16];                /* Units (0054,1001), e.g. "BQML", "CNTS"; "" when absent; "HU" for CT */
@@ -410,32 +412,46 @@ typedef struct rcy_dicom_volume {
   double half_life_s;            /* Radionuclide Half Life (0018,1075) */
   double total_dose_bq;          /* Radionuclide Total Dose (0018,1074) */
   double injection_epoch_s;      /* Radiopharmaceutical Start DateTime (0018,1078), else Start Time (0018,1072)
-                                  * on the Series Date */
+                                  * on the Series Date (an injection the day before the scan then looks like
+                                  * one after it: only the DateTime can tell) */
   double series_epoch_s;         /* Series Date/Time (0008,0021/0031) */
-  double acquisition_epoch_s;    /* earliest Acquisition Date/Time (0008,0022/0032) over the slices */
-  double frame_duration_s;       /* Actual Frame Duration (0018,1242) / 1000 */
+  double acquisition_epoch_s;    /* earliest Acquisition Date/Time (0008,0022/0032) over the slices (a time
+                                  * without a date is on the Series Date), else Acquisition DateTime (0008,002A) */
+  double frame_duration_s;       /* Actual Frame Duration (0018,1242) / 1000, of the first slice */
   char frame_of_reference_uid[65];
   char series_uid[65];
   char study_uid[65];
   int size[3];                   /* columns, rows, slices */
   double origin_mm[3];           /* centre of voxel (0,0,0), patient coordinates (LPS) */
-  double spacing_mm[3];          /* column spacing, row spacing, distance between slice centres */
-  double direction[9];           /* row-major 3x3, column c = patient direction of index axis c */
+  double spacing_mm[3];          /* column spacing (Pixel Spacing[1]), row spacing (Pixel Spacing[0]), distance
+                                  * between slice centres: measured (first to last / (n-1)) for PT and CT, never
+                                  * Slice Thickness; |Spacing Between Slices| for NM */
+  double direction[9];           /* row-major 3x3, column c = patient direction of index axis c: row cosine,
+                                  * column cosine, normal (row x column; for NM with a negative Spacing Between
+                                  * Slices, minus the normal) */
   float *values;                 /* size[0]*size[1]*size[2], i fastest; modality values: each slice's own
-                                  * Rescale Slope/Intercept applied (PET scales every slice separately) */
+                                  * Rescale Slope/Intercept applied (PET scales every slice separately); NM
+                                  * without Rescale Slope: the stored counts */
   char (*slice_sop_uids)[65];    /* single-frame series: slice k's SOP Instance UID; multi-frame: all the same */
 } rcy_dicom_volume;
 
 /* Reads one series (PT, NM or CT) from the given files, all of one series: PT and CT as one instance per
- * slice, ordered by position along the slice normal; NM as a multi-frame reconstructed tomogram (Image Type
- * ...\\RECON TOMO, Detector Information Sequence for position and orientation, Spacing Between Slices).
- * RCY_EDICOM naming the file and the problem: not PT/NM/CT, files of several series, unequal slice spacing,
- * inconsistent orientation or size, missing pixel data. Slices are decoded on a few threads. It does not judge
- * the quantitative attributes (dose/ refuses what it cannot use, with the attribute's name). */
+ * slice, ordered by position along the slice normal; NM as one multi-frame reconstructed tomogram (Image Type
+ * with RECON TOMO, Detector Information Sequence item 1 for position and orientation, Spacing Between Slices;
+ * frame k at position + k * spacing * normal). PT/CT slices must share orientation, rows/columns and pixel
+ * spacing, lie on one line along the normal (no gantry tilt), and be evenly spaced: every gap within
+ * max(1 %, 0.01 mm) of the median gap. Series attributes come from the first slice (sorted).
+ * RCY_EDICOM naming the file and the problem: not DICOM, not PT/NM/CT, files of several series, unequal slice
+ * spacing (naming the two positions), two slices at one position, orientation/size/spacing differs, missing
+ * pixel data, a malformed date or time (naming the attribute), an NM that is not RECON TOMO or lacks its
+ * geometry. Slices are decoded on up to 4 threads. It does not judge the quantitative attributes (dose/
+ * refuses what it cannot use, with the attribute's name). */
 int rcy_dicom_volume_read_files(rcy_dicom_volume **out, const char *const *paths, size_t n, rcy_error *err);
 /* The same over the files of dir (not recursive) whose Modality is `modality` ("PT", "NM", "CT"; NULL: any
- * of them) and, when series_uid is not NULL, of that series. RCY_ENOTFOUND when none; RCY_EINVAL when
- * several series match and series_uid is NULL (the message lists them). */
+ * of them) and, when series_uid is not NULL, of that series. Files that are not DICOM are skipped; a DICOM
+ * file of the chosen series that cannot be used (no Pixel Data...) fails the read with its error.
+ * RCY_ENOTFOUND when none; RCY_EINVAL when several series match and series_uid is NULL (the message lists
+ * them with their file counts). */
 int rcy_dicom_volume_read_dir(rcy_dicom_volume **out, const char *dir, const char *modality, const char *series_uid,
                               rcy_error *err);
 void rcy_dicom_volume_free(rcy_dicom_volume *v);

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "recistry/dicom.h"
 #include "recistry/error.h"
@@ -268,6 +269,7 @@ typedef struct rcy_dose_run_options {
   double lung_shunt_fraction;      /* -1: unknown */
   double planned_activity_gbq;     /* MAA: the planned 90Y activity; <= 0: the MAA's Radionuclide Total Dose */
   double prior_lung_gy;
+  double tnr;                      /* > 0: the tumour-to-normal ratio given (else from the MAA SPECT, if any) */
 } rcy_dose_run_options;
 
 void rcy_dose_run_options_init(rcy_dose_run_options *o);
@@ -275,13 +277,17 @@ void rcy_dose_run_options_init(rcy_dose_run_options *o);
 typedef struct rcy_dose_run {
   char subject[65];
   rcy_dicom_volume *pet, *ct, *maa, *maa_ct; /* NULL when not given */
-  char density_source[64];           /* "CT (HU -> g/mL, default table)", "fixed 1.03 g/mL (--density)"... */
+  char density_source[64];
+  char note[256];                    /* what was found but not used, e.g. an archived MAA without a plan */           /* "CT (HU -> g/mL, default table)", "fixed 1.03 g/mL (--density)"... */
   char **voi_names;                  /* the VOIs used, in order (tumours from the archive included) */
   uint8_t **voi_masks;               /* each on the dose grid (result.dose's geometry) */
   size_t n_vois;
   rcy_dose_result result;            /* from the 90Y PET */
   int has_predicted;
   rcy_dose_result predicted;         /* from the MAA SPECT, when given */
+  rcy_dose_threshold *thresholds;    /* the table the flags were checked against (the report cites each flag's
+                                      * reference and counts the rows); NULL, 0 without thresholds_ini */
+  size_t n_thresholds;
 } rcy_dose_run;
 
 int rcy_dose_run_execute(rcy_dose_run **out, const rcy_dose_run_options *o, rcy_error *err);
@@ -289,13 +295,206 @@ void rcy_dose_run_free(rcy_dose_run *r);
 /* {"subject", "method", ..., "compartments": [...], "flags": [...], "models": {...}, "predicted": {...}} */
 char *rcy_dose_run_json(const rcy_dose_run *r, int with_dvh);
 
-/* The subject's dose report (PDF; src/dose/report.c): inputs, compartments, models, flags, DVHs and the dose
- * over the CT. Weak so that the CLI links while the report is being built. */
-int rcy_dose_report_write(const rcy_dose_run *run, const char *pdf_path, const char *signed_by, rcy_error *err)
-    __attribute__((weak));
+/* ---- Section: rendering — the dose over the CT as pictures, and the subject's dose report (PDF)
+ * (src/dose/render_fused.c, report.c; docs/dosimetry.md) ---- */
+
+/* Dose below this fraction of dose_max_gy is not drawn: zero and near-zero dose leave the CT untinted. */
+#define RCY_DOSE_RENDER_FLOOR_FRACTION 0.05
+
+/* The colour of dose_gy on a scale 0..dose_max_gy (clamped): Google's "Turbo" rainbow (Mikhailov 2019; the
+ * table of matplotlib's "turbo"), rgb in 0..1. Turbo rather than viridis/inferno: dosimetrists read dose
+ * washes in rainbow colours (the planning systems show them so), and over a grey CT a hue code survives the
+ * blending where a lightness-only map (viridis, inferno) is confounded with the CT's own grey levels; Turbo
+ * is the rainbow without jet's false bands (its lightness rises and falls smoothly). */
+void rcy_dose_render_colour(double rgb[3], double dose_gy, double dose_max_gy);
+
+/* A scale maximum for a dose map: the 99th percentile of the voxels with dose > 0, rounded up to a multiple
+ * of a tick step of 1, 2 or 5 × 10^k Gy (about five ticks); 1 Gy when no voxel has dose. A few noise voxels
+ * of a PET (kilo-grays in LDM) do not wash the map out. */
+double rcy_dose_render_auto_max_gy(const rcy_dose_grid *dose);
+
+/* One axial slice (index `slice` along result.dose's third axis; the CT's slice when a CT was given, as the
+ * dose is then on the CT grid) as an RGB PNG: the CT at window ct_wc/ct_ww (HU; DICOM linear VOI, as
+ * rcy_render_window; black when the run has no CT), the dose blended over it with `opacity` (0..1) in
+ * rcy_dose_render_colour where dose >= RCY_DOSE_RENDER_FLOOR_FRACTION * dose_max_gy (dose_max_gy <= 0:
+ * rcy_dose_render_auto_max_gy), and with with_vois the outlines of run->voi_masks in white with their names.
+ * Pixel (column i, row j) of the slice is a block of f × f PNG pixels at (f*i, f*j), f = max(1, 256 /
+ * max(columns, rows)) (integer division): small grids are magnified so that outlines and labels stay
+ * legible. Index space as stored (an axial LPS series shows the patient's right on the left, anterior up).
+ * *png is malloc'ed (rcy_render_free). RCY_EINVAL: no dose, slice out of range, ct_ww < 1, opacity
+ * outside 0..1. */
+int rcy_dose_render_fused_png(unsigned char **png, size_t *len, const rcy_dose_run *run, int slice, double ct_wc,
+                              double ct_ww, double dose_max_gy, double opacity, int with_vois, rcy_error *err);
+
+/* A vertical colour bar for a map drawn with dose_max_gy: the colours from 0 (bottom) to dose_max_gy (top),
+ * the part below the floor hatched (not drawn on the map), ticks and labels in Gy, "Gy" above. height_px
+ * (100..10000) high, height_px * 0.4 wide. *png is malloc'ed (rcy_render_free). */
+int rcy_dose_render_colour_bar_png(unsigned char **png, size_t *len, double dose_max_gy, int height_px,
+                                   rcy_error *err);
+
+/* The subject's dose report (PDF, docs/reports.md): page 1 the subject, the inputs (series, decay
+ * correction, activity, date-times, delay, decay factor, density, VOIs), per-compartment dose metrics, the
+ * MIRD / partition / lung doses, the EANM flags with their references; page 2 the cumulative DVHs and the
+ * dose over the CT on three slices (largest tumour, liver centre, lung base) with the colour bar; the
+ * MAA-predicted vs delivered doses when the run has them; who issued it and the recistry version.
+ * signed_by may be NULL. Trial identifiers only (the run's subject; no patient name, ID or birth date). */
+int rcy_dose_report_write(const rcy_dose_run *run, const char *pdf_path, const char *signed_by, rcy_error *err);
 
 /* ---- Section: cohort analyses (src/dose/analysis*.c; `recistry dose-response`) ----
  * Declared by the analyses' own header section below this line. */
+
+/* The statistics (src/dose/analysis_stats.c: pure arithmetic, no I/O). Each refuses (RCY_EINVAL, a message
+ * saying what is missing) fewer than 3 observations, an empty group, non-finite values. Every one is checked
+ * against a tool nobody here wrote (scipy, sklearn, R; tests/integration/dose_response.sh). */
+
+/* Mann–Whitney U, two-sided, as scipy.stats.mannwhitneyu(x, y, method='auto'): the exact null distribution
+ * when there are no ties and not both samples have more than 8 values, else the normal approximation with
+ * the tie correction and the continuity correction. */
+typedef struct rcy_dose_mwu {
+  size_t n1, n2;
+  double u1; /* U of the first sample (scipy's statistic): pairs (x, y) with x > y, ties counting 1/2 */
+  double p;  /* two-sided */
+  int exact; /* 1: exact distribution; 0: normal approximation */
+} rcy_dose_mwu;
+int rcy_dose_mannwhitney(rcy_dose_mwu *out, const double *x, size_t nx, const double *y, size_t ny, rcy_error *err);
+
+/* Logistic regression P(y = 1) = 1 / (1 + exp(-(b0 + b1 * x))) by Newton–Raphson (IRLS) from b = 0, Wald
+ * standard errors from the inverse Fisher information at the optimum. RCY_EINVAL, saying so, when one
+ * outcome is absent or the outcomes are separated by x (complete or quasi-complete separation: every
+ * y = 1 at or above every y = 0, or the reverse): the maximum likelihood estimate does not exist there and
+ * Newton would walk b1 to infinity. */
+typedef struct rcy_dose_logistic {
+  size_t n, n_events;
+  double b0, b1;
+  double se_b0, se_b1;
+  double z_b1, p_b1;  /* Wald test of b1 = 0, two-sided normal */
+  double x50;         /* -b0 / b1: the x (dose, Gy) at which P = 0.5 */
+  double loglik;
+  int iterations;
+} rcy_dose_logistic;
+int rcy_dose_logistic_fit(rcy_dose_logistic *out, const double *x, const int *y, size_t n, rcy_error *err);
+
+/* The ROC curve of a score (dose) for a binary outcome, with the convention "positive when score >=
+ * threshold": one point per distinct score, thresholds decreasing, after a first point (+inf, 0, 0) — the
+ * points of sklearn.metrics.roc_curve(y, score, drop_intermediate=False). AUC by the trapezoids (= U /
+ * (n_pos n_neg), ties 1/2). The Youden threshold maximises TPR - FPR; ties go to the highest threshold (the
+ * first in sklearn's order). */
+typedef struct rcy_dose_roc_point {
+  double threshold, fpr, tpr;
+} rcy_dose_roc_point;
+typedef struct rcy_dose_roc {
+  size_t n_pos, n_neg;
+  rcy_dose_roc_point *points; /* malloc'ed (rcy_dose_roc_free) */
+  size_t n_points;
+  double auc;
+  double youden_j, youden_threshold, youden_tpr, youden_fpr;
+} rcy_dose_roc;
+int rcy_dose_roc_compute(rcy_dose_roc *out, const double *score, const int *y, size_t n, rcy_error *err);
+void rcy_dose_roc_free(rcy_dose_roc *roc);
+
+/* Spearman's rank correlation (average ranks for ties) and its two-sided p-value from Student's t with
+ * n - 2 degrees of freedom, as scipy.stats.spearmanr. RCY_EINVAL when either variable is constant. */
+typedef struct rcy_dose_spearman {
+  size_t n;
+  double rho, p;
+} rcy_dose_spearman;
+int rcy_dose_spearman_compute(rcy_dose_spearman *out, const double *x, const double *y, size_t n, rcy_error *err);
+
+/* Agreement of a predicted (MAA) and a measured (90Y PET) dose. Bland–Altman on d = post - pre against the
+ * pair mean: bias, SD (n - 1), limits bias ± 1.96 SD; the same on 100 d / mean (%; pairs with a mean of 0
+ * are left out of the % part). Lin's concordance correlation coefficient (Lin 1989, moments with 1/n) with
+ * the 95 % CI from Fisher's z and Lin's asymptotic variance (docs/dosimetry.md). */
+typedef struct rcy_dose_agreement {
+  size_t n;
+  double mean_pre_gy, mean_post_gy;
+  double bias_gy, sd_gy, loa_low_gy, loa_high_gy;
+  size_t n_pct;
+  double bias_pct, sd_pct, loa_low_pct, loa_high_pct;
+  double pearson_r;
+  double ccc, ccc_low, ccc_high;
+} rcy_dose_agreement;
+int rcy_dose_agreement_compute(rcy_dose_agreement *out, const double *pre_gy, const double *post_gy, size_t n,
+                               rcy_error *err);
+
+/* Percentile bootstrap (2.5 and 97.5 %, R's quantile type 7 over the valid replicates) of the AUC, the
+ * Youden threshold and the difference of mean x (y = 1 minus y = 0). Resamples clusters with replacement
+ * (cluster[i]: the subject of observation i, 0..n_clusters-1; NULL: every observation its own cluster),
+ * all the observations of a drawn cluster together: tumours of one patient share a treatment and a
+ * liver, so they are not independent. A replicate with an empty group is not valid (counted, left out).
+ * Deterministic from seed. */
+typedef struct rcy_dose_bootstrap {
+  size_t replicates, valid;
+  double auc_low, auc_high;
+  double threshold_low, threshold_high;
+  double diff_low, diff_high;
+} rcy_dose_bootstrap;
+int rcy_dose_bootstrap_binary(rcy_dose_bootstrap *out, const double *x, const int *y, const size_t *cluster,
+                              size_t n, size_t n_clusters, size_t replicates, uint64_t seed, rcy_error *err);
+
+/* The cohort tables (src/dose/analysis_read.c; columns in docs/dosimetry.md "Cohort analyses"): a folder
+ * with tumours.csv, patients.csv, toxicity.csv and concordance.csv (the last two optional). Every field is
+ * checked; an error names the file, the line and the column. A missing optional value is NAN (-1 for
+ * progression). */
+typedef struct rcy_dose_cohort_patient {
+  char subject[65];
+  double normal_liver_mean_gy, perfused_normal_liver_mean_gy, tumour_mean_gy;
+  char response_3m[4]; /* CR, PR, SD, PD, NE */
+  double ttp_days;     /* NAN: unknown */
+  int progression;     /* 1 event, 0 censored, -1 unknown */
+  double lsf;
+  int max_grade;       /* highest CTCAE grade in toxicity.csv, 0 when none */
+} rcy_dose_cohort_patient;
+typedef struct rcy_dose_cohort_tumour {
+  size_t patient; /* index into patients */
+  char lesion_id[65];
+  double mean_gy, d70_gy, volume_ml, pct_change_3m; /* pct_change_3m NAN: not evaluated */
+} rcy_dose_cohort_tumour;
+typedef struct rcy_dose_cohort_toxicity {
+  size_t patient;
+  char term[128];
+  int grade;
+  double days;
+} rcy_dose_cohort_toxicity;
+typedef struct rcy_dose_cohort_pair {
+  size_t patient;
+  char compartment[64];
+  double maa_gy, y90_gy;
+} rcy_dose_cohort_pair;
+typedef struct rcy_dose_cohort {
+  rcy_dose_cohort_patient *patients;
+  size_t n_patients;
+  rcy_dose_cohort_tumour *tumours;
+  size_t n_tumours;
+  rcy_dose_cohort_toxicity *toxicity;
+  size_t n_toxicity;
+  rcy_dose_cohort_pair *pairs;
+  size_t n_pairs;
+} rcy_dose_cohort;
+int rcy_dose_cohort_read(rcy_dose_cohort **out, const char *dir, rcy_error *err);
+void rcy_dose_cohort_free(rcy_dose_cohort *c);
+
+/* The analyses over a cohort (src/dose/analysis.c, analysis_out.c, analysis_plots.c). One analysis that
+ * cannot be computed (too few subjects, separation) carries its message and the others go on. */
+typedef struct rcy_dose_analysis_options {
+  size_t bootstrap;       /* replicates, default 2000; 0: no bootstrap */
+  uint64_t seed;          /* default 1 */
+  double threshold_gy;    /* dose groups for TTP: default 189 (EANM 2022); NAN with use_youden */
+  int use_youden;         /* the per-patient dose-response Youden threshold instead */
+} rcy_dose_analysis_options;
+void rcy_dose_analysis_options_init(rcy_dose_analysis_options *o);
+
+typedef struct rcy_dose_analysis rcy_dose_analysis;
+int rcy_dose_analysis_run(rcy_dose_analysis **out, const rcy_dose_cohort *c, const rcy_dose_analysis_options *o,
+                          rcy_error *err);
+void rcy_dose_analysis_free(rcy_dose_analysis *a);
+/* The `--json` document (keys in docs/dosimetry.md): a malloc'ed string. */
+char *rcy_dose_analysis_json(const rcy_dose_analysis *a);
+/* The readable summary. */
+int rcy_dose_analysis_print(FILE *f, const rcy_dose_analysis *a, rcy_error *err);
+/* Writes dir/dose_response.pdf (dose vs % change, the ROC curves, Bland–Altman, Kaplan–Meier by dose
+ * group) and each plot as a PNG: dose_vs_change, roc_response, roc_toxicity, bland_altman_<compartment>,
+ * ttp_km (cairo, include/recistry/render.h). dir is created when missing. */
+int rcy_dose_analysis_plots(const rcy_dose_analysis *a, const char *dir, rcy_error *err);
 
 #ifdef __cplusplus
 }

@@ -174,6 +174,10 @@ typedef struct rcy_plot {
 
 /* Draws plot in a box of the text width × height points (plus the risk table below it). */
 void rcy_pdf_plot(rcy_pdf *pdf, const rcy_plot *plot, double height);
+/* The same plot alone as a PNG file (src/render/plot_png.c): width_pt wide, the plot box height_pt high plus
+ * its title, legend and risk table, at scale pixels per point, on white. RCY_EIO when it cannot be written. */
+int rcy_plot_png(const char *path, const rcy_plot *plot, double width_pt, double height_pt, double scale,
+                 rcy_error *err);
 
 /* The plot palette: colours for categories that read apart in print and for colour-blind readers (Okabe–Ito). */
 extern const rcy_rgb rcy_plot_palette[8];

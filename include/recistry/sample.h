@@ -37,10 +37,14 @@ typedef struct rcy_sample_options {
   int dirty;            /* also write DIR/dirty (default 1) */
   int lesion_phantoms;  /* write only the lesion phantoms (DIR/S014/CIREL-014-096N, DIR/lesions; default 0) */
   const char *phantom;  /* with lesion_phantoms: only this one (standard, thick, lowdose); with tare: accuracy,
-                         * realistic or the subject ID; NULL: all of them */
+                         * realistic, cohort or the subject ID; NULL: all of them */
   int tare;             /* write only the TARE dosimetry phantoms (DIR/S014/CIREL-014-097N, DIR/tare; default 0) */
   const char *tare_decay; /* with tare: the PET's Decay Correction, "START" (NULL: default), "ADMIN" or "NONE"
                            * (case-insensitive); docs/sample.md says how the values are scaled for each */
+  /* The TARE cohort tables (src/sample/tare_cohort.c): > 0 writes only DIR/patients.csv, tumours.csv,
+   * toxicity.csv and concordance.csv for that many subjects (the input of `recistry dose-response`, from the
+   * known model of docs/dosimetry.md "Cohort analyses"); only seed applies. Default 0. */
+  int tare_cohort;
 } rcy_sample_options;
 
 typedef struct rcy_sample_stats {

@@ -17,7 +17,7 @@
 static const char usage[] =
     "usage: recistry dose --pet DIR [--ct DIR] --voi NAME=FILE [--voi ...] [--density G_PER_ML] [--json]\n"
     "       recistry dose --archive DIR --subject ID [--voi NAME=FILE ...] [--json]\n"
-    "         [--maa DIR [--maa-ct DIR] --maa-voi NAME=FILE ... --planned-gbq A] [--lsf F] [--prior-lung-gy D]\n"
+    "         [--maa DIR [--maa-ct DIR] --maa-voi NAME=FILE ... --planned-gbq A] [--lsf F] [--tnr R] [--prior-lung-gy D]\n"
     "         [--thresholds FILE | --no-flags] [--dose-out FILE.nrrd] [--report FILE.pdf] [--signed-by NAME]\n"
     "Absorbed dose of a 90Y radioembolisation by local deposition on the 90Y PET (Units BQML; decay correction\n"
     "START, ADMIN or NONE; the injection date/time and activity from its Radiopharmaceutical Information):\n"
@@ -35,12 +35,13 @@ static const char usage[] =
     "  --maa DIR        the 99mTc-MAA SPECT (NM): tumour-to-normal ratio and the predicted dose; needs\n"
     "                   --planned-gbq (the planned 90Y activity) and its own --maa-voi (another day's grid)\n"
     "  --lsf F          lung shunt fraction 0..1 (lung dose by the partition model)\n"
+    "  --tnr R          tumour-to-normal ratio for the partition model (default: from --maa)\n"
     "  --prior-lung-gy  lung dose of earlier treatments (cumulative 50 Gy flag)\n"
     "  --thresholds F   the threshold table (INI [dose_threshold NAME] rows); default: the shipped EANM 2022\n"
     "                   table (share/recistry/dose-thresholds.ini); --no-flags: none\n"
     "  --dose-out F     write the dose map (Gy) as NRRD/NIfTI/MHA by extension\n"
     "  --report F       write the dose report (PDF); --signed-by NAME prints who produced it\n"
-    "  --json           the result as JSON (docs/dosimetry.md); --dvh adds the DVH points\n";
+    "  --json           the result as JSON with the DVHs (docs/dosimetry.md)\n";
 
 /* The shipped threshold table: next to the program in the build tree (build/share/recistry), or under the
  * install prefix (PREFIX/bin/recistry -> PREFIX/share/recistry). */
@@ -89,8 +90,8 @@ int rcy_cmd_dose(int argc, char **argv) {
   }
   const char *pet = NULL, *ct = NULL, *density = NULL, *archive = NULL, *subject = NULL, *maa = NULL, *maa_ct = NULL;
   const char *planned = NULL, *lsf = NULL, *prior = NULL, *thresholds = NULL, *dose_out = NULL, *report = NULL;
-  const char *signed_by = NULL;
-  int json = 0, dvh = 0, no_flags = 0;
+  const char *signed_by = NULL, *tnr = NULL;
+  int json = 0, no_flags = 0;
   const rcy_cli_option opts[] = {
       {"--pet", "DIR", 0, &pet, NULL},          {"--ct", "DIR", 0, &ct, NULL},
       {"--density", "G_PER_ML", 0, &density, NULL}, {"--archive", "DIR", 0, &archive, NULL},
@@ -100,7 +101,7 @@ int rcy_cmd_dose(int argc, char **argv) {
       {"--thresholds", "FILE", 0, &thresholds, NULL}, {"--no-flags", NULL, 0, NULL, &no_flags},
       {"--dose-out", "FILE", 0, &dose_out, NULL}, {"--report", "FILE", 0, &report, NULL},
       {"--signed-by", "NAME", 0, &signed_by, NULL}, {"--json", NULL, 0, NULL, &json},
-      {"--dvh", NULL, 0, NULL, &dvh},
+      {"--tnr", "RATIO", 0, &tnr, NULL},
   };
   int parsed = rcy_cli_parse("dose", usage, opts, sizeof opts / sizeof opts[0], n_rest, rest);
   if (parsed >= 0) {
@@ -120,7 +121,7 @@ int rcy_cmd_dose(int argc, char **argv) {
   if (number(&o.fixed_density_g_per_ml, density, "--density", 0.01, 3.0) ||
       number(&o.planned_activity_gbq, planned, "--planned-gbq", 0.01, 50) ||
       number(&o.lung_shunt_fraction, lsf, "--lsf", 0, 1) ||
-      number(&o.prior_lung_gy, prior, "--prior-lung-gy", 0, 1000)) {
+      number(&o.prior_lung_gy, prior, "--prior-lung-gy", 0, 1000) || number(&o.tnr, tnr, "--tnr", 0.01, 100)) {
     rc = RCY_EXIT_USAGE;
     goto out;
   }
@@ -148,16 +149,13 @@ int rcy_cmd_dose(int argc, char **argv) {
     rc = RCY_EXIT_FAIL;
   }
   if (report && !rc) {
-    if (!rcy_dose_report_write) {
-      fprintf(stderr, "recistry dose: this build has no dose report\n");
-      rc = RCY_EXIT_FAIL;
-    } else if (rcy_dose_report_write(run, report, signed_by, &err)) {
+    if (rcy_dose_report_write(run, report, signed_by, &err)) {
       fprintf(stderr, "recistry dose: %s\n", err.message);
       rc = RCY_EXIT_FAIL;
     }
   }
   if (json) {
-    char *s = rcy_dose_run_json(run, dvh);
+    char *s = rcy_dose_run_json(run, 1);
     if (s) printf("%s\n", s);
     free(s);
   } else {
@@ -180,6 +178,7 @@ int rcy_cmd_dose(int argc, char **argv) {
     for (size_t i = 0; i < r->n_flags; i++)
       printf("%s: %s\n", !strcmp(r->flags[i].severity, "warning") ? "WARNING" : "note", r->flags[i].message);
     if (!o.thresholds_ini) printf("(no threshold table: no flags)\n");
+    if (run->note[0]) printf("note: %s\n", run->note);
   }
   rcy_dose_run_free(run);
 out:

@@ -11,7 +11,7 @@
 static const char usage_text[] =
     "usage: recistry sample --out DIR [--subjects N] [--seed S] [--slices K] [--timepoints T]\n"
     "                       [--noise HU] [--no-dirty] [--lesion-phantoms [--phantom NAME]]\n"
-    "                       [--tare [--tare-decay start|admin|none] [--phantom NAME]]\n"
+    "                       [--tare [--tare-decay start|admin|none] [--phantom NAME]] [--tare-cohort [N]]\n"
     "Writes synthetic anonymised CIREL studies with known lesions (docs/sample.md):\n"
     "  DIR/<site>/<subject>/<timepoint>/*.dcm, DIR/truth/<subject>.json, DIR/reads/{central,site}.json,\n"
     "  DIR/dirty/<case>/ (defective studies for the ingest checks) and DIR/dirty/manifest.json.\n"
@@ -24,11 +24,14 @@ static const char usage_text[] =
     "  --lesion-phantoms  write only the lesion phantoms for segmentation tests (3 subjects x BL/FU1 CT,\n"
     "                  DIR/lesions/<subject>.json and label volumes DIR/lesions/<subject>/<tp>.nrrd); only\n"
     "                  --seed applies; --phantom standard|thick|lowdose writes only that one\n"
-    "  --tare          write only the TARE dosimetry phantoms (CIREL-014-0971, -0972: MAA study with CT and\n"
+    "  --tare          write only the TARE dosimetry phantoms (CIREL-014-0971..0973: MAA study with CT and\n"
     "                  99mTc-MAA SPECT, Y90 study with CT and 90Y PET; label maps DIR/tare/<subject>/<study>/*.nrrd,\n"
-    "                  truth DIR/tare/<subject>.json); only --seed applies; --tare-decay sets the PET's Decay\n"
+    "                  truth DIR/tare/<subject>.json); --seed applies; --tare-decay sets the PET's Decay\n"
     "                  Correction (start: to the series start, the default; admin: to the injection; none);\n"
-    "                  --phantom accuracy|realistic (or the subject ID) writes only that subject\n";
+    "                  --phantom accuracy|realistic|cohort (or the subject ID) writes only that subject\n"
+    "  --tare-cohort [N]  write only the TARE cohort tables for N subjects (default 40): DIR/patients.csv,\n"
+    "                  tumours.csv, toxicity.csv, concordance.csv, the input of `recistry dose-response`, from\n"
+    "                  the known model of docs/dosimetry.md \"Cohort analyses\"; only --seed applies\n";
 
 static int parse_long(long *out, const char *s, long lo, long hi) {
   char *end;
@@ -58,6 +61,11 @@ int rcy_cmd_sample(int argc, char **argv) {
       o.tare = 1;
       continue;
     }
+    /* --tare-cohort without N: the default 40 subjects (tare_cohort.c) */
+    if (strcmp(a, "--tare-cohort") == 0 && (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)) {
+      o.tare_cohort = 40;
+      continue;
+    }
     if (i + 1 >= argc) {
       fprintf(stderr, "recistry sample: unexpected argument '%s' (or missing value)\n%s", a, usage_text);
       return RCY_EXIT_USAGE;
@@ -83,6 +91,9 @@ int rcy_cmd_sample(int argc, char **argv) {
       o.slices = (int)v;
     } else if (strcmp(a, "--timepoints") == 0) {
       o.max_timepoints = (int)v;
+    } else if (strcmp(a, "--tare-cohort") == 0) { /* the TARE cohort tables (tare_cohort.c) */
+      if (v < 1 || v > 100000) goto bad;
+      o.tare_cohort = (int)v;
     } else {
       fprintf(stderr, "recistry sample: unknown option '%s'\n%s", a, usage_text);
       return RCY_EXIT_USAGE;
@@ -101,6 +112,11 @@ int rcy_cmd_sample(int argc, char **argv) {
   if (rcy_sample_generate(&st, &o, &err)) {
     fprintf(stderr, "recistry sample: %s\n", err.message);
     return err.code == RCY_EINVAL ? RCY_EXIT_USAGE : RCY_EXIT_FAIL;
+  }
+  if (o.tare_cohort > 0) { /* the TARE cohort tables: CSV only */
+    printf("wrote the TARE cohort tables of %zu subjects to %s (patients, tumours, toxicity, concordance .csv)\n",
+           st.subjects, o.out_dir);
+    return RCY_EXIT_OK;
   }
   printf("wrote %zu subjects, %zu studies, %zu DICOM files (%.1f MB) to %s in %.2f s: %.0f instances/s\n",
          st.subjects, st.studies, st.instances, (double)st.bytes / 1e6, o.out_dir, st.seconds,

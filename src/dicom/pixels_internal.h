@@ -1,5 +1,5 @@
-// Shared by pixels.cc (one frame for rendering) and volume_read.cc (whole series for dosimetry): the one place
-// that turns stored pixel values (native or compressed) into modality values.
+// Shared by pixels.cc (one frame for rendering) and volume_read.cc (whole series for dosimetry): the one
+// place that turns stored pixel values (native or compressed) into modality values.
 #ifndef RCY_DICOM_PIXELS_INTERNAL_H
 #define RCY_DICOM_PIXELS_INTERNAL_H
 
@@ -34,6 +34,6 @@ int read_format(format *fmt, DcmDataset *ds, const char *path, rcy_error *err);
 int decode(float *out, DcmDataset *ds, const format &fmt, size_t n_frames, double slope, double intercept,
            const char *path, rcy_error *err);
 
-}  // namespace rcy_dicom_pixels
+} // namespace rcy_dicom_pixels
 
 #endif

@@ -32,6 +32,32 @@ int dose_run_from_archive(rcy_dose_run *run, dose_voi_owned **vois, size_t *n_vo
 int dose_compute_grid(rcy_dose_result *out, const rcy_dose_grid *emission, double factor, double injected_gbq,
                       const char *emission_for, const rcy_dose_input *in, rcy_error *err);
 
+/* Zeroed memory for large buffers, on transparent huge pages where the kernel allows (free with free()). */
+void *rcy_dose_big_zalloc(size_t bytes);
+
+/* A compartment as the list of its voxels on the dose grid (indices, i fastest): a liver is a few million of a
+ * CT grid's 80 million voxels, so statistics over the list cost what the compartment costs, not the grid. */
+typedef struct dose_voxels {
+  uint32_t *idx;
+  size_t n;
+} dose_voxels;
+
+/* The non-zero voxels of a mask of n bytes (a fast scan that skips zero words). */
+int dose_voxels_from_mask(dose_voxels *out, const uint8_t *mask, size_t n, rcy_error *err);
+/* The voxels of a that are not set in the bitmap `minus` (e.g. liver minus tumours). */
+int dose_voxels_without(dose_voxels *out, const dose_voxels *a, const uint8_t *minus, rcy_error *err);
+void dose_voxels_free(dose_voxels *v);
+int dose_compartment_from_voxels(rcy_dose_compartment *out, const char *name, rcy_dose_kind kind,
+                                 const rcy_dose_grid *dose, const dose_voxels *v, const rcy_dose_grid *density,
+                                 double fixed_density, double dvh_step_gy, rcy_error *err);
+
+/* LDM on the CT grid in one pass: each CT voxel takes the PET voxel containing its centre (times factor), its
+ * density from its HU (a lookup table over integer HU), and its dose; density_out (allocated here, CT geometry)
+ * is NULL-able when fixed_density > 0. Slabs of slices on a few threads. */
+int dose_ldm_on_ct(rcy_dose_grid *dose, rcy_dose_grid *density_out, const rcy_dose_grid *pet, double factor,
+                   const rcy_dose_grid *ct_hu, const rcy_dose_density_table *table, double fixed_density,
+                   rcy_error *err);
+
 json_t *rcy_dose_result_json_object(const rcy_dose_result *r, int with_dvh);
 
 #endif

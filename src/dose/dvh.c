@@ -2,7 +2,7 @@
  * defines it), Dx (the minimum dose to the hottest x % of the volume), Vx (the % of the volume receiving at
  * least x Gy) and the cumulative dose-volume histogram. Definitions and the plastimatch cross-check:
  * docs/dosimetry.md. */
-#include "recistry/dose.h"
+#include "dose_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -70,20 +70,31 @@ static double dx(float *v, size_t n, double x_pct) {
 int rcy_dose_compartment_compute(rcy_dose_compartment *out, const char *name, rcy_dose_kind kind,
                                  const rcy_dose_grid *dose, const uint8_t *mask, const rcy_dose_grid *density,
                                  double fixed_density, double dvh_step_gy, rcy_error *err) {
+  dose_voxels v;
+  memset(out, 0, sizeof *out);
+  int rc = dose_voxels_from_mask(&v, mask, rcy_dose_grid_voxels(dose), err);
+  if (rc) return rc;
+  rc = dose_compartment_from_voxels(out, name, kind, dose, &v, density, fixed_density, dvh_step_gy, err);
+  dose_voxels_free(&v);
+  return rc;
+}
+
+int dose_compartment_from_voxels(rcy_dose_compartment *out, const char *name, rcy_dose_kind kind,
+                                 const rcy_dose_grid *dose, const dose_voxels *vox, const rcy_dose_grid *density,
+                                 double fixed_density, double dvh_step_gy, rcy_error *err) {
   memset(out, 0, sizeof *out);
   snprintf(out->name, sizeof out->name, "%s", name ? name : "");
   out->kind = kind;
   if (!(dvh_step_gy > 0)) dvh_step_gy = 1.0;
-  size_t nv = rcy_dose_grid_voxels(dose), n = 0;
-  for (size_t i = 0; i < nv; i++) n += mask[i] != 0;
+  size_t n = vox->n;
   if (n == 0) return rcy_error_set(err, RCY_EINVAL, "VOI %s: no voxel of it lies inside the dose grid", out->name);
   float *v = malloc(n * sizeof *v);
   if (!v) return rcy_error_set(err, RCY_ENOMEM, "VOI %s: out of memory", out->name);
   double voxel_ml = rcy_dose_grid_voxel_ml(dose), mass = 0, energy = 0; /* g, Gy*g */
   double vmin = INFINITY, vmax = -INFINITY;
   size_t m = 0, n100 = 0, n150 = 0, n205 = 0;
-  for (size_t i = 0; i < nv; i++) {
-    if (!mask[i]) continue;
+  for (size_t k = 0; k < n; k++) {
+    uint32_t i = vox->idx[k];
     float d = dose->values[i];
     double rho = density ? density->values[i] : fixed_density;
     double g = rho * voxel_ml;

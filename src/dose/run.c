@@ -21,6 +21,7 @@ void rcy_dose_run_free(rcy_dose_run *r) {
   rcy_dicom_volume_free(r->maa_ct);
   rcy_dose_result_free(&r->result);
   rcy_dose_result_free(&r->predicted);
+  free(r->thresholds);
   for (size_t i = 0; i < r->n_vois; i++) free(r->voi_names[i]), free(r->voi_masks[i]);
   free(r->voi_names);
   free(r->voi_masks);
@@ -79,9 +80,11 @@ static void grid_of(rcy_dose_grid *g, const rcy_dicom_volume *v) {
   g->values = v->values;
 }
 
-/* The MAA SPECT as the planned 90Y activity would be: the liver's share A(1 - LSF) spread over the liver (the
- * perfused territory when given) in proportion to the counts, the lungs' share A*LSF uniform over the lungs.
- * Also the tumour-to-normal ratio (mean counts per mL, tumours over perfused normal liver). */
+/* The MAA SPECT as the planned 90Y activity would be: the share that stays in the abdomen, A(1 - LSF), spread
+ * over every count outside the lungs (the perfused territory, the rest of the liver, extrahepatic uptake: where
+ * the MAA went, the spheres are expected to go), the lungs' share A*LSF uniform over the lung VOI (the SPECT
+ * rarely holds the whole lungs; the LSF comes from the planar scan). Also the tumour-to-normal ratio (mean counts
+ * per mL, tumours over the perfused normal liver). */
 static int maa_activity(rcy_dose_grid *act, double *tnr, const rcy_dicom_volume *maa, const voi_list *vois,
                         double planned_gbq, double lsf, rcy_error *err) {
   rcy_dose_grid g;
@@ -94,7 +97,7 @@ static int maa_activity(rcy_dose_grid *act, double *tnr, const rcy_dicom_volume 
     rc = rcy_error_set(err, RCY_ENOMEM, "MAA: out of memory");
     goto done;
   }
-  int have_perfused = 0, have_liver = 0;
+  int have_perfused = 0;
   for (size_t v = 0; v < vois->n; v++)
     have_perfused |= rcy_dose_kind_from_name(vois->v[v].name) == RCY_DOSE_KIND_PERFUSED_LIVER;
   for (size_t v = 0; v < vois->n; v++) {
@@ -106,21 +109,19 @@ static int maa_activity(rcy_dose_grid *act, double *tnr, const rcy_dicom_volume 
                     : k == RCY_DOSE_KIND_LUNG ? lung
                     : (k == (have_perfused ? RCY_DOSE_KIND_PERFUSED_LIVER : RCY_DOSE_KIND_LIVER)) ? liver
                                                                                                  : NULL;
-    if (into == liver) have_liver = 1;
     if (into)
       for (size_t i = 0; i < n; i++) into[i] |= m[i];
   }
   double counts = 0, lung_voxels = 0, ct = 0, nt = 0, cn = 0, nn = 0;
   for (size_t i = 0; i < n; i++) {
     double c = g.values[i] > 0 ? g.values[i] : 0;
-    int in_liver = have_liver ? liver[i] : !lung[i];
-    if (in_liver) counts += c;
+    if (!lung[i]) counts += c;
     lung_voxels += lung[i];
     if (tum[i]) ct += c, nt++;
     else if (liver[i]) cn += c, nn++;
   }
   if (!(counts > 0)) {
-    rc = rcy_error_set(err, RCY_EINVAL, "MAA SPECT series %s: no counts in the liver", maa->series_uid);
+    rc = rcy_error_set(err, RCY_EINVAL, "MAA SPECT series %s: no counts outside the lungs", maa->series_uid);
     goto done;
   }
   *tnr = nt > 0 && nn > 0 && cn > 0 ? (ct / nt) / (cn / nn) : NAN;
@@ -128,9 +129,8 @@ static int maa_activity(rcy_dose_grid *act, double *tnr, const rcy_dicom_volume 
   double per_count = planned_gbq * 1e9 * (1 - f) / counts / ml; /* Bq/mL per count */
   double lung_conc = lung_voxels > 0 ? planned_gbq * 1e9 * f / (lung_voxels * ml) : 0;
   for (size_t i = 0; i < n; i++) {
-    int in_liver = have_liver ? liver[i] : !lung[i];
     double c = g.values[i] > 0 ? g.values[i] : 0;
-    act->values[i] = (float)(lung[i] ? lung_conc : in_liver ? c * per_count : 0);
+    act->values[i] = (float)(lung[i] ? lung_conc : c * per_count);
   }
 done:
   free(liver), free(tum), free(lung), free(m);
@@ -193,7 +193,7 @@ int rcy_dose_run_execute(rcy_dose_run **out, const rcy_dose_run_options *o, rcy_
   in.thresholds = thresholds, in.n_thresholds = n_thresholds;
   in.lung_shunt_fraction = o->lung_shunt_fraction;
   in.prior_lung_gy = o->prior_lung_gy;
-  in.tnr = 0;
+  in.tnr = o->tnr > 0 ? o->tnr : 0;
   if (o->fixed_density_g_per_ml > 0)
     snprintf(r->density_source, sizeof r->density_source, "fixed %.3g g/mL (--density)", o->fixed_density_g_per_ml);
   else if (r->ct)
@@ -201,6 +201,14 @@ int rcy_dose_run_execute(rcy_dose_run **out, const rcy_dose_run_options *o, rcy_
   else
     snprintf(r->density_source, sizeof r->density_source, "fixed 1.03 g/mL (no CT, no --density)");
 
+  /* An MAA SPECT found in the archive needs the plan (the planned activity and its own VOIs) to predict. */
+  if (r->maa && !o->maa_dir && (!(o->planned_activity_gbq > 0) || !o->n_maa_voi_specs)) {
+    snprintf(r->note, sizeof r->note,
+             "MAA SPECT series %s found but not used: the predicted dose needs --planned-gbq and --maa-voi",
+             r->maa->series_uid);
+    rcy_dicom_volume_free(r->maa);
+    r->maa = NULL;
+  }
   /* The MAA first: its tumour-to-normal ratio feeds the partition model of both results. */
   if (r->maa) {
     double planned = o->planned_activity_gbq > 0 ? o->planned_activity_gbq : NAN;
@@ -215,14 +223,14 @@ int rcy_dose_run_execute(rcy_dose_run **out, const rcy_dose_run_options *o, rcy_
     rcy_dose_input pin = in;
     pin.ct = r->maa_ct;
     pin.vois = mv, pin.n_vois = maa_vois.n;
-    pin.tnr = isfinite(tnr) ? tnr : 0;
+    pin.tnr = o->tnr > 0 ? o->tnr : isfinite(tnr) ? tnr : 0;
     rc = mv ? dose_compute_grid(&r->predicted, &act, 1.0, planned, r->maa->frame_of_reference_uid, &pin, err)
             : rcy_error_set(err, RCY_ENOMEM, "out of memory");
     free(mv);
     rcy_dose_grid_free(&act);
     if (rc) goto fail;
     r->has_predicted = 1;
-    in.tnr = pin.tnr;
+    if (!(o->tnr > 0)) in.tnr = pin.tnr;
   }
   if (!(views = voi_views(&vois))) {
     rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
@@ -232,7 +240,7 @@ int rcy_dose_run_execute(rcy_dose_run **out, const rcy_dose_run_options *o, rcy_
   if ((rc = rcy_dose_compute(&r->result, &in, err))) goto fail;
   if ((rc = keep_masks(r, &vois, err))) goto fail;
   free(views);
-  free(thresholds);
+  r->thresholds = thresholds, r->n_thresholds = n_thresholds; /* the report cites their references */
   vois_free(&vois);
   vois_free(&maa_vois);
   *out = r;
@@ -265,6 +273,7 @@ char *rcy_dose_run_json(const rcy_dose_run *r, int with_dvh) {
   for (size_t i = 0; i < r->n_vois; i++) json_array_append_new(names, json_string(r->voi_names[i]));
   json_object_set_new(inputs, "vois", names);
   json_object_set_new(inputs, "maa_series_uid", r->maa ? json_string(r->maa->series_uid) : json_null());
+  if (r->note[0]) json_object_set_new(inputs, "note", json_string(r->note));
   json_t *top = json_object();
   if (r->subject[0]) json_object_set_new(top, "subject", json_string(r->subject));
   json_object_update(top, o);

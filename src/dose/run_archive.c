@@ -161,7 +161,12 @@ int dose_run_from_archive(rcy_dose_run *run, dose_voi_owned **vois, size_t *n_vo
   if (!rc && !o->maa_dir) {
     int m = latest_with(&nm, store, &l, "NM", l.s[at].date, err);
     if (m < -1) rc = m;
-    else if (m >= 0) rc = read_series(&run->maa, store, nm.series_uid, err);
+    else if (m >= 0) {
+      series_pick mct = {"CT", "", 0};
+      rc = read_series(&run->maa, store, nm.series_uid, err);
+      if (!rc && !o->maa_ct_dir) rc = rcy_store_series_each(store, l.s[m].study_uid, on_series, &mct, err);
+      if (!rc && mct.series_uid[0]) rc = read_series(&run->maa_ct, store, mct.series_uid, err);
+    }
   }
   if (!rc && run->ct) {
     seg_walk w = {o->archive_dir, run->ct, NULL, 0, 0, err};

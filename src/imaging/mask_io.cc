@@ -7,6 +7,7 @@
 #include <itkNiftiImageIOFactory.h>
 #include <itkNrrdImageIO.h>
 #include <itkNrrdImageIOFactory.h>
+#include <itkMetaImageIOFactory.h>
 
 #include <mutex>
 
@@ -50,6 +51,16 @@ extern "C" int rcy_imaging_mask_write_nrrd(const char *path, const uint8_t *mask
   }
 }
 
+// The formats label maps and dose maps come in (3D Slicer exports NRRD or NIfTI; plastimatch reads MHA too).
+static void register_formats() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    itk::NrrdImageIOFactory::RegisterOneFactory();
+    itk::NiftiImageIOFactory::RegisterOneFactory();
+    itk::MetaImageIOFactory::RegisterOneFactory();
+  });
+}
+
 // A float volume (a dose map) in whatever format the extension names (.nrrd, .nii.gz, .mha): ITK picks the
 // writer, so 3D Slicer and plastimatch read the same geometry back.
 extern "C" int rcy_imaging_float_write(const char *path, const float *values, const int size[3],
@@ -72,6 +83,7 @@ extern "C" int rcy_imaging_float_write(const char *path, const float *values, co
     img->SetDirection(d);
     img->Allocate();
     std::copy(values, values + (size_t)size[0] * size[1] * size[2], img->GetBufferPointer());
+    register_formats();
     auto writer = itk::ImageFileWriter<Volume>::New();
     writer->SetFileName(path);
     writer->SetInput(img);
@@ -92,11 +104,7 @@ extern "C" int rcy_imaging_mask_read(uint8_t **mask, int size[3], double origin_
   *mask = nullptr;
   try {
     using Mask = itk::Image<uint8_t, 3>;
-    static std::once_flag once;  // the formats label maps come in (3D Slicer exports NRRD or NIfTI)
-    std::call_once(once, [] {
-      itk::NrrdImageIOFactory::RegisterOneFactory();
-      itk::NiftiImageIOFactory::RegisterOneFactory();
-    });
+    register_formats();
     auto reader = itk::ImageFileReader<Mask>::New();
     reader->SetFileName(path);
     reader->Update();

@@ -70,6 +70,17 @@ static int subject_write(const rcy_sample_options *o, const subject *s, rcy_samp
 }
 
 int rcy_sample_generate(rcy_sample_stats *out_stats, const rcy_sample_options *o, rcy_error *err) {
+  /* The TARE cohort tables: CSV only, none of the imaging options applies. */
+  if (o && o->tare_cohort > 0) {
+    if (!o->out_dir || !*o->out_dir) return rcy_error_set(err, RCY_EINVAL, "an output folder is required");
+    if (o->tare || o->lesion_phantoms)
+      return rcy_error_set(err, RCY_EINVAL, "--tare-cohort writes only the cohort tables: not with --%s",
+                           o->tare ? "tare" : "lesion-phantoms");
+    rcy_sample_stats tare = {0};
+    int trc = tare_cohort_write(o, &tare, err);
+    if (out_stats) *out_stats = tare;
+    return trc;
+  }
   int rc = check_options(o, err);
   if (rc) return rc;
   struct timespec t0, t1;

@@ -247,4 +247,8 @@ int dirty_write(const rcy_sample_options *o, rcy_sample_stats *stats, rcy_error 
 /* ---- sample.c ---- */
 int make_dirs(const char *path, rcy_error *err); /* mkdir -p */
 
+/* ---- tare_cohort.c ---- */
+/* The TARE cohort tables for `recistry dose-response` (o->tare_cohort subjects). */
+int tare_cohort_write(const rcy_sample_options *o, rcy_sample_stats *stats, rcy_error *err);
+
 #endif

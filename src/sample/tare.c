@@ -1,16 +1,17 @@
-/* TARE dosimetry phantoms (docs/sample.md "TARE phantoms"): subjects with a known activity distribution, so that
- * the dose module's numbers can be compared with analytic ones. Each subject is a few analytic shapes (an
- * elliptic-cylinder body, an ellipsoid liver whose right part is the perfused territory, spherical tumours in
- * it, two ellipsoid lungs above it); a voxel belongs to the shape containing its centre. Every compartment is
- * uniform in CT number and activity concentration, so its LDM dose is 49.67e-6 * C_admin / density exactly,
- * and the MIRD, partition-model and lung doses follow from the compartments' masses.
+/* TARE dosimetry phantoms (docs/sample.md "TARE phantoms"): subjects with a known activity distribution, so
+ * that the dose module's numbers can be compared with analytic ones. Each subject is a few analytic shapes
+ * (an elliptic-cylinder body, an ellipsoid liver whose right part is the perfused territory, spherical
+ * tumours in it, two ellipsoid lungs above it); a voxel belongs to the shape containing its centre. Every
+ * compartment is uniform in CT number and activity concentration, so its LDM dose is 49.67e-6 * C_admin /
+ * density exactly, and the MIRD, partition-model and lung doses follow from the compartments' masses.
  *
+ * CIREL-014-0973 ("cohort") is a second realistic patient with other doses, for the demo's cohort.
  * Two studies per subject: MAA (14 days before treatment: CT and 99mTc-MAA SPECT) and Y90 (20 h after the
- * injection: CT and 90Y PET). CIREL-014-0971 ("accuracy") has PET and SPECT on the CT's own grid, without blur,
- * so the mean over a label equals the compartment's value within noise/sqrt(N); CIREL-014-0972 ("realistic")
- * has a finer CT, PET and SPECT on their own grids and blurred like real images (partial volume).
- * The patient lies a few mm differently in the MAA study: each study has its own frame of reference and
- * label maps. */
+ * injection: CT and 90Y PET). CIREL-014-0971 ("accuracy") has PET and SPECT on the CT's own grid, without
+ * blur, so the mean over a label equals the compartment's value within noise/sqrt(N); CIREL-014-0972
+ * ("realistic") has a finer CT, PET and SPECT on their own grids and blurred like real images (partial
+ * volume). The patient lies a few mm differently in the MAA study: each study has its own frame of reference
+ * and label maps. */
 #include "tare_internal.h"
 
 #include "recistry/imaging.h"
@@ -28,22 +29,24 @@
 
 typedef struct {
   const char *id, *kind, *description, *sex;
-  double body_r[2], body_z[2];  /* elliptic cylinder: semi-axes x, y; z extent */
+  double body_r[2], body_z[2]; /* elliptic cylinder: semi-axes x, y; z extent */
   double liver_c[3], liver_r[3];
-  double split_x;               /* perfused territory: liver with x < split_x (the patient's right) */
+  double split_x; /* perfused territory: liver with x < split_x (the patient's right) */
   double lung_c[2][3], lung_r[3];
   int n_t;
   double t_c[TARE_MAX_TUMOURS][3], t_r[TARE_MAX_TUMOURS];
   double ct_noise_hu, pet_noise, spect_noise; /* CT: additive HU; PET, SPECT: relative (multiplicative) */
-  double lsf, tnr_y90, tnr_maa, np_ratio, body_ratio; /* concentrations relative to the perfused normal liver */
+  double lsf, tnr_y90, tnr_maa, np_ratio,
+      body_ratio; /* concentrations relative to the perfused normal liver */
   double injected_gbq, planned_gbq, maa_mbq, maa_counts;
   int year, month, day, injection_s; /* treatment day and injection time of day */
   int scan_delay_s, maa_days_before;
-  tare_grid ct, pet, spect;          /* pet.n[0] == 0: the CT grid without blur (same for spect) */
+  tare_grid ct, pet, spect; /* pet.n[0] == 0: the CT grid without blur (same for spect) */
   double pet_fwhm_mm, spect_fwhm_mm;
-  double maa_shift[3];               /* the patient's offset in the MAA study */
+  double maa_shift[3]; /* the patient's offset in the MAA study */
 } tare_subject;
 
+/* clang-format off */
 static const tare_subject subjects[] = {
     {"CIREL-014-0971", "accuracy",
      "CT and 90Y PET on one 128x128x80 grid of 3 mm, SPECT on the MAA CT's grid; no blur, 5 % noise",
@@ -65,18 +68,31 @@ static const tare_subject subjects[] = {
      {{256, 256, 120}, {1.5, 1.5, 2.5}, {-191.25, -191.25, -148.75}},
      {{128, 128, 75}, {4, 4, 4}, {-252.7, -254.7, -146}},
      {{128, 128, 64}, {4.8, 4.8, 4.8}, {-307.2, -303.7, -152.2}}, 8, 12, {2, -3, 6}},
+    {"CIREL-014-0973", "cohort",
+     "a second realistic patient for the demo's cohort: smaller liver, lower TNR (2.0, MAA 2.6), LSF 8 %; CT 200x200x96 "
+     "of 2x2x3 mm, PET 128x128x72 of 4 mm (FWHM 8 mm), SPECT 128x128x64 of 4.8 mm (FWHM 12 mm)",
+     "M", {170, 120}, {-115, 115}, {-48, 2, -18}, {85, 72, 52}, -30,
+     {{-85, 10, 78}, {85, 10, 78}}, {55, 70, 35}, 2,
+     {{-58, -26, -5}, {-61, 26, -24}}, {22, 12},
+     10, 0.05, 0.05, 0.08, 2.0, 2.6, 0.05, 0.005, 1.6, 1.7, 150, 2e7,
+     2021, 9, 20, 12 * 3600 + 30 * 60, 20 * 3600, 14,
+     {{200, 200, 96}, {2, 2, 3}, {-199, -199, -142.5}},
+     {{128, 128, 72}, {4, 4, 4}, {-254, -253.3, -141}}, /* the perfused split plane half-way between fine voxels */
+     {{128, 128, 64}, {4.8, 4.8, 4.8}, {-303.4, -306.0, -150.0}}, 8, 12, {-2.5, 1.5, -4}},
 };
+/* clang-format on */
 #define N_SUBJECTS (int)(sizeof subjects / sizeof subjects[0])
 
 static const char *const study_name[TARE_STUDIES] = {"MAA", "Y90"};
 
 /* Noiseless CT number per compartment. */
-static const double comp_hu[TC_COUNT] = {[TC_AIR] = -1000, [TC_BODY] = 40, [TC_LUNG] = -800, [TC_LIVER_NP] = 60,
-                                          [TC_LIVER_P] = 60,  [TC_T0] = 40,   [TC_T0 + 1] = 40, [TC_T0 + 2] = 40};
+static const double comp_hu[TC_COUNT] = {[TC_AIR] = -1000,   [TC_BODY] = 40,    [TC_LUNG] = -800,
+                                         [TC_LIVER_NP] = 60, [TC_LIVER_P] = 60, [TC_T0] = 40,
+                                         [TC_T0 + 1] = 40,   [TC_T0 + 2] = 40};
 
-/* The default HU -> g/mL table of include/recistry/dose.h (docs/dosimetry.md): linear between (-1000, 0.0012),
- * (0, 1.0), (1000, 1.6), clamped outside. Repeated here because sample/ does not link dose/; the tests compare
- * the truth with dose/'s own table. */
+/* The default HU -> g/mL table of include/recistry/dose.h (docs/dosimetry.md): linear between (-1000,
+ * 0.0012), (0, 1.0), (1000, 1.6), clamped outside. Repeated here because sample/ does not link dose/ (and
+ * dose/ does not implement it yet); the truth carries the table and sample_tare recomputes every density. */
 static double density_g_per_ml(double hu) {
   static const double h[3] = {-1000, 0, 1000}, r[3] = {0.0012, 1.0, 1.6};
   if (hu <= h[0]) return r[0];
@@ -118,15 +134,17 @@ static int label_at(const tare_subject *t, const double shift[3], double x, doub
 static int check_subject(const tare_subject *t, rcy_error *err) {
   for (int i = 0; i < t->n_t; i++) {
     if (t->t_c[i][0] + t->t_r[i] + 3 > t->split_x)
-      return rcy_error_set(err, RCY_EINTERNAL, "%s: tumour T%d reaches outside the perfused territory", t->id, i + 1);
+      return rcy_error_set(err, RCY_EINTERNAL, "%s: tumour T%d reaches outside the perfused territory", t->id,
+                           i + 1);
     for (int k = 0; k < 2000; k++) {
       double z = 1 - 2 * (k + 0.5) / 2000, q = sqrt(1 - z * z), ph = k * 2.399963229728653;
-      double p[3] = {t->t_c[i][0] + (t->t_r[i] + 3) * q * cos(ph), t->t_c[i][1] + (t->t_r[i] + 3) * q * sin(ph),
-                     t->t_c[i][2] + (t->t_r[i] + 3) * z};
+      double p[3] = {t->t_c[i][0] + (t->t_r[i] + 3) * q * cos(ph),
+                     t->t_c[i][1] + (t->t_r[i] + 3) * q * sin(ph), t->t_c[i][2] + (t->t_r[i] + 3) * z};
       double v = 0;
       for (int a = 0; a < 3; a++)
         v += (p[a] - t->liver_c[a]) * (p[a] - t->liver_c[a]) / (t->liver_r[a] * t->liver_r[a]);
-      if (v > 1) return rcy_error_set(err, RCY_EINTERNAL, "%s: tumour T%d reaches outside the liver", t->id, i + 1);
+      if (v > 1)
+        return rcy_error_set(err, RCY_EINTERNAL, "%s: tumour T%d reaches outside the liver", t->id, i + 1);
     }
     for (int j = 0; j < i; j++) {
       double d = sqrt(pow(t->t_c[i][0] - t->t_c[j][0], 2) + pow(t->t_c[i][1] - t->t_c[j][1], 2) +
@@ -155,8 +173,8 @@ static void label_volume(uint8_t *out, const tare_subject *t, const double shift
       }
 }
 
-/* Separable Gaussian blur (sigma in voxels per axis), zero outside the volume. The kernel is normalised to sum 1,
- * so activity away from the edges is conserved. */
+/* Separable Gaussian blur (sigma in voxels per axis), zero outside the volume. The kernel is normalised to
+ * sum 1, so activity away from the edges is conserved. */
 static int blur(float *v, const int n[3], const double sigma[3], rcy_error *err) {
   int longest = n[0] > n[1] ? n[0] : n[1];
   if (n[2] > longest) longest = n[2];
@@ -180,8 +198,10 @@ static int blur(float *v, const int n[3], const double sigma[3], rcy_error *err)
     for (int ic = 0; ic < n[c]; ic++)
       for (int ib = 0; ib < n[b]; ib++) {
         float *base = v + ic * stride[c] + ib * stride[b];
+        int any = 0;
         for (int x = 0; x < n[a]; x++)
-          line[x] = base[x * stride[a]];
+          any |= (line[x] = base[x * stride[a]]) != 0;
+        if (!any) continue; /* most lines of a field of view wider than the body are empty */
         for (int x = 0; x < n[a]; x++) {
           double acc = 0;
           int lo = x - rad < 0 ? -x : -rad, hi = x + rad >= n[a] ? n[a] - 1 - x : rad;
@@ -294,7 +314,8 @@ static int study_geom_make(study_geom *sg, const tare_subject *t, int study, rcy
 /* Splits `total` (Bq or counts) over the compartments of a study: the lungs get lsf * total; the rest goes to
  * tumours, perfused and non-perfused liver and body in proportion to (relative concentration x volume).
  * out[c]: concentration per mL. */
-static void budget(double out[TC_COUNT], const tare_subject *t, const study_geom *sg, double total, double tnr) {
+static void budget(double out[TC_COUNT], const tare_subject *t, const study_geom *sg, double total,
+                   double tnr) {
   double rel[TC_COUNT] = {0};
   rel[TC_BODY] = t->body_ratio;
   rel[TC_LIVER_NP] = t->np_ratio;
@@ -313,12 +334,14 @@ static void budget(double out[TC_COUNT], const tare_subject *t, const study_geom
 
 /* ---- output ---- */
 
-static json_t *num(double v, double quantum) { return json_real(round(v / quantum) * quantum); }
+static json_t *num(double v, double quantum) {
+  return json_real(round(v / quantum) * quantum);
+}
 
 static json_t *grid_json(const tare_grid *g) {
-  return json_pack("{s:[iii], s:[fff], s:[fff], s:s}", "size", g->n[0], g->n[1], g->n[2], "spacing_mm", g->d_mm[0],
-                   g->d_mm[1], g->d_mm[2], "origin_mm", g->o_mm[0], g->o_mm[1], g->o_mm[2], "direction",
-                   "identity (i +x left, j +y posterior, k +z superior; k = 0 most inferior)");
+  return json_pack("{s:[iii], s:[fff], s:[fff], s:s}", "size", g->n[0], g->n[1], g->n[2], "spacing_mm",
+                   g->d_mm[0], g->d_mm[1], g->d_mm[2], "origin_mm", g->o_mm[0], g->o_mm[1], g->o_mm[2],
+                   "direction", "identity (i +x left, j +y posterior, k +z superior; k = 0 most inferior)");
 }
 
 static void iso_datetime(char out[24], int64_t epoch_s) {
@@ -329,10 +352,11 @@ static void iso_datetime(char out[24], int64_t epoch_s) {
   snprintf(out, 24, "%.10sT%02u:%02u:%02u", d, (t / 3600) % 24, (t / 60) % 60, t % 60);
 }
 
-/* One row of the truth: a compartment or a VOI (a union of compartments, given as a mask of them). conc: Bq/mL
- * at administration per compartment (Y90) or counts/mL (MAA), pred: predicted 90Y Bq/mL (MAA) or NULL. */
-static json_t *entry_json(const char *name, const char *kind, const int *member, const tare_subject *t,
-                          const study_geom *sg, const double *conc, const double *pred, int y90) {
+/* One row of the truth: a compartment or a VOI (a union of compartments, given as a mask of them). conc:
+ * Bq/mL at administration per compartment (Y90) or counts/mL (MAA), pred: predicted 90Y Bq/mL (MAA) or NULL.
+ */
+static json_t *entry_json(const char *name, const char *kind, const int *member, const study_geom *sg,
+                          const double *conc, const double *pred, int y90) {
   size_t vox = 0;
   double vol = 0, mass = 0, act = 0, pact = 0, dose_sum = 0, pdose_sum = 0;
   for (int c = 0; c < TC_COUNT; c++) {
@@ -348,16 +372,16 @@ static json_t *entry_json(const char *name, const char *kind, const int *member,
       pdose_sum += sg->voxels[c] * GY_KG_PER_GBQ * 1e-6 * pred[c] / rho;
     }
   }
-  (void)t;
-  json_t *j = json_pack("{s:s, s:s, s:I, s:o, s:o, s:o}", "name", name, "kind", kind, "voxels", (json_int_t)vox,
-                        "volume_ml", num(vol, 1e-6), "density_g_per_ml", num(vox ? mass / vol : 0, 1e-9),
-                        "mass_g", num(mass, 1e-6));
+  json_t *j = json_pack("{s:s, s:s, s:I, s:o, s:o, s:o}", "name", name, "kind", kind, "voxels",
+                        (json_int_t)vox, "volume_ml", num(vol, 1e-6), "density_g_per_ml",
+                        num(vox ? mass / vol : 0, 1e-9), "mass_g", num(mass, 1e-6));
   if (y90) {
     json_object_set_new(j, "concentration_admin_bq_per_ml", num(vox ? act / vol : 0, 1e-3));
     json_object_set_new(j, "activity_gbq", num(act / 1e9, 1e-12));
     json_object_set_new(j, "ldm_mean_gy", num(vox ? dose_sum / vox : 0, 1e-9));
     /* energy / mass: the mass-weighted mean, equal to ldm_mean_gy for a uniform compartment */
-    json_object_set_new(j, "ldm_energy_over_mass_gy", num(mass > 0 ? GY_KG_PER_GBQ * act / 1e9 / (mass / 1000) : 0, 1e-9));
+    json_object_set_new(j, "ldm_energy_over_mass_gy",
+                        num(mass > 0 ? GY_KG_PER_GBQ * act / 1e9 / (mass / 1000) : 0, 1e-9));
   } else {
     json_object_set_new(j, "counts_per_ml", num(vox ? act / vol : 0, 1e-6));
     json_object_set_new(j, "counts", num(act, 1e-3));
@@ -404,8 +428,8 @@ static const char *voi_kind(const char *name) {
   return "lung";
 }
 
-static int write_vois(const char *out_dir, const tare_subject *t, int study, const study_geom *sg, const voi *v,
-                      int nv, json_t *files, rcy_error *err) {
+static int write_vois(const char *out_dir, const tare_subject *t, int study, const study_geom *sg,
+                      const voi *v, int nv, json_t *files, rcy_error *err) {
   char dir[4096], path[4400];
   snprintf(dir, sizeof dir, "%s/tare/%s/%s", out_dir, t->id, study_name[study]);
   int rc = make_dirs(dir, err);
@@ -458,7 +482,8 @@ static void series_base(tare_series *s, const tare_subject *t, int study, uint64
   s->sex = t->sex;
   s->timepoint = study_name[study];
   s->timepoint_desc = study == TARE_MAA ? "TARE work-up (99mTc-MAA)" : "TARE post-treatment (90Y)";
-  s->study_description = study == TARE_MAA ? "CIREL TARE work-up 99mTc-MAA SPECT/CT" : "CIREL TARE 90Y PET/CT";
+  s->study_description =
+      study == TARE_MAA ? "CIREL TARE work-up 99mTc-MAA SPECT/CT" : "CIREL TARE 90Y PET/CT";
   sample_uid(s->study_uid, seed, "tare/%s/%s/study", t->id, study_name[study]);
   sample_uid(s->frame_uid, seed, "tare/%s/%s/frame", t->id, study_name[study]);
   s->seed = seed;
@@ -475,13 +500,14 @@ static double models_json_add(json_t *models, const char *name, const char *what
   double mird = GY_KG_PER_GBQ * a_gbq * (1 - lsf) / (m_p / 1000);
   double dn = GY_KG_PER_GBQ * a_gbq * (1 - lsf) / ((m_n + tnr * m_t) / 1000);
   double lung = GY_KG_PER_GBQ * a_gbq * lsf / (m_l / 1000);
-  json_object_set_new(
-      models, name,
-      json_pack("{s:s, s:f, s:f, s:f, s:f, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "what", what, "activity_gbq",
-                a_gbq, "lung_shunt_fraction", lsf, "residual_fraction", 0.0, "tnr", tnr, "perfused_liver_mass_g",
-                num(m_p, 1e-6), "tumour_mass_g", num(m_t, 1e-6), "perfused_normal_mass_g", num(m_n, 1e-6),
-                "lung_mass_g", num(m_l, 1e-6), "mird_liver_gy", num(mird, 1e-9), "partition_tumour_gy",
-                num(tnr * dn, 1e-9), "partition_normal_gy", num(dn, 1e-9), "lung_gy", num(lung, 1e-9)));
+  json_object_set_new(models, name,
+                      json_pack("{s:s, s:f, s:f, s:f, s:f, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "what",
+                                what, "activity_gbq", a_gbq, "lung_shunt_fraction", lsf, "residual_fraction",
+                                0.0, "tnr", tnr, "perfused_liver_mass_g", num(m_p, 1e-6), "tumour_mass_g",
+                                num(m_t, 1e-6), "perfused_normal_mass_g", num(m_n, 1e-6), "lung_mass_g",
+                                num(m_l, 1e-6), "mird_liver_gy", num(mird, 1e-9), "partition_tumour_gy",
+                                num(tnr * dn, 1e-9), "partition_normal_gy", num(dn, 1e-9), "lung_gy",
+                                num(lung, 1e-9)));
   return mird;
 }
 
@@ -535,7 +561,7 @@ static int subject_write(const rcy_sample_options *o, const tare_subject *t, con
    * the frame starting at the acquisition time without any decay correction (NONE) */
   double delay_s = (double)(pet_start - inj), lt = lambda * frame_s;
   double to_start = exp(-lambda * delay_s), frame_mean = (1 - exp(-lt)) / lt;
-  double image_over_admin = strcmp(mode, "ADMIN") == 0 ? 1.0
+  double image_over_admin = strcmp(mode, "ADMIN") == 0   ? 1.0
                             : strcmp(mode, "START") == 0 ? to_start
                                                          : to_start * frame_mean;
   for (int st = 0; st < TARE_STUDIES && !rc; st++) {
@@ -551,20 +577,18 @@ static int subject_write(const rcy_sample_options *o, const tare_subject *t, con
     ct.g = sg[st].ct;
     rc = write_study_ct(&ct, t, st, &sg[st], o->seed, stats, err);
     if (rc) break;
-    json_t *s = json_pack("{s:s, s:s, s:s, s:o}", "study_uid", ct.study_uid, "frame_of_reference_uid", ct.frame_uid,
-                          "series_dir", "", "patient_shift_mm",
-                          json_pack("[fff]", st == TARE_MAA ? t->maa_shift[0] : 0.0,
-                                    st == TARE_MAA ? t->maa_shift[1] : 0.0, st == TARE_MAA ? t->maa_shift[2] : 0.0));
+    const double *shift = st == TARE_MAA ? t->maa_shift : zero;
     char rel[256];
     snprintf(rel, sizeof rel, "S014/%s/%s", t->id, study_name[st]);
-    json_object_set_new(s, "series_dir", json_string(rel));
+    json_t *s = json_pack("{s:s, s:s, s:s, s:[fff]}", "study_uid", ct.study_uid, "frame_of_reference_uid",
+                          ct.frame_uid, "series_dir", rel, "patient_shift_mm", shift[0], shift[1], shift[2]);
     iso_datetime(dt, study_epoch[st]);
     json_object_set_new(s, "study_datetime", json_string(dt));
-    json_object_set_new(s, "ct", json_pack("{s:s, s:s, s:o, s:f}", "series_uid", ct.series_uid, "files", "CT_nnnn.dcm",
-                                           "grid", grid_json(&ct.g), "noise_hu", t->ct_noise_hu));
+    json_object_set_new(s, "ct",
+                        json_pack("{s:s, s:s, s:o, s:f}", "series_uid", ct.series_uid, "files", "CT_nnnn.dcm",
+                                  "grid", grid_json(&ct.g), "noise_hu", t->ct_noise_hu));
     tare_series em = ct;
     em.series_number = 2;
-    const double *shift = st == TARE_MAA ? t->maa_shift : zero;
     if (st == TARE_Y90) {
       em.g = t->pet.n[0] ? t->pet : sg[st].ct;
       em.series_epoch_s = pet_start;
@@ -579,9 +603,10 @@ static int subject_write(const rcy_sample_options *o, const tare_subject *t, con
       char key[128];
       snprintf(key, sizeof key, "tare/%s/Y90/pet-noise", t->id);
       if (!rc)
-        rc = emission_image(img, t, shift, &em.g, t->pet.n[0] ? t->pet_fwhm_mm : 0, value, t->pet_noise, o->seed,
-                            key, err);
-      /* Decay Factor (0054,1321): what the scanner multiplied the frame's mean by to reach the reference time */
+        rc = emission_image(img, t, shift, &em.g, t->pet.n[0] ? t->pet_fwhm_mm : 0, value, t->pet_noise,
+                            o->seed, key, err);
+      /* Decay Factor (0054,1321): what the scanner multiplied the frame's mean by to reach the reference time
+       */
       double decay_factor = (strcmp(mode, "ADMIN") == 0 ? exp(lambda * delay_s) : 1.0) / frame_mean;
       tare_emission e = {.injection_epoch_s = inj,
                          .total_dose_bq = t->injected_gbq * 1e9,
@@ -592,7 +617,8 @@ static int subject_write(const rcy_sample_options *o, const tare_subject *t, con
                          .decay_correction = mode,
                          .frame_duration_ms = frame_s * 1000,
                          .decay_factor = decay_factor,
-                         .frame_reference_ms = -log(frame_mean) / lambda * 1000};
+                         .frame_reference_ms = -log(frame_mean) / lambda * 1000,
+                         .kernel = t->pet.n[0] ? "GAUSSIAN 8MM" : "NONE"};
       if (!rc) rc = tare_write_pet(&em, &e, img, stats, err);
       double total = 0;
       if (!rc)
@@ -602,18 +628,20 @@ static int subject_write(const rcy_sample_options *o, const tare_subject *t, con
       if (rc) break;
       iso_datetime(dt, pet_start);
       json_t *pet = json_pack(
-          "{s:s, s:s, s:o, s:f, s:f, s:s, s:s, s:f, s:f, s:o, s:o, s:s}", "series_uid", em.series_uid, "files",
-          "PT_nnnn.dcm", "grid", grid_json(&em.g), "fwhm_mm", t->pet.n[0] ? t->pet_fwhm_mm : 0.0, "noise_relative",
-          t->pet_noise, "decay_correction", mode, "series_datetime", dt, "scan_delay_s", delay_s,
-          "frame_duration_s", frame_s, "image_over_admin", num(image_over_admin, 1e-12), "value_to_admin_factor",
-          num(1.0 / image_over_admin, 1e-12), "value_note",
-          strcmp(mode, "START") == 0
-              ? "START: value = C_admin * exp(-lambda * scan_delay_s), decay-corrected to Series Date/Time (the "
-                "frame's own decay corrected too)"
+          "{s:s, s:s, s:o, s:f, s:f, s:s, s:s, s:f, s:f, s:o, s:o, s:s}", "series_uid", em.series_uid,
+          "files", "PT_nnnn.dcm", "grid", grid_json(&em.g), "fwhm_mm", t->pet.n[0] ? t->pet_fwhm_mm : 0.0,
+          "noise_relative", t->pet_noise, "decay_correction", mode, "series_datetime", dt, "scan_delay_s",
+          delay_s, "frame_duration_s", frame_s, "image_over_admin", num(image_over_admin, 1e-12),
+          "value_to_admin_factor", num(1.0 / image_over_admin, 1e-12), "value_note",
+          strcmp(mode, "START") == 0 ? "START: value = C_admin * exp(-lambda * scan_delay_s), "
+                                       "decay-corrected to Series Date/Time (the "
+                                       "frame's own decay corrected too)"
           : strcmp(mode, "ADMIN") == 0
               ? "ADMIN: value = C_admin, decay-corrected to the Radiopharmaceutical Start DateTime"
-              : "NONE: value = C_admin * exp(-lambda * scan_delay_s) * (1 - exp(-lambda T)) / (lambda T), the mean "
-                "over the frame (T = Actual Frame Duration) that starts at the Acquisition Date/Time, which every "
+              : "NONE: value = C_admin * exp(-lambda * scan_delay_s) * (1 - exp(-lambda T)) / (lambda T), "
+                "the mean "
+                "over the frame (T = Actual Frame Duration) that starts at the Acquisition Date/Time, which "
+                "every "
                 "slice shares with the Series Date/Time");
       json_object_set_new(pet, "lambda_per_s", json_real(lambda));
       json_object_set_new(pet, "activity_in_image_admin_gbq",
@@ -650,7 +678,8 @@ static int subject_write(const rcy_sample_options *o, const tare_subject *t, con
                          .nuclide_meaning = "^99m^Technetium",
                          .pharmaceutical = "Tc-99m MAA",
                          .pharmaceutical_code = "85693008",
-                         .pharmaceutical_meaning = "Technetium Tc^99m^ aggregated albumin"};
+                         .pharmaceutical_meaning = "Technetium Tc^99m^ aggregated albumin",
+                         .kernel = t->spect.n[0] ? "BUTTERWORTH" : "NONE"};
       if (!rc) rc = tare_write_spect(&em, &e, counts, stats, err);
       free(img);
       free(counts);
@@ -658,38 +687,43 @@ static int subject_write(const rcy_sample_options *o, const tare_subject *t, con
       iso_datetime(dt, em.series_epoch_s);
       json_object_set_new(
           s, "spect",
-          json_pack("{s:s, s:s, s:o, s:f, s:f, s:s, s:s, s:f, s:s}", "series_uid", em.series_uid, "file",
-                    "NM_0001.dcm", "grid", grid_json(&em.g), "fwhm_mm", t->spect.n[0] ? t->spect_fwhm_mm : 0.0,
-                    "noise_relative", t->spect_noise, "units", "CNTS", "series_datetime", dt, "counts_in_image",
-                    total, "frames",
-                    "frame f (1-based) is slice k = f - 1 of the grid: from the Detector Information Sequence's "
-                    "Image Position along +z (row x column), Spacing Between Slices apart"));
+          json_pack(
+              "{s:s, s:s, s:o, s:f, s:f, s:s, s:s, s:f, s:s}", "series_uid", em.series_uid, "file",
+              "NM_0001.dcm", "grid", grid_json(&em.g), "fwhm_mm", t->spect.n[0] ? t->spect_fwhm_mm : 0.0,
+              "noise_relative", t->spect_noise, "units", "CNTS", "series_datetime", dt, "counts_in_image",
+              total, "frames",
+              "frame f (1-based) is slice k = f - 1 of the grid: from the Detector Information Sequence's "
+              "Image Position along +z (row x column), Spacing Between Slices apart"));
     }
     /* compartments and VOIs of this study */
     json_t *comps = json_array(), *vj = json_array(), *files = json_object();
     for (int c = TC_BODY; c < TC_T0 + t->n_t; c++) {
       int member[TC_COUNT] = {0};
       member[c] = 1;
-      const char *kind = c >= TC_T0 ? "tumour" : c == TC_LUNG ? "lung" : c == TC_BODY ? "other" : "liver_part";
-      json_t *e = entry_json(comp_name(c, cbuf), kind, member, t, &sg[st], st == TARE_Y90 ? conc_y90 : counts_maa,
-                             st == TARE_Y90 ? NULL : pred_maa, st == TARE_Y90);
+      const char *kind = c >= TC_T0     ? "tumour"
+                         : c == TC_LUNG ? "lung"
+                         : c == TC_BODY ? "other"
+                                        : "liver_part";
+      json_t *e =
+          entry_json(comp_name(c, cbuf), kind, member, &sg[st], st == TARE_Y90 ? conc_y90 : counts_maa,
+                     st == TARE_Y90 ? NULL : pred_maa, st == TARE_Y90);
       json_object_set_new(e, "hu", json_real(comp_hu[c]));
       json_array_append_new(comps, e);
     }
     for (int q = 0; q < nv; q++)
-      json_array_append_new(vj, entry_json(v[q].name, voi_kind(v[q].name), v[q].member, t, &sg[st],
-                                           st == TARE_Y90 ? conc_y90 : counts_maa, st == TARE_Y90 ? NULL : pred_maa,
-                                           st == TARE_Y90));
+      json_array_append_new(vj, entry_json(v[q].name, voi_kind(v[q].name), v[q].member, &sg[st],
+                                           st == TARE_Y90 ? conc_y90 : counts_maa,
+                                           st == TARE_Y90 ? NULL : pred_maa, st == TARE_Y90));
     { /* liver minus tumours, perfused liver minus tumours: what dose/ derives */
       int normal[TC_COUNT] = {0};
       normal[TC_LIVER_NP] = normal[TC_LIVER_P] = 1;
-      json_array_append_new(vj, entry_json("normal_liver", "normal_liver", normal, t, &sg[st],
-                                           st == TARE_Y90 ? conc_y90 : counts_maa, st == TARE_Y90 ? NULL : pred_maa,
-                                           st == TARE_Y90));
+      json_array_append_new(vj, entry_json("normal_liver", "normal_liver", normal, &sg[st],
+                                           st == TARE_Y90 ? conc_y90 : counts_maa,
+                                           st == TARE_Y90 ? NULL : pred_maa, st == TARE_Y90));
       normal[TC_LIVER_NP] = 0;
-      json_array_append_new(vj, entry_json("perfused_normal", "perfused_normal", normal, t, &sg[st],
-                                           st == TARE_Y90 ? conc_y90 : counts_maa, st == TARE_Y90 ? NULL : pred_maa,
-                                           st == TARE_Y90));
+      json_array_append_new(vj, entry_json("perfused_normal", "perfused_normal", normal, &sg[st],
+                                           st == TARE_Y90 ? conc_y90 : counts_maa,
+                                           st == TARE_Y90 ? NULL : pred_maa, st == TARE_Y90));
     }
     rc = write_vois(o->out_dir, t, st, &sg[st], v, nv, files, err);
     json_object_set_new(s, "compartments", comps);
@@ -704,19 +738,19 @@ static int subject_write(const rcy_sample_options *o, const tare_subject *t, con
         "a voxel is in the compartment whose shape contains its centre: outside the body (air) first, then "
         "tumours, liver, lungs, body; coordinates of the Y90 study (the MAA study adds patient_shift_mm)",
         "body", "semi_axes_mm", t->body_r[0], t->body_r[1], "z_range_mm", t->body_z[0], t->body_z[1], "liver",
-        "center_mm", t->liver_c[0], t->liver_c[1], t->liver_c[2], "semi_axes_mm", t->liver_r[0], t->liver_r[1],
-        t->liver_r[2], "perfused_split_x_mm", t->split_x, "perfused_rule",
+        "center_mm", t->liver_c[0], t->liver_c[1], t->liver_c[2], "semi_axes_mm", t->liver_r[0],
+        t->liver_r[1], t->liver_r[2], "perfused_split_x_mm", t->split_x, "perfused_rule",
         "perfused territory = liver with x < perfused_split_x_mm (the patient's right)");
     json_t *lungs = json_array(), *tum = json_array();
     for (int i = 0; i < 2; i++)
-      json_array_append_new(lungs, json_pack("{s:[fff], s:[fff]}", "center_mm", t->lung_c[i][0], t->lung_c[i][1],
-                                             t->lung_c[i][2], "semi_axes_mm", t->lung_r[0], t->lung_r[1],
-                                             t->lung_r[2]));
+      json_array_append_new(lungs, json_pack("{s:[fff], s:[fff]}", "center_mm", t->lung_c[i][0],
+                                             t->lung_c[i][1], t->lung_c[i][2], "semi_axes_mm", t->lung_r[0],
+                                             t->lung_r[1], t->lung_r[2]));
     for (int i = 0; i < t->n_t; i++) {
       char id[8];
       snprintf(id, sizeof id, "T%d", i + 1);
-      json_array_append_new(tum, json_pack("{s:s, s:[fff], s:f}", "id", id, "center_mm", t->t_c[i][0], t->t_c[i][1],
-                                           t->t_c[i][2], "diameter_mm", 2 * t->t_r[i]));
+      json_array_append_new(tum, json_pack("{s:s, s:[fff], s:f}", "id", id, "center_mm", t->t_c[i][0],
+                                           t->t_c[i][1], t->t_c[i][2], "diameter_mm", 2 * t->t_r[i]));
     }
     json_object_set_new(geo, "lungs", lungs);
     json_object_set_new(geo, "tumours", tum);
@@ -728,35 +762,37 @@ static int subject_write(const rcy_sample_options *o, const tare_subject *t, con
     char inj_s[24], maa_s[24];
     iso_datetime(inj_s, inj);
     iso_datetime(maa_s, maa_inj);
-    json_object_set_new(
-        root, "treatment",
-        json_pack("{s:s, s:f, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:s}", "radiopharmaceutical",
-                  "Y-90 glass microspheres", "injected_activity_gbq", t->injected_gbq, "injection_datetime", inj_s,
-                  "scan_delay_h", t->scan_delay_s / 3600.0, "half_life_s", TARE_Y90_HALF_LIFE_S,
-                  "lung_shunt_fraction", t->lsf, "tnr", t->tnr_y90, "nonperfused_to_perfused_ratio", t->np_ratio,
-                  "body_to_perfused_ratio", t->body_ratio, "decay_correction", mode));
+    json_object_set_new(root, "treatment",
+                        json_pack("{s:s, s:f, s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:s}", "radiopharmaceutical",
+                                  "Y-90 glass microspheres", "injected_activity_gbq", t->injected_gbq,
+                                  "injection_datetime", inj_s, "scan_delay_h", t->scan_delay_s / 3600.0,
+                                  "half_life_s", TARE_Y90_HALF_LIFE_S, "lung_shunt_fraction", t->lsf, "tnr",
+                                  t->tnr_y90, "nonperfused_to_perfused_ratio", t->np_ratio,
+                                  "body_to_perfused_ratio", t->body_ratio, "decay_correction", mode));
     json_object_set_new(
         root, "maa",
-        json_pack("{s:f, s:f, s:f, s:f, s:s, s:f, s:s}", "planned_activity_gbq", t->planned_gbq, "tnr", t->tnr_maa,
-                  "lung_shunt_fraction", t->lsf, "tc99m_activity_mbq", t->maa_mbq, "injection_datetime", maa_s,
-                  "total_counts", t->maa_counts, "predicted_note",
-                  "predicted_* = planned activity x (counts / total counts): the MAA distribution scaled to the "
-                  "planned 90Y activity"));
+        json_pack(
+            "{s:f, s:f, s:f, s:f, s:s, s:f, s:s}", "planned_activity_gbq", t->planned_gbq, "tnr", t->tnr_maa,
+            "lung_shunt_fraction", t->lsf, "tc99m_activity_mbq", t->maa_mbq, "injection_datetime", maa_s,
+            "total_counts", t->maa_counts, "predicted_note",
+            "predicted_* = planned activity x (counts / total counts): the MAA distribution scaled to the "
+            "planned 90Y activity"));
     json_object_set_new(
         root, "density_table",
         json_pack("{s:[[ff][ff][ff]], s:s}", "hu_g_per_ml", -1000.0, 0.0012, 0.0, 1.0, 1000.0, 1.6, "note",
                   "density_g_per_ml of a compartment is the table's at its noiseless HU (the CT has noise)"));
-    json_object_set_new(models, "formulas",
-                        json_string("MIRD D = 49.67 * A(GBq) * (1 - LSF) / M_perfused(kg); partition D_N = 49.67 * A "
-                                    "* (1 - LSF) / (M_N + TNR * M_T) (kg), D_T = TNR * D_N; lung D = 49.67 * A * "
-                                    "LSF / M_lung(kg); masses of the study's VOIs (perfused_liver, tumours, "
-                                    "perfused_normal, lungs)"));
+    json_object_set_new(
+        models, "formulas",
+        json_string("MIRD D = 49.67 * A(GBq) * (1 - LSF) / M_perfused(kg); partition D_N = 49.67 * A "
+                    "* (1 - LSF) / (M_N + TNR * M_T) (kg), D_T = TNR * D_N; lung D = 49.67 * A * "
+                    "LSF / M_lung(kg); masses of the study's VOIs (perfused_liver, tumours, "
+                    "perfused_normal, lungs)"));
     models_json_add(models, "y90", "90Y injected activity, MAA TNR (what dose/ computes), Y90 study masses",
                     t->injected_gbq, t->lsf, t->tnr_maa, &sg[TARE_Y90], t);
-    models_json_add(models, "y90_true_tnr", "90Y injected activity, the 90Y distribution's own TNR", t->injected_gbq,
-                    t->lsf, t->tnr_y90, &sg[TARE_Y90], t);
-    models_json_add(models, "maa_planned", "planned activity, MAA TNR, MAA study masses", t->planned_gbq, t->lsf,
-                    t->tnr_maa, &sg[TARE_MAA], t);
+    models_json_add(models, "y90_true_tnr", "90Y injected activity, the 90Y distribution's own TNR",
+                    t->injected_gbq, t->lsf, t->tnr_y90, &sg[TARE_Y90], t);
+    models_json_add(models, "maa_planned", "planned activity, MAA TNR, MAA study masses", t->planned_gbq,
+                    t->lsf, t->tnr_maa, &sg[TARE_MAA], t);
     json_object_set_new(root, "models", models);
     models = NULL;
     json_object_set_new(root, "studies", studies);
@@ -772,21 +808,28 @@ static int subject_write(const rcy_sample_options *o, const tare_subject *t, con
   return rc;
 }
 
+static int selected(const rcy_sample_options *o, const tare_subject *t) {
+  return !o->phantom || strcmp(o->phantom, t->kind) == 0 || strcmp(o->phantom, t->id) == 0;
+}
+
 int tare_write(const rcy_sample_options *o, rcy_sample_stats *stats, rcy_error *err) {
   const char *mode = "START";
   int rc = decay_mode(&mode, o->tare_decay, err);
+  if (rc) return rc;
+  int any = 0; /* refuse an unknown --phantom before anything is written */
+  for (int i = 0; i < N_SUBJECTS; i++)
+    any |= selected(o, &subjects[i]);
+  if (!any)
+    return rcy_error_set(err, RCY_EINVAL,
+                         "no TARE phantom named \"%s\" (accuracy, realistic, cohort or a subject ID)",
+                         o->phantom);
   char dir[4096];
   snprintf(dir, sizeof dir, "%s/tare", o->out_dir);
-  if (!rc) rc = make_dirs(dir, err);
-  int written = 0;
+  rc = make_dirs(dir, err);
   for (int i = 0; i < N_SUBJECTS && !rc; i++) {
-    if (o->phantom && strcmp(o->phantom, subjects[i].kind) != 0 && strcmp(o->phantom, subjects[i].id) != 0)
-      continue;
+    if (!selected(o, &subjects[i])) continue;
     rc = subject_write(o, &subjects[i], mode, stats, err);
-    if (!rc) stats->subjects++, written++;
+    if (!rc) stats->subjects++;
   }
-  if (!rc && !written)
-    rc = rcy_error_set(err, RCY_EINVAL, "no TARE phantom named \"%s\" (accuracy, realistic or a subject ID)",
-                       o->phantom);
   return rc;
 }

@@ -1,11 +1,11 @@
 /* The TARE phantoms' DICOM instances: CT Image Storage (one instance per slice), PET Image Storage (one
  * instance per slice, Units BQML, each slice its own Rescale Slope) and NM Image Storage (one multi-frame
  * reconstructed tomogram). The modules follow the CT, PET and NM Image IODs (PS3.3 A.3, A.21, A.5): the
- * quantitative attributes are the ones src/dose reads (Units, Decay Correction, Radiopharmaceutical Information
- * Sequence with start date-time, total dose and half-life, Series and Acquisition Date/Time, Actual Frame
- * Duration, the NM Detector Information Sequence's position and orientation, Spacing Between Slices). The
- * patient and trial attributes are series.c's (trial_attrs_set), so the ingest daemon treats these studies as
- * any other CIREL study. */
+ * quantitative attributes are the ones src/dose reads (Units, Decay Correction, Radiopharmaceutical
+ * Information Sequence with start date-time, total dose and half-life, Series and Acquisition Date/Time,
+ * Actual Frame Duration, the NM Detector Information Sequence's position and orientation, Spacing Between
+ * Slices). The patient and trial attributes are series.c's (trial_attrs_set), so the ingest daemon treats
+ * these studies as any other CIREL study. */
 #include "tare_internal.h"
 
 #include <math.h>
@@ -35,9 +35,10 @@ static void fmt_datetime(char out[15], int64_t epoch_s) {
 }
 
 /* Patient/trial, study, series, frame of reference, equipment: every instance of the series. */
-static int common_attrs(rcy_dicom_dataset *ds, const tare_series *s, const char *sop_class, const char *modality,
-                        const char *series_description, rcy_error *err) {
-  char study_date[9], study_time[7], series_date[9], series_time[7], content_date[9], content_time[7], num[12];
+static int common_attrs(rcy_dicom_dataset *ds, const tare_series *s, const char *sop_class,
+                        const char *modality, const char *series_description, rcy_error *err) {
+  char study_date[9], study_time[7], series_date[9], series_time[7], content_date[9], content_time[7],
+      num[12];
   fmt_date(study_date, s->study_epoch_s);
   fmt_time(study_time, s->study_epoch_s);
   fmt_date(series_date, s->series_epoch_s);
@@ -79,7 +80,8 @@ static int common_attrs(rcy_dicom_dataset *ds, const tare_series *s, const char 
   if (!rc) rc = trial_attrs_set(ds, s->subject_id, s->site, s->sex, s->timepoint, s->timepoint_desc, err);
   /* Patient Position (HFS) on the CT only: the PET and NM IODs carry the patient's position as the Patient
    * Orientation Code Sequence (recumbent, supine, head first), and then Patient Position shall be absent. */
-  if (!rc && strcmp(modality, "CT") == 0) rc = rcy_dicom_dataset_set_string(ds, T(0x0018, 0x5100), "HFS", err);
+  if (!rc && strcmp(modality, "CT") == 0)
+    rc = rcy_dicom_dataset_set_string(ds, T(0x0018, 0x5100), "HFS", err);
   return rc;
 }
 
@@ -95,8 +97,8 @@ static int plane_attrs(rcy_dicom_dataset *ds, const tare_grid *g, int k, rcy_err
   snprintf(spacing, sizeof spacing, "%s\\%s", dy, dx); /* row spacing (y), column spacing (x) */
   fmt_ds(thick, sizeof thick, g->d_mm[2]);
   const attr a[] = {
-      {T(0x0018, 0x0050), thick},           {T(0x0020, 0x0032), pos}, {T(0x0020, 0x0037), "1\\0\\0\\0\\1\\0"},
-      {T(0x0020, 0x1041), z},               {T(0x0028, 0x0030), spacing},
+      {T(0x0018, 0x0050), thick}, {T(0x0020, 0x0032), pos},     {T(0x0020, 0x0037), "1\\0\\0\\0\\1\\0"},
+      {T(0x0020, 0x1041), z},     {T(0x0028, 0x0030), spacing},
   };
   return set_all(ds, a, sizeof a / sizeof a[0], err);
 }
@@ -141,7 +143,8 @@ int tare_write_ct(const tare_series *s, const int16_t *stored, rcy_sample_stats 
     if (!rc) rc = instance_ids(img, s, inst, err);
     if (!rc) rc = plane_attrs(img, g, k, err);
     if (!rc)
-      rc = rcy_dicom_dataset_set_pixels_int16(img, stored + plane * k, (uint16_t)g->n[1], (uint16_t)g->n[0], err);
+      rc = rcy_dicom_dataset_set_pixels_int16(img, stored + plane * k, (uint16_t)g->n[1], (uint16_t)g->n[0],
+                                              err);
     if (!rc) {
       char path[4096];
       snprintf(path, sizeof path, "%s/CT_%04d.dcm", s->out_dir, inst);
@@ -202,23 +205,23 @@ int tare_write_pet(const tare_series *s, const tare_emission *e, const float *va
   const attr pet[] = {
       {T(0x0008, 0x0008), "ORIGINAL\\PRIMARY"},
       {T(0x0018, 0x1100), diam},
-      {T(0x0018, 0x1181), "NONE"},                          /* Collimator Type (type 2): none in PET */
-      {T(0x0018, 0x1242), duration},                        /* Actual Frame Duration, ms */
-      {T(0x0018, 0x1210), "Gaussian 8 mm"},                 /* Convolution Kernel */
+      {T(0x0018, 0x1181), "NONE"},    /* Collimator Type (type 2): none in PET */
+      {T(0x0018, 0x1242), duration},  /* Actual Frame Duration, ms */
+      {T(0x0018, 0x1210), e->kernel}, /* Convolution Kernel: the blur, or NONE */
       {T(0x0020, 0x0012), "1"},
       {T(0x0028, 0x0051), decy ? "DECY\\ATTN\\SCAT\\DTIM\\RAN\\NORM" : "ATTN\\SCAT\\DTIM\\RAN\\NORM"},
-      {T(0x0028, 0x1052), "0"},                             /* Rescale Intercept: 0 in the PET Image IOD */
+      {T(0x0028, 0x1052), "0"}, /* Rescale Intercept: 0 in the PET Image IOD */
       {T(0x0054, 0x0081), nslices},
       {T(0x0054, 0x1000), "STATIC\\IMAGE"},
       {T(0x0054, 0x1001), "BQML"},
       {T(0x0054, 0x1002), "EMISSION"},
-      {T(0x0054, 0x1100), "DLYD"},                          /* randoms: delayed window */
+      {T(0x0054, 0x1100), "DLYD"}, /* randoms: delayed window */
       {T(0x0054, 0x1101), "CT-based"},
       {T(0x0054, 0x1102), e->decay_correction},
       {T(0x0054, 0x1103), "OSEM 3i21s TOF"},
       {T(0x0054, 0x1105), "model-based single scatter"},
-      {T(0x0054, 0x1300), frame_ref},                       /* Frame Reference Time, ms from the series start */
-      {T(0x0054, 0x1321), decy ? decay : NULL},             /* Decay Factor: 1C, with DECY */
+      {T(0x0054, 0x1300), frame_ref},           /* Frame Reference Time, ms from the series start */
+      {T(0x0054, 0x1321), decy ? decay : NULL}, /* Decay Factor: 1C, with DECY */
   };
   rcy_dicom_dataset *tmpl = NULL;
   int rc = rcy_dicom_dataset_new(&tmpl, err);
@@ -273,7 +276,8 @@ int tare_write_spect(const tare_series *s, const tare_emission *e, const uint16_
   double total = 0;
   for (size_t i = 0; i < n; i++)
     total += counts[i];
-  char nframes[12], total_s[32], thick[24], diam[24], x[24], y[24], z[24], pos[80], dx[24], dy[24], spacing[60];
+  char nframes[12], total_s[32], thick[24], diam[24], x[24], y[24], z[24], pos[80], dx[24], dy[24],
+      spacing[60];
   snprintf(nframes, sizeof nframes, "%d", g->n[2]);
   snprintf(total_s, sizeof total_s, "%.0f", total);
   fmt_ds(thick, sizeof thick, g->d_mm[2]);
@@ -289,29 +293,30 @@ int tare_write_spect(const tare_series *s, const tare_emission *e, const uint16_
    * orientation (row x column = +z), Spacing Between Slices apart. */
   size_t vlen = (size_t)g->n[2] * 6 + 1;
   char *slice_vector = malloc(vlen);
-  if (!slice_vector) return rcy_error_set(err, RCY_ENOMEM, "out of memory writing the SPECT of %s", s->subject_id);
+  if (!slice_vector)
+    return rcy_error_set(err, RCY_ENOMEM, "out of memory writing the SPECT of %s", s->subject_id);
   size_t at = 0;
   for (int k = 0; k < g->n[2]; k++)
     at += (size_t)snprintf(slice_vector + at, vlen - at, k ? "\\%d" : "%d", k + 1);
   const attr nm[] = {
       {T(0x0008, 0x0008), "ORIGINAL\\PRIMARY\\RECON TOMO\\EMISSION"},
       {T(0x0018, 0x0050), thick},
-      {T(0x0018, 0x0070), total_s},           /* Counts Accumulated */
-      {T(0x0018, 0x0088), thick},             /* Spacing Between Slices */
+      {T(0x0018, 0x0070), total_s}, /* Counts Accumulated */
+      {T(0x0018, 0x0088), thick},   /* Spacing Between Slices */
       {T(0x0018, 0x1100), diam},
-      {T(0x0018, 0x1210), "BUTTERWORTH"},    /* SH: 16 characters at most */
-      {T(0x0020, 0x0020), "L\\P"},            /* Patient Orientation: rows go left, columns posterior */
+      {T(0x0018, 0x1210), e->kernel},
+      {T(0x0020, 0x0020), "L\\P"}, /* Patient Orientation: rows go left, columns posterior */
       {T(0x0028, 0x0008), nframes},
-      {T(0x0028, 0x0009), "(0054,0080)"},     /* Frame Increment Pointer: Slice Vector */
+      {T(0x0028, 0x0009), "(0054,0080)"}, /* Frame Increment Pointer: Slice Vector */
       {T(0x0028, 0x0030), spacing},
-      {T(0x0028, 0x0051), "ATTN\\SCAT\\DECY"},
-      {T(0x0054, 0x0011), "1"},               /* Number of Energy Windows */
-      {T(0x0054, 0x0021), "1"},               /* Number of Detectors */
-      {T(0x0054, 0x0051), "1"},               /* Number of Rotations */
+      {T(0x0028, 0x0051), "ATTN\\SCAT"}, /* counts as acquired: no decay correction */
+      {T(0x0054, 0x0011), "1"},          /* Number of Energy Windows */
+      {T(0x0054, 0x0021), "1"},          /* Number of Detectors */
+      {T(0x0054, 0x0051), "1"},          /* Number of Rotations */
       {T(0x0054, 0x0080), slice_vector},
       {T(0x0054, 0x0081), nframes},
       {T(0x0054, 0x0202), "STEP AND SHOOT"},
-      {T(0x0054, 0x1001), "CNTS"},            /* Units: not an NM IOD attribute, read by dose/ (dciodvfy warns) */
+      {T(0x0054, 0x1001), "CNTS"}, /* Units: not an NM IOD attribute, read by dose/ (dciodvfy warns) */
   };
   rcy_dicom_dataset *ds = NULL, *item = NULL, *sub = NULL;
   int rc = rcy_dicom_dataset_new(&ds, err);
@@ -330,17 +335,15 @@ int tare_write_spect(const tare_series *s, const tare_emission *e, const uint16_
   /* NM Detector: where the reconstructed slices are (position of the first frame's first pixel) */
   if (!rc) rc = rcy_dicom_dataset_add_item(&item, ds, T(0x0054, 0x0022), err);
   const attr det[] = {
-      {T(0x0018, 0x1180), "LEHR"},
-      {T(0x0018, 0x1181), "PARA"},
-      {T(0x0018, 0x1182), ""},                /* Focal Distance (type 2): parallel hole */
-      {T(0x0020, 0x0032), pos},
-      {T(0x0020, 0x0037), "1\\0\\0\\0\\1\\0"},
+      {T(0x0018, 0x1180), "LEHR"}, {T(0x0018, 0x1181), "PARA"},
+      {T(0x0018, 0x1182), ""}, /* Focal Distance (type 2): parallel hole */
+      {T(0x0020, 0x0032), pos},    {T(0x0020, 0x0037), "1\\0\\0\\0\\1\\0"},
   };
   if (!rc) rc = set_all(item, det, sizeof det / sizeof det[0], err);
   /* NM TOMO Acquisition: 120 views of 20 s over 360 degrees */
   if (!rc) rc = rcy_dicom_dataset_add_item(&item, ds, T(0x0054, 0x0052), err);
   const attr rot[] = {
-      {T(0x0018, 0x1140), "CW"},   {T(0x0018, 0x1143), "360"}, {T(0x0018, 0x1144), "3"},
+      {T(0x0018, 0x1140), "CW"},    {T(0x0018, 0x1143), "360"}, {T(0x0018, 0x1144), "3"},
       {T(0x0018, 0x1242), "20000"}, {T(0x0054, 0x0053), "120"}, {T(0x0054, 0x0200), "0"},
   };
   if (!rc) rc = set_all(item, rot, sizeof rot / sizeof rot[0], err);
