@@ -412,7 +412,7 @@ export function doseScatter(canvas, { points, vlines }) {
       interaction: { mode: 'nearest', intersect: true },
       scales: {
         x: { type: 'linear', min: 0, max: step * Math.ceil(xmaxData * 1.05 / step), title: { display: true, text: 'tumour mean dose (Gy)' } },
-        y: { type: 'linear', title: { display: true, text: '% change of the longest diameter at 3 months' } },
+        y: { type: 'linear', title: { display: true, text: '% change at 3 months' } },
       },
       plugins: {
         legend: { position: 'bottom', labels: { boxWidth: 12, boxHeight: 2 } },
@@ -439,7 +439,7 @@ export function roc(canvas, { curves }) {
   curves.forEach((c) => {
     datasets.push({ type: 'line', label: c.label, data: c.points, borderColor: c.color, backgroundColor: c.color, borderWidth: 2, pointRadius: 2, pointHoverRadius: 5, fill: false, rcyKind: 'roc' });
     if (c.youden) {
-      datasets.push({ type: 'scatter', label: `${c.label}: Youden point`, data: [c.youden], borderColor: '#ffffff', backgroundColor: c.color, pointRadius: 7, pointStyle: 'rectRot', borderWidth: 2, rcyKind: 'youden' });
+      datasets.push({ type: 'scatter', label: `${c.label}: Youden point`, data: [c.youden], borderColor: '#ffffff', backgroundColor: c.color, pointRadius: 7, pointStyle: 'rectRot', borderWidth: 2, clip: false, rcyKind: 'youden' });
     }
   });
   const chart = new Chart(canvas, {
@@ -452,7 +452,8 @@ export function roc(canvas, { curves }) {
         y: { type: 'linear', min: 0, max: 1, ticks: { stepSize: 0.2 }, title: { display: true, text: 'sensitivity (true-positive rate)' } },
       },
       plugins: {
-        legend: { position: 'bottom', labels: { boxWidth: 12, boxHeight: 2, filter: (item, data) => data.datasets[item.datasetIndex].rcyKind !== 'chance' } },
+        /* the Youden diamonds are explained by the card's note, not in the legend */
+        legend: { position: 'bottom', labels: { boxWidth: 12, boxHeight: 2, filter: (item, data) => data.datasets[item.datasetIndex].rcyKind === 'roc' } },
         tooltip: {
           filter: (item) => item.dataset.rcyKind !== 'chance',
           callbacks: { label: (i) => `dose ≥ ${i.raw.threshold === null ? '∞' : fixed(i.raw.threshold)} Gy: sensitivity ${fixed(i.raw.y, 2)}, 1 − specificity ${fixed(i.raw.x, 2)}` },

@@ -11,7 +11,11 @@ import { doseScatter, roc, blandAltman, kaplanMeier } from './charts.js';
 
 const EANM_GY = 189;
 const fmt = (v, d = 1) => (v === null || v === undefined || Number.isNaN(v) ? '—' : Number(v).toFixed(d));
-const ci = (c, d = 1) => (Array.isArray(c) && c[0] !== null && c[1] !== null ? `${fmt(c[0], d)}–${fmt(c[1], d)}` : '—');
+/* A range: "a–b", or "a to b" when a bound is negative (−64.0–101.6 would read as a subtraction). */
+const ci = (c, d = 1) => (Array.isArray(c) && c[0] !== null && c[1] !== null
+  ? `${fmt(c[0], d)}${c[0] < 0 || c[1] < 0 ? ' to ' : '–'}${fmt(c[1], d)}` : '—');
+/* A median's CI whose upper bound was not reached (the curve stays above 0.5): "lo–NR". */
+const medianCi = (c) => (Array.isArray(c) && c[0] !== null ? `${fmt(c[0], 0)}–${c[1] === null ? 'NR' : fmt(c[1], 0)}` : '—');
 const pval = (p) => (p === null || p === undefined ? '—' : p < 0.001 ? '< 0.001' : fmt(p, 3));
 const ok = (part) => part && !part.error;
 const BINARY = [
@@ -68,7 +72,7 @@ function ttpTable(ttp) {
     h('tbody', {}, (ttp.groups || []).map((g) => h('tr', { dataset: { group: g.group } },
       h('th', {}, groupLabel(ttp, g.group)),
       cell(String(g.n), 'n'), cell(String(g.events), 'events'),
-      cell(!g.km ? '—' : g.km.median_days === null ? 'not reached' : `${fmt(g.km.median_days, 0)} (${ci(g.km.median_ci95_days, 0)})`, 'median')))));
+      cell(!g.km ? '—' : g.km.median_days === null ? 'not reached' : `${fmt(g.km.median_days, 0)} (${medianCi(g.km.median_ci95_days)})`, 'median')))));
 }
 
 function groupLabel(ttp, group) {
@@ -138,7 +142,7 @@ export async function showDoseCohort(app, { params, go }) {
       h('span', { id: 'dc-logrank' }, `TTP log-rank p ${lr ? pval(lr.p) : '—'}`)),
     h('div', { class: 'dc-grid' },
       keep(plotCard('Tumour dose vs % change at 3 months', 'dc-scatter',
-        `${scatter.length} tumours with a % change; dashed: 189 Gy (EANM 2022) and the per-tumour Youden threshold`,
+        `${scatter.length} tumours with a % change`,
         scatter.length ? null : 'No tumour with a % change.',
         (c) => charts.push(doseScatter(c, {
           points: scatter,
@@ -166,7 +170,7 @@ export async function showDoseCohort(app, { params, go }) {
       })),
     h('div', { class: 'card' }, h('h3', {}, 'Dose–response and dose–toxicity'), binaryTable(doc),
       h('p', { class: 'muted small' }, 'Responder: the lesion\'s longest diameter ≤ −30 % at 3 months (per tumour), CR or PR (per patient). Toxicity: the patient\'s highest CTCAE grade against the normal-liver mean dose. Mann–Whitney two-sided; logistic P = 1/(1+exp(−(b0 + b1·dose))), Wald p; 95 % CIs: bootstrap percentiles with patients resampled. Hover a cell for details.')),
-    h('div', { class: 'dc-pair' },
+    h('div', { class: 'dc-wide' },
       h('div', { class: 'card' }, h('h3', {}, 'MAA-predicted vs 90Y PET dose'), concordanceTable(doc)),
       h('div', { class: 'card' }, h('h3', {}, 'Time to progression'), ttpTable(ttp),
         lr ? h('p', { class: 'muted small' }, `Log-rank: observed ${fmt(lr.observed[0], 0)} / ${fmt(lr.observed[1], 0)}, expected ${fmt(lr.expected[0], 1)} / ${fmt(lr.expected[1], 1)} (below / above).`) : null)),
