@@ -167,7 +167,8 @@ int rcy_handle_dose_response(rcy_req *r) {
     /* A table that is refused is the configuration's problem, not the request's: 422 with the reader's
      * message (file, line, column). */
     if (rc == RCY_EINVAL) return rcy_reply_error(r, 422, "cohort %s: %s", dir, err.message);
-    if (rc == RCY_ENOTFOUND || rc == RCY_EIO) return rcy_reply_error(r, 404, "cohort %s: %s", dir, err.message);
+    if (rc == RCY_ENOTFOUND || rc == RCY_EIO)
+      return rcy_reply_error(r, 404, "cohort %s: %s", dir, err.message);
     if (rc) return rcy_reply_rcy_error(r, &err);
   }
   rcy_reply_bytes(r, 200, "application/json", json, strlen(json), 1);

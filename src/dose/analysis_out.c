@@ -98,9 +98,9 @@ char *rcy_dose_analysis_json(const rcy_dose_analysis *a) {
   /* The points of the plots (the workstation's cohort page draws them; it computes nothing). */
   json_t *scatter = json_array();
   for (size_t i = 0; i < a->n_scatter; i++)
-    json_array_append_new(scatter, json_pack("{sososb}", "tumour_mean_gy", num(a->scatter_gy[i]),
-                                             "pct_change_3m", num(a->scatter_pct[i]), "responder",
-                                             a->scatter_resp[i] != 0));
+    json_array_append_new(scatter,
+                          json_pack("{sososb}", "tumour_mean_gy", num(a->scatter_gy[i]), "pct_change_3m",
+                                    num(a->scatter_pct[i]), "responder", a->scatter_resp[i] != 0));
   json_object_set_new(root, "dose_vs_change", scatter);
   json_t *sp = a->spearman_ok ? json_pack("{sIsoso}", "n", (json_int_t)a->spearman.n, "rho",
                                           num(a->spearman.rho), "p", num(a->spearman.p))

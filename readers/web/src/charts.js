@@ -74,7 +74,7 @@ export function blandAltman(canvas, { points, stats, unit, xTitle, yTitle, onPic
   const xmin = xs.length ? Math.min(...xs) : 0;
   const xmax = xs.length ? Math.max(...xs) : 1;
   const pad = (xmax - xmin) * 0.05 || 1;
-  const step = xmax - xmin > 20 ? 5 : 1; /* axis ends on round values: no crowded odd end ticks */
+  const step = xmax - xmin > 200 ? 50 : xmax - xmin > 20 ? 5 : 1; /* axis ends on round values: no crowded odd end ticks */
   const lo = step * Math.floor((xmin - pad) / step), hi = step * Math.ceil((xmax + pad) / step);
   const hline = (y, label, color, dash) => ({
     type: 'line', label: `${label} ${fixed(y)} ${unit}`, data: [{ x: lo, y }, { x: hi, y }],
