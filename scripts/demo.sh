@@ -57,6 +57,8 @@ subject_pattern = ^CIREL-027-[0-9]{4}\$
 name = Centre 31
 ae_title = SITE031
 subject_pattern = ^CIREL-031-[0-9]{4}\$
+[dose]
+cohort_dir = $PWD/$DEMO_DIR/tare-cohort
 INI
 
 pids=()
@@ -182,7 +184,7 @@ cat <<MSG
    log in (password demo-reader for every demo account) as
      reader       a central reader who reads in the workstation
      adjudicator  resolves CIREL-014-0001, where alice and bob disagree (adjudication queue)
-     qa           every read, the concordance and reader QC pages, the endpoints page, the audit log
+     qa           every read, the concordance and reader QC pages, the endpoints page, the TARE cohort page, the audit log
    TARE dosimetry: open CIREL-014-0972 or -0973 as reader (or qa) and follow the Dose tab
      admin        assignments and review settings
    (demo accounts only)

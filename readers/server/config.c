@@ -1,5 +1,5 @@
 /* The serve configuration: [archive] path, [http] bind/port/web_root/session_ttl_s/threads and [dose]
- * voi_dir/thresholds (the dose view) from the INI file the ingest daemon also reads (it parses its own
+ * voi_dir/thresholds (the dose view) and cohort_dir (the cohort page) from the INI file the ingest daemon also reads (it parses its own
  * sections; unknown sections and other [dose] keys are ignored here). */
 #include "readers.h"
 
@@ -47,6 +47,7 @@ static int on_entry(void *user, const char *section, const char *name, const cha
     /* Other keys of [dose] may belong to `recistry dose`: ignored here. */
     if (strcmp(name, "voi_dir") == 0) ok = set_str(&cfg->dose_voi_dir, value);
     else if (strcmp(name, "thresholds") == 0) ok = set_str(&cfg->dose_thresholds, value);
+    else if (strcmp(name, "cohort_dir") == 0) ok = set_str(&cfg->dose_cohort_dir, value);
   }
   if (!ok && !c->bad[0]) snprintf(c->bad, sizeof c->bad, "[%s] %s: invalid value '%s'", section, name, value);
   return ok;
@@ -75,5 +76,6 @@ void rcy_readers_config_free(rcy_readers_config *cfg) {
   free(cfg->web_root);
   free(cfg->dose_voi_dir);
   free(cfg->dose_thresholds);
+  free(cfg->dose_cohort_dir);
   memset(cfg, 0, sizeof *cfg);
 }

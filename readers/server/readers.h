@@ -22,9 +22,10 @@ typedef struct rcy_readers_config {
   int threads;        /* [http] threads (default 4) */
   char *dose_voi_dir;    /* [dose] voi_dir: DIR/<subject>/<voi>.nrrd label maps for the dose view; NULL: none */
   char *dose_thresholds; /* [dose] thresholds: the INI with [dose_threshold NAME] sections; NULL: no flags */
+  char *dose_cohort_dir; /* [dose] cohort_dir: the cohort tables of GET /api/dose-response; NULL: none */
 } rcy_readers_config;
 
-/* Reads [archive], [http] and [dose] voi_dir/thresholds of the INI file (other sections belong to other components and are ignored). */
+/* Reads [archive], [http] and [dose] voi_dir/thresholds/cohort_dir of the INI file (other sections belong to other components and are ignored). */
 int rcy_readers_config_load(rcy_readers_config *out, const char *path, rcy_error *err);
 void rcy_readers_config_free(rcy_readers_config *cfg);
 

@@ -50,6 +50,7 @@ static const route routes[] = {
     {"GET", {"api", "endpoints", "subjects"}, rcy_handle_endpoint_subjects, NULL, NULL, NULL, 1},
     {"GET", {"api", "registry", "*"}, NULL, rcy_handle_registry_get, NULL, NULL, 1},
     {"PUT", {"api", "registry", "*"}, NULL, rcy_handle_registry_put, NULL, NULL, 1},
+    {"GET", {"api", "dose-response"}, rcy_handle_dose_response, NULL, NULL, NULL, 1},
     {"GET", {"api", "dose", "*"}, NULL, rcy_handle_dose_get, NULL, NULL, 1},
     {"GET", {"api", "dose", "*", "volume"}, NULL, rcy_handle_dose_volume, NULL, NULL, 1},
     {"GET", {"api", "dose", "*", "ct"}, NULL, rcy_handle_dose_ct, NULL, NULL, 1},

@@ -125,6 +125,8 @@ int rcy_handle_endpoint_subjects(rcy_req *r);
 int rcy_handle_dose_get(rcy_req *r, const char *subject);
 int rcy_handle_dose_volume(rcy_req *r, const char *subject);
 int rcy_handle_dose_ct(rcy_req *r, const char *subject);
+/* dose_response_api.c: the TARE cohort analyses of [dose] cohort_dir (QA and admin) */
+int rcy_handle_dose_response(rcy_req *r);
 
 /* keyimage_store.c: durable key-image files under ARCHIVE/key-images. */
 int rcy_key_image_save(char *id_out /* 33 bytes */, const char *dir, const void *png, size_t len,

@@ -95,6 +95,13 @@ char *rcy_dose_analysis_json(const rcy_dose_analysis *a) {
   json_object_set_new(root, "dose_response",
                       json_pack("{soso}", "per_tumour", binary_json(&a->bin[BIN_TUMOUR]), "per_patient",
                                 binary_json(&a->bin[BIN_PATIENT])));
+  /* The points of the plots (the workstation's cohort page draws them; it computes nothing). */
+  json_t *scatter = json_array();
+  for (size_t i = 0; i < a->n_scatter; i++)
+    json_array_append_new(scatter,
+                          json_pack("{sososb}", "tumour_mean_gy", num(a->scatter_gy[i]), "pct_change_3m",
+                                    num(a->scatter_pct[i]), "responder", a->scatter_resp[i] != 0));
+  json_object_set_new(root, "dose_vs_change", scatter);
   json_t *sp = a->spearman_ok ? json_pack("{sIsoso}", "n", (json_int_t)a->spearman.n, "rho",
                                           num(a->spearman.rho), "p", num(a->spearman.p))
                               : err_obj(a->spearman_error);
@@ -123,6 +130,13 @@ char *rcy_dose_analysis_json(const rcy_dose_analysis *a) {
       json_object_set_new(o, "ccc", num(g->ccc));
       json_object_set_new(o, "ccc_ci95", pair(g->ccc_low, g->ccc_high));
     }
+    /* Bland-Altman's points: the mean of the two doses and their difference (90Y - MAA) */
+    json_t *pts = json_array();
+    for (size_t i = 0; i < d->n; i++)
+      json_array_append_new(pts, json_pack("{sosososo}", "maa_gy", num(d->pre[i]), "y90_gy", num(d->post[i]),
+                                           "mean_gy", num((d->pre[i] + d->post[i]) / 2), "diff_gy",
+                                           num(d->post[i] - d->pre[i])));
+    json_object_set_new(o, "points", pts);
     json_array_append_new(conc, o);
   }
   json_object_set_new(root, "concordance", conc);

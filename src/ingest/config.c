@@ -242,10 +242,11 @@ static int handler(void *user, const char *section, const char *key, const char 
       return 0;
     }
     return site_key(p, section, s, key, value);
-  } else if (strcmp(section, "http") == 0) {
-    return 1; /* the same file configures `recistry serve`, which checks its own section */
+  } else if (strcmp(section, "http") == 0 || strcmp(section, "dose") == 0) {
+    return 1; /* the same file configures `recistry serve` ([http], and [dose] for the dose and cohort pages),
+                 which checks its own sections */
   } else {
-    return fail(p, section, key, "unknown section (expected archive, dicom, policy, http or site:ID)%s", "");
+    return fail(p, section, key, "unknown section (expected archive, dicom, policy, http, dose or site:ID)%s", "");
   }
   return fail(p, section, key, "unknown key%s", "");
 }

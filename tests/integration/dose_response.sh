@@ -52,6 +52,30 @@ cmp -s "$tmp/r.json" "$tmp/r2.json" || fail "two runs with the same seed differ"
 "$RECISTRY" dose-response --cohort "$tmp/c" --json --bootstrap 1000 --seed 9 >"$tmp/r3.json"
 ! cmp -s "$tmp/r.json" "$tmp/r3.json" || fail "--seed does not change the bootstrap"
 
+# the plots' points in the JSON (the workstation's cohort page draws them as sent): the scatter is every tumour
+# of tumours.csv with a % change, responder iff <= -30 %; each compartment's Bland-Altman points are its rows of
+# concordance.csv, and their differences average to the bias and scatter with the SD (numpy, from the CSVs)
+"$py" - "$tmp/c" "$tmp/r.json" <<'EOF'
+import csv, json, sys
+import numpy as np
+d = json.load(open(sys.argv[2]))
+tum = [r for r in csv.DictReader(open(sys.argv[1] + "/tumours.csv")) if r["pct_change_3m"] != ""]
+want = sorted((float(r["mean_gy"]), float(r["pct_change_3m"]), float(r["pct_change_3m"]) <= -30) for r in tum)
+got = sorted((p["tumour_mean_gy"], p["pct_change_3m"], p["responder"]) for p in d["dose_vs_change"])
+assert want == got, "dose_vs_change differs from tumours.csv"
+assert sum(g[2] for g in got) == d["dose_response"]["per_tumour"]["n_positive"]
+rows = list(csv.DictReader(open(sys.argv[1] + "/concordance.csv")))
+for c in d["concordance"]:
+    mine = [(float(r["maa_gy"]), float(r["y90_gy"])) for r in rows if r["compartment"] == c["compartment"]]
+    pts = c["points"]
+    assert sorted((p["maa_gy"], p["y90_gy"]) for p in pts) == sorted(mine), c["compartment"]
+    diff = np.array([y - m for m, y in mine])
+    assert all(abs(p["diff_gy"] - (p["y90_gy"] - p["maa_gy"])) < 1e-9 and abs(p["mean_gy"] - (p["y90_gy"] + p["maa_gy"]) / 2) < 1e-9 for p in pts)
+    assert abs(diff.mean() - c["bias_gy"]) <= 1e-9 * max(1, abs(c["bias_gy"])), (diff.mean(), c["bias_gy"])
+    assert abs(diff.std(ddof=1) - c["sd_gy"]) <= 1e-9 * max(1, c["sd_gy"]), (diff.std(ddof=1), c["sd_gy"])
+print(f"plot points: {len(got)} tumours, " + ", ".join(f"{c['compartment']} {len(c['points'])}" for c in d["concordance"]))
+EOF
+
 # --threshold-gy: a given dose and the per-patient Youden threshold
 "$RECISTRY" dose-response --cohort "$tmp/c" --json --bootstrap 0 --threshold-gy 150 >"$tmp/t150.json"
 "$py" - "$tmp/t150.json" "$tmp/r.json" <<'EOF'

@@ -1,5 +1,6 @@
 /* The daemon's INI configuration: a complete file loads with its values and defaults; every kind of mistake
- * is refused with a message naming the file, the section and the key. */
+ * is refused with a message naming the file, the section and the key. The server's [http] and [dose] sections
+ * (one file configures both) are left to it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,7 +23,9 @@ static const char *good =
     "[policy]\nphi = quarantine   ; reject | quarantine\n"
     "[site:S014]\nname = Centre Example\nae_title = SITE014\nhosts = 127.0.0.1, 10.0.0.2\n"
     "subject_pattern = ^CIREL-014-[0-9]{4}$\npacs = 127.0.0.1:4242:SITEPACS\nretrieve = move\n"
-    "[site:S027]\nae_title = SITE027\nsubject_pattern = ^CIREL-027-[0-9]{4}$\n";
+    "[site:S027]\nae_title = SITE027\nsubject_pattern = ^CIREL-027-[0-9]{4}$\n"
+    "[http]\nport = 8080\n"
+    "[dose]   ; the server's (dose view, cohort page): ignored by the daemon\ncohort_dir = /srv/cohort\n";
 
 static char *write_ini(const char *text) {
   char *path = strdup("/tmp/rcy-ini-XXXXXX");

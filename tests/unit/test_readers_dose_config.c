@@ -1,5 +1,5 @@
 /* The serve configuration's [dose] section (readers/server/config.c): voi_dir and thresholds are read for the
- * dose view, other [dose] keys are left to `recistry dose` (ignored here, not an error), and both stay NULL
+ * dose view, cohort_dir for the cohort page, other [dose] keys are left to `recistry dose` (ignored here, not an error), and both stay NULL
  * when absent. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,14 +28,16 @@ static char *write_ini(const char *text) {
 static void dose_section_read(void **state) {
   (void)state;
   char *p = write_ini("[archive]\npath = /srv/a\n[dose]\nvoi_dir = /srv/voi\nthresholds = /etc/t.ini\n"
-                      "dvh_step_gy = 0.5\n[http]\nport = 0\n");
+                      "dvh_step_gy = 0.5\ncohort_dir = /srv/cohort\n[http]\nport = 0\n");
   rcy_readers_config cfg;
   rcy_error err = {0};
   assert_int_equal(rcy_readers_config_load(&cfg, p, &err), 0);
   assert_string_equal(cfg.dose_voi_dir, "/srv/voi");
   assert_string_equal(cfg.dose_thresholds, "/etc/t.ini");
+  assert_string_equal(cfg.dose_cohort_dir, "/srv/cohort");
   rcy_readers_config_free(&cfg);
   assert_null(cfg.dose_voi_dir);
+  assert_null(cfg.dose_cohort_dir);
   unlink(p);
   free(p);
 }
@@ -48,6 +50,7 @@ static void dose_section_absent(void **state) {
   assert_int_equal(rcy_readers_config_load(&cfg, p, &err), 0);
   assert_null(cfg.dose_voi_dir);
   assert_null(cfg.dose_thresholds);
+  assert_null(cfg.dose_cohort_dir);
   rcy_readers_config_free(&cfg);
   unlink(p);
   free(p);

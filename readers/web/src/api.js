@@ -126,6 +126,8 @@ export const propagate = (subject, timepoint, lesionId) =>
 
 /** The subject's 90Y dosimetry as the server computed it (the run's JSON, the grid geometry, the CT's SOP UIDs);
  * the grids themselves are GET /api/dose/{subject}/volume (Float32, Gy) and /ct (Int16, HU). */
+/* The TARE cohort analyses (QA, admin): the document of `recistry dose-response --json`. */
+export const doseResponse = (query) => request('GET', `/api/dose-response${query ? `?${new URLSearchParams(query)}` : ''}`);
 export const getDose = (subjectId) => request('GET', `/api/dose/${enc(subjectId)}`);
 
 /** The contours of a stored segmentation (DICOM SEG) of a measurement. */

@@ -9,7 +9,8 @@ import {
 } from 'chart.js';
 
 /* Horizontal reference lines across the whole plot area (options.plugins.rcyRefLines: [{y, color}]): a line
- * dataset would need two x values, which a one-subject waterfall does not have. */
+ * dataset would need two x values, which a one-subject waterfall does not have. {x, color, dash}: a vertical
+ * line across the plot's height. */
 const refLinesPlugin = {
   id: 'rcyRefLines',
   afterDatasetsDraw(chart, args, opts) {
@@ -17,6 +18,18 @@ const refLinesPlugin = {
     const { ctx, chartArea: a, scales: { y } } = chart;
     ctx.save();
     for (const l of lines) {
+      if (l.x !== undefined) { /* a vertical line (the cohort page's dose thresholds) */
+        const px = chart.scales.x.getPixelForValue(l.x);
+        if (px < a.left || px > a.right) continue;
+        ctx.strokeStyle = l.color;
+        ctx.lineWidth = 1.5;
+        ctx.setLineDash(l.dash || [6, 4]);
+        ctx.beginPath();
+        ctx.moveTo(px, a.top);
+        ctx.lineTo(px, a.bottom);
+        ctx.stroke();
+        continue;
+      }
       const py = y.getPixelForValue(l.y);
       if (py < a.top || py > a.bottom) continue;
       ctx.strokeStyle = l.color;
@@ -61,7 +74,7 @@ export function blandAltman(canvas, { points, stats, unit, xTitle, yTitle, onPic
   const xmin = xs.length ? Math.min(...xs) : 0;
   const xmax = xs.length ? Math.max(...xs) : 1;
   const pad = (xmax - xmin) * 0.05 || 1;
-  const step = xmax - xmin > 20 ? 5 : 1; /* axis ends on round values: no crowded odd end ticks */
+  const step = xmax - xmin > 200 ? 50 : xmax - xmin > 20 ? 5 : 1; /* axis ends on round values: no crowded odd end ticks */
   const lo = step * Math.floor((xmin - pad) / step), hi = step * Math.ceil((xmax + pad) / step);
   const hline = (y, label, color, dash) => ({
     type: 'line', label: `${label} ${fixed(y)} ${unit}`, data: [{ x: lo, y }, { x: hi, y }],
@@ -367,6 +380,84 @@ export function dvh(canvas, { curves }) {
       plugins: {
         legend: { position: 'bottom', labels: { boxWidth: 12, boxHeight: 2 } },
         tooltip: { callbacks: { label: (i) => `${i.dataset.label}: ${fixed(i.raw.y)} % ≥ ${fixed(i.raw.x)} Gy` } },
+      },
+    },
+  });
+  canvas.rcyChart = chart;
+  return chart;
+}
+
+/**
+ * Dose–response scatter (the TARE cohort page): tumour mean dose (x, Gy) against the % change of its longest
+ * diameter at 3 months (y), responders and non-responders coloured, the −30 % line and vertical dose lines.
+ * points: [{x, y, responder}]; vlines: [{x, label, color, dash}] (named in the legend).
+ */
+export function doseScatter(canvas, { points, vlines }) {
+  const t = theme();
+  const resp = '#3ec27a', non = '#ff9f43';
+  const vl = (vlines || []).filter((v) => v.x !== null && v.x !== undefined);
+  const xmaxData = Math.max(1, ...points.map((p) => p.x), ...vl.map((v) => v.x));
+  const step = xmaxData > 500 ? 200 : xmaxData > 200 ? 100 : 50;
+  const datasets = [
+    { type: 'scatter', label: 'responder (≤ −30 %)', data: points.filter((p) => p.responder), backgroundColor: resp, borderColor: resp, pointRadius: 3.5, rcyKind: 'points' },
+    { type: 'scatter', label: 'non-responder', data: points.filter((p) => !p.responder), backgroundColor: non, borderColor: non, pointRadius: 3.5, rcyKind: 'points' },
+    /* legend entries of the reference lines (the lines themselves are drawn by rcyRefLines) */
+    ...vl.map((v) => ({ type: 'line', label: v.label, data: [], borderColor: v.color, backgroundColor: v.color, borderDash: v.dash || [6, 4], rcyKind: 'rule' })),
+    { type: 'line', label: '−30 %', data: [], borderColor: t.accent, backgroundColor: t.accent, borderDash: [2, 3], rcyKind: 'rule' },
+  ];
+  const chart = new Chart(canvas, {
+    data: { datasets },
+    options: {
+      responsive: true, maintainAspectRatio: false, animation: false,
+      interaction: { mode: 'nearest', intersect: true },
+      scales: {
+        x: { type: 'linear', min: 0, max: step * Math.ceil(xmaxData * 1.05 / step), title: { display: true, text: 'tumour mean dose (Gy)' } },
+        y: { type: 'linear', title: { display: true, text: '% change at 3 months' } },
+      },
+      plugins: {
+        legend: { position: 'bottom', labels: { boxWidth: 12, boxHeight: 2 } },
+        rcyRefLines: { lines: [{ y: -30, color: t.accent }, ...vl.map((v) => ({ x: v.x, color: v.color, dash: v.dash }))] },
+        tooltip: {
+          filter: (item) => item.dataset.rcyKind === 'points',
+          callbacks: { label: (i) => `${fixed(i.raw.x)} Gy, ${fixed(i.raw.y)} %` },
+        },
+      },
+    },
+  });
+  canvas.rcyChart = chart;
+  return chart;
+}
+
+/**
+ * ROC curves (the TARE cohort page): straight segments between the server's points (fpr, tpr), the chance
+ * diagonal and each curve's Youden point. curves: [{label, color, points: [{x: fpr, y: tpr, threshold}],
+ * youden: {x, y, threshold} | null}].
+ */
+export function roc(canvas, { curves }) {
+  const t = theme();
+  const datasets = [{ type: 'line', label: 'chance', data: [{ x: 0, y: 0 }, { x: 1, y: 1 }], borderColor: t.line, borderDash: [4, 4], borderWidth: 1, pointRadius: 0, pointHitRadius: 0, rcyKind: 'chance' }];
+  curves.forEach((c) => {
+    datasets.push({ type: 'line', label: c.label, data: c.points, borderColor: c.color, backgroundColor: c.color, borderWidth: 2, pointRadius: 2, pointHoverRadius: 5, fill: false, rcyKind: 'roc' });
+    if (c.youden) {
+      datasets.push({ type: 'scatter', label: `${c.label}: Youden point`, data: [c.youden], borderColor: '#ffffff', backgroundColor: c.color, pointRadius: 7, pointStyle: 'rectRot', borderWidth: 2, clip: false, rcyKind: 'youden' });
+    }
+  });
+  const chart = new Chart(canvas, {
+    data: { datasets },
+    options: {
+      responsive: true, maintainAspectRatio: false, animation: false,
+      interaction: { mode: 'nearest', intersect: true },
+      scales: {
+        x: { type: 'linear', min: 0, max: 1, ticks: { stepSize: 0.2 }, title: { display: true, text: '1 − specificity (false-positive rate)' } },
+        y: { type: 'linear', min: 0, max: 1, ticks: { stepSize: 0.2 }, title: { display: true, text: 'sensitivity (true-positive rate)' } },
+      },
+      plugins: {
+        /* the Youden diamonds are explained by the card's note, not in the legend */
+        legend: { position: 'bottom', labels: { boxWidth: 12, boxHeight: 2, filter: (item, data) => data.datasets[item.datasetIndex].rcyKind === 'roc' } },
+        tooltip: {
+          filter: (item) => item.dataset.rcyKind !== 'chance',
+          callbacks: { label: (i) => `dose ≥ ${i.raw.threshold === null ? '∞' : fixed(i.raw.threshold)} Gy: sensitivity ${fixed(i.raw.y, 2)}, 1 − specificity ${fixed(i.raw.x, 2)}` },
+        },
       },
     },
   });

@@ -1,8 +1,8 @@
 // Entry point: session check, hash routing (#/login, #/worklist, #/subject/{id}/{timepoint}[?role=&reader=],
-// #/dose/{id}, #/registry/{id}, #/audit?filters, #/adjudicate/{id}, #/qa[/pair], #/endpoints), the top bar, the login page and the
+// #/dose/{id}, #/registry/{id}, #/audit?filters, #/adjudicate/{id}, #/qa[/pair], #/endpoints, #/dose-cohort), the top bar, the login page and the
 // worklist. The subject view (viewer + lesion table + response) is in subject.js, the audit-log viewer (QA and
 // admin) in audit.js, the adjudication queue and side-by-side in adjudication.js, concordance and reader QC in
-// qa.js, the dose view (90Y dose over the CT, DVH) in dose.js.
+// qa.js, the dose view (90Y dose over the CT, DVH) in dose.js, the TARE cohort analyses (QA, admin) in dose_cohort.js.
 import './styles.css';
 import * as api from './api.js';
 import { h, clear } from './dom.js';
@@ -12,6 +12,7 @@ import { showRegistry } from './registry.js';
 import { showAudit } from './audit.js';
 import { showQa } from './qa.js';
 import { showEndpoints } from './endpoints.js';
+import { showDoseCohort } from './dose_cohort.js';
 import { showWorklist as renderWorklist } from './worklist.js';
 import { queueSection, showAdjudication } from './adjudication.js';
 
@@ -34,6 +35,7 @@ function renderTopbar() {
           h('a', { href: '#/worklist', id: 'nav-worklist' }, 'Worklist'),
           h('a', { href: '#/qa', id: 'nav-qa' }, 'QA'),
           h('a', { href: '#/endpoints', id: 'nav-endpoints' }, 'Endpoints'),
+          h('a', { href: '#/dose-cohort', id: 'nav-dose-cohort' }, 'TARE cohort'),
           h('a', { href: '#/audit', id: 'nav-audit' }, 'Audit log'))
       : null,
     user
@@ -93,6 +95,10 @@ async function route() {
       return await showAudit(app, { params, go });
     if (parts[0] === 'endpoints' && ['qa', 'admin'].includes(user.role)) {
       currentView = await showEndpoints(app, { go });
+      return;
+    }
+    if (parts[0] === 'dose-cohort' && ['qa', 'admin'].includes(user.role)) {
+      currentView = await showDoseCohort(app, { params, go });
       return;
     }
     if (parts[0] === 'qa') {
