@@ -45,6 +45,7 @@ port = $HTTP_PORT
 [dose]
 voi_dir = $PWD/$DEMO_DIR/tare-voi
 thresholds = $PWD/config/dose-thresholds.ini
+cohort_dir = $PWD/$DEMO_DIR/tare-cohort
 [site:S014]
 name = Centre 14
 ae_title = SITE014
@@ -57,8 +58,6 @@ subject_pattern = ^CIREL-027-[0-9]{4}\$
 name = Centre 31
 ae_title = SITE031
 subject_pattern = ^CIREL-031-[0-9]{4}\$
-[dose]
-cohort_dir = $PWD/$DEMO_DIR/tare-cohort
 INI
 
 pids=()

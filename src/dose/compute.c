@@ -72,9 +72,9 @@ int dose_compute_grid(rcy_dose_result *out, const rcy_dose_grid *emission, doubl
   for (size_t i = 0; i < npet; i++) sum += pet.values[i] > 0 ? pet.values[i] : 0;
   out->activity_in_fov_gbq = sum * rcy_dose_grid_voxel_ml(&pet) * out->decay_factor * 1e-9;
 
-  /* The dose grid and the density on it. */
-  rcy_dose_grid activity = {0}, density = {0};
-  const rcy_dose_grid *act = &pet, *dens = NULL;
+  /* The dose grid (the CT's when there is one) and the density on it. */
+  rcy_dose_grid density = {0};
+  const rcy_dose_grid *dens = NULL;
   double fixed = in->fixed_density_g_per_ml;
   if (in->ct) {
     rcy_dose_grid ct;
@@ -86,30 +86,15 @@ int dose_compute_grid(rcy_dose_result *out, const rcy_dose_grid *emission, doubl
     if (!(fixed > 0)) fixed = DEFAULT_DENSITY_G_PER_ML;
     rc = rcy_dose_ldm(&out->dose, &pet, out->decay_factor, NULL, fixed, err);
     if (rc) goto fail;
-    act = &activity;
-    if (!(fixed > 0)) {
-      rc = rcy_dose_grid_alloc(&density, ct.size, ct.origin_mm, ct.spacing_mm, ct.direction, err);
-      if (rc) goto fail;
-      rcy_dose_density_table def;
-      const rcy_dose_density_table *t = in->density_table;
-      if (!t) rcy_dose_density_table_default(&def), t = &def;
-      size_t n = rcy_dose_grid_voxels(&ct);
-      for (size_t i = 0; i < n; i++) density.values[i] = (float)rcy_dose_density_from_hu(t, ct.values[i]);
-      dens = &density;
-    }
   }
-  if (!dens && !(fixed > 0)) fixed = DEFAULT_DENSITY_G_PER_ML;
-  rc = rcy_dose_ldm(&out->dose, act, out->decay_factor, dens, fixed, err);
-  rcy_dose_grid_free(&activity);
-  if (rc) goto fail;
 
-  /* VOIs on the dose grid. */
+  /* VOIs on the dose grid, as voxel lists. */
   size_t nd = rcy_dose_grid_voxels(&out->dose);
-  uint8_t *tumours = calloc(nd, 1), *m = malloc(nd);
-  uint8_t *liver = NULL, *perfused = NULL;
+  uint8_t *tumours = calloc(nd, 1), *m = NULL; /* calloc: untouched pages stay shared zero pages */
+  dose_voxels liver = {0}, perfused = {0}, vox = {0};
   compartments cs = {0};
-  size_t n_tumours = 0;
-  if (!tumours || !m) {
+  size_t n_tumours = 0, n_tumour_voxels = 0;
+  if (!tumours) {
     rc = rcy_error_set(err, RCY_ENOMEM, "dose: out of memory");
     goto fail_masks;
   }
@@ -117,47 +102,52 @@ int dose_compute_grid(rcy_dose_result *out, const rcy_dose_grid *emission, doubl
   for (size_t v = 0; v < in->n_vois; v++) {
     const rcy_dose_voi *voi = &in->vois[v];
     if (same_geometry(&out->dose, voi->size, voi->origin_mm, voi->spacing_mm, voi->direction)) {
-      for (size_t i = 0; i < nd; i++) m[i] = voi->mask[i] != 0;
+      rc = dose_voxels_from_mask(&vox, voi->mask, nd, err);
     } else {
-      rc = rcy_dose_mask_resample(m, &out->dose, voi->mask, voi->size, voi->origin_mm, voi->spacing_mm,
-                                  voi->direction, err);
-      if (rc) goto fail_masks;
+      if (!m && !(m = malloc(nd))) rc = rcy_error_set(err, RCY_ENOMEM, "dose: out of memory");
+      if (!rc) rc = rcy_dose_mask_resample(m, &out->dose, voi->mask, voi->size, voi->origin_mm, voi->spacing_mm,
+                                           voi->direction, err);
+      if (!rc) rc = dose_voxels_from_mask(&vox, m, nd, err);
     }
+    if (rc) goto fail_masks;
     rcy_dose_kind kind = rcy_dose_kind_from_name(voi->name);
-    if (kind == RCY_DOSE_KIND_TUMOUR) {
-      for (size_t i = 0; i < nd; i++) tumours[i] |= m[i];
-      n_tumours++;
-    } else if (kind == RCY_DOSE_KIND_LIVER && !liver) {
-      liver = malloc(nd);
-      if (liver) memcpy(liver, m, nd);
-    } else if (kind == RCY_DOSE_KIND_PERFUSED_LIVER && !perfused) {
-      perfused = malloc(nd);
-      if (perfused) memcpy(perfused, m, nd);
-    }
-    if ((kind == RCY_DOSE_KIND_LIVER && !liver) || (kind == RCY_DOSE_KIND_PERFUSED_LIVER && !perfused)) {
-      rc = rcy_error_set(err, RCY_ENOMEM, "dose: out of memory");
-      goto fail_masks;
-    }
     if ((rc = push(&cs, err))) goto fail_masks;
-    rc = rcy_dose_compartment_compute(&cs.c[cs.n], voi->name, kind, &out->dose, m, dens, fixed, step, err);
+    rc = dose_compartment_from_voxels(&cs.c[cs.n], voi->name, kind, &out->dose, &vox, dens, fixed, step, err);
+    if (rc) goto fail_masks;
+    cs.n++;
+    if (kind == RCY_DOSE_KIND_TUMOUR) {
+      for (size_t i = 0; i < vox.n; i++) n_tumour_voxels += !tumours[vox.idx[i]], tumours[vox.idx[i]] = 1;
+      n_tumours++;
+    }
+    if (kind == RCY_DOSE_KIND_LIVER && !liver.idx) liver = vox, vox.idx = NULL;
+    else if (kind == RCY_DOSE_KIND_PERFUSED_LIVER && !perfused.idx) perfused = vox, vox.idx = NULL;
+    dose_voxels_free(&vox);
+  }
+  /* Derived compartments: all tumours, and the liver and the perfused territory without them. */
+  if (n_tumours > 1) {
+    dose_voxels all = {malloc(n_tumour_voxels * sizeof(uint32_t)), 0};
+    if (!all.idx) rc = rcy_error_set(err, RCY_ENOMEM, "dose: out of memory");
+    for (size_t i = 0; !rc && i < nd && all.n < n_tumour_voxels; i++)
+      if (tumours[i]) all.idx[all.n++] = (uint32_t)i;
+    if (!rc && !(rc = push(&cs, err)))
+      rc = dose_compartment_from_voxels(&cs.c[cs.n], "all_tumours", RCY_DOSE_KIND_TUMOUR, &out->dose, &all, dens,
+                                        fixed, step, err);
+    dose_voxels_free(&all);
     if (rc) goto fail_masks;
     cs.n++;
   }
-  /* Derived compartments. */
   struct {
     const char *name;
     rcy_dose_kind kind;
-    const uint8_t *base;
-  } derived[] = {{"all_tumours", RCY_DOSE_KIND_TUMOUR, n_tumours > 1 ? tumours : NULL},
-                 {"normal_liver", RCY_DOSE_KIND_NORMAL_LIVER, n_tumours && liver ? liver : NULL},
-                 {"perfused_normal_liver", RCY_DOSE_KIND_PERFUSED_NORMAL, n_tumours && perfused ? perfused : NULL}};
-  for (size_t d = 0; d < sizeof derived / sizeof derived[0]; d++) {
-    if (!derived[d].base) continue;
-    if (derived[d].base == tumours) memcpy(m, tumours, nd);
-    else
-      for (size_t i = 0; i < nd; i++) m[i] = derived[d].base[i] && !tumours[i];
-    if ((rc = push(&cs, err))) goto fail_masks;
-    rc = rcy_dose_compartment_compute(&cs.c[cs.n], derived[d].name, derived[d].kind, &out->dose, m, dens, fixed, step, err);
+    const dose_voxels *base;
+  } derived[] = {{"normal_liver", RCY_DOSE_KIND_NORMAL_LIVER, &liver},
+                 {"perfused_normal_liver", RCY_DOSE_KIND_PERFUSED_NORMAL, &perfused}};
+  for (size_t d = 0; n_tumours && d < sizeof derived / sizeof derived[0]; d++) {
+    if (!derived[d].base->idx) continue;
+    if ((rc = dose_voxels_without(&vox, derived[d].base, tumours, err)) || (rc = push(&cs, err))) goto fail_masks;
+    rc = dose_compartment_from_voxels(&cs.c[cs.n], derived[d].name, derived[d].kind, &out->dose, &vox, dens, fixed,
+                                      step, err);
+    dose_voxels_free(&vox);
     if (rc) goto fail_masks;
     cs.n++;
   }
@@ -185,9 +175,9 @@ int dose_compute_grid(rcy_dose_result *out, const rcy_dose_grid *emission, doubl
 fail_masks:
   for (size_t i = 0; i < cs.n; i++) rcy_dose_compartment_free(&cs.c[i]);
   free(cs.c);
-  free(tumours), free(m), free(liver), free(perfused);
+  free(tumours), free(m);
+  dose_voxels_free(&liver), dose_voxels_free(&perfused), dose_voxels_free(&vox);
 fail:
-  rcy_dose_grid_free(&activity);
   rcy_dose_grid_free(&density);
   if (rc) rcy_dose_result_free(out);
   return rc;
