@@ -152,6 +152,7 @@ char *rcy_dose_analysis_json(const rcy_dose_analysis *a) {
   for (size_t i = 0; i < a->n_warnings; i++)
     json_array_append_new(warn, json_string(a->warnings[i]));
   json_object_set_new(root, "warnings", warn);
+  if (a->responses) json_object_set(root, "responses", a->responses);
   char *s = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
   json_decref(root);
   return s;
