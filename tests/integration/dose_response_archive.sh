@@ -37,9 +37,12 @@ with open(f"{tmp}/patients.csv", "w") as p, open(f"{tmp}/tumours.csv", "w") as t
     t.write("subject,lesion_id,mean_gy,d70_gy,volume_ml,pct_change_3m\n")
     for i, r in enumerate(reads + [{"subject_id": "NOREAD-0001", "assessments": [{"target": [{"lesion_id": "T1"}]}]}]):
         s = r["subject_id"]
-        p.write(f"{s},{30 + 5 * i},{40 + 5 * i},{120 + 20 * i},SD,200,1,0.05\n")
+        doses = [100 + 30 * i + 10 * k for k in range(len(r["assessments"][0]["target"]))]
+        if i == 0:
+            doses.append(150)  # T9 below
+        p.write(f"{s},{30 + 5 * i},{40 + 5 * i},{sum(doses) / len(doses)},SD,200,1,0.05\n")
         for k, l in enumerate(r["assessments"][0]["target"]):
-            t.write(f"{s},{l['lesion_id']},{100 + 30 * i + 10 * k},,10,55.5\n")
+            t.write(f"{s},{l['lesion_id']},{doses[k]},,10,55.5\n")
     t.write(f"{reads[0]['subject_id']},T9,150,,10,55.5\n")
 PY
 
@@ -103,6 +106,10 @@ n=$(check "$tmp/out.json" 60 120) || fail "default window: values differ from th
   >"$tmp/narrow.json" 2>"$tmp/err" || fail "--window-days 100-120: $(cat "$tmp/err")"
 n=$(check "$tmp/narrow.json" 100 120) || fail "window 100-120: values differ from the engine's"
 [ "$n" -ge 1 ] || fail "no subject without an assessment in 100-120 days: the window case is not tested"
+# a wide window holds several follow-ups per subject: the one nearest day 90 must be chosen
+"$RECISTRY" dose-response --cohort "$tmp" --archive "$a" --window-days 0-400 --bootstrap 0 --json \
+  >"$tmp/wide.json" 2>"$tmp/err" || fail "--window-days 0-400: $(cat "$tmp/err")"
+check "$tmp/wide.json" 0 400 >/dev/null || fail "window 0-400: values differ from the engine's"
 # the text summary names the subjects left out
 "$RECISTRY" dose-response --cohort "$tmp" --archive "$a" --window-days 100-120 --bootstrap 0 >"$tmp/text" \
   || fail "text summary"
