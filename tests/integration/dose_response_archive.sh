@@ -114,6 +114,7 @@ check "$tmp/wide.json" 0 400 >/dev/null || fail "window 0-400: values differ fro
 "$RECISTRY" dose-response --cohort "$tmp" --archive "$a" --window-days 100-120 --bootstrap 0 >"$tmp/text" \
   || fail "text summary"
 grep -q "no assessment 100-120 days" "$tmp/text" || fail "the text summary does not report the window case"
+grep -q "responses at 3 months from the archive" "$tmp/text" || fail "the text summary does not name the archive as the source"
 # without --archive the CSV's values stand
 "$RECISTRY" dose-response --cohort "$tmp" --bootstrap 0 --json >"$tmp/csv.json"
 "$py" -c '
