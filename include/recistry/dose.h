@@ -478,9 +478,9 @@ int rcy_dose_cohort_read(rcy_dose_cohort **out, const char *dir, rcy_error *err)
 void rcy_dose_cohort_free(rcy_dose_cohort *c);
 
 /* The responses at 3 months from the archive instead of the tables (src/dose/analysis_archive.c;
- * `recistry dose-response --archive`): for each patient, its final central read (rcy_review_final_read, as the
- * registry endpoints) run through the engine timed from the registry's treatment start
- * (rcy_reads_engine_input_timed); the follow-up nearest 90 days after the start within
+ * `recistry dose-response --archive`): for each patient, its final central read as the registry endpoints take it
+ * (rcy_review_reads "central": signed timepoints, timed from the registry's treatment start by
+ * rcy_reads_engine_input_timed) run through the engine (rcy_reads_engine_run); the follow-up nearest 90 days after the start within
  * [window_min_days, window_max_days] gives response_3m (its overall response) and each tumour's pct_change_3m
  * (the % change of that target's diameter from baseline, as the engine's input holds it: the short axis for a
  * node), matched by lesion_id. Replaces the tables' values; a patient without a read or an assessment in the

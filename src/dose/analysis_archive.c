@@ -1,7 +1,8 @@
 /* The cohort's responses at 3 months from the archive (`recistry dose-response --archive`; issue 14): instead of
- * the tables' response_3m and pct_change_3m, each patient's final central read — the read the registry
- * endpoints count (rcy_review_final_read) — goes through the engine the same way the endpoints' reads do
- * (rcy_reads_engine_input_timed, timed from the registry's treatment start; rcy_reads_engine_run). The
+ * the tables' response_3m and pct_change_3m, each patient's final central read as the registry endpoints take
+ * it (rcy_review_reads "central": the read rcy_review_final_read names, its signed timepoints, the engine input
+ * of rcy_reads_engine_input_timed, timed from the registry's treatment start) goes through the engine
+ * (rcy_reads_engine_run). The
  * follow-up nearest 90 days after the start inside the window gives the overall response and, per target
  * lesion, the % change of its diameter from baseline. The diameters are those of the engine's input (the
  * read's longest diameter, the short axis for a node), so the lesion's change is measured as the engine's sum
@@ -82,34 +83,34 @@ static int diameter_at(double *mm, const json_t *e) {
   return 0;
 }
 
-/* One patient: read, engine, the assessment nearest day 90 in the window, then its response and lesions. */
-static int fill_patient(rcy_dose_cohort *c, size_t p, rcy_store *store, const rcy_review_settings *s, int lo,
-                        int hi, rcy_error *err) {
+/* The engine input of subject among the final central reads (NULL: none). */
+static const json_t *find_read(const json_t *reads, const char *subject) {
+  size_t i;
+  const json_t *r;
+  json_array_foreach(reads, i, r) {
+    const char *id = json_string_value(json_object_get(r, "subject_id"));
+    if (id && strcmp(id, subject) == 0) return r;
+  }
+  return NULL;
+}
+
+/* One patient: its read through the engine, the assessment nearest day 90 in the window, then its response and
+ * lesions. */
+static int fill_patient(rcy_dose_cohort *c, size_t p, const json_t *reads, int lo, int hi, rcy_error *err) {
   const char *subject = c->patients[p].subject;
   set_unevaluated(c, p);
-  char role[16], reader[RCY_NAME_MAX + 1];
   rcy_error e = {0};
-  int rc = rcy_review_final_read(role, reader, store, s, subject, &e);
-  if (rc == RCY_ENOTFOUND) return warn(c, err, "%s: no final central read in the archive: response NE", subject);
-  if (rc) return rcy_error_set(err, rc, "%s: %s", subject, e.message);
-  json_t *doc = NULL, *in = NULL, *out = NULL;
+  const json_t *in = find_read(reads, subject);
+  if (!in)
+    return warn(c, err, "%s: no final central read with a signed baseline in the archive: response NE", subject);
+  json_t *out = NULL;
   char *emsg = NULL;
-  rcy_timepoint_list tps = {0};
-  rc = rcy_reads_load(&doc, store, subject, role, reader, err);
-  if (!rc) rc = rcy_reads_timepoints_load(&tps, store, subject, err);
-  if (!rc) {
-    in = rcy_reads_engine_input_timed(NULL, store, subject, doc, &tps, NULL);
-    if (!in) {
-      rc = warn(c, err, "%s: the final central read (%s) has no complete baseline: response NE", subject, reader);
-      goto done;
-    }
-    if (rcy_reads_engine_run(&out, &emsg, in)) {
-      rc = warn(c, err, "%s: the engine refused the final central read (%s): %s: response NE", subject, reader,
-                emsg ? emsg : "no message");
-      goto done;
-    }
+  int rc = RCY_OK;
+  if (rcy_reads_engine_run(&out, &emsg, in)) {
+    rc = warn(c, err, "%s: the engine refused the final central read: %s: response NE", subject,
+              emsg ? emsg : "no message");
+    goto done;
   }
-  if (rc) goto done;
   /* day 0: the treatment start the engine was given, else (none known) the baseline, as the engine times */
   const json_t *tpo = json_object_get(out, "timepoints");
   const char *start_iso = json_string_value(json_object_get(in, "treatment_start"));
@@ -157,9 +158,6 @@ static int fill_patient(rcy_dose_cohort *c, size_t p, rcy_store *store, const rc
 done:
   free(emsg);
   json_decref(out);
-  json_decref(in);
-  json_decref(doc);
-  rcy_reads_timepoints_free(&tps);
   return rc;
 }
 
@@ -172,10 +170,15 @@ int rcy_dose_cohort_fill_archive(rcy_dose_cohort *c, const char *archive_dir, in
   rcy_store *store;
   int rc = rcy_store_open(&store, archive_dir, err);
   if (rc) return rc;
+  /* the endpoints' reads: each subject's final central read, its signed timepoints only, timed from the
+   * registry's treatment start (rcy_reads_engine_input_timed) */
   rcy_review_settings s;
+  json_t *reads = NULL;
   rc = rcy_review_settings_load(&s, store, err);
+  if (!rc) rc = rcy_review_reads(&reads, store, &s, "central", err);
   for (size_t p = 0; !rc && p < c->n_patients; p++)
-    rc = fill_patient(c, p, store, &s, window_min_days, window_max_days, err);
+    rc = fill_patient(c, p, reads, window_min_days, window_max_days, err);
+  json_decref(reads);
   rcy_store_close(store);
   return rc;
 }
