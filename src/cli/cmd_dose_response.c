@@ -30,13 +30,14 @@ static const char usage[] =
     "  --plots DIR     also write DIR/dose_response.pdf and each plot as a PNG (dose_vs_change, "
     "roc_response,\n"
     "                  roc_toxicity, bland_altman_<compartment>, ttp_km)\n"
-    "  --archive ARCHIVE  response_3m and pct_change_3m from the archive instead of the tables: each subject's\n"
+    "  --archive ARCHIVE  response_3m and pct_change_3m from the archive, not the tables: each subject's\n"
     "                  final central read through the engine, at the assessment nearest 90 days after the\n"
-    "                  registry's treatment start within --window-days (default 60-120); none: NE, with a warning\n"
+    "                  registry's treatment start within --window-days (default 60-120; none: NE, warned)\n"
     "  Exit: 0 ok, 1 invalid input (the message names the file, line and column), 2 usage.\n";
 
 int rcy_cmd_dose_response(int argc, char **argv) {
-  const char *cohort = NULL, *archive = NULL, *window = NULL, *boot = NULL, *seed = NULL, *threshold = NULL, *plots = NULL;
+  const char *cohort = NULL, *archive = NULL, *window = NULL, *boot = NULL, *seed = NULL, *threshold = NULL,
+             *plots = NULL;
   int json = 0;
   const rcy_cli_option options[] = {
       {"--cohort", "DIR", 1, &cohort, NULL},         {"--json", NULL, 0, NULL, &json},
@@ -90,8 +91,10 @@ int rcy_cmd_dose_response(int argc, char **argv) {
     char tail;
     if (!archive || sscanf(window, "%d-%d%c", &win_min, &win_max, &tail) != 2 || win_min < 0 ||
         win_max < win_min) {
-      fprintf(stderr, "recistry dose-response: --window-days must be MIN-MAX days (0 <= MIN <= MAX) with "
-                      "--archive, not '%s'\n%s", window, usage);
+      fprintf(stderr,
+              "recistry dose-response: --window-days must be MIN-MAX days (0 <= MIN <= MAX) with "
+              "--archive, not '%s'\n%s",
+              window, usage);
       return RCY_EXIT_USAGE;
     }
   }

@@ -1,12 +1,11 @@
-/* The cohort's responses at 3 months from the archive (`recistry dose-response --archive`; issue 14): instead of
- * the tables' response_3m and pct_change_3m, each patient's final central read as the registry endpoints take
- * it (rcy_review_reads "central": the read rcy_review_final_read names, its signed timepoints, the engine input
- * of rcy_reads_engine_input_timed, timed from the registry's treatment start) goes through the engine
- * (rcy_reads_engine_run). The
- * follow-up nearest 90 days after the start inside the window gives the overall response and, per target
- * lesion, the % change of its diameter from baseline. The diameters are those of the engine's input (the
- * read's longest diameter, the short axis for a node), so the lesion's change is measured as the engine's sum
- * is. A job-level module: it uses reads/ and the store. */
+/* The cohort's responses at 3 months from the archive (`recistry dose-response --archive`; issue 14): instead
+ * of the tables' response_3m and pct_change_3m, each patient's final central read as the registry endpoints
+ * take it (rcy_review_reads "central": the read rcy_review_final_read names, its signed timepoints, the
+ * engine input of rcy_reads_engine_input_timed, timed from the registry's treatment start) goes through the
+ * engine (rcy_reads_engine_run). The follow-up nearest 90 days after the start inside the window gives the
+ * overall response and, per target lesion, the % change of its diameter from baseline. The diameters are
+ * those of the engine's input (the read's longest diameter, the short axis for a node), so the lesion's
+ * change is measured as the engine's sum is. A job-level module: it uses reads/ and the store. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,7 +20,8 @@
 #define SOURCE_ARCHIVE "archive:central_final"
 #define TARGET_DAYS 90
 
-static int warn(rcy_dose_cohort *c, rcy_error *err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int warn(rcy_dose_cohort *c, rcy_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int warn(rcy_dose_cohort *c, rcy_error *err, const char *fmt, ...) {
   char msg[512];
   va_list ap;
@@ -94,15 +94,16 @@ static const json_t *find_read(const json_t *reads, const char *subject) {
   return NULL;
 }
 
-/* One patient: its read through the engine, the assessment nearest day 90 in the window, then its response and
- * lesions. */
+/* One patient: its read through the engine, the assessment nearest day 90 in the window, then its response
+ * and lesions. */
 static int fill_patient(rcy_dose_cohort *c, size_t p, const json_t *reads, int lo, int hi, rcy_error *err) {
   const char *subject = c->patients[p].subject;
   set_unevaluated(c, p);
   rcy_error e = {0};
   const json_t *in = find_read(reads, subject);
   if (!in)
-    return warn(c, err, "%s: no final central read with a signed baseline in the archive: response NE", subject);
+    return warn(c, err, "%s: no final central read with a signed baseline in the archive: response NE",
+                subject);
   json_t *out = NULL;
   char *emsg = NULL;
   int rc = RCY_OK;
@@ -132,14 +133,17 @@ static int fill_patient(rcy_dose_cohort *c, size_t p, const json_t *reads, int l
     if (!best || dist < best_dist) best = t, best_dist = dist, best_day = day; /* ties: the earlier */
   }
   if (!best) {
-    rc = warn(c, err, "%s: no assessment %d-%d days after the treatment start (%s) in the final central read: "
-              "response NE", subject, lo, hi, start_iso);
+    rc = warn(c, err,
+              "%s: no assessment %d-%d days after the treatment start (%s) in the final central read: "
+              "response NE",
+              subject, lo, hi, start_iso);
     goto done;
   }
   const char *tp = json_string_value(json_object_get(best, "timepoint"));
   const char *resp = json_string_value(json_object_get(best, "overall_response"));
   snprintf(c->patients[p].response_3m, sizeof c->patients[p].response_3m, "%s", resp ? resp : "NE");
-  const json_t *bl = json_array_get(json_object_get(in, "assessments"), 0), *at = tp ? find_assessment(in, tp) : NULL;
+  const json_t *bl = json_array_get(json_object_get(in, "assessments"), 0),
+               *at = tp ? find_assessment(in, tp) : NULL;
   for (size_t t = 0; !rc && t < c->n_tumours; t++) {
     rcy_dose_cohort_tumour *tu = &c->tumours[t];
     if (tu->patient != p) continue;

@@ -204,7 +204,8 @@ int rcy_dose_analysis_print(FILE *f, const rcy_dose_analysis *a, rcy_error *err)
   /* which responses were analysed: the tables' or the archive's (every patient has the same source) */
   const char *src = json_string_value(json_object_get(json_array_get(a->responses, 0), "response_source"));
   fprintf(f, "Dose-response (responses at 3 months from %s)\n",
-          src && strcmp(src, "csv") != 0 ? "the archive's final central reads through the engine" : "the tables");
+          src && strcmp(src, "csv") != 0 ? "the archive's final central reads through the engine"
+                                         : "the tables");
   print_binary(f, &a->bin[BIN_TUMOUR]);
   print_binary(f, &a->bin[BIN_PATIENT]);
   fprintf(f, "\nDose-toxicity\n");
