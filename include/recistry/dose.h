@@ -439,6 +439,7 @@ typedef struct rcy_dose_cohort_patient {
   char subject[65];
   double normal_liver_mean_gy, perfused_normal_liver_mean_gy, tumour_mean_gy;
   char response_3m[4]; /* CR, PR, SD, PD, NE */
+  char response_source[24]; /* "csv", or "archive:central_final" (rcy_dose_cohort_fill_archive) */
   double ttp_days;     /* NAN: unknown */
   int progression;     /* 1 event, 0 censored, -1 unknown */
   double lsf;
@@ -448,6 +449,7 @@ typedef struct rcy_dose_cohort_tumour {
   size_t patient; /* index into patients */
   char lesion_id[65];
   double mean_gy, d70_gy, volume_ml, pct_change_3m; /* pct_change_3m NAN: not evaluated */
+  char pct_change_source[24]; /* "csv", or "archive:central_final" */
 } rcy_dose_cohort_tumour;
 typedef struct rcy_dose_cohort_toxicity {
   size_t patient;
@@ -469,9 +471,22 @@ typedef struct rcy_dose_cohort {
   size_t n_toxicity;
   rcy_dose_cohort_pair *pairs;
   size_t n_pairs;
+  char **warnings; /* from rcy_dose_cohort_fill_archive: subjects or lesions left without a response */
+  size_t n_warnings;
 } rcy_dose_cohort;
 int rcy_dose_cohort_read(rcy_dose_cohort **out, const char *dir, rcy_error *err);
 void rcy_dose_cohort_free(rcy_dose_cohort *c);
+
+/* The responses at 3 months from the archive instead of the tables (src/dose/analysis_archive.c;
+ * `recistry dose-response --archive`): for each patient, its final central read as the registry endpoints take it
+ * (rcy_review_reads "central": signed timepoints, timed from the registry's treatment start by
+ * rcy_reads_engine_input_timed) run through the engine (rcy_reads_engine_run); the follow-up nearest 90 days after the start within
+ * [window_min_days, window_max_days] gives response_3m (its overall response) and each tumour's pct_change_3m
+ * (the % change of that target's diameter from baseline, as the engine's input holds it: the short axis for a
+ * node), matched by lesion_id. Replaces the tables' values; a patient without a read or an assessment in the
+ * window gets NE, a tumour that is not a target of the read NAN, each with a line in c->warnings. */
+int rcy_dose_cohort_fill_archive(rcy_dose_cohort *c, const char *archive_dir, int window_min_days,
+                                 int window_max_days, rcy_error *err);
 
 /* The analyses over a cohort (src/dose/analysis.c, analysis_out.c, analysis_plots.c). One analysis that
  * cannot be computed (too few subjects, separation) carries its message and the others go on. */

@@ -244,6 +244,29 @@ static int add_warning(rcy_dose_analysis *a, const char *text, rcy_error *err) {
   return RCY_OK;
 }
 
+/* Each patient's response at 3 months and its tumours' % changes, with the source of each (the JSON's
+ * "responses"). */
+static int build_responses(rcy_dose_analysis *a, const rcy_dose_cohort *c, rcy_error *err) {
+  if (!(a->responses = json_array())) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  for (size_t i = 0; i < c->n_patients; i++) {
+    const rcy_dose_cohort_patient *p = &c->patients[i];
+    json_t *tu = json_array();
+    for (size_t t = 0; tu && t < c->n_tumours; t++) {
+      const rcy_dose_cohort_tumour *x = &c->tumours[t];
+      if (x->patient != i) continue;
+      json_array_append_new(tu, json_pack("{sssoss}", "lesion_id", x->lesion_id, "pct_change_3m",
+                                          isnan(x->pct_change_3m) ? json_null() : json_real(x->pct_change_3m),
+                                          "pct_change_source", x->pct_change_source));
+    }
+    json_t *o = tu ? json_pack("{sssssssO}", "subject", p->subject, "response_3m", p->response_3m,
+                               "response_source", p->response_source, "tumours", tu)
+                   : NULL;
+    json_decref(tu);
+    if (!o || json_array_append_new(a->responses, o)) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  }
+  return RCY_OK;
+}
+
 /* The patient's tumour dose against its tumours' volume-weighted mean, where every tumour has a volume. */
 static int check_patient_doses(rcy_dose_analysis *a, const rcy_dose_cohort *c, rcy_error *err) {
   for (size_t i = 0; i < c->n_patients; i++) {
@@ -293,6 +316,9 @@ int rcy_dose_analysis_run(rcy_dose_analysis **out, const rcy_dose_cohort *c,
   a->n_patients = c->n_patients, a->n_tumours = c->n_tumours, a->n_toxicity = c->n_toxicity,
   a->n_pairs = c->n_pairs;
   int rc = build_binaries(a, c, err);
+  for (size_t i = 0; !rc && i < c->n_warnings; i++)
+    rc = add_warning(a, c->warnings[i], err);
+  if (!rc) rc = build_responses(a, c, err);
   if (!rc) rc = check_patient_doses(a, c, err);
   /* each analysis its own bootstrap stream (seed + k), so that adding one does not change the others */
   for (int k = 0; !rc && k < N_BIN; k++)
@@ -333,6 +359,7 @@ void rcy_dose_analysis_free(rcy_dose_analysis *a) {
   for (size_t i = 0; i < a->n_warnings; i++)
     free(a->warnings[i]);
   free(a->warnings);
+  json_decref(a->responses);
   for (int g = 0; g < 2; g++)
     if (a->km_ok[g]) rcy_qa_km_free(&a->km[g]);
   if (a->logrank_ok) rcy_qa_logrank_free(&a->logrank);

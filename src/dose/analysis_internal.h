@@ -67,6 +67,9 @@ struct rcy_dose_analysis {
    * little, hence the margin) */
   char **warnings;
   size_t n_warnings;
+  /* where each response came from (--archive or the tables): [{"subject", "response_3m", "response_source",
+   * "tumours": [{"lesion_id", "pct_change_3m", "pct_change_source"}]}] */
+  json_t *responses;
 };
 
 #endif

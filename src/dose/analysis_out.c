@@ -166,6 +166,7 @@ char *rcy_dose_analysis_json(const rcy_dose_analysis *a) {
   for (size_t i = 0; i < a->n_warnings; i++)
     json_array_append_new(warn, json_string(a->warnings[i]));
   json_object_set_new(root, "warnings", warn);
+  if (a->responses) json_object_set(root, "responses", a->responses);
   char *s = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
   json_decref(root);
   return s;
@@ -214,7 +215,11 @@ static void print_binary(FILE *f, const dose_binary *b) {
 int rcy_dose_analysis_print(FILE *f, const rcy_dose_analysis *a, rcy_error *err) {
   fprintf(f, "TARE cohort: %zu patients, %zu tumours, %zu toxicity rows, %zu MAA/90Y pairs\n\n",
           a->n_patients, a->n_tumours, a->n_toxicity, a->n_pairs);
-  fprintf(f, "Dose-response\n");
+  /* which responses were analysed: the tables' or the archive's (every patient has the same source) */
+  const char *src = json_string_value(json_object_get(json_array_get(a->responses, 0), "response_source"));
+  fprintf(f, "Dose-response (responses at 3 months from %s)\n",
+          src && strcmp(src, "csv") != 0 ? "the archive's final central reads through the engine"
+                                         : "the tables");
   print_binary(f, &a->bin[BIN_TUMOUR]);
   print_binary(f, &a->bin[BIN_PATIENT]);
   fprintf(f, "\nDose-toxicity\n");

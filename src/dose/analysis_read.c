@@ -153,6 +153,7 @@ static int patient_row(reader *r, long line, char *const *v) {
     ok |= strcmp(v[4], responses[i]) == 0;
   if (!ok) return fail(r, line, 4, "not one of CR, PR, SD, PD, NE", v[4]);
   snprintf(p.response_3m, sizeof p.response_3m, "%s", v[4]);
+  snprintf(p.response_source, sizeof p.response_source, "csv");
   if ((rc = num(r, &p.ttp_days, v, 5, 0, 1e5)) || (rc = num(r, &prog, v, 6, 0, 1)) ||
       (rc = num(r, &p.lsf, v, 7, 0, 1)))
     return rc;
@@ -183,6 +184,7 @@ static int tumour_row(reader *r, long line, char *const *v) {
       (rc = num(r, &t.volume_ml, v, 4, 0, 1e5)) || (rc = num(r, &t.pct_change_3m, v, 5, -100, 1e4)))
     return rc;
   if (!isnan(t.volume_ml) && !(t.volume_ml > 0)) return fail(r, line, 4, "must be > 0", v[4]);
+  snprintf(t.pct_change_source, sizeof t.pct_change_source, "csv");
   c->tumours[c->n_tumours++] = t;
   return RCY_OK;
 }
@@ -265,5 +267,8 @@ void rcy_dose_cohort_free(rcy_dose_cohort *c) {
   free(c->tumours);
   free(c->toxicity);
   free(c->pairs);
+  for (size_t i = 0; i < c->n_warnings; i++)
+    free(c->warnings[i]);
+  free(c->warnings);
   free(c);
 }
