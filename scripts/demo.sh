@@ -184,8 +184,9 @@ cat <<MSG
      reader       a central reader who reads in the workstation
      adjudicator  resolves CIREL-014-0001, where alice and bob disagree (adjudication queue)
      qa           every read, the concordance and reader QC pages, the endpoints page, the TARE cohort page, the audit log
-   TARE dosimetry: open CIREL-014-0972 or -0973 as reader (or qa) and follow the Dose tab
      admin        assignments and review settings
+   TARE dosimetry: as reader, open CIREL-014-0972 or -0973 and follow the Dose tab (the dose over the CT, DVHs,
+   EANM flags); reports in $DEMO_DIR/dose-CIREL-014-097*.pdf; as qa, the TARE cohort page
    (demo accounts only)
    daemon log: $DEMO_DIR/ingest.log   server log: $DEMO_DIR/serve.log
    Ctrl-C stops the daemon and the server.
