@@ -8,6 +8,7 @@
 #    realistic subject (blurred PET on its own coarser grid, resampled onto the CT);
 #  - the MAA SPECT: the tumour-to-normal ratio read from it and the predicted dose;
 #  - the same result from the archive (the studies indexed) as from the folders;
+#  - a DICOM SEG (from recistry segment on the PET/CT's CT) as a VOI: within 1 % of the truth's label map;
 #  - malformed input refused with a message naming what is wrong: a PET without Units BQML, without an
 #    injection time, a CT given as the PET, a bad --voi, an empty label.
 set -euo pipefail
@@ -61,6 +62,29 @@ jq -S '.compartments' "$T/start.json" >"$T/c1" && jq -S '.compartments' "$T/arch
 cmp -s "$T/c1" "$T/c2" || fail "the archive run differs from the folder run"
 jq -e '.subject == "'$S'" and .inputs.maa_series_uid != null and .predicted != null' "$T/archive.json" >/dev/null ||
   echo "note: the archive run found no MAA SPECT (no MAA VOIs given: predicted dose needs --maa-voi)"
+
+echo "== a DICOM SEG as a VOI: T1 segmented by recistry segment on the PET/CT's CT, placed by its frames' sources"
+read -r sop col row < <("$py" - "$T/start/S014/$S/Y90" "$T/start/tare/$S.json" <<'PY'
+import glob, json, sys, pydicom
+t = json.load(open(sys.argv[2]))
+c = next(x for x in t["geometry"]["tumours"] if x["id"] == "T1")["center_mm"]
+for f in sorted(glob.glob(sys.argv[1] + "/CT_*.dcm")):
+    d = pydicom.dcmread(f, stop_before_pixels=True)
+    o, sp = [float(v) for v in d.ImagePositionPatient], [float(v) for v in d.PixelSpacing]
+    if abs(o[2] - c[2]) <= float(d.SliceThickness) / 2:
+        print(d.SOPInstanceUID, (c[0] - o[0]) / sp[1], (c[1] - o[1]) / sp[0])
+        break
+PY
+)
+[ -n "$sop" ] || fail "no CT slice through T1"
+"$R" segment --archive "$T/a" --instance "$sop" --point "$col,$row" --seg-out "$T/T1.dcm" --label T1 >/dev/null ||
+  fail "recistry segment on T1 failed"
+P="$T/start/S014/$S/Y90"
+"$R" dose --pet "$P" --ct "$P" --voi "T1=$T/T1.dcm" --voi "T1_label=$T/start/tare/$S/Y90/T1.nrrd" --no-flags --json \
+  >"$T/seg.json" || fail "dose with a SEG VOI failed"
+jq -e '[.compartments[] | select(.name == "T1" or .name == "T1_label")] | length == 2 and
+  ((.[0].mean_gy - .[1].mean_gy) | fabs) < 0.01 * .[1].mean_gy and ((.[0].voxels - .[1].voxels) | fabs) < 0.05 * .[1].voxels' \
+  "$T/seg.json" >/dev/null || fail "SEG VOI vs label map: $(jq -c '[.compartments[] | {name, voxels, mean_gy}]' "$T/seg.json")"
 
 if [ "${RCY_FLAVOUR:-}" != asan ]; then
 echo "== realistic subject: DVH metrics against plastimatch"
