@@ -6,6 +6,7 @@
 // each slice with its own Rescale Slope/Intercept, on a few threads. Headers are parsed first (DCMTK leaves
 // values longer than DCM_MaxReadLength, i.e. Pixel Data, on disk until they are asked for), so the files are
 // parsed once and only sorted slices' pixels are decoded, straight into their place in the volume.
+#include "guarded.h"
 #include "recistry/dicom.h"
 
 #include <dcmtk/config/osconfig.h>
@@ -674,17 +675,7 @@ int load_headers(std::vector<Instance> &ins, rcy_error *err) {
       ins.size(), [&](size_t i, rcy_error *e) { return load_header(&ins[i], e); }, err);
 }
 
-template <typename F> int guarded(rcy_error *err, const char *what, F &&body) {
-  try {
-    return body();
-  } catch (const std::bad_alloc &) {
-    return rcy_error_set(err, RCY_ENOMEM, "%s: out of memory", what);
-  } catch (const std::exception &e) {
-    return rcy_error_set(err, RCY_EINTERNAL, "%s: %s", what, e.what());
-  } catch (...) {
-    return rcy_error_set(err, RCY_EINTERNAL, "%s: unknown exception", what);
-  }
-}
+using rcy_dicom_guard::guarded;
 
 } // namespace
 

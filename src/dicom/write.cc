@@ -1,6 +1,7 @@
 // Building and writing DICOM instances through DCMTK for the C side of recistry (the phantom generator).
 // A dataset handle wraps either a root DcmFileFormat (owned) or an item inside a sequence of its root
 // (borrowed; the root keeps the wrappers alive). Every extern "C" function catches all exceptions.
+#include "guarded.h"
 #include "recistry/dicom.h"
 
 #include <dcmtk/config/osconfig.h>
@@ -64,17 +65,7 @@ int format_ds(char out[17], double v) {
   return -1;
 }
 
-template <typename F> int guarded(rcy_error *err, const char *what, F &&body) {
-  try {
-    return body();
-  } catch (const std::bad_alloc &) {
-    return rcy_error_set(err, RCY_ENOMEM, "%s: out of memory", what);
-  } catch (const std::exception &e) {
-    return rcy_error_set(err, RCY_EINTERNAL, "%s: %s", what, e.what());
-  } catch (...) {
-    return rcy_error_set(err, RCY_EINTERNAL, "%s: unknown exception", what);
-  }
-}
+using rcy_dicom_guard::guarded;
 
 int new_root(rcy_dicom_dataset **out, std::unique_ptr<DcmFileFormat> file) {
   auto ds = std::make_unique<rcy_dicom_dataset>();

@@ -14,16 +14,6 @@
  * glass-microsphere planning uses). */
 #define DEFAULT_DENSITY_G_PER_ML 1.03
 
-static int same_geometry(const rcy_dose_grid *g, const int size[3], const double o[3], const double s[3],
-                         const double d[9]) {
-  for (int a = 0; a < 3; a++) {
-    if (g->size[a] != size[a] || fabs(g->origin_mm[a] - o[a]) > 1e-3 || fabs(g->spacing_mm[a] - s[a]) > 1e-4) return 0;
-  }
-  for (int i = 0; i < 9; i++)
-    if (fabs(g->direction[i] - d[i]) > 1e-5) return 0;
-  return 1;
-}
-
 typedef struct {
   rcy_dose_compartment *c;
   size_t n, cap;
@@ -101,7 +91,7 @@ int dose_compute_grid(rcy_dose_result *out, const rcy_dose_grid *emission, doubl
   double step = in->dvh_step_gy > 0 ? in->dvh_step_gy : 1.0;
   for (size_t v = 0; v < in->n_vois; v++) {
     const rcy_dose_voi *voi = &in->vois[v];
-    if (same_geometry(&out->dose, voi->size, voi->origin_mm, voi->spacing_mm, voi->direction)) {
+    if (dose_same_geometry(&out->dose, voi->size, voi->origin_mm, voi->spacing_mm, voi->direction)) {
       rc = dose_voxels_from_mask(&vox, voi->mask, nd, err);
     } else {
       if (!m && !(m = malloc(nd))) rc = rcy_error_set(err, RCY_ENOMEM, "dose: out of memory");

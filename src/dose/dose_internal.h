@@ -35,6 +35,13 @@ int dose_compute_grid(rcy_dose_result *out, const rcy_dose_grid *emission, doubl
 /* A series volume seen as a grid (its values borrowed, not copied). */
 void dose_grid_view(rcy_dose_grid *g, const rcy_dicom_volume *v);
 
+/* The affine map from dst index space to src index space (orthonormal directions): src = m * dst + t. */
+void dose_index_map(double m[9], double t[3], const double o_dst[3], const double s_dst[3], const double d_dst[9],
+                    const double o_src[3], const double s_src[3], const double d_src[9]);
+/* g has this geometry (origin within 1e-3 mm, spacing 1e-4 mm, direction cosines 1e-5). */
+int dose_same_geometry(const rcy_dose_grid *g, const int size[3], const double origin_mm[3],
+                       const double spacing_mm[3], const double direction[9]);
+
 /* Zeroed memory for large buffers, on transparent huge pages where the kernel allows (free with free()). */
 void *rcy_dose_big_zalloc(size_t bytes);
 

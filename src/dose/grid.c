@@ -54,7 +54,7 @@ void rcy_dose_grid_free(rcy_dose_grid *g) {
 
 /* The affine map from dst index space to src index space (both orthonormal directions): src_idx =
  * M * dst_idx + t, with M = S_src^-1 D_src^T D_dst S_dst and t = S_src^-1 D_src^T (o_dst - o_src). */
-static void index_map(double m[9], double t[3], const double o_dst[3], const double s_dst[3],
+void dose_index_map(double m[9], double t[3], const double o_dst[3], const double s_dst[3],
                       const double d_dst[9], const double o_src[3], const double s_src[3], const double d_src[9]) {
   for (int r = 0; r < 3; r++) {
     for (int c = 0; c < 3; c++) {
@@ -126,7 +126,7 @@ int rcy_dose_grid_resample(rcy_dose_grid *dst, const rcy_dose_grid *src, rcy_err
   if (!rc) rc = check_direction(dst->direction, "resample target", err);
   if (rc) return rc;
   double m[9], t[3];
-  index_map(m, t, dst->origin_mm, dst->spacing_mm, dst->direction, src->origin_mm, src->spacing_mm, src->direction);
+  dose_index_map(m, t, dst->origin_mm, dst->spacing_mm, dst->direction, src->origin_mm, src->spacing_mm, src->direction);
   float_copy c = {dst->values, src->values};
   each_nearest(dst->size, m, t, src->size, copy_float, &c);
   return RCY_OK;
@@ -141,7 +141,7 @@ int rcy_dose_mask_resample(uint8_t *out, const rcy_dose_grid *dst, const uint8_t
   int rc = check_direction(direction, "label map", err);
   if (rc) return rc;
   double m[9], t[3];
-  index_map(m, t, dst->origin_mm, dst->spacing_mm, dst->direction, origin_mm, spacing_mm, direction);
+  dose_index_map(m, t, dst->origin_mm, dst->spacing_mm, dst->direction, origin_mm, spacing_mm, direction);
   mask_copy c = {out, mask};
   each_nearest(dst->size, m, t, size, copy_mask, &c);
   return RCY_OK;
@@ -153,4 +153,15 @@ void dose_grid_view(rcy_dose_grid *g, const rcy_dicom_volume *v) {
   memcpy(g->spacing_mm, v->spacing_mm, sizeof g->spacing_mm);
   memcpy(g->direction, v->direction, sizeof g->direction);
   g->values = v->values;
+}
+
+int dose_same_geometry(const rcy_dose_grid *g, const int size[3], const double origin_mm[3],
+                       const double spacing_mm[3], const double direction[9]) {
+  for (int a = 0; a < 3; a++)
+    if (g->size[a] != size[a] || fabs(g->origin_mm[a] - origin_mm[a]) > 1e-3 ||
+        fabs(g->spacing_mm[a] - spacing_mm[a]) > 1e-4)
+      return 0;
+  for (int i = 0; i < 9; i++)
+    if (fabs(g->direction[i] - direction[i]) > 1e-5) return 0;
+  return 1;
 }

@@ -175,16 +175,8 @@ int dose_ldm_on_ct(rcy_dose_grid *dose, rcy_dose_grid *density_out, const rcy_do
   /* The CT index -> PET index map (orthonormal directions): pet = S_p^-1 D_p^T (D_c S_c idx + o_c - o_p). */
   slab_job proto = {pet, ct, dose, fixed > 0 ? NULL : density_out, fixed > 0 ? NULL : lut, {0}, {0},
                     RCY_DOSE_Y90_GY_KG_PER_GBQ * 1e-6 * factor, fixed, 0, 0};
-  for (int r = 0; r < 3; r++) {
-    for (int c = 0; c < 3; c++) {
-      double v = 0;
-      for (int a = 0; a < 3; a++) v += pet->direction[a * 3 + r] * ct->direction[a * 3 + c];
-      proto.m[r * 3 + c] = v * ct->spacing_mm[c] / pet->spacing_mm[r];
-    }
-    double v = 0;
-    for (int a = 0; a < 3; a++) v += pet->direction[a * 3 + r] * (ct->origin_mm[a] - pet->origin_mm[a]);
-    proto.t[r] = v / pet->spacing_mm[r];
-  }
+  dose_index_map(proto.m, proto.t, ct->origin_mm, ct->spacing_mm, ct->direction, pet->origin_mm, pet->spacing_mm,
+                 pet->direction);
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   int n = cpus < 1 ? 1 : cpus > 4 ? 4 : (int)cpus;
   if (n > ct->size[2]) n = ct->size[2];

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "recistry/dose.h"
+#include "dose_internal.h"
 #include "recistry/render.h"
 
 /* matplotlib's "turbo" (Mikhailov 2019) sampled at 33 points 0, 1/32, ..., 1; linear in between (at most
@@ -144,16 +144,6 @@ static long to_index(const double p[3], const int size[3], const double o[3], co
   return idx[0] + (long)size[0] * (idx[1] + (long)size[1] * idx[2]);
 }
 
-static int same_geometry(const rcy_dicom_volume *v, const rcy_dose_grid *g) {
-  for (int c = 0; c < 3; c++)
-    if (v->size[c] != g->size[c] || fabs(v->origin_mm[c] - g->origin_mm[c]) > 1e-3 ||
-        fabs(v->spacing_mm[c] - g->spacing_mm[c]) > 1e-4)
-      return 0;
-  for (int c = 0; c < 9; c++)
-    if (fabs(v->direction[c] - g->direction[c]) > 1e-4) return 0;
-  return 1;
-}
-
 static inline uint32_t pack(double r, double g, double b) {
   return (uint32_t)lround(r * 255) << 16 | (uint32_t)lround(g * 255) << 8 | (uint32_t)lround(b * 255);
 }
@@ -192,7 +182,7 @@ int rcy_dose_render_fused_png(unsigned char **png, size_t *len, const rcy_dose_r
   unsigned char *data = cairo_image_surface_get_data(s);
   const int stride = cairo_image_surface_get_stride(s);
   const rcy_dicom_volume *ct = run->ct && run->ct->values ? run->ct : NULL;
-  const int direct = ct && same_geometry(ct, g);
+  const int direct = ct && dose_same_geometry(g, ct->size, ct->origin_mm, ct->spacing_mm, ct->direction);
   /* PS3.3 C.11.2.1.2.1 as rcy_render_window: y = ((x - (c - 0.5)) / (w - 1) + 0.5) * 255, clamped */
   const double lo = ct_wc - 0.5 - (ct_ww - 1) / 2, scale = ct_ww > 1 ? 255.0 / (ct_ww - 1) : 255.0;
   const double floor_gy = RCY_DOSE_RENDER_FLOOR_FRACTION * dose_max_gy;
