@@ -25,7 +25,8 @@ enum {
   RCY_EDENIED = -8,   /* policy refused (unknown AE, wrong site, PHI, role) */
   RCY_ECONFLICT = -9, /* same identifier, different content */
   RCY_ENOSPC = -10,   /* storage full */
-  RCY_EINTERNAL = -11 /* a bug: an invariant did not hold */
+  RCY_EINTERNAL = -11, /* a bug: an invariant did not hold */
+  RCY_EBUSY = -12      /* the database is locked or a transaction lost a race: retry it */
 };
 
 #define RCY_ERROR_MESSAGE_MAX 512

@@ -19,11 +19,34 @@ typedef struct rcy_store rcy_store;
 
 /* ---- Section: archive lifecycle (src/store/store.c) ---- */
 
-/* Creates DIR (if absent), DIR/storage/ and DIR/recistry.db with the current schema.
- * Fails with RCY_EEXIST if DIR already holds an archive (nothing is touched). */
+/* Where an archive lives. archive_dir always holds the instance files (DIR/storage, DIR/quarantine, ...).
+ * The index is DIR/recistry.db (SQLite, the embedded default) when database is NULL or empty, or the
+ * PostgreSQL database `database` names ("postgresql://..." or "postgres://...", libpq's URI form) — the
+ * scale-out choice: several ingest nodes and reader servers on one index and one shared storage folder.
+ * An archive created on PostgreSQL records that in DIR/database.url (the URI without any password: libpq's
+ * ~/.pgpass or PGPASSFILE holds secrets), so that a tool given only the folder finds its index. */
+typedef struct rcy_store_location {
+  const char *archive_dir;
+  const char *database;
+} rcy_store_location;
+
+/* Creates DIR (if absent), DIR/storage/ and the index with the current schema (for PostgreSQL: the schema
+ * in the existing, empty database, and DIR/database.url). Fails with RCY_EEXIST if DIR or the database
+ * already holds an archive (nothing is touched). */
+int rcy_store_init_at(const rcy_store_location *where, rcy_error *err);
+/* Opens an existing archive, applying any pending schema migrations. A location without a database whose
+ * folder records one (DIR/database.url) opens that database; a location whose database differs from the one
+ * the folder records is refused (RCY_EINVAL), naming both. */
+int rcy_store_open_at(rcy_store **out, const rcy_store_location *where, rcy_error *err);
+/* The same for a folder alone (SQLite, or the database DIR/database.url records). */
 int rcy_store_init(const char *archive_dir, rcy_error *err);
-/* Opens an existing archive, applying any pending schema migrations. */
 int rcy_store_open(rcy_store **out, const char *archive_dir, rcy_error *err);
+/* "sqlite" or "postgresql". */
+const char *rcy_store_backend(const rcy_store *store);
+/* Reads [archive] path and database of an INI file (the config ingest and serve share). The strings are
+ * the caller's (free both with rcy_store_location_free). */
+int rcy_store_location_from_config(rcy_store_location *out, const char *config_path, rcy_error *err);
+void rcy_store_location_free(rcy_store_location *where);
 void rcy_store_close(rcy_store *store);
 const char *rcy_store_archive_dir(const rcy_store *store);
 /* DIR/storage: where instance files live (paths in the index are relative to it). */

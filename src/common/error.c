@@ -40,6 +40,7 @@ const char *rcy_error_name(int code) {
   case RCY_EDENIED: return "refused";
   case RCY_ECONFLICT: return "conflict";
   case RCY_ENOSPC: return "storage full";
+  case RCY_EBUSY: return "busy";
   default: return "internal error";
   }
 }

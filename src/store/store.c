@@ -115,10 +115,43 @@ static int connect(rcy_store **out, const char *archive_dir, int create, rcy_err
   return RCY_OK;
 }
 
-int rcy_store_init(const char *archive_dir, rcy_error *err) {
+/* DIR/database.url: the PostgreSQL index an archive folder belongs to (see store.h). */
+static int recorded_database(char **out, const char *archive_dir, rcy_error *err) {
+  *out = NULL;
+  char *p = rcy_path_join(archive_dir, "database.url");
+  if (!p) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  FILE *f = fopen(p, "r");
+  free(p);
+  if (!f) return errno == ENOENT ? RCY_OK : rcy_error_set(err, RCY_EIO, "archive %s: cannot read database.url: %s",
+                                                         archive_dir, strerror(errno));
+  char line[1024] = "";
+  int ok = fgets(line, sizeof line, f) != NULL;
+  fclose(f);
+  line[strcspn(line, "\r\n")] = 0;
+  if (!ok || !line[0]) return rcy_error_set(err, RCY_ESTORE, "archive %s: database.url is empty", archive_dir);
+  if (!(*out = strdup(line))) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  return RCY_OK;
+}
+
+static int is_postgresql(const char *database) {
+  return database && (strncmp(database, "postgresql://", 13) == 0 || strncmp(database, "postgres://", 11) == 0);
+}
+
+static int check_database(const char *database, rcy_error *err) {
+  if (!database || !database[0] || is_postgresql(database)) return RCY_OK;
+  return rcy_error_set(err, RCY_EINVAL,
+                       "[archive] database: expected a postgresql:// URI (or nothing, for SQLite in the archive folder)");
+}
+
+int rcy_store_init_at(const rcy_store_location *where, rcy_error *err) {
+  const char *archive_dir = where->archive_dir;
+  if (!archive_dir || !archive_dir[0]) return rcy_error_set(err, RCY_EINVAL, "archive folder: missing");
+  int rc = check_database(where->database, err);
+  if (rc) return rc;
+  if (is_postgresql(where->database))
+    return rcy_error_set(err, RCY_EINVAL, "PostgreSQL archives are not supported by this build yet");
   char *db_path = rcy_path_join(archive_dir, "recistry.db");
   char *storage = rcy_path_join(archive_dir, "storage");
-  int rc = RCY_OK;
   if (!db_path || !storage) {
     rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
     goto out;
@@ -145,8 +178,38 @@ out:
   return rc;
 }
 
+int rcy_store_open_at(rcy_store **out, const rcy_store_location *where, rcy_error *err) {
+  *out = NULL;
+  if (!where->archive_dir || !where->archive_dir[0]) return rcy_error_set(err, RCY_EINVAL, "archive folder: missing");
+  int rc = check_database(where->database, err);
+  if (rc) return rc;
+  char *recorded = NULL;
+  if ((rc = recorded_database(&recorded, where->archive_dir, err))) return rc;
+  const char *database = where->database && where->database[0] ? where->database : recorded;
+  if (recorded && database != recorded && strcmp(recorded, database) != 0)
+    rc = rcy_error_set(err, RCY_EINVAL, "archive %s belongs to the database its database.url names, not to the one "
+                       "configured ([archive] database)", where->archive_dir);
+  else if (database)
+    rc = rcy_error_set(err, RCY_EINVAL, "PostgreSQL archives are not supported by this build yet");
+  else
+    rc = connect(out, where->archive_dir, 0, err);
+  free(recorded);
+  return rc;
+}
+
+int rcy_store_init(const char *archive_dir, rcy_error *err) {
+  rcy_store_location where = {archive_dir, NULL};
+  return rcy_store_init_at(&where, err);
+}
+
 int rcy_store_open(rcy_store **out, const char *archive_dir, rcy_error *err) {
-  return connect(out, archive_dir, 0, err);
+  rcy_store_location where = {archive_dir, NULL};
+  return rcy_store_open_at(out, &where, err);
+}
+
+const char *rcy_store_backend(const rcy_store *store) {
+  (void)store;
+  return "sqlite";
 }
 
 int rcy_store_cached(sqlite3_stmt **st, rcy_store *store, const char *sql, const char *what, rcy_error *err) {
