@@ -456,6 +456,32 @@ int rcy_dicom_volume_read_dir(rcy_dicom_volume **out, const char *dir, const cha
                               rcy_error *err);
 void rcy_dicom_volume_free(rcy_dicom_volume *v);
 
+/* Checks a Part 10 file received whole in memory (STOW-RS) before anything parses it: the preamble and
+ * "DICM", a file meta group naming a transfer syntax, and the data set's sequence nesting under the network
+ * guard's limit (RCY_DICOM_MAX_NESTING). 0, or RCY_EDICOM with a reason (no value of the data set in it). */
+int rcy_dicom_part10_guard(const void *bytes, size_t len, rcy_error *err);
+
+/* ---- DICOMweb representations (src/dicom/json.cc) ---- */
+
+/* The data set of a Part 10 file as DICOM JSON (PS3.18 F.2; no file meta header), *json_out malloc'ed.
+ * Pixel data (7FE0,0010 and its float forms), Waveform Data and overlays become a BulkDataURI of
+ * bulk_uri_base + "/" + the tag as 8 hex digits (e.g. ".../bulkdata/7FE00010"); every other binary value
+ * is inline (InlineBinary). bulk_uri_base NULL: no BulkDataURI, pixel data left out. */
+int rcy_dicom_json(char **json_out, const char *path, const char *bulk_uri_base, rcy_error *err);
+
+/* The tag of a data dictionary keyword ("StudyInstanceUID") or of 8 hex digits ("0020000D"): 0, or
+ * RCY_ENOTFOUND. */
+int rcy_dicom_tag_parse(rcy_dicom_tag *tag, const char *keyword_or_hex);
+
+/* Frame count and the size of one uncompressed frame (bytes) of a Part 10 file's pixel data. */
+int rcy_dicom_frame_info(unsigned *n_frames, size_t *frame_bytes, const char *path, rcy_error *err);
+/* Frames first..first+n-1 (1-based) of a Part 10 file, uncompressed (native little-endian pixel cells, as
+ * Explicit VR Little Endian holds them; compressed transfer syntaxes are decoded), one after the other in
+ * *bytes_out (malloc'ed, n * frame_bytes). RCY_ENOTFOUND for a frame beyond the last, RCY_EDICOM when the
+ * pixel data cannot be decoded. */
+int rcy_dicom_frames_read(void **bytes_out, size_t *len_out, const char *path, unsigned first, unsigned n,
+                          rcy_error *err);
+
 #ifdef __cplusplus
 }
 #endif

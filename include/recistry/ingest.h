@@ -89,6 +89,29 @@ int rcy_ingest_run(const rcy_ingest_config *config, volatile int *stop, rcy_erro
 int rcy_ingest_pull(int *n_stored, int *n_refused, const rcy_ingest_config *config, const char *site_id,
                     const char *study_uid, rcy_error *err);
 
+/* ---- whole files from an HTTP sender (src/ingest/receive_file.c): STOW-RS ---- */
+
+/* The ingest pipeline for callers that hold a whole Part 10 file rather than a C-STORE (the reader server's
+ * STOW-RS): the same checks (site, subject pattern, anonymisation, private elements), the same durable store
+ * and index, the same group commit. Thread-safe: one receiver serves every request thread. */
+typedef struct rcy_ingest_receiver rcy_ingest_receiver;
+int rcy_ingest_receiver_open(rcy_ingest_receiver **out, const rcy_ingest_config *config, rcy_error *err);
+void rcy_ingest_receiver_close(rcy_ingest_receiver *receiver);
+
+typedef struct rcy_ingest_file_result {
+  int stored;         /* 1: durable and indexed now or before (an identical duplicate) */
+  int quarantined;    /* 1: kept aside by the anonymisation check (not stored) */
+  unsigned status;    /* the DIMSE status a C-STORE of it would have got (0 when stored) */
+  char comment[64];   /* Error Comment (no PHI) */
+  char sop_class_uid[65], sop_instance_uid[65], study_uid[65]; /* from the data set; "" when unreadable */
+} rcy_ingest_file_result;
+
+/* Checks, stores and indexes one Part 10 file sent for site_id (the sender's site plays the calling AE's
+ * part; NULL: the site the data set names, for an administrator). study_uid: when non-NULL the instance must belong to that study (else 0xA900). The outcome, refusals
+ * included, is in *out; the return value is non-zero only when the receiver itself failed. */
+int rcy_ingest_receive_file(rcy_ingest_file_result *out, rcy_ingest_receiver *receiver, const char *site_id,
+                            const char *study_uid, const void *bytes, size_t len, rcy_error *err);
+
 /* ---- study QC (src/ingest/qc.c) ---- */
 
 typedef struct rcy_ingest_qc_result {

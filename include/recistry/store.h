@@ -269,6 +269,40 @@ int rcy_store_instance_find(rcy_store *store, const char *sop_instance_uid, rcy_
 
 
 
+/* ---- Section: DICOMweb queries (src/store/archive_dicomweb.c; used by src/dicomweb/) ---- */
+
+typedef enum { RCY_QIDO_STUDY, RCY_QIDO_SERIES, RCY_QIDO_INSTANCE } rcy_qido_level;
+
+/* What the index can match exactly; every field is optional (NULL / has_ 0) and given ones are ANDed.
+ * Wildcards and other matching the index cannot do are the caller's (src/dicomweb/qido.c). */
+typedef struct rcy_store_qido_filter {
+  const char *site_id;                            /* only this site's studies */
+  const char *study_uid, *series_uid, *sop_instance_uid, *sop_class_uid;
+  const char *subject_id;                         /* Clinical Trial Subject ID */
+  const char *modality;                           /* study level: some series of it; else the series' */
+  const char *date_from, *date_to;                /* study_date within, ISO YYYY-MM-DD, inclusive */
+  int has_series_number, series_number, has_instance_number, instance_number;
+} rcy_store_qido_filter;
+
+/* One matching study, series or instance with its parents (fields below its level are NULL / 0). Strings
+ * live until the callback returns. */
+typedef struct rcy_store_qido_row {
+  const char *study_uid, *site_id, *subject_id, *timepoint, *study_date;
+  int n_study_series, n_study_instances;
+  const char *series_uid, *modality, *series_description;
+  int has_series_number, series_number, n_series_instances;
+  const char *sop_instance_uid, *sop_class_uid, *transfer_syntax_uid, *path; /* path relative to storage */
+  int has_instance_number, instance_number, rows, columns;
+} rcy_store_qido_row;
+typedef int (*rcy_store_qido_fn)(void *ctx, const rcy_store_qido_row *row);
+/* Every row of `level` matching the filter, ordered by subject, date and UID (then series number, instance
+ * number). A non-zero return from fn stops the walk and is returned. */
+int rcy_store_qido(rcy_store *store, rcy_qido_level level, const rcy_store_qido_filter *filter,
+                   rcy_store_qido_fn fn, void *ctx, rcy_error *err);
+/* The distinct modalities of a study's series, in alphabetical order. */
+int rcy_store_study_modalities(rcy_store *store, const char *study_uid, int (*fn)(void *ctx, const char *modality),
+                               void *ctx, rcy_error *err);
+
 /* ---- Section: users and sessions (src/store/users*.c; used by readers/) ---- */
 
 #define RCY_NAME_MAX 64

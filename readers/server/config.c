@@ -66,6 +66,7 @@ int rcy_readers_config_load(rcy_readers_config *out, const char *path, rcy_error
     rc = rcy_error_set(err, RCY_EINVAL, "config %s line %d: %s", path, line, c.bad[0] ? c.bad : "syntax error");
   else if (!out->archive_dir) rc = rcy_error_set(err, RCY_EINVAL, "config %s: [archive] path is required", path);
   else if (!out->bind && !set_str(&out->bind, "127.0.0.1")) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  else if (!set_str(&out->config_path, path)) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
   if (rc) rcy_readers_config_free(out);
   return rc;
 }
@@ -77,5 +78,6 @@ void rcy_readers_config_free(rcy_readers_config *cfg) {
   free(cfg->dose_voi_dir);
   free(cfg->dose_thresholds);
   free(cfg->dose_cohort_dir);
+  free(cfg->config_path);
   memset(cfg, 0, sizeof *cfg);
 }

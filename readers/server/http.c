@@ -3,6 +3,7 @@
  * the handlers through the rcy_reply_* helpers, security headers on every reply. */
 #include "server_internal.h"
 
+#include "recistry/ingest.h"
 #include "recistry/log.h"
 #include "recistry/path.h"
 #include "recistry/render.h"
@@ -203,7 +204,8 @@ json_t *rcy_req_json_body(rcy_req *r) {
 
 typedef struct {
   char *body;
-  size_t len;
+  size_t len, cap;
+  size_t max; /* RCY_MAX_BODY_BYTES, or RCY_MAX_STOW_BYTES under /dicomweb/ */
   int too_big;
   int bad_path; /* a control character in the path, raw or percent-encoded (uri_seen) */
   int started;  /* the handler has seen this request's headers */
@@ -224,6 +226,7 @@ static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *c) {
   (void)c;
   conn_state *cs = calloc(1, sizeof *cs);
   if (!cs) return NULL;
+  cs->max = uri && strncmp(uri, "/dicomweb/", 10) == 0 ? (size_t)RCY_MAX_STOW_BYTES : (size_t)RCY_MAX_BODY_BYTES;
   char decoded[2048];
   size_t n = 0;
   for (const unsigned char *p = (const unsigned char *)uri; p && *p && *p != '?' && *p != '#'; p++) {
@@ -295,25 +298,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
       return queue(c, &r);
     }
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-    if (cl && strtoull(cl, NULL, 10) > RCY_MAX_BODY_BYTES) {
+    if (cl && strtoull(cl, NULL, 10) > cs->max) {
       rcy_req r = {.srv = srv, .conn = c};
-      rcy_reply_error(&r, 413, "request body larger than %d bytes", RCY_MAX_BODY_BYTES);
+      rcy_reply_error(&r, 413, "request body larger than %zu bytes", cs->max);
       return queue(c, &r);
     }
     return MHD_YES;
   }
   if (*upload_data_size) {
     if (!cs->too_big) {
-      if (cs->len + *upload_data_size > RCY_MAX_BODY_BYTES) {
+      if (cs->len + *upload_data_size > cs->max) {
         cs->too_big = 1;
         free(cs->body);
         cs->body = NULL;
-        cs->len = 0;
+        cs->len = cs->cap = 0;
       } else {
-        char *b = realloc(cs->body, cs->len + *upload_data_size + 1);
-        if (!b) return MHD_NO;
+        if (cs->len + *upload_data_size + 1 > cs->cap) { /* geometric: STOW bodies arrive in many chunks */
+          size_t cap = cs->cap ? cs->cap : 16384;
+          while (cap < cs->len + *upload_data_size + 1) cap *= 2;
+          char *b = realloc(cs->body, cap);
+          if (!b) return MHD_NO;
+          cs->body = b;
+          cs->cap = cap;
+        }
+        char *b = cs->body;
         memcpy(b + cs->len, upload_data, *upload_data_size);
-        cs->body = b;
         cs->len += *upload_data_size;
         cs->body[cs->len] = '\0';
       }
@@ -323,7 +332,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   }
   rcy_req r = {.srv = srv, .conn = c, .method = method, .path = url, .body = cs->body, .body_len = cs->len};
   if (cs->too_big) {
-    rcy_reply_error(&r, 413, "request body larger than %d bytes", RCY_MAX_BODY_BYTES);
+    rcy_reply_error(&r, 413, "request body larger than %zu bytes", cs->max);
     return queue(c, &r);
   }
   peer_of(c, r.peer, sizeof r.peer);
@@ -379,6 +388,15 @@ int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err) {
     free(srv.key_image_dir);
     return rc;
   }
+  /* STOW-RS stores through the ingest pipeline, with the ingest daemon's sections of the same config. */
+  rcy_error ingest_err = {0};
+  if (cfg->config_path && rcy_ingest_config_load(&srv.ingest_cfg, cfg->config_path, &ingest_err) == RCY_OK &&
+      rcy_ingest_receiver_open(&srv.receiver, srv.ingest_cfg, &ingest_err) != RCY_OK) {
+    rcy_ingest_config_free(srv.ingest_cfg);
+    srv.ingest_cfg = NULL;
+  }
+  if (!srv.receiver)
+    rcy_log(RCY_LOG_WARN, "serve", "STOW-RS off (the config's ingest sections do not load: %s)", ingest_err.message);
   const char *web = cfg->web_root ? cfg->web_root : RCY_WEB_DIST;
   srv.web_root_real = realpath(web, NULL);
   if (!srv.web_root_real)
@@ -430,6 +448,8 @@ int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   MHD_stop_daemon(d);
+  rcy_ingest_receiver_close(srv.receiver);
+  rcy_ingest_config_free(srv.ingest_cfg);
   close_stores();
   rcy_render_shutdown();
   free(srv.key_image_dir);

@@ -23,6 +23,7 @@ typedef struct rcy_readers_config {
   char *dose_voi_dir;    /* [dose] voi_dir: DIR/<subject>/<voi>.nrrd label maps for the dose view; NULL: none */
   char *dose_thresholds; /* [dose] thresholds: the INI with [dose_threshold NAME] sections; NULL: no flags */
   char *dose_cohort_dir; /* [dose] cohort_dir: the cohort tables of GET /api/dose-response; NULL: none */
+  char *config_path;     /* the INI file itself: STOW-RS loads the ingest daemon's sections ([site:...], [policy]) */
 } rcy_readers_config;
 
 /* Reads [archive], [http] and [dose] voi_dir/thresholds/cohort_dir of the INI file (other sections belong to other components and are ignored). */

@@ -1,7 +1,8 @@
 /* Routing: which handler answers a method and path, and the checks every route shares — a session for
  * /api (except login), the CSRF token on every mutating request, a JSON content type on every request body
  * (and always on login, whose only CSRF defence it is: a cross-site form cannot send application/json),
- * 404 for unknown paths and 405 for known paths with the wrong method. */
+ * 404 for unknown paths and 405 for known paths with the wrong method. /dicomweb has rules of its own (HTTP
+ * Basic as well as the session, DICOM media types): dicomweb_api.c. */
 #include "server_internal.h"
 
 #include <microhttpd.h>
@@ -93,6 +94,7 @@ static int json_content_type(rcy_req *r) {
 }
 
 int rcy_route(rcy_req *r) {
+  if (r->n_seg > 0 && strcmp(r->seg[0], "dicomweb") == 0) return rcy_dicomweb_route(r); /* its own rules */
   int is_api = r->n_seg > 0 && (strcmp(r->seg[0], "api") == 0 || strcmp(r->seg[0], "wado") == 0);
   if (!is_api) {
     if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)

@@ -11,6 +11,8 @@
 #include "recistry/store.h"
 
 #define RCY_MAX_BODY_BYTES (1024 * 1024)
+/* STOW-RS bodies (POST /dicomweb/...) are held in memory whole: a study of a few hundred CT slices. */
+#define RCY_MAX_STOW_BYTES (512ll * 1024 * 1024)
 #define RCY_MAX_SEGMENTS 10
 
 struct MHD_Connection;
@@ -21,6 +23,8 @@ typedef struct rcy_server {
   char *web_root_real; /* realpath of the static root, or NULL when the UI is not built */
   char *key_image_dir; /* ARCHIVE/key-images */
   char *seg_dir;       /* ARCHIVE/segmentations: the DICOM SEG of each accepted semi-automatic measurement */
+  struct rcy_ingest_config *ingest_cfg;     /* the config's ingest sections, for STOW-RS (NULL: STOW off) */
+  struct rcy_ingest_receiver *receiver;     /* the ingest pipeline STOW-RS stores through */
 } rcy_server;
 
 typedef struct rcy_req {
@@ -127,6 +131,9 @@ int rcy_handle_dose_volume(rcy_req *r, const char *subject);
 int rcy_handle_dose_ct(rcy_req *r, const char *subject);
 /* dose_response_api.c: the TARE cohort analyses of [dose] cohort_dir (QA and admin) */
 int rcy_handle_dose_response(rcy_req *r);
+
+/* dicomweb_api.c: everything under /dicomweb (QIDO-RS, WADO-RS, STOW-RS; docs/dicomweb.md) */
+int rcy_dicomweb_route(rcy_req *r);
 
 /* keyimage_store.c: durable key-image files under ARCHIVE/key-images. */
 int rcy_key_image_save(char *id_out /* 33 bytes */, const char *dir, const void *png, size_t len,
