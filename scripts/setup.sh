@@ -10,7 +10,7 @@ PACKAGES=(
   libdcmtk-dev libinsighttoolkit5-dev libsqlite3-dev libpng-dev libjansson-dev
   libcmocka-dev libmicrohttpd-dev libinih-dev libsodium-dev libcairo2-dev libssl-dev libcsv-dev
   # real DICOM peers and validators used by tests and benchmarks
-  dcmtk dicom3tools orthanc sqlite3 curl
+  dcmtk dicom3tools orthanc orthanc-dicomweb sqlite3 curl
   # DVHs checked against plastimatch (dvh)
   plastimatch
   # PDF reports checked in tests (pdfinfo, pdftotext, pdftoppm)

@@ -12,6 +12,8 @@
 #include "recistry/dicom.h"
 #include "recistry/reads.h"
 
+#include "scope.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,8 +271,7 @@ typedef struct {
   json_t *out;
   long long skipped, n;
   int truncated;
-  char visible_subject[65];
-  int visible;
+  rcy_dicomweb_scope scope;
   rcy_error *err;
 } run_ctx;
 
@@ -339,12 +340,7 @@ static const char *json_first_string(json_t *attr) {
 static int on_row(void *ctx, const rcy_store_qido_row *row) {
   run_ctx *c = ctx;
   const rcy_qido_query *q = c->q;
-  /* Who sees what: the workstation's rule, one subject at a time (rows come grouped by subject). */
-  if (strcmp(c->visible_subject, row->subject_id) != 0) {
-    snprintf(c->visible_subject, sizeof c->visible_subject, "%s", row->subject_id);
-    c->visible = rcy_reads_subject_visible(c->store, c->user, row->subject_id);
-  }
-  if (!c->visible) return 0;
+  if (!rcy_dicomweb_scope_visible(&c->scope, row->subject_id)) return 0; /* the workstation's rules */
   json_t *o = json_object();
   char url[1024];
   /* index attributes */
@@ -465,9 +461,11 @@ int rcy_dicomweb_qido_run(json_t **out, int *truncated, rcy_store *store, const 
   rcy_store_qido_filter f = q->f;
   /* A site account's queries never leave its site (the reads layer checks each subject as well). */
   if (strcmp(user->role, "site") == 0) f.site_id = user->site_id;
-  run_ctx c = {store, user, q, base_url, json_array(), 0, 0, 0, "", 0, err};
+  run_ctx c = {store, user, q, base_url, json_array(), 0, 0, 0, {0}, err};
   if (!c.out) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
-  int rc = rcy_store_qido(store, q->level, &f, on_row, &c, err);
+  int rc = rcy_dicomweb_scope_init(&c.scope, store, user, err);
+  if (!rc) rc = rcy_store_qido(store, q->level, &f, on_row, &c, err);
+  rcy_dicomweb_scope_clear(&c.scope);
   if (rc < 0) {
     json_decref(c.out);
     return rc;

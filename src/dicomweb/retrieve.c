@@ -5,6 +5,8 @@
 #include "recistry/dicom.h"
 #include "recistry/reads.h"
 
+#include "scope.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,18 +16,13 @@ typedef struct {
   const rcy_user *user;
   rcy_dicomweb_instance *list;
   size_t n, cap;
-  char subject[65];
-  int visible;
+  rcy_dicomweb_scope scope;
   rcy_error *err;
 } list_ctx;
 
 static int keep(void *ctx, const rcy_store_qido_row *row) {
   list_ctx *c = ctx;
-  if (strcmp(c->subject, row->subject_id) != 0) {
-    snprintf(c->subject, sizeof c->subject, "%s", row->subject_id);
-    c->visible = rcy_reads_subject_visible(c->store, c->user, row->subject_id);
-  }
-  if (!c->visible) return 0;
+  if (!rcy_dicomweb_scope_visible(&c->scope, row->subject_id)) return 0;
   if (strstr(row->path, "..") || row->path[0] == '/')
     return rcy_error_set(c->err, RCY_EINTERNAL, "bad path in the index for %s", row->sop_instance_uid);
   if (c->n == c->cap) {
@@ -66,8 +63,10 @@ int rcy_dicomweb_instances(rcy_dicomweb_instance **out, size_t *n, rcy_store *st
   f.study_uid = study_uid;
   f.series_uid = series_uid;
   f.sop_instance_uid = sop_instance_uid;
-  list_ctx c = {store, user, NULL, 0, 0, "", 0, err};
-  int rc = rcy_store_qido(store, RCY_QIDO_INSTANCE, &f, keep, &c, err);
+  list_ctx c = {store, user, NULL, 0, 0, {0}, err};
+  int rc = rcy_dicomweb_scope_init(&c.scope, store, user, err);
+  if (!rc) rc = rcy_store_qido(store, RCY_QIDO_INSTANCE, &f, keep, &c, err);
+  rcy_dicomweb_scope_clear(&c.scope);
   if (rc < 0) {
     rcy_dicomweb_instances_free(c.list, c.n);
     return rc;

@@ -32,12 +32,12 @@ ok() { echo "ok - $*"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
 # make_ct OUT key=value... : a small CT instance (64x64 by default). Keys: site subject study series sop z
-# rows cols thick tp pir (Patient Identity Removed) name (Patient Name) extra (raw dump lines) sopclass
+# rows cols thick tp pir (Patient Identity Removed) name (Patient Name) extra (raw dump lines) sopclass date
 make_ct() {
   local out=$1; shift
   local site=S014 subject=CIREL-014-0001 study=1.2.826.0.1.3680043.10.1.1 series=1.2.826.0.1.3680043.10.1.1.1
   local sop=1.2.826.0.1.3680043.10.1.1.1.1 z=0 rows=64 cols=64 thick=2.5 tp=BL pir=YES name= extra= n=1
-  local sopclass=1.2.840.10008.5.1.4.1.1.2 ts=+te orient='1\0\0\0\1\0'
+  local sopclass=1.2.840.10008.5.1.4.1.1.2 ts=+te orient='1\0\0\0\1\0' date=20240115
   local kv
   for kv in "$@"; do eval "local ${kv%%=*}=\"\${kv#*=}\""; done
   [ -n "$name" ] || name=$subject
@@ -46,7 +46,7 @@ make_ct() {
   cat > "$out.dump" <<DUMP
 (0008,0016) UI [$sopclass]
 (0008,0018) UI [$sop]
-(0008,0020) DA [20240115]
+(0008,0020) DA [$date]
 (0008,0060) CS [CT]
 (0008,0090) PN []
 (0010,0010) PN [$name]

@@ -1,0 +1,113 @@
+# DICOMweb conformance against Orthanc's DICOMweb plugin: the same studies are sent to the ingest daemon and
+# to Orthanc; the same QIDO-RS queries go to both and the matched UIDs and the values of the attributes both
+# return must agree; WADO-RS instances are the files sent, byte for byte; metadata is compared attribute by
+# attribute with Orthanc's; frame 1 is the file's pixel data (and Orthanc's frame); STOW-RS of a new instance
+# is then found by both; PHI, another site's instance and garbage are refused with C-STORE's statuses; who
+# sees what (a site account only its site), HTTP Basic and its 401.
+source "$(dirname "$0")/lib/ingest.sh"
+ingest_setup
+command -v Orthanc >/dev/null || { echo "SKIP: Orthanc not installed"; exit 0; }
+PLUGIN=/usr/share/orthanc/plugins/libOrthancDicomWeb.so
+[ -f "$PLUGIN" ] || { echo "SKIP: orthanc-dicomweb not installed"; exit 0; }
+CMP="/usr/bin/python3 $RCY_SOURCE_DIR/tests/integration/lib/dicomweb_compare.py"
+
+PORT=$(free_port)
+O_DICOM=$(free_port)
+O_HTTP=$(free_port)
+mkdir -p "$WORK/orthanc"
+cat >"$WORK/orthanc/config.json" <<JSON
+{
+  "Name": "REF", "StorageDirectory": "$WORK/orthanc/storage", "IndexDirectory": "$WORK/orthanc/index",
+  "HttpPort": $O_HTTP, "DicomPort": $O_DICOM, "DicomAet": "REF", "RemoteAccessAllowed": false,
+  "AuthenticationEnabled": false, "DicomCheckCalledAet": false,
+  "Plugins": ["$PLUGIN"],
+  "DicomWeb": { "Enable": true, "Root": "/dicom-web/", "StudiesMetadata": "Full", "SeriesMetadata": "Full" }
+}
+JSON
+Orthanc "$WORK/orthanc/config.json" >"$WORK/orthanc.log" 2>&1 &
+EXTRA_PIDS=$!
+
+# Four studies, two sites, three subjects, three dates.
+S=1.2.826.0.1.3680043.10.77
+make_series "$WORK/in/a" 3 study=$S.1 series=$S.1.1 date=20240115
+make_series "$WORK/in/b" 3 study=$S.2 series=$S.2.1 date=20240410 tp=FU1
+make_series "$WORK/in/c" 2 study=$S.3 series=$S.3.1 date=20240201 subject=CIREL-014-0002
+make_series "$WORK/in/d" 2 study=$S.4 series=$S.4.1 date=20240301 site=S027 subject=CIREL-027-0001
+
+write_config "$WORK/c.ini" "$PORT" reject 1
+S_HTTP=$(free_port)
+printf '[http]\nbind = 127.0.0.1\nport = %s\n' "$S_HTTP" >>"$WORK/c.ini"
+"$RECISTRY" init --archive "$WORK/archive" >/dev/null
+printf 'admin-pass-123\n' >"$WORK/pw"
+"$RECISTRY" user add --archive "$WORK/archive" --name boss --role admin --password-file "$WORK/pw" >/dev/null
+"$RECISTRY" user add --archive "$WORK/archive" --name s14 --role site --site S014 --password-file "$WORK/pw" >/dev/null
+"$RECISTRY" user add --archive "$WORK/archive" --name cr1 --role central --password-file "$WORK/pw" >/dev/null
+start_daemon "$WORK/c.ini"
+send SITE014 "$PORT" "$WORK"/in/{a,b,c}/*.dcm >"$WORK/send.log" || { cat "$WORK/send.log"; fail "send S014"; }
+send SITE027 "$PORT" "$WORK"/in/d/*.dcm >>"$WORK/send.log" || fail "send S027"
+stop_daemon
+for i in $(seq 1 100); do curl -sf "http://127.0.0.1:$O_HTTP/system" >/dev/null && break; sleep 0.1; done
+storescu -aet SITE014 -aec REF 127.0.0.1 "$O_DICOM" "$WORK"/in/*/*.dcm || fail "upload to Orthanc"
+
+"$RECISTRY" serve --config "$WORK/c.ini" >"$WORK/serve.out" 2>"$WORK/serve.err" &
+EXTRA_PIDS="$EXTRA_PIDS $!"
+for i in $(seq 1 100); do grep -q '^listening on' "$WORK/serve.out" 2>/dev/null && break; sleep 0.05; done
+R=http://127.0.0.1:$S_HTTP/dicomweb
+O=http://127.0.0.1:$O_HTTP/dicom-web
+ADMIN=boss:admin-pass-123
+
+# Authentication: none → 401 with a Basic challenge; a wrong password → 401; the session cookie works too.
+code=$(curl -s -o /dev/null -D "$WORK/h" -w '%{http_code}' "$R/studies")
+[ "$code" = 401 ] && grep -qi '^WWW-Authenticate: Basic' "$WORK/h" || fail "no credentials: $code, want 401 + WWW-Authenticate"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -u boss:wrong "$R/studies")" = 401 ] || fail "wrong password not 401"
+curl -s -c "$WORK/jar" -H 'Content-Type: application/json' --data-binary '{"name":"boss","password":"admin-pass-123"}' \
+  "http://127.0.0.1:$S_HTTP/api/login" >/dev/null
+[ "$(curl -s -b "$WORK/jar" "$R/studies" | jq length)" = 4 ] || fail "the session cookie does not open /dicomweb"
+ok "401 + WWW-Authenticate without credentials or with a wrong password; Basic and the session both work"
+
+$CMP qido "$R" "$ADMIN" "$O" \
+  /studies "/studies?PatientID=CIREL-014-0001" "/studies?PatientID=CIREL-014-*" "/studies?PatientID=CIREL-0?4-0002" \
+  "/studies?StudyDate=20240101-20240301" "/studies?StudyDate=20240410" "/studies?StudyDate=20240201-" \
+  "/studies?ModalitiesInStudy=CT" "/studies?ModalitiesInStudy=MR" "/studies?StudyInstanceUID=$S.3" \
+  "/studies?StudyInstanceUID=$S.1%5C$S.4" "/studies?includefield=StudyDescription&PatientID=CIREL-027-0001" \
+  "/studies/$S.1/series" "/studies/$S.1/series?SeriesNumber=1" "/studies/$S.1/series/$S.1.1/instances" \
+  "/studies/$S.2/instances?InstanceNumber=2" "/series?Modality=CT" "/series?SeriesInstanceUID=$S.4.1" \
+  "/instances?SOPInstanceUID=$S.3.1.2" "/studies?PatientName=CIREL-027*" || fail "QIDO differs from Orthanc"
+[ "$(curl -s -u $ADMIN "$R/studies?limit=2&offset=1" | jq length)" = 2 ] || fail "limit/offset"
+[ "$(curl -s -u $ADMIN "$R/studies?offset=3" | jq length)" = 1 ] || fail "offset"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -u $ADMIN "$R/studies?Bogus=1")" = 400 ] || fail "unknown key not 400"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -u $ADMIN "$R/studies?StudyDate=2024")" = 400 ] || fail "bad date not 400"
+ok "QIDO-RS limit/offset; unknown keys and bad dates are 400"
+
+$CMP wado "$R" "$ADMIN" "$O" "$WORK"/in/a/*.dcm "$WORK"/in/d/*.dcm || fail "WADO-RS instances"
+$CMP metadata "$R" "$ADMIN" "$O" "$S.1" || fail "metadata differs from Orthanc's"
+$CMP frames "$R" "$ADMIN" "$O" "$S.1" "$S.1.1" "$S.1.1.2" "$WORK/in/a/2.dcm" 8192 || fail "frames"
+code=$(curl -s -o "$WORK/r.png" -w '%{http_code}' -u $ADMIN "$R/studies/$S.1/series/$S.1.1/instances/$S.1.1.1/rendered")
+[ "$code" = 200 ] && [ "$(head -c 8 "$WORK/r.png" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ] || fail "rendered: $code"
+ok "rendered: a PNG"
+
+# Who sees what: a site account sees its own site only; another site's study is 404 (as unknown).
+[ "$(curl -s -u s14:admin-pass-123 "$R/studies" | jq length)" = 3 ] || fail "site account sees other sites"
+[ "$(curl -s -u s14:admin-pass-123 "$R/series?SeriesInstanceUID=$S.4.1" | jq length)" = 0 ] || fail "site sees S027 series"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -u s14:admin-pass-123 "$R/studies/$S.4/metadata")" = 404 ] || fail "S027 metadata visible to s14"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -u s14:admin-pass-123 "$R/studies/$S.4")" = 404 ] || fail "S027 study visible to s14"
+ok "site account: its 3 studies; another site's study is 404 (QIDO, metadata, instances)"
+
+# STOW-RS: through the ingest checks, answered as C-STORE would be.
+make_ct "$WORK/new.dcm" study=$S.3 series=$S.3.9 sop=$S.3.9.1 subject=CIREL-014-0002
+make_ct "$WORK/phi.dcm" study=$S.3 series=$S.3.9 sop=$S.3.9.2 subject=CIREL-014-0002 name='Doe^John'
+make_ct "$WORK/other.dcm" study=$S.5 series=$S.5.1 sop=$S.5.1.1 site=S027 subject=CIREL-027-0001
+make_ct "$WORK/mixed.dcm" study=$S.3 series=$S.3.9 sop=$S.3.9.3 subject=CIREL-014-0002
+$CMP stow "$R/studies" s14:admin-pass-123 - 200 "" "$WORK/new.dcm" || fail "STOW of a new instance"
+$CMP stow "$O/studies" - - 200 "" "$WORK/new.dcm" || fail "STOW to Orthanc"
+$CMP stow "$R/studies" s14:admin-pass-123 - 409 "C001" "$WORK/phi.dcm" || fail "PHI accepted"
+$CMP stow "$R/studies" s14:admin-pass-123 - 409 "0124" "$WORK/other.dcm" || fail "another site's instance accepted"
+$CMP stow "$R/studies" s14:admin-pass-123 - 202 "C000" "$WORK/mixed.dcm" -garbage || fail "mixed request"
+$CMP stow "$R/studies/$S.1" s14:admin-pass-123 - 409 "A900" "$WORK/new.dcm" || fail "study mismatch accepted"
+$CMP stow "$R/studies" cr1:admin-pass-123 - 403 "" "$WORK/new.dcm" || fail "a central reader may store"
+$CMP qido "$R" "$ADMIN" "$O" "/studies/$S.3/series" "/instances?SeriesInstanceUID=$S.3.9" || fail "STOWed instance not found alike"
+$CMP wado "$R" "$ADMIN" "$O" "$WORK/new.dcm" || fail "STOWed instance not retrievable"
+[ "$(sqlite3 "$WORK/archive/recistry.db" "SELECT COUNT(*) FROM instances WHERE sop_instance_uid = '$S.3.9.2'")" = 0 ] || fail "PHI indexed"
+"$RECISTRY" verify --archive "$WORK/archive" >/dev/null || fail "verify after STOW"
+grep -q "Doe" "$WORK/serve.err" && fail "PHI in the server log"
+ok "STOW-RS: stored instances found by QIDO on both servers and byte-identical; verify clean; no PHI logged"
