@@ -102,7 +102,7 @@ typedef struct rcy_ingest_file_result {
   int stored;         /* 1: durable and indexed now or before (an identical duplicate) */
   int quarantined;    /* 1: kept aside by the anonymisation check (not stored) */
   unsigned status;    /* the DIMSE status a C-STORE of it would have got (0 when stored) */
-  char comment[64];   /* Error Comment (no PHI) */
+  char comment[65];   /* Error Comment (no PHI; 64 characters at most, as DIMSE carries) */
   char sop_class_uid[65], sop_instance_uid[65], study_uid[65]; /* from the data set; "" when unreadable */
 } rcy_ingest_file_result;
 

@@ -62,7 +62,9 @@ extern "C" int rcy_dicom_json(char **json_out, const char *path, const char *bul
     }
     BulkFormat fmt(bulk_uri_base);
     std::ostringstream out;
+    out << '{'; // the data set writes its members only: the enclosing object is the caller's (as in dcm2json)
     OFCondition c = ds->writeJson(out, fmt);
+    out << '}';
     if (c.bad()) return rcy_error_set(err, RCY_EDICOM, "%s: cannot write DICOM JSON: %s", path, c.text());
     std::string s = out.str();
     *json_out = static_cast<char *>(std::malloc(s.size() + 1));

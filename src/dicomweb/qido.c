@@ -105,13 +105,14 @@ static int wild_match(const char *pat, const char *s) {
   return *pat == '\0';
 }
 
-/* A value matches a key: a list of UIDs (backslash-separated) matches any of them; else wildcards. */
+/* A value matches a key: a list (PS3.18 8.3.4.1: values separated by commas, or backslashes as in DIMSE)
+ * matches any of its values; else wildcards. */
 static int value_matches(const char *key, const char *value) {
   if (!value) value = "";
-  if (strchr(key, '\\')) {
+  if (strpbrk(key, "\\,")) {
     size_t n = strlen(value);
     for (const char *p = key; *p;) {
-      const char *e = strchr(p, '\\');
+      const char *e = strpbrk(p, "\\,");
       size_t len = e ? (size_t)(e - p) : strlen(p);
       if (len == n && strncmp(p, value, n) == 0) return 1;
       if (!e) break;
@@ -176,7 +177,7 @@ static int add_key(rcy_qido_query *q, const char *k, const char *v, rcy_error *e
   m->tag = tag;
   q->n_keys++;
   if (!*v) return RCY_OK; /* universal matching: the key only asks for the attribute to be returned */
-  int exact = !has_wildcard(v) && !strchr(v, '\\');
+  int exact = !has_wildcard(v) && !strpbrk(v, "\\,");
   switch (tag) {
   case T_STUDY_UID: if (exact) q->f.study_uid = m->value; break;
   case T_SERIES_UID: if (exact) q->f.series_uid = m->value; break;

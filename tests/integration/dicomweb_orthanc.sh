@@ -69,12 +69,13 @@ $CMP qido "$R" "$ADMIN" "$O" \
   /studies "/studies?PatientID=CIREL-014-0001" "/studies?PatientID=CIREL-014-*" "/studies?PatientID=CIREL-0?4-0002" \
   "/studies?StudyDate=20240101-20240301" "/studies?StudyDate=20240410" "/studies?StudyDate=20240201-" \
   "/studies?ModalitiesInStudy=CT" "/studies?ModalitiesInStudy=MR" "/studies?StudyInstanceUID=$S.3" \
-  "/studies?StudyInstanceUID=$S.1%5C$S.4" "/studies?includefield=StudyDescription&PatientID=CIREL-027-0001" \
+  "/studies?StudyInstanceUID=$S.1,$S.4" "/studies?includefield=StudyDescription&PatientID=CIREL-027-0001" \
   "/studies/$S.1/series" "/studies/$S.1/series?SeriesNumber=1" "/studies/$S.1/series/$S.1.1/instances" \
   "/studies/$S.2/instances?InstanceNumber=2" "/series?Modality=CT" "/series?SeriesInstanceUID=$S.4.1" \
   "/instances?SOPInstanceUID=$S.3.1.2" "/studies?PatientName=CIREL-027*" || fail "QIDO differs from Orthanc"
 [ "$(curl -s -u $ADMIN "$R/studies?limit=2&offset=1" | jq length)" = 2 ] || fail "limit/offset"
 [ "$(curl -s -u $ADMIN "$R/studies?offset=3" | jq length)" = 1 ] || fail "offset"
+[ "$(curl -s -u $ADMIN "$R/studies?StudyInstanceUID=$S.1%5C$S.4" | jq length)" = 2 ] || fail "backslash-separated UID list"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -u $ADMIN "$R/studies?Bogus=1")" = 400 ] || fail "unknown key not 400"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -u $ADMIN "$R/studies?StudyDate=2024")" = 400 ] || fail "bad date not 400"
 ok "QIDO-RS limit/offset; unknown keys and bad dates are 400"
@@ -103,11 +104,20 @@ $CMP stow "$O/studies" - - 200 "" "$WORK/new.dcm" || fail "STOW to Orthanc"
 $CMP stow "$R/studies" s14:admin-pass-123 - 409 "C001" "$WORK/phi.dcm" || fail "PHI accepted"
 $CMP stow "$R/studies" s14:admin-pass-123 - 409 "0124" "$WORK/other.dcm" || fail "another site's instance accepted"
 $CMP stow "$R/studies" s14:admin-pass-123 - 202 "C000" "$WORK/mixed.dcm" -garbage || fail "mixed request"
+$CMP stow "$O/studies" - - 200 "" "$WORK/mixed.dcm" || fail "STOW to Orthanc (mixed.dcm)"
 $CMP stow "$R/studies/$S.1" s14:admin-pass-123 - 409 "A900" "$WORK/new.dcm" || fail "study mismatch accepted"
 $CMP stow "$R/studies" cr1:admin-pass-123 - 403 "" "$WORK/new.dcm" || fail "a central reader may store"
 $CMP qido "$R" "$ADMIN" "$O" "/studies/$S.3/series" "/instances?SeriesInstanceUID=$S.3.9" || fail "STOWed instance not found alike"
-$CMP wado "$R" "$ADMIN" "$O" "$WORK/new.dcm" || fail "STOWed instance not retrievable"
+$CMP wado "$R" "$ADMIN" "$O" "$WORK/new.dcm" "$WORK/mixed.dcm" || fail "STOWed instances not retrievable"
 [ "$(sqlite3 "$WORK/archive/recistry.db" "SELECT COUNT(*) FROM instances WHERE sop_instance_uid = '$S.3.9.2'")" = 0 ] || fail "PHI indexed"
 "$RECISTRY" verify --archive "$WORK/archive" >/dev/null || fail "verify after STOW"
 grep -q "Doe" "$WORK/serve.err" && fail "PHI in the server log"
 ok "STOW-RS: stored instances found by QIDO on both servers and byte-identical; verify clean; no PHI logged"
+
+# dicomweb-client from npm (what OHIF uses) in Chromium, against both servers.
+if [ -d "$RCY_SOURCE_DIR/readers/web/node_modules/dicomweb-client" ] && [ -x "${RCY_CHROMIUM:-/usr/bin/chromium}" ]; then
+  node "$RCY_SOURCE_DIR/tests/integration/lib/dicomweb_client_check.mjs" "$R" "$ADMIN" "$O" "$S.1" "$S.1.1" "$S.1.1.2" ||
+    fail "dicomweb-client results differ"
+else
+  echo "SKIP: dicomweb-client part (run scripts/build-ui.sh for readers/web/node_modules; needs Debian chromium)"
+fi

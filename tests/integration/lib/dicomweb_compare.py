@@ -196,7 +196,7 @@ if __name__ == "__main__":
     elif check == "metadata":
         metadata(rroot, auth, oroot, rest[0])
     elif check == "stow":
-        stow(rroot, auth, oroot, rest[0], rest[1:])  # URL AUTH STATUS REASONS FILES...
+        stow(rroot, auth, rest[0], rest[1], rest[2:])  # stow URL AUTH - STATUS REASONS FILES...
     elif check == "frames":
         frames(rroot, auth, oroot, *rest)
     else:
