@@ -56,16 +56,28 @@ R=http://127.0.0.1:$S_HTTP/dicomweb
 O=http://127.0.0.1:$O_HTTP/dicom-web
 ADMIN=boss:admin-pass-123
 
+# The comparisons use sessions (a Basic request is a login: an argon2id check each time).
+session() { # NAME → session:TOKEN:CSRF
+  curl -s -c "$WORK/$1.jar" -o "$WORK/$1.login" -H 'Content-Type: application/json' \
+    --data-binary "{\"name\":\"$1\",\"password\":\"admin-pass-123\"}" "http://127.0.0.1:$S_HTTP/api/login"
+  echo "session:$(awk '$6 == "rcy_session" { print $7 }' "$WORK/$1.jar"):$(jq -r .csrf_token "$WORK/$1.login")"
+}
+sget() { curl -s -H "Cookie: rcy_session=$(echo "$1" | cut -d: -f2)" "${@:2}"; }
+BOSS=$(session boss)
+S14=$(session s14)
+CR1=$(session cr1)
+
 # Authentication: none → 401 with a Basic challenge; a wrong password → 401; the session cookie works too.
 code=$(curl -s -o /dev/null -D "$WORK/h" -w '%{http_code}' "$R/studies")
 [ "$code" = 401 ] && grep -qi '^WWW-Authenticate: Basic' "$WORK/h" || fail "no credentials: $code, want 401 + WWW-Authenticate"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -u boss:wrong "$R/studies")" = 401 ] || fail "wrong password not 401"
-curl -s -c "$WORK/jar" -H 'Content-Type: application/json' --data-binary '{"name":"boss","password":"admin-pass-123"}' \
-  "http://127.0.0.1:$S_HTTP/api/login" >/dev/null
-[ "$(curl -s -b "$WORK/jar" "$R/studies" | jq length)" = 4 ] || fail "the session cookie does not open /dicomweb"
+[ "$(curl -s -u s14:admin-pass-123 "$R/studies" | jq length)" = 3 ] || fail "Basic: the site account does not see its 3 studies"
+[ "$(sget "$BOSS" "$R/studies" | jq length)" = 4 ] || fail "the session cookie does not open /dicomweb"
 ok "401 + WWW-Authenticate without credentials or with a wrong password; Basic and the session both work"
 
-$CMP qido "$R" "$ADMIN" "$O" \
+
+
+$CMP qido "$R" "$BOSS" "$O" \
   /studies "/studies?PatientID=CIREL-014-0001" "/studies?PatientID=CIREL-014-*" "/studies?PatientID=CIREL-0?4-0002" \
   "/studies?StudyDate=20240101-20240301" "/studies?StudyDate=20240410" "/studies?StudyDate=20240201-" \
   "/studies?ModalitiesInStudy=CT" "/studies?ModalitiesInStudy=MR" "/studies?StudyInstanceUID=$S.3" \
@@ -73,25 +85,25 @@ $CMP qido "$R" "$ADMIN" "$O" \
   "/studies/$S.1/series" "/studies/$S.1/series?SeriesNumber=1" "/studies/$S.1/series/$S.1.1/instances" \
   "/studies/$S.2/instances?InstanceNumber=2" "/series?Modality=CT" "/series?SeriesInstanceUID=$S.4.1" \
   "/instances?SOPInstanceUID=$S.3.1.2" "/studies?PatientName=CIREL-027*" || fail "QIDO differs from Orthanc"
-[ "$(curl -s -u $ADMIN "$R/studies?limit=2&offset=1" | jq length)" = 2 ] || fail "limit/offset"
-[ "$(curl -s -u $ADMIN "$R/studies?offset=3" | jq length)" = 1 ] || fail "offset"
-[ "$(curl -s -u $ADMIN "$R/studies?StudyInstanceUID=$S.1%5C$S.4" | jq length)" = 2 ] || fail "backslash-separated UID list"
-[ "$(curl -s -o /dev/null -w '%{http_code}' -u $ADMIN "$R/studies?Bogus=1")" = 400 ] || fail "unknown key not 400"
-[ "$(curl -s -o /dev/null -w '%{http_code}' -u $ADMIN "$R/studies?StudyDate=2024")" = 400 ] || fail "bad date not 400"
+[ "$(sget "$BOSS" "$R/studies?limit=2&offset=1" | jq length)" = 2 ] || fail "limit/offset"
+[ "$(sget "$BOSS" "$R/studies?offset=3" | jq length)" = 1 ] || fail "offset"
+[ "$(sget "$BOSS" "$R/studies?StudyInstanceUID=$S.1%5C$S.4" | jq length)" = 2 ] || fail "backslash-separated UID list"
+[ "$(sget "$BOSS" -o /dev/null -w '%{http_code}' "$R/studies?Bogus=1")" = 400 ] || fail "unknown key not 400"
+[ "$(sget "$BOSS" -o /dev/null -w '%{http_code}' "$R/studies?StudyDate=2024")" = 400 ] || fail "bad date not 400"
 ok "QIDO-RS limit/offset; unknown keys and bad dates are 400"
 
-$CMP wado "$R" "$ADMIN" "$O" "$WORK"/in/a/*.dcm "$WORK"/in/d/*.dcm || fail "WADO-RS instances"
-$CMP metadata "$R" "$ADMIN" "$O" "$S.1" || fail "metadata differs from Orthanc's"
-$CMP frames "$R" "$ADMIN" "$O" "$S.1" "$S.1.1" "$S.1.1.2" "$WORK/in/a/2.dcm" 8192 || fail "frames"
-code=$(curl -s -o "$WORK/r.png" -w '%{http_code}' -u $ADMIN "$R/studies/$S.1/series/$S.1.1/instances/$S.1.1.1/rendered")
+$CMP wado "$R" "$BOSS" "$O" "$WORK"/in/a/*.dcm "$WORK"/in/d/*.dcm || fail "WADO-RS instances"
+$CMP metadata "$R" "$BOSS" "$O" "$S.1" || fail "metadata differs from Orthanc's"
+$CMP frames "$R" "$BOSS" "$O" "$S.1" "$S.1.1" "$S.1.1.2" "$WORK/in/a/2.dcm" 8192 || fail "frames"
+code=$(sget "$BOSS" -o "$WORK/r.png" -w '%{http_code}' "$R/studies/$S.1/series/$S.1.1/instances/$S.1.1.1/rendered")
 [ "$code" = 200 ] && [ "$(head -c 8 "$WORK/r.png" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ] || fail "rendered: $code"
 ok "rendered: a PNG"
 
 # Who sees what: a site account sees its own site only; another site's study is 404 (as unknown).
-[ "$(curl -s -u s14:admin-pass-123 "$R/studies" | jq length)" = 3 ] || fail "site account sees other sites"
-[ "$(curl -s -u s14:admin-pass-123 "$R/series?SeriesInstanceUID=$S.4.1" | jq length)" = 0 ] || fail "site sees S027 series"
-[ "$(curl -s -o /dev/null -w '%{http_code}' -u s14:admin-pass-123 "$R/studies/$S.4/metadata")" = 404 ] || fail "S027 metadata visible to s14"
-[ "$(curl -s -o /dev/null -w '%{http_code}' -u s14:admin-pass-123 "$R/studies/$S.4")" = 404 ] || fail "S027 study visible to s14"
+[ "$(sget "$S14" "$R/studies" | jq length)" = 3 ] || fail "site account sees other sites"
+[ "$(sget "$S14" "$R/series?SeriesInstanceUID=$S.4.1" | jq length)" = 0 ] || fail "site sees S027 series"
+[ "$(sget "$S14" -o /dev/null -w '%{http_code}' "$R/studies/$S.4/metadata")" = 404 ] || fail "S027 metadata visible to s14"
+[ "$(sget "$S14" -o /dev/null -w '%{http_code}' "$R/studies/$S.4")" = 404 ] || fail "S027 study visible to s14"
 ok "site account: its 3 studies; another site's study is 404 (QIDO, metadata, instances)"
 
 # STOW-RS: through the ingest checks, answered as C-STORE would be.
@@ -101,14 +113,17 @@ make_ct "$WORK/other.dcm" study=$S.5 series=$S.5.1 sop=$S.5.1.1 site=S027 subjec
 make_ct "$WORK/mixed.dcm" study=$S.3 series=$S.3.9 sop=$S.3.9.3 subject=CIREL-014-0002
 $CMP stow "$R/studies" s14:admin-pass-123 - 200 "" "$WORK/new.dcm" || fail "STOW of a new instance"
 $CMP stow "$O/studies" - - 200 "" "$WORK/new.dcm" || fail "STOW to Orthanc"
-$CMP stow "$R/studies" s14:admin-pass-123 - 409 "C001" "$WORK/phi.dcm" || fail "PHI accepted"
-$CMP stow "$R/studies" s14:admin-pass-123 - 409 "0124" "$WORK/other.dcm" || fail "another site's instance accepted"
-$CMP stow "$R/studies" s14:admin-pass-123 - 202 "C000" "$WORK/mixed.dcm" -garbage || fail "mixed request"
+$CMP stow "$R/studies" "$S14" - 409 "C001" "$WORK/phi.dcm" || fail "PHI accepted"
+$CMP stow "$R/studies" "$S14" - 409 "0124" "$WORK/other.dcm" || fail "another site's instance accepted"
+$CMP stow "$R/studies" "$S14" - 202 "C000" "$WORK/mixed.dcm" -garbage || fail "mixed request"
 $CMP stow "$O/studies" - - 200 "" "$WORK/mixed.dcm" || fail "STOW to Orthanc (mixed.dcm)"
-$CMP stow "$R/studies/$S.1" s14:admin-pass-123 - 409 "A900" "$WORK/new.dcm" || fail "study mismatch accepted"
-$CMP stow "$R/studies" cr1:admin-pass-123 - 403 "" "$WORK/new.dcm" || fail "a central reader may store"
-$CMP qido "$R" "$ADMIN" "$O" "/studies/$S.3/series" "/instances?SeriesInstanceUID=$S.3.9" || fail "STOWed instance not found alike"
-$CMP wado "$R" "$ADMIN" "$O" "$WORK/new.dcm" "$WORK/mixed.dcm" || fail "STOWed instances not retrievable"
+$CMP stow "$R/studies/$S.1" "$S14" - 409 "A900" "$WORK/new.dcm" || fail "study mismatch accepted"
+$CMP stow "$R/studies" "$CR1" - 403 "" "$WORK/new.dcm" || fail "a central reader may store"
+code=$(sget "$S14" -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: multipart/related; type="application/dicom"; boundary=x' \
+  --data-binary @"$WORK/new.dcm" "$R/studies")
+[ "$code" = 403 ] || fail "STOW with the session cookie but no CSRF token: $code, want 403"
+$CMP qido "$R" "$BOSS" "$O" "/studies/$S.3/series" "/instances?SeriesInstanceUID=$S.3.9" || fail "STOWed instance not found alike"
+$CMP wado "$R" "$BOSS" "$O" "$WORK/new.dcm" "$WORK/mixed.dcm" || fail "STOWed instances not retrievable"
 [ "$(sqlite3 "$WORK/archive/recistry.db" "SELECT COUNT(*) FROM instances WHERE sop_instance_uid = '$S.3.9.2'")" = 0 ] || fail "PHI indexed"
 "$RECISTRY" verify --archive "$WORK/archive" >/dev/null || fail "verify after STOW"
 grep -q "Doe" "$WORK/serve.err" && fail "PHI in the server log"
@@ -116,7 +131,7 @@ ok "STOW-RS: stored instances found by QIDO on both servers and byte-identical; 
 
 # dicomweb-client from npm (what OHIF uses) in Chromium, against both servers.
 if [ -d "$RCY_SOURCE_DIR/readers/web/node_modules/dicomweb-client" ] && [ -x "${RCY_CHROMIUM:-/usr/bin/chromium}" ]; then
-  node "$RCY_SOURCE_DIR/tests/integration/lib/dicomweb_client_check.mjs" "$R" "$ADMIN" "$O" "$S.1" "$S.1.1" "$S.1.1.2" ||
+  node "$RCY_SOURCE_DIR/tests/integration/lib/dicomweb_client_check.mjs" "$R" "$BOSS" "$O" "$S.1" "$S.1.1" "$S.1.1.2" ||
     fail "dicomweb-client results differ"
 else
   echo "SKIP: dicomweb-client part (run scripts/build-ui.sh for readers/web/node_modules; needs Debian chromium)"

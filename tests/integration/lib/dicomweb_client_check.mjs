@@ -1,7 +1,9 @@
 // dicomweb-client (the DICOMweb library OHIF uses, from npm) run in Chromium against recistry and Orthanc:
 // searchForStudies, searchForSeries, retrieveInstanceMetadata and retrieveInstanceFrames must give the same
 // results from both. Called by tests/integration/dicomweb_orthanc.sh with both servers loaded alike.
-// Usage: node dicomweb_client_check.mjs RECISTRY_ROOT USER:PASSWORD ORTHANC_ROOT STUDY SERIES SOP
+// Usage: node dicomweb_client_check.mjs RECISTRY_ROOT AUTH ORTHANC_ROOT STUDY SERIES SOP
+// AUTH: USER:PASSWORD (HTTP Basic on every request) or session:TOKEN:CSRF (the workstation's cookie, as OHIF
+// served from recistry's origin would send it).
 // Chromium runs without web security: the page talks to two origins, as OHIF would through one proxy.
 import path from 'node:path';
 import os from 'node:os';
@@ -22,12 +24,14 @@ const context = await chromium.launchPersistentContext(profile, {
 });
 let failed = false;
 try {
+  if (auth.startsWith('session:'))
+    await context.addCookies([{ name: 'rcy_session', value: auth.split(':')[1], url: rRoot.replace(/\/dicomweb$/, '/') }]);
   const page = await context.newPage();
   await page.goto(rRoot.replace(/\/dicomweb$/, '/') + 'api/me').catch(() => {});
   await page.addScriptTag({ path: bundle });
   const result = await page.evaluate(async ({ rRoot, auth, oRoot, study, series, sop }) => {
     const { DICOMwebClient } = window.DICOMwebClient.api;
-    const mine = new DICOMwebClient({ url: rRoot, headers: { Authorization: 'Basic ' + btoa(auth) } });
+    const mine = new DICOMwebClient({ url: rRoot, headers: auth.startsWith('session:') ? {} : { Authorization: 'Basic ' + btoa(auth) } });
     const ref = new DICOMwebClient({ url: oRoot });
     const uid = (o, tag) => o[tag].Value[0];
     const run = async (c) => {

@@ -12,10 +12,22 @@ import urllib.error
 import urllib.request
 
 
+def authorize(req, auth):
+    """auth: "user:password" (HTTP Basic), "session:TOKEN:CSRF" (the workstation's session: a Basic login
+    costs an argon2id check per request, too slow for a test of many requests), or "-" / None (none)."""
+    if not auth or auth == "-":
+        return
+    if auth.startswith("session:"):
+        _, token, csrf = auth.split(":")
+        req.add_header("Cookie", "rcy_session=" + token)
+        req.add_header("X-CSRF-Token", csrf)
+    else:
+        req.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+
+
 def get(url, auth=None, accept="application/dicom+json"):
     req = urllib.request.Request(url, headers={"Accept": accept})
-    if auth:
-        req.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+    authorize(req, auth)
     try:
         with urllib.request.urlopen(req, timeout=60) as r:
             return r.status, dict(r.headers), r.read()
@@ -168,8 +180,7 @@ def stow(url, auth, want_status, want_reasons, files):
     req = urllib.request.Request(url, data=body, method="POST", headers={
         "Content-Type": f'multipart/related; type="application/dicom"; boundary={boundary}',
         "Accept": "application/dicom+json"})
-    if auth != "-":
-        req.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+    authorize(req, auth)
     try:
         with urllib.request.urlopen(req, timeout=60) as r:
             status, reply = r.status, r.read()
