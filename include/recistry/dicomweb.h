@@ -65,6 +65,11 @@ typedef struct rcy_dicomweb_part {
 int rcy_dicomweb_multipart_split(rcy_dicomweb_part **parts, size_t *n, const char *content_type, const char *body,
                                  size_t len, rcy_error *err);
 
+/* Who may store over STOW-RS and for which site: a site account for its own site (*site_id = its site: the
+ * account plays the calling AE's part), an administrator for the site each data set names (*site_id NULL);
+ * RCY_EDENIED for every other role. */
+int rcy_dicomweb_stow_site(const char **site_id, const rcy_user *user, rcy_error *err);
+
 /* The STOW-RS reply being built: ReferencedSOPSequence, FailedSOPSequence, the study's RetrieveURL. */
 typedef struct rcy_stow_reply rcy_stow_reply;
 int rcy_dicomweb_stow_reply_new(rcy_stow_reply **out, const char *base_url, const char *study_uid);

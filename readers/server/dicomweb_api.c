@@ -356,16 +356,14 @@ static int rendered(rcy_req *r, const char *study, const char *series, const cha
 
 static int stow(rcy_req *r, const char *study) {
   const char *site = NULL;
-  if (strcmp(r->user.role, "site") == 0) site = r->user.site_id;
-  else if (strcmp(r->user.role, "admin") != 0)
-    return rcy_reply_error(r, 403, "only a site account (for its own site) or an administrator may store");
+  rcy_error err = {0};
+  if (rcy_dicomweb_stow_site(&site, &r->user, &err)) return rcy_reply_rcy_error(r, &err);
   if (r->authed == 1 && !rcy_auth_check_csrf(r)) return 0;
   if (!r->srv->receiver)
     return rcy_reply_error(r, 503, "STOW-RS is off: the server's config has no ingest sections ([dicom], [site:...])");
   const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
   rcy_dicomweb_part *parts;
   size_t n;
-  rcy_error err = {0};
   if (rcy_dicomweb_multipart_split(&parts, &n, ct, r->body, r->body_len, &err)) {
     if (!ct || strncasecmp(ct, "multipart/related", 17) != 0) return rcy_reply_error(r, 415, "%s", err.message);
     return rcy_reply_rcy_error(r, &err);

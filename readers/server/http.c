@@ -414,6 +414,8 @@ int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err) {
     a6.sin6_port = htons((uint16_t)cfg->port);
     sa = (const struct sockaddr *)&a6;
   } else {
+    rcy_ingest_receiver_close(srv.receiver);
+    rcy_ingest_config_free(srv.ingest_cfg);
     free(srv.key_image_dir);
     free(srv.seg_dir);
     free(srv.web_root_real);
@@ -433,6 +435,8 @@ int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err) {
       MHD_OPTION_URI_LOG_CALLBACK, uri_seen, NULL,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
   if (!d) {
+    rcy_ingest_receiver_close(srv.receiver);
+    rcy_ingest_config_free(srv.ingest_cfg);
     free(srv.key_image_dir);
     free(srv.seg_dir);
     free(srv.web_root_real);

@@ -122,6 +122,16 @@ int rcy_dicomweb_multipart_split(rcy_dicomweb_part **parts, size_t *n, const cha
   return RCY_OK;
 }
 
+int rcy_dicomweb_stow_site(const char **site_id, const rcy_user *user, rcy_error *err) {
+  *site_id = NULL;
+  if (strcmp(user->role, "site") == 0) {
+    *site_id = user->site_id;
+    return RCY_OK;
+  }
+  if (strcmp(user->role, "admin") == 0) return RCY_OK;
+  return rcy_error_set(err, RCY_EDENIED, "only a site account (for its own site) or an administrator may store");
+}
+
 struct rcy_stow_reply {
   json_t *referenced, *failed;
   char base[512];
