@@ -1,7 +1,7 @@
 /* STOW-RS's way into the archive: a whole Part 10 file from the reader server, sent by a site account,
  * goes through exactly the pipeline a C-STORE to the daemon goes through (pipeline.c: checks, durable file,
  * committed row, group commit). What the SCP does before the pipeline is done here too: the nesting guard
- * before anything parses the bytes, the SOP class among those the SCP accepts, the file streamed to
+ * before anything parses the bytes, the SOP class and transfer syntax among those the SCP accepts, the file streamed to
  * storage/.tmp with its SHA-256, removed afterwards unless the pipeline moved it. */
 #include "ingest_internal.h"
 
@@ -48,9 +48,10 @@ static void refuse(rcy_ingest_file_result *out, unsigned status, const char *com
   snprintf(out->comment, sizeof out->comment, "%s", comment);
 }
 
-static int class_accepted(const char *uid) {
-  size_t n;
-  const rcy_dicom_uid_entry *e = rcy_dicom_scp_sop_classes(&n);
+/* What an association could have carried: a SOP class (ts 0) or a transfer syntax (ts 1) the SCP accepts. */
+static int scp_accepts(int ts, const char *uid) {
+  size_t n = 0;
+  const rcy_dicom_uid_entry *e = ts ? rcy_dicom_scp_transfer_syntaxes(&n) : rcy_dicom_scp_sop_classes(&n);
   for (size_t i = 0; i < n; i++)
     if (strcmp(e[i].uid, uid) == 0) return 1;
   return 0;
@@ -87,12 +88,13 @@ int rcy_ingest_receive_file(rcy_ingest_file_result *out, rcy_ingest_receiver *r,
     unlink(tmp);
     return rcy_error_set(err, RCY_ENOMEM, "out of memory");
   }
-  char own_site[RCY_DICOM_LO_MAX] = "";
+  char own_site[RCY_DICOM_LO_MAX] = "", ts[RCY_DICOM_UID_MAX] = "";
   if (!in.write_errno && rcy_dicom_read_attrs(a, present, tmp, NULL, 0, &why) == RCY_OK) {
     snprintf(out->sop_class_uid, sizeof out->sop_class_uid, "%s", a->sop_class_uid);
     snprintf(out->sop_instance_uid, sizeof out->sop_instance_uid, "%s", a->sop_instance_uid);
     snprintf(out->study_uid, sizeof out->study_uid, "%s", a->study_uid);
     snprintf(own_site, sizeof own_site, "%s", a->site_id);
+    snprintf(ts, sizeof ts, "%s", a->transfer_syntax_uid);
   }
   free(a);
   /* No sender's site (an administrator): the site the data set names, which must be configured. */
@@ -103,7 +105,9 @@ int rcy_ingest_receive_file(rcy_ingest_file_result *out, rcy_ingest_receiver *r,
     refuse(out, RCY_DICOM_STATUS_NOT_AUTHORIZED, "sending site not configured");
   else if (in.write_errno) refuse(out, RCY_DICOM_STATUS_OUT_OF_RESOURCES, in.write_errno == ENOSPC ? "storage full" : "storage error");
   else if (!out->sop_instance_uid[0]) refuse(out, RCY_DICOM_STATUS_CANNOT_UNDERSTAND, "not a readable DICOM data set");
-  else if (!class_accepted(out->sop_class_uid)) refuse(out, 0x0122u, "SOP class not supported");
+  else if (!scp_accepts(0, out->sop_class_uid)) refuse(out, 0x0122u, "SOP class not supported");
+  else if (!scp_accepts(1, ts))
+    refuse(out, RCY_DICOM_STATUS_CANNOT_UNDERSTAND, "transfer syntax not accepted");
   else if (study_uid && strcmp(study_uid, out->study_uid) != 0)
     refuse(out, RCY_DICOM_STATUS_DATASET_MISMATCH, "instance of another study than the URL's");
   else {

@@ -75,8 +75,6 @@ code=$(curl -s -o /dev/null -D "$WORK/h" -w '%{http_code}' "$R/studies")
 [ "$(sget "$BOSS" "$R/studies" | jq length)" = 4 ] || fail "the session cookie does not open /dicomweb"
 ok "401 + WWW-Authenticate without credentials or with a wrong password; Basic and the session both work"
 
-
-
 $CMP qido "$R" "$BOSS" "$O" \
   /studies "/studies?PatientID=CIREL-014-0001" "/studies?PatientID=CIREL-014-*" "/studies?PatientID=CIREL-0?4-0002" \
   "/studies?StudyDate=20240101-20240301" "/studies?StudyDate=20240410" "/studies?StudyDate=20240201-" \
@@ -124,6 +122,11 @@ code=$(sget "$S14" -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: mult
 [ "$code" = 403 ] || fail "STOW with the session cookie but no CSRF token: $code, want 403"
 $CMP qido "$R" "$BOSS" "$O" "/studies/$S.3/series" "/instances?SeriesInstanceUID=$S.3.9" || fail "STOWed instance not found alike"
 $CMP wado "$R" "$BOSS" "$O" "$WORK/new.dcm" "$WORK/mixed.dcm" || fail "STOWed instances not retrievable"
+# A JPEG-LS lossless instance, stored by the administrator: its frame comes back decoded, equal to the pixels.
+make_ct "$WORK/raw.dcm" study=$S.3 series=$S.3.8 sop=$S.3.8.1 subject=CIREL-014-0002
+dcmcjpls "$WORK/raw.dcm" "$WORK/jls.dcm" || fail "dcmcjpls"
+$CMP stow "$R/studies" "$BOSS" - 200 "" "$WORK/jls.dcm" || fail "STOW of a JPEG-LS instance by admin"
+$CMP frames "$R" "$BOSS" - "$S.3" "$S.3.8" "$S.3.8.1" "$WORK/raw.dcm" 8192 || fail "JPEG-LS frame not decoded to the pixels"
 [ "$(sqlite3 "$WORK/archive/recistry.db" "SELECT COUNT(*) FROM instances WHERE sop_instance_uid = '$S.3.9.2'")" = 0 ] || fail "PHI indexed"
 "$RECISTRY" verify --archive "$WORK/archive" >/dev/null || fail "verify after STOW"
 grep -q "Doe" "$WORK/serve.err" && fail "PHI in the server log"

@@ -155,9 +155,11 @@ def frames(rroot, auth, oroot, study, series, sop, path, nbytes):
     if s != 200:
         fail(f"frames: {s} {body[:200]!r}")
     mine = multipart(h, body)
-    so, ho, bo = get(f"{oroot}/studies/{study}/series/{series}/instances/{sop}/frames/1", None,
-                     "multipart/related; type=\"application/octet-stream\"")
-    theirs = multipart(ho, bo) if so == 200 else None
+    theirs = None
+    if oroot != "-":
+        so, ho, bo = get(f"{oroot}/studies/{study}/series/{series}/instances/{sop}/frames/1", None,
+                         "multipart/related; type=\"application/octet-stream\"")
+        theirs = multipart(ho, bo) if so == 200 else None
     pixels = open(path, "rb").read()[-int(nbytes):]
     if len(mine) != 1 or mine[0] != pixels:
         fail(f"frame 1: {len(mine[0]) if mine else 0} bytes, not the file's {len(pixels)} pixel bytes")
@@ -166,7 +168,8 @@ def frames(rroot, auth, oroot, study, series, sop, path, nbytes):
     s, h, _ = get(f"{rroot}/studies/{study}/series/{series}/instances/{sop}/frames/2", auth, "multipart/related")
     if s != 404:
         fail(f"frame 2 of a single-frame instance: {s}, want 404")
-    print(f"ok - frames: frame 1 = the file's {len(pixels)} pixel bytes = Orthanc's frame; frame 2 is 404")
+    print(f"ok - frames: frame 1 = the file's {len(pixels)} pixel bytes" + (" = Orthanc's frame" if theirs else "") +
+          "; frame 2 is 404")
 
 
 def stow(url, auth, want_status, want_reasons, files):
