@@ -26,8 +26,8 @@ typedef struct rcy_qido_query rcy_qido_query;
  * keywords or 8 hex digits, limit, offset, includefield (a list, or "all"), fuzzymatching (ignored).
  * study_uid / series_uid: the scope the URL gives (NULL: none). RCY_EINVAL naming the bad parameter. */
 int rcy_dicomweb_qido_parse(rcy_qido_query **out, rcy_qido_level level, const char *study_uid,
-                            const char *series_uid, const char *const *keys, const char *const *values, size_t n,
-                            rcy_error *err);
+                            const char *series_uid, const char *const *keys, const char *const *values,
+                            size_t n, rcy_error *err);
 void rcy_dicomweb_qido_free(rcy_qido_query *q);
 /* Runs the query for user: *out a DICOM JSON array (application/dicom+json), *truncated 1 when more
  * matched than RCY_QIDO_MAX_RESULTS. base_url: what RetrieveURLs start with ("http://host/dicomweb"). */
@@ -62,8 +62,8 @@ typedef struct rcy_dicomweb_part {
 /* Splits a multipart/related body into its parts (pointers into body). The Content-Type must be
  * multipart/related with a boundary and type="application/dicom" (a part may say so itself instead);
  * RCY_EINVAL naming what is wrong. *parts malloc'ed. */
-int rcy_dicomweb_multipart_split(rcy_dicomweb_part **parts, size_t *n, const char *content_type, const char *body,
-                                 size_t len, rcy_error *err);
+int rcy_dicomweb_multipart_split(rcy_dicomweb_part **parts, size_t *n, const char *content_type,
+                                 const char *body, size_t len, rcy_error *err);
 
 /* Who may store over STOW-RS and for which site: a site account for its own site (*site_id = its site: the
  * account plays the calling AE's part), an administrator for the site each data set names (*site_id NULL);
@@ -74,8 +74,8 @@ int rcy_dicomweb_stow_site(const char **site_id, const rcy_user *user, rcy_error
 typedef struct rcy_stow_reply rcy_stow_reply;
 int rcy_dicomweb_stow_reply_new(rcy_stow_reply **out, const char *base_url, const char *study_uid);
 /* One instance's outcome: stored (status 0) or failed with a DIMSE status as FailureReason. */
-void rcy_dicomweb_stow_reply_add(rcy_stow_reply *reply, const char *sop_class_uid, const char *sop_instance_uid,
-                                 const char *study_uid, unsigned status);
+void rcy_dicomweb_stow_reply_add(rcy_stow_reply *reply, const char *sop_class_uid,
+                                 const char *sop_instance_uid, const char *study_uid, unsigned status);
 /* The reply's body (steals nothing; *body new) and HTTP status: 200 all stored, 202 some, 409 none. */
 json_t *rcy_dicomweb_stow_reply_finish(rcy_stow_reply *reply, unsigned *http_status);
 void rcy_dicomweb_stow_reply_free(rcy_stow_reply *reply);

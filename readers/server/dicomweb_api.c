@@ -47,8 +47,10 @@ static int authenticate(rcy_req *r) {
   unsigned char cred[512];
   size_t n = 0;
   const char *b64 = h + 6;
-  while (*b64 == ' ') b64++;
-  if (sodium_base642bin(cred, sizeof cred - 1, b64, strlen(b64), NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
+  while (*b64 == ' ')
+    b64++;
+  if (sodium_base642bin(cred, sizeof cred - 1, b64, strlen(b64), NULL, &n, NULL,
+                        sodium_base64_VARIANT_ORIGINAL) != 0)
     return challenge(r, "malformed Basic credentials");
   cred[n] = '\0';
   char *colon = memchr(cred, ':', n);
@@ -80,7 +82,8 @@ static int authenticate(rcy_req *r) {
     rcy_log(RCY_LOG_WARN, "serve", "failed DICOMweb login from %s", r->peer);
     return challenge(r, "wrong name or password");
   }
-  if (rc || (rc = rcy_store_login_succeeded(r->store, r->user.name, r->peer, &err))) return rcy_reply_rcy_error(r, &err), 0;
+  if (rc || (rc = rcy_store_login_succeeded(r->store, r->user.name, r->peer, &err)))
+    return rcy_reply_rcy_error(r, &err), 0;
   r->authed = 2; /* Basic: no session, no CSRF token */
   return 1;
 }
@@ -93,7 +96,8 @@ static void base_url(rcy_req *r, char *out, size_t size) {
   const char *proto = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
   int https = proto && strcasecmp(proto, "https") == 0;
   /* A Host header is echoed into URLs: only host[:port] characters. */
-  if (!host || !*host || strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") != strlen(host))
+  if (!host || !*host ||
+      strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") != strlen(host))
     host = "localhost";
   snprintf(out, size, "%s://%s/dicomweb", https ? "https" : "http", host);
 }
@@ -168,10 +172,10 @@ static int qido(rcy_req *r, rcy_qido_level level, const char *study, const char 
 typedef struct {
   rcy_dicomweb_instance *list;
   size_t n, i;
-  int fd;           /* the current file, -1 between files */
-  char head[512];   /* the current part's header (or the closing delimiter) */
+  int fd;         /* the current file, -1 between files */
+  char head[512]; /* the current part's header (or the closing delimiter) */
   size_t head_len, head_at;
-  int closed;       /* closing delimiter queued */
+  int closed; /* closing delimiter queued */
 } stream;
 
 static void stream_free(void *cls) {
@@ -206,7 +210,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
     }
     if (s->i < s->n) {
       s->fd = open(s->list[s->i].path, O_RDONLY | O_CLOEXEC);
-      if (s->fd < 0) return MHD_CONTENT_READER_END_WITH_ERROR; /* the reply is cut: the client sees an error */
+      if (s->fd < 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR; /* the reply is cut: the client sees an error */
       int w = snprintf(s->head, sizeof s->head,
                        "%s--" BOUNDARY "\r\nContent-Type: application/dicom; transfer-syntax=%s\r\n\r\n",
                        s->i ? "\r\n" : "", s->list[s->i].transfer_syntax_uid);
@@ -228,11 +233,13 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
 
 static int retrieve(rcy_req *r, const char *study, const char *series, const char *sop) {
   if (!accepts(r, "multipart/related", "application/dicom"))
-    return rcy_reply_error(r, 406, "WADO-RS instances are sent as multipart/related; type=\"application/dicom\"");
+    return rcy_reply_error(r, 406,
+                           "WADO-RS instances are sent as multipart/related; type=\"application/dicom\"");
   rcy_dicomweb_instance *list;
   size_t n;
   rcy_error err = {0};
-  if (rcy_dicomweb_instances(&list, &n, r->store, &r->user, study, series, sop, &err)) return rcy_reply_rcy_error(r, &err);
+  if (rcy_dicomweb_instances(&list, &n, r->store, &r->user, study, series, sop, &err))
+    return rcy_reply_rcy_error(r, &err);
   stream *s = calloc(1, sizeof *s);
   if (!s) {
     rcy_dicomweb_instances_free(list, n);
@@ -241,7 +248,8 @@ static int retrieve(rcy_req *r, const char *study, const char *series, const cha
   s->list = list;
   s->n = n;
   s->fd = -1;
-  struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 256 * 1024, stream_read, s, stream_free);
+  struct MHD_Response *resp =
+      MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 256 * 1024, stream_read, s, stream_free);
   if (!resp) {
     stream_free(s);
     return rcy_reply_error(r, 500, "out of memory");
@@ -262,7 +270,8 @@ static int metadata(rcy_req *r, const char *study, const char *series, const cha
   rcy_dicomweb_instance *list;
   size_t n;
   rcy_error err = {0};
-  if (rcy_dicomweb_instances(&list, &n, r->store, &r->user, study, series, sop, &err)) return rcy_reply_rcy_error(r, &err);
+  if (rcy_dicomweb_instances(&list, &n, r->store, &r->user, study, series, sop, &err))
+    return rcy_reply_rcy_error(r, &err);
   char base[600];
   base_url(r, base, sizeof base);
   json_t *out;
@@ -279,7 +288,8 @@ static int frames(rcy_req *r, const char *study, const char *series, const char 
   rcy_error err = {0};
   unsigned *want = NULL;
   size_t n_want = 0;
-  if (list_text && rcy_dicomweb_frame_list(&want, &n_want, list_text, &err)) return rcy_reply_rcy_error(r, &err);
+  if (list_text && rcy_dicomweb_frame_list(&want, &n_want, list_text, &err))
+    return rcy_reply_rcy_error(r, &err);
   rcy_dicomweb_instance *list;
   size_t n;
   if (rcy_dicomweb_instances(&list, &n, r->store, &r->user, study, series, sop, &err)) {
@@ -291,8 +301,10 @@ static int frames(rcy_req *r, const char *study, const char *series, const char 
   int rc = rcy_dicom_frame_info(&total, &frame_bytes, list[0].path, &err);
   if (!rc && !want) { /* bulk data: every frame, one part */
     n_want = 1;
-    if (!(want = malloc(sizeof *want))) rc = rcy_error_set(&err, RCY_ENOMEM, "out of memory");
-    else want[0] = 0;
+    if (!(want = malloc(sizeof *want)))
+      rc = rcy_error_set(&err, RCY_ENOMEM, "out of memory");
+    else
+      want[0] = 0;
   }
   size_t cap = 0, len = 0;
   char *body = NULL;
@@ -303,9 +315,11 @@ static int frames(rcy_req *r, const char *study, const char *series, const char 
                  : rcy_dicom_frames_read(&bytes, &blen, list[0].path, 1, total, &err);
     if (rc) break;
     char head[200];
-    int hl = snprintf(head, sizeof head,
-                      "%s--" BOUNDARY "\r\nContent-Type: application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1\r\n\r\n",
-                      i ? "\r\n" : "");
+    int hl =
+        snprintf(head, sizeof head,
+                 "%s--" BOUNDARY
+                 "\r\nContent-Type: application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1\r\n\r\n",
+                 i ? "\r\n" : "");
     if (len + (size_t)hl + blen + 64 > cap) {
       cap = (len + (size_t)hl + blen + 64) * 2;
       char *b = realloc(body, cap);
@@ -329,7 +343,8 @@ static int frames(rcy_req *r, const char *study, const char *series, const char 
     return rcy_reply_rcy_error(r, &err);
   }
   len += (size_t)snprintf(body + len, cap - len, "\r\n--" BOUNDARY "--\r\n");
-  rcy_reply_bytes(r, 200, "multipart/related; type=\"application/octet-stream\"; boundary=" BOUNDARY, body, len, 1);
+  rcy_reply_bytes(r, 200, "multipart/related; type=\"application/octet-stream\"; boundary=" BOUNDARY, body,
+                  len, 1);
   rcy_reply_header(r, "Cache-Control", "no-store");
   return 0;
 }
@@ -341,7 +356,8 @@ static int rendered(rcy_req *r, const char *study, const char *series, const cha
   rcy_dicomweb_instance *list;
   size_t n;
   rcy_error err = {0};
-  if (rcy_dicomweb_instances(&list, &n, r->store, &r->user, study, series, sop, &err)) return rcy_reply_rcy_error(r, &err);
+  if (rcy_dicomweb_instances(&list, &n, r->store, &r->user, study, series, sop, &err))
+    return rcy_reply_rcy_error(r, &err);
   unsigned char *png = NULL;
   size_t len = 0;
   int rc = rcy_render_frame_png(&png, &len, list[0].path, 0, 0, &err); /* the file's own window */
@@ -360,12 +376,14 @@ static int stow(rcy_req *r, const char *study) {
   if (rcy_dicomweb_stow_site(&site, &r->user, &err)) return rcy_reply_rcy_error(r, &err);
   if (r->authed == 1 && !rcy_auth_check_csrf(r)) return 0;
   if (!r->srv->receiver)
-    return rcy_reply_error(r, 503, "STOW-RS is off: the server's config has no ingest sections ([dicom], [site:...])");
+    return rcy_reply_error(
+        r, 503, "STOW-RS is off: the server's config has no ingest sections ([dicom], [site:...])");
   const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
   rcy_dicomweb_part *parts;
   size_t n;
   if (rcy_dicomweb_multipart_split(&parts, &n, ct, r->body, r->body_len, &err)) {
-    if (!ct || strncasecmp(ct, "multipart/related", 17) != 0) return rcy_reply_error(r, 415, "%s", err.message);
+    if (!ct || strncasecmp(ct, "multipart/related", 17) != 0)
+      return rcy_reply_error(r, 415, "%s", err.message);
     return rcy_reply_rcy_error(r, &err);
   }
   char base[600];
@@ -384,8 +402,10 @@ static int stow(rcy_req *r, const char *study) {
       rcy_log(RCY_LOG_ERROR, "serve", "STOW-RS: %s", err.message);
     }
     rcy_dicomweb_stow_reply_add(reply, res.sop_class_uid, res.sop_instance_uid, res.study_uid,
-                                res.stored ? 0 : (res.status ? res.status : RCY_DICOM_STATUS_CANNOT_UNDERSTAND));
-    if (res.stored) n_ok++;
+                                res.stored ? 0
+                                           : (res.status ? res.status : RCY_DICOM_STATUS_CANNOT_UNDERSTAND));
+    if (res.stored)
+      n_ok++;
     else {
       n_bad++;
       /* UIDs and the comment only: the comment never carries a value of the data set. */
@@ -403,7 +423,9 @@ static int stow(rcy_req *r, const char *study) {
 
 /* ---- routing ---- */
 
-static int is(const rcy_req *r, int i, const char *s) { return i < r->n_seg && strcmp(r->seg[i], s) == 0; }
+static int is(const rcy_req *r, int i, const char *s) {
+  return i < r->n_seg && strcmp(r->seg[i], s) == 0;
+}
 
 static int dispatch(rcy_req *r) {
   int n = r->n_seg;
@@ -413,7 +435,10 @@ static int dispatch(rcy_req *r) {
   if (n == 2 && (is(r, 1, "studies") || is(r, 1, "series") || is(r, 1, "instances"))) {
     if (post && is(r, 1, "studies")) return stow(r, NULL);
     if (!get) return rcy_reply_error(r, 405, "method %s not allowed on %s", m, r->path);
-    return qido(r, is(r, 1, "studies") ? RCY_QIDO_STUDY : is(r, 1, "series") ? RCY_QIDO_SERIES : RCY_QIDO_INSTANCE,
+    return qido(r,
+                is(r, 1, "studies")  ? RCY_QIDO_STUDY
+                : is(r, 1, "series") ? RCY_QIDO_SERIES
+                                     : RCY_QIDO_INSTANCE,
                 NULL, NULL);
   }
   if (n < 3 || !is(r, 1, "studies")) return rcy_reply_error(r, 404, "no such DICOMweb resource");
@@ -438,8 +463,10 @@ static int dispatch(rcy_req *r) {
   if (n == 8 && is(r, 7, "metadata")) return metadata(r, study, series, sop);
   if (n == 8 && is(r, 7, "rendered")) return rendered(r, study, series, sop, NULL);
   if (n == 9 && is(r, 7, "frames")) return frames(r, study, series, sop, r->seg[8]);
-  if (n == 10 && is(r, 7, "frames") && is(r, 9, "rendered")) return rendered(r, study, series, sop, r->seg[8]);
-  if (n == 9 && is(r, 7, "bulkdata") && strcasecmp(r->seg[8], "7FE00010") == 0) return frames(r, study, series, sop, NULL);
+  if (n == 10 && is(r, 7, "frames") && is(r, 9, "rendered"))
+    return rendered(r, study, series, sop, r->seg[8]);
+  if (n == 9 && is(r, 7, "bulkdata") && strcasecmp(r->seg[8], "7FE00010") == 0)
+    return frames(r, study, series, sop, NULL);
   return rcy_reply_error(r, 404, "no such DICOMweb resource");
 }
 
@@ -451,7 +478,7 @@ int rcy_dicomweb_route(rcy_req *r) {
   }
   if (!authenticate(r)) return 0;
   dispatch(r);
-  rcy_log(RCY_LOG_INFO, "serve", "DICOMweb %s %s by %s (%s) -> %u", r->method, r->path, r->user.name, r->user.role,
-          r->status);
+  rcy_log(RCY_LOG_INFO, "serve", "DICOMweb %s %s by %s (%s) -> %u", r->method, r->path, r->user.name,
+          r->user.role, r->status);
   return 0;
 }

@@ -1,4 +1,5 @@
-/* The HTTP server: libmicrohttpd with a small thread pool, request bodies capped at 1 MiB (413 beyond),
+/* The HTTP server: libmicrohttpd with a small thread pool, request bodies capped at 1 MiB (413 beyond; STOW-RS
+ * bodies under /dicomweb/ at 512 MiB),
  * one SQLite connection per handler thread (WAL lets it run beside the ingest daemon), replies built by
  * the handlers through the rcy_reply_* helpers, security headers on every reply. */
 #include "server_internal.h"

@@ -25,7 +25,8 @@ const Uint32 kLazyValueBytes = 4096;
 
 bool is_bulk(const DcmTagKey &t) {
   return t == DCM_PixelData || t == DCM_FloatPixelData || t == DCM_DoubleFloatPixelData ||
-         t == DCM_WaveformData || (t.getGroup() >= 0x6000 && t.getGroup() <= 0x601e && t.getElement() == 0x3000);
+         t == DCM_WaveformData ||
+         (t.getGroup() >= 0x6000 && t.getGroup() <= 0x601e && t.getElement() == 0x3000);
 }
 
 struct BulkFormat : DcmJsonFormatCompact {
@@ -93,7 +94,8 @@ int pixel_info(DcmPixelData **pd, DcmDataset *ds, unsigned *n_frames, Uint32 *fr
 
 } // namespace
 
-extern "C" int rcy_dicom_frame_info(unsigned *n_frames, size_t *frame_bytes, const char *path, rcy_error *err) {
+extern "C" int rcy_dicom_frame_info(unsigned *n_frames, size_t *frame_bytes, const char *path,
+                                    rcy_error *err) {
   *n_frames = 0;
   *frame_bytes = 0;
   return guarded(err, "frame info", [&]() -> int {
@@ -123,8 +125,10 @@ extern "C" int rcy_dicom_frames_read(void **bytes_out, size_t *len_out, const ch
     Uint32 fb = 0;
     if ((rc = pixel_info(&pd, ds, &total, &fb, path, err))) return rc;
     if (first < 1 || n < 1 || first > total || n > total - first + 1)
-      return rcy_error_set(err, RCY_ENOTFOUND, "frames %u..%u: the instance has %u", first, first + n - 1, total);
-    // getUncompressedFrame wants an even buffer; a frame of odd size (8-bit, odd rows x columns) gets a pad byte.
+      return rcy_error_set(err, RCY_ENOTFOUND, "frames %u..%u: the instance has %u", first, first + n - 1,
+                           total);
+    // getUncompressedFrame wants an even buffer; a frame of odd size (8-bit, odd rows x columns) gets a pad
+    // byte.
     size_t stride = fb, buf_size = fb + (fb & 1);
     unsigned char *buf = static_cast<unsigned char *>(std::malloc(stride * n + 1));
     unsigned char *tmp = static_cast<unsigned char *>(std::malloc(buf_size));
@@ -136,7 +140,8 @@ extern "C" int rcy_dicom_frames_read(void **bytes_out, size_t *len_out, const ch
     Uint32 start_fragment = 0;
     for (unsigned i = 0; i < n; i++) {
       OFString colour;
-      OFCondition c = pd->getUncompressedFrame(ds, first - 1 + i, start_fragment, tmp, (Uint32)buf_size, colour);
+      OFCondition c =
+          pd->getUncompressedFrame(ds, first - 1 + i, start_fragment, tmp, (Uint32)buf_size, colour);
       if (c.bad()) {
         std::free(buf);
         std::free(tmp);

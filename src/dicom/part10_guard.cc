@@ -39,7 +39,8 @@ extern "C" int rcy_dicom_part10_guard(const void *bytes, size_t len, rcy_error *
       if (value_len > len - at - head) return rcy_error_set(err, RCY_EDICOM, "file meta header truncated");
       if (element == 0x0010) {
         ts.assign(reinterpret_cast<const char *>(p + at + head), value_len);
-        while (!ts.empty() && (ts.back() == '\0' || ts.back() == ' ')) ts.pop_back();
+        while (!ts.empty() && (ts.back() == '\0' || ts.back() == ' '))
+          ts.pop_back();
       }
       at += head + value_len;
     }

@@ -55,7 +55,7 @@ typedef struct {
 
 struct rcy_qido_query {
   rcy_qido_level level;
-  rcy_store_qido_filter f; /* exact criteria for the index (strings point into the keys below) */
+  rcy_store_qido_filter f;  /* exact criteria for the index (strings point into the keys below) */
   match_key keys[MAX_KEYS]; /* every matching key as given */
   size_t n_keys;
   rcy_dicom_tag include[MAX_KEYS];
@@ -67,24 +67,31 @@ struct rcy_qido_query {
 };
 
 /* The study- and patient-level attributes read from a study's first instance (PS3.18 Table 10.6.3-3). */
-static const rcy_dicom_tag study_file_tags[] = {T_STUDY_TIME, T_ACCESSION, T_REFERRING, T_PATIENT_NAME,
-                                                T_BIRTH_DATE, T_SEX, T_STUDY_ID, T_STUDY_DESCRIPTION};
+static const struct {
+  rcy_dicom_tag tag;
+  const char *vr; /* when the file lacks it: returned empty (PS3.18 requires these at study level) */
+} study_file_tags[] = {{T_STUDY_TIME, "TM"},   {T_ACCESSION, "SH"},        {T_REFERRING, "PN"},
+                       {T_PATIENT_NAME, "PN"}, {T_BIRTH_DATE, "DA"},       {T_SEX, "CS"},
+                       {T_STUDY_ID, "SH"},     {T_STUDY_DESCRIPTION, "LO"}};
 /* includefield=all at study and series level adds these (from the same file). */
-static const rcy_dicom_tag study_all_tags[] = {0x00101010u, 0x00101020u, 0x00101030u, 0x00080201u, 0x00120010u,
-                                              0x00120020u, 0x00120021u, 0x00120030u, 0x00120031u, 0x00120040u,
-                                              0x00120050u, 0x00120051u, 0x00120062u, 0x00120063u};
-static const rcy_dicom_tag series_all_tags[] = {0x00080021u, 0x00080031u, 0x00180015u, 0x00181030u, 0x00400244u,
-                                               0x00400245u, 0x00200052u, 0x00080070u};
+static const rcy_dicom_tag study_all_tags[] = {
+    0x00101010u, 0x00101020u, 0x00101030u, 0x00080201u, 0x00120010u, 0x00120020u, 0x00120021u,
+    0x00120030u, 0x00120031u, 0x00120040u, 0x00120050u, 0x00120051u, 0x00120062u, 0x00120063u};
+static const rcy_dicom_tag series_all_tags[] = {0x00080021u, 0x00080031u, 0x00180015u, 0x00181030u,
+                                                0x00400244u, 0x00400245u, 0x00200052u, 0x00080070u};
 
 void rcy_dicomweb_qido_free(rcy_qido_query *q) {
   if (!q) return;
-  for (size_t i = 0; i < q->n_keys; i++) free(q->keys[i].value);
+  for (size_t i = 0; i < q->n_keys; i++)
+    free(q->keys[i].value);
   free(q->scope_study);
   free(q->scope_series);
   free(q);
 }
 
-static int has_wildcard(const char *s) { return strpbrk(s, "*?") != NULL; }
+static int has_wildcard(const char *s) {
+  return strpbrk(s, "*?") != NULL;
+}
 
 /* DICOM wildcard matching (PS3.4 C.2.2.2.4): '*' any run, '?' one character; case-sensitive. */
 static int wild_match(const char *pat, const char *s) {
@@ -99,9 +106,11 @@ static int wild_match(const char *pat, const char *s) {
     } else if (star) {
       pat = star + 1;
       s = ++back;
-    } else return 0;
+    } else
+      return 0;
   }
-  while (*pat == '*') pat++;
+  while (*pat == '*')
+    pat++;
   return *pat == '\0';
 }
 
@@ -134,9 +143,11 @@ static int da_to_iso(char out[11], const char *da, size_t len) {
 
 static int parse_date_range(rcy_qido_query *q, const char *v, rcy_error *err) {
   const char *dash = strchr(v, '-');
-  int bad = dash ? (da_to_iso(q->date_from, v, (size_t)(dash - v)) || da_to_iso(q->date_to, dash + 1, strlen(dash + 1)))
+  int bad = dash ? (da_to_iso(q->date_from, v, (size_t)(dash - v)) ||
+                    da_to_iso(q->date_to, dash + 1, strlen(dash + 1)))
                  : (da_to_iso(q->date_from, v, strlen(v)) || (strcpy(q->date_to, q->date_from), 0));
-  if (bad) return rcy_error_set(err, RCY_EINVAL, "StudyDate '%s': give YYYYMMDD, or a range YYYYMMDD-YYYYMMDD", v);
+  if (bad)
+    return rcy_error_set(err, RCY_EINVAL, "StudyDate '%s': give YYYYMMDD, or a range YYYYMMDD-YYYYMMDD", v);
   q->f.date_from = q->date_from[0] ? q->date_from : NULL;
   q->f.date_to = q->date_to[0] ? q->date_to : NULL;
   return RCY_OK;
@@ -160,17 +171,21 @@ static int add_include(rcy_qido_query *q, const char *list, rcy_error *err) {
       continue;
     }
     rcy_dicom_tag tag;
-    if (rcy_dicom_tag_parse(&tag, t)) return rcy_error_set(err, RCY_EINVAL, "includefield: unknown attribute '%s'", t);
-    if (q->n_include == MAX_KEYS) return rcy_error_set(err, RCY_EINVAL, "includefield: more than %d attributes", MAX_KEYS);
+    if (rcy_dicom_tag_parse(&tag, t))
+      return rcy_error_set(err, RCY_EINVAL, "includefield: unknown attribute '%s'", t);
+    if (q->n_include == MAX_KEYS)
+      return rcy_error_set(err, RCY_EINVAL, "includefield: more than %d attributes", MAX_KEYS);
     q->include[q->n_include++] = tag;
   }
   return RCY_OK;
 }
 
 static int add_key(rcy_qido_query *q, const char *k, const char *v, rcy_error *err) {
-  if (strchr(k, '.')) return rcy_error_set(err, RCY_EINVAL, "'%s': matching inside sequences is not supported", k);
+  if (strchr(k, '.'))
+    return rcy_error_set(err, RCY_EINVAL, "'%s': matching inside sequences is not supported", k);
   rcy_dicom_tag tag;
-  if (rcy_dicom_tag_parse(&tag, k)) return rcy_error_set(err, RCY_EINVAL, "unknown query parameter or attribute '%s'", k);
+  if (rcy_dicom_tag_parse(&tag, k))
+    return rcy_error_set(err, RCY_EINVAL, "unknown query parameter or attribute '%s'", k);
   if (q->n_keys == MAX_KEYS) return rcy_error_set(err, RCY_EINVAL, "more than %d matching keys", MAX_KEYS);
   match_key *m = &q->keys[q->n_keys];
   if (!(m->value = strdup(v))) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
@@ -179,20 +194,34 @@ static int add_key(rcy_qido_query *q, const char *k, const char *v, rcy_error *e
   if (!*v) return RCY_OK; /* universal matching: the key only asks for the attribute to be returned */
   int exact = !has_wildcard(v) && !strpbrk(v, "\\,");
   switch (tag) {
-  case T_STUDY_UID: if (exact) q->f.study_uid = m->value; break;
-  case T_SERIES_UID: if (exact) q->f.series_uid = m->value; break;
-  case T_SOP_INSTANCE: if (exact) q->f.sop_instance_uid = m->value; break;
-  case T_SOP_CLASS: if (exact) q->f.sop_class_uid = m->value; break;
-  case T_PATIENT_ID: if (exact) q->f.subject_id = m->value; break;
+  case T_STUDY_UID:
+    if (exact) q->f.study_uid = m->value;
+    break;
+  case T_SERIES_UID:
+    if (exact) q->f.series_uid = m->value;
+    break;
+  case T_SOP_INSTANCE:
+    if (exact) q->f.sop_instance_uid = m->value;
+    break;
+  case T_SOP_CLASS:
+    if (exact) q->f.sop_class_uid = m->value;
+    break;
+  case T_PATIENT_ID:
+    if (exact) q->f.subject_id = m->value;
+    break;
   case T_MODALITIES:
-  case T_MODALITY: if (exact) q->f.modality = m->value; break;
+  case T_MODALITY:
+    if (exact) q->f.modality = m->value;
+    break;
   case T_STUDY_DATE: return parse_date_range(q, v, err);
   case T_SERIES_NUMBER:
-    if (parse_int(&q->f.series_number, v)) return rcy_error_set(err, RCY_EINVAL, "SeriesNumber '%s' is not an integer", v);
+    if (parse_int(&q->f.series_number, v))
+      return rcy_error_set(err, RCY_EINVAL, "SeriesNumber '%s' is not an integer", v);
     q->f.has_series_number = 1;
     break;
   case T_INSTANCE_NUMBER:
-    if (parse_int(&q->f.instance_number, v)) return rcy_error_set(err, RCY_EINVAL, "InstanceNumber '%s' is not an integer", v);
+    if (parse_int(&q->f.instance_number, v))
+      return rcy_error_set(err, RCY_EINVAL, "InstanceNumber '%s' is not an integer", v);
     q->f.has_instance_number = 1;
     break;
   default: break;
@@ -201,14 +230,15 @@ static int add_key(rcy_qido_query *q, const char *k, const char *v, rcy_error *e
 }
 
 int rcy_dicomweb_qido_parse(rcy_qido_query **out, rcy_qido_level level, const char *study_uid,
-                            const char *series_uid, const char *const *keys, const char *const *values, size_t n,
-                            rcy_error *err) {
+                            const char *series_uid, const char *const *keys, const char *const *values,
+                            size_t n, rcy_error *err) {
   *out = NULL;
   rcy_qido_query *q = calloc(1, sizeof *q);
   if (!q) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
   q->level = level;
   int rc = RCY_OK;
-  if ((study_uid && !(q->scope_study = strdup(study_uid))) || (series_uid && !(q->scope_series = strdup(series_uid))))
+  if ((study_uid && !(q->scope_study = strdup(study_uid))) ||
+      (series_uid && !(q->scope_series = strdup(series_uid))))
     rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
   q->f.study_uid = q->scope_study;
   q->f.series_uid = q->scope_series;
@@ -216,12 +246,18 @@ int rcy_dicomweb_qido_parse(rcy_qido_query **out, rcy_qido_level level, const ch
     const char *k = keys[i], *v = values[i] ? values[i] : "";
     if (strcmp(k, "limit") == 0 || strcmp(k, "offset") == 0) {
       int x;
-      if (parse_int(&x, v) || x < 0) rc = rcy_error_set(err, RCY_EINVAL, "%s must be a non-negative integer", k);
-      else if (k[0] == 'l') q->limit = x;
-      else q->offset = x;
-    } else if (strcmp(k, "includefield") == 0) rc = add_include(q, v, err);
-    else if (strcmp(k, "fuzzymatching") == 0) continue; /* not supported: matching stays exact (PS3.18 allows) */
-    else rc = add_key(q, k, v, err);
+      if (parse_int(&x, v) || x < 0)
+        rc = rcy_error_set(err, RCY_EINVAL, "%s must be a non-negative integer", k);
+      else if (k[0] == 'l')
+        q->limit = x;
+      else
+        q->offset = x;
+    } else if (strcmp(k, "includefield") == 0)
+      rc = add_include(q, v, err);
+    else if (strcmp(k, "fuzzymatching") == 0)
+      continue; /* not supported: matching stays exact (PS3.18 allows) */
+    else
+      rc = add_key(q, k, v, err);
   }
   if (rc) {
     rcy_dicomweb_qido_free(q);
@@ -233,10 +269,7 @@ int rcy_dicomweb_qido_parse(rcy_qido_query **out, rcy_qido_level level, const ch
 
 /* ---- building DICOM JSON ---- */
 
-static char hex_tag(char out[9], rcy_dicom_tag t) {
-  snprintf(out, 9, "%08X", (unsigned)t);
-  return 0;
-}
+static void hex_tag(char out[9], rcy_dicom_tag t) { snprintf(out, 9, "%08X", (unsigned)t); }
 
 static void put(json_t *obj, rcy_dicom_tag tag, json_t *attr) {
   char k[9];
@@ -316,12 +349,24 @@ static json_t *reference_file(run_ctx *c, const rcy_store_qido_row *row) {
 
 static int is_index_tag(rcy_qido_level level, rcy_dicom_tag t) {
   switch (t) {
-  case T_STUDY_UID: case T_PATIENT_ID: case T_STUDY_DATE: case T_MODALITIES: case T_N_STUDY_SERIES:
-  case T_N_STUDY_INSTANCES: case T_AVAILABILITY: case T_RETRIEVE_URL: return 1;
-  case T_SERIES_UID: case T_MODALITY: case T_SERIES_NUMBER: case T_SERIES_DESCRIPTION: case T_N_SERIES_INSTANCES:
-    return level >= RCY_QIDO_SERIES;
-  case T_SOP_INSTANCE: case T_SOP_CLASS: case T_INSTANCE_NUMBER: case T_ROWS: case T_COLUMNS:
-    return level == RCY_QIDO_INSTANCE;
+  case T_STUDY_UID:
+  case T_PATIENT_ID:
+  case T_STUDY_DATE:
+  case T_MODALITIES:
+  case T_N_STUDY_SERIES:
+  case T_N_STUDY_INSTANCES:
+  case T_AVAILABILITY:
+  case T_RETRIEVE_URL: return 1;
+  case T_SERIES_UID:
+  case T_MODALITY:
+  case T_SERIES_NUMBER:
+  case T_SERIES_DESCRIPTION:
+  case T_N_SERIES_INSTANCES: return level >= RCY_QIDO_SERIES;
+  case T_SOP_INSTANCE:
+  case T_SOP_CLASS:
+  case T_INSTANCE_NUMBER:
+  case T_ROWS:
+  case T_COLUMNS: return level == RCY_QIDO_INSTANCE;
   default: return 0;
   }
 }
@@ -356,8 +401,10 @@ static int on_row(void *ctx, const rcy_store_qido_row *row) {
       return -1;
     }
     json_t *a = json_pack("{s:s}", "vr", "CS");
-    if (json_array_size(mods)) json_object_set_new(a, "Value", mods);
-    else json_decref(mods);
+    if (json_array_size(mods))
+      json_object_set_new(a, "Value", mods);
+    else
+      json_decref(mods);
     put(o, T_MODALITIES, a);
     put_int(o, T_N_STUDY_SERIES, "IS", 1, row->n_study_series);
     put_int(o, T_N_STUDY_INSTANCES, "IS", 1, row->n_study_instances);
@@ -376,8 +423,8 @@ static int on_row(void *ctx, const rcy_store_qido_row *row) {
       put_int(o, T_INSTANCE_NUMBER, "IS", row->has_instance_number, row->instance_number);
       put_int(o, T_ROWS, "US", row->rows > 0, row->rows);
       put_int(o, T_COLUMNS, "US", row->columns > 0, row->columns);
-      snprintf(url, sizeof url, "%s/studies/%s/series/%s/instances/%s", c->base, row->study_uid, row->series_uid,
-               row->sop_instance_uid);
+      snprintf(url, sizeof url, "%s/studies/%s/series/%s/instances/%s", c->base, row->study_uid,
+               row->series_uid, row->sop_instance_uid);
     }
   }
   put_str(o, T_AVAILABILITY, "CS", "ONLINE");
@@ -396,13 +443,16 @@ static int on_row(void *ctx, const rcy_store_qido_row *row) {
     hex_tag(k, m->tag);
     json_t *have = json_object_get(o, k);
     if (!have && file && (have = json_object_get(file, k))) json_object_set(o, k, have);
-    if (!m->value[0] || m->tag == T_STUDY_DATE || m->tag == T_SERIES_NUMBER || m->tag == T_INSTANCE_NUMBER) continue;
+    if (!m->value[0] || m->tag == T_STUDY_DATE || m->tag == T_SERIES_NUMBER || m->tag == T_INSTANCE_NUMBER)
+      continue;
     int ok = 0;
     if (m->tag == T_MODALITIES) { /* any of the study's modalities */
       size_t j;
       json_t *v;
-      json_array_foreach(json_object_get(have, "Value"), j, v) ok |= value_matches(m->value, json_string_value(v));
-    } else ok = value_matches(m->value, json_first_string(have));
+      json_array_foreach(json_object_get(have, "Value"), j, v) ok |=
+          value_matches(m->value, json_string_value(v));
+    } else
+      ok = value_matches(m->value, json_first_string(have));
     if (!ok) {
       json_decref(file);
       json_decref(o);
@@ -412,9 +462,10 @@ static int on_row(void *ctx, const rcy_store_qido_row *row) {
   if (file) {
     if (q->level == RCY_QIDO_STUDY)
       for (size_t i = 0; i < sizeof study_file_tags / sizeof *study_file_tags; i++) {
-        hex_tag(k, study_file_tags[i]);
+        hex_tag(k, study_file_tags[i].tag);
         json_t *v = json_object_get(file, k);
-        if (!json_object_get(o, k)) json_object_set_new(o, k, v ? json_incref(v) : json_pack("{s:s}", "vr", study_file_tags[i] == T_PATIENT_NAME || study_file_tags[i] == T_REFERRING ? "PN" : study_file_tags[i] == T_STUDY_TIME ? "TM" : study_file_tags[i] == T_BIRTH_DATE ? "DA" : study_file_tags[i] == T_SEX ? "CS" : study_file_tags[i] == T_STUDY_DESCRIPTION ? "LO" : "SH"));
+        if (!json_object_get(o, k))
+          json_object_set_new(o, k, v ? json_incref(v) : json_pack("{s:s}", "vr", study_file_tags[i].vr));
       }
     for (size_t i = 0; i < q->n_include; i++) {
       hex_tag(k, q->include[i]);
@@ -429,7 +480,7 @@ static int on_row(void *ctx, const rcy_store_qido_row *row) {
       } else {
         const rcy_dicom_tag *list = q->level == RCY_QIDO_STUDY ? study_all_tags : series_all_tags;
         size_t n = q->level == RCY_QIDO_STUDY ? sizeof study_all_tags / sizeof *study_all_tags
-                                               : sizeof series_all_tags / sizeof *series_all_tags;
+                                              : sizeof series_all_tags / sizeof *series_all_tags;
         for (size_t i = 0; i < n; i++) {
           hex_tag(k, list[i]);
           json_t *v = json_object_get(file, k);

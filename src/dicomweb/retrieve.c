@@ -49,7 +49,8 @@ static int keep(void *ctx, const rcy_store_qido_row *row) {
 
 void rcy_dicomweb_instances_free(rcy_dicomweb_instance *list, size_t n) {
   if (!list) return;
-  for (size_t i = 0; i < n; i++) free(list[i].path);
+  for (size_t i = 0; i < n; i++)
+    free(list[i].path);
   free(list);
 }
 
@@ -73,8 +74,12 @@ int rcy_dicomweb_instances(rcy_dicomweb_instance **out, size_t *n, rcy_store *st
   }
   if (c.n == 0)
     return rcy_error_set(err, RCY_ENOTFOUND, "no %s %s visible to you",
-                         sop_instance_uid ? "instance" : series_uid ? "series" : "study",
-                         sop_instance_uid ? sop_instance_uid : series_uid ? series_uid : study_uid);
+                         sop_instance_uid ? "instance"
+                         : series_uid     ? "series"
+                                          : "study",
+                         sop_instance_uid ? sop_instance_uid
+                         : series_uid     ? series_uid
+                                          : study_uid);
   *out = c.list;
   *n = c.n;
   return RCY_OK;
@@ -93,7 +98,9 @@ int rcy_dicomweb_metadata(json_t **out, const rcy_dicomweb_instance *list, size_
     json_error_t je;
     json_t *j = rc ? NULL : json_loads(text, 0, &je);
     free(text);
-    if (!rc && !j) rc = rcy_error_set(err, RCY_EINTERNAL, "DICOM JSON of %s does not parse: %s", list[i].sop_instance_uid, je.text);
+    if (!rc && !j)
+      rc = rcy_error_set(err, RCY_EINTERNAL, "DICOM JSON of %s does not parse: %s", list[i].sop_instance_uid,
+                         je.text);
     if (rc) {
       json_decref(*out);
       *out = NULL;
@@ -108,7 +115,8 @@ int rcy_dicomweb_frame_list(unsigned **frames, size_t *n, const char *text, rcy_
   *frames = NULL;
   *n = 0;
   size_t cap = 1;
-  for (const char *p = text; *p; p++) cap += *p == ',';
+  for (const char *p = text; *p; p++)
+    cap += *p == ',';
   if (cap > 4096) return rcy_error_set(err, RCY_EINVAL, "more than 4096 frames in one request");
   unsigned *f = malloc(cap * sizeof *f);
   if (!f) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
@@ -118,7 +126,8 @@ int rcy_dicomweb_frame_list(unsigned **frames, size_t *n, const char *text, rcy_
     unsigned long v = strtoul(p, &end, 10);
     if (end == p || v < 1 || v > 1000000 || (*end != ',' && *end != '\0') || *p == '-' || *p == '+') {
       free(f);
-      return rcy_error_set(err, RCY_EINVAL, "frame list '%s': give frame numbers from 1, comma-separated", text);
+      return rcy_error_set(err, RCY_EINVAL, "frame list '%s': give frame numbers from 1, comma-separated",
+                           text);
     }
     f[i] = (unsigned)v;
     p = end + 1;

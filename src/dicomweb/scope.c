@@ -28,7 +28,9 @@ static int collect(void *ctx, const rcy_store_assignment *a) {
   return 0;
 }
 
-static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int by_name(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 int rcy_dicomweb_scope_init(rcy_dicomweb_scope *s, rcy_store *store, const rcy_user *user, rcy_error *err) {
   memset(s, 0, sizeof *s);
@@ -49,13 +51,15 @@ int rcy_dicomweb_scope_init(rcy_dicomweb_scope *s, rcy_store *store, const rcy_u
 int rcy_dicomweb_scope_visible(rcy_dicomweb_scope *s, const char *subject_id) {
   if (strcmp(s->last, subject_id) == 0) return s->last_visible;
   snprintf(s->last, sizeof s->last, "%s", subject_id);
-  s->last_visible = (!s->n_assigned || bsearch(&subject_id, s->assigned, s->n_assigned, sizeof *s->assigned, by_name)) &&
-                    rcy_reads_subject_visible(s->store, s->user, subject_id);
+  s->last_visible =
+      (!s->n_assigned || bsearch(&subject_id, s->assigned, s->n_assigned, sizeof *s->assigned, by_name)) &&
+      rcy_reads_subject_visible(s->store, s->user, subject_id);
   return s->last_visible;
 }
 
 void rcy_dicomweb_scope_clear(rcy_dicomweb_scope *s) {
-  for (size_t i = 0; i < s->n_assigned; i++) free(s->assigned[i]);
+  for (size_t i = 0; i < s->n_assigned; i++)
+    free(s->assigned[i]);
   free(s->assigned);
   s->assigned = NULL;
   s->n_assigned = 0;

@@ -11,7 +11,7 @@ typedef struct rcy_dicomweb_scope {
   const rcy_user *user;
   char **assigned; /* the reader's assigned subjects, sorted; NULL when not narrowed */
   size_t n_assigned;
-  char last[65];   /* rows come grouped by subject: the last answer is kept */
+  char last[65]; /* rows come grouped by subject: the last answer is kept */
   int last_visible;
 } rcy_dicomweb_scope;
 

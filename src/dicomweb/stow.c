@@ -14,14 +14,17 @@ static int ct_param(char *out, size_t cap, const char *ct, const char *name) {
   size_t nlen = strlen(name);
   for (const char *p = strchr(ct, ';'); p; p = strchr(p + 1, ';')) {
     const char *q = p + 1;
-    while (*q == ' ' || *q == '\t') q++;
+    while (*q == ' ' || *q == '\t')
+      q++;
     if (strncasecmp(q, name, nlen) != 0 || q[nlen] != '=') continue;
     q += nlen + 1;
     size_t i = 0;
     if (*q == '"') {
-      for (q++; *q && *q != '"' && i + 1 < cap; q++) out[i++] = *q;
+      for (q++; *q && *q != '"' && i + 1 < cap; q++)
+        out[i++] = *q;
     } else {
-      for (; *q && *q != ';' && *q != ' ' && i + 1 < cap; q++) out[i++] = *q;
+      for (; *q && *q != ';' && *q != ' ' && i + 1 < cap; q++)
+        out[i++] = *q;
     }
     out[i] = '\0';
     return i > 0;
@@ -47,25 +50,29 @@ static void part_type(char *out, size_t cap, const char *start, const char *end)
     if (!eol) eol = end;
     if ((size_t)(eol - line) > 13 && strncasecmp(line, "Content-Type:", 13) == 0) {
       const char *v = line + 13;
-      while (v < eol && (*v == ' ' || *v == '\t')) v++;
+      while (v < eol && (*v == ' ' || *v == '\t'))
+        v++;
       snprintf(out, cap, "%.*s", (int)(eol - v), v);
     }
     line = eol + 2;
   }
 }
 
-int rcy_dicomweb_multipart_split(rcy_dicomweb_part **parts, size_t *n, const char *ct, const char *body, size_t len,
-                                 rcy_error *err) {
+int rcy_dicomweb_multipart_split(rcy_dicomweb_part **parts, size_t *n, const char *ct, const char *body,
+                                 size_t len, rcy_error *err) {
   *parts = NULL;
   *n = 0;
   if (!ct || strncasecmp(ct, "multipart/related", 17) != 0)
-    return rcy_error_set(err, RCY_EINVAL, "Content-Type must be multipart/related; type=\"application/dicom\"");
+    return rcy_error_set(err, RCY_EINVAL,
+                         "Content-Type must be multipart/related; type=\"application/dicom\"");
   char boundary[200], type[100] = "";
   if (!ct_param(boundary, sizeof boundary, ct, "boundary"))
     return rcy_error_set(err, RCY_EINVAL, "multipart/related without a boundary");
   ct_param(type, sizeof type, ct, "type");
   if (type[0] && strcasecmp(type, "application/dicom") != 0)
-    return rcy_error_set(err, RCY_EINVAL, "type=\"%s\": only application/dicom parts are accepted (no JSON + bulk data)", type);
+    return rcy_error_set(err, RCY_EINVAL,
+                         "type=\"%s\": only application/dicom parts are accepted (no JSON + bulk data)",
+                         type);
   char delim[210];
   int dlen = snprintf(delim, sizeof delim, "--%s", boundary);
   size_t cap = 0;
@@ -86,11 +93,13 @@ int rcy_dicomweb_multipart_split(rcy_dicomweb_part **parts, size_t *n, const cha
     part_type(ptype, sizeof ptype, eol + 2, hdr_end + 2);
     if (ptype[0] && strncasecmp(ptype, "application/dicom", 17) != 0) {
       free(list);
-      return rcy_error_set(err, RCY_EINVAL, "part %zu is %s: only application/dicom parts are accepted", *n + 1, ptype);
+      return rcy_error_set(err, RCY_EINVAL, "part %zu is %s: only application/dicom parts are accepted",
+                           *n + 1, ptype);
     }
     if (!type[0] && !ptype[0]) {
       free(list);
-      return rcy_error_set(err, RCY_EINVAL, "part %zu has no Content-Type and the request no type parameter", *n + 1);
+      return rcy_error_set(err, RCY_EINVAL, "part %zu has no Content-Type and the request no type parameter",
+                           *n + 1);
     }
     const char *data = hdr_end + 4;
     char close_delim[214];
@@ -129,7 +138,8 @@ int rcy_dicomweb_stow_site(const char **site_id, const rcy_user *user, rcy_error
     return RCY_OK;
   }
   if (strcmp(user->role, "admin") == 0) return RCY_OK;
-  return rcy_error_set(err, RCY_EDENIED, "only a site account (for its own site) or an administrator may store");
+  return rcy_error_set(err, RCY_EDENIED,
+                       "only a site account (for its own site) or an administrator may store");
 }
 
 struct rcy_stow_reply {

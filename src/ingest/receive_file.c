@@ -1,8 +1,8 @@
 /* STOW-RS's way into the archive: a whole Part 10 file from the reader server, sent by a site account,
  * goes through exactly the pipeline a C-STORE to the daemon goes through (pipeline.c: checks, durable file,
  * committed row, group commit). What the SCP does before the pipeline is done here too: the nesting guard
- * before anything parses the bytes, the SOP class and transfer syntax among those the SCP accepts, the file streamed to
- * storage/.tmp with its SHA-256, removed afterwards unless the pipeline moved it. */
+ * before anything parses the bytes, the SOP class and transfer syntax among those the SCP accepts, the file
+ * streamed to storage/.tmp with its SHA-256, removed afterwards unless the pipeline moved it. */
 #include "ingest_internal.h"
 
 #include <errno.h>
@@ -103,9 +103,13 @@ int rcy_ingest_receive_file(rcy_ingest_file_result *out, rcy_ingest_receiver *r,
   in.sop_instance_uid = out->sop_instance_uid;
   if (!site && !in.write_errno && out->sop_instance_uid[0])
     refuse(out, RCY_DICOM_STATUS_NOT_AUTHORIZED, "sending site not configured");
-  else if (in.write_errno) refuse(out, RCY_DICOM_STATUS_OUT_OF_RESOURCES, in.write_errno == ENOSPC ? "storage full" : "storage error");
-  else if (!out->sop_instance_uid[0]) refuse(out, RCY_DICOM_STATUS_CANNOT_UNDERSTAND, "not a readable DICOM data set");
-  else if (!scp_accepts(0, out->sop_class_uid)) refuse(out, 0x0122u, "SOP class not supported");
+  else if (in.write_errno)
+    refuse(out, RCY_DICOM_STATUS_OUT_OF_RESOURCES,
+           in.write_errno == ENOSPC ? "storage full" : "storage error");
+  else if (!out->sop_instance_uid[0])
+    refuse(out, RCY_DICOM_STATUS_CANNOT_UNDERSTAND, "not a readable DICOM data set");
+  else if (!scp_accepts(0, out->sop_class_uid))
+    refuse(out, 0x0122u, "SOP class not supported");
   else if (!scp_accepts(1, ts))
     refuse(out, RCY_DICOM_STATUS_CANNOT_UNDERSTAND, "transfer syntax not accepted");
   else if (study_uid && strcmp(study_uid, out->study_uid) != 0)

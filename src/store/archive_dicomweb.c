@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *text(sqlite3_stmt *st, int i) { return (const char *)sqlite3_column_text(st, i); }
+static const char *text(sqlite3_stmt *st, int i) {
+  return (const char *)sqlite3_column_text(st, i);
+}
 
 #define MAX_BINDS 12
 
@@ -32,8 +34,8 @@ static void where_int(query *q, const char *cond, int has, int v) {
   q->ints[q->n++] = v;
 }
 
-int rcy_store_qido(rcy_store *store, rcy_qido_level level, const rcy_store_qido_filter *f, rcy_store_qido_fn fn,
-                   void *ctx, rcy_error *err) {
+int rcy_store_qido(rcy_store *store, rcy_qido_level level, const rcy_store_qido_filter *f,
+                   rcy_store_qido_fn fn, void *ctx, rcy_error *err) {
   query q = {0};
   snprintf(q.sql, sizeof q.sql, "%s",
            "SELECT t.study_uid, t.site_id, t.subject_id, t.timepoint, t.study_date,"
@@ -61,7 +63,8 @@ int rcy_store_qido(rcy_store *store, rcy_qido_level level, const rcy_store_qido_
   where(&q, "t.study_date >= ?", f->date_from);
   where(&q, "t.study_date <= ?", f->date_to);
   if (level == RCY_QIDO_STUDY)
-    where(&q, "EXISTS (SELECT 1 FROM series m WHERE m.study_uid = t.study_uid AND m.modality = ?)", f->modality);
+    where(&q, "EXISTS (SELECT 1 FROM series m WHERE m.study_uid = t.study_uid AND m.modality = ?)",
+          f->modality);
   if (level >= RCY_QIDO_SERIES) {
     where(&q, "s.series_uid = ?", f->series_uid);
     where(&q, "s.modality = ?", f->modality);
@@ -73,17 +76,20 @@ int rcy_store_qido(rcy_store *store, rcy_qido_level level, const rcy_store_qido_
     where_int(&q, "i.instance_number = ?", f->has_instance_number, f->instance_number);
   }
   strncat(q.sql,
-          level == RCY_QIDO_STUDY    ? " ORDER BY t.subject_id, t.study_date, t.study_uid"
-          : level == RCY_QIDO_SERIES ? " ORDER BY t.subject_id, t.study_date, t.study_uid, s.series_number, s.series_uid"
-                                     : " ORDER BY t.subject_id, t.study_date, t.study_uid, s.series_number,"
-                                       " s.series_uid, i.instance_number, i.sop_instance_uid",
+          level == RCY_QIDO_STUDY ? " ORDER BY t.subject_id, t.study_date, t.study_uid"
+          : level == RCY_QIDO_SERIES
+              ? " ORDER BY t.subject_id, t.study_date, t.study_uid, s.series_number, s.series_uid"
+              : " ORDER BY t.subject_id, t.study_date, t.study_uid, s.series_number,"
+                " s.series_uid, i.instance_number, i.sop_instance_uid",
           sizeof q.sql - strlen(q.sql) - 1);
   sqlite3_stmt *st;
   int rc = rcy_archive_prepare(&st, store, q.sql, "querying the index (QIDO)", err);
   if (rc) return rc;
   for (int i = 0; i < q.n; i++) {
-    if (q.is_int[i]) sqlite3_bind_int(st, i + 1, q.ints[i]);
-    else sqlite3_bind_text(st, i + 1, q.text[i], -1, SQLITE_STATIC);
+    if (q.is_int[i])
+      sqlite3_bind_int(st, i + 1, q.ints[i]);
+    else
+      sqlite3_bind_text(st, i + 1, q.text[i], -1, SQLITE_STATIC);
   }
   int step;
   rc = RCY_OK;
@@ -122,13 +128,14 @@ int rcy_store_qido(rcy_store *store, rcy_qido_level level, const rcy_store_qido_
   return rc;
 }
 
-int rcy_store_study_modalities(rcy_store *store, const char *study_uid, int (*fn)(void *ctx, const char *modality),
-                               void *ctx, rcy_error *err) {
+int rcy_store_study_modalities(rcy_store *store, const char *study_uid,
+                               int (*fn)(void *ctx, const char *modality), void *ctx, rcy_error *err) {
   sqlite3_stmt *st;
-  int rc = rcy_archive_prepare(&st, store,
-                               "SELECT DISTINCT modality FROM series WHERE study_uid = ? AND modality IS NOT NULL"
-                               " ORDER BY modality",
-                               "listing a study's modalities", err);
+  int rc =
+      rcy_archive_prepare(&st, store,
+                          "SELECT DISTINCT modality FROM series WHERE study_uid = ? AND modality IS NOT NULL"
+                          " ORDER BY modality",
+                          "listing a study's modalities", err);
   if (rc) return rc;
   sqlite3_bind_text(st, 1, study_uid, -1, SQLITE_STATIC);
   int step;

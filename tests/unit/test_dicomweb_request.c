@@ -16,7 +16,8 @@ static const char *CT = "multipart/related; type=\"application/dicom\"; boundary
 
 static void split_two_parts(void **state) {
   (void)state;
-  const char body[] = "--XyZ\r\nContent-Type: application/dicom\r\n\r\nAAA\r\n--XyZ\r\n\r\nB\r\nB\r\n--XyZ--\r\n";
+  const char body[] =
+      "--XyZ\r\nContent-Type: application/dicom\r\n\r\nAAA\r\n--XyZ\r\n\r\nB\r\nB\r\n--XyZ--\r\n";
   rcy_dicomweb_part *p;
   size_t n;
   rcy_error err = {0};
@@ -35,16 +36,21 @@ static void split_refusals(void **state) {
   size_t n;
   rcy_error err = {0};
   const char ok[] = "--XyZ\r\n\r\nA\r\n--XyZ--";
-  assert_int_equal(rcy_dicomweb_multipart_split(&p, &n, "application/dicom", ok, sizeof ok - 1, &err), RCY_EINVAL);
+  assert_int_equal(rcy_dicomweb_multipart_split(&p, &n, "application/dicom", ok, sizeof ok - 1, &err),
+                   RCY_EINVAL);
   assert_int_equal(rcy_dicomweb_multipart_split(&p, &n, "multipart/related; type=\"application/dicom\"", ok,
-                                                sizeof ok - 1, &err), RCY_EINVAL);
+                                                sizeof ok - 1, &err),
+                   RCY_EINVAL);
   assert_non_null(strstr(err.message, "boundary"));
-  assert_int_equal(rcy_dicomweb_multipart_split(&p, &n, "multipart/related; type=\"application/dicom+json\"; boundary=XyZ",
-                                                ok, sizeof ok - 1, &err), RCY_EINVAL);
+  assert_int_equal(
+      rcy_dicomweb_multipart_split(&p, &n, "multipart/related; type=\"application/dicom+json\"; boundary=XyZ",
+                                   ok, sizeof ok - 1, &err),
+      RCY_EINVAL);
   const char unclosed[] = "--XyZ\r\n\r\nAAAA";
   assert_int_equal(rcy_dicomweb_multipart_split(&p, &n, CT, unclosed, sizeof unclosed - 1, &err), RCY_EINVAL);
   const char json_part[] = "--XyZ\r\nContent-Type: application/json\r\n\r\n{}\r\n--XyZ--";
-  assert_int_equal(rcy_dicomweb_multipart_split(&p, &n, CT, json_part, sizeof json_part - 1, &err), RCY_EINVAL);
+  assert_int_equal(rcy_dicomweb_multipart_split(&p, &n, CT, json_part, sizeof json_part - 1, &err),
+                   RCY_EINVAL);
   const char none[] = "nothing here";
   assert_int_equal(rcy_dicomweb_multipart_split(&p, &n, CT, none, sizeof none - 1, &err), RCY_EINVAL);
   assert_null(p);
@@ -65,9 +71,12 @@ static void stow_reply(void **state) {
   rcy_dicomweb_stow_reply_add(r, "1.2.3", "1.2.3.4", "1.2.9", 0);
   assert_int_equal(finish(r, &b), 200);
   json_t *item = json_array_get(json_object_get(json_object_get(b, "00081199"), "Value"), 0);
-  assert_string_equal(json_string_value(json_array_get(json_object_get(json_object_get(item, "00081155"), "Value"), 0)), "1.2.3.4");
-  assert_string_equal(json_string_value(json_array_get(json_object_get(json_object_get(item, "00081190"), "Value"), 0)),
-                      "http://h/dicomweb/studies/1.2.9/instances/1.2.3.4");
+  assert_string_equal(
+      json_string_value(json_array_get(json_object_get(json_object_get(item, "00081155"), "Value"), 0)),
+      "1.2.3.4");
+  assert_string_equal(
+      json_string_value(json_array_get(json_object_get(json_object_get(item, "00081190"), "Value"), 0)),
+      "http://h/dicomweb/studies/1.2.9/instances/1.2.3.4");
   assert_null(json_object_get(b, "00081198"));
   json_decref(b);
 
@@ -76,7 +85,9 @@ static void stow_reply(void **state) {
   rcy_dicomweb_stow_reply_add(r, "1.2.3", "1.2.3.5", "1.2.9", 0xC001);
   assert_int_equal(finish(r, &b), 202);
   item = json_array_get(json_object_get(json_object_get(b, "00081198"), "Value"), 0);
-  assert_int_equal(json_integer_value(json_array_get(json_object_get(json_object_get(item, "00081197"), "Value"), 0)), 0xC001);
+  assert_int_equal(
+      json_integer_value(json_array_get(json_object_get(json_object_get(item, "00081197"), "Value"), 0)),
+      0xC001);
   json_decref(b);
 
   assert_int_equal(rcy_dicomweb_stow_reply_new(&r, "http://h/dicomweb", NULL), 0);
@@ -96,7 +107,8 @@ static void frame_lists(void **state) {
   free(f);
   const char *bad[] = {"", "0", "1,", ",1", "-1", "1;2", "a", "1,,2", "+1"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-    if (rcy_dicomweb_frame_list(&f, &n, bad[i], &err) != RCY_EINVAL) fail_msg("frame list '%s' accepted", bad[i]);
+    if (rcy_dicomweb_frame_list(&f, &n, bad[i], &err) != RCY_EINVAL)
+      fail_msg("frame list '%s' accepted", bad[i]);
 }
 
 static int parse(const char *key, const char *value) {
@@ -129,8 +141,8 @@ static void qido_parameters(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(split_two_parts), cmocka_unit_test(split_refusals), cmocka_unit_test(stow_reply),
-      cmocka_unit_test(frame_lists), cmocka_unit_test(qido_parameters),
+      cmocka_unit_test(split_two_parts), cmocka_unit_test(split_refusals),  cmocka_unit_test(stow_reply),
+      cmocka_unit_test(frame_lists),     cmocka_unit_test(qido_parameters),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
