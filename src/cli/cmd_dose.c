@@ -115,7 +115,8 @@ int rcy_cmd_dose(int argc, char **argv) {
   }
   const int archive = rcy_cli_archive_given(&a);
   if (archive == (pet != NULL) || (archive && !subject) || (!archive && subject)) {
-    fprintf(stderr, "recistry dose: give either --pet DIR or --archive DIR|--config FILE --subject ID\n%s", usage);
+    fprintf(stderr, "recistry dose: give either --pet DIR or --archive DIR|--config FILE --subject ID\n%s",
+            usage);
     rc = RCY_EXIT_USAGE;
     goto out;
   }
