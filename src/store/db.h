@@ -3,9 +3,14 @@
  *
  * The store's files speak only this interface, never sqlite3_* or PQ*. It is shaped like SQLite's statement
  * API (prepare, bind, step, column) so that every query reads the same on both engines:
- *   - SQL is written once, with `?` placeholders; the PostgreSQL driver numbers them ($1, $2, ...).
+ *   - SQL is written once, with `?` placeholders; the PostgreSQL driver numbers them ($1, $2, ...). `?NNN`
+ *     (SQLite's numbered form, for a value used twice: `?1 IS NULL OR reader = ?1`) stays $NNN.
  *   - Portable SQL only: ON CONFLICT ... DO UPDATE/NOTHING (never INSERT OR IGNORE/REPLACE), RETURNING id
- *     (never last_insert_rowid), COALESCE (never IFNULL), no PRAGMA outside db_sqlite.c.
+ *     (never last_insert_rowid), COALESCE (never IFNULL), CASE (never the scalar MAX(a, b)), IS DISTINCT
+ *     FROM (never IS NOT between values), integer literals for booleans (never a bare column as a
+ *     condition), no LIMIT -1, no GLOB, no PRAGMA outside db_sqlite.c. ORDER BY a nullable column says
+ *     NULLS FIRST (SQLite's order; PostgreSQL's default is NULLS LAST). Text compares bytewise (SQLite's
+ *     BINARY; on PostgreSQL this needs the database (or the columns) in the C collation).
  *   - Schema steps are written in SQLite's dialect; the PostgreSQL driver translates the column types
  *     (INTEGER -> BIGINT, INTEGER PRIMARY KEY -> identity, REAL -> DOUBLE PRECISION, BLOB -> BYTEA), and a step
  *     that cannot be translated (a trigger) carries its own PostgreSQL text (schema.h).
