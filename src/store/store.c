@@ -205,8 +205,7 @@ int rcy_store_open(rcy_store **out, const char *archive_dir, rcy_error *err) {
 }
 
 const char *rcy_store_backend(const rcy_store *store) {
-  (void)store;
-  return "sqlite";
+  return rcy_db_engine_of(store->db) == RCY_DB_POSTGRESQL ? "postgresql" : "sqlite";
 }
 
 int rcy_store_cached(rcy_db_stmt **st, rcy_store *store, const char *sql, const char *what, rcy_error *err) {
