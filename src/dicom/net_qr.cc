@@ -96,7 +96,6 @@ struct FindState {
   bool ran = false;
   unsigned status = STATUS_Success;
   char comment[RCY_DICOM_COMMENT_MAX] = "";
-  std::unique_ptr<DcmDataset> detail;
 };
 
 int emit_match(void *ctx, const rcy_dicom_qr_key *keys, size_t n) {
@@ -113,10 +112,13 @@ int emit_match(void *ctx, const rcy_dicom_qr_key *keys, size_t n) {
   return 0;
 }
 
-void comment_detail(std::unique_ptr<DcmDataset> &detail, const char *comment) {
-  if (!comment || !comment[0]) return;
-  detail.reset(new DcmDataset);
+// The status detail of a failure: its Error Comment. DCMTK's providers delete the status detail they are
+// given after sending it (whatever dimse.h says), so it is made fresh for each response.
+DcmDataset *comment_detail(const char *comment) {
+  if (!comment || !comment[0]) return NULL;
+  DcmDataset *detail = new DcmDataset;
   detail->putAndInsertString(DCM_ErrorComment, comment);
+  return detail;
 }
 
 void find_callback(void *ctx, OFBool cancelled, T_DIMSE_C_FindRQ *, DcmDataset *ids, int, T_DIMSE_C_FindRSP *rsp,
@@ -141,10 +143,7 @@ void find_callback(void *ctx, OFBool cancelled, T_DIMSE_C_FindRQ *, DcmDataset *
     return;
   }
   rsp->DimseStatus = (DIC_US)f->status;
-  if (f->status != STATUS_Success) {
-    comment_detail(f->detail, f->comment);
-    *detail = f->detail.get();
-  }
+  if (f->status != STATUS_Success) *detail = comment_detail(f->comment);
 }
 
 // ---- C-MOVE / C-GET: the sub-operations ----
@@ -170,7 +169,7 @@ struct RetrieveState {
   std::unique_ptr<rcy_net::GuardLayer> guard;
   DIC_US move_msg_id = 0;
   bool sub_failed = false;
-  std::unique_ptr<DcmDataset> detail, failed_list;
+  std::unique_ptr<DcmDataset> failed_list;
   int timeout_s = 60;
 
   ~RetrieveState() {
@@ -314,8 +313,7 @@ void retrieve_step(RetrieveState *r, bool move, OFBool cancelled, Rsp *rsp, DcmD
   if (!r->ran) r->refused = !retrieve_begin(r, move);
   if (r->refused) {
     rsp->DimseStatus = (DIC_US)r->status;
-    comment_detail(r->detail, r->comment);
-    *detail = r->detail.get();
+    *detail = comment_detail(r->comment);
     return;
   }
   if (!cancelled && r->next < r->files.n) {
