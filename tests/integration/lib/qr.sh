@@ -38,3 +38,51 @@ compare_received() {
   done
   [ "$n" = "$want" ] || fail "$dir: $n file(s), expected $want"
 }
+
+# qr_setup : an archive with S014's study (series .1 of 3 images, series .2 of 2) and S027's (2 images), the
+# daemon running with three peers: workstation (RESEARCH: find, move, get on S014; its move destination port
+# MPORT), pacs (ALLPACS: find on every site), mover (NOFIND: move only, S014).
+qr_setup() {
+  PORT=$(free_port)
+  MPORT=$(free_port)
+  S14=1.2.826.0.1.3680043.10.1.1
+  S27=1.2.826.0.1.3680043.10.2.1
+
+  make_series "$WORK/in/a" 3 study=$S14 series=$S14.1
+  make_series "$WORK/in/b" 2 study=$S14 series=$S14.2 extra='(0008,103e) LO [portal venous]'
+  make_series "$WORK/in/c" 2 site=S027 subject=CIREL-027-0001 study=$S27 series=$S27.1
+  "$RECISTRY" init --archive "$WORK/archive" >/dev/null
+  write_config "$WORK/c.ini" "$PORT"
+  cat >>"$WORK/c.ini" <<INI
+[peer:workstation]
+ae = RESEARCH
+host = 127.0.0.1
+port = $MPORT
+rights = find, move, get
+sites = S014
+[peer:pacs]
+ae = ALLPACS
+rights = find
+sites = *
+[peer:mover]
+ae = NOFIND
+rights = move
+sites = S014
+INI
+  start_daemon "$WORK/c.ini"
+  send SITE014 "$PORT" "$WORK"/in/a/*.dcm "$WORK"/in/b/*.dcm >"$WORK/s1.log" || { cat "$WORK/s1.log"; fail "send S014"; }
+  send SITE027 "$PORT" "$WORK"/in/c/*.dcm >"$WORK/s2.log" || { cat "$WORK/s2.log"; fail "send S027"; }
+  [ "$(sql "SELECT COUNT(*) FROM instances")" = 7 ] || fail "7 instances indexed"
+}
+
+# find AE OUTDIR keys... : findscu (Study Root unless -P is among the keys), responses extracted to OUTDIR.
+find_as() {
+  local ae=$1 out=$2; shift 2
+  rm -rf "$out"; mkdir -p "$out"
+  local model=-S
+  [ "${1:-}" = -P ] && { model=-P; shift; }
+  findscu -v $model -aet "$ae" -aec FFCD_CORE -X -od "$out" 127.0.0.1 "$PORT" "$@" >"$out.log" 2>&1
+}
+n_rsp() { ls "$1" | grep -c '^rsp' || true; }
+val() { dcmdump +P "$2" "$1" 2>/dev/null | head -1 | sed -n 's/.*\[\(.*\)\].*/\1/p'; }
+
