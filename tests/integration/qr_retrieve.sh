@@ -1,7 +1,7 @@
 # Query/retrieve on the daemon, C-MOVE and C-GET with DCMTK's movescu (its own move destination) and getscu:
 # each file received byte-identical (data set) to the archive's; S027 never sent to a peer of S014; an
-# unknown move destination gets 0xA801; every request in the audit log without the query's values; the
-# [peer:NAME] configuration validated, errors naming section and key.
+# unknown move destination gets 0xA801; every request in the audit log without the query's values. (The
+# [peer:NAME] configuration's checks: tests/unit/test_ingest_peers.c.)
 source "$(dirname "$0")/lib/ingest.sh"
 source "$(dirname "$0")/lib/qr.sh"
 ingest_setup
@@ -63,23 +63,3 @@ grep -q "0xa801" "$WORK/audit.txt" || fail "refused move audited"
 "$RECISTRY" audit verify --archive "$WORK/archive" >/dev/null || fail "audit chain"
 stop_daemon
 ok "every query and retrieve audited (level, counts), without the query's values"
-
-# ---- configuration errors name the section and key
-bad() {
-  write_config "$WORK/bad.ini" "$PORT"
-  printf '%s\n' "$@" >>"$WORK/bad.ini"
-  if "$RECISTRY" ingest --config "$WORK/bad.ini" >"$WORK/bad.log" 2>&1; then fail "accepted: $*"; fi
-}
-bad "[peer:x]" "ae = X" "rights = find" "sites = S099"
-grep -q "\[peer:x\] sites: S099 is not a \[site:ID\]" "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "unknown site message"; }
-bad "[peer:x]" "ae = X" "rights = find, delete" "sites = *"
-grep -q "\[peer:x\] rights: 'delete' is not a right" "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "bad right message"; }
-bad "[peer:x]" "ae = X" "port = 104" "rights = move" "sites = *"
-grep -q "\[peer:x\] host: required with port" "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "port without host"; }
-bad "[peer:x]" "rights = find" "sites = *"
-grep -q "\[peer:x\] ae: missing" "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "missing ae"; }
-bad "[peer:x]" "ae = X" "rights = find"
-grep -q "\[peer:x\] sites: missing" "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "missing sites"; }
-bad "[peer:x]" "ae = X" "colour = blue"
-grep -q "\[peer:x\] colour: unknown key" "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "unknown key"; }
-ok "[peer:NAME] validated: unknown site, right, key; port without host; missing ae or sites"
