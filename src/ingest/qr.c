@@ -1,7 +1,7 @@
 /* Query/retrieve for the configured peers: which studies a peer may see (those of its sites, never
  * others), how a C-FIND identifier matches the index (PS3.4 C.2.2.2: single value, wildcards * and ?, UID
- * lists, date ranges), which keys a response carries (every key asked, in the order asked: the ones the index
- * knows with their value, the others empty; plus the unique keys of the level and above), and which files a
+ * lists, date ranges), which keys a response carries (every key asked and only those, in the order asked:
+ * the ones the index knows with their value, the others empty; PS3.4 C.4.1.1.3.2), and which files a
  * C-MOVE / C-GET sends, to which destination (a configured peer, never an address from the request).
  * The DICOM side (src/dicom/net_qr.cc) only carries keys and files. */
 #include "ingest_internal.h"
@@ -467,14 +467,11 @@ static unsigned walk(walker *w, const rcy_ingest_peer *peer, char *comment, size
 
 /* ---- C-FIND ---- */
 
-/* The unique keys a response carries at each level even when not asked (PS3.4 C.4.1.2.3.1). */
-static const uint32_t kUnique[] = {T_PATIENT_ID, T_STUDY_UID, T_SERIES_UID, T_SOP_INSTANCE};
-
 static int find_match(walker *w) {
   w->n_matched++;
   size_t n = w->rq->n_keys;
-  rcy_dicom_qr_key *out = malloc((n + 4) * sizeof *out);
-  char (*bufs)[32] = malloc((n + 4) * sizeof *bufs);
+  rcy_dicom_qr_key *out = malloc((n + 1) * sizeof *out);
+  char (*bufs)[32] = malloc((n + 1) * sizeof *bufs);
   if (!out || !bufs) {
     free(out);
     free(bufs);
@@ -484,16 +481,6 @@ static int find_match(walker *w) {
   for (size_t i = 0; i < n; i++) {
     const char *v = value_of(&w->rec, w->rq->keys[i].tag, bufs[m], sizeof bufs[m]);
     out[m].tag = w->rq->keys[i].tag;
-    out[m].value = v ? v : "";
-    m++;
-  }
-  /* Study Root has no patient level: its unique keys start at the study. */
-  for (int lv = w->rq->patient_root ? LV_PATIENT : LV_STUDY; lv <= w->level; lv++) {
-    int asked = 0;
-    for (size_t i = 0; i < n; i++) asked |= w->rq->keys[i].tag == kUnique[lv];
-    if (asked) continue;
-    const char *v = value_of(&w->rec, kUnique[lv], bufs[m], sizeof bufs[m]);
-    out[m].tag = kUnique[lv];
     out[m].value = v ? v : "";
     m++;
   }
