@@ -57,7 +57,8 @@ unsigned rcy_qr_session_services(const rcy_qr_session *s) {
 static int ensure_store(rcy_qr_session *s, char *comment, size_t len) {
   if (s->store) return 0;
   rcy_error err = {0};
-  if (rcy_store_open(&s->store, s->cfg->archive, &err)) {
+  rcy_store_location where = rcy_ingest_config_location(s->cfg);
+  if (rcy_store_open_at(&s->store, &where, &err)) {
     rcy_log(RCY_LOG_ERROR, "ingest", "query/retrieve: cannot open the archive: %s", err.message);
     snprintf(comment, len, "the index could not be opened");
     return -1;
