@@ -121,9 +121,9 @@ DcmDataset *comment_detail(const char *comment) {
   return detail;
 }
 
-void find_callback(void *ctx, OFBool cancelled, T_DIMSE_C_FindRQ *, DcmDataset *ids, int, T_DIMSE_C_FindRSP *rsp,
-                   DcmDataset **out, DcmDataset **detail) {
-  FindState *f = (FindState *)ctx;
+// One response: every match was gathered at the first call (the index is read once, then answered one
+// pending response at a time, checking for a C-CANCEL between them).
+void find_step(FindState *f, OFBool cancelled, T_DIMSE_C_FindRSP *rsp, DcmDataset **out, DcmDataset **detail) {
   *out = NULL;
   *detail = NULL;
   if (!f->ran) {
@@ -131,7 +131,6 @@ void find_callback(void *ctx, OFBool cancelled, T_DIMSE_C_FindRQ *, DcmDataset *
     f->status = f->h->find(f->actx, &f->req.rq, emit_match, f, f->comment, sizeof f->comment);
     if (f->status != STATUS_Success) f->matches.clear();
   }
-  (void)ids;
   if (cancelled) {
     rsp->DimseStatus = STATUS_FIND_Cancel_MatchingTerminatedDueToCancelRequest;
     return;
@@ -350,38 +349,26 @@ void retrieve_step(RetrieveState *r, bool move, OFBool cancelled, Rsp *rsp, DcmD
   }
 }
 
-void move_callback(void *ctx, OFBool cancelled, T_DIMSE_C_MoveRQ *, DcmDataset *, int, T_DIMSE_C_MoveRSP *rsp,
-                   DcmDataset **detail, DcmDataset **ids) {
-  retrieve_step((RetrieveState *)ctx, true, cancelled, rsp, detail, ids);
-}
-
-void get_callback(void *ctx, OFBool cancelled, T_DIMSE_C_GetRQ *, DcmDataset *, int, T_DIMSE_C_GetRSP *rsp,
-                  DcmDataset **detail, DcmDataset **ids) {
-  retrieve_step((RetrieveState *)ctx, false, cancelled, rsp, detail, ids);
-}
-
-// Reads the identifier that follows a C-MOVE / C-GET request (the providers of DCMTK read it inside and hand
-// it to the callback; the handlers need it parsed before the first callback: the request object does that).
+// DCMTK's providers read the identifier themselves and hand it to every call of the callback: it is parsed
+// into the request at the first call.
 struct IdsHook {
   RetrieveState *r;
   unsigned service;
   int patient_root;
 };
 
-void move_callback_first(void *ctx, OFBool cancelled, T_DIMSE_C_MoveRQ *rq, DcmDataset *ids, int n,
-                         T_DIMSE_C_MoveRSP *rsp, DcmDataset **detail, DcmDataset **out) {
+void move_callback(void *ctx, OFBool cancelled, T_DIMSE_C_MoveRQ *rq, DcmDataset *ids, int, T_DIMSE_C_MoveRSP *rsp,
+                   DcmDataset **detail, DcmDataset **out) {
   IdsHook *k = (IdsHook *)ctx;
-  if (!k->r->ran && k->r->req.keys.empty() && k->r->req.level.empty())
-    k->r->req.parse(ids, k->service, k->patient_root, rq->MoveDestination);
-  move_callback(k->r, cancelled, rq, ids, n, rsp, detail, out);
+  if (!k->r->ran) k->r->req.parse(ids, k->service, k->patient_root, rq->MoveDestination);
+  retrieve_step(k->r, true, cancelled, rsp, detail, out);
 }
 
-void get_callback_first(void *ctx, OFBool cancelled, T_DIMSE_C_GetRQ *rq, DcmDataset *ids, int n,
-                        T_DIMSE_C_GetRSP *rsp, DcmDataset **detail, DcmDataset **out) {
+void get_callback(void *ctx, OFBool cancelled, T_DIMSE_C_GetRQ *, DcmDataset *ids, int, T_DIMSE_C_GetRSP *rsp,
+                  DcmDataset **detail, DcmDataset **out) {
   IdsHook *k = (IdsHook *)ctx;
-  if (!k->r->ran && k->r->req.keys.empty() && k->r->req.level.empty())
-    k->r->req.parse(ids, k->service, k->patient_root, NULL);
-  get_callback(k->r, cancelled, rq, ids, n, rsp, detail, out);
+  if (!k->r->ran) k->r->req.parse(ids, k->service, k->patient_root, NULL);
+  retrieve_step(k->r, false, cancelled, rsp, detail, out);
 }
 
 struct FindHook {
@@ -389,11 +376,11 @@ struct FindHook {
   int patient_root;
 };
 
-void find_callback_first(void *ctx, OFBool cancelled, T_DIMSE_C_FindRQ *rq, DcmDataset *ids, int n,
-                         T_DIMSE_C_FindRSP *rsp, DcmDataset **out, DcmDataset **detail) {
+void find_callback(void *ctx, OFBool cancelled, T_DIMSE_C_FindRQ *, DcmDataset *ids, int, T_DIMSE_C_FindRSP *rsp,
+                   DcmDataset **out, DcmDataset **detail) {
   FindHook *k = (FindHook *)ctx;
   if (!k->f->ran) k->f->req.parse(ids, RCY_DICOM_SERVICE_FIND, k->patient_root, NULL);
-  find_callback(k->f, cancelled, rq, ids, n, rsp, out, detail);
+  find_step(k->f, cancelled, rsp, out, detail);
 }
 
 }  // namespace
@@ -446,7 +433,7 @@ OFCondition handle_find(T_ASC_Association *assoc, T_ASC_PresentationContextID pc
     f.ran = true;
     f.status = STATUS_FIND_Refused_SOPClassNotSupported;
   }
-  return DIMSE_findProvider(assoc, pc, rq, find_callback_first, &k, DIMSE_BLOCKING, timeout_s);
+  return DIMSE_findProvider(assoc, pc, rq, find_callback, &k, DIMSE_BLOCKING, timeout_s);
 }
 
 OFCondition handle_retrieve(T_ASC_Association *assoc, T_ASC_PresentationContextID pc, T_DIMSE_Message *msg,
@@ -467,9 +454,9 @@ OFCondition handle_retrieve(T_ASC_Association *assoc, T_ASC_PresentationContextI
   OFCondition c;
   if (move) {
     r.move_msg_id = msg->msg.CMoveRQ.MessageID;
-    c = DIMSE_moveProvider(assoc, pc, &msg->msg.CMoveRQ, move_callback_first, &k, DIMSE_BLOCKING, timeout_s);
+    c = DIMSE_moveProvider(assoc, pc, &msg->msg.CMoveRQ, move_callback, &k, DIMSE_BLOCKING, timeout_s);
   } else {
-    c = DIMSE_getProvider(assoc, pc, &msg->msg.CGetRQ, get_callback_first, &k, DIMSE_BLOCKING, timeout_s);
+    c = DIMSE_getProvider(assoc, pc, &msg->msg.CGetRQ, get_callback, &k, DIMSE_BLOCKING, timeout_s);
   }
   if (r.have_files && h->retrieve_done) {
     // What was not attempted (a cancel, a broken association) counts as failed.
