@@ -1,13 +1,14 @@
 /* The index queries behind QIDO-RS: studies, series and instances matching exact values (UIDs, subject,
  * modality, series and instance numbers, a study date range), with the counts PS3.18 asks for at each level.
- * The WHERE clause is built from the criteria given, so each query stays plain portable SQL. */
+ * The WHERE clause is built from the criteria given, so each query stays plain portable SQL (src/store/db.h:
+ * the same text on SQLite and PostgreSQL). */
 #include "archive_internal.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static const char *text(sqlite3_stmt *st, int i) {
-  return (const char *)sqlite3_column_text(st, i);
+static const char *text(rcy_db_stmt *st, int i) {
+  return rcy_db_column_text(st, i);
 }
 
 #define MAX_BINDS 12
@@ -82,18 +83,18 @@ int rcy_store_qido(rcy_store *store, rcy_qido_level level, const rcy_store_qido_
               : " ORDER BY t.subject_id, t.study_date, t.study_uid, s.series_number,"
                 " s.series_uid, i.instance_number, i.sop_instance_uid",
           sizeof q.sql - strlen(q.sql) - 1);
-  sqlite3_stmt *st;
+  rcy_db_stmt *st;
   int rc = rcy_archive_prepare(&st, store, q.sql, "querying the index (QIDO)", err);
   if (rc) return rc;
   for (int i = 0; i < q.n; i++) {
     if (q.is_int[i])
-      sqlite3_bind_int(st, i + 1, q.ints[i]);
+      rcy_db_bind_int(st, i + 1, q.ints[i]);
     else
-      sqlite3_bind_text(st, i + 1, q.text[i], -1, SQLITE_STATIC);
+      rcy_db_bind_text(st, i + 1, q.text[i]);
   }
   int step;
   rc = RCY_OK;
-  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((step = rcy_db_step(st)) == RCY_DB_ROW) {
     rcy_store_qido_row row;
     memset(&row, 0, sizeof row);
     row.study_uid = text(st, 0);
@@ -101,47 +102,47 @@ int rcy_store_qido(rcy_store *store, rcy_qido_level level, const rcy_store_qido_
     row.subject_id = text(st, 2);
     row.timepoint = text(st, 3);
     row.study_date = text(st, 4);
-    row.n_study_series = sqlite3_column_int(st, 5);
-    row.n_study_instances = sqlite3_column_int(st, 6);
+    row.n_study_series = rcy_db_column_int(st, 5);
+    row.n_study_instances = rcy_db_column_int(st, 6);
     if (level >= RCY_QIDO_SERIES) {
       row.series_uid = text(st, 7);
       row.modality = text(st, 8);
       row.series_description = text(st, 9);
-      row.has_series_number = sqlite3_column_type(st, 10) != SQLITE_NULL;
-      row.series_number = sqlite3_column_int(st, 10);
-      row.n_series_instances = sqlite3_column_int(st, 11);
+      row.has_series_number = !rcy_db_column_is_null(st, 10);
+      row.series_number = rcy_db_column_int(st, 10);
+      row.n_series_instances = rcy_db_column_int(st, 11);
     }
     if (level == RCY_QIDO_INSTANCE) {
       row.sop_instance_uid = text(st, 12);
       row.sop_class_uid = text(st, 13);
       row.transfer_syntax_uid = text(st, 14);
       row.path = text(st, 15);
-      row.has_instance_number = sqlite3_column_type(st, 16) != SQLITE_NULL;
-      row.instance_number = sqlite3_column_int(st, 16);
-      row.rows = sqlite3_column_int(st, 17);
-      row.columns = sqlite3_column_int(st, 18);
+      row.has_instance_number = !rcy_db_column_is_null(st, 16);
+      row.instance_number = rcy_db_column_int(st, 16);
+      row.rows = rcy_db_column_int(st, 17);
+      row.columns = rcy_db_column_int(st, 18);
     }
     if ((rc = fn(ctx, &row))) break;
   }
-  if (!rc && step != SQLITE_DONE) rc = rcy_store_fail(store, "querying the index (QIDO)", err);
-  sqlite3_finalize(st);
+  if (!rc && step != RCY_DB_DONE) rc = rcy_store_fail(store, "querying the index (QIDO)", err);
+  rcy_db_finalize(st);
   return rc;
 }
 
 int rcy_store_study_modalities(rcy_store *store, const char *study_uid,
                                int (*fn)(void *ctx, const char *modality), void *ctx, rcy_error *err) {
-  sqlite3_stmt *st;
+  rcy_db_stmt *st;
   int rc =
       rcy_archive_prepare(&st, store,
                           "SELECT DISTINCT modality FROM series WHERE study_uid = ? AND modality IS NOT NULL"
                           " ORDER BY modality",
                           "listing a study's modalities", err);
   if (rc) return rc;
-  sqlite3_bind_text(st, 1, study_uid, -1, SQLITE_STATIC);
+  rcy_db_bind_text(st, 1, study_uid);
   int step;
-  while ((step = sqlite3_step(st)) == SQLITE_ROW)
+  while ((step = rcy_db_step(st)) == RCY_DB_ROW)
     if ((rc = fn(ctx, text(st, 0)))) break;
-  if (!rc && step != SQLITE_DONE) rc = rcy_store_fail(store, "listing a study's modalities", err);
-  sqlite3_finalize(st);
+  if (!rc && step != RCY_DB_DONE) rc = rcy_store_fail(store, "listing a study's modalities", err);
+  rcy_db_finalize(st);
   return rc;
 }
