@@ -16,10 +16,10 @@ char *rcy_path_join(const char *dir, const char *name);
  * wherever they are:
  *   <exe dir>/../share/recistry/NAME   installed (PREFIX/bin/recistry -> PREFIX/share/recistry)
  *   <exe dir>/share/recistry/NAME      the build tree (build/recistry -> build/share/recistry)
- * Sets *out to a new malloc'ed path (free it) of the first that exists and returns 0; otherwise RCY_ENOTFOUND
- * with *out set to the installed candidate (for the caller's message; free it too), or RCY_ENOMEM / RCY_EIO
- * (the executable's own path unknown) with *out NULL. */
-int rcy_path_shared(char **out, const char *name);
+ * Sets *out to a new malloc'ed path (free it) of the first that exists and returns 0; otherwise *out is NULL
+ * and the result RCY_ENOTFOUND (the message names both places looked at), RCY_EIO (the executable's own path
+ * unknown) or RCY_ENOMEM. */
+int rcy_path_shared(char **out, const char *name, rcy_error *err);
 
 #ifdef __cplusplus
 }

@@ -368,12 +368,12 @@ static int web_root_find(char **real_out, const char *configured, rcy_error *err
   char *shipped = NULL;
   const char *web = configured;
   if (!web) {
-    int rc = rcy_path_shared(&shipped, "web");
+    rcy_error why = {0};
+    int rc = rcy_path_shared(&shipped, "web", &why);
     if (rc == RCY_ENOMEM) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
     if (rc) {
-      rcy_log(RCY_LOG_WARN, "serve", "web UI not found at %s (not installed, or in a build tree not built: "
-              "scripts/build-ui.sh); serving the API only", shipped ? shipped : "share/recistry/web");
-      free(shipped);
+      rcy_log(RCY_LOG_WARN, "serve", "web UI: %s (in a build tree: scripts/build-ui.sh); serving the API only",
+              why.message);
       return RCY_OK;
     }
     web = shipped;

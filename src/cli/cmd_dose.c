@@ -110,9 +110,10 @@ int rcy_cmd_dose(int argc, char **argv) {
   }
   /* The shipped table: PREFIX/share/recistry when installed, build/share/recistry in the build tree. */
   if (!thresholds && !no_flags) {
-    if (rcy_path_shared(&shipped, "dose-thresholds.ini")) {
-      fprintf(stderr, "recistry dose: the shipped threshold table is not installed next to the program (%s); give "
-                      "--thresholds FILE or --no-flags\n", shipped ? shipped : "share/recistry/dose-thresholds.ini");
+    rcy_error err = {0};
+    if (rcy_path_shared(&shipped, "dose-thresholds.ini", &err)) {
+      fprintf(stderr, "recistry dose: the shipped threshold table: %s; give --thresholds FILE or --no-flags\n",
+              err.message);
       goto out;
     }
     thresholds = shipped;

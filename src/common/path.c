@@ -14,29 +14,33 @@ char *rcy_path_join(const char *dir, const char *name) {
   return p;
 }
 
-int rcy_path_shared(char **out, const char *name) {
+int rcy_path_shared(char **out, const char *name, rcy_error *err) {
   *out = NULL;
   char exe[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0) return RCY_EIO;
-  exe[n] = 0;
-  char *slash = strrchr(exe, '/');
-  if (!slash) return RCY_EIO;
+  char *slash = n > 0 ? (exe[n] = 0, strrchr(exe, '/')) : NULL;
+  if (!slash) return rcy_error_set(err, RCY_EIO, "cannot tell where the program is (/proc/self/exe)");
   *slash = 0;
-  /* The installed layout first: a build tree never has bin/../share/recistry next to it. */
+  /* The installed layout first: a build tree never has ../share/recistry beside it. */
   const char *layouts[] = {"../share/recistry", "share/recistry"};
-  for (size_t i = 0; i < sizeof layouts / sizeof *layouts; i++) {
+  char *tried[2] = {NULL, NULL};
+  int rc = RCY_ENOTFOUND;
+  for (size_t i = 0; i < 2 && rc == RCY_ENOTFOUND; i++) {
     size_t size = strlen(exe) + strlen(layouts[i]) + strlen(name) + 3;
-    char *path = malloc(size);
-    if (!path) return RCY_ENOMEM;
-    snprintf(path, size, "%s/%s/%s", exe, layouts[i], name);
-    if (access(path, F_OK) == 0) {
-      free(*out);
-      *out = path;
-      return RCY_OK;
+    if (!(tried[i] = malloc(size))) rc = RCY_ENOMEM;
+    else {
+      snprintf(tried[i], size, "%s/%s/%s", exe, layouts[i], name);
+      if (access(tried[i], F_OK) == 0) {
+        *out = tried[i];
+        tried[i] = NULL;
+        rc = RCY_OK;
+      }
     }
-    if (*out) free(path);
-    else *out = path;
   }
-  return RCY_ENOTFOUND;
+  if (rc == RCY_ENOMEM) rcy_error_set(err, rc, "out of memory");
+  else if (rc) rcy_error_set(err, rc, "%s is not installed next to the program (neither %s nor %s exists)", name,
+                             tried[0], tried[1]);
+  free(tried[0]);
+  free(tried[1]);
+  return rc;
 }
