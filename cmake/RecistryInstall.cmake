@@ -12,6 +12,11 @@
 #   /etc/recistry/core.ini                   only in the .deb (a conffile), never by `cmake --install`
 include(GNUInstallDirs)
 
+# Installing and packaging take the build as it is: `make install`, and cpack's preinstall step, do not first
+# rebuild everything (the tests included), so the package test runs cpack on a built tree in seconds rather
+# than minutes. Build first (scripts/build.sh), then install or package.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
+
 option(RCY_INSTALL_WEB "Install the web UI (readers/web/dist must be built: scripts/build-ui.sh)" ON)
 set(RCY_WEB_DIST ${PROJECT_SOURCE_DIR}/readers/web/dist)
 

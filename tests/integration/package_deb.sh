@@ -72,7 +72,7 @@ if [ "${1-}" = --installed ]; then
   grep -qF "web UI from $web" serve.log || { cat serve.log >&2; fail "serve's log does not name the installed web root"; }
   curl -sf "$url" -o index.html || fail "GET / from the installed server"
   cmp -s index.html "$web/index.html" || fail "GET / is not the installed index.html"
-  asset=$(grep -o 'src="[./]*assets/[^"]*\.js"' index.html | head -1 | sed 's|^src="[./]*\(assets/[^"]*\)"$|/\1|')
+  asset=$(sed -n 's|.*src="[./]*\(assets/[^"]*\.js\)".*|/\1|p' index.html | sed -n 1p)
   [ -n "$asset" ] || fail "no JS asset in index.html"
   curl -sf "${url%/}$asset" -o asset.js || fail "GET $asset"
   cmp -s asset.js "$web$asset" || fail "$asset differs from the installed file"
@@ -110,10 +110,12 @@ for dep in adduser libdcmtk libsqlite3 libmicrohttpd libjansson libsodium libc6;
   grep -q "^Depends:.*$dep" control.txt || { cat control.txt; fail "Depends lacks $dep"; }
 done
 [ "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)" = /etc/recistry/core.ini ] || fail "conffiles"
-dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -qx './postinst' || fail "no postinst"
-dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -qx './prerm' || fail "no prerm"
+dpkg-deb --ctrl-tarfile "$deb" | tar -tv >control.files
+for script in postinst prerm postrm; do
+  grep -q "^-rwxr-xr-x .* \./$script\$" control.files || { cat control.files >&2; fail "no executable $script"; }
+done
 # Every dependency resolves on this machine's package set (nothing installed: a simulation).
-apt-get install --simulate "$deb" >apt.log 2>&1 || { cat apt.log >&2; fail "apt-get cannot resolve the package's dependencies"; }
+apt-get install --simulate -o Debug::NoLocking=1 "$deb" >apt.log 2>&1 || { cat apt.log >&2; fail "apt-get cannot resolve the package's dependencies"; }
 grep -q '^Inst recistry ' apt.log || { cat apt.log >&2; fail "apt-get --simulate did not plan recistry"; }
 ok "control: recistry $version, Depends resolve (apt-get --simulate), conffile /etc/recistry/core.ini, postinst/prerm"
 
@@ -162,6 +164,51 @@ if command -v systemd-analyze >/dev/null; then
     exposure="$exposure $u $e"
   done
   ok "systemd-analyze verify: both units clean; exposure (systemd-analyze security):$exposure"
+fi
+
+# The maintainer scripts for real, on a throwaway copy of this machine: / under an overlay whose upper layer is a
+# tmpfs, in a private mount namespace, chrooted; nothing reaches the real /etc, /var or dpkg database.
+# Install (user, archive, conffile mode), a local edit surviving a reinstall (an upgrade's configure), remove
+# (program gone, archive kept), purge (conffile gone, archive still kept).
+if [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
+  mkdir -p overlay overlay-mnt
+  cp "$deb" overlay/recistry.deb
+  cat >overlay/inside.sh <<'SH'
+set -eu
+fail() { echo "FAIL (maintainer scripts): $*" >&2; exit 1; }
+dpkg -i /tmp/recistry.deb >/tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log >&2; fail "dpkg -i"; }
+getent passwd recistry | grep -q ':/var/lib/recistry:/usr/sbin/nologin$' || fail "system user recistry"
+[ "$(stat -c '%U:%G %a' /var/lib/recistry)" = "recistry:recistry 750" ] || fail "/var/lib/recistry owner/mode"
+[ "$(stat -c '%U:%G %a' /etc/recistry/core.ini)" = "root:recistry 640" ] || fail "/etc/recistry/core.ini owner/mode"
+[ "$(stat -c '%U' /var/lib/recistry/archive/recistry.db)" = recistry ] || fail "first install: no archive made as recistry"
+runuser -u recistry -- recistry studies --archive /var/lib/recistry/archive >/dev/null || fail "studies as recistry"
+dpkg-query -W -f='${Conffiles}
+' recistry | grep -q '^ /etc/recistry/core.ini ' || fail "conffile not registered"
+echo "; local edit" >>/etc/recistry/core.ini
+touch /var/lib/recistry/archive/marker
+dpkg -i /tmp/recistry.deb >/tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log >&2; fail "reinstall"; }
+tail -1 /etc/recistry/core.ini | grep -q '^; local edit$' || fail "reinstall overwrote the admin's edit"
+[ -e /var/lib/recistry/archive/marker ] || fail "reinstall touched the archive"
+dpkg -r recistry >/tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log >&2; fail "dpkg -r"; }
+[ ! -e /usr/bin/recistry ] && [ -e /etc/recistry/core.ini ] && [ -e /var/lib/recistry/archive/recistry.db ] ||
+  fail "remove: program gone, config and archive kept"
+dpkg -P recistry >/tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log >&2; fail "dpkg -P"; }
+[ ! -e /etc/recistry/core.ini ] && [ -e /var/lib/recistry/archive/recistry.db ] || fail "purge: config gone, archive kept"
+SH
+  unshare -m --propagation private bash -c '
+    set -e
+    o=$1
+    mount -t tmpfs -o size=256m rcy-overlay "$o"
+    mkdir -p "$o/u" "$o/w" "$o/m"
+    mount -t overlay overlay -o "lowerdir=/,upperdir=$o/u,workdir=$o/w" "$o/m"
+    mount --bind /proc "$o/m/proc"
+    mount --bind /dev "$o/m/dev"
+    mount -t tmpfs tmp "$o/m/tmp"
+    mount -t tmpfs run "$o/m/run"
+    cp "$2/recistry.deb" "$2/inside.sh" "$o/m/tmp/"
+    exec chroot "$o/m" bash /tmp/inside.sh' _ "$WORK/overlay-mnt" "$WORK/overlay" >maint.log 2>&1 ||
+    { cat maint.log >&2; fail "the maintainer scripts"; }
+  ok "dpkg -i / reinstall / -r / -P in an overlay of this machine: user, archive, conffile kept on reinstall, archive kept on purge"
 fi
 
 # The demo's inputs copied out of the source tree, which phase 2 hides.
