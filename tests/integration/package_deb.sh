@@ -185,9 +185,11 @@ runuser -u recistry -- recistry studies --archive /var/lib/recistry/archive >/de
 dpkg-query -W -f='${Conffiles}
 ' recistry | grep -q '^ /etc/recistry/core.ini ' || fail "conffile not registered"
 echo "; local edit" >>/etc/recistry/core.ini
+chmod 0600 /etc/recistry/core.ini
 touch /var/lib/recistry/archive/marker
 dpkg -i /tmp/recistry.deb >/tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log >&2; fail "reinstall"; }
 tail -1 /etc/recistry/core.ini | grep -q '^; local edit$' || fail "reinstall overwrote the admin's edit"
+[ "$(stat -c '%a' /etc/recistry/core.ini)" = 600 ] || fail "reinstall reset the admin's mode of core.ini"
 [ -e /var/lib/recistry/archive/marker ] || fail "reinstall touched the archive"
 dpkg -r recistry >/tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log >&2; fail "dpkg -r"; }
 [ ! -e /usr/bin/recistry ] && [ -e /etc/recistry/core.ini ] && [ -e /var/lib/recistry/archive/recistry.db ] ||
