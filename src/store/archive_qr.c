@@ -6,21 +6,6 @@
 
 #include <string.h>
 
-/* Written against src/store/db.h. Until the store's files are ported to it (store_internal.h then includes
- * db.h and this block drops out; delete it then), the same few calls on the SQLite statement. */
-#ifndef RECISTRY_STORE_DB_H
-typedef sqlite3_stmt rcy_db_stmt;
-enum { RCY_DB_DONE = SQLITE_DONE, RCY_DB_ROW = SQLITE_ROW };
-static int rcy_db_step(rcy_db_stmt *st) { return sqlite3_step(st); }
-static void rcy_db_finalize(rcy_db_stmt *st) { sqlite3_finalize(st); }
-static int rcy_db_bind_text(rcy_db_stmt *st, int i, const char *v) {
-  return sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-}
-static const char *rcy_db_column_text(rcy_db_stmt *st, int i) { return (const char *)sqlite3_column_text(st, i); }
-static int rcy_db_column_int(rcy_db_stmt *st, int i) { return sqlite3_column_int(st, i); }
-static int rcy_db_column_is_null(rcy_db_stmt *st, int i) { return sqlite3_column_type(st, i) == SQLITE_NULL; }
-#endif
-
 static const char *col(rcy_db_stmt *st, int i) { return rcy_db_column_text(st, i); }
 
 int rcy_archive_qr_series_each(rcy_store *store, const char *study_uid, const char *series_uid,
