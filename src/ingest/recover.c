@@ -1,7 +1,8 @@
 /* Startup recovery after a crash (kill -9, power loss): temporary files of interrupted receptions are
- * removed, and a file that reached its final name without its index row (the daemon died between the
+ * removed, a file that reached its final name without its index row (the daemon died between the
  * rename and the commit: it was never acknowledged, but it is complete and was checked) is indexed, so that
- * `recistry verify` finds index and storage in agreement. */
+ * `recistry verify` finds index and storage in agreement, and rows whose SHA-256 was still pending (the
+ * daemon died between a Success and its hasher's write) are queued for the hasher again. */
 #include "ingest_internal.h"
 
 #include <dirent.h>
@@ -79,6 +80,18 @@ static int adopt(void *ctx, const char *rel) {
   return 0;
 }
 
+struct pending_view {
+  rcy_pipeline *p;
+  int queued, failed;
+};
+
+static int queue_pending(void *ctx, const char *sop_instance_uid, const char *path) {
+  struct pending_view *v = ctx;
+  if (rcy_pipeline_hash_later(v->p, sop_instance_uid, path) == RCY_OK) v->queued++;
+  else v->failed++;
+  return 0;
+}
+
 int rcy_pipeline_recover(rcy_pipeline *p, rcy_error *err) {
   const char *tmp = rcy_pipeline_tmp(p);
   DIR *d = opendir(tmp);
@@ -99,5 +112,13 @@ int rcy_pipeline_recover(rcy_pipeline *p, rcy_error *err) {
   if (rc) return rc;
   if (v.failed) rcy_log(RCY_LOG_WARN, "ingest", "recovery: %d file(s) could not be indexed; see `recistry verify`",
                         v.failed);
+  struct pending_view pv = {p, 0, 0};
+  if ((rc = rcy_archive_each_pending_sha256(v.db, queue_pending, &pv, err))) return rc;
+  if (pv.queued)
+    rcy_log(RCY_LOG_INFO, "ingest", "recovery: %d instance(s) stored before a crash still to be hashed: queued",
+            pv.queued);
+  if (pv.failed)
+    rcy_log(RCY_LOG_WARN, "ingest", "recovery: %d instance(s) could not be queued for hashing (out of memory)",
+            pv.failed);
   return RCY_OK;
 }

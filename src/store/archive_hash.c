@@ -1,0 +1,38 @@
+/* The instances' SHA-256 filled in after the fact. The ingest daemon indexes an instance with the hash
+ * RCY_ARCHIVE_SHA256_PENDING and answers Success as soon as file and row are durable; its hasher computes
+ * the hash from the stored file right after and sets it here (in a later transaction), and its startup
+ * recovery lists the rows a crash left pending. */
+#include "archive_internal.h"
+
+#include <string.h>
+
+int rcy_archive_set_sha256(rcy_store *store, const char *sop_instance_uid, const char *sha256, rcy_error *err) {
+  if (!sha256 || strlen(sha256) != 64)
+    return rcy_error_set(err, RCY_EINVAL, "a SHA-256 is 64 hex digits (instance %s)", sop_instance_uid);
+  sqlite3_stmt *st;
+  /* Only a pending hash is ever replaced: a known one is the reference verify compares the file with. */
+  int rc = rcy_store_cached(&st, store, "UPDATE instances SET sha256 = ? WHERE sop_instance_uid = ? AND sha256 = ?",
+                            "recording an instance's SHA-256", err);
+  if (rc) return rc;
+  sqlite3_bind_text(st, 1, sha256, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, sop_instance_uid, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, RCY_ARCHIVE_SHA256_PENDING, -1, SQLITE_STATIC);
+  return rcy_archive_step_done_cached(st, store, "recording an instance's SHA-256", err);
+}
+
+int rcy_archive_each_pending_sha256(rcy_store *store, int (*fn)(void *ctx, const char *sop_instance_uid,
+                                                                 const char *path),
+                                    void *ctx, rcy_error *err) {
+  sqlite3_stmt *st;
+  int rc = rcy_archive_prepare(&st, store, "SELECT sop_instance_uid, path FROM instances WHERE sha256 = ?",
+                               "listing instances whose SHA-256 is pending", err);
+  if (rc) return rc;
+  sqlite3_bind_text(st, 1, RCY_ARCHIVE_SHA256_PENDING, -1, SQLITE_STATIC);
+  int step;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW)
+    if (fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1))) break;
+  sqlite3_finalize(st);
+  if (step != SQLITE_ROW && step != SQLITE_DONE)
+    return rcy_store_fail(store, "listing instances whose SHA-256 is pending", err);
+  return RCY_OK;
+}
