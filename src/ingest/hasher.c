@@ -13,7 +13,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "recistry/log.h"
 
@@ -45,6 +48,9 @@ static void deadline_in(struct timespec *t, long ms) {
 
 static void *run(void *arg) {
   rcy_hasher *h = arg;
+  /* Below the association threads (Linux: nice is per thread): on a busy machine the hash waits, not the
+   * next instance's reception. Advisory: failing leaves it at the daemon's priority. */
+  (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
   pthread_mutex_lock(&h->mu);
   for (;;) {
     if (h->todo) {
