@@ -183,7 +183,7 @@ static int cmp_double(const void *a, const void *b) {
 
 static void row(const char *what, double *ms, int runs, long rows) {
   qsort(ms, (size_t)runs, sizeof *ms, cmp_double);
-  printf("  %-46s %9.2f %9.2f %9ld\n", what, ms[runs / 2], ms[runs - 1], rows / runs);
+  printf("  %-46s %9.2f %9.2f %9.1f\n", what, ms[runs / 2], ms[runs - 1], (double)rows / runs);
 }
 
 static int query(const char *dir, int runs) {

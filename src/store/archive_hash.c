@@ -24,10 +24,12 @@ int rcy_archive_each_pending_sha256(rcy_store *store, int (*fn)(void *ctx, const
                                                                  const char *path),
                                     void *ctx, rcy_error *err) {
   sqlite3_stmt *st;
-  int rc = rcy_archive_prepare(&st, store, "SELECT sop_instance_uid, path FROM instances WHERE sha256 = ?",
+  /* The literal, not a parameter: only then may SQLite use the partial index of schema step 5. */
+  int rc = rcy_archive_prepare(&st, store,
+                               "SELECT sop_instance_uid, path FROM instances WHERE sha256 = '" RCY_ARCHIVE_SHA256_PENDING
+                               "'",
                                "listing instances whose SHA-256 is pending", err);
   if (rc) return rc;
-  sqlite3_bind_text(st, 1, RCY_ARCHIVE_SHA256_PENDING, -1, SQLITE_STATIC);
   int step;
   while ((step = sqlite3_step(st)) == SQLITE_ROW)
     if (fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1))) break;
