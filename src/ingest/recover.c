@@ -80,15 +80,26 @@ static int adopt(void *ctx, const char *rel) {
   return 0;
 }
 
-struct pending_view {
-  rcy_pipeline *p;
-  int queued, failed;
-};
+/* Pending rows are collected first and queued after the listing: the hasher writes through the pipeline's
+ * index connection, which must not be in the middle of this listing when it does. */
+typedef struct pending_row {
+  struct pending_row *next;
+  char sop_instance_uid[65];
+  char path[];
+} pending_row;
 
-static int queue_pending(void *ctx, const char *sop_instance_uid, const char *path) {
-  struct pending_view *v = ctx;
-  if (rcy_pipeline_hash_later(v->p, sop_instance_uid, path) == RCY_OK) v->queued++;
-  else v->failed++;
+static int collect_pending(void *ctx, const char *sop_instance_uid, const char *path) {
+  pending_row **list = ctx;
+  size_t n = strlen(path);
+  pending_row *r = malloc(sizeof *r + n + 1);
+  if (!r || strlen(sop_instance_uid) >= sizeof r->sop_instance_uid) {
+    free(r);
+    return 0; /* stays pending: counted by verify, tried again at the next start */
+  }
+  snprintf(r->sop_instance_uid, sizeof r->sop_instance_uid, "%s", sop_instance_uid);
+  memcpy(r->path, path, n + 1);
+  r->next = *list;
+  *list = r;
   return 0;
 }
 
@@ -112,13 +123,17 @@ int rcy_pipeline_recover(rcy_pipeline *p, rcy_error *err) {
   if (rc) return rc;
   if (v.failed) rcy_log(RCY_LOG_WARN, "ingest", "recovery: %d file(s) could not be indexed; see `recistry verify`",
                         v.failed);
-  struct pending_view pv = {p, 0, 0};
-  if ((rc = rcy_archive_each_pending_sha256(v.db, queue_pending, &pv, err))) return rc;
-  if (pv.queued)
+  pending_row *pending = NULL;
+  rc = rcy_archive_each_pending_sha256(v.db, collect_pending, &pending, err);
+  int queued = 0;
+  for (pending_row *r = pending, *next; r; r = next) {
+    next = r->next;
+    if (!rc && rcy_pipeline_hash_later(p, r->sop_instance_uid, r->path) == RCY_OK) queued++;
+    free(r);
+  }
+  if (rc) return rc;
+  if (queued)
     rcy_log(RCY_LOG_INFO, "ingest", "recovery: %d instance(s) stored before a crash still to be hashed: queued",
-            pv.queued);
-  if (pv.failed)
-    rcy_log(RCY_LOG_WARN, "ingest", "recovery: %d instance(s) could not be queued for hashing (out of memory)",
-            pv.failed);
+            queued);
   return RCY_OK;
 }
