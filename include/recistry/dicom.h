@@ -201,7 +201,8 @@ typedef struct rcy_dicom_received {
   const char *sop_class_uid;    /* from the C-STORE request */
   const char *sop_instance_uid;
   uint64_t size_bytes;
-  char sha256_hex[65];          /* of the whole file, computed while it streamed in */
+  char sha256_hex[65];          /* of the whole file; "" when the SCP did not hash it (it does not: hashing
+                                 * is not on the critical path; the store callback hashes when it needs to) */
   int write_errno;              /* non-zero: writing the file failed (ENOSPC, EIO...): the file is incomplete */
   /* Makes the file's data durable (fdatasync): 0, else its errno. The store callback must get 0 from it
    * before it answers Success; it calls it after its checks, so the writeback started while the data

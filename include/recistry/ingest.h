@@ -155,8 +155,10 @@ int rcy_ingest_check_stable(int *n_checked, rcy_store *store, int stable_age_s, 
 /* ---- verification (src/ingest/verify.c) ---- */
 
 /* Every index row against its file (exists, size, SHA-256) and every file under storage/ against the index.
- * Each mismatch is reported through fn (a line naming the path and what differs); *n_mismatches counts them. */
-int rcy_ingest_verify(int *n_mismatches, const rcy_store_location *archive,
+ * Each mismatch is reported through fn (a line naming the path and what differs); *n_mismatches counts them.
+ * Rows whose SHA-256 is still pending (RCY_ARCHIVE_SHA256_PENDING: the daemon hashes after the Success) have
+ * existence and size checked and are counted in *n_pending (may be NULL), not as mismatches. */
+int rcy_ingest_verify(int *n_mismatches, int *n_pending, const rcy_store_location *archive,
                       void (*fn)(void *ctx, const char *line), void *ctx, rcy_error *err);
 
 #ifdef __cplusplus

@@ -197,6 +197,20 @@ typedef struct rcy_archive_qr_instance {
 /* The instances of one series, by instance number. fn returns non-zero to stop; that value is returned. */
 int rcy_archive_qr_instances_each(rcy_store *store, const char *series_uid,
                                   int (*fn)(void *ctx, const rcy_archive_qr_instance *i), void *ctx, rcy_error *err);
+/* The sha256 an instance is indexed with when its hash is not known yet. The ingest daemon answers a
+ * C-STORE once file and row are durable and hashes the stored file afterwards, off the critical path (in
+ * the background, within milliseconds while it runs; at its next start for rows a crash left pending). A
+ * pending hash means: the content is not yet fingerprinted. Readers needing the hash must not compare
+ * with it: duplicate detection hashes the stored file itself; `recistry verify` checks the size and
+ * counts the row as pending, not as a mismatch. */
+#define RCY_ARCHIVE_SHA256_PENDING "pending"
+/* Replaces a pending sha256 by the real one (a known hash is never replaced). */
+int rcy_archive_set_sha256(rcy_store *store, const char *sop_instance_uid, const char *sha256, rcy_error *err);
+/* Calls fn for every instance whose sha256 is pending (path relative to storage/); fn returns non-zero to
+ * stop. */
+int rcy_archive_each_pending_sha256(rcy_store *store,
+                                    int (*fn)(void *ctx, const char *sop_instance_uid, const char *path), void *ctx,
+                                    rcy_error *err);
 /* 1 when some instance row has this relative path. */
 int rcy_archive_has_path(int *found, rcy_store *store, const char *path, rcy_error *err);
 

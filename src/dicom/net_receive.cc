@@ -1,6 +1,6 @@
 // Receiving one C-STORE data set: streamed from the network into a temporary file through the association's
-// spool (bounded memory: DCMTK hands over PDV fragments, never the whole data set; the spool writes and
-// hashes them as they come), then handed to the store callback whose status is sent back. A write failure
+// spool (bounded memory: DCMTK hands over PDV fragments, never the whole data set; the spool writes them
+// as they come), then handed to the store callback whose status is sent back. A write failure
 // (disk full) does not break the association: the rest of the data set is drained and the request answered
 // Out of Resources.
 #include "nesting_guard.h"
@@ -138,7 +138,7 @@ OFCondition handle_store(T_ASC_Association *assoc, T_ASC_PresentationContextID p
         in.sop_class_uid = req->AffectedSOPClassUID;
         in.sop_instance_uid = req->AffectedSOPInstanceUID;
         in.size_bytes = spool.size();
-        snprintf(in.sha256_hex, sizeof in.sha256_hex, "%s", spool.sha256_hex());
+        // sha256_hex stays empty: not hashed on the critical path (the pipeline hashes after the Success)
         in.write_errno = spool.error();
         in.flush = flush_received;
         in.flush_ctx = &spool;

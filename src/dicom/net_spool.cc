@@ -19,7 +19,7 @@ constexpr size_t kChunk = 256 * 1024;
 }  // namespace
 
 Spool::Spool(const rcy_dicom_scp_handlers *handlers, void *assoc_ctx)
-    : h_(handlers), actx_(assoc_ctx), md_(EVP_MD_CTX_new()), buf_(static_cast<unsigned char *>(malloc(kChunk))) {}
+    : h_(handlers), actx_(assoc_ctx), buf_(static_cast<unsigned char *>(malloc(kChunk))) {}
 
 Spool::~Spool() {
   if (fd_ >= 0) close_file();
@@ -28,7 +28,6 @@ Spool::~Spool() {
     ::unlink(next_path_);
   }
   free(buf_);
-  EVP_MD_CTX_free(md_);
 }
 
 void Spool::prepare_next() {
@@ -52,14 +51,12 @@ int Spool::open_next() {
   used_ = 0;
   write_errno_ = 0;
   flushed_ = false;
-  sha256_hex_[0] = '\0';
-  if (!buf_ || !md_ || EVP_DigestInit_ex(md_, EVP_sha256(), NULL) != 1) write_errno_ = ENOMEM;
+  if (!buf_) write_errno_ = ENOMEM;
   return 0;
 }
 
 void Spool::write_chunk(const unsigned char *buf, size_t len) {
   if (write_errno_) return;
-  EVP_DigestUpdate(md_, buf, len);
   size_t off = 0;
   while (off < len && !write_errno_) {
     ssize_t w = ::write(fd_, buf + off, len - off);
@@ -98,13 +95,6 @@ void Spool::append(const void *data, size_t len) {
 void Spool::finish_writing() {
   if (used_) write_chunk(buf_, used_);
   used_ = 0;
-  if (write_errno_) return;
-  unsigned char md[32];
-  unsigned int n = 0;
-  if (EVP_DigestFinal_ex(md_, md, &n) == 1 && n == 32)
-    for (int i = 0; i < 32; i++) snprintf(sha256_hex_ + 2 * i, 3, "%02x", md[i]);
-  else
-    write_errno_ = ENOMEM;  // no digest: the instance cannot be indexed
 }
 
 int Spool::flush() {

@@ -2,10 +2,12 @@
 //
 // Why it is more than a file: storescu waits for each response, so on one association everything done
 // between the last byte of a data set and its response adds to every instance. So the data is written in
-// chunks as it arrives, hashed (SHA-256) on the way, each chunk's writeback started at once (the flush then
-// has little left to wait for), and the next temporary file is created right after a response is sent,
+// chunks as it arrives, each chunk's writeback started at once (the flush then has little left to wait
+// for), and the next temporary file is created right after a response is sent,
 // while the peer prepares its next request (creating a file costs an inode allocation that can wait behind
-// the flushes: 0.3-0.4 ms measured on the dev VM).
+// the flushes: 0.3-0.4 ms measured on the dev VM). It is not hashed here: SHA-256 of a 512 KB CT costs
+// 0.3 ms of the association's thread, on every instance's critical path; the ingest pipeline hashes the
+// stored file after the Success, in the background (src/ingest/hasher.c).
 //
 // Measured and rejected on the 2-core VM: a helper thread per association (to hash and write, or to flush
 // while the instance is checked) lost more in thread hand-offs and CPU migrations than it overlapped.
@@ -17,8 +19,6 @@
 
 #include <cstddef>
 #include <cstdint>
-
-#include <openssl/evp.h>
 
 #include "recistry/dicom.h"
 
@@ -42,11 +42,10 @@ class Spool {
 
   // Data of the current data set, in order. Never fails: a write error is kept and reported by error().
   void append(const void *data, size_t len);
-  // All data given: writes what is buffered and completes the hash.
+  // All data given: writes what is buffered.
   void finish_writing();
   uint64_t size() const { return size_; }
   int error() const { return write_errno_; }  // first write errno, 0 if none
-  const char *sha256_hex() const { return sha256_hex_; }
   // Makes the data durable (fdatasync): 0, or its errno. The SCP refuses a Success answered without it.
   int flush();
   bool flushed() const { return flushed_; }  // flush() succeeded for the current data set
@@ -70,7 +69,6 @@ class Spool {
 
   const rcy_dicom_scp_handlers *h_;
   void *actx_;
-  EVP_MD_CTX *md_;
   unsigned char *buf_;  // the chunk being filled
   size_t used_ = 0;
   // The file being received.
@@ -80,7 +78,6 @@ class Spool {
   uint64_t written_ = 0;
   int write_errno_ = 0;
   bool flushed_ = false;
-  char sha256_hex_[65] = "";
   // The next temporary file, made ahead.
   bool next_ready_ = false;
   int next_fd_ = -1;

@@ -113,6 +113,27 @@ unsigned rcy_qr_session_retrieve(rcy_qr_session *s, const rcy_dicom_qr_request *
                                  char *comment, size_t comment_len);
 void rcy_qr_session_retrieve_done(rcy_qr_session *s, const rcy_dicom_qr_request *rq, rcy_dicom_qr_files *files,
                                   int n_completed, int n_failed, int n_warning, unsigned status);
+/* ---- hasher.c: the SHA-256 of stored instances, after their Success ---- */
+
+typedef struct rcy_hasher rcy_hasher;
+typedef struct rcy_hash_item {
+  struct rcy_hash_item *next;
+  char sop_instance_uid[65];
+  char sha256[65]; /* filled by the hasher */
+  char path[];     /* the stored file */
+} rcy_hash_item;
+/* Starts the hasher thread. write(ctx) is called when hashed results waited 100 ms for a group commit (and
+ * at stop): it must rcy_hasher_take them and write them in a transaction; non-zero when it could not. */
+int rcy_hasher_start(rcy_hasher **out, int (*write)(void *ctx), void *ctx, rcy_error *err);
+/* Queues a stored file whose row's sha256 is pending. RCY_ENOMEM: not queued (stays pending until a start). */
+int rcy_hasher_add(rcy_hasher *h, const char *sop_instance_uid, const char *path);
+/* The hashed results not yet written (a list the caller owns), NULL if none; h may be NULL. */
+rcy_hash_item *rcy_hasher_take(rcy_hasher *h);
+/* Results taken but not written (the transaction failed): kept for the next writer. */
+void rcy_hasher_give_back(rcy_hasher *h, rcy_hash_item *items);
+void rcy_hash_items_free(rcy_hash_item *items);
+/* Hashes what is queued, writes the results, and stops the thread. */
+void rcy_hasher_stop(rcy_hasher *h);
 
 /* ---- pipeline.c: durable storage + index with group commit ---- */
 
@@ -149,14 +170,16 @@ const regex_t *rcy_pipeline_subject_re(rcy_pipeline *p, const rcy_ingest_site *s
 rcy_store *rcy_pipeline_db(rcy_pipeline *p);
 const char *rcy_pipeline_storage(rcy_pipeline *p);
 const char *rcy_pipeline_tmp(rcy_pipeline *p);
+/* Queues an indexed instance whose sha256 is pending for the pipeline's hasher (path relative to storage/). */
+int rcy_pipeline_hash_later(rcy_pipeline *p, const char *sop_instance_uid, const char *rel);
 /* The index row of an instance from its attributes. orientation: a buffer for the formatted orientation. */
 void rcy_ingest_row_from_attrs(rcy_archive_instance *r, char *orientation, size_t olen, const rcy_dicom_attrs *a,
                                const char *site_id, const char *subject_id, const char *rel, uint64_t size_bytes,
                                const char *sha256, const char *received_at);
 /* A path component from a trial identifier (site, subject): only [A-Za-z0-9._-], never starting with a dot. */
 void rcy_ingest_safe_component(char *out, size_t cap, const char *in);
-/* Startup recovery: removes storage/.tmp leftovers and indexes files that reached their final name without
- * their index row. */
+/* Startup recovery: removes storage/.tmp leftovers, indexes files that reached their final name without
+ * their index row, and queues the rows whose SHA-256 a crash left pending for the hasher. */
 int rcy_pipeline_recover(rcy_pipeline *p, rcy_error *err);
 
 #endif

@@ -4,7 +4,9 @@
  * duplicate and ownership checks, rename to the final name, one fsync per directory, one index transaction.
  * Every queued thread is answered only after that commit, so Success always means durable file (data
  * flushed, then renamed, then its directory flushed) + committed row, while concurrent associations share
- * the directory flushes and the transaction. */
+ * the directory flushes and the transaction. The SHA-256 is not on that path: rows are committed with a
+ * pending hash that the hasher (hasher.c) computes from the stored file after the Success and writes in
+ * the next transaction; only a duplicate check or a quarantine name, which need it, hash at once. */
 #include "ingest_internal.h"
 
 #include <errno.h>
@@ -44,6 +46,7 @@ typedef struct job {
   int renamed;
   dir_sync sync;       /* phase 2b: the first renamed job of each directory has that directory fsync'ed */
   rcy_error sync_err;
+  char sha[65];        /* SHA-256 of the received file, "" until something needs it */
   struct job *dup_of;  /* answered as a copy of this earlier job of the batch: fails if that one fails */
   rcy_store_outcome *out;
   int done;
@@ -61,7 +64,10 @@ struct rcy_pipeline {
   int committing;
   job *head, *tail;
   atomic_ulong counter;
+  rcy_hasher *hasher;
 };
+
+static int write_hashes(void *ctx);
 
 int rcy_pipeline_open(rcy_pipeline **out, const rcy_ingest_config *cfg, rcy_error *err) {
   *out = NULL;
@@ -73,6 +79,7 @@ int rcy_pipeline_open(rcy_pipeline **out, const rcy_ingest_config *cfg, rcy_erro
   rcy_store_location where = rcy_ingest_config_location(cfg);
   int rc = rcy_store_open_at(&p->db, &where, err);
   if (!rc) rc = rcy_archive_writer_sync(p->db, err);
+  if (!rc) rc = rcy_hasher_start(&p->hasher, write_hashes, p, err);
   if (rc) goto fail;
   p->storage_dir = strdup(rcy_store_storage_dir(p->db));
   p->tmp_dir = p->storage_dir ? rcy_path_join(p->storage_dir, ".tmp") : NULL;
@@ -103,6 +110,7 @@ fail:
 
 void rcy_pipeline_close(rcy_pipeline *p) {
   if (!p) return;
+  rcy_hasher_stop(p->hasher); /* before the index closes: it writes what it hashed */
   for (size_t i = 0; i < p->n_sites; i++) regfree(&p->sites[i].re);
   free(p->sites);
   rcy_store_close(p->db);
@@ -195,13 +203,29 @@ void rcy_ingest_row_from_attrs(rcy_archive_instance *r, char *orientation, size_
   r->received_at = received_at;
 }
 
+/* The SHA-256 of the file a job received (hashed now if the SCP did not). */
+static int job_sha(job *j, rcy_error *err) {
+  if (j->sha[0]) return RCY_OK;
+  if (j->in->sha256_hex[0]) {
+    memcpy(j->sha, j->in->sha256_hex, sizeof j->sha);
+    return RCY_OK;
+  }
+  int rc = rcy_files_sha256(j->sha, NULL, j->in->temp_path, err);
+  if (rc) j->sha[0] = '\0';
+  return rc;
+}
+
 /* Phase 1 for a store job: duplicates (in the index or earlier in this batch) and the ownership of its study
- * and series. */
+ * and series. Only a SOP Instance UID seen before needs the hashes: they are computed then (a stored
+ * twin's too, if still pending). */
 static int decide(rcy_pipeline *p, job *j, job *batch, rcy_error *err) {
   const rcy_dicom_attrs *a = j->a;
   for (job *o = batch; o != j; o = o->next) {
     if (o->kind != JOB_STORE || !o->write || strcmp(o->a->sop_instance_uid, a->sop_instance_uid) != 0) continue;
-    if (strcmp(o->in->sha256_hex, j->in->sha256_hex) == 0) {
+    int rc = job_sha(o, err);
+    if (!rc) rc = job_sha(j, err);
+    if (rc) return rc;
+    if (strcmp(o->sha, j->sha) == 0) {
       set_outcome(j->out, RCY_DUPLICATE, RCY_DICOM_STATUS_SUCCESS, NULL, "duplicate, identical content");
       j->dup_of = o;
     } else
@@ -211,11 +235,18 @@ static int decide(rcy_pipeline *p, job *j, job *batch, rcy_error *err) {
   }
   int found;
   uint64_t size;
-  char sha[65];
-  int rc = rcy_archive_find_instance(&found, NULL, 0, &size, sha, p->db, a->sop_instance_uid, err);
+  char sha[65], path[4096];
+  int rc = rcy_archive_find_instance(&found, path, sizeof path, &size, sha, p->db, a->sop_instance_uid, err);
   if (rc) return rc;
   if (found) {
-    if (size == j->in->size_bytes && strcmp(sha, j->in->sha256_hex) == 0)
+    if (size == j->in->size_bytes && strcmp(sha, RCY_ARCHIVE_SHA256_PENDING) == 0) {
+      char *full = rcy_path_join(p->storage_dir, path);
+      rc = full ? rcy_files_sha256(sha, NULL, full, err) : rcy_error_set(err, RCY_ENOMEM, "out of memory");
+      free(full);
+      if (rc) return rc;
+    }
+    if (size == j->in->size_bytes && (rc = job_sha(j, err))) return rc;
+    if (size == j->in->size_bytes && strcmp(sha, j->sha) == 0)
       set_outcome(j->out, RCY_DUPLICATE, RCY_DICOM_STATUS_SUCCESS, NULL, "duplicate, identical content");
     else
       set_outcome(j->out, RCY_REFUSED, RCY_DICOM_STATUS_DUPLICATE_CONFLICT,
@@ -361,7 +392,7 @@ static void commit_batch(rcy_pipeline *p, job *batch) {
       rcy_archive_instance row;
       char orientation[160];
       rcy_ingest_row_from_attrs(&row, orientation, sizeof orientation, j->a, j->site->id, j->subject, j->rel,
-                                j->in->size_bytes, j->in->sha256_hex, now);
+                                j->in->size_bytes, j->sha[0] ? j->sha : RCY_ARCHIVE_SHA256_PENDING, now);
       rc = rcy_archive_add_instance(p->db, &row, &err);
       if (rc == RCY_EDENIED) { /* an owner or parent check decide() did not see: a refusal, not a failure */
         unlink(j->full);
@@ -375,7 +406,7 @@ static void commit_batch(rcy_pipeline *p, job *batch) {
       }
     } else {
       rc = rcy_archive_add_quarantine(p->db, j->a->sop_instance_uid, j->a->study_uid, j->site->id, j->subject,
-                                      j->rel, j->in->size_bytes, j->in->sha256_hex, j->reason, now, &err);
+                                      j->rel, j->in->size_bytes, j->sha, j->reason, now, &err);
     }
     if (rc) {
       unlink(j->full);
@@ -383,12 +414,25 @@ static void commit_batch(rcy_pipeline *p, job *batch) {
       fail_job(j, rc, err.message);
     }
   }
+  /* The hashes the hasher found since the last transaction ride along (no transaction of their own). */
+  rcy_hash_item *hashed = rcy_hasher_take(p->hasher);
+  for (rcy_hash_item *h = hashed; h; h = h->next) {
+    rcy_error herr = {0};
+    if (rcy_archive_set_sha256(p->db, h->sop_instance_uid, h->sha256, &herr))
+      rcy_log(RCY_LOG_ERROR, "ingest", "cannot record a SHA-256 (it stays pending): %s", herr.message);
+  }
   if (rcy_store_commit(p->db, &err)) {
     rcy_store_rollback(p->db);
+    rcy_hasher_give_back(p->hasher, hashed);
+    hashed = NULL;
     undo_files(batch);
     for (job *j = batch; j; j = j->next)
       if (j->out->result == RCY_STORED || j->out->result == RCY_QUARANTINED) fail_job(j, err.code, err.message);
   }
+  rcy_hash_items_free(hashed);
+  for (job *j = batch; j; j = j->next)
+    if (j->kind == JOB_STORE && j->renamed && j->out->result == RCY_STORED && !j->sha[0])
+      rcy_hasher_add(p->hasher, j->a->sop_instance_uid, j->full);
   /* A copy answered as its twin in this batch is only as stored as that twin. */
   for (job *j = batch; j; j = j->next)
     if (j->dup_of && j->dup_of->out->result == RCY_FAILED) {
@@ -476,10 +520,15 @@ void rcy_pipeline_store(rcy_store_outcome *out, rcy_pipeline *p, const rcy_inges
     return;
   }
   if (v.kind == RCY_VERDICT_NOT_ANONYMISED) {
+    if (job_sha(&j, &err)) { /* its name needs the hash (rare: no reason to defer it) */
+      set_outcome(out, RCY_FAILED, RCY_DICOM_STATUS_OUT_OF_RESOURCES, "storage error", err.message);
+      free(a);
+      return;
+    }
     j.kind = JOB_QUARANTINE;
     j.reason = v.reason;
     j.subject = v.subject_id; /* NULL when off the site pattern: possibly a real identifier */
-    snprintf(j.rel, sizeof j.rel, "%s/%s-%.16s.dcm", s_site, a->sop_instance_uid, in->sha256_hex);
+    snprintf(j.rel, sizeof j.rel, "%s/%s-%.16s.dcm", s_site, a->sop_instance_uid, j.sha);
     snprintf(j.full, sizeof j.full, "%s/%s", p->quarantine_dir, j.rel);
     set_outcome(out, RCY_QUARANTINED, v.status, v.comment, v.reason);
   } else {
@@ -502,6 +551,40 @@ void rcy_pipeline_store(rcy_store_outcome *out, rcy_pipeline *p, const rcy_inges
   }
   submit(p, &j);
   free(a);
+}
+
+/* The hasher's results when no group commit came to take them: a transaction of their own, as the leader of
+ * an empty batch (so never concurrent with one). */
+static int write_hashes(void *ctx) {
+  rcy_pipeline *p = ctx;
+  pthread_mutex_lock(&p->mu);
+  while (p->committing) pthread_cond_wait(&p->cv, &p->mu);
+  p->committing = 1;
+  pthread_mutex_unlock(&p->mu);
+  rcy_hash_item *hashed = rcy_hasher_take(p->hasher);
+  rcy_error err = {0};
+  int rc = hashed ? rcy_store_begin(p->db, &err) : RCY_OK;
+  for (rcy_hash_item *h = hashed; h && !rc; h = h->next) rc = rcy_archive_set_sha256(p->db, h->sop_instance_uid, h->sha256, &err);
+  if (hashed && !rc) rc = rcy_store_commit(p->db, &err);
+  if (rc) {
+    if (hashed) rcy_store_rollback(p->db);
+    rcy_log(RCY_LOG_ERROR, "ingest", "cannot record SHA-256s (they stay pending): %s", err.message);
+    rcy_hasher_give_back(p->hasher, hashed);
+  } else {
+    rcy_hash_items_free(hashed);
+  }
+  pthread_mutex_lock(&p->mu);
+  p->committing = 0;
+  pthread_cond_broadcast(&p->cv);
+  pthread_mutex_unlock(&p->mu);
+  return rc;
+}
+
+int rcy_pipeline_hash_later(rcy_pipeline *p, const char *sop_instance_uid, const char *rel) {
+  char *full = rcy_path_join(p->storage_dir, rel);
+  int rc = full ? rcy_hasher_add(p->hasher, sop_instance_uid, full) : RCY_ENOMEM;
+  free(full);
+  return rc;
 }
 
 rcy_store *rcy_pipeline_db(rcy_pipeline *p) { return p->db; }

@@ -1,7 +1,8 @@
 /* Startup recovery after a crash (kill -9, power loss): temporary files of interrupted receptions are
- * removed, and a file that reached its final name without its index row (the daemon died between the
+ * removed, a file that reached its final name without its index row (the daemon died between the
  * rename and the commit: it was never acknowledged, but it is complete and was checked) is indexed, so that
- * `recistry verify` finds index and storage in agreement. */
+ * `recistry verify` finds index and storage in agreement, and rows whose SHA-256 was still pending (the
+ * daemon died between a Success and its hasher's write) are queued for the hasher again. */
 #include "ingest_internal.h"
 
 #include <dirent.h>
@@ -79,6 +80,29 @@ static int adopt(void *ctx, const char *rel) {
   return 0;
 }
 
+/* Pending rows are collected first and queued after the listing: the hasher writes through the pipeline's
+ * index connection, which must not be in the middle of this listing when it does. */
+typedef struct pending_row {
+  struct pending_row *next;
+  char sop_instance_uid[65];
+  char path[];
+} pending_row;
+
+static int collect_pending(void *ctx, const char *sop_instance_uid, const char *path) {
+  pending_row **list = ctx;
+  size_t n = strlen(path);
+  pending_row *r = malloc(sizeof *r + n + 1);
+  if (!r || strlen(sop_instance_uid) >= sizeof r->sop_instance_uid) {
+    free(r);
+    return 0; /* stays pending: counted by verify, tried again at the next start */
+  }
+  snprintf(r->sop_instance_uid, sizeof r->sop_instance_uid, "%s", sop_instance_uid);
+  memcpy(r->path, path, n + 1);
+  r->next = *list;
+  *list = r;
+  return 0;
+}
+
 int rcy_pipeline_recover(rcy_pipeline *p, rcy_error *err) {
   const char *tmp = rcy_pipeline_tmp(p);
   DIR *d = opendir(tmp);
@@ -99,5 +123,17 @@ int rcy_pipeline_recover(rcy_pipeline *p, rcy_error *err) {
   if (rc) return rc;
   if (v.failed) rcy_log(RCY_LOG_WARN, "ingest", "recovery: %d file(s) could not be indexed; see `recistry verify`",
                         v.failed);
+  pending_row *pending = NULL;
+  rc = rcy_archive_each_pending_sha256(v.db, collect_pending, &pending, err);
+  int queued = 0;
+  for (pending_row *r = pending, *next; r; r = next) {
+    next = r->next;
+    if (!rc && rcy_pipeline_hash_later(p, r->sop_instance_uid, r->path) == RCY_OK) queued++;
+    free(r);
+  }
+  if (rc) return rc;
+  if (queued)
+    rcy_log(RCY_LOG_INFO, "ingest", "recovery: %d instance(s) stored before a crash still to be hashed: queued",
+            queued);
   return RCY_OK;
 }

@@ -1,5 +1,7 @@
 /* `recistry verify`: the index and storage/ must agree. Every row's file must exist with the recorded size
- * and SHA-256; every file under storage/ (temporary files aside) must have its row; and every instance must
+ * and SHA-256 (a row whose hash is still pending, RCY_ARCHIVE_SHA256_PENDING, has its file's existence and
+ * size checked and is counted apart: the ingest daemon hashes it within moments, or at its next start after
+ * a crash; it is not a mismatch); every file under storage/ (temporary files aside) must have its row; and every instance must
  * sit where its index hierarchy says (site/subject/study/series/sop.dcm, the path the daemon wrote after its
  * checks): an instance indexed under another site's series, or a series under another study, is reported. */
 #include "ingest_internal.h"
@@ -13,6 +15,7 @@ typedef struct {
   void (*fn)(void *, const char *);
   void *ctx;
   int n;
+  int n_pending;
   rcy_error *err;
   int failed;
 } verify_ctx;
@@ -34,7 +37,8 @@ static int check_row(void *ctx, const char *sop, const char *path, uint64_t size
   if (rc == RCY_ENOTFOUND) report(v, "missing file: %s (SOP Instance %s)", path, sop);
   else if (rc) report(v, "unreadable file: %s: %s", path, e.message);
   else if (actual != size) report(v, "size differs from the index: %s (SOP Instance %s)", path, sop);
-  else if (strcmp(hex, sha) != 0) report(v, "SHA-256 differs from the index: %s (SOP Instance %s)", path, sop);
+  else if (sha && strcmp(sha, RCY_ARCHIVE_SHA256_PENDING) == 0) v->n_pending++;
+  else if (!sha || strcmp(hex, sha) != 0) report(v, "SHA-256 differs from the index: %s (SOP Instance %s)", path, sop);
   return 0;
 }
 
@@ -68,18 +72,20 @@ static int check_file(void *ctx, const char *rel) {
   return 0;
 }
 
-int rcy_ingest_verify(int *n_mismatches, const rcy_store_location *archive, void (*fn)(void *ctx, const char *line),
-                      void *ctx, rcy_error *err) {
+int rcy_ingest_verify(int *n_mismatches, int *n_pending, const rcy_store_location *archive,
+                      void (*fn)(void *ctx, const char *line), void *ctx, rcy_error *err) {
   *n_mismatches = 0;
+  if (n_pending) *n_pending = 0;
   rcy_store *db;
   int rc = rcy_store_open_at(&db, archive, err);
   if (rc) return rc;
-  verify_ctx v = {rcy_store_storage_dir(db), db, fn, ctx, 0, err, 0};
+  verify_ctx v = {rcy_store_storage_dir(db), db, fn, ctx, 0, 0, err, 0};
   rc = rcy_archive_each_instance(db, check_row, &v, err);
   if (!rc) rc = rcy_archive_each_placement(db, check_placement, &v, err);
   if (!rc) rc = rcy_files_walk(v.storage, check_file, &v, err);
   if (!rc && v.failed) rc = err ? err->code : RCY_ESTORE;
   *n_mismatches = v.n;
+  if (n_pending) *n_pending = v.n_pending;
   rcy_store_close(db);
   return rc;
 }

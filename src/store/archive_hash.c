@@ -1,0 +1,40 @@
+/* The instances' SHA-256 filled in after the fact. The ingest daemon indexes an instance with the hash
+ * RCY_ARCHIVE_SHA256_PENDING and answers Success as soon as file and row are durable; its hasher computes
+ * the hash from the stored file right after and sets it here (in a later transaction), and its startup
+ * recovery lists the rows a crash left pending. */
+#include "archive_internal.h"
+
+#include <string.h>
+
+int rcy_archive_set_sha256(rcy_store *store, const char *sop_instance_uid, const char *sha256, rcy_error *err) {
+  if (!sha256 || strlen(sha256) != 64)
+    return rcy_error_set(err, RCY_EINVAL, "a SHA-256 is 64 hex digits (instance %s)", sop_instance_uid);
+  rcy_db_stmt *st;
+  /* Only a pending hash is ever replaced: a known one is the reference verify compares the file with. */
+  int rc = rcy_store_cached(&st, store, "UPDATE instances SET sha256 = ? WHERE sop_instance_uid = ? AND sha256 = ?",
+                            "recording an instance's SHA-256", err);
+  if (rc) return rc;
+  rcy_db_bind_text(st, 1, sha256);
+  rcy_db_bind_text(st, 2, sop_instance_uid);
+  rcy_db_bind_text(st, 3, RCY_ARCHIVE_SHA256_PENDING);
+  return rcy_archive_step_done_cached(st, store, "recording an instance's SHA-256", err);
+}
+
+int rcy_archive_each_pending_sha256(rcy_store *store, int (*fn)(void *ctx, const char *sop_instance_uid,
+                                                                 const char *path),
+                                    void *ctx, rcy_error *err) {
+  rcy_db_stmt *st;
+  /* The literal, not a parameter: only then may SQLite use the partial index of schema step 5. */
+  int rc = rcy_archive_prepare(&st, store,
+                               "SELECT sop_instance_uid, path FROM instances WHERE sha256 = '" RCY_ARCHIVE_SHA256_PENDING
+                               "'",
+                               "listing instances whose SHA-256 is pending", err);
+  if (rc) return rc;
+  int step;
+  while ((step = rcy_db_step(st)) == RCY_DB_ROW)
+    if (fn(ctx, rcy_db_column_text(st, 0), rcy_db_column_text(st, 1))) break;
+  rcy_db_finalize(st);
+  if (step != RCY_DB_ROW && step != RCY_DB_DONE)
+    return rcy_store_fail(store, "listing instances whose SHA-256 is pending", err);
+  return RCY_OK;
+}
