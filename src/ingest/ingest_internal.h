@@ -102,6 +102,8 @@ const regex_t *rcy_pipeline_subject_re(rcy_pipeline *p, const rcy_ingest_site *s
 rcy_store *rcy_pipeline_db(rcy_pipeline *p);
 const char *rcy_pipeline_storage(rcy_pipeline *p);
 const char *rcy_pipeline_tmp(rcy_pipeline *p);
+/* This machine's name as it appears in temporary file names (characters other than [A-Za-z0-9.] as '_'). */
+void rcy_ingest_host_name(char *out, size_t cap);
 /* The index row of an instance from its attributes. orientation: a buffer for the formatted orientation. */
 void rcy_ingest_row_from_attrs(rcy_archive_instance *r, char *orientation, size_t olen, const rcy_dicom_attrs *a,
                                const char *site_id, const char *subject_id, const char *rel, uint64_t size_bytes,
