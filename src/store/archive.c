@@ -7,44 +7,44 @@
 #include <string.h>
 #include <time.h>
 
-int rcy_archive_prepare(sqlite3_stmt **st, rcy_store *store, const char *sql, const char *what, rcy_error *err) {
-  if (sqlite3_prepare_v2(store->db, sql, -1, st, NULL) != SQLITE_OK) return rcy_store_fail(store, what, err);
+int rcy_archive_prepare(rcy_db_stmt **st, rcy_store *store, const char *sql, const char *what, rcy_error *err) {
+  if (rcy_db_prepare(st, store->db, sql) != RCY_OK) return rcy_store_fail(store, what, err);
   return RCY_OK;
 }
 
-void rcy_archive_bind_text(sqlite3_stmt *st, int i, const char *v) {
-  if (v && v[0]) sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-  else sqlite3_bind_null(st, i);
+void rcy_archive_bind_text(rcy_db_stmt *st, int i, const char *v) {
+  if (v && v[0]) rcy_db_bind_text(st, i, v);
+  else rcy_db_bind_null(st, i);
 }
 
-void rcy_archive_bind_opt_double(sqlite3_stmt *st, int i, int has, double v) {
-  if (has) sqlite3_bind_double(st, i, v);
-  else sqlite3_bind_null(st, i);
+void rcy_archive_bind_opt_double(rcy_db_stmt *st, int i, int has, double v) {
+  if (has) rcy_db_bind_double(st, i, v);
+  else rcy_db_bind_null(st, i);
 }
 
-void rcy_archive_bind_opt_int(sqlite3_stmt *st, int i, int has, int v) {
-  if (has) sqlite3_bind_int(st, i, v);
-  else sqlite3_bind_null(st, i);
+void rcy_archive_bind_opt_int(rcy_db_stmt *st, int i, int has, int v) {
+  if (has) rcy_db_bind_int(st, i, v);
+  else rcy_db_bind_null(st, i);
 }
 
-int rcy_archive_step_done(sqlite3_stmt *st, rcy_store *store, const char *what, rcy_error *err) {
-  int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) return rcy_store_fail(store, what, err);
+int rcy_archive_step_done(rcy_db_stmt *st, rcy_store *store, const char *what, rcy_error *err) {
+  int rc = rcy_db_step(st);
+  rcy_db_finalize(st);
+  if (rc != RCY_DB_DONE) return rcy_store_fail(store, what, err);
   return RCY_OK;
 }
 
-int rcy_archive_step_done_cached(sqlite3_stmt *st, rcy_store *store, const char *what, rcy_error *err) {
-  int rc = sqlite3_step(st);
-  int out = rc == SQLITE_DONE ? RCY_OK : rcy_store_fail(store, what, err);
-  sqlite3_reset(st);
+int rcy_archive_step_done_cached(rcy_db_stmt *st, rcy_store *store, const char *what, rcy_error *err) {
+  int rc = rcy_db_step(st);
+  int out = rc == RCY_DB_DONE ? RCY_OK : rcy_store_fail(store, what, err);
+  rcy_db_reset(st);
   return out;
 }
 
-char *rcy_archive_column_dup(sqlite3_stmt *st, int col, int *oom) {
-  const unsigned char *v = sqlite3_column_text(st, col);
+char *rcy_archive_column_dup(rcy_db_stmt *st, int col, int *oom) {
+  const char *v = rcy_db_column_text(st, col);
   if (!v) return NULL;
-  char *d = strdup((const char *)v);
+  char *d = strdup(v);
   if (!d) *oom = 1;
   return d;
 }
@@ -57,13 +57,14 @@ void rcy_archive_timestamp(char out[21], long long t) {
 }
 
 int rcy_archive_writer_sync(rcy_store *store, rcy_error *err) {
-  return rcy_store_exec(store, "PRAGMA synchronous=NORMAL", "setting the writer's synchronous mode", err);
+  if (rcy_db_relax_durability(store->db)) return rcy_store_fail(store, "relaxing the writer's durability", err);
+  return RCY_OK;
 }
 
 /* Copies a text column into a caller's buffer: a value that does not fit is an error, never cut (the index
  * holds only validated identifiers, so this means the index was written by something else). */
-static int copy_column(char *out, size_t cap, sqlite3_stmt *st, int col, const char *what, rcy_error *err) {
-  const char *v = (const char *)sqlite3_column_text(st, col);
+static int copy_column(char *out, size_t cap, rcy_db_stmt *st, int col, const char *what, rcy_error *err) {
+  const char *v = rcy_db_column_text(st, col);
   size_t n = v ? strlen(v) : 0;
   if (n >= cap) {
     out[0] = '\0';
@@ -76,65 +77,65 @@ static int copy_column(char *out, size_t cap, sqlite3_stmt *st, int col, const c
 
 int rcy_archive_find_instance(int *found, char *path, size_t path_len, uint64_t *size_bytes, char sha256[65],
                               rcy_store *store, const char *sop_instance_uid, rcy_error *err) {
-  sqlite3_stmt *st;
+  rcy_db_stmt *st;
   *found = 0;
   int rc = rcy_store_cached(&st, store, "SELECT path, size_bytes, sha256 FROM instances WHERE sop_instance_uid = ?",
                             "looking up an instance", err);
   if (rc) return rc;
-  sqlite3_bind_text(st, 1, sop_instance_uid, -1, SQLITE_STATIC);
-  int step = sqlite3_step(st);
-  if (step == SQLITE_ROW) {
+  rcy_db_bind_text(st, 1, sop_instance_uid);
+  int step = rcy_db_step(st);
+  if (step == RCY_DB_ROW) {
     *found = 1;
     if (path) rc = copy_column(path, path_len, st, 0, "instance path", err);
-    if (size_bytes) *size_bytes = (uint64_t)sqlite3_column_int64(st, 1);
+    if (size_bytes) *size_bytes = (uint64_t)rcy_db_column_int64(st, 1);
     if (sha256 && !rc) rc = copy_column(sha256, 65, st, 2, "instance SHA-256", err);
   }
-  if (step != SQLITE_ROW && step != SQLITE_DONE) rc = rcy_store_fail(store, "looking up an instance", err);
-  sqlite3_reset(st);
+  if (step != RCY_DB_ROW && step != RCY_DB_DONE) rc = rcy_store_fail(store, "looking up an instance", err);
+  rcy_db_reset(st);
   return rc;
 }
 
 int rcy_archive_find_study(int *found, char site_id[65], char subject_id[65], rcy_store *store,
                            const char *study_uid, rcy_error *err) {
-  sqlite3_stmt *st;
+  rcy_db_stmt *st;
   *found = 0;
   int rc = rcy_store_cached(&st, store, "SELECT site_id, subject_id FROM studies WHERE study_uid = ?",
                             "looking up a study", err);
   if (rc) return rc;
-  sqlite3_bind_text(st, 1, study_uid, -1, SQLITE_STATIC);
-  int step = sqlite3_step(st);
-  if (step == SQLITE_ROW) {
+  rcy_db_bind_text(st, 1, study_uid);
+  int step = rcy_db_step(st);
+  if (step == RCY_DB_ROW) {
     *found = 1;
     rc = copy_column(site_id, 65, st, 0, "study site ID", err);
     if (!rc) rc = copy_column(subject_id, 65, st, 1, "study subject ID", err);
   }
-  if (step != SQLITE_ROW && step != SQLITE_DONE) rc = rcy_store_fail(store, "looking up a study", err);
-  sqlite3_reset(st);
+  if (step != RCY_DB_ROW && step != RCY_DB_DONE) rc = rcy_store_fail(store, "looking up a study", err);
+  rcy_db_reset(st);
   return rc;
 }
 
 int rcy_archive_find_series(int *found, char *study_uid, size_t study_uid_len, rcy_store *store,
                             const char *series_uid, rcy_error *err) {
-  sqlite3_stmt *st;
+  rcy_db_stmt *st;
   *found = 0;
   int rc = rcy_store_cached(&st, store, "SELECT study_uid FROM series WHERE series_uid = ?", "looking up a series",
                             err);
   if (rc) return rc;
-  sqlite3_bind_text(st, 1, series_uid, -1, SQLITE_STATIC);
-  int step = sqlite3_step(st);
-  if (step == SQLITE_ROW) {
+  rcy_db_bind_text(st, 1, series_uid);
+  int step = rcy_db_step(st);
+  if (step == RCY_DB_ROW) {
     *found = 1;
     rc = copy_column(study_uid, study_uid_len, st, 0, "series study UID", err);
   }
-  if (step != SQLITE_ROW && step != SQLITE_DONE) rc = rcy_store_fail(store, "looking up a series", err);
-  sqlite3_reset(st);
+  if (step != RCY_DB_ROW && step != RCY_DB_DONE) rc = rcy_store_fail(store, "looking up a series", err);
+  rcy_db_reset(st);
   return rc;
 }
 
 /* The three rows of one instance; the upserts refuse (no row changed) a study of another site or subject and a
  * series of another study, so a UID level never changes owner or parent whatever the caller checked before. */
 static int add_instance_rows(rcy_store *store, const rcy_archive_instance *in, rcy_error *err) {
-  sqlite3_stmt *st;
+  rcy_db_stmt *st;
   int rc = rcy_store_cached(
       &st, store,
       "INSERT INTO studies(study_uid, site_id, subject_id, timepoint, modality, study_date, status,"
@@ -154,7 +155,7 @@ static int add_instance_rows(rcy_store *store, const rcy_archive_instance *in, r
   rcy_archive_bind_text(st, 6, in->study_date);
   rcy_archive_bind_text(st, 7, in->received_at);
   if ((rc = rcy_archive_step_done_cached(st, store, "indexing a study", err))) return rc;
-  if (sqlite3_changes(store->db) == 0)
+  if (rcy_db_changes(store->db) == 0)
     return rcy_error_set(err, RCY_EDENIED, "study %s belongs to another site or subject", in->study_uid);
 
   rc = rcy_store_cached(&st, store,
@@ -171,7 +172,7 @@ static int add_instance_rows(rcy_store *store, const rcy_archive_instance *in, r
   rcy_archive_bind_text(st, 5, in->series_description);
   rcy_archive_bind_text(st, 6, in->frame_of_reference_uid);
   if ((rc = rcy_archive_step_done_cached(st, store, "indexing a series", err))) return rc;
-  if (sqlite3_changes(store->db) == 0)
+  if (rcy_db_changes(store->db) == 0)
     return rcy_error_set(err, RCY_EDENIED, "series %s belongs to another study than %s", in->series_uid,
                          in->study_uid);
 
@@ -189,7 +190,7 @@ static int add_instance_rows(rcy_store *store, const rcy_archive_instance *in, r
   rcy_archive_bind_text(st, 4, in->transfer_syntax_uid);
   rcy_archive_bind_opt_int(st, 5, in->has_instance_number, in->instance_number);
   rcy_archive_bind_text(st, 6, in->path);
-  sqlite3_bind_int64(st, 7, (sqlite3_int64)in->size_bytes);
+  rcy_db_bind_int64(st, 7, (int64_t)in->size_bytes);
   rcy_archive_bind_text(st, 8, in->sha256);
   rcy_archive_bind_opt_int(st, 9, in->has_rows, in->rows);
   rcy_archive_bind_opt_int(st, 10, in->has_rows, in->columns);
@@ -222,7 +223,7 @@ int rcy_archive_add_instance(rcy_store *store, const rcy_archive_instance *in, r
 int rcy_archive_add_quarantine(rcy_store *store, const char *sop_instance_uid, const char *study_uid,
                                const char *site_id, const char *subject_id, const char *path, uint64_t size_bytes,
                                const char *sha256, const char *reason, const char *received_at, rcy_error *err) {
-  sqlite3_stmt *st;
+  rcy_db_stmt *st;
   int rc = rcy_archive_prepare(&st, store,
                                "INSERT INTO quarantine(sop_instance_uid, study_uid, site_id, subject_id, path,"
                                " size_bytes, sha256, reason, received_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -233,7 +234,7 @@ int rcy_archive_add_quarantine(rcy_store *store, const char *sop_instance_uid, c
   rcy_archive_bind_text(st, 3, site_id);
   rcy_archive_bind_text(st, 4, subject_id);
   rcy_archive_bind_text(st, 5, path);
-  sqlite3_bind_int64(st, 6, (sqlite3_int64)size_bytes);
+  rcy_db_bind_int64(st, 6, (int64_t)size_bytes);
   rcy_archive_bind_text(st, 7, sha256);
   rcy_archive_bind_text(st, 8, reason);
   rcy_archive_bind_text(st, 9, received_at);
@@ -241,15 +242,15 @@ int rcy_archive_add_quarantine(rcy_store *store, const char *sop_instance_uid, c
 }
 
 int rcy_archive_has_path(int *found, rcy_store *store, const char *path, rcy_error *err) {
-  sqlite3_stmt *st;
+  rcy_db_stmt *st;
   *found = 0;
   int rc = rcy_archive_prepare(&st, store, "SELECT 1 FROM instances WHERE path = ?", "looking up a path", err);
   if (rc) return rc;
-  sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-  int step = sqlite3_step(st);
-  *found = step == SQLITE_ROW;
-  sqlite3_finalize(st);
-  if (step != SQLITE_ROW && step != SQLITE_DONE) return rcy_store_fail(store, "looking up a path", err);
+  rcy_db_bind_text(st, 1, path);
+  int step = rcy_db_step(st);
+  *found = step == RCY_DB_ROW;
+  rcy_db_finalize(st);
+  if (step != RCY_DB_ROW && step != RCY_DB_DONE) return rcy_store_fail(store, "looking up a path", err);
   return RCY_OK;
 }
 
@@ -257,19 +258,19 @@ int rcy_archive_each_instance(rcy_store *store,
                               int (*fn)(void *ctx, const char *sop_instance_uid, const char *path,
                                         uint64_t size_bytes, const char *sha256),
                               void *ctx, rcy_error *err) {
-  sqlite3_stmt *st;
+  rcy_db_stmt *st;
   int rc = rcy_archive_prepare(&st, store,
                                "SELECT sop_instance_uid, path, size_bytes, sha256 FROM instances ORDER BY path",
                                "listing instances", err);
   if (rc) return rc;
   int step;
-  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-    if (fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-           (uint64_t)sqlite3_column_int64(st, 2), (const char *)sqlite3_column_text(st, 3)))
+  while ((step = rcy_db_step(st)) == RCY_DB_ROW) {
+    if (fn(ctx, rcy_db_column_text(st, 0), rcy_db_column_text(st, 1),
+           (uint64_t)rcy_db_column_int64(st, 2), rcy_db_column_text(st, 3)))
       break;
   }
-  sqlite3_finalize(st);
-  if (step != SQLITE_ROW && step != SQLITE_DONE) return rcy_store_fail(store, "listing instances", err);
+  rcy_db_finalize(st);
+  if (step != RCY_DB_ROW && step != RCY_DB_DONE) return rcy_store_fail(store, "listing instances", err);
   return RCY_OK;
 }
 
@@ -278,7 +279,7 @@ int rcy_archive_each_placement(rcy_store *store,
                                          const char *series_uid, const char *study_uid, const char *site_id,
                                          const char *subject_id),
                                void *ctx, rcy_error *err) {
-  sqlite3_stmt *st;
+  rcy_db_stmt *st;
   int rc = rcy_archive_prepare(&st, store,
                                "SELECT i.sop_instance_uid, i.path, i.series_uid, e.study_uid, s.site_id, s.subject_id"
                                " FROM instances i LEFT JOIN series e ON e.series_uid = i.series_uid"
@@ -286,12 +287,12 @@ int rcy_archive_each_placement(rcy_store *store,
                                "listing the hierarchy of instances", err);
   if (rc) return rc;
   int step;
-  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((step = rcy_db_step(st)) == RCY_DB_ROW) {
     const char *c[6];
-    for (int i = 0; i < 6; i++) c[i] = (const char *)sqlite3_column_text(st, i);
+    for (int i = 0; i < 6; i++) c[i] = rcy_db_column_text(st, i);
     if (fn(ctx, c[0], c[1], c[2], c[3], c[4], c[5])) break;
   }
-  sqlite3_finalize(st);
-  if (step != SQLITE_ROW && step != SQLITE_DONE) return rcy_store_fail(store, "listing the hierarchy of instances", err);
+  rcy_db_finalize(st);
+  if (step != RCY_DB_ROW && step != RCY_DB_DONE) return rcy_store_fail(store, "listing the hierarchy of instances", err);
   return RCY_OK;
 }

@@ -31,16 +31,16 @@ void rcy_archive_studies_free(rcy_archive_study *studies, size_t n) {
 }
 
 static int load_findings(rcy_archive_study *s, rcy_store *store, rcy_error *err) {
-  sqlite3_stmt *st;
+  rcy_db_stmt *st;
   int rc = rcy_archive_prepare(&st, store,
                                "SELECT series_uid, code, severity, message FROM qc_findings WHERE study_uid = ?"
                                " ORDER BY id",
                                "reading QC findings", err);
   if (rc) return rc;
-  sqlite3_bind_text(st, 1, s->study_uid, -1, SQLITE_STATIC);
+  rcy_db_bind_text(st, 1, s->study_uid);
   int step, oom = 0;
   size_t cap = 0;
-  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((step = rcy_db_step(st)) == RCY_DB_ROW) {
     if (s->n_findings == cap) {
       size_t ncap = cap ? cap * 2 : 4;
       rcy_archive_finding *p = realloc(s->findings, ncap * sizeof *p);
@@ -57,16 +57,16 @@ static int load_findings(rcy_archive_study *s, rcy_store *store, rcy_error *err)
     f->severity = rcy_archive_column_dup(st, 2, &oom);
     f->message = rcy_archive_column_dup(st, 3, &oom);
   }
-  sqlite3_finalize(st);
+  rcy_db_finalize(st);
   if (oom) return rcy_error_set(err, RCY_ENOMEM, "out of memory reading QC findings");
-  if (step != SQLITE_DONE && step != SQLITE_ROW) return rcy_store_fail(store, "reading QC findings", err);
+  if (step != RCY_DB_DONE && step != RCY_DB_ROW) return rcy_store_fail(store, "reading QC findings", err);
   return RCY_OK;
 }
 
 int rcy_archive_list_studies(rcy_archive_study **studies, size_t *n, rcy_store *store, rcy_error *err) {
   *studies = NULL;
   *n = 0;
-  sqlite3_stmt *st;
+  rcy_db_stmt *st;
   int rc = rcy_archive_prepare(
       &st, store,
       "SELECT s.study_uid, s.site_id, s.subject_id, s.timepoint, s.modality, s.study_date, s.status,"
@@ -78,12 +78,12 @@ int rcy_archive_list_studies(rcy_archive_study **studies, size_t *n, rcy_store *
       " UNION ALL"
       " SELECT q.study_uid, q.site_id, MAX(q.subject_id), NULL, NULL, NULL, 'quarantined', MIN(q.received_at),"
       " MAX(q.received_at), 0, COUNT(*) FROM quarantine q GROUP BY q.study_uid, q.site_id"
-      " ORDER BY 2, 3, 6, 1",
+      " ORDER BY 2, 3 NULLS FIRST, 6 NULLS FIRST, 1",
       "listing studies", err);
   if (rc) return rc;
   size_t cap = 0;
   int step, oom = 0;
-  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((step = rcy_db_step(st)) == RCY_DB_ROW) {
     if (*n == cap) {
       size_t ncap = cap ? cap * 2 : 16;
       rcy_archive_study *p = realloc(*studies, ncap * sizeof *p);
@@ -99,12 +99,12 @@ int rcy_archive_list_studies(rcy_archive_study **studies, size_t *n, rcy_store *
     char **fields[] = {&s->study_uid, &s->site_id,         &s->subject_id,        &s->timepoint, &s->modality,
                        &s->study_date, &s->status, &s->first_received_at, &s->last_received_at};
     for (int k = 0; k < 9; k++) *fields[k] = rcy_archive_column_dup(st, k, &oom);
-    s->n_series = sqlite3_column_int(st, 9);
-    s->n_instances = sqlite3_column_int(st, 10);
+    s->n_series = rcy_db_column_int(st, 9);
+    s->n_instances = rcy_db_column_int(st, 10);
   }
-  sqlite3_finalize(st);
+  rcy_db_finalize(st);
   if (oom) rc = rcy_error_set(err, RCY_ENOMEM, "out of memory listing studies");
-  else if (step != SQLITE_DONE && step != SQLITE_ROW) rc = rcy_store_fail(store, "listing studies", err);
+  else if (step != RCY_DB_DONE && step != RCY_DB_ROW) rc = rcy_store_fail(store, "listing studies", err);
   for (size_t i = 0; !rc && i < *n; i++)
     if ((*studies)[i].study_uid && strcmp((*studies)[i].status, "quarantined") != 0)
       rc = load_findings(&(*studies)[i], store, err);

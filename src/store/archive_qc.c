@@ -15,16 +15,16 @@ void rcy_archive_strings_free(char **strings, size_t n) {
 int rcy_archive_stable_studies(char ***uids, size_t *n, rcy_store *store, const char *before, rcy_error *err) {
   *uids = NULL;
   *n = 0;
-  sqlite3_stmt *st;
+  rcy_db_stmt *st;
   int rc = rcy_archive_prepare(&st, store,
                                "SELECT study_uid FROM studies WHERE status = 'receiving' AND last_received_at <= ?"
                                " ORDER BY last_received_at",
                                "listing stable studies", err);
   if (rc) return rc;
-  sqlite3_bind_text(st, 1, before, -1, SQLITE_STATIC);
+  rcy_db_bind_text(st, 1, before);
   size_t cap = 0;
   int step, oom = 0;
-  while ((step = sqlite3_step(st)) == SQLITE_ROW && !oom) {
+  while ((step = rcy_db_step(st)) == RCY_DB_ROW && !oom) {
     if (*n == cap) {
       size_t ncap = cap ? cap * 2 : 8;
       char **p = realloc(*uids, ncap * sizeof *p);
@@ -38,29 +38,29 @@ int rcy_archive_stable_studies(char ***uids, size_t *n, rcy_store *store, const 
     char *u = rcy_archive_column_dup(st, 0, &oom);
     if (u) (*uids)[(*n)++] = u;
   }
-  sqlite3_finalize(st);
+  rcy_db_finalize(st);
   if (oom) {
     rcy_archive_strings_free(*uids, *n);
     *uids = NULL;
     *n = 0;
     return rcy_error_set(err, RCY_ENOMEM, "out of memory listing stable studies");
   }
-  if (step != SQLITE_DONE && step != SQLITE_ROW) return rcy_store_fail(store, "listing stable studies", err);
+  if (step != RCY_DB_DONE && step != RCY_DB_ROW) return rcy_store_fail(store, "listing stable studies", err);
   return RCY_OK;
 }
 
 int rcy_archive_study_last_received(char out[32], rcy_store *store, const char *study_uid, rcy_error *err) {
-  sqlite3_stmt *st;
+  rcy_db_stmt *st;
   out[0] = '\0';
   int rc = rcy_archive_prepare(&st, store, "SELECT last_received_at FROM studies WHERE study_uid = ?",
                                "reading a study", err);
   if (rc) return rc;
-  sqlite3_bind_text(st, 1, study_uid, -1, SQLITE_STATIC);
-  int step = sqlite3_step(st);
-  if (step == SQLITE_ROW) snprintf(out, 32, "%s", (const char *)sqlite3_column_text(st, 0));
-  sqlite3_finalize(st);
-  if (step == SQLITE_DONE) return rcy_error_set(err, RCY_ENOTFOUND, "no study %s in the index", study_uid);
-  if (step != SQLITE_ROW) return rcy_store_fail(store, "reading a study", err);
+  rcy_db_bind_text(st, 1, study_uid);
+  int step = rcy_db_step(st);
+  if (step == RCY_DB_ROW) snprintf(out, 32, "%s", rcy_db_column_text(st, 0));
+  rcy_db_finalize(st);
+  if (step == RCY_DB_DONE) return rcy_error_set(err, RCY_ENOTFOUND, "no study %s in the index", study_uid);
+  if (step != RCY_DB_ROW) return rcy_store_fail(store, "reading a study", err);
   return RCY_OK;
 }
 
@@ -74,24 +74,24 @@ int rcy_archive_study_slices(rcy_archive_slice **slices, size_t *n, rcy_store *s
                              rcy_error *err) {
   *slices = NULL;
   *n = 0;
-  sqlite3_stmt *st;
+  rcy_db_stmt *st;
   int rc = rcy_archive_prepare(
       &st, store,
       "SELECT i.series_uid, s.modality, i.position_x_mm, i.position_y_mm, i.position_z_mm, i.orientation,"
       " i.slice_thickness_mm, i.pixel_spacing_row_mm, i.pixel_spacing_col_mm, i.instance_number"
       " FROM instances i JOIN series s ON s.series_uid = i.series_uid WHERE s.study_uid = ?"
-      " ORDER BY i.series_uid, i.instance_number",
+      " ORDER BY i.series_uid, i.instance_number NULLS FIRST",
       "reading a study's geometry", err);
   if (rc) return rc;
-  sqlite3_bind_text(st, 1, study_uid, -1, SQLITE_STATIC);
+  rcy_db_bind_text(st, 1, study_uid);
   size_t cap = 0;
   int step;
-  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((step = rcy_db_step(st)) == RCY_DB_ROW) {
     if (*n == cap) {
       size_t ncap = cap ? cap * 2 : 64;
       rcy_archive_slice *p = realloc(*slices, ncap * sizeof *p);
       if (!p) {
-        sqlite3_finalize(st);
+        rcy_db_finalize(st);
         free(*slices);
         *slices = NULL;
         *n = 0;
@@ -102,29 +102,29 @@ int rcy_archive_study_slices(rcy_archive_slice **slices, size_t *n, rcy_store *s
     }
     rcy_archive_slice *s = &(*slices)[(*n)++];
     memset(s, 0, sizeof *s);
-    const unsigned char *ser = sqlite3_column_text(st, 0), *mod = sqlite3_column_text(st, 1);
-    int w1 = snprintf(s->series_uid, sizeof s->series_uid, "%s", ser ? (const char *)ser : "");
-    int w2 = snprintf(s->modality, sizeof s->modality, "%s", mod ? (const char *)mod : "");
+    const char *ser = rcy_db_column_text(st, 0), *mod = rcy_db_column_text(st, 1);
+    int w1 = snprintf(s->series_uid, sizeof s->series_uid, "%s", ser ? ser : "");
+    int w2 = snprintf(s->modality, sizeof s->modality, "%s", mod ? mod : "");
     if ((size_t)w1 >= sizeof s->series_uid || (size_t)w2 >= sizeof s->modality) { /* never cut an identifier */
-      sqlite3_finalize(st);
+      rcy_db_finalize(st);
       free(*slices);
       *slices = NULL;
       *n = 0;
       return rcy_error_set(err, RCY_EINTERNAL, "study %s: index holds a series UID or modality too long", study_uid);
     }
-    s->has_position = sqlite3_column_type(st, 2) != SQLITE_NULL;
-    for (int k = 0; k < 3; k++) s->position_mm[k] = sqlite3_column_double(st, 2 + k);
-    parse_orientation(s, (const char *)sqlite3_column_text(st, 5));
-    s->has_slice_thickness = sqlite3_column_type(st, 6) != SQLITE_NULL;
-    s->slice_thickness_mm = sqlite3_column_double(st, 6);
-    s->has_pixel_spacing = sqlite3_column_type(st, 7) != SQLITE_NULL;
-    s->pixel_spacing_mm[0] = sqlite3_column_double(st, 7);
-    s->pixel_spacing_mm[1] = sqlite3_column_double(st, 8);
-    s->has_instance_number = sqlite3_column_type(st, 9) != SQLITE_NULL;
-    s->instance_number = sqlite3_column_int(st, 9);
+    s->has_position = !rcy_db_column_is_null(st, 2);
+    for (int k = 0; k < 3; k++) s->position_mm[k] = rcy_db_column_double(st, 2 + k);
+    parse_orientation(s, rcy_db_column_text(st, 5));
+    s->has_slice_thickness = !rcy_db_column_is_null(st, 6);
+    s->slice_thickness_mm = rcy_db_column_double(st, 6);
+    s->has_pixel_spacing = !rcy_db_column_is_null(st, 7);
+    s->pixel_spacing_mm[0] = rcy_db_column_double(st, 7);
+    s->pixel_spacing_mm[1] = rcy_db_column_double(st, 8);
+    s->has_instance_number = !rcy_db_column_is_null(st, 9);
+    s->instance_number = rcy_db_column_int(st, 9);
   }
-  sqlite3_finalize(st);
-  if (step != SQLITE_DONE) {
+  rcy_db_finalize(st);
+  if (step != RCY_DB_DONE) {
     free(*slices);
     *slices = NULL;
     *n = 0;
@@ -141,25 +141,25 @@ int rcy_archive_set_study_qc(int *applied, rcy_store *store, const char *study_u
   *applied = 0;
   int rc = rcy_store_begin(store, err);
   if (rc) return rc;
-  sqlite3_stmt *st;
+  rcy_db_stmt *st;
   if ((rc = rcy_archive_prepare(&st, store,
                                 "UPDATE studies SET status = ?, checked_at = ? WHERE study_uid = ?"
                                 " AND status = 'receiving' AND last_received_at = ?",
                                 "recording QC status", err)))
     goto fail;
-  sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, checked_at, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 3, study_uid, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 4, last_received_at, -1, SQLITE_STATIC);
+  rcy_db_bind_text(st, 1, status);
+  rcy_db_bind_text(st, 2, checked_at);
+  rcy_db_bind_text(st, 3, study_uid);
+  rcy_db_bind_text(st, 4, last_received_at);
   if ((rc = rcy_archive_step_done(st, store, "recording QC status", err))) goto fail;
-  if (sqlite3_changes(store->db) == 0) {
+  if (rcy_db_changes(store->db) == 0) {
     rcy_store_rollback(store);  // an instance arrived meanwhile: the study is checked again later
     return RCY_OK;
   }
   if ((rc = rcy_archive_prepare(&st, store, "DELETE FROM qc_findings WHERE study_uid = ?", "clearing QC findings",
                                 err)))
     goto fail;
-  sqlite3_bind_text(st, 1, study_uid, -1, SQLITE_STATIC);
+  rcy_db_bind_text(st, 1, study_uid);
   if ((rc = rcy_archive_step_done(st, store, "clearing QC findings", err))) goto fail;
   for (size_t i = 0; i < n_findings; i++) {
     if ((rc = rcy_archive_prepare(&st, store,
@@ -167,11 +167,11 @@ int rcy_archive_set_study_qc(int *applied, rcy_store *store, const char *study_u
                                   " VALUES(?, ?, ?, ?, ?)",
                                   "recording a QC finding", err)))
       goto fail;
-    sqlite3_bind_text(st, 1, study_uid, -1, SQLITE_STATIC);
+    rcy_db_bind_text(st, 1, study_uid);
     rcy_archive_bind_text(st, 2, findings[i].series_uid);
-    sqlite3_bind_text(st, 3, findings[i].code, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, findings[i].severity, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, findings[i].message, -1, SQLITE_STATIC);
+    rcy_db_bind_text(st, 3, findings[i].code);
+    rcy_db_bind_text(st, 4, findings[i].severity);
+    rcy_db_bind_text(st, 5, findings[i].message);
     if ((rc = rcy_archive_step_done(st, store, "recording a QC finding", err))) goto fail;
   }
   if ((rc = rcy_store_commit(store, err))) goto fail;

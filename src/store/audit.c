@@ -64,17 +64,17 @@ int rcy_store_audit_append(rcy_store *store, const rcy_audit_entry *e, rcy_error
 int rcy_store_audit_append_doc(rcy_store *store, const rcy_audit_entry *e, const char *doc_sha256,
                                rcy_error *err) {
   if (!e || !e->actor || !e->action) return rcy_error_set(err, RCY_EINVAL, "audit entry needs actor and action");
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(store->db, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", -1, &st, NULL))
+  rcy_db_stmt *st;
+  if (rcy_db_prepare(&st, store->db, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"))
     return rcy_store_fail(store, "reading the audit chain", err);
   long long seq = 1;
   char prev[65];
   snprintf(prev, sizeof prev, "%s", zero_hash);
-  if (sqlite3_step(st) == SQLITE_ROW) {
-    seq = sqlite3_column_int64(st, 0) + 1;
-    snprintf(prev, sizeof prev, "%s", (const char *)sqlite3_column_text(st, 1));
+  if (rcy_db_step(st) == RCY_DB_ROW) {
+    seq = rcy_db_column_int64(st, 0) + 1;
+    snprintf(prev, sizeof prev, "%s", rcy_db_column_text(st, 1));
   }
-  sqlite3_finalize(st);
+  rcy_db_finalize(st);
   char seq_s[24], at[32], hash[65];
   snprintf(seq_s, sizeof seq_s, "%lld", seq);
   rcy_reads_now_iso(at, sizeof at);
@@ -82,47 +82,43 @@ int rcy_store_audit_append_doc(rcy_store *store, const rcy_audit_entry *e, const
                              e->subject_id,   e->read_role, e->reader,     e->timepoint,
                              e->lesion_id,    e->before_json, e->after_json, e->reason};
   if (chain_hash(hash, prev, f, doc_sha256)) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
-  if (sqlite3_prepare_v2(store->db,
-                         "INSERT INTO audit_log(seq, at, actor, action, subject_id, read_role, reader, timepoint,"
+  if (rcy_db_prepare(&st, store->db, "INSERT INTO audit_log(seq, at, actor, action, subject_id, read_role, reader, timepoint,"
                          " lesion_id, before_json, after_json, reason, prev_hash, hash, doc_sha256)"
-                         " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                         -1, &st, NULL))
+                         " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"))
     return rcy_store_fail(store, "appending to the audit log", err);
-  sqlite3_bind_int64(st, 1, seq);
-  for (int i = 1; i < N_FIELDS; i++) sqlite3_bind_text(st, i + 1, f[i], -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 13, prev, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 14, hash, -1, SQLITE_STATIC);
-  if (doc_sha256) sqlite3_bind_text(st, 15, doc_sha256, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? RCY_OK : rcy_store_fail(store, "appending to the audit log", err);
+  rcy_db_bind_int64(st, 1, seq);
+  for (int i = 1; i < N_FIELDS; i++) rcy_db_bind_text(st, i + 1, f[i]);
+  rcy_db_bind_text(st, 13, prev);
+  rcy_db_bind_text(st, 14, hash);
+  if (doc_sha256) rcy_db_bind_text(st, 15, doc_sha256);
+  int rc = rcy_db_step(st);
+  rcy_db_finalize(st);
+  return rc == RCY_DB_DONE ? RCY_OK : rcy_store_fail(store, "appending to the audit log", err);
 }
 
 /* Every stored read against the document hash of its newest audit row. */
 static int verify_reads(rcy_store *store, rcy_error *err) {
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(store->db,
-                         "SELECT r.subject_id, r.role, r.reader, r.doc,"
+  rcy_db_stmt *st;
+  if (rcy_db_prepare(&st, store->db, "SELECT r.subject_id, r.role, r.reader, r.doc,"
                          " (SELECT COUNT(*) FROM audit_log a WHERE a.subject_id = r.subject_id AND"
                          "   a.read_role = r.role AND a.reader = r.reader),"
                          " (SELECT a.doc_sha256 FROM audit_log a WHERE a.subject_id = r.subject_id AND"
                          "   a.read_role = r.role AND a.reader = r.reader ORDER BY a.seq DESC LIMIT 1)"
-                         " FROM reads r ORDER BY r.subject_id, r.role, r.reader",
-                         -1, &st, NULL))
+                         " FROM reads r ORDER BY r.subject_id, r.role, r.reader"))
     return rcy_store_fail(store, "reading the reads", err);
   int rc = RCY_OK, step;
-  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-    const char *subject = (const char *)sqlite3_column_text(st, 0), *role = (const char *)sqlite3_column_text(st, 1);
-    const char *reader = (const char *)sqlite3_column_text(st, 2);
-    const void *doc = sqlite3_column_blob(st, 3);
-    int doc_len = sqlite3_column_bytes(st, 3);
-    long long n_rows = sqlite3_column_int64(st, 4);
-    const char *want = (const char *)sqlite3_column_text(st, 5);
+  while ((step = rcy_db_step(st)) == RCY_DB_ROW) {
+    const char *subject = rcy_db_column_text(st, 0), *role = rcy_db_column_text(st, 1);
+    const char *reader = rcy_db_column_text(st, 2);
+    size_t doc_len = 0;
+    const void *doc = rcy_db_column_blob(st, 3, &doc_len);
+    long long n_rows = rcy_db_column_int64(st, 4);
+    const char *want = rcy_db_column_text(st, 5);
     const char *why = NULL;
     char have[65];
     if (n_rows == 0) why = "it has no audit row (written behind the API)";
     else if (want) {
-      rcy_reads_sha256_hex(have, doc ? doc : "", (size_t)doc_len);
+      rcy_reads_sha256_hex(have, doc ? doc : "", doc_len);
       if (strcmp(have, want) != 0) why = "its document differs from the one its last audit row recorded (changed behind the API)";
     }
     if (why) {
@@ -131,34 +127,32 @@ static int verify_reads(rcy_store *store, rcy_error *err) {
       break;
     }
   }
-  if (!rc && step != SQLITE_DONE) rc = rcy_store_fail(store, "reading the reads", err);
-  sqlite3_finalize(st);
+  if (!rc && step != RCY_DB_DONE) rc = rcy_store_fail(store, "reading the reads", err);
+  rcy_db_finalize(st);
   return rc;
 }
 
 int rcy_store_audit_verify(long long *n_rows, long long *first_bad_seq, rcy_store *store, rcy_error *err) {
   *n_rows = 0;
   *first_bad_seq = 0;
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(store->db,
-                         "SELECT seq, at, actor, action, subject_id, read_role, reader, timepoint, lesion_id,"
+  rcy_db_stmt *st;
+  if (rcy_db_prepare(&st, store->db, "SELECT seq, at, actor, action, subject_id, read_role, reader, timepoint, lesion_id,"
                          " before_json, after_json, reason, prev_hash, hash, doc_sha256 FROM audit_log"
-                         " ORDER BY seq",
-                         -1, &st, NULL))
+                         " ORDER BY seq"))
     return rcy_store_fail(store, "reading the audit log", err);
   char prev[65];
   snprintf(prev, sizeof prev, "%s", zero_hash);
   long long expect_seq = 1;
   int rc = RCY_OK, step;
-  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-    long long seq = sqlite3_column_int64(st, 0);
+  while ((step = rcy_db_step(st)) == RCY_DB_ROW) {
+    long long seq = rcy_db_column_int64(st, 0);
     const char *f[N_FIELDS];
-    f[0] = (const char *)sqlite3_column_text(st, 0);
-    for (int i = 1; i < N_FIELDS; i++) f[i] = (const char *)sqlite3_column_text(st, i);
-    const char *stored_prev = (const char *)sqlite3_column_text(st, 12);
-    const char *stored_hash = (const char *)sqlite3_column_text(st, 13);
+    f[0] = rcy_db_column_text(st, 0);
+    for (int i = 1; i < N_FIELDS; i++) f[i] = rcy_db_column_text(st, i);
+    const char *stored_prev = rcy_db_column_text(st, 12);
+    const char *stored_hash = rcy_db_column_text(st, 13);
     char hash[65];
-    if (chain_hash(hash, prev, f, (const char *)sqlite3_column_text(st, 14))) {
+    if (chain_hash(hash, prev, f, rcy_db_column_text(st, 14))) {
       rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
       break;
     }
@@ -176,7 +170,7 @@ int rcy_store_audit_verify(long long *n_rows, long long *first_bad_seq, rcy_stor
     expect_seq = seq + 1;
     (*n_rows)++;
   }
-  if (!rc && step != SQLITE_DONE) rc = rcy_store_fail(store, "reading the audit log", err);
-  sqlite3_finalize(st);
+  if (!rc && step != RCY_DB_DONE) rc = rcy_store_fail(store, "reading the audit log", err);
+  rcy_db_finalize(st);
   return rc ? rc : verify_reads(store, err);
 }

@@ -74,15 +74,15 @@ static int build_where(query *q, const rcy_audit_filter *f, int only_menu, rcy_e
   return RCY_OK;
 }
 
-static int prepare(sqlite3_stmt **st, rcy_store *store, const query *q, const char *what, rcy_error *err) {
-  if (sqlite3_prepare_v2(store->db, q->sql, -1, st, NULL)) return rcy_store_fail(store, what, err);
+static int prepare(rcy_db_stmt **st, rcy_store *store, const query *q, const char *what, rcy_error *err) {
+  if (rcy_db_prepare(st, store->db, q->sql)) return rcy_store_fail(store, what, err);
   for (int i = 0; i < q->n_binds; i++)
-    sqlite3_bind_text(*st, i + 1, q->binds[i], -1, SQLITE_STATIC);
+    rcy_db_bind_text(*st, i + 1, q->binds[i]);
   return RCY_OK;
 }
 
-static const char *col(sqlite3_stmt *st, int i) {
-  return (const char *)sqlite3_column_text(st, i);
+static const char *col(rcy_db_stmt *st, int i) {
+  return rcy_db_column_text(st, i);
 }
 
 int rcy_store_audit_query(long long *next_before, rcy_store *store, const rcy_audit_filter *f,
@@ -101,19 +101,19 @@ int rcy_store_audit_query(long long *next_before, rcy_store *store, const rcy_au
   if (f->before_seq > 0) add_cond(&q, "seq < ?");
   /* One row more than the page: whether an older page exists, without a COUNT over the whole log. */
   add_sql(&q, " ORDER BY seq DESC LIMIT ?");
-  sqlite3_stmt *st;
+  rcy_db_stmt *st;
   if ((rc = prepare(&st, store, &q, "reading the audit log", err))) return rc;
   int next = q.n_binds + 1;
-  if (f->before_seq > 0) sqlite3_bind_int64(st, next++, f->before_seq);
-  sqlite3_bind_int(st, next, f->limit + 1);
+  if (f->before_seq > 0) rcy_db_bind_int64(st, next++, f->before_seq);
+  rcy_db_bind_int(st, next, f->limit + 1);
   int step, n = 0;
   long long last_seq = 0;
-  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((step = rcy_db_step(st)) == RCY_DB_ROW) {
     if (n == f->limit) {
       *next_before = last_seq;
       break;
     }
-    rcy_audit_row row = {sqlite3_column_int64(st, 0),
+    rcy_audit_row row = {rcy_db_column_int64(st, 0),
                          col(st, 1),
                          col(st, 2),
                          col(st, 3),
@@ -129,9 +129,9 @@ int rcy_store_audit_query(long long *next_before, rcy_store *store, const rcy_au
     n++;
     if ((rc = fn(ctx, &row))) break;
   }
-  if (!rc && step != SQLITE_ROW && step != SQLITE_DONE)
+  if (!rc && step != RCY_DB_ROW && step != RCY_DB_DONE)
     rc = rcy_store_fail(store, "reading the audit log", err);
-  sqlite3_finalize(st);
+  rcy_db_finalize(st);
   if (rc) *next_before = 0;
   return rc;
 }
@@ -143,13 +143,13 @@ int rcy_store_audit_actions(rcy_store *store, const rcy_audit_filter *f,
   int rc = build_where(&q, f, 1, err);
   if (rc) return rc;
   add_sql(&q, " ORDER BY action");
-  sqlite3_stmt *st;
+  rcy_db_stmt *st;
   if ((rc = prepare(&st, store, &q, "listing audit actions", err))) return rc;
   int step;
-  while ((step = sqlite3_step(st)) == SQLITE_ROW)
+  while ((step = rcy_db_step(st)) == RCY_DB_ROW)
     if ((rc = fn(ctx, col(st, 0)))) break;
-  if (!rc && step != SQLITE_ROW && step != SQLITE_DONE)
+  if (!rc && step != RCY_DB_ROW && step != RCY_DB_DONE)
     rc = rcy_store_fail(store, "listing audit actions", err);
-  sqlite3_finalize(st);
+  rcy_db_finalize(st);
   return rc;
 }

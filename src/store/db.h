@@ -3,9 +3,14 @@
  *
  * The store's files speak only this interface, never sqlite3_* or PQ*. It is shaped like SQLite's statement
  * API (prepare, bind, step, column) so that every query reads the same on both engines:
- *   - SQL is written once, with `?` placeholders; the PostgreSQL driver numbers them ($1, $2, ...).
+ *   - SQL is written once, with `?` placeholders; the PostgreSQL driver numbers them ($1, $2, ...). `?NNN`
+ *     (SQLite's numbered form, for a value used twice: `?1 IS NULL OR reader = ?1`) stays $NNN.
  *   - Portable SQL only: ON CONFLICT ... DO UPDATE/NOTHING (never INSERT OR IGNORE/REPLACE), RETURNING id
- *     (never last_insert_rowid), COALESCE (never IFNULL), no PRAGMA outside db_sqlite.c.
+ *     (never last_insert_rowid), COALESCE (never IFNULL), CASE (never the scalar MAX(a, b)), IS DISTINCT
+ *     FROM (never IS NOT between values), integer literals for booleans (never a bare column as a
+ *     condition), no LIMIT -1, no GLOB, no PRAGMA outside db_sqlite.c. ORDER BY a nullable column says
+ *     NULLS FIRST (SQLite's order; PostgreSQL's default is NULLS LAST). Text compares bytewise (SQLite's
+ *     BINARY; on PostgreSQL this needs the database (or the columns) in the C collation).
  *   - Schema steps are written in SQLite's dialect; the PostgreSQL driver translates the column types
  *     (INTEGER -> BIGINT, INTEGER PRIMARY KEY -> identity, REAL -> DOUBLE PRECISION, BLOB -> BYTEA), and a step
  *     that cannot be translated (a trigger) carries its own PostgreSQL text (schema.h).
@@ -44,11 +49,27 @@ int rcy_db_errcode(const rcy_db *db);
 int rcy_db_exec(rcy_db *db, const char *sql);
 int rcy_db_exec_ddl(rcy_db *db, const char *sqlite_sql, const char *postgresql_sql_or_null);
 
+/* Transactions. Added for the store's call sites, because each engine has its own way:
+ * begin_write starts a transaction that will write, serialised against every other writer from its start
+ * (SQLite: BEGIN IMMEDIATE; PostgreSQL: BEGIN plus a transaction-level advisory lock), so that no writer
+ * fails half-way for a lock another one holds. rollback keeps the failure that made the caller roll back
+ * as the connection's errmsg/errcode. in_transaction: 1 inside BEGIN ... COMMIT (a function that may be
+ * called inside its caller's transaction opens its own only when not). */
+int rcy_db_begin_write(rcy_db *db);
+int rcy_db_commit(rcy_db *db);
+void rcy_db_rollback(rcy_db *db);
+int rcy_db_in_transaction(rcy_db *db);
+/* For the ingest writer's own connection (rcy_archive_writer_sync in store.h): commits survive a crash of
+ * the process but are flushed later, not at each commit. SQLite: synchronous=NORMAL under WAL;
+ * PostgreSQL: synchronous_commit = off. */
+int rcy_db_relax_durability(rcy_db *db);
+
 /* Statements. Parameters are numbered from 1, columns from 0 (as in SQLite). A bound text or blob is
  * copied by the driver (the caller's buffer may go away before step). column_* results stay valid until
  * the next step, reset or finalize of that statement. */
 int rcy_db_prepare(rcy_db_stmt **out, rcy_db *db, const char *sql);
-/* As prepare, kept for the life of the connection (hot paths: the ingest's per-instance statements). */
+/* As prepare, kept for the life of the connection (hot paths: the ingest's per-instance statements); the
+ * caller still finalizes it, before closing the connection. */
 int rcy_db_prepare_persistent(rcy_db_stmt **out, rcy_db *db, const char *sql);
 int rcy_db_bind_null(rcy_db_stmt *st, int i);
 int rcy_db_bind_text(rcy_db_stmt *st, int i, const char *v); /* NULL binds NULL */

@@ -29,42 +29,37 @@ static int account_name_ok(const char *s) {
 
 /* Reads the guard's row, forgetting failures older than its reset period. */
 static int load(guard *g, rcy_store *store, long long now, rcy_error *err) {
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(store->db,
-                         "SELECT failures, last_at, locked_until FROM login_failures"
-                         " WHERE kind = ? AND key = ?",
-                         -1, &st, NULL))
+  rcy_db_stmt *st;
+  if (rcy_db_prepare(&st, store->db, "SELECT failures, last_at, locked_until FROM login_failures"
+                         " WHERE kind = ? AND key = ?"))
     return rcy_store_fail(store, "reading login failures", err);
-  sqlite3_bind_text(st, 1, g->kind, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, g->key, -1, SQLITE_STATIC);
+  rcy_db_bind_text(st, 1, g->kind);
+  rcy_db_bind_text(st, 2, g->key);
   g->failures = g->locked_until = 0;
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW && now - sqlite3_column_int64(st, 1) < g->reset_s) {
-    g->failures = sqlite3_column_int64(st, 0);
-    g->locked_until = sqlite3_column_int64(st, 2);
+  int rc = rcy_db_step(st);
+  if (rc == RCY_DB_ROW && now - rcy_db_column_int64(st, 1) < g->reset_s) {
+    g->failures = rcy_db_column_int64(st, 0);
+    g->locked_until = rcy_db_column_int64(st, 2);
   }
-  sqlite3_finalize(st);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return rcy_store_fail(store, "reading login failures", err);
+  rcy_db_finalize(st);
+  if (rc != RCY_DB_ROW && rc != RCY_DB_DONE) return rcy_store_fail(store, "reading login failures", err);
   return RCY_OK;
 }
 
 static int save(const guard *g, rcy_store *store, long long now, rcy_error *err) {
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(
-          store->db,
-          "INSERT INTO login_failures(kind, key, failures, last_at, locked_until)"
+  rcy_db_stmt *st;
+  if (rcy_db_prepare(&st, store->db, "INSERT INTO login_failures(kind, key, failures, last_at, locked_until)"
           " VALUES(?,?,?,?,?) ON CONFLICT(kind, key) DO UPDATE SET failures = excluded.failures,"
-          " last_at = excluded.last_at, locked_until = excluded.locked_until",
-          -1, &st, NULL))
+          " last_at = excluded.last_at, locked_until = excluded.locked_until"))
     return rcy_store_fail(store, "recording a login failure", err);
-  sqlite3_bind_text(st, 1, g->kind, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, g->key, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 3, g->failures);
-  sqlite3_bind_int64(st, 4, now);
-  sqlite3_bind_int64(st, 5, g->locked_until);
-  int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? RCY_OK : rcy_store_fail(store, "recording a login failure", err);
+  rcy_db_bind_text(st, 1, g->kind);
+  rcy_db_bind_text(st, 2, g->key);
+  rcy_db_bind_int64(st, 3, g->failures);
+  rcy_db_bind_int64(st, 4, now);
+  rcy_db_bind_int64(st, 5, g->locked_until);
+  int rc = rcy_db_step(st);
+  rcy_db_finalize(st);
+  return rc == RCY_DB_DONE ? RCY_OK : rcy_store_fail(store, "recording a login failure", err);
 }
 
 /* The lock after `failures` consecutive failures (0: none). */

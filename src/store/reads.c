@@ -10,49 +10,46 @@
 int rcy_store_read_get(char **doc_out, rcy_store *store, const char *subject_id, const char *role,
                        const char *reader, rcy_error *err) {
   *doc_out = NULL;
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(store->db, "SELECT doc FROM reads WHERE subject_id = ? AND role = ? AND reader = ?", -1,
-                         &st, NULL))
+  rcy_db_stmt *st;
+  if (rcy_db_prepare(&st, store->db, "SELECT doc FROM reads WHERE subject_id = ? AND role = ? AND reader = ?"))
     return rcy_store_fail(store, "reading a read", err);
-  sqlite3_bind_text(st, 1, subject_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 3, reader, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    const char *doc = (const char *)sqlite3_column_text(st, 0);
+  rcy_db_bind_text(st, 1, subject_id);
+  rcy_db_bind_text(st, 2, role);
+  rcy_db_bind_text(st, 3, reader);
+  int rc = rcy_db_step(st);
+  if (rc == RCY_DB_ROW) {
+    const char *doc = rcy_db_column_text(st, 0);
     *doc_out = strdup(doc ? doc : "{}");
   }
-  sqlite3_finalize(st);
-  if (rc == SQLITE_ROW) return *doc_out ? RCY_OK : rcy_error_set(err, RCY_ENOMEM, "out of memory");
-  if (rc != SQLITE_DONE) return rcy_store_fail(store, "reading a read", err);
+  rcy_db_finalize(st);
+  if (rc == RCY_DB_ROW) return *doc_out ? RCY_OK : rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  if (rc != RCY_DB_DONE) return rcy_store_fail(store, "reading a read", err);
   return rcy_error_set(err, RCY_ENOTFOUND, "no %s read of subject %s by %s", role, subject_id, reader);
 }
 
 int rcy_store_read_put(rcy_store *store, const char *subject_id, const char *role, const char *reader,
                        const char *doc, const rcy_audit_entry *audit, rcy_error *err) {
   /* Inside a caller's transaction (a read-modify-write, an all-or-nothing import) join it. */
-  int own_tx = sqlite3_get_autocommit(store->db) != 0;
+  int own_tx = !rcy_db_in_transaction(store->db);
   int rc = own_tx ? rcy_store_begin(store, err) : RCY_OK;
   if (rc) return rc;
   char now[32];
   rcy_reads_now_iso(now, sizeof now);
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(store->db,
-                         "INSERT INTO reads(subject_id, role, reader, doc, updated_at) VALUES(?,?,?,?,?) "
+  rcy_db_stmt *st;
+  if (rcy_db_prepare(&st, store->db, "INSERT INTO reads(subject_id, role, reader, doc, updated_at) VALUES(?,?,?,?,?) "
                          "ON CONFLICT(subject_id, role, reader) DO UPDATE SET doc = excluded.doc,"
-                         " updated_at = excluded.updated_at",
-                         -1, &st, NULL)) {
+                         " updated_at = excluded.updated_at")) {
     rc = rcy_store_fail(store, "saving a read", err);
     goto fail;
   }
-  sqlite3_bind_text(st, 1, subject_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 3, reader, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 4, doc, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-  int step = sqlite3_step(st);
-  sqlite3_finalize(st);
-  if (step != SQLITE_DONE) {
+  rcy_db_bind_text(st, 1, subject_id);
+  rcy_db_bind_text(st, 2, role);
+  rcy_db_bind_text(st, 3, reader);
+  rcy_db_bind_text(st, 4, doc);
+  rcy_db_bind_text(st, 5, now);
+  int step = rcy_db_step(st);
+  rcy_db_finalize(st);
+  if (step != RCY_DB_DONE) {
     rc = rcy_store_fail(store, "saving a read", err);
     goto fail;
   }
@@ -75,21 +72,19 @@ fail:
 
 int rcy_store_read_each(rcy_store *store, const char *role, const char *reader, rcy_store_read_fn fn,
                         void *ctx, rcy_error *err) {
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(store->db,
-                         "SELECT subject_id, role, reader, doc FROM reads WHERE role = ?1 AND (?2 IS NULL OR"
-                         " reader = ?2) ORDER BY subject_id, reader",
-                         -1, &st, NULL))
+  rcy_db_stmt *st;
+  if (rcy_db_prepare(&st, store->db, "SELECT subject_id, role, reader, doc FROM reads WHERE role = ?1 AND (?2 IS NULL OR"
+                         " reader = ?2) ORDER BY subject_id, reader"))
     return rcy_store_fail(store, "listing reads", err);
-  sqlite3_bind_text(st, 1, role, -1, SQLITE_STATIC);
-  if (reader) sqlite3_bind_text(st, 2, reader, -1, SQLITE_STATIC);
+  rcy_db_bind_text(st, 1, role);
+  if (reader) rcy_db_bind_text(st, 2, reader);
   int rc = RCY_OK, step;
-  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-    rc = fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-            (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3));
+  while ((step = rcy_db_step(st)) == RCY_DB_ROW) {
+    rc = fn(ctx, rcy_db_column_text(st, 0), rcy_db_column_text(st, 1),
+            rcy_db_column_text(st, 2), rcy_db_column_text(st, 3));
     if (rc) break;
   }
-  if (!rc && step != SQLITE_DONE) rc = rcy_store_fail(store, "listing reads", err);
-  sqlite3_finalize(st);
+  if (!rc && step != RCY_DB_DONE) rc = rcy_store_fail(store, "listing reads", err);
+  rcy_db_finalize(st);
   return rc;
 }

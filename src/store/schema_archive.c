@@ -109,4 +109,8 @@ static const char *const steps[] = {
     "  BEGIN SELECT RAISE(ABORT, 'an instance belongs to one series'); END;",
 };
 
-const rcy_schema_part rcy_schema_archive = {"archive", steps, sizeof steps / sizeof steps[0]};
+/* PostgreSQL's texts of the steps its driver cannot translate (none set yet: NULL translates steps[i]).
+ * Step 4 needs one: its triggers (SQLite's WHEN ... RAISE(ABORT) form, IS NOT between values). */
+static const char *const pg_steps[RCY_SCHEMA_N_STEPS(steps)] = {NULL};
+
+const rcy_schema_part rcy_schema_archive = {"archive", steps, pg_steps, RCY_SCHEMA_N_STEPS(steps)};

@@ -126,4 +126,9 @@ static const char *const steps[] = {
     ");",
 };
 
-const rcy_schema_part rcy_schema_reads = {"reads", steps, sizeof steps / sizeof steps[0]};
+/* PostgreSQL's texts of the steps its driver cannot translate (none set yet: NULL translates steps[i]).
+ * Steps 2 and 5 need one (their append-only triggers), and step 3 (its backfill uses INSERT OR IGNORE,
+ * json_valid and json_tree; on a new PostgreSQL index there are no reads to backfill). */
+static const char *const pg_steps[RCY_SCHEMA_N_STEPS(steps)] = {NULL};
+
+const rcy_schema_part rcy_schema_reads = {"reads", steps, pg_steps, RCY_SCHEMA_N_STEPS(steps)};

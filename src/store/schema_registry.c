@@ -22,4 +22,7 @@ static const char *const steps[] = {
     ");",
 };
 
-const rcy_schema_part rcy_schema_registry = {"registry", steps, sizeof steps / sizeof steps[0]};
+/* PostgreSQL's texts of the steps its driver cannot translate (none set yet: NULL translates steps[i]). */
+static const char *const pg_steps[RCY_SCHEMA_N_STEPS(steps)] = {NULL};
+
+const rcy_schema_part rcy_schema_registry = {"registry", steps, pg_steps, RCY_SCHEMA_N_STEPS(steps)};

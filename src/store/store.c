@@ -15,32 +15,32 @@ static const rcy_schema_part *const schema_parts[] = {&rcy_schema_archive, &rcy_
                                                      &rcy_schema_registry};
 
 int rcy_store_fail(rcy_store *store, const char *what, rcy_error *err) {
-  int rc = sqlite3_errcode(store->db);
-  int code = (rc == SQLITE_FULL) ? RCY_ENOSPC : (rc == SQLITE_CONSTRAINT ? RCY_ECONFLICT : RCY_ESTORE);
-  return rcy_error_set(err, code, "archive %s: %s: %s", store->archive_dir, what, sqlite3_errmsg(store->db));
+  return rcy_error_set(err, rcy_db_errcode(store->db), "archive %s: %s: %s", store->archive_dir, what,
+                       rcy_db_errmsg(store->db));
 }
 
 int rcy_store_exec(rcy_store *store, const char *sql, const char *what, rcy_error *err) {
-  if (sqlite3_exec(store->db, sql, NULL, NULL, NULL) != SQLITE_OK) return rcy_store_fail(store, what, err);
+  if (rcy_db_exec(store->db, sql)) return rcy_store_fail(store, what, err);
   return RCY_OK;
 }
 
 static int applied_steps(rcy_store *store, const char *component, int *out, rcy_error *err) {
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(store->db, "SELECT version FROM schema_version WHERE component = ?", -1, &st, NULL))
+  rcy_db_stmt *st;
+  if (rcy_db_prepare(&st, store->db, "SELECT version FROM schema_version WHERE component = ?"))
     return rcy_store_fail(store, "reading schema version", err);
-  sqlite3_bind_text(st, 1, component, -1, SQLITE_STATIC);
-  *out = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-  sqlite3_finalize(st);
-  return RCY_OK;
+  rcy_db_bind_text(st, 1, component);
+  int step = rcy_db_step(st);
+  *out = step == RCY_DB_ROW ? rcy_db_column_int(st, 0) : 0;
+  rcy_db_finalize(st);
+  return step < 0 ? rcy_store_fail(store, "reading schema version", err) : RCY_OK;
 }
 
 static int migrate(rcy_store *store, rcy_error *err) {
-  int rc = rcy_store_exec(store,
-                          "CREATE TABLE IF NOT EXISTS schema_version ("
-                          " component TEXT PRIMARY KEY, version INTEGER NOT NULL);",
-                          "creating schema_version", err);
-  if (rc) return rc;
+  if (rcy_db_exec_ddl(store->db,
+                      "CREATE TABLE IF NOT EXISTS schema_version ("
+                      " component TEXT PRIMARY KEY, version INTEGER NOT NULL);", NULL))
+    return rcy_store_fail(store, "creating schema_version", err);
+  int rc;
   for (size_t p = 0; p < sizeof schema_parts / sizeof schema_parts[0]; p++) {
     const rcy_schema_part *part = schema_parts[p];
     if ((rc = rcy_store_begin(store, err))) return rc;
@@ -55,19 +55,22 @@ static int migrate(rcy_store *store, rcy_error *err) {
     for (size_t i = (size_t)have; i < part->n_steps; i++) {
       char what[96];
       snprintf(what, sizeof what, "migrating schema '%s' to step %zu", part->component, i + 1);
-      if ((rc = rcy_store_exec(store, part->steps[i], what, err))) goto fail;
+      if (rcy_db_exec_ddl(store->db, part->steps[i], part->pg_steps ? part->pg_steps[i] : NULL)) {
+        rc = rcy_store_fail(store, what, err);
+        goto fail;
+      }
     }
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(store->db, "INSERT INTO schema_version(component, version) VALUES(?, ?) "
-                           "ON CONFLICT(component) DO UPDATE SET version = excluded.version", -1, &st, NULL)) {
+    rcy_db_stmt *st;
+    if (rcy_db_prepare(&st, store->db, "INSERT INTO schema_version(component, version) VALUES(?, ?) "
+                       "ON CONFLICT(component) DO UPDATE SET version = excluded.version")) {
       rc = rcy_store_fail(store, "recording schema version", err);
       goto fail;
     }
-    sqlite3_bind_text(st, 1, part->component, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, (int)part->n_steps);
-    int step = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (step != SQLITE_DONE) {
+    rcy_db_bind_text(st, 1, part->component);
+    rcy_db_bind_int(st, 2, (int)part->n_steps);
+    int step = rcy_db_step(st);
+    rcy_db_finalize(st);
+    if (step != RCY_DB_DONE) {
       rc = rcy_store_fail(store, "recording schema version", err);
       goto fail;
     }
@@ -91,22 +94,16 @@ static int connect(rcy_store **out, const char *archive_dir, int create, rcy_err
     rcy_store_close(s);
     return rcy_error_set(err, RCY_ENOMEM, "out of memory");
   }
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-  int rc = sqlite3_open_v2(db_path, &s->db, flags, NULL);
+  rcy_error open_err = {0};
+  int rc = rcy_db_open(&s->db, RCY_DB_SQLITE, db_path, create, &open_err);
   free(db_path);
-  if (rc != SQLITE_OK) {
-    rc = rcy_error_set(err, create ? RCY_EIO : RCY_ENOTFOUND, "archive %s: cannot open recistry.db: %s%s",
-                       archive_dir, s->db ? sqlite3_errmsg(s->db) : "out of memory",
-                       create ? "" : " (create it with `recistry init --archive DIR`)");
+  if (rc) {
+    rc = rcy_error_set(err, rc, "archive %s: %s%s", archive_dir, open_err.message,
+                       create || rc != RCY_ENOTFOUND ? "" : " (create it with `recistry init --archive DIR`)");
     rcy_store_close(s);
     return rc;
   }
-  sqlite3_busy_timeout(s->db, 30000);
-  /* WAL: readers (the workstation) never block the daemon's writers. synchronous=FULL: a committed
-   * index row survives power loss, which is what lets the daemon answer Success. */
-  rc = rcy_store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
-                      "setting pragmas", err);
-  if (!rc) rc = migrate(s, err);
+  rc = migrate(s, err);
   if (rc) {
     rcy_store_close(s);
     return rc;
@@ -212,31 +209,29 @@ const char *rcy_store_backend(const rcy_store *store) {
   return "sqlite";
 }
 
-int rcy_store_cached(sqlite3_stmt **st, rcy_store *store, const char *sql, const char *what, rcy_error *err) {
+int rcy_store_cached(rcy_db_stmt **st, rcy_store *store, const char *sql, const char *what, rcy_error *err) {
   for (int i = 0; i < store->n_cached; i++)
     if (store->cached[i].sql == sql) {
       *st = store->cached[i].st;
-      sqlite3_reset(*st);
-      sqlite3_clear_bindings(*st);
+      rcy_db_reset(*st);
       return RCY_OK;
     }
-  if (sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
-    return rcy_store_fail(store, what, err);
+  if (rcy_db_prepare_persistent(st, store->db, sql)) return rcy_store_fail(store, what, err);
   if (store->n_cached < RCY_STORE_CACHED_MAX) {
     store->cached[store->n_cached].sql = sql;
     store->cached[store->n_cached].st = *st;
     store->n_cached++;
     return RCY_OK;
   }
-  sqlite3_finalize(*st);  /* a programming error: more hot statements than slots */
+  rcy_db_finalize(*st);  /* a programming error: more hot statements than slots */
   *st = NULL;
   return rcy_error_set(err, RCY_EINTERNAL, "%s: statement cache full", what);
 }
 
 void rcy_store_close(rcy_store *store) {
   if (!store) return;
-  for (int i = 0; i < store->n_cached; i++) sqlite3_finalize(store->cached[i].st);
-  sqlite3_close_v2(store->db);
+  for (int i = 0; i < store->n_cached; i++) rcy_db_finalize(store->cached[i].st);
+  rcy_db_close(store->db);
   free(store->archive_dir);
   free(store->storage_dir);
   free(store);
@@ -246,9 +241,9 @@ const char *rcy_store_archive_dir(const rcy_store *store) { return store->archiv
 const char *rcy_store_storage_dir(const rcy_store *store) { return store->storage_dir; }
 
 int rcy_store_begin(rcy_store *store, rcy_error *err) {
-  return rcy_store_exec(store, "BEGIN IMMEDIATE", "starting a transaction", err);
+  return rcy_db_begin_write(store->db) ? rcy_store_fail(store, "starting a transaction", err) : RCY_OK;
 }
 int rcy_store_commit(rcy_store *store, rcy_error *err) {
-  return rcy_store_exec(store, "COMMIT", "committing", err);
+  return rcy_db_commit(store->db) ? rcy_store_fail(store, "committing", err) : RCY_OK;
 }
-void rcy_store_rollback(rcy_store *store) { sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL); }
+void rcy_store_rollback(rcy_store *store) { rcy_db_rollback(store->db); }

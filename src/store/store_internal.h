@@ -2,8 +2,7 @@
 #ifndef RECISTRY_STORE_INTERNAL_H
 #define RECISTRY_STORE_INTERNAL_H
 
-#include <sqlite3.h>
-
+#include "db.h"
 #include "recistry/store.h"
 
 /* Statements of the hot paths (the ingest daemon's per-instance lookups and inserts), prepared once per
@@ -11,12 +10,12 @@
 #define RCY_STORE_CACHED_MAX 16
 
 struct rcy_store {
-  sqlite3 *db;
+  rcy_db *db;
   char *archive_dir;
   char *storage_dir;
   struct {
     const char *sql; /* identity: a string literal */
-    sqlite3_stmt *st;
+    rcy_db_stmt *st;
   } cached[RCY_STORE_CACHED_MAX];
   int n_cached;
 };
@@ -24,9 +23,9 @@ struct rcy_store {
 /* Runs a script of statements without results; on failure fills err naming `what`. */
 int rcy_store_exec(rcy_store *store, const char *sql, const char *what, rcy_error *err);
 /* The prepared statement for `sql` (a string literal, cached by its address), reset and with no bindings;
- * release it with sqlite3_reset, never finalize it. Fills err naming `what` on failure. */
-int rcy_store_cached(sqlite3_stmt **st, rcy_store *store, const char *sql, const char *what, rcy_error *err);
-/* Formats a SQLite failure into err (RCY_ESTORE) naming `what`. */
+ * release it with rcy_db_reset, never finalize it. Fills err naming `what` on failure. */
+int rcy_store_cached(rcy_db_stmt **st, rcy_store *store, const char *sql, const char *what, rcy_error *err);
+/* Formats the connection's last failure into err (its kind: rcy_db_errcode) naming `what`. */
 int rcy_store_fail(rcy_store *store, const char *what, rcy_error *err);
 
 #endif

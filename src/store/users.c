@@ -49,25 +49,23 @@ int rcy_store_user_add(rcy_store *store, const char *name, const char *role, con
     return rcy_error_set(err, RCY_ENOMEM, "out of memory hashing the password");
   char now[32];
   rcy_reads_now_iso(now, sizeof now);
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(store->db,
-                         "INSERT INTO users(name, role, site_id, password_hash, created_at) VALUES(?,?,?,?,?)", -1,
-                         &st, NULL))
+  rcy_db_stmt *st;
+  if (rcy_db_prepare(&st, store->db, "INSERT INTO users(name, role, site_id, password_hash, created_at) VALUES(?,?,?,?,?)"))
     return rcy_store_fail(store, "adding a user", err);
-  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
-  if (strcmp(role, "site") == 0) sqlite3_bind_text(st, 3, site_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 4, hash, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  if (rc == SQLITE_CONSTRAINT) return rcy_error_set(err, RCY_EEXIST, "user '%s' already exists", name);
-  if (rc != SQLITE_DONE) return rcy_store_fail(store, "adding a user", err);
+  rcy_db_bind_text(st, 1, name);
+  rcy_db_bind_text(st, 2, role);
+  if (strcmp(role, "site") == 0) rcy_db_bind_text(st, 3, site_id);
+  rcy_db_bind_text(st, 4, hash);
+  rcy_db_bind_text(st, 5, now);
+  int rc = rcy_db_step(st);
+  rcy_db_finalize(st);
+  if (rc == RCY_ECONFLICT) return rcy_error_set(err, RCY_EEXIST, "user '%s' already exists", name);
+  if (rc != RCY_DB_DONE) return rcy_store_fail(store, "adding a user", err);
   return RCY_OK;
 }
 
-static void copy(char *dst, size_t size, const unsigned char *src) {
-  snprintf(dst, size, "%s", src ? (const char *)src : "");
+static void copy(char *dst, size_t size, const char *src) {
+  snprintf(dst, size, "%s", src ? src : "");
 }
 
 /* A hash of a random password with the cost of real ones: checked for names that are not accounts, so that
@@ -96,25 +94,24 @@ int rcy_store_user_check(rcy_user *out, rcy_store *store, const char *name, cons
                          rcy_error *err) {
   if (sodium_init() < 0) return rcy_error_set(err, RCY_EINTERNAL, "libsodium failed to initialise");
   if (!valid_name(name) || !password) return deny_like_a_user(password ? password : "", err);
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(store->db, "SELECT name, role, site_id, password_hash FROM users WHERE name = ?", -1,
-                         &st, NULL))
+  rcy_db_stmt *st;
+  if (rcy_db_prepare(&st, store->db, "SELECT name, role, site_id, password_hash FROM users WHERE name = ?"))
     return rcy_store_fail(store, "looking a user up", err);
-  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(st);
-  if (rc != SQLITE_ROW) {
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) return rcy_store_fail(store, "looking a user up", err);
+  rcy_db_bind_text(st, 1, name);
+  int rc = rcy_db_step(st);
+  if (rc != RCY_DB_ROW) {
+    rcy_db_finalize(st);
+    if (rc != RCY_DB_DONE) return rcy_store_fail(store, "looking a user up", err);
     return deny_like_a_user(password, err);
   }
-  const char *hash = (const char *)sqlite3_column_text(st, 3);
+  const char *hash = rcy_db_column_text(st, 3);
   int ok = hash && crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
   if (ok) {
-    copy(out->name, sizeof out->name, sqlite3_column_text(st, 0));
-    copy(out->role, sizeof out->role, sqlite3_column_text(st, 1));
-    copy(out->site_id, sizeof out->site_id, sqlite3_column_text(st, 2));
+    copy(out->name, sizeof out->name, rcy_db_column_text(st, 0));
+    copy(out->role, sizeof out->role, rcy_db_column_text(st, 1));
+    copy(out->site_id, sizeof out->site_id, rcy_db_column_text(st, 2));
   }
-  sqlite3_finalize(st);
+  rcy_db_finalize(st);
   return ok ? RCY_OK : rcy_error_set(err, RCY_EDENIED, "wrong name or password");
 }
 
@@ -127,20 +124,18 @@ int rcy_store_session_create(char *token_out, char *csrf_out, rcy_store *store, 
   long long now = (long long)time(NULL);
   int rc = rcy_store_sessions_purge(store, err);
   if (rc) return rc;
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(store->db,
-                         "INSERT INTO sessions(token_sha256, user_name, csrf_token, created_at, expires_at) "
-                         "VALUES(?,?,?,?,?)",
-                         -1, &st, NULL))
+  rcy_db_stmt *st;
+  if (rcy_db_prepare(&st, store->db, "INSERT INTO sessions(token_sha256, user_name, csrf_token, created_at, expires_at) "
+                         "VALUES(?,?,?,?,?)"))
     return rcy_store_fail(store, "creating a session", err);
-  sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 3, csrf_out, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 4, now);
-  sqlite3_bind_int64(st, 5, now + ttl_s);
-  rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) return rcy_store_fail(store, "creating a session", err);
+  rcy_db_bind_text(st, 1, token_hash);
+  rcy_db_bind_text(st, 2, name);
+  rcy_db_bind_text(st, 3, csrf_out);
+  rcy_db_bind_int64(st, 4, now);
+  rcy_db_bind_int64(st, 5, now + ttl_s);
+  rc = rcy_db_step(st);
+  rcy_db_finalize(st);
+  if (rc != RCY_DB_DONE) return rcy_store_fail(store, "creating a session", err);
   return RCY_OK;
 }
 
@@ -156,67 +151,65 @@ int rcy_store_session_find(rcy_user *user_out, char *csrf_out, rcy_store *store,
   if (!token_ok(token)) return rcy_error_set(err, RCY_ENOTFOUND, "no such session");
   char token_hash[65];
   rcy_reads_sha256_hex(token_hash, token, strlen(token));
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(store->db,
-                         "SELECT u.name, u.role, u.site_id, s.csrf_token FROM sessions s JOIN users u "
-                         "ON u.name = s.user_name WHERE s.token_sha256 = ? AND s.expires_at > ?",
-                         -1, &st, NULL))
+  rcy_db_stmt *st;
+  if (rcy_db_prepare(&st, store->db, "SELECT u.name, u.role, u.site_id, s.csrf_token FROM sessions s JOIN users u "
+                         "ON u.name = s.user_name WHERE s.token_sha256 = ? AND s.expires_at > ?"))
     return rcy_store_fail(store, "looking a session up", err);
-  sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 2, (long long)time(NULL));
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    copy(user_out->name, sizeof user_out->name, sqlite3_column_text(st, 0));
-    copy(user_out->role, sizeof user_out->role, sqlite3_column_text(st, 1));
-    copy(user_out->site_id, sizeof user_out->site_id, sqlite3_column_text(st, 2));
-    copy(csrf_out, RCY_TOKEN_HEX + 1, sqlite3_column_text(st, 3));
+  rcy_db_bind_text(st, 1, token_hash);
+  rcy_db_bind_int64(st, 2, (long long)time(NULL));
+  int rc = rcy_db_step(st);
+  if (rc == RCY_DB_ROW) {
+    copy(user_out->name, sizeof user_out->name, rcy_db_column_text(st, 0));
+    copy(user_out->role, sizeof user_out->role, rcy_db_column_text(st, 1));
+    copy(user_out->site_id, sizeof user_out->site_id, rcy_db_column_text(st, 2));
+    copy(csrf_out, RCY_TOKEN_HEX + 1, rcy_db_column_text(st, 3));
   }
-  sqlite3_finalize(st);
-  if (rc == SQLITE_ROW) return RCY_OK;
-  if (rc != SQLITE_DONE) return rcy_store_fail(store, "looking a session up", err);
+  rcy_db_finalize(st);
+  if (rc == RCY_DB_ROW) return RCY_OK;
+  if (rc != RCY_DB_DONE) return rcy_store_fail(store, "looking a session up", err);
   /* A well-formed token that is not live: if it expired, sweep it (and every other expired one) now rather
    * than at the next login. */
-  if (sqlite3_prepare_v2(store->db, "SELECT 1 FROM sessions WHERE token_sha256 = ?", -1, &st, NULL) == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
-    int expired = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
+  if (rcy_db_prepare(&st, store->db, "SELECT 1 FROM sessions WHERE token_sha256 = ?") == RCY_OK) {
+    rcy_db_bind_text(st, 1, token_hash);
+    int expired = rcy_db_step(st) == RCY_DB_ROW;
+    rcy_db_finalize(st);
     if (expired) rcy_store_sessions_purge(store, NULL);
   }
   return rcy_error_set(err, RCY_ENOTFOUND, "no such session (expired or logged out)");
 }
 
 int rcy_store_sessions_purge(rcy_store *store, rcy_error *err) {
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(store->db, "DELETE FROM sessions WHERE expires_at <= ?", -1, &st, NULL))
+  rcy_db_stmt *st;
+  if (rcy_db_prepare(&st, store->db, "DELETE FROM sessions WHERE expires_at <= ?"))
     return rcy_store_fail(store, "purging expired sessions", err);
-  sqlite3_bind_int64(st, 1, (long long)time(NULL));
-  int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? RCY_OK : rcy_store_fail(store, "purging expired sessions", err);
+  rcy_db_bind_int64(st, 1, (long long)time(NULL));
+  int rc = rcy_db_step(st);
+  rcy_db_finalize(st);
+  return rc == RCY_DB_DONE ? RCY_OK : rcy_store_fail(store, "purging expired sessions", err);
 }
 
 int rcy_store_session_delete(rcy_store *store, const char *token, rcy_error *err) {
   if (!token_ok(token)) return RCY_OK;
   char token_hash[65];
   rcy_reads_sha256_hex(token_hash, token, strlen(token));
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(store->db, "DELETE FROM sessions WHERE token_sha256 = ?", -1, &st, NULL))
+  rcy_db_stmt *st;
+  if (rcy_db_prepare(&st, store->db, "DELETE FROM sessions WHERE token_sha256 = ?"))
     return rcy_store_fail(store, "ending a session", err);
-  sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) return rcy_store_fail(store, "ending a session", err);
+  rcy_db_bind_text(st, 1, token_hash);
+  int rc = rcy_db_step(st);
+  rcy_db_finalize(st);
+  if (rc != RCY_DB_DONE) return rcy_store_fail(store, "ending a session", err);
   return rcy_store_sessions_purge(store, err);
 }
 
 int rcy_store_user_role(char **role, rcy_store *store, const char *name) {
   *role = NULL;
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(store->db, "SELECT role FROM users WHERE name = ?", -1, &st, NULL)) return RCY_ESTORE;
-  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-  int step = sqlite3_step(st);
-  if (step == SQLITE_ROW) *role = strdup((const char *)sqlite3_column_text(st, 0));
-  sqlite3_finalize(st);
-  if (step == SQLITE_ROW) return *role ? RCY_OK : RCY_ENOMEM;
-  return step == SQLITE_DONE ? RCY_ENOTFOUND : RCY_ESTORE;
+  rcy_db_stmt *st;
+  if (rcy_db_prepare(&st, store->db, "SELECT role FROM users WHERE name = ?")) return RCY_ESTORE;
+  rcy_db_bind_text(st, 1, name);
+  int step = rcy_db_step(st);
+  if (step == RCY_DB_ROW) *role = strdup(rcy_db_column_text(st, 0));
+  rcy_db_finalize(st);
+  if (step == RCY_DB_ROW) return *role ? RCY_OK : RCY_ENOMEM;
+  return step == RCY_DB_DONE ? RCY_ENOTFOUND : RCY_ESTORE;
 }

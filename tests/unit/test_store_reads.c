@@ -8,7 +8,6 @@
 
 #include <cmocka.h>
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,8 @@
 #include <unistd.h>
 
 #include "recistry/store.h"
+/* The archive file is changed behind the API through the store's own SQLite driver. */
+#include "../../src/store/db.h"
 
 typedef struct {
   char dir[64];
@@ -48,25 +49,25 @@ static int teardown(void **state) {
 static void exec_sql(fixture *f, const char *sql, int expect_ok) {
   char path[128];
   snprintf(path, sizeof path, "%s/a/recistry.db", f->dir);
-  sqlite3 *db;
-  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-  int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-  if (expect_ok) assert_int_equal(rc, SQLITE_OK);
-  else assert_int_not_equal(rc, SQLITE_OK);
-  sqlite3_close(db);
+  rcy_db *db;
+  assert_int_equal(rcy_db_open(&db, RCY_DB_SQLITE, path, 0, NULL), RCY_OK);
+  int rc = rcy_db_exec(db, sql);
+  if (expect_ok) assert_int_equal(rc, RCY_OK);
+  else assert_int_not_equal(rc, RCY_OK);
+  rcy_db_close(db);
 }
 
 static int count(fixture *f, const char *sql) {
   char path[128];
   snprintf(path, sizeof path, "%s/a/recistry.db", f->dir);
-  sqlite3 *db;
-  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-  sqlite3_stmt *st;
-  assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-  int n = sqlite3_column_int(st, 0);
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  rcy_db *db;
+  assert_int_equal(rcy_db_open(&db, RCY_DB_SQLITE, path, 0, NULL), RCY_OK);
+  rcy_db_stmt *st;
+  assert_int_equal(rcy_db_prepare(&st, db, sql), RCY_OK);
+  assert_int_equal(rcy_db_step(st), RCY_DB_ROW);
+  int n = rcy_db_column_int(st, 0);
+  rcy_db_finalize(st);
+  rcy_db_close(db);
   return n;
 }
 

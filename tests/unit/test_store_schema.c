@@ -7,7 +7,6 @@
 
 #include <cmocka.h>
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,8 @@
 #include <unistd.h>
 
 #include "recistry/store.h"
+/* The archive file is inspected through the store's own SQLite driver (no test speaks SQLite's C API itself). */
+#include "../../src/store/db.h"
 
 static char *make_tmpdir(void) {
   char tmpl[] = "/tmp/rcy-store-XXXXXX";
@@ -30,14 +31,21 @@ static void remove_tree(const char *dir) {
 }
 
 static int query_int(const char *db_path, const char *sql) {
-  sqlite3 *db;
-  assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
-  sqlite3_stmt *st;
-  assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-  int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  rcy_db *db;
+  assert_int_equal(rcy_db_open(&db, RCY_DB_SQLITE, db_path, 0, NULL), RCY_OK);
+  rcy_db_stmt *st;
+  assert_int_equal(rcy_db_prepare(&st, db, sql), RCY_OK);
+  int v = rcy_db_step(st) == RCY_DB_ROW ? rcy_db_column_int(st, 0) : -1;
+  rcy_db_finalize(st);
+  rcy_db_close(db);
   return v;
+}
+
+static void exec_sql(const char *db_path, const char *sql) {
+  rcy_db *db;
+  assert_int_equal(rcy_db_open(&db, RCY_DB_SQLITE, db_path, 0, NULL), RCY_OK);
+  assert_int_equal(rcy_db_exec(db, sql), RCY_OK);
+  rcy_db_close(db);
 }
 
 static void init_creates_database_and_storage(void **state) {
@@ -93,11 +101,7 @@ static void newer_schema_is_refused_and_left_alone(void **state) {
   rcy_error err = {0};
   assert_int_equal(rcy_store_init(root, &err), RCY_OK);
   snprintf(db_path, sizeof db_path, "%s/recistry.db", root);
-  sqlite3 *db;
-  assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
-  assert_int_equal(sqlite3_exec(db, "UPDATE schema_version SET version = 999 WHERE component = 'archive'", 0, 0, 0),
-                   SQLITE_OK);
-  sqlite3_close(db);
+  exec_sql(db_path, "UPDATE schema_version SET version = 999 WHERE component = 'archive'");
   rcy_store *s = NULL;
   assert_int_equal(rcy_store_open(&s, root, &err), RCY_ESTORE);
   assert_non_null(strstr(err.message, "upgrade recistry"));
@@ -117,23 +121,19 @@ static void reads_step3_upgrades_an_older_archive(void **state) {
   snprintf(db_path, sizeof db_path, "%s/recistry.db", root);
   rcy_store *s = NULL;
   assert_int_equal(rcy_store_open(&s, root, &err), RCY_OK);
-  sqlite3 *db;
-  assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
-  assert_int_equal(sqlite3_exec(db, "INSERT INTO reads(subject_id, role, reader, doc, updated_at) VALUES('S1', 'central',"
+  exec_sql(db_path, "INSERT INTO reads(subject_id, role, reader, doc, updated_at) VALUES('S1', 'central',"
                                     " 'alice', '{\"lesions\":[{\"observations\":{\"BL\":{\"measurement\":"
                                     "{\"key_image_url\":\"/api/key-images/0123456789abcdef0123456789abcdef.png\"}}}}]}',"
-                                    " 'x')", 0, 0, 0), SQLITE_OK);
+                    " 'x')");
   rcy_audit_entry e = {"alice", "lesion.add", "S1", "central", "alice", "BL", "T1", NULL, "{}", NULL};
   assert_int_equal(rcy_store_audit_append(s, &e, &err), RCY_OK); /* no document hash, as step 2 wrote them */
   rcy_store_close(s);
-  assert_int_equal(sqlite3_exec(db, "DROP TABLE segmentations; DROP TABLE adjudications; DROP TABLE assignments; DROP TABLE key_images;"
+  exec_sql(db_path, "DROP TABLE segmentations; DROP TABLE adjudications; DROP TABLE assignments; DROP TABLE key_images;"
                                     " DROP TABLE login_failures;"
                                     " DROP INDEX audit_log_read; DROP INDEX audit_log_actor; DROP INDEX audit_log_reader;"
                                     " DROP INDEX audit_log_action; DROP INDEX audit_log_at;"
                                     " ALTER TABLE audit_log DROP COLUMN doc_sha256;"
-                                    " UPDATE schema_version SET version = 2 WHERE component = 'reads'", 0, 0, 0),
-                   SQLITE_OK);
-  sqlite3_close(db);
+                    " UPDATE schema_version SET version = 2 WHERE component = 'reads'");
   assert_int_equal(rcy_store_open(&s, root, &err), RCY_OK);
   rcy_store_read_key k;
   assert_int_equal(rcy_store_key_image_owner(&k, s, "0123456789abcdef0123456789abcdef", &err), RCY_OK);
@@ -163,16 +163,18 @@ static void archive_uses_wal(void **state) {
   assert_int_equal(rcy_store_begin(s, &err), RCY_OK);
   assert_int_equal(rcy_store_commit(s, &err), RCY_OK);
   rcy_store_close(s);
-  /* WAL lets the workstation read while the daemon writes. */
+  /* WAL lets the workstation read while the daemon writes. Read from the file's header (bytes 18 and 19, the
+   * read and write format versions, are 2 in WAL mode) rather than by opening it: the driver's open would set
+   * WAL itself and the test could not fail. */
   snprintf(db_path, sizeof db_path, "%s/recistry.db", root);
-  sqlite3 *db;
-  assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
-  sqlite3_stmt *st;
-  assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
-  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-  assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  FILE *f = fopen(db_path, "rb");
+  assert_non_null(f);
+  unsigned char header[20];
+  assert_int_equal(fread(header, 1, sizeof header, f), sizeof header);
+  fclose(f);
+  assert_memory_equal(header, "SQLite format 3", 16);
+  assert_int_equal(header[18], 2);
+  assert_int_equal(header[19], 2);
   remove_tree(root);
   free(root);
 }
