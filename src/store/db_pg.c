@@ -4,9 +4,8 @@
  * runs at its first step (parameters sent as text, blobs as binary bytea), the whole result comes back as
  * text, and later steps walk its rows. Persistent statements are prepared server-side once per connection
  * under a name of their own (rcy_p<N>) at their first step, when the bound values' kinds are known; others go
- * through PQexecParams (one round trip, nothing left behind on the server). When PostgreSQL cannot infer a
- * parameter's type from its context (`? IS NULL`, `SELECT ?`: SQLSTATE 42P18) the statement is sent again
- * with each parameter typed from what was bound to it.
+ * through PQexecParams (one round trip, nothing left behind on the server). Parameters go untyped, for
+ * PostgreSQL to infer from their context, except where it cannot (param_types).
  *
  * Connection messages never carry the URI's password: the target is shown with it masked, and any message
  * libpq returns is scrubbed of it too. */
@@ -39,6 +38,7 @@ typedef struct {
   pg_db *db;
   char *sql;       /* with $n placeholders */
   int n_params;
+  unsigned char *before_is; /* per parameter: it stands before IS somewhere (`?1 IS NULL OR x = ?1`) */
   char **values;   /* owned copies; NULL = SQL NULL */
   int *lengths;
   int *formats;
@@ -175,33 +175,6 @@ static int is_word_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-/* `?` -> $1, $2, ... outside quotes and comments. */
-static char *number_placeholders(const char *sql, int *n_params) {
-  sbuf b = {0};
-  int n = 0;
-  for (const char *p = sql; *p;) {
-    size_t skip = opaque_len(p);
-    if (skip) {
-      if (sb_put(&b, p, skip)) goto nomem;
-      p += skip;
-    } else if (*p == '?') {
-      char num[16];
-      int len = snprintf(num, sizeof num, "$%d", ++n);
-      if (sb_put(&b, num, (size_t)len)) goto nomem;
-      p++;
-    } else {
-      if (sb_put(&b, p, 1)) goto nomem;
-      p++;
-    }
-  }
-  if (!b.s && sb_put(&b, "", 0)) goto nomem;
-  *n_params = n;
-  return b.s;
-nomem:
-  free(b.s);
-  return NULL;
-}
-
 static int word_is(const char *w, size_t n, const char *kw) { return strlen(kw) == n && strncasecmp(w, kw, n) == 0; }
 
 /* The next word after p (skipping spaces), its length in *n. */
@@ -211,6 +184,47 @@ static const char *next_word(const char *p, size_t *n) {
   while (is_word_char(*e)) e++;
   *n = (size_t)(e - p);
   return p;
+}
+
+/* `?` -> $1, $2, ... and `?NNN` -> $NNN outside quotes and comments; a bare `?` after `?NNN` is the
+ * largest number so far plus one, as in SQLite. */
+static char *number_placeholders(const char *sql, int *n_params, unsigned char **before_is) {
+  sbuf b = {0};
+  int n = 0;
+  size_t cap = strlen(sql) + 1; /* more than the number of placeholders */
+  unsigned char *is = calloc(cap, 1);
+  if (!is) return NULL;
+  for (const char *p = sql; *p;) {
+    size_t skip = opaque_len(p);
+    if (skip) {
+      if (sb_put(&b, p, skip)) goto nomem;
+      p += skip;
+    } else if (*p == '?') {
+      char *end;
+      long k = strtol(p + 1, &end, 10);
+      int numbered = p[1] >= '0' && p[1] <= '9' && k > 0 && k < 100000;
+      int i = numbered ? (int)k : n + 1;
+      if (i > n) n = i;
+      char num[16];
+      int len = snprintf(num, sizeof num, "$%d", i);
+      if (sb_put(&b, num, (size_t)len)) goto nomem;
+      p = numbered ? end : p + 1;
+      size_t wl;
+      const char *w = next_word(p, &wl);
+      if (wl == 2 && strncasecmp(w, "IS", 2) == 0 && (size_t)i < cap) is[i - 1] = 1;
+    } else {
+      if (sb_put(&b, p, 1)) goto nomem;
+      p++;
+    }
+  }
+  if (!b.s && sb_put(&b, "", 0)) goto nomem;
+  *n_params = n;
+  *before_is = is;
+  return b.s;
+nomem:
+  free(b.s);
+  free(is);
+  return NULL;
 }
 
 /* SQLite's column types in PostgreSQL's words (db.h): INTEGER PRIMARY KEY -> an identity (SQLite's rowid
@@ -271,9 +285,10 @@ static int exec_sql(pg_db *d, const char *sql) {
 
 static int db_exec(rcy_db *db, const char *sql) { return exec_sql(PG(db), sql); }
 
+/* A step's own PostgreSQL text goes through the same type translation, so that it can share the SQLite
+ * text's table definitions (schema_reads.c). */
 static int db_exec_ddl(rcy_db *db, const char *sqlite_sql, const char *postgresql_sql_or_null) {
-  if (postgresql_sql_or_null) return exec_sql(PG(db), postgresql_sql_or_null);
-  char *sql = translate_ddl(sqlite_sql);
+  char *sql = translate_ddl(postgresql_sql_or_null ? postgresql_sql_or_null : sqlite_sql);
   if (!sql) return rcy_db_fail(db, RCY_ENOMEM, "out of memory");
   int rc = exec_sql(PG(db), sql);
   free(sql);
@@ -325,7 +340,7 @@ static int db_prepare(rcy_db_stmt **out, rcy_db *db, const char *sql, int persis
   s->db = PG(db);
   s->row = -1;
   s->persistent = persistent;
-  s->sql = number_placeholders(sql, &s->n_params);
+  s->sql = number_placeholders(sql, &s->n_params, &s->before_is);
   size_t np = s->n_params ? (size_t)s->n_params : 1;
   s->values = calloc(np, sizeof *s->values);
   s->lengths = calloc(np, sizeof *s->lengths);
@@ -388,11 +403,15 @@ static int bind_blob(rcy_db_stmt *st, int i, const void *v, size_t n) {
 }
 
 /* The parameter types sent: unknown (0: PostgreSQL infers each from its context, which is what SQLite's
- * loose typing lets the store's SQL expect, e.g. an integer bound into a TEXT column) except bytea; `typed`
- * names every kind (the retry after 42P18, "could not determine data type of parameter"). */
-static void param_types(const pg_stmt *s, Oid *types, int typed) {
+ * loose typing lets the store's SQL expect, e.g. an integer bound into a TEXT column, or a value of an
+ * INSERT ... SELECT list) except bytea, and except a parameter before IS (`?1 IS NULL OR reader = ?1`):
+ * PostgreSQL cannot infer it there (SQLSTATE 42P18/42P08), and a failed statement would abort the caller's
+ * transaction, so it is typed from what was bound (NULL as text: the store's optional filters are text).
+ * `typed` types every parameter: the one retry, outside a transaction, of a statement that still failed so. */
+static void param_types(const pg_stmt *s, Oid *types, int typed_all) {
   for (int i = 0; i < s->n_params; i++) {
     Oid t = 0;
+    int typed = typed_all || s->before_is[i];
     switch (s->kinds[i]) {
     case BOUND_BLOB: t = OID_BYTEA; break;
     case BOUND_TEXT: t = typed ? OID_TEXT : 0; break;
@@ -406,7 +425,7 @@ static void param_types(const pg_stmt *s, Oid *types, int typed) {
 
 static int indeterminate(const PGresult *res) {
   const char *state = PQresultStatus(res) == PGRES_FATAL_ERROR ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-  return state && strcmp(state, "42P18") == 0;
+  return state && (strcmp(state, "42P18") == 0 || strcmp(state, "42P08") == 0);
 }
 
 static PGresult *run(pg_stmt *s, Oid *types) {
@@ -415,7 +434,7 @@ static PGresult *run(pg_stmt *s, Oid *types) {
   if (!s->persistent) {
     param_types(s, types, 0);
     PGresult *res = PQexecParams(c, s->sql, s->n_params, types, values, s->lengths, s->formats, 0);
-    if (indeterminate(res)) {
+    if (indeterminate(res) && PQtransactionStatus(c) == PQTRANS_IDLE) {
       PQclear(res);
       param_types(s, types, 1);
       res = PQexecParams(c, s->sql, s->n_params, types, values, s->lengths, s->formats, 0);
@@ -425,7 +444,7 @@ static PGresult *run(pg_stmt *s, Oid *types) {
   if (!s->prepared) {
     param_types(s, types, 0);
     PGresult *res = PQprepare(c, s->name, s->sql, s->n_params, types);
-    if (indeterminate(res)) {
+    if (indeterminate(res) && PQtransactionStatus(c) == PQTRANS_IDLE) {
       PQclear(res);
       param_types(s, types, 1);
       res = PQprepare(c, s->name, s->sql, s->n_params, types);
@@ -544,6 +563,7 @@ static void st_finalize(rcy_db_stmt *st) {
   free(s->lengths);
   free(s->formats);
   free(s->kinds);
+  free(s->before_is);
   free(s->sql);
   free(s);
 }

@@ -171,6 +171,17 @@ static void test_null_and_untyped_parameters(void **state) {
   assert_int_equal(rcy_db_column_int(st, 0), 1);
   assert_int_equal(rcy_db_column_int(st, 1), 42);
   rcy_db_finalize(st);
+  /* ?NNN: one value used twice, then a bare ? numbered after it; inside a write transaction, which a
+   * statement PostgreSQL could not type would abort */
+  ok(db, rcy_db_begin_write(db));
+  ok(db, rcy_db_prepare(&st, db, "SELECT COUNT(*) FROM t_items WHERE (?1 IS NULL OR name = ?1) AND n IS NULL AND ? IS NULL"));
+  ok(db, rcy_db_bind_text(st, 1, "nulls"));
+  ok(db, rcy_db_bind_null(st, 2));
+  assert_int_equal(rcy_db_step(st), RCY_DB_ROW);
+  assert_int_equal(rcy_db_column_int(st, 0), 1);
+  rcy_db_finalize(st);
+  ok(db, rcy_db_exec(db, "UPDATE t_items SET n = 1"));
+  ok(db, rcy_db_commit(db));
 }
 
 static void test_on_conflict_and_constraint_errors(void **state) {
