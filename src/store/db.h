@@ -1,8 +1,8 @@
 /* The store's database connection, whichever engine is behind it: SQLite (the embedded default, one file
  * DIR/recistry.db) or PostgreSQL (libpq; several ingest nodes and reader servers on one index).
  *
- * The store's files speak only this interface, never sqlite3_* or PQ*. It is shaped like SQLite's statement
- * API (prepare, bind, step, column) so that every query reads the same on both engines:
+ * The store's files speak only this interface, never SQLite's or libpq's own API. It is shaped like SQLite's
+ * statement API (prepare, bind, step, column) so that every query reads the same on both engines:
  *   - SQL is written once, with `?` placeholders; the PostgreSQL driver numbers them ($1, $2, ...). `?NNN`
  *     (SQLite's numbered form, for a value used twice: `?1 IS NULL OR reader = ?1`) stays $NNN.
  *   - Portable SQL only: ON CONFLICT ... DO UPDATE/NOTHING (never INSERT OR IGNORE/REPLACE), RETURNING id
