@@ -17,6 +17,7 @@
 
 #include "recistry/dicom.h"
 #include "recistry/error.h"
+#include "recistry/store.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -254,8 +255,9 @@ typedef struct rcy_dose_run_options {
   const char *maa_dir;             /* optional: the 99mTc-MAA SPECT (NM): tumour-to-normal ratio and the
                                     * predicted dose, scaled to the planned 90Y activity */
   /* From the archive (instead of the folders): the subject's latest PT series, the CT of the same frame of
-   * reference, the NM series; tumour VOIs from the central read's stored segmentations. */
-  const char *archive_dir;
+   * reference, the NM series; tumour VOIs from the central read's stored segmentations. The archive's folder
+   * and database (the caller's; NULL: from the folders). */
+  const rcy_store_location *archive;
   const char *subject;
   const char *const *voi_specs;    /* "NAME=FILE[#LABEL]": NRRD/NIfTI label map (label > 0, or = LABEL), or a
                                     * DICOM SEG on the CT's slices */
@@ -485,7 +487,7 @@ void rcy_dose_cohort_free(rcy_dose_cohort *c);
  * (the % change of that target's diameter from baseline, as the engine's input holds it: the short axis for a
  * node), matched by lesion_id. Replaces the tables' values; a patient without a read or an assessment in the
  * window gets NE, a tumour that is not a target of the read NAN, each with a line in c->warnings. */
-int rcy_dose_cohort_fill_archive(rcy_dose_cohort *c, const char *archive_dir, int window_min_days,
+int rcy_dose_cohort_fill_archive(rcy_dose_cohort *c, const rcy_store_location *archive, int window_min_days,
                                  int window_max_days, rcy_error *err);
 
 /* The analyses over a cohort (src/dose/analysis.c, analysis_out.c, analysis_plots.c). One analysis that

@@ -46,6 +46,7 @@ typedef struct rcy_ingest_site {
 typedef struct rcy_ingest_config {
   char *path;            /* the INI file, for messages */
   char *archive;         /* [archive] path */
+  char *database;        /* [archive] database: a PostgreSQL URI, or NULL for DIR/recistry.db */
   char *ae_title;        /* [dicom] */
   char *bind;
   int port;
@@ -70,6 +71,9 @@ typedef struct rcy_ingest_config {
 int rcy_ingest_config_load(rcy_ingest_config **out, const char *path, rcy_error *err);
 void rcy_ingest_config_free(rcy_ingest_config *config);
 const rcy_ingest_site *rcy_ingest_config_site(const rcy_ingest_config *config, const char *site_id);
+/* The archive the configuration names ([archive] path and database), for rcy_store_open_at; the strings
+ * stay the configuration's. */
+rcy_store_location rcy_ingest_config_location(const rcy_ingest_config *config);
 
 /* ---- the checks on one instance (src/ingest/checks.c) ---- */
 
@@ -109,8 +113,8 @@ int rcy_ingest_check_stable(int *n_checked, rcy_store *store, int stable_age_s, 
 
 /* Every index row against its file (exists, size, SHA-256) and every file under storage/ against the index.
  * Each mismatch is reported through fn (a line naming the path and what differs); *n_mismatches counts them. */
-int rcy_ingest_verify(int *n_mismatches, const char *archive_dir, void (*fn)(void *ctx, const char *line),
-                      void *ctx, rcy_error *err);
+int rcy_ingest_verify(int *n_mismatches, const rcy_store_location *archive,
+                      void (*fn)(void *ctx, const char *line), void *ctx, rcy_error *err);
 
 #ifdef __cplusplus
 }

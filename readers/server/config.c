@@ -1,4 +1,4 @@
-/* The serve configuration: [archive] path, [http] bind/port/web_root/session_ttl_s/threads and [dose]
+/* The serve configuration: [archive] path and database, [http] bind/port/web_root/session_ttl_s/threads and [dose]
  * voi_dir/thresholds (the dose view) and cohort_dir (the cohort page) from the INI file the ingest daemon also reads (it parses its own
  * sections; unknown sections and other [dose] keys are ignored here). */
 #include "readers.h"
@@ -33,6 +33,7 @@ static int on_entry(void *user, const char *section, const char *name, const cha
   int ok = 1;
   if (strcmp(section, "archive") == 0) {
     if (strcmp(name, "path") == 0) ok = set_str(&cfg->archive_dir, value);
+    else if (strcmp(name, "database") == 0) ok = set_str(&cfg->database, value);
   } else if (strcmp(section, "http") == 0) {
     if (strcmp(name, "bind") == 0) ok = set_str(&cfg->bind, value);
     else if (strcmp(name, "port") == 0) ok = set_int(&cfg->port, value, 0, 65535);
@@ -72,10 +73,16 @@ int rcy_readers_config_load(rcy_readers_config *out, const char *path, rcy_error
 
 void rcy_readers_config_free(rcy_readers_config *cfg) {
   free(cfg->archive_dir);
+  free(cfg->database);
   free(cfg->bind);
   free(cfg->web_root);
   free(cfg->dose_voi_dir);
   free(cfg->dose_thresholds);
   free(cfg->dose_cohort_dir);
   memset(cfg, 0, sizeof *cfg);
+}
+
+rcy_store_location rcy_readers_config_location(const rcy_readers_config *cfg) {
+  rcy_store_location where = {cfg->archive_dir, cfg->database};
+  return where;
 }

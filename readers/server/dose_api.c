@@ -170,7 +170,8 @@ static int compute(dose_entry **out, const rcy_server *srv, const char *subject,
   if (rc) goto out;
   rcy_dose_run_options o;
   rcy_dose_run_options_init(&o);
-  o.archive_dir = cfg->archive_dir;
+  rcy_store_location where = rcy_readers_config_location(cfg);
+  o.archive = &where;
   o.subject = subject;
   o.voi_specs = (const char *const *)specs;
   o.n_voi_specs = n_specs;

@@ -33,7 +33,8 @@ static _Thread_local rcy_store *thread_store;
 rcy_store *rcy_server_store(const rcy_server *srv, rcy_error *err) {
   if (thread_store) return thread_store;
   rcy_store *s;
-  if (rcy_store_open(&s, srv->cfg->archive_dir, err)) return NULL;
+  rcy_store_location where = rcy_readers_config_location(srv->cfg);
+  if (rcy_store_open_at(&s, &where, err)) return NULL;
   pthread_mutex_lock(&stores_lock);
   if (n_stores < sizeof stores / sizeof stores[0]) stores[n_stores++] = s;
   else {
@@ -361,7 +362,8 @@ int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err) {
   rcy_server srv = {.cfg = cfg};
   /* Open once up front: applies migrations and reports a missing archive before listening. */
   rcy_store *probe;
-  int rc = rcy_store_open(&probe, cfg->archive_dir, err);
+  rcy_store_location where = rcy_readers_config_location(cfg);
+  int rc = rcy_store_open_at(&probe, &where, err);
   if (rc) return rc;
   rcy_store_close(probe);
   srv.key_image_dir = rcy_path_join(cfg->archive_dir, "key-images");

@@ -15,6 +15,7 @@ extern "C" {
 
 typedef struct rcy_readers_config {
   char *archive_dir;  /* [archive] path */
+  char *database;     /* [archive] database: a PostgreSQL URI; NULL: DIR/recistry.db (or DIR/database.url's) */
   char *bind;         /* [http] bind (default 127.0.0.1) */
   int port;           /* [http] port (default 8080; 0 = any free port, printed at start) */
   char *web_root;     /* [http] web_root (default: readers/web/dist of the source tree) */
@@ -28,6 +29,8 @@ typedef struct rcy_readers_config {
 /* Reads [archive], [http] and [dose] voi_dir/thresholds/cohort_dir of the INI file (other sections belong to other components and are ignored). */
 int rcy_readers_config_load(rcy_readers_config *out, const char *path, rcy_error *err);
 void rcy_readers_config_free(rcy_readers_config *cfg);
+/* The archive the configuration names, for rcy_store_open_at (the strings stay the configuration's). */
+rcy_store_location rcy_readers_config_location(const rcy_readers_config *cfg);
 
 /* Serves until SIGINT/SIGTERM. Prints "listening on http://HOST:PORT/" on stdout once ready. */
 int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err);

@@ -1,6 +1,7 @@
 /* `recistry adjudication list|show|config`: the independent central review of an archive from the command line
  * — the adjudication queue, one subject's review, the reading paradigm and reader QC. The rules are
  * src/reads/review.c's; reader QC is src/qa/reader_qc.c's. */
+#include "archive_args.h"
 #include "commands.h"
 #include "options.h"
 
@@ -12,11 +13,12 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: recistry adjudication list --archive DIR [--json]\n"
-    "       recistry adjudication show --archive DIR --subject ID\n"
-    "       recistry adjudication config --archive DIR [--paradigm single|double] [--pd-tolerance-days N]\n"
-    "                                    [--trigger-overall-response yes|no] [--final-rule r1|r2] [--reason TEXT]\n"
-    "       recistry adjudication qc --archive DIR [--json]\n"
+    "usage: recistry adjudication list --archive DIR|--config FILE [--json]\n"
+    "       recistry adjudication show --archive DIR|--config FILE --subject ID\n"
+    "       recistry adjudication config --archive DIR|--config FILE [--paradigm single|double]\n"
+    "                                    [--pd-tolerance-days N] [--trigger-overall-response yes|no]\n"
+    "                                    [--final-rule r1|r2] [--reason TEXT]\n"
+    "       recistry adjudication qc --archive DIR|--config FILE [--json]\n"
     "  list:   the subjects waiting for an adjudicator, with the reasons (bor_differs, pd_timepoint_differs,\n"
     "          overall_response_differs, reads_changed); JSON: [{\"subject_id\", \"reasons\", ...}]\n"
     "  show:   one subject's review (readers R1/R2, status, differences, the final read), as JSON\n"
@@ -25,13 +27,10 @@ static const char usage[] =
     "  qc:     reader QC: adjudication rate per reader pair and per site, adjudicator agreement per reader,\n"
     "          per-lesion variability of matched target lesions (docs/qa.md, \"Reader QC\")\n";
 
-static int open_store(rcy_store **store, const char *archive) {
-  rcy_error err = {0};
-  if (rcy_store_open(store, archive, &err)) {
-    fprintf(stderr, "recistry adjudication: %s\n", err.message);
-    return RCY_EXIT_FAIL;
-  }
-  return RCY_EXIT_OK;
+/* 0 with the store open, or the exit code. */
+static int open_store(rcy_store **store, const rcy_cli_archive *a, const char *command) {
+  int ex = rcy_cli_archive_open(store, a, command, usage);
+  return ex >= 0 ? ex : RCY_EXIT_OK;
 }
 
 static int print_json(json_t *j) {
@@ -42,13 +41,13 @@ static int print_json(json_t *j) {
 }
 
 static int list(int argc, char **argv) {
-  const char *archive = NULL;
+  rcy_cli_archive a = {0};
   int json = 0;
-  const rcy_cli_option o[] = {{"--archive", "DIR", 1, &archive, NULL}, {"--json", NULL, 0, NULL, &json}};
-  int parsed = rcy_cli_parse("adjudication list", usage, o, 2, argc, argv);
+  const rcy_cli_option o[] = {RCY_CLI_ARCHIVE_OPTIONS(&a), {"--json", NULL, 0, NULL, &json}};
+  int parsed = rcy_cli_parse("adjudication list", usage, o, sizeof o / sizeof o[0], argc, argv);
   if (parsed >= 0) return parsed;
   rcy_store *store;
-  if (open_store(&store, archive)) return RCY_EXIT_FAIL;
+  if ((parsed = open_store(&store, &a, "adjudication list"))) return parsed;
   rcy_error err = {0};
   rcy_review_settings s;
   json_t *q = NULL;
@@ -81,14 +80,15 @@ static int list(int argc, char **argv) {
 }
 
 static int show(int argc, char **argv) {
-  const char *archive = NULL, *subject = NULL;
+  rcy_cli_archive a = {0};
+  const char *subject = NULL;
   int json = 0;
-  const rcy_cli_option o[] = {{"--archive", "DIR", 1, &archive, NULL}, {"--subject", "ID", 1, &subject, NULL},
+  const rcy_cli_option o[] = {RCY_CLI_ARCHIVE_OPTIONS(&a), {"--subject", "ID", 1, &subject, NULL},
                               {"--json", NULL, 0, NULL, &json}};
-  int parsed = rcy_cli_parse("adjudication show", usage, o, 3, argc, argv);
+  int parsed = rcy_cli_parse("adjudication show", usage, o, sizeof o / sizeof o[0], argc, argv);
   if (parsed >= 0) return parsed;
   rcy_store *store;
-  if (open_store(&store, archive)) return RCY_EXIT_FAIL;
+  if ((parsed = open_store(&store, &a, "adjudication show"))) return parsed;
   rcy_error err = {0};
   rcy_review_settings s;
   json_t *state = NULL;
@@ -106,14 +106,15 @@ static int show(int argc, char **argv) {
 }
 
 static int config(int argc, char **argv) {
-  const char *archive = NULL, *paradigm = NULL, *tolerance = NULL, *trigger = NULL, *rule = NULL, *reason = NULL;
-  const rcy_cli_option o[] = {{"--archive", "DIR", 1, &archive, NULL},
+  rcy_cli_archive a = {0};
+  const char *paradigm = NULL, *tolerance = NULL, *trigger = NULL, *rule = NULL, *reason = NULL;
+  const rcy_cli_option o[] = {RCY_CLI_ARCHIVE_OPTIONS(&a),
                               {"--paradigm", "single|double", 0, &paradigm, NULL},
                               {"--pd-tolerance-days", "N", 0, &tolerance, NULL},
                               {"--trigger-overall-response", "yes|no", 0, &trigger, NULL},
                               {"--final-rule", "r1|r2", 0, &rule, NULL},
                               {"--reason", "TEXT", 0, &reason, NULL}};
-  int parsed = rcy_cli_parse("adjudication config", usage, o, 6, argc, argv);
+  int parsed = rcy_cli_parse("adjudication config", usage, o, sizeof o / sizeof o[0], argc, argv);
   if (parsed >= 0) return parsed;
   json_t *changes = json_object();
   if (paradigm) json_object_set_new(changes, "paradigm", json_string(paradigm));
@@ -137,9 +138,9 @@ static int config(int argc, char **argv) {
     json_object_set_new(changes, "trigger_overall_response", json_boolean(strcmp(trigger, "yes") == 0));
   }
   rcy_store *store;
-  if (open_store(&store, archive)) {
+  if ((parsed = open_store(&store, &a, "adjudication config"))) {
     json_decref(changes);
-    return RCY_EXIT_FAIL;
+    return parsed;
   }
   rcy_error err = {0};
   rcy_review_settings s;
@@ -164,13 +165,13 @@ static int config(int argc, char **argv) {
 }
 
 static int qc(int argc, char **argv) {
-  const char *archive = NULL;
+  rcy_cli_archive a = {0};
   int json = 0;
-  const rcy_cli_option o[] = {{"--archive", "DIR", 1, &archive, NULL}, {"--json", NULL, 0, NULL, &json}};
-  int parsed = rcy_cli_parse("adjudication qc", usage, o, 2, argc, argv);
+  const rcy_cli_option o[] = {RCY_CLI_ARCHIVE_OPTIONS(&a), {"--json", NULL, 0, NULL, &json}};
+  int parsed = rcy_cli_parse("adjudication qc", usage, o, sizeof o / sizeof o[0], argc, argv);
   if (parsed >= 0) return parsed;
   rcy_store *store;
-  if (open_store(&store, archive)) return RCY_EXIT_FAIL;
+  if ((parsed = open_store(&store, &a, "adjudication qc"))) return parsed;
   rcy_error err = {0};
   json_t *report = NULL;
   int rc = rcy_qa_reader_qc(&report, store, &err);

@@ -1,7 +1,8 @@
-/* `recistry audit verify --archive DIR`: recompute the audit log's hash chain; exit 1 naming the first
+/* `recistry audit verify --archive DIR|--config FILE`: recompute the audit log's hash chain; exit 1 naming the first
  * broken row.
- * `recistry audit list --archive DIR [filters] [--json]`: the audit-log viewer's page on the command line —
+ * `recistry audit list --archive DIR|--config FILE [filters] [--json]`: the audit-log viewer's page on the command line —
  * the same filters, checks and JSON as GET /api/audit (src/reads/audit_view.c), or a table. */
+#include "archive_args.h"
 #include "commands.h"
 #include "options.h"
 
@@ -13,9 +14,9 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: recistry audit verify --archive DIR\n"
-    "       recistry audit list --archive DIR [--subject S] [--reader R] [--action A] [--from YYYY-MM-DD]\n"
-    "                           [--to YYYY-MM-DD] [--before SEQ] [--limit N] [--json]\n"
+    "usage: recistry audit verify --archive DIR|--config FILE\n"
+    "       recistry audit list --archive DIR|--config FILE [--subject S] [--reader R] [--action A]\n"
+    "                           [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--before SEQ] [--limit N] [--json]\n"
     "verify: recomputes the SHA-256 chain of the audit log. Exit 0 intact, 1 broken (first bad row named).\n"
     "list:   audit rows, newest first (at most --limit, default 100, at most 500). --reader matches who made "
     "the\n"
@@ -24,16 +25,13 @@ static const char usage[] =
     "        --json prints what GET /api/audit returns.\n";
 
 static int verify(int argc, char **argv) {
-  const char *archive = NULL;
-  const rcy_cli_option options[] = {{"--archive", "DIR", 1, &archive, NULL}};
-  int parsed = rcy_cli_parse("audit verify", usage, options, 1, argc, argv);
+  rcy_cli_archive a = {0};
+  const rcy_cli_option options[] = {RCY_CLI_ARCHIVE_OPTIONS(&a)};
+  int parsed = rcy_cli_parse("audit verify", usage, options, sizeof options / sizeof options[0], argc, argv);
   if (parsed >= 0) return parsed;
   rcy_store *store;
   rcy_error err = {0};
-  if (rcy_store_open(&store, archive, &err)) {
-    fprintf(stderr, "recistry audit: %s\n", err.message);
-    return RCY_EXIT_FAIL;
-  }
+  if ((parsed = rcy_cli_archive_open(&store, &a, "audit verify", usage)) >= 0) return parsed;
   long long n = 0, bad = 0;
   int rc = rcy_store_audit_verify(&n, &bad, store, &err);
   rcy_store_close(store);
@@ -131,11 +129,12 @@ static void print_table(const json_t *page) {
 }
 
 static int list(int argc, char **argv) {
-  const char *archive = NULL, *v[7] = {0};
+  rcy_cli_archive a = {0};
+  const char *v[7] = {0};
   static const char *const names[7] = {"subject", "reader", "action", "from", "to", "before", "limit"};
   int json = 0;
   const rcy_cli_option options[] = {
-      {"--archive", "DIR", 1, &archive, NULL},  {"--subject", "S", 0, &v[0], NULL},
+      RCY_CLI_ARCHIVE_OPTIONS(&a),              {"--subject", "S", 0, &v[0], NULL},
       {"--reader", "R", 0, &v[1], NULL},        {"--action", "A", 0, &v[2], NULL},
       {"--from", "YYYY-MM-DD", 0, &v[3], NULL}, {"--to", "YYYY-MM-DD", 0, &v[4], NULL},
       {"--before", "SEQ", 0, &v[5], NULL},      {"--limit", "N", 0, &v[6], NULL},
@@ -151,10 +150,7 @@ static int list(int argc, char **argv) {
       return RCY_EXIT_USAGE;
     }
   rcy_store *store;
-  if (rcy_store_open(&store, archive, &err)) {
-    fprintf(stderr, "recistry audit: %s\n", err.message);
-    return RCY_EXIT_FAIL;
-  }
+  if ((parsed = rcy_cli_archive_open(&store, &a, "audit list", usage)) >= 0) return parsed;
   json_t *page;
   int rc = rcy_reads_audit_page(&page, store, &q, &err);
   rcy_store_close(store);

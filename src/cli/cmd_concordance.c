@@ -1,10 +1,11 @@
 /* `recistry concordance [--lenient] [--no-confirmation] [--unrounded] FIRST.json SECOND.json`: agreement
  * between two reads of the same subjects (first = site investigator, second = central reader), JSON on
- * stdout. `recistry concordance --archive DIR --pair site:central|r1:r2 [--unrounded] [--json]`: the same
+ * stdout. `recistry concordance --archive DIR|--config FILE --pair site:central|r1:r2 [--unrounded] [--json]`: the same
  * report on the archive's signed reads (src/reads/review_pairs.c chooses them). */
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "archive_args.h"
 #include "commands.h"
 #include "options.h"
 #include "recist_args.h"
@@ -15,7 +16,7 @@
 
 static const char usage[] =
     "usage: recistry concordance [--lenient] [--no-confirmation] [--unrounded] SITE.json CENTRAL.json\n"
-    "       recistry concordance --archive DIR --pair site:central|r1:r2 [--unrounded] [--json]\n"
+    "       recistry concordance --archive DIR|--config FILE --pair site:central|r1:r2 [--unrounded] [--json]\n"
     "  Evaluates both reads with the RECIST engine, pairs subjects by subject_id and timepoints by label,\n"
     "  and prints confusion matrices, percent agreement, Cohen's kappa with its 95% CI, progression\n"
     "  agreement, the early and late discrepancy rates (Amit et al. 2011; the first read is the\n"
@@ -28,13 +29,14 @@ static const char usage[] =
     "  Exit: 0 ok, 1 invalid input, 2 usage.\n";
 
 static int archive_form(int argc, char **argv) {
-  const char *archive = NULL, *pair = NULL;
+  rcy_cli_archive a = {0};
+  const char *pair = NULL;
   int json = 0, unrounded = 0;
-  const rcy_cli_option o[] = {{"--archive", "DIR", 1, &archive, NULL},
+  const rcy_cli_option o[] = {RCY_CLI_ARCHIVE_OPTIONS(&a),
                               {"--pair", "site:central|r1:r2", 1, &pair, NULL},
                               {"--json", NULL, 0, NULL, &json},
                               {"--unrounded", NULL, 0, NULL, &unrounded}};
-  int parsed = rcy_cli_parse("concordance", usage, o, 4, argc, argv);
+  int parsed = rcy_cli_parse("concordance", usage, o, sizeof o / sizeof o[0], argc, argv);
   if (parsed >= 0) return parsed;
   if (strcmp(pair, "site:central") && strcmp(pair, "r1:r2")) {
     fprintf(stderr, "recistry concordance: --pair must be site:central or r1:r2, not '%s'\n%s", pair, usage);
@@ -43,11 +45,9 @@ static int archive_form(int argc, char **argv) {
   rcy_store *store;
   rcy_error err = {0};
   char *out = NULL;
-  int rc = rcy_store_open(&store, archive, &err);
-  if (!rc) {
-    rc = rcy_review_concordance(&out, store, pair, unrounded, true, &err);
-    rcy_store_close(store);
-  }
+  if ((parsed = rcy_cli_archive_open(&store, &a, "concordance", usage)) >= 0) return parsed;
+  int rc = rcy_review_concordance(&out, store, pair, unrounded, true, &err);
+  rcy_store_close(store);
   if (rc) {
     fprintf(stderr, "recistry concordance: %s\n", err.message);
     return RCY_EXIT_FAIL;
@@ -59,7 +59,7 @@ static int archive_form(int argc, char **argv) {
 
 int rcy_cmd_concordance(int argc, char **argv) {
   for (int i = 1; i < argc; i++)
-    if (strcmp(argv[i], "--archive") == 0) return archive_form(argc, argv);
+    if (strcmp(argv[i], "--archive") == 0 || strcmp(argv[i], "--config") == 0) return archive_form(argc, argv);
   rcy_recist_json_flags flags;
   const char *files[2];
   size_t n_files;

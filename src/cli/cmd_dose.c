@@ -1,6 +1,7 @@
 /* `recistry dose`: one subject's 90Y dosimetry (docs/dosimetry.md) from folders or from the archive: the dose
  * per compartment, the DVHs, the models and the EANM flags; optionally the dose map and the PDF report. The
  * work is src/dose/run.c's. */
+#include "archive_args.h"
 #include "commands.h"
 #include "options.h"
 
@@ -17,7 +18,7 @@
 
 static const char usage[] =
     "usage: recistry dose --pet DIR [--ct DIR] --voi NAME=FILE [--voi ...] [--density G_PER_ML] [--json]\n"
-    "       recistry dose --archive DIR --subject ID [--voi NAME=FILE ...] [--json]\n"
+    "       recistry dose --archive DIR|--config FILE --subject ID [--voi NAME=FILE ...] [--json]\n"
     "         [--maa DIR [--maa-ct DIR] --maa-voi NAME=FILE ... --planned-gbq A] [--lsf F] [--tnr R] [--prior-lung-gy D]\n"
     "         [--thresholds FILE | --no-flags] [--dose-out FILE.nrrd] [--report FILE.pdf] [--signed-by NAME]\n"
     "Absorbed dose of a 90Y radioembolisation by local deposition on the 90Y PET (Units BQML; decay correction\n"
@@ -31,7 +32,8 @@ static const char usage[] =
     "  --voi NAME=FILE  a VOI: NRRD/NIfTI label map (label > 0; FILE#N for label N) or a DICOM SEG on the CT.\n"
     "                   NAME sets the compartment: T1, tumour*, lesion* (tumours), liver, perfused_liver, lung*\n"
     "  --density G      fixed tissue density (g/mL) instead of the CT's\n"
-    "  --archive DIR --subject ID   the subject's latest PET and its CT from the archive, the central read's\n"
+    "  --archive DIR --subject ID   the subject's latest PET and its CT from the archive (or --config FILE: the\n"
+    "                   archive of its [archive] path and database), the central read's\n"
     "                   tumour segmentations on that CT, the latest MAA SPECT not after it\n"
     "  --maa DIR        the 99mTc-MAA SPECT (NM): tumour-to-normal ratio and the predicted dose; needs\n"
     "                   --planned-gbq (the planned 90Y activity) and its own --maa-voi (another day's grid)\n"
@@ -80,6 +82,7 @@ int rcy_cmd_dose(int argc, char **argv) {
   char **rest = calloc((size_t)argc + 1, sizeof *rest);
   size_t n_vois = 0, n_maa = 0;
   int n_rest = 0, rc = RCY_EXIT_FAIL;
+  rcy_store_location where = {0};
   if (!vois || !maa_vois || !rest) goto out;
   for (int i = 0; i < argc; i++) {
     int voi = !strcmp(argv[i], "--voi"), maa = !strcmp(argv[i], "--maa-voi");
@@ -89,13 +92,14 @@ int rcy_cmd_dose(int argc, char **argv) {
     }
     rest[n_rest++] = argv[i];
   }
-  const char *pet = NULL, *ct = NULL, *density = NULL, *archive = NULL, *subject = NULL, *maa = NULL, *maa_ct = NULL;
+  rcy_cli_archive a = {0};
+  const char *pet = NULL, *ct = NULL, *density = NULL, *subject = NULL, *maa = NULL, *maa_ct = NULL;
   const char *planned = NULL, *lsf = NULL, *prior = NULL, *thresholds = NULL, *dose_out = NULL, *report = NULL;
   const char *signed_by = NULL, *tnr = NULL;
   int json = 0, no_flags = 0;
   const rcy_cli_option opts[] = {
       {"--pet", "DIR", 0, &pet, NULL},          {"--ct", "DIR", 0, &ct, NULL},
-      {"--density", "G_PER_ML", 0, &density, NULL}, {"--archive", "DIR", 0, &archive, NULL},
+      {"--density", "G_PER_ML", 0, &density, NULL}, RCY_CLI_ARCHIVE_OPTIONS(&a),
       {"--subject", "ID", 0, &subject, NULL},   {"--maa", "DIR", 0, &maa, NULL},
       {"--maa-ct", "DIR", 0, &maa_ct, NULL},    {"--planned-gbq", "GBQ", 0, &planned, NULL},
       {"--lsf", "F", 0, &lsf, NULL},            {"--prior-lung-gy", "GY", 0, &prior, NULL},
@@ -109,14 +113,19 @@ int rcy_cmd_dose(int argc, char **argv) {
     rc = parsed;
     goto out;
   }
-  if ((archive != NULL) == (pet != NULL) || (archive && !subject) || (!archive && subject)) {
-    fprintf(stderr, "recistry dose: give either --pet DIR or --archive DIR --subject ID\n%s", usage);
+  const int archive = rcy_cli_archive_given(&a);
+  if (archive == (pet != NULL) || (archive && !subject) || (!archive && subject)) {
+    fprintf(stderr, "recistry dose: give either --pet DIR or --archive DIR|--config FILE --subject ID\n%s", usage);
     rc = RCY_EXIT_USAGE;
+    goto out;
+  }
+  if (archive && (parsed = rcy_cli_archive_location(&where, &a, "dose", usage)) >= 0) {
+    rc = parsed;
     goto out;
   }
   rcy_dose_run_options o;
   rcy_dose_run_options_init(&o);
-  o.pet_dir = pet, o.ct_dir = ct, o.archive_dir = archive, o.subject = subject;
+  o.pet_dir = pet, o.ct_dir = ct, o.archive = archive ? &where : NULL, o.subject = subject;
   o.maa_dir = maa, o.maa_ct_dir = maa_ct;
   o.voi_specs = vois, o.n_voi_specs = n_vois, o.maa_voi_specs = maa_vois, o.n_maa_voi_specs = n_maa;
   if (number(&o.fixed_density_g_per_ml, density, "--density", 0.01, 3.0) ||
@@ -184,6 +193,7 @@ int rcy_cmd_dose(int argc, char **argv) {
   }
   rcy_dose_run_free(run);
 out:
+  rcy_store_location_free(&where);
   free(vois), free(maa_vois), free(rest);
   return rc;
 }

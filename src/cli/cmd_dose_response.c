@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive_args.h"
 #include "options.h"
 #include "recistry/dose.h"
 #include "recistry/render.h"
@@ -16,7 +17,7 @@
 static const char usage[] =
     "usage: recistry dose-response --cohort DIR [--json] [--bootstrap N] [--seed S]\n"
     "                              [--threshold-gy GY|youden] [--plots DIR]\n"
-    "                              [--archive ARCHIVE [--window-days MIN-MAX]]\n"
+    "                              [--archive DIR|--config FILE [--window-days MIN-MAX]]\n"
     "  The TARE cohort analyses over DIR/patients.csv, DIR/tumours.csv and, when present, DIR/toxicity.csv\n"
     "  and DIR/concordance.csv (columns: docs/dosimetry.md, \"Cohort analyses\"):\n"
     "  dose-response per tumour (responder: % change at 3 months <= -30 %) and per patient (CR or PR):\n"
@@ -30,23 +31,26 @@ static const char usage[] =
     "  --plots DIR     also write DIR/dose_response.pdf and each plot as a PNG (dose_vs_change, "
     "roc_response,\n"
     "                  roc_toxicity, bland_altman_<compartment>, ttp_km)\n"
-    "  --archive ARCHIVE  response_3m and pct_change_3m from the archive, not the tables: each subject's\n"
+    "  --archive DIR|--config FILE  response_3m and pct_change_3m from the archive (the folder, or the config's\n"
+    "                  [archive] path and database), not the tables: each subject's\n"
     "                  final central read through the engine, at the assessment nearest 90 days after the\n"
     "                  registry's treatment start within --window-days (default 60-120; none: NE, warned)\n"
     "  Exit: 0 ok, 1 invalid input (the message names the file, line and column), 2 usage.\n";
 
 int rcy_cmd_dose_response(int argc, char **argv) {
-  const char *cohort = NULL, *archive = NULL, *window = NULL, *boot = NULL, *seed = NULL, *threshold = NULL,
+  rcy_cli_archive arch = {0};
+  const char *cohort = NULL, *window = NULL, *boot = NULL, *seed = NULL, *threshold = NULL,
              *plots = NULL;
   int json = 0;
   const rcy_cli_option options[] = {
       {"--cohort", "DIR", 1, &cohort, NULL},         {"--json", NULL, 0, NULL, &json},
       {"--bootstrap", "N", 0, &boot, NULL},          {"--seed", "S", 0, &seed, NULL},
       {"--threshold-gy", "GY", 0, &threshold, NULL}, {"--plots", "DIR", 0, &plots, NULL},
-      {"--archive", "ARCHIVE", 0, &archive, NULL},   {"--window-days", "MIN-MAX", 0, &window, NULL},
+      RCY_CLI_ARCHIVE_OPTIONS(&arch),                {"--window-days", "MIN-MAX", 0, &window, NULL},
   };
   int ex = rcy_cli_parse("dose-response", usage, options, sizeof options / sizeof options[0], argc, argv);
   if (ex >= 0) return ex;
+  const int archive = rcy_cli_archive_given(&arch);
   rcy_dose_analysis_options o;
   rcy_dose_analysis_options_init(&o);
   char *end;
@@ -98,11 +102,14 @@ int rcy_cmd_dose_response(int argc, char **argv) {
       return RCY_EXIT_USAGE;
     }
   }
+  rcy_store_location where = {0};
+  if (archive && (ex = rcy_cli_archive_location(&where, &arch, "dose-response", usage)) >= 0) return ex;
   rcy_error err = {0};
   rcy_dose_cohort *c = NULL;
   rcy_dose_analysis *a = NULL;
   int rc = rcy_dose_cohort_read(&c, cohort, &err);
-  if (!rc && archive) rc = rcy_dose_cohort_fill_archive(c, archive, win_min, win_max, &err);
+  if (!rc && archive) rc = rcy_dose_cohort_fill_archive(c, &where, win_min, win_max, &err);
+  rcy_store_location_free(&where);
   if (!rc) rc = rcy_dose_analysis_run(&a, c, &o, &err);
   if (!rc && json) {
     char *s = rcy_dose_analysis_json(a);

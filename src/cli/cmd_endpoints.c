@@ -7,13 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive_args.h"
 #include "options.h"
 #include "recistry/qa.h"
 #include "recistry/reads.h"
 #include "recistry/recist.h"
 
 static const char usage[] =
-    "usage: recistry endpoints --archive DIR --reader site|central [--by indication] [--json]\n"
+    "usage: recistry endpoints --archive DIR|--config FILE --reader site|central [--by indication] [--json]\n"
     "       recistry endpoints --registry FILE.csv --reads READS.json [--by indication] [--json]\n"
     "  OS, PFS and hepatic PFS (Kaplan-Meier, median and 95% CI, survival at 6/12/24 months), ORR, DCR,\n"
     "  ETS20/ETS30 (Clopper-Pearson 95% CI), depth of response; with --by indication per indication and the\n"
@@ -28,21 +29,23 @@ static void warn(void *ctx, const char *message) {
 }
 
 int rcy_cmd_endpoints(int argc, char **argv) {
-  const char *archive = NULL, *reader = NULL, *registry = NULL, *reads = NULL, *by = NULL;
+  rcy_cli_archive a = {0};
+  const char *reader = NULL, *registry = NULL, *reads = NULL, *by = NULL;
   int json = 0;
   const rcy_cli_option options[] = {
-      {"--archive", "DIR", 0, &archive, NULL},        {"--reader", "ROLE", 0, &reader, NULL},
+      RCY_CLI_ARCHIVE_OPTIONS(&a),                   {"--reader", "ROLE", 0, &reader, NULL},
       {"--registry", "FILE.csv", 0, &registry, NULL}, {"--reads", "READS.json", 0, &reads, NULL},
       {"--by", "indication", 0, &by, NULL},           {"--json", NULL, 0, NULL, &json},
   };
   int ex = rcy_cli_parse("endpoints", usage, options, sizeof options / sizeof options[0], argc, argv);
   if (ex >= 0) return ex;
+  const bool archive = rcy_cli_archive_given(&a);
   const bool archive_form = archive || reader, file_form = registry || reads;
   const char *problem = NULL;
   if (archive_form == file_form)
-    problem = "give either --archive and --reader, or --registry and --reads";
+    problem = "give either --archive (or --config) and --reader, or --registry and --reads";
   else if (archive_form && (!archive || !reader))
-    problem = "--archive needs --reader (and --reader --archive)";
+    problem = "--archive needs --reader (and --reader --archive or --config)";
   else if (archive_form && strcmp(reader, "site") != 0 && strcmp(reader, "central") != 0)
     problem = "--reader must be site or central";
   else if (file_form && (!registry || !reads))
@@ -56,6 +59,7 @@ int rcy_cmd_endpoints(int argc, char **argv) {
 
   rcy_error err = {0};
   rcy_store *store = NULL;
+  if (archive_form && (ex = rcy_cli_archive_open(&store, &a, "endpoints", usage)) >= 0) return ex;
   rcy_registry_subject *rows = NULL;
   size_t n_rows = 0, n_unread = 0, len = 0;
   char *text = NULL, *out = NULL;
@@ -68,9 +72,7 @@ int rcy_cmd_endpoints(int argc, char **argv) {
       rc = rcy_qa_endpoints_run(&result, &n_unread, NULL, rows, n_rows, text, len, by != NULL, warn, NULL,
                                 &err);
   } else {
-    rc = rcy_store_open(&store, archive, &err);
-    if (!rc)
-      rc = rcy_qa_endpoints_archive(&result, &n_unread, NULL, store, reader, by != NULL, warn, NULL, &err);
+    rc = rcy_qa_endpoints_archive(&result, &n_unread, NULL, store, reader, by != NULL, warn, NULL, &err);
   }
   if (!rc && n_unread)
     fprintf(stderr,

@@ -8,9 +8,10 @@
 #include "export.h"
 
 static const char usage[] =
-    "usage: recistry export sdtm --archive DIR --reader site|central --out DIR [--study CIREL]\n"
-    "       recistry export csv --archive DIR --out FILE.csv [--reader site|central|all]\n"
-    "       recistry export sr --archive DIR --reader site|central --out DIR [--send HOST:PORT:AET]\n"
+    "usage: recistry export sdtm --archive DIR|--config FILE --reader site|central --out DIR [--study CIREL]\n"
+    "       recistry export csv --archive DIR|--config FILE --out FILE.csv [--reader site|central|all]\n"
+    "       recistry export sr --archive DIR|--config FILE --reader site|central --out DIR\n"
+    "                         [--send HOST:PORT:AET]\n"
     "  sdtm: CDISC SDTM TU, TR, RS with variable-level metadata; csv: one flat row per subject, read,\n"
     "  timepoint and lesion; sr: one DICOM SR Measurement Report (TID 1500) per read and signed timepoint.\n"
     "  Signed timepoints only; the final central read is flagged (docs/exports.md, docs/qa.md).\n";

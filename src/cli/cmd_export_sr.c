@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "archive_args.h"
 #include "commands.h"
 #include "export.h"
 #include "options.h"
@@ -15,7 +16,8 @@
 #include "recistry/store.h"
 
 static const char usage[] =
-    "usage: recistry export sr --archive DIR --reader site|central --out DIR [--send HOST:PORT:AET]\n"
+    "usage: recistry export sr --archive DIR|--config FILE --reader site|central --out DIR\n"
+    "                         [--send HOST:PORT:AET]\n"
     "  One DICOM SR Imaging Measurement Report (TID 1500) per read and signed timepoint, written to DIR as\n"
     "  <subject>_<role>_<reader>_<timepoint>.dcm; with --send also stored to that node (C-STORE, calling AE\n"
     "  RECISTRY). Exit: 0 ok, 1 failure, 2 usage.\n";
@@ -36,9 +38,10 @@ static int parse_send(char *host, size_t hlen, int *port, char *aet, size_t alen
 }
 
 int rcy_export_sr(int argc, char **argv) {
-  const char *archive = NULL, *reader = NULL, *out = NULL, *send = NULL;
+  rcy_cli_archive a = {0};
+  const char *reader = NULL, *out = NULL, *send = NULL;
   const rcy_cli_option options[] = {
-      {"--archive", "DIR", 1, &archive, NULL},
+      RCY_CLI_ARCHIVE_OPTIONS(&a),
       {"--reader", "site|central", 1, &reader, NULL},
       {"--out", "DIR", 1, &out, NULL},
       {"--send", "HOST:PORT:AET", 0, &send, NULL},
@@ -56,16 +59,17 @@ int rcy_export_sr(int argc, char **argv) {
             usage);
     return RCY_EXIT_USAGE;
   }
+  rcy_store *store = NULL;
+  if ((ex = rcy_cli_archive_open(&store, &a, "export sr", usage)) >= 0) return ex;
   if (mkdir(out, 0777) != 0 && errno != EEXIST) {
     fprintf(stderr, "recistry export sr: cannot create %s: %s\n", out, strerror(errno));
+    rcy_store_close(store);
     return RCY_EXIT_FAIL;
   }
   rcy_error err = {0};
-  rcy_store *store = NULL;
   char **paths = NULL;
   size_t n = 0, sent = 0;
-  int rc = rcy_store_open(&store, archive, &err);
-  if (!rc) rc = rcy_qa_sr_export(&paths, &n, store, reader, out, &err);
+  int rc = rcy_qa_sr_export(&paths, &n, store, reader, out, &err);
   if (!rc) {
     for (size_t i = 0; i < n; i++)
       printf("%s\n", paths[i]);

@@ -6,13 +6,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "archive_args.h"
 #include "options.h"
 #include "recistry/qa.h"
 #include "recistry/store.h"
 
 static const char usage[] =
-    "usage: recistry export sdtm --archive DIR --reader site|central --out DIR [--study CIREL]\n"
-    "       recistry export csv --archive DIR --out FILE.csv [--reader site|central|all]\n"
+    "usage: recistry export sdtm --archive DIR|--config FILE --reader site|central --out DIR [--study CIREL]\n"
+    "       recistry export csv --archive DIR|--config FILE --out FILE.csv [--reader site|central|all]\n"
     "  sdtm: CDISC SDTM TU, TR, RS (tu.csv, tr.csv, rs.csv) with define_variables.csv, define_codelists.csv "
     "and\n"
     "  define_provenance.csv. site: the site reads; central: every central read, the final central read "
@@ -26,9 +27,10 @@ int rcy_export_tables(int argc, char **argv) {
     fprintf(stderr, "recistry export: unknown format '%s' (sdtm or csv)\n%s", what, usage);
     return RCY_EXIT_USAGE;
   }
-  const char *archive = NULL, *reader = NULL, *out = NULL, *study = NULL;
+  rcy_cli_archive a = {0};
+  const char *reader = NULL, *out = NULL, *study = NULL;
   const rcy_cli_option options[] = {
-      {"--archive", "DIR", 1, &archive, NULL},
+      RCY_CLI_ARCHIVE_OPTIONS(&a),
       {"--reader", "ROLE", 0, &reader, NULL},
       {"--out", "PATH", 1, &out, NULL},
       {"--study", "STUDYID", 0, &study, NULL},
@@ -53,9 +55,10 @@ int rcy_export_tables(int argc, char **argv) {
   rcy_error err = {0};
   rcy_store *store = NULL;
   rcy_qa_export_counts n = {0};
-  int rc = rcy_store_open(&store, archive, &err);
-  if (!rc && !strcmp(what, "sdtm")) {
-    rcy_qa_sdtm_options o = {reader, study ? study : "CIREL", out, archive, NULL};
+  if ((ex = rcy_cli_archive_open(&store, &a, command, usage)) >= 0) return ex;
+  int rc = RCY_OK;
+  if (!strcmp(what, "sdtm")) {
+    rcy_qa_sdtm_options o = {reader, study ? study : "CIREL", out, rcy_store_archive_dir(store), NULL};
     rc = rcy_qa_sdtm_export(&n, store, &o, &err);
     if (!rc)
       fprintf(stderr, "%s: %zu subjects, %zu reads: TU %zu, TR %zu, RS %zu records\n", out, n.subjects,

@@ -20,7 +20,8 @@ int rcy_cmd_ingest(int argc, char **argv) {
   static const char usage[] = "usage: recistry ingest --config FILE\n"
                               "Runs the DICOM receiving daemon (C-ECHO, C-STORE) in the foreground, logging to stderr.\n"
                               "SIGTERM or SIGINT: stop accepting, finish the associations in flight, exit 0.\n"
-                              "The INI file is described in docs/ingest.md.\n";
+                              "The INI file is described in docs/ingest.md ([archive] path = DIR, and database =\n"
+                              "postgresql://... for an index on PostgreSQL; default DIR/recistry.db).\n";
   const char *config = NULL;
   const rcy_cli_option options[] = {{"--config", "FILE", 1, &config, NULL}};
   int parsed = rcy_cli_parse("ingest", usage, options, 1, argc, argv);

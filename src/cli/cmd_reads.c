@@ -1,5 +1,6 @@
 /* `recistry reads export|import|index`: reads in the engine's input format, out of and into the archive;
  * and indexing DICOM files already on disk (demo/test archives without the ingest daemon). */
+#include "archive_args.h"
 #include "commands.h"
 
 #include "readers.h"
@@ -11,17 +12,21 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: recistry reads export --archive DIR --role site|central|adjudicator [--reader NAME] --json\n"
+    "usage: recistry reads export --archive DIR|--config FILE --role site|central|adjudicator [--reader NAME]\n"
+    "                             --json\n"
     "         (--reader is required for central and adjudicator reads: one read per subject)\n"
-    "       recistry reads export --archive DIR --final --json\n"
+    "       recistry reads export --archive DIR|--config FILE --final --json\n"
     "         (each subject's final central read, signed timepoints only, with its \"acceptance\"; docs/qa.md)\n"
-    "       recistry reads import --archive DIR --role site [--config INGEST.ini] [--check] FILE\n"
-    "       recistry reads import --archive DIR --role central --reader NAME [--config INGEST.ini] [--check] FILE\n"
+    "       recistry reads import --archive DIR|--config INGEST.ini --role site [--check] FILE\n"
+    "       recistry reads import --archive DIR|--config INGEST.ini --role central --reader NAME [--check] FILE\n"
     "         (central reads made elsewhere: NAME is the central reader, an account with the central role\n"
     "          when one exists; in double reading the first imported reader of a subject is R1)\n"
-    "         (CSV or JSON; all or nothing; --config checks each subject against its site's subject_pattern,\n"
-    "          --check validates without importing)\n"
-    "       recistry reads index --archive DIR FILE...   (copy DICOM files into the archive and index them)\n"
+    "         (CSV or JSON; all or nothing; --config also checks each subject against its site's\n"
+    "          subject_pattern; --check validates without importing)\n"
+    "       recistry reads index --archive DIR|--config FILE FILE...   (copy DICOM files into the archive and\n"
+    "                                                                  index them)\n"
+    "--config names the archive by its [archive] path and database; given with --archive, both must name\n"
+    "the same folder.\n"
     "CSV columns: subject_id,timepoint,date,lesion_id,kind,organ,nodal,diameter_mm,state (docs/api.md).\n";
 
 typedef struct readers_list {
@@ -69,14 +74,15 @@ int rcy_cmd_reads(int argc, char **argv) {
     fputs(usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? RCY_EXIT_USAGE : RCY_EXIT_OK;
   }
-  const char *action = argv[1], *archive = NULL, *role = NULL, *reader = NULL, *config = NULL;
+  rcy_cli_archive a = {0};
+  const char *action = argv[1], *role = NULL, *reader = NULL;
   const char *files[4096];
   int n_files = 0, json = 0, check = 0, final = 0;
   for (int i = 2; i < argc; i++) {
-    if (strcmp(argv[i], "--archive") == 0 && i + 1 < argc) archive = argv[++i];
+    if (strcmp(argv[i], "--archive") == 0 && i + 1 < argc) a.dir = argv[++i];
     else if (strcmp(argv[i], "--role") == 0 && i + 1 < argc) role = argv[++i];
     else if (strcmp(argv[i], "--reader") == 0 && i + 1 < argc) reader = argv[++i];
-    else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) config = argv[++i];
+    else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) a.config = argv[++i];
     else if (strcmp(argv[i], "--check") == 0) check = 1;
     else if (strcmp(argv[i], "--json") == 0) json = 1;
     else if (strcmp(argv[i], "--final") == 0) final = 1;
@@ -94,9 +100,9 @@ int rcy_cmd_reads(int argc, char **argv) {
     fputs(usage, stderr);
     return RCY_EXIT_USAGE;
   }
-  if (!archive || (!is_export && !is_import && !is_index) || ((is_export || is_import) && !role) ||
+  if (!rcy_cli_archive_given(&a) || (!is_export && !is_import && !is_index) || ((is_export || is_import) && !role) ||
       (is_export && (!json || n_files)) || (is_import && n_files != 1) || (is_index && n_files == 0) ||
-      ((config || check) && !is_import)) {
+      (check && !is_import)) {
     fputs(usage, stderr);
     return RCY_EXIT_USAGE;
   }
@@ -121,10 +127,8 @@ int rcy_cmd_reads(int argc, char **argv) {
   if (role && strcmp(role, "site") == 0 && !reader) reader = is_import ? "site" : NULL;
   rcy_store *store;
   rcy_error err = {0};
-  if (rcy_store_open(&store, archive, &err)) {
-    fprintf(stderr, "recistry reads: %s\n", err.message);
-    return RCY_EXIT_FAIL;
-  }
+  int ex = rcy_cli_archive_open(&store, &a, "reads", usage);
+  if (ex >= 0) return ex;
   int rc = RCY_OK;
   if (is_import && strcmp(role, "central") == 0) {
     /* The name must not be another kind of account: a central read filed under a site user or QA would
@@ -170,7 +174,7 @@ int rcy_cmd_reads(int argc, char **argv) {
     return RCY_EXIT_USAGE;
   }
   if (is_export) rc = rcy_reads_export(stdout, store, role, reader, &err);
-  else if (is_import) rc = import(store, role, reader, config, check, files[0], &err);
+  else if (is_import) rc = import(store, role, reader, a.config, check, files[0], &err);
   else {
     int done = 0;
     for (int i = 0; i < n_files && !rc; i++) {

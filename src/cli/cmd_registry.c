@@ -1,5 +1,6 @@
 /* `recistry registry import|list`: the subjects' registry data (treatment start, indication, survival dates)
  * that the endpoints and every read's timing rely on. Rules and format: src/reads/registry.c, docs/registry.md. */
+#include "archive_args.h"
 #include "commands.h"
 
 #include <jansson.h>
@@ -10,8 +11,9 @@
 #include "recistry/reads.h"
 
 static const char usage[] =
-    "usage: recistry registry import --archive DIR FILE.csv   (all or nothing; errors name line and column)\n"
-    "       recistry registry list --archive DIR [--json] [SUBJECT...]\n"
+    "usage: recistry registry import --archive DIR|--config FILE FILE.csv\n"
+    "         (all or nothing; errors name line and column)\n"
+    "       recistry registry list --archive DIR|--config FILE [--json] [SUBJECT...]\n"
     "CSV columns (header row, any order): subject_id,site_id,treatment_start,indication[,liver_only][,death_date]\n"
     "  [,last_contact_date][,secondary_resection_date] — see docs/registry.md.\n";
 
@@ -52,12 +54,14 @@ int rcy_cmd_registry(int argc, char **argv) {
     fputs(usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? RCY_EXIT_USAGE : RCY_EXIT_OK;
   }
-  const char *action = argv[1], *archive = NULL;
+  const char *action = argv[1];
+  rcy_cli_archive a = {0};
   char **args = calloc((size_t)argc, sizeof *args);
   int n_args = 0, json = 0;
   if (!args) return RCY_EXIT_FAIL;
   for (int i = 2; i < argc; i++) {
-    if (strcmp(argv[i], "--archive") == 0 && i + 1 < argc) archive = argv[++i];
+    if (strcmp(argv[i], "--archive") == 0 && i + 1 < argc) a.dir = argv[++i];
+    else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) a.config = argv[++i];
     else if (strcmp(argv[i], "--json") == 0) json = 1;
     else if (argv[i][0] != '-') args[n_args++] = argv[i];
     else {
@@ -67,17 +71,17 @@ int rcy_cmd_registry(int argc, char **argv) {
     }
   }
   int is_import = strcmp(action, "import") == 0, is_list = strcmp(action, "list") == 0;
-  if (!archive || (!is_import && !is_list) || (is_import && (n_args != 1 || json))) {
+  if (!rcy_cli_archive_given(&a) || (!is_import && !is_list) || (is_import && (n_args != 1 || json))) {
     fputs(usage, stderr);
     free(args);
     return RCY_EXIT_USAGE;
   }
   rcy_store *store;
   rcy_error err = {0};
-  if (rcy_store_open(&store, archive, &err)) {
-    fprintf(stderr, "recistry registry: %s\n", err.message);
+  int ex = rcy_cli_archive_open(&store, &a, "registry", usage);
+  if (ex >= 0) {
     free(args);
-    return RCY_EXIT_FAIL;
+    return ex;
   }
   int rc;
   if (is_import) {

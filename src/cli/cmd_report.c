@@ -5,14 +5,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "archive_args.h"
 #include "options.h"
 #include "recistry/qa.h"
 #include "recistry/render.h"
 #include "recistry/store.h"
 
 static const char usage[] =
-    "usage: recistry report subject --archive DIR --subject ID --out FILE.pdf\n"
-    "       recistry report cohort --archive DIR --reader site|central --out FILE.pdf [--by indication]\n"
+    "usage: recistry report subject --archive DIR|--config FILE --subject ID --out FILE.pdf\n"
+    "       recistry report cohort --archive DIR|--config FILE --reader site|central --out FILE.pdf\n"
+    "                              [--by indication]\n"
     "       recistry report cohort --registry FILE.csv --reads READS.json --out FILE.pdf [--by indication]\n"
     "  subject: registry header, timeline, sum of diameters over time, responses per timepoint of every read,\n"
     "  key images and signatures. cohort: the endpoint tables of `recistry endpoints` with Kaplan-Meier,\n"
@@ -20,7 +22,8 @@ static const char usage[] =
     "  the PDF's creation date. Exit: 0 ok, 1 failure, 2 usage.\n";
 
 int rcy_cmd_report(int argc, char **argv) {
-  const char *archive = NULL, *subject = NULL, *out = NULL, *reader = NULL, *registry = NULL, *reads = NULL,
+  rcy_cli_archive a = {0};
+  const char *subject = NULL, *out = NULL, *reader = NULL, *registry = NULL, *reads = NULL,
              *by = NULL;
   const char *kind = argc > 1 ? argv[1] : "";
   int is_subject = strcmp(kind, "subject") == 0, is_cohort = strcmp(kind, "cohort") == 0;
@@ -33,13 +36,14 @@ int rcy_cmd_report(int argc, char **argv) {
     return RCY_EXIT_USAGE;
   }
   const rcy_cli_option options[] = {
-      {"--archive", "DIR", 0, &archive, NULL},         {"--subject", "ID", 0, &subject, NULL},
+      RCY_CLI_ARCHIVE_OPTIONS(&a),                     {"--subject", "ID", 0, &subject, NULL},
       {"--out", "FILE.pdf", 0, &out, NULL},            {"--reader", "ROLE", 0, &reader, NULL},
       {"--registry", "FILE.csv", 0, &registry, NULL}, {"--reads", "READS.json", 0, &reads, NULL},
       {"--by", "indication", 0, &by, NULL},
   };
   int ex = rcy_cli_parse("report", usage, options, sizeof options / sizeof options[0], argc - 1, argv + 1);
   if (ex >= 0) return ex;
+  const int archive = rcy_cli_archive_given(&a);
   const char *problem = NULL;
   if (!out) problem = "--out is required";
   else if (is_subject && (!archive || !subject)) problem = "report subject needs --archive and --subject";
@@ -59,10 +63,10 @@ int rcy_cmd_report(int argc, char **argv) {
   rcy_error err = {0};
   rcy_store *store = NULL;
   int rc = 0;
-  if (archive) rc = rcy_store_open(&store, archive, &err);
-  if (!rc && is_subject) rc = rcy_qa_report_subject(store, archive, subject, out, NULL, NULL, &err);
-  else if (!rc && archive) rc = rcy_qa_report_cohort(store, reader, by != NULL, out, stderr, &err);
-  else if (!rc) rc = rcy_qa_report_cohort_files(registry, reads, by != NULL, out, stderr, &err);
+  if (archive && (ex = rcy_cli_archive_open(&store, &a, "report", usage)) >= 0) return ex;
+  if (is_subject) rc = rcy_qa_report_subject(store, rcy_store_archive_dir(store), subject, out, NULL, NULL, &err);
+  else if (archive) rc = rcy_qa_report_cohort(store, reader, by != NULL, out, stderr, &err);
+  else rc = rcy_qa_report_cohort_files(registry, reads, by != NULL, out, stderr, &err);
   if (rc) fprintf(stderr, "recistry report: %s\n", err.message[0] ? err.message : rcy_error_name(rc));
   if (store) rcy_store_close(store);
   rcy_render_shutdown();

@@ -1,6 +1,7 @@
 /* `recistry segment`: one click -> the lesion's semi-automatic measurement (docs/segmentation.md). The same
  * code as the workstation's POST /api/segment (src/segment/). */
 #include "commands.h"
+#include "archive_args.h"
 #include "options.h"
 
 #include "recistry/segment.h"
@@ -12,7 +13,8 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: recistry segment --archive DIR --instance SOP_UID --point COL,ROW [--json] [--contours]\n"
+    "usage: recistry segment --archive DIR|--config FILE --instance SOP_UID --point COL,ROW [--json]\n"
+    "                        [--contours]\n"
     "                        [--mask-out FILE.nrrd] [--seg-out FILE.dcm [--label TEXT] [--organ NAME]]\n"
     "                        [--to-study STUDY_UID]\n"
     "       recistry segment --measure FILE --label N [--json]\n"
@@ -92,10 +94,11 @@ int rcy_cmd_segment(int argc, char **argv) {
       }
       return measure_file(file, label, json);
     }
-  const char *archive = NULL, *sop = NULL, *point_text = NULL, *mask_out = NULL, *to_study = NULL,
+  rcy_cli_archive a = {0};
+  const char *sop = NULL, *point_text = NULL, *mask_out = NULL, *to_study = NULL,
              *seg_out = NULL, *label = "lesion", *organ = NULL;
   int json = 0, contours = 0;
-  const rcy_cli_option options[] = {{"--archive", "DIR", 1, &archive, NULL},
+  const rcy_cli_option options[] = {RCY_CLI_ARCHIVE_OPTIONS(&a),
                                     {"--instance", "SOP_UID", 1, &sop, NULL},
                                     {"--point", "COL,ROW", 1, &point_text, NULL},
                                     {"--json", NULL, 0, NULL, &json},
@@ -115,10 +118,7 @@ int rcy_cmd_segment(int argc, char **argv) {
   rcy_segment_process_setup();
   rcy_error err = {0};
   rcy_store *db;
-  if (rcy_store_open(&db, archive, &err)) {
-    fprintf(stderr, "recistry segment: %s\n", err.message);
-    return RCY_EXIT_FAIL;
-  }
+  if ((parsed = rcy_cli_archive_open(&db, &a, "segment", usage)) >= 0) return parsed;
   rcy_segmentation *seg;
   double shift_mm = 0;
   int rc = to_study ? rcy_segment_propagate(&seg, &shift_mm, db, sop, point, to_study, &err)

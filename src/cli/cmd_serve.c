@@ -1,4 +1,5 @@
-/* `recistry serve --config FILE`: the reader workstation over HTTP ([archive] path, [http] bind/port). */
+/* `recistry serve --config FILE`: the reader workstation over HTTP ([archive] path and database, [http]
+ * bind/port). */
 #include "commands.h"
 
 #include "recistry/segment.h"
@@ -13,7 +14,7 @@ static const char usage[] =
     "usage: recistry serve --config FILE\n"
     "Serves the reader workstation (web UI + HTTP API, docs/api.md) until SIGINT/SIGTERM.\n"
     "FILE (INI, shared with `recistry ingest`):\n"
-    "  [archive] path = DIR\n"
+    "  [archive] path = DIR   database = postgresql://... (optional; default DIR/recistry.db)\n"
     "  [http]    bind = 127.0.0.1   port = 8080 (0: any free port)   web_root = DIR (built UI)\n"
     "            session_ttl_s = 28800   threads = 4\n";
 

@@ -1,5 +1,6 @@
-/* `recistry studies --archive DIR [--json]`: what arrived, per study, with status and QC findings. */
+/* `recistry studies --archive DIR|--config FILE [--json]`: what arrived, per study, with status and QC findings. */
 #include "commands.h"
+#include "archive_args.h"
 #include "options.h"
 
 #include "recistry/store.h"
@@ -47,20 +48,17 @@ static const char *or_dash(const char *s) { return s && s[0] ? s : "-"; }
 
 int rcy_cmd_studies(int argc, char **argv) {
   static const char usage[] =
-      "usage: recistry studies --archive DIR [--json]\n"
+      "usage: recistry studies --archive DIR|--config FILE [--json]\n"
       "Lists every study: site, subject, timepoint, modality, date, series and instance counts,\n"
       "status (receiving / complete / qc-warning / quarantined) and QC findings.\n";
-  const char *archive = NULL;
+  rcy_cli_archive a = {0};
   int json = 0;
-  const rcy_cli_option options[] = {{"--archive", "DIR", 1, &archive, NULL}, {"--json", NULL, 0, NULL, &json}};
-  int parsed = rcy_cli_parse("studies", usage, options, 2, argc, argv);
+  const rcy_cli_option options[] = {RCY_CLI_ARCHIVE_OPTIONS(&a), {"--json", NULL, 0, NULL, &json}};
+  int parsed = rcy_cli_parse("studies", usage, options, sizeof options / sizeof options[0], argc, argv);
   if (parsed >= 0) return parsed;
   rcy_error err = {0};
   rcy_store *db;
-  if (rcy_store_open(&db, archive, &err)) {
-    fprintf(stderr, "recistry studies: %s\n", err.message);
-    return RCY_EXIT_FAIL;
-  }
+  if ((parsed = rcy_cli_archive_open(&db, &a, "studies", usage)) >= 0) return parsed;
   rcy_archive_study *s;
   size_t n;
   int rc = rcy_archive_list_studies(&s, &n, db, &err);

@@ -1,4 +1,5 @@
 /* `recistry user add`: create a reader account (password from a no-echo prompt or --password-file). */
+#include "archive_args.h"
 #include "commands.h"
 #include "options.h"
 
@@ -10,7 +11,7 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: recistry user add --archive DIR --name NAME --role central|adjudicator|site|qa|admin\n"
+    "usage: recistry user add --archive DIR|--config FILE --name NAME --role central|adjudicator|site|qa|admin\n"
     "                         [--site SITE_ID] [--password-file FILE]\n"
     "The password (>= 8 characters) is read from FILE's first line, else prompted for without echo;\n"
     "it is stored as an argon2id hash. A site user needs --site.\n";
@@ -50,14 +51,18 @@ int rcy_cmd_user(int argc, char **argv) {
     fprintf(stderr, "recistry user: unknown action '%s'\n%s", argv[1], usage);
     return RCY_EXIT_USAGE;
   }
-  const char *archive = NULL, *name = NULL, *role = NULL, *site = NULL, *pwfile = NULL;
-  const rcy_cli_option options[] = {{"--archive", "DIR", 1, &archive, NULL},
+  rcy_cli_archive a = {0};
+  const char *name = NULL, *role = NULL, *site = NULL, *pwfile = NULL;
+  const rcy_cli_option options[] = {RCY_CLI_ARCHIVE_OPTIONS(&a),
                                     {"--name", "NAME", 1, &name, NULL},
                                     {"--role", "ROLE", 1, &role, NULL},
                                     {"--site", "SITE", 0, &site, NULL},
                                     {"--password-file", "FILE", 0, &pwfile, NULL}};
-  int parsed = rcy_cli_parse("user add", usage, options, 5, argc - 1, argv + 1);
+  int parsed = rcy_cli_parse("user add", usage, options, sizeof options / sizeof options[0], argc - 1, argv + 1);
   if (parsed >= 0) return parsed;
+  /* The archive first: a wrong config fails before anyone types a password. */
+  rcy_store_location where;
+  if ((parsed = rcy_cli_archive_location(&where, &a, "user add", usage)) >= 0) return parsed;
   char password[1024];
   if (pwfile) {
     FILE *f = fopen(pwfile, "r");
@@ -65,15 +70,18 @@ int rcy_cmd_user(int argc, char **argv) {
     if (f) fclose(f);
     if (rc) {
       fprintf(stderr, "recistry user add: cannot read a password from %s\n", pwfile);
+      rcy_store_location_free(&where);
       return RCY_EXIT_FAIL;
     }
   } else if (prompt_password(password, sizeof password)) {
     fprintf(stderr, "recistry user add: no password given\n");
+    rcy_store_location_free(&where);
     return RCY_EXIT_FAIL;
   }
   rcy_store *store;
   rcy_error err = {0};
-  int rc = rcy_store_open(&store, archive, &err);
+  int rc = rcy_store_open_at(&store, &where, &err);
+  rcy_store_location_free(&where);
   if (!rc) {
     rc = rcy_store_user_add(store, name, role, site, password, &err);
     rcy_store_close(store);

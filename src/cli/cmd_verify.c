@@ -1,5 +1,6 @@
-/* `recistry verify --archive DIR`: every index row against its file and every file against the index. */
+/* `recistry verify --archive DIR|--config FILE`: every index row against its file and every file against the index. */
 #include "commands.h"
+#include "archive_args.h"
 #include "options.h"
 
 #include "recistry/ingest.h"
@@ -12,25 +13,28 @@ static void print_line(void *ctx, const char *line) {
   printf("%s\n", line);
 }
 
-static const char usage[] = "usage: recistry verify --archive DIR\n"
+static const char usage[] = "usage: recistry verify --archive DIR|--config FILE\n"
                             "Checks every indexed instance against its file (size, SHA-256) and every file under\n"
                             "DIR/storage against the index. Prints each mismatch; exit 1 if there is any.\n";
 
 int rcy_cmd_verify(int argc, char **argv) {
-  const char *archive = NULL;
-  const rcy_cli_option options[] = {{"--archive", "DIR", 1, &archive, NULL}};
-  int parsed = rcy_cli_parse("verify", usage, options, 1, argc, argv);
+  rcy_cli_archive a = {0};
+  const rcy_cli_option options[] = {RCY_CLI_ARCHIVE_OPTIONS(&a)};
+  int parsed = rcy_cli_parse("verify", usage, options, sizeof options / sizeof options[0], argc, argv);
   if (parsed >= 0) return parsed;
+  rcy_store_location where;
+  if ((parsed = rcy_cli_archive_location(&where, &a, "verify", usage)) >= 0) return parsed;
   rcy_error err = {0};
-  int n = 0;
-  if (rcy_ingest_verify(&n, archive, print_line, NULL, &err)) {
+  int n = 0, ex = RCY_EXIT_OK;
+  if (rcy_ingest_verify(&n, &where, print_line, NULL, &err)) {
     fprintf(stderr, "recistry verify: %s\n", err.message);
-    return RCY_EXIT_FAIL;
-  }
-  if (n) {
+    ex = RCY_EXIT_FAIL;
+  } else if (n) {
     fprintf(stderr, "recistry verify: %d mismatch(es)\n", n);
-    return RCY_EXIT_FAIL;
+    ex = RCY_EXIT_FAIL;
+  } else {
+    printf("archive %s: index and storage agree\n", where.archive_dir);
   }
-  printf("archive %s: index and storage agree\n", archive);
-  return RCY_EXIT_OK;
+  rcy_store_location_free(&where);
+  return ex;
 }

@@ -165,14 +165,14 @@ done:
   return rc;
 }
 
-int rcy_dose_cohort_fill_archive(rcy_dose_cohort *c, const char *archive_dir, int window_min_days,
+int rcy_dose_cohort_fill_archive(rcy_dose_cohort *c, const rcy_store_location *archive, int window_min_days,
                                  int window_max_days, rcy_error *err) {
-  if (!c || !archive_dir) return rcy_error_set(err, RCY_EINVAL, "no cohort or archive");
+  if (!c || !archive) return rcy_error_set(err, RCY_EINVAL, "no cohort or archive");
   if (window_min_days < 0 || window_max_days < window_min_days)
     return rcy_error_set(err, RCY_EINVAL, "window %d-%d days: must be 0 <= min <= max", window_min_days,
                          window_max_days);
   rcy_store *store;
-  int rc = rcy_store_open(&store, archive_dir, err);
+  int rc = rcy_store_open_at(&store, archive, err);
   if (rc) return rc;
   /* the endpoints' reads: each subject's final central read, its signed timepoints only, timed from the
    * registry's treatment start (rcy_reads_engine_input_timed) */

@@ -161,7 +161,7 @@ int rcy_dose_run_execute(rcy_dose_run **out, const rcy_dose_run_options *o, rcy_
   size_t n_thresholds = 0;
   rcy_dose_voi *views = NULL;
   int rc = RCY_OK;
-  if (o->archive_dir) {
+  if (o->archive) {
     if (!o->subject || !*o->subject) {
       rc = rcy_error_set(err, RCY_EINVAL, "--archive needs --subject");
       goto fail;

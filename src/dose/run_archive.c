@@ -139,7 +139,7 @@ int dose_run_from_archive(rcy_dose_run *run, dose_voi_owned **vois, size_t *n_vo
                           rcy_error *err) {
   *vois = NULL, *n_vois = 0;
   rcy_store *store;
-  int rc = rcy_store_open(&store, o->archive_dir, err);
+  int rc = rcy_store_open_at(&store, o->archive, err);
   if (rc) return rc;
   studies l = {0};
   rc = rcy_store_subject_studies_each(store, o->subject, on_study, &l, err);
@@ -169,7 +169,7 @@ int dose_run_from_archive(rcy_dose_run *run, dose_voi_owned **vois, size_t *n_vo
     }
   }
   if (!rc && run->ct) {
-    seg_walk w = {o->archive_dir, run->ct, NULL, 0, 0, err};
+    seg_walk w = {o->archive->archive_dir, run->ct, NULL, 0, 0, err};
     rc = rcy_store_segmentations_each(store, o->subject, on_segmentation, &w, err);
     *vois = w.v, *n_vois = w.n;
   }

@@ -187,6 +187,7 @@ static int handler(void *user, const char *section, const char *key, const char 
   if (p->failed) return 0;
   if (strcmp(section, "archive") == 0) {
     if (strcmp(key, "path") == 0) return set_str(p, &c->archive, value);
+    if (strcmp(key, "database") == 0) return set_str(p, &c->database, value);
     if (strcmp(key, "sync") == 0) {
       /* Only one way remains (fdatasync, rename, directory fsync): `journal` relied on a file system
        * journal that ext4 may be formatted without, and then lost renames on power loss. An old
@@ -331,6 +332,7 @@ void rcy_ingest_config_free(rcy_ingest_config *c) {
   free(c->private_allow);
   free(c->path);
   free(c->archive);
+  free(c->database);
   free(c->ae_title);
   free(c->bind);
   free(c->tls_certificate);
@@ -342,4 +344,9 @@ const rcy_ingest_site *rcy_ingest_config_site(const rcy_ingest_config *c, const 
   for (size_t i = 0; i < c->n_sites; i++)
     if (strcmp(c->sites[i].id, site_id) == 0) return &c->sites[i];
   return NULL;
+}
+
+rcy_store_location rcy_ingest_config_location(const rcy_ingest_config *c) {
+  rcy_store_location where = {c->archive, c->database};
+  return where;
 }

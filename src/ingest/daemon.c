@@ -184,7 +184,8 @@ static void *qc_thread(void *arg) {
   qc_thread_arg *q = arg;
   rcy_store *db = NULL;
   rcy_error err = {0};
-  if (rcy_store_open(&db, q->cfg->archive, &err)) {
+  rcy_store_location where = rcy_ingest_config_location(q->cfg);
+  if (rcy_store_open_at(&db, &where, &err)) {
     rcy_log(RCY_LOG_ERROR, "ingest", "study checker cannot open the archive: %s", err.message);
     return NULL;
   }
@@ -225,7 +226,8 @@ int rcy_ingest_run(const rcy_ingest_config *cfg, volatile int *stop, rcy_error *
     rc = load_cert_der(&d.certs[i], cfg->sites[i].tls_certificate, err);
   }
   if (!rc) rc = rcy_pipeline_open(&d.pipe, cfg, err);
-  if (!rc) rc = rcy_store_open(&d.audit, cfg->archive, err);
+  rcy_store_location where = rcy_ingest_config_location(cfg);
+  if (!rc) rc = rcy_store_open_at(&d.audit, &where, err);
   if (!rc) rc = rcy_pipeline_recover(d.pipe, err);
   if (!rc) {
     qc_thread_arg q = {cfg, stop, 0};

@@ -70,7 +70,8 @@ int rcy_pipeline_open(rcy_pipeline **out, const rcy_ingest_config *cfg, rcy_erro
   p->cfg = cfg;
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->cv, NULL);
-  int rc = rcy_store_open(&p->db, cfg->archive, err);
+  rcy_store_location where = rcy_ingest_config_location(cfg);
+  int rc = rcy_store_open_at(&p->db, &where, err);
   if (!rc) rc = rcy_archive_writer_sync(p->db, err);
   if (rc) goto fail;
   p->storage_dir = strdup(rcy_store_storage_dir(p->db));

@@ -68,11 +68,11 @@ static int check_file(void *ctx, const char *rel) {
   return 0;
 }
 
-int rcy_ingest_verify(int *n_mismatches, const char *archive_dir, void (*fn)(void *ctx, const char *line),
+int rcy_ingest_verify(int *n_mismatches, const rcy_store_location *archive, void (*fn)(void *ctx, const char *line),
                       void *ctx, rcy_error *err) {
   *n_mismatches = 0;
   rcy_store *db;
-  int rc = rcy_store_open(&db, archive_dir, err);
+  int rc = rcy_store_open_at(&db, archive, err);
   if (rc) return rc;
   verify_ctx v = {rcy_store_storage_dir(db), db, fn, ctx, 0, err, 0};
   rc = rcy_archive_each_instance(db, check_row, &v, err);

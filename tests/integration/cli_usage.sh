@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The command-line conventions every subcommand keeps: --help prints its usage and exits 0; an unknown
-# option, an option missing its value or a missing required option exits 2 with a message naming it.
+# option, an option missing its value or a missing required option exits 2 with a message naming it; every
+# archive command takes --archive DIR or --config FILE.
 set -euo pipefail
 : "${RECISTRY:?}"
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
@@ -21,7 +22,20 @@ expect 0 "usage: recistry reads" -- reads --help
 for cmd in init studies verify; do
   expect 2 "unknown option '--bogus'" -- "$cmd" --archive "$T" --bogus
   expect 2 "missing value after '--archive'" -- "$cmd" --archive
-  expect 2 "\-\-archive DIR is required" -- "$cmd"
+  expect 2 "\-\-archive DIR or \-\-config FILE is required" -- "$cmd"
+  expect 2 "missing value after '--config'" -- "$cmd" --config
+done
+# Every command that opens an archive names it by --archive DIR or --config FILE, and says so in its usage.
+for cmd in init studies verify user reads registry endpoints adjudication export report audit segment dose \
+  dose-response concordance; do
+  "$RECISTRY" "$cmd" --help >"$T/out" 2>&1 || true
+  grep -q -- "--config" "$T/out" || fail "recistry $cmd --help does not mention --config"
+done
+for args in "adjudication list" "adjudication show --subject X" "audit verify" "audit list" "export csv --out x.csv" \
+  "export sdtm --reader site --out x" "export sr --reader site --out x" "segment --instance 1.2 --point 1,1" \
+  "user add --name x --role qa"; do
+  # shellcheck disable=SC2086
+  expect 2 "\-\-archive DIR or \-\-config FILE is required" -- $args
 done
 for cmd in ingest serve; do
   expect 2 "\-\-config FILE is required" -- "$cmd"

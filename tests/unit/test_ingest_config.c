@@ -1,6 +1,6 @@
 /* The daemon's INI configuration: a complete file loads with its values and defaults; every kind of mistake
  * is refused with a message naming the file, the section and the key. The server's [http] and [dose] sections
- * (one file configures both) are left to it. */
+ * (one file configures both) are left to it. [archive] database joins path in the store's location. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -63,6 +63,7 @@ static void test_good(void **state) {
   assert_string_equal(s->pacs_ae_title, "SITEPACS");
   assert_int_equal(s->pull_move, 1);
   assert_null(rcy_ingest_config_site(c, "S999"));
+  assert_null(c->database); /* absent: the index is DIR/recistry.db */
   rcy_ingest_config_free(c);
   unlink(path);
   free(path);
@@ -103,6 +104,28 @@ static void test_errors(void **state) {
   expect_error("max_connections_per_host = 3", "max_connections_per_host = many", "[dicom] max_connections_per_host");
   expect_error("max_connections_per_host = 3", "max_connections = -1", "[dicom] max_connections");
   expect_error("sync = journal", "sync = never", "[archive] sync: 'never' must be portable (the default)");
+  expect_error("sync = journal", "databse = postgresql://db/registry", "[archive] databse: unknown key");
+}
+
+/* [archive] database: the index's location, handed to the store with the path. */
+static void test_database(void **state) {
+  (void)state;
+  const char *from = "sync = journal";
+  const char *at = strstr(good, from);
+  char text[2048];
+  snprintf(text, sizeof text, "%.*s%s%s", (int)(at - good), good, "database = postgresql://db.example/registry",
+           at + strlen(from));
+  char *path = write_ini(text);
+  rcy_ingest_config *c = NULL;
+  rcy_error err = {0};
+  assert_int_equal(rcy_ingest_config_load(&c, path, &err), 0);
+  assert_string_equal(c->database, "postgresql://db.example/registry");
+  rcy_store_location where = rcy_ingest_config_location(c);
+  assert_string_equal(where.archive_dir, "/srv/recistry");
+  assert_string_equal(where.database, "postgresql://db.example/registry");
+  rcy_ingest_config_free(c);
+  unlink(path);
+  free(path);
 }
 
 static void test_missing_file(void **state) {
@@ -118,6 +141,7 @@ int main(void) {
       cmocka_unit_test(test_good),
       cmocka_unit_test(test_errors),
       cmocka_unit_test(test_missing_file),
+      cmocka_unit_test(test_database),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
