@@ -14,6 +14,7 @@ if [ -f "$WORK/archive/database.url" ]; then
   URI=$(cat "$WORK/archive/database.url")
   q() { psql -X -q -A -t -d "$URI" -c "$1"; }
   NODES=2
+  ARCHIVE_EXTRA="database = $URI" # both nodes' configs name the database as well as the folder
 else
   q() { /usr/bin/sqlite3 "$WORK/archive/recistry.db" "$1"; }
   NODES=1
@@ -34,9 +35,10 @@ start_node() { # NAME CONFIG
   local before
   before=$(grep -c "ready: AE" "$WORK/$1.log" 2>/dev/null || true)
   RECISTRY_TEST_COMMIT_DELAY_MS=15 "$RECISTRY" ingest --config "$2" >>"$WORK/$1.log" 2>&1 &
-  local pid=$!
+  NODE_PID=$!
+  local pid=$NODE_PID
   for _ in $(seq 100); do
-    [ "$(grep -c "ready: AE" "$WORK/$1.log" 2>/dev/null || true)" -gt "${before:-0}" ] && { echo "$pid"; return 0; }
+    [ "$(grep -c "ready: AE" "$WORK/$1.log" 2>/dev/null || true)" -gt "${before:-0}" ] && return 0
     kill -0 "$pid" 2>/dev/null || { cat "$WORK/$1.log" >&2; fail "node $1 exited at start"; }
     sleep 0.1
   done
@@ -44,12 +46,14 @@ start_node() { # NAME CONFIG
 }
 PORT_A=$(free_port)
 write_config "$WORK/a.ini" "$PORT_A"
-PID_A=$(start_node a "$WORK/a.ini")
+start_node a "$WORK/a.ini"
+PID_A=$NODE_PID
 EXTRA_PIDS=$PID_A
 if [ $NODES = 2 ]; then
   PORT_B=$(free_port)
   write_config "$WORK/b.ini" "$PORT_B"
-  PID_B=$(start_node b "$WORK/b.ini")
+  start_node b "$WORK/b.ini"
+PID_B=$NODE_PID
   EXTRA_PIDS="$EXTRA_PIDS $PID_B"
 fi
 
@@ -81,7 +85,8 @@ na=$(sort -u "$WORK/acked-a.txt" | wc -l)
 [ "$na" -ge 15 ] && [ "$na" -lt $((3 * N)) ] || fail "the kill did not land mid-stream ($na of $((3 * N)) acknowledged)"
 ok "node A killed with $na of $((3 * N)) instances acknowledged"
 
-PID_A=$(start_node a "$WORK/a.ini")
+start_node a "$WORK/a.ini"
+PID_A=$NODE_PID
 EXTRA_PIDS="$PID_A ${PID_B:-}"
 if [ $NODES = 2 ]; then
   wait "$SENDER_B" || fail "node B's site failed while node A crashed and restarted: $(tail -5 "$WORK/send-B.log")"

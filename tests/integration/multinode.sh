@@ -28,21 +28,25 @@ done
 
 PORT_A=$(free_port)
 PORT_B=$(free_port)
+ARCHIVE_EXTRA="database = $URI" # the same [archive] path and database in both nodes' configs
 write_config "$WORK/a.ini" "$PORT_A"
 write_config "$WORK/b.ini" "$PORT_B"
 # A node is one process on one host; its log is its own.
 start_node() { # NAME CONFIG
   "$RECISTRY" ingest --config "$2" >>"$WORK/$1.log" 2>&1 &
-  local pid=$!
+  NODE_PID=$!
+  local pid=$NODE_PID
   for _ in $(seq 100); do
-    grep -q "ready: AE" "$WORK/$1.log" 2>/dev/null && { echo "$pid"; return 0; }
+    grep -q "ready: AE" "$WORK/$1.log" 2>/dev/null && return 0
     kill -0 "$pid" 2>/dev/null || { cat "$WORK/$1.log" >&2; fail "node $1 exited at start"; }
     sleep 0.1
   done
   fail "node $1 not ready after 10 s"
 }
-PID_A=$(start_node a "$WORK/a.ini")
-PID_B=$(start_node b "$WORK/b.ini")
+start_node a "$WORK/a.ini"
+PID_A=$NODE_PID
+start_node b "$WORK/b.ini"
+PID_B=$NODE_PID
 EXTRA_PIDS="$PID_A $PID_B"
 
 # Six storescu at once: each site to both nodes.
@@ -99,7 +103,7 @@ ok "verify clean"
 T=$WORK
 A=$WORK/archive
 R=$RECISTRY
-printf '[archive]\npath = %s\n[http]\nbind = 127.0.0.1\nport = 0\n' "$A" >"$T/serve.ini"
+printf '[archive]\npath = %s\ndatabase = %s\n[http]\nbind = 127.0.0.1\nport = 0\n' "$A" "$URI" >"$T/serve.ini"
 "$R" serve --config "$T/serve.ini" >"$T/serve.out" 2>"$T/serve.err" &
 EXTRA_PIDS="$EXTRA_PIDS $!"
 for _ in $(seq 100); do grep -q '^listening on' "$T/serve.out" 2>/dev/null && break; sleep 0.05; done
