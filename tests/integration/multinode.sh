@@ -17,7 +17,7 @@ URI=$(cat "$WORK/archive/database.url")
 q() { psql -X -q -A -t -d "$URI" -c "$1"; }
 [ "$(q "SELECT COUNT(*) FROM instances")" = 0 ] || fail "a fresh database"
 
-N=15 # instances per study
+N=10 # instances per study
 declare -A SUBJ=([S014]=CIREL-014-0001 [S027]=CIREL-027-0001 [S031]=CIREL-031-0001)
 i=0
 for site in S014 S027 S031; do
