@@ -279,6 +279,8 @@ static int exec_sql(pg_db *d, const char *sql) {
   ExecStatusType s = PQresultStatus(res);
   int rc = RCY_OK;
   if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && s != PGRES_EMPTY_QUERY) rc = fail_result(d, res);
+  const char *changed = rc ? NULL : PQcmdTuples(res); /* of the script's last statement, as SQLite counts */
+  if (changed && changed[0]) d->changes = strtoll(changed, NULL, 10);
   PQclear(res);
   return rc;
 }

@@ -196,6 +196,12 @@ static void test_on_conflict_and_constraint_errors(void **state) {
   assert_int_equal(rcy_db_step(st), RCY_DB_DONE);
   rcy_db_finalize(st);
   assert_int_equal(rcy_db_changes(db), 0);
+  /* a script's changes are its last statement's */
+  ok(db, rcy_db_exec(db, "INSERT INTO t_items(name) VALUES('s1') ON CONFLICT DO NOTHING;"
+                         "INSERT INTO t_items(name) VALUES('s1') ON CONFLICT DO NOTHING"));
+  assert_int_equal(rcy_db_changes(db), 0);
+  ok(db, rcy_db_exec(db, "INSERT INTO t_items(name) VALUES('s2') ON CONFLICT DO NOTHING"));
+  assert_int_equal(rcy_db_changes(db), 1);
   ok(db, rcy_db_prepare(&st, db, "INSERT INTO t_items(name, n) VALUES(?, ?) "
                                  "ON CONFLICT(name) DO UPDATE SET n = excluded.n RETURNING n"));
   ok(db, rcy_db_bind_text(st, 1, "dup"));
