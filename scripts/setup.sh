@@ -25,6 +25,8 @@ PACKAGES=(
   python3-numpy python3-scipy python3-sklearn python3-statsmodels python3-pydicom
   # browser tests
   chromium
+  # the Debian package (cpack's dpkg-shlibdeps; tests/integration/package_deb.sh: strings, systemd-analyze)
+  dpkg-dev binutils systemd
 )
 
 missing=()

@@ -217,6 +217,53 @@ typedef struct rcy_dicom_received {
 /* Deepest sequence nesting the SCP accepts in a received data set or command set (src/dicom/nesting_guard.h). */
 #define RCY_DICOM_MAX_NESTING 64
 
+/* ---- query/retrieve as SCP (src/dicom/net_qr.cc; the rules are the user's: src/ingest/qr.c) ---- */
+
+/* The services an association may be granted (rcy_dicom_scp_handlers.services). */
+#define RCY_DICOM_SERVICE_STORE 1u
+#define RCY_DICOM_SERVICE_FIND 2u
+#define RCY_DICOM_SERVICE_MOVE 4u
+#define RCY_DICOM_SERVICE_GET 8u
+
+/* Query/retrieve statuses (PS3.4 C.4). */
+#define RCY_DICOM_STATUS_QR_OUT_OF_RESOURCES 0xA700u      /* C-FIND refused: out of resources */
+#define RCY_DICOM_STATUS_QR_UNKNOWN_DESTINATION 0xA801u   /* C-MOVE: move destination unknown */
+#define RCY_DICOM_STATUS_QR_IDENTIFIER_MISMATCH 0xA900u   /* identifier does not match SOP class */
+#define RCY_DICOM_STATUS_QR_UNABLE_TO_PROCESS 0xC000u
+#define RCY_DICOM_STATUS_QR_NOT_AUTHORISED 0x0124u        /* refused: not authorised (PS3.7 C.5.4) */
+
+/* One key of a query/retrieve identifier: the top-level element's tag and its value as DICOM text
+ * (multiple values backslash-separated; "" = universal match / a return key). Sequences are not passed. */
+typedef struct rcy_dicom_qr_key {
+  uint32_t tag;
+  const char *value;
+} rcy_dicom_qr_key;
+
+typedef struct rcy_dicom_qr_request {
+  unsigned service;       /* RCY_DICOM_SERVICE_FIND, _MOVE or _GET */
+  int patient_root;       /* 1: Patient Root information model, 0: Study Root */
+  const char *level;      /* Query/Retrieve Level as sent: PATIENT, STUDY, SERIES, IMAGE (may be NULL) */
+  const rcy_dicom_qr_key *keys; /* every top-level key but Query/Retrieve Level and Specific Character Set */
+  size_t n_keys;
+  const char *move_destination; /* C-MOVE only */
+} rcy_dicom_qr_request;
+
+/* One file a C-MOVE / C-GET sends, as stored. */
+typedef struct rcy_dicom_qr_file {
+  char *path; /* absolute */
+  char *sop_class_uid, *sop_instance_uid, *transfer_syntax_uid;
+} rcy_dicom_qr_file;
+
+typedef struct rcy_dicom_qr_files {
+  rcy_dicom_qr_file *files;
+  size_t n;
+  /* C-MOVE: the destination, from the configuration (never from the request). */
+  char *dest_host;
+  int dest_port;
+  char *dest_ae_title;
+  char *our_ae_title; /* calling AE of the sub-association */
+} rcy_dicom_qr_files;
+
 /* What the storage SCP asks of its user (ingest/). All callbacks run on the association's own thread;
  * several associations run concurrently, so they must be thread-safe. */
 typedef struct rcy_dicom_scp_handlers {
@@ -234,6 +281,22 @@ typedef struct rcy_dicom_scp_handlers {
   unsigned (*store)(void *assoc_ctx, const rcy_dicom_received *in, char *comment, size_t comment_len);
   /* The association ended; aborted is 1 when it did not end by an orderly release. */
   void (*release)(void *assoc_ctx, int aborted);
+  /* Query/retrieve (src/dicom/net_qr.cc); NULL when the SCP is storage-only. Which services this
+   * association may use (RCY_DICOM_SERVICE_* bits): only their presentation contexts are accepted. NULL:
+   * storage only. */
+  unsigned (*services)(void *assoc_ctx);
+  /* C-FIND: calls emit once per match (keys in the order of the request's, values "" for unknown), returns
+   * the final status (0x0000 Success, or a failure with comment). emit returns non-zero to stop (cancel). */
+  unsigned (*find)(void *assoc_ctx, const struct rcy_dicom_qr_request *rq,
+                   int (*emit)(void *emit_ctx, const struct rcy_dicom_qr_key *keys, size_t n), void *emit_ctx,
+                   char *comment, size_t comment_len);
+  /* C-MOVE / C-GET: the files to send (and for C-MOVE the destination), or a failure status with comment
+   * (0xA801 for a destination that is not a configured peer). On success *out is filled and
+   * retrieve_done is called once with the sub-operations' outcome (it frees *out). */
+  unsigned (*retrieve)(void *assoc_ctx, const struct rcy_dicom_qr_request *rq, struct rcy_dicom_qr_files *out,
+                       char *comment, size_t comment_len);
+  void (*retrieve_done)(void *assoc_ctx, const struct rcy_dicom_qr_request *rq, struct rcy_dicom_qr_files *files,
+                        int n_completed, int n_failed, int n_warning, unsigned status);
 } rcy_dicom_scp_handlers;
 
 typedef struct rcy_dicom_scp_config {

@@ -43,6 +43,24 @@ typedef struct rcy_ingest_site {
   char *tls_certificate; /* the site's certificate (PEM), trusted on the TLS port */
 } rcy_ingest_site;
 
+/* One [peer:NAME] section: a node that may query and retrieve (a PACS, a workstation), or a C-MOVE
+ * destination. A site's AE has no query right unless a peer names it too. */
+#define RCY_PEER_FIND 1u
+#define RCY_PEER_MOVE 2u
+#define RCY_PEER_GET 4u
+typedef struct rcy_ingest_peer {
+  char *name;            /* NAME of [peer:NAME] */
+  char *ae_title;        /* its AE title: calling AE of its associations, called AE as a move destination */
+  char **hosts;          /* the addresses its associations must come from (none = any); hosts[0] is where
+                            C-MOVE sends to it */
+  size_t n_hosts;
+  int port;              /* its storage SCP's port, as a C-MOVE destination (0 = not a destination) */
+  unsigned rights;       /* RCY_PEER_* bits */
+  int all_sites;         /* sites = * */
+  char **sites;          /* the sites whose studies it may find and retrieve */
+  size_t n_sites;
+} rcy_ingest_peer;
+
 typedef struct rcy_ingest_config {
   char *path;            /* the INI file, for messages */
   char *archive;         /* [archive] path */
@@ -65,6 +83,8 @@ typedef struct rcy_ingest_config {
   size_t n_private_allow;
   rcy_ingest_site *sites;
   size_t n_sites;
+  rcy_ingest_peer *peers; /* [peer:NAME] sections (src/ingest/config_peers.c) */
+  size_t n_peers;
 } rcy_ingest_config;
 
 /* Loads and validates an INI file. Errors name the file, the section and the key (and the line for syntax). */

@@ -178,6 +178,25 @@ int rcy_archive_each_placement(rcy_store *store,
                                          const char *series_uid, const char *study_uid, const char *site_id,
                                          const char *subject_id),
                                void *ctx, rcy_error *err);
+/* Query/retrieve (src/store/archive_qr.c; used by ingest/qr.c). One series with its study; strings live
+ * until fn returns. */
+typedef struct rcy_archive_qr_series {
+  const char *study_uid, *site_id, *subject_id, *timepoint, *study_date; /* study_date ISO or NULL */
+  const char *series_uid, *modality, *description;
+  int has_series_number, series_number;
+  int n_instances;
+} rcy_archive_qr_series;
+/* Every series (of study_uid and/or series_uid when not NULL), ordered by study then series number. fn returns
+ * non-zero to stop; that value is returned. */
+int rcy_archive_qr_series_each(rcy_store *store, const char *study_uid, const char *series_uid,
+                               int (*fn)(void *ctx, const rcy_archive_qr_series *s), void *ctx, rcy_error *err);
+typedef struct rcy_archive_qr_instance {
+  const char *sop_instance_uid, *sop_class_uid, *transfer_syntax_uid, *path; /* path relative to DIR/storage */
+  int has_instance_number, instance_number, has_rows, rows, columns;
+} rcy_archive_qr_instance;
+/* The instances of one series, by instance number. fn returns non-zero to stop; that value is returned. */
+int rcy_archive_qr_instances_each(rcy_store *store, const char *series_uid,
+                                  int (*fn)(void *ctx, const rcy_archive_qr_instance *i), void *ctx, rcy_error *err);
 /* 1 when some instance row has this relative path. */
 int rcy_archive_has_path(int *found, rcy_store *store, const char *path, rcy_error *err);
 

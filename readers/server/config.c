@@ -1,4 +1,5 @@
-/* The serve configuration: [archive] path and database, [http] bind/port/web_root/session_ttl_s/threads and [dose]
+/* The serve configuration: [archive] path and database, [http] bind/port/web_root/session_ttl_s/threads and
+ * [dose]
  * voi_dir/thresholds (the dose view) and cohort_dir (the cohort page) from the INI file the ingest daemon also reads (it parses its own
  * sections; unknown sections and other [dose] keys are ignored here). */
 #include "readers.h"

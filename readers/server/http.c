@@ -8,6 +8,7 @@
 #include "recistry/render.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -358,6 +359,50 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
   *con_cls = NULL;
 }
 
+/* The web UI's folder, as a realpath (static.c keeps every file inside it). [http] web_root, when given, is the
+ * admin's explicit choice: a folder without index.html there is an error at start, not a UI that silently
+ * 404s. Otherwise the UI shipped with the program (rcy_path_shared: PREFIX/share/recistry/web installed,
+ * build/share/recistry/web -> readers/web/dist in the build tree); when that is missing the server still starts
+ * for the API (tests, headless tools) and says so, and GET / answers a 404 naming the cause. */
+static int web_root_find(char **real_out, const char *configured, rcy_error *err) {
+  *real_out = NULL;
+  char *shipped = NULL;
+  const char *web = configured;
+  if (!web) {
+    rcy_error why = {0};
+    int rc = rcy_path_shared(&shipped, "web", &why);
+    if (rc == RCY_ENOMEM) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
+    if (rc) {
+      rcy_log(RCY_LOG_WARN, "serve", "web UI: %s (in a build tree: scripts/build-ui.sh); serving the API only",
+              why.message);
+      return RCY_OK;
+    }
+    web = shipped;
+  }
+  char *real = realpath(web, NULL);
+  char index[PATH_MAX];
+  int usable = real && (size_t)snprintf(index, sizeof index, "%s/index.html", real) < sizeof index &&
+               access(index, R_OK) == 0;
+  if (!usable && configured) {
+    int rc = rcy_error_set(err, RCY_ENOTFOUND, "[http] web_root %s: %s", configured,
+                           real ? "no readable index.html there (not a built web UI: scripts/build-ui.sh)"
+                                : strerror(errno));
+    free(real);
+    return rc;
+  }
+  if (!usable) {
+    rcy_log(RCY_LOG_WARN, "serve", "web UI at %s is not built (no index.html: scripts/build-ui.sh); serving the "
+            "API only", web);
+    free(real);
+    real = NULL;
+  } else {
+    rcy_log(RCY_LOG_INFO, "serve", "web UI from %s%s", real, configured ? " ([http] web_root)" : "");
+  }
+  free(shipped);
+  *real_out = real;
+  return RCY_OK;
+}
+
 int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err) {
   rcy_server srv = {.cfg = cfg};
   /* Open once up front: applies migrations and reports a missing archive before listening. */
@@ -366,11 +411,17 @@ int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err) {
   int rc = rcy_store_open_at(&probe, &where, err);
   if (rc) return rc;
   rcy_store_close(probe);
+  rc = web_root_find(&srv.web_root_real, cfg->web_root, err);
+  if (rc) return rc;
   srv.key_image_dir = rcy_path_join(cfg->archive_dir, "key-images");
-  if (!srv.key_image_dir) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  if (!srv.key_image_dir) {
+    free(srv.web_root_real);
+    return rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  }
   if (mkdir(srv.key_image_dir, 0750) != 0 && errno != EEXIST) {
     rc = rcy_error_set(err, RCY_EIO, "cannot create %s: %s", srv.key_image_dir, strerror(errno));
     free(srv.key_image_dir);
+    free(srv.web_root_real);
     return rc;
   }
   srv.seg_dir = rcy_path_join(cfg->archive_dir, "segmentations");
@@ -379,12 +430,9 @@ int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err) {
                      : rcy_error_set(err, RCY_ENOMEM, "out of memory");
     free(srv.seg_dir);
     free(srv.key_image_dir);
+    free(srv.web_root_real);
     return rc;
   }
-  const char *web = cfg->web_root ? cfg->web_root : RCY_WEB_DIST;
-  srv.web_root_real = realpath(web, NULL);
-  if (!srv.web_root_real)
-    rcy_log(RCY_LOG_WARN, "serve", "web UI not found at %s (run scripts/build-ui.sh); serving the API only", web);
 
   struct sockaddr_in6 a6 = {0};
   struct sockaddr_in a4 = {0};

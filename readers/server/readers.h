@@ -18,7 +18,7 @@ typedef struct rcy_readers_config {
   char *database;     /* [archive] database: a PostgreSQL URI; NULL: DIR/recistry.db (or DIR/database.url's) */
   char *bind;         /* [http] bind (default 127.0.0.1) */
   int port;           /* [http] port (default 8080; 0 = any free port, printed at start) */
-  char *web_root;     /* [http] web_root (default: readers/web/dist of the source tree) */
+  char *web_root;     /* [http] web_root (default: share/recistry/web next to the program) */
   int session_ttl_s;  /* [http] session_ttl_s (default 28800) */
   int threads;        /* [http] threads (default 4) */
   char *dose_voi_dir;    /* [dose] voi_dir: DIR/<subject>/<voi>.nrrd label maps for the dose view; NULL: none */

@@ -30,7 +30,7 @@ static int safe_segment(const char *s) {
 
 int rcy_handle_static(rcy_req *r) {
   const rcy_server *srv = r->srv;
-  if (!srv->web_root_real) return rcy_reply_error(r, 404, "the web UI is not built (scripts/build-ui.sh)");
+  if (!srv->web_root_real) return rcy_reply_error(r, 404, "the web UI is not installed or not built (the server's start-up log says where it looked)");
   /* Raw path checks: the split drops empty segments, so look at the whole path too. */
   if (r->path[0] != '/' || strstr(r->path, "//") || r->n_seg < 0) return rcy_reply_error(r, 404, "not found");
   char rel[PATH_MAX] = "";

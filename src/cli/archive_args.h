@@ -15,7 +15,8 @@ typedef struct {
 } rcy_cli_archive;
 
 /* The two entries of an rcy_cli_option table (neither marked required: rcy_cli_archive_location checks). */
-#define RCY_CLI_ARCHIVE_OPTIONS(a) {"--archive", "DIR", 0, &(a)->dir, NULL}, {"--config", "FILE", 0, &(a)->config, NULL}
+#define RCY_CLI_ARCHIVE_OPTIONS(a)                                                                            \
+  {"--archive", "DIR", 0, &(a)->dir, NULL}, {"--config", "FILE", 0, &(a)->config, NULL}
 
 /* The wording usage texts use for the pair. */
 #define RCY_CLI_ARCHIVE_USAGE "--archive DIR|--config FILE"

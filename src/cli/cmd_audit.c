@@ -1,7 +1,7 @@
-/* `recistry audit verify --archive DIR|--config FILE`: recompute the audit log's hash chain; exit 1 naming the first
- * broken row.
- * `recistry audit list --archive DIR|--config FILE [filters] [--json]`: the audit-log viewer's page on the command line —
- * the same filters, checks and JSON as GET /api/audit (src/reads/audit_view.c), or a table. */
+/* `recistry audit verify --archive DIR|--config FILE`: recompute the audit log's hash chain; exit 1 naming
+ * the first broken row.
+ * `recistry audit list --archive DIR|--config FILE [filters] [--json]`: the audit-log viewer's page on the
+ * command line — the same filters, checks and JSON as GET /api/audit (src/reads/audit_view.c), or a table. */
 #include "archive_args.h"
 #include "commands.h"
 #include "options.h"

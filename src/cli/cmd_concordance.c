@@ -1,7 +1,7 @@
 /* `recistry concordance [--lenient] [--no-confirmation] [--unrounded] FIRST.json SECOND.json`: agreement
  * between two reads of the same subjects (first = site investigator, second = central reader), JSON on
- * stdout. `recistry concordance --archive DIR|--config FILE --pair site:central|r1:r2 [--unrounded] [--json]`: the same
- * report on the archive's signed reads (src/reads/review_pairs.c chooses them). */
+ * stdout. `recistry concordance --archive DIR|--config FILE --pair site:central|r1:r2 [--unrounded]
+ * [--json]`: the same report on the archive's signed reads (src/reads/review_pairs.c chooses them). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -59,7 +59,8 @@ static int archive_form(int argc, char **argv) {
 
 int rcy_cmd_concordance(int argc, char **argv) {
   for (int i = 1; i < argc; i++)
-    if (strcmp(argv[i], "--archive") == 0 || strcmp(argv[i], "--config") == 0) return archive_form(argc, argv);
+    if (strcmp(argv[i], "--archive") == 0 || strcmp(argv[i], "--config") == 0)
+      return archive_form(argc, argv);
   rcy_recist_json_flags flags;
   const char *files[2];
   size_t n_files;

@@ -7,14 +7,13 @@
 
 #include "recistry/dose.h"
 #include "recistry/imaging.h"
+#include "recistry/path.h"
 #include "recistry/render.h"
 
-#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static const char usage[] =
     "usage: recistry dose --pet DIR [--ct DIR] --voi NAME=FILE [--voi ...] [--density G_PER_ML] [--json]\n"
@@ -46,24 +45,6 @@ static const char usage[] =
     "  --report F       write the dose report (PDF); --signed-by NAME prints who produced it\n"
     "  --json           the result as JSON with the DVHs (docs/dosimetry.md)\n";
 
-/* The shipped threshold table: next to the program in the build tree (build/share/recistry), or under the
- * install prefix (PREFIX/bin/recistry -> PREFIX/share/recistry). */
-static int default_thresholds(char *out, size_t size) {
-  char exe[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0) return -1;
-  exe[n] = 0;
-  char *slash = strrchr(exe, '/');
-  if (!slash) return -1;
-  *slash = 0;
-  const char *rel[] = {"share/recistry/dose-thresholds.ini", "../share/recistry/dose-thresholds.ini"};
-  for (size_t i = 0; i < 2; i++) {
-    int len = snprintf(out, size, "%.*s/%s", (int)(size - 64), exe, rel[i]);
-    if (len > 0 && (size_t)len < size && access(out, R_OK) == 0) return 0;
-  }
-  return -1;
-}
-
 static int number(double *out, const char *s, const char *name, double lo, double hi) {
   if (!s) return 0;
   char *end;
@@ -82,6 +63,7 @@ int rcy_cmd_dose(int argc, char **argv) {
   char **rest = calloc((size_t)argc + 1, sizeof *rest);
   size_t n_vois = 0, n_maa = 0;
   int n_rest = 0, rc = RCY_EXIT_FAIL;
+  char *shipped = NULL; /* the shipped threshold table's path, when no --thresholds */
   rcy_store_location where = {0};
   if (!vois || !maa_vois || !rest) goto out;
   for (int i = 0; i < argc; i++) {
@@ -115,7 +97,8 @@ int rcy_cmd_dose(int argc, char **argv) {
   }
   const int archive = rcy_cli_archive_given(&a);
   if (archive == (pet != NULL) || (archive && !subject) || (!archive && subject)) {
-    fprintf(stderr, "recistry dose: give either --pet DIR or --archive DIR|--config FILE --subject ID\n%s", usage);
+    fprintf(stderr, "recistry dose: give either --pet DIR or --archive DIR|--config FILE --subject ID\n%s",
+            usage);
     rc = RCY_EXIT_USAGE;
     goto out;
   }
@@ -135,11 +118,12 @@ int rcy_cmd_dose(int argc, char **argv) {
     rc = RCY_EXIT_USAGE;
     goto out;
   }
-  char shipped[PATH_MAX];
+  /* The shipped table: PREFIX/share/recistry when installed, build/share/recistry in the build tree. */
   if (!thresholds && !no_flags) {
-    if (default_thresholds(shipped, sizeof shipped)) {
-      fprintf(stderr, "recistry dose: the shipped threshold table is not installed next to the program; give "
-                      "--thresholds FILE or --no-flags\n");
+    rcy_error err = {0};
+    if (rcy_path_shared(&shipped, "dose-thresholds.ini", &err)) {
+      fprintf(stderr, "recistry dose: the shipped threshold table: %s; give --thresholds FILE or --no-flags\n",
+              err.message);
       goto out;
     }
     thresholds = shipped;
@@ -194,6 +178,6 @@ int rcy_cmd_dose(int argc, char **argv) {
   rcy_dose_run_free(run);
 out:
   rcy_store_location_free(&where);
-  free(vois), free(maa_vois), free(rest);
+  free(vois), free(maa_vois), free(rest), free(shipped);
   return rc;
 }

@@ -100,8 +100,8 @@ int rcy_cmd_reads(int argc, char **argv) {
     fputs(usage, stderr);
     return RCY_EXIT_USAGE;
   }
-  if (!rcy_cli_archive_given(&a) || (!is_export && !is_import && !is_index) || ((is_export || is_import) && !role) ||
-      (is_export && (!json || n_files)) || (is_import && n_files != 1) || (is_index && n_files == 0) ||
+  if (!rcy_cli_archive_given(&a) || (!is_export && !is_import && !is_index) ||
+      ((is_export || is_import) && !role) || (is_export && (!json || n_files)) || (is_import && n_files != 1) || (is_index && n_files == 0) ||
       (check && !is_import)) {
     fputs(usage, stderr);
     return RCY_EXIT_USAGE;

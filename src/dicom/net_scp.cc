@@ -1,7 +1,7 @@
 // The storage SCP: listens (plain TCP and/or DICOM TLS), hands each association to its own thread, asks the
 // policy (ingest/) whether to accept it, negotiates Verification + the storage SOP classes in the transfer
-// syntaxes DCMTK decodes, and serves C-ECHO and C-STORE until release. Refused presentation contexts are
-// logged. Bounded concurrency: above max_associations an association is rejected as transient.
+// syntaxes DCMTK decodes, and serves C-ECHO and C-STORE until release — and C-FIND / C-MOVE / C-GET when the
+// policy grants them to the association (net_qr.cc). Refused presentation contexts are logged. Bounded concurrency: above max_associations an association is rejected as transient.
 //
 // Connections: the acceptor thread only accept()s. Each connection gets its own thread at once, which
 // reads the TLS handshake and the A-ASSOCIATE-RQ within association_timeout, so a silent or slow peer
@@ -10,6 +10,7 @@
 // are capped per peer address (max_connections_per_host) and in all (max_connections); an over-cap
 // connection gets an A-ASSOCIATE-RJ (transient, local limit exceeded) and is closed, with a log line.
 #include "net_internal.h"
+#include "net_qr.h"
 #include "net_transport.h"
 
 #include <dcmtk/dcmdata/dcuid.h>
@@ -113,7 +114,9 @@ void reject(T_ASC_Association *assoc, T_ASC_RejectParametersResult result, T_ASC
 }
 
 // Accepts what we support; logs every context we refuse (abstract syntax and the transfer syntaxes offered).
-OFCondition negotiate(T_ASC_Association *assoc, const char *calling) {
+// services: what the policy granted this association (RCY_DICOM_SERVICE_* bits); the storage classes only
+// with STORE, the query/retrieve models (and C-GET's storage contexts) only as granted (net_qr.cc).
+OFCondition negotiate(T_ASC_Association *assoc, const char *calling, unsigned services) {
   const char *verification[] = {UID_VerificationSOPClass};
   const char *ts[kNTs];
   for (size_t i = 0; i < kNTs; i++) ts[i] = kTransferSyntaxes[i].uid;
@@ -121,7 +124,9 @@ OFCondition negotiate(T_ASC_Association *assoc, const char *calling) {
   if (c.bad()) return c;
   const char *sops[kNSop];
   for (size_t i = 0; i < kNSop; i++) sops[i] = kSopClasses[i].uid;
-  c = ASC_acceptContextsWithPreferredTransferSyntaxes(assoc->params, sops, (int)kNSop, ts, (int)kNTs);
+  if (services & RCY_DICOM_SERVICE_STORE)
+    c = ASC_acceptContextsWithPreferredTransferSyntaxes(assoc->params, sops, (int)kNSop, ts, (int)kNTs);
+  if (c.good()) c = rcy_net::qr_negotiate(assoc, services, ts, (int)kNTs, sops, (int)kNSop);
   if (c.bad()) return c;
   // One line per association for what we refused: storescu and many PACS propose every storage class, so a
   // line per context would drown the log. Accepted contexts are what the site needs; the refused list says
@@ -174,7 +179,8 @@ void serve(Server *s, T_ASC_Association *assoc, int tls) {
                                : ASC_REASON_SU_NOREASON);
     return;
   }
-  OFCondition c = negotiate(assoc, calling);
+  unsigned services = s->h->services ? s->h->services(actx) : RCY_DICOM_SERVICE_STORE;
+  OFCondition c = negotiate(assoc, calling, services);
   if (c.good()) c = ASC_acknowledgeAssociation(assoc);
   if (c.bad()) {
     rcy_log(RCY_LOG_ERROR, "dicom", "association from %s (calling AE %s) failed: %s", peer, calling, c.text());
@@ -217,6 +223,12 @@ void serve(Server *s, T_ASC_Association *assoc, int tls) {
     } else if (msg.CommandField == DIMSE_C_STORE_RQ) {
       if (!spool) spool.reset(new rcy_net::Spool(s->h, actx));
       c = rcy_net::handle_store(assoc, pc, &msg.msg.CStoreRQ, *spool, timeout, NULL);
+    } else if (msg.CommandField == DIMSE_C_FIND_RQ) {
+      c = rcy_net::handle_find(assoc, pc, &msg.msg.CFindRQ, s->h, actx, timeout);
+    } else if (msg.CommandField == DIMSE_C_MOVE_RQ || msg.CommandField == DIMSE_C_GET_RQ) {
+      c = rcy_net::handle_retrieve(assoc, pc, &msg, s->h, actx, calling, timeout);
+    } else if (msg.CommandField == DIMSE_C_CANCEL_RQ) {
+      c = EC_Normal;  // a C-CANCEL after its operation ended: nothing left to cancel
     } else {
       rcy_log(RCY_LOG_WARN, "dicom", "calling AE %s sent unsupported DIMSE command 0x%04x: aborting", calling,
               (unsigned)msg.CommandField);

@@ -1,6 +1,7 @@
-/* The daemon's INI configuration (inih): [archive], [dicom], [policy] and one [site:ID] per site. Every
+/* The daemon's INI configuration (inih): [archive], [dicom], [policy], one [site:ID] per site and the
+ * [peer:NAME] sections of query/retrieve (config_peers.c). Every
  * error names the file, the section and the key, so a site administrator can fix it without reading code. */
-#include "recistry/ingest.h"
+#include "ingest_internal.h"
 #include "recistry/log.h"
 
 #include <ini.h>
@@ -243,11 +244,16 @@ static int handler(void *user, const char *section, const char *key, const char 
       return 0;
     }
     return site_key(p, section, s, key, value);
+  } else if (strncmp(section, "peer:", 5) == 0) {
+    char why[256];
+    if (rcy_ingest_peer_key(c, section + 5, key, value, why, sizeof why)) return fail(p, section, key, "%s", why);
+    return 1;
   } else if (strcmp(section, "http") == 0 || strcmp(section, "dose") == 0) {
     return 1; /* the same file configures `recistry serve` ([http], and [dose] for the dose and cohort pages),
                  which checks its own sections */
   } else {
-    return fail(p, section, key, "unknown section (expected archive, dicom, policy, http, dose or site:ID)%s", "");
+    return fail(p, section, key, "unknown section (expected archive, dicom, policy, http, dose, site:ID or peer:NAME)%s",
+                "");
   }
   return fail(p, section, key, "unknown key%s", "");
 }
@@ -276,7 +282,7 @@ static int validate(rcy_ingest_config *c, rcy_error *err) {
         return rcy_error_set(err, RCY_EINVAL, "%s: [site:%s] ae_title: %s is already the AE title of site %s",
                              c->path, s->id, s->ae_title, c->sites[j].id);
   }
-  return RCY_OK;
+  return rcy_ingest_peers_validate(c, err);
 }
 
 int rcy_ingest_config_load(rcy_ingest_config **out, const char *path, rcy_error *err) {
@@ -328,6 +334,7 @@ void rcy_ingest_config_free(rcy_ingest_config *c) {
     free(s->tls_certificate);
   }
   free(c->sites);
+  rcy_ingest_peers_free(c);
   for (size_t i = 0; i < c->n_private_allow; i++) free(c->private_allow[i].creator);
   free(c->private_allow);
   free(c->path);

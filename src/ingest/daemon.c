@@ -1,6 +1,7 @@
 /* `recistry ingest`: wires the storage SCP to the association policy (which site is calling, from where,
  * over TLS or not), to the pipeline (check → store → index) and to the audit of associations, and runs the
- * study-completeness checker beside it. */
+ * study-completeness checker beside it. A configured peer ([peer:NAME]) may query and retrieve on the same
+ * port: its associations get a query/retrieve session (qr_session.c). */
 #include "ingest_internal.h"
 
 #include <malloc.h>
@@ -30,7 +31,8 @@ typedef struct {
 
 typedef struct {
   daemon_ctx *d;
-  const rcy_ingest_site *site;
+  const rcy_ingest_site *site; /* NULL: a peer's association, no storage */
+  rcy_qr_session *qr;          /* NULL: a site's association, no query/retrieve */
   int64_t audit_id;
   int n_stored, n_duplicates, n_refused, n_failed;
   char last_refusal[160];
@@ -85,38 +87,55 @@ static int on_associate(void *ctx, const rcy_dicom_assoc_request *req, void **ac
     if (strcmp(d->cfg->sites[i].ae_title, req->calling_ae) == 0 ||
         (d->cfg->sites[i].pacs_ae_title && strcmp(d->cfg->sites[i].pacs_ae_title, req->calling_ae) == 0))
       site = &d->cfg->sites[i];
-  if (!site) {
+  /* A peer may query/retrieve; an AE that is both a site and a peer gets what each of its checks allows. */
+  const rcy_ingest_peer *peer = rcy_ingest_config_peer(d->cfg, req->calling_ae);
+  if (!site && !peer) {
     snprintf(text, sizeof text, "unknown calling AE title %s", req->calling_ae);
     return deny(d, NULL, req, RCY_ENOTFOUND, reason, len, text);
   }
-  size_t si = (size_t)(site - d->cfg->sites);
-  if (site->n_hosts) {
+  if (peer && rcy_qr_peer_refusal(peer, req->peer_host, text, sizeof text)) {
+    if (!site) return deny(d, NULL, req, RCY_EDENIED, reason, len, text);
+    peer = NULL;
+  }
+  size_t si = site ? (size_t)(site - d->cfg->sites) : 0;
+  if (site && site->n_hosts) {
     int ok = 0;
     for (size_t i = 0; i < site->n_hosts; i++) ok |= strcmp(site->hosts[i], req->peer_host) == 0;
     if (!ok) {
       snprintf(text, sizeof text, "host %s is not listed for site %s", req->peer_host, site->id);
-      return deny(d, site, req, RCY_EDENIED, reason, len, text);
+      if (!peer) return deny(d, site, req, RCY_EDENIED, reason, len, text);
+      site = NULL;
     }
   }
-  if (site->tls == RCY_TLS_REQUIRED && !req->tls) {
+  if (site && site->tls == RCY_TLS_REQUIRED && !req->tls) {
     snprintf(text, sizeof text, "site %s must connect over TLS", site->id);
-    return deny(d, site, req, RCY_EDENIED, reason, len, text);
+    if (!peer) return deny(d, site, req, RCY_EDENIED, reason, len, text);
+    site = NULL;
   }
-  if (req->tls && (d->certs[si].len <= 0 ||
+  if (site && req->tls && (d->certs[si].len <= 0 ||
       (req->peer_cert_len != (size_t)d->certs[si].len ||
        memcmp(req->peer_cert_der, d->certs[si].der, req->peer_cert_len) != 0))) {
     snprintf(text, sizeof text, "TLS certificate is not the one configured for site %s", site->id);
-    return deny(d, site, req, RCY_EDENIED, reason, len, text);
+    if (!peer) return deny(d, site, req, RCY_EDENIED, reason, len, text);
+    site = NULL;
   }
   assoc_ctx *a = calloc(1, sizeof *a);
   if (!a) return deny(d, site, req, RCY_EDENIED, reason, len, "out of memory");
   a->d = d;
   a->site = site;
+  if (peer && rcy_qr_session_open(&a->qr, d->cfg, peer, req->calling_ae, d->audit, &d->audit_mu)) {
+    free(a);
+    return deny(d, site, req, RCY_EDENIED, reason, len, "out of memory");
+  }
   snprintf(a->calling, sizeof a->calling, "%s", req->calling_ae);
   snprintf(a->peer, sizeof a->peer, "%s", req->peer_host);
   audit(d, &a->audit_id, site, req, "accepted", NULL);
-  rcy_log(RCY_LOG_INFO, "ingest", "association from site %s (AE %s, %s%s) accepted", site->id, a->calling, a->peer,
-          req->tls ? ", TLS" : "");
+  if (site)
+    rcy_log(RCY_LOG_INFO, "ingest", "association from site %s (AE %s, %s%s) accepted", site->id, a->calling,
+            a->peer, req->tls ? ", TLS" : "");
+  else
+    rcy_log(RCY_LOG_INFO, "ingest", "association from peer %s (AE %s, %s%s) accepted", peer->name, a->calling,
+            a->peer, req->tls ? ", TLS" : "");
   *actx_out = a;
   return 0;
 }
@@ -128,6 +147,10 @@ static int on_temp_path(void *actx, char *path, size_t len) {
 
 static unsigned on_store(void *actx, const rcy_dicom_received *in, char *comment, size_t len) {
   assoc_ctx *a = actx;
+  if (!a->site) { /* a peer's association: C-GET's storage contexts are ours to send on, never to receive */
+    snprintf(comment, len, "storage not authorised for this AE");
+    return RCY_DICOM_STATUS_QR_NOT_AUTHORISED;
+  }
   rcy_store_outcome o;
   rcy_pipeline_store(&o, a->d->pipe, a->site, in);
   switch (o.result) {
@@ -168,10 +191,35 @@ static void on_release(void *actx, int aborted) {
                                   a->n_failed, a->last_refusal[0] ? a->last_refusal : NULL, &err))
     rcy_log(RCY_LOG_ERROR, "ingest", "audit: %s", err.message);
   pthread_mutex_unlock(&a->d->audit_mu);
-  rcy_log(RCY_LOG_INFO, "ingest", "association from site %s (AE %s) %s: %d stored, %d duplicates, %d refused, %d failed",
-          a->site->id, a->calling, aborted ? "aborted" : "released", a->n_stored, a->n_duplicates, a->n_refused,
-          a->n_failed);
+  if (a->site)
+    rcy_log(RCY_LOG_INFO, "ingest",
+            "association from site %s (AE %s) %s: %d stored, %d duplicates, %d refused, %d failed", a->site->id,
+            a->calling, aborted ? "aborted" : "released", a->n_stored, a->n_duplicates, a->n_refused, a->n_failed);
+  else
+    rcy_log(RCY_LOG_INFO, "ingest", "association from peer AE %s %s", a->calling, aborted ? "aborted" : "released");
+  rcy_qr_session_close(a->qr);
   free(a);
+}
+
+static unsigned on_services(void *actx) {
+  assoc_ctx *a = actx;
+  return (a->site ? RCY_DICOM_SERVICE_STORE : 0u) | rcy_qr_session_services(a->qr);
+}
+
+static unsigned on_find(void *actx, const rcy_dicom_qr_request *rq,
+                        int (*emit)(void *ctx, const rcy_dicom_qr_key *keys, size_t n), void *emit_ctx,
+                        char *comment, size_t len) {
+  return rcy_qr_session_find(((assoc_ctx *)actx)->qr, rq, emit, emit_ctx, comment, len);
+}
+
+static unsigned on_retrieve(void *actx, const rcy_dicom_qr_request *rq, rcy_dicom_qr_files *out, char *comment,
+                            size_t len) {
+  return rcy_qr_session_retrieve(((assoc_ctx *)actx)->qr, rq, out, comment, len);
+}
+
+static void on_retrieve_done(void *actx, const rcy_dicom_qr_request *rq, rcy_dicom_qr_files *files,
+                             int n_completed, int n_failed, int n_warning, unsigned status) {
+  rcy_qr_session_retrieve_done(((assoc_ctx *)actx)->qr, rq, files, n_completed, n_failed, n_warning, status);
 }
 
 typedef struct {
@@ -237,7 +285,8 @@ int rcy_ingest_run(const rcy_ingest_config *cfg, volatile int *stop, rcy_error *
                                cfg->tls_private_key, trusted,  n_trusted, cfg->max_associations,
                                cfg->idle_timeout_s, cfg->max_connections, cfg->max_connections_per_host,
                                cfg->association_timeout_s};
-    rcy_dicom_scp_handlers h = {&d, on_associate, on_temp_path, on_store, on_release};
+    rcy_dicom_scp_handlers h = {&d,          on_associate, on_temp_path, on_store,        on_release,
+                                on_services, on_find,      on_retrieve,  on_retrieve_done};
     rc = rcy_dicom_scp_run(&sc, &h, stop, 30, on_ready, err);
     q.done = 1;
     if (have_qc) pthread_join(qt, NULL);

@@ -67,6 +67,53 @@ void rcy_ingest_check(rcy_verdict *v, const rcy_dicom_attrs *a, const int *prese
  * no component with a leading zero other than "0" itself. */
 int rcy_ingest_valid_uid(const char *s);
 
+/* ---- config_peers.c: the [peer:NAME] sections (query/retrieve rights) ---- */
+
+/* One key of [peer:NAME]: 0, or -1 with why (no file/section prefix: config.c adds it). */
+int rcy_ingest_peer_key(rcy_ingest_config *c, const char *name, const char *key, const char *value, char *why,
+                        size_t len);
+/* After parsing: every peer complete and consistent with the sites (errors name section and key). */
+int rcy_ingest_peers_validate(const rcy_ingest_config *c, rcy_error *err);
+void rcy_ingest_peers_free(rcy_ingest_config *c);
+/* The peer calling with ae_title, or NULL. */
+const rcy_ingest_peer *rcy_ingest_config_peer(const rcy_ingest_config *c, const char *ae_title);
+
+/* ---- qr.c: query/retrieve for the peers (matching against the index, rights, the files to send) ---- */
+
+/* Answers a C-FIND for `peer` from the index: calls emit for each match, only ever among the studies of
+ * the peer's sites. Returns the DIMSE status (comment filled on failure); *n_matched counts the matches. */
+unsigned rcy_qr_find(int *n_matched, rcy_store *store, const rcy_ingest_peer *peer, const rcy_dicom_qr_request *rq,
+                     const char *our_ae_title, int (*emit)(void *ctx, const rcy_dicom_qr_key *keys, size_t n),
+                     void *emit_ctx, char *comment, size_t comment_len);
+/* The files a C-MOVE / C-GET of `peer` retrieves (and for C-MOVE the destination, a configured peer).
+ * Returns the DIMSE status (comment filled on failure). */
+unsigned rcy_qr_retrieve(rcy_dicom_qr_files *out, rcy_store *store, const rcy_ingest_config *cfg,
+                         const rcy_ingest_peer *peer, const rcy_dicom_qr_request *rq, char *comment,
+                         size_t comment_len);
+void rcy_qr_files_clear(rcy_dicom_qr_files *files);
+/* The Query/Retrieve Level of a request, checked against its information model: "PATIENT", "STUDY",
+ * "SERIES", "IMAGE", or NULL when missing or not one of the model's. */
+const char *rcy_qr_level(const rcy_dicom_qr_request *rq);
+
+/* ---- qr_session.c: one peer's association (its own index connection, the audit of each request) ---- */
+
+typedef struct rcy_qr_session rcy_qr_session;
+/* Why an association of peer from peer_host is refused (filled into why, returning 1), or 0. */
+int rcy_qr_peer_refusal(const rcy_ingest_peer *peer, const char *peer_host, char *why, size_t len);
+/* audit / audit_mu: the daemon's audit connection and the lock it is used under. */
+int rcy_qr_session_open(rcy_qr_session **out, const rcy_ingest_config *cfg, const rcy_ingest_peer *peer,
+                        const char *calling_ae, rcy_store *audit, pthread_mutex_t *audit_mu);
+void rcy_qr_session_close(rcy_qr_session *s);
+/* RCY_DICOM_SERVICE_* bits of the peer's rights (0 for NULL). */
+unsigned rcy_qr_session_services(const rcy_qr_session *s);
+unsigned rcy_qr_session_find(rcy_qr_session *s, const rcy_dicom_qr_request *rq,
+                             int (*emit)(void *ctx, const rcy_dicom_qr_key *keys, size_t n), void *emit_ctx,
+                             char *comment, size_t comment_len);
+unsigned rcy_qr_session_retrieve(rcy_qr_session *s, const rcy_dicom_qr_request *rq, rcy_dicom_qr_files *out,
+                                 char *comment, size_t comment_len);
+void rcy_qr_session_retrieve_done(rcy_qr_session *s, const rcy_dicom_qr_request *rq, rcy_dicom_qr_files *files,
+                                  int n_completed, int n_failed, int n_warning, unsigned status);
+
 /* ---- pipeline.c: durable storage + index with group commit ---- */
 
 typedef struct rcy_pipeline rcy_pipeline;

@@ -45,7 +45,7 @@ int rcy_ingest_pull(int *n_stored, int *n_refused, const rcy_ingest_config *cfg,
   pull_ctx c = {NULL, site, 0, 0};
   int rc = rcy_pipeline_open(&c.pipe, cfg, err);
   if (rc) return rc;
-  rcy_dicom_scp_handlers h = {&c, NULL, pull_temp, pull_store, NULL};
+  rcy_dicom_scp_handlers h = {&c, NULL, pull_temp, pull_store, NULL, NULL, NULL, NULL, NULL};
   rcy_dicom_peer peer = {site->pacs_host, site->pacs_port, site->pacs_ae_title, cfg->ae_title, site->pull_move,
                          cfg->ae_title};
   int completed = 0, failed = 0;

@@ -82,7 +82,7 @@ void run_scp() {
   cfg.max_connections = 256;
   cfg.max_connections_per_host = 256;
   cfg.association_timeout_s = 1;
-  static rcy_dicom_scp_handlers h = {NULL, on_associate, on_temp_path, on_store, on_release};
+  static rcy_dicom_scp_handlers h = {NULL, on_associate, on_temp_path, on_store, on_release, NULL, NULL, NULL, NULL};
   rcy_error err = {};
   if (rcy_dicom_scp_run(&cfg, &h, &g_stop, 1, on_ready, &err)) {
     fprintf(stderr, "net_fuzz: SCP failed: %s\n", err.message);
