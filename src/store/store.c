@@ -332,8 +332,8 @@ int rcy_store_open_at(rcy_store **out, const rcy_store_location *where, rcy_erro
   if (database && database != recorded && !configured)
     rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
   else if (recorded && configured && strcmp(recorded, configured) != 0)
-    rc = rcy_error_set(err, RCY_EINVAL, "archive %s belongs to the database %s (its database.url), not to %s "
-                       "(configured: [archive] database)", where->archive_dir, recorded, configured);
+    rc = rcy_error_set(err, RCY_EINVAL, "archive %s belongs to the database its database.url names (%s), not to "
+                       "the one configured ([archive] database: %s)", where->archive_dir, recorded, configured);
   else if (!recorded && configured)
     rc = rcy_error_set(err, RCY_ENOTFOUND, "archive %s records no database (database.url missing): create it with "
                        "`recistry init` with this database", where->archive_dir);
