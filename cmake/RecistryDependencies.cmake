@@ -14,6 +14,7 @@ macro(rcy_pkg prefix module debpkg)
 endmacro()
 
 rcy_pkg(SQLITE3 sqlite3 libsqlite3-dev)
+rcy_pkg(LIBPQ libpq libpq-dev)
 rcy_pkg(PNG libpng libpng-dev)
 rcy_pkg(JANSSON jansson libjansson-dev)
 rcy_pkg(MHD libmicrohttpd libmicrohttpd-dev)

@@ -8,9 +8,11 @@ PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   # libraries (see DESIGN.md, "Dependencies")
   libdcmtk-dev libinsighttoolkit5-dev libsqlite3-dev libpng-dev libjansson-dev
-  libcmocka-dev libmicrohttpd-dev libinih-dev libsodium-dev libcairo2-dev libssl-dev libcsv-dev
+  libpq-dev libcmocka-dev libmicrohttpd-dev libinih-dev libsodium-dev libcairo2-dev libssl-dev libcsv-dev
   # real DICOM peers and validators used by tests and benchmarks
   dcmtk dicom3tools orthanc orthanc-dicomweb sqlite3 curl
+  # the PostgreSQL backend's tests: a throwaway cluster (scripts/pg-cluster.sh), psql checks
+  postgresql postgresql-client
   # DVHs checked against plastimatch (dvh)
   plastimatch
   # PDF reports checked in tests (pdfinfo, pdftotext, pdftoppm)

@@ -172,6 +172,8 @@ const char *rcy_pipeline_storage(rcy_pipeline *p);
 const char *rcy_pipeline_tmp(rcy_pipeline *p);
 /* Queues an indexed instance whose sha256 is pending for the pipeline's hasher (path relative to storage/). */
 int rcy_pipeline_hash_later(rcy_pipeline *p, const char *sop_instance_uid, const char *rel);
+/* This machine's name as it appears in temporary file names (characters other than [A-Za-z0-9.] as '_'). */
+void rcy_ingest_host_name(char *out, size_t cap);
 /* The index row of an instance from its attributes. orientation: a buffer for the formatted orientation. */
 void rcy_ingest_row_from_attrs(rcy_archive_instance *r, char *orientation, size_t olen, const rcy_dicom_attrs *a,
                                const char *site_id, const char *subject_id, const char *rel, uint64_t size_bytes,

@@ -128,9 +128,13 @@ const regex_t *rcy_pipeline_subject_re(rcy_pipeline *p, const rcy_ingest_site *s
   return NULL;
 }
 
+/* PID-N-HOST.part: several nodes may share the storage folder, and each one's start-up recovery removes
+ * only the temporary files of this host's dead processes (recover.c). */
 int rcy_pipeline_temp_path(rcy_pipeline *p, char *path, size_t len) {
   unsigned long n = atomic_fetch_add(&p->counter, 1);
-  int w = snprintf(path, len, "%s/%ld-%lu.part", p->tmp_dir, (long)getpid(), n);
+  char host[256];
+  rcy_ingest_host_name(host, sizeof host);
+  int w = snprintf(path, len, "%s/%ld-%lu-%s.part", p->tmp_dir, (long)getpid(), n, host);
   return (w < 0 || (size_t)w >= len) ? RCY_EINVAL : RCY_OK;
 }
 

@@ -2,10 +2,27 @@
  * removed, a file that reached its final name without its index row (the daemon died between the
  * rename and the commit: it was never acknowledged, but it is complete and was checked) is indexed, so that
  * `recistry verify` finds index and storage in agreement, and rows whose SHA-256 was still pending (the
- * daemon died between a Success and its hasher's write) are queued for the hasher again. */
+ * daemon died between a Success and its hasher's write) are queued for the hasher again.
+ *
+ * Several nodes on one shared storage folder and one PostgreSQL index (docs/ingest.md, "PostgreSQL"): a
+ * node restarting while the others receive must touch nothing of theirs.
+ *   - Temporary files: named PID-N-HOST.part (pipeline.c); only those of this host whose process is gone
+ *     (or is this very process's PID, from an earlier life) are removed. Another host's are left to it.
+ *   - Files at their final name without a row: another node renames its files and commits their rows inside
+ *     one write transaction, which holds the index's write lock (rcy_store_begin: SQLite's BEGIN IMMEDIATE,
+ *     PostgreSQL's advisory lock) from before the rename to after the commit. So a file is judged here only
+ *     inside a write transaction of our own: while we hold the lock no other node is between its rename and
+ *     its commit, and a file still without a row is one whose writer died (its transaction rolled back by
+ *     the server when its connection dropped) -- never one in flight. The check outside the transaction is
+ *     only the cheap fast path for files that have their row.
+ *   - synchronous_commit = off on PostgreSQL (the ingest writer's connection) loses committed rows only if
+ *     the server itself crashes; their files are durable and come back here as files without rows. */
 #include "ingest_internal.h"
 
+#include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +83,12 @@ static int adopt(void *ctx, const char *rel) {
   rcy_archive_timestamp(now, -1);
   rcy_ingest_row_from_attrs(&r, orientation, sizeof orientation, a, site, subject, rel, size, sha, now);
   int rc = rcy_store_begin(v->db, &err);
+  if (!rc) rc = rcy_archive_has_path(&found, v->db, rel, &err); /* again, under the write lock (see above) */
+  if (!rc && found) { /* another node committed it while we read it: it was in flight, not orphaned */
+    rcy_store_rollback(v->db);
+    free(a);
+    return 0;
+  }
   if (!rc) rc = rcy_archive_add_instance(v->db, &r, &err);
   if (!rc) rc = rcy_store_commit(v->db, &err);
   else rcy_store_rollback(v->db);
@@ -103,6 +126,32 @@ static int collect_pending(void *ctx, const char *sop_instance_uid, const char *
   return 0;
 }
 
+void rcy_ingest_host_name(char *out, size_t cap) {
+  if (gethostname(out, cap) != 0 || !out[0]) snprintf(out, cap, "localhost");
+  out[cap - 1] = '\0';
+  for (char *c = out; *c; c++)
+    if (!isalnum((unsigned char)*c) && *c != '.') *c = '_';
+}
+
+/* A temporary file of an interrupted reception of this host: PID-N-HOST.part with HOST ours and PID not a
+ * running process (or our own: an earlier process of the same PID). PID-N.part (before several nodes) is
+ * this host's. */
+static int ours_and_dead(const char *name) {
+  char *end;
+  long pid = strtol(name, &end, 10);
+  if (end == name || *end != '-' || pid <= 0) return 1; /* not ours to judge by name: an odd leftover */
+  const char *n_end = end + 1;
+  while (isdigit((unsigned char)*n_end)) n_end++;
+  if (*n_end == '-') {
+    char host[256];
+    rcy_ingest_host_name(host, sizeof host);
+    size_t hl = strlen(host);
+    if (strncmp(n_end + 1, host, hl) != 0 || strcmp(n_end + 1 + hl, ".part") != 0) return 0; /* another host's */
+  }
+  if (pid == (long)getpid()) return 1;
+  return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
 int rcy_pipeline_recover(rcy_pipeline *p, rcy_error *err) {
   const char *tmp = rcy_pipeline_tmp(p);
   DIR *d = opendir(tmp);
@@ -110,7 +159,7 @@ int rcy_pipeline_recover(rcy_pipeline *p, rcy_error *err) {
   if (d) {
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-      if (e->d_name[0] == '.') continue;
+      if (e->d_name[0] == '.' || !ours_and_dead(e->d_name)) continue;
       char full[4096];
       snprintf(full, sizeof full, "%s/%s", tmp, e->d_name);
       if (unlink(full) == 0) removed++;

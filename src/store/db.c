@@ -19,9 +19,9 @@ int rcy_db_open(rcy_db **out, rcy_db_engine engine, const char *target, int crea
   *out = NULL;
   switch (engine) {
   case RCY_DB_SQLITE: return rcy_db_sqlite_open(out, target, create, err);
-  case RCY_DB_POSTGRESQL: break;
+  case RCY_DB_POSTGRESQL: return rcy_db_postgresql_open(out, target, err);
   }
-  return rcy_error_set(err, RCY_EINVAL, "PostgreSQL databases are not supported by this build yet");
+  return rcy_error_set(err, RCY_EINTERNAL, "rcy_db_open: unknown engine %d", (int)engine);
 }
 
 void rcy_db_close(rcy_db *db) {

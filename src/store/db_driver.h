@@ -52,5 +52,7 @@ int rcy_db_fail(rcy_db *db, int code, const char *fmt, ...) __attribute__((forma
 
 /* Each driver's open. */
 int rcy_db_sqlite_open(rcy_db **out, const char *path, int create, rcy_error *err);
+/* db_pg.c: `uri` is a libpq connection URI; messages show it with any password masked. */
+int rcy_db_postgresql_open(rcy_db **out, const char *uri, rcy_error *err);
 
 #endif

@@ -115,8 +115,24 @@ static const char *const steps[] = {
     "CREATE INDEX instances_sha256_pending ON instances(sop_instance_uid) WHERE sha256 = 'pending';",
 };
 
-/* PostgreSQL's texts of the steps its driver cannot translate (none set yet: NULL translates steps[i]).
- * Step 4 needs one: its triggers (SQLite's WHEN ... RAISE(ABORT) form, IS NOT between values). */
-static const char *const pg_steps[RCY_SCHEMA_N_STEPS(steps)] = {NULL};
+/* PostgreSQL's texts of the steps its driver cannot translate (NULL translates steps[i]): step 4's
+ * triggers (SQLite's WHEN ... RAISE(ABORT) form). rcy_refuse() refuses with SQLSTATE 23000
+ * (integrity_constraint_violation), which the driver reports as RCY_ECONFLICT, as SQLite reports a trigger's
+ * RAISE(ABORT); schema_reads.c's append-only tables use it too. */
+static const char *const pg_steps[RCY_SCHEMA_N_STEPS(steps)] = {
+    [3] = /* 4 */
+    "CREATE FUNCTION rcy_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    "  RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'integrity_constraint_violation';"
+    " END $$;"
+    "CREATE TRIGGER studies_owner_fixed BEFORE UPDATE OF site_id, subject_id ON studies FOR EACH ROW"
+    "  WHEN (NEW.site_id IS DISTINCT FROM OLD.site_id OR NEW.subject_id IS DISTINCT FROM OLD.subject_id)"
+    "  EXECUTE FUNCTION rcy_refuse('a study belongs to one site and one subject');"
+    "CREATE TRIGGER series_study_fixed BEFORE UPDATE OF study_uid ON series FOR EACH ROW"
+    "  WHEN (NEW.study_uid IS DISTINCT FROM OLD.study_uid)"
+    "  EXECUTE FUNCTION rcy_refuse('a series belongs to one study');"
+    "CREATE TRIGGER instances_series_fixed BEFORE UPDATE OF series_uid ON instances FOR EACH ROW"
+    "  WHEN (NEW.series_uid IS DISTINCT FROM OLD.series_uid)"
+    "  EXECUTE FUNCTION rcy_refuse('an instance belongs to one series');",
+};
 
 const rcy_schema_part rcy_schema_archive = {"archive", steps, pg_steps, RCY_SCHEMA_N_STEPS(steps)};

@@ -5,6 +5,7 @@
 #include "recistry/path.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,7 +83,8 @@ fail:
   return rc;
 }
 
-static int connect(rcy_store **out, const char *archive_dir, int create, rcy_error *err) {
+/* database: NULL for SQLite (DIR/recistry.db), else a PostgreSQL URI. */
+static int connect(rcy_store **out, const char *archive_dir, const char *database, int create, rcy_error *err) {
   *out = NULL;
   rcy_store *s = calloc(1, sizeof *s);
   if (!s) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
@@ -95,7 +97,8 @@ static int connect(rcy_store **out, const char *archive_dir, int create, rcy_err
     return rcy_error_set(err, RCY_ENOMEM, "out of memory");
   }
   rcy_error open_err = {0};
-  int rc = rcy_db_open(&s->db, RCY_DB_SQLITE, db_path, create, &open_err);
+  int rc = database ? rcy_db_open(&s->db, RCY_DB_POSTGRESQL, database, 0, &open_err)
+                    : rcy_db_open(&s->db, RCY_DB_SQLITE, db_path, create, &open_err);
   free(db_path);
   if (rc) {
     rc = rcy_error_set(err, rc, "archive %s: %s%s", archive_dir, open_err.message,
@@ -130,6 +133,149 @@ static int recorded_database(char **out, const char *archive_dir, rcy_error *err
   return RCY_OK;
 }
 
+/* The URI without a password (user:PASSWORD@ or a password= parameter): what DIR/database.url records and
+ * what is compared, since a configured URI may carry one (better: ~/.pgpass) and the recorded one never does. */
+static char *without_password(const char *uri) {
+  char *out = malloc(strlen(uri) + 1);
+  if (!out) return NULL;
+  const char *auth = strstr(uri, "://");
+  auth = auth ? auth + 3 : uri;
+  const char *at = strchr(auth, '@'), *slash = strchr(auth, '/');
+  const char *colon = (at && (!slash || at < slash)) ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+  size_t n = 0;
+  for (const char *p = uri; *p;) {
+    if (colon && p == colon) {
+      p = at;
+      continue;
+    }
+    if (strncmp(p, "password=", 9) == 0 && p > uri && (p[-1] == '?' || p[-1] == '&')) {
+      while (*p && *p != '&') p++;
+      if (*p == '&') p++;
+      else if (n && (out[n - 1] == '&' || out[n - 1] == '?')) n--;
+      continue;
+    }
+    out[n++] = *p++;
+  }
+  out[n] = 0;
+  return out;
+}
+
+/* Writes DIR/database.url durably (temporary file, fsync, rename, directory fsync): the folder then sends
+ * every later command to this database. */
+static int record_database(const char *archive_dir, const char *uri, rcy_error *err) {
+  char *path = rcy_path_join(archive_dir, "database.url");
+  char *tmp = rcy_path_join(archive_dir, ".database.url.tmp");
+  int rc = RCY_OK;
+  if (!path || !tmp) {
+    rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
+    goto out;
+  }
+  FILE *f = fopen(tmp, "w");
+  if (!f || fprintf(f, "%s\n", uri) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+    rc = rcy_error_set(err, RCY_EIO, "archive %s: cannot write database.url: %s", archive_dir, strerror(errno));
+    if (f) fclose(f);
+    unlink(tmp);
+    goto out;
+  }
+  fclose(f);
+  if (rename(tmp, path) != 0) {
+    rc = rcy_error_set(err, RCY_EIO, "archive %s: cannot write database.url: %s", archive_dir, strerror(errno));
+    unlink(tmp);
+    goto out;
+  }
+  int dfd = open(archive_dir, O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    fsync(dfd);
+    close(dfd);
+  }
+out:
+  free(path);
+  free(tmp);
+  return rc;
+}
+
+/* PostgreSQL: the database must be empty (init puts a new archive there and nothing else) and compare text
+ * bytewise, as SQLite does (db.h: the C collation), or listings would come out in another order. */
+static int check_empty_database(rcy_store *s, const char *shown, rcy_error *err) {
+  rcy_db_stmt *st;
+  if (rcy_db_prepare(&st, s->db,
+                     "SELECT (SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()),"
+                     " (SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+                     "   AND table_name = 'schema_version'),"
+                     " (SELECT datcollate FROM pg_database WHERE datname = current_database())"))
+    return rcy_store_fail(s, "inspecting the database", err);
+  int step = rcy_db_step(st);
+  if (step != RCY_DB_ROW) {
+    rcy_db_finalize(st);
+    return rcy_store_fail(s, "inspecting the database", err);
+  }
+  int64_t tables = rcy_db_column_int64(st, 0), archive = rcy_db_column_int64(st, 1);
+  char collate[64];
+  snprintf(collate, sizeof collate, "%s", rcy_db_column_text(st, 2) ? rcy_db_column_text(st, 2) : "?");
+  rcy_db_finalize(st);
+  if (archive)
+    return rcy_error_set(err, RCY_EEXIST, "database %s already holds an archive; nothing changed", shown);
+  if (tables)
+    return rcy_error_set(err, RCY_EEXIST, "database %s is not empty (%lld tables); give recistry a database of "
+                         "its own (createdb); nothing changed", shown, (long long)tables);
+  if (strcmp(collate, "C") != 0 && strcmp(collate, "POSIX") != 0 && strncmp(collate, "C.", 2) != 0)
+    return rcy_error_set(err, RCY_EINVAL, "database %s sorts text by the locale %s; recistry needs bytewise order "
+                         "(create it with: createdb -T template0 -E UTF8 --locale=C NAME); nothing changed",
+                         shown, collate);
+  return RCY_OK;
+}
+
+/* init on PostgreSQL: the folder (storage) and the schema in an existing empty database; database.url last,
+ * so a folder that has it always has its schema. */
+static int init_postgresql(const char *archive_dir, const char *database, rcy_error *err) {
+  char *shown = without_password(database);
+  char *url = rcy_path_join(archive_dir, "database.url");
+  char *sqlite_db = rcy_path_join(archive_dir, "recistry.db");
+  char *storage = rcy_path_join(archive_dir, "storage");
+  rcy_store *s = NULL;
+  int rc = RCY_OK;
+  if (!shown || !url || !sqlite_db || !storage) {
+    rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
+    goto out;
+  }
+  if (access(url, F_OK) == 0 || access(sqlite_db, F_OK) == 0) {
+    rc = rcy_error_set(err, RCY_EEXIST, "archive %s already exists (%s present); nothing changed", archive_dir,
+                       access(url, F_OK) == 0 ? "database.url" : "recistry.db");
+    goto out;
+  }
+  /* Inspect before creating anything: a refused init leaves no trace. */
+  s = calloc(1, sizeof *s);
+  if (!s || !(s->archive_dir = strdup(archive_dir))) {
+    rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
+    goto out;
+  }
+  rcy_error open_err = {0};
+  if ((rc = rcy_db_open(&s->db, RCY_DB_POSTGRESQL, database, 0, &open_err))) {
+    rc = rcy_error_set(err, rc, "archive %s: %s", archive_dir, open_err.message);
+    goto out;
+  }
+  if ((rc = check_empty_database(s, shown, err))) goto out;
+  rcy_store_close(s);
+  s = NULL;
+  if (mkdir(archive_dir, 0750) != 0 && errno != EEXIST) {
+    rc = rcy_error_set(err, RCY_EIO, "cannot create archive directory %s: %s", archive_dir, strerror(errno));
+    goto out;
+  }
+  if (mkdir(storage, 0750) != 0 && errno != EEXIST) {
+    rc = rcy_error_set(err, RCY_EIO, "cannot create %s: %s", storage, strerror(errno));
+    goto out;
+  }
+  if ((rc = connect(&s, archive_dir, database, 0, err))) goto out; /* creates the schema */
+  rc = record_database(archive_dir, shown, err);
+out:
+  rcy_store_close(s);
+  free(shown);
+  free(url);
+  free(sqlite_db);
+  free(storage);
+  return rc;
+}
+
 static int is_postgresql(const char *database) {
   return database && (strncmp(database, "postgresql://", 13) == 0 || strncmp(database, "postgres://", 11) == 0);
 }
@@ -145,8 +291,7 @@ int rcy_store_init_at(const rcy_store_location *where, rcy_error *err) {
   if (!archive_dir || !archive_dir[0]) return rcy_error_set(err, RCY_EINVAL, "archive folder: missing");
   int rc = check_database(where->database, err);
   if (rc) return rc;
-  if (is_postgresql(where->database))
-    return rcy_error_set(err, RCY_EINVAL, "PostgreSQL archives are not supported by this build yet");
+  if (is_postgresql(where->database)) return init_postgresql(archive_dir, where->database, err);
   char *db_path = rcy_path_join(archive_dir, "recistry.db");
   char *storage = rcy_path_join(archive_dir, "storage");
   if (!db_path || !storage) {
@@ -167,7 +312,7 @@ int rcy_store_init_at(const rcy_store_location *where, rcy_error *err) {
     goto out;
   }
   rcy_store *s;
-  if ((rc = connect(&s, archive_dir, 1, err))) goto out;
+  if ((rc = connect(&s, archive_dir, NULL, 1, err))) goto out;
   rcy_store_close(s);
 out:
   free(db_path);
@@ -183,13 +328,18 @@ int rcy_store_open_at(rcy_store **out, const rcy_store_location *where, rcy_erro
   char *recorded = NULL;
   if ((rc = recorded_database(&recorded, where->archive_dir, err))) return rc;
   const char *database = where->database && where->database[0] ? where->database : recorded;
-  if (recorded && database != recorded && strcmp(recorded, database) != 0)
-    rc = rcy_error_set(err, RCY_EINVAL, "archive %s belongs to the database its database.url names, not to the one "
-                       "configured ([archive] database)", where->archive_dir);
-  else if (database)
-    rc = rcy_error_set(err, RCY_EINVAL, "PostgreSQL archives are not supported by this build yet");
+  char *configured = database && database != recorded ? without_password(database) : NULL;
+  if (database && database != recorded && !configured)
+    rc = rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  else if (recorded && configured && strcmp(recorded, configured) != 0)
+    rc = rcy_error_set(err, RCY_EINVAL, "archive %s belongs to the database its database.url names (%s), not to "
+                       "the one configured ([archive] database: %s)", where->archive_dir, recorded, configured);
+  else if (!recorded && configured)
+    rc = rcy_error_set(err, RCY_ENOTFOUND, "archive %s records no database (database.url missing): create it with "
+                       "`recistry init` with this database", where->archive_dir);
   else
-    rc = connect(out, where->archive_dir, 0, err);
+    rc = connect(out, where->archive_dir, database, 0, err);
+  free(configured);
   free(recorded);
   return rc;
 }

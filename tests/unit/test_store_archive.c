@@ -16,6 +16,7 @@
 #include <fcntl.h>
 
 #include "recistry/store.h"
+#include "store_engine.h"
 
 typedef struct {
   char dir[64];
@@ -29,7 +30,7 @@ static int setup(void **state) {
   char archive[128];
   snprintf(archive, sizeof archive, "%s/a", f->dir);
   rcy_error err = {0};
-  assert_int_equal(rcy_store_init(archive, &err), 0);
+  assert_int_equal(test_store_init(archive, &err), 0);
   assert_int_equal(rcy_store_open(&f->db, archive, &err), 0);
   *state = f;
   return 0;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "recistry/store.h"
+#include "store_engine.h"
 /* The archive file is inspected through the store's own SQLite driver (no test speaks SQLite's C API itself). */
 #include "../../src/store/db.h"
 
@@ -31,8 +32,7 @@ static void remove_tree(const char *dir) {
 }
 
 static int query_int(const char *db_path, const char *sql) {
-  rcy_db *db;
-  assert_int_equal(rcy_db_open(&db, RCY_DB_SQLITE, db_path, 0, NULL), RCY_OK);
+  rcy_db *db = test_index_open(db_path);
   rcy_db_stmt *st;
   assert_int_equal(rcy_db_prepare(&st, db, sql), RCY_OK);
   int v = rcy_db_step(st) == RCY_DB_ROW ? rcy_db_column_int(st, 0) : -1;
@@ -42,8 +42,7 @@ static int query_int(const char *db_path, const char *sql) {
 }
 
 static void exec_sql(const char *db_path, const char *sql) {
-  rcy_db *db;
-  assert_int_equal(rcy_db_open(&db, RCY_DB_SQLITE, db_path, 0, NULL), RCY_OK);
+  rcy_db *db = test_index_open(db_path);
   assert_int_equal(rcy_db_exec(db, sql), RCY_OK);
   rcy_db_close(db);
 }
@@ -54,18 +53,22 @@ static void init_creates_database_and_storage(void **state) {
   char archive[512], path[600];
   snprintf(archive, sizeof archive, "%s/archive", root);
   rcy_error err = {0};
-  assert_int_equal(rcy_store_init(archive, &err), RCY_OK);
+  assert_int_equal(test_store_init(archive, &err), RCY_OK);
   struct stat st;
   snprintf(path, sizeof path, "%s/storage", archive);
   assert_int_equal(stat(path, &st), 0);
   assert_true(S_ISDIR(st.st_mode));
   snprintf(path, sizeof path, "%s/recistry.db", archive);
-  assert_int_equal(query_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'instances'"), 1);
+  assert_int_equal(query_int(path, test_pg_uri() ? "SELECT count(*) FROM information_schema.tables WHERE table_name = "
+                                                   "'instances' AND table_schema = current_schema()"
+                                                 : "SELECT count(*) FROM sqlite_master WHERE name = 'instances'"),
+                   1);
   assert_true(query_int(path, "SELECT version FROM schema_version WHERE component = 'archive'") >= 2);
 
   rcy_store *s = NULL;
   assert_int_equal(rcy_store_open(&s, archive, &err), RCY_OK);
   assert_string_equal(rcy_store_archive_dir(s), archive);
+  assert_string_equal(rcy_store_backend(s), test_pg_uri() ? "postgresql" : "sqlite");
   snprintf(path, sizeof path, "%s/storage", archive);
   assert_string_equal(rcy_store_storage_dir(s), path);
   rcy_store_close(s);
@@ -77,8 +80,8 @@ static void init_refuses_existing_archive(void **state) {
   (void)state;
   char *root = make_tmpdir();
   rcy_error err = {0};
-  assert_int_equal(rcy_store_init(root, &err), RCY_OK);
-  assert_int_equal(rcy_store_init(root, &err), RCY_EEXIST);
+  assert_int_equal(test_store_init(root, &err), RCY_OK);
+  assert_int_equal(test_store_init(root, &err), RCY_EEXIST);
   assert_non_null(strstr(err.message, "already exists"));
   remove_tree(root);
   free(root);
@@ -99,7 +102,7 @@ static void newer_schema_is_refused_and_left_alone(void **state) {
   char *root = make_tmpdir();
   char db_path[600];
   rcy_error err = {0};
-  assert_int_equal(rcy_store_init(root, &err), RCY_OK);
+  assert_int_equal(test_store_init(root, &err), RCY_OK);
   snprintf(db_path, sizeof db_path, "%s/recistry.db", root);
   exec_sql(db_path, "UPDATE schema_version SET version = 999 WHERE component = 'archive'");
   rcy_store *s = NULL;
@@ -114,10 +117,11 @@ static void newer_schema_is_refused_and_left_alone(void **state) {
  * images its reads name, and older audit rows (no document hash) still verify. */
 static void reads_step3_upgrades_an_older_archive(void **state) {
   (void)state;
+  if (test_pg_uri()) skip(); /* no PostgreSQL index predates step 3: its text has no backfill */
   char *root = make_tmpdir();
   char db_path[600];
   rcy_error err = {0};
-  assert_int_equal(rcy_store_init(root, &err), RCY_OK);
+  assert_int_equal(test_store_init(root, &err), RCY_OK);
   snprintf(db_path, sizeof db_path, "%s/recistry.db", root);
   rcy_store *s = NULL;
   assert_int_equal(rcy_store_open(&s, root, &err), RCY_OK);
@@ -154,10 +158,11 @@ static void reads_step3_upgrades_an_older_archive(void **state) {
 
 static void archive_uses_wal(void **state) {
   (void)state;
+  if (test_pg_uri()) skip(); /* SQLite's file format */
   char *root = make_tmpdir();
   char db_path[600];
   rcy_error err = {0};
-  assert_int_equal(rcy_store_init(root, &err), RCY_OK);
+  assert_int_equal(test_store_init(root, &err), RCY_OK);
   rcy_store *s = NULL;
   assert_int_equal(rcy_store_open(&s, root, &err), RCY_OK);
   assert_int_equal(rcy_store_begin(s, &err), RCY_OK);
@@ -179,6 +184,50 @@ static void archive_uses_wal(void **state) {
   free(root);
 }
 
+/* PostgreSQL: init refuses a database that already holds an archive (and leaves the new folder uncreated);
+ * database.url never records a password, and a configured URI that carries one still matches it. */
+static void pg_init_and_open_rules(void **state) {
+  (void)state;
+  if (!test_pg_uri()) skip();
+  char *root = make_tmpdir();
+  char a1[600], a2[600], url[700], uri_pw[1200], line[1200];
+  snprintf(a1, sizeof a1, "%s/one", root);
+  snprintf(a2, sizeof a2, "%s/two", root);
+  snprintf(uri_pw, sizeof uri_pw, "%s%spassword=s3cr3t-pw", test_pg_uri(), strchr(test_pg_uri(), '?') ? "&" : "?");
+  test_pg_reset();
+  rcy_error err = {0};
+  rcy_store_location w1 = {a1, uri_pw};
+  assert_int_equal(rcy_store_init_at(&w1, &err), RCY_OK);
+  snprintf(url, sizeof url, "%s/database.url", a1);
+  FILE *f = fopen(url, "r");
+  assert_non_null(f);
+  assert_non_null(fgets(line, sizeof line, f));
+  fclose(f);
+  line[strcspn(line, "\n")] = 0;
+  assert_null(strstr(line, "s3cr3t"));
+  assert_string_equal(line, test_pg_uri());
+  snprintf(url, sizeof url, "%s/recistry.db", a1);
+  assert_int_not_equal(access(url, F_OK), 0); /* no SQLite file beside it */
+
+  rcy_store_location w2 = {a2, test_pg_uri()};
+  assert_int_equal(rcy_store_init_at(&w2, &err), RCY_EEXIST);
+  assert_non_null(strstr(err.message, "already holds an archive"));
+  assert_null(strstr(err.message, "s3cr3t"));
+  assert_int_not_equal(access(a2, F_OK), 0);
+
+  rcy_store *s = NULL;
+  assert_int_equal(rcy_store_open(&s, a1, &err), RCY_OK); /* the folder alone finds the database */
+  assert_string_equal(rcy_store_backend(s), "postgresql");
+  rcy_store_close(s);
+  assert_int_equal(rcy_store_open_at(&s, &w1, &err), RCY_OK); /* the same database, with its password */
+  rcy_store_close(s);
+  rcy_store_location other = {a1, "postgresql:///another?host=/nonexistent"};
+  assert_int_equal(rcy_store_open_at(&s, &other, &err), RCY_EINVAL);
+  assert_null(s);
+  remove_tree(root);
+  free(root);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(init_creates_database_and_storage),
@@ -187,6 +236,7 @@ int main(void) {
       cmocka_unit_test(newer_schema_is_refused_and_left_alone),
       cmocka_unit_test(archive_uses_wal),
       cmocka_unit_test(reads_step3_upgrades_an_older_archive),
+      cmocka_unit_test(pg_init_and_open_rules),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
