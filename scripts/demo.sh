@@ -58,6 +58,11 @@ subject_pattern = ^CIREL-027-[0-9]{4}\$
 name = Centre 31
 ae_title = SITE031
 subject_pattern = ^CIREL-031-[0-9]{4}\$
+# A research workstation that may query (C-FIND) the archive, S014's studies only (docs/ingest.md).
+[peer:RESEARCH]
+ae = RESEARCH
+rights = find
+sites = S014
 INI
 
 pids=()
@@ -76,6 +81,16 @@ for site_dir in "$SAMPLES"/S*/; do
   storescu -aet "SITE${site#S}" -aec FFCD_CORE +sd +r 127.0.0.1 "$DICOM_PORT" "$site_dir" 2>/dev/null ||
     { echo "demo: sending $site failed; see $DEMO_DIR/ingest.log" >&2; exit 1; }
   echo "   $site: $n instances sent"
+done
+echo "== a research workstation queries the archive (findscu -aet RESEARCH: C-FIND, S014's studies only)"
+mkdir -p "$DEMO_DIR/find"
+findscu -S -aet RESEARCH -aec FFCD_CORE -X -od "$DEMO_DIR/find" 127.0.0.1 "$DICOM_PORT" -k QueryRetrieveLevel=STUDY \
+  -k PatientID='CIREL-*' -k StudyDate -k ModalitiesInStudy -k NumberOfStudyRelatedInstances 2>/dev/null ||
+  { echo "demo: findscu failed; see $DEMO_DIR/ingest.log" >&2; exit 1; }
+for f in "$DEMO_DIR"/find/rsp*.dcm; do
+  [ -e "$f" ] || continue
+  dcmdump -q +P PatientID +P StudyDate +P ModalitiesInStudy +P NumberOfStudyRelatedInstances "$f" |
+    sed -n 's/.*\[\(.*\)\].*/\1/p' | paste -sd' ' | sed 's/^/   /'
 done
 echo "== lesion phantoms for one-click measurement (recistry sample --lesion-phantoms; docs/segmentation.md)"
 "$R" sample --out "$DEMO_DIR/lesion-phantoms" --lesion-phantoms >/dev/null
@@ -177,8 +192,12 @@ pids+=($!)
 for _ in $(seq 100); do grep -q '^listening on' "$DEMO_DIR/serve.out" && break; sleep 0.1; done
 url=$(sed -n 's/^listening on //p' "$DEMO_DIR/serve.out")
 [ -n "$url" ] || { cat "$DEMO_DIR/serve.log" >&2; exit 1; }
+n_qido=$(curl -sf -u qa:demo-reader "$url/dicomweb/studies" | jq length) ||
+  { echo "demo: DICOMweb query failed; see $DEMO_DIR/serve.log" >&2; exit 1; }
 cat <<MSG
 
+== DICOMweb: ${url%/}/dicomweb (QIDO-RS, WADO-RS, STOW-RS; HTTP Basic or the session; docs/dicomweb.md has
+   an OHIF data source for it). As qa, GET /dicomweb/studies lists $n_qido studies.
 == reader workstation: $url
    log in (password demo-reader for every demo account) as
      reader       a central reader who reads in the workstation

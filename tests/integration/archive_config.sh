@@ -180,6 +180,9 @@ expect 1 "config $tmp/nopath.ini: [archive] path is required" -- init --config "
 expect 1 "config $tmp/absent.ini: cannot be read" -- verify --config "$tmp/absent.ini"
 printf '[archive]\npath = %s\ndatabase = mysql://x/y\n' "$a" >"$tmp/mysql.ini"
 expect 1 "[archive] database: expected a postgresql:// URI" -- studies --config "$tmp/mysql.ini"
+# A misspelt key must not quietly mean "SQLite in the folder".
+printf '[archive]\npath = %s\ndatabse = postgresql:///x\n' "$a" >"$tmp/typo.ini"
+expect 1 "[archive] databse: unknown key" -- studies --config "$tmp/typo.ini"
 expect 2 "--database goes with --archive" -- init --config "$c" --database postgresql:///x
 # An archive folder recording one PostgreSQL database, opened with a config naming another: refused.
 mkdir -p "$tmp/pgdir"

@@ -62,6 +62,8 @@ dciodvfy "$WORK/t1.seg.dcm" >"$WORK/dciodvfy.txt" 2>&1 || true
 grep -q "^Error" "$WORK/dciodvfy.txt" && { cat "$WORK/dciodvfy.txt"; fail "dciodvfy errors in the SEG"; }
 grep "^Warning" "$WORK/dciodvfy.txt" | grep -v "Retired Person Name form" && fail "unexpected dciodvfy warnings"
 series=$(/usr/bin/python3 -c "import json; print(json.load(open('$WORK/seg.json'))['series_instance_uid'])")
-dcmdump +P 0008,1115 +P 0020,000e "$WORK/t1.seg.dcm" | grep -q "$series" || fail "the SEG does not reference series $series"
+# (grep on a saved dump: `dcmdump | grep -q` under pipefail fails when grep exits first and dcmdump gets SIGPIPE)
+dcmdump +P 0008,1115 +P 0020,000e "$WORK/t1.seg.dcm" >"$WORK/seg.dump"
+grep -q "$series" "$WORK/seg.dump" || fail "the SEG does not reference series $series"
 [ "$(dcmdump +P 0062,0008 "$WORK/t1.seg.dcm" | grep -c SEMIAUTOMATIC)" = 1 ] || fail "SEG algorithm type SEMIAUTOMATIC"
 ok "SEG valid for dciodvfy, referencing the source series, SEMIAUTOMATIC"
