@@ -10,6 +10,7 @@
 #include "recistry/dicomweb.h"
 
 #include "recistry/dicom.h"
+#include "recistry/match.h"
 #include "recistry/reads.h"
 
 #include "scope.h"
@@ -93,27 +94,6 @@ static int has_wildcard(const char *s) {
   return strpbrk(s, "*?") != NULL;
 }
 
-/* DICOM wildcard matching (PS3.4 C.2.2.2.4): '*' any run, '?' one character; case-sensitive. */
-static int wild_match(const char *pat, const char *s) {
-  const char *star = NULL, *back = NULL;
-  while (*s) {
-    if (*pat == '?' || *pat == *s) {
-      pat++;
-      s++;
-    } else if (*pat == '*') {
-      star = pat++;
-      back = s;
-    } else if (star) {
-      pat = star + 1;
-      s = ++back;
-    } else
-      return 0;
-  }
-  while (*pat == '*')
-    pat++;
-  return *pat == '\0';
-}
-
 /* A value matches a key: a list (PS3.18 8.3.4.1: values separated by commas, or backslashes as in DIMSE)
  * matches any of its values; else wildcards. */
 static int value_matches(const char *key, const char *value) {
@@ -129,7 +109,7 @@ static int value_matches(const char *key, const char *value) {
     }
     return 0;
   }
-  return wild_match(key, value);
+  return rcy_wildcard_match(key, value);
 }
 
 /* YYYYMMDD to ISO; "" when empty; -1 when malformed. */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "recistry/match.h"
 #include "recistry/log.h"
 
 enum { LV_PATIENT = 0, LV_STUDY, LV_SERIES, LV_IMAGE };
@@ -174,21 +175,6 @@ static void gather_free(gather *g) {
 
 /* ---- matching (PS3.4 C.2.2.2) ---- */
 
-/* * any run, ? one character. */
-static int wildcard(const char *pat, const char *s) {
-  for (; *pat; pat++, s++) {
-    if (*pat == '*') {
-      while (pat[1] == '*') pat++;
-      if (!pat[1]) return 1;
-      for (; *s; s++)
-        if (wildcard(pat + 1, s)) return 1;
-      return wildcard(pat + 1, s);
-    }
-    if (!*s || (*pat != '?' && *pat != *s)) return 0;
-  }
-  return *s == '\0';
-}
-
 /* Calls test(value_i) for each backslash-separated value of key; 1 when one matches. */
 static int any_value(const char *key, int (*test)(const char *k, const void *ctx), const void *ctx) {
   char buf[1024];
@@ -203,7 +189,7 @@ static int any_value(const char *key, int (*test)(const char *k, const void *ctx
   return 0;
 }
 
-static int test_text(const char *k, const void *ctx) { return wildcard(k, (const char *)ctx); }
+static int test_text(const char *k, const void *ctx) { return rcy_wildcard_match(k, (const char *)ctx); }
 static int test_exact(const char *k, const void *ctx) { return strcmp(k, (const char *)ctx) == 0; }
 static int test_number(const char *k, const void *ctx) {
   char *end;
@@ -225,7 +211,7 @@ static int test_multi(const char *k, const void *ctx) {
   snprintf(buf, sizeof buf, "%s", (const char *)ctx);
   char *save = NULL;
   for (char *v = strtok_r(buf, "\\", &save); v; v = strtok_r(NULL, "\\", &save))
-    if (wildcard(k, v)) return 1;
+    if (rcy_wildcard_match(k, v)) return 1;
   return 0;
 }
 
