@@ -8,57 +8,59 @@
 set -euo pipefail
 out=$1 site=$2 subject=$3 tp=$4 date=$5 n=$6 diam=$7 thick=${8:-2.5}
 mkdir -p "$out"
+# The files depend only on this script and its arguments: made once per build tree, then copied (a series
+# costs ~2 s of CPU to make, and the reader tests make three each, on both database engines).
+cache_root=${RCY_BUILD_DIR:-${TMPDIR:-/tmp}}/test-cache/make_ct
+cache=$cache_root/$( { cat "$0"; printf '%s\n' "${@:2}"; } | sha256sum | cut -c1-32)
+if [ -f "$cache/done" ]; then
+  cp "$cache"/*.dcm "$out/"
+  exit 0
+fi
+mkdir -p "$cache_root"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # Stable numeric ids from the subject and timepoint (UIDs must be digits and dots).
 key=$(printf '%s' "$subject/$tp" | cksum | cut -d' ' -f1)
 root="1.2.826.0.1.3680043.9.7133.$key"
 python3 - "$work" "$n" "$diam" "$thick" <<'PY'
-import math, struct, sys
+import array, math, os, sys
 work, n, diam, thick = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 px = 0.78125
 cx, cy = 300.0, 220.0
-def body_row(r):
-    # abdomen: ellipse of soft tissue (40 HU) in air (-1000 HU); liver block (60 HU) on the left
-    row = []
+# abdomen: ellipse of soft tissue (40 HU) in air (-1000 HU); liver block (60 HU) on the left. Stored values
+# are HU + 1024 (rescale intercept -1024), little-endian unsigned 16 bit.
+base = array.array('H', bytes(512 * 512 * 2))
+for r in range(512):
     for c in range(512):
         dx, dy = (c - 256) / 230.0, (r - 256) / 180.0
-        if dx * dx + dy * dy > 1: hu = -1000
-        elif 200 <= c <= 380 and 150 <= r <= 300: hu = 60
-        else: hu = 40
-        row.append(hu)
-    return row
-base = [body_row(r) for r in range(512)]
+        hu = -1000 if dx * dx + dy * dy > 1 else 60 if 200 <= c <= 380 and 150 <= r <= 300 else 40
+        base[r * 512 + c] = hu + 1024
+if sys.byteorder != 'little': base.byteswap()
 def write(name, radius_px):
-    out = bytearray()
-    for r in range(512):
-        row = base[r]
-        for c in range(512):
-            hu = row[c]
-            if radius_px > 0 and (c - cx) ** 2 + (r - cy) ** 2 <= radius_px ** 2: hu = 120
-            out += struct.pack('<h', hu + 1024)
-    open(f'{work}/{name}.raw', 'wb').write(out)
+    img = array.array('H', base)
+    if radius_px > 0:  # only the lesion's bounding box is visited
+        for r in range(max(0, int(cy - radius_px) - 1), min(512, int(cy + radius_px) + 2)):
+            for c in range(max(0, int(cx - radius_px) - 1), min(512, int(cx + radius_px) + 2)):
+                if (c - cx) ** 2 + (r - cy) ** 2 <= radius_px ** 2: img[r * 512 + c] = 120 + 1024
+    with open(f'{work}/{name}.raw', 'wb') as f: f.write(img.tobytes())
 write('plain', 0)
-# lesion slices: a sphere of the given diameter centred on the middle slice
+# lesion slices: a sphere of the given diameter centred on the middle slice; each line: raw name, z in mm
 mid = (n - 1) / 2.0
 radius_mm = diam / 2.0
-names = []
+lines = []
 for i in range(n):
     dz = abs(i - mid) * 2.5
+    name = 'plain'
     if dz < radius_mm:
         rr = math.sqrt(radius_mm ** 2 - dz ** 2) / px
         name = f'lesion{int(round(rr * 4))}'
-        import os
         if not os.path.exists(f'{work}/{name}.raw'): write(name, rr)
-        names.append(name)
-    else:
-        names.append('plain')
-open(f'{work}/names.txt', 'w').write('\n'.join(names) + '\n')
+    lines.append(f'{name} {i * 2.5:.2f}')
+open(f'{work}/names.txt', 'w').write('\n'.join(lines) + '\n')
 PY
 i=0
-while read -r raw; do
+while read -r raw z; do
   i=$((i + 1))
-  z=$(awk -v i="$i" 'BEGIN{printf "%.2f", (i - 1) * 2.5}')
   cat > "$work/dump.txt" <<DUMP
 (0008,0016) UI =CTImageStorage
 (0008,0018) UI [$root.3.$i]
@@ -93,3 +95,6 @@ while read -r raw; do
 DUMP
   dump2dcm -q "$work/dump.txt" "$out/$tp-$(printf %03d "$i").dcm"
 done < "$work/names.txt"
+# Into the cache: a complete copy renamed into place (two tests making the same series at once both succeed).
+made=$(mktemp -d "$cache_root/.new.XXXXXX")
+for k in $(seq 1 "$n"); do cp "$out/$tp-$(printf %03d "$k").dcm" "$made/"; done && touch "$made/done" && mv -T "$made" "$cache" 2>/dev/null || rm -rf "$made"
