@@ -6,6 +6,8 @@
 #   RECISTRY           a wrapper whose `init` creates a further fresh database for each archive the test
 #                      makes and passes it as --database (so the folder's database.url sends every later
 #                      --archive command of the test to PostgreSQL): the tests themselves are unchanged;
+#   RCY_TEST_TMP       a folder of its own under the usual one (tests name their folder after themselves,
+#                      and the SQLite run of the same test may be running beside it);
 #   PATH               with a `sqlite3` stand-in first, which runs a test's direct checks of DIR/recistry.db
 #                      with psql against the archive's database instead (check against PostgreSQL itself).
 set -euo pipefail
@@ -23,6 +25,10 @@ export RCY_TEST_POSTGRES
 if [ -n "${RECISTRY:-}" ]; then
   export RCY_PG_REAL_RECISTRY=$RECISTRY
   export RECISTRY=$here/recistry
+fi
+if [ -n "${RCY_TEST_TMP:-}" ]; then
+  export RCY_TEST_TMP=$RCY_TEST_TMP/pg
+  mkdir -p "$RCY_TEST_TMP"
 fi
 export PATH=$here/bin:$PATH
 "$@"
