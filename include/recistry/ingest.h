@@ -47,6 +47,7 @@ typedef struct rcy_ingest_site {
   char *poll_patient_id; /* the C-FIND Patient ID key: poll_patient_id, else derived from subject_pattern
                             (its literal prefix + "*"); NULL when neither gives one (no polling then) */
   int poll_patient_id_explicit; /* 1: from poll_patient_id */
+  int poll_timeout_s;    /* poll_timeout: association set-up and each wait for the node (default 10) */
   rcy_tls_mode tls;
   char *tls_certificate; /* the site's certificate (PEM), trusted on the TLS port */
 } rcy_ingest_site;

@@ -109,6 +109,7 @@ static rcy_ingest_site *site_for(parse_ctx *p, const char *id) {
   memset(s, 0, sizeof *s);
   s->poll_since_days = 365;
   s->poll_margin_days = 1;
+  s->poll_timeout_s = 10;
   s->poll_hours_from_min = s->poll_hours_to_min = -1;
   s->id = strdup(id);
   return s->id ? s : NULL;
@@ -184,6 +185,7 @@ static int site_key(parse_ctx *p, const char *section, rcy_ingest_site *s, const
   if (strcmp(key, "tls_certificate") == 0) return set_str(p, &s->tls_certificate, value);
   if (strcmp(key, "poll_interval") == 0) return parse_int(p, section, key, value, 0, 7 * 86400, &s->poll_interval_s);
   if (strcmp(key, "poll_since_days") == 0) return parse_int(p, section, key, value, 1, 36500, &s->poll_since_days);
+  if (strcmp(key, "poll_timeout") == 0) return parse_int(p, section, key, value, 1, 600, &s->poll_timeout_s);
   if (strcmp(key, "poll_margin_days") == 0) return parse_int(p, section, key, value, 0, 365, &s->poll_margin_days);
   if (strcmp(key, "poll_hours") == 0) {
     int h1, m1, h2, m2, used = 0;

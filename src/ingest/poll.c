@@ -32,8 +32,6 @@
 
 /* More matches than this in one poll is not a site's week of follow-ups: the query is abandoned. */
 #define POLL_MAX_MATCHES 5000
-/* Association set-up and each wait for the node. */
-#define POLL_TIMEOUT_S 10
 #define POLL_BACKOFF_FIRST_S 5
 
 /* ---- the query key ---- */
@@ -248,7 +246,7 @@ static void retrieve_matches(poller *pl, const match_list *l, rcy_ingest_poll_re
       continue;
     }
     int stored = 0, refused = 0;
-    int rc = rcy_ingest_retrieve(&stored, &refused, pl->pipe, pl->cfg, pl->site, m->study_uid, POLL_TIMEOUT_S,
+    int rc = rcy_ingest_retrieve(&stored, &refused, pl->pipe, pl->cfg, pl->site, m->study_uid, pl->site->poll_timeout_s,
                                  pl->stop, &err);
     r->n_instances += stored;
     if (rc || refused) {
@@ -313,7 +311,7 @@ static int run_poll(rcy_ingest_poll_result *r, poller *pl, const rcy_ingest_poll
   rcy_archive_timestamp(started, -1);
 
   rcy_dicom_peer peer = {site->pacs_host, site->pacs_port, site->pacs_ae_title, pl->cfg->ae_title, site->pull_move,
-                         pl->cfg->ae_title, POLL_TIMEOUT_S, o ? o->stop : NULL};
+                         pl->cfg->ae_title, site->poll_timeout_s, o ? o->stop : NULL};
   rcy_dicom_find_query q = {key, from, NULL};
   match_list l = {NULL, 0, 0};
   rcy_error ferr = {0};
