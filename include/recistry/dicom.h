@@ -1,6 +1,6 @@
 /* DICOM: the only module that touches DCMTK. A C API over DCMTK for the rest of recistry:
  * building and writing instances (phantom generator), reading attributes, geometry and pixels of
- * stored instances (ingest checks, QC, rendering), the network (C-ECHO, C-STORE SCP, C-GET/C-MOVE SCU), and the
+ * stored instances (ingest checks, QC, rendering), the network (C-ECHO, C-STORE SCP, C-FIND/C-GET/C-MOVE SCU), and the
  * derived objects recistry creates: SR measurement reports (TID 1500) and lesion segmentations (SEG).
  * Implemented in C++17 in src/dicom/; every entry point catches all exceptions and returns an RCY_E* code. */
 #ifndef RECISTRY_DICOM_H

@@ -113,8 +113,9 @@ size_t rcy_ingest_phi_tags(const uint32_t **tags);
 /* ---- the daemon (src/ingest/daemon.c) ---- */
 
 /* Runs the daemon until *stop becomes non-zero (set it from a signal handler), then finishes the associations
- * in flight and returns 0. On start it removes leftover temporary files and indexes any file that reached
- * its final name without its index row (a crash between the two). */
+ * in flight and returns 0 (with *stop set: the pollers stop on it too). On start it removes leftover
+ * temporary files and indexes any file that reached its final name without its index row (a crash between
+ * the two); once listening it starts a poller thread per site with poll_interval (src/ingest/poll.c). */
 int rcy_ingest_run(const rcy_ingest_config *config, volatile int *stop, rcy_error *err);
 
 /* Pulls one study from a site's node (C-GET, or C-MOVE to our AE when the site is configured so: then the

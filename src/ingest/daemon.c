@@ -1,7 +1,8 @@
 /* `recistry ingest`: wires the storage SCP to the association policy (which site is calling, from where,
  * over TLS or not), to the pipeline (check → store → index) and to the audit of associations, and runs the
  * study-completeness checker beside it. A configured peer ([peer:NAME]) may query and retrieve on the same
- * port: its associations get a query/retrieve session (qr_session.c). */
+ * port: its associations get a query/retrieve session (qr_session.c). Sites with poll_interval are polled by
+ * a thread each (poll.c), started once we listen, since a C-MOVE they ask for comes back to us. */
 #include "ingest_internal.h"
 
 #include <malloc.h>
