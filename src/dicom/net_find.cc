@@ -180,14 +180,14 @@ int find(int *n_matches, const rcy_dicom_peer *peer, const rcy_dicom_find_query 
       T_ASC_PresentationContextID rpc;
       T_DIMSE_Message rsp;
       DcmDataset *detail = NULL;
+      if (peer->stop && *peer->stop) {
+        rc = rcy_error_set(err, RCY_EDICOM, "C-FIND to %s abandoned: stop requested", peer->ae_title);
+        ASC_abortAssociation(assoc);
+        goto out;
+      }
       c = DIMSE_receiveCommand(assoc, DIMSE_NONBLOCKING, 1, &rpc, &rsp, &detail);
       delete detail;
       if (c == DIMSE_NODATAAVAILABLE) {
-        if (peer->stop && *peer->stop) {
-          rc = rcy_error_set(err, RCY_EDICOM, "C-FIND to %s abandoned: stop requested", peer->ae_title);
-          ASC_abortAssociation(assoc);
-          goto out;
-        }
         if (now_s() - waited_since > timeout_s) {
           rc = rcy_error_set(err, RCY_EDICOM, "%s did not answer the C-FIND within %d s", peer->ae_title,
                              timeout_s);

@@ -104,16 +104,17 @@ int retrieve(int *n_completed, int *n_failed, const rcy_dicom_peer *peer, const 
       T_ASC_PresentationContextID rpc;
       T_DIMSE_Message rsp;
       DcmDataset *detail = NULL;
-      // One-second waits, so that a stop request (the daemon's SIGTERM) is seen while the node is slow.
+      // The stop request (the daemon's SIGTERM) is looked at between messages and, through one-second waits,
+      // while the node is slow.
+      if (peer->stop && *peer->stop) {
+        rc = rcy_error_set(err, RCY_EDICOM, "retrieve from %s abandoned: stop requested (%d completed)",
+                           peer->ae_title, *n_completed);
+        ASC_abortAssociation(assoc);
+        goto out;
+      }
       c = DIMSE_receiveCommand(assoc, DIMSE_NONBLOCKING, 1, &rpc, &rsp, &detail);
       delete detail;
       if (c == DIMSE_NODATAAVAILABLE) {
-        if (peer->stop && *peer->stop) {
-          rc = rcy_error_set(err, RCY_EDICOM, "retrieve from %s abandoned: stop requested (%d completed)",
-                             peer->ae_title, *n_completed);
-          ASC_abortAssociation(assoc);
-          goto out;
-        }
         if (++silent_s <= (peer->timeout_s > 0 ? peer->timeout_s : 120)) {
           c = EC_Normal;
           continue;
@@ -124,7 +125,8 @@ int retrieve(int *n_completed, int *n_failed, const rcy_dicom_peer *peer, const 
       silent_s = 0;
       if (rsp.CommandField == DIMSE_C_STORE_RQ) {
         if (!spool) spool.reset(new rcy_net::Spool(h, h->ctx));
-        c = rcy_net::handle_store(assoc, rpc, &rsp.msg.CStoreRQ, *spool, 120, NULL);
+        c = rcy_net::handle_store(assoc, rpc, &rsp.msg.CStoreRQ, *spool, peer->timeout_s > 0 ? peer->timeout_s : 120,
+                                 NULL);
         continue;
       }
       DIC_US status;
