@@ -318,6 +318,17 @@ static int validate(rcy_ingest_config *c, rcy_error *err) {
                              c->path, s->id, why);
       }
     }
+    /* A node delivering a C-MOVE calls with its pacs AE title, which tells the daemon whose site it is. */
+    for (size_t j = 0; s->pacs_ae_title && j < c->n_sites; j++) {
+      const rcy_ingest_site *o = &c->sites[j];
+      if (j < i && o->pacs_ae_title && strcmp(o->pacs_ae_title, s->pacs_ae_title) == 0)
+        return rcy_error_set(err, RCY_EINVAL,
+                             "%s: [site:%s] pacs: AE title %s is already site %s's node (the sites of C-MOVE"
+                             " deliveries could not be told apart)", c->path, s->id, s->pacs_ae_title, o->id);
+      if (j != i && o->ae_title && strcmp(o->ae_title, s->pacs_ae_title) == 0)
+        return rcy_error_set(err, RCY_EINVAL, "%s: [site:%s] pacs: AE title %s is site %s's calling AE title",
+                             c->path, s->id, s->pacs_ae_title, o->id);
+    }
     for (size_t j = 0; j < i; j++)
       if (strcmp(c->sites[j].ae_title, s->ae_title) == 0)
         return rcy_error_set(err, RCY_EINVAL, "%s: [site:%s] ae_title: %s is already the AE title of site %s",

@@ -169,9 +169,10 @@ kill -STOP "$ORTHANC_PID"
 got=$(count $U.6)
 kill -9 "$ORTHANC_PID"; wait "$ORTHANC_PID" 2>/dev/null || true
 [ "$got" -gt 0 ] && [ "$got" -lt 150 ] || fail "could not stop Orthanc mid-retrieve ($got of 150 indexed)"
-sleep 1.5
+failed_polls() { sql "SELECT COUNT(*) FROM polls WHERE site_id = 'S014' AND outcome IN ('failed', 'partial')"; }
+for ((i = 0; i < 100; i++)); do [ "$(failed_polls)" -ge 1 ] && break; sleep 0.1; done
+[ "$(failed_polls)" -ge 1 ] || fail "the failed poll not recorded within 10 s"
 [ "$(count $U.6)" -lt 150 ] || fail "complete while the node was down?"
-[ "$(sql "SELECT COUNT(*) FROM polls WHERE site_id = 'S014' AND outcome IN ('failed', 'partial')")" -ge 1 ] || fail "the failed poll not recorded"
 start_orthanc
 wait_count $U.6 150 20 || fail "the cut study not completed after the node's restart ($(count $U.6) of 150)"
 ok "Orthanc killed at $got of 150 instances, restarted: the study completed at a later poll"
@@ -214,15 +215,21 @@ SITE014_EXTRA="pacs = 127.0.0.1:$O_DICOM:SITEPACS
 poll_interval = 2
 poll_since_days = 3650
 retrieve = move"
-SITE027_EXTRA=
+# S027 now polls only in a local-time window that excludes now (from 2 h to 3 h from now).
+SITE027_EXTRA="pacs = 127.0.0.1:$O_DICOM:OTHERPACS
+poll_interval = 1
+poll_hours = $(date -d '+2 hours' +%H:%M)-$(date -d '+3 hours' +%H:%M)"
 write_config "$WORK/c.ini" "$PORT" reject 1
+n27=$(sql "SELECT COUNT(*) FROM polls WHERE site_id = 'S027'")
 upload "$WORK"/G/*.dcm
 start_daemon "$WORK/c.ini"
 wait_count $U.7 5 8 || fail "C-MOVE: the new study did not arrive"
 stop_daemon
+[ "$(sql "SELECT COUNT(*) FROM polls WHERE site_id = 'S027'")" = "$n27" ] || fail "S027 polled outside its poll_hours"
+grep -q "site S027: outside poll_hours: waiting" "$WORK/daemon.log" || fail "no 'outside poll_hours' in the log"
 [ "$(sql "SELECT COUNT(*) FROM studies")" = 6 ] || fail "C-MOVE: expected 6 studies"
 "$RECISTRY" verify --archive "$WORK/archive" >/dev/null || fail "verify after C-MOVE"
-ok "C-MOVE: the new study arrived through the daemon's own SCP"
+ok "C-MOVE: the new study arrived through the daemon's own SCP; S027, outside its poll_hours, was not polled"
 
 # Orthanc was only ever asked for the derived key (and the registry subject given by hand).
 n_keys=$(grep -c "RCY-CFIND PatientID=\[CIREL-014-\*\] from FFCD_CORE" "$WORK/orthanc.log" || true)

@@ -128,6 +128,13 @@ static void test_config(void **state) {
   expect_error("subject_pattern = ^A-[0-9]+$\npoll_since_days = 0\n", "[site:S014] poll_since_days");
   expect_error("subject_pattern = ^A-[0-9]+$\npoll_margin_days = x\n", "[site:S014] poll_margin_days");
   expect_error("subject_pattern = ^A-[0-9]+$\nretrieve = fetch\n", "[site:S014] retrieve: 'fetch' must be get or move");
+  /* The node's AE tells the daemon whose C-MOVE delivery it is: one node AE per site. */
+  expect_error("subject_pattern = ^A-[0-9]+$\npacs = h:104:PACS\n[site:S027]\nae_title = SITE027\n"
+               "subject_pattern = ^B-[0-9]+$\npacs = h2:104:PACS\n",
+               "[site:S027] pacs: AE title PACS is already site S014's node");
+  expect_error("subject_pattern = ^A-[0-9]+$\npacs = h:104:SITE027\n[site:S027]\nae_title = SITE027\n"
+               "subject_pattern = ^B-[0-9]+$\n",
+               "[site:S014] pacs: AE title SITE027 is site S027's calling AE title");
 }
 
 int main(void) {
