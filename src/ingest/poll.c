@@ -280,11 +280,12 @@ static int run_poll(rcy_ingest_poll_result *r, poller *pl, const rcy_ingest_poll
   const rcy_ingest_site *site = pl->site;
   const char *key = site->poll_patient_id;
   if (o && o->subject) {
+    /* The value is not repeated: what does not match may be a hospital's patient ID, typed by mistake. */
     if (regexec(&pl->re, o->subject, 0, NULL, 0) != 0)
-      return rcy_error_set(err, RCY_EINVAL, "--subject: '%s' does not match site %s's subject_pattern %s", o->subject,
-                           site->id, site->subject_pattern);
+      return rcy_error_set(err, RCY_EINVAL, "--subject: the value does not match site %s's subject_pattern %s: only"
+                           " registry subjects are ever queried", site->id, site->subject_pattern);
     if (strpbrk(o->subject, "*?\\"))
-      return rcy_error_set(err, RCY_EINVAL, "--subject: '%s' has a wildcard or backslash", o->subject);
+      return rcy_error_set(err, RCY_EINVAL, "--subject: a wildcard or backslash in the value: one subject only");
     key = o->subject;
   }
   if (!key)

@@ -206,6 +206,7 @@ ok "verify clean; every poll audited (dicom.poll, counts only)"
 # By hand: --subject must match the pattern; a full poll finds everything complete.
 if "$RECISTRY" pull --config "$WORK/c.ini" --site S014 --subject HOSP-555012345 >"$WORK/p.log" 2>&1; then fail "--subject outside the pattern"; fi
 grep -q "does not match site S014's subject_pattern" "$WORK/p.log" || { cat "$WORK/p.log"; fail "--subject message"; }
+grep -q "HOSP-555012345" "$WORK/p.log" && fail "--subject's non-registry value repeated in the message"
 "$RECISTRY" pull --config "$WORK/c.ini" --site S014 --subject CIREL-014-0002 --since 2026-01-01 >"$WORK/p.log" 2>&1 || { cat "$WORK/p.log"; fail "pull --subject"; }
 grep -q "poll ok: 3 matched, 3 skipped (complete), 0 retrieved" "$WORK/p.log" || { cat "$WORK/p.log"; fail "pull --subject counts"; }
 ok "pull --subject/--since by hand: $(grep "^site S014: poll" "$WORK/p.log")"
