@@ -147,7 +147,13 @@ t0=$(date +%s.%N)
 wait_count $U.5 5 5 || fail "a study added to the node did not arrive within 5 s"
 ok "a study added to the node arrived after $(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") s"
 
-# S027's hung node: its polls fail on the timeout while S014's go on every 2 s.
+# S027's hung node: its polls fail on the timeout while S014's go on every 2 s, and a site's C-STORE goes
+# through meanwhile (the pollers never hold the pipeline while they wait on a node).
+make_series "$WORK/push" 3 subject=CIREL-014-0003 study=$U.9 series=$U.9.1
+t0=$(date +%s.%N)
+send SITE014 "$PORT" "$WORK"/push/*.dcm >"$WORK/push.log" || { cat "$WORK/push.log"; fail "C-STORE while polling"; }
+store_s=$(awk "BEGIN{printf \"%.2f\", $(date +%s.%N) - $t0}")
+[ "$(count $U.9)" = 3 ] || fail "the C-STORE'd study not indexed"
 for ((i = 0; i < 100; i++)); do [ "$(sql "SELECT COUNT(*) FROM polls WHERE site_id = 'S027'")" -ge 2 ] && break; sleep 0.1; done
 n14=$(sql "SELECT COUNT(*) FROM polls WHERE site_id = 'S014'")
 n27=$(sql "SELECT COUNT(*) FROM polls WHERE site_id = 'S027'")
@@ -159,7 +165,7 @@ import sys, datetime
 t = [datetime.datetime.strptime(l.strip(), "%Y-%m-%dT%H:%M:%SZ") for l in sys.stdin if l.strip()]
 print(int(max((b - a).total_seconds() for a, b in zip(t, t[1:]))))')
 [ "$gap" -le 3 ] || fail "S014's polls were delayed: $gap s between two starts (interval 2 s; S027's timeout 2 s)"
-ok "S027's node never answers ($n27 failed polls, 2 s timeout): S014 polled $n14 times meanwhile, at most $gap s apart (second resolution)"
+ok "S027's node never answers ($n27 failed polls, 2 s timeout): S014 polled $n14 times meanwhile, at most $gap s apart (second resolution); a C-STORE of 3 instances took $store_s s"
 
 # Orthanc stopped mid-retrieve: frozen once some instances of the 150-instance study are indexed, killed,
 # then restarted on the same storage: the next polls complete the study.
@@ -228,7 +234,7 @@ wait_count $U.7 5 8 || fail "C-MOVE: the new study did not arrive"
 stop_daemon
 [ "$(sql "SELECT COUNT(*) FROM polls WHERE site_id = 'S027'")" = "$n27" ] || fail "S027 polled outside its poll_hours"
 grep -q "site S027: outside poll_hours: waiting" "$WORK/daemon.log" || fail "no 'outside poll_hours' in the log"
-[ "$(sql "SELECT COUNT(*) FROM studies")" = 6 ] || fail "C-MOVE: expected 6 studies"
+[ "$(sql "SELECT COUNT(*) FROM studies")" = 7 ] || fail "C-MOVE: expected 7 studies"
 "$RECISTRY" verify --archive "$WORK/archive" >/dev/null || fail "verify after C-MOVE"
 ok "C-MOVE: the new study arrived through the daemon's own SCP; S027, outside its poll_hours, was not polled"
 
