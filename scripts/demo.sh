@@ -7,7 +7,11 @@
 # A generated registry cohort (scripts/demo-cohort.py: DEMO_COHORT subjects, default 300, with tiny DICOM
 # instances, registry rows, site and central reads) gives QA's endpoints page something worth plotting.
 #
-#   scripts/demo.sh   (env: DEMO_DIR=demo-archive  DICOM_PORT=11112  HTTP_PORT=8080  DEMO_COHORT=300; 0: none)
+# Site S031 is not sent: its node (an Orthanc started here) holds its studies and the daemon polls it
+# (docs/ingest.md, "Polling sites").
+#
+#   scripts/demo.sh   (env: DEMO_DIR=demo-archive  DICOM_PORT=11112  HTTP_PORT=8080  DEMO_COHORT=300; 0: none
+#                      ORTHANC_PORT=14242  ORTHANC_HTTP_PORT=18042: S031's node)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -19,6 +23,8 @@ DEMO_DIR=${DEMO_DIR:-demo-archive}
 DICOM_PORT=${DICOM_PORT:-11112}
 HTTP_PORT=${HTTP_PORT:-8080}
 DEMO_COHORT=${DEMO_COHORT:-300}
+ORTHANC_PORT=${ORTHANC_PORT:-14242}
+ORTHANC_HTTP_PORT=${ORTHANC_HTTP_PORT:-18042}
 export TCP_NODELAY=1 # DCMTK peers: no 40 ms Nagle stall per instance
 
 # The demo archive is disposable: recreated on every run (a real archive is never touched by this script).
@@ -58,6 +64,9 @@ subject_pattern = ^CIREL-027-[0-9]{4}\$
 name = Centre 31
 ae_title = SITE031
 subject_pattern = ^CIREL-031-[0-9]{4}\$
+pacs = 127.0.0.1:$ORTHANC_PORT:S031PACS   ; the site's node: polled every 2 s for CIREL-031-* (C-GET)
+poll_interval = 2
+poll_since_days = 3650
 # A research workstation that may query (C-FIND) the archive, S014's studies only (docs/ingest.md).
 [peer:RESEARCH]
 ae = RESEARCH
@@ -69,6 +78,21 @@ pids=()
 stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap stop EXIT INT TERM
 
+# S031's node: an Orthanc holding the site's studies (it knows us for C-GET/C-MOVE).
+mkdir -p "$DEMO_DIR/orthanc"
+cat >"$DEMO_DIR/orthanc/config.json" <<JSON
+{ "Name": "S031PACS", "StorageDirectory": "$PWD/$DEMO_DIR/orthanc/db", "IndexDirectory": "$PWD/$DEMO_DIR/orthanc/db",
+  "HttpPort": $ORTHANC_HTTP_PORT, "DicomPort": $ORTHANC_PORT, "DicomAet": "S031PACS", "RemoteAccessAllowed": false,
+  "AuthenticationEnabled": false, "DicomCheckCalledAet": false, "Plugins": [],
+  "DicomModalities": { "core": { "AET": "FFCD_CORE", "Host": "127.0.0.1", "Port": $DICOM_PORT,
+                                 "AllowGet": true, "AllowMove": true } } }
+JSON
+Orthanc "$DEMO_DIR/orthanc/config.json" >"$DEMO_DIR/orthanc.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$ORTHANC_HTTP_PORT/system" >/dev/null && break; sleep 0.1; done
+storescu -aet SITE031 -aec S031PACS +sd +r 127.0.0.1 "$ORTHANC_PORT" "$SAMPLES/S031" 2>/dev/null ||
+  { echo "demo: loading S031's node (Orthanc) failed; see $DEMO_DIR/orthanc.log" >&2; exit 1; }
+
 "$R" ingest --config "$DEMO_DIR/core.ini" 2>"$DEMO_DIR/ingest.log" &
 pids+=($!)
 for _ in $(seq 100); do grep -q "ready: AE" "$DEMO_DIR/ingest.log" && break; sleep 0.1; done
@@ -77,11 +101,20 @@ grep -q "ready: AE" "$DEMO_DIR/ingest.log" || { cat "$DEMO_DIR/ingest.log" >&2; 
 echo "== sites send their studies (storescu → FFCD_CORE@127.0.0.1:$DICOM_PORT)"
 for site_dir in "$SAMPLES"/S*/; do
   site=$(basename "$site_dir")
+  [ "$site" != S031 ] || continue # polled from its node, below
   n=$(find "$site_dir" -name '*.dcm' | wc -l)
   storescu -aet "SITE${site#S}" -aec FFCD_CORE +sd +r 127.0.0.1 "$DICOM_PORT" "$site_dir" 2>/dev/null ||
     { echo "demo: sending $site failed; see $DEMO_DIR/ingest.log" >&2; exit 1; }
   echo "   $site: $n instances sent"
 done
+echo "== S031 is polled from its node (Orthanc S031PACS; C-FIND PatientID=CIREL-031-*, then C-GET of what is new)"
+n031=$(find "$SAMPLES/S031" -name '*.dcm' | wc -l)
+for _ in $(seq 150); do
+  [ "$(sqlite3 "$DEMO_DIR/archive/recistry.db" "SELECT COUNT(*) FROM instances i JOIN series s USING (series_uid)
+      JOIN studies st USING (study_uid) WHERE st.site_id = 'S031'")" -ge "$n031" ] && break
+  sleep 0.1
+done
+"$R" pull status --config "$DEMO_DIR/core.ini" | sed 's/^/   /'
 echo "== a research workstation queries the archive (findscu -aet RESEARCH: C-FIND, S014's studies only)"
 mkdir -p "$DEMO_DIR/find"
 findscu -S -aet RESEARCH -aec FFCD_CORE -X -od "$DEMO_DIR/find" 127.0.0.1 "$DICOM_PORT" -k QueryRetrieveLevel=STUDY \

@@ -1,6 +1,6 @@
 /* DICOM: the only module that touches DCMTK. A C API over DCMTK for the rest of recistry:
  * building and writing instances (phantom generator), reading attributes, geometry and pixels of
- * stored instances (ingest checks, QC, rendering), the network (C-ECHO, C-STORE SCP, C-GET/C-MOVE SCU), and the
+ * stored instances (ingest checks, QC, rendering), the network (C-ECHO, C-STORE SCP, C-FIND/C-GET/C-MOVE SCU), and the
  * derived objects recistry creates: SR measurement reports (TID 1500) and lesion segmentations (SEG).
  * Implemented in C++17 in src/dicom/; every entry point catches all exceptions and returns an RCY_E* code. */
 #ifndef RECISTRY_DICOM_H
@@ -339,6 +339,10 @@ typedef struct rcy_dicom_peer {
   const char *our_ae_title;  /* calling AE we use */
   int use_move;              /* 1: C-MOVE to move_destination; 0: C-GET */
   const char *move_destination;
+  int timeout_s;             /* association set-up and each wait for the peer (0 = 30 s): a node that accepts
+                                TCP and never answers costs this long, not forever */
+  const volatile int *stop;  /* NULL, or checked every second while waiting: non-zero aborts the association
+                                and the call returns RCY_EDICOM ("abandoned: stop requested") */
 } rcy_dicom_peer;
 
 /* Retrieves every instance of study_uid from peer (C-GET, or C-MOVE to move_destination). With C-GET each
@@ -347,6 +351,31 @@ typedef struct rcy_dicom_peer {
  * sub-operations as reported by the peer go to *n_completed / *n_failed. */
 int rcy_dicom_retrieve_study(int *n_completed, int *n_failed, const rcy_dicom_peer *peer, const char *study_uid,
                              const rcy_dicom_scp_handlers *handlers, rcy_error *err);
+
+/* ---- Section: C-FIND SCU at study level (src/dicom/net_find.cc; used by ingest/poll.c) ---- */
+
+/* The keys of a study-level C-FIND (Study Root). */
+typedef struct rcy_dicom_find_query {
+  const char *patient_id;   /* PatientID matching key, DICOM wildcards allowed (e.g. "CIREL-014-*"); required */
+  const char *date_from;    /* StudyDate range YYYYMMDD-YYYYMMDD; NULL or "" = open on that side */
+  const char *date_to;
+} rcy_dicom_find_query;
+
+/* One match, as the peer gave it (strings empty when it did not return the attribute). */
+typedef struct rcy_dicom_study_match {
+  char study_uid[RCY_DICOM_UID_SIZE];
+  char patient_id[65];
+  char study_date[9];
+  int n_instances;          /* NumberOfStudyRelatedInstances; -1 when not returned */
+} rcy_dicom_study_match;
+
+/* Queries peer (C-FIND, Study Root, study level) and calls fn for each match; a non-zero return of fn
+ * cancels the query (C-CANCEL) and is returned. Bounded: more than max_matches matches cancel the query and
+ * give RCY_EINVAL naming the bound. *n_matches counts the matches received. The peer's timeout_s and stop
+ * apply. Every response's identifier goes through the nesting guard before DCMTK parses it. */
+int rcy_dicom_find_studies(int *n_matches, const rcy_dicom_peer *peer, const rcy_dicom_find_query *query,
+                           int max_matches, int (*fn)(void *ctx, const rcy_dicom_study_match *match), void *ctx,
+                           rcy_error *err);
 
 
 /* ---- Section: SR Measurement Report, TID 1500 (src/dicom/sr_tid1500.cc; used by qa/sr_export.c) ---- */

@@ -39,6 +39,15 @@ typedef struct rcy_ingest_site {
   int pacs_port;
   char *pacs_ae_title;
   int pull_move;         /* retrieve = move: C-MOVE to our AE; default C-GET */
+  /* Polling the node (src/ingest/poll.c; docs/ingest.md "Polling sites"). */
+  int poll_interval_s;   /* poll_interval: 0 = the daemon does not poll this site */
+  int poll_since_days;   /* the first poll's window: studies of the last N days (default 365) */
+  int poll_margin_days;  /* later polls: since the last successful poll's date minus N days (default 1) */
+  int poll_hours_from_min, poll_hours_to_min; /* poll_hours = HH:MM-HH:MM, local time; -1 = any time */
+  char *poll_patient_id; /* the C-FIND Patient ID key: poll_patient_id, else derived from subject_pattern
+                            (its literal prefix + "*"); NULL when neither gives one (no polling then) */
+  int poll_patient_id_explicit; /* 1: from poll_patient_id */
+  int poll_timeout_s;    /* poll_timeout: association set-up and each wait for the node (default 10) */
   rcy_tls_mode tls;
   char *tls_certificate; /* the site's certificate (PEM), trusted on the TLS port */
 } rcy_ingest_site;
@@ -104,14 +113,56 @@ size_t rcy_ingest_phi_tags(const uint32_t **tags);
 /* ---- the daemon (src/ingest/daemon.c) ---- */
 
 /* Runs the daemon until *stop becomes non-zero (set it from a signal handler), then finishes the associations
- * in flight and returns 0. On start it removes leftover temporary files and indexes any file that reached
- * its final name without its index row (a crash between the two). */
+ * in flight and returns 0 (with *stop set: the pollers stop on it too). On start it removes leftover
+ * temporary files and indexes any file that reached its final name without its index row (a crash between
+ * the two); once listening it starts a poller thread per site with poll_interval (src/ingest/poll.c). */
 int rcy_ingest_run(const rcy_ingest_config *config, volatile int *stop, rcy_error *err);
 
 /* Pulls one study from a site's node (C-GET, or C-MOVE to our AE when the site is configured so: then the
  * daemon must be running to receive it) through the same checks. Counts of instances stored / refused. */
 int rcy_ingest_pull(int *n_stored, int *n_refused, const rcy_ingest_config *config, const char *site_id,
                     const char *study_uid, rcy_error *err);
+
+/* ---- polling the sites' nodes (src/ingest/poll.c) ---- */
+
+/* The C-FIND Patient ID key for a subject pattern: its literal prefix (after ^) followed by "*", or the
+ * whole value when the pattern is one literal (^...$). Writes why (no file/section) and returns RCY_EINVAL
+ * when the pattern has no usable literal prefix (not anchored by ^, an alternation, nothing literal first). */
+int rcy_ingest_poll_key_from_pattern(char *key, size_t cap, const char *pattern, char *why, size_t why_len);
+/* Checks an explicit poll_patient_id: 1-64 characters, no backslash, starting with a literal character
+ * (never `*` or `?` alone). 0, or RCY_EINVAL with why. */
+int rcy_ingest_poll_key_check(const char *key, char *why, size_t why_len);
+
+typedef struct rcy_ingest_poll_result {
+  char outcome[16];      /* ok | failed | partial */
+  int n_matches;         /* studies the node returned */
+  int n_skipped;         /* already complete in the archive */
+  int n_retrieved;       /* retrieved without error */
+  int n_instances;       /* instances the node reported sent */
+  int n_refused;         /* never retrieved: the Patient ID does not match subject_pattern (or a bad UID) */
+  int n_failed;          /* retrieves that failed */
+  char error[RCY_ERROR_MESSAGE_MAX]; /* the first failure ("" when ok) */
+} rcy_ingest_poll_result;
+
+/* Options of one poll. subject: query this one subject only (must match the site's pattern); since:
+ * YYYY-MM-DD, the window's start instead of the one the site's state gives. Either makes the poll a partial
+ * one that does not move the site's state (its window). stop: NULL, or the daemon's stop flag. */
+typedef struct rcy_ingest_poll_options {
+  const char *subject;
+  const char *since;
+  const volatile int *stop;
+} rcy_ingest_poll_options;
+
+/* One poll of one site by hand (`recistry pull --site S [--subject ID] [--since DATE]`): C-FIND, then C-GET
+ * through a pipeline of its own (or C-MOVE to our AE: the daemon must be running). Recorded in the archive's
+ * polls table and audit log. Returns 0 when the poll ran (its outcome is in *out, possibly failed); non-zero
+ * for what prevented it (unknown site, no pacs, a subject outside the pattern). */
+int rcy_ingest_poll_site(rcy_ingest_poll_result *out, const rcy_ingest_config *config, const char *site_id,
+                         const rcy_ingest_poll_options *options, rcy_error *err);
+
+/* `recistry pull status`: one line per site, through fn. */
+int rcy_ingest_poll_status(const rcy_ingest_config *config, void (*fn)(void *ctx, const char *line), void *ctx,
+                           rcy_error *err);
 
 /* ---- whole files from an HTTP sender (src/ingest/receive_file.c): STOW-RS ---- */
 

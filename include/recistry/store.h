@@ -126,6 +126,37 @@ int rcy_archive_association_end(rcy_store *store, int64_t id, const char *ended_
                                 int n_duplicates, int n_refused, int n_failed, const char *last_refusal,
                                 rcy_error *err);
 
+/* Polls of the sites' nodes (src/store/archive_poll.c; rules in src/ingest/poll.c). */
+typedef struct rcy_archive_poll {
+  const char *site_id;
+  const char *kind;             /* daemon | manual */
+  const char *started_at, *finished_at; /* ISO UTC */
+  const char *outcome;          /* ok | failed | partial */
+  int n_matches, n_skipped, n_retrieved, n_instances, n_refused;
+  const char *error;            /* NULL when ok; never a query value */
+  const char *next_attempt_at;  /* NULL for a manual poll */
+} rcy_archive_poll;
+/* Per site: where the next poll starts from. */
+typedef struct rcy_archive_poll_state {
+  char last_success_at[21];     /* "" when never */
+  char last_outcome[16];
+  char last_finished_at[21];
+  char last_error[256];
+  char next_attempt_at[21];
+  int failures_in_row;
+} rcy_archive_poll_state;
+/* Records a poll (a row of polls) and, when update_state, the site's state: last_success_at = started_at
+ * when the outcome is ok, failures_in_row reset or incremented. Call inside a transaction (the caller adds
+ * the audit row in the same one). */
+int rcy_archive_poll_record(rcy_store *store, const rcy_archive_poll *poll, int update_state, rcy_error *err);
+/* The state of site_id (*found 0 and a zeroed state when the site was never polled). */
+int rcy_archive_poll_state_get(rcy_archive_poll_state *out, int *found, rcy_store *store, const char *site_id,
+                               rcy_error *err);
+/* What the index holds of a study: *found, the number of instances indexed and its status
+ * (receiving | complete | qc-warning), its site. */
+int rcy_archive_study_indexed(int *found, int *n_instances, char status[16], char site_id[65], rcy_store *store,
+                              const char *study_uid, rcy_error *err);
+
 /* Studies whose status is 'receiving' and whose last instance arrived at or before `before` (ISO UTC). */
 int rcy_archive_stable_studies(char ***uids, size_t *n, rcy_store *store, const char *before, rcy_error *err);
 void rcy_archive_strings_free(char **strings, size_t n);

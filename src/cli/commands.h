@@ -18,7 +18,7 @@
   X(ingest, "run the DICOM receiving daemon")                                                    \
   X(studies, "list the studies in an archive with their QC status")                              \
   X(verify, "check every archived file against the index and vice versa")                        \
-  X(pull, "fetch a study from a site's DICOM node")                                              \
+  X(pull, "poll a site's DICOM node for new studies, or fetch one; pull status")                 \
   X(serve, "serve the reader workstation over HTTP")                                             \
   X(user, "manage reader accounts")                                                              \
   X(reads, "export or import reads in the engine's input format")                                \

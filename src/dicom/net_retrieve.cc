@@ -33,7 +33,8 @@ int retrieve(int *n_completed, int *n_failed, const rcy_dicom_peer *peer, const 
   int rc = RCY_OK;
   char addr[512];
   rcy_net::GuardLayer guard(NULL);  // the node's command sets go through the nesting guard too
-  OFCondition c = ASC_initializeNetwork(NET_REQUESTOR, 0, 30, &net);
+  const int timeout_s = peer->timeout_s > 0 ? peer->timeout_s : 30;
+  OFCondition c = ASC_initializeNetwork(NET_REQUESTOR, 0, timeout_s, &net);
   if (c.good()) c = rcy_net::install_guard(net, &guard);
   if (c.good()) c = ASC_createAssociationParameters(&params, ASC_MAXIMUMPDUSIZE);
   if (c.bad()) {
@@ -93,6 +94,7 @@ int retrieve(int *n_completed, int *n_failed, const rcy_dicom_peer *peer, const 
       rq.DataSetType = DIMSE_DATASET_PRESENT;
     }
     c = DIMSE_sendMessageUsingMemoryData(assoc, pc, &msg, NULL, &query, NULL, NULL);
+    int silent_s = 0;  // seconds without a message from the node
     for (;;) {
       if (c.bad()) {
         rc = rcy_error_set(err, RCY_EDICOM, "retrieve from %s failed: %s", peer->ae_title, c.text());
@@ -102,12 +104,29 @@ int retrieve(int *n_completed, int *n_failed, const rcy_dicom_peer *peer, const 
       T_ASC_PresentationContextID rpc;
       T_DIMSE_Message rsp;
       DcmDataset *detail = NULL;
-      c = DIMSE_receiveCommand(assoc, DIMSE_NONBLOCKING, 120, &rpc, &rsp, &detail);
+      // The stop request (the daemon's SIGTERM) is looked at between messages and, through one-second waits,
+      // while the node is slow.
+      if (peer->stop && *peer->stop) {
+        rc = rcy_error_set(err, RCY_EDICOM, "retrieve from %s abandoned: stop requested (%d completed)",
+                           peer->ae_title, *n_completed);
+        ASC_abortAssociation(assoc);
+        goto out;
+      }
+      c = DIMSE_receiveCommand(assoc, DIMSE_NONBLOCKING, 1, &rpc, &rsp, &detail);
       delete detail;
+      if (c == DIMSE_NODATAAVAILABLE) {
+        if (++silent_s <= (peer->timeout_s > 0 ? peer->timeout_s : 120)) {
+          c = EC_Normal;
+          continue;
+        }
+        c = DIMSE_NODATAAVAILABLE;
+      }
       if (c.bad()) continue;
+      silent_s = 0;
       if (rsp.CommandField == DIMSE_C_STORE_RQ) {
         if (!spool) spool.reset(new rcy_net::Spool(h, h->ctx));
-        c = rcy_net::handle_store(assoc, rpc, &rsp.msg.CStoreRQ, *spool, 120, NULL);
+        c = rcy_net::handle_store(assoc, rpc, &rsp.msg.CStoreRQ, *spool, peer->timeout_s > 0 ? peer->timeout_s : 120,
+                                 NULL);
         continue;
       }
       DIC_US status;

@@ -107,6 +107,10 @@ static rcy_ingest_site *site_for(parse_ctx *p, const char *id) {
   c->sites = s;
   s = &c->sites[c->n_sites++];
   memset(s, 0, sizeof *s);
+  s->poll_since_days = 365;
+  s->poll_margin_days = 1;
+  s->poll_timeout_s = 10;
+  s->poll_hours_from_min = s->poll_hours_to_min = -1;
   s->id = strdup(id);
   return s->id ? s : NULL;
 }
@@ -179,6 +183,27 @@ static int site_key(parse_ctx *p, const char *section, rcy_ingest_site *s, const
     return 1;
   }
   if (strcmp(key, "tls_certificate") == 0) return set_str(p, &s->tls_certificate, value);
+  if (strcmp(key, "poll_interval") == 0) return parse_int(p, section, key, value, 0, 7 * 86400, &s->poll_interval_s);
+  if (strcmp(key, "poll_since_days") == 0) return parse_int(p, section, key, value, 1, 36500, &s->poll_since_days);
+  if (strcmp(key, "poll_timeout") == 0) return parse_int(p, section, key, value, 1, 600, &s->poll_timeout_s);
+  if (strcmp(key, "poll_margin_days") == 0) return parse_int(p, section, key, value, 0, 365, &s->poll_margin_days);
+  if (strcmp(key, "poll_hours") == 0) {
+    int h1, m1, h2, m2, used = 0;
+    if (sscanf(value, "%2d:%2d-%2d:%2d%n", &h1, &m1, &h2, &m2, &used) != 4 || (size_t)used != strlen(value) ||
+        strlen(value) != 11 || h1 > 23 || h2 > 23 || m1 > 59 || m2 > 59 || h1 < 0 || h2 < 0 || m1 < 0 || m2 < 0)
+      return fail(p, section, key, "'%s' is not HH:MM-HH:MM (local time, e.g. 20:00-06:00)", value);
+    s->poll_hours_from_min = h1 * 60 + m1;
+    s->poll_hours_to_min = h2 * 60 + m2;
+    if (s->poll_hours_from_min == s->poll_hours_to_min)
+      return fail(p, section, key, "'%s' is an empty window (start equals end)", value);
+    return 1;
+  }
+  if (strcmp(key, "poll_patient_id") == 0) {
+    char why[160];
+    if (rcy_ingest_poll_key_check(value, why, sizeof why)) return fail(p, section, key, "%s", why);
+    s->poll_patient_id_explicit = 1;
+    return set_str(p, &s->poll_patient_id, value);
+  }
   return fail(p, section, key, "unknown key%s", "");
 }
 
@@ -277,6 +302,33 @@ static int validate(rcy_ingest_config *c, rcy_error *err) {
     if (s->tls == RCY_TLS_REQUIRED && !s->tls_certificate)
       return rcy_error_set(err, RCY_EINVAL, "%s: [site:%s] tls_certificate: required with tls = required", c->path,
                            s->id);
+    if (s->poll_interval_s > 0 && !s->pacs_host)
+      return rcy_error_set(err, RCY_EINVAL, "%s: [site:%s] poll_interval: needs pacs = host:port:AE_TITLE", c->path,
+                           s->id);
+    if (!s->poll_patient_id) {
+      /* The privacy rule: only the registry's subjects are ever asked for, so the query key comes from the
+       * subject pattern; a pattern with no literal prefix would ask the node for every patient. */
+      char key[65], why[200];
+      if (rcy_ingest_poll_key_from_pattern(key, sizeof key, s->subject_pattern, why, sizeof why) == 0) {
+        if (!(s->poll_patient_id = strdup(key))) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
+      } else if (s->poll_interval_s > 0) {
+        return rcy_error_set(err, RCY_EINVAL,
+                             "%s: [site:%s] subject_pattern: %s, so polling (poll_interval) cannot derive a Patient"
+                             " ID query from it; set poll_patient_id = PREFIX* to the registry's subject prefix",
+                             c->path, s->id, why);
+      }
+    }
+    /* A node delivering a C-MOVE calls with its pacs AE title, which tells the daemon whose site it is. */
+    for (size_t j = 0; s->pacs_ae_title && j < c->n_sites; j++) {
+      const rcy_ingest_site *o = &c->sites[j];
+      if (j < i && o->pacs_ae_title && strcmp(o->pacs_ae_title, s->pacs_ae_title) == 0)
+        return rcy_error_set(err, RCY_EINVAL,
+                             "%s: [site:%s] pacs: AE title %s is already site %s's node (the sites of C-MOVE"
+                             " deliveries could not be told apart)", c->path, s->id, s->pacs_ae_title, o->id);
+      if (j != i && o->ae_title && strcmp(o->ae_title, s->pacs_ae_title) == 0)
+        return rcy_error_set(err, RCY_EINVAL, "%s: [site:%s] pacs: AE title %s is site %s's calling AE title",
+                             c->path, s->id, s->pacs_ae_title, o->id);
+    }
     for (size_t j = 0; j < i; j++)
       if (strcmp(c->sites[j].ae_title, s->ae_title) == 0)
         return rcy_error_set(err, RCY_EINVAL, "%s: [site:%s] ae_title: %s is already the AE title of site %s",
@@ -332,6 +384,7 @@ void rcy_ingest_config_free(rcy_ingest_config *c) {
     free(s->pacs_host);
     free(s->pacs_ae_title);
     free(s->tls_certificate);
+    free(s->poll_patient_id);
   }
   free(c->sites);
   rcy_ingest_peers_free(c);

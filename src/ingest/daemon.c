@@ -1,7 +1,8 @@
 /* `recistry ingest`: wires the storage SCP to the association policy (which site is calling, from where,
  * over TLS or not), to the pipeline (check → store → index) and to the audit of associations, and runs the
  * study-completeness checker beside it. A configured peer ([peer:NAME]) may query and retrieve on the same
- * port: its associations get a query/retrieve session (qr_session.c). */
+ * port: its associations get a query/retrieve session (qr_session.c). Sites with poll_interval are polled by
+ * a thread each (poll.c), started once we listen, since a C-MOVE they ask for comes back to us. */
 #include "ingest_internal.h"
 
 #include <malloc.h>
@@ -27,6 +28,8 @@ typedef struct {
   rcy_store *audit; /* its own connection: association rows never ride in a pipeline batch */
   pthread_mutex_t audit_mu;
   cert_der *certs;  /* per site, trusted certificate in DER (len 0 when none) */
+  volatile int *stop;
+  rcy_pollers *pollers; /* the sites' pollers (poll.c), started once we listen (a C-MOVE comes back to us) */
 } daemon_ctx;
 
 typedef struct {
@@ -250,6 +253,9 @@ static void *qc_thread(void *arg) {
 
 static void on_ready(void *ctx) {
   daemon_ctx *d = ctx;
+  rcy_error err = {0};
+  if (rcy_pollers_start(&d->pollers, d->cfg, d->pipe, d->stop, &err))
+    rcy_log(RCY_LOG_ERROR, "poll", "cannot start polling: %s", err.message);
   rcy_log(RCY_LOG_INFO, "ingest", "ready: AE %s listening on %s port %d%s%.0d", d->cfg->ae_title,
           d->cfg->bind ? d->cfg->bind : "*", d->cfg->port, d->cfg->tls_port ? ", TLS port " : "", d->cfg->tls_port);
 }
@@ -263,6 +269,7 @@ int rcy_ingest_run(const rcy_ingest_config *cfg, volatile int *stop, rcy_error *
   daemon_ctx d;
   memset(&d, 0, sizeof d);
   d.cfg = cfg;
+  d.stop = stop;
   pthread_mutex_init(&d.audit_mu, NULL);
   const char **trusted = calloc(cfg->n_sites + 1, sizeof *trusted);
   d.certs = calloc(cfg->n_sites + 1, sizeof *d.certs);
@@ -288,6 +295,9 @@ int rcy_ingest_run(const rcy_ingest_config *cfg, volatile int *stop, rcy_error *
     rcy_dicom_scp_handlers h = {&d,          on_associate, on_temp_path, on_store,        on_release,
                                 on_services, on_find,      on_retrieve,  on_retrieve_done};
     rc = rcy_dicom_scp_run(&sc, &h, stop, 30, on_ready, err);
+    /* The pollers stop on the same flag; the SCP may also have ended on an error, so raise it for them. */
+    *stop = 1;
+    rcy_pollers_join(d.pollers);
     q.done = 1;
     if (have_qc) pthread_join(qt, NULL);
   }

@@ -184,4 +184,23 @@ void rcy_ingest_safe_component(char *out, size_t cap, const char *in);
  * their index row, and queues the rows whose SHA-256 a crash left pending for the hasher. */
 int rcy_pipeline_recover(rcy_pipeline *p, rcy_error *err);
 
+/* ---- pull.c: retrieving one study from a site's node ---- */
+
+/* C-GET of study_uid through pipe (each instance through the same checks as a C-STORE), or C-MOVE to our AE
+ * (the running daemon receives) when the site says retrieve = move. Counts of instances stored (or, for
+ * C-MOVE, completed as the node reports) and refused. timeout_s 0: the default; stop as rcy_dicom_peer's. */
+int rcy_ingest_retrieve(int *n_stored, int *n_refused, rcy_pipeline *pipe, const rcy_ingest_config *cfg,
+                        const rcy_ingest_site *site, const char *study_uid, int timeout_s,
+                        const volatile int *stop, rcy_error *err);
+
+/* ---- poll.c: the daemon's pollers ---- */
+
+typedef struct rcy_pollers rcy_pollers;
+/* Starts one poller thread per site with poll_interval > 0 (none: *out NULL). They retrieve with C-GET
+ * through pipe (shared with the SCP) or C-MOVE to our AE, and stop when *stop becomes non-zero. */
+int rcy_pollers_start(rcy_pollers **out, const rcy_ingest_config *cfg, rcy_pipeline *pipe,
+                      const volatile int *stop, rcy_error *err);
+/* Waits for the threads (they see *stop within a second, or the node's timeout while connecting). */
+void rcy_pollers_join(rcy_pollers *p);
+
 #endif

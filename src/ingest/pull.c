@@ -33,6 +33,21 @@ static unsigned pull_store(void *ctx, const rcy_dicom_received *in, char *commen
   return o.status;
 }
 
+int rcy_ingest_retrieve(int *n_stored, int *n_refused, rcy_pipeline *pipe, const rcy_ingest_config *cfg,
+                        const rcy_ingest_site *site, const char *study_uid, int timeout_s,
+                        const volatile int *stop, rcy_error *err) {
+  *n_stored = *n_refused = 0;
+  pull_ctx c = {pipe, site, 0, 0};
+  rcy_dicom_scp_handlers h = {&c, NULL, pull_temp, pull_store, NULL, NULL, NULL, NULL, NULL};
+  rcy_dicom_peer peer = {site->pacs_host, site->pacs_port, site->pacs_ae_title, cfg->ae_title, site->pull_move,
+                         cfg->ae_title, timeout_s, stop};
+  int completed = 0, failed = 0;
+  int rc = rcy_dicom_retrieve_study(&completed, &failed, &peer, study_uid, &h, err);
+  *n_stored = site->pull_move ? completed : c.n_stored;
+  *n_refused = site->pull_move ? failed : c.n_refused;
+  return rc;
+}
+
 int rcy_ingest_pull(int *n_stored, int *n_refused, const rcy_ingest_config *cfg, const char *site_id,
                     const char *study_uid, rcy_error *err) {
   *n_stored = *n_refused = 0;
@@ -42,16 +57,10 @@ int rcy_ingest_pull(int *n_stored, int *n_refused, const rcy_ingest_config *cfg,
     return rcy_error_set(err, RCY_EINVAL, "%s: [site:%s] pacs: not configured (host:port:AE_TITLE)", cfg->path,
                          site_id);
   if (!rcy_ingest_valid_uid(study_uid)) return rcy_error_set(err, RCY_EINVAL, "'%s' is not a valid Study Instance UID", study_uid);
-  pull_ctx c = {NULL, site, 0, 0};
-  int rc = rcy_pipeline_open(&c.pipe, cfg, err);
+  rcy_pipeline *pipe;
+  int rc = rcy_pipeline_open(&pipe, cfg, err);
   if (rc) return rc;
-  rcy_dicom_scp_handlers h = {&c, NULL, pull_temp, pull_store, NULL, NULL, NULL, NULL, NULL};
-  rcy_dicom_peer peer = {site->pacs_host, site->pacs_port, site->pacs_ae_title, cfg->ae_title, site->pull_move,
-                         cfg->ae_title};
-  int completed = 0, failed = 0;
-  rc = rcy_dicom_retrieve_study(&completed, &failed, &peer, study_uid, &h, err);
-  rcy_pipeline_close(c.pipe);
-  *n_stored = site->pull_move ? completed : c.n_stored;
-  *n_refused = site->pull_move ? failed : c.n_refused;
+  rc = rcy_ingest_retrieve(n_stored, n_refused, pipe, cfg, site, study_uid, 0, NULL, err);
+  rcy_pipeline_close(pipe);
   return rc;
 }

@@ -113,6 +113,34 @@ static const char *const steps[] = {
      * index holds only those (a handful), so that listing them does not scan the whole table (2.5-4.7 s at
      * 10^6 instances, measured). */
     "CREATE INDEX instances_sha256_pending ON instances(sop_instance_uid) WHERE sha256 = 'pending';",
+
+    /* 6: polling the sites' nodes (src/ingest/poll.c): one row per poll (what it found and did, never a
+     * query value), and per site the state the next poll starts from (its date window, its back-off). */
+    "CREATE TABLE polls ("
+    "  id INTEGER PRIMARY KEY,"
+    "  site_id TEXT NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('daemon', 'manual')),"
+    "  started_at TEXT NOT NULL,"
+    "  finished_at TEXT NOT NULL,"
+    "  outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'failed', 'partial')),"
+    "  n_matches INTEGER NOT NULL DEFAULT 0,"
+    "  n_skipped INTEGER NOT NULL DEFAULT 0,"
+    "  n_retrieved INTEGER NOT NULL DEFAULT 0,"   /* studies retrieved whole */
+    "  n_instances INTEGER NOT NULL DEFAULT 0,"   /* instances the node reported completed */
+    "  n_refused INTEGER NOT NULL DEFAULT 0,"     /* matches never retrieved: subject not the site's pattern */
+    "  error TEXT,"
+    "  next_attempt_at TEXT"
+    ");"
+    "CREATE INDEX polls_site ON polls(site_id, started_at);"
+    "CREATE TABLE poll_sites ("
+    "  site_id TEXT PRIMARY KEY,"
+    "  last_success_at TEXT,"
+    "  last_outcome TEXT,"
+    "  last_finished_at TEXT,"
+    "  last_error TEXT,"
+    "  next_attempt_at TEXT,"
+    "  failures_in_row INTEGER NOT NULL DEFAULT 0"
+    ");",
 };
 
 /* PostgreSQL's texts of the steps its driver cannot translate (NULL translates steps[i]): step 4's

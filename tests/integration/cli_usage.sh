@@ -41,7 +41,10 @@ for cmd in ingest serve; do
   expect 2 "\-\-config FILE is required" -- "$cmd"
   expect 2 "unexpected argument 'extra'" -- "$cmd" --config x.ini extra
 done
-expect 2 "\-\-study UID is required" -- pull --config x.ini --site S014
+expect 2 "\-\-site ID is required" -- pull --config x.ini
+expect 2 "\-\-study cannot be combined with \-\-subject" -- pull --config x.ini --site S014 --study 1.2 --subject X
+expect 2 "\-\-config FILE is required" -- pull status
+expect 0 "usage: recistry pull status" -- pull status --help
 expect 2 "\-\-role ROLE is required" -- user add --archive "$T" --name x
 expect 2 "expected the action 'verify'" -- audit
 expect 2 "unknown command 'bogus'" -- bogus
