@@ -18,10 +18,14 @@ status=0
 # ASan in segment_accuracy), and segment_accuracy segments only the standard phantom there (RCY_FLAVOUR).
 # sample_tare (python checks of the TARE phantoms; their generator runs under ASan in dose_accuracy and
 # dose_report) and the dose browser views likewise.
+# The tests whose point is agreement with a tool nobody here wrote — R's survival (endpoints_r), scikit-learn
+# (concordance_python), the dose-response fits (dose_response), the SDTM checks (export_sdtm), dciodvfy on the
+# phantoms (sample_dicom) — run in the release build only: the C code under them runs under ASan in their
+# siblings (endpoints_api, qa_concordance, dose_response_archive, export_sr, the unit tests).
 # RCY_ASAN_ALL_BROWSER=1, or any ctest arguments, run everything asked for.
 # The pg/ repetitions of the ingest, reader and reads tests on PostgreSQL run in the release build only (the
 # store's code under them is the same; its unit tests, multinode and the crash test run under ASan on both).
-asan_skip='(browser/(reader_trust|reader_views|reader_places|reader_audit|qa_page|endpoints_page|viewer_.*|segment_.*|dose_.*)|integration/(sample_lesions|sample_tare)|pg/(reader_.*|reads_.*|qr_find|dicomweb_orthanc|ingest_(accept|connections|disk_full|durability|hash_later|phi|pull|sample|uid_ownership)))$'
+asan_skip='(browser/(reader_trust|reader_views|reader_places|reader_audit|qa_page|endpoints_page|viewer_.*|segment_.*|dose_.*)|integration/(sample_lesions|sample_tare|sample_dicom|endpoints_r|concordance_python|dose_response|export_sdtm)|pg/(reader_.*|reads_.*|qr_find|dicomweb_orthanc|ingest_(accept|connections|disk_full|durability|hash_later|phi|pull|sample|uid_ownership)))$'
 for flavour in release asan; do
   dir=build; [ "$flavour" = asan ] && dir=build-asan
   echo "== $flavour build ($dir)" >&2
