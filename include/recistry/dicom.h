@@ -205,8 +205,8 @@ typedef struct rcy_dicom_received {
                                  * is not on the critical path; the store callback hashes when it needs to) */
   int write_errno;              /* non-zero: writing the file failed (ENOSPC, EIO...): the file is incomplete */
   /* Makes the file's data durable (fdatasync): 0, else its errno. The store callback must get 0 from it
-   * before it answers Success; it calls it after its checks, so the writeback started while the data
-   * streamed in has had that time to progress. */
+   * before it answers Success. It may be called from another thread (the ingest pipeline runs it on its
+   * flushers while it checks the file), once, and must have returned before the store callback does. */
   int (*flush)(const struct rcy_dicom_received *in);
   void *flush_ctx;
   /* Non-NULL: the SCP refused the data set before anything parsed it (sequences nested deeper than

@@ -55,7 +55,7 @@ int Spool::open_next() {
   return 0;
 }
 
-void Spool::write_chunk(const unsigned char *buf, size_t len) {
+void Spool::write_chunk(const unsigned char *buf, size_t len, bool start_writeback) {
   if (write_errno_) return;
   size_t off = 0;
   while (off < len && !write_errno_) {
@@ -71,7 +71,7 @@ void Spool::write_chunk(const unsigned char *buf, size_t len) {
   if (write_errno_) return;
   // Start the writeback of this chunk now, while the rest still streams in (advisory: errors surface at
   // the flush).
-  sync_file_range(fd_, (off64_t)written_, (off64_t)len, SYNC_FILE_RANGE_WRITE);
+  if (start_writeback) sync_file_range(fd_, (off64_t)written_, (off64_t)len, SYNC_FILE_RANGE_WRITE);
   written_ += len;
 }
 
@@ -86,14 +86,16 @@ void Spool::append(const void *data, size_t len) {
     p += n;
     len -= n;
     if (used_ == kChunk) {
-      write_chunk(buf_, used_);
+      write_chunk(buf_, used_, true);
       used_ = 0;
     }
   }
 }
 
 void Spool::finish_writing() {
-  if (used_) write_chunk(buf_, used_);
+  // The last chunk's writeback is left to the flush, which the pipeline starts at once on another thread:
+  // starting it here would only delay the checks on this one.
+  if (used_) write_chunk(buf_, used_, false);
   used_ = 0;
 }
 

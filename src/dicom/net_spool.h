@@ -10,7 +10,10 @@
 // stored file after the Success, in the background (src/ingest/hasher.c).
 //
 // Measured and rejected on the 2-core VM: a helper thread per association (to hash and write, or to flush
-// while the instance is checked) lost more in thread hand-offs and CPU migrations than it overlapped.
+// while the instance is checked) lost more in thread hand-offs and CPU migrations than it overlapped. The
+// flush (flush(), fdatasync) may now be called by the ingest pipeline's shared flusher threads while the
+// association's thread checks the instance (src/ingest/flusher.c): the store callback waits for it, so it
+// never runs concurrently with the other calls below. The last chunk's writeback is left to that flush.
 //
 // Life of one data set: open_next() → append()… → finish_writing() → [store callback: flush()] →
 // close_file() → [response sent] → prepare_next(). Not thread-safe: one association's thread uses it.
@@ -65,7 +68,7 @@ class Spool {
   double last_response_at_ms = 0;  // monotonic clock; 0 before the first response
 
  private:
-  void write_chunk(const unsigned char *buf, size_t len);
+  void write_chunk(const unsigned char *buf, size_t len, bool start_writeback);
 
   const rcy_dicom_scp_handlers *h_;
   void *actx_;

@@ -135,6 +135,26 @@ void rcy_hash_items_free(rcy_hash_item *items);
 /* Hashes what is queued, writes the results, and stops the thread. */
 void rcy_hasher_stop(rcy_hasher *h);
 
+/* ---- flusher.c: blocking flushes run while their owner does other work ---- */
+
+typedef struct rcy_flusher rcy_flusher;
+/* One flush handed to the flushers; owned (and kept alive until rcy_flusher_wait returned) by its submitter. */
+typedef struct rcy_flush_task {
+  int (*fn)(void *ctx);
+  void *ctx;
+  int rc;
+  int state;
+  struct rcy_flush_task *next;
+} rcy_flush_task;
+/* Starts n_threads flusher threads (fewer if some cannot be created: their tasks then run in their owner's
+ * wait). */
+int rcy_flusher_start(rcy_flusher **out, int n_threads, rcy_error *err);
+/* Queues fn(ctx); every submitted task must be waited for. */
+void rcy_flusher_submit(rcy_flusher *f, rcy_flush_task *t, int (*fn)(void *ctx), void *ctx);
+/* fn's result once it returned (run here if no flusher started it yet); 0 for a task never submitted. */
+int rcy_flusher_wait(rcy_flusher *f, rcy_flush_task *t);
+void rcy_flusher_stop(rcy_flusher *f);
+
 /* ---- pipeline.c: durable storage + index with group commit ---- */
 
 typedef struct rcy_pipeline rcy_pipeline;

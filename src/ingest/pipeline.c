@@ -1,12 +1,15 @@
-/* Receive → check → store → index, with group commit. Association threads check their instance on their own
- * (reading the file the SCP streamed to storage/.tmp), flush its data, then queue it;
- * whichever thread finds no batch in progress becomes the leader and commits everything queued so far:
- * duplicate and ownership checks, rename to the final name, one fsync per directory, one index transaction.
- * Every queued thread is answered only after that commit, so Success always means durable file (data
- * flushed, then renamed, then its directory flushed) + committed row, while concurrent associations share
- * the directory flushes and the transaction. The SHA-256 is not on that path: rows are committed with a
- * pending hash that the hasher (hasher.c) computes from the stored file after the Success and writes in
- * the next transaction; only a duplicate check or a quarantine name, which need it, hash at once. */
+/* Receive → check → store → index, with group commit. Association threads start their instance's flush
+ * (fdatasync, on the flushers: flusher.c), check the instance on their own while it runs (reading the
+ * file the SCP streamed to storage/.tmp), then queue it; whichever thread finds no batch in progress
+ * becomes the leader and commits everything queued so far: duplicate and ownership checks, then for each
+ * file once its own flush returned 0 the rename to the final name, one fsync per directory (on the
+ * flushers, while the index rows are inserted), and one index transaction committed only once every
+ * directory fsync returned 0. Every queued thread is answered only after that commit, so Success always
+ * means durable file (data flushed, then renamed, then its directory flushed) + committed row; the flushes
+ * only overlap CPU work that does not depend on them, and concurrent associations share the directory
+ * flushes and the transaction. The SHA-256 is not on that path: rows are committed with a pending hash
+ * that the hasher (hasher.c) computes from the stored file after the Success and writes in the next
+ * transaction; only a duplicate check or a quarantine name, which need it, hash at once. */
 #include "ingest_internal.h"
 
 #include <errno.h>
@@ -31,11 +34,11 @@ typedef struct {
 } site_re;
 
 typedef enum { JOB_STORE, JOB_QUARANTINE } job_kind;
-typedef enum { SYNC_NONE, SYNC_PENDING, SYNC_RUNNING, SYNC_DONE } dir_sync;
 
 typedef struct job {
   job_kind kind;
   const rcy_dicom_received *in;
+  rcy_flush_task *flush; /* the received file's fdatasync, started by its association thread on arrival */
   const rcy_dicom_attrs *a;
   const rcy_ingest_site *site;
   const char *subject; /* only when it matched the site pattern */
@@ -44,7 +47,7 @@ typedef struct job {
   char full[4096];
   int write;           /* phase 2: this job's file must be committed */
   int renamed;
-  dir_sync sync;       /* phase 2b: the first renamed job of each directory has that directory fsync'ed */
+  rcy_flush_task dir_sync; /* phase 2b: the first renamed job of each directory has that directory fsync'ed */
   rcy_error sync_err;
   char sha[65];        /* SHA-256 of the received file, "" until something needs it */
   struct job *dup_of;  /* answered as a copy of this earlier job of the batch: fails if that one fails */
@@ -65,6 +68,9 @@ struct rcy_pipeline {
   job *head, *tail;
   atomic_ulong counter;
   rcy_hasher *hasher;
+  rcy_flusher *flusher;
+  long pid;      /* of this process, and the host's name: in every temporary file's name, so known once */
+  char host[256];
 };
 
 static int write_hashes(void *ctx);
@@ -74,12 +80,17 @@ int rcy_pipeline_open(rcy_pipeline **out, const rcy_ingest_config *cfg, rcy_erro
   rcy_pipeline *p = calloc(1, sizeof *p);
   if (!p) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
   p->cfg = cfg;
+  p->pid = (long)getpid();
+  rcy_ingest_host_name(p->host, sizeof p->host);
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->cv, NULL);
   rcy_store_location where = rcy_ingest_config_location(cfg);
   int rc = rcy_store_open_at(&p->db, &where, err);
   if (!rc) rc = rcy_archive_writer_sync(p->db, err);
   if (!rc) rc = rcy_hasher_start(&p->hasher, write_hashes, p, err);
+  /* Enough flushers for four associations' file flushes and their directories' fsyncs at once (four sites
+   * sending); a task no flusher has started is run by its owner when it waits. */
+  if (!rc) rc = rcy_flusher_start(&p->flusher, 8, err);
   if (rc) goto fail;
   p->storage_dir = strdup(rcy_store_storage_dir(p->db));
   p->tmp_dir = p->storage_dir ? rcy_path_join(p->storage_dir, ".tmp") : NULL;
@@ -111,6 +122,7 @@ fail:
 void rcy_pipeline_close(rcy_pipeline *p) {
   if (!p) return;
   rcy_hasher_stop(p->hasher); /* before the index closes: it writes what it hashed */
+  rcy_flusher_stop(p->flusher);
   for (size_t i = 0; i < p->n_sites; i++) regfree(&p->sites[i].re);
   free(p->sites);
   rcy_store_close(p->db);
@@ -132,9 +144,7 @@ const regex_t *rcy_pipeline_subject_re(rcy_pipeline *p, const rcy_ingest_site *s
  * only the temporary files of this host's dead processes (recover.c). */
 int rcy_pipeline_temp_path(rcy_pipeline *p, char *path, size_t len) {
   unsigned long n = atomic_fetch_add(&p->counter, 1);
-  char host[256];
-  rcy_ingest_host_name(host, sizeof host);
-  int w = snprintf(path, len, "%s/%ld-%lu-%s.part", p->tmp_dir, (long)getpid(), n, host);
+  int w = snprintf(path, len, "%s/%ld-%lu-%s.part", p->tmp_dir, p->pid, n, p->host);
   return (w < 0 || (size_t)w >= len) ? RCY_EINVAL : RCY_OK;
 }
 
@@ -301,43 +311,32 @@ static int same_dir(const job *a, const job *b) {
   return sa - a->full == sb - b->full && strncmp(a->full, b->full, (size_t)(sa - a->full)) == 0;
 }
 
-/* fsync of the directory of j's file; the job's state says who is doing it. Called with p->mu held. */
-static void sync_dir_locked(rcy_pipeline *p, job *j) {
-  j->sync = SYNC_RUNNING;
-  pthread_mutex_unlock(&p->mu);
-  rcy_error err = {0};
-  rcy_files_sync_dir_of(j->full, &err);
-  pthread_mutex_lock(&p->mu);
-  j->sync_err = err;
-  j->sync = SYNC_DONE;
-  pthread_cond_broadcast(&p->cv);
+static int sync_dir_task(void *ctx) {
+  job *j = ctx;
+  return rcy_files_sync_dir_of(j->full, &j->sync_err);
 }
 
-/* One fsync per distinct directory of the batch's renamed files, run in parallel: each directory's fsync
- * is offered to the (waiting) thread whose job it is, and the leader takes whichever is still unclaimed, so
- * concurrent associations writing to different series flush their directories at the same time rather than
- * one after the other. A single association pays no hand-off: its thread is the leader. */
-static int sync_dirs_of(rcy_pipeline *p, job *batch, rcy_error *err) {
-  pthread_mutex_lock(&p->mu);
+/* Starts one fsync per distinct directory of the batch's renamed files, on the flushers: concurrent
+ * associations writing to different series flush their directories at the same time, and meanwhile the
+ * leader inserts the index rows (which are committed only after wait_dirs returned 0). */
+static void start_dir_syncs(rcy_pipeline *p, job *batch) {
   for (job *j = batch; j; j = j->next) {
-    j->sync = SYNC_NONE;
+    memset(&j->sync_err, 0, sizeof j->sync_err);
     if (!j->renamed) continue;
     int seen = 0;
     for (job *o = batch; o != j && !seen; o = o->next) seen = o->renamed && same_dir(o, j);
-    if (!seen) j->sync = SYNC_PENDING;
+    if (!seen) rcy_flusher_submit(p->flusher, &j->dir_sync, sync_dir_task, j);
   }
-  pthread_cond_broadcast(&p->cv);
-  for (job *j = batch; j; j = j->next)
-    if (j->sync == SYNC_PENDING) sync_dir_locked(p, j);
+}
+
+/* Waits for every directory fsync start_dir_syncs started: 0, or the first failure (in err). */
+static int wait_dirs(rcy_pipeline *p, job *batch, rcy_error *err) {
   int rc = RCY_OK;
-  for (job *j = batch; j; j = j->next) {
-    while (j->sync == SYNC_RUNNING) pthread_cond_wait(&p->cv, &p->mu);
-    if (j->sync == SYNC_DONE && j->sync_err.code && !rc) {
+  for (job *j = batch; j; j = j->next)
+    if (rcy_flusher_wait(p->flusher, &j->dir_sync) && !rc) {
       *err = j->sync_err;
-      rc = err->code;
+      rc = err->code ? err->code : RCY_EIO;
     }
-  }
-  pthread_mutex_unlock(&p->mu);
   return rc;
 }
 
@@ -372,9 +371,17 @@ static void commit_batch(rcy_pipeline *p, job *batch) {
     }
     if (decide(p, j, batch, &err)) fail_job(j, err.code, err.message);
   }
-  /* Phase 2: make each file durable under its final name. */
+  /* Phase 2: make each file durable under its final name: renamed only once its own flush (started when it
+   * arrived, running meanwhile) returned 0. */
   for (job *j = batch; j; j = j->next) {
     if (!j->write) continue;
+    int e = rcy_flusher_wait(p->flusher, j->flush);
+    if (e) {
+      set_outcome(j->out, RCY_FAILED, RCY_DICOM_STATUS_OUT_OF_RESOURCES,
+                  e == ENOSPC ? "storage full" : "storage error", strerror(e));
+      j->write = 0;
+      continue;
+    }
     const char *base = j->kind == JOB_STORE ? p->storage_dir : p->quarantine_dir;
     int rc = injected ? rcy_error_set(&err, RCY_ENOSPC, "%s is set", FAIL_ENV)
                       : rcy_files_make_parents(base, j->rel, &err);
@@ -383,12 +390,9 @@ static void commit_batch(rcy_pipeline *p, job *batch) {
     if (rc) fail_job(j, rc, err.message);
     else j->renamed = 1;
   }
-  if (sync_dirs_of(p, batch, &err)) {
-    undo_files(batch);
-    for (job *j = batch; j; j = j->next)
-      if (j->write) fail_job(j, err.code, err.message);
-  }
-  /* Phase 3: index rows, one transaction. */
+  start_dir_syncs(p, batch);
+  /* Phase 3: index rows, one transaction, inserted while the directories are flushed and committed only
+   * once they are (below): a committed row always names a durable file. */
   for (job *j = batch; j; j = j->next) {
     if (!j->renamed) continue;
     int rc;
@@ -425,7 +429,8 @@ static void commit_batch(rcy_pipeline *p, job *batch) {
     if (rcy_archive_set_sha256(p->db, h->sop_instance_uid, h->sha256, &herr))
       rcy_log(RCY_LOG_ERROR, "ingest", "cannot record a SHA-256 (it stays pending): %s", herr.message);
   }
-  if (rcy_store_commit(p->db, &err)) {
+  /* A directory that could not be flushed: nothing of this batch is committed (its files are removed). */
+  if (wait_dirs(p, batch, &err) || rcy_store_commit(p->db, &err)) {
     rcy_store_rollback(p->db);
     rcy_hasher_give_back(p->hasher, hashed);
     hashed = NULL;
@@ -454,10 +459,6 @@ static void submit(rcy_pipeline *p, job *j) {
   else p->head = j;
   p->tail = j;
   while (!j->done) {
-    if (j->sync == SYNC_PENDING) { /* the leader offers us our directory's fsync */
-      sync_dir_locked(p, j);
-      continue;
-    }
     if (p->committing) {
       pthread_cond_wait(&p->cv, &p->mu);
       continue;
@@ -478,18 +479,10 @@ static void submit(rcy_pipeline *p, job *j) {
   pthread_mutex_unlock(&p->mu);
 }
 
-void rcy_pipeline_store(rcy_store_outcome *out, rcy_pipeline *p, const rcy_ingest_site *site,
-                        const rcy_dicom_received *in) {
-  memset(out, 0, sizeof *out);
-  if (in->write_errno) {
-    set_outcome(out, RCY_FAILED, RCY_DICOM_STATUS_OUT_OF_RESOURCES,
-                in->write_errno == ENOSPC ? "storage full" : "storage error", strerror(in->write_errno));
-    return;
-  }
-  if (in->refusal) { /* the SCP's nesting guard: never parse it */
-    set_outcome(out, RCY_REFUSED, RCY_DICOM_STATUS_CANNOT_UNDERSTAND, in->refusal, NULL);
-    return;
-  }
+/* Checks an instance whose file's flush (*flush) was started, and queues it for the group commit (which
+ * waits for that flush before the file takes its final name). */
+static void check_and_commit(rcy_store_outcome *out, rcy_pipeline *p, const rcy_ingest_site *site,
+                             const rcy_dicom_received *in, rcy_flush_task *flush) {
   const uint32_t *tags;
   size_t n_tags = rcy_ingest_phi_tags(&tags);
   int present[RCY_INGEST_PROFILE_MAX];
@@ -544,17 +537,39 @@ void rcy_pipeline_store(rcy_store_outcome *out, rcy_pipeline *p, const rcy_inges
     snprintf(j.full, sizeof j.full, "%s/%s", p->storage_dir, j.rel);
     set_outcome(out, RCY_STORED, RCY_DICOM_STATUS_SUCCESS, NULL, NULL);
   }
-  /* Flushed only now: the writeback the SCP started as the data arrived has been running while we parsed
-   * and checked the file. It is renamed to its final name only once its data is on stable storage. */
-  int e = in->flush(in);
-  if (e) {
-    set_outcome(out, RCY_FAILED, RCY_DICOM_STATUS_OUT_OF_RESOURCES, e == ENOSPC ? "storage full" : "storage error",
-                strerror(e));
-    free(a);
-    return;
-  }
+  /* Queued while its flush (started before the checks, with the writeback the SCP started as the data
+   * arrived) may still run: the duplicate and ownership checks overlap it too, and the group commit
+   * renames the file to its final name only once that flush returned 0. */
+  j.flush = flush;
   submit(p, &j);
   free(a);
+}
+
+static int flush_task(void *ctx) {
+  const rcy_dicom_received *in = ctx;
+  return in->flush(in);
+}
+
+void rcy_pipeline_store(rcy_store_outcome *out, rcy_pipeline *p, const rcy_ingest_site *site,
+                        const rcy_dicom_received *in) {
+  memset(out, 0, sizeof *out);
+  if (in->write_errno) {
+    set_outcome(out, RCY_FAILED, RCY_DICOM_STATUS_OUT_OF_RESOURCES,
+                in->write_errno == ENOSPC ? "storage full" : "storage error", strerror(in->write_errno));
+    return;
+  }
+  if (in->refusal) { /* the SCP's nesting guard: never parse it */
+    set_outcome(out, RCY_REFUSED, RCY_DICOM_STATUS_CANNOT_UNDERSTAND, in->refusal, NULL);
+    return;
+  }
+  /* The file's flush starts now, on a flusher, while this thread parses and checks it (the flush of a file
+   * the checks then refuse is wasted, and rare). Waited for on every path: the SCP closes the file when
+   * this returns. */
+  rcy_flush_task flush;
+  memset(&flush, 0, sizeof flush);
+  rcy_flusher_submit(p->flusher, &flush, flush_task, (void *)in);
+  check_and_commit(out, p, site, in, &flush);
+  (void)rcy_flusher_wait(p->flusher, &flush); /* already waited for unless a check refused the instance */
 }
 
 /* The hasher's results when no group commit came to take them: a transaction of their own, as the leader of

@@ -1,0 +1,127 @@
+/* The pipeline's flushers: a few threads that run the blocking flushes (a received file's fdatasync, a
+ * directory's fsync) while the thread that needs them does CPU work that does not depend on them. On one
+ * association every millisecond between a data set's last byte and its response is paid by every instance:
+ * the file's fdatasync (about 1 ms of waiting for the disk) now runs while the data set is parsed and
+ * checked, and the directories' fsyncs while the index rows are inserted. Only the waiting overlaps: nothing
+ * that depends on a flush (the rename after the file's flush, the index commit after the directory's, the
+ * Success after both) is done before that flush returned 0 (rcy_flusher_wait).
+ *
+ * The owner never waits for a worker that has not started: rcy_flusher_wait takes a task still queued back
+ * and runs it itself, so a busy machine (workers slow to wake) costs no more than flushing in line. A
+ * helper thread per association was measured slower on the 2-core VM (net_spool.h): these few threads are
+ * shared by all associations and asleep when idle. */
+#include "ingest_internal.h"
+
+#include <stdlib.h>
+
+#define N_THREADS_MAX 8
+
+struct rcy_flusher {
+  pthread_mutex_t mu;
+  pthread_cond_t work; /* a task was queued, or stop */
+  pthread_cond_t done; /* a task finished */
+  rcy_flush_task *head, *tail;
+  int stop;
+  int n_threads;
+  pthread_t threads[N_THREADS_MAX];
+};
+
+enum { TASK_IDLE = 0, TASK_QUEUED, TASK_RUNNING, TASK_DONE };
+
+static void *run(void *arg) {
+  rcy_flusher *f = arg;
+  pthread_mutex_lock(&f->mu);
+  for (;;) {
+    rcy_flush_task *t = f->head;
+    if (!t) {
+      if (f->stop) break;
+      pthread_cond_wait(&f->work, &f->mu);
+      continue;
+    }
+    f->head = t->next;
+    if (!f->head) f->tail = NULL;
+    t->state = TASK_RUNNING;
+    pthread_mutex_unlock(&f->mu);
+    int rc = t->fn(t->ctx);
+    pthread_mutex_lock(&f->mu);
+    t->rc = rc;
+    t->state = TASK_DONE;
+    pthread_cond_broadcast(&f->done);
+  }
+  pthread_mutex_unlock(&f->mu);
+  return NULL;
+}
+
+int rcy_flusher_start(rcy_flusher **out, int n_threads, rcy_error *err) {
+  *out = NULL;
+  rcy_flusher *f = calloc(1, sizeof *f);
+  if (!f) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  pthread_mutex_init(&f->mu, NULL);
+  pthread_cond_init(&f->work, NULL);
+  pthread_cond_init(&f->done, NULL);
+  if (n_threads > N_THREADS_MAX) n_threads = N_THREADS_MAX;
+  for (int i = 0; i < n_threads; i++) {
+    if (pthread_create(&f->threads[i], NULL, run, f) != 0) break;
+    f->n_threads++;
+  }
+  /* No thread at all is not an error: every task is then run in line by its owner's wait. */
+  *out = f;
+  return RCY_OK;
+}
+
+void rcy_flusher_submit(rcy_flusher *f, rcy_flush_task *t, int (*fn)(void *ctx), void *ctx) {
+  t->fn = fn;
+  t->ctx = ctx;
+  t->rc = 0;
+  t->next = NULL;
+  pthread_mutex_lock(&f->mu);
+  t->state = TASK_QUEUED;
+  if (f->tail) f->tail->next = t;
+  else f->head = t;
+  f->tail = t;
+  pthread_cond_signal(&f->work);
+  pthread_mutex_unlock(&f->mu);
+}
+
+/* Unlinks t from the queue (it is there). Called with f->mu held. */
+static void unqueue(rcy_flusher *f, rcy_flush_task *t) {
+  rcy_flush_task *prev = NULL;
+  for (rcy_flush_task *q = f->head; q; prev = q, q = q->next) {
+    if (q != t) continue;
+    if (prev) prev->next = q->next;
+    else f->head = q->next;
+    if (f->tail == q) f->tail = prev;
+    return;
+  }
+}
+
+int rcy_flusher_wait(rcy_flusher *f, rcy_flush_task *t) {
+  pthread_mutex_lock(&f->mu);
+  if (t->state == TASK_QUEUED) { /* no worker took it yet: run it here rather than wait for one to wake */
+    unqueue(f, t);
+    t->state = TASK_RUNNING;
+    pthread_mutex_unlock(&f->mu);
+    int rc = t->fn(t->ctx);
+    pthread_mutex_lock(&f->mu);
+    t->rc = rc;
+    t->state = TASK_DONE;
+  }
+  while (t->state == TASK_RUNNING) pthread_cond_wait(&f->done, &f->mu);
+  int rc = t->state == TASK_DONE ? t->rc : 0; /* TASK_IDLE: never submitted, nothing to wait for */
+  t->state = TASK_IDLE;
+  pthread_mutex_unlock(&f->mu);
+  return rc;
+}
+
+void rcy_flusher_stop(rcy_flusher *f) {
+  if (!f) return;
+  pthread_mutex_lock(&f->mu);
+  f->stop = 1; /* every task has an owner that waits for it: the queue is empty by now */
+  pthread_cond_broadcast(&f->work);
+  pthread_mutex_unlock(&f->mu);
+  for (int i = 0; i < f->n_threads; i++) pthread_join(f->threads[i], NULL);
+  pthread_mutex_destroy(&f->mu);
+  pthread_cond_destroy(&f->work);
+  pthread_cond_destroy(&f->done);
+  free(f);
+}
