@@ -8,44 +8,17 @@ source "$(dirname "$0")/lib/ingest.sh"
 ingest_setup
 command -v Orthanc >/dev/null || { echo "SKIP: Orthanc not installed"; exit 0; }
 PORT=$(free_port)
-O_DICOM=$(free_port)
-O_HTTP=$(free_port)
 HUNG=$(free_port)
-mkdir -p "$WORK/orthanc"
-cat >"$WORK/orthanc/config.json" <<JSON
-{
-  "Name": "SITEPACS",
-  "StorageDirectory": "$WORK/orthanc/storage",
-  "IndexDirectory": "$WORK/orthanc/index",
-  "HttpPort": $O_HTTP,
-  "DicomPort": $O_DICOM,
-  "DicomAet": "SITEPACS",
-  "RemoteAccessAllowed": false,
-  "AuthenticationEnabled": false,
-  "DicomCheckCalledAet": false,
-  "Plugins": [],
-  "LuaScripts": ["$WORK/orthanc/find.lua"],
-  "DicomModalities": {
-    "core": { "AET": "FFCD_CORE", "Host": "127.0.0.1", "Port": $PORT, "AllowGet": true, "AllowMove": true }
-  }
-}
-JSON
 # Orthanc masks the query's values in its own log: a Lua filter writes each C-FIND's Patient ID key to it.
+mkdir -p "$WORK/orthanc"
 cat >"$WORK/orthanc/find.lua" <<'LUA'
 function IncomingFindRequestFilter(source, origin)
   print('RCY-CFIND PatientID=[' .. tostring(source['0010,0020']) .. '] from ' .. tostring(origin['RemoteAet']))
   return source
 end
 LUA
-ORTHANC_PID=
-start_orthanc() {
-  Orthanc --verbose "$WORK/orthanc/config.json" >>"$WORK/orthanc.log" 2>&1 &
-  ORTHANC_PID=$!
-  EXTRA_PIDS="${EXTRA_PIDS:-} $ORTHANC_PID"
-  for i in $(seq 1 100); do curl -sf "http://127.0.0.1:$O_HTTP/system" >/dev/null && return 0; sleep 0.1; done
-  tail "$WORK/orthanc.log"
-  fail "Orthanc did not start"
-}
+site_orthanc_config "$WORK/orthanc/find.lua"
+ORTHANC_VERBOSE=1
 start_orthanc
 
 # A node that accepts TCP and never answers (S027's).

@@ -4,30 +4,8 @@ source "$(dirname "$0")/lib/ingest.sh"
 ingest_setup
 command -v Orthanc >/dev/null || { echo "SKIP: Orthanc not installed"; exit 0; }
 PORT=$(free_port)
-O_DICOM=$(free_port)
-O_HTTP=$(free_port)
-mkdir -p "$WORK/orthanc"
-cat >"$WORK/orthanc/config.json" <<JSON
-{
-  "Name": "SITEPACS",
-  "StorageDirectory": "$WORK/orthanc/storage",
-  "IndexDirectory": "$WORK/orthanc/index",
-  "HttpPort": $O_HTTP,
-  "DicomPort": $O_DICOM,
-  "DicomAet": "SITEPACS",
-  "RemoteAccessAllowed": false,
-  "AuthenticationEnabled": false,
-  "DicomCheckCalledAet": false,
-  "Plugins": [],
-  "DicomModalities": {
-    "core": { "AET": "FFCD_CORE", "Host": "127.0.0.1", "Port": $PORT, "AllowGet": true, "AllowMove": true }
-  }
-}
-JSON
-Orthanc "$WORK/orthanc/config.json" >"$WORK/orthanc.log" 2>&1 &
-EXTRA_PIDS=$!
-for i in $(seq 1 100); do curl -sf "http://127.0.0.1:$O_HTTP/system" >/dev/null && break; sleep 0.1; done
-curl -sf "http://127.0.0.1:$O_HTTP/system" >/dev/null || { tail "$WORK/orthanc.log"; fail "Orthanc did not start"; }
+site_orthanc_config
+start_orthanc
 
 "$RECISTRY" sample --out "$WORK/sample" --seed 11 --subjects 1 --slices 20 --timepoints 2 --no-dirty >/dev/null
 storescu -aet SITE014 -aec SITEPACS 127.0.0.1 "$O_DICOM" "$WORK"/sample/S014/*/*/*.dcm || fail "upload to Orthanc"

@@ -31,6 +31,45 @@ ok() { echo "ok - $*"; }
 # A TCP port nobody listens on (the kernel picks it; tiny race accepted).
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
+# A site's node (tests of pull and polling): Orthanc with AE SITEPACS on free ports O_DICOM and O_HTTP, knowing
+# our AE FFCD_CORE at $PORT for C-GET and C-MOVE. site_orthanc_config [LUA_SCRIPT] writes its configuration;
+# start_orthanc starts it (again after a kill: ORTHANC_PID) and waits for its REST API; ORTHANC_VERBOSE=1 logs
+# at --verbose.
+site_orthanc_config() {
+  O_DICOM=$(free_port)
+  O_HTTP=$(free_port)
+  mkdir -p "$WORK/orthanc"
+  local lua=
+  [ -z "${1:-}" ] || lua="\"LuaScripts\": [\"$1\"],"
+  cat >"$WORK/orthanc/config.json" <<JSON
+{
+  "Name": "SITEPACS",
+  "StorageDirectory": "$WORK/orthanc/storage",
+  "IndexDirectory": "$WORK/orthanc/index",
+  "HttpPort": $O_HTTP,
+  "DicomPort": $O_DICOM,
+  "DicomAet": "SITEPACS",
+  "RemoteAccessAllowed": false,
+  "AuthenticationEnabled": false,
+  "DicomCheckCalledAet": false,
+  "Plugins": [],
+  $lua
+  "DicomModalities": {
+    "core": { "AET": "FFCD_CORE", "Host": "127.0.0.1", "Port": $PORT, "AllowGet": true, "AllowMove": true }
+  }
+}
+JSON
+}
+start_orthanc() {
+  Orthanc ${ORTHANC_VERBOSE:+--verbose} "$WORK/orthanc/config.json" >>"$WORK/orthanc.log" 2>&1 &
+  ORTHANC_PID=$!
+  EXTRA_PIDS="${EXTRA_PIDS:-} $ORTHANC_PID"
+  local i
+  for i in $(seq 1 100); do curl -sf "http://127.0.0.1:$O_HTTP/system" >/dev/null && return 0; sleep 0.1; done
+  tail "$WORK/orthanc.log"
+  fail "Orthanc did not start"
+}
+
 # make_ct OUT key=value... : a small CT instance (64x64 by default). Keys: site subject study series sop z
 # rows cols thick tp pir (Patient Identity Removed) name (Patient Name) extra (raw dump lines) sopclass date
 make_ct() {
