@@ -370,8 +370,8 @@ typedef struct rcy_dicom_study_match {
 } rcy_dicom_study_match;
 
 /* Queries peer (C-FIND, Study Root, study level) and calls fn for each match; a non-zero return of fn
- * cancels the query (C-CANCEL) and is returned. Bounded: more than max_matches matches cancel the query and
- * give RCY_EINVAL naming the bound. *n_matches counts the matches received. The peer's timeout_s and stop
+ * ends the query (the association is aborted) and is returned. Bounded: more than max_matches matches end
+ * the query the same way and give RCY_EINVAL naming the bound. *n_matches counts the matches received. The peer's timeout_s and stop
  * apply. Every response's identifier goes through the nesting guard before DCMTK parses it. */
 int rcy_dicom_find_studies(int *n_matches, const rcy_dicom_peer *peer, const rcy_dicom_find_query *query,
                            int max_matches, int (*fn)(void *ctx, const rcy_dicom_study_match *match), void *ctx,

@@ -6,7 +6,7 @@
 // first; and the daemon's stop flag is looked at every second while we wait for the node.
 #include "nesting_guard.h"
 #include "net_internal.h"
-#include "net_transport.h"
+#include "net_scu.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
@@ -118,145 +118,90 @@ int find(int *n_matches, const rcy_dicom_peer *peer, const rcy_dicom_find_query 
   rcy_net::disable_nagle();
   const int timeout_s = peer->timeout_s > 0 ? peer->timeout_s : 30;
   const char *model = UID_FINDStudyRootQueryRetrieveInformationModel;
-  T_ASC_Network *net = NULL;
-  T_ASC_Parameters *params = NULL;
-  T_ASC_Association *assoc = NULL;
-  int rc = RCY_OK;
-  char addr[512], why[256];
-  rcy_net::GuardLayer guard(NULL);
-  OFCondition c = ASC_initializeNetwork(NET_REQUESTOR, 0, timeout_s, &net);
-  if (c.good()) c = rcy_net::install_guard(net, &guard);
-  if (c.good()) c = ASC_createAssociationParameters(&params, ASC_DEFAULTMAXPDU);
-  if (c.bad()) {
-    rc = rcy_error_set(err, RCY_EDICOM, "cannot initialise the DICOM network: %s", c.text());
-    if (params) ASC_destroyAssociationParameters(&params);
-    goto out;
-  }
-  ASC_setAPTitles(params, peer->our_ae_title, peer->ae_title, NULL);
-  snprintf(addr, sizeof addr, "%s:%d", peer->host, peer->port);
-  ASC_setPresentationAddresses(params, "localhost", addr);
-  c = ASC_addPresentationContext(params, 1, model, kUncompressed, 2);
-  if (c.good()) c = ASC_requestAssociation(net, params, &assoc);
-  if (c.bad()) {
-    rc = rcy_error_set(err, RCY_EDICOM, "association with %s at %s refused or failed: %s", peer->ae_title, addr,
-                       c.text());
-    if (!assoc) ASC_destroyAssociationParameters(&params);
-    goto out;
-  }
-  {
-    T_ASC_PresentationContextID pc = ASC_findAcceptedPresentationContextID(assoc, model);
-    T_ASC_PresentationContext info;
-    if (pc == 0 || ASC_findAcceptedPresentationContext(assoc->params, pc, &info).bad()) {
-      rc = rcy_error_set(err, RCY_EDICOM, "%s does not support C-FIND (Study Root)", peer->ae_title);
-      ASC_abortAssociation(assoc);
-      goto out;
+  rcy_net::ScuAssociation a;  // aborted on every early return below
+  OFCondition c = a.prepare(peer->our_ae_title, peer->ae_title, peer->host, peer->port, timeout_s, ASC_DEFAULTMAXPDU);
+  if (c.bad()) return rcy_error_set(err, RCY_EDICOM, "cannot initialise the DICOM network: %s", c.text());
+  c = ASC_addPresentationContext(a.params(), 1, model, kUncompressed, 2);
+  if (c.good()) c = a.request();
+  if (c.bad())
+    return rcy_error_set(err, RCY_EDICOM, "association with %s at %s refused or failed: %s", peer->ae_title,
+                         a.address(), c.text());
+  T_ASC_Association *assoc = a.get();
+  T_ASC_PresentationContextID pc = ASC_findAcceptedPresentationContextID(assoc, model);
+  T_ASC_PresentationContext info;
+  if (pc == 0 || ASC_findAcceptedPresentationContext(assoc->params, pc, &info).bad())
+    return rcy_error_set(err, RCY_EDICOM, "%s does not support C-FIND (Study Root)", peer->ae_title);
+  std::string ts_uid = info.acceptedTransferSyntax;
+  DcmDataset query;
+  std::string dates;
+  if ((q->date_from && q->date_from[0]) || (q->date_to && q->date_to[0]))
+    dates = std::string(q->date_from ? q->date_from : "") + "-" + (q->date_to ? q->date_to : "");
+  query.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+  query.putAndInsertString(DCM_PatientID, q->patient_id);
+  query.putAndInsertString(DCM_StudyDate, dates.c_str());
+  query.putAndInsertString(DCM_StudyInstanceUID, "");
+  query.putAndInsertString(DCM_NumberOfStudyRelatedInstances, "");
+  T_DIMSE_Message msg;
+  memset(&msg, 0, sizeof msg);
+  msg.CommandField = DIMSE_C_FIND_RQ;
+  T_DIMSE_C_FindRQ &rq = msg.msg.CFindRQ;
+  rq.MessageID = assoc->nextMsgID++;
+  OFStandard::strlcpy(rq.AffectedSOPClassUID, model, sizeof rq.AffectedSOPClassUID);
+  rq.Priority = DIMSE_PRIORITY_MEDIUM;
+  rq.DataSetType = DIMSE_DATASET_PRESENT;
+  c = DIMSE_sendMessageUsingMemoryData(assoc, pc, &msg, NULL, &query, NULL, NULL);
+  if (c.bad()) return rcy_error_set(err, RCY_EDICOM, "C-FIND to %s failed: %s", peer->ae_title, c.text());
+  char why[256];
+  double waited_since = now_s();
+  for (;;) {
+    T_ASC_PresentationContextID rpc;
+    T_DIMSE_Message rsp;
+    DcmDataset *detail = NULL;
+    if (peer->stop && *peer->stop)
+      return rcy_error_set(err, RCY_EDICOM, "C-FIND to %s abandoned: stop requested", peer->ae_title);
+    c = DIMSE_receiveCommand(assoc, DIMSE_NONBLOCKING, 1, &rpc, &rsp, &detail);
+    delete detail;
+    if (c == DIMSE_NODATAAVAILABLE) {
+      if (now_s() - waited_since > timeout_s)
+        return rcy_error_set(err, RCY_EDICOM, "%s did not answer the C-FIND within %d s", peer->ae_title, timeout_s);
+      continue;
     }
-    std::string ts_uid = info.acceptedTransferSyntax;
-    DcmDataset query;
-    std::string dates;
-    if ((q->date_from && q->date_from[0]) || (q->date_to && q->date_to[0]))
-      dates = std::string(q->date_from ? q->date_from : "") + "-" + (q->date_to ? q->date_to : "");
-    query.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
-    query.putAndInsertString(DCM_PatientID, q->patient_id);
-    query.putAndInsertString(DCM_StudyDate, dates.c_str());
-    query.putAndInsertString(DCM_StudyInstanceUID, "");
-    query.putAndInsertString(DCM_NumberOfStudyRelatedInstances, "");
-    T_DIMSE_Message msg;
-    memset(&msg, 0, sizeof msg);
-    msg.CommandField = DIMSE_C_FIND_RQ;
-    T_DIMSE_C_FindRQ &rq = msg.msg.CFindRQ;
-    rq.MessageID = assoc->nextMsgID++;
-    OFStandard::strlcpy(rq.AffectedSOPClassUID, model, sizeof rq.AffectedSOPClassUID);
-    rq.Priority = DIMSE_PRIORITY_MEDIUM;
-    rq.DataSetType = DIMSE_DATASET_PRESENT;
-    c = DIMSE_sendMessageUsingMemoryData(assoc, pc, &msg, NULL, &query, NULL, NULL);
-    if (c.bad()) {
-      rc = rcy_error_set(err, RCY_EDICOM, "C-FIND to %s failed: %s", peer->ae_title, c.text());
-      ASC_abortAssociation(assoc);
-      goto out;
-    }
-    double waited_since = now_s();
-    for (;;) {
-      T_ASC_PresentationContextID rpc;
-      T_DIMSE_Message rsp;
-      DcmDataset *detail = NULL;
-      if (peer->stop && *peer->stop) {
-        rc = rcy_error_set(err, RCY_EDICOM, "C-FIND to %s abandoned: stop requested", peer->ae_title);
-        ASC_abortAssociation(assoc);
-        goto out;
-      }
-      c = DIMSE_receiveCommand(assoc, DIMSE_NONBLOCKING, 1, &rpc, &rsp, &detail);
-      delete detail;
-      if (c == DIMSE_NODATAAVAILABLE) {
-        if (now_s() - waited_since > timeout_s) {
-          rc = rcy_error_set(err, RCY_EDICOM, "%s did not answer the C-FIND within %d s", peer->ae_title,
-                             timeout_s);
-          ASC_abortAssociation(assoc);
-          goto out;
-        }
-        continue;
-      }
-      if (c.bad()) {
-        rc = rcy_error_set(err, RCY_EDICOM, "C-FIND to %s failed: %s", peer->ae_title, c.text());
-        ASC_abortAssociation(assoc);
-        goto out;
-      }
-      waited_since = now_s();
-      if (rsp.CommandField != DIMSE_C_FIND_RSP) {
-        rc = rcy_error_set(err, RCY_EDICOM, "unexpected DIMSE command 0x%04x from %s", (unsigned)rsp.CommandField,
+    if (c.bad()) return rcy_error_set(err, RCY_EDICOM, "C-FIND to %s failed: %s", peer->ae_title, c.text());
+    waited_since = now_s();
+    if (rsp.CommandField != DIMSE_C_FIND_RSP)
+      return rcy_error_set(err, RCY_EDICOM, "unexpected DIMSE command 0x%04x from %s", (unsigned)rsp.CommandField,
                            peer->ae_title);
-        ASC_abortAssociation(assoc);
-        goto out;
+    DIC_US status = rsp.msg.CFindRSP.DimseStatus;
+    bool pending = status == STATUS_Pending || status == STATUS_FIND_Pending_WarningUnsupportedOptionalKeys;
+    if (rsp.msg.CFindRSP.DataSetType != DIMSE_DATASET_NULL) {
+      DcmDataset ids;
+      if (!read_identifier(assoc, timeout_s, ts_uid.c_str(), ids, why, sizeof why))
+        return rcy_error_set(err, RCY_EDICOM, "%s: %s", peer->ae_title, why);
+      if (pending) {
+        if (++*n_matches > max_matches)
+          return rcy_error_set(err, RCY_EINVAL, "%s returned more than %d matches: query abandoned", peer->ae_title,
+                               max_matches);
+        rcy_dicom_study_match m;
+        memset(&m, 0, sizeof m);
+        copy_string(ids, DCM_StudyInstanceUID, m.study_uid, sizeof m.study_uid);
+        copy_string(ids, DCM_PatientID, m.patient_id, sizeof m.patient_id);
+        copy_string(ids, DCM_StudyDate, m.study_date, sizeof m.study_date);
+        char count[24];
+        copy_string(ids, DCM_NumberOfStudyRelatedInstances, count, sizeof count);
+        char *end = NULL;
+        long n = count[0] ? strtol(count, &end, 10) : -1;
+        m.n_instances = (count[0] && end && *end == '\0' && n >= 0 && n < (1L << 30)) ? (int)n : -1;
+        int r = fn(ctx, &m);
+        if (r) return r;
       }
-      DIC_US status = rsp.msg.CFindRSP.DimseStatus;
-      bool pending = status == STATUS_Pending || status == STATUS_FIND_Pending_WarningUnsupportedOptionalKeys;
-      if (rsp.msg.CFindRSP.DataSetType != DIMSE_DATASET_NULL) {
-        DcmDataset ids;
-        if (!read_identifier(assoc, timeout_s, ts_uid.c_str(), ids, why, sizeof why)) {
-          rc = rcy_error_set(err, RCY_EDICOM, "%s: %s", peer->ae_title, why);
-          ASC_abortAssociation(assoc);
-          goto out;
-        }
-        if (pending) {
-          if (++*n_matches > max_matches) {
-            rc = rcy_error_set(err, RCY_EINVAL, "%s returned more than %d matches: query abandoned",
-                               peer->ae_title, max_matches);
-            ASC_abortAssociation(assoc);
-            goto out;
-          }
-          rcy_dicom_study_match m;
-          memset(&m, 0, sizeof m);
-          copy_string(ids, DCM_StudyInstanceUID, m.study_uid, sizeof m.study_uid);
-          copy_string(ids, DCM_PatientID, m.patient_id, sizeof m.patient_id);
-          copy_string(ids, DCM_StudyDate, m.study_date, sizeof m.study_date);
-          char count[24];
-          copy_string(ids, DCM_NumberOfStudyRelatedInstances, count, sizeof count);
-          char *end = NULL;
-          long n = count[0] ? strtol(count, &end, 10) : -1;
-          m.n_instances = (count[0] && end && *end == '\0' && n >= 0 && n < (1L << 30)) ? (int)n : -1;
-          int r = fn(ctx, &m);
-          if (r) {
-            rc = r;
-            ASC_abortAssociation(assoc);
-            goto out;
-          }
-        }
-      }
-      if (pending) continue;
-      if (status != STATUS_Success)
-        rc = rcy_error_set(err, RCY_EDICOM, "%s answered the C-FIND with status 0x%04x", peer->ae_title,
-                           (unsigned)status);
-      break;
     }
-    ASC_releaseAssociation(assoc);
+    if (pending) continue;
+    a.release();
+    if (status != STATUS_Success)
+      return rcy_error_set(err, RCY_EDICOM, "%s answered the C-FIND with status 0x%04x", peer->ae_title,
+                           (unsigned)status);
+    return RCY_OK;
   }
-out:
-  if (assoc) {
-    ASC_dropAssociation(assoc);
-    ASC_destroyAssociation(&assoc);
-  }
-  if (net) ASC_dropNetwork(&net);
-  return rc;
 }
 
 }  // namespace

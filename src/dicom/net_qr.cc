@@ -5,7 +5,7 @@
 // destination (C-MOVE) or on the same association (C-GET). Files go out as stored: DCMTK sends a file's
 // bytes after its meta header unchanged when the presentation context has the file's transfer syntax.
 #include "net_qr.h"
-#include "net_transport.h"
+#include "net_scu.h"
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcuid.h>
@@ -162,23 +162,17 @@ struct RetrieveState {
   size_t next = 0;
   int completed = 0, failed = 0, warning = 0;
   std::vector<std::string> failed_uids;
-  // C-MOVE: the sub-association to the destination.
-  T_ASC_Network *net = NULL;
-  T_ASC_Association *sub = NULL;
-  std::unique_ptr<rcy_net::GuardLayer> guard;
+  // C-MOVE: the sub-association to the destination (made when the retrieve begins; released at the end).
+  std::unique_ptr<rcy_net::ScuAssociation> dest;
   DIC_US move_msg_id = 0;
   bool sub_failed = false;
   std::unique_ptr<DcmDataset> failed_list;
   int timeout_s = 60;
 
   ~RetrieveState() {
-    if (sub) {
-      ASC_releaseAssociation(sub);
-      ASC_dropAssociation(sub);
-      ASC_destroyAssociation(&sub);
-    }
-    if (net) ASC_dropNetwork(&net);
+    if (dest) dest->release();
   }
+  T_ASC_Association *sub() const { return dest ? dest->get() : NULL; }
 };
 
 const char *kUncompressed[] = {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax};
@@ -191,18 +185,14 @@ bool is_uncompressed(const std::string &ts) {
 // The destination association: for each SOP class of the files a context with the stored transfer syntax
 // (sent as stored) and, when that one is not uncompressed, one with the uncompressed ones as a fallback.
 OFCondition open_destination(RetrieveState *r) {
-  OFCondition c = ASC_initializeNetwork(NET_REQUESTOR, 0, r->timeout_s, &r->net);
-  if (c.bad()) return c;
-  r->guard.reset(new rcy_net::GuardLayer(NULL));
-  c = rcy_net::install_guard(r->net, r->guard.get());
-  if (c.bad()) return c;
-  T_ASC_Parameters *params = NULL;
-  c = ASC_createAssociationParameters(&params, ASC_MAXIMUMPDUSIZE);
-  if (c.bad()) return c;
-  ASC_setAPTitles(params, r->files.our_ae_title, r->files.dest_ae_title, NULL);
-  char addr[512];
-  snprintf(addr, sizeof addr, "%s:%d", r->files.dest_host, r->files.dest_port);
-  ASC_setPresentationAddresses(params, "localhost", addr);
+  r->dest.reset(new rcy_net::ScuAssociation());
+  rcy_net::ScuAssociation &a = *r->dest;
+  OFCondition c = a.prepare(r->files.our_ae_title, r->files.dest_ae_title, r->files.dest_host, r->files.dest_port,
+                            r->timeout_s, ASC_MAXIMUMPDUSIZE);
+  if (c.bad()) {
+    r->dest.reset();
+    return c;
+  }
   std::set<std::pair<std::string, std::string>> wanted;
   for (size_t i = 0; i < r->files.n; i++) {
     wanted.insert({r->files.files[i].sop_class_uid, r->files.files[i].transfer_syntax_uid});
@@ -215,23 +205,16 @@ OFCondition open_destination(RetrieveState *r) {
     if (id > 255) break;  // 128 contexts at most: more SOP classes than any study of ours holds
     if (w.second.empty() || is_uncompressed(w.second)) {
       if (!uncompressed_done.insert(w.first).second) continue;
-      c = ASC_addPresentationContext(params, (T_ASC_PresentationContextID)id, w.first.c_str(), kUncompressed, 2);
+      c = ASC_addPresentationContext(a.params(), (T_ASC_PresentationContextID)id, w.first.c_str(), kUncompressed, 2);
     } else {
       const char *ts[] = {w.second.c_str()};
-      c = ASC_addPresentationContext(params, (T_ASC_PresentationContextID)id, w.first.c_str(), ts, 1);
+      c = ASC_addPresentationContext(a.params(), (T_ASC_PresentationContextID)id, w.first.c_str(), ts, 1);
     }
-    if (c.bad()) {
-      ASC_destroyAssociationParameters(&params);
-      return c;
-    }
+    if (c.bad()) break;
     id += 2;
   }
-  c = ASC_requestAssociation(r->net, params, &r->sub);
-  if (c.bad() && !r->sub) ASC_destroyAssociationParameters(&params);
-  if (c.bad() && r->sub) {
-    ASC_dropAssociation(r->sub);
-    ASC_destroyAssociation(&r->sub);
-  }
+  if (c.good()) c = a.request();
+  if (c.bad()) r->dest.reset();
   return c;
 }
 
@@ -317,11 +300,11 @@ void retrieve_step(RetrieveState *r, bool move, OFBool cancelled, Rsp *rsp, DcmD
   }
   if (!cancelled && r->next < r->files.n) {
     const rcy_dicom_qr_file &f = r->files.files[r->next++];
-    if (move && (r->sub_failed || !r->sub)) {
+    if (move && (r->sub_failed || !r->sub())) {
       r->failed++;
       r->failed_uids.push_back(f.sop_instance_uid);
     } else {
-      store_one(r, move ? r->sub : r->assoc, f, move);
+      store_one(r, move ? r->sub() : r->assoc, f, move);
     }
   }
   int remaining = (int)(r->files.n - r->next);

@@ -1,7 +1,7 @@
 // Pulling a study from a site's node: C-GET (the instances arrive on the same association, each through the
 // same receive-and-check path as the SCP) or C-MOVE (the node sends them to our SCP, i.e. the running daemon).
 #include "net_internal.h"
-#include "net_transport.h"
+#include "net_scu.h"
 
 #include <memory>
 
@@ -26,25 +26,12 @@ int retrieve(int *n_completed, int *n_failed, const rcy_dicom_peer *peer, const 
   rcy_net::disable_nagle();
   const char *model = peer->use_move ? UID_MOVEStudyRootQueryRetrieveInformationModel
                                      : UID_GETStudyRootQueryRetrieveInformationModel;
-  T_ASC_Network *net = NULL;
-  T_ASC_Parameters *params = NULL;
-  T_ASC_Association *assoc = NULL;
-  std::unique_ptr<rcy_net::Spool> spool;  // made at the first C-STORE sub-operation (C-GET)
-  int rc = RCY_OK;
-  char addr[512];
-  rcy_net::GuardLayer guard(NULL);  // the node's command sets go through the nesting guard too
   const int timeout_s = peer->timeout_s > 0 ? peer->timeout_s : 30;
-  OFCondition c = ASC_initializeNetwork(NET_REQUESTOR, 0, timeout_s, &net);
-  if (c.good()) c = rcy_net::install_guard(net, &guard);
-  if (c.good()) c = ASC_createAssociationParameters(&params, ASC_MAXIMUMPDUSIZE);
-  if (c.bad()) {
-    rc = rcy_error_set(err, RCY_EDICOM, "cannot initialise the DICOM network: %s", c.text());
-    goto out;
-  }
-  ASC_setAPTitles(params, peer->our_ae_title, peer->ae_title, NULL);
-  snprintf(addr, sizeof addr, "%s:%d", peer->host, peer->port);
-  ASC_setPresentationAddresses(params, "localhost", addr);
-  c = ASC_addPresentationContext(params, 1, model, kUncompressed, 2);
+  rcy_net::ScuAssociation a;  // aborted on every early return below
+  OFCondition c =
+      a.prepare(peer->our_ae_title, peer->ae_title, peer->host, peer->port, timeout_s, ASC_MAXIMUMPDUSIZE);
+  if (c.bad()) return rcy_error_set(err, RCY_EDICOM, "cannot initialise the DICOM network: %s", c.text());
+  c = ASC_addPresentationContext(a.params(), 1, model, kUncompressed, 2);
   if (!peer->use_move) {
     // C-GET: we are the storage SCP on this association, for every SOP class we accept.
     size_t n_sop, n_ts;
@@ -53,120 +40,99 @@ int retrieve(int *n_completed, int *n_failed, const rcy_dicom_peer *peer, const 
     const char *ts[16];
     for (size_t i = 0; i < n_ts && i < 16; i++) ts[i] = tss[i].uid;
     for (size_t i = 0; i < n_sop && c.good(); i++)
-      c = ASC_addPresentationContext(params, (T_ASC_PresentationContextID)(3 + 2 * i), sops[i].uid, ts,
+      c = ASC_addPresentationContext(a.params(), (T_ASC_PresentationContextID)(3 + 2 * i), sops[i].uid, ts,
                                      (int)(n_ts < 16 ? n_ts : 16), ASC_SC_ROLE_SCP);
   }
-  if (c.good()) c = ASC_requestAssociation(net, params, &assoc);
-  if (c.bad()) {
-    rc = rcy_error_set(err, RCY_EDICOM, "association with %s at %s refused or failed: %s", peer->ae_title, addr,
-                       c.text());
-    if (!assoc) ASC_destroyAssociationParameters(&params);
-    goto out;
-  }
-  {
-    T_ASC_PresentationContextID pc = ASC_findAcceptedPresentationContextID(assoc, model);
-    if (pc == 0) {
-      rc = rcy_error_set(err, RCY_EDICOM, "%s does not support %s", peer->ae_title,
+  if (c.good()) c = a.request();
+  if (c.bad())
+    return rcy_error_set(err, RCY_EDICOM, "association with %s at %s refused or failed: %s", peer->ae_title,
+                         a.address(), c.text());
+  T_ASC_Association *assoc = a.get();
+  T_ASC_PresentationContextID pc = ASC_findAcceptedPresentationContextID(assoc, model);
+  if (pc == 0)
+    return rcy_error_set(err, RCY_EDICOM, "%s does not support %s", peer->ae_title,
                          peer->use_move ? "C-MOVE (Study Root)" : "C-GET (Study Root)");
-      ASC_abortAssociation(assoc);
-      goto out;
-    }
-    DcmDataset query;
-    query.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
-    query.putAndInsertString(DCM_StudyInstanceUID, study_uid);
-    T_DIMSE_Message msg;
-    memset(&msg, 0, sizeof msg);
-    if (peer->use_move) {
-      msg.CommandField = DIMSE_C_MOVE_RQ;
-      T_DIMSE_C_MoveRQ &rq = msg.msg.CMoveRQ;
-      rq.MessageID = assoc->nextMsgID++;
-      OFStandard::strlcpy(rq.AffectedSOPClassUID, model, sizeof rq.AffectedSOPClassUID);
-      rq.Priority = DIMSE_PRIORITY_MEDIUM;
-      rq.DataSetType = DIMSE_DATASET_PRESENT;
-      OFStandard::strlcpy(rq.MoveDestination, peer->move_destination ? peer->move_destination : "",
-                          sizeof rq.MoveDestination);
-    } else {
-      msg.CommandField = DIMSE_C_GET_RQ;
-      T_DIMSE_C_GetRQ &rq = msg.msg.CGetRQ;
-      rq.MessageID = assoc->nextMsgID++;
-      OFStandard::strlcpy(rq.AffectedSOPClassUID, model, sizeof rq.AffectedSOPClassUID);
-      rq.Priority = DIMSE_PRIORITY_MEDIUM;
-      rq.DataSetType = DIMSE_DATASET_PRESENT;
-    }
-    c = DIMSE_sendMessageUsingMemoryData(assoc, pc, &msg, NULL, &query, NULL, NULL);
-    int silent_s = 0;  // seconds without a message from the node
-    for (;;) {
-      if (c.bad()) {
-        rc = rcy_error_set(err, RCY_EDICOM, "retrieve from %s failed: %s", peer->ae_title, c.text());
-        ASC_abortAssociation(assoc);
-        goto out;
-      }
-      T_ASC_PresentationContextID rpc;
-      T_DIMSE_Message rsp;
-      DcmDataset *detail = NULL;
-      // The stop request (the daemon's SIGTERM) is looked at between messages and, through one-second waits,
-      // while the node is slow.
-      if (peer->stop && *peer->stop) {
-        rc = rcy_error_set(err, RCY_EDICOM, "retrieve from %s abandoned: stop requested (%d completed)",
+  DcmDataset query;
+  query.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
+  query.putAndInsertString(DCM_StudyInstanceUID, study_uid);
+  T_DIMSE_Message msg;
+  memset(&msg, 0, sizeof msg);
+  if (peer->use_move) {
+    msg.CommandField = DIMSE_C_MOVE_RQ;
+    T_DIMSE_C_MoveRQ &rq = msg.msg.CMoveRQ;
+    rq.MessageID = assoc->nextMsgID++;
+    OFStandard::strlcpy(rq.AffectedSOPClassUID, model, sizeof rq.AffectedSOPClassUID);
+    rq.Priority = DIMSE_PRIORITY_MEDIUM;
+    rq.DataSetType = DIMSE_DATASET_PRESENT;
+    OFStandard::strlcpy(rq.MoveDestination, peer->move_destination ? peer->move_destination : "",
+                        sizeof rq.MoveDestination);
+  } else {
+    msg.CommandField = DIMSE_C_GET_RQ;
+    T_DIMSE_C_GetRQ &rq = msg.msg.CGetRQ;
+    rq.MessageID = assoc->nextMsgID++;
+    OFStandard::strlcpy(rq.AffectedSOPClassUID, model, sizeof rq.AffectedSOPClassUID);
+    rq.Priority = DIMSE_PRIORITY_MEDIUM;
+    rq.DataSetType = DIMSE_DATASET_PRESENT;
+  }
+  c = DIMSE_sendMessageUsingMemoryData(assoc, pc, &msg, NULL, &query, NULL, NULL);
+  // Made at the first C-STORE sub-operation (C-GET); declared after the association, so destroyed before it.
+  std::unique_ptr<rcy_net::Spool> spool;
+  int silent_s = 0;  // seconds without a message from the node
+  for (;;) {
+    if (c.bad())
+      return rcy_error_set(err, RCY_EDICOM, "retrieve from %s failed: %s", peer->ae_title, c.text());
+    T_ASC_PresentationContextID rpc;
+    T_DIMSE_Message rsp;
+    DcmDataset *detail = NULL;
+    // The stop request (the daemon's SIGTERM) is looked at between messages and, through one-second waits,
+    // while the node is slow.
+    if (peer->stop && *peer->stop)
+      return rcy_error_set(err, RCY_EDICOM, "retrieve from %s abandoned: stop requested (%d completed)",
                            peer->ae_title, *n_completed);
-        ASC_abortAssociation(assoc);
-        goto out;
-      }
-      c = DIMSE_receiveCommand(assoc, DIMSE_NONBLOCKING, 1, &rpc, &rsp, &detail);
-      delete detail;
-      if (c == DIMSE_NODATAAVAILABLE) {
-        if (++silent_s <= (peer->timeout_s > 0 ? peer->timeout_s : 120)) {
-          c = EC_Normal;
-          continue;
-        }
-        c = DIMSE_NODATAAVAILABLE;
-      }
-      if (c.bad()) continue;
-      silent_s = 0;
-      if (rsp.CommandField == DIMSE_C_STORE_RQ) {
-        if (!spool) spool.reset(new rcy_net::Spool(h, h->ctx));
-        c = rcy_net::handle_store(assoc, rpc, &rsp.msg.CStoreRQ, *spool, peer->timeout_s > 0 ? peer->timeout_s : 120,
-                                 NULL);
+    c = DIMSE_receiveCommand(assoc, DIMSE_NONBLOCKING, 1, &rpc, &rsp, &detail);
+    delete detail;
+    if (c == DIMSE_NODATAAVAILABLE) {
+      if (++silent_s <= (peer->timeout_s > 0 ? peer->timeout_s : 120)) {
+        c = EC_Normal;
         continue;
       }
-      DIC_US status;
-      int has_data;
-      if (rsp.CommandField == DIMSE_C_GET_RSP) {
-        status = rsp.msg.CGetRSP.DimseStatus;
-        has_data = rsp.msg.CGetRSP.DataSetType != DIMSE_DATASET_NULL;
-        *n_completed = rsp.msg.CGetRSP.NumberOfCompletedSubOperations;
-        *n_failed = rsp.msg.CGetRSP.NumberOfFailedSubOperations;
-      } else if (rsp.CommandField == DIMSE_C_MOVE_RSP) {
-        status = rsp.msg.CMoveRSP.DimseStatus;
-        has_data = rsp.msg.CMoveRSP.DataSetType != DIMSE_DATASET_NULL;
-        *n_completed = rsp.msg.CMoveRSP.NumberOfCompletedSubOperations;
-        *n_failed = rsp.msg.CMoveRSP.NumberOfFailedSubOperations;
-      } else {
-        rc = rcy_error_set(err, RCY_EDICOM, "unexpected DIMSE command 0x%04x from %s",
-                           (unsigned)rsp.CommandField, peer->ae_title);
-        ASC_abortAssociation(assoc);
-        goto out;
-      }
-      if (has_data) {  // a failed-SOP-instance list we do not use: never parsed (nothing deep can hurt us)
-        DIC_UL bytes = 0, pdvs = 0;
-        c = DIMSE_ignoreDataSet(assoc, DIMSE_NONBLOCKING, 120, &bytes, &pdvs);
-      }
-      if (is_pending(status)) continue;
-      if (status != STATUS_Success && status != STATUS_GET_Warning_SubOperationsCompleteOneOrMoreFailures)
-        rc = rcy_error_set(err, RCY_EDICOM, "%s answered the retrieve with status 0x%04x (%d completed, %d failed)",
-                           peer->ae_title, (unsigned)status, *n_completed, *n_failed);
-      break;
+      c = DIMSE_NODATAAVAILABLE;
     }
-    ASC_releaseAssociation(assoc);
+    if (c.bad()) continue;
+    silent_s = 0;
+    if (rsp.CommandField == DIMSE_C_STORE_RQ) {
+      if (!spool) spool.reset(new rcy_net::Spool(h, h->ctx));
+      c = rcy_net::handle_store(assoc, rpc, &rsp.msg.CStoreRQ, *spool, peer->timeout_s > 0 ? peer->timeout_s : 120,
+                               NULL);
+      continue;
+    }
+    DIC_US status;
+    int has_data;
+    if (rsp.CommandField == DIMSE_C_GET_RSP) {
+      status = rsp.msg.CGetRSP.DimseStatus;
+      has_data = rsp.msg.CGetRSP.DataSetType != DIMSE_DATASET_NULL;
+      *n_completed = rsp.msg.CGetRSP.NumberOfCompletedSubOperations;
+      *n_failed = rsp.msg.CGetRSP.NumberOfFailedSubOperations;
+    } else if (rsp.CommandField == DIMSE_C_MOVE_RSP) {
+      status = rsp.msg.CMoveRSP.DimseStatus;
+      has_data = rsp.msg.CMoveRSP.DataSetType != DIMSE_DATASET_NULL;
+      *n_completed = rsp.msg.CMoveRSP.NumberOfCompletedSubOperations;
+      *n_failed = rsp.msg.CMoveRSP.NumberOfFailedSubOperations;
+    } else {
+      return rcy_error_set(err, RCY_EDICOM, "unexpected DIMSE command 0x%04x from %s", (unsigned)rsp.CommandField,
+                           peer->ae_title);
+    }
+    if (has_data) {  // a failed-SOP-instance list we do not use: never parsed (nothing deep can hurt us)
+      DIC_UL bytes = 0, pdvs = 0;
+      c = DIMSE_ignoreDataSet(assoc, DIMSE_NONBLOCKING, 120, &bytes, &pdvs);
+    }
+    if (is_pending(status)) continue;
+    a.release();
+    if (status != STATUS_Success && status != STATUS_GET_Warning_SubOperationsCompleteOneOrMoreFailures)
+      return rcy_error_set(err, RCY_EDICOM, "%s answered the retrieve with status 0x%04x (%d completed, %d failed)",
+                           peer->ae_title, (unsigned)status, *n_completed, *n_failed);
+    return RCY_OK;
   }
-out:
-  spool.reset();
-  if (assoc) {
-    ASC_dropAssociation(assoc);
-    ASC_destroyAssociation(&assoc);
-  }
-  if (net) ASC_dropNetwork(&net);
-  return rc;
 }
 
 }  // namespace
