@@ -178,11 +178,11 @@ test('reading you can trust (issue 10)', async (t) => {
     await page.reload();
     await ready(page);
     await check('reload');
-    await open(PR, 'FU1', { keepView: true });
-    await check('back from the worklist');
     await page.locator('tr[data-lesion="T2"] button.goto').click();
     await page.waitForFunction((s) => document.querySelector('#vp-current').dataset.sop === s, t2sop);
     await shot(page, '2_reload_calipers');
+    await open(PR, 'FU1', { keepView: true });
+    await check('back from the worklist');
   });
 
   await caseT('1 a key press on a focused state menu never replaces a measurement; replacing one asks first', async () => {
