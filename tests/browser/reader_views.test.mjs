@@ -68,11 +68,16 @@ test('response panel, menus, QA statuses, registry (issue 10: 12, 8, 16, R)', as
     await page.waitForSelector('#worklist');
     return page;
   };
+  // The reader's cases share the tab the reader logged in with: each opens the subject as a reader does, from
+  // the worklist by its address, so the subject screen is built again from what the server has now (the cases
+  // change the read through the API in between) without a new renderer and WebGL context each time.
+  let readerTab = null;
   const open = async (tp) => {
-    const page = await context.newPage();
-    watchPage(page);
-    page.on('request', (r) => { if (r.method() === 'PUT') puts.push(r.url()); });
-    await page.goto(`${stack.url}/#/subject/${S}/${tp}`);
+    const page = readerTab;
+    await page.evaluate(() => { window.location.hash = '#/worklist'; });
+    await page.waitForSelector('#worklist');
+    assert.equal(await page.evaluate(() => window.rcy), undefined, 'the subject screen was torn down');
+    await page.evaluate((h) => { window.location.hash = h; }, `#/subject/${S}/${tp}`);
     await page.waitForSelector('#app[data-ready="1"]', { timeout: 30000 });
     await page.waitForFunction(() => document.querySelector('#vp-current')?.dataset.sop);
     return page;
@@ -92,7 +97,9 @@ test('response panel, menus, QA statuses, registry (issue 10: 12, 8, 16, R)', as
       throw e;
     }
   });
-  (await login(READER)).close();
+  readerTab = await login(READER);
+  watchPage(readerTab);
+  readerTab.on('request', (r) => { if (r.method() === 'PUT') puts.push(r.url()); });
 
   await caseT('12a a baseline with nothing measured says so (no NE, no 0.0 %)', async () => {
     await api('POST', `/api/reads/${S}/lesions`, { lesion_id: 'NT1', kind: 'non_target', organ: 'liver', timepoint: 'BL' });
@@ -102,7 +109,6 @@ test('response panel, menus, QA statuses, registry (issue 10: 12, 8, 16, R)', as
     assert.match(await text(page, '#resp-sod'), /not yet measured/);
     assert.match(await text(page, '#resp-bor'), /—/);
     await shot(page, '1_baseline_empty');
-    await page.close();
   });
 
   await caseT('8a the baseline non-target menu offers only what the server accepts', async () => {
@@ -111,7 +117,6 @@ test('response panel, menus, QA statuses, registry (issue 10: 12, 8, 16, R)', as
     const offered = await page.locator('.state-menu [data-value]').evaluateAll((els) => els.map((e) => e.dataset.value));
     assert.deepEqual(offered, ['present']);
     await page.keyboard.press('Escape');
-    await page.close();
   });
 
   await caseT('8b a node measured with Length is refused before anything is sent; Bidirectional is selected', async () => {
@@ -134,7 +139,6 @@ test('response panel, menus, QA statuses, registry (issue 10: 12, 8, 16, R)', as
     assert.equal(puts.length, n, 'nothing was sent');
     assert.equal(await page.locator('.modal-overlay').count(), 0, 'no reason asked');
     await shot(page, '2_node_length_refused');
-    await page.close();
     await api('DELETE', `/api/reads/${S}/lesions/T9`);
   });
 
@@ -147,7 +151,6 @@ test('response panel, menus, QA statuses, registry (issue 10: 12, 8, 16, R)', as
     assert.equal(await text(page, '#resp-chg-bl'), '— (baseline)');
     assert.match(await text(page, '#resp-bor'), /^— /);
     assert.doesNotMatch(await text(page, '#response'), /\bNE\b|0\.0 %/);
-    await page.close();
     await api('POST', `/api/reads/${S}/timepoints/BL/sign`, { password: PASSWORD });
     for (const l of truth.lesions.filter((x) => x.role === 'target')) {
       await api('PUT', `/api/reads/${S}/timepoints/FU1/lesions/${l.lesion_id}`, { measurement: meas(l, 'FU1') });
@@ -168,10 +171,10 @@ test('response panel, menus, QA statuses, registry (issue 10: 12, 8, 16, R)', as
     assert.equal(await text(page, '#resp-progression'), 'none');
     assert.equal(await text(page, '#resp-hepatic'), 'none');
     await shot(page, '3_followup_response');
-    await page.close();
   });
 
   await caseT('16 QA: worklist statuses of the existing reads, read picker, registry read-only', async () => {
+    await readerTab.close(); // the next logins replace the reader's session cookie
     const page = await login('qa.views');
     const bl = await text(page, `tr[data-subject="${S}"][data-timepoint="BL"] .read-statuses`);
     const fu = await text(page, `tr[data-subject="${S}"][data-timepoint="FU1"] .read-statuses`);

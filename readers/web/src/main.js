@@ -6,8 +6,6 @@
 import './styles.css';
 import * as api from './api.js';
 import { h, clear } from './dom.js';
-import { SubjectView } from './subject.js';
-import { DoseView } from './dose.js';
 import { showRegistry } from './registry.js';
 import { showAudit } from './audit.js';
 import { showQa } from './qa.js';
@@ -15,6 +13,12 @@ import { showEndpoints } from './endpoints.js';
 import { showDoseCohort } from './dose_cohort.js';
 import { showWorklist as renderWorklist } from './worklist.js';
 import { queueSection, showAdjudication } from './adjudication.js';
+
+// The image views (subject, dose) and Cornerstone3D with its codecs are most of the code (about 4 MB): they are
+// loaded when a subject or dose view is first opened, so the login page, the worklist and the QA, audit and
+// cohort pages do not parse and evaluate them (about 4 s of CPU per page load on the test machine's Chromium).
+const subjectModule = () => import('./subject.js');
+const doseModule = () => import('./dose.js');
 
 const app = document.getElementById('app');
 const topbar = document.getElementById('topbar');
@@ -108,11 +112,13 @@ async function route() {
     if (parts[0] === 'subject' && parts[1]) {
       // ?role=central&reader=NAME: a read-only look at that read (QA, or an adjudicator from the side-by-side).
       const which = params.get('role') && params.get('reader') ? { role: params.get('role'), reader: params.get('reader') } : null;
+      const { SubjectView } = await subjectModule();
       currentView = new SubjectView(app, parts[1], parts[2] || null, { user, go, which });
       await currentView.start();
       return;
     }
     if (parts[0] === 'dose' && parts[1]) {
+      const { DoseView } = await doseModule();
       currentView = new DoseView(app, parts[1], { user });
       await currentView.start();
       return;
