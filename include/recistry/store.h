@@ -256,6 +256,10 @@ int rcy_files_commit(int fd, const char *tmp_path, const char *final_path, rcy_e
 int rcy_files_sync_dir_of(const char *path, rcy_error *err);
 /* Size and SHA-256 (lowercase hex) of a file. */
 int rcy_files_sha256(char hex[65], uint64_t *size_bytes, const char *path, rcy_error *err);
+/* The same, then drops the file's pages from the page cache (advisory: the file must be durable already, so
+ * that its pages are clean and only dropped, never written). For a writer that will not read the file
+ * again soon: the next file it writes reuses those pages (see docs/ingest.md, "fresh pages"). */
+int rcy_files_sha256_uncache(char hex[65], uint64_t *size_bytes, const char *path, rcy_error *err);
 /* Walks every regular file below dir (recursively; entries starting with '.' skipped), calling fn with its
  * path relative to dir; fn returns non-zero to stop. */
 int rcy_files_walk(const char *dir, int (*fn)(void *ctx, const char *rel), void *ctx, rcy_error *err);
