@@ -90,6 +90,13 @@ typedef struct rcy_archive_instance {
  * the daemon re-indexes at start any file whose row a power loss took away: the index is rebuildable from
  * storage, the files are not. Saves one disk flush per instance. */
 int rcy_archive_writer_sync(rcy_store *store, rcy_error *err);
+/* For the same writer: its commits stop checkpointing the index's log themselves (SQLite's WAL: a commit
+ * crossing the threshold would flush and copy it on that instance's critical path); the caller runs
+ * rcy_archive_checkpoint from another connection instead. *deferred is 1 when the engine has such
+ * checkpoints (SQLite), 0 when there is nothing to do (PostgreSQL's server checkpoints itself). */
+int rcy_archive_writer_defer_checkpoints(rcy_store *store, int *deferred, rcy_error *err);
+/* Copies the log's committed pages into the index and flushes it, without blocking the writer. */
+int rcy_archive_checkpoint(rcy_store *store, rcy_error *err);
 
 /* What the index holds for a SOP Instance UID: *found 0/1, and its relative path, size and SHA-256. */
 int rcy_archive_find_instance(int *found, char *path, size_t path_len, uint64_t *size_bytes, char sha256[65],

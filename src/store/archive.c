@@ -61,6 +61,18 @@ int rcy_archive_writer_sync(rcy_store *store, rcy_error *err) {
   return RCY_OK;
 }
 
+int rcy_archive_writer_defer_checkpoints(rcy_store *store, int *deferred, rcy_error *err) {
+  int rc = rcy_db_defer_checkpoints(store->db);
+  *deferred = rc > 0;
+  if (rc < 0) return rcy_store_fail(store, "deferring the writer's checkpoints", err);
+  return RCY_OK;
+}
+
+int rcy_archive_checkpoint(rcy_store *store, rcy_error *err) {
+  if (rcy_db_checkpoint(store->db)) return rcy_store_fail(store, "checkpointing the index", err);
+  return RCY_OK;
+}
+
 /* Copies a text column into a caller's buffer: a value that does not fit is an error, never cut (the index
  * holds only validated identifiers, so this means the index was written by something else). */
 static int copy_column(char *out, size_t cap, rcy_db_stmt *st, int col, const char *what, rcy_error *err) {
