@@ -73,19 +73,22 @@ struct rcy_pipeline {
   rcy_flusher *flusher;
   long pid;      /* of this process, and the host's name: in every temporary file's name, so known once */
   char host[256];
-  /* The checkpointer (SQLite only): its own connection, woken every CHECKPOINT_MS, checkpoints when the
-   * writer committed since its last pass. */
+  /* The checkpointer (SQLite only): its own connection, woken every CHECKPOINT_POLL_MS; counts the
+   * instances committed (committed_n) to checkpoint about as often as SQLite would have. */
   rcy_store *ckpt_db;
   pthread_t ckpt_thread;
   int ckpt_started, ckpt_stop;
   pthread_mutex_t ckpt_mu;
   pthread_cond_t ckpt_cv;
-  atomic_ulong commits;
+  atomic_ulong committed_n;
 };
 
-/* About 60 instances' pages (~450 WAL frames) at 300 instances/s: small checkpoints, each well inside the
- * time between two commits' critical paths being noticed, and a WAL of a couple of MB. */
-#define CHECKPOINT_MS 200
+/* A checkpoint after every CHECKPOINT_INSTANCES instances committed (about SQLite's own 1,000 WAL pages
+ * at 7-8 pages per instance: no more checkpoints, so no more index flushes competing with the files'
+ * flushes, than before), or as soon as the writer has been idle for a poll (a quiet daemon's index is
+ * soon flushed whole). */
+#define CHECKPOINT_INSTANCES 128
+#define CHECKPOINT_POLL_MS 100
 
 /* The writer's checkpoints, off its critical path: a checkpoint flushes the WAL, copies it into the index
  * and flushes the index, 20-60 ms here, which the commit crossing SQLite's threshold would otherwise do
@@ -95,17 +98,19 @@ struct rcy_pipeline {
  * start-up recovery re-indexes them). */
 static void *checkpointer(void *arg) {
   rcy_pipeline *p = arg;
-  unsigned long seen = atomic_load(&p->commits);
+  unsigned long seen = atomic_load(&p->committed_n), last = seen;
   pthread_mutex_lock(&p->ckpt_mu);
   while (!p->ckpt_stop) {
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
-    t.tv_nsec += CHECKPOINT_MS * 1000000L;
+    t.tv_nsec += CHECKPOINT_POLL_MS * 1000000L;
     t.tv_sec += t.tv_nsec / 1000000000L;
     t.tv_nsec %= 1000000000L;
     pthread_cond_timedwait(&p->ckpt_cv, &p->ckpt_mu, &t);
-    unsigned long n = atomic_load(&p->commits);
-    if (p->ckpt_stop || n == seen) continue;
+    unsigned long n = atomic_load(&p->committed_n);
+    int idle = n == last;
+    last = n;
+    if (p->ckpt_stop || n == seen || (!idle && n - seen < CHECKPOINT_INSTANCES)) continue;
     seen = n;
     pthread_mutex_unlock(&p->ckpt_mu);
     rcy_error err = {0};
@@ -513,7 +518,9 @@ static void commit_batch(rcy_pipeline *p, job *batch) {
     for (job *j = batch; j; j = j->next)
       if (j->out->result == RCY_STORED || j->out->result == RCY_QUARANTINED) fail_job(j, err.code, err.message);
   } else {
-    atomic_fetch_add(&p->commits, 1); /* the checkpointer's cue */
+    unsigned long n = 0;
+    for (job *j = batch; j; j = j->next) n += j->renamed;
+    atomic_fetch_add(&p->committed_n, n ? n : 1); /* the checkpointer's cue */
   }
   rcy_hash_items_free(hashed);
   for (job *j = batch; j; j = j->next)
@@ -667,7 +674,7 @@ static int write_hashes(void *ctx) {
     rcy_log(RCY_LOG_ERROR, "ingest", "cannot record SHA-256s (they stay pending): %s", err.message);
     rcy_hasher_give_back(p->hasher, hashed);
   } else {
-    if (hashed) atomic_fetch_add(&p->commits, 1);
+    if (hashed) atomic_fetch_add(&p->committed_n, 1);
     rcy_hash_items_free(hashed);
   }
   pthread_mutex_lock(&p->mu);
