@@ -90,6 +90,13 @@ typedef struct rcy_archive_instance {
  * the daemon re-indexes at start any file whose row a power loss took away: the index is rebuildable from
  * storage, the files are not. Saves one disk flush per instance. */
 int rcy_archive_writer_sync(rcy_store *store, rcy_error *err);
+/* For the same writer: its commits stop checkpointing the index's log themselves (SQLite's WAL: a commit
+ * crossing the threshold would flush and copy it on that instance's critical path); the caller runs
+ * rcy_archive_checkpoint from another connection instead. *deferred is 1 when the engine has such
+ * checkpoints (SQLite), 0 when there is nothing to do (PostgreSQL's server checkpoints itself). */
+int rcy_archive_writer_defer_checkpoints(rcy_store *store, int *deferred, rcy_error *err);
+/* Copies the log's committed pages into the index and flushes it, without blocking the writer. */
+int rcy_archive_checkpoint(rcy_store *store, rcy_error *err);
 
 /* What the index holds for a SOP Instance UID: *found 0/1, and its relative path, size and SHA-256. */
 int rcy_archive_find_instance(int *found, char *path, size_t path_len, uint64_t *size_bytes, char sha256[65],
@@ -256,6 +263,10 @@ int rcy_files_commit(int fd, const char *tmp_path, const char *final_path, rcy_e
 int rcy_files_sync_dir_of(const char *path, rcy_error *err);
 /* Size and SHA-256 (lowercase hex) of a file. */
 int rcy_files_sha256(char hex[65], uint64_t *size_bytes, const char *path, rcy_error *err);
+/* The same, then drops the file's pages from the page cache (advisory: the file must be durable already, so
+ * that its pages are clean and only dropped, never written). For a writer that will not read the file
+ * again soon: the next file it writes reuses those pages (see docs/ingest.md, "fresh pages"). */
+int rcy_files_sha256_uncache(char hex[65], uint64_t *size_bytes, const char *path, rcy_error *err);
 /* Walks every regular file below dir (recursively; entries starting with '.' skipped), calling fn with its
  * path relative to dir; fn returns non-zero to stop. */
 int rcy_files_walk(const char *dir, int (*fn)(void *ctx, const char *rel), void *ctx, rcy_error *err);

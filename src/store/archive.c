@@ -61,6 +61,18 @@ int rcy_archive_writer_sync(rcy_store *store, rcy_error *err) {
   return RCY_OK;
 }
 
+int rcy_archive_writer_defer_checkpoints(rcy_store *store, int *deferred, rcy_error *err) {
+  int rc = rcy_db_defer_checkpoints(store->db);
+  *deferred = rc > 0;
+  if (rc < 0) return rcy_store_fail(store, "deferring the writer's checkpoints", err);
+  return RCY_OK;
+}
+
+int rcy_archive_checkpoint(rcy_store *store, rcy_error *err) {
+  if (rcy_db_checkpoint(store->db)) return rcy_store_fail(store, "checkpointing the index", err);
+  return RCY_OK;
+}
+
 /* Copies a text column into a caller's buffer: a value that does not fit is an error, never cut (the index
  * holds only validated identifiers, so this means the index was written by something else). */
 static int copy_column(char *out, size_t cap, rcy_db_stmt *st, int col, const char *what, rcy_error *err) {
@@ -132,8 +144,14 @@ int rcy_archive_find_series(int *found, char *study_uid, size_t study_uid_len, r
   return rc;
 }
 
-/* The three rows of one instance; the upserts refuse (no row changed) a study of another site or subject and a
- * series of another study, so a UID level never changes owner or parent whatever the caller checked before. */
+/* The three rows of one instance; the upserts never change a study's site or subject nor a series' study,
+ * so a UID level never changes owner or parent whatever the caller checked before.
+ * The study and series rows are written only when something in them changes: for the second and later
+ * instances of a series that is nothing (the study's last_received_at moves once a second), and an
+ * unchanged row rewritten would still cost its index entries (studies_subject holds study_date) in every
+ * commit's WAL — the commit that runs after the directory fsync, on every instance's critical path — and a
+ * new row version per instance on PostgreSQL. When no row changed, a read tells "nothing to change" from
+ * "another owner". */
 static int add_instance_rows(rcy_store *store, const rcy_archive_instance *in, rcy_error *err) {
   rcy_db_stmt *st;
   int rc = rcy_store_cached(
@@ -144,7 +162,11 @@ static int add_instance_rows(rcy_store *store, const rcy_archive_instance *in, r
       " timepoint = COALESCE(studies.timepoint, excluded.timepoint),"
       " modality = COALESCE(studies.modality, excluded.modality),"
       " study_date = COALESCE(studies.study_date, excluded.study_date)"
-      " WHERE studies.site_id = excluded.site_id AND studies.subject_id = excluded.subject_id",
+      " WHERE studies.site_id = excluded.site_id AND studies.subject_id = excluded.subject_id"
+      " AND (studies.status <> 'receiving' OR studies.last_received_at <> excluded.last_received_at"
+      " OR (studies.timepoint IS NULL AND excluded.timepoint IS NOT NULL)"
+      " OR (studies.modality IS NULL AND excluded.modality IS NOT NULL)"
+      " OR (studies.study_date IS NULL AND excluded.study_date IS NOT NULL))",
       "indexing a study", err);
   if (rc) return rc;
   rcy_archive_bind_text(st, 1, in->study_uid);
@@ -155,14 +177,17 @@ static int add_instance_rows(rcy_store *store, const rcy_archive_instance *in, r
   rcy_archive_bind_text(st, 6, in->study_date);
   rcy_archive_bind_text(st, 7, in->received_at);
   if ((rc = rcy_archive_step_done_cached(st, store, "indexing a study", err))) return rc;
-  if (rcy_db_changes(store->db) == 0)
-    return rcy_error_set(err, RCY_EDENIED, "study %s belongs to another site or subject", in->study_uid);
+  if (rcy_db_changes(store->db) == 0) {
+    int found;
+    char site[65], subject[65];
+    if ((rc = rcy_archive_find_study(&found, site, subject, store, in->study_uid, err))) return rc;
+    if (!found || strcmp(site, in->site_id) != 0 || strcmp(subject, in->subject_id) != 0)
+      return rcy_error_set(err, RCY_EDENIED, "study %s belongs to another site or subject", in->study_uid);
+  }
 
   rc = rcy_store_cached(&st, store,
                         "INSERT INTO series(series_uid, study_uid, modality, series_number, description,"
-                        " frame_of_reference_uid) VALUES(?, ?, ?, ?, ?, ?)"
-                        " ON CONFLICT(series_uid) DO UPDATE SET modality = series.modality"
-                        " WHERE series.study_uid = excluded.study_uid",
+                        " frame_of_reference_uid) VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(series_uid) DO NOTHING",
                         "indexing a series", err);
   if (rc) return rc;
   rcy_archive_bind_text(st, 1, in->series_uid);
@@ -172,9 +197,14 @@ static int add_instance_rows(rcy_store *store, const rcy_archive_instance *in, r
   rcy_archive_bind_text(st, 5, in->series_description);
   rcy_archive_bind_text(st, 6, in->frame_of_reference_uid);
   if ((rc = rcy_archive_step_done_cached(st, store, "indexing a series", err))) return rc;
-  if (rcy_db_changes(store->db) == 0)
-    return rcy_error_set(err, RCY_EDENIED, "series %s belongs to another study than %s", in->series_uid,
-                         in->study_uid);
+  if (rcy_db_changes(store->db) == 0) {
+    int found;
+    char parent[256]; /* a UID is at most 64 characters; longer here fails as an index written by something else */
+    if ((rc = rcy_archive_find_series(&found, parent, sizeof parent, store, in->series_uid, err))) return rc;
+    if (!found || strcmp(parent, in->study_uid) != 0)
+      return rcy_error_set(err, RCY_EDENIED, "series %s belongs to another study than %s", in->series_uid,
+                           in->study_uid);
+  }
 
   rc = rcy_store_cached(
       &st, store,

@@ -47,6 +47,8 @@ void rcy_db_rollback(rcy_db *db) {
   snprintf(db->errmsg, sizeof db->errmsg, "%s", msg);
 }
 int rcy_db_relax_durability(rcy_db *db) { return db->driver->relax_durability(db); }
+int rcy_db_defer_checkpoints(rcy_db *db) { return db->driver->defer_checkpoints(db); }
+int rcy_db_checkpoint(rcy_db *db) { return db->driver->checkpoint(db); }
 int rcy_db_in_transaction(rcy_db *db) { return db->driver->in_transaction(db); }
 
 int rcy_db_prepare(rcy_db_stmt **out, rcy_db *db, const char *sql) {

@@ -63,6 +63,13 @@ int rcy_db_in_transaction(rcy_db *db);
  * the process but are flushed later, not at each commit. SQLite: synchronous=NORMAL under WAL;
  * PostgreSQL: synchronous_commit = off. */
 int rcy_db_relax_durability(rcy_db *db);
+/* For the same connection: its commits no longer checkpoint the log themselves (a backstop aside), another
+ * connection does it with rcy_db_checkpoint. 1 when the engine has such checkpoints (SQLite), 0 when not
+ * (PostgreSQL: the server checkpoints), negative on failure. */
+int rcy_db_defer_checkpoints(rcy_db *db);
+/* Copies the log's committed pages into the database and flushes both, without blocking writers (SQLite: a
+ * passive WAL checkpoint; PostgreSQL: nothing). */
+int rcy_db_checkpoint(rcy_db *db);
 
 /* Statements. Parameters are numbered from 1, columns from 0 (as in SQLite). A bound text or blob is
  * copied by the driver (the caller's buffer may go away before step). column_* results stay valid until

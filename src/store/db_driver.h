@@ -14,6 +14,8 @@ typedef struct {
   int (*exec_ddl)(rcy_db *db, const char *sqlite_sql, const char *postgresql_sql_or_null);
   int (*begin_write)(rcy_db *db);
   int (*relax_durability)(rcy_db *db);
+  int (*defer_checkpoints)(rcy_db *db);
+  int (*checkpoint)(rcy_db *db);
   int (*in_transaction)(rcy_db *db);
   int (*prepare)(rcy_db_stmt **out, rcy_db *db, const char *sql, int persistent);
   int (*bind_null)(rcy_db_stmt *st, int i);

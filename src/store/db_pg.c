@@ -329,6 +329,16 @@ static int db_begin_write(rcy_db *db) {
  * synchronous_commit = on: their commits are durable when COMMIT returns. */
 static int db_relax_durability(rcy_db *db) { return exec_sql(PG(db), "SET synchronous_commit = off"); }
 
+/* The server checkpoints its own WAL: nothing for a client to defer or do. */
+static int db_defer_checkpoints(rcy_db *db) {
+  (void)db;
+  return 0;
+}
+static int db_checkpoint(rcy_db *db) {
+  (void)db;
+  return RCY_OK;
+}
+
 static int db_in_transaction(rcy_db *db) { return PQtransactionStatus(PG(db)->conn) != PQTRANS_IDLE; }
 
 /* ---- statements ---- */
@@ -585,6 +595,8 @@ static const rcy_db_driver driver = {
     .exec_ddl = db_exec_ddl,
     .begin_write = db_begin_write,
     .relax_durability = db_relax_durability,
+    .defer_checkpoints = db_defer_checkpoints,
+    .checkpoint = db_checkpoint,
     .in_transaction = db_in_transaction,
     .prepare = db_prepare,
     .bind_null = bind_null,

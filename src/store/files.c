@@ -87,7 +87,7 @@ int rcy_files_commit(int fd, const char *tmp_path, const char *final_path, rcy_e
   return rc;
 }
 
-int rcy_files_sha256(char hex[65], uint64_t *size_bytes, const char *path, rcy_error *err) {
+static int sha256_of(char hex[65], uint64_t *size_bytes, const char *path, int uncache, rcy_error *err) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return rcy_error_set(err, errno == ENOENT ? RCY_ENOTFOUND : RCY_EIO, "cannot open %s: %s", path,
                                    strerror(errno));
@@ -118,8 +118,17 @@ int rcy_files_sha256(char hex[65], uint64_t *size_bytes, const char *path, rcy_e
     if (size_bytes) *size_bytes = total;
   }
   EVP_MD_CTX_free(ctx);
+  if (uncache) (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
   close(fd);
   return rc;
+}
+
+int rcy_files_sha256(char hex[65], uint64_t *size_bytes, const char *path, rcy_error *err) {
+  return sha256_of(hex, size_bytes, path, 0, err);
+}
+
+int rcy_files_sha256_uncache(char hex[65], uint64_t *size_bytes, const char *path, rcy_error *err) {
+  return sha256_of(hex, size_bytes, path, 1, err);
 }
 
 static int walk(const char *root, char *rel, size_t rel_len, size_t cap, int (*fn)(void *, const char *),

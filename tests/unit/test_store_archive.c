@@ -164,6 +164,52 @@ static void test_index_and_qc(void **state) {
   assert_int_equal(rcy_archive_association_end(f->db, id, "2024-01-15T10:01:00Z", 0, 3, 1, 1, 0, "x", &err), 0);
 }
 
+/* The study and series rows are written only when something changes in them (archive.c): an unchanged
+ * study and series still index the instance, another owner or parent is still refused with nothing
+ * written, and what does change (status, a timepoint first missing) is still recorded. */
+static void test_owner_and_unchanged_rows(void **state) {
+  fixture *f = *state;
+  rcy_error err = {0};
+  rcy_archive_instance r = row("1.2.3.4.1", "1.2.3.4", 0, "2024-01-15T10:00:00Z");
+  r.timepoint = NULL;
+  add(f, r, 0);
+  /* same second, same series: nothing in the study or series row changes */
+  add(f, row("1.2.3.4.2", "1.2.3.4", 2.5, "2024-01-15T10:00:00Z"), 0);
+  rcy_archive_instance other = row("1.2.3.4.3", "1.2.3.4", 5, "2024-01-15T10:00:00Z");
+  other.site_id = "S099";
+  add(f, other, RCY_EDENIED);
+  other = row("1.2.3.4.3", "1.2.3.4", 5, "2024-01-15T10:00:00Z");
+  other.subject_id = "CIREL-014-0002";
+  add(f, other, RCY_EDENIED);
+  other = row("1.2.9.1", "1.2.3.4", 5, "2024-01-15T10:00:00Z");
+  other.study_uid = "1.2.9"; /* a new study claiming the first one's series */
+  other.path = "S014/CIREL-014-0001/1.2.9/1.2.3.4/1.2.9.1.dcm";
+  add(f, other, RCY_EDENIED);
+  int found;
+  char site[65], subject[65];
+  assert_int_equal(rcy_archive_find_study(&found, site, subject, f->db, "1.2.9", &err), 0);
+  assert_int_equal(found, 0); /* the refused instance left no study behind */
+  assert_int_equal(rcy_archive_find_instance(&found, NULL, 0, NULL, NULL, f->db, "1.2.3.4.3", &err), 0);
+  assert_int_equal(found, 0);
+
+  /* a QC outcome, then an instance in the same second: back to receiving, timepoint filled in */
+  rcy_archive_finding fd = {"1.2.3.4", "slice_gap", "warning", "gap"};
+  int applied;
+  assert_int_equal(rcy_archive_set_study_qc(&applied, f->db, "1.2.3", "2024-01-15T10:00:00Z", "complete", &fd, 0,
+                                            "2024-01-15T10:00:00Z", &err), 0);
+  assert_int_equal(applied, 1);
+  add(f, row("1.2.3.4.4", "1.2.3.4", 7.5, "2024-01-15T10:00:00Z"), 0);
+  rcy_archive_study *st;
+  size_t n;
+  assert_int_equal(rcy_archive_list_studies(&st, &n, f->db, &err), 0);
+  assert_int_equal(n, 1);
+  assert_string_equal(st[0].status, "receiving");
+  assert_string_equal(st[0].timepoint, "BL");
+  assert_int_equal(st[0].n_series, 1);
+  assert_int_equal(st[0].n_instances, 3);
+  rcy_archive_studies_free(st, n);
+}
+
 static int count_file(void *ctx, const char *rel) {
   int *n = ctx;
   if (strcmp(rel, "x/y/z.dcm") == 0) (*n)++;
@@ -200,6 +246,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_index_and_qc, setup, teardown),
       cmocka_unit_test_setup_teardown(test_files, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_owner_and_unchanged_rows, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
