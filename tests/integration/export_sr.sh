@@ -32,7 +32,7 @@ point() { # LESION TP STATE -> a state with a point at the middle of the truth's
 }
 
 echo "== a central read with calipers"
-for l in $(jq -r '.lesions[] | select(.role != "new") | .lesion_id' "$TRUTH"); do
+for l in $(jqr '.lesions[] | select(.role != "new") | .lesion_id' "$TRUTH"); do
   body=$(jq -c --arg l "$l" '.lesions[] | select(.lesion_id == $l) | {lesion_id, kind: .role, organ, nodal, timepoint: "BL"}' "$TRUTH")
   expect 201 carol POST /api/reads/$S/lesions "$body"
 done
@@ -48,7 +48,7 @@ expect 200 carol PUT /api/reads/$S/timepoints/FU1/lesions/N1 "$(point N1 FU1 une
 expect 200 carol POST /api/reads/$S/timepoints/FU1/sign "{$APW}"
 expect 200 carol GET /api/reads/$S
 cp "$T/out" "$T/read.json"
-jq -e '[.lesions[] | select(.kind == "target")] | length == 2' "$T/read.json" >/dev/null || fail "read: $(head -c 300 "$T/read.json")"
+jqe '[.lesions[] | select(.kind == "target")] | length == 2' "$T/read.json" || fail "read: $(head -c 300 "$T/read.json")"
 
 echo "== export"
 "$R" export sr --archive "$A" --reader central --out "$T/sr" >"$T/export.out" 2>"$T/export.err" || fail "export: $(cat "$T/export.err")"
