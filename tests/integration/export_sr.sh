@@ -88,7 +88,7 @@ if command -v Orthanc >/dev/null; then
 JSON
   Orthanc "$T/orthanc/config.json" >"$T/orthanc.log" 2>&1 &
   ORTHANC_PID=$!
-  trap 'kill "$SERVER_PID" "$ORTHANC_PID" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+  trap 'kill "$SERVER_PID" "$ORTHANC_PID" ${HTTP_PID-} 2>/dev/null || true; wait 2>/dev/null || true' EXIT
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$O_HTTP/system" >/dev/null && break; sleep 0.1; done
   "$R" export sr --archive "$A" --reader central --out "$T/sr3" --send "127.0.0.1:$O_DICOM:PACS" >/dev/null 2>"$T/send.err" ||
     fail "send: $(cat "$T/send.err")"

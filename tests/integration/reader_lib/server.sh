@@ -46,7 +46,8 @@ reader_start() { # [extra INI lines]
 }
 
 # The client: started by reader_start after the first server (later servers are started without its FIFOs,
-# so that the client ends when the test closes them), told the URL at every start.
+# so that the client ends when the test closes them), told the URL at every start. A test that sets its own
+# EXIT trap kills ${HTTP_PID-} there too: a plain `wait` would wait for the client forever.
 http_open() {
   rm -f "$T/http.req" "$T/http.rsp"
   mkfifo "$T/http.req" "$T/http.rsp"
