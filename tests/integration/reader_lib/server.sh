@@ -21,17 +21,14 @@ reader_setup() {
   mkdir -p "$T"
   A=$T/archive
   "$R" init --archive "$A" >/dev/null
+  http_open
 }
 
 reader_start() { # [extra INI lines]
   printf '[archive]\npath = %s\n[http]\nbind = 127.0.0.1\nport = 0\n%s\n[ingest]\nae_title = IGNORED_BY_SERVE\n' \
     "$A" "${1-}" >"$T/serve.ini"
   # (the server must not hold the client's FIFOs open: the client ends when the test closes them)
-  if [ -n "${HTTP_PID-}" ]; then
-    "$R" serve --config "$T/serve.ini" >"$T/serve.out" 2>"$T/serve.err" {HTTP_W}>&- {HTTP_R}<&- &
-  else
-    "$R" serve --config "$T/serve.ini" >"$T/serve.out" 2>"$T/serve.err" &
-  fi
+  "$R" serve --config "$T/serve.ini" >"$T/serve.out" 2>"$T/serve.err" {HTTP_W}>&- {HTTP_R}<&- &
   SERVER_PID=$!
   trap 'kill "$SERVER_PID" ${HTTP_PID-} 2>/dev/null || true; wait "$SERVER_PID" ${HTTP_PID-} 2>/dev/null || true' EXIT
   for _ in $(seq 100); do
@@ -41,12 +38,11 @@ reader_start() { # [extra INI lines]
   done
   U=$(sed -n 's/^listening on \(http:[^ ]*\)\/$/\1/p' "$T/serve.out")
   [ -n "$U" ] || fail "server did not report its URL"
-  [ -n "${HTTP_PID-}" ] || http_open
   http url "$U"
 }
 
-# The client: started by reader_start after the first server (later servers are started without its FIFOs,
-# so that the client ends when the test closes them), told the URL at every start. A test that sets its own
+# The client: started by reader_setup (servers are started without its FIFOs, so that the client ends when
+# the test closes them), told the URL at every reader_start. A test that sets its own
 # EXIT trap kills ${HTTP_PID-} there too: a plain `wait` would wait for the client forever.
 http_open() {
   rm -f "$T/http.req" "$T/http.rsp"
