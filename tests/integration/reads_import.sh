@@ -143,9 +143,9 @@ import_fails "$T/two_bad.json" "subject CIREL-014-0001, timepoint FU1, lesion T2
   "subject CIREL-014-0002, timepoint BL, lesion T1: diameter_mm: -3 is not a plausible diameter"
 nothing_stored "one bad subject"
 
-if engine_section "CSV rows"; then
 hdr='subject_id,timepoint,date,lesion_id,kind,organ,nodal,diameter_mm,state'
 csv() { printf '%s\n' "$hdr" "$@" >"$T/$name"; }
+if engine_section "CSV rows"; then
 name=inf.csv csv 'CIREL-014-0001,BL,2025-01-06,T1,target,liver,false,inf,'
 import_fails "$T/inf.csv" "inf.csv line 2: subject CIREL-014-0001, timepoint BL, lesion T1: diameter_mm: 'inf' is not a decimal number of mm"
 name=hex.csv csv 'CIREL-014-0001,BL,2025-01-06,T1,target,liver,false,0x1e,'
