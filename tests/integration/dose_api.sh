@@ -26,7 +26,7 @@ for f in "$T/voi/$S"/*.nrrd; do vois+=(--voi "$(basename "$f" .nrrd)=$f"); done
 jq -S '[.compartments[] | {name, mean_gy, d70_gy, v100_pct}] | sort_by(.name)' "$T/api.json" >"$T/a"
 jq -S '[.compartments[] | {name, mean_gy, d70_gy, v100_pct}] | sort_by(.name)' "$T/cli.json" >"$T/b"
 cmp -s "$T/a" "$T/b" || fail "API and CLI differ: $(diff "$T/a" "$T/b" | head -5)"
-jq -e '(.compartments | length) >= 5 and (.flags | length) >= 1 and (.grid.size | length) == 3' "$T/api.json" >/dev/null ||
+jqe '(.compartments | length) >= 5 and (.flags | length) >= 1 and (.grid.size | length) == 3' "$T/api.json" ||
   fail "dose JSON: $(head -c 300 "$T/api.json")"
 
 echo "== the dose grid (Float32) and the CT (Int16) have the grid's size"

@@ -34,7 +34,7 @@ for who in qa1 admin1; do
     diff <(jq -S . "$T/out") <(jq -S . "$T/cli_${r}_none.json") >/dev/null || fail "$who $r: API (by=none) differs from the CLI"
   done
 done
-call qa1 GET "/api/endpoints"; jq -e '.reader == "central" and .by == null' "$T/out" >/dev/null || fail "default reader should be central"
+call qa1 GET "/api/endpoints"; jqe '.reader == "central" and .by == null' || fail "default reader should be central"
 
 # Per-subject plot data: consistent with the curves and the engine's timepoints.
 for r in site central; do
@@ -67,7 +67,7 @@ PY
 done
 
 call qa1 GET "/api/endpoints?reader=adjudicator"
-[ "$code" = 400 ] && jq -e '.error | test("reader")' "$T/out" >/dev/null || fail "bad reader → $code $(cat "$T/out")"
+[ "$code" = 400 ] && jqe '.error | test("reader")' || fail "bad reader → $code $(cat "$T/out")"
 call qa1 GET "/api/endpoints?reader=site&by=site"; [ "$code" = 400 ] || fail "bad by → $code"
 for who in c1 site1; do
   for p in "/api/endpoints?reader=site" "/api/endpoints?reader=central&by=indication" "/api/endpoints/subjects?reader=central"; do

@@ -32,7 +32,7 @@ point() { # LESION TP STATE -> a state with a point at the middle of the truth's
 }
 
 echo "== a central read with calipers"
-for l in $(jq -r '.lesions[] | select(.role != "new") | .lesion_id' "$TRUTH"); do
+for l in $(jqr '.lesions[] | select(.role != "new") | .lesion_id' "$TRUTH"); do
   body=$(jq -c --arg l "$l" '.lesions[] | select(.lesion_id == $l) | {lesion_id, kind: .role, organ, nodal, timepoint: "BL"}' "$TRUTH")
   expect 201 carol POST /api/reads/$S/lesions "$body"
 done
@@ -48,7 +48,7 @@ expect 200 carol PUT /api/reads/$S/timepoints/FU1/lesions/N1 "$(point N1 FU1 une
 expect 200 carol POST /api/reads/$S/timepoints/FU1/sign "{$APW}"
 expect 200 carol GET /api/reads/$S
 cp "$T/out" "$T/read.json"
-jq -e '[.lesions[] | select(.kind == "target")] | length == 2' "$T/read.json" >/dev/null || fail "read: $(head -c 300 "$T/read.json")"
+jqe '[.lesions[] | select(.kind == "target")] | length == 2' "$T/read.json" || fail "read: $(head -c 300 "$T/read.json")"
 
 echo "== export"
 "$R" export sr --archive "$A" --reader central --out "$T/sr" >"$T/export.out" 2>"$T/export.err" || fail "export: $(cat "$T/export.err")"
@@ -88,7 +88,7 @@ if command -v Orthanc >/dev/null; then
 JSON
   Orthanc "$T/orthanc/config.json" >"$T/orthanc.log" 2>&1 &
   ORTHANC_PID=$!
-  trap 'kill "$SERVER_PID" "$ORTHANC_PID" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+  trap 'kill "$SERVER_PID" "$ORTHANC_PID" ${HTTP_PID-} 2>/dev/null || true; wait 2>/dev/null || true' EXIT
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$O_HTTP/system" >/dev/null && break; sleep 0.1; done
   "$R" export sr --archive "$A" --reader central --out "$T/sr3" --send "127.0.0.1:$O_DICOM:PACS" >/dev/null 2>"$T/send.err" ||
     fail "send: $(cat "$T/send.err")"

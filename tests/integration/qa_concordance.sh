@@ -33,7 +33,7 @@ python3 "$Q/make_reads.py" "$S/reads/central.json" "$T/r2.json"
 "$R" reads export --archive "$A" --role central --reader c2 --json >"$T/c2.json"
 for p in site:central r1:r2; do
   "$R" concordance --archive "$A" --pair "$p" --json >"$T/arch_${p/:/_}.json"
-  [ "$(jq -r .pair "$T/arch_${p/:/_}.json")" = "$p" ] || fail "$p: no pair in the report"
+  [ "$(jqr .pair "$T/arch_${p/:/_}.json")" = "$p" ] || fail "$p: no pair in the report"
 done
 "$R" concordance "$T/site.json" "$T/final.json" >"$T/file_site_central.json"
 "$R" concordance "$T/c1.json" "$T/c2.json" >"$T/file_r1_r2.json"
@@ -66,7 +66,7 @@ for who in qa1 admin1; do
   diff <(jq -S . "$T/out") <(jq -S . "$T/qc.json") >/dev/null || fail "$who: API reader QC differs from the CLI"
 done
 call qa1 GET "/api/concordance?pair=central:site"
-[ "$code" = 400 ] && jq -e '.error | test("pair")' "$T/out" >/dev/null || fail "bad pair → $code $(cat "$T/out")"
+[ "$code" = 400 ] && jqe '.error | test("pair")' || fail "bad pair → $code $(cat "$T/out")"
 for who in c1 adj1 site1; do
   for p in "/api/concordance?pair=r1:r2" "/api/concordance?pair=site:central" /api/reader-qc; do
     call $who GET "$p"; [ "$code" = 403 ] || fail "$who GET $p → $code (must be 403)"

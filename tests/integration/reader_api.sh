@@ -35,9 +35,9 @@ echo "$headers" | grep -i '^set-cookie: rcy_session=[0-9a-f]\{64\}; HttpOnly; Sa
   fail "session cookie attributes: $headers"
 for u in alice bob sam tess quinn; do login $u; done
 expect 200 alice GET /api/me
-jq -e '.user.name == "alice" and .user.role == "central" and (.csrf_token | length) == 64' "$T/out" >/dev/null || fail "me: $(cat "$T/out")"
+jqe '.user.name == "alice" and .user.role == "central" and (.csrf_token | length) == 64' || fail "me: $(cat "$T/out")"
 expect 200 sam GET /api/me
-jq -e '.user.site == "S014"' "$T/out" >/dev/null || fail "site user: $(cat "$T/out")"
+jqe '.user.site == "S014"' || fail "site user: $(cat "$T/out")"
 
 echo "== CSRF"
 code=$(curl -s -o "$T/out" -w '%{http_code}' -b "$T/alice.jar" -H 'Content-Type: application/json' \
@@ -72,32 +72,32 @@ done
 
 echo "== worklist and blinding of subjects"
 expect 200 alice GET /api/worklist
-jq -e '[.subjects[].subject_id] == ["CIREL-014-0001","CIREL-015-0001"]' "$T/out" >/dev/null || fail "central worklist: $(cat "$T/out")"
-jq -e '.subjects[0].timepoints | map(.timepoint) == ["BL","FU1"] and all(.status == "to_read")' "$T/out" >/dev/null ||
+jqe '[.subjects[].subject_id] == ["CIREL-014-0001","CIREL-015-0001"]' || fail "central worklist: $(cat "$T/out")"
+jqe '.subjects[0].timepoints | map(.timepoint) == ["BL","FU1"] and all(.status == "to_read")' ||
   fail "timepoints: $(cat "$T/out")"
-STUDY_BL=$(jq -r '.subjects[0].timepoints[0].study_uid' "$T/out")
-STUDY_FU=$(jq -r '.subjects[0].timepoints[1].study_uid' "$T/out")
-STUDY_O=$(jq -r '.subjects[1].timepoints[0].study_uid' "$T/out")
+STUDY_BL=$(jqr '.subjects[0].timepoints[0].study_uid')
+STUDY_FU=$(jqr '.subjects[0].timepoints[1].study_uid')
+STUDY_O=$(jqr '.subjects[1].timepoints[0].study_uid')
 expect 200 sam GET /api/worklist
-jq -e '[.subjects[].subject_id] == ["CIREL-014-0001"]' "$T/out" >/dev/null || fail "site S014 worklist: $(cat "$T/out")"
+jqe '[.subjects[].subject_id] == ["CIREL-014-0001"]' || fail "site S014 worklist: $(cat "$T/out")"
 expect 200 tess GET /api/worklist
-jq -e '[.subjects[].subject_id] == ["CIREL-015-0001"]' "$T/out" >/dev/null || fail "site S015 worklist: $(cat "$T/out")"
+jqe '[.subjects[].subject_id] == ["CIREL-015-0001"]' || fail "site S015 worklist: $(cat "$T/out")"
 expect 404 tess GET /api/studies/$STUDY_BL/series
 expect 404 tess GET /api/reads/$S
 expect 404 alice GET /api/studies/1.2.3.4/series
 
 echo "== series, instances, images"
 expect 200 alice GET /api/studies/$STUDY_BL/series
-jq -e '.series | length == 1 and (.[0].instances | length) == 12 and .[0].slice_thickness_mm == 2.5' "$T/out" >/dev/null ||
+jqe '.series | length == 1 and (.[0].instances | length) == 12 and .[0].slice_thickness_mm == 2.5' ||
   fail "series: $(head -c 300 "$T/out")"
-jq -e '[.series[0].instances[].position_mm[2]] as $z | $z == ($z | sort)' "$T/out" >/dev/null || fail "slice order"
-SERIES_BL=$(jq -r '.series[0].series_uid' "$T/out")
-SOP_BL=$(jq -r '.series[0].instances[6].sop_instance_uid' "$T/out")   # z = 15 mm: the lesion's middle
-SOP_BL_EDGE=$(jq -r '.series[0].instances[0].sop_instance_uid' "$T/out")
+jqe '[.series[0].instances[].position_mm[2]] as $z | $z == ($z | sort)' || fail "slice order"
+SERIES_BL=$(jqr '.series[0].series_uid')
+SOP_BL=$(jqr '.series[0].instances[6].sop_instance_uid')   # z = 15 mm: the lesion's middle
+SOP_BL_EDGE=$(jqr '.series[0].instances[0].sop_instance_uid')
 expect 200 alice GET /api/studies/$STUDY_FU/series
-SOP_FU=$(jq -r '.series[0].instances[6].sop_instance_uid' "$T/out")
+SOP_FU=$(jqr '.series[0].instances[6].sop_instance_uid')
 expect 200 alice GET /api/studies/$STUDY_O/series
-SOP_O=$(jq -r '.series[0].instances[1].sop_instance_uid' "$T/out")
+SOP_O=$(jqr '.series[0].instances[1].sop_instance_uid')
 ctype=$(curl -s -o "$T/wado.dcm" -w '%{content_type}' -b "$T/alice.jar" "$U/wado/instances/$SOP_BL")
 [ "$ctype" = application/dicom ] || fail "wado content type $ctype"
 dcmdump "$T/wado.dcm" >"$T/wado.txt"; grep -q "$SOP_BL" "$T/wado.txt" || fail "wado did not return the instance"
@@ -129,7 +129,7 @@ expect 404 alice POST /api/reads/CIREL-999-0001/lesions '{"kind":"target","organ
 expect 422 alice POST /api/reads/$S/lesions '{"kind":"target","organ":"liver","timepoint":"FU1"}'
 expect 422 alice POST /api/reads/$S/lesions '{"kind":"new","organ":"lung","timepoint":"BL"}'
 expect 201 alice POST /api/reads/$S/lesions '{"kind":"target","organ":"liver","nodal":false,"timepoint":"BL"}'
-jq -e '.lesion_id == "T1" and .read.lesions[0].lesion_id == "T1"' "$T/out" >/dev/null || fail "T1: $(head -c 300 "$T/out")"
+jqe '.lesion_id == "T1" and .read.lesions[0].lesion_id == "T1"' || fail "T1: $(head -c 300 "$T/out")"
 expect 201 alice POST /api/reads/$S/lesions '{"kind":"target","organ":"liver","timepoint":"BL"}'
 expect 409 alice POST /api/reads/$S/lesions '{"kind":"target","organ":"lung","timepoint":"BL","lesion_id":"T2"}'
 expect 422 alice POST /api/reads/$S/lesions '{"kind":"target","organ":"liver","timepoint":"BL"}'
@@ -142,7 +142,7 @@ grep -q 'at most 5 target lesions' "$T/out" || fail "max-5 message: $(cat "$T/ou
 for l in T4 T5; do expect 200 alice DELETE /api/reads/$S/lesions/$l; done
 expect 404 alice DELETE /api/reads/$S/lesions/T9
 expect 201 alice POST /api/reads/$S/lesions '{"kind":"non_target","organ":"peritoneum","timepoint":"BL"}'
-jq -e '.lesion_id == "NT1" and .observations.BL.state == "present"' "$T/out" >/dev/null || fail "NT1: $(head -c 300 "$T/out")"
+jqe '.lesion_id == "NT1" and .observations.BL.state == "present"' || fail "NT1: $(head -c 300 "$T/out")"
 
 echo "== measurements: mm from Pixel Spacing, key images"
 m() { # SOP P1 P2 [SHORT1 SHORT2]
@@ -151,19 +151,19 @@ m() { # SOP P1 P2 [SHORT1 SHORT2]
 }
 BLT=/api/reads/$S/timepoints/BL/lesions
 expect 200 alice PUT $BLT/T1 "$(m "$SOP_BL" '[281.0,220.0]' '[319.0,220.0]')"
-jq -e '(.lesions[] | select(.lesion_id == "T1") | .observations.BL.diameter_mm) == 29.6875' "$T/out" >/dev/null ||
+jqe '(.lesions[] | select(.lesion_id == "T1") | .observations.BL.diameter_mm) == 29.6875' ||
   fail "T1 mm (38 px x 0.78125): $(head -c 600 "$T/out")"
-jq -e '(.lesions[] | select(.lesion_id == "T1") | .baseline.sop_instance_uid) == "'"$SOP_BL"'"' "$T/out" >/dev/null || fail "baseline slice"
-KEY=$(jq -r '.lesions[] | select(.lesion_id == "T1") | .observations.BL.measurement.key_image_url' "$T/out")
+jqe '(.lesions[] | select(.lesion_id == "T1") | .baseline.sop_instance_uid) == "'"$SOP_BL"'"' || fail "baseline slice"
+KEY=$(jqr '.lesions[] | select(.lesion_id == "T1") | .observations.BL.measurement.key_image_url')
 curl -s -o "$T/key.png" -b "$T/alice.jar" "$U$KEY"
 file "$T/key.png" | grep -q 'PNG image data, 512 x 548' || fail "key image $KEY: $(file "$T/key.png")"
 # Diagonal: dc = 30, dr = 40 px → 50 px x 0.78125 = 39.0625 mm
 expect 200 alice PUT $BLT/T2 "$(m "$SOP_BL" '[210,160]' '[240,200]')"
-jq -e '(.lesions[] | select(.lesion_id == "T2") | .observations.BL.diameter_mm) == 39.0625' "$T/out" >/dev/null || fail "T2 diagonal mm"
+jqe '(.lesions[] | select(.lesion_id == "T2") | .observations.BL.diameter_mm) == 39.0625' || fail "T2 diagonal mm"
 expect 422 alice PUT $BLT/T3 "$(m "$SOP_BL" '[100,100]' '[140,100]')"
 grep -q 'short axis' "$T/out" || fail "nodal without short axis: $(cat "$T/out")"
 expect 200 alice PUT $BLT/T3 "$(m "$SOP_BL" '[100,300]' '[140,300]' '[120,290]' '[120,312]')"
-jq -e '(.lesions[] | select(.lesion_id == "T3") | .observations.BL.diameter_mm) == 17.1875' "$T/out" >/dev/null || fail "nodal short axis mm"
+jqe '(.lesions[] | select(.lesion_id == "T3") | .observations.BL.diameter_mm) == 17.1875' || fail "nodal short axis mm"
 expect 400 alice PUT $BLT/T1 "$(m "$SOP_BL" '[600,10]' '[10,10]')"
 expect 400 alice PUT $BLT/T1 '{"measurement":{"sop_instance_uid":"'"$SOP_BL"'","p1":[1,2]}}'
 expect 400 alice PUT $BLT/T1 '{"measurement":{"sop_instance_uid":"'"$SOP_BL"'","p1":[1,"x"],"p2":[3,4]}}'
@@ -178,20 +178,20 @@ expect 404 alice PUT $BLT/T7 '{"state":"too_small"}'
 expect 404 alice PUT /api/reads/$S/timepoints/FU7/lesions/T1 '{"state":"too_small"}'
 expect 400 alice PUT $BLT/T1 'not json'
 expect 200 alice GET /api/reads/$S
-jq -e '.role == "central" and .reader == "alice" and (.lesions | length) == 4 and (.timepoints | map(.timepoint)) == ["BL","FU1"]' "$T/out" >/dev/null ||
+jqe '.role == "central" and .reader == "alice" and (.lesions | length) == 4 and (.timepoints | map(.timepoint)) == ["BL","FU1"]' ||
   fail "read view: $(head -c 400 "$T/out")"
-jq -e '.warnings | any(test("T3: 17.2 mm short axis is below"; "x")) | not' "$T/out" >/dev/null || fail "unexpected nodal warning"
-jq -e '.warnings | any(test("^T4:"))' "$T/out" >/dev/null && fail "warnings mention a deleted lesion"
+jqe '.warnings | any(test("T3: 17.2 mm short axis is below"; "x")) | not' || fail "unexpected nodal warning"
+jqe '.warnings | any(test("^T4:"))' && fail "warnings mention a deleted lesion"
 
 echo "== blinding of reads"
 expect 200 bob GET /api/reads/$S
-jq -e '.reader == "bob" and (.lesions | length) == 0' "$T/out" >/dev/null || fail "bob sees another read: $(head -c 300 "$T/out")"
+jqe '.reader == "bob" and (.lesions | length) == 0' || fail "bob sees another read: $(head -c 300 "$T/out")"
 expect 200 bob GET "/api/reads/$S?role=central&reader=alice"
-jq -e '.reader == "bob" and (.lesions | length) == 0' "$T/out" >/dev/null || fail "central reader reached alice's read via query"
+jqe '.reader == "bob" and (.lesions | length) == 0' || fail "central reader reached alice's read via query"
 expect 200 sam GET "/api/reads/$S?role=central&reader=alice"
-jq -e '.role == "site" and (.lesions | length) == 0' "$T/out" >/dev/null || fail "site user reached a central read"
+jqe '.role == "site" and (.lesions | length) == 0' || fail "site user reached a central read"
 expect 200 quinn GET "/api/reads/$S?role=central&reader=alice"
-jq -e '.reader == "alice" and (.lesions | length) == 4' "$T/out" >/dev/null || fail "QA cannot see alice's read"
+jqe '.reader == "alice" and (.lesions | length) == 4' || fail "QA cannot see alice's read"
 expect 400 quinn GET /api/reads/$S
 expect 400 quinn GET "/api/reads/$S?role=central"
 expect 403 quinn POST /api/reads/$S/lesions '{"kind":"target","organ":"liver","timepoint":"BL"}'
@@ -201,41 +201,41 @@ expect 403 quinn POST /api/reads/$S/timepoints/BL/sign '{}'
 echo "== warnings: size thresholds, thick slices, QC findings"
 expect 201 bob POST /api/reads/$S/lesions '{"kind":"target","organ":"liver","timepoint":"BL"}'
 expect 200 bob PUT $BLT/T1 "$(m "$SOP_BL" '[300,220]' '[310,220]')"
-jq -e '.warnings | any(test("T1: 7.8 mm longest diameter is below the 10 mm minimum"))' "$T/out" >/dev/null ||
-  fail "size warning: $(jq -c .warnings "$T/out")"
+jqe '.warnings | any(test("T1: 7.8 mm longest diameter is below the 10 mm minimum"))' ||
+  fail "size warning: $(jqc .warnings)"
 sqlite3 "$A/recistry.db" "INSERT INTO qc_findings(study_uid, code, severity, message) VALUES('$STUDY_O', 'thick_slices', 'warning', 'slices are 7.5 mm thick')"
 expect 200 tess GET /api/worklist
-jq -e '.subjects[0].timepoints[0].qc[0].code == "thick_slices"' "$T/out" >/dev/null || fail "worklist QC: $(cat "$T/out")"
+jqe '.subjects[0].timepoints[0].qc[0].code == "thick_slices"' || fail "worklist QC: $(cat "$T/out")"
 expect 201 tess POST /api/reads/CIREL-015-0001/lesions '{"kind":"target","organ":"liver","timepoint":"BL"}'
 expect 200 tess PUT /api/reads/CIREL-015-0001/timepoints/BL/lesions/T1 "$(m "$SOP_O" '[285,220]' '[315,220]')"
-jq -e '.warnings | any(test("^BL: thick_slices: slices are 7.5 mm thick$")) and any(test("T1: measured on a 7.5 mm slice"))' "$T/out" >/dev/null || fail "thick-slice warnings: $(jq -c .warnings "$T/out")"
-jq -e '.warnings | any(test("T1: 23.4 mm longest diameter")) | not' "$T/out" >/dev/null || fail "23.4 mm flagged (minimum is 15 mm on 7.5 mm slices)"
+jqe '.warnings | any(test("^BL: thick_slices: slices are 7.5 mm thick$")) and any(test("T1: measured on a 7.5 mm slice"))' || fail "thick-slice warnings: $(jqc .warnings)"
+jqe '.warnings | any(test("T1: 23.4 mm longest diameter")) | not' || fail "23.4 mm flagged (minimum is 15 mm on 7.5 mm slices)"
 
 echo "== signing (an electronic signature: the password; tests/integration/reader_signature.sh has the rules)"
 APW="\"password\":\"$(cat "$T/alice.pw")\""
 expect 400 alice POST /api/reads/$S/timepoints/BL/sign '{}'
 expect 200 alice POST /api/reads/$S/timepoints/BL/sign "{$APW}"
-jq -e '.timepoints[0].signed == true and .timepoints[0].signed_by == "alice"' "$T/out" >/dev/null || fail "sign: $(head -c 300 "$T/out")"
+jqe '.timepoints[0].signed == true and .timepoints[0].signed_by == "alice"' || fail "sign: $(head -c 300 "$T/out")"
 expect 409 alice POST /api/reads/$S/timepoints/BL/sign "{$APW}"
 expect 409 alice PUT $BLT/T1 "$(m "$SOP_BL" '[282,220]' '[319,220]')"
-jq -r .error "$T/out" | grep -q 'needs a "reason"' || fail "reason message: $(cat "$T/out")"
+jqr .error | grep -q 'needs a "reason"' || fail "reason message: $(cat "$T/out")"
 expect 409 alice POST /api/reads/$S/lesions '{"kind":"non_target","organ":"bone","timepoint":"BL"}'
 expect 409 alice DELETE /api/reads/$S/lesions/NT1
 expect 200 alice PUT $BLT/T1 '{"measurement":{"sop_instance_uid":"'"$SOP_BL"'","p1":[282,220],"p2":[319,220]},"reason":"caliper placed on the rim"}'
-jq -e '(.lesions[] | select(.lesion_id == "T1") | .observations.BL.diameter_mm) == 28.90625' "$T/out" >/dev/null || fail "remeasure"
+jqe '(.lesions[] | select(.lesion_id == "T1") | .observations.BL.diameter_mm) == 28.90625' || fail "remeasure"
 expect 400 alice POST /api/reads/$S/timepoints/BL/unsign "{$APW}"
 expect 409 alice POST /api/reads/$S/timepoints/FU1/unsign "{\"reason\":\"x\",$APW}"
 expect 404 alice POST /api/reads/$S/timepoints/FU9/sign "{$APW}"
 expect 200 alice GET /api/worklist
-jq -e '.subjects[0].timepoints[0].status == "signed" and .subjects[0].timepoints[1].status == "to_read"' "$T/out" >/dev/null ||
+jqe '.subjects[0].timepoints[0].status == "signed" and .subjects[0].timepoints[1].status == "to_read"' ||
   fail "worklist status: $(cat "$T/out")"
 expect 200 bob GET /api/worklist
-jq -e '.subjects[0].timepoints[0].status == "in_progress"' "$T/out" >/dev/null || fail "bob's status leaks alice's"
+jqe '.subjects[0].timepoints[0].status == "in_progress"' || fail "bob's status leaks alice's"
 
 echo "== follow-up and the engine"
 FUT=/api/reads/$S/timepoints/FU1/lesions
 expect 200 alice PUT $FUT/T1 "$(m "$SOP_FU" '[288,220]' '[313,220]')"
-jq -e '.warnings | any(test("FU1: left out"))' "$T/out" >/dev/null || fail "incomplete follow-up not flagged: $(jq .warnings "$T/out")"
+jqe '.warnings | any(test("FU1: left out"))' || fail "incomplete follow-up not flagged: $(jqj .warnings)"
 expect 200 alice PUT $FUT/T2 '{"state":"too_small"}'
 expect 200 alice PUT $FUT/T3 "$(m "$SOP_FU" '[100,300]' '[130,300]' '[115,295]' '[115,305]')"
 expect 400 alice PUT $FUT/NT1 '{"state":"too_small"}'
@@ -251,30 +251,29 @@ expect 422 alice PUT $FUT/T1 "{\"fragments\":[{\"sop_instance_uid\":\"$SOP_FU\",
 grep -q "no instance 9.9.9.9" "$T/out" || fail "second fragment refusal: $(cat "$T/out")"
 [ "$(ls "$A/key-images" | wc -l)" = "$n_keys" ] || fail "a refused request left its key images behind"
 expect 201 alice POST /api/reads/$S/lesions '{"kind":"new","organ":"lung","timepoint":"FU1","state":"equivocal"}'
-jq -e '.lesion_id == "N1"' "$T/out" >/dev/null || fail "N1"
+jqe '.lesion_id == "N1"' || fail "N1"
 # measuring a new lesion records its size and keeps its state (it once dropped it, and FU1 could not be signed)
 expect 200 alice PUT $FUT/N1 "{\"measurement\":{\"sop_instance_uid\":\"$SOP_FU\",\"p1\":[250,250],\"p2\":[262,250]}}"
-jq -e '.lesions[] | select(.lesion_id == "N1") | .observations.FU1 | .state == "equivocal" and .diameter_mm > 0' \
-  "$T/out" >/dev/null || fail "N1 measured: $(jq -c '.lesions[] | select(.lesion_id == "N1")' "$T/out")"
+jqe '.lesions[] | select(.lesion_id == "N1") | .observations.FU1 | .state == "equivocal" and .diameter_mm > 0' || fail "N1 measured: $(jqc '.lesions[] | select(.lesion_id == "N1")')"
 expect 200 alice GET /api/reads/$S
-jq -e '.warnings | any(test("FU1: left out")) | not' "$T/out" >/dev/null || fail "complete follow-up still flagged"
+jqe '.warnings | any(test("FU1: left out")) | not' || fail "complete follow-up still flagged"
 if "$R" recist --help >/dev/null 2>&1; then
   # SOD BL 28.90625 + 39.0625 + 17.1875; FU1 19.53125 + 5 (too small) + 7.8125 → -55.0 %: PR
-  jq -e '.engine_error == null and .engine.timepoints[1].overall_response == "PR"' "$T/out" >/dev/null ||
-    fail "engine response: $(jq -c '{engine, engine_error}' "$T/out")"
+  jqe '.engine_error == null and .engine.timepoints[1].overall_response == "PR"' ||
+    fail "engine response: $(jqc '{engine, engine_error}')"
 else
-  jq -e '.engine == null and (.engine_error | test("engine"))' "$T/out" >/dev/null || fail "engine_error: $(jq -c .engine_error "$T/out")"
+  jqe '.engine == null and (.engine_error | test("engine"))' || fail "engine_error: $(jqc .engine_error)"
 fi
 
 echo "== export and import"
 "$R" reads export --archive "$A" --role central --reader alice --json >"$T/central.json"
-jq -e 'length == 1 and .[0].subject_id == "CIREL-014-0001" and (.[0].assessments | map(.timepoint)) == ["BL","FU1"]
+jqe 'length == 1 and .[0].subject_id == "CIREL-014-0001" and (.[0].assessments | map(.timepoint)) == ["BL","FU1"]
   and .[0].assessments[0].date == "2025-01-06" and .[0].assessments[0].target[0].diameter_mm == 28.90625
   and .[0].assessments[1].target[1].state == "too_small" and .[0].assessments[1].new_lesions[0].state == "equivocal"' \
-  "$T/central.json" >/dev/null || fail "export: $(cat "$T/central.json")"
+  "$T/central.json" || fail "export: $(cat "$T/central.json")"
 "$R" reads export --archive "$A" --role central --reader bob --json >"$T/bob.json"
-jq -e 'length == 1 and (.[0].assessments | length) == 1 and .[0].assessments[0].target[0].diameter_mm == 7.8125' \
-  "$T/bob.json" >/dev/null || fail "bob's export: $(cat "$T/bob.json")"
+jqe 'length == 1 and (.[0].assessments | length) == 1 and .[0].assessments[0].target[0].diameter_mm == 7.8125' \
+  "$T/bob.json" || fail "bob's export: $(cat "$T/bob.json")"
 cat >"$T/site-bad.csv" <<'CSV'
 subject_id,timepoint,date,lesion_id,kind,organ,nodal,diameter_mm,state
 CIREL-014-0001,BL,2025-01-06,T1,target,liver,false,31,
@@ -286,7 +285,7 @@ CSV
 if "$R" reads import --archive "$A" --role site "$T/site-bad.csv" 2>"$T/import.err"; then fail "bad CSV imported"; fi
 grep -q 'line 3: .*lesion T1: diameter_mm' "$T/import.err" && grep -q 'line 5: .*date' "$T/import.err" && grep -q 'line 6: .*kind' "$T/import.err" &&
   grep -q 'nothing imported' "$T/import.err" || fail "import report: $(cat "$T/import.err")"
-"$R" reads export --archive "$A" --role site --json | jq -e 'map(.subject_id) == ["CIREL-015-0001"]' >/dev/null ||
+"$R" reads export --archive "$A" --role site --json | jqe 'map(.subject_id) == ["CIREL-015-0001"]' - ||
   fail "half-imported"
 cat >"$T/site.csv" <<'CSV'
 subject_id,timepoint,date,lesion_id,kind,organ,nodal,diameter_mm,state
@@ -297,19 +296,19 @@ CIREL-014-0001,FU1,2025-03-03,NT1,non_target,,,,present
 CSV
 "$R" reads import --archive "$A" --role site "$T/site.csv" >/dev/null || fail "good CSV"
 "$R" reads export --archive "$A" --role site --json >"$T/site.json"
-jq -e 'map(.subject_id) == ["CIREL-014-0001","CIREL-015-0001"] and .[0].assessments[1].target[0].diameter_mm == 20' "$T/site.json" >/dev/null || fail "site export: $(cat "$T/site.json")"
+jqe 'map(.subject_id) == ["CIREL-014-0001","CIREL-015-0001"] and .[0].assessments[1].target[0].diameter_mm == 20' "$T/site.json" || fail "site export: $(cat "$T/site.json")"
 if "$R" reads import --archive "$A" --role site "$T/site.json" 2>"$T/import.err"; then fail "re-import overwrote"; fi
 grep -q 'already has a site read' "$T/import.err" || fail "re-import message: $(cat "$T/import.err")"
 # A subject whose studies are not in the archive is refused (tests/integration/reads_import.sh has the rest).
-jq '.[0] | .subject_id = "CIREL-016-0001"' "$T/site.json" >"$T/site016.json"
+jqj '.[0] | .subject_id = "CIREL-016-0001"' "$T/site.json" >"$T/site016.json"
 if "$R" reads import --archive "$A" --role site "$T/site016.json" 2>"$T/import.err"; then fail "subject without studies imported"; fi
 grep -q 'CIREL-016-0001: not in the archive' "$T/import.err" || fail "subject without studies: $(cat "$T/import.err")"
 expect 200 sam GET /api/reads/$S
-jq -e '.role == "site" and (.lesions | length) == 2 and .timepoints[0].signed == true' "$T/out" >/dev/null || fail "site read: $(head -c 300 "$T/out")"
+jqe '.role == "site" and (.lesions | length) == 2 and .timepoints[0].signed == true' || fail "site read: $(head -c 300 "$T/out")"
 expect 200 alice GET /api/reads/$S
-jq -e '.role == "central" and .reader == "alice"' "$T/out" >/dev/null || fail "central sees the site read"
+jqe '.role == "central" and .reader == "alice"' || fail "central sees the site read"
 expect 200 quinn GET "/api/reads/$S?role=site"
-jq -e '.role == "site" and (.lesions | length) == 2' "$T/out" >/dev/null || fail "QA site read"
+jqe '.role == "site" and (.lesions | length) == 2' || fail "QA site read"
 
 echo "== audit log"
 "$R" audit verify --archive "$A" >"$T/audit.out" || fail "audit verify on an intact log: $(cat "$T/audit.out")"

@@ -17,8 +17,9 @@ O=CIREL-015-0001
 for u in alice bob sam quinn ada; do login $u; done
 
 echo "== changes that the log records"
-expect 200 alice GET /api/studies/$(curl -s -b "$T/alice.jar" "$U/api/worklist" | jq -r '.subjects[0].timepoints[0].study_uid')/series
-SOP_BL=$(jq -r '.series[0].instances[6].sop_instance_uid' "$T/out")
+expect 200 alice GET /api/worklist
+expect 200 alice GET /api/studies/$(jqr '.subjects[0].timepoints[0].study_uid')/series
+SOP_BL=$(jqr '.series[0].instances[6].sop_instance_uid')
 m() { echo "{\"measurement\":{\"sop_instance_uid\":\"$SOP_BL\",\"p1\":$1,\"p2\":$2}${3:+,\"reason\":\"$3\"}}"; }
 BLT=/api/reads/$S/timepoints/BL/lesions
 APW="\"password\":\"$(cat "$T/alice.pw")\""
@@ -40,32 +41,31 @@ expect 403 sam GET "/api/audit?subject=$S"
 expect 405 quinn DELETE /api/audit
 expect 200 ada GET /api/audit
 expect 200 quinn GET /api/audit
-jq -e '[.entries[].seq] == [9,8,7,6,5,4,3,2,1] and .next_before == null' "$T/out" >/dev/null ||
-  fail "all rows newest first: $(jq -c '[.entries[].seq], .next_before' "$T/out")"
-jq -e '.actions == ["assignment.set","lesion.add","observation.set","timepoint.sign","timepoint.unsign"]' "$T/out" \
-  >/dev/null || fail "actions menu: $(jq -c .actions "$T/out")"
-jq -e '.entries[0] | keys == (["action","actor","after","at","before","changes","lesion_id","reader","read_role",
-  "reason","seq","subject_id","timepoint"] | sort)' "$T/out" >/dev/null || fail "entry fields: $(jq -c '.entries[0] | keys' "$T/out")"
-jq -e '.entries[] | select(.seq == 9) | .actor == "ada" and .before == {"readers":[]} and .after == {"readers":["alice","bob"]}
-  and .read_role == null' "$T/out" >/dev/null || fail "assignment row: $(jq -c '.entries[0]' "$T/out")"
-jq -e '.entries[].at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$")' "$T/out" >/dev/null || fail "at is UTC ISO"
+jqe '[.entries[].seq] == [9,8,7,6,5,4,3,2,1] and .next_before == null' ||
+  fail "all rows newest first: $(jqc '[.entries[].seq], .next_before')"
+jqe '.actions == ["assignment.set","lesion.add","observation.set","timepoint.sign","timepoint.unsign"]' || fail "actions menu: $(jqc .actions)"
+jqe '.entries[0] | keys == (["action","actor","after","at","before","changes","lesion_id","reader","read_role",
+  "reason","seq","subject_id","timepoint"] | sort)' || fail "entry fields: $(jqc '.entries[0] | keys')"
+jqe '.entries[] | select(.seq == 9) | .actor == "ada" and .before == {"readers":[]} and .after == {"readers":["alice","bob"]}
+  and .read_role == null' || fail "assignment row: $(jqc '.entries[0]')"
+jqe '.entries[].at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$")' || fail "at is UTC ISO"
 
 echo "== before/after and reason"
-jq -e '.entries[] | select(.seq == 4) | .action == "observation.set" and .reason == "caliper placed on the rim"
+jqe '.entries[] | select(.seq == 4) | .action == "observation.set" and .reason == "caliper placed on the rim"
   and .before.diameter_mm == 29.6875 and .after.diameter_mm == 28.90625 and .timepoint == "BL" and .lesion_id == "T1"
-  and .read_role == "central" and .reader == "alice"' "$T/out" >/dev/null || fail "re-measure row: $(jq -c '.entries[] | select(.seq == 4)' "$T/out")"
-jq -e '.entries[] | select(.seq == 4) | .changes | any(.path == ["diameter_mm"] and .before == 29.6875 and .after == 28.90625)
+  and .read_role == "central" and .reader == "alice"' || fail "re-measure row: $(jqc '.entries[] | select(.seq == 4)')"
+jqe '.entries[] | select(.seq == 4) | .changes | any(.path == ["diameter_mm"] and .before == 29.6875 and .after == 28.90625)
   and any(.path == ["measurement","p1"] and .before == [281,220] and .after == [282,220])
-  and (map(.path) | index(["measurement","p2"]) == null)' "$T/out" >/dev/null ||
-  fail "changes of the re-measure: $(jq -c '.entries[] | select(.seq == 4) | .changes' "$T/out")"
-jq -e '.entries[] | select(.seq == 5) | .reason == "recheck T1" and .after == null and .before.signed_by == "alice"
-  and (.changes | any(.path == ["signed_by"] and .before == "alice" and .after == null))' "$T/out" >/dev/null ||
-  fail "unsign row: $(jq -c '.entries[] | select(.seq == 5)' "$T/out")"
-jq -e '.entries[] | select(.seq == 1) | .before == null and .after.kind == "target" and .reason == null' "$T/out" >/dev/null ||
-  fail "lesion.add row: $(jq -c '.entries[] | select(.seq == 1)' "$T/out")"
+  and (map(.path) | index(["measurement","p2"]) == null)' ||
+  fail "changes of the re-measure: $(jqc '.entries[] | select(.seq == 4) | .changes')"
+jqe '.entries[] | select(.seq == 5) | .reason == "recheck T1" and .after == null and .before.signed_by == "alice"
+  and (.changes | any(.path == ["signed_by"] and .before == "alice" and .after == null))' ||
+  fail "unsign row: $(jqc '.entries[] | select(.seq == 5)')"
+jqe '.entries[] | select(.seq == 1) | .before == null and .after.kind == "target" and .reason == null' ||
+  fail "lesion.add row: $(jqc '.entries[] | select(.seq == 1)')"
 
 echo "== filters"
-seqs() { jq -c '[.entries[].seq]' "$T/out"; }
+seqs() { jqc '[.entries[].seq]'; }
 want() { # JSON-ARRAY QUERY
   expect 200 quinn GET "/api/audit?$2"
   [ "$(seqs)" = "$1" ] || fail "?$2 → $(seqs), want $1"
@@ -84,9 +84,9 @@ want '[5,3]' "action=timepoint."
 want '[]' "action=timepoint"                 # exact: no action is called just "timepoint"
 want '[4,2]' "action=observation.set&reader=alice"
 expect 200 quinn GET "/api/audit?subject=$O"
-jq -e '.actions == ["lesion.add"]' "$T/out" >/dev/null || fail "actions under a subject: $(jq -c .actions "$T/out")"
+jqe '.actions == ["lesion.add"]' || fail "actions under a subject: $(jqc .actions)"
 expect 200 quinn GET "/api/audit?subject=$S&action=lesion.add"
-jq -e '.actions | index("timepoint.sign") != null' "$T/out" >/dev/null || fail "the action filter narrows the menu"
+jqe '.actions | index("timepoint.sign") != null' || fail "the action filter narrows the menu"
 TODAY=$(date -u +%F)
 YESTERDAY=$(date -u -d yesterday +%F)
 TOMORROW=$(date -u -d tomorrow +%F)
@@ -97,15 +97,15 @@ want '[9,8,7,6,5,4,3,2,1]' "from=$YESTERDAY&limit=500"
 
 echo "== pagination (keyset: seq < before)"
 expect 200 quinn GET "/api/audit?limit=4"
-[ "$(seqs)" = '[9,8,7,6]' ] && [ "$(jq .next_before "$T/out")" = 6 ] || fail "page 1: $(seqs) $(jq .next_before "$T/out")"
+[ "$(seqs)" = '[9,8,7,6]' ] && [ "$(jqj .next_before)" = 6 ] || fail "page 1: $(seqs) $(jqj .next_before)"
 expect 200 quinn GET "/api/audit?limit=4&before=6"
-[ "$(seqs)" = '[5,4,3,2]' ] && [ "$(jq .next_before "$T/out")" = 2 ] || fail "page 2: $(seqs) $(jq .next_before "$T/out")"
+[ "$(seqs)" = '[5,4,3,2]' ] && [ "$(jqj .next_before)" = 2 ] || fail "page 2: $(seqs) $(jqj .next_before)"
 expect 200 quinn GET "/api/audit?limit=4&before=2"
-[ "$(seqs)" = '[1]' ] && [ "$(jq .next_before "$T/out")" = null ] || fail "page 3: $(seqs) $(jq .next_before "$T/out")"
+[ "$(seqs)" = '[1]' ] && [ "$(jqj .next_before)" = null ] || fail "page 3: $(seqs) $(jqj .next_before)"
 expect 200 quinn GET "/api/audit?reader=alice&limit=2&before=4"
-[ "$(seqs)" = '[3,2]' ] && [ "$(jq .next_before "$T/out")" = 2 ] || fail "filtered page: $(seqs)"
+[ "$(seqs)" = '[3,2]' ] && [ "$(jqj .next_before)" = 2 ] || fail "filtered page: $(seqs)"
 expect 200 quinn GET "/api/audit?limit=9"
-[ "$(jq .next_before "$T/out")" = null ] || fail "a full last page has no next page"
+[ "$(jqj .next_before)" = null ] || fail "a full last page has no next page"
 # A row appended while paging does not shift the older pages.
 expect 200 quinn GET "/api/audit?limit=4"
 expect 201 bob POST /api/reads/$O/lesions '{"kind":"target","organ":"lung","timepoint":"BL"}'             # 10
@@ -114,7 +114,7 @@ want '[5,4,3,2]' "limit=4&before=6"
 echo "== bad parameters: 400 naming the parameter"
 bad() { # PARAM QUERY
   expect 400 quinn GET "/api/audit?$2"
-  jq -e --arg p "$1" '.error | startswith($p + ":")' "$T/out" >/dev/null || fail "?$2: message does not name $1: $(cat "$T/out")"
+  jqe --arg p "$1" '.error | startswith($p + ":")' || fail "?$2: message does not name $1: $(cat "$T/out")"
 }
 bad limit "limit=0"
 bad limit "limit=501"
@@ -143,7 +143,7 @@ want '[10,9,8,7,6,5,4,3,2,1]' "subject=&reader=&action=&from=&to=&before=&limit=
 echo "== recistry audit list: the same page"
 "$R" audit list --archive "$A" --subject "$S" --reader alice --json >"$T/cli.json" || fail "audit list --json"
 expect 200 quinn GET "/api/audit?subject=$S&reader=alice"
-jq -e --slurpfile api "$T/out" '. == $api[0]' "$T/cli.json" >/dev/null || fail "CLI JSON differs from the API's"
+jqe --slurpfile api "$T/out" '. == $api[0]' "$T/cli.json" || fail "CLI JSON differs from the API's"
 "$R" audit list --archive "$A" --action timepoint. >"$T/cli.txt" || fail "audit list"
 head -1 "$T/cli.txt" | grep -q '^SEQ .*ACTION .*SUBJECT .*REASON' || fail "table header: $(head -1 "$T/cli.txt")"
 grep -q '^5 .*alice .*timepoint.unsign .*CIREL-014-0001 .*central/alice .*BL .*recheck T1$' "$T/cli.txt" ||

@@ -22,11 +22,11 @@ if [ "${RCY_KEEP_GOING-}" = 1 ]; then
   fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 fi
 hdr() { # WHO PATH → response headers in $T/hdr
-  curl -s -D "$T/hdr" -o /dev/null ${1:+-b "$T/$1.jar"} "$U$2"
+  call "$1" GET "$2" "" "" "$T/hdr"
 }
 login_code() { # NAME PASSWORD [CONTENT-TYPE] → status
-  curl -s -o "$T/out" -w '%{http_code}' -H "Content-Type: ${3:-application/json}" \
-    --data-binary "{\"name\":\"$1\",\"password\":\"$2\"}" "$U/api/login"
+  call - POST /api/login "{\"name\":\"$1\",\"password\":\"$2\"}" "${3:-application/json}"
+  echo "$code"
 }
 
 echo "== rate limit: durable, per account, not flushable"
@@ -83,18 +83,18 @@ expect 201 alice POST /api/reads/$S/lesions '{"kind":"target","organ":"liver","t
 
 echo "== measurements: 0 mm, one message for unknown and foreign instances"
 expect 200 alice GET /api/studies/$(sqlite3 "$A/recistry.db" "SELECT study_uid FROM studies WHERE subject_id='$S' AND timepoint='BL'")/series
-SOP_BL=$(jq -r '.series[0].instances[6].sop_instance_uid' "$T/out")
+SOP_BL=$(jqr '.series[0].instances[6].sop_instance_uid')
 SOP_O=$(sqlite3 "$A/recistry.db" "SELECT i.sop_instance_uid FROM instances i JOIN series USING (series_uid)
   JOIN studies st USING (study_uid) WHERE st.subject_id = 'CIREL-015-0001' LIMIT 1")
 BLT=/api/reads/$S/timepoints/BL/lesions
 expect 422 alice PUT $BLT/T1 '{"measurement":{"sop_instance_uid":"'"$SOP_BL"'","p1":[200,200],"p2":[200,200]}}'
 expect 422 alice PUT $BLT/T1 '{"measurement":{"sop_instance_uid":"9.9.9.9","p1":[1,1],"p2":[20,1]}}'
-m1=$(jq -r .error "$T/out" | sed 's/9\.9\.9\.9/UID/')
+m1=$(jqr .error | sed 's/9\.9\.9\.9/UID/')
 expect 422 alice PUT $BLT/T1 '{"measurement":{"sop_instance_uid":"'"$SOP_O"'","p1":[1,1],"p2":[20,1]}}'
-m2=$(jq -r .error "$T/out" | sed "s/$SOP_O/UID/")
+m2=$(jqr .error | sed "s/$SOP_O/UID/")
 [ "$m1" = "$m2" ] || fail "unknown and foreign instances told apart: '$m1' vs '$m2'"
 expect 200 alice PUT $BLT/T1 '{"measurement":{"sop_instance_uid":"'"$SOP_BL"'","p1":[281,220],"p2":[319,220]}}'
-KEY=$(jq -r '.lesions[] | select(.lesion_id == "T1") | .observations.BL.measurement.key_image_url' "$T/out")
+KEY=$(jqr '.lesions[] | select(.lesion_id == "T1") | .observations.BL.measurement.key_image_url')
 
 echo "== key images: only for those who may see the read"
 expect 200 alice GET "$KEY"

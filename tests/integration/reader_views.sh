@@ -15,12 +15,12 @@ reader_start
 S=CIREL-014-0001
 for u in alice bob quinn ada; do login $u; done
 expect 200 alice GET /api/worklist
-STUDY_BL=$(jq -r '.subjects[0].timepoints[0].study_uid' "$T/out")
-STUDY_FU=$(jq -r '.subjects[0].timepoints[1].study_uid' "$T/out")
+STUDY_BL=$(jqr '.subjects[0].timepoints[0].study_uid')
+STUDY_FU=$(jqr '.subjects[0].timepoints[1].study_uid')
 expect 200 alice GET /api/studies/$STUDY_BL/series
-SOP_BL=$(jq -r '.series[0].instances[6].sop_instance_uid' "$T/out")
+SOP_BL=$(jqr '.series[0].instances[6].sop_instance_uid')
 expect 200 alice GET /api/studies/$STUDY_FU/series
-SOP_FU=$(jq -r '.series[0].instances[6].sop_instance_uid' "$T/out")
+SOP_FU=$(jqr '.series[0].instances[6].sop_instance_uid')
 m() { echo "{\"measurement\":{\"sop_instance_uid\":\"$1\",\"p1\":$2,\"p2\":$3}}"; }
 
 echo "== 8: allowed states come from the server's rule"
@@ -28,24 +28,24 @@ expect 201 alice POST /api/reads/$S/lesions '{"kind":"target","organ":"liver","t
 expect 201 alice POST /api/reads/$S/lesions '{"kind":"non_target","organ":"peritoneum","timepoint":"BL"}'
 expect 201 alice POST /api/reads/$S/lesions '{"kind":"target","organ":"lymph node","nodal":true,"timepoint":"BL"}'
 expect 200 alice GET /api/reads/$S
-jq -e '(.lesions[] | select(.lesion_id == "NT1") | .allowed_states) ==
-        {"BL":["present"],"FU1":["present","absent","unequivocal_progression","not_evaluable"]}' "$T/out" >/dev/null ||
-  fail "NT1 allowed states: $(jq -c '.lesions[] | select(.lesion_id == "NT1")' "$T/out")"
-jq -e '(.lesions[] | select(.lesion_id == "T1") | .allowed_states) ==
-        {"BL":[],"FU1":["too_small","disappeared","not_evaluable"]}' "$T/out" >/dev/null ||
-  fail "T1 allowed states: $(jq -c '.lesions[] | select(.lesion_id == "T1") | .allowed_states' "$T/out")"
+jqe '(.lesions[] | select(.lesion_id == "NT1") | .allowed_states) ==
+        {"BL":["present"],"FU1":["present","absent","unequivocal_progression","not_evaluable"]}' ||
+  fail "NT1 allowed states: $(jqc '.lesions[] | select(.lesion_id == "NT1")')"
+jqe '(.lesions[] | select(.lesion_id == "T1") | .allowed_states) ==
+        {"BL":[],"FU1":["too_small","disappeared","not_evaluable"]}' ||
+  fail "T1 allowed states: $(jqc '.lesions[] | select(.lesion_id == "T1") | .allowed_states')"
 # every state the view allows is accepted, one it does not is refused
 expect 422 alice PUT /api/reads/$S/timepoints/BL/lesions/NT1 '{"state":"absent"}'
 expect 200 alice PUT /api/reads/$S/timepoints/BL/lesions/NT1 '{"state":"present"}'
 
 echo "== 8: a node measured with Length"
 expect 422 alice PUT /api/reads/$S/timepoints/BL/lesions/T2 "$(m "$SOP_BL" '[281.0,220.0]' '[319.0,220.0]')"
-jq -e '.error | test("Bidirectional") and (test("short_p1") | not)' "$T/out" >/dev/null || fail "node message: $(cat "$T/out")"
+jqe '.error | test("Bidirectional") and (test("short_p1") | not)' || fail "node message: $(cat "$T/out")"
 expect 200 alice DELETE /api/reads/$S/lesions/T2
 
 echo "== 13: the key image carries a banner"
 expect 200 alice PUT /api/reads/$S/timepoints/BL/lesions/T1 "$(m "$SOP_BL" '[281.0,220.0]' '[319.0,220.0]')"
-KEY=$(jq -r '.lesions[] | select(.lesion_id == "T1") | .observations.BL.measurement.key_image_url' "$T/out")
+KEY=$(jqr '.lesions[] | select(.lesion_id == "T1") | .observations.BL.measurement.key_image_url')
 curl -s -o "$T/key.png" -b "$T/alice.jar" "$U$KEY"
 curl -s -o "$T/plain.png" -b "$T/alice.jar" "$U/api/instances/$SOP_BL/render.png"
 file "$T/key.png" | grep -q 'PNG image data, 512 x 548' || fail "key image with a 36 px banner: $(file "$T/key.png")"
@@ -65,42 +65,42 @@ PY
 
 echo "== 16 / 8: QA sees whose reads exist"
 expect 200 quinn GET /api/worklist
-jq -e '.subjects[0].timepoints[0].reads == [{"role":"central","reader":"alice","status":"in_progress"}]
-       and .subjects[0].timepoints[1].reads == [{"role":"central","reader":"alice","status":"to_read"}]' "$T/out" >/dev/null ||
-  fail "QA worklist: $(jq -c '.subjects[0].timepoints' "$T/out")"
+jqe '.subjects[0].timepoints[0].reads == [{"role":"central","reader":"alice","status":"in_progress"}]
+       and .subjects[0].timepoints[1].reads == [{"role":"central","reader":"alice","status":"to_read"}]' ||
+  fail "QA worklist: $(jqc '.subjects[0].timepoints')"
 expect 200 alice GET /api/worklist
-jq -e '.subjects[0].timepoints[0] | has("reads") | not' "$T/out" >/dev/null || fail "a central reader sees others' reads"
+jqe '.subjects[0].timepoints[0] | has("reads") | not' || fail "a central reader sees others' reads"
 expect 400 quinn GET "/api/reads/$S?role=central"
-jq -e '.error | test("alice") and (test("&reader=") | not)' "$T/out" >/dev/null || fail "QA without reader: $(cat "$T/out")"
+jqe '.error | test("alice") and (test("&reader=") | not)' || fail "QA without reader: $(cat "$T/out")"
 expect 200 quinn GET /api/reads/$S/readers
-jq -e '.reads == [{"role":"central","reader":"alice","timepoints":{"BL":"in_progress","FU1":"to_read"}}]' "$T/out" >/dev/null ||
+jqe '.reads == [{"role":"central","reader":"alice","timepoints":{"BL":"in_progress","FU1":"to_read"}}]' ||
   fail "readers: $(cat "$T/out")"
 expect 200 bob GET /api/reads/$S/readers
-jq -e '.reads == []' "$T/out" >/dev/null || fail "bob (blinded) sees: $(cat "$T/out")"
+jqe '.reads == []' || fail "bob (blinded) sees: $(cat "$T/out")"
 
 echo "== 12: an unconfirmed PR is marked"
 expect 200 alice PUT /api/reads/$S/timepoints/FU1/lesions/T1 "$(m "$SOP_FU" '[281.0,220.0]' '[300.0,220.0]')"
 expect 200 alice PUT /api/reads/$S/timepoints/FU1/lesions/NT1 '{"state":"present"}'
-jq -e '.engine.timepoints[1].overall_response == "PR" and .engine.best_overall_response != "PR"
+jqe '.engine.timepoints[1].overall_response == "PR" and .engine.best_overall_response != "PR"
        and .confirmation.unconfirmed_timepoints == ["FU1"] and .confirmation.min_days == 28
-       and .confirmation.best_overall_response_unconfirmed == "PR"' "$T/out" >/dev/null ||
-  fail "confirmation: $(jq -c '{c: .confirmation, bor: .engine.best_overall_response}' "$T/out")"
+       and .confirmation.best_overall_response_unconfirmed == "PR"' ||
+  fail "confirmation: $(jqc '{c: .confirmation, bor: .engine.best_overall_response}')"
 
 echo "== registry data: QA/admin see, admin edits with a reason"
 expect 403 alice GET /api/registry/$S
 expect 200 quinn GET /api/registry/$S
-jq -e '.registry == null and .editable == false and (.indications | index("salvage"))' "$T/out" >/dev/null || fail "registry: $(cat "$T/out")"
+jqe '.registry == null and .editable == false and (.indications | index("salvage"))' || fail "registry: $(cat "$T/out")"
 body='{"treatment_start":"2025-01-10","indication":"salvage","liver_only":true,"death_date":null,"last_contact_date":"2025-06-01","secondary_resection_date":null'
 expect 403 quinn PUT /api/registry/$S "$body,\"reason\":\"x\"}"
 expect 422 ada PUT /api/registry/$S "$body}"
-jq -e '.error | test("reason")' "$T/out" >/dev/null || fail "no reason: $(cat "$T/out")"
+jqe '.error | test("reason")' || fail "no reason: $(cat "$T/out")"
 expect 422 ada PUT /api/registry/$S '{"treatment_start":"2025-01-10","indication":"salvage","death_date":"2024-12-01","reason":"x"}'
-jq -e '.error | test("death_date")' "$T/out" >/dev/null || fail "death before start: $(cat "$T/out")"
+jqe '.error | test("death_date")' || fail "death before start: $(cat "$T/out")"
 expect 200 ada PUT /api/registry/$S "$body,\"reason\":\"CRF page 3 received\"}"
-jq -e '.registry.treatment_start == "2025-01-10" and .registry.site_id == "S014" and .registry.liver_only == true
-       and .registry.updated_by == "ada" and .editable == true' "$T/out" >/dev/null || fail "stored: $(cat "$T/out")"
+jqe '.registry.treatment_start == "2025-01-10" and .registry.site_id == "S014" and .registry.liver_only == true
+       and .registry.updated_by == "ada" and .editable == true' || fail "stored: $(cat "$T/out")"
 expect 200 quinn GET /api/registry/$S
-jq -e '.registry.indication == "salvage"' "$T/out" >/dev/null || fail "QA view: $(cat "$T/out")"
+jqe '.registry.indication == "salvage"' || fail "QA view: $(cat "$T/out")"
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 [ "$(sqlite3 "$A/recistry.db" "SELECT actor || '|' || reason FROM audit_log WHERE action = 'registry.edit'")" = \
   "ada|CRF page 3 received" ] || fail "no audit row for the registry edit"

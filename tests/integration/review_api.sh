@@ -20,7 +20,7 @@ pw() { echo "\"password\":\"$(cat "$T/$1.pw")\""; }
 
 echo "== review settings"
 expect 200 alice GET /api/review/settings
-jq -e '.paradigm == "single"' "$T/out" >/dev/null || fail "default paradigm: $(cat "$T/out")"
+jqe '.paradigm == "single"' || fail "default paradigm: $(cat "$T/out")"
 expect 403 sam GET /api/review/settings
 expect 403 alice PUT /api/review/settings '{"paradigm":"double","reason":"BICR"}'
 expect 403 quinn PUT /api/review/settings '{"paradigm":"double","reason":"BICR"}'
@@ -28,7 +28,7 @@ expect 400 root PUT /api/review/settings '{"paradigm":"triple","reason":"BICR"}'
 call root PUT /api/review/settings '{"paradigm":"double"}'
 [ "${code:0:1}" = 4 ] || fail "settings change without a reason → $code"
 expect 200 root PUT /api/review/settings '{"paradigm":"double","reason":"protocol: BICR with two readers"}'
-jq -e '.paradigm == "double"' "$T/out" >/dev/null || fail "paradigm: $(cat "$T/out")"
+jqe '.paradigm == "double"' || fail "paradigm: $(cat "$T/out")"
 "$R" adjudication config --archive "$A" | grep -q double || fail "CLI does not see the paradigm"
 
 echo "== round-robin assignment (admin only, audited)"
@@ -40,21 +40,20 @@ expect 400 root POST $RR '{"readers":["alice","alice"],"per_subject":2}'
 expect 400 root POST $RR '{"readers":[]}'
 expect 422 root POST $RR '{"readers":["alice","nobody"],"per_subject":2}'
 expect 200 root POST $RR '{"readers":["alice","bob"],"per_subject":2}'
-jq -e '.assigned == [{"subject_id":"CIREL-014-0001","readers":["alice","bob"]},{"subject_id":"CIREL-015-0001","readers":["bob","alice"]}]' \
-  "$T/out" >/dev/null || fail "round robin: $(cat "$T/out")"
+jqe '.assigned == [{"subject_id":"CIREL-014-0001","readers":["alice","bob"]},{"subject_id":"CIREL-015-0001","readers":["bob","alice"]}]' || fail "round robin: $(cat "$T/out")"
 expect 200 root POST $RR '{"readers":["bob","alice"],"per_subject":2}'
-jq -e '.assigned == []' "$T/out" >/dev/null || fail "round robin reassigned assigned subjects: $(cat "$T/out")"
+jqe '.assigned == []' || fail "round robin reassigned assigned subjects: $(cat "$T/out")"
 n=$(sqlite3 "$A/recistry.db" "SELECT COUNT(*) FROM audit_log WHERE action = 'assignment.set' AND actor = 'root' AND reason = 'round-robin assignment'")
 [ "$n" = 2 ] || fail "round-robin audit rows: $n"
 
 echo "== two central reads of $S: R1 alice (target shrinks), R2 bob (target shrinks and a new lesion)"
 expect 200 quinn GET /api/worklist
-STUDY_BL=$(jq -r '.subjects[0].timepoints[0].study_uid' "$T/out")
-STUDY_FU=$(jq -r '.subjects[0].timepoints[1].study_uid' "$T/out")
+STUDY_BL=$(jqr '.subjects[0].timepoints[0].study_uid')
+STUDY_FU=$(jqr '.subjects[0].timepoints[1].study_uid')
 expect 200 quinn GET /api/studies/$STUDY_BL/series
-SOP_BL=$(jq -r '.series[0].instances[6].sop_instance_uid' "$T/out")
+SOP_BL=$(jqr '.series[0].instances[6].sop_instance_uid')
 expect 200 quinn GET /api/studies/$STUDY_FU/series
-SOP_FU=$(jq -r '.series[0].instances[6].sop_instance_uid' "$T/out")
+SOP_FU=$(jqr '.series[0].instances[6].sop_instance_uid')
 m() { echo "{\"measurement\":{\"sop_instance_uid\":\"$1\",\"p1\":$2,\"p2\":$3}}"; }
 for u in alice bob; do
   expect 201 $u POST /api/reads/$S/lesions '{"kind":"target","organ":"liver","timepoint":"BL"}'
@@ -69,32 +68,32 @@ echo "== blinding while R2 is still reading"
 expect 404 adam GET /api/adjudication/$S
 grep -qi 'alice\|bob\|triggered\|awaiting' "$T/out" && fail "the refusal hints at the reads: $(cat "$T/out")"
 expect 200 adam GET /api/adjudication
-jq -e '.queue == []' "$T/out" >/dev/null || fail "queue before both reads: $(cat "$T/out")"
+jqe '.queue == []' || fail "queue before both reads: $(cat "$T/out")"
 expect 200 adam GET "/api/reads/$S?role=central&reader=alice"
-jq -e '.role == "adjudicator" and .reader == "adam" and (.lesions | length) == 0' "$T/out" >/dev/null ||
+jqe '.role == "adjudicator" and .reader == "adam" and (.lesions | length) == 0' ||
   fail "adjudicator reached R1 before the trigger: $(head -c 300 "$T/out")"
 expect 200 quinn GET "/api/reads/$S?role=central&reader=alice"
-KEY_A=$(jq -r '.lesions[0].observations.FU1.measurement.key_image_url' "$T/out")
+KEY_A=$(jqr '.lesions[0].observations.FU1.measurement.key_image_url')
 expect 200 quinn GET "/api/reads/$S?role=central&reader=bob"
-KEY_B=$(jq -r '.lesions[0].observations.FU1.measurement.key_image_url' "$T/out")
-KEY_B_BL=$(jq -r '.lesions[0].observations.BL.measurement.key_image_url' "$T/out")
+KEY_B=$(jqr '.lesions[0].observations.FU1.measurement.key_image_url')
+KEY_B_BL=$(jqr '.lesions[0].observations.BL.measurement.key_image_url')
 [ "${KEY_B#/api/key-images/}" != "$KEY_B" ] || fail "no key image in bob's read"
 expect 404 adam GET "$KEY_A"
 expect 404 adam GET "$KEY_B"
 
 blinded() { # checks that alice (R1) and sam (site) reach nothing of bob's (R2) read
   expect 200 alice GET "/api/reads/$S?role=central&reader=bob"
-  jq -e '.reader == "alice"' "$T/out" >/dev/null || fail "R1 reached R2's read: $(head -c 300 "$T/out")"
-  jq -e '[.lesions[].kind] | index("new") | not' "$T/out" >/dev/null || fail "R1's read shows R2's new lesion"
+  jqe '.reader == "alice"' || fail "R1 reached R2's read: $(head -c 300 "$T/out")"
+  jqe '[.lesions[].kind] | index("new") | not' || fail "R1's read shows R2's new lesion"
   for k in "$KEY_B" "$KEY_B_BL"; do expect 404 alice GET "$k"; done
   expect 403 alice GET /api/adjudication/$S
   expect 403 alice GET /api/adjudication
   expect 200 alice GET /api/reads/$S/readers
-  jq -e '[.reads[].reader] == ["alice"]' "$T/out" >/dev/null || fail "R1 learns of other reads: $(cat "$T/out")"
+  jqe '[.reads[].reader] == ["alice"]' || fail "R1 learns of other reads: $(cat "$T/out")"
   expect 403 bob GET /api/adjudication/$S
   expect 404 bob GET "$KEY_A"
   expect 200 sam GET "/api/reads/$S?role=central&reader=alice"
-  jq -e '.role == "site" and (.lesions | length) == 0' "$T/out" >/dev/null || fail "site user reached a central read"
+  jqe '.role == "site" and (.lesions | length) == 0' || fail "site user reached a central read"
   for k in "$KEY_A" "$KEY_B"; do expect 404 sam GET "$k"; done
   expect 403 sam GET /api/adjudication/$S
   expect 403 sam GET /api/adjudication
@@ -104,24 +103,24 @@ blinded
 echo "== both reads signed: the subject is triggered"
 expect 200 bob POST /api/reads/$S/timepoints/FU1/sign "{$(pw bob)}"
 expect 200 adam GET /api/adjudication
-jq -e '.queue | length == 1 and .[0].subject_id == "'$S'" and (.[0].reasons | index("bor_differs"))' "$T/out" >/dev/null ||
+jqe '.queue | length == 1 and .[0].subject_id == "'$S'" and (.[0].reasons | index("bor_differs"))' ||
   fail "queue: $(cat "$T/out")"
 expect 200 quinn GET /api/adjudication
 expect 200 root GET /api/adjudication
 expect 200 adam GET /api/adjudication/$S
-jq -e '.review.status == "triggered" and .r1.reader == "alice" and .r2.reader == "bob" and .own == null and
+jqe '.review.status == "triggered" and .r1.reader == "alice" and .r2.reader == "bob" and .own == null and
        (.r2.lesions | map(.kind) | index("new")) and (.matches | length) >= 2 and
        ([.matches[] | select(.r1 != null and .r2 != null)] | length) == 1 and
-       ([.matches[] | select(.r1 == null) | .r2.lesion_id] == ["N1"])' "$T/out" >/dev/null ||
-  fail "side-by-side: $(jq -c '{review: .review.status, r1: .r1.reader, r2: .r2.reader, matches}' "$T/out")"
+       ([.matches[] | select(.r1 == null) | .r2.lesion_id] == ["N1"])' ||
+  fail "side-by-side: $(jqc '{review: .review.status, r1: .r1.reader, r2: .r2.reader, matches}')"
 expect 200 adam GET "$KEY_B"
 expect 200 adam GET "/api/reads/$S?role=central&reader=bob"
-jq -e '.role == "central" and .reader == "bob"' "$T/out" >/dev/null || fail "adjudicator cannot open R2 in the viewer"
+jqe '.role == "central" and .reader == "bob"' || fail "adjudicator cannot open R2 in the viewer"
 # An adjudicator's write goes to their own read, never to R1's or R2's (the query names no read to write).
 expect 201 adam POST "/api/reads/$S/lesions?role=central&reader=bob" '{"kind":"target","organ":"liver","timepoint":"BL"}'
-jq -e '.read.reader == "adam"' "$T/out" >/dev/null || fail "adjudicator's write: $(head -c 300 "$T/out")"
+jqe '.read.reader == "adam"' || fail "adjudicator's write: $(head -c 300 "$T/out")"
 expect 200 quinn GET "/api/reads/$S?role=central&reader=bob"
-jq -e '(.lesions | length) == 2' "$T/out" >/dev/null || fail "R2's read changed"
+jqe '(.lesions | length) == 2' || fail "R2's read changed"
 blinded
 
 echo "== the decision"
@@ -129,10 +128,10 @@ D=/api/adjudication/$S
 expect 403 alice POST $D "{\"outcome\":\"r1\",\"reason\":\"mine\",$(pw alice)}"
 expect 403 quinn POST $D "{\"outcome\":\"r1\",\"reason\":\"x\",$(pw quinn)}"
 expect 403 adam POST $D '{"outcome":"r2","reason":"new lung lesion is real","password":"wrong-password"}'
-jq -r .error "$T/out" | grep -q 'wrong password' || fail "wrong password message: $(cat "$T/out")"
+jqr .error | grep -q 'wrong password' || fail "wrong password message: $(cat "$T/out")"
 n=$(sqlite3 "$A/recistry.db" "SELECT COUNT(*) FROM audit_log WHERE action = 'adjudication.decide'")
 [ "$n" = 0 ] || fail "a refused decision was stored"
-"$R" adjudication show --archive "$A" --subject $S | jq -e '.status == "triggered"' >/dev/null || fail "status after a wrong password"
+"$R" adjudication show --archive "$A" --subject $S | jqe '.status == "triggered"' - || fail "status after a wrong password"
 call adam POST $D "{\"outcome\":\"r2\",$(pw adam)}"
 [ "${code:0:1}" = 4 ] || fail "decision without a reason → $code"
 call adam POST $D "{\"outcome\":\"r2\",\"reason\":\"   \",$(pw adam)}"
@@ -145,16 +144,15 @@ expect 404 adam POST /api/adjudication/CIREL-999-0001 "{\"outcome\":\"r1\",\"rea
 n=$(sqlite3 "$A/recistry.db" "SELECT COUNT(*) FROM audit_log WHERE action = 'adjudication.decide'")
 [ "$n" = 0 ] || fail "a refused decision was stored ($n)"
 expect 200 adam POST $D "{\"outcome\":\"r2\",\"reason\":\"the new lung lesion is unequivocal on FU1\",$(pw adam)}"
-jq -e '.review.status == "adjudicated" and .review.final.reader == "bob" and .review.final.basis == "adjudicated"' \
-  "$T/out" >/dev/null || fail "decision: $(cat "$T/out")"
+jqe '.review.status == "adjudicated" and .review.final.reader == "bob" and .review.final.basis == "adjudicated"' || fail "decision: $(cat "$T/out")"
 "$R" adjudication show --archive "$A" --subject $S >"$T/show.json" || fail "adjudication show"
-jq -e '.status == "adjudicated" and .final.role == "central" and .final.reader == "bob" and
-       .adjudication.adjudicator == "adam"' "$T/show.json" >/dev/null ||
-  jq -e '.status == "adjudicated" and .final.reader == "bob"' "$T/show.json" >/dev/null || fail "show: $(cat "$T/show.json")"
-"$R" adjudication list --archive "$A" --json | jq -e 'length == 0' >/dev/null || fail "still queued"
+jqe '.status == "adjudicated" and .final.role == "central" and .final.reader == "bob" and
+       .adjudication.adjudicator == "adam"' "$T/show.json" ||
+  jqe '.status == "adjudicated" and .final.reader == "bob"' "$T/show.json" || fail "show: $(cat "$T/show.json")"
+"$R" adjudication list --archive "$A" --json | jqe 'length == 0' - || fail "still queued"
 expect 200 adam GET /api/adjudication/$S
-jq -e '.review.adjudication.outcome == "r2" and .review.final.reader == "bob"' "$T/out" >/dev/null ||
-  fail "side-by-side after the decision: $(jq -c .review "$T/out")"
+jqe '.review.adjudication.outcome == "r2" and .review.final.reader == "bob"' ||
+  fail "side-by-side after the decision: $(jqc .review)"
 sqlite3 "$A/recistry.db" "SELECT actor, reason FROM audit_log WHERE action = 'adjudication.decide' AND subject_id = '$S'" |
   grep -qx 'adam|the new lung lesion is unequivocal on FU1' || fail "audit row of the decision"
 "$R" audit verify --archive "$A" >"$T/audit.out" || fail "audit verify: $(cat "$T/audit.out")"
@@ -163,5 +161,5 @@ grep -q 'adam' "$T/serve.err" && grep 'adjudicate' "$T/serve.err" | grep -qi 'lu
 echo "== blinding after the decision"
 blinded
 expect 200 quinn GET /api/adjudication/$S
-jq -e '.r1.reader == "alice" and .r2.reader == "bob"' "$T/out" >/dev/null || fail "QA side-by-side"
+jqe '.r1.reader == "alice" and .r2.reader == "bob"' || fail "QA side-by-side"
 echo "PASS"

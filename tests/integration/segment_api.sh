@@ -24,7 +24,7 @@ at() { jq -c --arg l "$1" --arg t "$2" '.lesions[] | select(.lesion_id == $l) | 
 T1=$(at T1 BL)
 SOP=$(jq -r .sop_instance_uid <<<"$T1")
 EXP=$(jq -r .expected_longest_diameter_mm <<<"$T1")
-SPACING=$(jq -r '.timepoints[0].pixel_spacing_mm' "$TRUTH")
+SPACING=$(jqr '.timepoints[0].pixel_spacing_mm' "$TRUTH")
 CENTRE=$(jq -c '[(.long_axis_endpoints_px[0][0] + .long_axis_endpoints_px[1][0]) / 2, (.long_axis_endpoints_px[0][1] + .long_axis_endpoints_px[1][1]) / 2]' <<<"$T1")
 seg() { jq -cn --arg s "$1" --arg t "$2" --arg sop "$3" --argjson p "$4" '{subject: $s, timepoint: $t, sop_instance_uid: $sop, point: $p}'; }
 
@@ -33,9 +33,9 @@ expect 200 carol POST /api/segment "$(seg $S BL "$SOP" "$CENTRE")"
 cp "$T/out" "$T/t1.json"
 jq -e --argjson e "$EXP" --argjson sp "$SPACING" '(.long_mm - $e | fabs) <= $sp' "$T/t1.json" >/dev/null ||
   fail "T1 long_mm $(jq .long_mm "$T/t1.json") vs truth $EXP (spacing $SPACING)"
-jq -e '.method == "semiautomatic" and .volume_ml > 0 and .slices >= 1 and (.contours | length) == .slices
+jqe '.method == "semiautomatic" and .volume_ml > 0 and .slices >= 1 and (.contours | length) == .slices
   and (.contours[0].points | length) > 8 and .long_axis.sop_instance_uid == .short_axis.sop_instance_uid
-  and .seed.sop_instance_uid != null and (.algorithm | type) == "string"' "$T/t1.json" >/dev/null ||
+  and .seed.sop_instance_uid != null and (.algorithm | type) == "string"' "$T/t1.json" ||
   fail "proposal: $(head -c 600 "$T/t1.json")"
 # Deterministic: the same click, the same proposal.
 expect 200 carol POST /api/segment "$(seg $S BL "$SOP" "$CENTRE")"
@@ -55,12 +55,12 @@ expect 404 site14 POST /api/segment "$(seg $S BL "$SOP" "$CENTRE")"
 # QA looks at reads but does not measure.
 expect 403 quinn POST /api/segment "$(seg $S BL "$SOP" "$CENTRE")"
 # Another subject's instance under this subject's name: the same answer as an absent one.
-OSOP=$(jq -r '.lesions[0].timepoints[0].sop_instance_uid' "$SAMPLE/truth/$O.json")
+OSOP=$(jqr '.lesions[0].timepoints[0].sop_instance_uid' "$SAMPLE/truth/$O.json")
 expect 404 carol POST /api/segment "$(seg $S BL "$OSOP" "$CENTRE")"
-msg_other=$(jq -r .error "$T/out")
+msg_other=$(jqr .error)
 expect 404 carol POST /api/segment "$(seg $S BL 2.25.999999999 "$CENTRE")"
-[ "$(jq -r .error "$T/out" | sed 's/2.25.999999999/X/')" = "$(sed "s/$OSOP/X/" <<<"$msg_other")" ] ||
-  fail "another subject's instance answered differently from an absent one: $msg_other / $(jq -r .error "$T/out")"
+[ "$(jqr .error | sed 's/2.25.999999999/X/')" = "$(sed "s/$OSOP/X/" <<<"$msg_other")" ] ||
+  fail "another subject's instance answered differently from an absent one: $msg_other / $(jqr .error)"
 # The right subject, the wrong timepoint.
 expect 422 carol POST /api/segment "$(seg $S FU1 "$SOP" "$CENTRE")"
 
@@ -82,7 +82,7 @@ done
 # Plain liver, well away from T1 (centre ~[160,291]) and N1: nothing stands out there.
 LIVER=${RCY_PLAIN_LIVER:-[130,230]}
 expect 422 carol POST /api/segment "$(seg $S BL "$SOP" "$LIVER")"
-jq -e '.error | length > 10' "$T/out" >/dev/null || fail "plain liver: $(cat "$T/out")"
+jqe '.error | length > 10' || fail "plain liver: $(cat "$T/out")"
 # Air outside the body.
 expect 422 carol POST /api/segment "$(seg $S BL "$SOP" '[5,5]')"
 
@@ -104,27 +104,27 @@ jq -e --slurpfile p "$T/t1.json" '.lesions[] | select(.lesion_id == "T1") | .obs
   and $o.measurement.segmentation.seed == $p[0].seed
   and $o.measurement.segmentation.first_sop_instance_uid == $p[0].first_sop_instance_uid
   and (($o.diameter_mm - $p[0].long_mm) | fabs) < 0.05' "$T/read1.json" >/dev/null ||
-  fail "stored semi-automatic measurement: $(jq -c '.lesions[] | select(.lesion_id == "T1") | .observations.BL' "$T/read1.json")"
-jq -e '[.. | objects | select(has("volume_ml")) | .volume_ml] | length > 0 and all(. != 999.5)' "$T/read1.json" >/dev/null || fail "the forged volume was stored"
+  fail "stored semi-automatic measurement: $(jqc '.lesions[] | select(.lesion_id == "T1") | .observations.BL' "$T/read1.json")"
+jqe '[.. | objects | select(has("volume_ml")) | .volume_ml] | length > 0 and all(. != 999.5)' "$T/read1.json" || fail "the forged volume was stored"
 # The audit row of the change holds the method.
 expect 200 quinn GET "/api/audit?subject=$S"
 grep -q 'semiautomatic' "$T/out" || fail "audit has no method: $(head -c 600 "$T/out")"
 
 echo "== moved calipers -> semiautomatic_edited; an edited claim with the proposal's calipers -> semiautomatic"
 expect 200 carol PUT /api/reads/$S/timepoints/BL/lesions/T1 "$(accept "$T/t1.json" semiautomatic 2.0)"
-jq -e '.lesions[] | select(.lesion_id == "T1") | .observations.BL.measurement.method == "semiautomatic_edited"' "$T/out" >/dev/null ||
-  fail "moved calipers: $(jq -c '.lesions[] | select(.lesion_id == "T1") | .observations.BL.measurement' "$T/out")"
+jqe '.lesions[] | select(.lesion_id == "T1") | .observations.BL.measurement.method == "semiautomatic_edited"' ||
+  fail "moved calipers: $(jqc '.lesions[] | select(.lesion_id == "T1") | .observations.BL.measurement')"
 expect 200 carol PUT /api/reads/$S/timepoints/BL/lesions/T1 "$(accept "$T/t1.json" semiautomatic 0.02)"
-jq -e '.lesions[] | select(.lesion_id == "T1") | .observations.BL.measurement.method == "semiautomatic"' "$T/out" >/dev/null ||
+jqe '.lesions[] | select(.lesion_id == "T1") | .observations.BL.measurement.method == "semiautomatic"' ||
   fail "0.02 px is the proposal"
 expect 200 carol PUT /api/reads/$S/timepoints/BL/lesions/T1 "$(accept "$T/t1.json" semiautomatic_edited 0)"
-jq -e '.lesions[] | select(.lesion_id == "T1") | .observations.BL.measurement.method == "semiautomatic"' "$T/out" >/dev/null ||
+jqe '.lesions[] | select(.lesion_id == "T1") | .observations.BL.measurement.method == "semiautomatic"' ||
   fail "the server decides the method from the calipers"
 # Manual: no method, no segmentation (as before).
-manual=$(jq -c '{measurement: {sop_instance_uid: .long_axis.sop_instance_uid, p1: .long_axis.p1, p2: .long_axis.p2}}' "$T/t1.json")
+manual=$(jqc '{measurement: {sop_instance_uid: .long_axis.sop_instance_uid, p1: .long_axis.p1, p2: .long_axis.p2}}' "$T/t1.json")
 expect 200 carol PUT /api/reads/$S/timepoints/BL/lesions/T1 "$manual"
-jq -e '.lesions[] | select(.lesion_id == "T1") | .observations.BL.measurement | (.method // "manual") == "manual" and .segmentation == null' "$T/out" >/dev/null ||
-  fail "manual measurement: $(jq -c '.lesions[] | select(.lesion_id == "T1") | .observations.BL.measurement' "$T/out")"
+jqe '.lesions[] | select(.lesion_id == "T1") | .observations.BL.measurement | (.method // "manual") == "manual" and .segmentation == null' ||
+  fail "manual measurement: $(jqc '.lesions[] | select(.lesion_id == "T1") | .observations.BL.measurement')"
 
 echo "== bad method or segmentation"
 expect 400 carol PUT /api/reads/$S/timepoints/BL/lesions/T1 "$(accept "$T/t1.json" automatic)"
@@ -153,5 +153,5 @@ cp "$T/out" "$T/t2.json"
 expect 200 carol PUT /api/reads/$S/timepoints/BL/lesions/T2 "$(accept "$T/t2.json" semiautomatic)"
 jq -e --slurpfile p "$T/t2.json" '.lesions[] | select(.lesion_id == "T2") | .observations.BL
   | .measurement.method == "semiautomatic" and ((.diameter_mm - $p[0].short_mm) | fabs) < 0.05' "$T/out" >/dev/null ||
-  fail "node: $(jq -c '.lesions[] | select(.lesion_id == "T2") | .observations.BL' "$T/out")"
+  fail "node: $(jqc '.lesions[] | select(.lesion_id == "T2") | .observations.BL')"
 echo PASS

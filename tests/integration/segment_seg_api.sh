@@ -33,7 +33,7 @@ accept() { # PROPOSAL METHOD: the proposal's calipers as the reader accepts them
 }
 stored() { jq -c --arg l "$1" --arg t "$2" '.lesions[] | select(.lesion_id == $l) | .observations[$t].measurement' "$3"; }
 segfiles() { find "$A/segmentations" -type f | sort; }
-SPACING=$(jq -r '.timepoints[0].pixel_spacing_mm' "$TRUTH")
+SPACING=$(jqr '.timepoints[0].pixel_spacing_mm' "$TRUTH")
 
 echo "== baseline: T1 (liver) and T2 (node) accepted as proposed"
 expect 201 carol POST /api/reads/$S/lesions '{"lesion_id":"T1","kind":"target","organ":"liver","nodal":false,"timepoint":"BL"}'
@@ -76,11 +76,11 @@ jq -n --slurpfile c "$T/contours.json" --slurpfile p "$T/T1.bl.json" '
   | ($c[0].contours | map(.sop_instance_uid)) as $got
   | ($got - $ok | length) == 0 and ($got | index($p[0].long_axis.sop_instance_uid)) != null
   and (($got | unique | length) - ($ok | unique | length) | fabs) <= 2' -e >/dev/null ||
-  fail "SEG contours on other instances: $(jq -c '[.contours[].sop_instance_uid]' "$T/contours.json") vs $(jq -c '[.contours[].sop_instance_uid]' "$T/T1.bl.json")"
+  fail "SEG contours on other instances: $(jqc '[.contours[].sop_instance_uid]' "$T/contours.json") vs $(jqc '[.contours[].sop_instance_uid]' "$T/T1.bl.json")"
 expect 404 dave GET /api/segmentations/$UID1
-msg=$(jq -r .error "$T/out")
+msg=$(jqr .error)
 expect 404 dave GET /api/segmentations/2.25.1234567
-[ "$(jq -r .error "$T/out")" = "$msg" ] || fail "another reader's SEG answered differently from an unknown one"
+[ "$(jqr .error)" = "$msg" ] || fail "another reader's SEG answered differently from an unknown one"
 expect 404 site27 GET /api/segmentations/$UID1 # the site read is another read
 expect 404 site14 GET /api/segmentations/$UID1
 expect 404 carol GET /api/segmentations/2.25.1234567
@@ -101,7 +101,7 @@ UID2=$(stored T2 BL "$T/read.json" | jq -r '.segmentation.seg_sop_instance_uid /
 echo "== propagation to FU1"
 FU=$(at T1 FU1)
 FU_EXP=$(jq -r .expected_longest_diameter_mm <<<"$FU")
-FU_SPACING=$(jq -r '.timepoints[] | select(.timepoint == "FU1") | .pixel_spacing_mm' "$TRUTH")
+FU_SPACING=$(jqr '.timepoints[] | select(.timepoint == "FU1") | .pixel_spacing_mm' "$TRUTH")
 expect 200 carol POST /api/segment/propagate "$(prop $S FU1 T1)"
 cp "$T/out" "$T/T1.fu.json"
 jq -e --argjson e "$FU_EXP" --argjson sp "$FU_SPACING" '(.long_mm - $e | fabs) <= $sp' "$T/T1.fu.json" >/dev/null ||
@@ -110,7 +110,7 @@ BLSOP=$(stored T1 BL "$T/read.json" | jq -r .sop_instance_uid)
 jq -e --arg s "$BLSOP" '.propagated_from.timepoint == "BL" and .propagated_from.sop_instance_uid == $s
   and (.propagated_from.point | length) == 2 and .propagated_from.seed_shift_mm >= 0
   and (.contours | length) > 0 and .volume_ml > 0 and .seed.sop_instance_uid != null' "$T/T1.fu.json" >/dev/null ||
-  fail "propagation answer: $(jq -c 'del(.contours)' "$T/T1.fu.json")"
+  fail "propagation answer: $(jqc 'del(.contours)' "$T/T1.fu.json")"
 echo "propagated T1: long $(jq .long_mm "$T/T1.fu.json") mm (truth $FU_EXP), seed moved $(jq .propagated_from.seed_shift_mm "$T/T1.fu.json") mm"
 
 echo "== propagation refused"
@@ -136,7 +136,7 @@ expect 200 carol DELETE "/api/reads/$S/lesions/NT1"
 
 echo "== a request refused after its SEG was written leaves no file"
 before=$(segfiles)
-frag=$(jq -c '{fragments: [
+frag=$(jqc '{fragments: [
   {sop_instance_uid: .long_axis.sop_instance_uid, p1: .long_axis.p1, p2: .long_axis.p2, method: "semiautomatic", segmentation: {seed: .seed}},
   {sop_instance_uid: .long_axis.sop_instance_uid, p1: [-40, 1], p2: [10, 10]}]}' "$T/T1.fu.json")
 expect 400 carol PUT /api/reads/$S/timepoints/FU1/lesions/T1 "$frag"
@@ -148,16 +148,16 @@ cp "$T/out" "$T/read.json"
 stored T1 FU1 "$T/read.json" | jq -e --slurpfile p "$T/T1.fu.json" '.method == "semiautomatic"
   and .segmentation.volume_ml == $p[0].volume_ml and (.segmentation.seg_sop_instance_uid | type) == "string"' >/dev/null ||
   fail "propagated T1 stored: $(stored T1 FU1 "$T/read.json")"
-jq -e '.timepoints[] | select(.timepoint == "FU1") | .volumetric.sum_ml == null' "$T/read.json" >/dev/null ||
-  fail "FU1 volumetric sum before T2 is measured there: $(jq -c '.timepoints' "$T/read.json")"
+jqe '.timepoints[] | select(.timepoint == "FU1") | .volumetric.sum_ml == null' "$T/read.json" ||
+  fail "FU1 volumetric sum before T2 is measured there: $(jqc '.timepoints' "$T/read.json")"
 expect 200 carol POST /api/segment/propagate "$(prop $S FU1 T2)"
 cp "$T/out" "$T/T2.fu.json"
 expect 200 carol PUT /api/reads/$S/timepoints/FU1/lesions/T2 "$(accept "$T/T2.fu.json" semiautomatic)"
 cp "$T/out" "$T/read.json"
-jq -e '[.timepoints[] | .volumetric] | length == 2 and all(.exploratory and (.sum_ml | type) == "number")
-  and (.[1].change_from_baseline_pct | type) == "number"' "$T/read.json" >/dev/null ||
-  fail "volumetric: $(jq -c '[.timepoints[] | {timepoint, volumetric}]' "$T/read.json")"
-echo "volumetric: $(jq -c '[.timepoints[] | {timepoint, sum_ml: .volumetric.sum_ml, pct: .volumetric.change_from_baseline_pct}]' "$T/read.json")"
+jqe '[.timepoints[] | .volumetric] | length == 2 and all(.exploratory and (.sum_ml | type) == "number")
+  and (.[1].change_from_baseline_pct | type) == "number"' "$T/read.json" ||
+  fail "volumetric: $(jqc '[.timepoints[] | {timepoint, volumetric}]' "$T/read.json")"
+echo "volumetric: $(jqc '[.timepoints[] | {timepoint, sum_ml: .volumetric.sum_ml, pct: .volumetric.change_from_baseline_pct}]' "$T/read.json")"
 [ "$(segfiles | wc -l)" = 4 ] || fail "want four SEG files: $(segfiles)"
 for f in $(segfiles); do
   dciodvfy "$f" >"$T/dciodvfy.txt" 2>&1 || true

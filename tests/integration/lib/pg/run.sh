@@ -9,7 +9,8 @@
 #   RCY_TEST_TMP       a folder of its own under the usual one (tests name their folder after themselves,
 #                      and the SQLite run of the same test may be running beside it);
 #   PATH               with a `sqlite3` stand-in first, which runs a test's direct checks of DIR/recistry.db
-#                      with psql against the archive's database instead (check against PostgreSQL itself).
+#                      with psql against the archive's database instead (check against PostgreSQL itself);
+#   RCY_TEST_ENGINE    postgresql: a test may skip its sections that never reach the index (lib/engine.sh).
 set -euo pipefail
 cluster=$1 name=$2
 shift 2
@@ -31,4 +32,5 @@ if [ -n "${RCY_TEST_TMP:-}" ]; then
   mkdir -p "$RCY_TEST_TMP"
 fi
 export PATH=$here/bin:$PATH
+export RCY_TEST_ENGINE=postgresql
 "$@"
