@@ -144,11 +144,7 @@ int find(int *n_matches, const rcy_dicom_peer *peer, const rcy_dicom_find_query 
   T_DIMSE_Message msg;
   memset(&msg, 0, sizeof msg);
   msg.CommandField = DIMSE_C_FIND_RQ;
-  T_DIMSE_C_FindRQ &rq = msg.msg.CFindRQ;
-  rq.MessageID = assoc->nextMsgID++;
-  OFStandard::strlcpy(rq.AffectedSOPClassUID, model, sizeof rq.AffectedSOPClassUID);
-  rq.Priority = DIMSE_PRIORITY_MEDIUM;
-  rq.DataSetType = DIMSE_DATASET_PRESENT;
+  rcy_net::fill_request(msg.msg.CFindRQ, assoc, model);
   c = DIMSE_sendMessageUsingMemoryData(assoc, pc, &msg, NULL, &query, NULL, NULL);
   if (c.bad()) return rcy_error_set(err, RCY_EDICOM, "C-FIND to %s failed: %s", peer->ae_title, c.text());
   char why[256];

@@ -60,19 +60,12 @@ int retrieve(int *n_completed, int *n_failed, const rcy_dicom_peer *peer, const 
   if (peer->use_move) {
     msg.CommandField = DIMSE_C_MOVE_RQ;
     T_DIMSE_C_MoveRQ &rq = msg.msg.CMoveRQ;
-    rq.MessageID = assoc->nextMsgID++;
-    OFStandard::strlcpy(rq.AffectedSOPClassUID, model, sizeof rq.AffectedSOPClassUID);
-    rq.Priority = DIMSE_PRIORITY_MEDIUM;
-    rq.DataSetType = DIMSE_DATASET_PRESENT;
+    rcy_net::fill_request(rq, assoc, model);
     OFStandard::strlcpy(rq.MoveDestination, peer->move_destination ? peer->move_destination : "",
                         sizeof rq.MoveDestination);
   } else {
     msg.CommandField = DIMSE_C_GET_RQ;
-    T_DIMSE_C_GetRQ &rq = msg.msg.CGetRQ;
-    rq.MessageID = assoc->nextMsgID++;
-    OFStandard::strlcpy(rq.AffectedSOPClassUID, model, sizeof rq.AffectedSOPClassUID);
-    rq.Priority = DIMSE_PRIORITY_MEDIUM;
-    rq.DataSetType = DIMSE_DATASET_PRESENT;
+    rcy_net::fill_request(msg.msg.CGetRQ, assoc, model);
   }
   c = DIMSE_sendMessageUsingMemoryData(assoc, pc, &msg, NULL, &query, NULL, NULL);
   // Made at the first C-STORE sub-operation (C-GET); declared after the association, so destroyed before it.

@@ -8,6 +8,8 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmnet/assoc.h>
+#include <dcmtk/dcmnet/dimse.h>
+#include <dcmtk/ofstd/ofstd.h>
 
 #include "net_transport.h"
 #include "recistry/error.h"
@@ -43,6 +45,17 @@ class ScuAssociation {
   bool ended_ = false;
   char addr_[512] = "";
 };
+
+// The fields every query/retrieve request of ours shares (C-FIND, C-GET and C-MOVE requests have them under
+// the same names in different DCMTK structs): the next message ID, the information model, medium priority,
+// an identifier following.
+template <typename Request>
+void fill_request(Request &rq, T_ASC_Association *assoc, const char *model) {
+  rq.MessageID = assoc->nextMsgID++;
+  OFStandard::strlcpy(rq.AffectedSOPClassUID, model, sizeof rq.AffectedSOPClassUID);
+  rq.Priority = DIMSE_PRIORITY_MEDIUM;
+  rq.DataSetType = DIMSE_DATASET_PRESENT;
+}
 
 }  // namespace rcy_net
 
