@@ -245,6 +245,36 @@ test('endpoints page: tables, Kaplan–Meier, waterfall hover and click, spider,
     }
   });
 
+  await caseT('a page left while it loads never draws over the next one', async () => {
+    // The endpoints' answers are held until the reader has moved on to the worklist; then they arrive. Before
+    // route() knew which navigation was the latest, the endpoints page was drawn over the worklist here.
+    const page = await login(url, 'qa.ep');
+    const errors = watchPage(page);
+    let release;
+    const held = new Promise((r) => { release = r; });
+    const isEndpoints = (u) => new URL(u).pathname.startsWith('/api/endpoints');
+    await page.route(isEndpoints, async (r) => { await held; await r.continue(); });
+    await page.click('#nav-endpoints');
+    await page.waitForSelector('#app p.loading');
+    await page.click('#nav-worklist');
+    await page.waitForSelector('#app section.worklist');
+    const answered = Promise.all(['site', 'central'].flatMap((reader) => [
+      `/api/endpoints?reader=${reader}&`, `/api/endpoints/subjects?reader=${reader}`]).map((want) =>
+      page.waitForResponse((r) => r.url().includes(want))));
+    release();
+    await answered;
+    // Drawing the endpoints page once its data is in takes well under this on the test machine; a bounded wait
+    // is the only way to see that something does NOT happen.
+    await page.waitForTimeout(1000);
+    assert.equal(await page.locator('#endpoints-page').count(), 0, 'the endpoints page was drawn over the worklist');
+    assert.equal(await page.locator('#app section.worklist').count(), 1);
+    assert.ok(new URL(page.url()).hash.startsWith('#/worklist'));
+    await shot(page, '10_left_while_loading');
+    await page.unroute(isEndpoints);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   await caseT('a central reader: no Endpoints link, 403', async () => {
     const page = await login(url, 'c1');
     assert.equal(await page.locator('#nav-endpoints').count(), 0);

@@ -20,10 +20,32 @@ import { queueSection, showAdjudication } from './adjudication.js';
 const subjectModule = () => import('./subject.js');
 const doseModule = () => import('./dose.js');
 
-const app = document.getElementById('app');
 const topbar = document.getElementById('topbar');
+let app = document.getElementById('app');
 let user = null;
 let currentView = null;
+// Bumped by every route(). A route resumes after each await only while it is still the latest navigation: a
+// reader who clicks on while a page loads must see the page asked for last, never an older one drawn over it.
+let navigation = 0;
+
+// destroy() once per view, whichever of the older and the newer route gets there first.
+function retire(view) {
+  if (view && !view.retired) {
+    view.retired = true;
+    view.destroy();
+  }
+}
+
+// Each route draws into a new #app (same element, same attributes, not ready, showing only "Loading…"). A route
+// superseded while it awaited keeps drawing into its own detached element, which nobody sees.
+function freshApp() {
+  const fresh = app.cloneNode(false);
+  delete fresh.dataset.ready;
+  fresh.append(h('p', { class: 'loading' }, 'Loading…'));
+  app.replaceWith(fresh);
+  app = fresh;
+  return fresh;
+}
 
 function go(hash) {
   if (window.location.hash === hash) route();
@@ -76,10 +98,16 @@ function showLogin(message) {
 }
 
 async function route() {
-  if (currentView) {
-    currentView.destroy();
-    currentView = null;
-  }
+  const nav = ++navigation;
+  const stale = () => nav !== navigation;
+  retire(currentView);
+  currentView = null;
+  const root = freshApp();
+  // A view made by an await that a newer route overtook is retired at once; else it becomes the current one.
+  const adopt = (view) => {
+    if (stale()) retire(view);
+    else currentView = view;
+  };
   const hash = window.location.hash || '#/worklist';
   const [path, query = ''] = hash.replace(/^#\/?/, '').split('?');
   const parts = path.split('/').map(decodeURIComponent);
@@ -90,52 +118,53 @@ async function route() {
       return showLogin();
     }
     if (!user) {
-      user = await api.me();
+      const me = await api.me();
+      if (stale()) return;
+      user = me;
       renderTopbar();
       if (!user) return go('#/login');
     }
-    if (parts[0] === 'registry' && parts[1]) return await showRegistry(app, parts[1]);
+    if (parts[0] === 'registry' && parts[1]) return await showRegistry(root, parts[1]);
     if (parts[0] === 'audit' && ['qa', 'admin'].includes(user.role))
-      return await showAudit(app, { params, go });
-    if (parts[0] === 'endpoints' && ['qa', 'admin'].includes(user.role)) {
-      currentView = await showEndpoints(app, { go });
-      return;
-    }
-    if (parts[0] === 'dose-cohort' && ['qa', 'admin'].includes(user.role)) {
-      currentView = await showDoseCohort(app, { params, go });
-      return;
-    }
-    if (parts[0] === 'qa') {
-      currentView = await showQa(app, parts[1], { go });
-      return;
-    }
+      return await showAudit(root, { params, go });
+    if (parts[0] === 'endpoints' && ['qa', 'admin'].includes(user.role))
+      return adopt(await showEndpoints(root, { go }));
+    if (parts[0] === 'dose-cohort' && ['qa', 'admin'].includes(user.role))
+      return adopt(await showDoseCohort(root, { params, go }));
+    if (parts[0] === 'qa') return adopt(await showQa(root, parts[1], { go }));
     if (parts[0] === 'subject' && parts[1]) {
       // ?role=central&reader=NAME: a read-only look at that read (QA, or an adjudicator from the side-by-side).
       const which = params.get('role') && params.get('reader') ? { role: params.get('role'), reader: params.get('reader') } : null;
       const { SubjectView } = await subjectModule();
-      currentView = new SubjectView(app, parts[1], parts[2] || null, { user, go, which });
-      await currentView.start();
+      if (stale()) return;
+      // Current before it starts loading, so that a newer route retires it even in the middle of start().
+      const view = new SubjectView(root, parts[1], parts[2] || null, { user, go, which });
+      adopt(view);
+      await view.start();
       return;
     }
     if (parts[0] === 'dose' && parts[1]) {
       const { DoseView } = await doseModule();
-      currentView = new DoseView(app, parts[1], { user });
-      await currentView.start();
+      if (stale()) return;
+      const view = new DoseView(root, parts[1], { user });
+      adopt(view);
+      await view.start();
       return;
     }
-    if (parts[0] === 'adjudicate' && parts[1]) return await showAdjudication(app, parts[1], { user });
-    await renderWorklist(app, { user });
+    if (parts[0] === 'adjudicate' && parts[1]) return await showAdjudication(root, parts[1], { user });
+    await renderWorklist(root, { user });
     if (['adjudicator', 'qa', 'admin'].includes(user.role)) {
       const q = await queueSection();
-      if (q) app.prepend(q);
+      if (q && !stale()) root.prepend(q);
     }
   } catch (err) {
+    if (stale()) return; // an older page's failure (or its cancelled requests) is not this page's
     if (err instanceof api.ApiError && err.status === 401) {
       user = null;
       renderTopbar();
       return showLogin('Your session has ended: sign in again.');
     }
-    clear(app, h('p', { class: 'error', role: 'alert' }, err.message));
+    clear(root, h('p', { class: 'error', role: 'alert' }, err.message));
   }
 }
 
@@ -143,10 +172,10 @@ window.addEventListener('hashchange', route);
 window.addEventListener('rcy-session-expired', () => {
   user = null;
   renderTopbar();
-  if (currentView) {
-    currentView.destroy();
-    currentView = null;
-  }
+  navigation++; // whatever was loading stops drawing
+  retire(currentView);
+  currentView = null;
+  freshApp();
   showLogin('Your session has ended: sign in again (nothing unsaved was stored).');
 });
 renderTopbar();
