@@ -425,6 +425,20 @@ int rcy_store_login_attempt(int *retry_after_s, rcy_store *store, const char *na
                             rcy_error *err);
 int rcy_store_login_succeeded(rcy_store *store, const char *name, const char *peer, rcy_error *err);
 
+/* The login of a request that carries its password (HTTP Basic; src/store/login_password.c): the throttling
+ * above, the password, and the success's bookkeeping. A credential verified once is remembered in `cache`
+ * (memory only, keyed hashes) for its lifetime, so that a tool sending it with every request pays Argon2id once,
+ * not per request; a hit still reads the account afresh, is refused while the name or peer is locked, and stops
+ * matching when the account's password changes. RCY_EDENIED: wrong name or password, or locked
+ * (*retry_after_s > 0). *from_cache (may be NULL) tells whether Argon2id was skipped. cache may be NULL. */
+typedef struct rcy_credential_cache rcy_credential_cache;
+#define RCY_CREDENTIAL_CACHE_TTL_S 300
+int rcy_credential_cache_new(rcy_credential_cache **out, int ttl_s, rcy_error *err);
+void rcy_credential_cache_free(rcy_credential_cache *cache);
+int rcy_store_login_password(rcy_user *out, int *retry_after_s, int *from_cache, rcy_store *store,
+                             rcy_credential_cache *cache, const char *name, const char *password, const char *peer,
+                             rcy_error *err);
+
 /* Key images (src/store/key_images.c): which read a key image was rendered for. Add it in the transaction
  * that saves the read naming it. */
 typedef struct rcy_store_read_key {

@@ -2,8 +2,9 @@
  * matching, the DICOM JSON and the storing are src/dicomweb's, src/dicom's and src/ingest's.
  *
  * Who: the workstation's session cookie, or HTTP Basic with the same accounts (a tool has no login form),
- * checked and throttled exactly as a login (login_guard.c); a wrong or missing credential gets 401 with
- * WWW-Authenticate. What: the workstation's rule (src/reads visibility): a site account sees its site's
+ * checked and throttled exactly as a login (src/store/login_password.c, which also remembers a credential
+ * once verified, so that Argon2id runs once per tool, not per request); a wrong or missing credential gets 401
+ * with WWW-Authenticate. What: the workstation's rule (src/reads visibility): a site account sees its site's
  * subjects only, unknown and not-yours both answer 404. STOW-RS: a site account for its own site, admin for
  * any configured site. A cross-site page cannot forge a STOW: its body must be multipart/related, which no
  * HTML form sends and which a script can only send after a CORS preflight this server never grants; a cookie
@@ -62,9 +63,10 @@ static int authenticate(rcy_req *r) {
   const char *name = (const char *)cred, *password = colon + 1;
   rcy_error err = {0};
   int retry_after = 0;
-  int rc = rcy_store_login_attempt(&retry_after, r->store, name, r->peer, &err);
-  if (rc == RCY_EDENIED) {
-    sodium_memzero(cred, sizeof cred);
+  int rc = rcy_store_login_password(&r->user, &retry_after, NULL, r->store, r->srv->credentials, name, password,
+                                    r->peer, &err);
+  sodium_memzero(cred, sizeof cred);
+  if (rc == RCY_EDENIED && retry_after > 0) {
     char secs[24];
     snprintf(secs, sizeof secs, "%d", retry_after);
     rcy_log(RCY_LOG_WARN, "serve", "DICOMweb login refused (too many failures) from %s", r->peer);
@@ -72,18 +74,11 @@ static int authenticate(rcy_req *r) {
     rcy_reply_header(r, "Retry-After", secs);
     return 0;
   }
-  if (rc) {
-    sodium_memzero(cred, sizeof cred);
-    return rcy_reply_rcy_error(r, &err), 0;
-  }
-  rc = rcy_store_user_check(&r->user, r->store, name, password, &err);
-  sodium_memzero(cred, sizeof cred);
   if (rc == RCY_EDENIED) {
     rcy_log(RCY_LOG_WARN, "serve", "failed DICOMweb login from %s", r->peer);
     return challenge(r, "wrong name or password");
   }
-  if (rc || (rc = rcy_store_login_succeeded(r->store, r->user.name, r->peer, &err)))
-    return rcy_reply_rcy_error(r, &err), 0;
+  if (rc) return rcy_reply_rcy_error(r, &err), 0;
   r->authed = 2; /* Basic: no session, no CSRF token */
   return 1;
 }

@@ -413,6 +413,17 @@ static int web_root_find(char **real_out, const char *configured, rcy_error *err
   return RCY_OK;
 }
 
+/* Everything rcy_readers_serve set up, whichever step it reached (each field NULL until made). */
+static void server_release(rcy_server *srv) {
+  rcy_ingest_receiver_close(srv->receiver);
+  rcy_ingest_config_free(srv->ingest_cfg);
+  rcy_credential_cache_free(srv->credentials);
+  free(srv->key_image_dir);
+  free(srv->seg_dir);
+  free(srv->web_root_real);
+  *srv = (rcy_server){.cfg = srv->cfg};
+}
+
 int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err) {
   rcy_server srv = {.cfg = cfg};
   /* Open once up front: applies migrations and reports a missing archive before listening. */
@@ -423,24 +434,22 @@ int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err) {
   rcy_store_close(probe);
   rc = web_root_find(&srv.web_root_real, cfg->web_root, err);
   if (rc) return rc;
-  srv.key_image_dir = rcy_path_join(cfg->archive_dir, "key-images");
-  if (!srv.key_image_dir) {
-    free(srv.web_root_real);
-    return rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  if ((rc = rcy_credential_cache_new(&srv.credentials, RCY_CREDENTIAL_CACHE_TTL_S, err))) {
+    server_release(&srv);
+    return rc;
   }
-  if (mkdir(srv.key_image_dir, 0750) != 0 && errno != EEXIST) {
-    rc = rcy_error_set(err, RCY_EIO, "cannot create %s: %s", srv.key_image_dir, strerror(errno));
-    free(srv.key_image_dir);
-    free(srv.web_root_real);
+  srv.key_image_dir = rcy_path_join(cfg->archive_dir, "key-images");
+  if (!srv.key_image_dir || (mkdir(srv.key_image_dir, 0750) != 0 && errno != EEXIST)) {
+    rc = srv.key_image_dir ? rcy_error_set(err, RCY_EIO, "cannot create %s: %s", srv.key_image_dir, strerror(errno))
+                           : rcy_error_set(err, RCY_ENOMEM, "out of memory");
+    server_release(&srv);
     return rc;
   }
   srv.seg_dir = rcy_path_join(cfg->archive_dir, "segmentations");
   if (!srv.seg_dir || (mkdir(srv.seg_dir, 0750) != 0 && errno != EEXIST)) {
     rc = srv.seg_dir ? rcy_error_set(err, RCY_EIO, "cannot create %s: %s", srv.seg_dir, strerror(errno))
                      : rcy_error_set(err, RCY_ENOMEM, "out of memory");
-    free(srv.seg_dir);
-    free(srv.key_image_dir);
-    free(srv.web_root_real);
+    server_release(&srv);
     return rc;
   }
   /* STOW-RS stores through the ingest pipeline, with the ingest daemon's sections of the same config. */
@@ -465,11 +474,7 @@ int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err) {
     a6.sin6_port = htons((uint16_t)cfg->port);
     sa = (const struct sockaddr *)&a6;
   } else {
-    rcy_ingest_receiver_close(srv.receiver);
-    rcy_ingest_config_free(srv.ingest_cfg);
-    free(srv.key_image_dir);
-    free(srv.seg_dir);
-    free(srv.web_root_real);
+    server_release(&srv);
     return rcy_error_set(err, RCY_EINVAL, "[http] bind '%s' is not an IPv4 or IPv6 address", cfg->bind);
   }
   /* SIGINT/SIGTERM are blocked in every thread (MHD's inherit the mask) and taken by sigwait below. */
@@ -486,11 +491,7 @@ int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err) {
       MHD_OPTION_URI_LOG_CALLBACK, uri_seen, NULL,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
   if (!d) {
-    rcy_ingest_receiver_close(srv.receiver);
-    rcy_ingest_config_free(srv.ingest_cfg);
-    free(srv.key_image_dir);
-    free(srv.seg_dir);
-    free(srv.web_root_real);
+    server_release(&srv);
     return rcy_error_set(err, RCY_EIO, "cannot listen on %s port %d (in use, or not allowed)", cfg->bind, cfg->port);
   }
   const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
@@ -503,13 +504,9 @@ int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   MHD_stop_daemon(d);
-  rcy_ingest_receiver_close(srv.receiver);
-  rcy_ingest_config_free(srv.ingest_cfg);
+  server_release(&srv);
   close_stores();
   rcy_render_shutdown();
-  free(srv.key_image_dir);
-  free(srv.seg_dir);
-  free(srv.web_root_real);
   rcy_log(RCY_LOG_INFO, "serve", "stopped");
   return RCY_OK;
 }

@@ -25,6 +25,7 @@ typedef struct rcy_server {
   char *seg_dir;       /* ARCHIVE/segmentations: the DICOM SEG of each accepted semi-automatic measurement */
   struct rcy_ingest_config *ingest_cfg;     /* the config's ingest sections, for STOW-RS (NULL: STOW off) */
   struct rcy_ingest_receiver *receiver;     /* the ingest pipeline STOW-RS stores through */
+  rcy_credential_cache *credentials;        /* HTTP Basic credentials verified lately (dicomweb_api.c) */
 } rcy_server;
 
 typedef struct rcy_req {

@@ -140,3 +140,20 @@ int rcy_store_login_succeeded(rcy_store *store, const char *name, const char *pe
   }
   return rcy_store_commit(store, err);
 }
+
+int rcy_store_login_locked(int *retry_after_s, rcy_store *store, const char *name, const char *peer,
+                           rcy_error *err) {
+  *retry_after_s = 0;
+  long long now = (long long)time(NULL);
+  guard g[2];
+  int n = guards(g, name, peer);
+  long long until = 0;
+  for (int i = 0; i < n; i++) {
+    int rc = load(&g[i], store, now, err);
+    if (rc) return rc;
+    if (g[i].locked_until > until) until = g[i].locked_until;
+  }
+  if (until <= now) return RCY_OK;
+  *retry_after_s = (int)(until - now);
+  return rcy_error_set(err, RCY_EDENIED, "too many failed logins: try again in %d s", *retry_after_s);
+}

@@ -28,4 +28,13 @@ int rcy_store_cached(rcy_db_stmt **st, rcy_store *store, const char *sql, const 
 /* Formats the connection's last failure into err (its kind: rcy_db_errcode) naming `what`. */
 int rcy_store_fail(rcy_store *store, const char *what, rcy_error *err);
 
+/* users.c, for the login of a request that carries a password (login_password.c). Both fill stored_hash
+ * (crypto_pwhash_STRBYTES) with the account's argon2id string: the one just verified, or the current one. */
+int rcy_store_user_verify(rcy_user *out, char *stored_hash, rcy_store *store, const char *name,
+                          const char *password, rcy_error *err);
+int rcy_store_user_load(rcy_user *out, char *stored_hash, rcy_store *store, const char *name, rcy_error *err);
+/* login_guard.c: RCY_EDENIED with *retry_after_s when the name or the peer is locked, else 0; counts nothing. */
+int rcy_store_login_locked(int *retry_after_s, rcy_store *store, const char *name, const char *peer,
+                           rcy_error *err);
+
 #endif

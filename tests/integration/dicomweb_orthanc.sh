@@ -56,7 +56,7 @@ R=http://127.0.0.1:$S_HTTP/dicomweb
 O=http://127.0.0.1:$O_HTTP/dicom-web
 ADMIN=boss:admin-pass-123
 
-# The comparisons use sessions (a Basic request is a login: an argon2id check each time).
+# The comparisons use sessions, as the workstation does; Basic is checked on its own below.
 session() { # NAME → session:TOKEN:CSRF
   curl -s -c "$WORK/$1.jar" -o "$WORK/$1.login" -H 'Content-Type: application/json' \
     --data-binary "{\"name\":\"$1\",\"password\":\"admin-pass-123\"}" "http://127.0.0.1:$S_HTTP/api/login"
@@ -72,6 +72,9 @@ code=$(curl -s -o /dev/null -D "$WORK/h" -w '%{http_code}' "$R/studies")
 [ "$code" = 401 ] && grep -qi '^WWW-Authenticate: Basic' "$WORK/h" || fail "no credentials: $code, want 401 + WWW-Authenticate"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -u boss:wrong "$R/studies")" = 401 ] || fail "wrong password not 401"
 [ "$(curl -s -u s14:admin-pass-123 "$R/studies" | jq length)" = 3 ] || fail "Basic: the site account does not see its 3 studies"
+# Basic again (remembered: no Argon2id), then a wrong password for the same account: refused all the same.
+[ "$(curl -s -u s14:admin-pass-123 "$R/studies" | jq length)" = 3 ] || fail "Basic, a second time: not 3 studies"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -u s14:admin-pass-12 "$R/studies")" = 401 ] || fail "a wrong password after a right one: not 401"
 [ "$(sget "$BOSS" "$R/studies" | jq length)" = 4 ] || fail "the session cookie does not open /dicomweb"
 ok "401 + WWW-Authenticate without credentials or with a wrong password; Basic and the session both work"
 
