@@ -206,10 +206,9 @@ json_t *rcy_req_json_body(rcy_req *r) {
 /* ---- connection handling ---- */
 
 typedef struct {
-  char *body;
-  size_t len, cap;
-  size_t max; /* RCY_MAX_BODY_BYTES, or RCY_MAX_STOW_BYTES under /dicomweb/ */
+  rcy_request_body body; /* at most RCY_MAX_BODY_BYTES, or RCY_MAX_STOW_BYTES under /dicomweb/ */
   int too_big;
+  rcy_error spool_err; /* the body could not be spooled (disk full...): answered once it is all in */
   int bad_path; /* a control character in the path, raw or percent-encoded (uri_seen) */
   int started;  /* the handler has seen this request's headers */
 } conn_state;
@@ -229,7 +228,8 @@ static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *c) {
   (void)c;
   conn_state *cs = calloc(1, sizeof *cs);
   if (!cs) return NULL;
-  cs->max = uri && strncmp(uri, "/dicomweb/", 10) == 0 ? (size_t)RCY_MAX_STOW_BYTES : (size_t)RCY_MAX_BODY_BYTES;
+  rcy_request_body_init(&cs->body, uri && strncmp(uri, "/dicomweb/", 10) == 0 ? (size_t)RCY_MAX_STOW_BYTES
+                                                                                : (size_t)RCY_MAX_BODY_BYTES);
   char decoded[2048];
   size_t n = 0;
   for (const unsigned char *p = (const unsigned char *)uri; p && *p && *p != '?' && *p != '#'; p++) {
@@ -301,41 +301,35 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
       return queue(c, &r);
     }
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-    if (cl && strtoull(cl, NULL, 10) > cs->max) {
+    if (cl && strtoull(cl, NULL, 10) > cs->body.max) {
       rcy_req r = {.srv = srv, .conn = c};
-      rcy_reply_error(&r, 413, "request body larger than %zu bytes", cs->max);
+      rcy_reply_error(&r, 413, "request body larger than %zu bytes", cs->body.max);
       return queue(c, &r);
     }
     return MHD_YES;
   }
   if (*upload_data_size) {
-    if (!cs->too_big) {
-      if (cs->len + *upload_data_size > cs->max) {
+    if (!cs->too_big && !cs->spool_err.code) {
+      if (cs->body.len + *upload_data_size > cs->body.max) {
         cs->too_big = 1;
-        free(cs->body);
-        cs->body = NULL;
-        cs->len = cs->cap = 0;
-      } else {
-        if (cs->len + *upload_data_size + 1 > cs->cap) { /* geometric: STOW bodies arrive in many chunks */
-          size_t cap = cs->cap ? cs->cap : 16384;
-          while (cap < cs->len + *upload_data_size + 1) cap *= 2;
-          char *b = realloc(cs->body, cap);
-          if (!b) return MHD_NO;
-          cs->body = b;
-          cs->cap = cap;
-        }
-        char *b = cs->body;
-        memcpy(b + cs->len, upload_data, *upload_data_size);
-        cs->len += *upload_data_size;
-        cs->body[cs->len] = '\0';
+        rcy_request_body_release(&cs->body); /* the rest is read and dropped, then answered 413 */
+      } else if (rcy_request_body_append(&cs->body, upload_data, *upload_data_size, srv->cfg->archive_dir,
+                                         &cs->spool_err)) {
+        if (cs->spool_err.code == RCY_ENOMEM) return MHD_NO;
+        rcy_request_body_release(&cs->body);
       }
     }
     *upload_data_size = 0;
     return MHD_YES;
   }
-  rcy_req r = {.srv = srv, .conn = c, .method = method, .path = url, .body = cs->body, .body_len = cs->len};
+  rcy_req r = {.srv = srv, .conn = c, .method = method, .path = url};
   if (cs->too_big) {
-    rcy_reply_error(&r, 413, "request body larger than %zu bytes", cs->max);
+    rcy_reply_error(&r, 413, "request body larger than %zu bytes", cs->body.max);
+    return queue(c, &r);
+  }
+  if (cs->spool_err.code || rcy_request_body_finish(&cs->body, &r.body, &r.body_len, &cs->spool_err)) {
+    rcy_log(RCY_LOG_ERROR, "serve", "%s %s: %s", method, url, cs->spool_err.message);
+    rcy_reply_error(&r, cs->spool_err.code == RCY_ENOSPC ? 507 : 500, "%s", cs->spool_err.message);
     return queue(c, &r);
   }
   peer_of(c, r.peer, sizeof r.peer);
@@ -363,7 +357,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
   (void)t;
   conn_state *cs = *con_cls;
   if (cs) {
-    free(cs->body);
+    rcy_request_body_release(&cs->body);
     free(cs);
   }
   *con_cls = NULL;

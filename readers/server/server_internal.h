@@ -13,6 +13,8 @@
 #define RCY_MAX_BODY_BYTES (1024 * 1024)
 /* STOW-RS bodies (POST /dicomweb/...) are held in memory whole: a study of a few hundred CT slices. */
 #define RCY_MAX_STOW_BYTES (512ll * 1024 * 1024)
+/* Larger bodies (STOW-RS) are spooled to a nameless file in the archive's folder (request_body.c). */
+#define RCY_BODY_IN_MEMORY_BYTES (4 * 1024 * 1024)
 #define RCY_MAX_SEGMENTS 10
 
 struct MHD_Connection;
@@ -143,6 +145,22 @@ int rcy_key_image_save(char *id_out /* 33 bytes */, const char *dir, const void 
  * a missing one would not be). */
 void rcy_key_image_remove(const char *dir, const char *id);
 
+
+/* request_body.c: a request's body, in memory or (past RCY_BODY_IN_MEMORY_BYTES) spooled to an unlinked file
+ * in spool_dir and mapped read-only by _finish. _append refuses (RCY_EINVAL) past max; RCY_ENOSPC/RCY_EIO when
+ * the spool cannot be written. */
+typedef struct rcy_request_body {
+  char *mem;
+  size_t len, cap, max;
+  int fd; /* -1 until spooled */
+  void *map;
+  size_t map_len;
+} rcy_request_body;
+void rcy_request_body_init(rcy_request_body *b, size_t max);
+int rcy_request_body_append(rcy_request_body *b, const char *data, size_t n, const char *spool_dir,
+                            rcy_error *err);
+int rcy_request_body_finish(rcy_request_body *b, const char **data, size_t *len, rcy_error *err);
+void rcy_request_body_release(rcy_request_body *b);
 
 /* Thread-local store connection for handler threads (http.c). */
 rcy_store *rcy_server_store(const rcy_server *srv, rcy_error *err);

@@ -135,6 +135,14 @@ dcmcjpls "$WORK/raw.dcm" "$WORK/jls.dcm" || fail "dcmcjpls"
 $CMP batch stow "$R/studies" "$BOSS" - 200 "" "$WORK/jls.dcm" \
   -- frames "$R" "$BOSS" - "$S.3" "$S.3.8" "$S.3.8.1" "$WORK/raw.dcm" 8192 ||
   fail "STOW of a JPEG-LS instance by admin, or its frame not decoded to the pixels"
+# A STOW larger than the server keeps in memory (4 MiB; 10 instances of 512x512, 5.2 MB): spooled to a
+# nameless file in the archive's folder, stored part by part all the same, retrievable byte for byte.
+for i in $(seq 1 10); do
+  make_ct "$WORK/big$i.dcm" study=$S.3 series=$S.3.7 sop=$S.3.7.$i subject=CIREL-014-0002 rows=512 cols=512 z=$i
+done
+$CMP batch stow "$R/studies" s14:admin-pass-123 - 200 "" "$WORK"/big*.dcm \
+  -- wado "$R" "$BOSS" - "$WORK"/big*.dcm || fail "a 5 MB STOW-RS (spooled) not stored or not retrievable alike"
+[ -z "$(find "$WORK/archive" -maxdepth 1 -name '.request-body-*')" ] || fail "a request's spool file was left behind"
 [ "$(sqlite3 "$WORK/archive/recistry.db" "SELECT COUNT(*) FROM instances WHERE sop_instance_uid = '$S.3.9.2'")" = 0 ] || fail "PHI indexed"
 "$RECISTRY" verify --archive "$WORK/archive" >/dev/null || fail "verify after STOW"
 grep -q "Doe" "$WORK/serve.err" && fail "PHI in the server log"
