@@ -331,6 +331,14 @@ typedef struct rcy_dicom_uid_entry {
 const rcy_dicom_uid_entry *rcy_dicom_scp_sop_classes(size_t *n);
 const rcy_dicom_uid_entry *rcy_dicom_scp_transfer_syntaxes(size_t *n);
 
+/* DICOM TLS to a node we call: our certificate and private key (PEM), and the node's certificate, the only
+ * one trusted (a node presenting any other is refused in the handshake). */
+typedef struct rcy_dicom_tls_client {
+  const char *certificate;
+  const char *private_key;
+  const char *peer_certificate;
+} rcy_dicom_tls_client;
+
 /* A remote node to pull from. */
 typedef struct rcy_dicom_peer {
   const char *host;
@@ -343,6 +351,7 @@ typedef struct rcy_dicom_peer {
                                 TCP and never answers costs this long, not forever */
   const volatile int *stop;  /* NULL, or checked every second while waiting: non-zero aborts the association
                                 and the call returns RCY_EDICOM ("abandoned: stop requested") */
+  const rcy_dicom_tls_client *tls; /* NULL: plain TCP */
 } rcy_dicom_peer;
 
 /* Retrieves every instance of study_uid from peer (C-GET, or C-MOVE to move_destination). With C-GET each

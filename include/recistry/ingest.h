@@ -50,6 +50,8 @@ typedef struct rcy_ingest_site {
   int poll_timeout_s;    /* poll_timeout: association set-up and each wait for the node (default 10) */
   rcy_tls_mode tls;
   char *tls_certificate; /* the site's certificate (PEM), trusted on the TLS port */
+  rcy_tls_mode pacs_tls; /* pacs_tls = required: pulls and polls reach the node over DICOM TLS only */
+  char *pacs_certificate; /* the node's certificate (PEM), the only one trusted when we call it */
 } rcy_ingest_site;
 
 /* One [peer:NAME] section: a node that may query and retrieve (a PACS, a workstation), or a C-MOVE

@@ -28,6 +28,7 @@ int retrieve(int *n_completed, int *n_failed, const rcy_dicom_peer *peer, const 
                                      : UID_GETStudyRootQueryRetrieveInformationModel;
   const int timeout_s = peer->timeout_s > 0 ? peer->timeout_s : 30;
   rcy_net::ScuAssociation a;  // aborted on every early return below
+  if (int rc = a.use_tls(peer->tls, peer->ae_title, err)) return rc;
   OFCondition c =
       a.prepare(peer->our_ae_title, peer->ae_title, peer->host, peer->port, timeout_s, ASC_MAXIMUMPDUSIZE);
   if (c.bad()) return rcy_error_set(err, RCY_EDICOM, "cannot initialise the DICOM network: %s", c.text());
@@ -45,8 +46,8 @@ int retrieve(int *n_completed, int *n_failed, const rcy_dicom_peer *peer, const 
   }
   if (c.good()) c = a.request();
   if (c.bad())
-    return rcy_error_set(err, RCY_EDICOM, "association with %s at %s refused or failed: %s", peer->ae_title,
-                         a.address(), c.text());
+    return rcy_error_set(err, RCY_EDICOM, "association with %s at %s%s refused or failed: %s", peer->ae_title,
+                         a.address(), peer->tls ? " (DICOM TLS)" : "", c.text());
   T_ASC_Association *assoc = a.get();
   T_ASC_PresentationContextID pc = ASC_findAcceptedPresentationContextID(assoc, model);
   if (pc == 0)

@@ -11,6 +11,7 @@
 // connection gets an A-ASSOCIATE-RJ (transient, local limit exceeded) and is closed, with a log line.
 #include "net_internal.h"
 #include "net_qr.h"
+#include "net_tls.h"
 #include "net_transport.h"
 
 #include <dcmtk/dcmdata/dcuid.h>
@@ -456,27 +457,10 @@ int open_network(T_ASC_Network **net, const char *bind_addr, int port, int timeo
   return RCY_OK;
 }
 
+// Sites authenticate with their certificate; which site it is, the policy checks against the calling AE.
 int setup_tls(const rcy_dicom_scp_config *cfg, DcmTLSTransportLayer **out, rcy_error *err) {
-  if (!cfg->tls_certificate || !cfg->tls_private_key)
-    return rcy_error_set(err, RCY_EINVAL, "a TLS port needs a certificate and a private key");
-  DcmTLSTransportLayer *tls = new DcmTLSTransportLayer(NET_ACCEPTOR, NULL, OFTrue);
-  *out = tls;
-  OFCondition c = tls->setTLSProfile(TSP_Profile_BCP195);
-  if (c.good()) c = tls->activateCipherSuites();
-  if (c.bad()) return rcy_error_set(err, RCY_EDICOM, "TLS profile: %s", c.text());
-  if (tls->setPrivateKeyFile(cfg->tls_private_key, DCF_Filetype_PEM).bad())
-    return rcy_error_set(err, RCY_EINVAL, "cannot load TLS private key %s", cfg->tls_private_key);
-  if (tls->setCertificateFile(cfg->tls_certificate, DCF_Filetype_PEM).bad())
-    return rcy_error_set(err, RCY_EINVAL, "cannot load TLS certificate %s", cfg->tls_certificate);
-  if (!tls->checkPrivateKeyMatchesCertificate())
-    return rcy_error_set(err, RCY_EINVAL, "TLS private key %s does not match certificate %s", cfg->tls_private_key,
-                         cfg->tls_certificate);
-  for (size_t i = 0; i < cfg->n_tls_trusted; i++)
-    if (tls->addTrustedCertificateFile(cfg->tls_trusted[i], DCF_Filetype_PEM).bad())
-      return rcy_error_set(err, RCY_EINVAL, "cannot load trusted site certificate %s", cfg->tls_trusted[i]);
-  // Sites authenticate with their certificate; which site it is, the policy checks against the calling AE.
-  tls->setCertificateVerification(DCV_requireCertificate);
-  return RCY_OK;
+  return rcy_net::make_tls_layer(out, NET_ACCEPTOR, cfg->tls_certificate, cfg->tls_private_key, cfg->tls_trusted,
+                                 cfg->n_tls_trusted, "the TLS port", err);
 }
 
 int run(const rcy_dicom_scp_config *cfg, const rcy_dicom_scp_handlers *h, volatile int *stop, int grace_s,

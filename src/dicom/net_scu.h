@@ -11,19 +11,27 @@
 #include <dcmtk/dcmnet/dimse.h>
 #include <dcmtk/ofstd/ofstd.h>
 
+#include <memory>
+
 #include "net_transport.h"
+#include "recistry/dicom.h"
 #include "recistry/error.h"
+
+class DcmTLSTransportLayer;
 
 namespace rcy_net {
 
 class ScuAssociation {
  public:
-  ScuAssociation() : guard_(nullptr) {}
+  ScuAssociation();
   // An association never ended by release() is aborted: it was left because something failed.
   ~ScuAssociation();
   ScuAssociation(const ScuAssociation &) = delete;
   ScuAssociation &operator=(const ScuAssociation &) = delete;
 
+  // Before prepare(), for a node reached over DICOM TLS (tls NULL: plain TCP): our certificate and key, and the
+  // node's certificate, the only one trusted. what names the node for the error messages.
+  int use_tls(const rcy_dicom_tls_client *tls, const char *what, rcy_error *err);
   // The network (timeout_s bounds the connection and each PDU wait) and the request's AE titles, address
   // and maximum PDU size. Presentation contexts are then added to params().
   OFCondition prepare(const char *our_ae_title, const char *peer_ae_title, const char *host, int port,
@@ -38,7 +46,8 @@ class ScuAssociation {
   void release();  // A-RELEASE: the conversation ended normally
 
  private:
-  GuardLayer guard_;
+  std::unique_ptr<DcmTLSTransportLayer> tls_;  // outlives the network it serves (members go after ~ body)
+  std::unique_ptr<GuardLayer> guard_;
   T_ASC_Network *net_ = nullptr;
   T_ASC_Parameters *params_ = nullptr;  // ours until request()
   T_ASC_Association *assoc_ = nullptr;

@@ -183,6 +183,13 @@ static int site_key(parse_ctx *p, const char *section, rcy_ingest_site *s, const
     return 1;
   }
   if (strcmp(key, "tls_certificate") == 0) return set_str(p, &s->tls_certificate, value);
+  if (strcmp(key, "pacs_tls") == 0) {
+    if (strcmp(value, "required") == 0) s->pacs_tls = RCY_TLS_REQUIRED;
+    else if (strcmp(value, "off") == 0 || strcmp(value, "no") == 0) s->pacs_tls = RCY_TLS_OFF;
+    else return fail(p, section, key, "'%s' must be required or off", value);
+    return 1;
+  }
+  if (strcmp(key, "pacs_certificate") == 0) return set_str(p, &s->pacs_certificate, value);
   if (strcmp(key, "poll_interval") == 0) return parse_int(p, section, key, value, 0, 7 * 86400, &s->poll_interval_s);
   if (strcmp(key, "poll_since_days") == 0) return parse_int(p, section, key, value, 1, 36500, &s->poll_since_days);
   if (strcmp(key, "poll_timeout") == 0) return parse_int(p, section, key, value, 1, 600, &s->poll_timeout_s);
@@ -305,6 +312,22 @@ static int validate(rcy_ingest_config *c, rcy_error *err) {
     if (s->poll_interval_s > 0 && !s->pacs_host)
       return rcy_error_set(err, RCY_EINVAL, "%s: [site:%s] poll_interval: needs pacs = host:port:AE_TITLE", c->path,
                            s->id);
+    if (s->pacs_tls == RCY_TLS_REQUIRED) {
+      if (!s->pacs_host)
+        return rcy_error_set(err, RCY_EINVAL, "%s: [site:%s] pacs_tls: needs pacs = host:port:AE_TITLE", c->path,
+                             s->id);
+      if (!s->pacs_certificate)
+        return rcy_error_set(err, RCY_EINVAL,
+                             "%s: [site:%s] pacs_certificate: required with pacs_tls = required (the node's "
+                             "certificate, PEM: the only one trusted when we call it)", c->path, s->id);
+      if (!c->tls_certificate || !c->tls_private_key)
+        return rcy_error_set(err, RCY_EINVAL,
+                             "%s: [site:%s] pacs_tls: [dicom] tls_certificate and tls_private_key are required (the "
+                             "certificate we present to the node)", c->path, s->id);
+    } else if (s->pacs_certificate) {
+      return rcy_error_set(err, RCY_EINVAL, "%s: [site:%s] pacs_certificate: set, but pacs_tls is not required",
+                           c->path, s->id);
+    }
     if (!s->poll_patient_id) {
       /* The privacy rule: only the registry's subjects are ever asked for, so the query key comes from the
        * subject pattern; a pattern with no literal prefix would ask the node for every patient. */
@@ -384,6 +407,7 @@ void rcy_ingest_config_free(rcy_ingest_config *c) {
     free(s->pacs_host);
     free(s->pacs_ae_title);
     free(s->tls_certificate);
+    free(s->pacs_certificate);
     free(s->poll_patient_id);
   }
   free(c->sites);
@@ -409,4 +433,18 @@ const rcy_ingest_site *rcy_ingest_config_site(const rcy_ingest_config *c, const 
 rcy_store_location rcy_ingest_config_location(const rcy_ingest_config *c) {
   rcy_store_location where = {c->archive, c->database};
   return where;
+}
+
+void rcy_ingest_site_node(rcy_dicom_peer *peer, rcy_dicom_tls_client *tls, const rcy_ingest_config *cfg,
+                          const rcy_ingest_site *site, int timeout_s, const volatile int *stop) {
+  *tls = (rcy_dicom_tls_client){cfg->tls_certificate, cfg->tls_private_key, site->pacs_certificate};
+  *peer = (rcy_dicom_peer){.host = site->pacs_host,
+                           .port = site->pacs_port,
+                           .ae_title = site->pacs_ae_title,
+                           .our_ae_title = cfg->ae_title,
+                           .use_move = site->pull_move,
+                           .move_destination = cfg->ae_title,
+                           .timeout_s = timeout_s,
+                           .stop = stop,
+                           .tls = site->pacs_tls == RCY_TLS_REQUIRED ? tls : NULL};
 }

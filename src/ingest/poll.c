@@ -311,8 +311,9 @@ static int run_poll(rcy_ingest_poll_result *r, poller *pl, const rcy_ingest_poll
   char started[21], finished[21];
   rcy_archive_timestamp(started, -1);
 
-  rcy_dicom_peer peer = {site->pacs_host, site->pacs_port, site->pacs_ae_title, pl->cfg->ae_title, site->pull_move,
-                         pl->cfg->ae_title, site->poll_timeout_s, o ? o->stop : NULL};
+  rcy_dicom_peer peer;
+  rcy_dicom_tls_client tls;
+  rcy_ingest_site_node(&peer, &tls, pl->cfg, site, site->poll_timeout_s, o ? o->stop : NULL);
   rcy_dicom_find_query q = {key, from, NULL};
   match_list l = {NULL, 0, 0};
   rcy_error ferr = {0};

@@ -39,8 +39,9 @@ int rcy_ingest_retrieve(int *n_stored, int *n_refused, rcy_pipeline *pipe, const
   *n_stored = *n_refused = 0;
   pull_ctx c = {pipe, site, 0, 0};
   rcy_dicom_scp_handlers h = {&c, NULL, pull_temp, pull_store, NULL, NULL, NULL, NULL, NULL};
-  rcy_dicom_peer peer = {site->pacs_host, site->pacs_port, site->pacs_ae_title, cfg->ae_title, site->pull_move,
-                         cfg->ae_title, timeout_s, stop};
+  rcy_dicom_peer peer;
+  rcy_dicom_tls_client tls;
+  rcy_ingest_site_node(&peer, &tls, cfg, site, timeout_s, stop);
   int completed = 0, failed = 0;
   int rc = rcy_dicom_retrieve_study(&completed, &failed, &peer, study_uid, &h, err);
   *n_stored = site->pull_move ? completed : c.n_stored;
