@@ -249,6 +249,14 @@ typedef struct rcy_dicom_qr_request {
   const char *move_destination; /* C-MOVE only */
 } rcy_dicom_qr_request;
 
+/* DICOM TLS to a node we call: our certificate and private key (PEM), and the node's certificate, the only
+ * one trusted (a node presenting any other is refused in the handshake). */
+typedef struct rcy_dicom_tls_client {
+  const char *certificate;
+  const char *private_key;
+  const char *peer_certificate;
+} rcy_dicom_tls_client;
+
 /* One file a C-MOVE / C-GET sends, as stored. */
 typedef struct rcy_dicom_qr_file {
   char *path; /* absolute */
@@ -263,6 +271,9 @@ typedef struct rcy_dicom_qr_files {
   int dest_port;
   char *dest_ae_title;
   char *our_ae_title; /* calling AE of the sub-association */
+  int dest_tls;       /* 1: the destination is reached over DICOM TLS with dest_tls_client (its strings are the
+                         configuration's, which outlives the association) */
+  rcy_dicom_tls_client dest_tls_client;
 } rcy_dicom_qr_files;
 
 /* What the storage SCP asks of its user (ingest/). All callbacks run on the association's own thread;
@@ -330,14 +341,6 @@ typedef struct rcy_dicom_uid_entry {
 /* The storage SOP classes and transfer syntaxes the SCP accepts (static tables). */
 const rcy_dicom_uid_entry *rcy_dicom_scp_sop_classes(size_t *n);
 const rcy_dicom_uid_entry *rcy_dicom_scp_transfer_syntaxes(size_t *n);
-
-/* DICOM TLS to a node we call: our certificate and private key (PEM), and the node's certificate, the only
- * one trusted (a node presenting any other is refused in the handshake). */
-typedef struct rcy_dicom_tls_client {
-  const char *certificate;
-  const char *private_key;
-  const char *peer_certificate;
-} rcy_dicom_tls_client;
 
 /* A remote node to pull from. */
 typedef struct rcy_dicom_peer {

@@ -70,6 +70,9 @@ typedef struct rcy_ingest_peer {
   int all_sites;         /* sites = * */
   char **sites;          /* the sites whose studies it may find and retrieve */
   size_t n_sites;
+  rcy_tls_mode tls;      /* tls = required: it calls our TLS port only, and C-MOVE reaches it over TLS */
+  char *tls_certificate; /* its certificate (PEM): trusted on our TLS port for its AE alone, and as a C-MOVE
+                            destination the only one trusted */
 } rcy_ingest_peer;
 
 typedef struct rcy_ingest_config {

@@ -187,6 +187,11 @@ bool is_uncompressed(const std::string &ts) {
 OFCondition open_destination(RetrieveState *r) {
   r->dest.reset(new rcy_net::ScuAssociation());
   rcy_net::ScuAssociation &a = *r->dest;
+  rcy_error err{};
+  if (a.use_tls(r->files.dest_tls ? &r->files.dest_tls_client : NULL, r->files.dest_ae_title, &err)) {
+    r->dest.reset();
+    return makeOFCondition(OFM_dcmnet, 1001, OF_error, err.message);
+  }
   OFCondition c = a.prepare(r->files.our_ae_title, r->files.dest_ae_title, r->files.dest_host, r->files.dest_port,
                             r->timeout_s, ASC_MAXIMUMPDUSIZE);
   if (c.bad()) {
@@ -276,8 +281,9 @@ bool retrieve_begin(RetrieveState *r, bool move) {
   if (move && r->files.n > 0) {
     OFCondition c = open_destination(r);
     if (c.bad()) {
-      rcy_log(RCY_LOG_WARN, "dicom", "calling AE %s: C-MOVE destination %s at %s:%d: %s", r->calling,
-              r->files.dest_ae_title, r->files.dest_host, r->files.dest_port, c.text());
+      rcy_log(RCY_LOG_WARN, "dicom", "calling AE %s: C-MOVE destination %s at %s:%d%s: %s", r->calling,
+              r->files.dest_ae_title, r->files.dest_host, r->files.dest_port, r->files.dest_tls ? " (DICOM TLS)" : "",
+              c.text());
       r->status = STATUS_MOVE_Refused_OutOfResourcesSubOperations;
       snprintf(r->comment, sizeof r->comment, "cannot associate with the move destination");
       return false;

@@ -120,7 +120,21 @@ int rcy_ingest_peer_key(rcy_ingest_config *c, const char *name, const char *key,
       }
     return 0;
   }
-  snprintf(why, len, "unknown key (expected ae, host, port, rights, sites)");
+  if (strcmp(key, "tls") == 0) {
+    if (strcmp(value, "required") == 0) p->tls = RCY_TLS_REQUIRED;
+    else if (strcmp(value, "off") == 0 || strcmp(value, "no") == 0) p->tls = RCY_TLS_OFF;
+    else {
+      snprintf(why, len, "'%s' must be required or off", value);
+      return -1;
+    }
+    return 0;
+  }
+  if (strcmp(key, "tls_certificate") == 0) {
+    free(p->tls_certificate);
+    if (!(p->tls_certificate = strdup(value))) goto oom;
+    return 0;
+  }
+  snprintf(why, len, "unknown key (expected ae, host, port, rights, sites, tls, tls_certificate)");
   return -1;
 oom:
   snprintf(why, len, "out of memory");
@@ -135,6 +149,18 @@ int rcy_ingest_peers_validate(const rcy_ingest_config *c, rcy_error *err) {
       return rcy_error_set(err, RCY_EINVAL,
                            "%s: [peer:%s] host: required with port (where C-MOVE sends; never taken from a request)",
                            c->path, p->name);
+    if (p->tls == RCY_TLS_REQUIRED && !p->tls_certificate)
+      return rcy_error_set(err, RCY_EINVAL, "%s: [peer:%s] tls_certificate: required with tls = required (its "
+                           "certificate, PEM)", c->path, p->name);
+    if (p->tls != RCY_TLS_REQUIRED && p->tls_certificate)
+      return rcy_error_set(err, RCY_EINVAL, "%s: [peer:%s] tls_certificate: set, but tls is not required", c->path,
+                           p->name);
+    if (p->tls == RCY_TLS_REQUIRED && (!c->tls_certificate || !c->tls_private_key))
+      return rcy_error_set(err, RCY_EINVAL, "%s: [peer:%s] tls: [dicom] tls_certificate and tls_private_key are "
+                           "required (the certificate we present to it)", c->path, p->name);
+    if (p->tls == RCY_TLS_REQUIRED && p->rights && !c->tls_port)
+      return rcy_error_set(err, RCY_EINVAL, "%s: [peer:%s] tls: required, but [dicom] tls_port is not set (where it"
+                           " would call)", c->path, p->name);
     if (p->rights && !p->all_sites && !p->n_sites)
       return rcy_error_set(err, RCY_EINVAL, "%s: [peer:%s] sites: missing (site IDs, or * for every site)", c->path,
                            p->name);
@@ -160,6 +186,7 @@ void rcy_ingest_peers_free(rcy_ingest_config *c) {
     free(p->ae_title);
     rcy_archive_strings_free(p->hosts, p->n_hosts);
     rcy_archive_strings_free(p->sites, p->n_sites);
+    free(p->tls_certificate);
   }
   free(c->peers);
   c->peers = NULL;

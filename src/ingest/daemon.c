@@ -28,6 +28,7 @@ typedef struct {
   rcy_store *audit; /* its own connection: association rows never ride in a pipeline batch */
   pthread_mutex_t audit_mu;
   cert_der *certs;  /* per site, trusted certificate in DER (len 0 when none) */
+  cert_der *peer_certs; /* per [peer], likewise */
   volatile int *stop;
   rcy_pollers *pollers; /* the sites' pollers (poll.c), started once we listen (a C-MOVE comes back to us) */
 } daemon_ctx;
@@ -45,7 +46,7 @@ typedef struct {
 
 static int load_cert_der(cert_der *out, const char *path, rcy_error *err) {
   FILE *f = fopen(path, "r");
-  if (!f) return rcy_error_set(err, RCY_ENOTFOUND, "cannot open site certificate %s", path);
+  if (!f) return rcy_error_set(err, RCY_ENOTFOUND, "cannot open certificate %s", path);
   X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
   fclose(f);
   if (!x) return rcy_error_set(err, RCY_EINVAL, "%s is not a PEM certificate", path);
@@ -68,6 +69,11 @@ static void audit(daemon_ctx *d, int64_t *id, const rcy_ingest_site *site, const
   if (rcy_archive_association_begin(id ? id : &ignored, d->audit, &a, &err))
     rcy_log(RCY_LOG_ERROR, "ingest", "audit: %s", err.message);
   pthread_mutex_unlock(&d->audit_mu);
+}
+
+/* 1 when the TLS connection presented exactly this certificate. */
+static int same_cert(const rcy_dicom_assoc_request *req, const cert_der *c) {
+  return c->len > 0 && req->peer_cert_len == (size_t)c->len && memcmp(req->peer_cert_der, c->der, req->peer_cert_len) == 0;
 }
 
 static int deny(daemon_ctx *d, const rcy_ingest_site *site, const rcy_dicom_assoc_request *req, int code,
@@ -100,6 +106,17 @@ static int on_associate(void *ctx, const rcy_dicom_assoc_request *req, void **ac
     if (!site) return deny(d, NULL, req, RCY_EDENIED, reason, len, text);
     peer = NULL;
   }
+  /* A peer's TLS: its own certificate, never a site's (or another peer's) under its AE title. */
+  if (peer && peer->tls == RCY_TLS_REQUIRED && !req->tls) {
+    snprintf(text, sizeof text, "peer %s must connect over TLS", peer->name);
+    if (!site) return deny(d, NULL, req, RCY_EDENIED, reason, len, text);
+    peer = NULL;
+  }
+  if (peer && req->tls && !same_cert(req, &d->peer_certs[peer - d->cfg->peers])) {
+    snprintf(text, sizeof text, "TLS certificate is not the one configured for peer %s", peer->name);
+    if (!site) return deny(d, NULL, req, RCY_EDENIED, reason, len, text);
+    peer = NULL;
+  }
   size_t si = site ? (size_t)(site - d->cfg->sites) : 0;
   if (site && site->n_hosts) {
     int ok = 0;
@@ -115,9 +132,7 @@ static int on_associate(void *ctx, const rcy_dicom_assoc_request *req, void **ac
     if (!peer) return deny(d, site, req, RCY_EDENIED, reason, len, text);
     site = NULL;
   }
-  if (site && req->tls && (d->certs[si].len <= 0 ||
-      (req->peer_cert_len != (size_t)d->certs[si].len ||
-       memcmp(req->peer_cert_der, d->certs[si].der, req->peer_cert_len) != 0))) {
+  if (site && req->tls && !same_cert(req, &d->certs[si])) {
     snprintf(text, sizeof text, "TLS certificate is not the one configured for site %s", site->id);
     if (!peer) return deny(d, site, req, RCY_EDENIED, reason, len, text);
     site = NULL;
@@ -271,14 +286,20 @@ int rcy_ingest_run(const rcy_ingest_config *cfg, volatile int *stop, rcy_error *
   d.cfg = cfg;
   d.stop = stop;
   pthread_mutex_init(&d.audit_mu, NULL);
-  const char **trusted = calloc(cfg->n_sites + 1, sizeof *trusted);
+  const char **trusted = calloc(cfg->n_sites + cfg->n_peers + 1, sizeof *trusted);
   d.certs = calloc(cfg->n_sites + 1, sizeof *d.certs);
-  int rc = (!trusted || !d.certs) ? rcy_error_set(err, RCY_ENOMEM, "out of memory") : RCY_OK;
+  d.peer_certs = calloc(cfg->n_peers + 1, sizeof *d.peer_certs);
+  int rc = (!trusted || !d.certs || !d.peer_certs) ? rcy_error_set(err, RCY_ENOMEM, "out of memory") : RCY_OK;
   size_t n_trusted = 0;
   for (size_t i = 0; !rc && i < cfg->n_sites; i++) {
     if (!cfg->sites[i].tls_certificate) continue;
     trusted[n_trusted++] = cfg->sites[i].tls_certificate;
     rc = load_cert_der(&d.certs[i], cfg->sites[i].tls_certificate, err);
+  }
+  for (size_t i = 0; !rc && i < cfg->n_peers; i++) {
+    if (!cfg->peers[i].tls_certificate) continue;
+    trusted[n_trusted++] = cfg->peers[i].tls_certificate;
+    rc = load_cert_der(&d.peer_certs[i], cfg->peers[i].tls_certificate, err);
   }
   if (!rc) rc = rcy_pipeline_open(&d.pipe, cfg, err);
   rcy_store_location where = rcy_ingest_config_location(cfg);
@@ -304,7 +325,9 @@ int rcy_ingest_run(const rcy_ingest_config *cfg, volatile int *stop, rcy_error *
   rcy_pipeline_close(d.pipe);
   rcy_store_close(d.audit);
   for (size_t i = 0; d.certs && i < cfg->n_sites; i++) OPENSSL_free(d.certs[i].der);
+  for (size_t i = 0; d.peer_certs && i < cfg->n_peers; i++) OPENSSL_free(d.peer_certs[i].der);
   free(d.certs);
+  free(d.peer_certs);
   free(trusted);
   pthread_mutex_destroy(&d.audit_mu);
   return rc;

@@ -572,6 +572,8 @@ unsigned rcy_qr_retrieve(rcy_dicom_qr_files *out, rcy_store *store, const rcy_in
     out->dest_host = strdup(dest->hosts[0]);
     out->dest_port = dest->port;
     out->dest_ae_title = strdup(dest->ae_title);
+    out->dest_tls = dest->tls == RCY_TLS_REQUIRED;
+    out->dest_tls_client = (rcy_dicom_tls_client){cfg->tls_certificate, cfg->tls_private_key, dest->tls_certificate};
   }
   out->our_ae_title = strdup(cfg->ae_title);
   walker w;

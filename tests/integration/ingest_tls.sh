@@ -38,6 +38,63 @@ echoscu -aet SITE027 -aec FFCD_CORE 127.0.0.1 "$PORT" || fail "plain TCP still s
 stop_daemon
 ok "plain TCP for a TLS site, untrusted certificate, another site's certificate: refused"
 
+# Peers over TLS: WS queries on the TLS port with its own certificate; the same AE on the plain port, or with a
+# site's certificate, is refused; a C-MOVE asked by another peer reaches WS's storescp over TLS, trusting WS's
+# certificate alone.
+cert ws
+WS_PORT=$(free_port)
+write_config "$WORK/c.ini" "$PORT" reject 1
+cat >>"$WORK/c.ini" <<INI
+[peer:WS]
+ae = WS
+host = 127.0.0.1
+port = $WS_PORT
+rights = find
+sites = S014
+tls = required
+tls_certificate = $WORK/ws.pem
+[peer:RESEARCH]
+ae = RESEARCH
+rights = move
+sites = S014
+INI
+start_daemon "$WORK/c.ini"
+study=$(sql "SELECT study_uid FROM studies WHERE site_id = 'S014' ORDER BY study_uid LIMIT 1")
+n_s014=$(sql "SELECT COUNT(*) FROM studies WHERE site_id = 'S014'")
+[ "$n_s014" -ge 1 ] || fail "no study of S014 to query"
+find_studies() { # DIR findscu-args... → the number of matches (one file per response in DIR)
+  local dir=$1; shift
+  mkdir -p "$dir"
+  findscu -S -X -od "$dir" -aec FFCD_CORE "$@" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID >"$dir.log" 2>&1 || true
+  ls "$dir" | wc -l
+}
+[ "$(find_studies "$WORK/f1" +tls "$WORK/ws.key" "$WORK/ws.pem" +cf "$WORK/core.pem" -aet WS 127.0.0.1 "$TLS_PORT")" = "$n_s014" ] ||
+  { cat "$WORK/f1.log"; fail "WS over TLS: not the $n_s014 studies of S014"; }
+[ "$(find_studies "$WORK/f2" -aet WS 127.0.0.1 "$PORT")" = 0 ] || fail "WS answered on the plain port"
+grep -q "peer WS must connect over TLS" "$WORK/daemon.log" || fail "plain-port reason for WS"
+[ "$(find_studies "$WORK/f3" +tls "$WORK/site014.key" "$WORK/site014.pem" +cf "$WORK/core.pem" -aet WS 127.0.0.1 "$TLS_PORT")" = 0 ] ||
+  fail "WS answered with S014's certificate"
+grep -q "TLS certificate is not the one configured for peer WS" "$WORK/daemon.log" || fail "certificate reason for WS"
+ok "peer WS: C-FIND over TLS with its certificate; on the plain port or with a site's certificate: refused"
+
+move_to_ws() { # KEY CERT DIR : storescp +tls as WS with that certificate, RESEARCH asks the daemon to move there
+  mkdir -p "$3"
+  storescp +tls "$1" "$2" +cf "$WORK/core.pem" -aet WS -od "$3" "$WS_PORT" >"$3.scp.log" 2>&1 &
+  local scp=$!
+  for i in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/"$WS_PORT") 2>/dev/null && break; sleep 0.1; done
+  movescu -S -aet RESEARCH -aec FFCD_CORE -aem WS 127.0.0.1 "$PORT" -k QueryRetrieveLevel=STUDY \
+    -k StudyInstanceUID="$study" >"$3.log" 2>&1 || true
+  kill "$scp" 2>/dev/null; wait "$scp" 2>/dev/null || true
+  ls "$3" | wc -l
+}
+n_study=$(sql "SELECT COUNT(*) FROM instances i JOIN series s USING (series_uid) WHERE s.study_uid = '$study'")
+[ "$(move_to_ws "$WORK/ws.key" "$WORK/ws.pem" "$WORK/mv1")" = "$n_study" ] ||
+  { cat "$WORK/mv1.log"; tail -5 "$WORK/daemon.log"; fail "C-MOVE to WS over TLS: not the study's $n_study files"; }
+[ "$(move_to_ws "$WORK/intruder.key" "$WORK/intruder.pem" "$WORK/mv2")" = 0 ] || fail "C-MOVE went to a destination with another certificate"
+grep -q "C-MOVE destination WS at 127.0.0.1:$WS_PORT (DICOM TLS)" "$WORK/daemon.log" || fail "destination failure logged"
+stop_daemon
+ok "C-MOVE to peer WS over TLS ($n_study files); a destination presenting another certificate gets none"
+
 # Pulling from the site's node over DICOM TLS: Orthanc as S014's PACS on a TLS-only port, requiring our
 # certificate; we trust only the node's certificate (pacs_certificate).
 if command -v Orthanc >/dev/null; then

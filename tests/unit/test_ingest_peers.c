@@ -86,6 +86,12 @@ static void test_errors(void **state) {
   expect_error("[peer:x]\nae = X\n[peer:y]\nae = X\n", "[peer:y] ae: X is already the AE title of peer x");
   expect_error("[peer:x]\nae = FFCD_CORE\n", "[peer:x] ae: FFCD_CORE is our own AE title");
   expect_error("[peer:]\nae = X\n", "[peer:] ae: bad peer name");
+  expect_error("[peer:x]\nae = X\ntls = maybe\n", "[peer:x] tls: 'maybe' must be required or off");
+  expect_error("[peer:x]\nae = X\ntls = required\n", "[peer:x] tls_certificate: required with tls = required");
+  expect_error("[peer:x]\nae = X\ntls_certificate = /x.pem\n", "[peer:x] tls_certificate: set, but tls is not required");
+  /* the test's [dicom] has no certificate of ours to present */
+  expect_error("[peer:x]\nae = X\ntls = required\ntls_certificate = /x.pem\n",
+               "[peer:x] tls: [dicom] tls_certificate and tls_private_key are required");
 }
 
 int main(void) {

@@ -97,9 +97,10 @@ static int collect(void *ctx, const rcy_dicom_qr_key *keys, size_t n) {
 }
 
 static char *s014[] = {"S014"};
-static const rcy_ingest_peer peer014 = {"ws", "WS", NULL, 0, 0, RCY_PEER_FIND | RCY_PEER_MOVE | RCY_PEER_GET, 0,
-                                         s014, 1};
-static const rcy_ingest_peer peer_all = {"pacs", "PACS", NULL, 0, 0, RCY_PEER_FIND, 1, NULL, 0};
+static const rcy_ingest_peer peer014 = {.name = "ws", .ae_title = "WS",
+                                         .rights = RCY_PEER_FIND | RCY_PEER_MOVE | RCY_PEER_GET, .sites = s014,
+                                         .n_sites = 1};
+static const rcy_ingest_peer peer_all = {.name = "pacs", .ae_title = "PACS", .rights = RCY_PEER_FIND, .all_sites = 1};
 
 static unsigned find(matches *m, rcy_store *db, const rcy_ingest_peer *peer, const char *level,
                      const rcy_dicom_qr_key *keys, size_t n) {
@@ -172,7 +173,7 @@ static void test_refusals(void **state) {
 static void test_retrieve(void **state) {
   fixture *f = *state;
   char *hosts[] = {"10.0.0.5"};
-  rcy_ingest_peer peers[2] = {peer014, {"dest", "DEST", hosts, 1, 104, 0, 0, NULL, 0}};
+  rcy_ingest_peer peers[2] = {peer014, {.name = "dest", .ae_title = "DEST", .hosts = hosts, .n_hosts = 1, .port = 104}};
   rcy_ingest_config cfg;
   memset(&cfg, 0, sizeof cfg);
   cfg.ae_title = "CORE";
