@@ -95,18 +95,19 @@ if "$RECISTRY" pull status --config "$WORK/bad.ini" >"$WORK/e.log" 2>&1; then fa
 grep -q "\[site:S014\] retrieve: 'fetch' must be get or move" "$WORK/e.log" || { cat "$WORK/e.log"; fail "retrieve message"; }
 ok "config errors name section and key (pattern without prefix, poll_patient_id = *, poll_hours, retrieve)"
 
-# The daemon alone: S014 polled every 2 s by C-GET, S027's node hangs (timeout 2 s).
+# The daemon alone: S014 polled every 2 s by C-GET, S027's node hangs (timeout 6 s: were S014's polls held up
+# by S027's, two of them would start at least 6 s apart, well clear of a loaded machine's lateness).
 SITE014_EXTRA="pacs = 127.0.0.1:$O_DICOM:SITEPACS
 poll_interval = 2
 poll_since_days = 3650
 retrieve = get"
 SITE027_EXTRA="pacs = 127.0.0.1:$HUNG:HUNGPACS
 poll_interval = 2
-poll_timeout = 2"
+poll_timeout = 6"
 write_config "$WORK/c.ini" "$PORT" reject 1
 t0=$(date +%s.%N)
 start_daemon "$WORK/c.ini"
-wait_count $U.1 5 8 && wait_count $U.2 5 4 || fail "registry studies not polled in within 8 s"
+wait_count $U.1 5 15 && wait_count $U.2 5 4 || fail "registry studies not polled in within 15 s"
 t1=$(date +%s.%N)
 sleep 2.5 # one more S014 poll: still nothing else
 [ "$(sql "SELECT COUNT(*) FROM studies")" = 2 ] || fail "expected exactly the 2 registry studies, got $(sql "SELECT study_uid FROM studies")"
@@ -117,7 +118,7 @@ ok "registry studies polled in within $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}")
 
 upload "$WORK"/E/*.dcm
 t0=$(date +%s.%N)
-wait_count $U.5 5 5 || fail "a study added to the node did not arrive within 5 s"
+wait_count $U.5 5 15 || fail "a study added to the node did not arrive within 15 s"
 ok "a study added to the node arrived after $(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") s"
 
 # S027's hung node: its polls fail on the timeout while S014's go on every 2 s, and a site's C-STORE goes
@@ -127,7 +128,7 @@ t0=$(date +%s.%N)
 send SITE014 "$PORT" "$WORK"/push/*.dcm >"$WORK/push.log" || { cat "$WORK/push.log"; fail "C-STORE while polling"; }
 store_s=$(awk "BEGIN{printf \"%.2f\", $(date +%s.%N) - $t0}")
 [ "$(count $U.9)" = 3 ] || fail "the C-STORE'd study not indexed"
-for ((i = 0; i < 100; i++)); do [ "$(sql "SELECT COUNT(*) FROM polls WHERE site_id = 'S027'")" -ge 2 ] && break; sleep 0.1; done
+for ((i = 0; i < 250; i++)); do [ "$(sql "SELECT COUNT(*) FROM polls WHERE site_id = 'S027'")" -ge 2 ] && break; sleep 0.1; done
 n14=$(sql "SELECT COUNT(*) FROM polls WHERE site_id = 'S014'")
 n27=$(sql "SELECT COUNT(*) FROM polls WHERE site_id = 'S027'")
 [ "$n27" -ge 2 ] || fail "S027's hung node: fewer than 2 polls recorded"
@@ -137,8 +138,8 @@ gap=$(sql "SELECT started_at FROM polls WHERE site_id = 'S014' ORDER BY id" | py
 import sys, datetime
 t = [datetime.datetime.strptime(l.strip(), "%Y-%m-%dT%H:%M:%SZ") for l in sys.stdin if l.strip()]
 print(int(max((b - a).total_seconds() for a, b in zip(t, t[1:]))))')
-[ "$gap" -le 3 ] || fail "S014's polls were delayed: $gap s between two starts (interval 2 s; S027's timeout 2 s)"
-ok "S027's node never answers ($n27 failed polls, 2 s timeout): S014 polled $n14 times meanwhile, at most $gap s apart (second resolution); a C-STORE of 3 instances took $store_s s"
+[ "$gap" -le 4 ] || fail "S014's polls were delayed: $gap s between two starts (interval 2 s; S027's timeout 6 s)"
+ok "S027's node never answers ($n27 failed polls, 6 s timeout): S014 polled $n14 times meanwhile, at most $gap s apart (second resolution); a C-STORE of 3 instances took $store_s s"
 
 # Orthanc stopped mid-retrieve: frozen once some instances of the 150-instance study are indexed, killed,
 # then restarted on the same storage: the next polls complete the study.
@@ -176,7 +177,7 @@ grep -q "^site S027: polling on, every 2 s, C-GET, query CIREL-027-\*; last succ
 grep -q "^site S031: polling off;" "$WORK/status.log" || fail "pull status S031"
 t0=$(date +%s.%N)
 stop_daemon
-ok "pull status shows the three sites; SIGTERM: the daemon stopped in $(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") s (S027's poller waits at most its 2 s timeout)"
+ok "pull status shows the three sites; SIGTERM: the daemon stopped in $(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") s (a poll of S027's hung node in flight)"
 "$RECISTRY" verify --archive "$WORK/archive" >"$WORK/verify.log" 2>&1 || { cat "$WORK/verify.log"; fail "verify"; }
 [ "$(sql "SELECT COUNT(*) FROM audit_log WHERE action = 'dicom.poll'")" -ge 5 ] || fail "polls not audited"
 sql "SELECT reason FROM audit_log WHERE action = 'dicom.poll'" | grep -q "CIREL-014" && fail "a query value in the audit log"
