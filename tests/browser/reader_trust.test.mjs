@@ -14,6 +14,7 @@
 //   11 zoom/pan and window linked between the panes; preset and slice kept on reload; image overlays
 //   14 the reason dialog: Esc closes it, an empty reason is refused with a message
 //   15 at 1366×768 the Sign button is visible without scrolling
+//   16 a caliper drag cut off by leaving the screen does not leave the next screen's mouse dead
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -400,6 +401,23 @@ test('reading you can trust (issue 10)', async (t) => {
     const side = await page.locator('.side').boundingBox();
     assert.ok(side.width <= 420, `side panel ${side.width} px wide`);
     await shot(page, '15_1366x768');
+  });
+  await caseT('16 a caliper drag cut off by leaving the subject leaves the next screen\'s mouse working', async () => {
+    let { page } = await open(PR, 'FU1');
+    const box = await page.locator('#vp-current').boundingBox();
+    const [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
+    await page.keyboard.press('l');
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    for (let s = 1; s <= 6; s++) await page.mouse.move(x + 10 * s, y + 6 * s);
+    // The screen is torn down with the button still held (the reader followed a link, the session ended...).
+    ({ page } = await open(PR, 'FU1'));
+    await page.mouse.up();
+    await page.mouse.move(x, y);
+    const before = await sop(page);
+    await page.mouse.wheel(0, 120);
+    await page.waitForFunction((s) => document.querySelector('#vp-current').dataset.sop !== s, before, { timeout: 5000 })
+      .catch(() => assert.fail('the mouse wheel no longer scrolls the new subject screen'));
   });
   assert.ok(!failed, 'every case passed');
 });

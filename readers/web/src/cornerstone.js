@@ -40,3 +40,17 @@ export function initCornerstone() {
 }
 
 export { core, tools };
+
+// Ends any drag in progress on these elements and clears Cornerstone's global interaction flags. A screen torn
+// down while the mouse button is held (a link followed, the session ended) would otherwise leave the flag
+// "interacting with a tool" set, and every mouse tool and the wheel of every later screen ignored until a
+// reload. Call it before the screen's tool group and rendering engine are destroyed.
+export function endInteractions(elements) {
+  for (const el of elements) {
+    try {
+      if (el) tools.cancelActiveManipulations(el);
+    } catch { /* the element is already unknown to Cornerstone: the flags below are reset anyway */ }
+  }
+  tools.state.isInteractingWithTool = false;
+  tools.state.isMultiPartToolActive = false;
+}

@@ -8,7 +8,7 @@
 // floor so the anatomy shows, at the opacity of the slider.
 import * as api from './api.js';
 import { h, clear } from './dom.js';
-import { core, tools, TOOL, initCornerstone } from './cornerstone.js';
+import { core, tools, TOOL, initCornerstone, endInteractions } from './cornerstone.js';
 import { CT_PRESETS } from './viewer.js';
 import { dvh as dvhChart } from './charts.js';
 
@@ -545,6 +545,7 @@ export class DoseView {
     this.listeners = [];
     if (this.resizeObserver) this.resizeObserver.disconnect();
     if (this.chart) this.chart.destroy();
+    endInteractions([this.viewport?.element]);
     if (this.toolGroupId) tools.ToolGroupManager.destroyToolGroup(this.toolGroupId);
     if (this.engine) this.engine.destroy();
     this.engine = null;

@@ -3,7 +3,7 @@
 // Bidirectional, or Auto: a click handed to onAutoClick; each pane has a ContourLayer for its contours), the middle button pans and the right button zooms. The two stacks are scrolled together by
 // patient position: the slice of the other viewport nearest along the slice normal to this one's (studies of
 // different dates have different slice counts, so slice indices never match).
-import { core, tools, TOOL, initCornerstone } from './cornerstone.js';
+import { core, tools, TOOL, initCornerstone, endInteractions } from './cornerstone.js';
 import { wadoImageId } from './api.js';
 import { nearestIndexByPosition } from './geometry.js';
 import { h, fmt } from './dom.js';
@@ -493,6 +493,7 @@ export class Viewer {
 
   destroy() {
     this.destroyed = true;
+    endInteractions(Object.values(this.panes || {}).map((p) => p.element));
     for (const [t, name, fn, capture] of this.listeners) t.removeEventListener(name, fn, !!capture);
     for (const p of Object.values(this.panes || {})) {
       if (p.imageIds.length) tools.utilities.stackContextPrefetch.disable(p.element);
