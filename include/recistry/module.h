@@ -53,6 +53,10 @@ void rcy_module_load(rcy_module_slot *slot);
 /* The slot's table, loading it on first use; NULL with *err set (code and message) when it cannot be loaded. */
 const void *rcy_module_table(rcy_module_slot *slot, void (*load_once)(void), rcy_error *err);
 
+/* The slot's table if it is already loaded, otherwise NULL; never loads (for releasing what a module holds at
+ * exit only when it was used). */
+const void *rcy_module_loaded(rcy_module_slot *slot);
+
 /* Defines `static const TYPE *NAME(rcy_error *err)`, the table of FAMILY loaded on first use. */
 #define RCY_MODULE_GETTER(NAME, FAMILY, TYPE)                                                   \
   static rcy_module_slot NAME##_slot = RCY_MODULE_SLOT_INIT(FAMILY, TYPE);                      \

@@ -72,7 +72,7 @@ void rcy_module_load(rcy_module_slot *slot) {
                     tried[i], e ? e : "symbol is NULL");
       return; /* never dlclose (module.h) */
     }
-    slot->table = check_table(slot, tried[i], sym);
+    __atomic_store_n(&slot->table, check_table(slot, tried[i], sym), __ATOMIC_RELEASE);
     return;
   }
   rcy_error_set(&slot->error, RCY_ENOTFOUND,
@@ -85,3 +85,5 @@ const void *rcy_module_table(rcy_module_slot *slot, void (*load_once)(void), rcy
   if (!slot->table) rcy_error_set(err, slot->error.code ? slot->error.code : RCY_EINTERNAL, "%s", slot->error.message);
   return slot->table;
 }
+
+const void *rcy_module_loaded(rcy_module_slot *slot) { return __atomic_load_n(&slot->table, __ATOMIC_ACQUIRE); }
