@@ -128,6 +128,7 @@ ok "control: recistry $version, Depends resolve (apt-get --simulate), conffile /
 ROOT=$WORK/root
 dpkg-deb -x "$deb" "$ROOT"
 for f in usr/bin/recistry usr/lib/recistry/recistry-imaging.so usr/lib/recistry/recistry-postgresql.so \
+         usr/lib/recistry/recistry-render.so \
          usr/share/recistry/web/index.html usr/share/recistry/dose-thresholds.ini \
          usr/share/doc/recistry/README.md usr/share/doc/recistry/install.md usr/share/doc/recistry/ingest.md \
          usr/share/doc/recistry/examples/core.ini usr/share/doc/recistry/examples/core-postgresql.ini \
