@@ -4,6 +4,7 @@
 # must agree.
 #
 #   bin/recistry
+#   lib/recistry/recistry-*.so               the program's modules, opened on first use (include/recistry/module.h)
 #   share/recistry/dose-thresholds.ini       the EANM 2022 table (recistry dose, docs/dosimetry.md)
 #   share/recistry/web/                      the reader workstation's UI (readers/web/dist, scripts/build-ui.sh)
 #   share/doc/recistry/                      README.md and docs/*.md

@@ -91,7 +91,7 @@ int dose_compute_grid(rcy_dose_result *out, const rcy_dose_grid *emission, doubl
   double step = in->dvh_step_gy > 0 ? in->dvh_step_gy : 1.0;
   for (size_t v = 0; v < in->n_vois; v++) {
     const rcy_dose_voi *voi = &in->vois[v];
-    if (dose_same_geometry(&out->dose, voi->size, voi->origin_mm, voi->spacing_mm, voi->direction)) {
+    if (rcy_dose_same_geometry(&out->dose, voi->size, voi->origin_mm, voi->spacing_mm, voi->direction)) {
       rc = dose_voxels_from_mask(&vox, voi->mask, nd, err);
     } else {
       if (!m && !(m = malloc(nd))) rc = rcy_error_set(err, RCY_ENOMEM, "dose: out of memory");

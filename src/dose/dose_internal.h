@@ -39,7 +39,7 @@ void dose_grid_view(rcy_dose_grid *g, const rcy_dicom_volume *v);
 void dose_index_map(double m[9], double t[3], const double o_dst[3], const double s_dst[3], const double d_dst[9],
                     const double o_src[3], const double s_src[3], const double d_src[9]);
 /* g has this geometry (origin within 1e-3 mm, spacing 1e-4 mm, direction cosines 1e-5). */
-int dose_same_geometry(const rcy_dose_grid *g, const int size[3], const double origin_mm[3],
+int rcy_dose_same_geometry(const rcy_dose_grid *g, const int size[3], const double origin_mm[3],
                        const double spacing_mm[3], const double direction[9]);
 
 /* Zeroed memory for large buffers, on transparent huge pages where the kernel allows (free with free()). */
@@ -69,5 +69,9 @@ int dose_ldm_on_ct(rcy_dose_grid *dose, rcy_dose_grid *density_out, const rcy_do
                    rcy_error *err);
 
 json_t *rcy_dose_result_json_object(const rcy_dose_result *r, int with_dvh);
+
+/* A tick step of 1, 2 or 5 x 10^k giving about `want` intervals over span (render_scale.c): the colour bar's
+ * ticks and the top of the automatic scale. */
+double rcy_dose_render_step(double span, int want);
 
 #endif

@@ -155,7 +155,7 @@ void dose_grid_view(rcy_dose_grid *g, const rcy_dicom_volume *v) {
   g->values = v->values;
 }
 
-int dose_same_geometry(const rcy_dose_grid *g, const int size[3], const double origin_mm[3],
+int rcy_dose_same_geometry(const rcy_dose_grid *g, const int size[3], const double origin_mm[3],
                        const double spacing_mm[3], const double direction[9]) {
   for (int a = 0; a < 3; a++)
     if (g->size[a] != size[a] || fabs(g->origin_mm[a] - origin_mm[a]) > 1e-3 ||

@@ -142,7 +142,7 @@ static int keep_masks(rcy_dose_run *r, const voi_list *l, rcy_error *err) {
     r->n_vois = i + 1;
     if (!r->voi_names[i] || !r->voi_masks[i]) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
     const dose_voi_owned *o = &l->v[i];
-    if (dose_same_geometry(d, o->size, o->origin_mm, o->spacing_mm, o->direction)) {
+    if (rcy_dose_same_geometry(d, o->size, o->origin_mm, o->spacing_mm, o->direction)) {
       for (size_t v = 0; v < n; v++) r->voi_masks[i][v] = o->mask[v] != 0;
       continue;
     }

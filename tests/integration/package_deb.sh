@@ -58,6 +58,12 @@ if [ "${1-}" = --installed ]; then
     { cat recist.json >&2; fail "recist: CIREL-014-0001 (truth: partial_response) not PR at its last timepoint"; }
   ok "installed recist on the sample central reads: CIREL-014-0001 PR (its truth's scenario)"
 
+  # A command that needs ITK: the installed program opens PREFIX/lib/recistry/recistry-imaging.so (the build
+  # tree is hidden), whose NRRD writer writes the TARE phantom's label maps.
+  "$B" sample --out "$WORK/tare" --tare --phantom accuracy >tare.log 2>&1 || { cat tare.log >&2; fail "sample --tare (imaging module)"; }
+  [ -n "$(find "$WORK/tare" -name '*.nrrd' | head -1)" ] || fail "sample --tare wrote no NRRD label map"
+  ok "installed imaging module: sample --tare wrote the label maps through ITK"
+
   # An explicit web_root that is not a built UI stops the server at start, naming the key.
   sed "s|^;web_root = .*|web_root = $WORK/no-ui|" core.ini >bad.ini
   if "$B" serve --config bad.ini >bad.out 2>bad.log; then fail "serve started on a missing web_root"; fi
@@ -121,7 +127,9 @@ ok "control: recistry $version, Depends resolve (apt-get --simulate), conffile /
 
 ROOT=$WORK/root
 dpkg-deb -x "$deb" "$ROOT"
-for f in usr/bin/recistry usr/share/recistry/web/index.html usr/share/recistry/dose-thresholds.ini \
+for f in usr/bin/recistry usr/lib/recistry/recistry-imaging.so usr/lib/recistry/recistry-postgresql.so \
+         usr/lib/recistry/recistry-render.so \
+         usr/share/recistry/web/index.html usr/share/recistry/dose-thresholds.ini \
          usr/share/doc/recistry/README.md usr/share/doc/recistry/install.md usr/share/doc/recistry/ingest.md \
          usr/share/doc/recistry/examples/core.ini usr/share/doc/recistry/examples/core-postgresql.ini \
          usr/lib/systemd/system/recistry-ingest.service usr/lib/systemd/system/recistry-serve.service \
@@ -129,8 +137,8 @@ for f in usr/bin/recistry usr/share/recistry/web/index.html usr/share/recistry/d
   [ -e "$ROOT/$f" ] || fail "the package lacks /$f"
 done
 ls "$ROOT"/usr/share/recistry/web/assets/*.js >/dev/null 2>&1 || fail "the package lacks the UI's JS assets"
-# No path of this machine's trees compiled in (the build tree is inside or beside the source tree).
-if strings -a "$ROOT/usr/bin/recistry" | grep -F -e "$RCY_SOURCE_DIR" -e "$RCY_BUILD_DIR" >leaks.txt; then
+# No path of this machine's trees compiled in (the modules are found from the program's own path) (the build tree is inside or beside the source tree).
+if strings -a "$ROOT/usr/bin/recistry" "$ROOT"/usr/lib/recistry/*.so | grep -F -e "$RCY_SOURCE_DIR" -e "$RCY_BUILD_DIR" >leaks.txt; then
   head leaks.txt >&2; fail "the installed binary holds build-machine paths"
 fi
 if grep -rlF -e "$RCY_SOURCE_DIR" -e "$RCY_BUILD_DIR" "$ROOT" >leaks.txt; then
