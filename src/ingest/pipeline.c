@@ -56,6 +56,7 @@ typedef struct job {
   rcy_store_outcome *out;
   int done;
   struct job *next;
+  double t_in_ms, t_parsed_ms, t_queued_ms, t_committed_ms; /* RECISTRY_STAGE_TIMES only (stage_times.c) */
 } job;
 
 struct rcy_pipeline {
@@ -198,6 +199,7 @@ fail:
 
 void rcy_pipeline_close(rcy_pipeline *p) {
   if (!p) return;
+  rcy_stage_report();
   rcy_hasher_stop(p->hasher); /* before the index closes: it writes what it hashed */
   rcy_flusher_stop(p->flusher);
   stop_checkpointer(p);
@@ -402,6 +404,9 @@ static int sync_dir_task(void *ctx) {
 static void start_dir_syncs(rcy_pipeline *p, job *batch) {
   for (job *j = batch; j; j = j->next) {
     memset(&j->sync_err, 0, sizeof j->sync_err);
+    j->dir_sync.finished_ms = 0;
+    j->dir_sync.stage_run = RCY_STAGE_DIRSYNC;
+    j->dir_sync.stage_handoff = RCY_STAGE_DIRSYNC_HANDOFF;
     if (!j->renamed) continue;
     int seen = 0;
     for (job *o = batch; o != j && !seen; o = o->next) seen = o->renamed && same_dir(o, j);
@@ -428,8 +433,33 @@ static void undo_files(job *batch) {
     }
 }
 
+/* The batch's stage times (RECISTRY_STAGE_TIMES), one sample per instance of the batch. */
+typedef struct {
+  double start, decided, flush_wait, rename, renamed, inserted, dirs, committed;
+} batch_times;
+
+static void batch_times_add(const batch_times *t, job *batch) {
+  if (!rcy_stage_on()) return;
+  for (job *j = batch; j; j = j->next) {
+    j->t_committed_ms = t->committed;
+    if (!j->renamed || j->kind != JOB_STORE) continue;
+    rcy_stage_add(RCY_STAGE_QUEUE, t->start - j->t_queued_ms);
+    rcy_stage_add(RCY_STAGE_DECIDE, t->decided - t->start);
+    rcy_stage_add(RCY_STAGE_FLUSH_WAIT, t->flush_wait);
+    rcy_stage_add(RCY_STAGE_RENAME, t->rename);
+    rcy_stage_add(RCY_STAGE_INSERT, t->inserted - t->renamed);
+    rcy_stage_add(RCY_STAGE_DIR_WAIT, t->dirs - t->inserted);
+    rcy_stage_add(RCY_STAGE_COMMIT, t->committed - t->dirs);
+  }
+  for (job *j = batch; j; j = j->next)
+    if (j->dir_sync.finished_ms > 0) rcy_stage_add(RCY_STAGE_DIRSYNC_LATE, j->dir_sync.finished_ms - t->inserted);
+}
+
 static void commit_batch(rcy_pipeline *p, job *batch) {
   rcy_error err = {0};
+  batch_times bt = {0};
+  int timing = rcy_stage_on();
+  if (timing) bt.start = rcy_stage_now_ms();
   char now[21];
   rcy_archive_timestamp(now, -1);
   int injected = getenv(FAIL_ENV) != NULL;
@@ -451,11 +481,15 @@ static void commit_batch(rcy_pipeline *p, job *batch) {
     }
     if (decide(p, j, batch, &err)) fail_job(j, err.code, err.message);
   }
+  if (timing) bt.decided = rcy_stage_now_ms();
   /* Phase 2: make each file durable under its final name: renamed only once its own flush (started when it
    * arrived, running meanwhile) returned 0. */
   for (job *j = batch; j; j = j->next) {
     if (!j->write) continue;
+    double w0 = timing ? rcy_stage_now_ms() : 0;
     int e = rcy_flusher_wait(p->flusher, j->flush);
+    double w1 = timing ? rcy_stage_now_ms() : 0;
+    bt.flush_wait += w1 - w0;
     if (e) {
       set_outcome(j->out, RCY_FAILED, RCY_DICOM_STATUS_OUT_OF_RESOURCES,
                   e == ENOSPC ? "storage full" : "storage error", strerror(e));
@@ -469,7 +503,9 @@ static void commit_batch(rcy_pipeline *p, job *batch) {
       rc = rcy_error_set(&err, errno == ENOSPC ? RCY_ENOSPC : RCY_EIO, "rename: %s", strerror(errno));
     if (rc) fail_job(j, rc, err.message);
     else j->renamed = 1;
+    if (timing) bt.rename += rcy_stage_now_ms() - w1;
   }
+  if (timing) bt.renamed = rcy_stage_now_ms();
   start_dir_syncs(p, batch);
   /* Phase 3: index rows, one transaction, inserted while the directories are flushed and committed only
    * once they are (below): a committed row always names a durable file. */
@@ -509,8 +545,11 @@ static void commit_batch(rcy_pipeline *p, job *batch) {
     if (rcy_archive_set_sha256(p->db, h->sop_instance_uid, h->sha256, &herr))
       rcy_log(RCY_LOG_ERROR, "ingest", "cannot record a SHA-256 (it stays pending): %s", herr.message);
   }
+  if (timing) bt.inserted = rcy_stage_now_ms();
   /* A directory that could not be flushed: nothing of this batch is committed (its files are removed). */
-  if (wait_dirs(p, batch, &err) || rcy_store_commit(p->db, &err)) {
+  int dirs_rc = wait_dirs(p, batch, &err);
+  if (timing) bt.dirs = rcy_stage_now_ms();
+  if (dirs_rc || rcy_store_commit(p->db, &err)) {
     rcy_store_rollback(p->db);
     rcy_hasher_give_back(p->hasher, hashed);
     hashed = NULL;
@@ -521,6 +560,10 @@ static void commit_batch(rcy_pipeline *p, job *batch) {
     unsigned long n = 0;
     for (job *j = batch; j; j = j->next) n += j->renamed;
     atomic_fetch_add(&p->committed_n, n ? n : 1); /* the checkpointer's cue */
+    if (timing) {
+      bt.committed = rcy_stage_now_ms();
+      batch_times_add(&bt, batch);
+    }
   }
   rcy_hash_items_free(hashed);
   for (job *j = batch; j; j = j->next)
@@ -576,6 +619,7 @@ static void check_and_commit(rcy_store_outcome *out, rcy_pipeline *p, const rcy_
     return;
   }
   rcy_error err = {0};
+  double t_in = rcy_stage_on() ? rcy_stage_now_ms() : 0;
   if (rcy_dicom_read_attrs(a, present, in->temp_path, tags, n_tags, &err)) {
     set_outcome(out, RCY_REFUSED, RCY_DICOM_STATUS_CANNOT_UNDERSTAND, "not a readable DICOM data set", err.message);
     free(a);
@@ -586,6 +630,8 @@ static void check_and_commit(rcy_store_outcome *out, rcy_pipeline *p, const rcy_
                    in->sop_instance_uid);
   job j;
   memset(&j, 0, sizeof j);
+  j.t_in_ms = t_in;
+  j.t_parsed_ms = t_in > 0 ? rcy_stage_now_ms() : 0;
   j.in = in;
   j.a = a;
   j.site = site;
@@ -625,7 +671,17 @@ static void check_and_commit(rcy_store_outcome *out, rcy_pipeline *p, const rcy_
    * arrived) may still run: the duplicate and ownership checks overlap it too, and the group commit
    * renames the file to its final name only once that flush returned 0. */
   j.flush = flush;
+  if (t_in > 0) {
+    j.t_queued_ms = rcy_stage_now_ms();
+    rcy_stage_add(RCY_STAGE_PARSE, j.t_parsed_ms - t_in);
+    rcy_stage_add(RCY_STAGE_CHECKS, j.t_queued_ms - j.t_parsed_ms);
+  }
   submit(p, &j);
+  if (t_in > 0 && out->result == RCY_STORED) {
+    double t_back = rcy_stage_now_ms();
+    rcy_stage_add(RCY_STAGE_TOTAL, t_back - t_in);
+    if (j.t_committed_ms > 0) rcy_stage_add(RCY_STAGE_AFTER_COMMIT, t_back - j.t_committed_ms);
+  }
   free(a);
 }
 
@@ -651,6 +707,8 @@ void rcy_pipeline_store(rcy_store_outcome *out, rcy_pipeline *p, const rcy_inges
    * this returns. */
   rcy_flush_task flush;
   memset(&flush, 0, sizeof flush);
+  flush.stage_run = RCY_STAGE_FDATASYNC;
+  flush.stage_handoff = RCY_STAGE_FDATASYNC_HANDOFF;
   rcy_flusher_submit(p->flusher, &flush, flush_task, (void *)in);
   check_and_commit(out, p, site, in, &flush);
   (void)rcy_flusher_wait(p->flusher, &flush); /* already waited for unless a check refused the instance */
