@@ -23,13 +23,15 @@ static const char *const NAMES[RCY_STAGE_N] = {
     [RCY_STAGE_INSERT] = "renamed -> rows inserted",
     [RCY_STAGE_DIR_WAIT] = "rows inserted -> directory fsync returned",
     [RCY_STAGE_COMMIT] = "directory fsync returned -> commit returned",
-    [RCY_STAGE_AFTER_COMMIT] = "commit returned -> back in the SCP",
+    [RCY_STAGE_AFTER_COMMIT] = "commit and directory fsync returned -> back in SCP",
     [RCY_STAGE_TOTAL] = "last byte -> back in the SCP (total)",
     [RCY_STAGE_FDATASYNC] = "fdatasync itself (on whichever thread)",
     [RCY_STAGE_FDATASYNC_HANDOFF] = "fdatasync: queued -> started by a flusher",
     [RCY_STAGE_DIRSYNC] = "directory fsync itself",
     [RCY_STAGE_DIRSYNC_HANDOFF] = "directory fsync: queued -> started by a flusher",
-    [RCY_STAGE_DIRSYNC_LATE] = "directory fsync returned after the rows were inserted by",
+    [RCY_STAGE_DIRSYNC_LATE] = "directory fsync returned, after rows inserted, by",
+    [RCY_STAGE_EARLY_COMMIT] = "rows inserted -> commit returned (dir fsync runs)",
+    [RCY_STAGE_EARLY_DIR_WAIT] = "commit returned -> directory fsync returned",
 };
 
 static struct {
