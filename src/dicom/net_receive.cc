@@ -167,9 +167,13 @@ OFCondition handle_store(T_ASC_Association *assoc, T_ASC_PresentationContextID p
       }
     }
     delete consumer;
-    spool.close_file();
   }
-  if (net.bad()) return net;  // association broken mid data set: no response possible
+  // The temporary file is closed (and removed, unless the store callback renamed it) after the response:
+  // two system calls fewer between the store callback and the Success.
+  if (net.bad()) {
+    if (!e) spool.close_file();
+    return net;  // association broken mid data set: no response possible
+  }
   T_DIMSE_C_StoreRSP rsp;
   memset(&rsp, 0, sizeof rsp);
   rsp.MessageIDBeingRespondedTo = req->MessageID;
@@ -184,6 +188,7 @@ OFCondition handle_store(T_ASC_Association *assoc, T_ASC_PresentationContextID p
   OFCondition sent = DIMSE_sendStoreResponse(assoc, presID, req, &rsp,
                                              (status != RCY_DICOM_STATUS_SUCCESS && comment[0]) ? &detail : NULL);
   if (tm.staged) t_sent = now_ms();
+  if (!e) spool.close_file();
   if (sent.good()) spool.prepare_next();  // while the peer prepares its next request
   double t3 = now_ms();
   if (t1 > t0) {  // a data set was received and stored

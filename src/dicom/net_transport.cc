@@ -186,7 +186,25 @@ class GuardConnection : public DcmTransportConnection {
     ahead_len_ = extra;
     return r;
   }
-  ssize_t write(void *buf, size_t nbyte) override { return inner_->write(buf, nbyte); }
+  // DCMTK writes a PDU as its header with the first PDV's header (12 bytes), then the PDV's data: with
+  // TCP_NODELAY two segments, and for a C-STORE response the peer wakes for the first and waits for the
+  // second. On plain TCP every write that leaves its PDU incomplete is sent with MSG_MORE, so the kernel
+  // sends the PDU's bytes together when its last write comes (DCMTK writes a whole PDU in one call).
+  ssize_t write(void *buf, size_t nbyte) override {
+    if (!plain_ || pdu_track_lost_) return inner_->write(buf, nbyte);
+    const unsigned char *b = static_cast<const unsigned char *>(buf);
+    if (out_left_ == 0) {
+      if (nbyte < 6) {  // a header split across writes: not how DCMTK writes; stop guessing
+        pdu_track_lost_ = true;
+        return inner_->write(buf, nbyte);
+      }
+      out_left_ = 6 + (uint64_t)be32(b + 2);
+    }
+    bool more = nbyte < out_left_;
+    ssize_t w = ::send(getSocket(), buf, nbyte, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+    if (w > 0) out_left_ -= (uint64_t)w < out_left_ ? (uint64_t)w : out_left_;
+    return w;
+  }
   void close() override { inner_->close(); }
   void closeTransportConnection() override { inner_->closeTransportConnection(); }
   unsigned long getPeerCertificateLength() override { return inner_->getPeerCertificateLength(); }
@@ -207,6 +225,8 @@ class GuardConnection : public DcmTransportConnection {
   bool refused_ = false;
   unsigned char ahead_[kAhead];
   size_t ahead_off_ = 0, ahead_len_ = 0;
+  uint64_t out_left_ = 0;        // bytes of the PDU being written still to come (0: at a PDU boundary)
+  bool pdu_track_lost_ = false;  // writes stopped following PDU boundaries: plain writes from then on
   char peer_[INET6_ADDRSTRLEN + 1];
 };
 
