@@ -161,6 +161,7 @@ int rcy_pipeline_open(rcy_pipeline **out, const rcy_ingest_config *cfg, rcy_erro
   rcy_pipeline *p = calloc(1, sizeof *p);
   if (!p) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
   p->cfg = cfg;
+  (void)rcy_stage_on(); /* read the environment once, before any thread may ask */
   p->pid = (long)getpid();
   rcy_ingest_host_name(p->host, sizeof p->host);
   pthread_mutex_init(&p->mu, NULL);
