@@ -200,6 +200,11 @@ class GuardConnection : public DcmTransportConnection {
       }
       out_left_ = 6 + (uint64_t)be32(b + 2);
     }
+    if (nbyte > out_left_) {  // a write across a PDU boundary: not how DCMTK writes; never risk holding bytes back
+      pdu_track_lost_ = true;
+      out_left_ = 0;
+      return inner_->write(buf, nbyte);
+    }
     bool more = nbyte < out_left_;
     ssize_t w = ::send(getSocket(), buf, nbyte, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
     if (w > 0) out_left_ -= (uint64_t)w < out_left_ ? (uint64_t)w : out_left_;
