@@ -249,6 +249,11 @@ int rcy_archive_set_sha256(rcy_store *store, const char *sop_instance_uid, const
 int rcy_archive_each_pending_sha256(rcy_store *store,
                                     int (*fn)(void *ctx, const char *sop_instance_uid, const char *path), void *ctx,
                                     rcy_error *err);
+/* Deletes an instance's row if its sha256 is still pending (*removed 1), with its series and study when
+ * that leaves them empty; a row no longer pending is left alone (*removed 0). Call inside a transaction. For
+ * the ingest daemon's rows whose file did not become durable (a directory fsync that failed after the
+ * commit, or a file missing at start-up recovery). */
+int rcy_archive_remove_pending(int *removed, rcy_store *store, const char *sop_instance_uid, rcy_error *err);
 /* 1 when some instance row has this relative path. */
 int rcy_archive_has_path(int *found, rcy_store *store, const char *path, rcy_error *err);
 

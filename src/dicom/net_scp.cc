@@ -18,6 +18,9 @@
 #include <dcmtk/dcmnet/dulstruc.h>
 #include <dcmtk/dcmtls/tlslayer.h>
 
+#include <algorithm>
+#include <vector>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -249,6 +252,17 @@ void serve(Server *s, T_ASC_Association *assoc, int tls) {
             "calling AE %s: %ld data set(s); mean per instance: %.2f ms waiting for the peer, %.2f ms receiving, "
             "%.2f ms checking and storing, %.2f ms answering",
             calling, t.n, t.waiting_ms / n, t.receiving_ms / n, t.storing_ms / n, t.answering_ms / n);
+    if (t.staged && !t.store.empty()) {
+      rcy_net::Spool::Timings c = t;
+      auto med = [](std::vector<double> &v) {
+        std::sort(v.begin(), v.end());
+        return v.empty() ? 0.0 : v[v.size() / 2];
+      };
+      rcy_log(RCY_LOG_INFO, "dicom",
+              "calling AE %s: stage medians per instance: %.3f ms last byte -> last chunk written, %.3f ms store "
+              "callback, %.3f ms response sent, %.3f ms next temporary file made",
+              calling, med(c.finish), med(c.store), med(c.respond), med(c.prepare));
+    }
   }
   spool.reset();  // before release: the spool uses the association context
   s->h->release(actx, aborted);

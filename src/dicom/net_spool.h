@@ -22,6 +22,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <vector>
 
 #include "recistry/dicom.h"
 
@@ -63,6 +65,10 @@ class Spool {
   struct Timings {
     long n = 0;
     double waiting_ms = 0, receiving_ms = 0, storing_ms = 0, answering_ms = 0;
+    // Per instance, only with RECISTRY_STAGE_TIMES set (medians in the association's log line): last byte
+    // received -> last chunk written, store callback, response sent, next temporary file made.
+    bool staged = getenv("RECISTRY_STAGE_TIMES") != nullptr;
+    std::vector<double> finish, store, respond, prepare;
   };
   Timings timings;
   double last_response_at_ms = 0;  // monotonic clock; 0 before the first response

@@ -42,7 +42,9 @@ static void *run(void *arg) {
     if (!f->head) f->tail = NULL;
     t->state = TASK_RUNNING;
     pthread_mutex_unlock(&f->mu);
+    if (t->queued_ms > 0) t->started_ms = rcy_stage_now_ms();
     int rc = t->fn(t->ctx);
+    if (t->queued_ms > 0) t->finished_ms = rcy_stage_now_ms();
     pthread_mutex_lock(&f->mu);
     t->rc = rc;
     t->state = TASK_DONE;
@@ -74,6 +76,8 @@ void rcy_flusher_submit(rcy_flusher *f, rcy_flush_task *t, int (*fn)(void *ctx),
   t->ctx = ctx;
   t->rc = 0;
   t->next = NULL;
+  t->queued_ms = rcy_stage_on() ? rcy_stage_now_ms() : 0;
+  t->by_owner = 0;
   pthread_mutex_lock(&f->mu);
   t->state = TASK_QUEUED;
   if (f->tail) f->tail->next = t;
@@ -101,15 +105,27 @@ int rcy_flusher_wait(rcy_flusher *f, rcy_flush_task *t) {
     unqueue(f, t);
     t->state = TASK_RUNNING;
     pthread_mutex_unlock(&f->mu);
+    if (t->queued_ms > 0) {
+      t->started_ms = rcy_stage_now_ms();
+      t->by_owner = 1;
+    }
     int rc = t->fn(t->ctx);
+    if (t->queued_ms > 0) t->finished_ms = rcy_stage_now_ms();
     pthread_mutex_lock(&f->mu);
     t->rc = rc;
     t->state = TASK_DONE;
   }
   while (t->state == TASK_RUNNING) pthread_cond_wait(&f->done, &f->mu);
-  int rc = t->state == TASK_DONE ? t->rc : 0; /* TASK_IDLE: never submitted, nothing to wait for */
+  int was_run = t->state == TASK_DONE;
+  int rc = was_run ? t->rc : 0; /* TASK_IDLE: never submitted, nothing to wait for */
   t->state = TASK_IDLE;
   pthread_mutex_unlock(&f->mu);
+  if (was_run && t->queued_ms > 0) {
+    rcy_stage_add((rcy_stage)t->stage_run, t->finished_ms - t->started_ms);
+    if (t->by_owner) rcy_stage_by_owner(t->stage_run == RCY_STAGE_DIRSYNC);
+    else rcy_stage_add((rcy_stage)t->stage_handoff, t->started_ms - t->queued_ms);
+    t->queued_ms = 0;
+  }
   return rc;
 }
 

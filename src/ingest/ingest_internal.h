@@ -145,6 +145,10 @@ typedef struct rcy_flush_task {
   int rc;
   int state;
   struct rcy_flush_task *next;
+  /* Only with RECISTRY_STAGE_TIMES (stage_times.c): when it was queued, started, finished (monotonic ms),
+   * the stages its run and hand-off are counted under, and whether its owner ran it. */
+  double queued_ms, started_ms, finished_ms;
+  int stage_run, stage_handoff, by_owner;
 } rcy_flush_task;
 /* Starts n_threads flusher threads (fewer if some cannot be created: their tasks then run in their owner's
  * wait). */
@@ -154,6 +158,39 @@ void rcy_flusher_submit(rcy_flusher *f, rcy_flush_task *t, int (*fn)(void *ctx),
 /* fn's result once it returned (run here if no flusher started it yet); 0 for a task never submitted. */
 int rcy_flusher_wait(rcy_flusher *f, rcy_flush_task *t);
 void rcy_flusher_stop(rcy_flusher *f);
+
+/* ---- stage_times.c: the critical path's stages, with RECISTRY_STAGE_TIMES set (medians at close) ---- */
+
+typedef enum {
+  RCY_STAGE_PARSE = 0,
+  RCY_STAGE_CHECKS,
+  RCY_STAGE_QUEUE,
+  RCY_STAGE_DECIDE,
+  RCY_STAGE_FLUSH_WAIT,
+  RCY_STAGE_RENAME,
+  RCY_STAGE_INSERT,
+  RCY_STAGE_DIR_WAIT,
+  RCY_STAGE_COMMIT,
+  RCY_STAGE_AFTER_COMMIT,
+  RCY_STAGE_TOTAL,
+  RCY_STAGE_FDATASYNC,
+  RCY_STAGE_FDATASYNC_HANDOFF,
+  RCY_STAGE_DIRSYNC,
+  RCY_STAGE_DIRSYNC_HANDOFF,
+  RCY_STAGE_DIRSYNC_LATE,
+  RCY_STAGE_EARLY_COMMIT,
+  RCY_STAGE_EARLY_DIR_WAIT,
+  RCY_STAGE_N
+} rcy_stage;
+/* 1 when RECISTRY_STAGE_TIMES is set (read once). */
+int rcy_stage_on(void);
+double rcy_stage_now_ms(void);
+/* One instance's duration of a stage (ignored when off). */
+void rcy_stage_add(rcy_stage stage, double ms);
+/* A flush run by its owner because no flusher had started it (dir: a directory fsync). */
+void rcy_stage_by_owner(int dir);
+/* Logs each stage's median, p90 and mean (one line per stage) and forgets them. */
+void rcy_stage_report(void);
 
 /* ---- pipeline.c: durable storage + index with group commit ---- */
 

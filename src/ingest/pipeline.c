@@ -26,9 +26,13 @@
 #include "recistry/path.h"
 
 /* Test hooks: when FAIL_ENV is set, committing a file fails as if the disk were full; DELAY_ENV (ms) makes
- * every batch wait before it starts, so that a test can queue instances into one batch. */
+ * every batch wait before it starts, so that a test can queue instances into one batch; FAIL_DIR_ENV makes
+ * every directory fsync of a batch fail (EIO), after the commit on SQLite (commit_early); LATE_ENV keeps
+ * the strict order on SQLite too (commit after the directory fsyncs, as on PostgreSQL). */
 #define FAIL_ENV "RECISTRY_TEST_FAIL_STORAGE"
 #define DELAY_ENV "RECISTRY_TEST_COMMIT_DELAY_MS"
+#define FAIL_DIR_ENV "RECISTRY_TEST_FAIL_DIR_SYNC"
+#define LATE_ENV "RECISTRY_TEST_COMMIT_LATE"
 
 typedef struct {
   const rcy_ingest_site *site;
@@ -53,9 +57,11 @@ typedef struct job {
   rcy_error sync_err;
   char sha[65];        /* SHA-256 of the received file, "" until something needs it */
   struct job *dup_of;  /* answered as a copy of this earlier job of the batch: fails if that one fails */
+  int twin_hashed;     /* a duplicate whose pending twin's hash this batch records: fails if it rolls back */
   rcy_store_outcome *out;
   int done;
   struct job *next;
+  double t_in_ms, t_parsed_ms, t_queued_ms, t_committed_ms; /* RECISTRY_STAGE_TIMES only (stage_times.c) */
 } job;
 
 struct rcy_pipeline {
@@ -81,6 +87,7 @@ struct rcy_pipeline {
   pthread_mutex_t ckpt_mu;
   pthread_cond_t ckpt_cv;
   atomic_ulong committed_n;
+  int commit_early; /* SQLite: a batch of pending rows is committed while its directories are flushed */
 };
 
 /* A checkpoint after every CHECKPOINT_INSTANCES instances committed (about SQLite's own 1,000 WAL pages
@@ -154,6 +161,7 @@ int rcy_pipeline_open(rcy_pipeline **out, const rcy_ingest_config *cfg, rcy_erro
   rcy_pipeline *p = calloc(1, sizeof *p);
   if (!p) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
   p->cfg = cfg;
+  (void)rcy_stage_on(); /* read the environment once, before any thread may ask */
   p->pid = (long)getpid();
   rcy_ingest_host_name(p->host, sizeof p->host);
   pthread_mutex_init(&p->mu, NULL);
@@ -169,6 +177,7 @@ int rcy_pipeline_open(rcy_pipeline **out, const rcy_ingest_config *cfg, rcy_erro
    * sending); a task no flusher has started is run by its owner when it waits. */
   if (!rc) rc = rcy_flusher_start(&p->flusher, 8, err);
   if (rc) goto fail;
+  p->commit_early = strcmp(rcy_store_backend(p->db), "sqlite") == 0 && !getenv(LATE_ENV);
   p->storage_dir = strdup(rcy_store_storage_dir(p->db));
   p->tmp_dir = p->storage_dir ? rcy_path_join(p->storage_dir, ".tmp") : NULL;
   p->quarantine_dir = rcy_path_join(cfg->archive, "quarantine");
@@ -198,6 +207,7 @@ fail:
 
 void rcy_pipeline_close(rcy_pipeline *p) {
   if (!p) return;
+  rcy_stage_report();
   rcy_hasher_stop(p->hasher); /* before the index closes: it writes what it hashed */
   rcy_flusher_stop(p->flusher);
   stop_checkpointer(p);
@@ -333,13 +343,22 @@ static int decide(rcy_pipeline *p, job *j, job *batch, rcy_error *err) {
   int rc = rcy_archive_find_instance(&found, path, sizeof path, &size, sha, p->db, a->sop_instance_uid, err);
   if (rc) return rc;
   if (found) {
+    char *twin = NULL; /* the stored file, when its row is still pending */
     if (size == j->in->size_bytes && strcmp(sha, RCY_ARCHIVE_SHA256_PENDING) == 0) {
-      char *full = rcy_path_join(p->storage_dir, path);
-      rc = full ? rcy_files_sha256(sha, NULL, full, err) : rcy_error_set(err, RCY_ENOMEM, "out of memory");
-      free(full);
-      if (rc) return rc;
+      twin = rcy_path_join(p->storage_dir, path);
+      rc = twin ? rcy_files_sha256(sha, NULL, twin, err) : rcy_error_set(err, RCY_ENOMEM, "out of memory");
     }
-    if (size == j->in->size_bytes && (rc = job_sha(j, err))) return rc;
+    if (!rc && size == j->in->size_bytes) rc = job_sha(j, err);
+    /* A pending twin may be another process's, committed before its directory was flushed (commit_early):
+     * before a Success rests on it, its directory entry is made durable here (its data was flushed before
+     * its rename) and its row taken off pending in this transaction, which tells that writer, should its
+     * own directory fsync fail, to keep row and file (undo_committed). Rare: a resend within milliseconds
+     * of the first reception, or after a crash. */
+    if (!rc && twin && strcmp(sha, j->sha) == 0) rc = rcy_files_sync_dir_of(twin, err);
+    if (!rc && twin && strcmp(sha, j->sha) == 0) rc = rcy_archive_set_sha256(p->db, a->sop_instance_uid, sha, err);
+    if (!rc && twin && strcmp(sha, j->sha) == 0) j->twin_hashed = 1;
+    free(twin);
+    if (rc) return rc;
     if (size == j->in->size_bytes && strcmp(sha, j->sha) == 0)
       set_outcome(j->out, RCY_DUPLICATE, RCY_DICOM_STATUS_SUCCESS, NULL, "duplicate, identical content");
     else
@@ -393,6 +412,7 @@ static int same_dir(const job *a, const job *b) {
 
 static int sync_dir_task(void *ctx) {
   job *j = ctx;
+  if (getenv(FAIL_DIR_ENV)) return rcy_error_set(&j->sync_err, RCY_EIO, "directory fsync: %s is set", FAIL_DIR_ENV);
   return rcy_files_sync_dir_of(j->full, &j->sync_err);
 }
 
@@ -402,6 +422,9 @@ static int sync_dir_task(void *ctx) {
 static void start_dir_syncs(rcy_pipeline *p, job *batch) {
   for (job *j = batch; j; j = j->next) {
     memset(&j->sync_err, 0, sizeof j->sync_err);
+    j->dir_sync.finished_ms = 0;
+    j->dir_sync.stage_run = RCY_STAGE_DIRSYNC;
+    j->dir_sync.stage_handoff = RCY_STAGE_DIRSYNC_HANDOFF;
     if (!j->renamed) continue;
     int seen = 0;
     for (job *o = batch; o != j && !seen; o = o->next) seen = o->renamed && same_dir(o, j);
@@ -428,8 +451,117 @@ static void undo_files(job *batch) {
     }
 }
 
+/* 1 when every row the batch inserts is a stored instance with a pending SHA-256: the only rows
+ * commit_early may commit before their directories are flushed (see there). */
+static int batch_all_pending(const job *batch) {
+  for (const job *j = batch; j; j = j->next)
+    if (j->renamed && (j->kind != JOB_STORE || j->sha[0])) return 0;
+  return 1;
+}
+
+/* The batch's stage times (RECISTRY_STAGE_TIMES), one sample per instance of the batch. */
+typedef struct {
+  double start, decided, flush_wait, rename, renamed, inserted, dirs, committed;
+  int early; /* committed before the directory fsyncs returned (commit_early) */
+} batch_times;
+
+static void batch_times_add(const batch_times *t, job *batch) {
+  if (!rcy_stage_on()) return;
+  for (job *j = batch; j; j = j->next) {
+    j->t_committed_ms = t->committed > t->dirs ? t->committed : t->dirs;
+    if (!j->renamed || j->kind != JOB_STORE) continue;
+    rcy_stage_add(RCY_STAGE_QUEUE, t->start - j->t_queued_ms);
+    rcy_stage_add(RCY_STAGE_DECIDE, t->decided - t->start);
+    rcy_stage_add(RCY_STAGE_FLUSH_WAIT, t->flush_wait);
+    rcy_stage_add(RCY_STAGE_RENAME, t->rename);
+    rcy_stage_add(RCY_STAGE_INSERT, t->inserted - t->renamed);
+    if (t->early) {
+      rcy_stage_add(RCY_STAGE_EARLY_COMMIT, t->committed - t->inserted);
+      rcy_stage_add(RCY_STAGE_EARLY_DIR_WAIT, t->dirs - t->committed);
+    } else {
+      rcy_stage_add(RCY_STAGE_DIR_WAIT, t->dirs - t->inserted);
+      rcy_stage_add(RCY_STAGE_COMMIT, t->committed - t->dirs);
+    }
+  }
+  for (job *j = batch; j; j = j->next)
+    if (j->dir_sync.finished_ms > 0) rcy_stage_add(RCY_STAGE_DIRSYNC_LATE, j->dir_sync.finished_ms - t->inserted);
+}
+
+/* A batch whose directory fsyncs failed after its rows were committed (commit_early): its rows are deleted
+ * in a transaction of their own, then its files, and every instance is answered Out of Resources. A row
+ * that is no longer pending is left, with its file: only a writer that made that file durable under its
+ * name itself (another process's duplicate check, decide(); start-up recovery) takes a row off pending, and
+ * it may have answered Success for it. If the rows cannot be deleted, the files stay too (no row of a
+ * running daemon names a missing file): both are complete, and at the next start recovery flushes the
+ * directory again before it hashes them (recover.c), or removes the rows whose file a crash took. */
+static void undo_committed(rcy_pipeline *p, job *batch, const rcy_error *why) {
+  rcy_error err = {0};
+  int rc = rcy_store_begin(p->db, &err);
+  for (job *j = batch; j && !rc; j = j->next) {
+    int removed = 0;
+    if (j->renamed) rc = rcy_archive_remove_pending(&removed, p->db, j->a->sop_instance_uid, &err);
+    j->write = removed; /* reused: this job's row is gone, so its file goes too */
+  }
+  if (!rc) rc = rcy_store_commit(p->db, &err);
+  else rcy_store_rollback(p->db);
+  if (rc)
+    rcy_log(RCY_LOG_ERROR, "ingest",
+            "a directory fsync failed after its batch was committed, and the batch's rows cannot be deleted (%s): "
+            "rows and files kept, pending; answered Out of Resources", err.message);
+  for (job *j = batch; j; j = j->next) {
+    if (!rc && j->renamed && j->write) unlink(j->full);
+    j->renamed = 0;
+    if (j->out->result == RCY_STORED) fail_job(j, why->code, why->message);
+  }
+}
+
+/* SQLite: the batch's rows are committed while its directories' fsyncs run, and the Success waits for both.
+ * DESIGN.md's rule -- Success only once the file is durable under its final name and its row committed --
+ * holds as before. What this gives up is the stricter order "a row is committed only after its directory
+ * fsync returned", which kept a durable row from ever naming a file whose directory entry is not durable.
+ * Here it can: the writer's commit (synchronous=NORMAL) is durable once any checkpoint syncs the WAL, and
+ * the checkpointer may do that at any moment; a power loss then leaves a row whose file is gone. That
+ * window is closed by what such a row always is, not by timing:
+ *   - it is pending (batch_all_pending: only stored instances whose hash comes after the Success), and a
+ *     row leaves pending only once its file is durable under its name (the hasher: after the Success;
+ *     another writer's duplicate check and start-up recovery: after flushing the directory themselves);
+ *   - its file exists while the daemon runs (renamed before the commit; on failure undo_committed deletes
+ *     the rows before the files), so a missing file is a crash's doing;
+ *   - start-up recovery (recover.c) deletes the pending rows whose file is missing, with a log line. None
+ *     was acknowledged: a Success comes only after the directory fsync returned.
+ * A directory fsync that fails after the commit ends in Out of Resources and no row (undo_committed).
+ * PostgreSQL keeps the strict order (p->commit_early is 0): there several nodes share the storage folder,
+ * possibly over NFS, and one node's view of another's new files may lag, so recovery could not tell a
+ * missing file from one it does not see yet. */
+static void commit_early(rcy_pipeline *p, job *batch, rcy_hash_item *hashed, batch_times *bt) {
+  rcy_error err = {0};
+  int timing = bt->start > 0;
+  int rc = rcy_store_commit(p->db, &err);
+  if (timing) bt->committed = rcy_stage_now_ms();
+  if (rc) rcy_store_rollback(p->db);
+  rcy_error dir_err = {0};
+  int dirs_rc = wait_dirs(p, batch, &dir_err); /* whatever the commit did: the tasks point into the jobs */
+  if (timing) bt->dirs = rcy_stage_now_ms();
+  if (rc) {
+    rcy_hasher_give_back(p->hasher, hashed);
+    undo_files(batch);
+    for (job *j = batch; j; j = j->next)
+      if (j->out->result == RCY_STORED || j->twin_hashed) fail_job(j, err.code, err.message);
+    return;
+  }
+  rcy_hash_items_free(hashed); /* committed: they stay, whatever happens to this batch's rows */
+  unsigned long n = 0;
+  for (job *j = batch; j; j = j->next) n += j->renamed;
+  atomic_fetch_add(&p->committed_n, n ? n : 1); /* the checkpointer's cue */
+  bt->early = timing;
+  if (dirs_rc) undo_committed(p, batch, &dir_err);
+}
+
 static void commit_batch(rcy_pipeline *p, job *batch) {
   rcy_error err = {0};
+  batch_times bt = {0};
+  int timing = rcy_stage_on();
+  if (timing) bt.start = rcy_stage_now_ms();
   char now[21];
   rcy_archive_timestamp(now, -1);
   int injected = getenv(FAIL_ENV) != NULL;
@@ -451,11 +583,15 @@ static void commit_batch(rcy_pipeline *p, job *batch) {
     }
     if (decide(p, j, batch, &err)) fail_job(j, err.code, err.message);
   }
+  if (timing) bt.decided = rcy_stage_now_ms();
   /* Phase 2: make each file durable under its final name: renamed only once its own flush (started when it
    * arrived, running meanwhile) returned 0. */
   for (job *j = batch; j; j = j->next) {
     if (!j->write) continue;
+    double w0 = timing ? rcy_stage_now_ms() : 0;
     int e = rcy_flusher_wait(p->flusher, j->flush);
+    double w1 = timing ? rcy_stage_now_ms() : 0;
+    bt.flush_wait += w1 - w0;
     if (e) {
       set_outcome(j->out, RCY_FAILED, RCY_DICOM_STATUS_OUT_OF_RESOURCES,
                   e == ENOSPC ? "storage full" : "storage error", strerror(e));
@@ -469,7 +605,9 @@ static void commit_batch(rcy_pipeline *p, job *batch) {
       rc = rcy_error_set(&err, errno == ENOSPC ? RCY_ENOSPC : RCY_EIO, "rename: %s", strerror(errno));
     if (rc) fail_job(j, rc, err.message);
     else j->renamed = 1;
+    if (timing) bt.rename += rcy_stage_now_ms() - w1;
   }
+  if (timing) bt.renamed = rcy_stage_now_ms();
   start_dir_syncs(p, batch);
   /* Phase 3: index rows, one transaction, inserted while the directories are flushed and committed only
    * once they are (below): a committed row always names a durable file. */
@@ -509,19 +647,36 @@ static void commit_batch(rcy_pipeline *p, job *batch) {
     if (rcy_archive_set_sha256(p->db, h->sop_instance_uid, h->sha256, &herr))
       rcy_log(RCY_LOG_ERROR, "ingest", "cannot record a SHA-256 (it stays pending): %s", herr.message);
   }
-  /* A directory that could not be flushed: nothing of this batch is committed (its files are removed). */
-  if (wait_dirs(p, batch, &err) || rcy_store_commit(p->db, &err)) {
+  if (timing) bt.inserted = rcy_stage_now_ms();
+  int early = p->commit_early && batch_all_pending(batch), failed = 0;
+  if (early) {
+    commit_early(p, batch, hashed, &bt);
+    hashed = NULL;
+  } else {
+    /* The strict order: committed only once every directory fsync returned 0. */
+    failed = wait_dirs(p, batch, &err);
+    if (timing) bt.dirs = rcy_stage_now_ms();
+    if (!failed) failed = rcy_store_commit(p->db, &err);
+  }
+  if (!early && failed) {
+    /* A directory that could not be flushed: nothing of this batch is committed (its files are removed). */
     rcy_store_rollback(p->db);
     rcy_hasher_give_back(p->hasher, hashed);
     hashed = NULL;
     undo_files(batch);
     for (job *j = batch; j; j = j->next)
-      if (j->out->result == RCY_STORED || j->out->result == RCY_QUARANTINED) fail_job(j, err.code, err.message);
-  } else {
+      if (j->out->result == RCY_STORED || j->out->result == RCY_QUARANTINED || j->twin_hashed)
+        fail_job(j, err.code, err.message);
+  } else if (!early) {
     unsigned long n = 0;
     for (job *j = batch; j; j = j->next) n += j->renamed;
     atomic_fetch_add(&p->committed_n, n ? n : 1); /* the checkpointer's cue */
+    if (timing) {
+      bt.committed = rcy_stage_now_ms();
+      batch_times_add(&bt, batch);
+    }
   }
+  if (bt.early) batch_times_add(&bt, batch);
   rcy_hash_items_free(hashed);
   for (job *j = batch; j; j = j->next)
     if (j->kind == JOB_STORE && j->renamed && j->out->result == RCY_STORED && !j->sha[0])
@@ -576,6 +731,7 @@ static void check_and_commit(rcy_store_outcome *out, rcy_pipeline *p, const rcy_
     return;
   }
   rcy_error err = {0};
+  double t_in = rcy_stage_on() ? rcy_stage_now_ms() : 0;
   if (rcy_dicom_read_attrs(a, present, in->temp_path, tags, n_tags, &err)) {
     set_outcome(out, RCY_REFUSED, RCY_DICOM_STATUS_CANNOT_UNDERSTAND, "not a readable DICOM data set", err.message);
     free(a);
@@ -586,6 +742,8 @@ static void check_and_commit(rcy_store_outcome *out, rcy_pipeline *p, const rcy_
                    in->sop_instance_uid);
   job j;
   memset(&j, 0, sizeof j);
+  j.t_in_ms = t_in;
+  j.t_parsed_ms = t_in > 0 ? rcy_stage_now_ms() : 0;
   j.in = in;
   j.a = a;
   j.site = site;
@@ -625,7 +783,17 @@ static void check_and_commit(rcy_store_outcome *out, rcy_pipeline *p, const rcy_
    * arrived) may still run: the duplicate and ownership checks overlap it too, and the group commit
    * renames the file to its final name only once that flush returned 0. */
   j.flush = flush;
+  if (t_in > 0) {
+    j.t_queued_ms = rcy_stage_now_ms();
+    rcy_stage_add(RCY_STAGE_PARSE, j.t_parsed_ms - t_in);
+    rcy_stage_add(RCY_STAGE_CHECKS, j.t_queued_ms - j.t_parsed_ms);
+  }
   submit(p, &j);
+  if (t_in > 0 && out->result == RCY_STORED) {
+    double t_back = rcy_stage_now_ms();
+    rcy_stage_add(RCY_STAGE_TOTAL, t_back - t_in);
+    if (j.t_committed_ms > 0) rcy_stage_add(RCY_STAGE_AFTER_COMMIT, t_back - j.t_committed_ms);
+  }
   free(a);
 }
 
@@ -651,6 +819,8 @@ void rcy_pipeline_store(rcy_store_outcome *out, rcy_pipeline *p, const rcy_inges
    * this returns. */
   rcy_flush_task flush;
   memset(&flush, 0, sizeof flush);
+  flush.stage_run = RCY_STAGE_FDATASYNC;
+  flush.stage_handoff = RCY_STAGE_FDATASYNC_HANDOFF;
   rcy_flusher_submit(p->flusher, &flush, flush_task, (void *)in);
   check_and_commit(out, p, site, in, &flush);
   (void)rcy_flusher_wait(p->flusher, &flush); /* already waited for unless a check refused the instance */

@@ -16,7 +16,18 @@
  *     the server when its connection dropped) -- never one in flight. The check outside the transaction is
  *     only the cheap fast path for files that have their row.
  *   - synchronous_commit = off on PostgreSQL (the ingest writer's connection) loses committed rows only if
- *     the server itself crashes; their files are durable and come back here as files without rows. */
+ *     the server itself crashes; their files are durable and come back here as files without rows.
+ *
+ * SQLite only: a pending row whose file is missing is deleted (with its series and study if it leaves them
+ * empty), logged and audited. The pipeline commits a batch of pending rows while their directories are
+ * fsync'ed (pipeline.c, commit_early), so a power loss can leave such a row durable and its file's
+ * directory entry not: never acknowledged (the Success waits for the fsync). A pending row's file exists
+ * whenever its writer is alive, so another process in its window is never mistaken for one. A pending row
+ * whose file is there has its directory fsync'ed here before it is queued for the hasher: a row leaves
+ * pending only once its file is durable under its name (what lets a writer whose directory fsync failed
+ * after its commit keep the rows others took off pending). Not on PostgreSQL: nodes that share the storage
+ * folder over NFS may not see each other's new files yet, so a missing file proves nothing there; and
+ * there the pipeline commits only after the directory fsync. */
 #include "ingest_internal.h"
 
 #include <ctype.h>
@@ -27,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "recistry/log.h"
@@ -111,6 +123,33 @@ typedef struct pending_row {
   char path[];
 } pending_row;
 
+/* Deletes the pending row of a file a crash took (SQLite; see the top of this file). 1 when deleted. */
+static int remove_orphan_row(rcy_store *db, const pending_row *r) {
+  rcy_error err = {0};
+  int removed = 0;
+  char reason[600];
+  snprintf(reason, sizeof reason,
+           "start-up recovery: index row of SOP Instance %s deleted: its SHA-256 was pending and its file %s is "
+           "missing (committed before its directory fsync returned; never acknowledged)",
+           r->sop_instance_uid, r->path);
+  rcy_audit_entry e;
+  memset(&e, 0, sizeof e);
+  e.actor = "daemon:recovery";
+  e.action = "ingest.recovery.remove_row";
+  e.reason = reason;
+  int rc = rcy_store_begin(db, &err);
+  if (!rc) rc = rcy_archive_remove_pending(&removed, db, r->sop_instance_uid, &err);
+  if (!rc && removed) rc = rcy_store_audit_append(db, &e, &err);
+  if (!rc) rc = rcy_store_commit(db, &err);
+  else rcy_store_rollback(db);
+  if (rc) {
+    rcy_log(RCY_LOG_ERROR, "ingest", "recovery: cannot delete the row of missing file %s: %s", r->path, err.message);
+    return 0;
+  }
+  if (removed) rcy_log(RCY_LOG_WARN, "ingest", "%s", reason);
+  return removed;
+}
+
 static int collect_pending(void *ctx, const char *sop_instance_uid, const char *path) {
   pending_row **list = ctx;
   size_t n = strlen(path);
@@ -174,13 +213,50 @@ int rcy_pipeline_recover(rcy_pipeline *p, rcy_error *err) {
                         v.failed);
   pending_row *pending = NULL;
   rc = rcy_archive_each_pending_sha256(v.db, collect_pending, &pending, err);
-  int queued = 0;
+  int queued = 0, orphans = 0, sqlite = strcmp(rcy_store_backend(v.db), "sqlite") == 0;
+  /* First the rows' fate (transactions on the pipeline's connection), then the queueing: the hasher writes
+   * through that same connection as soon as it has something. */
+  pending_row *keep = NULL;
+  char synced_dir[4096] = "";
   for (pending_row *r = pending, *next; r; r = next) {
     next = r->next;
-    if (!rc && rcy_pipeline_hash_later(p, r->sop_instance_uid, r->path) == RCY_OK) queued++;
+    int kept = !rc;
+    if (kept && sqlite) {
+      char full[4096];
+      struct stat sb;
+      snprintf(full, sizeof full, "%s/%s", v.storage_dir, r->path);
+      const char *slash = strrchr(full, '/');
+      size_t dl = slash ? (size_t)(slash - full) : 0;
+      rcy_error ferr = {0};
+      if (stat(full, &sb) != 0 && errno == ENOENT) {
+        orphans += remove_orphan_row(v.db, r);
+        kept = 0;
+      } else if (!(strlen(synced_dir) == dl && strncmp(synced_dir, full, dl) == 0)) {
+        /* Its directory made durable before the hasher takes it off pending (once per directory). */
+        if (rcy_files_sync_dir_of(full, &ferr)) {
+          rcy_log(RCY_LOG_ERROR, "ingest", "recovery: %s stays pending: %s", r->path, ferr.message);
+          kept = 0;
+        } else {
+          snprintf(synced_dir, sizeof synced_dir, "%.*s", (int)dl, full);
+        }
+      }
+    }
+    if (kept) {
+      r->next = keep;
+      keep = r;
+    } else {
+      free(r);
+    }
+  }
+  for (pending_row *r = keep, *next; r; r = next) {
+    next = r->next;
+    if (rcy_pipeline_hash_later(p, r->sop_instance_uid, r->path) == RCY_OK) queued++;
     free(r);
   }
   if (rc) return rc;
+  if (orphans)
+    rcy_log(RCY_LOG_WARN, "ingest", "recovery: %d index row(s) of files a crash took deleted (never acknowledged)",
+            orphans);
   if (queued)
     rcy_log(RCY_LOG_INFO, "ingest", "recovery: %d instance(s) stored before a crash still to be hashed: queued",
             queued);

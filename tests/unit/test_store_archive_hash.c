@@ -17,15 +17,15 @@
 static const char kHashA[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 static const char kHashB[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
-static void add(rcy_store *db, const char *sop, const char *sha) {
+static void add_in(rcy_store *db, const char *study, const char *series, const char *sop, const char *sha) {
   char path[128];
-  snprintf(path, sizeof path, "S014/CIREL-014-0001/1.2.3/1.2.3.4/%s.dcm", sop);
+  snprintf(path, sizeof path, "S014/CIREL-014-0001/%s/%s/%s.dcm", study, series, sop);
   rcy_archive_instance r;
   memset(&r, 0, sizeof r);
   r.site_id = "S014";
   r.subject_id = "CIREL-014-0001";
-  r.study_uid = "1.2.3";
-  r.series_uid = "1.2.3.4";
+  r.study_uid = study;
+  r.series_uid = series;
   r.sop_instance_uid = sop;
   r.sop_class_uid = "1.2.840.10008.5.1.4.1.1.2";
   r.transfer_syntax_uid = "1.2.840.10008.1.2.1";
@@ -38,6 +38,8 @@ static void add(rcy_store *db, const char *sop, const char *sha) {
   assert_int_equal(rcy_archive_add_instance(db, &r, &err), 0);
   assert_int_equal(rcy_store_commit(db, &err), 0);
 }
+
+static void add(rcy_store *db, const char *sop, const char *sha) { add_in(db, "1.2.3", "1.2.3.4", sop, sha); }
 
 static int collect(void *ctx, const char *sop, const char *path) {
   char *out = ctx;
@@ -89,7 +91,53 @@ static void test_pending(void **state) {
   assert_int_equal(system(cmd), 0);
 }
 
+/* The rows of files that did not become durable (a directory fsync that failed after the commit, a file a
+ * crash took): only a pending row is removed, with its series and study when it leaves them empty. */
+static void test_remove_pending(void **state) {
+  (void)state;
+  char dir[64] = "/tmp/rcy-hash-XXXXXX", archive[128], parent[64], site[65], subject[65];
+  assert_non_null(mkdtemp(dir));
+  snprintf(archive, sizeof archive, "%s/a", dir);
+  rcy_error err = {0};
+  rcy_store *db;
+  assert_int_equal(rcy_store_init(archive, &err), 0);
+  assert_int_equal(rcy_store_open(&db, archive, &err), 0);
+  add(db, "1.2.3.4.1", RCY_ARCHIVE_SHA256_PENDING);
+  add(db, "1.2.3.4.2", kHashA);
+  add_in(db, "1.2.9", "1.2.9.4", "1.2.9.4.1", RCY_ARCHIVE_SHA256_PENDING);
+  int removed = -1, found = -1;
+  assert_int_equal(rcy_store_begin(db, &err), 0);
+  assert_int_equal(rcy_archive_remove_pending(&removed, db, "1.2.3.4.1", &err), 0);
+  assert_int_equal(removed, 1);
+  /* a known hash: someone made its file durable and may have answered for it */
+  assert_int_equal(rcy_archive_remove_pending(&removed, db, "1.2.3.4.2", &err), 0);
+  assert_int_equal(removed, 0);
+  assert_int_equal(rcy_archive_remove_pending(&removed, db, "1.2.3.4.77", &err), 0);
+  assert_int_equal(removed, 0);
+  assert_int_equal(rcy_archive_remove_pending(&removed, db, "1.2.9.4.1", &err), 0);
+  assert_int_equal(removed, 1);
+  assert_int_equal(rcy_store_commit(db, &err), 0);
+  char sha[65];
+  assert_int_equal(rcy_archive_find_instance(&found, NULL, 0, NULL, sha, db, "1.2.3.4.1", &err), 0);
+  assert_int_equal(found, 0);
+  sha_of(sha, db, "1.2.3.4.2");
+  assert_string_equal(sha, kHashA);
+  /* the series and study still holding 1.2.3.4.2 stay; those of the only instance removed go */
+  assert_int_equal(rcy_archive_find_series(&found, parent, sizeof parent, db, "1.2.3.4", &err), 0);
+  assert_int_equal(found, 1);
+  assert_int_equal(rcy_archive_find_series(&found, parent, sizeof parent, db, "1.2.9.4", &err), 0);
+  assert_int_equal(found, 0);
+  assert_int_equal(rcy_archive_find_study(&found, site, subject, db, "1.2.9", &err), 0);
+  assert_int_equal(found, 0);
+  assert_int_equal(rcy_archive_find_study(&found, site, subject, db, "1.2.3", &err), 0);
+  assert_int_equal(found, 1);
+  rcy_store_close(db);
+  char cmd[160];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_pending)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_pending), cmocka_unit_test(test_remove_pending)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
