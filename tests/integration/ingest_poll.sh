@@ -164,7 +164,9 @@ stop_daemon
 stop_s=$(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}")
 got=$(count $U.8)
 [ "$got" -gt 0 ] && [ "$got" -lt 150 ] || fail "could not stop the daemon mid-retrieve ($got of 150 indexed)"
-awk "BEGIN{exit !($stop_s < 5)}" || fail "the daemon took $stop_s s to stop with a poll in flight"
+# S014's retrieve is abandoned at once; S027's poller, if it is setting up an association with its silent node
+# at that moment, waits out its poll_timeout (6 s; docs/ingest.md): the stop is bounded by that, plus slack.
+awk "BEGIN{exit !($stop_s < 9)}" || fail "the daemon took $stop_s s to stop with a poll in flight (S027's poll_timeout: 6 s)"
 [ "$(sql "SELECT COUNT(*) FROM polls WHERE site_id = 'S014' AND outcome = 'partial' AND error LIKE '%stop requested%'")" = 1 ] ||
   fail "the abandoned poll not recorded as partial"
 start_daemon "$WORK/c.ini"
