@@ -25,7 +25,7 @@ status=0
 # RCY_ASAN_ALL_BROWSER=1, or any ctest arguments, run everything asked for.
 # The pg/ repetitions of the ingest, reader and reads tests on PostgreSQL run in the release build only (the
 # store's code under them is the same; its unit tests, multinode and the crash test run under ASan on both).
-asan_skip='(browser/(reader_trust|reader_views|reader_places|reader_audit|qa_page|endpoints_page|viewer_.*|segment_.*|dose_.*)|integration/(sample_lesions|sample_tare|sample_dicom|endpoints_r|concordance_python|dose_response|export_sdtm)|pg/(reader_.*|reads_.*|qr_find|dicomweb_orthanc|ingest_(accept|connections|disk_full|durability|hash_later|phi|pull|sample|uid_ownership)))$'
+asan_skip='(browser/(reader_trust|reader_views|reader_places|reader_audit|qa_page|endpoints_page|viewer_.*|segment_.*|dose_.*)|integration/(sample_lesions|sample_tare|sample_dicom|endpoints_r|concordance_python|dose_response|export_sdtm)|pg/(reader_.*|reads_.*|qr_find|dicomweb_orthanc|ingest_(accept|commit_window|connections|disk_full|durability|hash_later|phi|pull|sample|uid_ownership)))$'
 for flavour in release asan; do
   dir=build; [ "$flavour" = asan ] && dir=build-asan
   echo "== $flavour build ($dir)" >&2
