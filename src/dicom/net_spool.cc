@@ -93,9 +93,12 @@ void Spool::append(const void *data, size_t len) {
 }
 
 void Spool::finish_writing() {
-  // The last chunk's writeback is left to the flush, which the pipeline starts at once on another thread:
-  // starting it here would only delay the checks on this one.
-  if (used_) write_chunk(buf_, used_, false);
+  // The last chunk's writeback is started here too, like every other chunk's, before the file is parsed. The
+  // pipeline hands the fdatasync to a flusher thread at once, but a third of the time no flusher has started
+  // it by the time the parse is done (a thread wake-up is dear on this VM) and the owner runs it then: with
+  // the data already in flight it has less to wait for. Interleaved pairs on a quiet machine, 400 instances
+  // each (2026-11-30): last byte -> back in the SCP 1.38-1.43 ms before, 1.28-1.36 ms after, in all 4 pairs.
+  if (used_) write_chunk(buf_, used_, true);
   used_ = 0;
 }
 
