@@ -90,38 +90,6 @@ static int deny_like_a_user(const char *password, rcy_error *err) {
   return rcy_error_set(err, RCY_EDENIED, "wrong name or password");
 }
 
-int rcy_store_user_verify(rcy_user *out, char *stored_hash, rcy_store *store, const char *name,
-                          const char *password, rcy_error *err) {
-  if (stored_hash) stored_hash[0] = '\0';
-  if (sodium_init() < 0) return rcy_error_set(err, RCY_EINTERNAL, "libsodium failed to initialise");
-  if (!valid_name(name) || !password) return deny_like_a_user(password ? password : "", err);
-  rcy_db_stmt *st;
-  if (rcy_db_prepare(&st, store->db, "SELECT name, role, site_id, password_hash FROM users WHERE name = ?"))
-    return rcy_store_fail(store, "looking a user up", err);
-  rcy_db_bind_text(st, 1, name);
-  int rc = rcy_db_step(st);
-  if (rc != RCY_DB_ROW) {
-    rcy_db_finalize(st);
-    if (rc != RCY_DB_DONE) return rcy_store_fail(store, "looking a user up", err);
-    return deny_like_a_user(password, err);
-  }
-  const char *hash = rcy_db_column_text(st, 3);
-  int ok = hash && crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
-  if (ok) {
-    copy(out->name, sizeof out->name, rcy_db_column_text(st, 0));
-    copy(out->role, sizeof out->role, rcy_db_column_text(st, 1));
-    copy(out->site_id, sizeof out->site_id, rcy_db_column_text(st, 2));
-    if (stored_hash) copy(stored_hash, crypto_pwhash_STRBYTES, hash);
-  }
-  rcy_db_finalize(st);
-  return ok ? RCY_OK : rcy_error_set(err, RCY_EDENIED, "wrong name or password");
-}
-
-int rcy_store_user_check(rcy_user *out, rcy_store *store, const char *name, const char *password,
-                         rcy_error *err) {
-  return rcy_store_user_verify(out, NULL, store, name, password, err);
-}
-
 int rcy_store_user_load(rcy_user *out, char *stored_hash, rcy_store *store, const char *name,
                         rcy_error *err) {
   if (!valid_name(name)) return rcy_error_set(err, RCY_ENOTFOUND, "no such user");
@@ -140,6 +108,30 @@ int rcy_store_user_load(rcy_user *out, char *stored_hash, rcy_store *store, cons
   if (rc == RCY_DB_ROW) return RCY_OK;
   if (rc != RCY_DB_DONE) return rcy_store_fail(store, "looking a user up", err);
   return rcy_error_set(err, RCY_ENOTFOUND, "no such user");
+}
+
+int rcy_store_user_verify(rcy_user *out, char *stored_hash, rcy_store *store, const char *name,
+                          const char *password, rcy_error *err) {
+  if (stored_hash) stored_hash[0] = '\0';
+  if (sodium_init() < 0) return rcy_error_set(err, RCY_EINTERNAL, "libsodium failed to initialise");
+  if (!valid_name(name) || !password) return deny_like_a_user(password ? password : "", err);
+  rcy_user user;
+  char hash[crypto_pwhash_STRBYTES];
+  int rc = rcy_store_user_load(&user, hash, store, name, err);
+  if (rc == RCY_ENOTFOUND) return deny_like_a_user(password, err);
+  if (rc) return rc;
+  int ok = hash[0] && crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+  if (ok) {
+    *out = user;
+    if (stored_hash) copy(stored_hash, crypto_pwhash_STRBYTES, hash);
+  }
+  sodium_memzero(hash, sizeof hash);
+  return ok ? RCY_OK : rcy_error_set(err, RCY_EDENIED, "wrong name or password");
+}
+
+int rcy_store_user_check(rcy_user *out, rcy_store *store, const char *name, const char *password,
+                         rcy_error *err) {
+  return rcy_store_user_verify(out, NULL, store, name, password, err);
 }
 
 int rcy_store_session_create(char *token_out, char *csrf_out, rcy_store *store, const char *name, int ttl_s,
