@@ -177,16 +177,13 @@ static int site_key(parse_ctx *p, const char *section, rcy_ingest_site *s, const
     return 1;
   }
   if (strcmp(key, "tls") == 0) {
-    if (strcmp(value, "required") == 0) s->tls = RCY_TLS_REQUIRED;
-    else if (strcmp(value, "off") == 0 || strcmp(value, "no") == 0) s->tls = RCY_TLS_OFF;
-    else return fail(p, section, key, "'%s' must be required or off", value);
+    if (rcy_ingest_tls_mode(&s->tls, value)) return fail(p, section, key, "'%s' must be required or off", value);
     return 1;
   }
   if (strcmp(key, "tls_certificate") == 0) return set_str(p, &s->tls_certificate, value);
   if (strcmp(key, "pacs_tls") == 0) {
-    if (strcmp(value, "required") == 0) s->pacs_tls = RCY_TLS_REQUIRED;
-    else if (strcmp(value, "off") == 0 || strcmp(value, "no") == 0) s->pacs_tls = RCY_TLS_OFF;
-    else return fail(p, section, key, "'%s' must be required or off", value);
+    if (rcy_ingest_tls_mode(&s->pacs_tls, value))
+      return fail(p, section, key, "'%s' must be required or off", value);
     return 1;
   }
   if (strcmp(key, "pacs_certificate") == 0) return set_str(p, &s->pacs_certificate, value);
@@ -447,4 +444,11 @@ void rcy_ingest_site_node(rcy_dicom_peer *peer, rcy_dicom_tls_client *tls, const
                            .timeout_s = timeout_s,
                            .stop = stop,
                            .tls = site->pacs_tls == RCY_TLS_REQUIRED ? tls : NULL};
+}
+
+int rcy_ingest_tls_mode(rcy_tls_mode *out, const char *value) {
+  if (strcmp(value, "required") == 0) *out = RCY_TLS_REQUIRED;
+  else if (strcmp(value, "off") == 0 || strcmp(value, "no") == 0) *out = RCY_TLS_OFF;
+  else return -1;
+  return 0;
 }

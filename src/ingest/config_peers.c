@@ -121,13 +121,9 @@ int rcy_ingest_peer_key(rcy_ingest_config *c, const char *name, const char *key,
     return 0;
   }
   if (strcmp(key, "tls") == 0) {
-    if (strcmp(value, "required") == 0) p->tls = RCY_TLS_REQUIRED;
-    else if (strcmp(value, "off") == 0 || strcmp(value, "no") == 0) p->tls = RCY_TLS_OFF;
-    else {
-      snprintf(why, len, "'%s' must be required or off", value);
-      return -1;
-    }
-    return 0;
+    if (!rcy_ingest_tls_mode(&p->tls, value)) return 0;
+    snprintf(why, len, "'%s' must be required or off", value);
+    return -1;
   }
   if (strcmp(key, "tls_certificate") == 0) {
     free(p->tls_certificate);

@@ -260,6 +260,9 @@ int rcy_pollers_start(rcy_pollers **out, const rcy_ingest_config *cfg, rcy_pipel
 /* Waits for the threads (they see *stop within a second, or the node's timeout while connecting). */
 void rcy_pollers_join(rcy_pollers *p);
 
+/* A tls / pacs_tls value of the config (config.c): required, or off / no; -1 for anything else. */
+int rcy_ingest_tls_mode(rcy_tls_mode *out, const char *value);
+
 /* The site's node as we call it for pulls and polls (config.c): address, AE titles, retrieve mode and, with
  * pacs_tls = required, DICOM TLS (tls is filled and must outlive peer). */
 void rcy_ingest_site_node(rcy_dicom_peer *peer, rcy_dicom_tls_client *tls, const rcy_ingest_config *cfg,
