@@ -407,6 +407,15 @@ static int web_root_find(char **real_out, const char *configured, rcy_error *err
   return RCY_OK;
 }
 
+/* ARCHIVE/name, created if missing (*out set, the caller's to free, also when creating it failed). */
+static int archive_subdir(char **out, const char *archive_dir, const char *name, rcy_error *err) {
+  *out = rcy_path_join(archive_dir, name);
+  if (!*out) return rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  if (mkdir(*out, 0750) != 0 && errno != EEXIST)
+    return rcy_error_set(err, RCY_EIO, "cannot create %s: %s", *out, strerror(errno));
+  return RCY_OK;
+}
+
 /* Everything rcy_readers_serve set up, whichever step it reached (each field NULL until made). */
 static void server_release(rcy_server *srv) {
   rcy_ingest_receiver_close(srv->receiver);
@@ -432,17 +441,8 @@ int rcy_readers_serve(const rcy_readers_config *cfg, rcy_error *err) {
     server_release(&srv);
     return rc;
   }
-  srv.key_image_dir = rcy_path_join(cfg->archive_dir, "key-images");
-  if (!srv.key_image_dir || (mkdir(srv.key_image_dir, 0750) != 0 && errno != EEXIST)) {
-    rc = srv.key_image_dir ? rcy_error_set(err, RCY_EIO, "cannot create %s: %s", srv.key_image_dir, strerror(errno))
-                           : rcy_error_set(err, RCY_ENOMEM, "out of memory");
-    server_release(&srv);
-    return rc;
-  }
-  srv.seg_dir = rcy_path_join(cfg->archive_dir, "segmentations");
-  if (!srv.seg_dir || (mkdir(srv.seg_dir, 0750) != 0 && errno != EEXIST)) {
-    rc = srv.seg_dir ? rcy_error_set(err, RCY_EIO, "cannot create %s: %s", srv.seg_dir, strerror(errno))
-                     : rcy_error_set(err, RCY_ENOMEM, "out of memory");
+  if ((rc = archive_subdir(&srv.key_image_dir, cfg->archive_dir, "key-images", err)) ||
+      (rc = archive_subdir(&srv.seg_dir, cfg->archive_dir, "segmentations", err))) {
     server_release(&srv);
     return rc;
   }
