@@ -23,6 +23,8 @@ PACKAGES=(
   r-base-core r-cran-survival
   # concordance statistics checked against sklearn (kappa), statsmodels (kappa SE/CI), numpy and scipy
   python3-numpy python3-scipy python3-sklearn python3-statsmodels python3-pydicom
+  # the dose report's PNG pages read back pixel by pixel (tests/integration/dose_report.sh)
+  python3-pil
   # browser tests (the tests run the headless shell when installed; chromium for looking at the UI)
   chromium chromium-headless-shell
   # the Debian package (cpack's dpkg-shlibdeps; tests/integration/package_deb.sh: strings, systemd-analyze)

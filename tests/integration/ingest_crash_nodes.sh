@@ -57,10 +57,7 @@ PID_B=$NODE_PID
   EXTRA_PIDS="$EXTRA_PIDS $PID_B"
 fi
 
-acked_of() { # LOG... : SOP Instance UIDs answered Success (file N.dcm of series S holds S.N)
-  awk '/Sending file:/ {f=$NF} /Received Store Response \(Success\)/ {print f}' "$@" |
-    while read -r f; do dcmdump +P 0008,0018 "$f" | sed 's/.*\[\(.*\)\].*/\1/'; done
-}
+acked_of() { acked_files "$@" | sop_uids; } # LOG... : SOP Instance UIDs answered Success
 
 senders=()
 for site in S014 S027 S031; do

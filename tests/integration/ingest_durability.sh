@@ -36,7 +36,7 @@ wait "$DAEMON_PID" 2>/dev/null || true
 DAEMON_PID=
 wait "$sender" 2>/dev/null || true
 # The files the daemon answered Success for, in the order storescu sent them.
-awk '/Sending file:/ {f=$NF} /Received Store Response \(Success\)/ {print f}' "$WORK/big.log" >"$WORK/acked.txt"
+acked_files "$WORK/big.log" >"$WORK/acked.txt"
 n_acked=$(wc -l <"$WORK/acked.txt")
 [ "$n_acked" -ge 20 ] && [ "$n_acked" -lt 200 ] || fail "kill did not land mid-send ($n_acked acknowledged)"
 # Also what a power loss may do with the index writer's relaxed sync: a committed row lost while its file is
@@ -55,8 +55,8 @@ grep -q "recovery: removing incomplete unacknowledged file S014/CIREL-014-0001/9
 [ "$(sql "SELECT COUNT(*) FROM instances WHERE sop_instance_uid = '$lost'")" = 1 ] || fail "lost row not back"
 "$RECISTRY" verify --archive "$WORK/archive" >"$WORK/v.log" || { cat "$WORK/v.log"; fail "verify after kill -9 + restart"; }
 [ -z "$(ls -A "$WORK/archive/storage/.tmp")" ] || fail "temporary files left after restart"
-while read -r f; do
-  uid=$(dcmdump +P 0008,0018 "$f" | sed 's/.*\[\(.*\)\].*/\1/')
-  [ "$(sql "SELECT COUNT(*) FROM instances WHERE sop_instance_uid = '$uid'")" = 1 ] || fail "acknowledged $f lost"
-done <"$WORK/acked.txt"
+sop_uids <"$WORK/acked.txt" >"$WORK/acked.uids"
+[ "$(wc -l <"$WORK/acked.uids")" = "$n_acked" ] || fail "could not read the SOP Instance UID of every acknowledged file"
+lost_uids=$(missing_uids "$WORK/acked.uids")
+[ -z "$lost_uids" ] || fail "acknowledged instances lost: $lost_uids"
 ok "kill -9 after $n_acked acknowledged instances (+ a lost index row, a stray temp file): restart + verify clean, none lost"

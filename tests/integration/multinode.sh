@@ -66,8 +66,7 @@ acked=$WORK/acked.txt
 : >"$acked"
 for site in S014 S027 S031; do
   for node in A B; do
-    awk '/Sending file:/ {f=$NF} /Received Store Response \(Success\)/ {print f}' "$WORK/send-$site-$node.log" |
-      while read -r f; do dcmdump +P 0008,0018 "$f" | sed 's/.*\[\(.*\)\].*/\1/'; done >>"$acked"
+    acked_files "$WORK/send-$site-$node.log" | sop_uids >>"$acked"
   done
 done
 total=$((3 * N))

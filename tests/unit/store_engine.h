@@ -5,6 +5,7 @@
 #ifndef RCY_TEST_STORE_ENGINE_H
 #define RCY_TEST_STORE_ENGINE_H
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "../../src/store/db.h"
@@ -38,6 +39,37 @@ __attribute__((unused)) static rcy_db *test_index_open(const char *db_path) {
                          : rcy_db_open(&db, RCY_DB_SQLITE, db_path, 0, &err);
   if (rc) fail_msg("%s", err.message);
   return db;
+}
+
+/* A scratch archive for a store test: a new temporary folder /tmp/rcy-TAG-XXXXXX holding the archive DIR/a,
+ * made and opened on the engine under test. test_archive_free closes it and removes the folder. */
+typedef struct {
+  char dir[64];      /* the temporary folder */
+  char archive[96];  /* DIR/a */
+  char db_path[128]; /* DIR/a/recistry.db: the SQLite index (test_index_open opens the test database instead on PostgreSQL) */
+  rcy_store *store;
+} test_archive;
+
+__attribute__((unused)) static test_archive *test_archive_new(const char *tag) {
+  test_archive *a = calloc(1, sizeof *a);
+  if (!a) fail_msg("out of memory");
+  snprintf(a->dir, sizeof a->dir, "/tmp/rcy-%s-XXXXXX", tag);
+  if (!mkdtemp(a->dir)) fail_msg("mkdtemp %s", a->dir);
+  snprintf(a->archive, sizeof a->archive, "%s/a", a->dir);
+  snprintf(a->db_path, sizeof a->db_path, "%s/recistry.db", a->archive);
+  rcy_error err = {0};
+  if (test_store_init(a->archive, &err)) fail_msg("init %s: %s", a->archive, err.message);
+  if (rcy_store_open(&a->store, a->archive, &err)) fail_msg("open %s: %s", a->archive, err.message);
+  return a;
+}
+
+__attribute__((unused)) static void test_archive_free(test_archive *a) {
+  if (!a) return;
+  rcy_store_close(a->store);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", a->dir);
+  if (system(cmd) != 0) fail_msg("%s failed", cmd);
+  free(a);
 }
 
 #endif

@@ -18,31 +18,15 @@
 #include "recistry/store.h"
 #include "store_engine.h"
 
-typedef struct {
-  char dir[64];
-  rcy_store *db;
-} fixture;
+typedef test_archive fixture;
 
 static int setup(void **state) {
-  fixture *f = calloc(1, sizeof *f);
-  snprintf(f->dir, sizeof f->dir, "/tmp/rcy-archive-XXXXXX");
-  assert_non_null(mkdtemp(f->dir));
-  char archive[128];
-  snprintf(archive, sizeof archive, "%s/a", f->dir);
-  rcy_error err = {0};
-  assert_int_equal(test_store_init(archive, &err), 0);
-  assert_int_equal(rcy_store_open(&f->db, archive, &err), 0);
-  *state = f;
+  *state = test_archive_new("archive");
   return 0;
 }
 
 static int teardown(void **state) {
-  fixture *f = *state;
-  rcy_store_close(f->db);
-  char cmd[160];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-  assert_int_equal(system(cmd), 0);
-  free(f);
+  test_archive_free(*state);
   return 0;
 }
 
@@ -77,11 +61,11 @@ static rcy_archive_instance row(const char *sop, const char *series, double z, c
 
 static void add(fixture *f, rcy_archive_instance r, int expect) {
   rcy_error err = {0};
-  assert_int_equal(rcy_store_begin(f->db, &err), 0);
-  int rc = rcy_archive_add_instance(f->db, &r, &err);
+  assert_int_equal(rcy_store_begin(f->store, &err), 0);
+  int rc = rcy_archive_add_instance(f->store, &r, &err);
   assert_int_equal(rc, expect);
-  if (rc) rcy_store_rollback(f->db);
-  else assert_int_equal(rcy_store_commit(f->db, &err), 0);
+  if (rc) rcy_store_rollback(f->store);
+  else assert_int_equal(rcy_store_commit(f->store, &err), 0);
 }
 
 static void test_index_and_qc(void **state) {
@@ -93,27 +77,27 @@ static void test_index_and_qc(void **state) {
   int found;
   uint64_t size;
   char sha[65], path[256], site[65], subject[65];
-  assert_int_equal(rcy_archive_find_instance(&found, path, sizeof path, &size, sha, f->db, "1.2.3.4.2", &err), 0);
+  assert_int_equal(rcy_archive_find_instance(&found, path, sizeof path, &size, sha, f->store, "1.2.3.4.2", &err), 0);
   assert_int_equal(found, 1);
   assert_int_equal(size, 1000);
   assert_string_equal(sha, "ab");
-  assert_int_equal(rcy_archive_find_instance(&found, NULL, 0, NULL, NULL, f->db, "9.9", &err), 0);
+  assert_int_equal(rcy_archive_find_instance(&found, NULL, 0, NULL, NULL, f->store, "9.9", &err), 0);
   assert_int_equal(found, 0);
-  assert_int_equal(rcy_archive_find_study(&found, site, subject, f->db, "1.2.3", &err), 0);
+  assert_int_equal(rcy_archive_find_study(&found, site, subject, f->store, "1.2.3", &err), 0);
   assert_int_equal(found, 1);
   assert_string_equal(site, "S014");
 
   char **uids;
   size_t n;
-  assert_int_equal(rcy_archive_stable_studies(&uids, &n, f->db, "2024-01-15T10:00:00Z", &err), 0);
+  assert_int_equal(rcy_archive_stable_studies(&uids, &n, f->store, "2024-01-15T10:00:00Z", &err), 0);
   assert_int_equal(n, 0); /* last instance at :01 */
-  assert_int_equal(rcy_archive_stable_studies(&uids, &n, f->db, "2024-01-15T10:00:05Z", &err), 0);
+  assert_int_equal(rcy_archive_stable_studies(&uids, &n, f->store, "2024-01-15T10:00:05Z", &err), 0);
   assert_int_equal(n, 1);
   assert_string_equal(uids[0], "1.2.3");
   rcy_archive_strings_free(uids, n);
 
   rcy_archive_slice *sl;
-  assert_int_equal(rcy_archive_study_slices(&sl, &n, f->db, "1.2.3", &err), 0);
+  assert_int_equal(rcy_archive_study_slices(&sl, &n, f->store, "1.2.3", &err), 0);
   assert_int_equal(n, 2);
   assert_true(sl[1].has_orientation && sl[1].orientation[4] == 1.0 && sl[1].position_mm[2] == 2.5);
   rcy_archive_slices_free(sl);
@@ -121,17 +105,17 @@ static void test_index_and_qc(void **state) {
   rcy_archive_finding fd = {"1.2.3.4", "slice_gap", "warning", "gap"};
   int applied;
   /* stale: the study's last_received_at moved on since the check began */
-  assert_int_equal(rcy_archive_set_study_qc(&applied, f->db, "1.2.3", "2024-01-15T10:00:00Z", "qc-warning", &fd, 1,
+  assert_int_equal(rcy_archive_set_study_qc(&applied, f->store, "1.2.3", "2024-01-15T10:00:00Z", "qc-warning", &fd, 1,
                                             "2024-01-15T11:00:00Z", &err), 0);
   assert_int_equal(applied, 0);
-  assert_int_equal(rcy_archive_set_study_qc(&applied, f->db, "1.2.3", "2024-01-15T10:00:01Z", "qc-warning", &fd, 1,
+  assert_int_equal(rcy_archive_set_study_qc(&applied, f->store, "1.2.3", "2024-01-15T10:00:01Z", "qc-warning", &fd, 1,
                                             "2024-01-15T11:00:00Z", &err), 0);
   assert_int_equal(applied, 1);
 
-  assert_int_equal(rcy_archive_add_quarantine(f->db, "7.7.1", "7.7", "S014", NULL, "S014/7.7.1-ab.dcm", 10, "cd",
+  assert_int_equal(rcy_archive_add_quarantine(f->store, "7.7.1", "7.7", "S014", NULL, "S014/7.7.1-ab.dcm", 10, "cd",
                                               "not anonymised: PatientBirthDate", "2024-01-15T12:00:00Z", &err), 0);
   rcy_archive_study *st;
-  assert_int_equal(rcy_archive_list_studies(&st, &n, f->db, &err), 0);
+  assert_int_equal(rcy_archive_list_studies(&st, &n, f->store, &err), 0);
   assert_int_equal(n, 2);
   int seen = 0;
   for (size_t i = 0; i < n; i++) {
@@ -153,15 +137,15 @@ static void test_index_and_qc(void **state) {
 
   /* a new instance puts the study back to receiving */
   add(f, row("1.2.3.4.3", "1.2.3.4", 5, "2024-01-15T13:00:00Z"), 0);
-  assert_int_equal(rcy_archive_stable_studies(&uids, &n, f->db, "2024-01-15T13:00:00Z", &err), 0);
+  assert_int_equal(rcy_archive_stable_studies(&uids, &n, f->store, "2024-01-15T13:00:00Z", &err), 0);
   assert_int_equal(n, 1);
   rcy_archive_strings_free(uids, n);
 
   int64_t id;
   rcy_archive_association a = {"S014", "SITE014", "FFCD_CORE", "127.0.0.1", 0, "accepted", NULL, "2024-01-15T10:00:00Z"};
-  assert_int_equal(rcy_archive_association_begin(&id, f->db, &a, &err), 0);
+  assert_int_equal(rcy_archive_association_begin(&id, f->store, &a, &err), 0);
   assert_true(id > 0);
-  assert_int_equal(rcy_archive_association_end(f->db, id, "2024-01-15T10:01:00Z", 0, 3, 1, 1, 0, "x", &err), 0);
+  assert_int_equal(rcy_archive_association_end(f->store, id, "2024-01-15T10:01:00Z", 0, 3, 1, 1, 0, "x", &err), 0);
 }
 
 /* The study and series rows are written only when something changes in them (archive.c): an unchanged
@@ -187,21 +171,21 @@ static void test_owner_and_unchanged_rows(void **state) {
   add(f, other, RCY_EDENIED);
   int found;
   char site[65], subject[65];
-  assert_int_equal(rcy_archive_find_study(&found, site, subject, f->db, "1.2.9", &err), 0);
+  assert_int_equal(rcy_archive_find_study(&found, site, subject, f->store, "1.2.9", &err), 0);
   assert_int_equal(found, 0); /* the refused instance left no study behind */
-  assert_int_equal(rcy_archive_find_instance(&found, NULL, 0, NULL, NULL, f->db, "1.2.3.4.3", &err), 0);
+  assert_int_equal(rcy_archive_find_instance(&found, NULL, 0, NULL, NULL, f->store, "1.2.3.4.3", &err), 0);
   assert_int_equal(found, 0);
 
   /* a QC outcome, then an instance in the same second: back to receiving, timepoint filled in */
   rcy_archive_finding fd = {"1.2.3.4", "slice_gap", "warning", "gap"};
   int applied;
-  assert_int_equal(rcy_archive_set_study_qc(&applied, f->db, "1.2.3", "2024-01-15T10:00:00Z", "complete", &fd, 0,
+  assert_int_equal(rcy_archive_set_study_qc(&applied, f->store, "1.2.3", "2024-01-15T10:00:00Z", "complete", &fd, 0,
                                             "2024-01-15T10:00:00Z", &err), 0);
   assert_int_equal(applied, 1);
   add(f, row("1.2.3.4.4", "1.2.3.4", 7.5, "2024-01-15T10:00:00Z"), 0);
   rcy_archive_study *st;
   size_t n;
-  assert_int_equal(rcy_archive_list_studies(&st, &n, f->db, &err), 0);
+  assert_int_equal(rcy_archive_list_studies(&st, &n, f->store, &err), 0);
   assert_int_equal(n, 1);
   assert_string_equal(st[0].status, "receiving");
   assert_string_equal(st[0].timepoint, "BL");

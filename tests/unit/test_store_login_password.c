@@ -20,22 +20,19 @@
 #define PEER "192.0.2.7"
 
 typedef struct {
-  char dir[64];
-  char db_path[128];
-  rcy_store *store;
+  test_archive *arc;
+  rcy_store *store; /* arc->store */
+  const char *db_path; /* arc->db_path */
   rcy_credential_cache *cache;
 } fixture;
 
 static int setup(void **state) {
   fixture *f = calloc(1, sizeof *f);
-  snprintf(f->dir, sizeof f->dir, "/tmp/rcy-login-XXXXXX");
-  assert_non_null(mkdtemp(f->dir));
-  char archive[96];
-  snprintf(archive, sizeof archive, "%s/a", f->dir);
-  snprintf(f->db_path, sizeof f->db_path, "%s/recistry.db", archive);
+  assert_non_null(f);
+  f->arc = test_archive_new("login");
+  f->store = f->arc->store;
+  f->db_path = f->arc->db_path;
   rcy_error err = {0};
-  assert_int_equal(test_store_init(archive, &err), 0);
-  assert_int_equal(rcy_store_open(&f->store, archive, &err), 0);
   assert_int_equal(rcy_store_user_add(f->store, "tool", "site", "S014", "tool password", &err), 0);
   assert_int_equal(rcy_credential_cache_new(&f->cache, 300, &err), 0);
   *state = f;
@@ -45,10 +42,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
   fixture *f = *state;
   rcy_credential_cache_free(f->cache);
-  rcy_store_close(f->store);
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-  assert_int_equal(system(cmd), 0);
+  test_archive_free(f->arc);
   free(f);
   return 0;
 }

@@ -19,38 +19,20 @@
 /* The archive file is changed behind the API through the store's own SQLite driver. */
 #include "../../src/store/db.h"
 
-typedef struct {
-  char dir[64];
-  rcy_store *store;
-} fixture;
+typedef test_archive fixture;
 
 static int setup(void **state) {
-  fixture *f = calloc(1, sizeof *f);
-  snprintf(f->dir, sizeof f->dir, "/tmp/rcy-reads-XXXXXX");
-  assert_non_null(mkdtemp(f->dir));
-  char archive[96];
-  snprintf(archive, sizeof archive, "%s/a", f->dir);
-  rcy_error err = {0};
-  assert_int_equal(test_store_init(archive, &err), 0);
-  assert_int_equal(rcy_store_open(&f->store, archive, &err), 0);
-  *state = f;
+  *state = test_archive_new("reads");
   return 0;
 }
 
 static int teardown(void **state) {
-  fixture *f = *state;
-  rcy_store_close(f->store);
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-  assert_int_equal(system(cmd), 0);
-  free(f);
+  test_archive_free(*state);
   return 0;
 }
 
 static void exec_sql(fixture *f, const char *sql, int expect_ok) {
-  char path[128];
-  snprintf(path, sizeof path, "%s/a/recistry.db", f->dir);
-  rcy_db *db = test_index_open(path);
+  rcy_db *db = test_index_open(f->db_path);
   /* PostgreSQL names a trigger with its table (all the triggers dropped here are audit_log's) */
   char pg_sql[512];
   const char *drop = strstr(sql, "DROP TRIGGER ");
@@ -67,9 +49,7 @@ static void exec_sql(fixture *f, const char *sql, int expect_ok) {
 }
 
 static int count(fixture *f, const char *sql) {
-  char path[128];
-  snprintf(path, sizeof path, "%s/a/recistry.db", f->dir);
-  rcy_db *db = test_index_open(path);
+  rcy_db *db = test_index_open(f->db_path);
   rcy_db_stmt *st;
   assert_int_equal(rcy_db_prepare(&st, db, sql), RCY_OK);
   assert_int_equal(rcy_db_step(st), RCY_DB_ROW);
@@ -143,9 +123,7 @@ static void login_guard(void **state) {
   assert_in_range(retry, 290, 300);
   /* Held in the archive, not in a process: a new connection sees it; 600 other names do not evict it. */
   rcy_store_close(f->store);
-  char archive[96];
-  snprintf(archive, sizeof archive, "%s/a", f->dir);
-  assert_int_equal(rcy_store_open(&f->store, archive, &err), 0);
+  assert_int_equal(rcy_store_open(&f->store, f->archive, &err), 0);
   for (int i = 0; i < 600; i++) {
     char name[32], peer[32];
     snprintf(name, sizeof name, "ghost%d", i);

@@ -47,6 +47,15 @@ function freshApp() {
   return fresh;
 }
 
+// Starts a navigation: whatever was loading stops drawing, the current view is retired, and a fresh #app
+// waits for what comes next. Returns the navigation's number and its new #app.
+function beginNavigation() {
+  const nav = ++navigation;
+  retire(currentView);
+  currentView = null;
+  return { nav, root: freshApp() };
+}
+
 function go(hash) {
   if (window.location.hash === hash) route();
   else window.location.hash = hash;
@@ -98,11 +107,8 @@ function showLogin(message) {
 }
 
 async function route() {
-  const nav = ++navigation;
+  const { nav, root } = beginNavigation();
   const stale = () => nav !== navigation;
-  retire(currentView);
-  currentView = null;
-  const root = freshApp();
   // A view made by an await that a newer route overtook is retired at once; else it becomes the current one.
   const adopt = (view) => {
     if (stale()) retire(view);
@@ -172,10 +178,7 @@ window.addEventListener('hashchange', route);
 window.addEventListener('rcy-session-expired', () => {
   user = null;
   renderTopbar();
-  navigation++; // whatever was loading stops drawing
-  retire(currentView);
-  currentView = null;
-  freshApp();
+  beginNavigation();
   showLogin('Your session has ended: sign in again (nothing unsaved was stored).');
 });
 renderTopbar();

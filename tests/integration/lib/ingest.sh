@@ -198,6 +198,22 @@ make_sample() {
 # sql QUERY : one value from the archive index.
 sql() { sqlite3 "$WORK/archive/recistry.db" "$1"; }
 
+# sop_uids : the SOP Instance UID of each DICOM file named on stdin, one per line, in the same order. One
+# dcmdump for many files: the crash tests check hundreds of acknowledged files, and a dcmdump (and, on the pg/
+# runs, a psql) per file was most of their time.
+sop_uids() { xargs -r dcmdump +P 0008,0018 | sed -n 's/^(0008,0018) UI \[\(.*\)\].*/\1/p'; }
+
+# acked_files LOG... : the files storescu -v saw answered Success, in the order it sent them.
+acked_files() { awk '/Sending file:/ {f=$NF} /Received Store Response \(Success\)/ {print f}' "$@"; }
+
+# missing_uids FILE : those of the SOP Instance UIDs listed in FILE that have no row in the index (one query).
+missing_uids() {
+  local list
+  list=$(sort -u "$1" | sed "s/.*/'&'/" | paste -sd,)
+  [ -n "$list" ] || return 0
+  sort -u "$1" | comm -23 - <(sql "SELECT sop_instance_uid FROM instances WHERE sop_instance_uid IN ($list)" | sort -u)
+}
+
 # send AE PORT FILES... : storescu with Nagle off; prints its log; returns its status.
 send() {
   local ae=$1 port=$2; shift 2
