@@ -9,7 +9,8 @@
 #   RCY_TEST_TMP       a folder of its own under the usual one (tests name their folder after themselves,
 #                      and the SQLite run of the same test may be running beside it);
 #   PATH               with a `sqlite3` stand-in first, which runs a test's direct checks of DIR/recistry.db
-#                      with psql against the archive's database instead (check against PostgreSQL itself);
+#                      with psql against the archive's database instead (check against PostgreSQL itself),
+#                      then the server's own binaries (psql without Debian's Perl wrapper);
 #   RCY_TEST_ENGINE    postgresql: a test may skip its sections that never reach the index (lib/engine.sh).
 set -euo pipefail
 cluster=$1 name=$2
@@ -31,6 +32,7 @@ if [ -n "${RCY_TEST_TMP:-}" ]; then
   export RCY_TEST_TMP=$RCY_TEST_TMP/pg
   mkdir -p "$RCY_TEST_TMP"
 fi
-export PATH=$here/bin:$PATH
+# psql straight from the server's binaries, not through Debian's Perl wrapper: the tests' checks call it often
+export PATH=$here/bin:$("$src/scripts/pg-cluster.sh" bindir "$cluster"):$PATH
 export RCY_TEST_ENGINE=postgresql
 "$@"
