@@ -21,8 +21,6 @@
 
 typedef struct {
   test_archive *arc;
-  rcy_store *store; /* arc->store */
-  const char *db_path; /* arc->db_path */
   rcy_credential_cache *cache;
 } fixture;
 
@@ -30,10 +28,8 @@ static int setup(void **state) {
   fixture *f = calloc(1, sizeof *f);
   assert_non_null(f);
   f->arc = test_archive_new("login");
-  f->store = f->arc->store;
-  f->db_path = f->arc->db_path;
   rcy_error err = {0};
-  assert_int_equal(rcy_store_user_add(f->store, "tool", "site", "S014", "tool password", &err), 0);
+  assert_int_equal(rcy_store_user_add(f->arc->store, "tool", "site", "S014", "tool password", &err), 0);
   assert_int_equal(rcy_credential_cache_new(&f->cache, 300, &err), 0);
   *state = f;
   return 0;
@@ -48,13 +44,13 @@ static int teardown(void **state) {
 }
 
 static void exec_sql(fixture *f, const char *sql) {
-  rcy_db *db = test_index_open(f->db_path);
+  rcy_db *db = test_index_open(f->arc->db_path);
   if (rcy_db_exec(db, sql)) fail_msg("%s: %s", sql, rcy_db_errmsg(db));
   rcy_db_close(db);
 }
 
 static long long failures(fixture *f, const char *kind, const char *key) {
-  rcy_db *db = test_index_open(f->db_path);
+  rcy_db *db = test_index_open(f->arc->db_path);
   rcy_db_stmt *st;
   assert_int_equal(rcy_db_prepare(&st, db, "SELECT failures FROM login_failures WHERE kind = ? AND key = ?"), 0);
   rcy_db_bind_text(st, 1, kind);
@@ -69,7 +65,7 @@ static long long failures(fixture *f, const char *kind, const char *key) {
 static int login(fixture *f, const char *name, const char *password, rcy_user *user, int *retry, int *cached) {
   rcy_error err = {0};
   memset(user, 0, sizeof *user);
-  return rcy_store_login_password(user, retry, cached, f->store, f->cache, name, password, PEER, &err);
+  return rcy_store_login_password(user, retry, cached, f->arc->store, f->cache, name, password, PEER, &err);
 }
 
 /* A remembered credential is still refused while the name or the peer is locked. */
@@ -116,7 +112,7 @@ static void verified_once_then_remembered(void **state) {
   rcy_error err = {0};
   rcy_credential_cache *off;
   assert_int_equal(rcy_credential_cache_new(&off, 0, &err), 0);
-  assert_int_equal(rcy_store_login_password(&u, &retry, &cached, f->store, off, "tool", "tool password", PEER, &err), 0);
+  assert_int_equal(rcy_store_login_password(&u, &retry, &cached, f->arc->store, off, "tool", "tool password", PEER, &err), 0);
   assert_int_equal(cached, 0);
   rcy_credential_cache_free(off);
   assert_int_equal(rcy_credential_cache_new(&off, 3601, &err), RCY_EINVAL);
@@ -154,7 +150,7 @@ static void the_account_is_read_afresh(void **state) {
   assert_string_equal(u.role, "qa");
   assert_string_equal(u.site_id, "");
   /* A new password: the remembered one stops working, the new one works. */
-  assert_int_equal(rcy_store_user_add(f->store, "other", "central", NULL, "another password", &err), 0);
+  assert_int_equal(rcy_store_user_add(f->arc->store, "other", "central", NULL, "another password", &err), 0);
   exec_sql(f, "UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE name = 'other') "
               "WHERE name = 'tool'");
   assert_int_equal(login(f, "tool", "tool password", &u, &retry, &cached), RCY_EDENIED);
