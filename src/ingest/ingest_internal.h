@@ -180,6 +180,7 @@ typedef enum {
   RCY_STAGE_DIRSYNC_LATE,
   RCY_STAGE_EARLY_COMMIT,
   RCY_STAGE_EARLY_DIR_WAIT,
+  RCY_STAGE_NOT_FLUSHING,
   RCY_STAGE_N
 } rcy_stage;
 /* 1 when RECISTRY_STAGE_TIMES is set (read once). */

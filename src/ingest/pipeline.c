@@ -792,6 +792,10 @@ static void check_and_commit(rcy_store_outcome *out, rcy_pipeline *p, const rcy_
   if (t_in > 0 && out->result == RCY_STORED) {
     double t_back = rcy_stage_now_ms();
     rcy_stage_add(RCY_STAGE_TOTAL, t_back - t_in);
+    double flushing = 0; /* a directory fsync shared with an earlier job of the batch is that job's */
+    if (flush->finished_ms > flush->started_ms) flushing += flush->finished_ms - flush->started_ms;
+    if (j.dir_sync.finished_ms > j.dir_sync.started_ms) flushing += j.dir_sync.finished_ms - j.dir_sync.started_ms;
+    rcy_stage_add(RCY_STAGE_NOT_FLUSHING, t_back - t_in - flushing);
     if (j.t_committed_ms > 0) rcy_stage_add(RCY_STAGE_AFTER_COMMIT, t_back - j.t_committed_ms);
   }
   free(a);
