@@ -29,6 +29,22 @@ struct rcy_flusher {
 
 enum { TASK_IDLE = 0, TASK_QUEUED, TASK_RUNNING, TASK_DONE };
 
+/* Runs t (taken off the queue) on this thread: by a flusher, or by its owner when no flusher had started it.
+ * Called and returns with f->mu held; the flush itself runs without it. */
+static void run_task(rcy_flusher *f, rcy_flush_task *t, int by_owner) {
+  t->state = TASK_RUNNING;
+  pthread_mutex_unlock(&f->mu);
+  if (t->queued_ms > 0) {
+    t->started_ms = rcy_stage_now_ms();
+    t->by_owner = by_owner;
+  }
+  int rc = t->fn(t->ctx);
+  if (t->queued_ms > 0) t->finished_ms = rcy_stage_now_ms();
+  pthread_mutex_lock(&f->mu);
+  t->rc = rc;
+  t->state = TASK_DONE;
+}
+
 static void *run(void *arg) {
   rcy_flusher *f = arg;
   pthread_mutex_lock(&f->mu);
@@ -41,14 +57,7 @@ static void *run(void *arg) {
     }
     f->head = t->next;
     if (!f->head) f->tail = NULL;
-    t->state = TASK_RUNNING;
-    pthread_mutex_unlock(&f->mu);
-    if (t->queued_ms > 0) t->started_ms = rcy_stage_now_ms();
-    int rc = t->fn(t->ctx);
-    if (t->queued_ms > 0) t->finished_ms = rcy_stage_now_ms();
-    pthread_mutex_lock(&f->mu);
-    t->rc = rc;
-    t->state = TASK_DONE;
+    run_task(f, t, 0);
     pthread_cond_broadcast(&f->done);
   }
   pthread_mutex_unlock(&f->mu);
@@ -114,17 +123,7 @@ int rcy_flusher_wait(rcy_flusher *f, rcy_flush_task *t) {
   pthread_mutex_lock(&f->mu);
   if (t->state == TASK_QUEUED) { /* no worker took it yet: run it here rather than wait for one to wake */
     unqueue(f, t);
-    t->state = TASK_RUNNING;
-    pthread_mutex_unlock(&f->mu);
-    if (t->queued_ms > 0) {
-      t->started_ms = rcy_stage_now_ms();
-      t->by_owner = 1;
-    }
-    int rc = t->fn(t->ctx);
-    if (t->queued_ms > 0) t->finished_ms = rcy_stage_now_ms();
-    pthread_mutex_lock(&f->mu);
-    t->rc = rc;
-    t->state = TASK_DONE;
+    run_task(f, t, 1);
   }
   while (t->state == TASK_RUNNING) pthread_cond_wait(&f->done, &f->mu);
   int was_run = t->state == TASK_DONE;
