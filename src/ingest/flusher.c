@@ -100,10 +100,11 @@ void rcy_flusher_submit(rcy_flusher *f, rcy_flush_task *t, int (*fn)(void *ctx),
    * vCPUs, sched_vcpu_pack): it then starts only when the waker blocks, after the parse, and a third of
    * the flushes were run late by their owner. The flusher only issues the flush and blocks, so the yield
    * costs a few microseconds. Interleaved pairs, one association, 400 instances each (2026-11-30):
-   * hand-off 0.07-0.09 -> 0.015 ms (median); flushes run late by their owner 24-104 -> 0-19 of 400; the
-   * daemon's own part of last byte -> Success (its own fdatasync and directory fsync left out) 0.35-0.41
-   * -> 0.13-0.23 ms (median) in the last two pairs. Four associations: the same rates, CPU per instance
-   * +0.1 ms. */
+   * hand-off 0.07-0.09 -> 0.015 ms (median); flushes run late by their owner 24-104 -> 0-19 of 400. The
+   * daemon's own part of last byte -> Success (its own fdatasync and directory fsync left out) went from
+   * 0.35-0.41 to 0.13-0.23 ms (median) in two pairs, but the same build gave 0.31-0.40 an hour later: that
+   * figure swings with the machine, the late flushes do not. Four associations: the same rates, CPU per
+   * instance +0.1 ms. */
   sched_yield();
 }
 
